@@ -1,0 +1,112 @@
+/* audit.c: the operation history (操作履歴): writing entries and listing them. */
+#include <errno.h>
+#include <stdio.h>
+
+#include "audit.h"
+#include "i18n.h"
+
+static const struct db_stmt st_insert = {
+	"audit_insert",
+	"INSERT INTO audit (tenant_id, ip, actor_kind, actor_id, action, detail) "
+	"VALUES ($1, $2::inet, $3, $4, $5, $6)",
+	6,
+};
+
+/* Shared filter: $1 tenant, $2 from, $3 to (dates, JST), $4 action, $5 text. */
+#define AUDIT_WHERE                                                                                \
+	" WHERE tenant_id = $1"                                                                    \
+	" AND ($2::date IS NULL OR at >= ($2::date)::timestamp AT TIME ZONE 'Asia/Tokyo')"         \
+	" AND ($3::date IS NULL OR at < ($3::date + 1)::timestamp AT TIME ZONE 'Asia/Tokyo')"      \
+	" AND ($4::text IS NULL OR action = $4)"                                                   \
+	" AND ($5::text IS NULL OR strpos(lower(detail), lower($5)) > 0)"
+
+static const struct db_stmt st_count = {
+	"audit_count",
+	"SELECT count(*) AS n FROM audit" AUDIT_WHERE,
+	5,
+};
+
+static const struct db_stmt st_page = {
+	"audit_page",
+	"SELECT to_char(at AT TIME ZONE 'Asia/Tokyo', 'YYYY/MM/DD HH24:MI:SS') AS at,"
+	" coalesce(host(ip), '') AS ip, action, detail FROM audit" AUDIT_WHERE
+	" ORDER BY at DESC, id DESC LIMIT 100 OFFSET $6",
+	6,
+};
+
+int
+audit_write(struct db *db, const struct audit_entry *e)
+{
+	char tenant[24], actor[24];
+	PGresult *res = NULL;
+	int rc;
+
+	snprintf(tenant, sizeof(tenant), "%lld", e->tenant_id);
+	snprintf(actor, sizeof(actor), "%lld", e->actor_id);
+	const char *params[] = {
+		tenant,
+		(e->ip && *e->ip) ? e->ip : NULL,
+		e->actor_kind,
+		e->actor_id ? actor : NULL,
+		e->action,
+		e->detail ? e->detail : "",
+	};
+	if ((rc = db_exec(db, &st_insert, params, &res)) != 0)
+		return rc < 0 ? rc : -EIO;
+	PQclear(res);
+	return 0;
+}
+
+static cJSON *
+page_items(const PGresult *res, int lang)
+{
+	cJSON *items = cJSON_CreateArray();
+
+	for (int i = 0; i < PQntuples(res); i++) {
+		cJSON *it = cJSON_CreateObject();
+		const char *action = db_get(res, i, "action");
+		const char *label = i18n_action_label(action, lang);
+		cJSON_AddStringToObject(it, "at", db_get(res, i, "at"));
+		cJSON_AddStringToObject(it, "ip", db_get(res, i, "ip"));
+		cJSON_AddStringToObject(it, "action", action);
+		cJSON_AddStringToObject(it, "action_label", label ? label : action);
+		cJSON_AddStringToObject(it, "detail", i18n_detail(db_get(res, i, "detail"), lang));
+		cJSON_AddItemToArray(items, it);
+	}
+	return items;
+}
+
+int
+audit_list(struct db *db, long long tenant_id, const struct audit_filter *f, int lang,
+	   cJSON **out)
+{
+	char tenant[24], offset[24];
+	PGresult *cnt = NULL, *res = NULL;
+	cJSON *doc = NULL;
+	int rc;
+
+	snprintf(tenant, sizeof(tenant), "%lld", tenant_id);
+	snprintf(offset, sizeof(offset), "%lld", (long long)(f->page - 1) * AUDIT_PER_PAGE);
+	const char *params[] = {tenant, f->from, f->to, f->action, f->q, offset};
+	if ((rc = db_exec(db, &st_count, params, &cnt)) != 0 ||
+	    (rc = db_exec(db, &st_page, params, &res)) != 0) {
+		rc = rc < 0 ? rc : -EIO;
+		goto out;
+	}
+	if ((doc = cJSON_CreateObject()) == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	cJSON_AddNumberToObject(doc, "total", (double)db_get_ll(cnt, 0, "n"));
+	cJSON_AddNumberToObject(doc, "page", f->page);
+	cJSON_AddNumberToObject(doc, "per_page", AUDIT_PER_PAGE);
+	cJSON_AddItemToObject(doc, "items", page_items(res, lang));
+	*out = doc;
+	doc = NULL;
+	rc = 0;
+out:
+	PQclear(cnt);
+	PQclear(res);
+	cJSON_Delete(doc);
+	return rc;
+}

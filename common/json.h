@@ -1,0 +1,26 @@
+/* json.h: the one place request bodies in JSON are parsed, with hard limits. */
+#ifndef SHOMEI_JSON_H
+#define SHOMEI_JSON_H
+
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#define JSON_MAX_DEPTH 16
+#define JSON_MAX_ITEMS 10000
+
+enum {
+	JSON_E_SYNTAX = 1, /* not JSON, or not an object */
+	JSON_E_LIMIT = 2,  /* nested deeper than JSON_MAX_DEPTH or more than JSON_MAX_ITEMS values */
+};
+
+/* Parse an object from text, NUL-terminated at len; *out is owned by the caller (cJSON_Delete). Empty text gives {}. */
+int json_parse_object(const char *text, size_t len, cJSON **out);
+
+/* The string member name of obj, or NULL when absent or not a string. */
+const char *json_str(const cJSON *obj, const char *name);
+
+/* Append {"field": field, "message": msg} to the array errs. */
+void json_field_error(cJSON *errs, const char *field, const char *msg);
+
+#endif

@@ -1,0 +1,58 @@
+/* signer.h: the client of shomei-signer and the frame format both sides share. */
+#ifndef SHOMEI_SIGNER_H
+#define SHOMEI_SIGNER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* A frame: 4-byte big-endian length (at most SIGNER_MAX_FRAME), then that many bytes. */
+#define SIGNER_MAX_FRAME (1024 * 1024)
+/* Request header: op (1) | tenant_id (8, big-endian). */
+#define SIGNER_REQ_HDR 9
+/* Send and receive deadline of one request, milliseconds. */
+#define SIGNER_TIMEOUT_MS 10000
+
+enum signer_op {
+	SIGNER_OP_SIGN_CERT = 1,
+	SIGNER_OP_SIGN_CRL = 2,
+	SIGNER_OP_PING = 3,
+};
+
+/* The status byte of an answer. */
+enum signer_status {
+	SIGNER_ST_OK = 0,
+	SIGNER_ST_REFUSED = 1,  /* policy forbids it */
+	SIGNER_ST_NOCA = 2,     /* no active CA for this tenant */
+	SIGNER_ST_BADREQ = 3,   /* malformed request or DER */
+	SIGNER_ST_INTERNAL = 4, /* the signer failed (database, key file): try again later */
+};
+
+enum {
+	SIGNER_E_REFUSED = 1, /* refused (policy, unknown CA, malformed): reason says why */
+};
+
+/*
+ * Send one request to the signer listening at sockpath and wait for the
+ * answer. On 0, *out (malloc'ed, caller frees; NULL with *outlen 0 for PING)
+ * holds the signed DER. SIGNER_E_REFUSED: the signer refused, reason holds its
+ * explanation (UTF-8, truncated to reasonlen). -EAGAIN: the signer failed
+ * internally (reason says what); other -errno: connection, timeout
+ * (-ETIMEDOUT), oversized (-EMSGSIZE) or broken (-EPROTO) answer.
+ */
+int signer_request(const char *sockpath, enum signer_op op, uint64_t tenant_id,
+		   const unsigned char *der, size_t len, unsigned char **out, size_t *outlen,
+		   char *reason, size_t reasonlen);
+
+/*
+ * Frame I/O on a blocking socket. signer_frame_read returns 0 with a
+ * malloc'ed *buf (caller frees), -ENODATA on a clean EOF before any byte,
+ * -EMSGSIZE over SIGNER_MAX_FRAME, or -errno (-ETIMEDOUT after SO_RCVTIMEO).
+ */
+int signer_frame_write(int fd, const unsigned char *a, size_t alen, const unsigned char *b,
+		       size_t blen);
+int signer_frame_read(int fd, unsigned char **buf, size_t *len);
+
+/* Set SO_RCVTIMEO and SO_SNDTIMEO. 0 or -errno. */
+int signer_set_timeout(int fd, int ms);
+
+#endif

@@ -1,0 +1,32 @@
+/* util.h: small helpers shared by every module (encoding, randomness, hashing). */
+#ifndef SHOMEI_UTIL_H
+#define SHOMEI_UTIL_H
+
+#include <stddef.h>
+
+/* Lowercase hex of len bytes into out (2*len+1 bytes). */
+void util_hex(const unsigned char *in, size_t len, char *out);
+
+/* Unpadded base64url of len bytes into out (at least 4*len/3+3 bytes). */
+void util_b64url(const unsigned char *in, size_t len, char *out);
+
+/* n random bytes from the CSPRNG; 0 or -EIO. */
+int util_random(unsigned char *buf, size_t n);
+
+/* A random 256-bit token, base64url (43 chars + NUL). */
+#define UTIL_TOKEN_LEN 44
+int util_token(char out[UTIL_TOKEN_LEN]);
+
+/* SHA-256 of len bytes, lowercase hex (65 bytes with NUL). */
+void util_sha256_hex(const void *in, size_t len, char out[65]);
+
+/* Constant-time equality of two NUL-terminated strings (time depends only on the lengths). */
+int util_streq_ct(const char *a, const char *b);
+
+/* Decode %XX and (when plus) '+' in place; returns -EINVAL on a bad escape. */
+int util_urldecode(char *s, int plus);
+
+/* Parse a whole decimal long long in [min, max]; 0 or -EINVAL. */
+int util_parse_ll(const char *s, long long min, long long max, long long *out);
+
+#endif

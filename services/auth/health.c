@@ -1,0 +1,56 @@
+/* health.c: GET /healthz for the whole stack: PostgreSQL, Redis, the services and the signer. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "extern.h"
+
+static const char *const parts[] = {"auth", "users", "issue", "revoke", "download", "signer"};
+
+/* 1 when something listens on <socket_dir>/<name>.sock. */
+static int
+listening(const struct cfg *cfg, const char *name)
+{
+	struct sockaddr_un sa;
+	int fd, ok;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (cfg_socket_path(cfg, name, sa.sun_path, sizeof(sa.sun_path)) != 0)
+		return 0;
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return 0;
+	ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	close(fd);
+	return ok;
+}
+
+int
+auth_stack_health(struct http_req *req, struct svc_thread *t)
+{
+	cJSON *doc = cJSON_CreateObject(), *down = cJSON_CreateArray();
+	int ok;
+
+	ok = db_ping(&t->db);
+	cJSON_AddStringToObject(doc, "postgresql", ok ? "up" : "down");
+	if (!ok)
+		cJSON_AddItemToArray(down, cJSON_CreateString("postgresql"));
+	ok = kv_ping(&t->kv);
+	cJSON_AddStringToObject(doc, "redis", ok ? "up" : "down");
+	if (!ok)
+		cJSON_AddItemToArray(down, cJSON_CreateString("redis"));
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+		ok = listening(t->cfg, parts[i]);
+		cJSON_AddStringToObject(doc, parts[i], ok ? "up" : "down");
+		if (!ok)
+			cJSON_AddItemToArray(down, cJSON_CreateString(parts[i]));
+	}
+	cJSON_AddStringToObject(doc, "status", cJSON_GetArraySize(down) ? "degraded" : "ok");
+	cJSON_AddItemToObject(doc, "down", down);
+	http_json(req, cJSON_GetArraySize(down) ? 503 : 200, doc);
+	cJSON_Delete(doc);
+	return 0;
+}

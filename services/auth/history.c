@@ -1,0 +1,55 @@
+/* history.c: GET /api/audit, the 操作履歴 list with its filters. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit.h"
+#include "extern.h"
+#include "i18n.h"
+#include "json.h"
+#include "valid.h"
+
+static const struct valid_field fields[] = {
+	{"from", valid_date, 0, MSG_DATE_FORMAT, 10},
+	{"to", valid_date, 0, MSG_DATE_FORMAT, 10},
+	{"action", valid_action, 0, MSG_ACTION, 64},
+	{"q", valid_text, 0, MSG_TEXT_TOO_LONG, 200},
+	{"page", valid_page, 0, MSG_PAGE, 7},
+};
+
+/* A query parameter, or NULL when absent or empty. */
+static const char *
+opt(const char *query, const char *name, char *buf, size_t len)
+{
+	return http_query_get(query, name, buf, len) && *buf ? buf : NULL;
+}
+
+int
+auth_audit(struct http_req *req, struct svc_thread *t)
+{
+	char from[16], to[16], action[72], q[256], page[16];
+	struct audit_filter f;
+	cJSON *errs = cJSON_CreateArray(), *doc = NULL;
+	int rc;
+
+	if (valid_query(req->query, fields, 5, errs, req->lang) > 0) {
+		svc_invalid(req, errs);
+		return 0;
+	}
+	f.from = opt(req->query, "from", from, sizeof(from));
+	f.to = opt(req->query, "to", to, sizeof(to));
+	f.action = opt(req->query, "action", action, sizeof(action));
+	f.q = opt(req->query, "q", q, sizeof(q));
+	f.page = opt(req->query, "page", page, sizeof(page)) ? atoi(page) : 1;
+	/* yyyy/mm/dd compares as text in calendar order */
+	if (f.from && f.to && strcmp(f.from, f.to) > 0) {
+		json_field_error(errs, "from", i18n_msg(MSG_DATE_RANGE, req->lang));
+		svc_invalid(req, errs);
+		return 0;
+	}
+	cJSON_Delete(errs);
+	if ((rc = audit_list(&t->db, req->tenant_id, &f, req->lang, &doc)) != 0)
+		return rc;
+	http_json(req, 200, doc);
+	cJSON_Delete(doc);
+	return 0;
+}

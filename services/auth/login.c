@@ -1,0 +1,283 @@
+/* login.c: ID/password and certificate login, logout, and who is logged in. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "audit.h"
+#include "extern.h"
+#include "i18n.h"
+#include "json.h"
+#include "log.h"
+#include "pwhash.h"
+#include "session.h"
+#include "util.h"
+#include "valid.h"
+
+static const struct valid_field login_fields[] = {
+	{"login_id", valid_login_id, 1, MSG_LOGIN_ID_FORMAT, 64},
+	{"password", valid_text, 1, MSG_PASSWORD_RULE, 128},
+};
+
+/* {csrf_token, admin:{id, login_id, name}, tenant:{slug, name, name_en, domain}} */
+static cJSON *
+admin_doc(const PGresult *res, const char *csrf)
+{
+	cJSON *doc = cJSON_CreateObject();
+	cJSON *admin = cJSON_AddObjectToObject(doc, "admin");
+	cJSON *tenant = cJSON_AddObjectToObject(doc, "tenant");
+
+	cJSON_AddStringToObject(doc, "csrf_token", csrf);
+	cJSON_AddNumberToObject(admin, "id", (double)db_get_ll(res, 0, "id"));
+	cJSON_AddStringToObject(admin, "login_id", db_get(res, 0, "login_id"));
+	cJSON_AddStringToObject(admin, "name", db_get(res, 0, "name"));
+	cJSON_AddStringToObject(tenant, "slug", db_get(res, 0, "slug"));
+	cJSON_AddStringToObject(tenant, "name", db_get(res, 0, "tenant_name"));
+	cJSON_AddStringToObject(tenant, "name_en", db_get(res, 0, "tenant_name_en"));
+	cJSON_AddStringToObject(tenant, "domain", db_get(res, 0, "domain"));
+	return doc;
+}
+
+static int
+audit_admin(struct http_req *req, struct svc_thread *t, long long tenant, long long admin,
+	    const char *action, const char *detail)
+{
+	struct audit_entry e = {tenant, req->remote_addr, "admin", admin, action, detail};
+
+	return audit_write(&t->db, &e);
+}
+
+/* Open a session for the admin in res (one row), answer 200 with cookie and body. */
+static int
+start_session(struct http_req *req, struct svc_thread *t, const PGresult *res,
+	      const char *detail)
+{
+	long long admin = db_get_ll(res, 0, "id"), tenant = db_get_ll(res, 0, "tenant_id");
+	char token[UTIL_TOKEN_LEN], cookie[128];
+	struct session s;
+	cJSON *doc;
+	int rc;
+
+	if ((rc = session_create(&t->kv, admin, tenant, t->cfg->session_idle, token, &s)) != 0)
+		return rc;
+	if ((rc = audit_admin(req, t, tenant, admin, "login", detail)) != 0) {
+		session_destroy(&t->kv, token);
+		return rc;
+	}
+	snprintf(cookie, sizeof(cookie), "%s=%s; Path=/; Secure; HttpOnly; SameSite=Strict",
+		 SESSION_COOKIE, token);
+	http_add_header(req, "Set-Cookie", cookie);
+	OPENSSL_cleanse(token, sizeof(token));
+	OPENSSL_cleanse(cookie, sizeof(cookie));
+	doc = admin_doc(res, s.csrf);
+	http_json(req, 200, doc);
+	cJSON_Delete(doc);
+	log_msg(LOG_INFO, "event=login admin=%lld tenant=%lld how=%s", admin, tenant,
+		strcmp(detail, "ログイン成功") == 0 ? "password" : "certificate");
+	return 0;
+}
+
+/* Parse and validate the login body; answers 400/422 itself and returns 1 then. */
+static int
+login_body(struct http_req *req, cJSON **body)
+{
+	cJSON *errs;
+
+	if (json_parse_object(req->body, req->body_len, body) != 0) {
+		svc_fail(req, 400, "bad_json", MSG_BAD_JSON);
+		return 1;
+	}
+	errs = cJSON_CreateArray();
+	if (valid_json(*body, login_fields, 2, errs, req->lang) > 0) {
+		svc_invalid(req, errs);
+		return 1;
+	}
+	cJSON_Delete(errs);
+	return 0;
+}
+
+static int
+login_failed(struct http_req *req, struct svc_thread *t, const char *login_id,
+	     const PGresult *res)
+{
+	lockout_fail(t, login_id, req->remote_addr);
+	if (res != NULL && PQntuples(res) == 1)
+		audit_admin(req, t, db_get_ll(res, 0, "tenant_id"), db_get_ll(res, 0, "id"),
+			    "login", "ログイン失敗");
+	log_msg(LOG_WARN, "event=login_failed ip=%s", req->remote_addr);
+	svc_fail(req, 401, "invalid_credentials", MSG_INVALID_CREDENTIALS);
+	return 0;
+}
+
+int
+auth_login(struct http_req *req, struct svc_thread *t)
+{
+	cJSON *body = NULL;
+	PGresult *res = NULL;
+	const char *login_id, *pw, *hash;
+	int rc = 0, lock;
+
+	if (!auth_same_site(req)) {
+		svc_fail(req, 403, "cross_site", MSG_ORIGIN);
+		goto out;
+	}
+	if (login_body(req, &body))
+		goto out;
+	login_id = json_str(body, "login_id");
+	pw = json_str(body, "password");
+	if ((lock = lockout_check(t, login_id, req->remote_addr)) != 0) {
+		if (lock < 0) {
+			rc = lock;
+			goto out;
+		}
+		log_msg(LOG_WARN, "event=login_locked ip=%s", req->remote_addr);
+		svc_fail(req, 429, "locked_out", MSG_LOCKED_OUT);
+		goto out;
+	}
+	const char *params[] = {login_id};
+	if ((rc = db_exec(&t->db, &q_admin_by_login, params, &res)) != 0)
+		goto out;
+	hash = PQntuples(res) == 1 ? db_get(res, 0, "password_hash") : NULL;
+	/* Unknown IDs spend the same time as known ones. */
+	if (pwhash_verify(hash ? hash : pwhash_dummy(), pw) != 0 || hash == NULL) {
+		rc = login_failed(req, t, login_id, res);
+		goto out;
+	}
+	lockout_clear(t, login_id);
+	rc = start_session(req, t, res, "ログイン成功");
+out:
+	if (body != NULL) {
+		cJSON *p = cJSON_GetObjectItemCaseSensitive(body, "password");
+		if (cJSON_IsString(p))
+			OPENSSL_cleanse(p->valuestring, strlen(p->valuestring));
+	}
+	cJSON_Delete(body);
+	PQclear(res);
+	return rc;
+}
+
+/* SHA-256 of the DER of the PEM certificate nginx escaped; 0 or -EINVAL. */
+static int
+cert_fingerprint(const char *escaped, char out[65])
+{
+	unsigned char *der = NULL;
+	char pem[8192];
+	X509 *x = NULL;
+	BIO *bio = NULL;
+	int len, rc = -EINVAL;
+
+	if (escaped == NULL || strlen(escaped) >= sizeof(pem))
+		return -EINVAL;
+	snprintf(pem, sizeof(pem), "%s", escaped);
+	if (util_urldecode(pem, 0) != 0)
+		goto out;
+	if ((bio = BIO_new_mem_buf(pem, -1)) == NULL ||
+	    (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) == NULL)
+		goto out;
+	if ((len = i2d_X509(x, &der)) <= 0)
+		goto out;
+	util_sha256_hex(der, (size_t)len, out);
+	rc = 0;
+out:
+	OPENSSL_free(der);
+	X509_free(x);
+	BIO_free(bio);
+	return rc;
+}
+
+int
+auth_login_certificate(struct http_req *req, struct svc_thread *t)
+{
+	PGresult *res = NULL;
+	char fp[65];
+	int rc = 0;
+
+	if (!auth_same_site(req)) {
+		svc_fail(req, 403, "cross_site", MSG_ORIGIN);
+		goto out;
+	}
+	if (req->client_verify == NULL || strcmp(req->client_verify, "SUCCESS") != 0 ||
+	    cert_fingerprint(req->client_cert, fp) != 0) {
+		log_msg(LOG_WARN, "event=cert_login_refused ip=%s verify=%s", req->remote_addr,
+			req->client_verify ? req->client_verify : "NONE");
+		svc_fail(req, 401, "no_certificate", MSG_NO_CERTIFICATE);
+		goto out;
+	}
+	const char *params[] = {fp};
+	if ((rc = db_exec(&t->db, &q_admin_by_cert, params, &res)) != 0)
+		goto out;
+	if (PQntuples(res) != 1) {
+		log_msg(LOG_WARN, "event=cert_login_unknown ip=%s", req->remote_addr);
+		svc_fail(req, 401, "no_certificate", MSG_NO_CERTIFICATE);
+		goto out;
+	}
+	rc = start_session(req, t, res, "証明書ログイン成功");
+out:
+	PQclear(res);
+	return rc;
+}
+
+/* The session of this request (nginx already checked it exists). */
+static int
+current_session(struct http_req *req, struct svc_thread *t, char *token, size_t len,
+		struct session *s)
+{
+	if (!http_cookie_get(req->cookie, SESSION_COOKIE, token, len))
+		return SESSION_E_NONE;
+	return session_get(&t->kv, token, t->cfg->session_idle, t->cfg->session_absolute, s);
+}
+
+int
+auth_logout(struct http_req *req, struct svc_thread *t)
+{
+	char token[UTIL_TOKEN_LEN + 8], cookie[96];
+	struct session s;
+	cJSON *doc;
+	int rc;
+
+	if ((rc = current_session(req, t, token, sizeof(token), &s)) == 0) {
+		session_destroy(&t->kv, token);
+		audit_admin(req, t, s.tenant_id, s.admin_id, "logout", "ログアウト");
+	}
+	snprintf(cookie, sizeof(cookie), "%s=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0",
+		 SESSION_COOKIE);
+	http_add_header(req, "Set-Cookie", cookie);
+	doc = cJSON_CreateObject();
+	http_json(req, 200, doc);
+	cJSON_Delete(doc);
+	return 0;
+}
+
+int
+auth_me(struct http_req *req, struct svc_thread *t)
+{
+	char token[UTIL_TOKEN_LEN + 8], admin[24], tenant[24];
+	PGresult *res = NULL;
+	struct session s;
+	cJSON *doc;
+	int rc;
+
+	if ((rc = current_session(req, t, token, sizeof(token), &s)) != 0 ||
+	    s.admin_id != req->admin_id) {
+		svc_fail(req, 401, "unauthorized", MSG_UNAUTHORIZED);
+		return rc < 0 ? rc : 0;
+	}
+	snprintf(admin, sizeof(admin), "%lld", req->admin_id);
+	snprintf(tenant, sizeof(tenant), "%lld", req->tenant_id);
+	const char *params[] = {admin, tenant};
+	if ((rc = db_exec(&t->db, &q_admin_by_id, params, &res)) != 0)
+		return rc;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		svc_fail(req, 401, "unauthorized", MSG_UNAUTHORIZED);
+		return 0;
+	}
+	doc = admin_doc(res, s.csrf);
+	http_json(req, 200, doc);
+	cJSON_Delete(doc);
+	PQclear(res);
+	return 0;
+}

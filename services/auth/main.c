@@ -1,0 +1,27 @@
+/* main.c: shomei-auth, login, sessions, CSRF, password change and the operation history. */
+#include "extern.h"
+
+static const struct route routes[] = {
+	{"POST", "/api/auth/login", 0, auth_login},
+	{"POST", "/api/auth/login/certificate", 0, auth_login_certificate},
+	{"POST", "/api/auth/logout", 1, auth_logout},
+	{"GET", "/api/auth/me", 1, auth_me},
+	{"POST", "/api/auth/password", 1, auth_password},
+	{"GET", "/api/audit", 1, auth_audit},
+	/* nginx auth_request asks with the original method, which may be any of these */
+	{"GET", "/internal/auth", 0, auth_gate},
+	{"HEAD", "/internal/auth", 0, auth_gate},
+	{"POST", "/internal/auth", 0, auth_gate},
+	{"PUT", "/internal/auth", 0, auth_gate},
+	{"PATCH", "/internal/auth", 0, auth_gate},
+	{"DELETE", "/internal/auth", 0, auth_gate},
+	{"GET", "/internal/stackhealth", 0, auth_stack_health},
+};
+
+static const struct svc svc = {"auth", routes, sizeof(routes) / sizeof(routes[0])};
+
+int
+main(int argc, char **argv)
+{
+	return svc_main(&svc, argc, argv);
+}

@@ -1,0 +1,52 @@
+/* test-http.c: query strings, cookies, route patterns, Accept-Language. */
+#include "http.h"
+#include "i18n.h"
+#include "tap.h"
+
+int
+main(void)
+{
+	char buf[64];
+	struct http_req req;
+
+	memset(&req, 0, sizeof(req));
+	TAP_OK(http_query_get("a=1&from=2026%2F11%2F01&q=%E3%83%AD+x", "from", buf, sizeof(buf)) &&
+		       strcmp(buf, "2026/11/01") == 0,
+	       "query value decoded");
+	TAP_OK(http_query_get("a=1&q=%E3%83%AD+x", "q", buf, sizeof(buf)) &&
+		       strcmp(buf, "ロ x") == 0,
+	       "UTF-8 and + decoded");
+	TAP_OK(!http_query_get("aa=1", "a", buf, sizeof(buf)), "prefix of a name is not the name");
+	TAP_OK(http_query_get("a", "a", buf, sizeof(buf)) && buf[0] == '\0', "name without value");
+	TAP_OK(!http_query_get("a=%zz", "a", buf, sizeof(buf)), "bad escape refused");
+	TAP_OK(!http_query_get("a=0123456789012345678901234567890123456789012345678901234567890123456789",
+			       "a", buf, sizeof(buf)),
+	       "value longer than the buffer refused");
+	TAP_OK(!http_query_get("", "a", buf, sizeof(buf)), "empty query");
+
+	TAP_OK(http_cookie_get("x=1; __Host-shomei=abc; y=2", "__Host-shomei", buf, sizeof(buf)) &&
+		       strcmp(buf, "abc") == 0,
+	       "cookie among others");
+	TAP_OK(!http_cookie_get("x__Host-shomei=abc", "__Host-shomei", buf, sizeof(buf)),
+	       "cookie name must match whole");
+	TAP_OK(!http_cookie_get(NULL, "a", buf, sizeof(buf)), "no cookie header");
+
+	TAP_OK(http_route_match(&req, "/api/users/{id}", "/api/users/42") && req.nargs == 1 &&
+		       strcmp(req.args[0], "42") == 0,
+	       "placeholder captured");
+	TAP_OK(http_route_match(&req, "/api/certificates/{id}/p12", "/api/certificates/7/p12") &&
+		       strcmp(req.args[0], "7") == 0,
+	       "placeholder in the middle");
+	TAP_OK(!http_route_match(&req, "/api/users/{id}", "/api/users/"), "empty placeholder");
+	TAP_OK(!http_route_match(&req, "/api/users/{id}", "/api/users/1/x"), "extra segment");
+	TAP_OK(!http_route_match(&req, "/api/audit", "/api/audits"), "longer path");
+	TAP_OK(http_route_match(&req, "/api/audit", "/api/audit"), "exact path");
+
+	TAP_OK(i18n_lang(NULL) == I18N_JA, "no Accept-Language: Japanese");
+	TAP_OK(i18n_lang("en-US,en;q=0.9") == I18N_EN, "English first");
+	TAP_OK(i18n_lang("ja,en;q=0.8") == I18N_JA, "Japanese first");
+	TAP_OK(i18n_lang("fr, en;q=0.5") == I18N_EN, "first known language wins");
+	TAP_OK(i18n_lang("english") == I18N_JA, "not a language tag");
+	TAP_OK(http_is_state_changing("POST") && !http_is_state_changing("GET"), "methods");
+	return tap_done();
+}

@@ -1,0 +1,76 @@
+/* test-json.c: request-body parsing and its limits. */
+#include <stdlib.h>
+
+#include "json.h"
+#include "tap.h"
+
+int
+main(void)
+{
+	static const struct {
+		const char *text;
+		int rc;
+		const char *what;
+	} cases[] = {
+		{"{\"a\":\"b\"}", 0, "object"},
+		{"", 0, "empty body is {}"},
+		{"  {\"a\" : [1, 2, {\"b\": null}]} ", 0, "whitespace and nesting"},
+		{"[1,2]", JSON_E_SYNTAX, "array refused"},
+		{"\"s\"", JSON_E_SYNTAX, "string refused"},
+		{"{\"a\":}", JSON_E_SYNTAX, "garbage"},
+		{"{\"a\":\"b\"} x", JSON_E_SYNTAX, "trailing garbage"},
+		{"{\"a\":\"b\"", JSON_E_SYNTAX, "truncated"},
+		{"{\"s\":\"[[[[[[[[[[[[[[[[[[[[[[\"}", 0, "brackets inside a string are text"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cJSON *o = NULL;
+		const char *t = cases[i].text;
+		int rc = json_parse_object(t, strlen(t), &o);
+		TAP_OK(rc == cases[i].rc, "%s", cases[i].what);
+		cJSON_Delete(o);
+	}
+
+	/* depth: 16 levels pass, 17 fail, 100000 fail without recursion */
+	char deep[64];
+	size_t n = 0;
+	deep[n++] = '{';
+	deep[n++] = '"';
+	deep[n++] = 'a';
+	deep[n++] = '"';
+	deep[n++] = ':';
+	for (int i = 0; i < 15; i++)
+		deep[n++] = '[';
+	for (int i = 0; i < 15; i++)
+		deep[n++] = ']';
+	deep[n++] = '}';
+	deep[n] = 0;
+	cJSON *o = NULL;
+	TAP_OK(json_parse_object(deep, n, &o) == 0, "16 levels accepted");
+	cJSON_Delete(o);
+	size_t big = 200000;
+	char *bomb = malloc(big + 8);
+	memcpy(bomb, "{\"a\":", 5);
+	memset(bomb + 5, '[', big);
+	bomb[big + 5] = 0;
+	TAP_OK(json_parse_object(bomb, big + 5, &o) == JSON_E_LIMIT, "deep nesting refused");
+	free(bomb);
+
+	/* many values */
+	size_t cap = 10 * 20002 + 16;
+	char *wide = malloc(cap);
+	size_t w = 0;
+	w += (size_t)sprintf(wide, "{\"a\":[");
+	for (int i = 0; i < 10001; i++)
+		w += (size_t)sprintf(wide + w, "%s1", i ? "," : "");
+	w += (size_t)sprintf(wide + w, "]}");
+	TAP_OK(json_parse_object(wide, w, &o) == JSON_E_LIMIT, "more than 10000 values refused");
+	free(wide);
+
+	const char *t = "{\"s\":\"x\",\"n\":1}";
+	json_parse_object(t, strlen(t), &o);
+	TAP_STREQ(json_str(o, "s"), "x", "json_str reads a string");
+	TAP_OK(json_str(o, "n") == NULL, "json_str refuses a number");
+	TAP_OK(json_str(o, "missing") == NULL, "json_str of a missing key");
+	cJSON_Delete(o);
+	return tap_done();
+}
