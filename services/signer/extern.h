@@ -1,0 +1,96 @@
+/* extern.h: the map of shomei-signer (policy, CA store, socket server). */
+#ifndef SHOMEI_SIGNER_EXTERN_H
+#define SHOMEI_SIGNER_EXTERN_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "secret.h"
+
+/* Which CA a request is about. */
+enum sca_kind {
+	SCA_TENANT, /* the tenant's active issuing CA */
+	SCA_ADMIN,  /* the administrator CA (tenant_id 0) */
+	SCA_ROOT,   /* the root CA: only for its own CRL (SIGN_CRL with tenant_id 0) */
+	SCA__MAX,
+};
+
+/* Longest validity the administrator CA signs (administrator certificates live 2 years). */
+#define SCA_ADMIN_MAX_DAYS 825
+/* Longest span between a CRL's thisUpdate and nextUpdate. */
+#define POLICY_CRL_MAX_DAYS 366
+
+/* A CA as the signer holds it; the references are owned (sca_done drops them). */
+struct sca {
+	long long id;
+	enum sca_kind kind;
+	X509 *cert;
+	EVP_PKEY *key;
+	int max_days; /* longest certificate validity it may sign; 0: signs no certificate */
+};
+
+void sca_done(struct sca *ca);
+/* dst takes its own references to src's certificate and key. */
+void sca_copy(struct sca *dst, const struct sca *src);
+
+/*
+ * Finds the CA for (kind, tenant_id) into *out (release with sca_done).
+ * Returns 0, SIGNER_ST_NOCA when there is none, or -errno.
+ */
+typedef int (*sca_lookup_fn)(void *arg, enum sca_kind kind, uint64_t tenant_id, struct sca *out);
+
+/* policy.c */
+/* 0 when ca may sign x, else SIGNER_ST_REFUSED with the reason in reason. */
+int policy_check_cert(const struct sca *ca, X509 *x, char *reason, size_t len);
+int policy_check_crl(const struct sca *ca, X509_CRL *crl, char *reason, size_t len);
+
+/* store.c: CAs from PostgreSQL (table cas) and <ca_dir>/<key_file>, cached for STORE_TTL. */
+#define STORE_TTL 30
+struct store;
+/* NULL on ENOMEM; the master key is copied (and wiped by store_free). */
+struct store *store_new(const char *conninfo, const char *ca_dir,
+			const unsigned char key[SECRET_KEY_LEN]);
+void store_free(struct store *st);
+/* An sca_lookup_fn; arg is the struct store. */
+int store_lookup(void *arg, enum sca_kind kind, uint64_t tenant_id, struct sca *out);
+
+/* server.c */
+#define SERVER_MAX_CONN 64
+#define SERVER_IDLE_MS 30000
+
+struct server {
+	int listen_fd;
+	int stop_pipe[2];
+	sca_lookup_fn lookup;
+	void *lookup_arg;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int active; /* connection threads running */
+};
+
+/*
+ * Bind a unix stream socket at path, mode 0660. A stale socket is replaced;
+ * a live one (something answers) gives -EADDRINUSE. 0 or -errno.
+ */
+int server_listen(const char *path, int *fd);
+/* s takes listen_fd. 0 or -errno. */
+int server_init(struct server *s, int listen_fd, sca_lookup_fn lookup, void *arg);
+/* Accept and serve until server_stop; 0 or -errno. */
+int server_run(struct server *s);
+/* Async-signal-safe: makes server_run return. */
+void server_stop(struct server *s);
+/* Wait (a few seconds at most) for connections to finish; close everything. */
+void server_done(struct server *s);
+/*
+ * Answer one request frame: *ans (malloc'ed, caller frees) is status | body.
+ * 0 or -ENOMEM.
+ */
+int server_handle(struct server *s, const unsigned char *req, size_t len, unsigned char **ans,
+		  size_t *anslen);
+
+#endif

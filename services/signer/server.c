@@ -1,0 +1,436 @@
+/* server.c: the signer's socket: accept, read frames, check, sign, answer, log. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "extern.h"
+#include "log.h"
+#include "signer.h"
+#include "x509.h"
+
+#define REASON_MAX 256
+
+struct conn {
+	struct server *s;
+	int fd;
+};
+
+/* The answer being built for one request. */
+struct answer {
+	int status;
+	char reason[REASON_MAX];
+	unsigned char *der; /* malloc'ed */
+	size_t len;
+};
+
+static const char *
+op_name(int op)
+{
+	switch (op) {
+	case SIGNER_OP_SIGN_CERT:
+		return "cert";
+	case SIGNER_OP_SIGN_CRL:
+		return "crl";
+	case SIGNER_OP_PING:
+		return "ping";
+	default:
+		return "unknown";
+	}
+}
+
+/* Copy s into buf for a quoted log value: no quotes, backslashes or control bytes. */
+static void
+log_safe(const char *s, char *buf, size_t len)
+{
+	size_t j = 0;
+
+	for (; *s != '\0' && j + 1 < len; s++)
+		buf[j++] = ((unsigned char)*s < 0x20 || *s == 0x7f || *s == '"' || *s == '\\')
+				   ? '?'
+				   : *s;
+	buf[j] = '\0';
+}
+
+static int
+set_status(struct answer *a, int status, const char *reason)
+{
+	a->status = status;
+	snprintf(a->reason, sizeof(a->reason), "%s", reason);
+	return status;
+}
+
+static void
+log_cert(uint64_t tenant, const struct sca *ca, X509 *x)
+{
+	char serial[64] = "?", cn[260], safe[260];
+
+	x509_serial_hex(X509_get0_serialNumber(x), serial, sizeof(serial));
+	if (x509_name_cn(X509_get_subject_name(x), cn, sizeof(cn)) != 0)
+		cn[0] = '\0';
+	log_safe(cn, safe, sizeof(safe));
+	log_msg(LOG_INFO, "event=sign op=cert tenant=%llu ca=%lld serial=%s cn=\"%s\"",
+		(unsigned long long)tenant, ca->id, serial, safe);
+}
+
+static void
+log_crl(uint64_t tenant, const struct sca *ca, X509_CRL *crl)
+{
+	ASN1_INTEGER *num = X509_CRL_get_ext_d2i(crl, NID_crl_number, NULL, NULL);
+
+	log_msg(LOG_INFO, "event=sign op=crl tenant=%llu ca=%lld crl_number=%ld entries=%d",
+		(unsigned long long)tenant, ca->id, num ? ASN1_INTEGER_get(num) : -1L,
+		sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)));
+	ASN1_INTEGER_free(num);
+}
+
+/* Find the CA; a lookup failure becomes the answer's status. */
+static int
+find_ca(struct server *s, enum sca_kind kind, uint64_t tenant, struct sca *ca, struct answer *a)
+{
+	int rc = s->lookup(s->lookup_arg, kind, tenant, ca);
+
+	if (rc == SIGNER_ST_NOCA)
+		return set_status(a, SIGNER_ST_NOCA, "no active CA for this tenant");
+	if (rc != 0)
+		return set_status(a, SIGNER_ST_INTERNAL, "CA unavailable");
+	return 0;
+}
+
+static int
+sign_cert(struct server *s, uint64_t tenant, const unsigned char *der, size_t len,
+	  struct answer *a)
+{
+	struct sca ca = {0};
+	X509 *x = NULL;
+	int rc;
+
+	if (x509_cert_from_der(der, len, &x) != 0) {
+		rc = set_status(a, SIGNER_ST_BADREQ, "not a DER certificate");
+		goto out;
+	}
+	if ((rc = find_ca(s, tenant ? SCA_TENANT : SCA_ADMIN, tenant, &ca, a)) != 0)
+		goto out;
+	if ((rc = policy_check_cert(&ca, x, a->reason, sizeof(a->reason))) != 0) {
+		a->status = rc;
+		goto out;
+	}
+	if (x509_sign(x, ca.key) != 0 || x509_cert_to_der(x, &a->der, &a->len) != 0) {
+		rc = set_status(a, SIGNER_ST_INTERNAL, "signing failed");
+		goto out;
+	}
+	log_cert(tenant, &ca, x);
+	rc = 0;
+out:
+	sca_done(&ca);
+	X509_free(x);
+	return rc;
+}
+
+/* tenant 0: the administrator CA's CRL, or the root's when the CRL names the root. */
+static int
+crl_ca(struct server *s, uint64_t tenant, X509_CRL *crl, struct sca *ca, struct answer *a)
+{
+	int rc;
+
+	if ((rc = find_ca(s, tenant ? SCA_TENANT : SCA_ADMIN, tenant, ca, a)) != 0 || tenant != 0)
+		return rc;
+	if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(ca->cert)) == 0)
+		return 0;
+	sca_done(ca);
+	a->status = SIGNER_ST_OK;
+	return find_ca(s, SCA_ROOT, 0, ca, a);
+}
+
+static int
+sign_crl(struct server *s, uint64_t tenant, const unsigned char *der, size_t len,
+	 struct answer *a)
+{
+	struct sca ca = {0};
+	X509_CRL *crl = NULL;
+	int rc;
+
+	if (x509_crl_from_der(der, len, &crl) != 0) {
+		rc = set_status(a, SIGNER_ST_BADREQ, "not a DER CRL");
+		goto out;
+	}
+	if ((rc = crl_ca(s, tenant, crl, &ca, a)) != 0)
+		goto out;
+	if ((rc = policy_check_crl(&ca, crl, a->reason, sizeof(a->reason))) != 0) {
+		a->status = rc;
+		goto out;
+	}
+	if (x509_crl_sign(crl, ca.key) != 0 || x509_crl_to_der(crl, &a->der, &a->len) != 0) {
+		rc = set_status(a, SIGNER_ST_INTERNAL, "signing failed");
+		goto out;
+	}
+	log_crl(tenant, &ca, crl);
+	rc = 0;
+out:
+	sca_done(&ca);
+	X509_CRL_free(crl);
+	return rc;
+}
+
+static uint64_t
+get_be64(const unsigned char *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static void
+dispatch(struct server *s, const unsigned char *req, size_t len, struct answer *a)
+{
+	uint64_t tenant;
+	int op;
+
+	if (len < SIGNER_REQ_HDR) {
+		set_status(a, SIGNER_ST_BADREQ, "short request");
+		return;
+	}
+	op = req[0];
+	tenant = get_be64(req + 1);
+	if (tenant > INT64_MAX) {
+		set_status(a, SIGNER_ST_BADREQ, "tenant_id out of range");
+		return;
+	}
+	switch (op) {
+	case SIGNER_OP_SIGN_CERT:
+		sign_cert(s, tenant, req + SIGNER_REQ_HDR, len - SIGNER_REQ_HDR, a);
+		break;
+	case SIGNER_OP_SIGN_CRL:
+		sign_crl(s, tenant, req + SIGNER_REQ_HDR, len - SIGNER_REQ_HDR, a);
+		break;
+	case SIGNER_OP_PING:
+		break;
+	default:
+		set_status(a, SIGNER_ST_BADREQ, "unknown op");
+		break;
+	}
+	if (a->status != SIGNER_ST_OK) {
+		char safe[REASON_MAX];
+
+		log_safe(a->reason, safe, sizeof(safe));
+		log_msg(a->status == SIGNER_ST_INTERNAL ? LOG_ERROR : LOG_WARN,
+			"event=refuse op=%s tenant=%llu status=%d reason=\"%s\"", op_name(op),
+			(unsigned long long)tenant, a->status, safe);
+	}
+}
+
+int
+server_handle(struct server *s, const unsigned char *req, size_t len, unsigned char **ans,
+	      size_t *anslen)
+{
+	struct answer a = {.status = SIGNER_ST_OK};
+	const unsigned char *body;
+	unsigned char *buf = NULL;
+	size_t blen;
+	int rc = -ENOMEM;
+
+	dispatch(s, req, len, &a);
+	body = a.status == SIGNER_ST_OK ? a.der : (const unsigned char *)a.reason;
+	blen = a.status == SIGNER_ST_OK ? a.len : strlen(a.reason);
+	if ((buf = malloc(1 + blen)) == NULL)
+		goto out;
+	buf[0] = (unsigned char)a.status;
+	if (blen > 0)
+		memcpy(buf + 1, body, blen);
+	*ans = buf;
+	*anslen = 1 + blen;
+	rc = 0;
+out:
+	free(a.der);
+	return rc;
+}
+
+static void
+conn_serve(struct conn *c)
+{
+	unsigned char *req = NULL, *ans = NULL;
+	size_t len, anslen;
+
+	signer_set_timeout(c->fd, SERVER_IDLE_MS);
+	while (signer_frame_read(c->fd, &req, &len) == 0) {
+		if (server_handle(c->s, req, len, &ans, &anslen) != 0 ||
+		    signer_frame_write(c->fd, ans, anslen, NULL, 0) != 0) {
+			free(ans);
+			break;
+		}
+		free(req);
+		free(ans);
+		req = ans = NULL;
+	}
+	free(req);
+}
+
+static void *
+conn_main(void *arg)
+{
+	struct conn *c = arg;
+	struct server *s = c->s;
+
+	conn_serve(c);
+	close(c->fd);
+	free(c);
+	pthread_mutex_lock(&s->mu);
+	s->active--;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
+/* Start a detached thread for fd; waits while SERVER_MAX_CONN are busy. */
+static int
+conn_start(struct server *s, int fd)
+{
+	pthread_attr_t attr;
+	pthread_t t;
+	struct conn *c;
+	int rc;
+
+	if ((c = malloc(sizeof(*c))) == NULL)
+		return -ENOMEM;
+	c->s = s;
+	c->fd = fd;
+	pthread_mutex_lock(&s->mu);
+	while (s->active >= SERVER_MAX_CONN)
+		pthread_cond_wait(&s->cv, &s->mu);
+	s->active++;
+	pthread_mutex_unlock(&s->mu);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	rc = pthread_create(&t, &attr, conn_main, c);
+	pthread_attr_destroy(&attr);
+	if (rc != 0) {
+		free(c);
+		pthread_mutex_lock(&s->mu);
+		s->active--;
+		pthread_mutex_unlock(&s->mu);
+		return -rc;
+	}
+	return 0;
+}
+
+/* 1 when something accepts connections at path. */
+static int
+socket_alive(const struct sockaddr_un *sun)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), alive;
+
+	if (fd < 0)
+		return 0;
+	alive = connect(fd, (const struct sockaddr *)sun, sizeof(*sun)) == 0;
+	close(fd);
+	return alive;
+}
+
+int
+server_listen(const char *path, int *out)
+{
+	struct sockaddr_un sun;
+	int fd = -1, rc;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sun.sun_path, path);
+	if (socket_alive(&sun))
+		return -EADDRINUSE;
+	if (unlink(path) != 0 && errno != ENOENT)
+		return -errno;
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0 || chmod(path, 0660) != 0 ||
+	    listen(fd, 128) != 0) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	*out = fd;
+	return 0;
+}
+
+int
+server_init(struct server *s, int listen_fd, sca_lookup_fn lookup, void *arg)
+{
+	memset(s, 0, sizeof(*s));
+	if (pipe2(s->stop_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
+		return -errno;
+	s->listen_fd = listen_fd;
+	s->lookup = lookup;
+	s->lookup_arg = arg;
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->cv, NULL);
+	return 0;
+}
+
+void
+server_stop(struct server *s)
+{
+	int saved = errno;
+	ssize_t n = write(s->stop_pipe[1], "x", 1);
+
+	(void)n;
+	errno = saved;
+}
+
+int
+server_run(struct server *s)
+{
+	struct pollfd pfd[2] = {{.fd = s->listen_fd, .events = POLLIN},
+				{.fd = s->stop_pipe[0], .events = POLLIN}};
+	int fd, rc;
+
+	for (;;) {
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (pfd[1].revents)
+			return 0;
+		if (!(pfd[0].revents & POLLIN))
+			continue;
+		if ((fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC)) < 0) {
+			if (errno == EINTR || errno == ECONNABORTED || errno == EAGAIN)
+				continue;
+			log_msg(LOG_ERROR, "event=accept_failed errno=%d", errno);
+			/* EMFILE and the like: back off instead of spinning. */
+			poll(NULL, 0, 100);
+			continue;
+		}
+		if ((rc = conn_start(s, fd)) != 0) {
+			log_msg(LOG_ERROR, "event=thread_failed rc=%d", rc);
+			close(fd);
+		}
+	}
+}
+
+void
+server_done(struct server *s)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 5;
+	pthread_mutex_lock(&s->mu);
+	while (s->active > 0 && pthread_cond_timedwait(&s->cv, &s->mu, &until) == 0)
+		;
+	pthread_mutex_unlock(&s->mu);
+	if (s->listen_fd >= 0)
+		close(s->listen_fd);
+	close(s->stop_pipe[0]);
+	close(s->stop_pipe[1]);
+	s->listen_fd = -1;
+}
