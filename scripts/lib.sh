@@ -1,0 +1,282 @@
+# lib.sh: what scripts/up and scripts/test share: packages, build, and the local stack.
+# Sourced, not run. Everything lives under $VAR (default: var/ in the repository).
+# shellcheck shell=bash
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PGBIN=${PGBIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
+SERVICES="auth users issue revoke download"
+
+# Debian packages the build, the stack and the tests need.
+PACKAGES="build-essential meson ninja-build pkg-config clang libfcgi-dev libssl-dev libpq-dev
+libhiredis-dev libcjson-dev libzip-dev libsodium-dev nettle-dev libgmp-dev libqrencode-dev
+postgresql redis-server nginx-light openssl gnutls-bin python3 python3-cryptography
+chromium nodejs npm wrk curl ca-certificates procps libclang-rt-14-dev"
+
+say() { printf '%s\n' "$*" >&2; }
+die() { say "error: $*"; exit 1; }
+
+install_packages() {
+	local missing="" p
+	for p in $PACKAGES; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"
+	done
+	[ -z "$missing" ] && return 0
+	if [ "$(id -u)" != 0 ]; then
+		die "missing Debian packages:$missing (run as root, or: sudo apt-get install$missing)"
+	fi
+	say "installing:$missing"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q >/dev/null
+	# shellcheck disable=SC2086
+	apt-get install -y -q --no-install-recommends $missing >/dev/null
+	# Debian starts these as system services on install; shomei runs its own.
+	for s in nginx redis-server postgresql; do
+		command -v systemctl >/dev/null && systemctl disable --now "$s" >/dev/null 2>&1 || true
+		service "$s" stop >/dev/null 2>&1 || true
+	done
+}
+
+build() {
+	local dir=${1:-$ROOT/build}
+	shift || true
+	if [ ! -f "$dir/build.ninja" ]; then
+		meson setup "$dir" "$ROOT" "$@" >"$dir.setup.log" 2>&1 || { cat "$dir.setup.log" >&2; die "meson setup failed"; }
+	fi
+	ninja -C "$dir" >"$dir.ninja.log" 2>&1 || { tail -n 40 "$dir.ninja.log" >&2; die "build failed"; }
+}
+
+running() { # pidfile
+	[ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null
+}
+
+wait_for() { # seconds command...
+	local n=$(($1 * 10))
+	shift
+	while [ $n -gt 0 ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+		n=$((n - 1))
+	done
+	return 1
+}
+
+# The stack's layout; call first.
+stack_env() {
+	VAR=${VAR:-$ROOT/var}
+	PORT=${PORT:-8443}
+	BUILD=${BUILD:-$ROOT/build}
+	CONF=$VAR/shomei.conf
+	SOCK=$VAR/run/sock
+	CTL="$BUILD/tools/shomeictl/shomeictl -c $CONF"
+	export SHOMEI_CONFIG=$CONF
+}
+
+pg_user() { # run a command as the owner of the cluster
+	if [ "$(id -u)" = 0 ]; then
+		runuser -u postgres -- "$@"
+	else
+		"$@"
+	fi
+}
+
+start_postgres() {
+	local data=$VAR/pg/data
+	mkdir -p "$VAR/pg" "$VAR/run/pg"
+	[ "$(id -u)" = 0 ] && chown postgres: "$VAR/pg" "$VAR/run/pg"
+	if [ ! -f "$data/PG_VERSION" ]; then
+		pg_user "$PGBIN/initdb" -D "$data" -U shomei --auth=trust -E UTF8 --locale=C.UTF-8 \
+			>"$VAR/log/initdb.log" 2>&1 || { cat "$VAR/log/initdb.log" >&2; die "initdb failed"; }
+	fi
+	if ! pg_user "$PGBIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+		pg_user "$PGBIN/pg_ctl" -D "$data" -w -t 60 -l "$VAR/log/postgresql.log" \
+			-o "-c listen_addresses='' -c unix_socket_directories=$VAR/run/pg -c fsync=${PG_FSYNC:-on} -c max_connections=200 -c timezone=UTC" \
+			start >/dev/null || { tail -n 20 "$VAR/log/postgresql.log" >&2; die "PostgreSQL did not start"; }
+	fi
+	if ! "$PGBIN/psql" -h "$VAR/run/pg" -U shomei -d postgres -Atqc "SELECT 1 FROM pg_database WHERE datname='shomei'" | grep -q 1; then
+		"$PGBIN/createdb" -h "$VAR/run/pg" -U shomei shomei
+	fi
+	head -n 1 "$data/postmaster.pid" >"$VAR/run/postgresql.pid"
+}
+
+start_redis() {
+	mkdir -p "$VAR/redis"
+	running "$VAR/run/redis.pid" && return 0
+	redis-server --port 0 --unixsocket "$VAR/run/redis.sock" --unixsocketperm 700 \
+		--dir "$VAR/redis" --appendonly yes --daemonize yes \
+		--pidfile "$VAR/run/redis.pid" --logfile "$VAR/log/redis.log" >/dev/null
+	wait_for 10 redis-cli -s "$VAR/run/redis.sock" ping || die "Redis did not start"
+}
+
+write_config() {
+	[ -f "$CONF" ] && return 0
+	cat >"$CONF" <<EOF
+# shomei configuration for the local stack (written by scripts/up)
+db = host=$VAR/run/pg dbname=shomei user=shomei
+redis_socket = $VAR/run/redis.sock
+socket_dir = $SOCK
+threads = ${THREADS:-16}
+master_key_file = $VAR/secrets/master.key
+ca_dir = $VAR/ca
+public_url = https://localhost:$PORT
+migrations_dir = $ROOT/db/migrations
+log_level = info
+EOF
+}
+
+make_master_key() {
+	local f=$VAR/secrets/master.key
+	[ -f "$f" ] && return 0
+	(umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$f")
+}
+
+# A TLS server certificate for the portal, from a local CA of its own.
+make_server_tls() {
+	local d=$VAR/tls
+	[ -f "$d/server.crt" ] && return 0
+	mkdir -p "$d"
+	(
+		umask 077
+		cd "$d" || exit 1
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 \
+			-keyout server-ca.key -out server-ca.pem -subj "/CN=shomei local server CA" \
+			-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
+		openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout server.key \
+			-out server.csr -subj "/CN=localhost" 2>/dev/null
+		printf 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n' >server.ext
+		openssl x509 -req -in server.csr -CA server-ca.pem -CAkey server-ca.key -CAcreateserial \
+			-days 825 -extfile server.ext -out server.crt 2>/dev/null
+		rm -f server.csr server.ext
+	) || die "cannot make the TLS certificate"
+	chmod 644 "$d/server-ca.pem" "$d/server.crt"
+}
+
+# CAs, the demo tenant, its administrator and the administrator's certificate.
+provision() {
+	local slug=${TENANT:-demo} login=${LOGIN_ID:-admin01} out pw
+	$CTL migrate >/dev/null || die "migrate failed"
+	$CTL ca init >/dev/null || die "ca init failed"
+	if ! $CTL tenant list 2>/dev/null | grep -qw "$slug"; then
+		$CTL tenant create --slug "$slug" --name "令和証明書サービス" --name-en "Reiwa Cert Service" \
+			--domain "$slug.localhost" --quota 50 \
+			--features validity_period,org_units,install_restriction,download_site,admin_may_issue,notify_users \
+			>/dev/null || die "tenant create failed"
+	fi
+	if [ ! -f "$VAR/secrets/admin.json" ]; then
+		out=$($CTL admin create --tenant "$slug" --login-id "$login") || die "admin create failed"
+		pw=$(printf '%s\n' "$out" | sed -n 's/^password: //p')
+		out=$($CTL admin cert --login-id "$login" --out "$VAR/secrets/$login.p12") || die "admin cert failed"
+		p12pw=$(printf '%s\n' "$out" | sed -n 's/^password: //p')
+		(umask 077 && printf '{"tenant":"%s","login_id":"%s","password":"%s","admin_p12":"%s","admin_p12_password":"%s"}\n' \
+			"$slug" "$login" "$pw" "$VAR/secrets/$login.p12" "$p12pw" >"$VAR/secrets/admin.json")
+	fi
+	$CTL ca chain --out "$VAR/ca/admin-chain.pem" >/dev/null || die "ca chain failed"
+}
+
+start_signer() {
+	running "$VAR/run/signer.pid" && return 0
+	setsid "$BUILD/services/signer/shomei-signer" -c "$CONF" -p "$VAR/run/signer.pid" \
+		>>"$VAR/log/signer.log" 2>&1 </dev/null &
+	wait_for 10 test -S "$SOCK/signer.sock" || die "shomei-signer did not start (see $VAR/log/signer.log)"
+}
+
+start_service() { # name
+	local n=$1
+	running "$VAR/run/$n.pid" && return 0
+	setsid "$BUILD/services/$n/shomei-$n" -c "$CONF" -p "$VAR/run/$n.pid" \
+		>>"$VAR/log/$n.log" 2>&1 </dev/null &
+	wait_for 10 test -S "$SOCK/$n.sock" || die "shomei-$n did not start (see $VAR/log/$n.log)"
+}
+
+render_nginx() {
+	local user="" f
+	[ "$(id -u)" = 0 ] && user="user www-data;"
+	mkdir -p "$VAR/nginx/tmp"
+	for f in nginx.conf fastcgi.inc authed.inc; do
+		sed -e "s|@VAR@|$VAR|g" -e "s|@CONF@|$VAR/nginx|g" -e "s|@HTML@|$ROOT/nginx/html|g" \
+			-e "s|@SOCK@|$SOCK|g" -e "s|@PORT@|$PORT|g" -e "s|@USER@|$user|g" \
+			"$ROOT/nginx/${f%.conf}$([ "$f" = nginx.conf ] && echo .conf.in || echo)" >"$VAR/nginx/$f"
+	done
+}
+
+start_nginx() {
+	render_nginx
+	$CTL crl publish --out "$VAR/ca/admin-crl.pem" >/dev/null || die "crl publish failed"
+	nginx -t -q -c "$VAR/nginx/nginx.conf" -p "$VAR/nginx" -e "$VAR/log/nginx-error.log" ||
+		die "nginx configuration refused"
+	if running "$VAR/run/nginx.pid"; then
+		kill -HUP "$(cat "$VAR/run/nginx.pid")"
+	else
+		nginx -c "$VAR/nginx/nginx.conf" -p "$VAR/nginx" -e "$VAR/log/nginx-error.log" ||
+			die "nginx did not start"
+	fi
+}
+
+write_up_json() {
+	local url="https://localhost:$PORT"
+	python3 - "$VAR" "$ROOT" "$url" "$CONF" "$BUILD" <<'PY'
+import json, os, sys
+var, root, url, conf, build = sys.argv[1:]
+a = json.load(open(os.path.join(var, "secrets", "admin.json")))
+rel = lambda p: os.path.relpath(p, root)
+up = {
+    "url": url,
+    "tenant": a["tenant"],
+    "login_id": a["login_id"],
+    "password": a["password"],
+    "admin_p12": rel(a["admin_p12"]),
+    "admin_p12_password": a["admin_p12_password"],
+    "server_ca": rel(os.path.join(var, "tls", "server-ca.pem")),
+    "ctl": [rel(os.path.join(build, "tools", "shomeictl", "shomeictl")), "-c", rel(conf)],
+    "var": rel(var),
+}
+path = os.path.join(var, "up.json")
+fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+with os.fdopen(fd, "w") as f:
+    json.dump(up, f, ensure_ascii=False, indent=2)
+    f.write("\n")
+PY
+}
+
+stack_up() {
+	stack_env
+	mkdir -p "$VAR/run" "$SOCK" "$VAR/log" "$VAR/ca" "$VAR/secrets"
+	chmod 700 "$VAR/secrets"
+	# nginx's workers (www-data) reach the sockets; nothing else below var/run/sock.
+	chmod 755 "$VAR" "$VAR/run"
+	[ "$(id -u)" = 0 ] && chgrp www-data "$SOCK" 2>/dev/null
+	chmod 750 "$SOCK"
+	write_config
+	make_master_key
+	make_server_tls
+	start_postgres
+	start_redis
+	provision
+	start_signer
+	for s in $SERVICES; do start_service "$s"; done
+	start_nginx
+	wait_for 20 curl -fsS --cacert "$VAR/tls/server-ca.pem" "https://localhost:$PORT/healthz" ||
+		die "the stack does not answer /healthz"
+	write_up_json
+}
+
+stack_stop() {
+	stack_env
+	local f
+	if running "$VAR/run/nginx.pid"; then
+		nginx -s quit -c "$VAR/nginx/nginx.conf" -p "$VAR/nginx" -e "$VAR/log/nginx-error.log" 2>/dev/null ||
+			kill "$(cat "$VAR/run/nginx.pid")"
+	fi
+	for f in "$VAR"/run/*.pid; do
+		[ -f "$f" ] || continue
+		case $f in */nginx.pid | */postgresql.pid) continue ;; esac
+		running "$f" && kill "$(cat "$f")" 2>/dev/null
+	done
+	[ -f "$VAR/pg/data/PG_VERSION" ] && pg_user "$PGBIN/pg_ctl" -D "$VAR/pg/data" -m fast -w stop >/dev/null 2>&1
+	for f in "$VAR"/run/*.pid; do
+		[ -f "$f" ] || continue
+		case $f in */postgresql.pid) rm -f "$f"; continue ;; esac
+		wait_for 10 sh -c "! kill -0 \$(cat '$f' 2>/dev/null) 2>/dev/null"
+		rm -f "$f"
+	done
+	return 0
+}

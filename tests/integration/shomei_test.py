@@ -1,0 +1,183 @@
+"""shomei_test: what the integration tests share: the stack from up.json, an HTTPS client, TAP."""
+import http.client
+import json
+import os
+import ssl
+import subprocess
+import sys
+import time
+import traceback
+import urllib.parse
+
+ROOT = os.environ.get("SHOMEI_ROOT") or os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+UP = json.load(open(os.environ["SHOMEI_UP_JSON"], encoding="utf-8"))
+
+
+def path(rel):
+    return rel if os.path.isabs(rel) else os.path.join(ROOT, rel)
+
+
+VAR = path(UP["var"])
+URL = urllib.parse.urlsplit(UP["url"])
+HOST, PORT = URL.hostname, URL.port
+
+
+class TAP:
+    """ok / not ok lines, a plan at the end; a failing check does not stop the file."""
+
+    def __init__(self):
+        self.n = 0
+        self.failed = 0
+
+    def ok(self, cond, name, detail=None):
+        self.n += 1
+        print(("ok %d - %s" if cond else "not ok %d - %s") % (self.n, name), flush=True)
+        if not cond:
+            self.failed += 1
+            if detail is not None:
+                for line in str(detail).splitlines()[:20]:
+                    print("# " + line, flush=True)
+        return cond
+
+    def eq(self, got, want, name):
+        return self.ok(got == want, name, "got %r, want %r" % (got, want))
+
+    def run(self, fn):
+        try:
+            fn(self)
+        except Exception:  # a crash in one test is one failure, the rest still run
+            self.ok(False, "%s raised" % fn.__name__, traceback.format_exc())
+
+    def done(self):
+        print("1..%d" % self.n, flush=True)
+        sys.exit(1 if self.failed else 0)
+
+
+class Response:
+    def __init__(self, r, body):
+        self.status = r.status
+        self.headers = r.headers
+        self.body = body
+
+    def json(self):
+        try:
+            return json.loads(self.body.decode("utf-8"))
+        except ValueError:
+            return None
+
+    def header(self, name):
+        return self.headers.get(name)
+
+
+def tls_context(certfile=None, keyfile=None):
+    ctx = ssl.create_default_context(cafile=path(UP["server_ca"]))
+    if certfile:
+        ctx.load_cert_chain(certfile, keyfile)
+    return ctx
+
+
+class Client:
+    """One browser-like client: keeps the session cookie and the CSRF token."""
+
+    def __init__(self, host=None, lang=None, certfile=None, keyfile=None):
+        self.host = host or HOST
+        self.ctx = tls_context(certfile, keyfile)
+        self.cookie = None
+        self.csrf = None
+        self.lang = lang
+
+    def request(self, method, url, body=None, headers=None, raw=None):
+        h = {"Host": "%s:%d" % (HOST, PORT)}
+        if self.cookie:
+            h["Cookie"] = self.cookie
+        if self.lang:
+            h["Accept-Language"] = self.lang
+        data = raw
+        if body is not None:
+            data = json.dumps(body).encode("utf-8")
+            h["Content-Type"] = "application/json"
+        if self.csrf and method not in ("GET", "HEAD"):
+            h["X-CSRF-Token"] = self.csrf
+        h.update(headers or {})
+        h = {k: v for k, v in h.items() if v is not None}
+        conn = http.client.HTTPSConnection(self.host, PORT, context=self.ctx, timeout=30)
+        try:
+            conn.request(method, url, body=data, headers=h)
+            r = conn.getresponse()
+            resp = Response(r, r.read())
+        finally:
+            conn.close()
+        for c in resp.headers.get_all("Set-Cookie") or []:
+            name, _, rest = c.partition("=")
+            if name == "__Host-shomei":
+                value = rest.split(";", 1)[0]
+                self.cookie = "__Host-shomei=" + value if value else None
+        return resp
+
+    def get(self, url, **kw):
+        return self.request("GET", url, **kw)
+
+    def post(self, url, body=None, **kw):
+        return self.request("POST", url, body=body, **kw)
+
+    def login(self, login_id=None, password=None):
+        r = self.post("/api/auth/login", {"login_id": login_id or UP["login_id"],
+                                          "password": password or UP["password"]})
+        if r.status == 200:
+            self.csrf = r.json()["csrf_token"]
+        return r
+
+
+def ctl(*args, check=True):
+    """Run shomeictl against the stack; returns its standard output."""
+    cmd = [path(UP["ctl"][0])] + [path(a) if a.endswith(".conf") else a for a in UP["ctl"][1:]]
+    p = subprocess.run(cmd + list(args), capture_output=True, text=True, timeout=120)
+    if check and p.returncode != 0:
+        raise RuntimeError("shomeictl %s failed: %s" % (" ".join(args), p.stderr))
+    return p
+
+
+def psql(sql, *params):
+    """Run SQL as the test fixture's owner (for set-up and for checking what was stored)."""
+    pgbin = sorted(d for d in os.listdir("/usr/lib/postgresql"))[-1]
+    cmd = ["/usr/lib/postgresql/%s/bin/psql" % pgbin, "-h", os.path.join(VAR, "run", "pg"),
+           "-U", "shomei", "-d", "shomei", "-AtqX", "-v", "ON_ERROR_STOP=1"]
+    for i, p in enumerate(params):
+        cmd += ["-v", "p%d=%s" % (i + 1, p)]
+    p = subprocess.run(cmd, input=sql, capture_output=True, text=True, timeout=60)
+    if p.returncode != 0:
+        raise RuntimeError("psql failed: %s" % p.stderr)
+    return p.stdout.strip()
+
+
+def redis(*args):
+    p = subprocess.run(["redis-cli", "-s", os.path.join(VAR, "run", "redis.sock")] + list(args),
+                       capture_output=True, text=True, timeout=30)
+    return p.stdout.strip()
+
+
+def clear_lockouts():
+    keys = redis("--scan", "--pattern", "shomei:fail:*").split()
+    if keys:
+        redis("DEL", *keys)
+
+
+def wait_until(fn, seconds=20):
+    end = time.time() + seconds
+    while time.time() < end:
+        try:
+            if fn():
+                return True
+        except Exception:
+            pass
+        time.sleep(0.2)
+    return False
+
+
+def pid_alive(name):
+    try:
+        pid = int(open(os.path.join(VAR, "run", name + ".pid")).read().strip())
+        os.kill(pid, 0)
+        return True
+    except (OSError, ValueError):
+        return False

@@ -1,0 +1,261 @@
+#!/usr/bin/env python3
+"""Login, sessions, cookies, CSRF, password rules and change, logout, lockout, headers, limits."""
+import os
+import subprocess
+import tempfile
+
+from shomei_test import TAP, UP, Client, VAR, clear_lockouts, ctl, path, wait_until, PORT
+
+SECOND_PW = "Second2pw"
+
+
+def test_health(t):
+    r = Client().get("/healthz")
+    t.eq(r.status, 200, "GET /healthz answers 200 when everything runs")
+    doc = r.json() or {}
+    t.ok(all(doc.get(k) == "up" for k in ("postgresql", "redis", "auth", "users", "issue", "revoke",
+                                          "download", "signer")), "healthz names each component up", doc)
+
+
+def test_security_headers(t):
+    c = Client()
+    for url in ("/login.html", "/api/auth/me", "/healthz"):
+        r = c.get(url)
+        csp = r.header("Content-Security-Policy") or ""
+        t.ok("default-src 'self'" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp,
+             "%s: CSP without inline script, frame-ancestors none" % url, csp)
+        t.ok((r.header("Strict-Transport-Security") or "").startswith("max-age="), "%s: HSTS" % url)
+        t.eq(r.header("X-Content-Type-Options"), "nosniff", "%s: nosniff" % url)
+        t.eq(r.header("Referrer-Policy"), "no-referrer", "%s: Referrer-Policy" % url)
+
+
+def test_login_failure(t):
+    c = Client()
+    r = c.login(password="wrongpass1")
+    t.eq(r.status, 401, "wrong password answers 401")
+    err = (r.json() or {}).get("error", {})
+    t.eq(err.get("code"), "invalid_credentials", "error code invalid_credentials")
+    t.eq(err.get("message"), "ログインIDまたはパスワードが正しくありません。", "message in Japanese")
+    t.ok(c.cookie is None, "no session cookie after a failed login")
+    r = Client(lang="en-US,en;q=0.9").login(password="wrongpass1")
+    t.eq((r.json() or {}).get("error", {}).get("message"), "The login ID or password is not correct.",
+         "message in English when Accept-Language prefers it")
+    r = Client().post("/api/auth/login", {"login_id": "bad id!", "password": 5})
+    doc = r.json() or {}
+    fields = sorted(f["field"] for f in doc.get("error", {}).get("fields", []))
+    t.eq((r.status, fields), (422, ["login_id", "password"]), "malformed login answers 422 naming both fields")
+    r = Client().post("/api/auth/login", raw=b"{not json", headers={"Content-Type": "application/json"})
+    t.eq(r.status, 400, "a body that is not JSON answers 400")
+    clear_lockouts()
+
+
+def test_login_success_and_cookie(t):
+    c = Client()
+    r = c.login()
+    t.eq(r.status, 200, "right ID and password answer 200")
+    doc = r.json() or {}
+    t.ok(len(doc.get("csrf_token", "")) >= 43, "answer carries a CSRF token")
+    t.eq(doc.get("admin", {}).get("login_id"), UP["login_id"], "answer names the administrator")
+    cookies = r.headers.get_all("Set-Cookie") or []
+    sc = next((x for x in cookies if x.startswith("__Host-shomei=")), "")
+    attrs = [a.strip().lower() for a in sc.split(";")[1:]]
+    t.ok("secure" in attrs and "httponly" in attrs and "samesite=strict" in attrs and "path=/" in attrs,
+         "cookie is __Host- with Secure, HttpOnly, SameSite=Strict, Path=/", sc)
+    t.ok(not any(a.startswith("domain") for a in attrs), "cookie has no Domain")
+    token = sc.split(";")[0].split("=", 1)[1]
+    t.ok(len(token) == 43, "session token is 256 bits (43 base64url characters)")
+    c2 = Client()
+    c2.login()
+    t.ok(c2.cookie != c.cookie, "every login gets a new token")
+    me = c.get("/api/auth/me")
+    t.eq(me.status, 200, "me answers 200 with the session")
+    m = me.json() or {}
+    t.eq(m.get("tenant", {}).get("name"), "令和証明書サービス", "me names the tenant")
+    t.ok(m.get("tenant", {}).get("domain"), "me gives the tenant's domain")
+    t.eq(m.get("csrf_token"), c.csrf, "me returns the session's CSRF token")
+    r = Client().get("/api/auth/me")
+    t.eq(r.status, 401, "me without a session answers 401")
+    t.eq((r.json() or {}).get("error", {}).get("code"), "unauthorized", "401 body is the JSON error")
+    forged = Client()
+    forged.cookie = "__Host-shomei=" + "A" * 43
+    t.eq(forged.get("/api/auth/me").status, 401, "a made-up token answers 401")
+    spoof = Client()
+    r = spoof.get("/api/auth/me", headers={"X-Shomei-Admin": "1", "X-Shomei-Tenant": "1"})
+    t.eq(r.status, 401, "identity headers from the client are ignored")
+
+
+def test_csrf(t):
+    c = Client()
+    c.login()
+    body = {"current_password": UP["password"], "new_password": "Abcdefg12", "new_password_confirm": "Abcdefg12"}
+    token = c.csrf
+    c.csrf = None
+    t.eq(c.post("/api/auth/password", body).status, 403, "change without X-CSRF-Token is refused (403)")
+    c.csrf = token[:-1] + ("A" if token[-1] != "A" else "B")
+    t.eq(c.post("/api/auth/password", body).status, 403, "change with a wrong CSRF token is refused")
+    c.csrf = token
+    r = c.post("/api/auth/password", body, headers={"Origin": "https://evil.example"})
+    t.eq(r.status, 403, "right token but a foreign Origin is refused")
+    r = c.post("/api/auth/password", body, headers={"Sec-Fetch-Site": "cross-site"})
+    t.eq(r.status, 403, "right token but Sec-Fetch-Site cross-site is refused")
+    r = c.post("/api/auth/logout", headers={"Sec-Fetch-Site": "cross-site"})
+    t.eq(r.status, 403, "logout from another site is refused")
+    t.eq(c.get("/api/auth/me").status, 200, "the session survived every refused request")
+    r = Client().post("/api/auth/login", {"login_id": UP["login_id"], "password": UP["password"]},
+                      headers={"Origin": "https://evil.example"})
+    t.eq(r.status, 403, "a login posted from another site is refused")
+
+
+def test_password_rules(t):
+    c = Client()
+    c.login()
+    cur = UP["password"]
+    cases = [
+        ("Abc1234", "Abc1234", "new_password", "7 characters"),
+        ("Abcdefgh123456789", "Abcdefgh123456789", "new_password", "17 characters"),
+        ("Abcd-1234", "Abcd-1234", "new_password", "a symbol"),
+        ("Ａｂｃｄ１２３４", "Ａｂｃｄ１２３４", "new_password", "full-width characters"),
+        ("Abcd 1234", "Abcd 1234", "new_password", "a space"),
+        ("Abcd12345", "Abcd12346", "new_password_confirm", "confirmation differs"),
+        ("", "", "new_password", "empty"),
+        (cur, cur, "new_password", "same as the current one"),
+    ]
+    for new, confirm, field, what in cases:
+        r = c.post("/api/auth/password", {"current_password": cur, "new_password": new,
+                                          "new_password_confirm": confirm})
+        fields = [f["field"] for f in (r.json() or {}).get("error", {}).get("fields", [])]
+        t.ok(r.status == 422 and field in fields, "password refused: %s (422, field %s)" % (what, field),
+             "%d %s" % (r.status, r.body[:300]))
+    r = c.post("/api/auth/password", {"current_password": "Wrong1234", "new_password": "Abcd12345",
+                                      "new_password_confirm": "Abcd12345"})
+    fields = [f["field"] for f in (r.json() or {}).get("error", {}).get("fields", [])]
+    t.ok(r.status == 422 and fields == ["current_password"], "wrong current password refused")
+    msg = (r.json() or {}).get("error", {}).get("fields", [{}])[0].get("message")
+    t.eq(msg, "現在のパスワードが正しくありません。", "with a Japanese message")
+    r = c.post("/api/auth/password", {"new_password": "Abcd12345"})
+    fields = sorted(f["field"] for f in (r.json() or {}).get("error", {}).get("fields", []))
+    t.eq(fields, ["current_password", "new_password_confirm"], "missing fields are all named")
+    t.eq(Client().login().status, 200, "after every refusal the old password still works")
+
+
+def test_password_change_and_logout(t):
+    c = Client()
+    c.login()
+    r = c.post("/api/auth/password", {"current_password": UP["password"], "new_password": SECOND_PW,
+                                      "new_password_confirm": SECOND_PW})
+    t.eq(r.status, 200, "a valid password change answers 200")
+    t.eq(Client().login().status, 401, "the old password no longer logs in")
+    c2 = Client()
+    t.eq(c2.login(password=SECOND_PW).status, 200, "the new password logs in")
+    old_cookie = c2.cookie
+    t.eq(c2.post("/api/auth/logout").status, 200, "logout answers 200")
+    t.ok(c2.cookie is None, "logout clears the cookie")
+    stale = Client()
+    stale.cookie = old_cookie
+    t.eq(stale.get("/api/auth/me").status, 401, "the logged-out token is dead on the server")
+    # put the original password back for the tests that follow
+    r = c2.login(password=SECOND_PW)
+    r = c2.post("/api/auth/password", {"current_password": SECOND_PW, "new_password": UP["password"],
+                                       "new_password_confirm": UP["password"]})
+    t.eq(r.status, 200, "the password changes back")
+    clear_lockouts()
+
+
+def test_lockout_id(t):
+    clear_lockouts()
+    ctl("admin", "create", "--tenant", UP["tenant"], "--login-id", "lockme01", "--password", "Lockme123")
+    for i in range(5):
+        Client().login("lockme01", "wrongpass%d" % i)
+    r = Client().login("lockme01", "Lockme123")
+    t.eq(r.status, 429, "after 5 failures the right password is refused with 429")
+    t.eq((r.json() or {}).get("error", {}).get("code"), "locked_out", "error code locked_out")
+    for i in range(5):
+        Client().login("nosuchadmin", "wrongpass%d" % i)
+    r = Client().login("nosuchadmin", "wrongpass9")
+    t.eq(r.status, 429, "unknown IDs lock out the same way (IDs cannot be probed)")
+    t.eq(Client().login().status, 200, "another ID from the same address still logs in")
+    log = open(os.path.join(VAR, "log", "auth.log"), encoding="utf-8").read()
+    t.ok("event=login_locked" in log, "lockouts are logged")
+    t.ok("Lockme123" not in log and "wrongpass" not in log, "passwords never reach the log")
+    clear_lockouts()
+    t.eq(Client().login("lockme01", "Lockme123").status, 200, "the lock is per window (cleared: logs in)")
+
+
+def test_lockout_address(t):
+    clear_lockouts()
+    v6 = Client(host="::1")
+    r = v6.get("/healthz")
+    t.eq(r.status, 200, "the portal answers on ::1 too")
+    for i in range(30):
+        Client(host="::1").login("addr%02d" % i, "wrongpass1")
+    r = Client(host="::1").login()
+    t.eq(r.status, 429, "30 failures from one address lock that address out (429)")
+    t.eq(Client(host="127.0.0.1").login().status, 200, "other addresses are not affected")
+    clear_lockouts()
+
+
+def test_oversized(t):
+    c = Client()
+    r = c.post("/api/auth/login", raw=b"{" + b" " * (2 * 1024 * 1024) + b"}",
+               headers={"Content-Type": "application/json"})
+    t.eq(r.status, 413, "a 2 MiB body answers 413")
+    t.eq((r.json() or {}).get("error", {}).get("code"), "too_large", "413 carries the JSON error")
+    t.eq(Client().login().status, 200, "the service still answers after it")
+
+
+def p12_to_pem(p12file, password):
+    from cryptography.hazmat.primitives.serialization import pkcs12, Encoding, PrivateFormat, NoEncryption
+    key, cert, chain = pkcs12.load_key_and_certificates(open(p12file, "rb").read(), password.encode())
+    d = tempfile.mkdtemp()
+    cf, kf = os.path.join(d, "c.pem"), os.path.join(d, "k.pem")
+    open(cf, "wb").write(cert.public_bytes(Encoding.PEM))
+    open(kf, "wb").write(key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()))
+    return cf, kf, cert
+
+
+def test_certificate_login(t):
+    p12, pw = path(UP["admin_p12"]), UP["admin_p12_password"]
+    base = ["curl", "-sS", "-o", "-", "-w", "\n%{http_code}", "--cacert", path(UP["server_ca"]),
+            "-X", "POST", "https://localhost:%d/api/auth/login/certificate" % PORT]
+    p = subprocess.run(base + ["--cert-type", "P12", "--cert", "%s:%s" % (p12, pw)],
+                       capture_output=True, text=True, timeout=30)
+    out = p.stdout.rsplit("\n", 1)
+    t.ok(len(out) == 2 and out[1] == "200", "curl --cert with the admin .p12 logs in (200)", p.stdout + p.stderr)
+    t.ok('"login_id":"%s"' % UP["login_id"] in out[0], "certificate login names the administrator")
+    p = subprocess.run(base, capture_output=True, text=True, timeout=30)
+    t.ok(p.stdout.endswith("401"), "without a certificate: 401", p.stdout)
+    cf, kf, cert = p12_to_pem(p12, pw)
+    c = Client(certfile=cf, keyfile=kf)
+    r = c.post("/api/auth/login/certificate")
+    t.eq(r.status, 200, "python client with the certificate logs in")
+    t.eq(c.get("/api/auth/me").status, 200, "and gets a working session")
+    # a certificate from a CA nginx does not trust
+    d = tempfile.mkdtemp()
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-keyout", d + "/k.pem", "-out", d + "/c.pem", "-subj", "/CN=%s" % UP["login_id"], "-days", "2"],
+                   capture_output=True, check=True)
+    try:
+        r = Client(certfile=d + "/c.pem", keyfile=d + "/k.pem").post("/api/auth/login/certificate")
+        status = r.status
+    except Exception as e:  # a refused handshake is a refusal too
+        status = str(e)
+    t.ok(status != 200, "a self-made certificate with the same CN is refused (%s)" % status)
+
+
+def test_metrics(t):
+    r = Client().get("/metrics/auth")
+    t.eq(r.status, 200, "GET /metrics/auth from loopback answers 200")
+    t.ok(b"shomei_requests_total" in r.body, "Prometheus text with request counters")
+
+
+def main():
+    t = TAP()
+    for fn in (test_health, test_security_headers, test_login_failure, test_login_success_and_cookie,
+               test_csrf, test_password_rules, test_password_change_and_logout, test_lockout_id,
+               test_lockout_address, test_oversized, test_certificate_login, test_metrics):
+        t.run(fn)
+    t.done()
+
+
+if __name__ == "__main__":
+    main()
