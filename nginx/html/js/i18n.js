@@ -35,6 +35,7 @@ const ja = {
   'login.err.invalid': 'ログインIDまたはパスワードが正しくありません。',
   'login.err.locked':
     'ログインに続けて失敗したため、現在このアカウントではログインできません。しばらく時間をおいてから、もう一度お試しください。',
+  'login.err.locked_later': 'しばらく時間をおいてから、もう一度お試しください。',
   'login.err.locked_retry': '約{minutes}分後に、もう一度お試しください。',
   'login.err.validation': '入力内容に誤りがあります。',
   'login.err.certificate':
@@ -159,6 +160,7 @@ const en = {
   'login.err.invalid': 'The login ID or password is incorrect.',
   'login.err.locked':
     'Too many failed login attempts: this account cannot log in right now. Please wait a while and try again later.',
+  'login.err.locked_later': 'Please wait a while and try again later.',
   'login.err.locked_retry': 'Please try again in about {minutes} minutes.',
   'login.err.validation': 'Some of the input is not valid.',
   'login.err.certificate':

@@ -83,11 +83,13 @@ function showFailure(err, certificate) {
     return;
   }
   if (err.status === 429) {
-    const lines = [t('login.err.locked')];
-    if (err.serverMessage) lines.unshift(err.serverMessage);
+    // The server says what happened; we add when to come back (Retry-After, if it says).
+    const lines = err.serverMessage ? [err.serverMessage] : [t('login.err.locked')];
     const retry = Number.parseInt(err.headers && err.headers.get('Retry-After'), 10);
     if (Number.isFinite(retry) && retry > 0) {
       lines.push(t('login.err.locked_retry', { minutes: Math.max(1, Math.ceil(retry / 60)) }));
+    } else if (err.serverMessage) {
+      lines.push(t('login.err.locked_later'));
     }
     showLines(box, lines);
     return;

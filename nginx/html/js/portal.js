@@ -35,6 +35,10 @@ function sessionLost() {
 
 const ctx = {
   sessionLost,
+  /** The logged-in administrator's login ID. */
+  loginId() {
+    return (me && me.admin && me.admin.login_id) || '';
+  },
   /** Show an error that concerns the whole portal (e.g. logout failed); null hides it. */
   globalError(lines) {
     if (lines) showLines($('global-error'), lines);

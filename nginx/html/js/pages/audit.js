@@ -254,7 +254,9 @@ export function auditPage(view, params, ctx) {
 
   return {
     update(newParams) {
+      const before = state.page;
       state = readParams(newParams);
+      if (state.page !== before) window.scrollTo(0, 0);
       fillForm();
       load();
     },

@@ -132,6 +132,8 @@ export function passwordPage(view, params, ctx) {
     });
   }
 
+  // Tells a password manager whose password changes; an attribute, so form.reset() keeps it.
+  q('#password-username').setAttribute('value', ctx.loginId());
   success.tabIndex = -1;
   view.appendChild(root);
   input('current_password').focus();
