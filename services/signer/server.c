@@ -83,10 +83,11 @@ static void
 log_crl(uint64_t tenant, const struct sca *ca, X509_CRL *crl)
 {
 	ASN1_INTEGER *num = X509_CRL_get_ext_d2i(crl, NID_crl_number, NULL, NULL);
+	STACK_OF(X509_REVOKED) *revoked = X509_CRL_get_REVOKED(crl);
 
 	log_msg(LOG_INFO, "event=sign op=crl tenant=%llu ca=%lld crl_number=%ld entries=%d",
 		(unsigned long long)tenant, ca->id, num ? ASN1_INTEGER_get(num) : -1L,
-		sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)));
+		revoked ? sk_X509_REVOKED_num(revoked) : 0);
 	ASN1_INTEGER_free(num);
 }
 

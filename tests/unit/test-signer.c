@@ -1,0 +1,346 @@
+/* test-signer.c: shomei-signer's server and policy in-process, spoken to through signer_request. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <openssl/x509v3.h>
+
+#include "extern.h"
+#include "pki-fixture.h"
+#include "signer.h"
+#include "tap.h"
+
+#define MAX_DAYS 397
+
+static struct pki tenant, admin, stranger;
+static char sockpath[108];
+
+/* tenant 1: its CA; 0: the admin CA (and the root for CRLs); 13: broken; else none. */
+static int
+lookup(void *arg, enum sca_kind kind, uint64_t tenant_id, struct sca *out)
+{
+	struct sca ca = {.kind = kind};
+
+	if (tenant_id == 13)
+		return -EIO;
+	if (kind == SCA_TENANT && tenant_id == 1) {
+		ca.id = 3, ca.cert = tenant.ca, ca.key = tenant.ca_key, ca.max_days = MAX_DAYS;
+	} else if (kind == SCA_ADMIN && tenant_id == 0) {
+		ca.id = 2, ca.cert = admin.ca, ca.key = admin.ca_key,
+		ca.max_days = SCA_ADMIN_MAX_DAYS;
+	} else if (kind == SCA_ROOT && tenant_id == 0) {
+		ca.id = 1, ca.cert = admin.root, ca.key = admin.root_key;
+	} else {
+		return SIGNER_ST_NOCA;
+	}
+	sca_copy(out, &ca);
+	return 0;
+}
+
+static void *
+run(void *arg)
+{
+	server_run(arg);
+	return NULL;
+}
+
+/* Serialize x with a placeholder signature and ask the signer; returns its code. */
+static int
+ask_cert(uint64_t tenant_id, X509 *x, X509 **signed_out, char *reason, size_t rlen)
+{
+	unsigned char *der = NULL, *out = NULL;
+	size_t len = 0, outlen = 0;
+	int rc;
+
+	if (x509_placeholder_sign(x) != 0 || x509_cert_to_der(x, &der, &len) != 0)
+		return -999;
+	rc = signer_request(sockpath, SIGNER_OP_SIGN_CERT, tenant_id, der, len, &out, &outlen,
+			    reason, rlen);
+	if (rc == 0 && signed_out != NULL && x509_cert_from_der(out, outlen, signed_out) != 0)
+		rc = -998;
+	free(der);
+	free(out);
+	return rc;
+}
+
+static X509 *
+client(struct pki *p, EVP_PKEY *key, int days)
+{
+	X509 *x = NULL;
+
+	pki_client(p, key, "Taro Yamada", "taro@example.jp", days, &x);
+	return x;
+}
+
+static void
+test_certs(EVP_PKEY *key)
+{
+	char reason[256];
+	X509 *x, *out = NULL;
+	int rc;
+
+	x = client(&tenant, key, 365);
+	rc = ask_cert(1, x, &out, reason, sizeof(reason));
+	TAP_OK(rc == 0, "good client certificate is signed (%d %s)", rc, reason);
+	TAP_OK(out != NULL && X509_verify(out, tenant.ca_key) == 1, "signature is the tenant CA's");
+	TAP_OK(out != NULL && X509_cmp(out, x) != 0 &&
+		       ASN1_INTEGER_cmp(X509_get0_serialNumber(out), X509_get0_serialNumber(x)) ==
+			       0,
+	       "only the signature changed");
+	X509_free(out);
+	X509_free(x);
+
+	/* CA:TRUE */
+	X509_NAME *n = NULL;
+	pki_name("Rogue CA", "Example", &n);
+	x509_build_ca(key, n, tenant.ca, time(NULL), time(NULL) + 86400, &x);
+	X509_NAME_free(n);
+	rc = ask_cert(1, x, NULL, reason, sizeof(reason));
+	TAP_OK(rc == SIGNER_E_REFUSED && strstr(reason, "CA:TRUE"), "CA:TRUE refused: %s", reason);
+	X509_free(x);
+
+	/* EKU serverAuth */
+	x = client(&tenant, key, 365);
+	EXTENDED_KEY_USAGE *eku = sk_ASN1_OBJECT_new_null();
+	sk_ASN1_OBJECT_push(eku, OBJ_nid2obj(NID_server_auth));
+	X509_add1_ext_i2d(x, NID_ext_key_usage, eku, 0, X509V3_ADD_REPLACE);
+	sk_ASN1_OBJECT_free(eku);
+	rc = ask_cert(1, x, NULL, reason, sizeof(reason));
+	TAP_OK(rc == SIGNER_E_REFUSED && strstr(reason, "serverAuth"), "EKU serverAuth refused: %s",
+	       reason);
+	X509_free(x);
+
+	/* keyUsage keyCertSign on an end entity */
+	x = client(&tenant, key, 365);
+	ASN1_BIT_STRING *ku = ASN1_BIT_STRING_new();
+	ASN1_BIT_STRING_set_bit(ku, 0, 1);
+	ASN1_BIT_STRING_set_bit(ku, 5, 1);
+	X509_add1_ext_i2d(x, NID_key_usage, ku, 1, X509V3_ADD_REPLACE);
+	ASN1_BIT_STRING_free(ku);
+	rc = ask_cert(1, x, NULL, reason, sizeof(reason));
+	TAP_OK(rc == SIGNER_E_REFUSED && strstr(reason, "keyCertSign"), "keyCertSign refused: %s",
+	       reason);
+	X509_free(x);
+
+	/* another CA's certificate sent for tenant 1 */
+	x = client(&stranger, key, 365);
+	rc = ask_cert(1, x, NULL, reason, sizeof(reason));
+	TAP_OK(rc == SIGNER_E_REFUSED && strstr(reason, "issuer"), "wrong issuer refused: %s",
+	       reason);
+	X509_free(x);
+
+	/* same issuer name as the tenant's CA but another key (a CA impersonating it) */
+	struct pki twin;
+	pki_make(&twin, X509_KEY_P256, "Reiwa");
+	x = client(&twin, key, 365);
+	rc = ask_cert(1, x, NULL, reason, sizeof(reason));
+	TAP_OK(rc == SIGNER_E_REFUSED && strstr(reason, "authorityKeyIdentifier"),
+	       "same-named CA with another key refused: %s", reason);
+	X509_free(x);
+	pki_free(&twin);
+
+	/* the tenant's certificate sent as tenant 0 (administrator CA) */
+	x = client(&tenant, key, 365);
+	rc = ask_cert(0, x, NULL, reason, sizeof(reason));
+	TAP_OK(rc == SIGNER_E_REFUSED, "tenant certificate refused by the admin CA: %s", reason);
+	X509_free(x);
+
+	/* validity */
+	x = client(&tenant, key, MAX_DAYS + 1);
+	rc = ask_cert(1, x, NULL, reason, sizeof(reason));
+	TAP_OK(rc == SIGNER_E_REFUSED && strstr(reason, "exceeds"), "validity too long refused: %s",
+	       reason);
+	X509_free(x);
+	x = client(&tenant, key, MAX_DAYS);
+	TAP_OK(ask_cert(1, x, NULL, reason, sizeof(reason)) == 0, "validity at the limit signed");
+	X509_free(x);
+
+	/* serial */
+	x = client(&tenant, key, 365);
+	ASN1_INTEGER *small = ASN1_INTEGER_new();
+	ASN1_INTEGER_set(small, 12345);
+	X509_set_serialNumber(x, small);
+	ASN1_INTEGER_free(small);
+	rc = ask_cert(1, x, NULL, reason, sizeof(reason));
+	TAP_OK(rc == SIGNER_E_REFUSED && strstr(reason, "64 bits"), "short serial refused: %s",
+	       reason);
+	X509_free(x);
+
+	/* AKI of another key */
+	x = client(&tenant, key, 365);
+	AUTHORITY_KEYID *akid = AUTHORITY_KEYID_new();
+	akid->keyid = ASN1_OCTET_STRING_dup(X509_get0_subject_key_id(stranger.ca));
+	X509_add1_ext_i2d(x, NID_authority_key_identifier, akid, 0, X509V3_ADD_REPLACE);
+	AUTHORITY_KEYID_free(akid);
+	rc = ask_cert(1, x, NULL, reason, sizeof(reason));
+	TAP_OK(rc == SIGNER_E_REFUSED && strstr(reason, "authorityKeyIdentifier"),
+	       "foreign AKI refused: %s", reason);
+	X509_free(x);
+
+	/* an extension outside the list */
+	x = client(&tenant, key, 365);
+	X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, NULL, NID_netscape_comment, "hello");
+	X509_add_ext(x, ext, -1);
+	X509_EXTENSION_free(ext);
+	rc = ask_cert(1, x, NULL, reason, sizeof(reason));
+	TAP_OK(rc == SIGNER_E_REFUSED && strstr(reason, "not allowed"),
+	       "unknown extension refused: %s", reason);
+	X509_free(x);
+
+	/* admin certificate through the admin CA */
+	x = client(&admin, key, 730);
+	TAP_OK(ask_cert(0, x, NULL, reason, sizeof(reason)) == 0, "admin CA signs a 2-year cert");
+	X509_free(x);
+}
+
+static void
+test_errors(EVP_PKEY *key)
+{
+	unsigned char *out = NULL;
+	size_t outlen = 0;
+	char reason[256];
+	X509 *x;
+	int rc;
+
+	rc = signer_request(sockpath, SIGNER_OP_PING, 0, NULL, 0, &out, &outlen, reason,
+			    sizeof(reason));
+	TAP_OK(rc == 0 && out == NULL && outlen == 0, "PING answers");
+	x = client(&tenant, key, 365);
+	rc = ask_cert(99, x, NULL, reason, sizeof(reason));
+	TAP_OK(rc == SIGNER_E_REFUSED && strstr(reason, "no active CA"), "unknown tenant: %s",
+	       reason);
+	rc = ask_cert(13, x, NULL, reason, sizeof(reason));
+	TAP_OK(rc == -EAGAIN, "CA store failure: -EAGAIN (%s)", reason);
+	X509_free(x);
+	rc = signer_request(sockpath, SIGNER_OP_SIGN_CERT, 1, (const unsigned char *)"junk", 4,
+			    &out, &outlen, reason, sizeof(reason));
+	TAP_OK(rc == SIGNER_E_REFUSED && strstr(reason, "DER"), "garbage refused: %s", reason);
+	rc = signer_request(sockpath, 77, 1, NULL, 0, &out, &outlen, reason, sizeof(reason));
+	TAP_OK(rc == SIGNER_E_REFUSED && strstr(reason, "unknown op"), "unknown op: %s", reason);
+	rc = signer_request(sockpath, SIGNER_OP_SIGN_CERT, 1, NULL, SIGNER_MAX_FRAME, &out, &outlen,
+			    reason, sizeof(reason));
+	TAP_OK(rc == -EMSGSIZE, "client refuses a frame over 1 MiB");
+	rc = signer_request("/nonexistent/signer.sock", SIGNER_OP_PING, 0, NULL, 0, &out, &outlen,
+			    reason, sizeof(reason));
+	TAP_OK(rc == -ENOENT, "no socket: -ENOENT");
+}
+
+/* A raw frame header announcing 2 MiB: the server hangs up without reading it. */
+static void
+test_oversized(void)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	unsigned char hdr[4] = {0, 0x20, 0, 0}, buf[8];
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	ssize_t n = -1;
+
+	strcpy(sun.sun_path, sockpath);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0 &&
+	    write(fd, hdr, 4) == 4)
+		n = read(fd, buf, sizeof(buf));
+	TAP_OK(n == 0, "server closes a connection announcing an oversized frame");
+	if (fd >= 0)
+		close(fd);
+}
+
+static int
+ask_crl(uint64_t tenant_id, X509_CRL *crl, X509_CRL **signed_out, char *reason, size_t rlen)
+{
+	unsigned char *der = NULL, *out = NULL;
+	size_t len = 0, outlen = 0;
+	int rc;
+
+	if (x509_crl_placeholder_sign(crl) != 0 || x509_crl_to_der(crl, &der, &len) != 0)
+		return -999;
+	rc = signer_request(sockpath, SIGNER_OP_SIGN_CRL, tenant_id, der, len, &out, &outlen,
+			    reason, rlen);
+	if (rc == 0 && signed_out != NULL && x509_crl_from_der(out, outlen, signed_out) != 0)
+		rc = -998;
+	free(der);
+	free(out);
+	return rc;
+}
+
+static void
+test_crls(void)
+{
+	struct x509_revoked e[] = {{"4a5b6c7d8e9f0a1b2c3d4e5f60718293", time(NULL) - 60, 1}};
+	X509_CRL *crl = NULL, *out = NULL;
+	time_t now = time(NULL);
+	char reason[256];
+
+	x509_crl_build(tenant.ca, 7, now, now + 86400, e, 1, &crl);
+	TAP_OK(ask_crl(1, crl, &out, reason, sizeof(reason)) == 0 && out != NULL &&
+		       X509_CRL_verify(out, tenant.ca_key) == 1,
+	       "tenant CRL signed by the tenant CA");
+	X509_CRL_free(out);
+	out = NULL;
+	TAP_OK(ask_crl(0, crl, NULL, reason, sizeof(reason)) == SIGNER_E_REFUSED,
+	       "tenant CRL refused as tenant 0: %s", reason);
+	X509_CRL_free(crl);
+	crl = NULL;
+	x509_crl_build(admin.ca, 1, now, now + 7 * 86400, NULL, 0, &crl);
+	TAP_OK(ask_crl(0, crl, &out, reason, sizeof(reason)) == 0 && out != NULL &&
+		       X509_CRL_verify(out, admin.ca_key) == 1,
+	       "admin CA CRL signed");
+	X509_CRL_free(out);
+	out = NULL;
+	X509_CRL_free(crl);
+	crl = NULL;
+	x509_crl_build(admin.root, 1, now, now + 7 * 86400, NULL, 0, &crl);
+	TAP_OK(ask_crl(0, crl, &out, reason, sizeof(reason)) == 0 && out != NULL &&
+		       X509_CRL_verify(out, admin.root_key) == 1,
+	       "root CRL signed through tenant 0");
+	X509_CRL_free(out);
+	out = NULL;
+	TAP_OK(ask_crl(1, crl, NULL, reason, sizeof(reason)) == SIGNER_E_REFUSED,
+	       "root CRL refused for a tenant: %s", reason);
+	X509_CRL_free(crl);
+	crl = NULL;
+	x509_crl_build(tenant.ca, 8, now, now + 400 * 86400, NULL, 0, &crl);
+	TAP_OK(ask_crl(1, crl, NULL, reason, sizeof(reason)) == SIGNER_E_REFUSED &&
+		       strstr(reason, "nextUpdate"),
+	       "CRL nextUpdate too far refused: %s", reason);
+	X509_CRL_free(crl);
+}
+
+int
+main(void)
+{
+	char dir[] = "/tmp/shomei-test-signer-XXXXXX";
+	struct server s;
+	pthread_t t;
+	EVP_PKEY *key = NULL;
+	int fd = -1;
+
+	if (mkdtemp(dir) == NULL || pki_make(&tenant, X509_KEY_P256, "Reiwa") != 0 ||
+	    pki_make(&admin, X509_KEY_P256, "shomei Administrator") != 0 ||
+	    pki_make(&stranger, X509_KEY_P256, "Other") != 0 ||
+	    x509_key_generate(X509_KEY_P256, &key) != 0) {
+		TAP_OK(0, "fixture");
+		return tap_done();
+	}
+	snprintf(sockpath, sizeof(sockpath), "%s/signer.sock", dir);
+	TAP_OK(server_listen(sockpath, &fd) == 0, "listen on %s", sockpath);
+	TAP_OK(server_init(&s, fd, lookup, NULL) == 0, "server init");
+	TAP_OK(server_listen(sockpath, &fd) == -EADDRINUSE, "a second signer is refused");
+	pthread_create(&t, NULL, run, &s);
+	test_errors(key);
+	test_certs(key);
+	test_crls();
+	test_oversized();
+	server_stop(&s);
+	pthread_join(t, NULL);
+	server_done(&s);
+	unlink(sockpath);
+	rmdir(dir);
+	EVP_PKEY_free(key);
+	pki_free(&tenant);
+	pki_free(&admin);
+	pki_free(&stranger);
+	return tap_done();
+}
