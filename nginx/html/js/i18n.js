@@ -35,7 +35,6 @@ const ja = {
   'login.err.invalid': 'ログインIDまたはパスワードが正しくありません。',
   'login.err.locked':
     'ログインに続けて失敗したため、現在このアカウントではログインできません。しばらく時間をおいてから、もう一度お試しください。',
-  'login.err.locked_later': 'しばらく時間をおいてから、もう一度お試しください。',
   'login.err.locked_retry': '約{minutes}分後に、もう一度お試しください。',
   'login.err.validation': '入力内容に誤りがあります。',
   'login.err.certificate':
@@ -134,6 +133,7 @@ const ja = {
   'password.err.length': 'パスワードは8文字以上16文字以内で入力してください。',
   'password.err.charset': 'パスワードには半角英数字（A～Z、a～z、0～9）のみ使用できます。',
   'password.err.mismatch': '新しいパスワードと新しいパスワード (確認用) が一致しません。',
+  'password.err.same': '新しいパスワードは現在のパスワードと異なるものにしてください。',
 };
 
 const en = {
@@ -160,7 +160,6 @@ const en = {
   'login.err.invalid': 'The login ID or password is incorrect.',
   'login.err.locked':
     'Too many failed login attempts: this account cannot log in right now. Please wait a while and try again later.',
-  'login.err.locked_later': 'Please wait a while and try again later.',
   'login.err.locked_retry': 'Please try again in about {minutes} minutes.',
   'login.err.validation': 'Some of the input is not valid.',
   'login.err.certificate':
@@ -254,6 +253,7 @@ const en = {
   'password.err.length': 'The password must be 8 to 16 characters long.',
   'password.err.charset': 'The password may contain only half-width letters and digits (A–Z, a–z, 0–9).',
   'password.err.mismatch': 'The two new passwords do not match.',
+  'password.err.same': 'The new password must differ from the current one.',
 };
 
 const DICTS = { ja, en };

@@ -83,13 +83,12 @@ function showFailure(err, certificate) {
     return;
   }
   if (err.status === 429) {
-    // The server says what happened; we add when to come back (Retry-After, if it says).
+    // The server's message says what happened and to come back later; without one, ours does.
+    // Retry-After, when sent, tells how long.
     const lines = err.serverMessage ? [err.serverMessage] : [t('login.err.locked')];
     const retry = Number.parseInt(err.headers && err.headers.get('Retry-After'), 10);
     if (Number.isFinite(retry) && retry > 0) {
       lines.push(t('login.err.locked_retry', { minutes: Math.max(1, Math.ceil(retry / 60)) }));
-    } else if (err.serverMessage) {
-      lines.push(t('login.err.locked_later'));
     }
     showLines(box, lines);
     return;

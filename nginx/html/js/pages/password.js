@@ -61,7 +61,8 @@ export function passwordPage(view, params, ctx) {
       fieldProblem('current_password', 'password.err.required_current');
       ok = false;
     }
-    const problem = newPasswordProblem(next);
+    let problem = newPasswordProblem(next);
+    if (!problem && current && next === current) problem = 'password.err.same';
     if (problem) {
       fieldProblem('new_password', problem);
       ok = false;
@@ -69,7 +70,7 @@ export function passwordPage(view, params, ctx) {
     if (!confirm) {
       fieldProblem('new_password_confirm', 'password.err.required_confirm');
       ok = false;
-    } else if (!problem && confirm !== next) {
+    } else if (confirm !== next) {
       fieldProblem('new_password_confirm', 'password.err.mismatch');
       ok = false;
     }
