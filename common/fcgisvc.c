@@ -94,8 +94,9 @@ dispatch(struct http_req *req, struct svc_thread *t, FCGX_Stream *in)
 	const struct route *r;
 	int seen, rc;
 
-	if (strcmp(req->path, "/healthz") == 0 || strcmp(req->path, "/internal/healthz") == 0) {
-		health(req, t);
+	if (strcmp(req->path, "/healthz") == 0) {
+		if (g_svc->health == NULL || g_svc->health(req, t) < 0)
+			health(req, t);
 		return;
 	}
 	if (strcmp(req->path, "/metrics") == 0) {

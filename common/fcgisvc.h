@@ -34,6 +34,7 @@ struct svc {
 	const char *name; /* "auth": listens on <socket_dir>/auth.sock */
 	const struct route *routes;
 	size_t nroutes;
+	svc_handler health; /* answers /healthz instead of the PostgreSQL + Redis check, or NULL */
 };
 
 /*

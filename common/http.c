@@ -34,7 +34,10 @@ http_req_init(struct http_req *req, FCGX_Stream *out, FCGX_ParamArray envp)
 	req->out = out;
 	req->envp = envp;
 	req->method = (p = param(envp, "REQUEST_METHOD")) ? p : "GET";
-	req->path = (p = param(envp, "DOCUMENT_URI")) ? p : "/";
+	/* nginx names an internal route in SHOMEI_ROUTE (a client cannot set a FastCGI param) */
+	if ((p = param(envp, "SHOMEI_ROUTE")) == NULL)
+		p = param(envp, "DOCUMENT_URI");
+	req->path = p ? p : "/";
 	req->query = (p = param(envp, "QUERY_STRING")) ? p : "";
 	req->remote_addr = (p = param(envp, "REMOTE_ADDR")) ? p : "";
 	req->cookie = param(envp, "HTTP_COOKIE");

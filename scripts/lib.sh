@@ -86,11 +86,14 @@ start_postgres() {
 	if [ ! -f "$data/PG_VERSION" ]; then
 		pg_user "$PGBIN/initdb" -D "$data" -U shomei --auth=trust -E UTF8 --locale=C.UTF-8 \
 			>"$VAR/log/initdb.log" 2>&1 || { cat "$VAR/log/initdb.log" >&2; die "initdb failed"; }
+		# In the cluster's own configuration, so any later start or restart uses it.
+		printf "%s\n" "listen_addresses = ''" "unix_socket_directories = '$VAR/run/pg'" \
+			"fsync = ${PG_FSYNC:-on}" "max_connections = 200" "timezone = 'UTC'" |
+			pg_user tee -a "$data/postgresql.conf" >/dev/null
 	fi
 	if ! pg_user "$PGBIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then
-		pg_user "$PGBIN/pg_ctl" -D "$data" -w -t 60 -l "$VAR/log/postgresql.log" \
-			-o "-c listen_addresses='' -c unix_socket_directories=$VAR/run/pg -c fsync=${PG_FSYNC:-on} -c max_connections=200 -c timezone=UTC" \
-			start >/dev/null || { tail -n 20 "$VAR/log/postgresql.log" >&2; die "PostgreSQL did not start"; }
+		pg_user "$PGBIN/pg_ctl" -D "$data" -w -t 60 -l "$VAR/pg/postgresql.log" start >/dev/null ||
+			{ tail -n 20 "$VAR/pg/postgresql.log" >&2; die "PostgreSQL did not start"; }
 	fi
 	if ! "$PGBIN/psql" -h "$VAR/run/pg" -U shomei -d postgres -Atqc "SELECT 1 FROM pg_database WHERE datname='shomei'" | grep -q 1; then
 		"$PGBIN/createdb" -h "$VAR/run/pg" -U shomei shomei

@@ -15,10 +15,10 @@ static const struct route routes[] = {
 	{"PUT", "/internal/auth", 0, auth_gate},
 	{"PATCH", "/internal/auth", 0, auth_gate},
 	{"DELETE", "/internal/auth", 0, auth_gate},
-	{"GET", "/internal/stackhealth", 0, auth_stack_health},
 };
 
-static const struct svc svc = {"auth", routes, sizeof(routes) / sizeof(routes[0])};
+static const struct svc svc = {"auth", routes, sizeof(routes) / sizeof(routes[0]),
+			       auth_stack_health};
 
 int
 main(int argc, char **argv)

@@ -1,7 +1,7 @@
 /* main.c: shomei-issue. Its API arrives with a later issue; for now it runs and answers /healthz and /metrics. */
 #include "fcgisvc.h"
 
-static const struct svc svc = {"issue", NULL, 0};
+static const struct svc svc = {"issue", NULL, 0, NULL};
 
 int
 main(int argc, char **argv)

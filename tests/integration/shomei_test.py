@@ -39,8 +39,9 @@ class TAP:
                     print("# " + line, flush=True)
         return cond
 
-    def eq(self, got, want, name):
-        return self.ok(got == want, name, "got %r, want %r" % (got, want))
+    def eq(self, got, want, name, detail=None):
+        msg = "got %r, want %r" % (got, want)
+        return self.ok(got == want, name, msg if detail is None else msg + "\n" + str(detail))
 
     def run(self, fn):
         try:

@@ -20,7 +20,7 @@ def pg_ctl(*args):
 def test_postgres_restart(t):
     c = Client()
     t.eq(c.login().status, 200, "logged in before the restart")
-    p = pg_ctl("-m", "fast", "restart", "-l", os.path.join(VAR, "log", "postgresql.log"))
+    p = pg_ctl("-m", "fast", "restart", "-l", os.path.join(VAR, "pg", "postgresql.log"))
     t.eq(p.returncode, 0, "PostgreSQL restarted", p.stderr)
     statuses = [c.get("/api/auth/me").status for _ in range(3)]
     t.ok(statuses[-1] == 200, "me answers 200 after the restart (saw %s)" % statuses)
@@ -38,7 +38,7 @@ def test_postgres_down(t):
     t.ok("postgresql" in ((r.json() or {}).get("down") or []), "and names postgresql", r.body)
     r = c.get("/api/audit")
     t.eq(r.status, 503, "an API call that needs the database answers 503")
-    p = pg_ctl("-l", os.path.join(VAR, "log", "postgresql.log"), "start")
+    p = pg_ctl("-l", os.path.join(VAR, "pg", "postgresql.log"), "start")
     t.eq(p.returncode, 0, "PostgreSQL started again", p.stderr)
     t.ok(wait_until(lambda: Client().get("/healthz").status == 200), "healthz is 200 again")
     t.eq(c.get("/api/audit").status, 200, "the same session works again")
