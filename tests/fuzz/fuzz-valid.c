@@ -1,0 +1,31 @@
+/* fuzz-valid.c: libFuzzer harness for the field validators and query validation. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "valid.h"
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const struct valid_field f[] = {
+		{"from", valid_date, 0, MSG_DATE_FORMAT, 10},
+		{"at", valid_datetime, 1, MSG_DATE_FORMAT, 16},
+		{"page", valid_page, 0, MSG_PAGE, 7},
+		{"action", valid_action, 0, MSG_ACTION, 64},
+	};
+	char *s = malloc(size + 1);
+	cJSON *errs = cJSON_CreateArray();
+
+	if (s == NULL)
+		return 0;
+	memcpy(s, data, size);
+	s[size] = '\0';
+	(void)valid_login_id(s);
+	(void)valid_password(s);
+	(void)valid_text(s);
+	(void)valid_query(s, f, 4, errs, I18N_JA);
+	cJSON_Delete(errs);
+	free(s);
+	return 0;
+}
