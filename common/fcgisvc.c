@@ -16,15 +16,14 @@
 #include "i18n.h"
 #include "log.h"
 
-#define STATUS_CLASSES 6 /* 0 other, 2xx, 3xx, 4xx, 5xx, 413/429 kept in 4xx */
+#define STATUS_CLASSES 5 /* other, 2xx, 3xx, 4xx, 5xx */
 
 static const struct svc *g_svc;
 static struct cfg g_cfg;
 static int g_sock = -1;
 static atomic_ullong m_requests[STATUS_CLASSES];
 static atomic_ullong m_micros;
-static atomic_ullong m_db_down;
-static atomic_ullong m_kv_down;
+static atomic_ullong m_unavailable;
 
 void
 svc_invalid(struct http_req *req, cJSON *fields)
@@ -54,21 +53,19 @@ health(struct http_req *req, struct svc_thread *t)
 static void
 metrics(struct http_req *req)
 {
-	static const char *const cls[STATUS_CLASSES] = {"other", "2xx", "3xx", "4xx", "5xx", ""};
+	static const char *const cls[STATUS_CLASSES] = {"other", "2xx", "3xx", "4xx", "5xx"};
 	char buf[2048];
 	size_t n = 0;
 
-	for (int i = 0; i < 5; i++)
+	for (int i = 0; i < STATUS_CLASSES; i++)
 		n += (size_t)snprintf(buf + n, sizeof(buf) - n,
 				      "shomei_requests_total{service=\"%s\",code=\"%s\"} %llu\n",
 				      g_svc->name, cls[i], (unsigned long long)m_requests[i]);
 	n += (size_t)snprintf(buf + n, sizeof(buf) - n,
 			      "shomei_request_seconds_sum{service=\"%s\"} %.6f\n"
-			      "shomei_db_unavailable_total{service=\"%s\"} %llu\n"
-			      "shomei_redis_unavailable_total{service=\"%s\"} %llu\n",
+			      "shomei_unavailable_total{service=\"%s\"} %llu\n",
 			      g_svc->name, (double)m_micros / 1e6, g_svc->name,
-			      (unsigned long long)m_db_down, g_svc->name,
-			      (unsigned long long)m_kv_down);
+			      (unsigned long long)m_unavailable);
 	http_send(req, 200, "text/plain; version=0.0.4", buf, n);
 }
 
@@ -141,7 +138,7 @@ count(const struct http_req *req, const struct timespec *t0)
 	m_micros += (unsigned long long)((t1.tv_sec - t0->tv_sec) * 1000000LL +
 					 (t1.tv_nsec - t0->tv_nsec) / 1000);
 	if (req->status == 503)
-		m_db_down++;
+		m_unavailable++;
 }
 
 static void *
