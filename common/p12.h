@@ -8,8 +8,10 @@
 #include <openssl/x509.h>
 
 enum p12_mode {
-	P12_MODERN, /* PBES2 AES-256-CBC + PBKDF2-HMAC-SHA256, SHA-256 MAC (Windows 10+, browsers) */
-	P12_COMPAT, /* pbeWithSHA1And3-KeyTripleDES-CBC for key and certs, SHA-1 MAC (iOS, Android) */
+	P12_MODERN, /* PBES2 AES-256-CBC + PBKDF2-HMAC-SHA256, SHA-256 MAC (Windows 10+, browsers)
+		     */
+	P12_COMPAT, /* pbeWithSHA1And3-KeyTripleDES-CBC for key and certs, SHA-1 MAC (iOS, Android)
+		     */
 	P12_MODE__MAX,
 };
 

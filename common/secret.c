@@ -179,8 +179,7 @@ gcm(int enc, const unsigned char *key, const unsigned char *nonce, const char *a
 		goto out;
 	if (len > 0 && EVP_CipherUpdate(ctx, out, &n, in, (int)len) != 1)
 		goto out;
-	if (!enc &&
-	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, SECRET_TAG_LEN, tag) != 1)
+	if (!enc && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, SECRET_TAG_LEN, tag) != 1)
 		goto out;
 	if (EVP_CipherFinal_ex(ctx, out + len, &n) != 1) {
 		rc = enc ? -EIO : SECRET_E_AUTH;
@@ -228,8 +227,8 @@ out:
 }
 
 int
-secret_open(const unsigned char key[SECRET_KEY_LEN], const char *purpose,
-	    const unsigned char *blob, size_t bloblen, unsigned char **out, size_t *outlen)
+secret_open(const unsigned char key[SECRET_KEY_LEN], const char *purpose, const unsigned char *blob,
+	    size_t bloblen, unsigned char **out, size_t *outlen)
 {
 	unsigned char *plain = NULL, tag[SECRET_TAG_LEN];
 	const unsigned char *nonce, *ct;

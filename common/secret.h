@@ -61,16 +61,16 @@ int secret_random_password(char *buf, size_t n);
  * Seal plain for purpose and write it to path atomically (a temporary file in
  * the same directory, mode 0600, fsync, rename). 0 or -errno.
  */
-int secret_seal_file(const unsigned char key[SECRET_KEY_LEN], const char *purpose,
-		     const char *path, const void *plain, size_t len);
+int secret_seal_file(const unsigned char key[SECRET_KEY_LEN], const char *purpose, const char *path,
+		     const void *plain, size_t len);
 
 /*
  * Read a sealed file (at most SECRET_FILE_MAX bytes) and open it; *out as
  * secret_open's (wipe and free). 0, SECRET_E_FORMAT, SECRET_E_AUTH or -errno.
  */
 #define SECRET_FILE_MAX (256 * 1024)
-int secret_open_file(const unsigned char key[SECRET_KEY_LEN], const char *purpose,
-		     const char *path, unsigned char **out, size_t *outlen);
+int secret_open_file(const unsigned char key[SECRET_KEY_LEN], const char *purpose, const char *path,
+		     unsigned char **out, size_t *outlen);
 
 /* Wipe n bytes (never optimised away). */
 void secret_wipe(void *p, size_t n);

@@ -51,8 +51,7 @@ read_all(int fd, unsigned char *p, size_t len, size_t *got)
 }
 
 int
-signer_frame_write(int fd, const unsigned char *a, size_t alen, const unsigned char *b,
-		   size_t blen)
+signer_frame_write(int fd, const unsigned char *a, size_t alen, const unsigned char *b, size_t blen)
 {
 	unsigned char hdr[4];
 	size_t len = alen + blen;

@@ -426,8 +426,8 @@ out:
 
 /* Version, serial, names, validity and key: what every certificate has. */
 static int
-build_base(EVP_PKEY *pub, const X509_NAME *subject, const X509_NAME *issuer, time_t nb,
-	   time_t na, X509 **out)
+build_base(EVP_PKEY *pub, const X509_NAME *subject, const X509_NAME *issuer, time_t nb, time_t na,
+	   X509 **out)
 {
 	ASN1_INTEGER *serial = NULL;
 	X509 *x = NULL;
@@ -600,10 +600,12 @@ crl_add_entry(X509_CRL *crl, const struct x509_revoked *e)
 	if ((rev = X509_REVOKED_new()) == NULL || (at = ASN1_TIME_set(NULL, e->revoked_at)) == NULL)
 		goto out;
 	rc = -EIO;
-	if (!X509_REVOKED_set_serialNumber(rev, serial) || !X509_REVOKED_set_revocationDate(rev, at))
+	if (!X509_REVOKED_set_serialNumber(rev, serial) ||
+	    !X509_REVOKED_set_revocationDate(rev, at))
 		goto out;
 	if (e->reason >= 0) {
-		if ((reason = ASN1_ENUMERATED_new()) == NULL || !ASN1_ENUMERATED_set(reason, e->reason) ||
+		if ((reason = ASN1_ENUMERATED_new()) == NULL ||
+		    !ASN1_ENUMERATED_set(reason, e->reason) ||
 		    X509_REVOKED_add1_ext_i2d(rev, NID_crl_reason, reason, 0, 0) != 1)
 			goto out;
 	}

@@ -65,12 +65,12 @@ char *x509_name_oneline(const X509_NAME *name);
  */
 
 /* Self-signed root: CA:TRUE with pathlen, keyCertSign|cRLSign critical, SKI, AKI. */
-int x509_build_root(EVP_PKEY *key, const X509_NAME *subject, time_t not_before,
-		    time_t not_after, int pathlen, X509 **out);
+int x509_build_root(EVP_PKEY *key, const X509_NAME *subject, time_t not_before, time_t not_after,
+		    int pathlen, X509 **out);
 
 /* Intermediate CA (tenant issuing CA, administrator CA) under issuer: CA:TRUE, pathlen 0. */
-int x509_build_ca(EVP_PKEY *pub, const X509_NAME *subject, const X509 *issuer,
-		  time_t not_before, time_t not_after, X509 **out);
+int x509_build_ca(EVP_PKEY *pub, const X509_NAME *subject, const X509 *issuer, time_t not_before,
+		  time_t not_after, X509 **out);
 
 /*
  * End-entity client certificate under issuer: CA:FALSE critical, keyUsage
@@ -79,9 +79,9 @@ int x509_build_ca(EVP_PKEY *pub, const X509_NAME *subject, const X509 *issuer,
  * a random serial.
  */
 struct x509_client {
-	EVP_PKEY *pub;             /* the subject's key; only its public half is used */
+	EVP_PKEY *pub; /* the subject's key; only its public half is used */
 	const X509_NAME *subject;
-	const char *email;         /* NULL or "": no SAN, no emailProtection */
+	const char *email; /* NULL or "": no SAN, no emailProtection */
 	const X509 *issuer;
 	time_t not_before;
 	time_t not_after;
@@ -114,11 +114,10 @@ int x509_times(const X509 *x, time_t *not_before, time_t *not_after);
 struct x509_revoked {
 	const char *serial_hex; /* as x509_serial_hex writes it, any case */
 	time_t revoked_at;
-	int reason;             /* CRL_REASON_* from <openssl/x509v3.h>, or -1 */
+	int reason; /* CRL_REASON_* from <openssl/x509v3.h>, or -1 */
 };
-int x509_crl_build(const X509 *issuer, long long crl_number, time_t this_update,
-		   time_t next_update, const struct x509_revoked *entries, size_t n,
-		   X509_CRL **out);
+int x509_crl_build(const X509 *issuer, long long crl_number, time_t this_update, time_t next_update,
+		   const struct x509_revoked *entries, size_t n, X509_CRL **out);
 int x509_crl_sign(X509_CRL *crl, EVP_PKEY *key);
 int x509_crl_placeholder_sign(X509_CRL *crl);
 

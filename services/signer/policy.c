@@ -12,9 +12,15 @@
 
 /* Extensions a client certificate may carry; anything else is refused. */
 static const int cert_exts[] = {
-	NID_basic_constraints,	     NID_key_usage,	   NID_ext_key_usage,
-	NID_subject_key_identifier,  NID_authority_key_identifier, NID_subject_alt_name,
-	NID_crl_distribution_points, NID_info_access,	   NID_certificate_policies,
+	NID_basic_constraints,
+	NID_key_usage,
+	NID_ext_key_usage,
+	NID_subject_key_identifier,
+	NID_authority_key_identifier,
+	NID_subject_alt_name,
+	NID_crl_distribution_points,
+	NID_info_access,
+	NID_certificate_policies,
 };
 
 /* Extensions a CRL may carry. */
@@ -119,7 +125,7 @@ check_issuer(const struct sca *ca, X509 *x, char *reason, size_t len)
 	int ok;
 
 	if (X509_NAME_cmp(X509_get_issuer_name(x), X509_get_subject_name(ca->cert)) != 0)
-		return refuse(reason, len, "issuer is not this tenant's CA");
+		return refuse(reason, len, "issuer does not match the CA for this tenant_id");
 	if (X509_NAME_cmp(X509_get_subject_name(x), X509_get_subject_name(ca->cert)) == 0)
 		return refuse(reason, len, "subject equals the CA's subject");
 	akid = X509_get_ext_d2i(x, NID_authority_key_identifier, NULL, NULL);
@@ -218,7 +224,8 @@ check_crl_times(X509_CRL *crl, char *reason, size_t len)
 	    (days == 0 && secs == 0))
 		return refuse(reason, len, "nextUpdate is not after thisUpdate");
 	if (days > POLICY_CRL_MAX_DAYS || (days == POLICY_CRL_MAX_DAYS && secs > 0))
-		return refuse(reason, len, "nextUpdate more than %d days ahead", POLICY_CRL_MAX_DAYS);
+		return refuse(reason, len, "nextUpdate more than %d days ahead",
+			      POLICY_CRL_MAX_DAYS);
 	return 0;
 }
 
@@ -232,7 +239,7 @@ policy_check_crl(const struct sca *ca, X509_CRL *crl, char *reason, size_t len)
 	if (X509_CRL_get_version(crl) != X509_CRL_VERSION_2)
 		return refuse(reason, len, "not a v2 CRL");
 	if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(ca->cert)) != 0)
-		return refuse(reason, len, "CRL issuer is not this tenant's CA");
+		return refuse(reason, len, "CRL issuer does not match the CA for this tenant_id");
 	for (int i = 0; i < X509_CRL_get_ext_count(crl); i++) {
 		int nid = OBJ_obj2nid(X509_EXTENSION_get_object(X509_CRL_get_ext(crl, i)));
 

@@ -52,9 +52,8 @@ log_safe(const char *s, char *buf, size_t len)
 	size_t j = 0;
 
 	for (; *s != '\0' && j + 1 < len; s++)
-		buf[j++] = ((unsigned char)*s < 0x20 || *s == 0x7f || *s == '"' || *s == '\\')
-				   ? '?'
-				   : *s;
+		buf[j++] = ((unsigned char)*s < 0x20 || *s == 0x7f || *s == '"' || *s == '\\') ? '?'
+											       : *s;
 	buf[j] = '\0';
 }
 
@@ -105,8 +104,7 @@ find_ca(struct server *s, enum sca_kind kind, uint64_t tenant, struct sca *ca, s
 }
 
 static int
-sign_cert(struct server *s, uint64_t tenant, const unsigned char *der, size_t len,
-	  struct answer *a)
+sign_cert(struct server *s, uint64_t tenant, const unsigned char *der, size_t len, struct answer *a)
 {
 	struct sca ca = {0};
 	X509 *x = NULL;
@@ -150,8 +148,7 @@ crl_ca(struct server *s, uint64_t tenant, X509_CRL *crl, struct sca *ca, struct 
 }
 
 static int
-sign_crl(struct server *s, uint64_t tenant, const unsigned char *der, size_t len,
-	 struct answer *a)
+sign_crl(struct server *s, uint64_t tenant, const unsigned char *der, size_t len, struct answer *a)
 {
 	struct sca ca = {0};
 	X509_CRL *crl = NULL;

@@ -167,8 +167,7 @@ load_row(struct store *st, const PGresult *res, const struct entry *e, struct sc
 		EVP_PKEY_up_ref(ca->key);
 		return 0;
 	}
-	if (pem == NULL || key_file == NULL ||
-	    x509_cert_from_pem(pem, strlen(pem), &ca->cert) != 0)
+	if (pem == NULL || key_file == NULL || x509_cert_from_pem(pem, strlen(pem), &ca->cert) != 0)
 		return -EINVAL;
 	if ((rc = load_key(st, key_file, ca->cert, &ca->key)) != 0)
 		return rc;

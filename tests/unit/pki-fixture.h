@@ -62,7 +62,8 @@ pki_free(struct pki *p)
 static int
 pki_client(struct pki *p, EVP_PKEY *key, const char *cn, const char *email, int days, X509 **out)
 {
-	struct x509_subject s = {.email = email, .cn = cn, .ou = {"SYS01"}, .o = "Example", .c = "JP"};
+	struct x509_subject s = {
+		.email = email, .cn = cn, .ou = {"SYS01"}, .o = "Example", .c = "JP"};
 	struct x509_client c = {.pub = key, .email = email, .issuer = p->ca};
 	X509_NAME *name = NULL;
 	int rc;

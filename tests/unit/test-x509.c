@@ -80,8 +80,7 @@ test_names(void)
 	TAP_OK(x509_name_build(&s, &n) == 0, "build a full subject");
 	TAP_OK(X509_NAME_entry_count(n) == 7, "7 attributes");
 	TAP_OK(entry_type(n, NID_organizationName) == V_ASN1_UTF8STRING, "O is UTF8String");
-	TAP_OK(entry_type(n, NID_organizationalUnitName) == V_ASN1_UTF8STRING,
-	       "OU is UTF8String");
+	TAP_OK(entry_type(n, NID_organizationalUnitName) == V_ASN1_UTF8STRING, "OU is UTF8String");
 	TAP_OK(entry_type(n, NID_commonName) == V_ASN1_UTF8STRING, "CN is UTF8String");
 	TAP_OK(entry_type(n, NID_countryName) == V_ASN1_PRINTABLESTRING, "C is PrintableString");
 	TAP_OK(entry_type(n, NID_pkcs9_emailAddress) == V_ASN1_IA5STRING, "E is IA5String");
@@ -123,11 +122,15 @@ test_names(void)
 			X509_NAME_free(n);
 		n = NULL;
 	}
-	s = (struct x509_subject){.cn = "証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証"};
+	s = (struct x509_subject){
+		.cn = "証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証"
+		      "証証証証証証証証証証証証証証証証証証証証証証証証証証"};
 	TAP_OK(x509_name_build(&s, &n) == 0, "64 Japanese characters fit in CN");
 	X509_NAME_free(n);
 	n = NULL;
-	s = (struct x509_subject){.cn = "証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証明"};
+	s = (struct x509_subject){
+		.cn = "証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証証"
+		      "証証証証証証証証証証証証証証証証証証証証証証証証証証明"};
 	TAP_OK(x509_name_build(&s, &n) == X509_E_INVALID, "65 Japanese characters do not");
 	X509_NAME_free(n);
 }
@@ -184,8 +187,8 @@ check_client_exts(X509 *x, int rsa, const char *email, const char *what)
 		GENERAL_NAME *g = san ? sk_GENERAL_NAME_value(san, 0) : NULL;
 
 		TAP_OK(g != NULL && g->type == GEN_EMAIL &&
-			       strcmp((const char *)ASN1_STRING_get0_data(g->d.rfc822Name), email) ==
-				       0,
+			       strcmp((const char *)ASN1_STRING_get0_data(g->d.rfc822Name),
+				      email) == 0,
 		       "%s: SAN rfc822Name", what);
 	} else {
 		TAP_OK(san == NULL, "%s: no SAN without e-mail", what);
@@ -213,7 +216,8 @@ test_chain(enum x509_key_type kt)
 	       "%s: root CA:TRUE pathlen 1", tn);
 	TAP_OK((X509_get_extension_flags(p.ca) & EXFLAG_CA) && X509_get_pathlen(p.ca) == 0,
 	       "%s: CA pathlen 0", tn);
-	TAP_OK(X509_get_key_usage(p.ca) & KU_KEY_CERT_SIGN && X509_get_key_usage(p.ca) & KU_CRL_SIGN,
+	TAP_OK(X509_get_key_usage(p.ca) & KU_KEY_CERT_SIGN &&
+		       X509_get_key_usage(p.ca) & KU_CRL_SIGN,
 	       "%s: CA keyCertSign+cRLSign", tn);
 	TAP_OK(ASN1_OCTET_STRING_cmp(X509_get0_authority_key_id(p.ca),
 				     X509_get0_subject_key_id(p.root)) == 0,
@@ -294,8 +298,7 @@ test_encodings(struct pki *p)
 	TAP_OK(x509_cert_from_der(der, len - 1, &x) == X509_E_PARSE, "truncated DER refused");
 	TAP_OK(x509_cert_from_der(der, 0, &x) == X509_E_PARSE, "empty DER refused");
 	TAP_OK(x509_cert_to_pem(p->ca, &pem, &len) == 0 &&
-		       strncmp(pem, "-----BEGIN CERTIFICATE-----\n", 28) == 0 &&
-		       strlen(pem) == len,
+		       strncmp(pem, "-----BEGIN CERTIFICATE-----\n", 28) == 0 && strlen(pem) == len,
 	       "CA to PEM");
 	TAP_OK(x509_cert_from_pem(pem, len, &x) == 0 && X509_cmp(x, p->ca) == 0, "PEM round trip");
 	X509_free(x);
@@ -360,8 +363,8 @@ test_crl(struct pki *p)
 	TAP_OK(num != NULL && ASN1_INTEGER_get(num) == 42, "CRL number 42");
 	ASN1_INTEGER_free(num);
 	TAP_OK(X509_CRL_get_version(crl) == X509_CRL_VERSION_2, "CRL v2");
-	TAP_OK(X509_CRL_get0_by_serial(crl, &entry, (ASN1_INTEGER *)X509_get0_serialNumber(
-							   revoked)) == 1,
+	TAP_OK(X509_CRL_get0_by_serial(crl, &entry,
+				       (ASN1_INTEGER *)X509_get0_serialNumber(revoked)) == 1,
 	       "revoked serial listed");
 	TAP_OK(x509_crl_build(p->root, 1, now, now + 7 * 86400, NULL, 0, &rcrl) == 0 &&
 		       x509_crl_sign(rcrl, p->root_key) == 0,
