@@ -327,12 +327,14 @@ secret_seal_file(const unsigned char key[SECRET_KEY_LEN], const char *purpose, c
 	}
 	if ((rc = write_fd_all(fd, blob, bloblen)) != 0)
 		goto out;
-	if (fsync(fd) != 0 || close(fd) != 0) {
-		fd = -1;
+	if (fsync(fd) != 0) {
 		rc = -errno;
 		goto out;
 	}
+	rc = close(fd) == 0 ? 0 : -errno;
 	fd = -1;
+	if (rc != 0)
+		goto out;
 	if (rename(tmp, path) != 0) {
 		rc = -errno;
 		goto out;

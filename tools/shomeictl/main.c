@@ -336,9 +336,14 @@ ctl_write_file(const char *path, const void *data, size_t len, int mode)
 		rc = -errno;
 		goto out;
 	}
-	if (fchmod(fd, (mode_t)mode) != 0 || (rc = write_fd(fd, data, len)) != 0 ||
-	    fsync(fd) != 0) {
-		rc = rc ? rc : -errno;
+	if (fchmod(fd, (mode_t)mode) != 0) {
+		rc = -errno;
+		goto out;
+	}
+	if ((rc = write_fd(fd, data, len)) != 0)
+		goto out;
+	if (fsync(fd) != 0) {
+		rc = -errno;
 		goto out;
 	}
 	rc = close(fd) == 0 ? 0 : -errno;
