@@ -156,6 +156,8 @@ main(int argc, char *argv[])
 		goto out;
 	}
 	umask(007);
+	/* A signature waits on the CA lookup: never hang on a PostgreSQL that does not answer. */
+	setenv("PGCONNECT_TIMEOUT", "5", 0);
 	if ((st = store_new(c.db, c.ca_dir, key)) == NULL)
 		goto out;
 	rc = serve(&c, st, pidfile);
