@@ -301,6 +301,7 @@ await step(
   'log in with ID and password; the header shows the tenant',
   async () => {
     const meWait = page.waitForResponse((r) => new URL(r.url()).pathname === '/api/auth/me');
+    meWait.catch(() => {}); // awaited below; this only keeps an early failure from going unhandled
     const res = await submitLogin(page, up.login_id, currentPassword, true);
     assert(res.status() === 200, `POST /api/auth/login answered ${res.status()}`);
     loggedIn = true;
