@@ -10,7 +10,7 @@ SERVICES="auth users issue revoke download"
 PACKAGES="build-essential meson ninja-build pkg-config clang libfcgi-dev libssl-dev libpq-dev
 libhiredis-dev libcjson-dev libzip-dev libsodium-dev nettle-dev libgmp-dev libqrencode-dev
 postgresql redis-server nginx-light openssl gnutls-bin python3 python3-cryptography
-chromium nodejs npm wrk curl ca-certificates procps libclang-rt-14-dev"
+chromium wrk curl ca-certificates procps libclang-rt-14-dev"
 
 say() { printf '%s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
@@ -20,6 +20,9 @@ install_packages() {
 	for p in $PACKAGES; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"
 	done
+	# Node.js may come from elsewhere with its own npm; Debian's packages only when it is absent.
+	command -v node >/dev/null || missing="$missing nodejs"
+	command -v npm >/dev/null || missing="$missing npm"
 	[ -z "$missing" ] && return 0
 	if [ "$(id -u)" != 0 ]; then
 		die "missing Debian packages:$missing (run as root, or: sudo apt-get install$missing)"
@@ -220,7 +223,9 @@ write_up_json() {
 import json, os, sys
 var, root, url, conf, build = sys.argv[1:]
 a = json.load(open(os.path.join(var, "secrets", "admin.json")))
-rel = lambda p: os.path.relpath(p, root)
+def rel(p):
+    r = os.path.relpath(p, root)
+    return os.path.abspath(p) if r.startswith("..") else r
 up = {
     "url": url,
     "tenant": a["tenant"],
