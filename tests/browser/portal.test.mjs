@@ -293,7 +293,7 @@ await step('証明書でログイン without a certificate shows an error', asyn
   assert(res.request().postData() === null, 'the certificate login sent a body');
   assert(res.status() === 401, `POST /api/auth/login/certificate answered ${res.status()}, expected 401`);
   const msg = await visibleText(page.locator('#login-error'));
-  assert(msg.includes('証明書でログインできませんでした'), `error: ${msg}`);
+  assert(msg.includes('管理者用証明書') && msg.includes('確認してください'), `error: ${msg}`);
   await screenshot('login-certificate-none');
 });
 

@@ -39,6 +39,7 @@ const ja = {
   'login.err.validation': '入力内容に誤りがあります。',
   'login.err.certificate':
     '証明書でログインできませんでした。管理者用証明書がブラウザにインストールされ、選択されていることを確認してください。',
+  'login.err.certificate_hint': '管理者用証明書がブラウザにインストールされ、選択されていることを確認してください。',
   'login.msg.logged_out': 'ログアウトしました。',
   'login.msg.expired': 'セッションの有効期限が切れました。もう一度ログインしてください。',
 
@@ -164,6 +165,7 @@ const en = {
   'login.err.validation': 'Some of the input is not valid.',
   'login.err.certificate':
     'Could not log in with a certificate. Make sure the administrator certificate is installed in this browser and selected.',
+  'login.err.certificate_hint': 'Make sure the administrator certificate is installed in this browser and selected.',
   'login.msg.logged_out': 'You have been logged out.',
   'login.msg.expired': 'Your session has expired. Please log in again.',
 

@@ -77,7 +77,8 @@ function showFailure(err, certificate) {
     return;
   }
   if (err.status === 401) {
-    if (certificate) showLines(box, [t('login.err.certificate'), err.serverMessage]);
+    if (certificate && err.serverMessage) showLines(box, [err.serverMessage, t('login.err.certificate_hint')]);
+    else if (certificate) showKey(box, 'login.err.certificate');
     else if (err.serverMessage) showLines(box, [err.serverMessage]);
     else showKey(box, 'login.err.invalid');
     return;
