@@ -21,7 +21,7 @@ int auth_password(struct http_req *req, struct svc_thread *t);
 
 /* gate.c */
 int auth_gate(struct http_req *req, struct svc_thread *t);
-int auth_same_site(const struct http_req *req);
+int auth_same_site(const struct http_req *req, const struct svc_thread *t);
 
 /* lockout.c */
 int lockout_check(struct svc_thread *t, const char *login_id, const char *ip);

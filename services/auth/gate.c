@@ -8,26 +8,33 @@
 #include "session.h"
 #include "util.h"
 
+/* The origin ("https://host:port") of a URL: its length up to the path. */
+static size_t
+origin_len(const char *url)
+{
+	const char *p = strstr(url, "://");
+	const char *slash = p ? strchr(p + 3, '/') : NULL;
+
+	return slash ? (size_t)(slash - url) : strlen(url);
+}
+
 /*
  * A browser names the page that sent a request in Origin and Sec-Fetch-Site;
- * when it does, they must be this site. Scripts send neither and rely on the
- * CSRF token (or, for login, have no session to abuse).
+ * when it does, they must be this site (the configured public_url). Scripts
+ * send neither and rely on the CSRF token (or, for login, have no session).
  */
 int
-auth_same_site(const struct http_req *req)
+auth_same_site(const struct http_req *req, const struct svc_thread *t)
 {
-	const char *host = req->envp ? FCGX_GetParam("HTTP_HOST", req->envp) : NULL;
-	char origin[300];
+	const char *pub = t->cfg->public_url;
+	size_t n = origin_len(pub);
 
 	if (req->sec_fetch_site != NULL && strcmp(req->sec_fetch_site, "same-origin") != 0 &&
 	    strcmp(req->sec_fetch_site, "none") != 0)
 		return 0;
 	if (req->origin == NULL)
 		return 1;
-	if (host == NULL)
-		return 0;
-	snprintf(origin, sizeof(origin), "https://%s", host);
-	return strcmp(origin, req->origin) == 0;
+	return strlen(req->origin) == n && strncmp(req->origin, pub, n) == 0;
 }
 
 int
@@ -46,7 +53,7 @@ auth_gate(struct http_req *req, struct svc_thread *t)
 	}
 	if (http_is_state_changing(req->method)) {
 		if (req->csrf_header == NULL || !util_streq_ct(req->csrf_header, s.csrf) ||
-		    !auth_same_site(req)) {
+		    !auth_same_site(req, t)) {
 			log_msg(LOG_WARN, "event=csrf_refused admin=%lld ip=%s", s.admin_id,
 				req->remote_addr);
 			http_send(req, 403, NULL, NULL, 0);

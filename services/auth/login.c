@@ -120,7 +120,8 @@ auth_login(struct http_req *req, struct svc_thread *t)
 	const char *login_id, *pw, *hash;
 	int rc = 0, lock;
 
-	if (!auth_same_site(req)) {
+	if (!auth_same_site(req, t)) {
+		log_msg(LOG_WARN, "event=cross_site_refused ip=%s", req->remote_addr);
 		svc_fail(req, 403, "cross_site", MSG_ORIGIN);
 		goto out;
 	}
@@ -195,7 +196,8 @@ auth_login_certificate(struct http_req *req, struct svc_thread *t)
 	char fp[65];
 	int rc = 0;
 
-	if (!auth_same_site(req)) {
+	if (!auth_same_site(req, t)) {
+		log_msg(LOG_WARN, "event=cross_site_refused ip=%s", req->remote_addr);
 		svc_fail(req, 403, "cross_site", MSG_ORIGIN);
 		goto out;
 	}
