@@ -130,10 +130,10 @@ class Client:
 
 
 def ctl(*args, check=True):
-    """Run shomeictl against the stack; returns its standard output."""
+    """Run shomeictl against the stack; exit 3 ("already exists") counts as done."""
     cmd = [path(UP["ctl"][0])] + [path(a) if a.endswith(".conf") else a for a in UP["ctl"][1:]]
     p = subprocess.run(cmd + list(args), capture_output=True, text=True, timeout=120)
-    if check and p.returncode != 0:
+    if check and p.returncode not in (0, 3):
         raise RuntimeError("shomeictl %s failed: %s" % (" ".join(args), p.stderr))
     return p
 
