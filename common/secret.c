@@ -12,6 +12,7 @@
 #include <openssl/rand.h>
 
 #include "secret.h"
+#include "util.h"
 
 /* Long enough for 64 hex digits, a CRLF and one byte that proves the file is too long. */
 #define KEYFILE_MAX 68
@@ -23,18 +24,6 @@ secret_wipe(void *p, size_t n)
 {
 	if (p != NULL && n > 0)
 		OPENSSL_cleanse(p, n);
-}
-
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /* Decode exactly 2*SECRET_KEY_LEN hex digits, then allow only "\n" or "\r\n". */
@@ -52,8 +41,8 @@ parse_key(const char *buf, size_t len, unsigned char key[SECRET_KEY_LEN])
 	if (len != 2 * SECRET_KEY_LEN)
 		goto out;
 	for (i = 0; i < SECRET_KEY_LEN; i++) {
-		int hi = hexval((unsigned char)buf[2 * i]);
-		int lo = hexval((unsigned char)buf[2 * i + 1]);
+		int hi = util_hexval((unsigned char)buf[2 * i]);
+		int lo = util_hexval((unsigned char)buf[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			goto out;
@@ -288,22 +277,6 @@ out:
 	return rc;
 }
 
-static int
-write_fd_all(int fd, const unsigned char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int
 secret_seal_file(const unsigned char key[SECRET_KEY_LEN], const char *purpose, const char *path,
 		 const void *plain, size_t len)
@@ -325,7 +298,7 @@ secret_seal_file(const unsigned char key[SECRET_KEY_LEN], const char *purpose, c
 		rc = -errno;
 		goto out;
 	}
-	if ((rc = write_fd_all(fd, blob, bloblen)) != 0)
+	if ((rc = util_write_all(fd, blob, bloblen)) != 0)
 		goto out;
 	if (fsync(fd) != 0) {
 		rc = -errno;

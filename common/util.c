@@ -3,6 +3,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -92,8 +93,8 @@ util_streq_ct(const char *a, const char *b)
 	return CRYPTO_memcmp(a, b, la) == 0;
 }
 
-static int
-hexval(int c)
+int
+util_hexval(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -111,8 +112,8 @@ util_urldecode(char *s, int plus)
 
 	for (; *s; s++) {
 		if (*s == '%') {
-			int h = hexval((unsigned char)s[1]), l;
-			if (h < 0 || (l = hexval((unsigned char)s[2])) < 0)
+			int h = util_hexval((unsigned char)s[1]), l;
+			if (h < 0 || (l = util_hexval((unsigned char)s[2])) < 0)
 				return -EINVAL;
 			*o++ = (char)(h << 4 | l);
 			s += 2;
@@ -139,5 +140,23 @@ util_parse_ll(const char *s, long long min, long long max, long long *out)
 	if (errno || *end != '\0' || v < min || v > max)
 		return -EINVAL;
 	*out = v;
+	return 0;
+}
+
+int
+util_write_all(int fd, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		p += n;
+		len -= (size_t)n;
+	}
 	return 0;
 }

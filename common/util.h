@@ -26,6 +26,12 @@ int util_streq_ct(const char *a, const char *b);
 /* Decode %XX and (when plus) '+' in place; returns -EINVAL on a bad escape. */
 int util_urldecode(char *s, int plus);
 
+/* The value of one hex digit, or -1. */
+int util_hexval(int c);
+
+/* Write all of len bytes to fd, retrying after EINTR; 0 or -errno. */
+int util_write_all(int fd, const void *data, size_t len);
+
 /* Parse a whole decimal long long in [min, max]; 0 or -EINVAL. */
 int util_parse_ll(const char *s, long long min, long long max, long long *out);
 

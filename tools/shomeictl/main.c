@@ -12,6 +12,7 @@
 #include <openssl/crypto.h>
 
 #include "extern.h"
+#include "util.h"
 #include "log.h"
 
 #define FEATURES                                                                                   \
@@ -304,24 +305,6 @@ ctl_key(struct cmd_ctx *cx)
 	return 0;
 }
 
-static int
-write_fd(int fd, const void *data, size_t len)
-{
-	const unsigned char *p = data;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int
 ctl_write_file(const char *path, const void *data, size_t len, int mode)
 {
@@ -329,7 +312,7 @@ ctl_write_file(const char *path, const void *data, size_t len, int mode)
 	int fd = -1, rc;
 
 	if (strcmp(path, "-") == 0)
-		return write_fd(STDOUT_FILENO, data, len);
+		return util_write_all(STDOUT_FILENO, data, len);
 	if (asprintf(&tmp, "%s.tmpXXXXXX", path) < 0)
 		return -ENOMEM;
 	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
@@ -340,7 +323,7 @@ ctl_write_file(const char *path, const void *data, size_t len, int mode)
 		rc = -errno;
 		goto out;
 	}
-	if ((rc = write_fd(fd, data, len)) != 0)
+	if ((rc = util_write_all(fd, data, len)) != 0)
 		goto out;
 	if (fsync(fd) != 0) {
 		rc = -errno;
