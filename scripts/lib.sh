@@ -120,7 +120,7 @@ write_config() {
 db = host=$VAR/run/pg dbname=shomei user=shomei
 redis_socket = $VAR/run/redis.sock
 socket_dir = $SOCK
-threads = ${THREADS:-16}
+threads = ${THREADS:-24}
 master_key_file = $VAR/secrets/master.key
 ca_dir = $VAR/ca
 public_url = https://localhost:$PORT
