@@ -89,3 +89,25 @@ lockout_clear(struct svc_thread *t, const char *login_id)
 	const char *argv[] = {"DEL", key};
 	freeReplyObject(kv_cmdv(&t->kv, 2, argv));
 }
+
+/* Seconds until a lockout ends: the longer TTL of the two counters (the window at most). */
+int
+lockout_retry_after(struct svc_thread *t, const char *login_id, const char *ip)
+{
+	char k[96];
+	redisReply *r;
+	int best = 0;
+
+	for (int i = 0; i < 2; i++) {
+		if (i == 0)
+			id_key(login_id, k, sizeof(k));
+		else
+			ip_key(ip, k, sizeof(k));
+		const char *argv[] = {"TTL", k};
+		if ((r = kv_cmdv(&t->kv, 2, argv)) != NULL && r->type == REDIS_REPLY_INTEGER &&
+		    r->integer > best)
+			best = (int)r->integer;
+		freeReplyObject(r);
+	}
+	return best > 0 ? best : t->cfg->login_fail_window;
+}

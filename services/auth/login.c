@@ -134,6 +134,9 @@ auth_login(struct http_req *req, struct svc_thread *t)
 			rc = lock;
 			goto out;
 		}
+		char retry[16];
+		snprintf(retry, sizeof(retry), "%d", lockout_retry_after(t, login_id, req->remote_addr));
+		http_add_header(req, "Retry-After", retry);
 		log_msg(LOG_WARN, "event=login_locked ip=%s", req->remote_addr);
 		svc_fail(req, 429, "locked_out", MSG_LOCKED_OUT);
 		goto out;

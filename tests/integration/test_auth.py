@@ -176,6 +176,8 @@ def test_lockout_id(t):
     r = Client().login("lockme01", "Lockme123")
     t.eq(r.status, 429, "after 5 failures the right password is refused with 429")
     t.eq((r.json() or {}).get("error", {}).get("code"), "locked_out", "error code locked_out")
+    ra = r.header("Retry-After") or ""
+    t.ok(ra.isdigit() and 0 < int(ra) <= 900, "Retry-After says when to try again (%s s)" % ra)
     for i in range(5):
         Client().login("nosuchadmin", "wrongpass%d" % i)
     r = Client().login("nosuchadmin", "wrongpass9")

@@ -3,7 +3,7 @@
 # (openssl, GnuTLS certtool, python3-cryptography). Usage: test_crypto_tools.sh path/to/x509-demo
 # Needs no running stack; prints TAP.
 set -u
-demo=${1:?usage: test_crypto_tools.sh path/to/x509-demo}
+demo=${1:-${SHOMEI_BUILD:-build}/tests/x509-demo}
 tmp=$(mktemp -d /tmp/shomei-crypto-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 n=0
