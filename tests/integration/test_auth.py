@@ -251,6 +251,39 @@ def test_certificate_login(t):
     t.ok(status != 200, "a self-made certificate with the same CN is refused (%s)" % status)
 
 
+def curl_cert_login(p12, pw):
+    p = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", path(UP["server_ca"]),
+                        "-X", "POST", "--cert-type", "P12", "--cert", "%s:%s" % (p12, pw),
+                        "https://localhost:%d/api/auth/login/certificate" % PORT],
+                       capture_output=True, text=True, timeout=30)
+    return p.stdout.strip()
+
+
+def test_certificate_revocation(t):
+    d = tempfile.mkdtemp()
+    out = ctl("admin", "cert", "--login-id", UP["login_id"], "--out", d + "/second.p12").stdout
+    fields = dict(line.split(": ", 1) for line in out.splitlines() if ": " in line)
+    serial, pw = fields.get("serial", ""), fields.get("password", "")
+    t.eq(curl_cert_login(d + "/second.p12", pw), "200", "a second administrator certificate logs in")
+    ctl("admin", "cert-revoke", "--serial", serial)
+    crl = os.path.join(VAR, "ca", "admin-crl.pem")
+    ctl("crl", "publish", "--out", crl)
+    pem = open(crl).read()
+    blocks = ["-----BEGIN X509 CRL-----" + b for b in pem.split("-----BEGIN X509 CRL-----")[1:]]
+    texts = [subprocess.run(["openssl", "crl", "-noout", "-text"], input=b, capture_output=True, text=True).stdout
+             for b in blocks]
+    t.eq(len(blocks), 2, "the published file holds the root's and the administrator CA's CRLs")
+    t.ok(any(serial.upper().lstrip("0") in x.replace(":", "").upper() for x in texts),
+         "openssl sees the revoked serial in the administrator CA's CRL")
+    os.kill(int(open(os.path.join(VAR, "run", "nginx.pid")).read()), 1)  # SIGHUP: reload
+    t.ok(wait_until(lambda: curl_cert_login(d + "/second.p12", pw) != "200", 10),
+         "after crl publish and an nginx reload the revoked certificate is refused")
+    t.eq(curl_cert_login(path(UP["admin_p12"]), UP["admin_p12_password"]), "200",
+         "the administrator's other certificate still logs in")
+    r = ctl("admin", "cert-revoke", "--serial", "zz", check=False)
+    t.ok(r.returncode == 2 and "--serial" in r.stderr, "a malformed serial is refused, naming the option")
+
+
 def test_metrics(t):
     r = Client().get("/metrics/auth")
     t.eq(r.status, 200, "GET /metrics/auth from loopback answers 200")
@@ -261,7 +294,7 @@ def main():
     t = TAP()
     for fn in (test_health, test_security_headers, test_login_failure, test_login_success_and_cookie,
                test_csrf, test_password_rules, test_password_change_and_logout, test_lockout_id,
-               test_lockout_address, test_oversized, test_certificate_login, test_metrics):
+               test_lockout_address, test_oversized, test_certificate_login, test_certificate_revocation, test_metrics):
         t.run(fn)
     t.done()
 

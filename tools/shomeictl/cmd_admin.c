@@ -1,4 +1,4 @@
-/* cmd_admin.c: shomeictl admin create / admin cert. */
+/* cmd_admin.c: shomeictl admin create / admin cert / admin cert-revoke. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +10,7 @@
 #include "extern.h"
 #include "p12.h"
 #include "pwhash.h"
+#include "util.h"
 #include "valid.h"
 
 int
@@ -215,4 +216,32 @@ out:
 	EVP_PKEY_free(key);
 	X509_free(cert);
 	return rc == 0 ? CTL_OK : CTL_FAIL;
+}
+
+int
+cmd_admin_cert_revoke(struct cmd_ctx *cx)
+{
+	const char *serial = opt_get(cx, "serial");
+	size_t n = strlen(serial);
+	int rc;
+
+	for (size_t i = 0; i < n; i++)
+		if (util_hexval((unsigned char)serial[i]) < 0)
+			n = 0;
+	if (n == 0 || n > 64) {
+		ctl_err(cx, "--serial: '%s' must be the certificate's serial in hex (as 'admin cert' printed it)",
+			serial);
+		return CTL_USAGE;
+	}
+	if (ctl_db(cx) != 0)
+		return CTL_FAIL;
+	rc = q_admin_cert_revoke(cx, serial);
+	if (rc == CTL_E_NOTFOUND) {
+		ctl_err(cx, "--serial: no valid administrator certificate with serial %s", serial);
+		return CTL_FAIL;
+	}
+	if (rc != 0)
+		return CTL_FAIL;
+	printf("revoked %s; run 'shomeictl crl publish' and reload nginx to refuse it\n", serial);
+	return CTL_OK;
 }

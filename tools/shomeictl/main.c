@@ -61,6 +61,9 @@ static const struct opt o_admin_cert[] = {
 	{"key-type", "TYPE", "p256 (default) or rsa2048", 0},
 	{"p12", "MODE", "modern (default: AES-256, SHA-256 MAC) or compat (3DES, SHA-1 MAC)", 0},
 };
+static const struct opt o_admin_cert_revoke[] = {
+	{"serial", "HEX", "the certificate's serial, as 'admin cert' printed it", 1},
+};
 static const struct opt o_crl_publish[] = {
 	{"out", "FILE", "where to write the root and administrator CA CRLs (PEM)", 1},
 	{"days", "N", "nextUpdate in N days, 1-30 (default 7)", 0},
@@ -85,6 +88,8 @@ static const struct cmd cmds[] = {
 	    cmd_admin_create),
 	CMD("admin cert", "issue an administrator certificate as a .p12 (prints its password)",
 	    o_admin_cert, cmd_admin_cert),
+	CMD("admin cert-revoke", "revoke an administrator certificate (then 'crl publish')",
+	    o_admin_cert_revoke, cmd_admin_cert_revoke),
 	CMD("crl publish", "sign and write the root and administrator CA CRLs (for nginx ssl_crl)",
 	    o_crl_publish, cmd_crl_publish),
 	CMD("health", "check PostgreSQL and the signer; prints JSON", o_none, cmd_health),

@@ -59,6 +59,9 @@ static const char sql_admin_cert_insert[] =
 	"not_before, not_after, cert_pem) VALUES ($1::bigint, $2::bigint, $3, $4, $5, "
 	"to_timestamp($6::bigint), to_timestamp($7::bigint), $8)";
 
+static const char sql_admin_cert_revoke[] =
+	"UPDATE admin_certificates SET revoked_at = now() WHERE serial = lower($1) AND revoked_at IS NULL "
+	"RETURNING id";
 static const char sql_admin_revoked[] =
 	"SELECT serial, extract(epoch FROM revoked_at)::bigint AS revoked_at "
 	"FROM admin_certificates WHERE ca_id = $1::bigint AND revoked_at IS NOT NULL ORDER BY id";
@@ -238,6 +241,16 @@ q_admin_cert_insert(struct cmd_ctx *cx, long long admin_id, long long ca_id, con
 	snprintf(snb, sizeof(snb), "%lld", (long long)nb);
 	snprintf(sna, sizeof(sna), "%lld", (long long)na);
 	return run(cx, sql_admin_cert_insert, 8, p, NULL);
+}
+
+/* Mark an administrator certificate revoked; CTL_E_NOTFOUND when no such valid one. */
+int
+q_admin_cert_revoke(struct cmd_ctx *cx, const char *serial)
+{
+	const char *p[] = {serial};
+	long long id = 0;
+
+	return run_ll(cx, sql_admin_cert_revoke, 1, p, "id", &id);
 }
 
 int
