@@ -284,6 +284,28 @@ def test_certificate_revocation(t):
     t.ok(r.returncode == 2 and "--serial" in r.stderr, "a malformed serial is refused, naming the option")
 
 
+def test_session_timeouts(t):
+    import hashlib
+    import time
+    from shomei_test import redis
+    c = Client()
+    c.login()
+    token = c.cookie.split("=", 1)[1]
+    key = "shomei:sess:" + hashlib.sha256(token.encode()).hexdigest()
+    val = redis("GET", key)
+    t.ok(val.startswith("v1 ") and token not in val, "Redis holds the session under the token's hash, not the token")
+    ttl = int(redis("TTL", key) or "0")
+    t.ok(1700 < ttl <= 1800, "idle timeout of 30 minutes (TTL %d)" % ttl)
+    redis("EXPIRE", key, "100")
+    c.get("/api/auth/me")
+    t.ok(int(redis("TTL", key) or "0") > 1700, "each request renews the idle timeout")
+    parts = val.split(" ")
+    parts[3] = str(int(time.time()) - 8 * 3600 - 5)
+    redis("SET", key, " ".join(parts), "EX", "1800")
+    t.eq(c.get("/api/auth/me").status, 401, "a session older than 8 hours is refused however active")
+    t.eq(redis("EXISTS", key), "0", "and removed from Redis")
+
+
 def test_metrics(t):
     r = Client().get("/metrics/auth")
     t.eq(r.status, 200, "GET /metrics/auth from loopback answers 200")
@@ -294,7 +316,8 @@ def main():
     t = TAP()
     for fn in (test_health, test_security_headers, test_login_failure, test_login_success_and_cookie,
                test_csrf, test_password_rules, test_password_change_and_logout, test_lockout_id,
-               test_lockout_address, test_oversized, test_certificate_login, test_certificate_revocation, test_metrics):
+               test_lockout_address, test_oversized, test_certificate_login, test_certificate_revocation, test_session_timeouts,
+               test_metrics):
         t.run(fn)
     t.done()
 
