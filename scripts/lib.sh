@@ -10,7 +10,7 @@ SERVICES="auth users issue revoke download"
 PACKAGES="build-essential meson ninja-build pkg-config clang libfcgi-dev libssl-dev libpq-dev
 libhiredis-dev libcjson-dev libzip-dev libsodium-dev nettle-dev libgmp-dev libqrencode-dev
 postgresql redis-server nginx-light openssl gnutls-bin python3 python3-cryptography
-chromium fonts-ipafont-gothic wrk curl ca-certificates procps libclang-rt-14-dev"
+chromium fonts-ipafont-gothic unzip wrk curl ca-certificates procps libclang-rt-14-dev"
 
 say() { printf '%s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }

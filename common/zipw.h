@@ -1,0 +1,34 @@
+/* zipw.h: a streaming ZIP writer (stored entries): archives of any count in bounded memory. */
+#ifndef SHOMEI_ZIPW_H
+#define SHOMEI_ZIPW_H
+
+#include <stddef.h>
+#include <time.h>
+
+#define ZIPW_MAX_ENTRIES 65535 /* no ZIP64: the classic format's limit */
+
+enum {
+	ZIPW_E_LIMIT = 1, /* too many entries, a name or an entry too large for the format */
+};
+
+/* Where the bytes go; returns 0, or a negative -Exxx that stops the archive. */
+typedef int (*zipw_sink)(void *ctx, const void *buf, size_t len);
+
+struct zipw;
+
+/*
+ * A new archive writing through sink. Only the central directory (a name and
+ * a few numbers per entry) is kept in memory, never the entries' data.
+ * Free with zipw_free(). NULL on ENOMEM.
+ */
+struct zipw *zipw_new(zipw_sink sink, void *ctx);
+
+/* Append one stored entry (name UTF-8, '/'-separated). 0, ZIPW_E_LIMIT or the sink's error. */
+int zipw_add(struct zipw *z, const char *name, const void *data, size_t len, time_t mtime);
+
+/* Write the central directory. 0 or the sink's error; nothing may be added after. */
+int zipw_finish(struct zipw *z);
+
+void zipw_free(struct zipw *z);
+
+#endif

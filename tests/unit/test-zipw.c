@@ -1,0 +1,73 @@
+/* test-zipw.c: the streaming ZIP writer; the archive is checked by python3's zipfile and unzip -t. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tap.h"
+#include "zipw.h"
+
+static int
+to_file(void *ctx, const void *buf, size_t len)
+{
+	return fwrite(buf, 1, len, ctx) == len ? 0 : -5;
+}
+
+static int
+failing(void *ctx, const void *buf, size_t len)
+{
+	size_t *budget = ctx;
+
+	if (len > *budget)
+		return -32; /* like EPIPE: the client went away */
+	*budget -= len;
+	return 0;
+}
+
+int
+main(void)
+{
+	char path[] = "/tmp/shomei-zipw-XXXXXX";
+	int fd = mkstemp(path);
+	FILE *f = fdopen(fd, "wb");
+	struct zipw *z = zipw_new(to_file, f);
+	char data[3000], name[64];
+
+	memset(data, 'x', sizeof(data));
+	TAP_OK(z != NULL, "new archive");
+	TAP_OK(zipw_add(z, "cacert.pem", "-----BEGIN CERTIFICATE-----\n", 28, 1700000000) == 0,
+	       "add a text entry");
+	TAP_OK(zipw_add(z, "山田太郎_01.p12", data, sizeof(data), 1700000000) == 0,
+	       "add an entry with a UTF-8 name");
+	TAP_OK(zipw_add(z, "empty.txt", "", 0, 0) == 0, "add an empty entry (time before 1980)");
+	for (int i = 1; i <= 500; i++) {
+		snprintf(name, sizeof(name), "client_%06d.p12", i);
+		data[0] = (char)i;
+		if (zipw_add(z, name, data, 100 + (size_t)i, 1700000000) != 0)
+			break;
+	}
+	TAP_OK(zipw_add(z, "", "a", 1, 0) == ZIPW_E_LIMIT, "an empty name is refused");
+	TAP_OK(zipw_finish(z) == 0, "finish");
+	zipw_free(z);
+	fclose(f);
+
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd),
+		 "/usr/bin/python3 -c 'import zipfile,sys; z=zipfile.ZipFile(sys.argv[1]); "
+		 "assert z.testzip() is None; n=z.namelist(); assert len(n)==503, len(n); "
+		 "assert \"山田太郎_01.p12\" in n; assert z.read(\"client_000500.p12\")[:1]==bytes([500%%256]); "
+		 "assert len(z.read(\"client_000007.p12\"))==107' %s",
+		 path);
+	TAP_OK(system(cmd) == 0, "python3 zipfile reads every entry, names and contents intact");
+	snprintf(cmd, sizeof(cmd), "unzip -tq %s >/dev/null 2>&1 || ! command -v unzip >/dev/null", path);
+	TAP_OK(system(cmd) == 0, "unzip -t finds no error");
+	unlink(path);
+
+	size_t budget = 5000;
+	z = zipw_new(failing, &budget);
+	int rc = zipw_add(z, "a.p12", data, sizeof(data), 0);
+	rc = rc ? rc : zipw_add(z, "b.p12", data, sizeof(data), 0);
+	TAP_OK(rc == -32, "a failing sink stops the archive with its error");
+	zipw_free(z);
+	return tap_done();
+}
