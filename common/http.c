@@ -193,7 +193,7 @@ http_add_header(struct http_req *req, const char *name, const char *value)
 }
 
 void
-http_send(struct http_req *req, int status, const char *ctype, const char *body, size_t len)
+http_begin(struct http_req *req, int status, const char *ctype)
 {
 	req->status = status;
 	if (req->out == NULL)
@@ -202,8 +202,28 @@ http_send(struct http_req *req, int status, const char *ctype, const char *body,
 	if (ctype != NULL)
 		FCGX_FPrintF(req->out, "Content-Type: %s\r\n", ctype);
 	FCGX_FPrintF(req->out, "Cache-Control: no-store\r\n%s\r\n", req->headers);
-	if (len > 0)
-		FCGX_PutStr(body, (int)len, req->out);
+}
+
+int
+http_write(struct http_req *req, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		int n = len > (1 << 20) ? 1 << 20 : (int)len;
+		if (req->out != NULL && FCGX_PutStr(p, n, req->out) != n)
+			return -EPIPE;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+void
+http_send(struct http_req *req, int status, const char *ctype, const char *body, size_t len)
+{
+	http_begin(req, status, ctype);
+	http_write(req, body, len);
 }
 
 void

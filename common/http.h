@@ -61,6 +61,12 @@ int http_route_match(struct http_req *req, const char *pattern, const char *path
 /* Add one response header line ("Name: value"); -ENOSPC when full. */
 int http_add_header(struct http_req *req, const char *name, const char *value);
 
+/* Start a streamed answer: status and headers now, the body through http_write. */
+void http_begin(struct http_req *req, int status, const char *ctype);
+
+/* Append to the body; 0, or -EPIPE when the client (nginx) has gone. */
+int http_write(struct http_req *req, const void *buf, size_t len);
+
 /* Send status, the extra headers and a body. */
 void http_send(struct http_req *req, int status, const char *ctype, const char *body, size_t len);
 
