@@ -1,0 +1,32 @@
+#!/bin/sh
+# entrypoint of the shomei runtime image (signer, services, shomeictl, init).
+# Started as root only to
+#   - copy the docker secrets the container was given (master_key, db_password) to a tmpfs,
+#     owned by the shomei user and mode 0600 (the signer refuses a key file others can read,
+#     and libpq ignores a password file that is not 0600), and
+#   - give the shared socket directory /run/shomei to shomei:www-data (nginx's workers connect);
+# then runs the command as shomei. Nothing secret is passed on a command line or in the
+# environment.
+set -eu
+
+KEYDIR=/run/shomei-key
+
+if [ "$(id -u)" = 0 ]; then
+	install -d -m 0700 -o shomei -g shomei "$KEYDIR"
+	if [ -f /run/secrets/master_key ]; then
+		install -m 0600 -o shomei -g shomei /run/secrets/master_key "$KEYDIR/master.key"
+	fi
+	if [ -f /run/secrets/db_password ]; then
+		# ~/.pgpass format: host:port:database:user:password (: and \ escaped)
+		pw=$(tr -d '\r\n' </run/secrets/db_password | sed -e 's/\\/\\\\/g' -e 's/:/\\:/g')
+		(umask 077 && printf '*:*:*:shomei:%s\n' "$pw" >"$KEYDIR/pgpass")
+		unset pw
+		chown shomei:shomei "$KEYDIR/pgpass"
+	fi
+	if [ -d /run/shomei ]; then
+		chown shomei:33 /run/shomei
+		chmod 0750 /run/shomei
+	fi
+	exec setpriv --reuid=shomei --regid=shomei --init-groups --inh-caps=-all "$@"
+fi
+exec "$@"
