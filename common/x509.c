@@ -424,6 +424,90 @@ out:
 	return rc;
 }
 
+/* An http(s) URL of printable ASCII without spaces, as a URI GeneralName; NULL if refused. */
+static GENERAL_NAME *
+uri_name(const char *url)
+{
+	GENERAL_NAME *gen = NULL;
+	ASN1_IA5STRING *ia5 = NULL;
+
+	if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
+		return NULL;
+	for (const char *p = url; *p; p++)
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
+			return NULL;
+	if ((gen = GENERAL_NAME_new()) == NULL || (ia5 = ASN1_IA5STRING_new()) == NULL ||
+	    !ASN1_STRING_set(ia5, url, -1)) {
+		GENERAL_NAME_free(gen);
+		ASN1_IA5STRING_free(ia5);
+		return NULL;
+	}
+	GENERAL_NAME_set0_value(gen, GEN_URI, ia5);
+	return gen;
+}
+
+/* cRLDistributionPoints with one distribution point: fullName = url. */
+static int
+add_crl_dp(X509 *x, const char *url)
+{
+	CRL_DIST_POINTS *dps = NULL;
+	DIST_POINT *dp = NULL;
+	GENERAL_NAME *gen = NULL;
+	int rc = -ENOMEM;
+
+	if ((gen = uri_name(url)) == NULL)
+		return X509_E_INVALID;
+	if ((dps = sk_DIST_POINT_new_null()) == NULL || (dp = DIST_POINT_new()) == NULL ||
+	    (dp->distpoint = DIST_POINT_NAME_new()) == NULL ||
+	    (dp->distpoint->name.fullname = GENERAL_NAMES_new()) == NULL)
+		goto out;
+	dp->distpoint->type = 0;
+	if (!sk_GENERAL_NAME_push(dp->distpoint->name.fullname, gen))
+		goto out;
+	gen = NULL;
+	if (!sk_DIST_POINT_push(dps, dp))
+		goto out;
+	dp = NULL;
+	rc = X509_add1_ext_i2d(x, NID_crl_distribution_points, dps, 0, X509V3_ADD_REPLACE) == 1
+		     ? 0
+		     : -EIO;
+out:
+	GENERAL_NAME_free(gen);
+	DIST_POINT_free(dp);
+	sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
+	return rc;
+}
+
+/* authorityInfoAccess with one OCSP responder. */
+static int
+add_aia_ocsp(X509 *x, const char *url)
+{
+	AUTHORITY_INFO_ACCESS *aia = NULL;
+	ACCESS_DESCRIPTION *ad = NULL;
+	GENERAL_NAME *gen = NULL;
+	int rc = -ENOMEM;
+
+	if ((gen = uri_name(url)) == NULL)
+		return X509_E_INVALID;
+	if ((aia = sk_ACCESS_DESCRIPTION_new_null()) == NULL ||
+	    (ad = ACCESS_DESCRIPTION_new()) == NULL)
+		goto out;
+	ASN1_OBJECT_free(ad->method);
+	ad->method = OBJ_nid2obj(NID_ad_OCSP);
+	GENERAL_NAME_free(ad->location);
+	ad->location = gen;
+	gen = NULL;
+	if (!sk_ACCESS_DESCRIPTION_push(aia, ad))
+		goto out;
+	ad = NULL;
+	rc = X509_add1_ext_i2d(x, NID_info_access, aia, 0, X509V3_ADD_REPLACE) == 1 ? 0 : -EIO;
+out:
+	GENERAL_NAME_free(gen);
+	ACCESS_DESCRIPTION_free(ad);
+	sk_ACCESS_DESCRIPTION_pop_free(aia, ACCESS_DESCRIPTION_free);
+	return rc;
+}
+
 /* Version, serial, names, validity and key: what every certificate has. */
 static int
 build_base(EVP_PKEY *pub, const X509_NAME *subject, const X509_NAME *issuer, time_t nb, time_t na,
@@ -518,6 +602,10 @@ x509_build_client(const struct x509_client *c, X509 **out)
 	    (rc = add_eku(x, email)) != 0 || (rc = add_aki(x, c->issuer)) != 0)
 		goto out;
 	if (email && (rc = add_san_email(x, c->email)) != 0)
+		goto out;
+	if (c->crl_url != NULL && *c->crl_url && (rc = add_crl_dp(x, c->crl_url)) != 0)
+		goto out;
+	if (c->ocsp_url != NULL && *c->ocsp_url && (rc = add_aia_ocsp(x, c->ocsp_url)) != 0)
 		goto out;
 	*out = x;
 	x = NULL;

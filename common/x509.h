@@ -76,7 +76,8 @@ int x509_build_ca(EVP_PKEY *pub, const X509_NAME *subject, const X509 *issuer, t
  * End-entity client certificate under issuer: CA:FALSE critical, keyUsage
  * digitalSignature (+keyEncipherment for RSA) critical, EKU clientAuth
  * (+emailProtection and SAN rfc822Name when email is set), SKI, AKI,
- * a random serial.
+ * a random serial; a CRL distribution point and an OCSP responder
+ * (authorityInfoAccess) when their URLs are set.
  */
 struct x509_client {
 	EVP_PKEY *pub; /* the subject's key; only its public half is used */
@@ -85,6 +86,8 @@ struct x509_client {
 	const X509 *issuer;
 	time_t not_before;
 	time_t not_after;
+	const char *crl_url;  /* NULL or "": no cRLDistributionPoints */
+	const char *ocsp_url; /* NULL or "": no authorityInfoAccess */
 };
 int x509_build_client(const struct x509_client *c, X509 **out);
 

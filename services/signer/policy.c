@@ -118,6 +118,67 @@ check_san(X509 *x, char *reason, size_t len)
 	return rc;
 }
 
+/* 1 when g is an http or https URI. */
+static int
+uri_ok(const GENERAL_NAME *g)
+{
+	const unsigned char *u;
+	int n;
+
+	if (g == NULL || g->type != GEN_URI)
+		return 0;
+	u = ASN1_STRING_get0_data(g->d.uniformResourceIdentifier);
+	n = ASN1_STRING_length(g->d.uniformResourceIdentifier);
+	return (n > 7 && memcmp(u, "http://", 7) == 0) || (n > 8 && memcmp(u, "https://", 8) == 0);
+}
+
+/* 1 when there is at least one name and every one is an http(s) URI. */
+static int
+all_uris(GENERAL_NAMES *gens)
+{
+	for (int i = 0; i < sk_GENERAL_NAME_num(gens); i++)
+		if (!uri_ok(sk_GENERAL_NAME_value(gens, i)))
+			return 0;
+	return sk_GENERAL_NAME_num(gens) > 0;
+}
+
+/* cRLDistributionPoints: full names that are http(s) URIs, no reasons, no cRLIssuer. */
+static int
+check_crl_dp(X509 *x, char *reason, size_t len)
+{
+	CRL_DIST_POINTS *dps = X509_get_ext_d2i(x, NID_crl_distribution_points, NULL, NULL);
+	int rc = 0;
+
+	for (int i = 0; dps != NULL && i < sk_DIST_POINT_num(dps) && rc == 0; i++) {
+		DIST_POINT *dp = sk_DIST_POINT_value(dps, i);
+
+		if (dp->reasons != NULL || dp->CRLissuer != NULL || dp->distpoint == NULL ||
+		    dp->distpoint->type != 0 || !all_uris(dp->distpoint->name.fullname))
+			rc = refuse(reason, len,
+				    "cRLDistributionPoints may hold only http(s) URIs");
+	}
+	CRL_DIST_POINTS_free(dps);
+	return rc;
+}
+
+/* authorityInfoAccess: only OCSP responders at http(s) URIs. */
+static int
+check_aia(X509 *x, char *reason, size_t len)
+{
+	AUTHORITY_INFO_ACCESS *aia = X509_get_ext_d2i(x, NID_info_access, NULL, NULL);
+	int rc = 0;
+
+	for (int i = 0; aia != NULL && i < sk_ACCESS_DESCRIPTION_num(aia) && rc == 0; i++) {
+		ACCESS_DESCRIPTION *ad = sk_ACCESS_DESCRIPTION_value(aia, i);
+
+		if (OBJ_obj2nid(ad->method) != NID_ad_OCSP || !uri_ok(ad->location))
+			rc = refuse(reason, len,
+				    "authorityInfoAccess may hold only OCSP http(s) URIs");
+	}
+	AUTHORITY_INFO_ACCESS_free(aia);
+	return rc;
+}
+
 static int
 check_issuer(const struct sca *ca, X509 *x, char *reason, size_t len)
 {
@@ -205,7 +266,8 @@ policy_check_cert(const struct sca *ca, X509 *x, char *reason, size_t len)
 	if (X509_get_version(x) != X509_VERSION_3)
 		return refuse(reason, len, "not an X.509 v3 certificate");
 	if ((rc = check_cert_exts(x, reason, len)) != 0 || (rc = check_eku(x, reason, len)) != 0 ||
-	    (rc = check_san(x, reason, len)) != 0 || (rc = check_issuer(ca, x, reason, len)) != 0 ||
+	    (rc = check_san(x, reason, len)) != 0 || (rc = check_crl_dp(x, reason, len)) != 0 ||
+	    (rc = check_aia(x, reason, len)) != 0 || (rc = check_issuer(ca, x, reason, len)) != 0 ||
 	    (rc = check_validity(ca, x, reason, len)) != 0 ||
 	    (rc = check_serial(x, reason, len)) != 0 || (rc = check_key(ca, x, reason, len)) != 0)
 		return rc;

@@ -191,6 +191,56 @@ test_certs(EVP_PKEY *key)
 	       "unknown extension refused: %s", reason);
 	X509_free(x);
 
+	/* the tenant's CRL distribution point and OCSP responder are allowed */
+	{
+		struct x509_subject sj = {
+			.cn = "client_000001", .ou = {"demo"}, .o = "Reiwa", .c = "JP"};
+		struct x509_client cc = {.pub = key,
+					 .issuer = tenant.ca,
+					 .crl_url = "https://localhost:8443/crl/demo.crl",
+					 .ocsp_url = "https://localhost:8443/ocsp"};
+		X509_NAME *nm = NULL;
+		x509_name_build(&sj, &nm);
+		cc.subject = nm, cc.not_before = time(NULL) - 60,
+		cc.not_after = time(NULL) + 365 * 86400;
+		x = NULL;
+		x509_build_client(&cc, &x);
+		rc = ask_cert(1, x, NULL, reason, sizeof(reason));
+		TAP_OK(rc == 0, "CRL DP and OCSP AIA signed (%d %s)", rc, reason);
+		X509_free(x);
+		X509_NAME_free(nm);
+	}
+
+	/* AIA caIssuers (only OCSP is allowed) */
+	x = client(&tenant, key, 365);
+	ext = X509V3_EXT_conf_nid(NULL, NULL, NID_info_access, "caIssuers;URI:http://x.example/ca");
+	X509_add_ext(x, ext, -1);
+	X509_EXTENSION_free(ext);
+	rc = ask_cert(1, x, NULL, reason, sizeof(reason));
+	TAP_OK(rc == SIGNER_E_REFUSED && strstr(reason, "authorityInfoAccess"),
+	       "AIA caIssuers refused: %s", reason);
+	X509_free(x);
+
+	/* OCSP at a non-http location */
+	x = client(&tenant, key, 365);
+	ext = X509V3_EXT_conf_nid(NULL, NULL, NID_info_access, "OCSP;URI:ldap://x.example/ocsp");
+	X509_add_ext(x, ext, -1);
+	X509_EXTENSION_free(ext);
+	rc = ask_cert(1, x, NULL, reason, sizeof(reason));
+	TAP_OK(rc == SIGNER_E_REFUSED && strstr(reason, "authorityInfoAccess"),
+	       "AIA OCSP at ldap: refused: %s", reason);
+	X509_free(x);
+
+	/* CRL DP naming a directory, not a URI */
+	x = client(&tenant, key, 365);
+	ext = X509V3_EXT_conf_nid(NULL, NULL, NID_crl_distribution_points, "email:crl@x.example");
+	X509_add_ext(x, ext, -1);
+	X509_EXTENSION_free(ext);
+	rc = ask_cert(1, x, NULL, reason, sizeof(reason));
+	TAP_OK(rc == SIGNER_E_REFUSED && strstr(reason, "cRLDistributionPoints"),
+	       "CRL DP without a URI refused: %s", reason);
+	X509_free(x);
+
 	/* admin certificate through the admin CA */
 	x = client(&admin, key, 730);
 	TAP_OK(ask_cert(0, x, NULL, reason, sizeof(reason)) == 0, "admin CA signs a 2-year cert");

@@ -273,6 +273,58 @@ test_placeholder(struct pki *p)
 	EVP_PKEY_free(ck);
 }
 
+/* The tenant's CRL distribution point and OCSP responder (DECISIONS.md, "Extensions"). */
+static void
+test_urls(struct pki *p)
+{
+	struct x509_subject s = {.cn = "client_000003", .ou = {"demo"}, .o = "Example", .c = "JP"};
+	struct x509_client c = {.email = NULL,
+				.issuer = p->ca,
+				.crl_url = "https://pki.example/crl/demo.crl",
+				.ocsp_url = "https://pki.example/ocsp"};
+	EVP_PKEY *ck = NULL;
+	X509_NAME *n = NULL;
+	X509 *x = NULL;
+	CRL_DIST_POINTS *dps = NULL;
+	AUTHORITY_INFO_ACCESS *aia = NULL;
+
+	x509_key_generate(X509_KEY_P256, &ck);
+	x509_name_build(&s, &n);
+	c.pub = ck, c.subject = n, c.not_before = time(NULL), c.not_after = time(NULL) + 86400;
+	TAP_OK(x509_build_client(&c, &x) == 0, "client with CRL DP and OCSP URLs built");
+	dps = X509_get_ext_d2i(x, NID_crl_distribution_points, NULL, NULL);
+	TAP_OK(dps != NULL && sk_DIST_POINT_num(dps) == 1, "one CRL distribution point");
+	if (dps != NULL && sk_DIST_POINT_num(dps) == 1) {
+		DIST_POINT *dp = sk_DIST_POINT_value(dps, 0);
+		GENERAL_NAME *g = sk_GENERAL_NAME_value(dp->distpoint->name.fullname, 0);
+		TAP_OK(g->type == GEN_URI && strcmp((const char *)ASN1_STRING_get0_data(g->d.ia5),
+						    "https://pki.example/crl/demo.crl") == 0,
+		       "CRL DP full name is the URL");
+	}
+	aia = X509_get_ext_d2i(x, NID_info_access, NULL, NULL);
+	TAP_OK(aia != NULL && sk_ACCESS_DESCRIPTION_num(aia) == 1 &&
+		       OBJ_obj2nid(sk_ACCESS_DESCRIPTION_value(aia, 0)->method) == NID_ad_OCSP &&
+		       strcmp((const char *)ASN1_STRING_get0_data(
+				      sk_ACCESS_DESCRIPTION_value(aia, 0)->location->d.ia5),
+			      "https://pki.example/ocsp") == 0,
+	       "AIA holds the OCSP URL");
+	X509_free(x);
+	x = NULL;
+	c.crl_url = "ldap://pki.example/crl";
+	TAP_OK(x509_build_client(&c, &x) == X509_E_INVALID, "non-http CRL URL refused");
+	c.crl_url = NULL, c.ocsp_url = "https://pki.example/o csp";
+	TAP_OK(x509_build_client(&c, &x) == X509_E_INVALID, "URL with a space refused");
+	c.ocsp_url = "";
+	TAP_OK(x509_build_client(&c, &x) == 0 && X509_get_ext_by_NID(x, NID_info_access, -1) < 0 &&
+		       X509_get_ext_by_NID(x, NID_crl_distribution_points, -1) < 0,
+	       "empty URLs: no CRL DP, no AIA");
+	X509_free(x);
+	sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
+	AUTHORITY_INFO_ACCESS_free(aia);
+	X509_NAME_free(n);
+	EVP_PKEY_free(ck);
+}
+
 static void
 test_encodings(struct pki *p)
 {
@@ -411,6 +463,7 @@ main(void)
 		return tap_done();
 	}
 	test_placeholder(&p);
+	test_urls(&p);
 	test_encodings(&p);
 	test_times(&p);
 	test_crl(&p);
