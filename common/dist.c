@@ -54,7 +54,8 @@ dist_cert_from_row(const PGresult *res, int row, const unsigned char key[SECRET_
 	copy(c->email, sizeof(c->email), db_get(res, row, "email"));
 	copy(c->device, sizeof(c->device), db_get(res, row, "device_code"));
 	copy(c->status, sizeof(c->status), db_get(res, row, "status"));
-	if ((rc = bytea(res, row, "p12", &c->p12, &c->p12_len)) != 0 ||
+	/* the PKCS#12 column is optional: a password list needs only the password */
+	if ((PQfnumber(res, "p12") >= 0 && (rc = bytea(res, row, "p12", &c->p12, &c->p12_len)) != 0) ||
 	    (rc = bytea(res, row, "p12_password_enc", &sealed, &sealed_len)) != 0)
 		goto out;
 	if (secret_open(key, "p12-password", sealed, sealed_len, &pw, &pw_len) != 0 ||
@@ -82,6 +83,13 @@ dist_cert_done(struct dist_cert *c)
 	free(c->p12);
 	c->p12 = NULL;
 	c->p12_len = 0;
+}
+
+int
+dist_valid_status(const char *status)
+{
+	return status != NULL && (strcmp(status, "issued") == 0 || strcmp(status, "downloaded") == 0 ||
+				  strcmp(status, "revoke_scheduled") == 0);
 }
 
 void

@@ -12,6 +12,9 @@
 /* Statuses whose certificate is still handed out (有効: issued, downloaded, revoke scheduled). */
 #define DIST_VALID "('issued', 'downloaded', 'revoke_scheduled')"
 
+/* 1 for a status in DIST_VALID. */
+int dist_valid_status(const char *status);
+
 struct dist_cert {
 	long long id;
 	long long number; /* 0 for named certificates */
@@ -26,7 +29,7 @@ struct dist_cert {
 
 /*
  * Fill *c from the current row of res (columns id, number, cn, email,
- * device_code, status, p12, p12_password_enc), opening the sealed password
+ * device_code, status, p12_password_enc and, when present, p12), opening the sealed password
  * with the master key. 0, -EIO (a blob that does not open), -ENOMEM.
  */
 int dist_cert_from_row(const PGresult *res, int row, const unsigned char key[SECRET_KEY_LEN],

@@ -1,0 +1,231 @@
+/* bulk.c: 証明書ダウンロード (every valid certificate as one ZIP) and パスワードリストCSV. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "audit.h"
+#include "extern.h"
+#include "log.h"
+#include "zipw.h"
+
+/* What a bulk download collects while it streams: ids for the update, names for the history. */
+struct bulk {
+	struct http_req *req;
+	struct svc_thread *t;
+	const unsigned char *key;
+	char *ids;   /* "{1,2,3}" */
+	size_t ids_len;
+	char *names; /* "client_000001,client_000002" */
+	size_t names_len;
+	size_t count;
+	struct zipw *zip; /* NULL for the password list */
+	time_t now;
+};
+
+static int
+append(char **buf, size_t *len, const char *sep, const char *s)
+{
+	size_t n = strlen(s) + strlen(sep);
+	char *p = realloc(*buf, *len + n + 2);
+
+	if (p == NULL)
+		return -ENOMEM;
+	snprintf(p + *len, n + 2, "%s%s", *len ? sep : "", s);
+	*buf = p;
+	*len += strlen(p + *len);
+	return 0;
+}
+
+static int
+remember(struct bulk *b, const struct dist_cert *c, const char *name)
+{
+	char id[24];
+
+	snprintf(id, sizeof(id), "%lld", c->id);
+	b->count++;
+	if (append(&b->ids, &b->ids_len, ",", id) != 0 ||
+	    append(&b->names, &b->names_len, ",", name) != 0)
+		return -ENOMEM;
+	return 0;
+}
+
+static int
+zip_sink(void *ctx, const void *buf, size_t len)
+{
+	return http_write(ctx, buf, len);
+}
+
+/* A CSV field: quoted when it holds a comma, a quote or a line break. */
+static int
+csv_field(struct http_req *req, const char *s)
+{
+	char buf[600];
+	size_t o = 0;
+
+	if (strpbrk(s, ",\"\r\n") == NULL)
+		return http_write(req, s, strlen(s));
+	buf[o++] = '"';
+	for (; *s && o < sizeof(buf) - 3; s++) {
+		if (*s == '"')
+			buf[o++] = '"';
+		buf[o++] = *s;
+	}
+	buf[o++] = '"';
+	return http_write(req, buf, o);
+}
+
+/* One row of the cursor into the archive or the list. */
+static int
+one(struct bulk *b, const PGresult *res, int row)
+{
+	struct dist_cert c;
+	char name[300], file[310];
+	int rc;
+
+	if ((rc = dist_cert_from_row(res, row, b->key, &c)) != 0)
+		return rc;
+	dist_base_name(&c, name, sizeof(name));
+	if (b->zip != NULL) {
+		snprintf(file, sizeof(file), "%s.p12", name);
+		rc = zipw_add(b->zip, file, c.p12, c.p12_len, b->now);
+	} else if ((rc = csv_field(b->req, name)) == 0 && (rc = http_write(b->req, ",", 1)) == 0 &&
+		   (rc = http_write(b->req, c.password, strlen(c.password))) == 0) {
+		rc = http_write(b->req, "\r\n", 2);
+	}
+	if (rc == 0)
+		rc = remember(b, &c, name);
+	dist_cert_done(&c);
+	return rc > 0 ? -EIO : rc;
+}
+
+/* Read the open cursor to its end, 100 rows at a time. */
+static int
+drain(struct bulk *b)
+{
+	PGresult *res = NULL;
+	int rc, n;
+
+	do {
+		if ((rc = db_exec_sql(&b->t->db, q_bulk_fetch, 0, NULL, &res)) != 0)
+			return rc < 0 ? rc : -EIO;
+		n = PQntuples(res);
+		for (int i = 0; i < n && rc == 0; i++)
+			rc = one(b, res, i);
+		PQclear(res);
+	} while (rc == 0 && n > 0);
+	return rc;
+}
+
+/* After the last byte: mark the certificates downloaded and write the history, then commit. */
+static int
+finish(struct bulk *b, const char *action)
+{
+	char tid[24], *arr = NULL;
+	struct audit_entry e = {b->req->tenant_id, b->req->remote_addr, "admin", b->req->admin_id,
+				action, b->names ? b->names : ""};
+	PGresult *res = NULL;
+	int rc = 0;
+
+	snprintf(tid, sizeof(tid), "%lld", b->req->tenant_id);
+	if (b->zip != NULL && b->count > 0) {
+		if ((arr = malloc(b->ids_len + 3)) == NULL)
+			return -ENOMEM;
+		snprintf(arr, b->ids_len + 3, "{%s}", b->ids);
+		const char *params[] = {tid, arr};
+		rc = db_exec(&b->t->db, &q_mark_many, params, &res);
+		PQclear(res);
+		free(arr);
+	}
+	if (rc == 0)
+		rc = audit_write(&b->t->db, &e);
+	if (rc == 0)
+		rc = db_commit(&b->t->db);
+	return rc < 0 ? rc : (rc ? -EIO : 0);
+}
+
+/* Open the transaction and the cursor; answers 503 itself when it cannot. */
+static int
+open_cursor(struct bulk *b, const char *sql)
+{
+	char tid[24];
+	PGresult *res = NULL;
+	int rc;
+
+	snprintf(tid, sizeof(tid), "%lld", b->req->tenant_id);
+	const char *params[] = {tid};
+	if ((rc = db_begin(&b->t->db)) != 0)
+		return rc;
+	if ((rc = db_exec_sql(&b->t->db, sql, 1, params, &res)) != 0) {
+		db_rollback(&b->t->db);
+		return rc < 0 ? rc : -EIO;
+	}
+	PQclear(res);
+	return 0;
+}
+
+static void
+bulk_done(struct bulk *b, int rc, const char *what)
+{
+	if (rc != 0) {
+		db_rollback(&b->t->db);
+		log_msg(LOG_WARN, "event=%s_aborted rc=%d sent=%zu", what, rc, b->count);
+	} else {
+		log_msg(LOG_INFO, "event=%s count=%zu", what, b->count);
+	}
+	zipw_free(b->zip);
+	free(b->ids);
+	free(b->names);
+}
+
+int
+dl_zip(struct http_req *req, struct svc_thread *t)
+{
+	struct bulk b = {req, t, dl_master_key(t->cfg), NULL, 0, NULL, 0, 0, NULL, time(NULL)};
+	struct dist_chain ch;
+	int rc;
+
+	if (b.key == NULL)
+		return -EIO;
+	if ((rc = dist_chain_load(&t->db, req->tenant_id, &ch)) != 0)
+		return rc < 0 ? rc : -EIO;
+	if ((rc = open_cursor(&b, q_bulk_zip)) != 0) {
+		dist_chain_done(&ch);
+		return rc;
+	}
+	if ((b.zip = zipw_new(zip_sink, req)) == NULL) {
+		db_rollback(&t->db);
+		dist_chain_done(&ch);
+		return -ENOMEM;
+	}
+	/* From here on the answer is streaming: errors can only cut it short. */
+	dl_attachment(req, "certificates", "zip");
+	http_begin(req, 200, "application/zip");
+	if ((rc = zipw_add(b.zip, "cacert.pem", ch.pem, ch.pem_len, b.now)) == 0 &&
+	    (rc = zipw_add(b.zip, "cacert.crt", ch.ca_der, ch.ca_der_len, b.now)) == 0 &&
+	    (rc = drain(&b)) == 0 && (rc = zipw_finish(b.zip)) == 0)
+		rc = finish(&b, "certificate_download");
+	dist_chain_done(&ch);
+	bulk_done(&b, rc, "zip_download");
+	return 0;
+}
+
+int
+dl_passwords(struct http_req *req, struct svc_thread *t)
+{
+	struct bulk b = {req, t, dl_master_key(t->cfg), NULL, 0, NULL, 0, 0, NULL, time(NULL)};
+	int rc;
+
+	if (b.key == NULL)
+		return -EIO;
+	if ((rc = open_cursor(&b, q_bulk_csv)) != 0)
+		return rc;
+	dl_attachment(req, "passwords", "csv");
+	http_begin(req, 200, "text/csv; charset=utf-8");
+	/* A byte-order mark, so Excel reads the file as UTF-8. */
+	if ((rc = http_write(req, "\xEF\xBB\xBF", 3)) == 0 && (rc = drain(&b)) == 0)
+		rc = finish(&b, "password_csv");
+	bulk_done(&b, rc, "password_csv");
+	return 0;
+}
