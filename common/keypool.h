@@ -1,0 +1,49 @@
+/* keypool.h: key pairs for new certificates: fast generation and an in-memory pool per key type. */
+#ifndef SHOMEI_KEYPOOL_H
+#define SHOMEI_KEYPOOL_H
+
+#include <stddef.h>
+
+#include <openssl/evp.h>
+
+#include "x509.h"
+
+/* Most keys a pool of one type may hold. */
+#define KEYPOOL_MAX 100000
+
+/*
+ * A fresh key pair of type t: RSA from nettle's rsa_generate_keypair (about
+ * four times faster than OpenSSL 3.0 here), loaded into OpenSSL and checked
+ * with EVP_PKEY_pairwise_check; EC P-256 from OpenSSL. *out is the caller's
+ * (EVP_PKEY_free). Returns 0, X509_E_INVALID (unknown type) or -EIO.
+ */
+int keypool_generate(enum x509_key_type t, EVP_PKEY **out);
+
+/* An RSA key of bits bits (>= 1024) from nettle, as above. 0 or -EIO. */
+int keypool_rsa_nettle(unsigned bits, EVP_PKEY **out);
+
+/*
+ * A pool keeps up to sizes[t] keys of each type ready in memory (never
+ * written anywhere); a thread at nice 19 refills it. Keys are handed out at
+ * most once. keypool_new returns NULL on ENOMEM; sizes outside
+ * 0..KEYPOOL_MAX are clamped.
+ */
+struct keypool;
+struct keypool *keypool_new(const int sizes[X509_KEY__MAX]);
+
+/* Start the refill thread. 0 or -errno. */
+int keypool_start(struct keypool *p);
+
+/*
+ * A key of type t, taken from the pool when one is ready, else generated in
+ * the calling thread. *out is the caller's. 0, X509_E_INVALID or -EIO.
+ */
+int keypool_take(struct keypool *p, enum x509_key_type t, EVP_PKEY **out);
+
+/* Keys of type t ready now. */
+size_t keypool_ready(struct keypool *p, enum x509_key_type t);
+
+/* Stop the refill thread (waits for the key it is making) and free every key; NULL is fine. */
+void keypool_free(struct keypool *p);
+
+#endif
