@@ -180,3 +180,253 @@ valid_query(const char *query, const struct valid_field *f, size_t n, cJSON *err
 	}
 	return bad;
 }
+
+int
+valid_id(const char *v)
+{
+	size_t n = strlen(v);
+
+	if (n == 0 || n > 18 || v[0] == '0')
+		return VALID_E_FORMAT;
+	return strspn(v, "0123456789") == n ? 0 : VALID_E_FORMAT;
+}
+
+/* Decode one UTF-8 character at *p and advance; -1 when malformed (overlong, surrogate, > U+10FFFF). */
+static long
+utf8_next(const unsigned char **p)
+{
+	static const long min[] = {0, 0, 0x80, 0x800, 0x10000};
+	const unsigned char *s = *p;
+	long cp;
+	int n;
+
+	if (s[0] < 0x80)
+		n = 1, cp = s[0];
+	else if ((s[0] & 0xe0) == 0xc0)
+		n = 2, cp = s[0] & 0x1f;
+	else if ((s[0] & 0xf0) == 0xe0)
+		n = 3, cp = s[0] & 0x0f;
+	else if ((s[0] & 0xf8) == 0xf0)
+		n = 4, cp = s[0] & 0x07;
+	else
+		return -1;
+	for (int i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return -1;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if (cp < min[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return -1;
+	*p = s + n;
+	return cp;
+}
+
+long
+valid_utf8_len(const char *v)
+{
+	const unsigned char *p = (const unsigned char *)v;
+	long n = 0;
+
+	while (*p)
+		if (utf8_next(&p) < 0)
+			return -1;
+		else
+			n++;
+	return n;
+}
+
+static int
+is_space(long cp)
+{
+	return cp == 0x20 || cp == 0x3000;
+}
+
+/*
+ * 1..max characters each accepted by ok(), the first and last not a space.
+ * The shared shape of the name-like validators.
+ */
+static int
+chars_of(const char *v, long max, int (*ok)(long cp))
+{
+	const unsigned char *p = (const unsigned char *)v;
+	long cp = 0, n = 0;
+
+	while (*p) {
+		if ((cp = utf8_next(&p)) < 0 || !ok(cp))
+			return VALID_E_FORMAT;
+		if (n++ == 0 && is_space(cp))
+			return VALID_E_FORMAT;
+	}
+	if (n == 0 || is_space(cp))
+		return VALID_E_FORMAT;
+	return n > max ? VALID_E_RANGE : 0;
+}
+
+static int
+text_char(long cp)
+{
+	return cp >= 0x20 && cp != 0x7f && !(cp >= 0x80 && cp <= 0x9f);
+}
+
+static int
+kana_char(long cp)
+{
+	return (cp >= 0x30a1 && cp <= 0x30fa) || cp == 0x30fc || cp == 0x3000;
+}
+
+static int
+name_en_char(long cp)
+{
+	return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || cp == ' ' || cp == '.' ||
+	       cp == '\'' || cp == '-';
+}
+
+static int
+ascii_char(long cp)
+{
+	return cp >= 0x20 && cp <= 0x7e;
+}
+
+int
+valid_name(const char *v)
+{
+	return chars_of(v, VALID_NAME_MAX, text_char);
+}
+
+int
+valid_kana(const char *v)
+{
+	return chars_of(v, VALID_NAME_MAX, kana_char);
+}
+
+int
+valid_name_en(const char *v)
+{
+	int rc = chars_of(v, VALID_NAME_MAX, name_en_char);
+
+	if (rc == 0 && !((v[0] >= 'a' && v[0] <= 'z') || (v[0] >= 'A' && v[0] <= 'Z')))
+		return VALID_E_FORMAT;
+	return rc;
+}
+
+int
+valid_org_unit(const char *v)
+{
+	return chars_of(v, VALID_ITEM_MAX, ascii_char);
+}
+
+int
+valid_restriction_item(const char *v)
+{
+	return chars_of(v, VALID_ITEM_MAX, text_char);
+}
+
+/* One domain label: 1..63 of letters, digits and '-', not starting or ending with '-'. */
+static int
+domain_label(const char *s, size_t n)
+{
+	if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-')
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+			return 0;
+	return 1;
+}
+
+int
+valid_email(const char *v)
+{
+	const char *at = strchr(v, '@'), *d;
+	size_t labels = 0;
+
+	if (strlen(v) > VALID_EMAIL_MAX)
+		return VALID_E_RANGE;
+	if (at == NULL || at == v || at - v > 64)
+		return VALID_E_FORMAT;
+	for (const char *p = v; p < at; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '.' || *p == '_' || *p == '-'))
+			return VALID_E_FORMAT;
+	for (d = at + 1;; labels++) {
+		size_t n = strcspn(d, ".");
+		if (!domain_label(d, n))
+			return VALID_E_FORMAT;
+		if (d[n] == '\0')
+			break;
+		d += n + 1;
+	}
+	return labels >= 1 ? 0 : VALID_E_FORMAT;
+}
+
+static int
+one_of(const char *v, size_t n, const char *const *set)
+{
+	for (; *set != NULL; set++)
+		if (strlen(*set) == n && strncmp(*set, v, n) == 0)
+			return 1;
+	return 0;
+}
+
+static const char *const device_codes[] = {"01", "11", "12", "20", "99", NULL};
+static const char *const statuses[] = {"issuing", "issued", "downloaded", "revoke_scheduled",
+				       "revoked", "failed", NULL};
+
+int
+valid_device_code(const char *v)
+{
+	return one_of(v, strlen(v), device_codes) ? 0 : VALID_E_FORMAT;
+}
+
+int
+valid_restriction_mode(const char *v)
+{
+	static const char *const modes[] = {"none", "or", "and", NULL};
+
+	return one_of(v, strlen(v), modes) ? 0 : VALID_E_FORMAT;
+}
+
+int
+valid_mac(const char *v)
+{
+	return strlen(v) == 12 && strspn(v, "0123456789abcdefABCDEF") == 12 ? 0 : VALID_E_FORMAT;
+}
+
+/* A non-empty comma list of members of set, without empty items. */
+static int
+list_of(const char *v, const char *const *set)
+{
+	if (*v == '\0')
+		return VALID_E_FORMAT;
+	for (const char *p = v;; p++) {
+		size_t n = strcspn(p, ",");
+		if (!one_of(p, n, set))
+			return VALID_E_FORMAT;
+		p += n;
+		if (*p == '\0')
+			return 0;
+	}
+}
+
+int
+valid_status_list(const char *v)
+{
+	return list_of(v, statuses);
+}
+
+int
+valid_device_list(const char *v)
+{
+	return list_of(v, device_codes);
+}
+
+int
+valid_user_sort(const char *v)
+{
+	static const char *const keys[] = {"applied_at", "family_name_kana", "email", "issued_at",
+					   "expires_at", NULL};
+
+	if (*v == '-')
+		v++;
+	return one_of(v, strlen(v), keys) ? 0 : VALID_E_FORMAT;
+}

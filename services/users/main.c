@@ -1,7 +1,15 @@
-/* main.c: shomei-users. Its API arrives with a later issue; for now it runs and answers /healthz and /metrics. */
-#include "fcgisvc.h"
+/* main.c: shomei-users, the tenant summary, users and devices, and the user search. */
+#include "extern.h"
 
-static const struct svc svc = {"users", NULL, 0, NULL};
+static const struct route routes[] = {
+	{"GET", "/api/tenant", 1, users_tenant},
+	{"GET", "/api/users", 1, users_search},
+	{"POST", "/api/users", 1, users_register},
+	{"GET", "/api/users/{id}", 1, users_get},
+	{"PATCH", "/api/users/{id}", 1, users_patch},
+};
+
+static const struct svc svc = {"users", routes, sizeof(routes) / sizeof(routes[0]), NULL};
 
 int
 main(int argc, char **argv)

@@ -1,0 +1,162 @@
+/* queries.c: the SQL of shomei-users. Every statement filters by the tenant ($1). */
+#include "extern.h"
+
+/* A timestamp as the API writes it: yyyy/mm/dd hh:mm in Asia/Tokyo. */
+#define JST(col) "to_char((" col ") AT TIME ZONE 'Asia/Tokyo', 'YYYY/MM/DD HH24:MI')"
+
+const struct db_stmt q_tenant = {
+	"users_tenant",
+	"SELECT t.id, t.slug, t.name, t.name_en, t.domain, t.quota,"
+	" array_to_json(t.features)::text AS features, t.key_type, t.p12_compat,"
+	" t.default_validity_days, t.max_validity_days, t.notify_users,"
+	" array_to_json(t.download_allowlist::text[])::text AS download_allowlist,"
+	" coalesce((SELECT o.name FROM organizations o WHERE o.tenant_id = t.id"
+	"  ORDER BY o.name = '本社' DESC, o.id LIMIT 1), '本社') AS organization,"
+	" coalesce((SELECT extract(epoch FROM max(c.not_after))::bigint FROM cas c"
+	"  WHERE c.tenant_id = t.id AND c.kind = 'tenant' AND c.active), 0) AS ca_not_after"
+	" FROM tenants t WHERE t.id = $1",
+	1,
+};
+
+/* The tenant's 本社, created if the tenant was made without it. */
+const struct db_stmt q_org_id = {
+	"users_org_id",
+	"INSERT INTO organizations (tenant_id, name) VALUES ($1, '本社')"
+	" ON CONFLICT (tenant_id, name) DO UPDATE SET name = EXCLUDED.name RETURNING id",
+	1,
+};
+
+const struct db_stmt q_user_insert = {
+	"users_user_insert",
+	"INSERT INTO users (tenant_id, organization_id, family_name, given_name, family_name_kana,"
+	" given_name_kana, family_name_en, given_name_en, email)"
+	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+	9,
+};
+
+const struct db_stmt q_device_insert = {
+	"users_device_insert",
+	"INSERT INTO devices (tenant_id, user_id, device_code, email, valid_from, valid_to, o, ou1,"
+	" ou2, restriction_mode, restrict_mac, restrict_computer, restrict_login_user,"
+	" restrict_bios_serial)"
+	" VALUES ($1, $2, $3, $4, $5::timestamptz, $6::timestamptz, $7, $8, $9, $10, $11, $12, $13,"
+	" $14) RETURNING id",
+	14,
+};
+
+#define USER_COLUMNS                                                                               \
+	"u.id, u.family_name, u.given_name, u.family_name_kana, u.given_name_kana,"                \
+	" u.family_name_en, u.given_name_en, u.email,"                                             \
+	" coalesce((SELECT o.name FROM organizations o WHERE o.id = u.organization_id), '')"       \
+	" AS organization, " JST("u.applied_at") " AS applied_at, " JST("u.deleted_at")            \
+	" AS deleted_at"
+
+const struct db_stmt q_user_get = {
+	"users_user_get",
+	"SELECT " USER_COLUMNS " FROM users u"
+	" WHERE u.tenant_id = $1 AND u.id = $2 AND u.purged_at IS NULL",
+	2,
+};
+
+const struct db_stmt q_user_lock = {
+	"users_user_lock",
+	"SELECT " USER_COLUMNS " FROM users u"
+	" WHERE u.tenant_id = $1 AND u.id = $2 AND u.purged_at IS NULL FOR UPDATE OF u",
+	2,
+};
+
+const struct db_stmt q_user_update = {
+	"users_user_update",
+	"UPDATE users SET family_name = $3, given_name = $4, family_name_kana = $5,"
+	" given_name_kana = $6, family_name_en = $7, given_name_en = $8, email = $9,"
+	" updated_at = now() WHERE tenant_id = $1 AND id = $2",
+	9,
+};
+
+const struct db_stmt q_user_devices = {
+	"users_user_devices",
+	"SELECT d.id, d.device_code, d.email, " JST("d.valid_from") " AS valid_from, "
+	JST("d.valid_to") " AS valid_to, d.o, d.ou1, d.ou2, d.restriction_mode, d.restrict_mac,"
+	" d.restrict_computer, d.restrict_login_user, d.restrict_bios_serial"
+	" FROM devices d WHERE d.tenant_id = $1 AND d.user_id = $2 ORDER BY d.device_code, d.id",
+	2,
+};
+
+/* The certificates of a set of users ($2 a bigint array), grouped by user. */
+const struct db_stmt q_user_certificates = {
+	"users_user_certificates",
+	"SELECT c.id, c.user_id, d.device_code, c.cn, c.email, c.serial, c.status,"
+	" " JST("c.issued_at") " AS issued_at, " JST("c.not_after") " AS expires_at, "
+	JST("c.revoked_at") " AS revoked_at"
+	" FROM certificates c LEFT JOIN devices d ON d.id = c.device_id AND d.tenant_id = c.tenant_id"
+	" WHERE c.tenant_id = $1 AND c.user_id = ANY ($2::bigint[])"
+	" ORDER BY c.user_id, d.device_code, c.id",
+	2,
+};
+
+/* A JST calendar day's bounds. */
+#define DAY_FROM(p) "(" p "::date)::timestamp AT TIME ZONE 'Asia/Tokyo'"
+#define DAY_END(p) "(" p "::date + 1)::timestamp AT TIME ZONE 'Asia/Tokyo'"
+#define CONTAINS(col, p) "strpos(lower(" col "), lower(" p "::text)) > 0"
+
+/*
+ * $2 family name, $3 given name (kanji, kana or English), $4 e-mail (the user's or a
+ * device's), $5/$6 applied, $7/$8 issued, $9/$10 expires (JST days, inclusive),
+ * $11 statuses, $12 device codes (text arrays). A user matches the certificate
+ * conditions ($7-$12) when any of its certificates matches them all.
+ */
+#define SEARCH_WHERE                                                                               \
+	" FROM users u WHERE u.tenant_id = $1 AND u.deleted_at IS NULL AND u.purged_at IS NULL"    \
+	" AND ($2::text IS NULL OR " CONTAINS("u.family_name", "$2") " OR "                        \
+	CONTAINS("u.family_name_kana", "$2") " OR " CONTAINS("u.family_name_en", "$2") ")"         \
+	" AND ($3::text IS NULL OR " CONTAINS("u.given_name", "$3") " OR "                         \
+	CONTAINS("u.given_name_kana", "$3") " OR " CONTAINS("u.given_name_en", "$3") ")"           \
+	" AND ($4::text IS NULL OR " CONTAINS("u.email", "$4") " OR EXISTS (SELECT 1 FROM"         \
+	" devices e WHERE e.tenant_id = u.tenant_id AND e.user_id = u.id AND "                     \
+	CONTAINS("e.email", "$4") "))"                                                             \
+	" AND ($5::date IS NULL OR u.applied_at >= " DAY_FROM("$5") ")"                            \
+	" AND ($6::date IS NULL OR u.applied_at < " DAY_END("$6") ")"                              \
+	" AND (($7::date IS NULL AND $8::date IS NULL AND $9::date IS NULL AND $10::date IS NULL"  \
+	" AND $11::text[] IS NULL AND $12::text[] IS NULL) OR EXISTS (SELECT 1 FROM certificates c" \
+	" LEFT JOIN devices d ON d.id = c.device_id AND d.tenant_id = c.tenant_id"                 \
+	" WHERE c.tenant_id = u.tenant_id AND c.user_id = u.id"                                    \
+	" AND ($7::date IS NULL OR c.issued_at >= " DAY_FROM("$7") ")"                             \
+	" AND ($8::date IS NULL OR c.issued_at < " DAY_END("$8") ")"                               \
+	" AND ($9::date IS NULL OR c.not_after >= " DAY_FROM("$9") ")"                             \
+	" AND ($10::date IS NULL OR c.not_after < " DAY_END("$10") ")"                             \
+	" AND ($11::text[] IS NULL OR c.status = ANY ($11::text[]))"                               \
+	" AND ($12::text[] IS NULL OR d.device_code = ANY ($12::text[]))))"
+
+const struct db_stmt q_search_count = {
+	"users_search_count",
+	"SELECT count(*) AS n" SEARCH_WHERE,
+	12,
+};
+
+/* The sort keys over a user's certificates: the latest issue, the earliest end still valid. */
+#define SEARCH_SELECT                                                                              \
+	"SELECT " USER_COLUMNS ","                                                                 \
+	" (SELECT max(k.issued_at) FROM certificates k WHERE k.tenant_id = u.tenant_id"            \
+	"  AND k.user_id = u.id) AS k_issued,"                                                     \
+	" (SELECT min(k.not_after) FROM certificates k WHERE k.tenant_id = u.tenant_id"            \
+	"  AND k.user_id = u.id AND k.status <> 'revoked') AS k_expires"
+
+#define PAGE(name, key, order)                                                                     \
+	{key,                                                                                      \
+	 {"users_search_" name,                                                                    \
+	  SEARCH_SELECT SEARCH_WHERE " ORDER BY " order " LIMIT 100 OFFSET $13", 13}}
+
+const struct sort_stmt q_search_pages[] = {
+	PAGE("applied", "applied_at", "u.applied_at, u.id"),
+	PAGE("applied_desc", "-applied_at", "u.applied_at DESC, u.id DESC"),
+	PAGE("kana", "family_name_kana", "u.family_name_kana, u.given_name_kana, u.id"),
+	PAGE("kana_desc", "-family_name_kana",
+	     "u.family_name_kana DESC, u.given_name_kana DESC, u.id DESC"),
+	PAGE("email", "email", "lower(u.email), u.id"),
+	PAGE("email_desc", "-email", "lower(u.email) DESC, u.id DESC"),
+	PAGE("issued", "issued_at", "k_issued NULLS LAST, u.id"),
+	PAGE("issued_desc", "-issued_at", "k_issued DESC NULLS LAST, u.id DESC"),
+	PAGE("expires", "expires_at", "k_expires NULLS LAST, u.id"),
+	PAGE("expires_desc", "-expires_at", "k_expires DESC NULLS LAST, u.id DESC"),
+};
+const size_t q_search_npages = sizeof(q_search_pages) / sizeof(q_search_pages[0]);

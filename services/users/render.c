@@ -1,0 +1,134 @@
+/* render.c: users, devices and certificates as the API's JSON. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "certq.h"
+#include "extern.h"
+
+void
+render_opt(cJSON *obj, const char *name, const char *v)
+{
+	if (v != NULL)
+		cJSON_AddStringToObject(obj, name, v);
+	else
+		cJSON_AddNullToObject(obj, name);
+}
+
+static void
+add_col(cJSON *obj, const PGresult *res, int row, const char *name, const char *col)
+{
+	render_opt(obj, name, db_get(res, row, col));
+}
+
+cJSON *
+render_user(const PGresult *res, int row)
+{
+	static const char *const cols[] = {"family_name",    "given_name",    "family_name_kana",
+					   "given_name_kana", "family_name_en", "given_name_en",
+					   "email",	     "organization",  "applied_at"};
+	cJSON *u = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(u, "id", (double)db_get_ll(res, row, "id"));
+	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++)
+		add_col(u, res, row, cols[i], cols[i]);
+	return u;
+}
+
+static void
+add_device_code(cJSON *obj, const PGresult *res, int row, int lang)
+{
+	const char *code = db_get(res, row, "device_code");
+
+	render_opt(obj, "device", code);
+	render_opt(obj, "device_label", code ? certq_device_label(code, lang) : NULL);
+}
+
+cJSON *
+render_device(const PGresult *res, int row, int lang)
+{
+	cJSON *d = cJSON_CreateObject(), *r = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(d, "id", (double)db_get_ll(res, row, "id"));
+	add_device_code(d, res, row, lang);
+	add_col(d, res, row, "email", "email");
+	add_col(d, res, row, "valid_from", "valid_from");
+	add_col(d, res, row, "valid_to", "valid_to");
+	add_col(d, res, row, "o", "o");
+	add_col(d, res, row, "ou1", "ou1");
+	add_col(d, res, row, "ou2", "ou2");
+	add_col(r, res, row, "mode", "restriction_mode");
+	add_col(r, res, row, "mac", "restrict_mac");
+	add_col(r, res, row, "computer", "restrict_computer");
+	add_col(r, res, row, "login_user", "restrict_login_user");
+	add_col(r, res, row, "bios_serial", "restrict_bios_serial");
+	cJSON_AddItemToObject(d, "restriction", r);
+	return d;
+}
+
+cJSON *
+render_certificate(const PGresult *res, int row, int lang)
+{
+	const char *status = db_get(res, row, "status");
+	cJSON *c = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(c, "id", (double)db_get_ll(res, row, "id"));
+	add_device_code(c, res, row, lang);
+	add_col(c, res, row, "cn", "cn");
+	add_col(c, res, row, "email", "email");
+	add_col(c, res, row, "serial", "serial");
+	cJSON_AddStringToObject(c, "status", status);
+	cJSON_AddStringToObject(c, "status_label", certq_status_label(status, lang));
+	add_col(c, res, row, "issued_at", "issued_at");
+	add_col(c, res, row, "expires_at", "expires_at");
+	add_col(c, res, row, "revoked_at", "revoked_at");
+	return c;
+}
+
+static cJSON *
+rows(const PGresult *res, int lang, cJSON *(*fn)(const PGresult *, int, int))
+{
+	cJSON *a = cJSON_CreateArray();
+
+	for (int i = 0; i < PQntuples(res); i++)
+		cJSON_AddItemToArray(a, fn(res, i, lang));
+	return a;
+}
+
+int
+render_user_full(struct db *db, long long tenant_id, long long user_id, int lang, cJSON **out)
+{
+	char tid[24], uid[24], ids[32];
+	PGresult *u = NULL, *d = NULL, *c = NULL;
+	cJSON *doc = NULL;
+	int rc;
+
+	snprintf(tid, sizeof(tid), "%lld", tenant_id);
+	snprintf(uid, sizeof(uid), "%lld", user_id);
+	snprintf(ids, sizeof(ids), "{%lld}", user_id);
+	const char *p1[] = {tid, uid}, *p2[] = {tid, ids};
+	if ((rc = db_exec(db, &q_user_get, p1, &u)) != 0 ||
+	    (rc = db_exec(db, &q_user_devices, p1, &d)) != 0 ||
+	    (rc = db_exec(db, &q_user_certificates, p2, &c)) != 0) {
+		rc = rc < 0 ? rc : -EIO;
+		goto out;
+	}
+	if (PQntuples(u) != 1) {
+		rc = DB_E_NOTFOUND;
+		goto out;
+	}
+	doc = render_user(u, 0);
+	add_col(doc, u, 0, "deleted_at", "deleted_at");
+	cJSON_AddItemToObject(doc, "devices", rows(d, lang, render_device));
+	cJSON_AddItemToObject(doc, "certificates", rows(c, lang, render_certificate));
+	*out = doc;
+	doc = NULL;
+	rc = 0;
+out:
+	cJSON_Delete(doc);
+	PQclear(u);
+	PQclear(d);
+	PQclear(c);
+	return rc;
+}

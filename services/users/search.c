@@ -1,0 +1,185 @@
+/* search.c: GET /api/users, the 利用者 list with the manual's search conditions (4-1 補足). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "extern.h"
+#include "json.h"
+#include "valid.h"
+
+/* In the order of the statements' parameters $2..$12. */
+static const struct valid_field fields[] = {
+	{"family_name", valid_text, 0, MSG_TEXT_TOO_LONG, 200},
+	{"given_name", valid_text, 0, MSG_TEXT_TOO_LONG, 200},
+	{"email", valid_text, 0, MSG_TEXT_TOO_LONG, 200},
+	{"applied_from", valid_date, 0, MSG_DATE_FORMAT, 10},
+	{"applied_to", valid_date, 0, MSG_DATE_FORMAT, 10},
+	{"issued_from", valid_date, 0, MSG_DATE_FORMAT, 10},
+	{"issued_to", valid_date, 0, MSG_DATE_FORMAT, 10},
+	{"expires_from", valid_date, 0, MSG_DATE_FORMAT, 10},
+	{"expires_to", valid_date, 0, MSG_DATE_FORMAT, 10},
+	{"status", valid_status_list, 0, MSG_STATUS_LIST, 200},
+	{"device", valid_device_list, 0, MSG_DEVICE_LIST, 100},
+	{"sort", valid_user_sort, 0, MSG_SORT, 32},
+	{"page", valid_page, 0, MSG_PAGE, 7},
+};
+#define NFIELDS (sizeof(fields) / sizeof(fields[0]))
+#define NCOND 11 /* family_name .. device */
+#define F_STATUS 9
+#define F_DEVICE 10
+#define F_SORT 11
+#define F_PAGE 12
+
+struct search {
+	char v[NFIELDS][256]; /* decoded values; "" = not given */
+	const char *params[13];
+	char tenant[24], offset[24];
+	int page;
+};
+
+/* A date range: from after to is refused on the _from field. */
+static void
+range(const struct search *s, int from, int lang, cJSON *errs)
+{
+	if (s->v[from][0] && s->v[from + 1][0] && strcmp(s->v[from], s->v[from + 1]) > 0)
+		json_field_error(errs, fields[from].name, i18n_msg(MSG_DATE_RANGE, lang));
+}
+
+/* Read and check the query; the statement parameters. */
+static int
+parse(const char *query, int lang, cJSON *errs, long long tenant_id, struct search *s)
+{
+	if (valid_query(query, fields, NFIELDS, errs, lang) > 0)
+		return 1;
+	for (size_t i = 0; i < NFIELDS; i++)
+		if (!http_query_get(query, fields[i].name, s->v[i], sizeof(s->v[i])))
+			s->v[i][0] = '\0';
+	for (int f = 3; f < 9; f += 2)
+		range(s, f, lang, errs);
+	if (cJSON_GetArraySize(errs) > 0)
+		return 1;
+	/* comma lists become array literals; their items were checked against fixed sets */
+	for (int f = F_STATUS; f <= F_DEVICE; f++) {
+		size_t n = strlen(s->v[f]); /* at most the field's maxlen, 200 */
+		if (n == 0)
+			continue;
+		memmove(s->v[f] + 1, s->v[f], n);
+		s->v[f][0] = '{';
+		s->v[f][n + 1] = '}';
+		s->v[f][n + 2] = '\0';
+	}
+	s->page = s->v[F_PAGE][0] ? atoi(s->v[F_PAGE]) : 1;
+	snprintf(s->tenant, sizeof(s->tenant), "%lld", tenant_id);
+	snprintf(s->offset, sizeof(s->offset), "%lld", (long long)(s->page - 1) * USERS_PER_PAGE);
+	s->params[0] = s->tenant;
+	for (int i = 0; i < NCOND; i++)
+		s->params[1 + i] = s->v[i][0] ? s->v[i] : NULL;
+	s->params[12] = s->offset;
+	return 0;
+}
+
+static const struct db_stmt *
+page_stmt(const char *sort)
+{
+	if (*sort == '\0')
+		sort = "-applied_at";
+	for (size_t i = 0; i < q_search_npages; i++)
+		if (strcmp(q_search_pages[i].sort, sort) == 0)
+			return &q_search_pages[i].st;
+	return &q_search_pages[1].st;
+}
+
+/* "{1,2,3}": the ids of the page's users. Caller frees. */
+static char *
+id_array(const PGresult *res)
+{
+	size_t len = 3 + (size_t)PQntuples(res) * 21;
+	char *buf = malloc(len);
+	size_t n = 1;
+
+	if (buf == NULL)
+		return NULL;
+	buf[0] = '{';
+	for (int i = 0; i < PQntuples(res); i++)
+		n += (size_t)snprintf(buf + n, len - n, "%s%s", i ? "," : "", db_get(res, i, "id"));
+	snprintf(buf + n, len - n, "}");
+	return buf;
+}
+
+/* The page's items, each with all of its certificates. */
+static cJSON *
+items(const PGresult *users, const PGresult *certs, int lang)
+{
+	cJSON *a = cJSON_CreateArray();
+
+	for (int i = 0; i < PQntuples(users); i++) {
+		cJSON *u = render_user(users, i), *list = cJSON_CreateArray();
+		long long id = db_get_ll(users, i, "id");
+		for (int c = 0; c < PQntuples(certs); c++)
+			if (db_get_ll(certs, c, "user_id") == id)
+				cJSON_AddItemToArray(list, render_certificate(certs, c, lang));
+		cJSON_AddItemToObject(u, "certificates", list);
+		cJSON_AddItemToArray(a, u);
+	}
+	return a;
+}
+
+static int
+run(struct svc_thread *t, const struct search *s, int lang, cJSON **out)
+{
+	PGresult *cnt = NULL, *res = NULL, *certs = NULL;
+	char *ids = NULL;
+	cJSON *doc = NULL;
+	int rc;
+
+	if ((rc = db_exec(&t->db, &q_search_count, s->params, &cnt)) != 0 ||
+	    (rc = db_exec(&t->db, page_stmt(s->v[F_SORT]), s->params, &res)) != 0)
+		goto out;
+	if ((ids = id_array(res)) == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	const char *p[] = {s->tenant, ids};
+	if ((rc = db_exec(&t->db, &q_user_certificates, p, &certs)) != 0)
+		goto out;
+	doc = cJSON_CreateObject();
+	cJSON_AddNumberToObject(doc, "total", (double)db_get_ll(cnt, 0, "n"));
+	cJSON_AddNumberToObject(doc, "page", s->page);
+	cJSON_AddNumberToObject(doc, "per_page", USERS_PER_PAGE);
+	cJSON_AddItemToObject(doc, "items", items(res, certs, lang));
+	*out = doc;
+	rc = 0;
+out:
+	PQclear(cnt);
+	PQclear(res);
+	PQclear(certs);
+	free(ids);
+	return rc < 0 ? rc : rc > 0 ? -EIO : 0;
+}
+
+int
+users_search(struct http_req *req, struct svc_thread *t)
+{
+	struct search *s = calloc(1, sizeof(*s));
+	cJSON *errs = cJSON_CreateArray(), *doc = NULL;
+	int rc = 0;
+
+	if (s == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	if (parse(req->query, req->lang, errs, req->tenant_id, s) != 0) {
+		svc_invalid(req, errs);
+		errs = NULL;
+		goto out;
+	}
+	if ((rc = run(t, s, req->lang, &doc)) != 0)
+		goto out;
+	http_json(req, 200, doc);
+out:
+	free(s);
+	cJSON_Delete(errs);
+	cJSON_Delete(doc);
+	return rc;
+}
