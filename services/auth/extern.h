@@ -23,12 +23,6 @@ int auth_password(struct http_req *req, struct svc_thread *t);
 int auth_gate(struct http_req *req, struct svc_thread *t);
 int auth_same_site(const struct http_req *req, const struct svc_thread *t);
 
-/* lockout.c */
-int lockout_check(struct svc_thread *t, const char *login_id, const char *ip);
-void lockout_fail(struct svc_thread *t, const char *login_id, const char *ip);
-void lockout_clear(struct svc_thread *t, const char *login_id);
-int lockout_retry_after(struct svc_thread *t, const char *login_id, const char *ip);
-
 /* history.c */
 int auth_audit(struct http_req *req, struct svc_thread *t);
 

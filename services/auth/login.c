@@ -11,6 +11,7 @@
 #include "extern.h"
 #include "i18n.h"
 #include "json.h"
+#include "lockout.h"
 #include "log.h"
 #include "pwhash.h"
 #include "session.h"
@@ -39,6 +40,16 @@ admin_doc(const PGresult *res, const char *csrf)
 	cJSON_AddStringToObject(tenant, "name_en", db_get(res, 0, "tenant_name_en"));
 	cJSON_AddStringToObject(tenant, "domain", db_get(res, 0, "domain"));
 	return doc;
+}
+
+/* The administrators' counters (shomei:fail:*), with the configured limits. */
+static struct lockout
+admin_lockout(struct svc_thread *t)
+{
+	struct lockout l = {&t->kv, "fail", t->cfg->login_fail_limit_id, t->cfg->login_fail_limit_ip,
+			    t->cfg->login_fail_window};
+
+	return l;
 }
 
 static int
@@ -103,7 +114,9 @@ static int
 login_failed(struct http_req *req, struct svc_thread *t, const char *login_id,
 	     const PGresult *res)
 {
-	lockout_fail(t, login_id, req->remote_addr);
+	struct lockout l = admin_lockout(t);
+
+	lockout_fail(&l, login_id, req->remote_addr);
 	if (res != NULL && PQntuples(res) == 1)
 		audit_admin(req, t, db_get_ll(res, 0, "tenant_id"), db_get_ll(res, 0, "id"),
 			    "login", "ログイン失敗");
@@ -118,6 +131,7 @@ auth_login(struct http_req *req, struct svc_thread *t)
 	cJSON *body = NULL;
 	PGresult *res = NULL;
 	const char *login_id, *pw, *hash;
+	struct lockout l = admin_lockout(t);
 	int rc = 0, lock;
 
 	if (!auth_same_site(req, t)) {
@@ -129,13 +143,13 @@ auth_login(struct http_req *req, struct svc_thread *t)
 		goto out;
 	login_id = json_str(body, "login_id");
 	pw = json_str(body, "password");
-	if ((lock = lockout_check(t, login_id, req->remote_addr)) != 0) {
+	if ((lock = lockout_check(&l, login_id, req->remote_addr)) != 0) {
 		if (lock < 0) {
 			rc = lock;
 			goto out;
 		}
 		char retry[16];
-		snprintf(retry, sizeof(retry), "%d", lockout_retry_after(t, login_id, req->remote_addr));
+		snprintf(retry, sizeof(retry), "%d", lockout_retry_after(&l, login_id, req->remote_addr));
 		http_add_header(req, "Retry-After", retry);
 		log_msg(LOG_WARN, "event=login_locked ip=%s", req->remote_addr);
 		svc_fail(req, 429, "locked_out", MSG_LOCKED_OUT);
@@ -150,7 +164,7 @@ auth_login(struct http_req *req, struct svc_thread *t)
 		rc = login_failed(req, t, login_id, res);
 		goto out;
 	}
-	lockout_clear(t, login_id);
+	lockout_clear(&l, login_id);
 	rc = start_session(req, t, res, "ログイン成功");
 out:
 	if (body != NULL) {

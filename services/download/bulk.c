@@ -8,6 +8,7 @@
 #include "audit.h"
 #include "extern.h"
 #include "log.h"
+#include "masterkey.h"
 #include "zipw.h"
 
 /* What a bulk download collects while it streams: ids for the update, names for the history. */
@@ -182,7 +183,7 @@ bulk_done(struct bulk *b, int rc, const char *what)
 int
 dl_zip(struct http_req *req, struct svc_thread *t)
 {
-	struct bulk b = {req, t, dl_master_key(t->cfg), NULL, 0, NULL, 0, 0, NULL, time(NULL)};
+	struct bulk b = {req, t, masterkey_get(t->cfg), NULL, 0, NULL, 0, 0, NULL, time(NULL)};
 	struct dist_chain ch;
 	int rc;
 
@@ -214,7 +215,7 @@ dl_zip(struct http_req *req, struct svc_thread *t)
 int
 dl_passwords(struct http_req *req, struct svc_thread *t)
 {
-	struct bulk b = {req, t, dl_master_key(t->cfg), NULL, 0, NULL, 0, 0, NULL, time(NULL)};
+	struct bulk b = {req, t, masterkey_get(t->cfg), NULL, 0, NULL, 0, 0, NULL, time(NULL)};
 	int rc;
 
 	if (b.key == NULL)

@@ -13,9 +13,6 @@ extern const char q_bulk_zip[];
 extern const char q_bulk_csv[];
 extern const char q_bulk_fetch[];
 
-/* keys.c */
-const unsigned char *dl_master_key(const struct cfg *cfg);
-
 /* bulk.c */
 int dl_zip(struct http_req *req, struct svc_thread *t);
 int dl_passwords(struct http_req *req, struct svc_thread *t);

@@ -9,6 +9,7 @@
 #include "extern.h"
 #include "i18n.h"
 #include "log.h"
+#include "masterkey.h"
 #include "util.h"
 
 enum kind {
@@ -133,7 +134,7 @@ send_mobileconfig(struct http_req *req, struct svc_thread *t, const struct dist_
 static int
 serve(struct http_req *req, struct svc_thread *t, enum kind kind)
 {
-	const unsigned char *key = dl_master_key(t->cfg);
+	const unsigned char *key = masterkey_get(t->cfg);
 	struct dist_cert c;
 	PGresult *res = NULL;
 	char base[300], detail[320];
