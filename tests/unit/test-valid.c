@@ -61,6 +61,105 @@ main(void)
 	static const struct vcase text[] = {
 		{"ログイン成功", 1}, {"client_000001", 1}, {"a\nb", 0}, {"\x7f", 0}, {"", 1},
 	};
+	static const struct vcase id2[] = {
+		{"1", 1}, {"123456789012345678", 1}, {"1234567890123456789", 0}, {"0", 0},
+		{"01", 0}, {"", 0}, {" 1", 0}, {"1a", 0}, {"-1", 0},
+	};
+	static const struct vcase name[] = {
+		{"山田", 1}, {"太郎", 1}, {"Smith", 1}, {"髙橋 一", 1}, {"a", 1},
+		{"山山山山山山山山山山山山山山山山山山山山山山山山山山山山山山山山山山山山山山山山山山山山山山山山山", 1},
+		{"山山山山山山山山山山山山山山山山山山山山山山山山山山山山山山山山山山山山山山山山山山山山山山山山山山山", 0},
+		{"", 0}, {" ", 0}, {"\xe3\x80\x80", 0}, {" 山田", 0}, {"山田 ", 0}, {"山田\xe3\x80\x80", 0},
+		{"山\n田", 0}, {"山\t田", 0}, {"\x7f", 0}, {"\xc2\x85", 0}, {"\xff\xfe", 0},
+		{"\xc0\xaf", 0}, {"\xed\xa0\x80", 0}, {"\xe5\xb1", 0},
+	};
+	static const struct vcase kana[] = {
+		{"ヤマダ", 1}, {"タロウ", 1}, {"ヴァイオリン", 1}, {"ター", 1}, {"ヤマダ\xe3\x80\x80タロウ", 1},
+		{"ヵヶ", 1}, {"やまだ", 0}, {"ﾔﾏﾀﾞ", 0}, {"山田", 0}, {"Yamada", 0}, {"ヤマダ タロウ", 0},
+		{"ヤマダ・タロウ", 0}, {"", 0}, {"\xe3\x80\x80", 0}, {"\xe3\x80\x80ヤマダ", 0},
+		{"アアアアアアアアアアアアアアアアアアアアアアアアアアアアアアアアアアアアアアアアアアアアアアアアアア", 1},
+		{"アアアアアアアアアアアアアアアアアアアアアアアアアアアアアアアアアアアアアアアアアアアアアアアアアアア", 0},
+	};
+	static const struct vcase name_en[] = {
+		{"Yamada", 1}, {"Taro", 1}, {"O'Brien", 1}, {"Jean-Luc", 1}, {"Jr.", 1},
+		{"Van der Berg", 1}, {"yamada", 1}, {"Yamada1", 0}, {"山田", 0}, {"Ｙａｍａｄａ", 0},
+		{"", 0}, {" ", 0}, {" Yamada", 0}, {"Yamada ", 0}, {"-Yamada", 0}, {".", 0},
+		{"Yamada_Taro", 0}, {"Yamada,Taro", 0}, {"Yam\tada", 0},
+		{"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 1},
+		{"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 0},
+	};
+	static const struct vcase email[] = {
+		{"yamada-taro@example.com", 1}, {"a.b_c-d@mail.example.co.jp", 1}, {"a@b.c", 1},
+		{"taro.@docomo.ne.jp", 1}, {"A1@EXAMPLE.COM", 1},
+		{"yamada+taro@example.com", 0}, {"yamada@example", 0}, {"@example.com", 0},
+		{"yamada", 0}, {"yamada@@example.com", 0}, {"a@b@example.com", 0},
+		{"yamada@.example.com", 0}, {"yamada@example..com", 0}, {"yamada@example.com.", 0},
+		{"yamada@-example.com", 0}, {"yamada@exa_mple.com", 0}, {"", 0}, {" ", 0},
+		{" a@b.c", 0}, {"a@b.c ", 0}, {"山田@example.com", 0}, {"a b@example.com", 0},
+		{"yamada@例え.jp", 0}, {"a!#$%@example.com", 0},
+		/* 128 characters in all, then 129 */
+		{"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa@"
+		 "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb.com", 1},
+		{"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa@"
+		 "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb.com", 0},
+		/* a local part of 65 */
+		{"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa@b.jp", 0},
+	};
+	static const struct vcase device[] = {
+		{"01", 1}, {"11", 1}, {"12", 1}, {"20", 1}, {"99", 1}, {"1", 0}, {"02", 0},
+		{"010", 0}, {"", 0}, {" 01", 0}, {"WindowsPC", 0},
+	};
+	static const struct vcase org[] = {
+		{"Example Inc.", 1}, {"Sales-1 (Tokyo)", 1}, {"a", 1},
+		{"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 1},
+		{"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 0},
+		{"営業部", 0}, {"", 0}, {" ", 0}, {" Sales", 0}, {"Sales ", 0}, {"a\tb", 0},
+	};
+	static const struct vcase mode[] = {
+		{"none", 1}, {"or", 1}, {"and", 1}, {"AND", 0}, {"", 0}, {" or", 0}, {"xor", 0},
+	};
+	static const struct vcase mac[] = {
+		{"001122AABBCC", 1}, {"001122aabbcc", 1}, {"111111111111", 1}, {"00112233445", 0},
+		{"0011223344556", 0}, {"00-11-22-AA-BB-CC", 0}, {"00:11:22:aa:bb:cc", 0},
+		{"00112233445G", 0}, {"", 0}, {" 001122AABBCC", 0}, {"００１１２２ＡＡＢＢＣＣ", 0},
+	};
+	static const struct vcase item[] = {
+		{"test-host", 1}, {"山田太郎", 1}, {"aaaaaaaaaaaa", 1}, {"", 0}, {" ", 0},
+		{"a\nb", 0}, {" host", 0},
+		{"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 1},
+		{"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 0},
+	};
+	static const struct vcase status[] = {
+		{"issuing", 1}, {"issued,downloaded", 1},
+		{"issuing,issued,downloaded,revoke_scheduled,revoked,failed", 1}, {"", 0},
+		{",", 0}, {"issued,", 0}, {",issued", 0}, {"issued,,revoked", 0}, {"valid", 0},
+		{"issued, revoked", 0}, {"ISSUED", 0},
+	};
+	static const struct vcase devlist[] = {
+		{"01", 1}, {"01,11,12,20,99", 1}, {"", 0}, {"01,", 0}, {"01,02", 0}, {"01 ,11", 0},
+	};
+	static const struct vcase sort[] = {
+		{"applied_at", 1}, {"-applied_at", 1}, {"family_name_kana", 1}, {"-email", 1},
+		{"issued_at", 1}, {"-expires_at", 1}, {"", 0}, {"-", 0}, {"--email", 0},
+		{"+email", 0}, {"id", 0}, {"email desc", 0},
+	};
+	RUN(valid_id, id2);
+	RUN(valid_name, name);
+	RUN(valid_kana, kana);
+	RUN(valid_name_en, name_en);
+	RUN(valid_email, email);
+	RUN(valid_device_code, device);
+	RUN(valid_org_unit, org);
+	RUN(valid_restriction_mode, mode);
+	RUN(valid_mac, mac);
+	RUN(valid_restriction_item, item);
+	RUN(valid_status_list, status);
+	RUN(valid_device_list, devlist);
+	RUN(valid_user_sort, sort);
+	TAP_OK(valid_utf8_len("山田a") == 3, "valid_utf8_len counts characters");
+	TAP_OK(valid_utf8_len("\xe5\xb1") == -1, "valid_utf8_len refuses a cut character");
+	TAP_OK(valid_utf8_len("") == 0, "valid_utf8_len of empty is 0");
+
 	RUN(valid_password, pw);
 	RUN(valid_login_id, id);
 	RUN(valid_date, date);
