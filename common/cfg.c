@@ -43,6 +43,10 @@ static const struct cfg_key keys[] = {
 	I(login_fail_window, 900, 10, 86400),
 	S(migrations_dir, "db/migrations"),
 	S(log_level, "info"),
+	I(issue_workers, 4, 1, 64),
+	I(key_pool_rsa2048, 100, 0, 100000),
+	I(key_pool_rsa3072, 10, 0, 100000),
+	I(key_pool_p256, 200, 0, 100000),
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

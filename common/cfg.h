@@ -22,6 +22,10 @@ struct cfg {
 	int login_fail_window; /* seconds */
 	char *migrations_dir;
 	char *log_level;       /* debug, info, warn, error */
+	int issue_workers;     /* issuance worker threads in each shomei-issue */
+	int key_pool_rsa2048;  /* keys kept ready in each shomei-issue, per type */
+	int key_pool_rsa3072;
+	int key_pool_p256;
 };
 
 enum {

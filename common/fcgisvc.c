@@ -237,6 +237,12 @@ start_threads(pthread_t *tids, struct svc_thread *ts)
 int
 svc_main(const struct svc *svc, int argc, char **argv)
 {
+	return svc_main_start(svc, NULL, argc, argv);
+}
+
+int
+svc_main_start(const struct svc *svc, svc_start_fn start, int argc, char **argv)
+{
 	const char *conf = getenv("SHOMEI_CONFIG"), *pidfile = NULL;
 	struct svc_thread *ts = NULL;
 	pthread_t *tids = NULL;
@@ -267,6 +273,10 @@ svc_main(const struct svc *svc, int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	if (FCGX_Init() != 0 || open_socket(svc->name) != 0) {
 		log_msg(LOG_ERROR, "event=listen_failed service=%s", svc->name);
+		goto out;
+	}
+	if (start != NULL && start(&g_cfg) != 0) {
+		log_msg(LOG_ERROR, "event=start_failed service=%s", svc->name);
 		goto out;
 	}
 	tids = calloc((size_t)g_cfg.threads, sizeof(*tids));

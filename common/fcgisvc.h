@@ -43,6 +43,16 @@ struct svc {
  */
 int svc_main(const struct svc *svc, int argc, char **argv);
 
+/*
+ * Called once after the configuration is loaded and before the accepting
+ * threads start (background workers start here); cfg lives as long as the
+ * process. Non-zero stops the service.
+ */
+typedef int (*svc_start_fn)(const struct cfg *cfg);
+
+/* svc_main with a start hook. */
+int svc_main_start(const struct svc *svc, svc_start_fn start, int argc, char **argv);
+
 /* Answer a validation failure: 422 with every field error (fields is consumed). */
 void svc_invalid(struct http_req *req, cJSON *fields);
 

@@ -1,10 +1,16 @@
-/* main.c: shomei-issue. Its API arrives with a later issue; for now it runs and answers /healthz and /metrics. */
-#include "fcgisvc.h"
+/* main.c: shomei-issue: "add N" (追加発行), the certificate list, and the issuance workers. */
+#include "extern.h"
 
-static const struct svc svc = {"issue", NULL, 0, NULL};
+static const struct route routes[] = {
+	{"POST", "/api/certificates/batch", 1, issue_batch},
+	{"GET", "/api/certificates", 1, issue_list},
+	{"GET", "/api/certificates/{id}", 1, issue_get},
+};
+
+static const struct svc svc = {"issue", routes, sizeof(routes) / sizeof(routes[0]), NULL};
 
 int
 main(int argc, char **argv)
 {
-	return svc_main(&svc, argc, argv);
+	return svc_main_start(&svc, worker_start, argc, argv);
 }

@@ -13,6 +13,9 @@ test_defaults(void)
 	TAP_OK(cfg_parse(&c, "", err, sizeof(err)) == 0, "empty text gives defaults");
 	TAP_OK(c.threads == 24 && c.session_idle == 1800, "default threads and idle timeout");
 	TAP_STREQ(c.log_level, "info", "default log level");
+	TAP_OK(c.issue_workers == 4 && c.key_pool_rsa2048 == 100 && c.key_pool_rsa3072 == 10 &&
+		       c.key_pool_p256 == 200,
+	       "default issuance workers and key pool sizes");
 	cfg_done(&c);
 }
 
@@ -43,6 +46,9 @@ test_errors(void)
 		{"threads = 0\n", CFG_E_VALUE, "below minimum"},
 		{"threads = 257\n", CFG_E_VALUE, "above maximum"},
 		{"threads = 4x\n", CFG_E_VALUE, "trailing garbage"},
+		{"issue_workers = 0\n", CFG_E_VALUE, "no issuance worker"},
+		{"key_pool_rsa2048 = -1\n", CFG_E_VALUE, "negative pool size"},
+		{"key_pool_p256 = 100001\n", CFG_E_VALUE, "pool size above maximum"},
 		{"threads = \n", CFG_E_VALUE, "empty integer"},
 		{"db = a\n\nredis_port = 70000\n", CFG_E_VALUE, "error on line 3"},
 	};

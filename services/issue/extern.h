@@ -1,0 +1,96 @@
+/* extern.h: cross-file prototypes of shomei-issue. */
+#ifndef SHOMEI_ISSUE_EXTERN_H
+#define SHOMEI_ISSUE_EXTERN_H
+
+#include <stddef.h>
+
+#include "fcgisvc.h"
+#include "keypool.h"
+#include "secret.h"
+
+/* Attempts before a certificate is marked failed. */
+#define ISSUE_MAX_ATTEMPTS 5
+/* XREAD BLOCK, milliseconds: also the sweep interval (below kv's 2 s socket timeout). */
+#define ISSUE_BLOCK_MS 1500
+/* Certificates a batch may add at once (further bounded by the quota). */
+#define ISSUE_BATCH_MAX 100000
+#define ISSUE_PER_PAGE 100
+
+/* queries.c */
+extern const struct db_stmt q_next_numbers;
+extern const struct db_stmt q_claim;
+extern const struct db_stmt q_ca;
+extern const struct db_stmt q_store;
+extern const struct db_stmt q_fail;
+extern const struct db_stmt q_list_count;
+extern const struct db_stmt q_list_asc;
+extern const struct db_stmt q_list_desc;
+extern const struct db_stmt q_one;
+
+/* msg.c: this service's own messages */
+enum imsg {
+	IMSG_COUNT_RANGE, /* 追加発行数は1から%lldまでの数を入力してください。 */
+	IMSG_ISSUING,     /* 発行中は追加発行ができません。 */
+	IMSG_STATUS,
+	IMSG_SORT,
+	IMSG_CN,
+	IMSG_DATE,
+	IMSG_DATE_ORDER,
+	IMSG_PAGE,
+	IMSG__MAX,
+};
+const char *imsg(enum imsg m, int lang);
+
+/* batch.c */
+int issue_batch(struct http_req *req, struct svc_thread *t);
+
+/* list.c */
+int issue_list(struct http_req *req, struct svc_thread *t);
+int issue_get(struct http_req *req, struct svc_thread *t);
+
+/* worker.c */
+struct issue_env {
+	const struct cfg *cfg;
+	unsigned char master_key[SECRET_KEY_LEN];
+	struct keypool *pool;
+	char signer_sock[512];
+};
+/* Load the master key, fill the key pool, start cfg->issue_workers threads. 0 or -errno. */
+int worker_start(const struct cfg *cfg);
+
+/* make.c: one certificate, from its row to the values stored (a new serial each call) */
+struct make_in {
+	long long tenant_id;
+	const char *key_type; /* rsa2048, rsa3072, p256 */
+	const char *cn;
+	const char *email; /* NULL: none (numbered) */
+	const char *slug;  /* system OU */
+	const char *o;     /* the O to write */
+	const char *ou1, *ou2;
+	const char *device;             /* device code or NULL */
+	int p12_compat;                 /* the tenant's all-compatible switch */
+	long long valid_from, valid_to; /* epoch seconds, 0: not set */
+	int default_days;
+	X509 *ca, *root; /* the tenant's issuing CA and the root */
+	const char *crl_url, *ocsp_url;
+};
+struct make_out {
+	unsigned char *cert_der;
+	size_t cert_len;
+	unsigned char *p12;
+	size_t p12_len;
+	unsigned char *pw_sealed;
+	size_t pw_len;
+	char serial[48];
+	char subject[1024];
+	time_t not_before, not_after;
+};
+void make_out_done(struct make_out *o);
+/*
+ * Build, have the signer sign, and pack one certificate. 0, or -errno for
+ * what should be retried; on a refusal SIGNER_E_REFUSED with why in err.
+ */
+int make_cert(const struct issue_env *env, const struct make_in *in, struct make_out *out,
+	      char *err, size_t errlen);
+
+#endif

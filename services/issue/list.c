@@ -1,0 +1,224 @@
+/* list.c: GET /api/certificates (証明書一覧 with its filters) and GET /api/certificates/{id}. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "certq.h"
+#include "extern.h"
+#include "i18n.h"
+#include "json.h"
+#include "util.h"
+#include "valid.h"
+#include "x509.h"
+
+/* A query parameter's checker: 0 when v is acceptable. */
+struct qfield {
+	const char *name;
+	int (*fn)(const char *v);
+	size_t maxlen;
+	enum imsg msg;
+};
+
+static int
+status_ok(const char *v)
+{
+	return strcmp(v, "valid") == 0 || strcmp(v, "all") == 0 ? 0 : VALID_E_FORMAT;
+}
+
+static int
+sort_ok(const char *v)
+{
+	return strcmp(v, "issued_at") == 0 || strcmp(v, "-issued_at") == 0 ? 0 : VALID_E_FORMAT;
+}
+
+static const struct qfield qfields[] = {
+	{"status", status_ok, 8, IMSG_STATUS},      {"cn", valid_text, 256, IMSG_CN},
+	{"issued_from", valid_date, 10, IMSG_DATE}, {"issued_to", valid_date, 10, IMSG_DATE},
+	{"sort", sort_ok, 16, IMSG_SORT},           {"page", valid_page, 7, IMSG_PAGE},
+};
+#define NQ (sizeof(qfields) / sizeof(qfields[0]))
+
+struct filter {
+	char v[NQ][260]; /* the values, "" when absent */
+};
+
+/* Read and check every parameter; failures go to errs, named. Returns their number. */
+static int
+read_filter(const struct http_req *req, struct filter *f, cJSON *errs)
+{
+	int bad = 0;
+
+	for (size_t i = 0; i < NQ; i++) {
+		const struct qfield *q = &qfields[i];
+		char buf[1024];
+
+		f->v[i][0] = '\0';
+		if (!http_query_get(req->query, q->name, buf, sizeof(buf)) || buf[0] == '\0')
+			continue;
+		/* the CN limit counts characters; 64 of UTF-8 fit in 256 bytes */
+		if (strlen(buf) > q->maxlen || q->fn(buf) != 0) {
+			json_field_error(errs, q->name, imsg(q->msg, req->lang));
+			bad++;
+			continue;
+		}
+		snprintf(f->v[i], sizeof(f->v[i]), "%s", buf);
+	}
+	if (bad == 0 && f->v[2][0] && f->v[3][0] && strcmp(f->v[2], f->v[3]) > 0) {
+		json_field_error(errs, "issued_from", imsg(IMSG_DATE_ORDER, req->lang));
+		bad++;
+	}
+	return bad;
+}
+
+static void
+add_str(cJSON *o, const char *name, const char *v)
+{
+	if (v != NULL)
+		cJSON_AddStringToObject(o, name, v);
+	else
+		cJSON_AddNullToObject(o, name);
+}
+
+static void
+add_id(cJSON *o, const char *name, const PGresult *res, int r, const char *col)
+{
+	if (db_get(res, r, col) != NULL)
+		cJSON_AddNumberToObject(o, name, (double)db_get_ll(res, r, col));
+	else
+		cJSON_AddNullToObject(o, name);
+}
+
+/* One certificate as the list shows it. */
+static cJSON *
+item(const PGresult *res, int r, int lang)
+{
+	cJSON *o = cJSON_CreateObject();
+	const char *dev = db_get(res, r, "device_code");
+	const char *status = db_get(res, r, "status");
+
+	cJSON_AddNumberToObject(o, "id", (double)db_get_ll(res, r, "id"));
+	add_id(o, "user_id", res, r, "user_id");
+	add_str(o, "device", dev);
+	add_str(o, "device_label", dev ? certq_device_label(dev, lang) : NULL);
+	add_str(o, "cn", db_get(res, r, "cn"));
+	add_str(o, "email", db_get(res, r, "email"));
+	add_str(o, "serial", db_get(res, r, "serial"));
+	add_str(o, "status", status);
+	add_str(o, "status_label", certq_status_label(status, lang));
+	add_str(o, "issued_at", db_get(res, r, "issued_at"));
+	add_str(o, "expires_at", db_get(res, r, "expires_at"));
+	add_str(o, "revoked_at", db_get(res, r, "revoked_at"));
+	return o;
+}
+
+static int
+count_rows(struct svc_thread *t, const char *const *params, long long *total)
+{
+	PGresult *res = NULL;
+	int rc;
+
+	if ((rc = db_exec(&t->db, &q_list_count, params, &res)) != 0)
+		return rc < 0 ? rc : -EIO;
+	*total = db_get_ll(res, 0, "n");
+	PQclear(res);
+	return 0;
+}
+
+int
+issue_list(struct http_req *req, struct svc_thread *t)
+{
+	char tid[24], off[24];
+	struct filter f;
+	cJSON *errs = cJSON_CreateArray(), *doc = NULL, *items;
+	PGresult *res = NULL;
+	long long total = 0, page;
+	int rc;
+
+	if (read_filter(req, &f, errs) > 0) {
+		svc_invalid(req, errs);
+		return 0;
+	}
+	cJSON_Delete(errs);
+	page = f.v[5][0] ? atoll(f.v[5]) : 1;
+	snprintf(tid, sizeof(tid), "%lld", req->tenant_id);
+	snprintf(off, sizeof(off), "%lld", (page - 1) * ISSUE_PER_PAGE);
+#define OPT(i) (f.v[i][0] ? f.v[i] : NULL)
+	const char *params[] = {tid, f.v[0][0] ? f.v[0] : "valid", OPT(1), OPT(2), OPT(3), off};
+	int desc = strcmp(f.v[4], "-issued_at") == 0;
+	if ((rc = count_rows(t, params, &total)) != 0 ||
+	    (rc = db_exec(&t->db, desc ? &q_list_desc : &q_list_asc, params, &res)) != 0)
+		goto out;
+	doc = cJSON_CreateObject();
+	cJSON_AddNumberToObject(doc, "total", (double)total);
+	cJSON_AddNumberToObject(doc, "page", (double)page);
+	cJSON_AddNumberToObject(doc, "per_page", ISSUE_PER_PAGE);
+	items = cJSON_AddArrayToObject(doc, "items");
+	for (int r = 0; r < PQntuples(res); r++)
+		cJSON_AddItemToArray(items, item(res, r, req->lang));
+	http_json(req, 200, doc);
+out:
+	cJSON_Delete(doc);
+	PQclear(res);
+	return rc < 0 ? rc : rc > 0 ? -EIO : 0;
+}
+
+/* The stored DER (hex from the query) as PEM; NULL when there is none. */
+static char *
+pem_of(const char *hex)
+{
+	unsigned char *der = NULL;
+	size_t n, len = 0;
+	char *pem = NULL;
+	X509 *x = NULL;
+
+	if (hex == NULL || (n = strlen(hex)) == 0 || n % 2 || (der = malloc(n / 2)) == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i += 2)
+		der[i / 2] = (unsigned char)(util_hexval(hex[i]) << 4 | util_hexval(hex[i + 1]));
+	if (x509_cert_from_der(der, n / 2, &x) == 0)
+		x509_cert_to_pem(x, &pem, &len);
+	X509_free(x);
+	free(der);
+	return pem;
+}
+
+int
+issue_get(struct http_req *req, struct svc_thread *t)
+{
+	char id[24], tid[24];
+	long long n;
+	PGresult *res = NULL;
+	cJSON *doc = NULL;
+	char *pem = NULL;
+	const char *subject;
+	int rc;
+
+	if (util_parse_ll(req->args[0], 1, 9007199254740991LL, &n) != 0) {
+		svc_fail(req, 404, "not_found", MSG_NOT_FOUND);
+		return 0;
+	}
+	snprintf(id, sizeof(id), "%lld", n);
+	snprintf(tid, sizeof(tid), "%lld", req->tenant_id);
+	const char *params[] = {id, tid};
+	if ((rc = db_exec(&t->db, &q_one, params, &res)) != 0)
+		return rc < 0 ? rc : -EIO;
+	if (PQntuples(res) != 1) {
+		svc_fail(req, 404, "not_found", MSG_NOT_FOUND);
+		goto out;
+	}
+	doc = item(res, 0, req->lang);
+	subject = db_get(res, 0, "subject");
+	add_str(doc, "subject", subject && *subject ? subject : NULL);
+	add_str(doc, "not_before", db_get(res, 0, "not_before"));
+	add_str(doc, "key_type", db_get(res, 0, "key_type"));
+	pem = pem_of(db_get(res, 0, "cert_der"));
+	add_str(doc, "pem", pem);
+	add_str(doc, "last_error", db_get(res, 0, "last_error"));
+	http_json(req, 200, doc);
+out:
+	free(pem);
+	cJSON_Delete(doc);
+	PQclear(res);
+	return 0;
+}

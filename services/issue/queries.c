@@ -1,0 +1,126 @@
+/* queries.c: the SQL of shomei-issue. Every query a request runs is filtered by its tenant. */
+#include "certq.h"
+#include "extern.h"
+
+/*
+ * Numbers for a batch: on from the tenant's counter (or past the highest
+ * number in use, should a row have been written another way); never reused.
+ * $1 tenant, $2 how many. Runs under certq_lock's row lock.
+ */
+const struct db_stmt q_next_numbers = {
+	"issue_next_numbers",
+	"UPDATE tenants SET next_client_number = GREATEST(next_client_number,"
+	" (SELECT coalesce(max(number), 0) + 1 FROM certificates WHERE tenant_id = $1))"
+	" + $2::int, updated_at = now() WHERE id = $1"
+	" RETURNING next_client_number - $2::int AS first",
+	2,
+};
+
+/*
+ * Claim one row still to issue (the caller's transaction holds it until
+ * commit or rollback). A row that failed waits a few seconds before its next
+ * attempt.
+ */
+const struct db_stmt q_claim = {
+	"issue_claim",
+	"SELECT c.id, c.tenant_id, c.number, c.cn, coalesce(c.email, d.email) AS email,"
+	" c.key_type, c.attempts, host(c.requested_ip) AS requested_ip, c.requested_by,"
+	" d.device_code, d.o, d.ou1, d.ou2,"
+	" extract(epoch FROM d.valid_from)::bigint AS valid_from,"
+	" extract(epoch FROM d.valid_to)::bigint AS valid_to,"
+	" t.slug, t.name_en, t.p12_compat, t.default_validity_days,"
+	" 'org_units' = ANY (t.features) AS org_units"
+	" FROM certificates c JOIN tenants t ON t.id = c.tenant_id"
+	" LEFT JOIN devices d ON d.id = c.device_id AND d.tenant_id = c.tenant_id"
+	" WHERE c.status = 'issuing'"
+	" AND (c.claimed_at IS NULL OR c.claimed_at < now() - interval '3 seconds')"
+	" ORDER BY c.id LIMIT 1 FOR UPDATE OF c SKIP LOCKED",
+	0,
+};
+
+/* The tenant's active issuing CA and its parent (the root). */
+const struct db_stmt q_ca = {
+	"issue_ca",
+	"SELECT ca.id, ca.cert_pem, r.cert_pem AS root_pem FROM cas ca"
+	" LEFT JOIN cas r ON r.id = ca.parent_id"
+	" WHERE ca.tenant_id = $1 AND ca.kind = 'tenant' AND ca.active",
+	1,
+};
+
+/* $1 id, $2 ca, $3 serial, $4 DER, $5 PKCS#12, $6 sealed password (hex), $7 subject, $8-9 epoch */
+const struct db_stmt q_store = {
+	"issue_store",
+	"UPDATE certificates SET status = 'issued', ca_id = $2, serial = $3,"
+	" cert_der = decode($4, 'hex'), p12 = decode($5, 'hex'), p12_password_enc = decode($6, "
+	"'hex'),"
+	" subject = $7, not_before = to_timestamp($8::bigint), not_after = "
+	"to_timestamp($9::bigint),"
+	" issued_at = now(), claimed_at = now(), last_error = NULL, updated_at = now()"
+	" WHERE id = $1 AND status = 'issuing'",
+	9,
+};
+
+/* One failed attempt; the row becomes failed after $3 attempts. Returns its status. */
+const struct db_stmt q_fail = {
+	"issue_fail",
+	"UPDATE certificates SET attempts = attempts + 1, last_error = $2, claimed_at = now(),"
+	" updated_at = now(),"
+	" status = CASE WHEN attempts + 1 >= $3::int THEN 'failed' ELSE status END"
+	" WHERE id = $1 AND status = 'issuing' RETURNING status, cn, tenant_id",
+	3,
+};
+
+/* $1 tenant, $2 'valid'|'all', $3 CN part, $4 issued from, $5 issued to (JST dates) */
+#define LIST_WHERE                                                                                 \
+	" WHERE c.tenant_id = $1"                                                                  \
+	" AND ($2::text = 'all' OR c.status IN " CERTQ_COUNTED ")"                                 \
+	" AND ($3::text IS NULL OR strpos(lower(c.cn), lower($3)) > 0)"                            \
+	" AND ($4::date IS NULL OR c.issued_at >= ($4::date)::timestamp AT TIME ZONE "             \
+	"'Asia/Tokyo')"                                                                            \
+	" AND ($5::date IS NULL OR c.issued_at < ($5::date + 1)::timestamp AT TIME ZONE "          \
+	"'Asia/Tokyo')"
+
+#define JST(col) "to_char(" col " AT TIME ZONE 'Asia/Tokyo', 'YYYY/MM/DD HH24:MI:SS')"
+
+#define ITEM_COLUMNS                                                                               \
+	"c.id, c.user_id, d.device_code, c.cn, c.email, c.serial, c.status,"                       \
+	" " JST("c.issued_at") " AS issued_at, " JST(                                              \
+		"c.not_after") " AS expires_at,"                                                   \
+			       " " JST("c.revoked_at") " AS revoked_at"
+
+#define ITEM_FROM                                                                                  \
+	" FROM certificates c"                                                                     \
+	" LEFT JOIN devices d ON d.id = c.device_id AND d.tenant_id = c.tenant_id"
+
+const struct db_stmt q_list_count = {
+	"issue_list_count",
+	"SELECT count(*) AS n FROM certificates c" LIST_WHERE,
+	5,
+};
+
+/* 発行日 ascending, rows still issuing last; $6 offset */
+const struct db_stmt q_list_asc = {
+	"issue_list_asc",
+	"SELECT " ITEM_COLUMNS ITEM_FROM LIST_WHERE
+	" ORDER BY c.issued_at ASC NULLS LAST, c.id ASC LIMIT 100 OFFSET $6",
+	6,
+};
+
+/* 発行日 descending, rows still issuing first (they are the newest) */
+const struct db_stmt q_list_desc = {
+	"issue_list_desc",
+	"SELECT " ITEM_COLUMNS ITEM_FROM LIST_WHERE
+	" ORDER BY c.issued_at DESC NULLS FIRST, c.id DESC LIMIT 100 OFFSET $6",
+	6,
+};
+
+/* $1 id, $2 tenant */
+const struct db_stmt q_one = {
+	"issue_one",
+	"SELECT " ITEM_COLUMNS
+	", c.subject, " JST("c.not_before") " AS not_before,"
+					    " c.key_type, encode(c.cert_der, 'hex') AS cert_der, "
+					    "c.last_error" ITEM_FROM
+					    " WHERE c.id = $1 AND c.tenant_id = $2",
+	2,
+};

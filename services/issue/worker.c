@@ -1,0 +1,322 @@
+/*
+ * worker.c: the issuance workers (DECISIONS.md, "Queue"). Each thread blocks on the wake-up
+ * stream, then drains PostgreSQL one certificate per transaction: claim the row (FOR UPDATE
+ * SKIP LOCKED), make the certificate, store it and its history entry, commit. A worker killed
+ * at any point leaves the row `issuing` for the next one; the block timeout is the sweep.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "audit.h"
+#include "certq.h"
+#include "extern.h"
+#include "log.h"
+#include "signer.h"
+#include "util.h"
+#include "x509.h"
+
+/* A tenant's CA is looked up again after this many seconds (a rotation takes effect). */
+#define CA_TTL 30
+
+struct wk {
+	const struct issue_env *env;
+	int index;
+	struct db db;
+	struct kv kv;
+	char last_id[64]; /* the newest stream entry seen, "$" before the first */
+	/* the CA of the tenant met last */
+	long long ca_tenant, ca_id;
+	X509 *ca, *root;
+	time_t ca_at;
+};
+
+static struct issue_env g_env;
+
+static int
+pem_cert(const char *pem, X509 **out)
+{
+	if (pem == NULL)
+		return X509_E_PARSE;
+	return x509_cert_from_pem(pem, strlen(pem), out);
+}
+
+/* The tenant's issuing CA and root, from the cache when fresh. 0, DB_E_NOTFOUND or -EIO. */
+static int
+tenant_ca(struct wk *w, long long tenant_id)
+{
+	char tid[24];
+	PGresult *res = NULL;
+	X509 *ca = NULL, *root = NULL;
+	int rc;
+
+	if (w->ca != NULL && w->ca_tenant == tenant_id && time(NULL) - w->ca_at < CA_TTL)
+		return 0;
+	snprintf(tid, sizeof(tid), "%lld", tenant_id);
+	const char *params[] = {tid};
+	if ((rc = db_exec(&w->db, &q_ca, params, &res)) != 0)
+		return rc < 0 ? rc : -EIO;
+	rc = DB_E_NOTFOUND;
+	if (PQntuples(res) != 1 || pem_cert(db_get(res, 0, "cert_pem"), &ca) != 0)
+		goto out;
+	if (db_get(res, 0, "root_pem") != NULL && pem_cert(db_get(res, 0, "root_pem"), &root) != 0)
+		goto out;
+	X509_free(w->ca);
+	X509_free(w->root);
+	w->ca = ca, w->root = root, ca = root = NULL;
+	w->ca_tenant = tenant_id;
+	w->ca_id = db_get_ll(res, 0, "id");
+	w->ca_at = time(NULL);
+	rc = 0;
+out:
+	X509_free(ca);
+	X509_free(root);
+	PQclear(res);
+	return rc;
+}
+
+/* The claimed row, as make_cert wants it. */
+static void
+row_in(const struct wk *w, const PGresult *res, struct make_in *in, char *crl, size_t crllen,
+       char *ocsp, size_t ocsplen)
+{
+	const char *v;
+	int org = (v = db_get(res, 0, "org_units")) != NULL && v[0] == 't';
+	const char *o = db_get(res, 0, "o");
+
+	memset(in, 0, sizeof(*in));
+	in->tenant_id = db_get_ll(res, 0, "tenant_id");
+	in->key_type = db_get(res, 0, "key_type");
+	in->cn = db_get(res, 0, "cn");
+	/* numbered certificates carry no e-mail (no E, no SAN) */
+	in->email = db_get(res, 0, "number") == NULL ? db_get(res, 0, "email") : NULL;
+	in->slug = db_get(res, 0, "slug");
+	in->o = db_get(res, 0, "name_en");
+	if (org) {
+		in->ou1 = db_get(res, 0, "ou1");
+		in->ou2 = db_get(res, 0, "ou2");
+		if (o != NULL && *o)
+			in->o = o;
+	}
+	in->device = db_get(res, 0, "device_code");
+	in->p12_compat = (v = db_get(res, 0, "p12_compat")) != NULL && v[0] == 't';
+	in->valid_from = db_get_ll(res, 0, "valid_from");
+	in->valid_to = db_get_ll(res, 0, "valid_to");
+	in->default_days = (int)db_get_ll(res, 0, "default_validity_days");
+	in->ca = w->ca;
+	in->root = w->root;
+	snprintf(crl, crllen, "%s/crl/%s.crl", w->env->cfg->public_url, in->slug);
+	snprintf(ocsp, ocsplen, "%s/ocsp", w->env->cfg->public_url);
+	in->crl_url = crl;
+	in->ocsp_url = ocsp;
+}
+
+/* Lowercase hex of a buffer, malloc'ed; NULL on ENOMEM. */
+static char *
+hexdup(const unsigned char *b, size_t n)
+{
+	char *s = malloc(2 * n + 1);
+
+	if (s != NULL)
+		util_hex(b, n, s);
+	return s;
+}
+
+/* Store the certificate and its history entry (the caller commits). DB_E_CONFLICT: serial taken. */
+static int
+store(struct wk *w, const PGresult *row, const struct make_out *o)
+{
+	char id[24], ca[24], nb[24], na[24], detail[512];
+	char *der = hexdup(o->cert_der, o->cert_len), *p12 = hexdup(o->p12, o->p12_len);
+	char *pw = hexdup(o->pw_sealed, o->pw_len);
+	long long by = db_get_ll(row, 0, "requested_by");
+	struct audit_entry e = {db_get_ll(row, 0, "tenant_id"),
+				db_get(row, 0, "requested_ip"),
+				by ? "admin" : "system",
+				by,
+				"certificate_issue",
+				detail};
+	PGresult *res = NULL;
+	int rc = -ENOMEM;
+
+	if (der == NULL || p12 == NULL || pw == NULL)
+		goto out;
+	snprintf(id, sizeof(id), "%lld", db_get_ll(row, 0, "id"));
+	snprintf(ca, sizeof(ca), "%lld", w->ca_id);
+	snprintf(nb, sizeof(nb), "%lld", (long long)o->not_before);
+	snprintf(na, sizeof(na), "%lld", (long long)o->not_after);
+	snprintf(detail, sizeof(detail), "%s: 発行中 -> 発行完了", db_get(row, 0, "cn"));
+	const char *params[] = {id, ca, o->serial, der, p12, pw, o->subject, nb, na};
+	if ((rc = db_exec(&w->db, &q_store, params, &res)) != 0)
+		goto out;
+	rc = audit_write(&w->db, &e);
+out:
+	PQclear(res);
+	free(der);
+	free(p12);
+	free(pw);
+	return rc;
+}
+
+/* One failed attempt, committed on its own; the row becomes failed after the last. */
+static void
+record_failure(struct wk *w, long long id, const char *err)
+{
+	char sid[24], max[8];
+	PGresult *res = NULL;
+
+	snprintf(sid, sizeof(sid), "%lld", id);
+	snprintf(max, sizeof(max), "%d", ISSUE_MAX_ATTEMPTS);
+	const char *params[] = {sid, err, max};
+	if (db_exec(&w->db, &q_fail, params, &res) != 0)
+		return;
+	if (PQntuples(res) == 1 && strcmp(db_get(res, 0, "status"), "failed") == 0)
+		log_msg(LOG_WARN, "event=issue_failed id=%lld tenant=%s cn=\"%s\" reason=\"%s\"",
+			id, db_get(res, 0, "tenant_id"), db_get(res, 0, "cn"), err);
+	PQclear(res);
+}
+
+/* Make and store the claimed row inside the open transaction; err says why on failure. */
+static int
+issue_row(struct wk *w, const PGresult *row, char *err, size_t errlen)
+{
+	char crl[512], ocsp[512];
+	struct make_in in;
+	struct make_out o = {0};
+	int rc;
+
+	if ((rc = tenant_ca(w, db_get_ll(row, 0, "tenant_id"))) != 0) {
+		snprintf(err, errlen, "no active CA for the tenant");
+		return rc == DB_E_NOTFOUND ? SIGNER_E_REFUSED : rc;
+	}
+	row_in(w, row, &in, crl, sizeof(crl), ocsp, sizeof(ocsp));
+	if ((rc = make_cert(w->env, &in, &o, err, errlen)) == 0 && (rc = store(w, row, &o)) != 0)
+		snprintf(err, errlen, rc == DB_E_CONFLICT ? "serial collision" : "database");
+	if (rc == 0 && (rc = db_commit(&w->db)) != 0)
+		snprintf(err, errlen, "commit failed");
+	if (rc == 0)
+		log_msg(LOG_INFO, "event=issued id=%s tenant=%s serial=%s cn=\"%s\" worker=%d",
+			db_get(row, 0, "id"), db_get(row, 0, "tenant_id"), o.serial,
+			db_get(row, 0, "cn"), w->index);
+	make_out_done(&o);
+	return rc;
+}
+
+/* Claim and issue one certificate. 1: a row was handled, 0: none waiting, -EIO: database. */
+static int
+issue_one(struct wk *w)
+{
+	char err[256] = "";
+	PGresult *row = NULL;
+	long long id;
+	int rc;
+
+	if ((rc = db_begin(&w->db)) != 0)
+		return -EIO;
+	if ((rc = db_exec(&w->db, &q_claim, NULL, &row)) != 0 || PQntuples(row) == 0) {
+		db_rollback(&w->db);
+		PQclear(row);
+		return rc != 0 ? -EIO : 0;
+	}
+	id = db_get_ll(row, 0, "id");
+	rc = issue_row(w, row, err, sizeof(err));
+	PQclear(row);
+	if (rc == 0)
+		return 1;
+	db_rollback(&w->db);
+	if (w->db.conn == NULL || PQstatus(w->db.conn) != CONNECTION_OK)
+		return -EIO; /* the database went away: the row stays issuing, nothing to record */
+	if (rc == DB_E_CONFLICT) /* the next claim makes it again with a new serial */
+		log_msg(LOG_WARN, "event=serial_collision id=%lld", id);
+	else
+		record_failure(w, id, err);
+	return 1;
+}
+
+/* Block on the wake-up stream until an entry past last_id, or the timeout (the sweep). */
+static void
+wait_wake(struct wk *w)
+{
+	char block[16];
+	redisReply *r, *entries;
+
+	snprintf(block, sizeof(block), "%d", ISSUE_BLOCK_MS);
+	const char *argv[] = {"XREAD", "COUNT",   "1000",       "BLOCK",
+			      block,   "STREAMS", CERTQ_STREAM, w->last_id};
+	if ((r = kv_cmdv(&w->kv, 8, argv)) == NULL) {
+		usleep(ISSUE_BLOCK_MS * 1000); /* Redis is away: poll PostgreSQL at the same pace */
+		return;
+	}
+	if (r->type == REDIS_REPLY_ARRAY && r->elements > 0 && r->element[0]->elements == 2) {
+		entries = r->element[0]->element[1];
+		if (entries->elements > 0) {
+			redisReply *last = entries->element[entries->elements - 1];
+			if (last->elements > 0 && last->element[0]->type == REDIS_REPLY_STRING)
+				snprintf(w->last_id, sizeof(w->last_id), "%s",
+					 last->element[0]->str);
+		}
+	}
+	freeReplyObject(r);
+}
+
+static void *
+work(void *arg)
+{
+	struct wk *w = arg;
+	int rc;
+
+	log_msg(LOG_INFO, "event=worker_started worker=%d", w->index);
+	for (;;) {
+		while ((rc = issue_one(w)) == 1)
+			;
+		if (rc < 0)
+			sleep(1);
+		wait_wake(w);
+	}
+	return NULL;
+}
+
+int
+worker_start(const struct cfg *cfg)
+{
+	int sizes[X509_KEY__MAX] = {[X509_KEY_RSA2048] = cfg->key_pool_rsa2048,
+				    [X509_KEY_RSA3072] = cfg->key_pool_rsa3072,
+				    [X509_KEY_P256] = cfg->key_pool_p256};
+	pthread_t tid;
+	int rc;
+
+	g_env.cfg = cfg;
+	if ((rc = secret_key_load(cfg->master_key_file, g_env.master_key)) != 0) {
+		log_msg(LOG_ERROR, "event=master_key_failed rc=%d", rc);
+		return rc < 0 ? rc : -EINVAL;
+	}
+	if ((rc = cfg_socket_path(cfg, "signer", g_env.signer_sock, sizeof(g_env.signer_sock))) !=
+	    0)
+		return rc;
+	if ((g_env.pool = keypool_new(sizes)) == NULL)
+		return -ENOMEM;
+	if ((rc = keypool_start(g_env.pool)) != 0)
+		return rc;
+	for (int i = 0; i < cfg->issue_workers; i++) {
+		struct wk *w = calloc(1, sizeof(*w));
+		if (w == NULL)
+			return -ENOMEM;
+		w->env = &g_env;
+		w->index = i;
+		snprintf(w->last_id, sizeof(w->last_id), "$");
+		if ((rc = db_init(&w->db, cfg->db)) != 0 ||
+		    (rc = kv_init(&w->kv, cfg->redis_socket, cfg->redis_host, cfg->redis_port)) !=
+			    0)
+			return rc;
+		if ((rc = pthread_create(&tid, NULL, work, w)) != 0)
+			return -rc;
+		pthread_detach(tid);
+	}
+	log_msg(LOG_INFO, "event=workers_started workers=%d pool_rsa2048=%d pool_p256=%d",
+		cfg->issue_workers, cfg->key_pool_rsa2048, cfg->key_pool_p256);
+	return 0;
+}
