@@ -177,7 +177,7 @@ def test_mobileconfig(t):
 def test_isolation(t):
     ctl("tenant", "create", "--slug", "dlother", "--name", "配布別法人", "--name-en", "DL Other", "--quota", "5")
     ctl("admin", "create", "--tenant", "dlother", "--login-id", "dlother01", "--password", "Dlother123")
-    mine = psql("SELECT id FROM certificates c JOIN tenants t ON t.id = c.tenant_id "
+    mine = psql("SELECT c.id FROM certificates c JOIN tenants t ON t.id = c.tenant_id "
                 "WHERE t.slug = :'p1' AND c.status IN ('issued','downloaded') LIMIT 1", UP["tenant"])
     o = Client()
     t.eq(o.login("dlother01", "Dlother123").status, 200, "the other tenant's administrator logs in")
