@@ -34,8 +34,10 @@ def resolve(node):
 
 
 def check(value, schema, where="$"):
-    """A small JSON-schema subset: type, required, properties, items, enum, pattern."""
+    """A small JSON-schema subset: type, nullable, required, properties, items, enum, pattern."""
     schema = resolve(schema)
+    if value is None and schema.get("nullable"):
+        return []
     errs = []
     types = {"object": dict, "array": list, "string": str, "boolean": bool}
     t = schema.get("type")
