@@ -327,6 +327,12 @@ def refused(t, c, tid, name, b, field, status=422):
 def test_validation(t):
     for name, b, field in invalid_cases():
         refused(t, X.full, X.full_tid, name, b, field)
+    r = X.full.post("/api/users", dev(valid_from=day(1), valid_to=day(1 + 1825)))
+    t.eq(message_of(r, "devices[0].valid_to"), "証明書の有効期間が上限を超えています。上限 (日数): 1825",
+         "the span message gives max_validity_days")
+    r = X.full.post("/api/users", dev(valid_from=day(365 * 9), valid_to=day(365 * 9 + 1000)))
+    t.eq(message_of(r, "devices[0].valid_to"), "証明書有効期限が認証局の有効期限を超えています。",
+         "an end after the tenant CA's notAfter is refused")
     # all at once: every failing field is named
     b = body("x", family_name="", family_name_kana="やまだ", given_name_en="Taro1", email="a+b@example.com")
     b["devices"] = [{"device": "01", "valid_from": "2027-01-01", "o": "営業", "restriction": {"mode": "or", "mac": "zz"}},
