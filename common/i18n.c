@@ -47,6 +47,32 @@ static const char *const msgs[MSG__MAX][I18N__MAX] = {
 			       "This certificate cannot be downloaded."},
 	[MSG_NOT_IOS] = {"構成プロファイル (mobileconfig) は iOS (iPhone/iPad) の証明書にのみ作成できます。",
 			 "A configuration profile (mobileconfig) is made only for iOS (iPhone/iPad) certificates."},
+	[MSG_NOT_BOOL] = {"true または false で指定してください。", "Must be true or false."},
+	[MSG_ALLOWLIST_FORMAT] = {"IPアドレスまたはネットワークアドレス (例: 192.168.1.0/24、2001:db8::/32) "
+				  "の形式で入力してください。",
+				  "Enter an IP address or a network (e.g. 192.168.1.0/24, 2001:db8::/32)."},
+	[MSG_ALLOWLIST_PREFIX] = {"プレフィックス長は IPv4 では 0〜32、IPv6 では 0〜128 で指定してください。",
+				  "The prefix length must be 0-32 for IPv4 and 0-128 for IPv6."},
+	[MSG_ALLOWLIST_HOSTBITS] = {"ネットワークアドレスのホスト部が 0 ではありません (例: 192.168.1.5/24 "
+				    "ではなく 192.168.1.0/24 と入力してください)。",
+				    "The network has host bits set (write 192.168.1.0/24, not "
+				    "192.168.1.5/24)."},
+	[MSG_ALLOWLIST_TWICE] = {"同じ IP アドレスが複数回指定されています。",
+				 "The same address is listed more than once."},
+	[MSG_ALLOWLIST_COUNT] = {"許可 IP アドレスは100件以内で指定してください。",
+				 "Give at most 100 allowed addresses."},
+	[MSG_ALLOWLIST_ANY] = {"すべての IP アドレスからのアクセスを許可する設定です。推奨しません。",
+			       "This allows access from every IP address; it is not recommended."},
+	[MSG_NO_NOTIFY_USERS] = {"この利用法人はメール通知のサービスを利用していません。",
+				 "This tenant does not have the mail notification service."},
+	[MSG_IP_REFUSED] = {"このIPアドレスからはアクセスできません。管理者にお問い合わせください。",
+			    "Access from this IP address is not allowed. Please ask your administrator."},
+	[MSG_DL_RESTRICTED] = {"この証明書にはインストール制限が設定されているため、ブラウザからはダウンロードできません。"
+			       "インストールする端末で shomei-enroll を実行してください。",
+			       "This certificate has an install restriction and cannot be downloaded "
+			       "in a browser. Run shomei-enroll on the device that installs it."},
+	[MSG_RESTRICTION_FAILED] = {"この端末はインストール制限の条件と一致しないため、証明書をインストールできません。",
+				    "This device does not meet the certificate's install restriction."},
 	[MSG_UNAVAILABLE] = {"ただいまサービスを利用できません。しばらくしてから再度お試しください。",
 			     "The service is unavailable. Please try again shortly."},
 	[MSG_NAME] = {"50文字以内で入力してください (制御文字、前後の空白は使えません)。",

@@ -10,7 +10,8 @@ SERVICES="auth users issue revoke download"
 PACKAGES="build-essential meson ninja-build pkg-config clang libfcgi-dev libssl-dev libpq-dev
 libhiredis-dev libcjson-dev libzip-dev libsodium-dev nettle-dev libgmp-dev libqrencode-dev
 postgresql redis-server nginx-light openssl gnutls-bin python3 python3-cryptography
-chromium fonts-ipafont-gothic unzip wrk curl ca-certificates procps libclang-rt-14-dev"
+chromium fonts-ipafont-gothic unzip wrk curl ca-certificates procps libclang-rt-14-dev
+libcurl4-openssl-dev"
 
 say() { printf '%s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
@@ -148,7 +149,7 @@ make_server_tls() {
 			-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
 		openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout server.key \
 			-out server.csr -subj "/CN=localhost" 2>/dev/null
-		printf 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n' >server.ext
+		printf 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:127.0.0.2,IP:::1\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n' >server.ext
 		openssl x509 -req -in server.csr -CA server-ca.pem -CAkey server-ca.key -CAcreateserial \
 			-days 825 -extfile server.ext -out server.crt 2>/dev/null
 		rm -f server.csr server.ext

@@ -4,6 +4,33 @@
 
 #include "dist.h"
 #include "fcgisvc.h"
+#include "util.h"
+
+/* The end-user download site (NRA 4-3). */
+#define DLSESS_COOKIE "__Host-shomei-dl"
+#define DLSESS_IDLE 900       /* seconds without a request before the session ends */
+#define DLSESS_MAX_CERTS 100  /* certificates one login may grant */
+
+enum {
+	DLSESS_E_NONE = 1, /* no such session, or it has expired */
+};
+
+/* What a download-site login grants: certificates of one tenant. */
+struct dlsess {
+	long long tenant_id;
+	long long created;
+	char csrf[UTIL_TOKEN_LEN];
+	long long ids[DLSESS_MAX_CERTS];
+	int n;
+};
+
+/* The tenant of a /api/dl/{tenant}/ URL, once the site and the address were checked. */
+struct dlsite {
+	long long tenant_id;
+	char slug[64];
+	char name_en[256];
+	int embed_password;
+};
 
 /* queries.c */
 extern const struct db_stmt q_cert_one;
@@ -12,6 +39,11 @@ extern const struct db_stmt q_mark_many;
 extern const char q_bulk_zip[];
 extern const char q_bulk_csv[];
 extern const char q_bulk_fetch[];
+extern const struct db_stmt q_dl_tenant;
+extern const struct db_stmt q_dl_by_email;
+extern const struct db_stmt q_dl_granted;
+extern const struct db_stmt q_dl_cert;
+extern const struct db_stmt q_dl_site;
 
 /* bulk.c */
 int dl_zip(struct http_req *req, struct svc_thread *t);
@@ -22,5 +54,29 @@ int dl_p12(struct http_req *req, struct svc_thread *t);
 int dl_pin(struct http_req *req, struct svc_thread *t);
 int dl_mobileconfig(struct http_req *req, struct svc_thread *t);
 void dl_attachment(struct http_req *req, const char *base, const char *ext);
+
+/* dlsess.c */
+int dlsess_create(struct kv *kv, const struct dlsess *in, char token[UTIL_TOKEN_LEN],
+		  struct dlsess *out);
+int dlsess_get(struct kv *kv, const char *token, int absolute, struct dlsess *out);
+int dlsess_destroy(struct kv *kv, const char *token);
+int dlsess_grants(const struct dlsess *s, long long id);
+
+/* dlsite.c */
+int dlsite_open(struct http_req *req, struct svc_thread *t, struct dlsite *site);
+int dlsite_session(struct http_req *req, struct svc_thread *t, const struct dlsite *site,
+		   struct dlsess *s);
+int dlsite_audit(struct http_req *req, struct svc_thread *t, long long tenant_id,
+		 const char *action, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+int dl_site_login(struct http_req *req, struct svc_thread *t);
+int dl_site_logout(struct http_req *req, struct svc_thread *t);
+int dl_site_certificates(struct http_req *req, struct svc_thread *t);
+
+/* dlserve.c */
+int dl_site_certificate(struct http_req *req, struct svc_thread *t);
+int dl_site_enroll(struct http_req *req, struct svc_thread *t);
+
+/* site.c */
+int dl_site_info(struct http_req *req, struct svc_thread *t);
 
 #endif

@@ -1,4 +1,4 @@
-/* main.c: shomei-download: bulk ZIP and password list, one certificate's files. */
+/* main.c: shomei-download: bulk ZIP and password list, one certificate's files, the end-user download site. */
 #include "extern.h"
 
 static const struct route routes[] = {
@@ -7,6 +7,13 @@ static const struct route routes[] = {
 	{"GET", "/api/certificates/{id}/p12", 1, dl_p12},
 	{"GET", "/api/certificates/{id}/pin", 1, dl_pin},
 	{"GET", "/api/certificates/{id}/mobileconfig", 1, dl_mobileconfig},
+	{"GET", "/api/downloads/site", 1, dl_site_info},
+	/* the end-user download site: no administrator; the tenant's allow-list, then a login */
+	{"POST", "/api/dl/{tenant}/login", 0, dl_site_login},
+	{"POST", "/api/dl/{tenant}/logout", 0, dl_site_logout},
+	{"GET", "/api/dl/{tenant}/certificates", 0, dl_site_certificates},
+	{"GET", "/api/dl/{tenant}/certificate", 0, dl_site_certificate},
+	{"POST", "/api/dl/{tenant}/enroll", 0, dl_site_enroll},
 };
 
 static const struct svc svc = {"download", routes, sizeof(routes) / sizeof(routes[0]), NULL};

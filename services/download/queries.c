@@ -37,3 +37,54 @@ const char q_bulk_csv[] =
 	" c.p12_password_enc" BULK_FROM;
 
 const char q_bulk_fetch[] = "FETCH 100 FROM dl_bulk";
+
+/* The end-user download site (NRA 4-3). $1 slug. */
+const struct db_stmt q_dl_tenant = {
+	"dl_tenant",
+	"SELECT id, slug, name_en, mobileconfig_embed_password,"
+	" 'download_site' = ANY(features) AS site,"
+	" array_to_json(download_allowlist::text[])::text AS allowlist FROM tenants WHERE slug = $1",
+	1,
+};
+
+/* $1 tenant, $2 the login ID: the device e-mail of valid certificates (case-insensitive). */
+const struct db_stmt q_dl_by_email = {
+	"dl_by_email",
+	"SELECT c.id, coalesce(c.number, 0) AS number, c.cn, coalesce(c.email, '') AS email,"
+	" coalesce(d.device_code, '') AS device_code, c.status, c.p12_password_enc"
+	" FROM certificates c LEFT JOIN devices d ON d.id = c.device_id"
+	" WHERE c.tenant_id = $1 AND lower(c.email) = lower($2) AND c.status IN " DIST_VALID
+	" AND c.p12_password_enc IS NOT NULL ORDER BY c.id LIMIT 100",
+	2,
+};
+
+/* $1 tenant, $2 the ids a session grants. */
+const struct db_stmt q_dl_granted = {
+	"dl_granted",
+	"SELECT c.id, c.cn, coalesce(c.email, '') AS email, coalesce(d.device_code, '') AS device_code,"
+	" c.status, coalesce(d.restriction_mode, 'none') AS restriction_mode,"
+	" coalesce(to_char(c.not_after AT TIME ZONE 'Asia/Tokyo', 'YYYY/MM/DD HH24:MI'), '') AS expires_at"
+	" FROM certificates c LEFT JOIN devices d ON d.id = c.device_id"
+	" WHERE c.tenant_id = $1 AND c.id = ANY($2::bigint[]) ORDER BY c.id",
+	2,
+};
+
+/* $1 certificate, $2 tenant: the files and the device's install restriction. */
+const struct db_stmt q_dl_cert = {
+	"dl_cert",
+	"SELECT " DIST_COLUMNS ", coalesce(d.restriction_mode, 'none') AS restriction_mode,"
+	" coalesce(d.restrict_mac, '') AS restrict_mac,"
+	" coalesce(d.restrict_computer, '') AS restrict_computer,"
+	" coalesce(d.restrict_login_user, '') AS restrict_login_user,"
+	" coalesce(d.restrict_bios_serial, '') AS restrict_bios_serial"
+	" FROM certificates c LEFT JOIN devices d ON d.id = c.device_id"
+	" WHERE c.id = $1 AND c.tenant_id = $2",
+	2,
+};
+
+/* $1 tenant: for the administrator's 証明書ダウンロード画面の表示. */
+const struct db_stmt q_dl_site = {
+	"dl_site",
+	"SELECT slug, 'download_site' = ANY(features) AS site FROM tenants WHERE id = $1",
+	1,
+};

@@ -107,4 +107,10 @@ int users_patch(struct http_req *req, struct svc_thread *t);
 /* search.c */
 int users_search(struct http_req *req, struct svc_thread *t);
 
+/* settings.c */
+int users_settings(struct http_req *req, struct svc_thread *t);
+
+/* export.c */
+int users_export(struct http_req *req, struct svc_thread *t);
+
 #endif

@@ -80,8 +80,10 @@ def tls_context(certfile=None, keyfile=None):
 class Client:
     """One browser-like client: keeps the session cookie and the CSRF token."""
 
-    def __init__(self, host=None, lang=None, certfile=None, keyfile=None):
+    def __init__(self, host=None, lang=None, certfile=None, keyfile=None, source=None):
         self.host = host or HOST
+        # the local address to connect from (Linux answers 127.0.0.2 from 127.0.0.1 otherwise)
+        self.source = source or (host if host and host.startswith("127.") else None)
         self.ctx = tls_context(certfile, keyfile)
         self.cookie = None
         self.csrf = None
@@ -101,7 +103,8 @@ class Client:
             h["X-CSRF-Token"] = self.csrf
         h.update(headers or {})
         h = {k: v for k, v in h.items() if v is not None}
-        conn = http.client.HTTPSConnection(self.host, PORT, context=self.ctx, timeout=30)
+        conn = http.client.HTTPSConnection(self.host, PORT, context=self.ctx, timeout=30,
+                                           source_address=(self.source, 0) if self.source else None)
         try:
             conn.request(method, url, body=data, headers=h)
             r = conn.getresponse()

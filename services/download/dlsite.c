@@ -1,0 +1,389 @@
+/* dlsite.c: the end-user download site (NRA 4-3): the allow-list gate, login, logout, the list. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "audit.h"
+#include "extern.h"
+#include "i18n.h"
+#include "json.h"
+#include "lockout.h"
+#include "log.h"
+#include "masterkey.h"
+#include "netacl.h"
+#include "valid.h"
+
+static const struct valid_field login_fields[] = {
+	{"login_id", valid_text, 1, MSG_INVALID_CREDENTIALS, 128},
+	{"password", valid_text, 1, MSG_INVALID_CREDENTIALS, 64},
+};
+
+int
+dlsite_audit(struct http_req *req, struct svc_thread *t, long long tenant_id, const char *action,
+	     const char *fmt, ...)
+{
+	char detail[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	struct audit_entry e = {tenant_id, req->remote_addr, "user", 0, action, detail};
+	return audit_write(&t->db, &e);
+}
+
+/* 1 when the address nginx passed lies in the tenant's list (JSON array of CIDR texts). */
+static int
+allowed(const char *list_json, const char *remote)
+{
+	struct netacl_net net, addr;
+	cJSON *list = list_json ? cJSON_Parse(list_json) : NULL, *item;
+	int ok = 0;
+
+	if (netacl_parse_addr(remote, &addr) != 0) {
+		cJSON_Delete(list);
+		return 0;
+	}
+	cJSON_ArrayForEach(item, list)
+		if (cJSON_IsString(item) && netacl_parse(item->valuestring, &net) == 0 &&
+		    netacl_contains(&net, &addr)) {
+			ok = 1;
+			break;
+		}
+	cJSON_Delete(list);
+	return ok;
+}
+
+/*
+ * Find the tenant of the URL and check the client address against its
+ * allow-list, before anything else. Answers 404 (no such tenant, or no
+ * download site) or 403 (address outside the list; written to the history)
+ * itself and returns 1 then. 0 when the request may go on, or -errno.
+ */
+int
+dlsite_open(struct http_req *req, struct svc_thread *t, struct dlsite *site)
+{
+	PGresult *res = NULL;
+	const char *params[] = {req->args[0]};
+	int rc;
+
+	if ((rc = db_exec(&t->db, &q_dl_tenant, params, &res)) != 0)
+		return rc < 0 ? rc : -EIO;
+	if (PQntuples(res) != 1 || strcmp(db_get(res, 0, "site"), "t") != 0) {
+		PQclear(res);
+		svc_fail(req, 404, "not_found", MSG_NOT_FOUND);
+		return 1;
+	}
+	memset(site, 0, sizeof(*site));
+	site->tenant_id = db_get_ll(res, 0, "id");
+	snprintf(site->slug, sizeof(site->slug), "%s", db_get(res, 0, "slug"));
+	snprintf(site->name_en, sizeof(site->name_en), "%s", db_get(res, 0, "name_en"));
+	site->embed_password = strcmp(db_get(res, 0, "mobileconfig_embed_password"), "t") == 0;
+	rc = allowed(db_get(res, 0, "allowlist"), req->remote_addr);
+	PQclear(res);
+	if (rc)
+		return 0;
+	log_msg(LOG_WARN, "event=dl_ip_refused tenant=%lld ip=%s", site->tenant_id, req->remote_addr);
+	dlsite_audit(req, t, site->tenant_id, "login", "ダウンロードサイト IPアドレス制限により拒否 %s",
+		     req->path);
+	svc_fail(req, 403, "ip_refused", MSG_IP_REFUSED);
+	return 1;
+}
+
+/* The session of the cookie, for this tenant; answers 401 itself and returns 1 when there is none. */
+int
+dlsite_session(struct http_req *req, struct svc_thread *t, const struct dlsite *site,
+	       struct dlsess *s)
+{
+	char token[UTIL_TOKEN_LEN + 8];
+	int rc = DLSESS_E_NONE;
+
+	if (http_cookie_get(req->cookie, DLSESS_COOKIE, token, sizeof(token)))
+		rc = dlsess_get(&t->kv, token, t->cfg->session_absolute, s);
+	OPENSSL_cleanse(token, sizeof(token));
+	if (rc < 0)
+		return rc;
+	if (rc != 0 || s->tenant_id != site->tenant_id) {
+		svc_fail(req, 401, "unauthorized", MSG_UNAUTHORIZED);
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * A browser names the page that sent a request in Origin and Sec-Fetch-Site;
+ * when it does, it must be this site (public_url), as for the administrators'
+ * login, so another site's page cannot make browsers inside the allowed
+ * network guess passwords.
+ */
+static int
+same_site(const struct http_req *req, const char *pub)
+{
+	const char *p = strstr(pub, "://"), *slash = p ? strchr(p + 3, '/') : NULL;
+	size_t n = slash ? (size_t)(slash - pub) : strlen(pub);
+
+	if (req->sec_fetch_site != NULL && strcmp(req->sec_fetch_site, "same-origin") != 0 &&
+	    strcmp(req->sec_fetch_site, "none") != 0)
+		return 0;
+	return req->origin == NULL || (strlen(req->origin) == n && strncmp(req->origin, pub, n) == 0);
+}
+
+static struct lockout
+site_lockout(struct svc_thread *t)
+{
+	struct lockout l = {&t->kv, "fail:dl", t->cfg->login_fail_limit_id,
+			    t->cfg->login_fail_limit_ip, t->cfg->login_fail_window};
+
+	return l;
+}
+
+/* The items of the list and of the login answer. */
+static cJSON *
+cert_list(const PGresult *res)
+{
+	cJSON *items = cJSON_CreateArray();
+
+	for (int i = 0; i < PQntuples(res); i++) {
+		cJSON *it = cJSON_CreateObject();
+		const char *dev = db_get(res, i, "device_code"), *mode = db_get(res, i, "restriction_mode");
+		cJSON_AddNumberToObject(it, "id", (double)db_get_ll(res, i, "id"));
+		cJSON_AddStringToObject(it, "cn", db_get(res, i, "cn"));
+		cJSON_AddStringToObject(it, "email", db_get(res, i, "email"));
+		cJSON_AddStringToObject(it, "device", dev);
+		cJSON_AddStringToObject(it, "status", db_get(res, i, "status"));
+		cJSON_AddStringToObject(it, "expires_at", db_get(res, i, "expires_at"));
+		cJSON_AddBoolToObject(it, "restricted", strcmp(mode, "none") != 0);
+		cJSON_AddBoolToObject(it, "downloadable", dist_valid_status(db_get(res, i, "status")));
+		cJSON_AddStringToObject(it, "default_format",
+					strcmp(dev, "11") == 0 || strcmp(dev, "12") == 0 ? "mobileconfig"
+											 : "p12");
+		cJSON_AddItemToArray(items, it);
+	}
+	return items;
+}
+
+/* Answer {csrf_token?, tenant, items} for the session's certificates. */
+static int
+send_list(struct http_req *req, struct svc_thread *t, const struct dlsite *site,
+	  const struct dlsess *s, int with_csrf)
+{
+	char tid[24], ids[DLSESS_MAX_CERTS * 20 + 3];
+	size_t o = 0;
+	PGresult *res = NULL;
+	cJSON *doc;
+	int rc;
+
+	snprintf(tid, sizeof(tid), "%lld", site->tenant_id);
+	ids[o++] = '{';
+	for (int i = 0; i < s->n; i++)
+		o += (size_t)snprintf(ids + o, sizeof(ids) - o, "%s%lld", i ? "," : "", s->ids[i]);
+	snprintf(ids + o, sizeof(ids) - o, "}");
+	const char *params[] = {tid, ids};
+	if ((rc = db_exec(&t->db, &q_dl_granted, params, &res)) != 0)
+		return rc < 0 ? rc : -EIO;
+	doc = cJSON_CreateObject();
+	if (with_csrf)
+		cJSON_AddStringToObject(doc, "csrf_token", s->csrf);
+	cJSON_AddStringToObject(doc, "tenant", site->slug);
+	cJSON_AddItemToObject(doc, "items", cert_list(res));
+	http_json(req, 200, doc);
+	cJSON_Delete(doc);
+	PQclear(res);
+	return 0;
+}
+
+/*
+ * The certificates whose e-mail is the ID and whose password (decrypted with
+ * the master key) equals the one typed, compared in constant time with each.
+ */
+static int
+match(struct svc_thread *t, long long tenant_id, const char *login_id, const char *pw,
+      struct dlsess *grant)
+{
+	const unsigned char *key = masterkey_get(t->cfg);
+	char tid[24];
+	PGresult *res = NULL;
+	int rc;
+
+	if (key == NULL) {
+		log_msg(LOG_ERROR, "event=master_key_unreadable");
+		return -EIO;
+	}
+	snprintf(tid, sizeof(tid), "%lld", tenant_id);
+	const char *params[] = {tid, login_id};
+	if ((rc = db_exec(&t->db, &q_dl_by_email, params, &res)) != 0)
+		return rc < 0 ? rc : -EIO;
+	grant->n = 0;
+	for (int i = 0; i < PQntuples(res) && grant->n < DLSESS_MAX_CERTS; i++) {
+		struct dist_cert c;
+		if (dist_cert_from_row(res, i, key, &c) != 0)
+			continue;
+		if (util_streq_ct(c.password, pw))
+			grant->ids[grant->n++] = c.id;
+		dist_cert_done(&c);
+	}
+	PQclear(res);
+	return 0;
+}
+
+/* 429 with Retry-After, in the history. */
+static int
+locked(struct http_req *req, struct svc_thread *t, const struct dlsite *site,
+       const struct lockout *l, const char *login_id)
+{
+	char retry[16];
+
+	snprintf(retry, sizeof(retry), "%d", lockout_retry_after(l, login_id, req->remote_addr));
+	http_add_header(req, "Retry-After", retry);
+	dlsite_audit(req, t, site->tenant_id, "login", "ダウンロードサイト ログイン失敗 (ロック中) %s",
+		     login_id);
+	log_msg(LOG_WARN, "event=dl_login_locked tenant=%lld ip=%s", site->tenant_id,
+		req->remote_addr);
+	svc_fail(req, 429, "locked_out", MSG_LOCKED_OUT);
+	return 0;
+}
+
+static int
+failed(struct http_req *req, struct svc_thread *t, const struct dlsite *site,
+       const struct lockout *l, const char *lock_id, const char *login_id)
+{
+	lockout_fail(l, lock_id, req->remote_addr);
+	dlsite_audit(req, t, site->tenant_id, "login", "ダウンロードサイト ログイン失敗 %s", login_id);
+	log_msg(LOG_WARN, "event=dl_login_failed tenant=%lld ip=%s", site->tenant_id,
+		req->remote_addr);
+	svc_fail(req, 401, "invalid_credentials", MSG_INVALID_CREDENTIALS);
+	return 0;
+}
+
+/* A session for the granted certificates: cookie, history, the list. */
+static int
+start(struct http_req *req, struct svc_thread *t, const struct dlsite *site,
+      const struct dlsess *grant, const char *login_id)
+{
+	char token[UTIL_TOKEN_LEN], cookie[128];
+	struct dlsess s;
+	int rc;
+
+	if ((rc = dlsess_create(&t->kv, grant, token, &s)) != 0)
+		return rc;
+	if ((rc = dlsite_audit(req, t, site->tenant_id, "login",
+			       "ダウンロードサイト ログイン成功 %s", login_id)) != 0) {
+		dlsess_destroy(&t->kv, token);
+		return rc;
+	}
+	snprintf(cookie, sizeof(cookie), "%s=%s; Path=/; Secure; HttpOnly; SameSite=Strict",
+		 DLSESS_COOKIE, token);
+	http_add_header(req, "Set-Cookie", cookie);
+	OPENSSL_cleanse(token, sizeof(token));
+	OPENSSL_cleanse(cookie, sizeof(cookie));
+	log_msg(LOG_INFO, "event=dl_login tenant=%lld certificates=%d", site->tenant_id, s.n);
+	return send_list(req, t, site, &s, 1);
+}
+
+static void
+wipe_password(cJSON *body)
+{
+	cJSON *p = cJSON_GetObjectItemCaseSensitive(body, "password");
+
+	if (cJSON_IsString(p))
+		OPENSSL_cleanse(p->valuestring, strlen(p->valuestring));
+}
+
+/* Validate the body; answers 400/422 itself (returns 1 then). */
+static int
+login_body(struct http_req *req, cJSON **body)
+{
+	cJSON *errs;
+
+	if (json_parse_object(req->body, req->body_len, body) != 0) {
+		svc_fail(req, 400, "bad_json", MSG_BAD_JSON);
+		return 1;
+	}
+	errs = cJSON_CreateArray();
+	if (valid_json(*body, login_fields, 2, errs, req->lang) > 0) {
+		svc_invalid(req, errs);
+		return 1;
+	}
+	cJSON_Delete(errs);
+	return 0;
+}
+
+int
+dl_site_login(struct http_req *req, struct svc_thread *t)
+{
+	struct lockout l = site_lockout(t);
+	struct dlsite site;
+	struct dlsess grant;
+	cJSON *body = NULL;
+	char lock_id[200];
+	const char *login_id, *pw;
+	int rc, lock;
+
+	if ((rc = dlsite_open(req, t, &site)) != 0)
+		return rc > 0 ? 0 : rc;
+	if (!same_site(req, t->cfg->public_url)) {
+		svc_fail(req, 403, "cross_site", MSG_ORIGIN);
+		return 0;
+	}
+	if (login_body(req, &body)) {
+		rc = 0;
+		goto out;
+	}
+	login_id = json_str(body, "login_id");
+	pw = json_str(body, "password");
+	/* the ID's counter is per tenant: the same e-mail may be a user of two tenants */
+	snprintf(lock_id, sizeof(lock_id), "%lld:%s", site.tenant_id, login_id);
+	if ((lock = lockout_check(&l, lock_id, req->remote_addr)) != 0) {
+		rc = lock < 0 ? lock : locked(req, t, &site, &l, login_id);
+		goto out;
+	}
+	memset(&grant, 0, sizeof(grant));
+	grant.tenant_id = site.tenant_id;
+	if ((rc = match(t, site.tenant_id, login_id, pw, &grant)) != 0)
+		goto out;
+	if (grant.n == 0) {
+		rc = failed(req, t, &site, &l, lock_id, login_id);
+		goto out;
+	}
+	lockout_clear(&l, lock_id);
+	rc = start(req, t, &site, &grant, login_id);
+out:
+	if (body != NULL)
+		wipe_password(body);
+	cJSON_Delete(body);
+	return rc;
+}
+
+int
+dl_site_logout(struct http_req *req, struct svc_thread *t)
+{
+	char token[UTIL_TOKEN_LEN + 8], cookie[96];
+	cJSON *doc;
+
+	if (http_cookie_get(req->cookie, DLSESS_COOKIE, token, sizeof(token)))
+		dlsess_destroy(&t->kv, token);
+	OPENSSL_cleanse(token, sizeof(token));
+	snprintf(cookie, sizeof(cookie), "%s=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0",
+		 DLSESS_COOKIE);
+	http_add_header(req, "Set-Cookie", cookie);
+	doc = cJSON_CreateObject();
+	http_json(req, 200, doc);
+	cJSON_Delete(doc);
+	return 0;
+}
+
+int
+dl_site_certificates(struct http_req *req, struct svc_thread *t)
+{
+	struct dlsite site;
+	struct dlsess s;
+	int rc;
+
+	if ((rc = dlsite_open(req, t, &site)) != 0 || (rc = dlsite_session(req, t, &site, &s)) != 0)
+		return rc > 0 ? 0 : rc;
+	return send_list(req, t, &site, &s, 1);
+}

@@ -1,0 +1,235 @@
+/* settings.c: PUT /api/tenant/settings, 利用法人 詳細設定: mail to users and the download allow-list. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit.h"
+#include "extern.h"
+#include "i18n.h"
+#include "json.h"
+#include "log.h"
+#include "netacl.h"
+
+#define SETTINGS_MAX_ALLOW 100
+
+/* What the request asks for, checked. */
+struct settings_in {
+	int notify;     /* -1 not given, else 0/1 */
+	int has_list;   /* download_allowlist given */
+	char list[SETTINGS_MAX_ALLOW][NETACL_TEXT_MAX]; /* canonical texts */
+	int n;
+	cJSON *warnings;
+};
+
+static const struct db_stmt q_settings_update = {
+	"users_settings_update",
+	"UPDATE tenants SET notify_users = coalesce($2::boolean, notify_users),"
+	" download_allowlist = coalesce($3::cidr[], download_allowlist), updated_at = now()"
+	" WHERE id = $1 RETURNING notify_users,"
+	" array_to_json(download_allowlist::text[])::text AS download_allowlist",
+	3,
+};
+
+static const enum msg netacl_msg[] = {
+	[NETACL_E_FORMAT] = MSG_ALLOWLIST_FORMAT,
+	[NETACL_E_PREFIX] = MSG_ALLOWLIST_PREFIX,
+	[NETACL_E_HOSTBITS] = MSG_ALLOWLIST_HOSTBITS,
+};
+
+/* One entry of the list: parsed, not seen before; an error names it by index. */
+static void
+check_entry(const cJSON *item, int i, struct settings_in *in, int lang, cJSON *errs)
+{
+	char field[48];
+	struct netacl_net net;
+	int rc;
+
+	snprintf(field, sizeof(field), "download_allowlist[%d]", i);
+	if (!cJSON_IsString(item)) {
+		json_field_error(errs, field, i18n_msg(MSG_NOT_STRING, lang));
+		return;
+	}
+	if ((rc = netacl_parse(item->valuestring, &net)) != 0) {
+		json_field_error(errs, field, i18n_msg(netacl_msg[rc], lang));
+		return;
+	}
+	netacl_format(&net, in->list[in->n], sizeof(in->list[0]));
+	for (int k = 0; k < in->n; k++)
+		if (strcmp(in->list[k], in->list[in->n]) == 0) {
+			json_field_error(errs, field, i18n_msg(MSG_ALLOWLIST_TWICE, lang));
+			return;
+		}
+	if (netacl_is_any(&net))
+		json_field_error(in->warnings, field, i18n_msg(MSG_ALLOWLIST_ANY, lang));
+	in->n++;
+}
+
+static void
+check_list(const cJSON *body, struct settings_in *in, int lang, cJSON *errs)
+{
+	const cJSON *list = cJSON_GetObjectItemCaseSensitive(body, "download_allowlist"), *item;
+	int i = 0;
+
+	if (list == NULL)
+		return;
+	in->has_list = 1;
+	if (!cJSON_IsArray(list)) {
+		json_field_error(errs, "download_allowlist", i18n_msg(MSG_NOT_LIST, lang));
+		return;
+	}
+	if (cJSON_GetArraySize(list) > SETTINGS_MAX_ALLOW) {
+		json_field_error(errs, "download_allowlist", i18n_msg(MSG_ALLOWLIST_COUNT, lang));
+		return;
+	}
+	cJSON_ArrayForEach(item, list)
+		check_entry(item, i++, in, lang, errs);
+}
+
+static void
+check_notify(const cJSON *body, const struct tenant *tn, struct settings_in *in, int lang,
+	     cJSON *errs)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(body, "notify_users");
+
+	in->notify = -1;
+	if (v == NULL)
+		return;
+	if (!cJSON_IsBool(v)) {
+		json_field_error(errs, "notify_users", i18n_msg(MSG_NOT_BOOL, lang));
+		return;
+	}
+	in->notify = cJSON_IsTrue(v);
+	if (in->notify && !(tn->features & (1u << FEAT_NOTIFY_USERS)))
+		json_field_error(errs, "notify_users", i18n_msg(MSG_NO_NOTIFY_USERS, lang));
+}
+
+/* "{a,b}": canonical texts hold neither quotes nor commas. Caller frees. */
+static char *
+pg_array(const struct settings_in *in)
+{
+	size_t cap = 3 + (size_t)in->n * NETACL_TEXT_MAX, o = 0;
+	char *s = malloc(cap);
+
+	if (s == NULL)
+		return NULL;
+	s[o++] = '{';
+	for (int i = 0; i < in->n; i++)
+		o += (size_t)snprintf(s + o, cap - o, "%s%s", i ? "," : "", in->list[i]);
+	snprintf(s + o, cap - o, "}");
+	return s;
+}
+
+/* The history details: the new list (as the manual's 許可IPアドレス), the mail setting. */
+static int
+write_history(struct http_req *req, struct svc_thread *t, const struct settings_in *in)
+{
+	char detail[SETTINGS_MAX_ALLOW * (NETACL_TEXT_MAX + 2) + 64];
+	size_t o = 0;
+	int rc;
+
+	if (in->has_list) {
+		o = (size_t)snprintf(detail, sizeof(detail), "許可IPアドレス: ");
+		for (int i = 0; i < in->n; i++)
+			o += (size_t)snprintf(detail + o, sizeof(detail) - o, "%s%s", i ? ", " : "",
+					      in->list[i]);
+		if (in->n == 0)
+			snprintf(detail + o, sizeof(detail) - o, "なし (すべてアクセス拒否)");
+		struct audit_entry e = {req->tenant_id, req->remote_addr, "admin", req->admin_id,
+					"ip_restriction", detail};
+		if ((rc = audit_write(&t->db, &e)) != 0)
+			return rc;
+	}
+	if (in->notify >= 0) {
+		struct audit_entry e = {req->tenant_id, req->remote_addr, "admin", req->admin_id,
+					"settings",
+					in->notify ? "利用者へ: メールで通知する"
+						   : "利用者へ: メールで通知しない"};
+		if ((rc = audit_write(&t->db, &e)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Update and write the history in one transaction; *res is the updated row. */
+static int
+store(struct http_req *req, struct svc_thread *t, const struct settings_in *in, PGresult **res)
+{
+	char tid[24], *arr = NULL;
+	int rc;
+
+	snprintf(tid, sizeof(tid), "%lld", req->tenant_id);
+	if (in->has_list && (arr = pg_array(in)) == NULL)
+		return -ENOMEM;
+	const char *params[] = {tid, in->notify < 0 ? NULL : (in->notify ? "true" : "false"), arr};
+	if ((rc = db_begin(&t->db)) != 0)
+		goto out;
+	if ((rc = db_exec(&t->db, &q_settings_update, params, res)) != 0 ||
+	    (rc = PQntuples(*res) == 1 ? 0 : DB_E_NOTFOUND) != 0 ||
+	    (rc = write_history(req, t, in)) != 0 || (rc = db_commit(&t->db)) != 0)
+		db_rollback(&t->db);
+out:
+	free(arr);
+	return rc < 0 ? rc : (rc ? -EIO : 0);
+}
+
+static cJSON *
+answer(const PGresult *res, cJSON *warnings)
+{
+	cJSON *doc = cJSON_CreateObject(), *list;
+	const char *v = db_get(res, 0, "notify_users");
+
+	cJSON_AddBoolToObject(doc, "notify_users", v != NULL && v[0] == 't');
+	list = cJSON_Parse(db_get(res, 0, "download_allowlist") ? db_get(res, 0, "download_allowlist")
+								 : "[]");
+	cJSON_AddItemToObject(doc, "download_allowlist", list ? list : cJSON_CreateArray());
+	cJSON_AddItemToObject(doc, "warnings", warnings);
+	return doc;
+}
+
+int
+users_settings(struct http_req *req, struct svc_thread *t)
+{
+	struct settings_in *in = NULL;
+	struct tenant tn;
+	cJSON *body = NULL, *errs = NULL, *doc = NULL;
+	PGresult *res = NULL;
+	int rc;
+
+	if (json_parse_object(req->body, req->body_len, &body) != 0) {
+		svc_fail(req, 400, "bad_json", MSG_BAD_JSON);
+		rc = 0;
+		goto out;
+	}
+	if ((rc = tenant_load(&t->db, req->tenant_id, &tn)) != 0)
+		goto out;
+	if ((in = calloc(1, sizeof(*in))) == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	in->warnings = cJSON_CreateArray();
+	errs = cJSON_CreateArray();
+	check_notify(body, &tn, in, req->lang, errs);
+	check_list(body, in, req->lang, errs);
+	if (cJSON_GetArraySize(errs) > 0) {
+		svc_invalid(req, errs);
+		errs = NULL;
+		goto out;
+	}
+	if ((rc = store(req, t, in, &res)) != 0)
+		goto out;
+	doc = answer(res, in->warnings);
+	in->warnings = NULL;
+	http_json(req, 200, doc);
+	log_msg(LOG_INFO, "event=settings tenant=%lld allowlist=%d", req->tenant_id,
+		in->has_list ? in->n : -1);
+out:
+	if (in != NULL)
+		cJSON_Delete(in->warnings);
+	free(in);
+	cJSON_Delete(errs);
+	cJSON_Delete(doc);
+	cJSON_Delete(body);
+	PQclear(res);
+	return rc < 0 ? rc : (rc == DB_E_NOTFOUND ? -EIO : rc);
+}
