@@ -10,13 +10,13 @@
 #define JST_OFFSET (9 * 3600)
 
 const char *const user_field_names[UF__MAX] = {
-	"family_name",	    "given_name",    "family_name_kana", "given_name_kana",
-	"family_name_en",   "given_name_en", "email",
+	"family_name",   "given_name", "family_name_kana", "given_name_kana", "family_name_en",
+	"given_name_en", "email",
 };
 
 /* The manual's words, for history details. */
 const char *const user_field_labels[UF__MAX] = {
-	"氏名(姓)",	    "氏名(名)",	       "氏名(姓)フリガナ", "氏名(名)フリガナ",
+	"氏名(姓)",         "氏名(名)",         "氏名(姓)フリガナ", "氏名(名)フリガナ",
 	"氏名(姓)英語表記", "氏名(名)英語表記", "メールアドレス",
 };
 
@@ -44,7 +44,12 @@ static const struct valid_field device_fields[DF__MAX] = {
 
 /* The feature a device field needs, -1 for none. */
 static const int device_feature[DF__MAX] = {
-	-1, -1, FEAT_VALIDITY_PERIOD, FEAT_VALIDITY_PERIOD, FEAT_ORG_UNITS, FEAT_ORG_UNITS,
+	-1,
+	-1,
+	FEAT_VALIDITY_PERIOD,
+	FEAT_VALIDITY_PERIOD,
+	FEAT_ORG_UNITS,
+	FEAT_ORG_UNITS,
 	FEAT_ORG_UNITS,
 };
 
@@ -261,7 +266,8 @@ check_device_fields(const cJSON *dv, const struct tenant *tn, const char *prefix
 
 	for (int k = 0; k < DF__MAX; k++) {
 		int feat = device_feature[k];
-		if (feat >= 0 && !(tn->features & (1u << feat)) && given(dv, device_fields[k].name)) {
+		if (feat >= 0 && !(tn->features & (1u << feat)) &&
+		    given(dv, device_fields[k].name)) {
 			field_error(errs, prefix, device_fields[k].name,
 				    i18n_msg(feature_msg[feat], lang));
 			bad++;
@@ -293,7 +299,8 @@ check_device(const cJSON *dv, int i, const struct tenant *tn, time_t now, int la
 	if (d->code != NULL && valid_device_code(d->code) == 0) {
 		for (int j = 0; j < i; j++)
 			if (seen[j] != NULL && strcmp(seen[j], d->code) == 0) {
-				field_error(errs, prefix, "device", i18n_msg(MSG_DEVICE_TWICE, lang));
+				field_error(errs, prefix, "device",
+					    i18n_msg(MSG_DEVICE_TWICE, lang));
 				bad++;
 				break;
 			}
@@ -307,7 +314,8 @@ check_device(const cJSON *dv, int i, const struct tenant *tn, time_t now, int la
 				    i18n_msg(MSG_NO_INSTALL_RESTRICTION, lang));
 			bad++;
 		} else if (d->code != NULL && strcmp(d->code, "01") != 0) {
-			field_error(errs, prefix, "restriction", i18n_msg(MSG_RESTRICTION_DEVICE, lang));
+			field_error(errs, prefix, "restriction",
+				    i18n_msg(MSG_RESTRICTION_DEVICE, lang));
 			bad++;
 		} else {
 			bad += check_restriction(r, prefix, lang, errs, d);

@@ -55,7 +55,8 @@ insert_user(struct db *db, long long tenant_id, const struct user_in *u, long lo
 		return rc < 0 ? rc : -EIO;
 	snprintf(oid, sizeof(oid), "%lld", db_get_ll(res, 0, "id"));
 	PQclear(res);
-	const char *p2[] = {tid, oid, u->v[0], u->v[1], u->v[2], u->v[3], u->v[4], u->v[5], u->v[6]};
+	const char *p2[] = {tid,     oid,     u->v[0], u->v[1], u->v[2],
+			    u->v[3], u->v[4], u->v[5], u->v[6]};
 	if ((rc = db_exec(db, &q_user_insert, p2, &res)) != 0)
 		return rc < 0 ? rc : -EIO;
 	*id = db_get_ll(res, 0, "id");
@@ -80,9 +81,20 @@ insert_device(struct db *db, long long tenant_id, long long user_id, const struc
 	snprintf(tid, sizeof(tid), "%lld", tenant_id);
 	snprintf(uid, sizeof(uid), "%lld", user_id);
 	const char *params[] = {
-		tid,	   uid,		  d->code,	    d->email,	   opt(d->valid_from),
-		opt(d->valid_to), d->o, d->ou1, d->ou2, d->mode, opt(d->mac), d->computer,
-		d->login_user,	  d->bios_serial,
+		tid,
+		uid,
+		d->code,
+		d->email,
+		opt(d->valid_from),
+		opt(d->valid_to),
+		d->o,
+		d->ou1,
+		d->ou2,
+		d->mode,
+		opt(d->mac),
+		d->computer,
+		d->login_user,
+		d->bios_serial,
 	};
 	if ((rc = db_exec(db, &q_device_insert, params, &res)) != 0)
 		return rc < 0 ? rc : -EIO;
@@ -122,8 +134,12 @@ insert_devices(struct http_req *req, struct db *db, const struct certq_quota *q,
 		if (d->email == NULL)
 			d->email = u->v[UF_EMAIL];
 		struct certq_row row = {
-			.tenant_id = req->tenant_id, .user_id = uid, .cn = cn, .email = d->email,
-			.key_type = q->key_type, .requested_by = req->admin_id,
+			.tenant_id = req->tenant_id,
+			.user_id = uid,
+			.cn = cn,
+			.email = d->email,
+			.key_type = q->key_type,
+			.requested_by = req->admin_id,
 			.requested_ip = req->remote_addr,
 		};
 		if ((rc = insert_device(db, req->tenant_id, uid, d, &did)) != 0)
@@ -148,8 +164,8 @@ store(struct http_req *req, struct svc_thread *t, struct user_in *u, cJSON **doc
 {
 	char detail[1024];
 	struct certq_quota q;
-	struct audit_entry e = {req->tenant_id, req->remote_addr, "admin", req->admin_id,
-				"user_register", detail};
+	struct audit_entry e = {req->tenant_id, req->remote_addr, "admin",
+				req->admin_id,  "user_register",  detail};
 	cJSON *certs = cJSON_CreateArray(), *user = NULL;
 	long long uid;
 	int rc;
@@ -160,8 +176,8 @@ store(struct http_req *req, struct svc_thread *t, struct user_in *u, cJSON **doc
 		quota_error(*errs = cJSON_CreateArray(), q.available, req->lang);
 		goto out;
 	}
-	snprintf(detail, sizeof(detail), "%s %s (%s): ", u->v[UF_FAMILY_NAME],
-		 u->v[UF_GIVEN_NAME], u->v[UF_EMAIL]);
+	snprintf(detail, sizeof(detail), "%s %s (%s): ", u->v[UF_FAMILY_NAME], u->v[UF_GIVEN_NAME],
+		 u->v[UF_EMAIL]);
 	if ((rc = insert_user(&t->db, req->tenant_id, u, &uid)) != 0 ||
 	    (rc = insert_devices(req, &t->db, &q, uid, u, certs, detail, sizeof(detail))) != 0 ||
 	    (rc = audit_write(&t->db, &e)) != 0 ||

@@ -1,4 +1,5 @@
-/* tenant.c: GET /api/tenant, the summary (契約数/発行数/追加発行可能数) and the tenant's settings. */
+/* tenant.c: GET /api/tenant, the summary (契約数/発行数/追加発行可能数) and the tenant's settings.
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,12 +11,9 @@
 #include "json.h"
 
 static const char *const feature_names[FEAT__MAX] = {
-	[FEAT_VALIDITY_PERIOD] = "validity_period",
-	[FEAT_ORG_UNITS] = "org_units",
-	[FEAT_INSTALL_RESTRICTION] = "install_restriction",
-	[FEAT_DOWNLOAD_SITE] = "download_site",
-	[FEAT_ADMIN_MAY_ISSUE] = "admin_may_issue",
-	[FEAT_NOTIFY_USERS] = "notify_users",
+	[FEAT_VALIDITY_PERIOD] = "validity_period",         [FEAT_ORG_UNITS] = "org_units",
+	[FEAT_INSTALL_RESTRICTION] = "install_restriction", [FEAT_DOWNLOAD_SITE] = "download_site",
+	[FEAT_ADMIN_MAY_ISSUE] = "admin_may_issue",         [FEAT_NOTIFY_USERS] = "notify_users",
 };
 
 /* A JSON array from a text column (array_to_json), [] when NULL or unreadable. Caller owns it. */
@@ -38,10 +36,10 @@ feature_bits(const cJSON *names)
 	const cJSON *n;
 	unsigned bits = 0;
 
-	cJSON_ArrayForEach(n, names)
-		for (int i = 0; i < FEAT__MAX; i++)
-			if (cJSON_IsString(n) && strcmp(n->valuestring, feature_names[i]) == 0)
-				bits |= 1u << i;
+	cJSON_ArrayForEach(n, names) for (int i = 0; i < FEAT__MAX;
+					  i++) if (cJSON_IsString(n) &&
+						   strcmp(n->valuestring, feature_names[i]) == 0)
+		bits |= 1u << i;
 	return bits;
 }
 

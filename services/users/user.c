@@ -26,8 +26,8 @@ users_get(struct http_req *req, struct svc_thread *t)
 	cJSON *doc = NULL;
 	int rc;
 
-	if (id == 0 || (rc = render_user_full(&t->db, req->tenant_id, id, req->lang, &doc)) ==
-			       DB_E_NOTFOUND) {
+	if (id == 0 ||
+	    (rc = render_user_full(&t->db, req->tenant_id, id, req->lang, &doc)) == DB_E_NOTFOUND) {
 		svc_fail(req, 404, "not_found", MSG_NOT_FOUND);
 		return 0;
 	}
@@ -70,8 +70,8 @@ update(struct http_req *req, struct svc_thread *t, long long id, struct user_in 
        enum outcome *res_out, cJSON *errs)
 {
 	char tid[24], uid[24], detail[2048];
-	struct audit_entry e = {req->tenant_id, req->remote_addr, "admin", req->admin_id,
-				"user_update", detail};
+	struct audit_entry e = {req->tenant_id, req->remote_addr, "admin",
+				req->admin_id,  "user_update",    detail};
 	PGresult *old = NULL, *res = NULL;
 	int rc, committed = 0;
 
@@ -91,7 +91,8 @@ update(struct http_req *req, struct svc_thread *t, long long id, struct user_in 
 		*res_out = INVALID;
 		goto out;
 	}
-	const char *p2[] = {tid, uid, u->v[0], u->v[1], u->v[2], u->v[3], u->v[4], u->v[5], u->v[6]};
+	const char *p2[] = {tid,     uid,     u->v[0], u->v[1], u->v[2],
+			    u->v[3], u->v[4], u->v[5], u->v[6]};
 	if ((rc = db_exec(&t->db, &q_user_update, p2, &res)) != 0 ||
 	    (rc = audit_write(&t->db, &e)) != 0 || (rc = db_commit(&t->db)) != 0)
 		goto out;
