@@ -331,22 +331,26 @@ await step(
   { critical: true },
 );
 
-await step('menu shows every function; 証明書管理, 利用者, 設定 say they come later', async () => {
+await step('menu shows every function; 証明書管理 and 利用者 open their screens, 設定 comes later', async () => {
   for (const label of ['証明書管理', '利用者', '操作履歴', '設定', 'パスワード変更']) {
     assert(await menuLink(label).isVisible(), `no menu item ${label}`);
   }
   assert(await page.getByRole('button', { name: 'ログアウト' }).isVisible(), 'no ログアウト');
-  for (const [label, route] of [
-    ['証明書管理', 'certificates'],
-    ['利用者', 'users'],
-    ['設定', 'settings'],
+  // Their own test is issuance.test.mjs; here only that the menu leads to them.
+  for (const [label, route, ready] of [
+    ['証明書管理', 'certificates', '#cert-summary'],
+    ['利用者', 'users', '#users-table'],
   ]) {
     await openMenu(label, route);
-    const text = await visibleText(page.locator('#view .placeholder-lead'));
-    assert(text.includes('今後のリリース'), `${label}: ${text}`);
+    await page.locator(ready).waitFor();
     assert((await visibleText(page.locator('#view .page-title'))) === label, `${label}: wrong title`);
-    await screenshot(`placeholder-${route}`);
+    await screenshot(`page-${route}`);
   }
+  await openMenu('設定', 'settings');
+  const text = await visibleText(page.locator('#view .placeholder-lead'));
+  assert(text.includes('今後のリリース'), `設定: ${text}`);
+  assert((await visibleText(page.locator('#view .page-title'))) === '設定', '設定: wrong title');
+  await screenshot('placeholder-settings');
 });
 
 await step('操作履歴 lists the login (ログイン / ログイン成功) and the failed one', async () => {
@@ -585,8 +589,11 @@ await step('English: the switch changes the portal\'s texts and the API\'s label
   await openMenu('Change password', 'password');
   assert((await visibleText(page.locator('#password-note'))).includes('8 to 16'), 'password note not English');
   await openMenu('Certificates', 'certificates');
+  assert((await visibleText(page.locator('#view .page-title'))) === 'Certificates', 'Certificates title');
+  assert(await page.locator('#cert-summary th', { hasText: 'Licenses' }).isVisible(), 'summary not in English');
+  await openMenu('Settings', 'settings');
   assert((await visibleText(page.locator('#view .placeholder-lead'))).includes('future release'), 'placeholder');
-  await screenshot('certificates-en');
+  await screenshot('settings-en');
 });
 
 await step('English: the login page and the language choice survive a logout', async () => {

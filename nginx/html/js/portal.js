@@ -5,13 +5,15 @@ import { api, setCsrfToken } from './api.js';
 import { hide, showLines } from './dom.js';
 import { applyI18n, getLang, mountLangSwitch, onLangChange, t } from './i18n.js';
 import { auditPage } from './pages/audit.js';
+import { certificatesPage } from './pages/certificates.js';
 import { passwordPage } from './pages/password.js';
 import { placeholderPage } from './pages/placeholder.js';
+import { usersPage } from './pages/users.js';
 
 // A page is a function (view, params, ctx) → { update?(params), onLang?(), destroy?() }.
 const ROUTES = {
-  certificates: placeholderPage('certificates'),
-  users: placeholderPage('users'),
+  certificates: certificatesPage,
+  users: usersPage,
   audit: auditPage,
   settings: placeholderPage('settings'),
   password: passwordPage,

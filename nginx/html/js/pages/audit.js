@@ -3,7 +3,7 @@
 // (#/audit?from=yyyy/mm/dd&to=…&action=…&q=…&page=N) so reload and back/forward keep them.
 
 import { api, withQuery } from '../api.js';
-import { el, fromTemplate, hide, showKey, showLines } from '../dom.js';
+import { el, fromTemplate, hide, isoToSlash, pageCount, renderPager, showKey, showLines, slashToIso } from '../dom.js';
 import { applyI18n, hasKey, t } from '../i18n.js';
 
 /** The action codes of DESIGN.md, in the order of the manual's 操作内容 list. */
@@ -22,29 +22,6 @@ export const ACTIONS = [
   'user_delete',
   'settings',
 ];
-
-const PER_PAGE = 100;
-const SLASH_DATE = /^(\d{4})\/(\d{2})\/(\d{2})$/;
-const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
-
-function validDate(y, m, d) {
-  const date = new Date(Date.UTC(Number(y), Number(m) - 1, Number(d)));
-  return (
-    date.getUTCFullYear() === Number(y) && date.getUTCMonth() === Number(m) - 1 && date.getUTCDate() === Number(d)
-  );
-}
-
-/** "2026/11/22" (API and hash) → "2026-11-22" (<input type=date>); anything else → "". */
-function slashToIso(s) {
-  const m = SLASH_DATE.exec(s || '');
-  return m && validDate(m[1], m[2], m[3]) ? `${m[1]}-${m[2]}-${m[3]}` : '';
-}
-
-/** "2026-11-22" → "2026/11/22"; anything else → "". */
-function isoToSlash(s) {
-  const m = ISO_DATE.exec(s || '');
-  return m && validDate(m[1], m[2], m[3]) ? `${m[1]}/${m[2]}/${m[3]}` : '';
-}
 
 function readParams(params) {
   const action = params.get('action') || '';
@@ -111,43 +88,7 @@ export function auditPage(view, params, ctx) {
     }
   }
 
-  function renderPager(container, data) {
-    container.replaceChildren();
-    const perPage = data.per_page > 0 ? data.per_page : PER_PAGE;
-    const total = Math.max(0, data.total | 0);
-    const pages = Math.max(1, Math.ceil(total / perPage));
-    const page = Math.min(Math.max(1, data.page | 0), pages);
-
-    const summary = el('span', 'pager-summary');
-    if (total === 0) {
-      summary.textContent = t('pager.summary_empty');
-    } else {
-      const from = (page - 1) * perPage + 1;
-      const to = Math.min(page * perPage, total);
-      summary.textContent = t('pager.summary', {
-        total: total.toLocaleString(),
-        from: from.toLocaleString(),
-        to: to.toLocaleString(),
-      });
-    }
-
-    const nav = el('div', 'pager-nav');
-    nav.setAttribute('role', 'navigation');
-    nav.setAttribute('aria-label', t('pager.label'));
-    const prev = el('button', 'btn btn-small pager-prev', t('pager.prev'));
-    prev.type = 'button';
-    prev.disabled = page <= 1;
-    prev.addEventListener('click', () => go({ ...state, page: page - 1 }));
-    const where = el('span', 'pager-page', t('pager.page', { page, pages }));
-    const next = el('button', 'btn btn-small pager-next', t('pager.next'));
-    next.type = 'button';
-    next.disabled = page >= pages;
-    next.addEventListener('click', () => go({ ...state, page: page + 1 }));
-    nav.append(prev, where, next);
-
-    container.append(summary, nav);
-    container.hidden = false;
-  }
+  const goPage = (n) => go({ ...state, page: n });
 
   function render(data) {
     last = data;
@@ -170,7 +111,7 @@ export function auditPage(view, params, ctx) {
     });
     tbody.replaceChildren(...rows);
     empty.hidden = rows.length > 0;
-    for (const p of pagers) renderPager(p, data);
+    for (const p of pagers) renderPager(p, data, goPage);
   }
 
   async function load() {
@@ -190,8 +131,7 @@ export function auditPage(view, params, ctx) {
         }),
       );
       if (mine !== seq) return;
-      const perPage = data.per_page > 0 ? data.per_page : PER_PAGE;
-      const pages = Math.max(1, Math.ceil((data.total | 0) / perPage));
+      const pages = pageCount(data);
       if (state.page > pages) {
         // Fewer entries than when the link was made: show the last page there is.
         go({ ...state, page: pages });
@@ -262,7 +202,7 @@ export function auditPage(view, params, ctx) {
     },
     onLang() {
       // Our texts follow at once; the action labels come from the server in the new language.
-      if (last) for (const p of pagers) renderPager(p, last);
+      if (last) for (const p of pagers) renderPager(p, last, goPage);
       load();
     },
     destroy() {

@@ -1,0 +1,457 @@
+// shomei portal — 証明書管理 (desknet style): the summary 契約数 / 発行数 / 追加発行可能数, the
+// 「+ 追加」 dialog that adds numbered certificates (client_NNNNNN), the search (表示, コモンネーム,
+// 発行日 range), the list (100 a page, sorted by 発行日 either way) and 画面更新. While any
+// certificate is issuing, the summary and the list refresh themselves every few seconds.
+// The search conditions live in the hash
+// (#/certificates?status=all&cn=…&from=yyyy/mm/dd&to=…&sort=-issued_at&page=N).
+
+import { api, withQuery } from '../api.js';
+import { el, fromTemplate, hide, isoToSlash, pageCount, renderPager, showKey, showLines, slashToIso } from '../dom.js';
+import { applyI18n, t } from '../i18n.js';
+
+/** How often the page asks again while certificates are issuing. */
+export const REFRESH_MS = 2500;
+
+function readParams(params) {
+  const page = Number.parseInt(params.get('page') || '1', 10);
+  return {
+    status: params.get('status') === 'all' ? 'all' : 'valid',
+    cn: (params.get('cn') || '').slice(0, 128),
+    from: slashToIso(params.get('from')),
+    to: slashToIso(params.get('to')),
+    sort: params.get('sort') === '-issued_at' ? '-issued_at' : 'issued_at',
+    page: Number.isFinite(page) && page > 0 ? page : 1,
+  };
+}
+
+function hashFor(state) {
+  return withQuery('#/certificates', {
+    status: state.status === 'all' ? 'all' : '',
+    cn: state.cn,
+    from: isoToSlash(state.from),
+    to: isoToSlash(state.to),
+    sort: state.sort === '-issued_at' ? '-issued_at' : '',
+    page: state.page > 1 ? state.page : '',
+  });
+}
+
+/** A number for the summary ("–" when the API did not say). */
+function num(v) {
+  return Number.isFinite(v) ? v.toLocaleString() : '–';
+}
+
+export function certificatesPage(view, params, ctx) {
+  const root = fromTemplate('tpl-certificates');
+  const q = (sel) => root.querySelector(sel);
+  const form = q('#cert-search');
+  const statusSelect = q('#cert-status');
+  const cnInput = q('#cert-cn');
+  const fromInput = q('#cert-from');
+  const toInput = q('#cert-to');
+  const message = q('#cert-message');
+  const issuingBox = q('#cert-issuing');
+  const errorBox = q('#cert-error');
+  const tbody = q('#cert-table tbody');
+  const empty = q('#cert-empty');
+  const loading = q('#cert-loading');
+  const pagers = [...root.querySelectorAll('[data-pager]')];
+  const sortButton = q('#cert-sort');
+  const sortTh = q('#cert-issued-th');
+  const addButton = q('#cert-add');
+  const refreshButton = q('#cert-refresh');
+
+  const dialog = q('#cert-add-dialog');
+  const addForm = q('#cert-add-form');
+  const countInput = q('#add-count');
+  const countError = q('#add-count-error');
+  const addError = q('#add-error');
+  const addSubmit = q('#add-submit');
+  const addOk = q('#add-ok');
+  const steps = {
+    input: dialog.querySelector('[data-step="input"]'),
+    confirm: dialog.querySelector('[data-step="confirm"]'),
+  };
+
+  let state = readParams(params);
+  let tenant = null; // the last GET /api/tenant answer
+  let last = null; // the last list answer shown
+  let seq = 0; // answers to older requests are dropped
+  let timer = null; // the next automatic refresh
+  let destroyed = false;
+  let said = null; // { key, params } of the message shown, so it follows a language switch
+
+  function say(key, params) {
+    said = { key, params };
+    showKey(message, key, params);
+  }
+
+  function unsay() {
+    said = null;
+    hide(message);
+  }
+  let pendingCount = 0; // the count waiting for OK
+
+  // ------------------------------------------------------------ list
+
+  function fillForm() {
+    statusSelect.value = state.status;
+    cnInput.value = state.cn;
+    fromInput.value = state.from;
+    toInput.value = state.to;
+    const desc = state.sort === '-issued_at';
+    sortTh.setAttribute('aria-sort', desc ? 'descending' : 'ascending');
+    q('#cert-sort .sort-mark').textContent = desc ? '▼' : '▲';
+    sortButton.setAttribute('data-i18n-title', desc ? 'certs.sort_asc' : 'certs.sort_desc');
+    sortButton.title = t(desc ? 'certs.sort_asc' : 'certs.sort_desc');
+  }
+
+  function go(next) {
+    const hash = hashFor(next);
+    if (window.location.hash === hash) {
+      state = next;
+      load();
+    } else {
+      window.location.hash = hash;
+    }
+  }
+
+  const goPage = (n) => go({ ...state, page: n });
+
+  function dateCell(item) {
+    const td = el('td', 'col-date');
+    if (item.status === 'issuing') {
+      td.append(el('span', 'status-issuing', t('certs.issuing')));
+    } else if (item.status === 'failed') {
+      td.append(el('span', 'status-failed', t('certs.failed')));
+    } else {
+      td.textContent = item.issued_at || '';
+    }
+    return td;
+  }
+
+  function revokedCell(item) {
+    const td = el('td', 'col-date');
+    if (item.revoked_at) td.textContent = item.revoked_at;
+    else if (item.status === 'revoke_scheduled') td.append(el('span', 'status-scheduled', item.status_label || t('status.revoke_scheduled')));
+    return td;
+  }
+
+  function renderSummary() {
+    const s = tenant || {};
+    q('#sum-quota').textContent = num(s.quota);
+    q('#sum-issued').textContent = num(s.issued);
+    q('#sum-available').textContent = num(s.available);
+  }
+
+  function render(data) {
+    last = data;
+    const items = Array.isArray(data.items) ? data.items : [];
+    const rows = items.map((item) => {
+      const tr = el('tr');
+      tr.dataset.status = item.status || '';
+      tr.dataset.id = String(item.id);
+      const check = el('td', 'col-check');
+      const box = el('input');
+      box.type = 'checkbox';
+      box.disabled = true; // selecting for 選択したものを失効 comes with revocation
+      box.setAttribute('aria-label', item.cn || '');
+      check.appendChild(box);
+      const cn = el('td', 'col-cn', item.cn);
+      if (item.status_label) cn.title = item.status_label;
+      tr.append(check, cn, dateCell(item), revokedCell(item));
+      return tr;
+    });
+    tbody.replaceChildren(...rows);
+    empty.hidden = rows.length > 0;
+    for (const p of pagers) renderPager(p, data, goPage);
+  }
+
+  /** True while any of the tenant's certificates is issuing (shown on this page or not). */
+  function anyIssuing() {
+    const shown = Boolean(last && Array.isArray(last.items) && last.items.some((i) => i.status === 'issuing'));
+    if (!tenant) return shown;
+    if (typeof tenant.issuing === 'boolean') return tenant.issuing || shown;
+    if (Number.isFinite(tenant.issuing)) return tenant.issuing > 0 || shown;
+    return shown;
+  }
+
+  function schedule() {
+    clearTimeout(timer);
+    timer = null;
+    const busy = anyIssuing();
+    issuingBox.hidden = !busy;
+    if (busy && !destroyed) timer = setTimeout(() => load({ quiet: true }), REFRESH_MS);
+  }
+
+  function fail(err) {
+    if (err.status === 401) {
+      ctx.sessionLost();
+      return;
+    }
+    showLines(errorBox, [err.displayMessage(), ...err.fields.map((f) => f.message)]);
+  }
+
+  /** Ask for the summary and the list; quiet: an automatic refresh (no loading state). */
+  async function load({ quiet = false } = {}) {
+    const mine = ++seq;
+    clearTimeout(timer);
+    timer = null;
+    if (!quiet) {
+      hide(errorBox);
+      loading.hidden = false;
+      root.classList.add('is-loading');
+    }
+    refreshButton.disabled = true;
+    try {
+      const [summary, data] = await Promise.all([
+        api('GET', '/api/tenant'),
+        api(
+          'GET',
+          withQuery('/api/certificates', {
+            status: state.status,
+            cn: state.cn,
+            issued_from: isoToSlash(state.from),
+            issued_to: isoToSlash(state.to),
+            sort: state.sort,
+            page: state.page,
+          }),
+        ),
+      ]);
+      if (mine !== seq || destroyed) return;
+      tenant = summary;
+      renderSummary();
+      updateDialogFacts();
+      const pages = pageCount(data);
+      if (state.page > pages) {
+        go({ ...state, page: pages });
+        return;
+      }
+      hide(errorBox);
+      render(data);
+      schedule();
+    } catch (err) {
+      if (mine !== seq || destroyed) return;
+      fail(err);
+      if (!quiet) {
+        tbody.replaceChildren();
+        empty.hidden = true;
+        for (const p of pagers) p.hidden = true;
+      }
+      // An automatic refresh that failed (e.g. the network blinked) tries again later.
+      if (quiet && err.status !== 401) timer = setTimeout(() => load({ quiet: true }), REFRESH_MS * 2);
+    } finally {
+      if (mine === seq) {
+        loading.hidden = true;
+        root.classList.remove('is-loading');
+        refreshButton.disabled = false;
+      }
+    }
+  }
+
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    hide(errorBox);
+    unsay();
+    if (!fromInput.checkValidity() || !toInput.checkValidity()) {
+      showKey(errorBox, 'certs.err.date');
+      return;
+    }
+    const next = {
+      status: statusSelect.value === 'all' ? 'all' : 'valid',
+      cn: cnInput.value.trim(),
+      from: fromInput.value,
+      to: toInput.value,
+      sort: state.sort,
+      page: 1,
+    };
+    if (next.from && next.to && next.from > next.to) {
+      showKey(errorBox, 'certs.err.range');
+      fromInput.focus();
+      return;
+    }
+    go(next);
+  });
+
+  q('#cert-clear').addEventListener('click', () => {
+    hide(errorBox);
+    go({ status: 'valid', cn: '', from: '', to: '', sort: state.sort, page: 1 });
+    state = { ...readParams(new URLSearchParams()), sort: state.sort };
+    fillForm();
+  });
+
+  sortButton.addEventListener('click', () => {
+    go({ ...state, sort: state.sort === 'issued_at' ? '-issued_at' : 'issued_at', page: 1 });
+  });
+
+  refreshButton.addEventListener('click', () => {
+    unsay();
+    load();
+  });
+
+  // ------------------------------------------------------------ 追加 dialog
+
+  function remaining() {
+    return tenant && Number.isFinite(tenant.available) ? tenant.available : 0;
+  }
+
+  function updateDialogFacts() {
+    q('#add-quota').textContent = num(tenant && tenant.quota);
+    q('#add-issued').textContent = num(tenant && tenant.issued);
+    q('#add-remaining').textContent = t('certs.add_note_remaining', { n: remaining().toLocaleString() });
+    countInput.max = String(Math.max(1, remaining()));
+    const busy = anyIssuing();
+    q('#add-note-issuing').classList.toggle('emphasis', busy);
+    if (dialog.open && !steps.input.hidden) {
+      addSubmit.disabled = busy || remaining() < 1;
+      countInput.disabled = busy || remaining() < 1;
+    }
+  }
+
+  function showStep(name) {
+    for (const [key, node] of Object.entries(steps)) node.hidden = key !== name;
+  }
+
+  function clearDialogErrors() {
+    hide(countError);
+    hide(addError);
+    countInput.removeAttribute('aria-invalid');
+  }
+
+  function openDialog() {
+    unsay();
+    clearDialogErrors();
+    countInput.value = '';
+    showStep('input');
+    updateDialogFacts();
+    if (anyIssuing()) showKey(addError, 'certs.err.issuing');
+    else if (remaining() < 1) showKey(addError, 'certs.err.none_left');
+    dialog.showModal();
+    if (!countInput.disabled) countInput.focus();
+    else q('#add-back').focus();
+  }
+
+  function closeDialog() {
+    if (dialog.open) dialog.close();
+  }
+
+  /** The count typed in, or null after showing what is wrong with it. */
+  function checkCount() {
+    const raw = countInput.value.trim();
+    let key = null;
+    let params;
+    if (!raw) key = 'certs.err.count_required';
+    else if (!/^\d+$/.test(raw) || Number(raw) < 1) key = 'certs.err.count_format';
+    else if (Number(raw) > remaining()) {
+      key = 'certs.err.count_over';
+      params = { n: remaining().toLocaleString() };
+    }
+    if (key) {
+      showKey(countError, key, params);
+      countInput.setAttribute('aria-invalid', 'true');
+      countInput.focus();
+      return null;
+    }
+    return Number(raw);
+  }
+
+  addForm.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    if (!steps.input.hidden) {
+      clearDialogErrors();
+      if (anyIssuing()) {
+        showKey(addError, 'certs.err.issuing');
+        return;
+      }
+      const n = checkCount();
+      if (n === null) return;
+      pendingCount = n;
+      q('#add-confirm-text').textContent = t('certs.add_confirm', { n: n.toLocaleString() });
+      showStep('confirm');
+      addOk.focus();
+    }
+  });
+
+  countInput.addEventListener('input', () => {
+    if (countInput.getAttribute('aria-invalid')) {
+      hide(countError);
+      countInput.removeAttribute('aria-invalid');
+    }
+  });
+
+  q('#add-back').addEventListener('click', closeDialog);
+  q('#add-cancel').addEventListener('click', () => {
+    showStep('input');
+    countInput.focus();
+  });
+
+  addOk.addEventListener('click', async () => {
+    addOk.disabled = true;
+    q('#add-cancel').disabled = true;
+    try {
+      const res = await api('POST', '/api/certificates/batch', { count: pendingCount });
+      closeDialog();
+      say('certs.added', { n: (res.count || pendingCount).toLocaleString() });
+      // Show the new rows (発行中...) at once; the refresh goes on by itself while they issue.
+      await load();
+    } catch (err) {
+      if (err.status === 401) {
+        closeDialog();
+        ctx.sessionLost();
+        return;
+      }
+      showStep('input');
+      const general = [];
+      for (const f of err.fields) {
+        if (f.field === 'count') {
+          showLines(countError, [f.message]);
+          countInput.setAttribute('aria-invalid', 'true');
+        } else {
+          general.push(f.message);
+        }
+      }
+      showLines(addError, [err.displayMessage(), ...general]);
+      if (err.status === 409 || err.status === 422) load({ quiet: true }); // the numbers have moved
+    } finally {
+      addOk.disabled = false;
+      q('#add-cancel').disabled = false;
+    }
+  });
+
+  dialog.addEventListener('close', () => {
+    addButton.focus();
+  });
+
+  addButton.addEventListener('click', openDialog);
+
+  view.appendChild(root);
+  applyI18n(root);
+  fillForm();
+  renderSummary();
+  load();
+
+  return {
+    update(newParams) {
+      const before = state.page;
+      state = readParams(newParams);
+      if (state.page !== before) window.scrollTo(0, 0);
+      fillForm();
+      load();
+    },
+    onLang() {
+      if (said) showKey(message, said.key, said.params);
+      fillForm();
+      if (last) render(last);
+      updateDialogFacts();
+      if (!steps.confirm.hidden && pendingCount) {
+        q('#add-confirm-text').textContent = t('certs.add_confirm', { n: pendingCount.toLocaleString() });
+      }
+      load({ quiet: true }); // status labels come from the server in the new language
+    },
+    destroy() {
+      destroyed = true;
+      seq += 1;
+      clearTimeout(timer);
+      closeDialog();
+    },
+  };
+}
