@@ -55,7 +55,7 @@ const struct db_stmt q_store = {
 	"'hex'),"
 	" subject = $7, not_before = to_timestamp($8::bigint), not_after = "
 	"to_timestamp($9::bigint),"
-	" issued_at = now(), claimed_at = now(), last_error = NULL, updated_at = now()"
+	" issued_at = date_trunc('second', now()), claimed_at = now(), last_error = NULL, updated_at = now()"
 	" WHERE id = $1 AND status = 'issuing'",
 	9,
 };
