@@ -101,6 +101,10 @@ def test_answers(t):
     cases.append(("/api/auth/password", "post", c.post("/api/auth/password", {})))
     cases.append(("/healthz", "get", Client().get("/healthz")))
     cases.append(("/api/auth/login/certificate", "post", Client().post("/api/auth/login/certificate")))
+    cases.append(("/api/certificates", "get", c.get("/api/certificates?status=all")))
+    cases.append(("/api/certificates", "get", c.get("/api/certificates?sort=bad")))
+    cases.append(("/api/certificates/batch", "post", c.post("/api/certificates/batch", {"count": 0})))
+    cases.append(("/api/certificates/{id}", "get", c.get("/api/certificates/999999999")))
     cases.append(("/api/auth/logout", "post", c.post("/api/auth/logout")))
     for path, method, r in cases:
         try:
