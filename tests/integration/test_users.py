@@ -3,6 +3,7 @@
 the user search, one user's GET and PATCH, features, quota and tenant isolation."""
 import datetime
 import random
+import threading
 
 from shomei_test import TAP, UP, Client, ctl, psql, wait_until
 
@@ -407,6 +408,22 @@ def test_quota(t):
         _, doc = tenant_doc(X.basic)
         t.eq(doc.get("available"), 0, "available is now 0")
         refused(t, X.basic, X.basic_tid, "one device with none left", body("quota2"), "devices")
+        # eight at once for the last certificate: the tenant lock lets exactly one through
+        ctl("tenant", "set", "--slug", "ut-basic", "--quota", str(issued + 2))
+        results = []
+
+        def one(i):
+            c = Client()
+            c.cookie, c.csrf = X.basic.cookie, X.basic.csrf
+            results.append(c.post("/api/users", body("race%d" % i)).status)
+        threads = [threading.Thread(target=one, args=(i,)) for i in range(8)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        t.eq(sorted(results), [202] + [422] * 7, "concurrent registrations for the last certificate: one wins")
+        _, doc = tenant_doc(X.basic)
+        t.eq((doc.get("issued"), doc.get("available")), (issued + 2, 0), "the quota is never exceeded")
         ctl("tenant", "set", "--slug", "ut-basic", "--quota", "0")
         _, doc = tenant_doc(X.basic)
         t.eq(doc.get("available"), 0, "available never goes below 0")
