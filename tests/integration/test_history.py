@@ -60,13 +60,16 @@ def test_filters(t):
 
 
 def test_paging(t):
-    tenant_id = psql("SELECT id FROM tenants WHERE slug = :'p1'", UP["tenant"])
+    # a tenant of its own: the demo tenant's real issuance (other tests) writes newer entries
+    ctl("tenant", "create", "--slug", "history-p", "--name", "履歴", "--name-en", "History", "--quota", "0")
+    ctl("admin", "create", "--tenant", "history-p", "--login-id", "history-p-admin", "--password", "History2paging")
+    tenant_id = psql("SELECT id FROM tenants WHERE slug = :'p1'", "history-p")
     psql("INSERT INTO audit (tenant_id, at, ip, actor_kind, action, detail) "
          "SELECT :'p1', now() - (g || ' seconds')::interval - interval '1 hour', '192.0.2.1', 'system', "
          "'certificate_issue', 'client_' || lpad(g::text, 6, '0') || ': 発行中 -> 発行完了' "
          "FROM generate_series(1, 250) g", tenant_id)
     c = Client()
-    c.login()
+    c.login("history-p-admin", "History2paging")
     r = c.get("/api/audit?action=certificate_issue")
     doc = r.json() or {}
     t.ok(doc.get("total", 0) >= 250, "total counts every matching entry")
