@@ -522,7 +522,7 @@ export function usersPage(view, params, ctx) {
       modeWrap.append(modeLabel, mode, modeError);
       fields['01.mode'] = { wrap: modeWrap, input: mode, error: modeError };
       const items = [
-        add('mac', 'reg.mac', { maxlength: 12, placeholderKey: 'reg.ph.mac' }),
+        add('mac', 'reg.mac', { maxlength: 17, placeholderKey: 'reg.ph.mac' }),
         add('computer', 'reg.computer', { maxlength: ITEM_MAX }),
         add('login_user', 'reg.login_user', { maxlength: ITEM_MAX }),
         add('bios_serial', 'reg.bios_serial', { maxlength: ITEM_MAX }),
