@@ -7,7 +7,7 @@ import { applyI18n, getLang, mountLangSwitch, onLangChange, t } from './i18n.js'
 import { auditPage } from './pages/audit.js';
 import { certificatesPage } from './pages/certificates.js';
 import { passwordPage } from './pages/password.js';
-import { placeholderPage } from './pages/placeholder.js';
+import { settingsPage } from './pages/settings.js';
 import { usersPage } from './pages/users.js';
 
 // A page is a function (view, params, ctx) → { update?(params), onLang?(), destroy?() }.
@@ -15,7 +15,7 @@ const ROUTES = {
   certificates: certificatesPage,
   users: usersPage,
   audit: auditPage,
-  settings: placeholderPage('settings'),
+  settings: settingsPage,
   password: passwordPage,
 };
 const DEFAULT_ROUTE = 'certificates';
