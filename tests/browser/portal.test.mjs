@@ -561,6 +561,8 @@ await step(
 );
 
 await step('English: the switch changes the portal\'s texts and the API\'s labels', async () => {
+  // The Japanese list asked for on arrival must not be taken for the English one.
+  await page.waitForSelector('#audit-loading', { state: 'hidden' });
   let acceptLanguage = null;
   const r = await auditSearch(async () => {
     page.once('request', (req) => {
