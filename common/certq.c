@@ -14,7 +14,14 @@
 	"  AND c.status = 'issuing') AS issuing"                                                   \
 	" FROM tenants t WHERE t.id = $1"
 
-static const struct db_stmt st_lock = {"certq_lock", COUNT_SQL " FOR UPDATE OF t", 1};
+/*
+ * The lock is its own statement: under READ COMMITTED a statement that waited for
+ * the row lock still counts with the snapshot it took before waiting, so the
+ * counts must come from the next statement, which sees what the previous holder
+ * committed.
+ */
+static const struct db_stmt st_lock = {"certq_lock",
+				       "SELECT id FROM tenants WHERE id = $1 FOR UPDATE", 1};
 static const struct db_stmt st_count = {"certq_count", COUNT_SQL, 1};
 
 static const struct db_stmt st_insert = {
@@ -53,7 +60,17 @@ counts(struct db *db, const struct db_stmt *st, long long tenant_id, struct cert
 int
 certq_lock(struct db *db, long long tenant_id, struct certq_quota *q)
 {
-	return counts(db, &st_lock, tenant_id, q);
+	char tid[24];
+	PGresult *res = NULL;
+	int rc, found;
+
+	snprintf(tid, sizeof(tid), "%lld", tenant_id);
+	const char *params[] = {tid};
+	if ((rc = db_exec(db, &st_lock, params, &res)) != 0)
+		return rc < 0 ? rc : -EIO;
+	found = PQntuples(res) == 1;
+	PQclear(res);
+	return found ? counts(db, &st_count, tenant_id, q) : DB_E_NOTFOUND;
 }
 
 int
