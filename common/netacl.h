@@ -20,9 +20,9 @@ enum {
  * or the administrator wrote them.
  */
 struct netacl_net {
-	int v6;                  /* 0: IPv4 (addr[0..3]), 1: IPv6 */
-	unsigned char addr[16];  /* network byte order */
-	unsigned prefix;         /* 0..32 or 0..128; a single address has the full length */
+	int v6;                 /* 0: IPv4 (addr[0..3]), 1: IPv6 */
+	unsigned char addr[16]; /* network byte order */
+	unsigned prefix;        /* 0..32 or 0..128; a single address has the full length */
 };
 
 /*

@@ -37,11 +37,12 @@ qr_svg(const char *text, char **out, size_t *len)
 	cap = 512 + (size_t)w * (size_t)w * 24;
 	if ((buf = malloc(cap)) == NULL)
 		goto out;
-	o += (size_t)snprintf(buf + o, cap - o,
-			      "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" "
-			      "shape-rendering=\"crispEdges\" role=\"img\">"
-			      "<rect width=\"%d\" height=\"%d\" fill=\"#fff\"/><path fill=\"#000\" d=\"",
-			      size, size, size, size);
+	o += (size_t)snprintf(
+		buf + o, cap - o,
+		"<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" "
+		"shape-rendering=\"crispEdges\" role=\"img\">"
+		"<rect width=\"%d\" height=\"%d\" fill=\"#fff\"/><path fill=\"#000\" d=\"",
+		size, size, size, size);
 	for (int y = 0; y < w; y++)
 		for (int x = 0; x < w; x++)
 			if (q->data[y * w + x] & 1)

@@ -1,4 +1,4 @@
-/* dlserve.c: the download site hands out a granted certificate: in a browser, or to shomei-enroll. */
+/* dlserve.c: the download site serves a granted certificate to a browser or to shomei-enroll. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -188,12 +188,14 @@ dl_site_certificate(struct http_req *req, struct svc_thread *t)
 	int rc;
 
 	memset(&c, 0, sizeof(c));
-	if ((rc = dlsite_open(req, t, &site)) != 0 || (rc = dlsite_session(req, t, &site, &s)) != 0 ||
+	if ((rc = dlsite_open(req, t, &site)) != 0 ||
+	    (rc = dlsite_session(req, t, &site, &s)) != 0 ||
 	    (rc = query_args(req, &id, format, sizeof(format))) != 0 ||
 	    (rc = load(req, t, &site, &s, id, &c, &res)) != 0)
 		goto out;
 	if (strcmp(db_get(res, 0, "restriction_mode"), "none") != 0) {
-		/* NRA 4-1: a restricted certificate is installed by enroll, which checks the machine */
+		/* NRA 4-1: a restricted certificate is installed by enroll, which checks the
+		 * machine */
 		dlsite_audit(req, t, site.tenant_id, "certificate_download",
 			     "ダウンロードサイト インストール制限のため拒否 %s", c.cn);
 		svc_fail(req, 403, "install_restricted", MSG_DL_RESTRICTED);
@@ -264,7 +266,8 @@ enroll_body(struct http_req *req, cJSON **body, long long *id, struct facts *f)
 		const cJSON *v = cJSON_GetObjectItemCaseSensitive(*body, text[i]);
 		if (v == NULL || cJSON_IsNull(v))
 			continue;
-		if (!cJSON_IsString(v) || strlen(v->valuestring) > 256 || valid_text(v->valuestring))
+		if (!cJSON_IsString(v) || strlen(v->valuestring) > 256 ||
+		    valid_text(v->valuestring))
 			json_field_error(errs, text[i], i18n_msg(MSG_RESTRICTION_ITEM, req->lang));
 		else
 			f->v[i] = v->valuestring;
@@ -318,7 +321,7 @@ restriction_ok(const PGresult *res, const struct facts *f, unsigned *failed)
 	}
 	if (given == 0)
 		return 1;
-	return and ? matched == given : matched > 0;
+	return and? matched == given : matched > 0;
 }
 
 /* 403 naming the failed conditions, and the history entry. */

@@ -46,7 +46,8 @@ dlsess_create(struct kv *kv, const struct dlsess *in, char token[UTIL_TOKEN_LEN]
 	o = (size_t)snprintf(val, DLSESS_VALUE_MAX, "v1 %lld %lld %s ", s.tenant_id, s.created,
 			     s.csrf);
 	for (int i = 0; i < s.n; i++)
-		o += (size_t)snprintf(val + o, DLSESS_VALUE_MAX - o, "%s%lld", i ? "," : "", s.ids[i]);
+		o += (size_t)snprintf(val + o, DLSESS_VALUE_MAX - o, "%s%lld", i ? "," : "",
+				      s.ids[i]);
 	snprintf(ttl, sizeof(ttl), "%d", DLSESS_IDLE);
 	const char *argv[] = {"SET", key, val, "EX", ttl};
 	r = kv_cmdv(kv, 5, argv);
@@ -96,7 +97,8 @@ dlsess_get(struct kv *kv, const char *token, int absolute, struct dlsess *out)
 	memset(&s, 0, sizeof(s));
 	ids[0] = '\0';
 	if (r->type == REDIS_REPLY_STRING && r->len < DLSESS_VALUE_MAX)
-		n = sscanf(r->str, "v1 %lld %lld %43s %2000s", &s.tenant_id, &s.created, s.csrf, ids);
+		n = sscanf(r->str, "v1 %lld %lld %43s %2000s", &s.tenant_id, &s.created, s.csrf,
+			   ids);
 	freeReplyObject(r);
 	if (n != 4 || parse_ids(ids, &s) != 0)
 		return DLSESS_E_NONE;

@@ -87,14 +87,15 @@ dlsite_open(struct http_req *req, struct svc_thread *t, struct dlsite *site)
 	PQclear(res);
 	if (rc)
 		return 0;
-	log_msg(LOG_WARN, "event=dl_ip_refused tenant=%lld ip=%s", site->tenant_id, req->remote_addr);
-	dlsite_audit(req, t, site->tenant_id, "login", "ダウンロードサイト IPアドレス制限により拒否 %s",
-		     req->path);
+	log_msg(LOG_WARN, "event=dl_ip_refused tenant=%lld ip=%s", site->tenant_id,
+		req->remote_addr);
+	dlsite_audit(req, t, site->tenant_id, "login",
+		     "ダウンロードサイト IPアドレス制限により拒否 %s", req->path);
 	svc_fail(req, 403, "ip_refused", MSG_IP_REFUSED);
 	return 1;
 }
 
-/* The session of the cookie, for this tenant; answers 401 itself and returns 1 when there is none. */
+/* The cookie's session for this tenant; answers 401 itself and returns 1 when there is none. */
 int
 dlsite_session(struct http_req *req, struct svc_thread *t, const struct dlsite *site,
 	       struct dlsess *s)
@@ -129,7 +130,8 @@ same_site(const struct http_req *req, const char *pub)
 	if (req->sec_fetch_site != NULL && strcmp(req->sec_fetch_site, "same-origin") != 0 &&
 	    strcmp(req->sec_fetch_site, "none") != 0)
 		return 0;
-	return req->origin == NULL || (strlen(req->origin) == n && strncmp(req->origin, pub, n) == 0);
+	return req->origin == NULL ||
+	       (strlen(req->origin) == n && strncmp(req->origin, pub, n) == 0);
 }
 
 static struct lockout
@@ -149,7 +151,8 @@ cert_list(const PGresult *res)
 
 	for (int i = 0; i < PQntuples(res); i++) {
 		cJSON *it = cJSON_CreateObject();
-		const char *dev = db_get(res, i, "device_code"), *mode = db_get(res, i, "restriction_mode");
+		const char *dev = db_get(res, i, "device_code"),
+			   *mode = db_get(res, i, "restriction_mode");
 		cJSON_AddNumberToObject(it, "id", (double)db_get_ll(res, i, "id"));
 		cJSON_AddStringToObject(it, "cn", db_get(res, i, "cn"));
 		cJSON_AddStringToObject(it, "email", db_get(res, i, "email"));
@@ -157,10 +160,11 @@ cert_list(const PGresult *res)
 		cJSON_AddStringToObject(it, "status", db_get(res, i, "status"));
 		cJSON_AddStringToObject(it, "expires_at", db_get(res, i, "expires_at"));
 		cJSON_AddBoolToObject(it, "restricted", strcmp(mode, "none") != 0);
-		cJSON_AddBoolToObject(it, "downloadable", dist_valid_status(db_get(res, i, "status")));
-		cJSON_AddStringToObject(it, "default_format",
-					strcmp(dev, "11") == 0 || strcmp(dev, "12") == 0 ? "mobileconfig"
-											 : "p12");
+		cJSON_AddBoolToObject(it, "downloadable",
+				      dist_valid_status(db_get(res, i, "status")));
+		cJSON_AddStringToObject(
+			it, "default_format",
+			strcmp(dev, "11") == 0 || strcmp(dev, "12") == 0 ? "mobileconfig" : "p12");
 		cJSON_AddItemToArray(items, it);
 	}
 	return items;
@@ -239,8 +243,8 @@ locked(struct http_req *req, struct svc_thread *t, const struct dlsite *site,
 
 	snprintf(retry, sizeof(retry), "%d", lockout_retry_after(l, login_id, req->remote_addr));
 	http_add_header(req, "Retry-After", retry);
-	dlsite_audit(req, t, site->tenant_id, "login", "ダウンロードサイト ログイン失敗 (ロック中) %s",
-		     login_id);
+	dlsite_audit(req, t, site->tenant_id, "login",
+		     "ダウンロードサイト ログイン失敗 (ロック中) %s", login_id);
 	log_msg(LOG_WARN, "event=dl_login_locked tenant=%lld ip=%s", site->tenant_id,
 		req->remote_addr);
 	svc_fail(req, 429, "locked_out", MSG_LOCKED_OUT);
@@ -252,7 +256,8 @@ failed(struct http_req *req, struct svc_thread *t, const struct dlsite *site,
        const struct lockout *l, const char *lock_id, const char *login_id)
 {
 	lockout_fail(l, lock_id, req->remote_addr);
-	dlsite_audit(req, t, site->tenant_id, "login", "ダウンロードサイト ログイン失敗 %s", login_id);
+	dlsite_audit(req, t, site->tenant_id, "login", "ダウンロードサイト ログイン失敗 %s",
+		     login_id);
 	log_msg(LOG_WARN, "event=dl_login_failed tenant=%lld ip=%s", site->tenant_id,
 		req->remote_addr);
 	svc_fail(req, 401, "invalid_credentials", MSG_INVALID_CREDENTIALS);
@@ -367,8 +372,8 @@ dl_site_logout(struct http_req *req, struct svc_thread *t)
 	if (http_cookie_get(req->cookie, DLSESS_COOKIE, token, sizeof(token)))
 		dlsess_destroy(&t->kv, token);
 	OPENSSL_cleanse(token, sizeof(token));
-	snprintf(cookie, sizeof(cookie), "%s=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0",
-		 DLSESS_COOKIE);
+	snprintf(cookie, sizeof(cookie),
+		 "%s=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0", DLSESS_COOKIE);
 	http_add_header(req, "Set-Cookie", cookie);
 	doc = cJSON_CreateObject();
 	http_json(req, 200, doc);

@@ -31,7 +31,8 @@ dl_site_info(struct http_req *req, struct svc_thread *t)
 	n = strlen(t->cfg->public_url);
 	while (n > 0 && t->cfg->public_url[n - 1] == '/')
 		n--;
-	snprintf(url, sizeof(url), "%.*s/dl/%s/", (int)n, t->cfg->public_url, db_get(res, 0, "slug"));
+	snprintf(url, sizeof(url), "%.*s/dl/%s/", (int)n, t->cfg->public_url,
+		 db_get(res, 0, "slug"));
 	if ((rc = qr_svg(url, &svg, &len)) != 0)
 		goto out;
 	doc = cJSON_CreateObject();

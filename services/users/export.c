@@ -1,4 +1,4 @@
-/* export.c: GET /api/users/export.csv, 利用者リスト: a row per certificate with its download ID and password. */
+/* export.c: GET /api/users/export.csv (利用者リスト): a row per certificate, with ID and password. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +14,7 @@
 
 #define JST(col) "coalesce(to_char((" col ") AT TIME ZONE 'Asia/Tokyo', 'YYYY/MM/DD HH24:MI'), '')"
 
+/* clang-format off */
 /* $1 tenant: every certificate of users not purged, and the numbered ones, oldest user first. */
 static const char q_export_open[] =
 	"DECLARE users_export NO SCROLL CURSOR FOR SELECT c.id, coalesce(c.number, 0) AS number,"
@@ -33,6 +34,7 @@ static const char q_export_open[] =
 	" WHERE c.tenant_id = $1 AND u.purged_at IS NULL"
 	" ORDER BY u.id NULLS LAST, c.number NULLS LAST, c.id";
 static const char q_export_fetch[] = "FETCH 200 FROM users_export";
+/* clang-format on */
 
 enum col {
 	COL_ORG,
@@ -86,8 +88,10 @@ static const struct {
 static const char *
 device_label(const char *code)
 {
-	static const char *const names[][2] = {{"01", "WindowsPC"},   {"11", "iOS(iPhone)"},
-					       {"12", "iOS(iPad)"},   {"20", "Android"},
+	static const char *const names[][2] = {{"01", "WindowsPC"},
+					       {"11", "iOS(iPhone)"},
+					       {"12", "iOS(iPad)"},
+					       {"20", "Android"},
 					       {"99", "その他"}};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -197,8 +201,8 @@ finish(struct http_req *req, struct svc_thread *t, long rows)
 	int rc;
 
 	snprintf(detail, sizeof(detail), "利用者リスト (証明書 %ld 件)", rows);
-	struct audit_entry e = {req->tenant_id, req->remote_addr, "admin", req->admin_id,
-				"password_csv", detail};
+	struct audit_entry e = {req->tenant_id, req->remote_addr, "admin",
+				req->admin_id,  "password_csv",   detail};
 	if ((rc = audit_write(&t->db, &e)) == 0)
 		rc = db_commit(&t->db);
 	return rc < 0 ? rc : (rc ? -EIO : 0);
@@ -226,8 +230,10 @@ users_export(struct http_req *req, struct svc_thread *t)
 		return rc < 0 ? rc : -EIO;
 	}
 	PQclear(res);
-	http_add_header(req, "Content-Disposition",
-			"attachment; filename=\"users.csv\"; filename*=UTF-8''%E5%88%A9%E7%94%A8%E8%80%85%E3%83%AA%E3%82%B9%E3%83%88.csv");
+	http_add_header(
+		req, "Content-Disposition",
+		"attachment; filename=\"users.csv\"; "
+		"filename*=UTF-8''%E5%88%A9%E7%94%A8%E8%80%85%E3%83%AA%E3%82%B9%E3%83%88.csv");
 	http_add_header(req, "Cache-Control", "no-store");
 	http_begin(req, 200, "text/csv; charset=utf-8");
 	/* From here on the answer streams: an error can only cut it short (no history then). */

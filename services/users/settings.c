@@ -1,4 +1,4 @@
-/* settings.c: PUT /api/tenant/settings, 利用法人 詳細設定: mail to users and the download allow-list. */
+/* settings.c: PUT /api/tenant/settings (利用法人 詳細設定): mail to users, the allow-list. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,8 +15,8 @@
 
 /* What the request asks for, checked. */
 struct settings_in {
-	int notify;     /* -1 not given, else 0/1 */
-	int has_list;   /* download_allowlist given */
+	int notify;                                     /* -1 not given, else 0/1 */
+	int has_list;                                   /* download_allowlist given */
 	char list[SETTINGS_MAX_ALLOW][NETACL_TEXT_MAX]; /* canonical texts */
 	int n;
 	cJSON *warnings;
@@ -135,16 +135,19 @@ write_history(struct http_req *req, struct svc_thread *t, const struct settings_
 					      in->list[i]);
 		if (in->n == 0)
 			snprintf(detail + o, sizeof(detail) - o, "なし (すべてアクセス拒否)");
-		struct audit_entry e = {req->tenant_id, req->remote_addr, "admin", req->admin_id,
-					"ip_restriction", detail};
+		struct audit_entry e = {req->tenant_id, req->remote_addr, "admin",
+					req->admin_id,  "ip_restriction", detail};
 		if ((rc = audit_write(&t->db, &e)) != 0)
 			return rc;
 	}
 	if (in->notify >= 0) {
-		struct audit_entry e = {req->tenant_id, req->remote_addr, "admin", req->admin_id,
-					"settings",
-					in->notify ? "利用者へ: メールで通知する"
-						   : "利用者へ: メールで通知しない"};
+		struct audit_entry e = {
+			req->tenant_id,
+			req->remote_addr,
+			"admin",
+			req->admin_id,
+			"settings",
+			in->notify ? "利用者へ: メールで通知する" : "利用者へ: メールで通知しない"};
 		if ((rc = audit_write(&t->db, &e)) != 0)
 			return rc;
 	}
@@ -180,8 +183,8 @@ answer(const PGresult *res, cJSON *warnings)
 	const char *v = db_get(res, 0, "notify_users");
 
 	cJSON_AddBoolToObject(doc, "notify_users", v != NULL && v[0] == 't');
-	list = cJSON_Parse(db_get(res, 0, "download_allowlist") ? db_get(res, 0, "download_allowlist")
-								 : "[]");
+	list = cJSON_Parse(
+		db_get(res, 0, "download_allowlist") ? db_get(res, 0, "download_allowlist") : "[]");
 	cJSON_AddItemToObject(doc, "download_allowlist", list ? list : cJSON_CreateArray());
 	cJSON_AddItemToObject(doc, "warnings", warnings);
 	return doc;

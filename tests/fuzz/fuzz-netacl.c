@@ -18,8 +18,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (netacl_parse(s, &n) == 0) {
 		/* the canonical text parses to the same network and contains its own address */
 		netacl_format(&n, buf, sizeof(buf));
-		if (netacl_parse(buf, &again) != 0 || again.v6 != n.v6 || again.prefix != n.prefix ||
-		    memcmp(again.addr, n.addr, sizeof(n.addr)) != 0)
+		if (netacl_parse(buf, &again) != 0 || again.v6 != n.v6 ||
+		    again.prefix != n.prefix || memcmp(again.addr, n.addr, sizeof(n.addr)) != 0)
 			abort();
 		a = n;
 		a.prefix = n.v6 ? 128 : 32;

@@ -35,7 +35,8 @@ static const struct parse_case parse_cases[] = {
 	{"128.0.0.0/1", 0, "128.0.0.0/1"},
 	{"192.0.2.128/25", 0, "192.0.2.128/25"},
 	{"2001:db8::1/128", 0, "2001:db8::1/128"},
-	{"ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128", 0, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128"},
+	{"ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128", 0,
+	 "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128"},
 	{"192.0.2.0/33", NETACL_E_PREFIX, NULL},
 	{"2001:db8::/129", NETACL_E_PREFIX, NULL},
 	{"::ffff:192.0.2.0/129", NETACL_E_PREFIX, NULL},
@@ -133,11 +134,12 @@ test_parse(void)
 		struct netacl_net n;
 		memset(&n, 0xAA, sizeof(n));
 		int rc = netacl_parse(c->in, &n);
-		TAP_OK(rc == c->rc, "parse \"%s\" gives %d (got %d)", shown(c->in, show, sizeof(show)),
-		       c->rc, rc);
+		TAP_OK(rc == c->rc, "parse \"%s\" gives %d (got %d)",
+		       shown(c->in, show, sizeof(show)), c->rc, rc);
 		if (c->rc == 0 && rc == 0) {
 			netacl_format(&n, buf, sizeof(buf));
-			TAP_STREQ(buf, c->canon, "\"%s\" is written %s (got %s)", c->in, c->canon, buf);
+			TAP_STREQ(buf, c->canon, "\"%s\" is written %s (got %s)", c->in, c->canon,
+				  buf);
 		}
 	}
 }

@@ -28,7 +28,8 @@ main(void)
 	       "it is an SVG element");
 	TAP_OK(svg && strcmp(svg + len - 6, "</svg>") == 0, "it ends with </svg>");
 	/* version 3 for 31 bytes at level M: 29 modules + 2 x 4 quiet = 37 */
-	TAP_OK(svg && strstr(svg, "viewBox=\"0 0 37 37\"") != NULL, "a 29-module code with its quiet zone");
+	TAP_OK(svg && strstr(svg, "viewBox=\"0 0 37 37\"") != NULL,
+	       "a 29-module code with its quiet zone");
 	/* the top-left finder pattern: its corners are dark, its inner ring light */
 	TAP_OK(svg && strstr(svg, "M4 4h1v1h-1z") && strstr(svg, "M10 10h1v1h-1z") &&
 		       strstr(svg, "M4 10h1v1h-1z") && !strstr(svg, "M5 5h1v1h-1z"),
@@ -44,7 +45,8 @@ main(void)
 	TAP_OK(qr_svg("", &svg, &len) == -EINVAL && svg == NULL, "empty text is refused");
 	memset(big, 'a', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
-	TAP_OK(qr_svg(big, &svg, &len) == -EINVAL && svg == NULL, "text over QR_MAX_TEXT is refused");
+	TAP_OK(qr_svg(big, &svg, &len) == -EINVAL && svg == NULL,
+	       "text over QR_MAX_TEXT is refused");
 	big[QR_MAX_TEXT] = '\0';
 	TAP_OK(qr_svg(big, &svg, &len) == 0 && svg != NULL, "QR_MAX_TEXT bytes encode");
 	free(svg);

@@ -74,8 +74,7 @@ sink(char *ptr, size_t size, size_t n, void *ctx)
 }
 
 long
-client_post(struct client *c, const char *path, const char *json, const char *csrf,
-	    struct buf *out)
+client_post(struct client *c, const char *path, const char *json, const char *csrf, struct buf *out)
 {
 	struct curl_slist *h = NULL;
 	char url[2048], hdr[128];

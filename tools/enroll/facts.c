@@ -92,5 +92,6 @@ facts_read(struct facts *f, int macs, int computer, int login_user, int bios_ser
 	}
 	/* readable by root only on most systems: empty otherwise, and the server says so */
 	if (bios_serial)
-		read_line("/sys/class/dmi/id/product_serial", f->bios_serial, sizeof(f->bios_serial));
+		read_line("/sys/class/dmi/id/product_serial", f->bios_serial,
+			  sizeof(f->bios_serial));
 }

@@ -1,4 +1,4 @@
-/* main.c: shomei-enroll, installs a certificate with an install restriction (NRA 4-1 enroll.exe). */
+/* main.c: shomei-enroll installs a certificate with an install restriction (NRA enroll.exe). */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -17,9 +17,9 @@
 /* Exit codes. */
 enum {
 	EXIT_OK = 0,
-	EXIT_USAGE = 1,    /* bad options, unreadable password file, cannot write --out */
-	EXIT_SERVER = 2,   /* network, TLS, login refused, no such certificate */
-	EXIT_REFUSED = 3,  /* the machine does not meet the install restriction */
+	EXIT_USAGE = 1,   /* bad options, unreadable password file, cannot write --out */
+	EXIT_SERVER = 2,  /* network, TLS, login refused, no such certificate */
+	EXIT_REFUSED = 3, /* the machine does not meet the install restriction */
 };
 
 struct opts {
@@ -51,9 +51,12 @@ usage(FILE *fp)
 		"                     [--login-user NAME] [--bios-serial SERIAL] [-v]\n"
 		"Logs in to the download site with the certificate's e-mail and download password\n"
 		"(read from FILE, or standard input with -), sends this machine's MAC addresses,\n"
-		"computer name, login user and BIOS serial number, and writes the PKCS#12 (mode 0600)\n"
-		"when they meet the certificate's install restriction. --mac etc. replace what is read\n"
-		"from the machine. Exit: 0 written, 1 usage, 2 server/login, 3 restriction not met.\n");
+		"computer name, login user and BIOS serial number, and writes the PKCS#12 (mode "
+		"0600)\n"
+		"when they meet the certificate's install restriction. --mac etc. replace what is "
+		"read\n"
+		"from the machine. Exit: 0 written, 1 usage, 2 server/login, 3 restriction not "
+		"met.\n");
 }
 
 /* The password: the first line of the file (or standard input), never an argument. */
@@ -100,11 +103,21 @@ static int
 one_opt(struct opts *o, int ch, const char *arg)
 {
 	switch (ch) {
-	case OPT_URL: o->url = arg; return 0;
-	case OPT_ID: o->id = arg; return 0;
-	case OPT_PASSWORD_FILE: o->password_file = arg; return 0;
-	case OPT_CACERT: o->cacert = arg; return 0;
-	case OPT_OUT: o->out = arg; return 0;
+	case OPT_URL:
+		o->url = arg;
+		return 0;
+	case OPT_ID:
+		o->id = arg;
+		return 0;
+	case OPT_PASSWORD_FILE:
+		o->password_file = arg;
+		return 0;
+	case OPT_CACERT:
+		o->cacert = arg;
+		return 0;
+	case OPT_OUT:
+		o->out = arg;
+		return 0;
 	case OPT_CERTIFICATE:
 		o->certificate = strtoll(arg, NULL, 10);
 		return o->certificate > 0 ? 0 : -1;
@@ -120,8 +133,11 @@ one_opt(struct opts *o, int ch, const char *arg)
 	case OPT_BIOS_SERIAL:
 		o->got_bios_serial = 1;
 		return set_text(o->facts.bios_serial, sizeof(o->facts.bios_serial), arg);
-	case 'v': o->verbose = 1; return 0;
-	default: return -1;
+	case 'v':
+		o->verbose = 1;
+		return 0;
+	default:
+		return -1;
 	}
 }
 
@@ -151,7 +167,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 			exit(EXIT_OK);
 		}
 		if (one_opt(o, ch, optarg) != 0) {
-			fprintf(stderr, "shomei-enroll: bad option value: %s\n", optarg ? optarg : "");
+			fprintf(stderr, "shomei-enroll: bad option value: %s\n",
+				optarg ? optarg : "");
 			return -1;
 		}
 	}
@@ -182,8 +199,8 @@ say_error(const char *what, long status, const struct buf *b)
 	const cJSON *err = cJSON_GetObjectItemCaseSensitive(doc, "error");
 	const cJSON *msg = cJSON_GetObjectItemCaseSensitive(err, "message");
 
-	fprintf(stderr, "shomei-enroll: %s: HTTP %ld%s%s\n", what, status, cJSON_IsString(msg) ? ": " : "",
-		cJSON_IsString(msg) ? msg->valuestring : "");
+	fprintf(stderr, "shomei-enroll: %s: HTTP %ld%s%s\n", what, status,
+		cJSON_IsString(msg) ? ": " : "", cJSON_IsString(msg) ? msg->valuestring : "");
 	cJSON_Delete(doc);
 }
 
@@ -219,8 +236,10 @@ login(struct client *c, const struct opts *o, const char *password, char *csrf, 
 	/* --certificate, else the one restricted certificate, else the one certificate */
 	*id = o->certificate;
 	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(doc, "items")) {
-		long long v = (long long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(it, "id"));
-		if (o->certificate == 0 && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(it, "restricted"))) {
+		long long v =
+			(long long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(it, "id"));
+		if (o->certificate == 0 &&
+		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(it, "restricted"))) {
 			*id = v;
 			n++;
 		}
@@ -229,14 +248,17 @@ login(struct client *c, const struct opts *o, const char *password, char *csrf, 
 		       cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(it, "device")),
 		       cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(it, "status")));
 	}
-	if (o->certificate == 0 && n == 0 && cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(doc, "items")) == 1)
+	if (o->certificate == 0 && n == 0 &&
+	    cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(doc, "items")) == 1)
 		*id = (long long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(
-			cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(doc, "items"), 0), "id"));
+			cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(doc, "items"), 0),
+			"id"));
 	else if (o->certificate == 0 && n != 1)
 		*id = 0;
 	if (*id == 0) {
-		fprintf(stderr, "shomei-enroll: 証明書を --certificate で指定してください / choose the "
-				"certificate with --certificate\n");
+		fprintf(stderr,
+			"shomei-enroll: 証明書を --certificate で指定してください / choose the "
+			"certificate with --certificate\n");
 		goto out;
 	}
 	rc = EXIT_OK;
@@ -271,12 +293,13 @@ say_refused(const struct buf *b)
 	const cJSON *err = cJSON_GetObjectItemCaseSensitive(doc, "error");
 
 	fprintf(stderr, "shomei-enroll: この端末はインストール制限の条件と一致しません。\n"
-			"shomei-enroll: this machine does not meet the certificate's install restriction.\n");
+			"shomei-enroll: this machine does not meet the certificate's install "
+			"restriction.\n");
 	cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(err, "failed"))
 		for (size_t i = 0; i < sizeof(items) / sizeof(items[0]); i++)
 			if (cJSON_IsString(f) && strcmp(f->valuestring, items[i].name) == 0)
-				fprintf(stderr, "  不一致 / not matching: %s / %s (%s)\n", items[i].ja,
-					items[i].en, items[i].name);
+				fprintf(stderr, "  不一致 / not matching: %s / %s (%s)\n",
+					items[i].ja, items[i].en, items[i].name);
 	cJSON_Delete(doc);
 }
 
@@ -347,7 +370,8 @@ main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (read_password(o.password_file, password, sizeof(password)) != 0) {
-		fprintf(stderr, "shomei-enroll: cannot read the password from %s\n", o.password_file);
+		fprintf(stderr, "shomei-enroll: cannot read the password from %s\n",
+			o.password_file);
 		return EXIT_USAGE;
 	}
 	facts_read(&o.facts, !o.got_mac, !o.got_computer, !o.got_login_user, !o.got_bios_serial);
