@@ -29,7 +29,8 @@ render_nginx() {
 	done
 	# every address of the container instead of loopback (one listen line is enough)
 	sed -i -e "s|^\([[:space:]]*\)listen 127\.0\.0\.1:$PORT ssl;|\1listen $PORT ssl;|" \
-		-e "/^[[:space:]]*listen \[::1\]:$PORT ssl;/d" "$CONF/nginx.conf"
+		-e "/^[[:space:]]*listen \[::1\]:$PORT ssl;/d" \
+		-e "/^[[:space:]]*listen 127\.0\.0\.2:$PORT ssl;/d" "$CONF/nginx.conf"
 	grep -q "listen $PORT ssl;" "$CONF/nginx.conf" || {
 		echo "nginx-entrypoint: the template's listen line was not found" >&2
 		exit 1
