@@ -16,6 +16,8 @@
  * Value: "v1 <tenant> <created> <csrf> <id,id,...>".
  */
 #define DLSESS_VALUE_MAX (64 + UTIL_TOKEN_LEN + DLSESS_MAX_CERTS * 20)
+/* dlsess_get reads the id list with %2000s: 20 characters an id at most */
+_Static_assert(DLSESS_MAX_CERTS * 20 == 2000, "the sscanf width follows DLSESS_MAX_CERTS");
 
 static int
 dlsess_key(const char *token, char *key, size_t len)
