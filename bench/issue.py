@@ -138,7 +138,11 @@ def shutil_which(name):
     return any(os.access(os.path.join(p, name), os.X_OK) for p in os.environ.get("PATH", "").split(":"))
 
 
+LOAD = []
+
+
 def main():
+    LOAD.append(os.getloadavg()[0])
     say("key generation (one core):")
     kg = keygen()
     say("  " + kg.replace("\n", "\n  "))
@@ -167,6 +171,7 @@ def main():
     res["cfssl_rsa"] = cfssl("rsa", 2048)
     res["cfssl_p256"] = cfssl("ecdsa", 256)
     restart_issue(int(os.environ.get("SHOMEI_ISSUE_WORKERS_AFTER", "4")))
+    LOAD.append(os.getloadavg()[0])
     write(res, kg)
 
 
@@ -203,8 +208,9 @@ def write(res, kg):
     head = ("# bench/issue — %s\n\nMachine: %s, %d cores, %s. shomei-issue with %d issuance threads; every "
             "certificate is signed by shomei-signer, packed as PKCS#12 (3DES, numbered certificates), its "
             "password sealed, and stored with its history entry in PostgreSQL. cfssl stores nothing and "
-            "builds no PKCS#12.\n\n" % (datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), cpu, os.cpu_count(),
-                                        platform.platform(), WORKERS))
+            "builds no PKCS#12. Load average (1 min) %.1f at the start, %.1f at the end: other work on the "
+            "machine shares the cores.\n\n" % (datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), cpu, os.cpu_count(),
+                                              platform.platform(), WORKERS, LOAD[0], LOAD[-1]))
     table = "| run | measured | target | result |\n| --- | --- | --- | --- |\n"
     table += "".join("| %s | %s | %s | %s |\n" % r for r in rows)
     text = head + table + "\nKey generation, one core (bench/crypto-bound keygen 100):\n\n```\n" + kg + "\n```\n"

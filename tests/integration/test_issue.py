@@ -544,9 +544,30 @@ def test_redis_flush(t):
     t.ok(wait_issued([int(rid)], 15), "a row with no wake-up is issued by the sweep")
 
 
+def test_failure(t):
+    """A certificate that cannot be made is retried, then marked failed with the reason."""
+    tid = tenant("issue-f", 5, key_type="p256")
+    psql("UPDATE cas SET active = false WHERE tenant_id = :'p1'", tid)
+    c = admin("issue-f")
+    ids = (c.post("/api/certificates/batch", {"count": 1}).json() or {}).get("ids") or []
+    t.eq(len(ids), 1, "batch of 1 accepted")
+    t.ok(wait_until(lambda: statuses(ids) == ["failed"], 60), "marked failed after the attempts", statuses(ids))
+    got = psql("SELECT attempts || '|' || coalesce(last_error, '') || '|' || (cert_der IS NULL) FROM certificates WHERE id = :'p1'", ids[0])
+    t.eq(got, "5|no active CA for the tenant|true", "5 attempts, the reason recorded, no certificate")
+    one = c.get("/api/certificates/%d" % ids[0]).json() or {}
+    t.eq((one.get("status"), one.get("status_label"), one.get("last_error")), ("failed", "証明書発行失敗", "no active CA for the tenant"),
+         "the API shows the failure and its reason")
+    t.eq(len(items(c.get("/api/certificates"))), 0, "a failed certificate is not in the valid list")
+    r = c.post("/api/certificates/batch", {"count": 5})
+    t.eq(r.status, 202, "a failed certificate gives its quota back (5 of 5 available again)")
+    psql("UPDATE certificates SET status = 'failed' WHERE tenant_id = :'p1' AND status = 'issuing'", tid)
+    psql("UPDATE cas SET active = true WHERE tenant_id = :'p1'", tid)
+
+
 def main():
     t = TAP()
-    for fn in (test_batch_validation, test_batch, test_409, test_devices, test_list, test_kill, test_redis_flush):
+    for fn in (test_batch_validation, test_batch, test_409, test_devices, test_list, test_failure, test_kill,
+               test_redis_flush):
         t.run(fn)
     t.done()
 
