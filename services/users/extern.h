@@ -94,8 +94,7 @@ void render_opt(cJSON *obj, const char *name, const char *v);
 cJSON *render_user(const PGresult *res, int row);
 cJSON *render_device(const PGresult *res, int row, int lang);
 cJSON *render_certificate(const PGresult *res, int row, int lang);
-int render_user_full(struct db *db, long long tenant_id, long long user_id, int lang,
-		     cJSON **out);
+int render_user_full(struct db *db, long long tenant_id, long long user_id, int lang, cJSON **out);
 
 /* register.c */
 int users_register(struct http_req *req, struct svc_thread *t);
