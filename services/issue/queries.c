@@ -18,8 +18,8 @@ const struct db_stmt q_next_numbers = {
 
 /*
  * Claim one row still to issue (the caller's transaction holds it until
- * commit or rollback). A row that failed waits a few seconds before its next
- * attempt.
+ * commit or rollback). A row that failed waits 2^attempts seconds (2, 4, 8, 16)
+ * before its next attempt, so a signer restart does not use up its attempts.
  */
 const struct db_stmt q_claim = {
 	"issue_claim",
@@ -33,7 +33,7 @@ const struct db_stmt q_claim = {
 	" FROM certificates c JOIN tenants t ON t.id = c.tenant_id"
 	" LEFT JOIN devices d ON d.id = c.device_id AND d.tenant_id = c.tenant_id"
 	" WHERE c.status = 'issuing'"
-	" AND (c.claimed_at IS NULL OR c.claimed_at < now() - interval '3 seconds')"
+	" AND (c.claimed_at IS NULL OR c.claimed_at < now() - make_interval(secs => 2 ^ c.attempts))"
 	" ORDER BY c.id LIMIT 1 FOR UPDATE OF c SKIP LOCKED",
 	0,
 };
