@@ -2,8 +2,10 @@
 """shomei-issue: "add N", the workers, the certificates they make (checked by openssl, certtool and
 python3-cryptography), the list and its filters, tenant isolation, and the fault tests (kill -9 of
 the service, Redis flushed) in the middle of a batch."""
+import atexit
 import datetime
 import json
+import shutil
 import os
 import re
 import signal
@@ -24,6 +26,7 @@ JST = datetime.timezone(datetime.timedelta(hours=9))
 BUILD = os.environ.get("SHOMEI_BUILD") or os.path.join(ROOT, "build")
 CONF = path(UP["ctl"][2])
 TMP = tempfile.mkdtemp(prefix="shomei-issue-")
+atexit.register(shutil.rmtree, TMP, True)
 ADMIN_PW = "Issue2test9x"
 
 
