@@ -31,7 +31,7 @@ static const struct cfg_key keys[] = {
 	S(redis_host, "127.0.0.1"),
 	I(redis_port, 6379, 1, 65535),
 	S(socket_dir, "var/run/sock"),
-	I(threads, 24, 1, 256),
+	I(threads, 64, 1, 256),
 	S(master_key_file, "var/secrets/master.key"),
 	S(ca_dir, "var/ca"),
 	S(public_url, "https://localhost:8443"),

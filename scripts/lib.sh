@@ -92,7 +92,7 @@ start_postgres() {
 			>"$VAR/log/initdb.log" 2>&1 || { cat "$VAR/log/initdb.log" >&2; die "initdb failed"; }
 		# In the cluster's own configuration, so any later start or restart uses it.
 		printf "%s\n" "listen_addresses = ''" "unix_socket_directories = '$VAR/run/pg'" \
-			"fsync = ${PG_FSYNC:-on}" "max_connections = 200" "timezone = 'UTC'" |
+			"fsync = ${PG_FSYNC:-on}" "max_connections = 400" "timezone = 'UTC'" |
 			pg_user tee -a "$data/postgresql.conf" >/dev/null
 	fi
 	if ! pg_user "$PGBIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then
@@ -121,7 +121,7 @@ write_config() {
 db = host=$VAR/run/pg dbname=shomei user=shomei
 redis_socket = $VAR/run/redis.sock
 socket_dir = $SOCK
-threads = ${THREADS:-24}
+threads = ${THREADS:-64}
 master_key_file = $VAR/secrets/master.key
 ca_dir = $VAR/ca
 public_url = https://localhost:$PORT

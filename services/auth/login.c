@@ -1,7 +1,9 @@
 /* login.c: ID/password and certificate login, logout, and who is logged in. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/crypto.h>
 #include <openssl/pem.h>
@@ -31,7 +33,8 @@ admin_doc(const PGresult *res, const char *csrf)
 	cJSON *admin = cJSON_AddObjectToObject(doc, "admin");
 	cJSON *tenant = cJSON_AddObjectToObject(doc, "tenant");
 
-	cJSON_AddStringToObject(doc, "csrf_token", csrf);
+	if (csrf != NULL)
+		cJSON_AddStringToObject(doc, "csrf_token", csrf);
 	cJSON_AddNumberToObject(admin, "id", (double)db_get_ll(res, 0, "id"));
 	cJSON_AddStringToObject(admin, "login_id", db_get(res, 0, "login_id"));
 	cJSON_AddStringToObject(admin, "name", db_get(res, 0, "name"));
@@ -239,7 +242,7 @@ out:
 	return rc;
 }
 
-/* The session of this request (nginx already checked it exists). */
+/* The session of this request, read from Redis (for `me`, nginx has not checked it). */
 static int
 current_session(struct http_req *req, struct svc_thread *t, char *token, size_t len,
 		struct session *s)
@@ -270,6 +273,56 @@ auth_logout(struct http_req *req, struct svc_thread *t)
 	return 0;
 }
 
+/*
+ * Who is logged in, for the portal's frame: the administrator's and tenant's names, cached
+ * per administrator for ME_TTL seconds (a rename shows after at most that long; the session
+ * itself is read from Redis on every request). One Redis round trip per `me` when cached.
+ */
+#define ME_TTL 10
+#define ME_SLOTS 256
+
+static struct {
+	pthread_mutex_t lock;
+	struct {
+		long long admin, tenant;
+		time_t at;
+		cJSON *doc; /* admin_doc() without csrf_token */
+	} slot[ME_SLOTS];
+} me_cache = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+/* A copy of the cached document of (admin, tenant), or NULL. */
+static cJSON *
+me_cached(long long admin, long long tenant)
+{
+	unsigned i = (unsigned)admin % ME_SLOTS;
+	cJSON *doc = NULL;
+
+	pthread_mutex_lock(&me_cache.lock);
+	if (me_cache.slot[i].doc != NULL && me_cache.slot[i].admin == admin &&
+	    me_cache.slot[i].tenant == tenant && time(NULL) - me_cache.slot[i].at < ME_TTL)
+		doc = cJSON_Duplicate(me_cache.slot[i].doc, 1);
+	pthread_mutex_unlock(&me_cache.lock);
+	return doc;
+}
+
+static void
+me_store(long long admin, long long tenant, const cJSON *doc)
+{
+	unsigned i = (unsigned)admin % ME_SLOTS;
+	cJSON *copy = cJSON_Duplicate(doc, 1), *old;
+
+	if (copy == NULL)
+		return;
+	pthread_mutex_lock(&me_cache.lock);
+	old = me_cache.slot[i].doc;
+	me_cache.slot[i].admin = admin;
+	me_cache.slot[i].tenant = tenant;
+	me_cache.slot[i].at = time(NULL);
+	me_cache.slot[i].doc = copy;
+	pthread_mutex_unlock(&me_cache.lock);
+	cJSON_Delete(old);
+}
+
 int
 auth_me(struct http_req *req, struct svc_thread *t)
 {
@@ -279,24 +332,27 @@ auth_me(struct http_req *req, struct svc_thread *t)
 	cJSON *doc;
 	int rc;
 
-	if ((rc = current_session(req, t, token, sizeof(token), &s)) != 0 ||
-	    s.admin_id != req->admin_id) {
+	if ((rc = current_session(req, t, token, sizeof(token), &s)) != 0) {
 		svc_fail(req, 401, "unauthorized", MSG_UNAUTHORIZED);
 		return rc < 0 ? rc : 0;
 	}
-	snprintf(admin, sizeof(admin), "%lld", req->admin_id);
-	snprintf(tenant, sizeof(tenant), "%lld", req->tenant_id);
-	const char *params[] = {admin, tenant};
-	if ((rc = db_exec(&t->db, &q_admin_by_id, params, &res)) != 0)
-		return rc;
-	if (PQntuples(res) != 1) {
+	if ((doc = me_cached(s.admin_id, s.tenant_id)) == NULL) {
+		snprintf(admin, sizeof(admin), "%lld", s.admin_id);
+		snprintf(tenant, sizeof(tenant), "%lld", s.tenant_id);
+		const char *params[] = {admin, tenant};
+		if ((rc = db_exec(&t->db, &q_admin_by_id, params, &res)) != 0)
+			return rc;
+		if (PQntuples(res) != 1) {
+			PQclear(res);
+			svc_fail(req, 401, "unauthorized", MSG_UNAUTHORIZED);
+			return 0;
+		}
+		doc = admin_doc(res, NULL);
 		PQclear(res);
-		svc_fail(req, 401, "unauthorized", MSG_UNAUTHORIZED);
-		return 0;
+		me_store(s.admin_id, s.tenant_id, doc);
 	}
-	doc = admin_doc(res, s.csrf);
+	cJSON_AddStringToObject(doc, "csrf_token", s.csrf);
 	http_json(req, 200, doc);
 	cJSON_Delete(doc);
-	PQclear(res);
 	return 0;
 }

@@ -5,7 +5,7 @@ static const struct route routes[] = {
 	{"POST", "/api/auth/login", 0, auth_login},
 	{"POST", "/api/auth/login/certificate", 0, auth_login_certificate},
 	{"POST", "/api/auth/logout", 1, auth_logout},
-	{"GET", "/api/auth/me", 1, auth_me},
+	{"GET", "/api/auth/me", 0, auth_me}, /* not behind auth_request: reads the session */
 	{"POST", "/api/auth/password", 1, auth_password},
 	{"GET", "/api/audit", 1, auth_audit},
 	/* nginx auth_request asks with the original method, which may be any of these */

@@ -3,6 +3,7 @@
 import os
 import subprocess
 import tempfile
+import time
 
 from shomei_test import TAP, UP, Client, VAR, clear_lockouts, ctl, path, wait_until, PORT
 
@@ -306,6 +307,25 @@ def test_session_timeouts(t):
     t.eq(redis("EXISTS", key), "0", "and removed from Redis")
 
 
+def test_me_follows_changes(t):
+    """`me` caches the names for 10 s (services/auth/login.c): a change shows within that."""
+    c = Client()
+    c.login()
+    before = (c.get("/api/auth/me").json() or {}).get("tenant", {}).get("domain")
+    t.ok(before, "me names the tenant's domain", before)
+    ctl("tenant", "set", "--slug", UP["tenant"], "--domain", "renamed.example.jp")
+    seen = None
+    for _ in range(30):
+        seen = (c.get("/api/auth/me").json() or {}).get("tenant", {}).get("domain")
+        if seen == "renamed.example.jp":
+            break
+        time.sleep(0.5)
+    t.eq(seen, "renamed.example.jp", "a new domain shows in me within the cache's 10 s")
+    ctl("tenant", "set", "--slug", UP["tenant"], "--domain", before)
+    c.post("/api/auth/logout", {})
+    t.eq(c.get("/api/auth/me").status, 401, "a cached administrator still needs a live session")
+
+
 def test_metrics(t):
     r = Client().get("/metrics/auth")
     t.eq(r.status, 200, "GET /metrics/auth from loopback answers 200")
@@ -317,7 +337,7 @@ def main():
     for fn in (test_health, test_security_headers, test_login_failure, test_login_success_and_cookie,
                test_csrf, test_password_rules, test_password_change_and_logout, test_lockout_id,
                test_lockout_address, test_oversized, test_certificate_login, test_certificate_revocation, test_session_timeouts,
-               test_metrics):
+               test_me_follows_changes, test_metrics):
         t.run(fn)
     t.done()
 

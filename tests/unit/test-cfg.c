@@ -11,7 +11,7 @@ test_defaults(void)
 	char err[256] = "";
 
 	TAP_OK(cfg_parse(&c, "", err, sizeof(err)) == 0, "empty text gives defaults");
-	TAP_OK(c.threads == 24 && c.session_idle == 1800, "default threads and idle timeout");
+	TAP_OK(c.threads == 64 && c.session_idle == 1800, "default threads and idle timeout");
 	TAP_STREQ(c.log_level, "info", "default log level");
 	TAP_OK(c.issue_workers == 4 && c.key_pool_rsa2048 == 100 && c.key_pool_rsa3072 == 10 &&
 		       c.key_pool_p256 == 200,
