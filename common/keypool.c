@@ -16,6 +16,7 @@
 #include <openssl/rand.h>
 
 #include "keypool.h"
+#include "rsagen.h"
 
 /* nettle's random source: OpenSSL's CSPRNG; a failure is remembered and fails the key. */
 struct rnd {
@@ -94,31 +95,6 @@ out:
 	return params;
 }
 
-/* Load params as an RSA key pair and check that its halves belong together. */
-static int
-rsa_load(OSSL_PARAM *params, EVP_PKEY **out)
-{
-	EVP_PKEY_CTX *ctx = NULL, *check = NULL;
-	EVP_PKEY *pk = NULL;
-	int rc = -EIO;
-
-	if ((ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL)) == NULL ||
-	    EVP_PKEY_fromdata_init(ctx) != 1 ||
-	    EVP_PKEY_fromdata(ctx, &pk, EVP_PKEY_KEYPAIR, params) != 1)
-		goto out;
-	if ((check = EVP_PKEY_CTX_new_from_pkey(NULL, pk, NULL)) == NULL ||
-	    EVP_PKEY_pairwise_check(check) != 1)
-		goto out;
-	*out = pk;
-	pk = NULL;
-	rc = 0;
-out:
-	EVP_PKEY_CTX_free(check);
-	EVP_PKEY_CTX_free(ctx);
-	EVP_PKEY_free(pk);
-	return rc;
-}
-
 int
 keypool_rsa_nettle(unsigned bits, EVP_PKEY **out)
 {
@@ -137,11 +113,9 @@ keypool_rsa_nettle(unsigned bits, EVP_PKEY **out)
 		goto out;
 	if ((params = rsa_params(&pub, &key)) == NULL)
 		goto out;
-	rc = rsa_load(params, out);
+	rc = rsagen_load(params, out);
 out:
-	for (OSSL_PARAM *q = params; q != NULL && q->key != NULL; q++)
-		OPENSSL_cleanse(q->data, q->data_size);
-	OSSL_PARAM_free(params);
+	rsagen_params_free(params);
 	mpz_wipe(key.d), mpz_wipe(key.p), mpz_wipe(key.q);
 	mpz_wipe(key.a), mpz_wipe(key.b), mpz_wipe(key.c);
 	rsa_private_key_clear(&key);
@@ -154,9 +128,9 @@ keypool_generate(enum x509_key_type t, EVP_PKEY **out)
 {
 	switch (t) {
 	case X509_KEY_RSA2048:
-		return keypool_rsa_nettle(2048, out);
+		return rsagen_keypair(2048, out);
 	case X509_KEY_RSA3072:
-		return keypool_rsa_nettle(3072, out);
+		return rsagen_keypair(3072, out);
 	case X509_KEY_P256:
 		return x509_key_generate(t, out);
 	default:
