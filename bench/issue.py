@@ -52,10 +52,12 @@ def batch(tid, c, n, timeout):
     if r.status != 202:
         raise SystemExit("batch of %d answered %d: %r" % (n, r.status, r.body[:200]))
     t_req = time.monotonic() - t0
-    while issued(tid) < n:
+    # Each poll starts a psql (several ms of CPU taken from the run): every 0.25 s until
+    # the last 2 %, then every 20 ms, so the end is seen within 20 ms.
+    while (done := issued(tid)) < n:
         if time.monotonic() - t0 > timeout:
-            raise SystemExit("timeout: %d of %d issued" % (issued(tid), n))
-        time.sleep(0.02)
+            raise SystemExit("timeout: %d of %d issued" % (done, n))
+        time.sleep(0.25 if done < 0.98 * n else 0.02)
     dt = time.monotonic() - t0
     failed = psql("SELECT count(*) FROM certificates WHERE tenant_id = :'p1' AND status <> 'issued'", tid)
     say("  %d issued in %.2f s (request %.3f s, not issued: %s)" % (n, dt, t_req, failed))

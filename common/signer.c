@@ -145,24 +145,26 @@ copy_reason(char *reason, size_t reasonlen, const unsigned char *p, size_t n)
 	reason[n] = '\0';
 }
 
-int
-signer_request(const char *sockpath, enum signer_op op, uint64_t tenant_id,
-	       const unsigned char *der, size_t len, unsigned char **out, size_t *outlen,
-	       char *reason, size_t reasonlen)
+/*
+ * One request on an open connection. 0, SIGNER_E_REFUSED or -errno; *answered says whether an
+ * answer came (a kept connection the signer had closed fails before that).
+ */
+static int
+exchange(int fd, enum signer_op op, uint64_t tenant_id, const unsigned char *der, size_t len,
+	 unsigned char **out, size_t *outlen, char *reason, size_t reasonlen, int *answered)
 {
 	unsigned char hdr[SIGNER_REQ_HDR], *ans = NULL, *body = NULL;
 	size_t anslen = 0;
-	int fd = -1, rc;
+	int rc;
 
-	copy_reason(reason, reasonlen, (const unsigned char *)"", 0);
+	*answered = 0;
 	hdr[0] = (unsigned char)op;
 	for (int i = 0; i < 8; i++)
 		hdr[1 + i] = (unsigned char)(tenant_id >> (56 - 8 * i));
-	if ((rc = connect_unix(sockpath, &fd)) != 0)
-		goto out;
 	if ((rc = signer_frame_write(fd, hdr, sizeof(hdr), der, len)) != 0 ||
 	    (rc = signer_frame_read(fd, &ans, &anslen)) != 0)
 		goto out;
+	*answered = 1;
 	rc = -EPROTO;
 	if (anslen < 1)
 		goto out;
@@ -183,9 +185,60 @@ signer_request(const char *sockpath, enum signer_op op, uint64_t tenant_id,
 	body = NULL;
 	rc = 0;
 out:
-	if (fd >= 0)
-		close(fd);
 	free(ans);
 	free(body);
+	return rc;
+}
+
+void
+signer_conn_init(struct signer_conn *c, const char *sockpath)
+{
+	c->path = sockpath;
+	c->fd = -1;
+}
+
+void
+signer_conn_close(struct signer_conn *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+}
+
+int
+signer_call(struct signer_conn *c, enum signer_op op, uint64_t tenant_id,
+	    const unsigned char *der, size_t len, unsigned char **out, size_t *outlen, char *reason,
+	    size_t reasonlen)
+{
+	int rc, answered, kept;
+
+	copy_reason(reason, reasonlen, (const unsigned char *)"", 0);
+	for (int attempt = 0; attempt < 2; attempt++) {
+		kept = c->fd >= 0;
+		if (!kept && (rc = connect_unix(c->path, &c->fd)) != 0)
+			return rc;
+		rc = exchange(c->fd, op, tenant_id, der, len, out, outlen, reason, reasonlen,
+			      &answered);
+		if (answered)
+			return rc;
+		signer_conn_close(c);
+		/* a kept connection may have been closed by the signer (idle, restart): once more */
+		if (!kept)
+			return rc;
+	}
+	return rc;
+}
+
+int
+signer_request(const char *sockpath, enum signer_op op, uint64_t tenant_id,
+	       const unsigned char *der, size_t len, unsigned char **out, size_t *outlen,
+	       char *reason, size_t reasonlen)
+{
+	struct signer_conn c;
+	int rc;
+
+	signer_conn_init(&c, sockpath);
+	rc = signer_call(&c, op, tenant_id, der, len, out, outlen, reason, reasonlen);
+	signer_conn_close(&c);
 	return rc;
 }

@@ -44,6 +44,22 @@ int signer_request(const char *sockpath, enum signer_op op, uint64_t tenant_id,
 		   char *reason, size_t reasonlen);
 
 /*
+ * A connection kept open across requests (one per thread; not shared). signer_call
+ * answers as signer_request; when the kept connection turns out closed (the signer's
+ * idle timeout or a restart) before an answer came, it reconnects and sends once more.
+ * Signing is safe to repeat: the first answer never arrived.
+ */
+struct signer_conn {
+	const char *path;
+	int fd;
+};
+void signer_conn_init(struct signer_conn *c, const char *sockpath);
+void signer_conn_close(struct signer_conn *c);
+int signer_call(struct signer_conn *c, enum signer_op op, uint64_t tenant_id,
+		const unsigned char *der, size_t len, unsigned char **out, size_t *outlen,
+		char *reason, size_t reasonlen);
+
+/*
  * Frame I/O on a blocking socket. signer_frame_read returns 0 with a
  * malloc'ed *buf (caller frees), -ENODATA on a clean EOF before any byte,
  * -EMSGSIZE over SIGNER_MAX_FRAME, or -errno (-ETIMEDOUT after SO_RCVTIMEO).

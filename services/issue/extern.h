@@ -7,9 +7,12 @@
 #include "fcgisvc.h"
 #include "keypool.h"
 #include "secret.h"
+#include "signer.h"
 
 /* Attempts before a certificate is marked failed. */
 #define ISSUE_MAX_ATTEMPTS 5
+/* Rows a worker claims and commits together (DECISIONS.md, "Queue"). */
+#define ISSUE_CLAIM_MAX 8
 /* XREAD BLOCK, milliseconds: also the sweep interval (below kv's 2 s socket timeout). */
 #define ISSUE_BLOCK_MS 1500
 /* Certificates a batch may add at once (further bounded by the quota). */
@@ -60,6 +63,7 @@ int worker_start(const struct cfg *cfg);
 
 /* make.c: one certificate, from its row to the values stored (a new serial each call) */
 struct make_in {
+	struct signer_conn *signer; /* the worker's kept connection to shomei-signer */
 	long long tenant_id;
 	const char *key_type; /* rsa2048, rsa3072, p256 */
 	const char *cn;

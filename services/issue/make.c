@@ -55,8 +55,7 @@ validity(const struct make_in *in, time_t *nb, time_t *na)
 
 /* Sign through shomei-signer: the unsigned certificate goes, the signed one comes back. */
 static int
-sign(const struct issue_env *env, long long tenant_id, X509 *x, X509 **out, char *err,
-     size_t errlen)
+sign(struct signer_conn *conn, long long tenant_id, X509 *x, X509 **out, char *err, size_t errlen)
 {
 	unsigned char *der = NULL, *signed_der = NULL;
 	size_t len = 0, slen = 0;
@@ -66,8 +65,8 @@ sign(const struct issue_env *env, long long tenant_id, X509 *x, X509 **out, char
 		snprintf(err, errlen, "cannot encode the certificate");
 		goto out;
 	}
-	rc = signer_request(env->signer_sock, SIGNER_OP_SIGN_CERT, (uint64_t)tenant_id, der, len,
-			    &signed_der, &slen, err, errlen);
+	rc = signer_call(conn, SIGNER_OP_SIGN_CERT, (uint64_t)tenant_id, der, len, &signed_der, &slen,
+			 err, errlen);
 	if (rc < 0 && err[0] == '\0')
 		snprintf(err, errlen, "signer: %s", strerror(-rc));
 	if (rc != 0)
@@ -155,7 +154,7 @@ make_cert(const struct issue_env *env, const struct make_in *in, struct make_out
 		rc = rc > 0 ? SIGNER_E_REFUSED : rc;
 		goto out;
 	}
-	if ((rc = sign(env, in->tenant_id, x, &signed_x, err, errlen)) != 0 ||
+	if ((rc = sign(in->signer, in->tenant_id, x, &signed_x, err, errlen)) != 0 ||
 	    (rc = describe(signed_x, &o, err, errlen)) != 0 ||
 	    (rc = pack(env, in, key, signed_x, &o, err, errlen)) != 0)
 		goto out;

@@ -17,7 +17,7 @@ const struct db_stmt q_next_numbers = {
 };
 
 /*
- * Claim one row still to issue (the caller's transaction holds it until
+ * Claim up to $1 rows still to issue (the caller's transaction holds them until
  * commit or rollback). A row that failed waits 2^attempts seconds (2, 4, 8, 16)
  * before its next attempt, so a signer restart does not use up its attempts.
  */
@@ -34,8 +34,8 @@ const struct db_stmt q_claim = {
 	" LEFT JOIN devices d ON d.id = c.device_id AND d.tenant_id = c.tenant_id"
 	" WHERE c.status = 'issuing'"
 	" AND (c.claimed_at IS NULL OR c.claimed_at < now() - make_interval(secs => 2 ^ c.attempts))"
-	" ORDER BY c.id LIMIT 1 FOR UPDATE OF c SKIP LOCKED",
-	0,
+	" ORDER BY c.id LIMIT $1::int FOR UPDATE OF c SKIP LOCKED",
+	1,
 };
 
 /* The tenant's active issuing CA and its parent (the root). */

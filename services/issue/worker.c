@@ -1,8 +1,9 @@
 /*
  * worker.c: the issuance workers (DECISIONS.md, "Queue"). Each thread blocks on the wake-up
- * stream, then drains PostgreSQL one certificate per transaction: claim the row (FOR UPDATE
- * SKIP LOCKED), make the certificate, store it and its history entry, commit. A worker killed
- * at any point leaves the row `issuing` for the next one; the block timeout is the sweep.
+ * stream, then drains PostgreSQL up to ISSUE_CLAIM_MAX certificates per transaction: claim the
+ * rows (FOR UPDATE SKIP LOCKED), make each certificate, store it and its history entry, commit.
+ * A worker killed at any point leaves its rows `issuing` for the next one; the block timeout is
+ * the sweep.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -28,6 +29,8 @@ struct wk {
 	int index;
 	struct db db;
 	struct kv kv;
+	struct signer_conn signer;
+	int single; /* rows still to take one at a time after a failed batch */
 	char last_id[64]; /* the newest stream entry seen, "$" before the first */
 	/* the CA of the tenant met last */
 	long long ca_tenant, ca_id;
@@ -79,34 +82,35 @@ out:
 	return rc;
 }
 
-/* The claimed row, as make_cert wants it. */
+/* Claimed row r, as make_cert wants it. */
 static void
-row_in(const struct wk *w, const PGresult *res, struct make_in *in, char *crl, size_t crllen,
+row_in(struct wk *w, const PGresult *res, int r, struct make_in *in, char *crl, size_t crllen,
        char *ocsp, size_t ocsplen)
 {
 	const char *v;
-	int org = (v = db_get(res, 0, "org_units")) != NULL && v[0] == 't';
-	const char *o = db_get(res, 0, "o");
+	int org = (v = db_get(res, r, "org_units")) != NULL && v[0] == 't';
+	const char *o = db_get(res, r, "o");
 
 	memset(in, 0, sizeof(*in));
-	in->tenant_id = db_get_ll(res, 0, "tenant_id");
-	in->key_type = db_get(res, 0, "key_type");
-	in->cn = db_get(res, 0, "cn");
+	in->tenant_id = db_get_ll(res, r, "tenant_id");
+	in->key_type = db_get(res, r, "key_type");
+	in->cn = db_get(res, r, "cn");
 	/* numbered certificates carry no e-mail (no E, no SAN) */
-	in->email = db_get(res, 0, "number") == NULL ? db_get(res, 0, "email") : NULL;
-	in->slug = db_get(res, 0, "slug");
-	in->o = db_get(res, 0, "name_en");
+	in->email = db_get(res, r, "number") == NULL ? db_get(res, r, "email") : NULL;
+	in->slug = db_get(res, r, "slug");
+	in->o = db_get(res, r, "name_en");
 	if (org) {
-		in->ou1 = db_get(res, 0, "ou1");
-		in->ou2 = db_get(res, 0, "ou2");
+		in->ou1 = db_get(res, r, "ou1");
+		in->ou2 = db_get(res, r, "ou2");
 		if (o != NULL && *o)
 			in->o = o;
 	}
-	in->device = db_get(res, 0, "device_code");
-	in->p12_compat = (v = db_get(res, 0, "p12_compat")) != NULL && v[0] == 't';
-	in->valid_from = db_get_ll(res, 0, "valid_from");
-	in->valid_to = db_get_ll(res, 0, "valid_to");
-	in->default_days = (int)db_get_ll(res, 0, "default_validity_days");
+	in->device = db_get(res, r, "device_code");
+	in->p12_compat = (v = db_get(res, r, "p12_compat")) != NULL && v[0] == 't';
+	in->valid_from = db_get_ll(res, r, "valid_from");
+	in->valid_to = db_get_ll(res, r, "valid_to");
+	in->default_days = (int)db_get_ll(res, r, "default_validity_days");
+	in->signer = &w->signer;
 	in->ca = w->ca;
 	in->root = w->root;
 	snprintf(crl, crllen, "%s/crl/%s.crl", w->env->cfg->public_url, in->slug);
@@ -128,14 +132,14 @@ hexdup(const unsigned char *b, size_t n)
 
 /* Store the certificate and its history entry (the caller commits). DB_E_CONFLICT: serial taken. */
 static int
-store(struct wk *w, const PGresult *row, const struct make_out *o)
+store(struct wk *w, const PGresult *row, int r, const struct make_out *o)
 {
 	char id[24], ca[24], nb[24], na[24], detail[512];
 	char *der = hexdup(o->cert_der, o->cert_len), *p12 = hexdup(o->p12, o->p12_len);
 	char *pw = hexdup(o->pw_sealed, o->pw_len);
-	long long by = db_get_ll(row, 0, "requested_by");
-	struct audit_entry e = {db_get_ll(row, 0, "tenant_id"),
-				db_get(row, 0, "requested_ip"),
+	long long by = db_get_ll(row, r, "requested_by");
+	struct audit_entry e = {db_get_ll(row, r, "tenant_id"),
+				db_get(row, r, "requested_ip"),
 				by ? "admin" : "system",
 				by,
 				"certificate_issue",
@@ -145,11 +149,11 @@ store(struct wk *w, const PGresult *row, const struct make_out *o)
 
 	if (der == NULL || p12 == NULL || pw == NULL)
 		goto out;
-	snprintf(id, sizeof(id), "%lld", db_get_ll(row, 0, "id"));
+	snprintf(id, sizeof(id), "%lld", db_get_ll(row, r, "id"));
 	snprintf(ca, sizeof(ca), "%lld", w->ca_id);
 	snprintf(nb, sizeof(nb), "%lld", (long long)o->not_before);
 	snprintf(na, sizeof(na), "%lld", (long long)o->not_after);
-	snprintf(detail, sizeof(detail), "%s: 発行中 -> 発行完了", db_get(row, 0, "cn"));
+	snprintf(detail, sizeof(detail), "%s: 発行中 -> 発行完了", db_get(row, r, "cn"));
 	const char *params[] = {id, ca, o->serial, der, p12, pw, o->subject, nb, na};
 	if ((rc = db_exec(&w->db, &q_store, params, &res)) != 0)
 		goto out;
@@ -180,56 +184,76 @@ record_failure(struct wk *w, long long id, const char *err)
 	PQclear(res);
 }
 
-/* Make and store the claimed row inside the open transaction; err says why on failure. */
+/* Make and store claimed row r inside the open transaction; err says why on failure. */
 static int
-issue_row(struct wk *w, const PGresult *row, char *err, size_t errlen)
+issue_row(struct wk *w, const PGresult *rows, int r, char serial[48], char *err, size_t errlen)
 {
 	char crl[512], ocsp[512];
 	struct make_in in;
 	struct make_out o = {0};
 	int rc;
 
-	if ((rc = tenant_ca(w, db_get_ll(row, 0, "tenant_id"))) != 0) {
+	if ((rc = tenant_ca(w, db_get_ll(rows, r, "tenant_id"))) != 0) {
 		snprintf(err, errlen, "no active CA for the tenant");
 		return rc == DB_E_NOTFOUND ? SIGNER_E_REFUSED : rc;
 	}
-	row_in(w, row, &in, crl, sizeof(crl), ocsp, sizeof(ocsp));
-	if ((rc = make_cert(w->env, &in, &o, err, errlen)) == 0 && (rc = store(w, row, &o)) != 0)
+	row_in(w, rows, r, &in, crl, sizeof(crl), ocsp, sizeof(ocsp));
+	if ((rc = make_cert(w->env, &in, &o, err, errlen)) == 0 &&
+	    (rc = store(w, rows, r, &o)) != 0)
 		snprintf(err, errlen, rc == DB_E_CONFLICT ? "serial collision" : "database");
-	if (rc == 0 && (rc = db_commit(&w->db)) != 0)
-		snprintf(err, errlen, "commit failed");
 	if (rc == 0)
-		log_msg(LOG_INFO, "event=issued id=%s tenant=%s serial=%s cn=\"%s\" worker=%d",
-			db_get(row, 0, "id"), db_get(row, 0, "tenant_id"), o.serial,
-			db_get(row, 0, "cn"), w->index);
+		snprintf(serial, 48, "%s", o.serial);
 	make_out_done(&o);
 	return rc;
 }
 
-/* Claim and issue one certificate. 1: a row was handled, 0: none waiting, -EIO: database. */
+/*
+ * Claim up to limit rows and issue them in one transaction (one commit, one WAL flush for
+ * them all). n > 0: rows handled, 0: none waiting, -EIO: database. When one of several rows
+ * fails, the whole batch rolls back and its rows are taken again one at a time (w->single),
+ * so that only the failing row records an attempt.
+ */
 static int
-issue_one(struct wk *w)
+issue_some(struct wk *w, int limit)
 {
-	char err[256] = "";
-	PGresult *row = NULL;
+	char err[256] = "", lim[16], serial[ISSUE_CLAIM_MAX][48];
+	PGresult *rows = NULL;
 	long long id;
-	int rc;
+	int rc, n, i = 0;
 
+	snprintf(lim, sizeof(lim), "%d", limit);
+	const char *params[] = {lim};
 	if ((rc = db_begin(&w->db)) != 0)
 		return -EIO;
-	if ((rc = db_exec(&w->db, &q_claim, NULL, &row)) != 0 || PQntuples(row) == 0) {
+	if ((rc = db_exec(&w->db, &q_claim, params, &rows)) != 0 || (n = PQntuples(rows)) == 0) {
 		db_rollback(&w->db);
-		PQclear(row);
+		PQclear(rows);
 		return rc != 0 ? -EIO : 0;
 	}
-	id = db_get_ll(row, 0, "id");
-	rc = issue_row(w, row, err, sizeof(err));
-	PQclear(row);
-	if (rc == 0)
-		return 1;
+	for (i = 0; i < n; i++)
+		if ((rc = issue_row(w, rows, i, serial[i], err, sizeof(err))) != 0)
+			break;
+	if (rc == 0 && (rc = db_commit(&w->db)) != 0) {
+		snprintf(err, sizeof(err), "commit failed");
+		i = 0;
+	}
+	if (rc == 0) {
+		for (i = 0; i < n; i++)
+			log_msg(LOG_INFO, "event=issued id=%s tenant=%s serial=%s cn=\"%s\" worker=%d",
+				db_get(rows, i, "id"), db_get(rows, i, "tenant_id"), serial[i],
+				db_get(rows, i, "cn"), w->index);
+		PQclear(rows);
+		return n;
+	}
+	id = db_get_ll(rows, i, "id");
+	PQclear(rows);
 	db_rollback(&w->db);
 	if (w->db.conn == NULL || PQstatus(w->db.conn) != CONNECTION_OK)
-		return -EIO; /* the database went away: the row stays issuing, nothing to record */
+		return -EIO; /* the database went away: the rows stay issuing, nothing to record */
+	if (n > 1) {
+		w->single = n; /* the same rows again, one per transaction */
+		return n;
+	}
 	if (rc == DB_E_CONFLICT) /* the next claim makes it again with a new serial */
 		log_msg(LOG_WARN, "event=serial_collision id=%lld", id);
 	else
@@ -271,8 +295,13 @@ work(void *arg)
 
 	log_msg(LOG_INFO, "event=worker_started worker=%d", w->index);
 	for (;;) {
-		while ((rc = issue_one(w)) == 1)
-			;
+		for (;;) {
+			int limit = w->single > 0 ? 1 : ISSUE_CLAIM_MAX;
+			if ((rc = issue_some(w, limit)) <= 0)
+				break;
+			if (limit == 1 && w->single > 0)
+				w->single--;
+		}
 		if (rc < 0)
 			sleep(1);
 		wait_wake(w);
@@ -308,6 +337,7 @@ worker_start(const struct cfg *cfg)
 		w->env = &g_env;
 		w->index = i;
 		snprintf(w->last_id, sizeof(w->last_id), "$");
+		signer_conn_init(&w->signer, g_env.signer_sock);
 		if ((rc = db_init(&w->db, cfg->db)) != 0 ||
 		    (rc = kv_init(&w->kv, cfg->redis_socket, cfg->redis_host, cfg->redis_port)) !=
 			    0)

@@ -279,6 +279,37 @@ test_errors(EVP_PKEY *key)
 	TAP_OK(rc == -ENOENT, "no socket: -ENOENT");
 }
 
+/* A kept connection serves many requests, and comes back by itself after the signer hung up. */
+static void
+test_kept_connection(void)
+{
+	struct signer_conn c;
+	unsigned char *out = NULL;
+	size_t outlen = 0;
+	char reason[256];
+	int sv[2], first, rc;
+
+	signer_conn_init(&c, sockpath);
+	rc = signer_call(&c, SIGNER_OP_PING, 0, NULL, 0, &out, &outlen, reason, sizeof(reason));
+	first = c.fd;
+	TAP_OK(rc == 0 && first >= 0, "kept connection: the first call connects");
+	rc = signer_call(&c, SIGNER_OP_PING, 0, NULL, 0, &out, &outlen, reason, sizeof(reason));
+	TAP_OK(rc == 0 && c.fd == first, "kept connection: the second call reuses it");
+	/* stand in a connection whose far end is gone, as after the signer's idle timeout */
+	TAP_OK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0, "socketpair");
+	close(sv[1]);
+	signer_conn_close(&c);
+	c.fd = sv[0];
+	rc = signer_call(&c, SIGNER_OP_PING, 0, NULL, 0, &out, &outlen, reason, sizeof(reason));
+	TAP_OK(rc == 0 && c.fd >= 0, "kept connection: a dead one is replaced and the call answered");
+	rc = signer_call(&c, SIGNER_OP_SIGN_CERT, 1, (const unsigned char *)"junk", 4, &out,
+			 &outlen, reason, sizeof(reason));
+	TAP_OK(rc == SIGNER_E_REFUSED && strstr(reason, "DER"),
+	       "kept connection: a refusal comes through as for one-shot requests");
+	signer_conn_close(&c);
+	TAP_OK(c.fd == -1, "kept connection: closed");
+}
+
 /* A raw frame header announcing 2 MiB: the server hangs up without reading it. */
 static void
 test_oversized(void)
@@ -383,6 +414,7 @@ main(void)
 	test_certs(key);
 	test_crls();
 	test_oversized();
+	test_kept_connection();
 	server_stop(&s);
 	pthread_join(t, NULL);
 	server_done(&s);
