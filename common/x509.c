@@ -1,11 +1,15 @@
 /* x509.c: keys, CA and client certificates, CRLs, fingerprints and PEM/DER for shomei. */
+/* EC_KEY for p256_legacy (deprecated in OpenSSL 3.0, still its fast path; see there) */
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/crypto.h>
+#include <openssl/ec.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
@@ -37,6 +41,27 @@ x509_key_type_name(enum x509_key_type t)
 	return t < X509_KEY__MAX ? key_type_names[t] : "?";
 }
 
+/*
+ * A P-256 key held as a legacy EC_KEY. OpenSSL 3.0 encodes and decodes a provider-only key
+ * through OSSL_ENCODER/OSSL_DECODER contexts, whose setup dominated building a certificate
+ * (X509_set_pubkey 185 us of 216) and PKCS#8 encoding; a legacy key takes the EVP_PKEY_ASN1
+ * method path (31 us). Signing and PKCS#12 use it through the same EVP calls.
+ */
+static EVP_PKEY *
+p256_legacy(void)
+{
+	EC_KEY *ec = EC_KEY_new_by_curve_name(NID_X9_62_prime256v1);
+	EVP_PKEY *k = NULL;
+
+	if (ec == NULL || EC_KEY_generate_key(ec) != 1 || (k = EVP_PKEY_new()) == NULL ||
+	    EVP_PKEY_assign(k, EVP_PKEY_EC, ec) != 1) {
+		EVP_PKEY_free(k);
+		EC_KEY_free(ec);
+		return NULL;
+	}
+	return k;
+}
+
 int
 x509_key_generate(enum x509_key_type t, EVP_PKEY **out)
 {
@@ -50,7 +75,7 @@ x509_key_generate(enum x509_key_type t, EVP_PKEY **out)
 		k = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)3072);
 		break;
 	case X509_KEY_P256:
-		k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+		k = p256_legacy();
 		break;
 	default:
 		return X509_E_INVALID;
@@ -621,15 +646,69 @@ x509_sign(X509 *x, EVP_PKEY *key)
 	return X509_sign(x, key, EVP_sha256()) > 0 ? 0 : -EIO;
 }
 
+/* One P-256 key per process for placeholder signatures (the signer replaces them). */
+static EVP_PKEY *placeholder_key;
+static CRYPTO_ONCE placeholder_once = CRYPTO_ONCE_STATIC_INIT;
+
+static void
+placeholder_init(void)
+{
+	if (x509_key_generate(X509_KEY_P256, &placeholder_key) != 0)
+		placeholder_key = NULL;
+}
+
 int
 x509_placeholder_sign(X509 *x)
 {
-	EVP_PKEY *k = NULL;
-	int rc;
+	if (!CRYPTO_THREAD_run_once(&placeholder_once, placeholder_init) || placeholder_key == NULL)
+		return -EIO;
+	return x509_sign(x, placeholder_key);
+}
 
-	if ((rc = x509_key_generate(X509_KEY_P256, &k)) == 0)
-		rc = x509_sign(x, k);
-	EVP_PKEY_free(k);
+int
+x509_adopt_signature(X509 *x, const unsigned char *der, size_t len)
+{
+	const unsigned char *p = der, *end = der + len, *q;
+	const ASN1_BIT_STRING *csig = NULL;
+	const X509_ALGOR *calg = NULL;
+	X509_ALGOR *alg = NULL;
+	ASN1_BIT_STRING *sig = NULL;
+	unsigned char *mine = NULL;
+	long n;
+	int tag, cls, rc = X509_E_PARSE, mlen;
+
+	/* Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue } */
+	if (len > LONG_MAX || (ASN1_get_object(&p, &n, &tag, &cls, (long)len) & 0x80) ||
+	    tag != V_ASN1_SEQUENCE || n != end - p)
+		return X509_E_PARSE;
+	q = p;
+	if ((ASN1_get_object(&q, &n, &tag, &cls, end - p) & 0x80) || tag != V_ASN1_SEQUENCE ||
+	    n > end - q)
+		return X509_E_PARSE;
+	p = q + n;
+	if ((alg = d2i_X509_ALGOR(NULL, &p, end - p)) == NULL ||
+	    (sig = d2i_ASN1_BIT_STRING(NULL, &p, end - p)) == NULL || p != end)
+		goto out;
+	/* OpenSSL's own apps/lib/apps.c corrupts signatures through the same casts */
+	X509_get0_signature(&csig, &calg, x);
+	if (X509_ALGOR_copy((X509_ALGOR *)calg, alg) != 1 ||
+	    X509_ALGOR_copy((X509_ALGOR *)X509_get0_tbs_sigalg(x), alg) != 1 ||
+	    ASN1_STRING_set((ASN1_BIT_STRING *)csig, ASN1_STRING_get0_data(sig),
+			    ASN1_STRING_length(sig)) != 1) {
+		rc = -EIO;
+		goto out;
+	}
+	((ASN1_BIT_STRING *)csig)->flags = sig->flags;
+	/* re-encode the TBS with the new algorithm, then the whole: it must be the signer's */
+	if (i2d_re_X509_tbs(x, NULL) <= 0 || (mlen = i2d_X509(x, &mine)) <= 0) {
+		rc = -EIO;
+		goto out;
+	}
+	rc = (size_t)mlen == len && memcmp(mine, der, len) == 0 ? 0 : X509_E_PARSE;
+out:
+	OPENSSL_free(mine);
+	X509_ALGOR_free(alg);
+	ASN1_BIT_STRING_free(sig);
 	return rc;
 }
 

@@ -266,6 +266,39 @@ test_placeholder(struct pki *p)
 	       "serial and subject unchanged");
 	TAP_OK(verify(p, y, NULL, NULL) == X509_V_OK, "re-signed certificate verifies");
 	TAP_OK(x509_cert_to_der(y, &der2, &len2) == 0, "re-signed certificate serializes");
+	/* the worker's shortcut: x takes the CA's signature instead of parsing the answer */
+	TAP_OK(x509_adopt_signature(x, der2, len2) == 0, "x adopts the CA's signature");
+	unsigned char *der3 = NULL;
+	size_t len3 = 0;
+	TAP_OK(x509_cert_to_der(x, &der3, &len3) == 0 && len3 == len2 &&
+		       memcmp(der3, der2, len2) == 0,
+	       "x encodes byte for byte as the signed certificate");
+	TAP_OK(X509_verify(x, p->ca_key) == 1 && verify(p, x, NULL, NULL) == X509_V_OK,
+	       "x verifies under the CA and its chain");
+	TAP_OK(X509_check_private_key(x, ck) == 1, "x still matches its private key");
+	free(der3);
+	/* a different certificate, or garbage, is refused */
+	X509 *other = NULL;
+	EVP_PKEY *ok2 = NULL;
+	unsigned char *oder = NULL;
+	size_t olen = 0;
+	x509_key_generate(X509_KEY_P256, &ok2);
+	pki_client(p, ok2, "client_000003", NULL, 30, &other);
+	x509_sign(other, p->ca_key);
+	x509_cert_to_der(other, &oder, &olen);
+	X509 *z = NULL;
+	pki_client(p, ck, "client_000002", NULL, 30, &z);
+	x509_placeholder_sign(z);
+	TAP_OK(x509_adopt_signature(z, oder, olen) == X509_E_PARSE,
+	       "another certificate's DER is not adopted");
+	TAP_OK(x509_adopt_signature(z, (const unsigned char *)"\x30\x03\x02\x01\x01", 5) ==
+		       X509_E_PARSE,
+	       "garbage is not adopted");
+	TAP_OK(x509_adopt_signature(z, oder, olen - 1) == X509_E_PARSE, "a cut DER is not adopted");
+	X509_free(z);
+	X509_free(other);
+	EVP_PKEY_free(ok2);
+	free(oder);
 	free(der);
 	free(der2);
 	X509_free(x);
