@@ -83,6 +83,19 @@ def test_paging(t):
     t.eq(p3[0]["action_label"], "証明書追加発行", "label 証明書追加発行")
     p9 = c.get("/api/audit?page=9")
     t.eq((p9.status, len(items(p9))), (200, 0), "a page past the end is empty, not an error")
+    # the total is cached per filter (common/audit.c): a new entry must show in it at once
+    before = (c.get("/api/audit").json() or {}).get("total")
+    again = (c.get("/api/audit").json() or {}).get("total")
+    t.eq(again, before, "the same filter twice gives the same total")
+    c2 = Client()
+    c2.login("history-p-admin", "History2paging")
+    after = c.get("/api/audit").json() or {}
+    t.eq(after.get("total"), before + 1, "a new login entry counts at once (%s -> %s)" % (before, after.get("total")))
+    t.eq(after["items"][0]["action"], "login", "and is first on page 1")
+    psql("INSERT INTO audit (tenant_id, at, actor_kind, action, detail) "
+         "SELECT :'p1', now(), 'system', 'settings', 'cache check'", tenant_id)
+    filt = c.get("/api/audit?action=settings").json() or {}
+    t.eq(filt.get("total"), 1, "a filtered total counts the entry written a moment ago")
 
 
 def test_isolation(t):
