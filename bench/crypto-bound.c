@@ -46,46 +46,58 @@ report(const char *name, double *ms, int n)
 }
 
 static int
+gen_openssl_rsa(EVP_PKEY **k)
+{
+	return x509_key_generate(X509_KEY_RSA2048, k);
+}
+
+static int
+gen_nettle_rsa(EVP_PKEY **k)
+{
+	return keypool_rsa_nettle(2048, k);
+}
+
+static int
+gen_rsagen_rsa(EVP_PKEY **k)
+{
+	return rsagen_keypair(2048, k);
+}
+
+static int
+gen_p256(EVP_PKEY **k)
+{
+	return x509_key_generate(X509_KEY_P256, k);
+}
+
+static int
 keygen(int n)
 {
+	static const struct {
+		const char *name;
+		int (*gen)(EVP_PKEY **);
+	} ways[] = {
+		{"openssl rsa-2048", gen_openssl_rsa},
+		{"nettle rsa-2048 (+check)", gen_nettle_rsa},
+		{"rsagen rsa-2048 (+check)", gen_rsagen_rsa},
+		{"openssl p-256", gen_p256},
+	};
 	double *ms = calloc((size_t)n, sizeof(double));
 
-	for (int i = 0; i < n; i++) {
-		double t0 = now();
-		EVP_PKEY *k = NULL;
-		if (x509_key_generate(X509_KEY_RSA2048, &k) != 0)
-			return 1;
-		ms[i] = (now() - t0) * 1000;
-		EVP_PKEY_free(k);
+	if (ms == NULL)
+		return 1;
+	for (size_t w = 0; w < sizeof(ways) / sizeof(ways[0]); w++) {
+		for (int i = 0; i < n; i++) {
+			double t0 = now();
+			EVP_PKEY *k = NULL;
+			if (ways[w].gen(&k) != 0) {
+				free(ms);
+				return 1;
+			}
+			ms[i] = (now() - t0) * 1000;
+			EVP_PKEY_free(k);
+		}
+		report(ways[w].name, ms, n);
 	}
-	report("openssl rsa-2048", ms, n);
-	for (int i = 0; i < n; i++) {
-		double t0 = now();
-		EVP_PKEY *k = NULL;
-		if (keypool_rsa_nettle(2048, &k) != 0)
-			return 1;
-		ms[i] = (now() - t0) * 1000;
-		EVP_PKEY_free(k);
-	}
-	report("nettle rsa-2048 (+check)", ms, n);
-	for (int i = 0; i < n; i++) {
-		double t0 = now();
-		EVP_PKEY *k = NULL;
-		if (rsagen_keypair(2048, &k) != 0)
-			return 1;
-		ms[i] = (now() - t0) * 1000;
-		EVP_PKEY_free(k);
-	}
-	report("rsagen rsa-2048 (+check)", ms, n);
-	for (int i = 0; i < n; i++) {
-		double t0 = now();
-		EVP_PKEY *k = NULL;
-		if (x509_key_generate(X509_KEY_P256, &k) != 0)
-			return 1;
-		ms[i] = (now() - t0) * 1000;
-		EVP_PKEY_free(k);
-	}
-	report("openssl p-256", ms, n);
 	free(ms);
 	return 0;
 }
