@@ -22,7 +22,7 @@ static const struct db_stmt st_insert = {
 	" AND ($3::date IS NULL OR at < ($3::date + 1)::timestamp AT TIME ZONE 'Asia/Tokyo')"
 #define AUDIT_WHERE                                                                                \
 	AUDIT_WHERE_DATES " AND ($4::text IS NULL OR action = $4)"                                 \
-	" AND ($5::text IS NULL OR strpos(lower(detail), lower($5)) > 0)"
+			  " AND ($5::text IS NULL OR strpos(lower(detail), lower($5)) > 0)"
 
 static const struct db_stmt st_count = {
 	"audit_count",
@@ -62,12 +62,9 @@ audit_write(struct db *db, const struct audit_entry *e)
 	snprintf(tenant, sizeof(tenant), "%lld", e->tenant_id);
 	snprintf(actor, sizeof(actor), "%lld", e->actor_id);
 	const char *params[] = {
-		tenant,
-		(e->ip && *e->ip) ? e->ip : NULL,
-		e->actor_kind,
-		e->actor_id ? actor : NULL,
-		e->action,
-		e->detail ? e->detail : "",
+		tenant,        (e->ip && *e->ip) ? e->ip : NULL,
+		e->actor_kind, e->actor_id ? actor : NULL,
+		e->action,     e->detail ? e->detail : "",
 	};
 	if ((rc = db_exec(db, &st_insert, params, &res)) != 0)
 		return rc < 0 ? rc : -EIO;
@@ -153,8 +150,7 @@ total_store(const char *key, long long top, long long total)
 }
 
 int
-audit_list(struct db *db, long long tenant_id, const struct audit_filter *f, int lang,
-	   cJSON **out)
+audit_list(struct db *db, long long tenant_id, const struct audit_filter *f, int lang, cJSON **out)
 {
 	char tenant[24], offset[24], key[512];
 	PGresult *top = NULL, *cnt = NULL, *res = NULL;

@@ -53,7 +53,8 @@ small_init(void)
 	}
 }
 
-/* rounds of Miller-Rabin with random bases (FIPS 186-5 B.3.1). 1 probably prime, 0 composite, -1 error. */
+/* rounds of Miller-Rabin with random bases (FIPS 186-5 B.3.1). 1 probably prime, 0 composite, -1
+ * error. */
 static int
 miller_rabin(const BIGNUM *w, int rounds, BN_CTX *ctx)
 {
@@ -127,7 +128,8 @@ prime(BIGNUM *p, int bits, BN_CTX *ctx)
 					break;
 			if (i < nsmall)
 				continue;
-			/* the top two bits stay set: a start this close to 2^bits is vanishingly rare */
+			/* the top two bits stay set: a start this close to 2^bits is vanishingly
+			 * rare */
 			if (!BN_add_word(p, delta))
 				return -EIO;
 			if (BN_num_bits(p) == bits && BN_mod_word(p, 65537) != 1) {
@@ -185,7 +187,8 @@ sign_verify(EVP_PKEY *pk)
 	int ok = 0;
 
 	if ((ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pk, NULL)) == NULL ||
-	    EVP_PKEY_sign_init(ctx) != 1 || EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) != 1 ||
+	    EVP_PKEY_sign_init(ctx) != 1 ||
+	    EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) != 1 ||
 	    EVP_PKEY_CTX_set_signature_md(ctx, EVP_sha256()) != 1 ||
 	    EVP_PKEY_sign(ctx, sig, &siglen, digest, sizeof(digest)) != 1)
 		goto out;

@@ -206,9 +206,8 @@ signer_conn_close(struct signer_conn *c)
 }
 
 int
-signer_call(struct signer_conn *c, enum signer_op op, uint64_t tenant_id,
-	    const unsigned char *der, size_t len, unsigned char **out, size_t *outlen, char *reason,
-	    size_t reasonlen)
+signer_call(struct signer_conn *c, enum signer_op op, uint64_t tenant_id, const unsigned char *der,
+	    size_t len, unsigned char **out, size_t *outlen, char *reason, size_t reasonlen)
 {
 	int rc, answered, kept;
 
@@ -222,7 +221,8 @@ signer_call(struct signer_conn *c, enum signer_op op, uint64_t tenant_id,
 		if (answered)
 			return rc;
 		signer_conn_close(c);
-		/* a kept connection may have been closed by the signer (idle, restart): once more */
+		/* a kept connection may have been closed by the signer (idle, restart): once more
+		 */
 		if (!kept)
 			return rc;
 	}

@@ -49,8 +49,8 @@ admin_doc(const PGresult *res, const char *csrf)
 static struct lockout
 admin_lockout(struct svc_thread *t)
 {
-	struct lockout l = {&t->kv, "fail", t->cfg->login_fail_limit_id, t->cfg->login_fail_limit_ip,
-			    t->cfg->login_fail_window};
+	struct lockout l = {&t->kv, "fail", t->cfg->login_fail_limit_id,
+			    t->cfg->login_fail_limit_ip, t->cfg->login_fail_window};
 
 	return l;
 }
@@ -66,8 +66,7 @@ audit_admin(struct http_req *req, struct svc_thread *t, long long tenant, long l
 
 /* Open a session for the admin in res (one row), answer 200 with cookie and body. */
 static int
-start_session(struct http_req *req, struct svc_thread *t, const PGresult *res,
-	      const char *detail)
+start_session(struct http_req *req, struct svc_thread *t, const PGresult *res, const char *detail)
 {
 	long long admin = db_get_ll(res, 0, "id"), tenant = db_get_ll(res, 0, "tenant_id");
 	char token[UTIL_TOKEN_LEN], cookie[128];
@@ -114,8 +113,7 @@ login_body(struct http_req *req, cJSON **body)
 }
 
 static int
-login_failed(struct http_req *req, struct svc_thread *t, const char *login_id,
-	     const PGresult *res)
+login_failed(struct http_req *req, struct svc_thread *t, const char *login_id, const PGresult *res)
 {
 	struct lockout l = admin_lockout(t);
 
@@ -152,7 +150,8 @@ auth_login(struct http_req *req, struct svc_thread *t)
 			goto out;
 		}
 		char retry[16];
-		snprintf(retry, sizeof(retry), "%d", lockout_retry_after(&l, login_id, req->remote_addr));
+		snprintf(retry, sizeof(retry), "%d",
+			 lockout_retry_after(&l, login_id, req->remote_addr));
 		http_add_header(req, "Retry-After", retry);
 		log_msg(LOG_WARN, "event=login_locked ip=%s", req->remote_addr);
 		svc_fail(req, 429, "locked_out", MSG_LOCKED_OUT);
@@ -264,8 +263,8 @@ auth_logout(struct http_req *req, struct svc_thread *t)
 		session_destroy(&t->kv, token);
 		audit_admin(req, t, s.tenant_id, s.admin_id, "logout", "ログアウト");
 	}
-	snprintf(cookie, sizeof(cookie), "%s=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0",
-		 SESSION_COOKIE);
+	snprintf(cookie, sizeof(cookie),
+		 "%s=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0", SESSION_COOKIE);
 	http_add_header(req, "Set-Cookie", cookie);
 	doc = cJSON_CreateObject();
 	http_json(req, 200, doc);

@@ -65,8 +65,8 @@ sign(struct signer_conn *conn, long long tenant_id, X509 *x, X509 **out, char *e
 		snprintf(err, errlen, "cannot encode the certificate");
 		goto out;
 	}
-	rc = signer_call(conn, SIGNER_OP_SIGN_CERT, (uint64_t)tenant_id, der, len, &signed_der, &slen,
-			 err, errlen);
+	rc = signer_call(conn, SIGNER_OP_SIGN_CERT, (uint64_t)tenant_id, der, len, &signed_der,
+			 &slen, err, errlen);
 	if (rc < 0 && err[0] == '\0')
 		snprintf(err, errlen, "signer: %s", strerror(-rc));
 	if (rc != 0)

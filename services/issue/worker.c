@@ -30,7 +30,7 @@ struct wk {
 	struct db db;
 	struct kv kv;
 	struct signer_conn signer;
-	int single; /* rows still to take one at a time after a failed batch */
+	int single;       /* rows still to take one at a time after a failed batch */
 	char last_id[64]; /* the newest stream entry seen, "$" before the first */
 	/* the CA of the tenant met last */
 	long long ca_tenant, ca_id;
@@ -239,7 +239,8 @@ issue_some(struct wk *w, int limit)
 	}
 	if (rc == 0) {
 		for (i = 0; i < n; i++)
-			log_msg(LOG_INFO, "event=issued id=%s tenant=%s serial=%s cn=\"%s\" worker=%d",
+			log_msg(LOG_INFO,
+				"event=issued id=%s tenant=%s serial=%s cn=\"%s\" worker=%d",
 				db_get(rows, i, "id"), db_get(rows, i, "tenant_id"), serial[i],
 				db_get(rows, i, "cn"), w->index);
 		PQclear(rows);

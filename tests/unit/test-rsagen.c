@@ -1,4 +1,5 @@
-/* test-rsagen.c: RSA keys by FIPS 186-5 A.1.3, checked against OpenSSL's own prime test and key check. */
+/* test-rsagen.c: RSA keys by FIPS 186-5 A.1.3, checked against OpenSSL's own prime test and key
+ * check. */
 #include <errno.h>
 #include <string.h>
 

@@ -301,7 +301,8 @@ test_kept_connection(void)
 	signer_conn_close(&c);
 	c.fd = sv[0];
 	rc = signer_call(&c, SIGNER_OP_PING, 0, NULL, 0, &out, &outlen, reason, sizeof(reason));
-	TAP_OK(rc == 0 && c.fd >= 0, "kept connection: a dead one is replaced and the call answered");
+	TAP_OK(rc == 0 && c.fd >= 0,
+	       "kept connection: a dead one is replaced and the call answered");
 	rc = signer_call(&c, SIGNER_OP_SIGN_CERT, 1, (const unsigned char *)"junk", 4, &out,
 			 &outlen, reason, sizeof(reason));
 	TAP_OK(rc == SIGNER_E_REFUSED && strstr(reason, "DER"),
