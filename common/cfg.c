@@ -47,6 +47,10 @@ static const struct cfg_key keys[] = {
 	I(key_pool_rsa2048, 100, 0, 100000),
 	I(key_pool_rsa3072, 10, 0, 100000),
 	I(key_pool_p256, 200, 0, 100000),
+	S(admin_crl_file, ""),
+	S(nginx_pid_file, ""),
+	I(crl_days, 7, 1, 30),
+	I(crl_check_interval, 60, 1, 86400),
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

@@ -26,6 +26,10 @@ struct cfg {
 	int key_pool_rsa2048;  /* keys kept ready in each shomei-issue, per type */
 	int key_pool_rsa3072;
 	int key_pool_p256;
+	char *admin_crl_file;   /* nginx's ssl_crl file; empty = <ca_dir>/admin-crl.pem */
+	char *nginx_pid_file;   /* SIGHUP after a new admin_crl_file; empty = nobody */
+	int crl_days;           /* validity of the root and administrator CA CRLs */
+	int crl_check_interval; /* seconds between shomei-revoke's looks at that file */
 };
 
 enum {

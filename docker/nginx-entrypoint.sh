@@ -50,9 +50,26 @@ while [ ! -s "$VAR/ca/admin-chain.pem" ] || [ ! -s "$VAR/ca/admin-crl.pem" ] || 
 	sleep 1
 done
 
+# shomei-revoke re-signs admin-crl.pem (before it expires, and after an administrator
+# certificate is revoked) into the shared volume; it cannot signal this container's nginx,
+# so a watcher here reloads nginx when the file changes.
+watch_crl() {
+	local seen now
+	seen=$(stat -c %Y "$VAR/ca/admin-crl.pem" 2>/dev/null || echo 0)
+	while sleep "${CRL_WATCH_SECONDS:-10}"; do
+		now=$(stat -c %Y "$VAR/ca/admin-crl.pem" 2>/dev/null || echo 0)
+		if [ "$now" != "$seen" ] && [ -s "$VAR/ca/admin-crl.pem" ]; then
+			seen=$now
+			nginx -s reload -c "$CONF/nginx.conf" -p "$CONF" -e /dev/stderr &&
+				echo "nginx-entrypoint: admin-crl.pem changed, nginx reloaded" >&2
+		fi
+	done
+}
+
 render_nginx
 if [ $# -eq 0 ] || { [ $# -eq 1 ] && [ "$1" = nginx ]; }; then
 	nginx -t -q -c "$CONF/nginx.conf" -p "$CONF" -e /dev/stderr
+	watch_crl &
 	exec nginx -g 'daemon off;' -c "$CONF/nginx.conf" -p "$CONF" -e /dev/stderr
 fi
 exec "$@"

@@ -127,6 +127,8 @@ ca_dir = $VAR/ca
 public_url = https://localhost:$PORT
 migrations_dir = $ROOT/db/migrations
 log_level = info
+nginx_pid_file = $VAR/run/nginx.pid
+crl_check_interval = ${CRL_CHECK_INTERVAL:-60}
 EOF
 }
 

@@ -1,4 +1,8 @@
-/* main.c: shomei-revoke. Its API arrives with a later issue; for now it runs and answers /healthz and /metrics. */
+/*
+ * main.c: shomei-revoke. Its revocation API arrives with a later issue; for now it answers
+ * /healthz and /metrics and keeps nginx's administrator CRL file current (keeper.c).
+ */
+#include "extern.h"
 #include "fcgisvc.h"
 
 static const struct svc svc = {"revoke", NULL, 0, NULL};
@@ -6,5 +10,5 @@ static const struct svc svc = {"revoke", NULL, 0, NULL};
 int
 main(int argc, char **argv)
 {
-	return svc_main(&svc, argc, argv);
+	return svc_main_start(&svc, keeper_start, argc, argv);
 }

@@ -229,7 +229,9 @@ cmd_admin_cert_revoke(struct cmd_ctx *cx)
 		if (util_hexval((unsigned char)serial[i]) < 0)
 			n = 0;
 	if (n == 0 || n > 64) {
-		ctl_err(cx, "--serial: '%s' must be the certificate's serial in hex (as 'admin cert' printed it)",
+		ctl_err(cx,
+			"--serial: '%s' must be the certificate's serial in hex (as 'admin cert' "
+			"printed it)",
 			serial);
 		return CTL_USAGE;
 	}
@@ -242,6 +244,8 @@ cmd_admin_cert_revoke(struct cmd_ctx *cx)
 	}
 	if (rc != 0)
 		return CTL_FAIL;
-	printf("revoked %s; run 'shomeictl crl publish' and reload nginx to refuse it\n", serial);
+	printf("revoked %s; shomei-revoke publishes the CRL and reloads nginx within "
+	       "crl_check_interval (or run 'shomeictl crl publish' and reload nginx)\n",
+	       serial);
 	return CTL_OK;
 }

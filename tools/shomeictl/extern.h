@@ -92,7 +92,6 @@ int q_ca_next_id(struct cmd_ctx *cx, long long *id);
 int q_ca_insert(struct cmd_ctx *cx, long long id, const char *kind, long long tenant_id,
 		long long parent_id, const char *subject, const char *serial, const char *pem,
 		const char *key_file, time_t nb, time_t na);
-int q_ca_bump_crl(struct cmd_ctx *cx, long long ca_id, long long *number);
 int q_tenant_find(struct cmd_ctx *cx, const char *slug, PGresult **res);
 int q_tenant_insert(struct cmd_ctx *cx, const char *slug, const char *name, const char *name_en,
 		    const char *domain, const char *quota, const char *features, long long *id);
@@ -106,7 +105,6 @@ int q_admin_cert_revoke(struct cmd_ctx *cx, const char *serial);
 int q_admin_cert_insert(struct cmd_ctx *cx, long long admin_id, long long ca_id, const char *serial,
 			const char *fingerprint, const char *subject, time_t nb, time_t na,
 			const char *pem);
-int q_admin_revoked(struct cmd_ctx *cx, long long ca_id, PGresult **res);
 int q_schema_version(struct cmd_ctx *cx, long long *version);
 int q_migrate_lock(struct cmd_ctx *cx, int lock);
 /* Create schema_migrations if missing; *applied lists the versions applied. */

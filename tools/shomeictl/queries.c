@@ -4,10 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "crlpub.h"
 #include "extern.h"
 
 /* pg_advisory_xact_lock key serializing CA ceremonies ("shomeiCA"). */
-#define LOCK_CA "7522517497018826049"
+#define LOCK_CA CRLPUB_LOCK
 
 static const char sql_lock[] = "SELECT pg_advisory_xact_lock(" LOCK_CA ")";
 
@@ -22,9 +23,6 @@ static const char sql_ca_insert[] =
 	"INSERT INTO cas (id, kind, tenant_id, parent_id, subject, serial, cert_pem, key_file, "
 	"not_before, not_after) VALUES ($1::bigint, $2, $3::bigint, $4::bigint, $5, $6, $7, $8, "
 	"to_timestamp($9::bigint), to_timestamp($10::bigint))";
-
-static const char sql_ca_bump_crl[] =
-	"UPDATE cas SET crl_number = crl_number + 1 WHERE id = $1::bigint RETURNING crl_number";
 
 static const char sql_tenant_find[] = "SELECT id, slug, name, name_en FROM tenants WHERE slug = $1";
 
@@ -62,10 +60,6 @@ static const char sql_admin_cert_insert[] =
 static const char sql_admin_cert_revoke[] =
 	"UPDATE admin_certificates SET revoked_at = now() WHERE serial = lower($1) AND revoked_at IS NULL "
 	"RETURNING id";
-static const char sql_admin_revoked[] =
-	"SELECT serial, extract(epoch FROM revoked_at)::bigint AS revoked_at "
-	"FROM admin_certificates WHERE ca_id = $1::bigint AND revoked_at IS NOT NULL ORDER BY id";
-
 static const char sql_schema_exists[] =
 	"SELECT (to_regclass('schema_migrations') IS NOT NULL)::int AS version";
 static const char sql_schema_version[] =
@@ -158,16 +152,6 @@ q_ca_insert(struct cmd_ctx *cx, long long id, const char *kind, long long tenant
 }
 
 int
-q_ca_bump_crl(struct cmd_ctx *cx, long long ca_id, long long *number)
-{
-	char sid[24];
-	const char *p[] = {sid};
-
-	snprintf(sid, sizeof(sid), "%lld", ca_id);
-	return run_ll(cx, sql_ca_bump_crl, 1, p, "crl_number", number);
-}
-
-int
 q_tenant_find(struct cmd_ctx *cx, const char *slug, PGresult **res)
 {
 	const char *p[] = {slug};
@@ -251,16 +235,6 @@ q_admin_cert_revoke(struct cmd_ctx *cx, const char *serial)
 	long long id = 0;
 
 	return run_ll(cx, sql_admin_cert_revoke, 1, p, "id", &id);
-}
-
-int
-q_admin_revoked(struct cmd_ctx *cx, long long ca_id, PGresult **res)
-{
-	char sid[24];
-	const char *p[] = {sid};
-
-	snprintf(sid, sizeof(sid), "%lld", ca_id);
-	return run(cx, sql_admin_revoked, 1, p, res);
 }
 
 /* 0 before the first migration (no schema_migrations table yet). */

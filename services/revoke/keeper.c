@@ -1,0 +1,200 @@
+/*
+ * keeper.c: keeps nginx's administrator CRL file current (DECISIONS.md, "CRLs for nginx").
+ * nginx's ssl_crl refuses every client certificate once a CRL of the chain has passed its
+ * nextUpdate, and learns of a revoked administrator certificate only from a new file. Every
+ * crl_check_interval seconds one thread looks at the file: when it is missing, a CRL expires
+ * within half of crl_days, or the revoked administrator certificates in the database are not
+ * those it lists, the root and administrator CA CRLs are built again, signed by shomei-signer,
+ * committed (CRL numbers), written atomically, and nginx is sent SIGHUP (nginx_pid_file).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cfg.h"
+#include "crlpub.h"
+#include "extern.h"
+#include "log.h"
+#include "signer.h"
+#include "x509.h"
+
+struct keeper {
+	const struct cfg *cfg;
+	struct db db;
+	struct signer_conn signer;
+	char sock[PATH_MAX];
+	char path[PATH_MAX];
+};
+
+static struct keeper g_keeper;
+
+/* crlpub_sign_fn: shomei-signer signs (tenant 0: the root or the administrator CA, by issuer). */
+static int
+sign_by_signer(void *arg, const char *kind, const char *key_file, X509_CRL *crl, X509_CRL **out)
+{
+	struct keeper *k = arg;
+	unsigned char *der = NULL, *signed_der = NULL;
+	size_t len = 0, slen = 0;
+	char reason[256] = "";
+	int rc;
+
+	(void)key_file;
+	if ((rc = x509_crl_placeholder_sign(crl)) != 0 ||
+	    (rc = x509_crl_to_der(crl, &der, &len)) != 0)
+		goto out;
+	rc = signer_call(&k->signer, SIGNER_OP_SIGN_CRL, 0, der, len, &signed_der, &slen, reason,
+			 sizeof(reason));
+	if (rc != 0) {
+		log_msg(LOG_ERROR, "event=crl_sign_failed kind=%s rc=%d reason=\"%s\"", kind, rc,
+			reason);
+		goto out;
+	}
+	rc = x509_crl_from_der(signed_der, slen, out);
+out:
+	free(der);
+	free(signed_der);
+	return rc;
+}
+
+/* Write data to path through a temporary file and rename: nginx never reads half a file. */
+static int
+write_atomically(const char *path, const char *data, size_t len)
+{
+	char tmp[PATH_MAX + 8];
+	size_t off = 0;
+	int fd, rc = 0;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.new", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
+		return -errno;
+	while (off < len) {
+		ssize_t n = write(fd, data + off, len - off);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = -errno;
+			break;
+		}
+		off += (size_t)n;
+	}
+	if (rc == 0 && (fchmod(fd, 0644) != 0 || fsync(fd) != 0))
+		rc = -errno;
+	if (close(fd) != 0 && rc == 0)
+		rc = -errno;
+	if (rc == 0 && rename(tmp, path) != 0)
+		rc = -errno;
+	if (rc != 0)
+		unlink(tmp);
+	return rc;
+}
+
+/* SIGHUP to the nginx master named by nginx_pid_file, when there is one. */
+static void
+reload_nginx(const struct cfg *cfg)
+{
+	char buf[32] = "";
+	long pid;
+	FILE *f;
+
+	if (cfg->nginx_pid_file == NULL || cfg->nginx_pid_file[0] == '\0')
+		return;
+	if ((f = fopen(cfg->nginx_pid_file, "r")) == NULL) {
+		log_msg(LOG_WARN, "event=nginx_reload_failed reason=\"no pid file\"");
+		return;
+	}
+	if (fgets(buf, sizeof(buf), f) == NULL)
+		buf[0] = '\0';
+	fclose(f);
+	pid = strtol(buf, NULL, 10);
+	if (pid <= 1 || pid > INT_MAX || kill((pid_t)pid, SIGHUP) != 0) {
+		log_msg(LOG_WARN, "event=nginx_reload_failed pid=%ld errno=%d", pid, errno);
+		return;
+	}
+	log_msg(LOG_INFO, "event=nginx_reloaded pid=%ld", pid);
+}
+
+/* One look at the file; publish when it is stale. 1 published, 0 nothing to do, <0 failed. */
+static int
+tick(struct keeper *k)
+{
+	struct crlpub_info info[2];
+	char *pem = NULL, err[256];
+	size_t len = 0;
+	int rc;
+
+	rc = crlpub_stale(&k->db, k->path, (time_t)k->cfg->crl_days * 86400 / 2);
+	if (rc <= 0)
+		return rc;
+	if ((rc = db_begin(&k->db)) != 0)
+		return -EIO;
+	if ((rc = crlpub_build(&k->db, k->cfg->crl_days, sign_by_signer, k, &pem, &len, info, err,
+			       sizeof(err))) != 0) {
+		db_rollback(&k->db);
+		log_msg(LOG_ERROR, "event=crl_publish_failed rc=%d reason=\"%s\"", rc, err);
+		return rc < 0 ? rc : -EIO;
+	}
+	/* numbers first: a file that failed to be written only leaves a gap in them */
+	if ((rc = db_commit(&k->db)) != 0) {
+		free(pem);
+		return -EIO;
+	}
+	rc = write_atomically(k->path, pem, len);
+	free(pem);
+	if (rc != 0) {
+		log_msg(LOG_ERROR, "event=crl_write_failed path=%s errno=%d", k->path, -rc);
+		return rc;
+	}
+	log_msg(LOG_INFO,
+		"event=crl_published path=%s root_crl=%lld admin_crl=%lld revoked=%zu days=%d",
+		k->path, info[0].number, info[1].number, info[1].revoked, k->cfg->crl_days);
+	reload_nginx(k->cfg);
+	return 1;
+}
+
+static void *
+run(void *arg)
+{
+	struct keeper *k = arg;
+
+	for (;;) {
+		if (tick(k) < 0)
+			log_msg(LOG_WARN, "event=crl_keeper_retry in=%d",
+				k->cfg->crl_check_interval);
+		sleep((unsigned)k->cfg->crl_check_interval);
+	}
+	return NULL;
+}
+
+int
+keeper_start(const struct cfg *cfg)
+{
+	struct keeper *k = &g_keeper;
+	pthread_t tid;
+	int rc;
+
+	k->cfg = cfg;
+	if (cfg->admin_crl_file != NULL && cfg->admin_crl_file[0] != '\0')
+		rc = snprintf(k->path, sizeof(k->path), "%s", cfg->admin_crl_file);
+	else
+		rc = snprintf(k->path, sizeof(k->path), "%s/admin-crl.pem", cfg->ca_dir);
+	if (rc < 0 || (size_t)rc >= sizeof(k->path))
+		return -ENAMETOOLONG;
+	if ((rc = cfg_socket_path(cfg, "signer", k->sock, sizeof(k->sock))) != 0 ||
+	    (rc = db_init(&k->db, cfg->db)) != 0)
+		return rc;
+	signer_conn_init(&k->signer, k->sock);
+	if ((rc = pthread_create(&tid, NULL, run, k)) != 0)
+		return -rc;
+	pthread_detach(tid);
+	log_msg(LOG_INFO, "event=crl_keeper_started path=%s every=%d days=%d", k->path,
+		cfg->crl_check_interval, cfg->crl_days);
+	return 0;
+}
