@@ -260,11 +260,16 @@ def curl_cert_login(p12, pw):
     return p.stdout.strip()
 
 
+def new_admin_cert(p12):
+    """A further certificate for the demo administrator, written to p12: (serial, password)."""
+    out = ctl("admin", "cert", "--login-id", UP["login_id"], "--out", p12).stdout
+    fields = dict(line.split(": ", 1) for line in out.splitlines() if ": " in line)
+    return fields.get("serial", ""), fields.get("password", "")
+
+
 def test_certificate_revocation(t):
     d = tempfile.mkdtemp()
-    out = ctl("admin", "cert", "--login-id", UP["login_id"], "--out", d + "/second.p12").stdout
-    fields = dict(line.split(": ", 1) for line in out.splitlines() if ": " in line)
-    serial, pw = fields.get("serial", ""), fields.get("password", "")
+    serial, pw = new_admin_cert(d + "/second.p12")
     t.eq(curl_cert_login(d + "/second.p12", pw), "200", "a second administrator certificate logs in")
     ctl("admin", "cert-revoke", "--serial", serial)
     crl = os.path.join(VAR, "ca", "admin-crl.pem")

@@ -10,7 +10,7 @@ import tempfile
 import time
 
 from shomei_test import TAP, UP, VAR, ctl, path, wait_until
-from test_auth import curl_cert_login
+from test_auth import curl_cert_login, new_admin_cert
 
 CRL = os.path.join(VAR, "ca", "admin-crl.pem")
 CHAIN = os.path.join(VAR, "ca", "admin-chain.pem")
@@ -55,9 +55,7 @@ def test_renews_before_expiry(t):
 
 def test_revocation_published(t):
     d = tempfile.mkdtemp()
-    out = ctl("admin", "cert", "--login-id", UP["login_id"], "--out", d + "/keeper.p12").stdout
-    fields = dict(line.split(": ", 1) for line in out.splitlines() if ": " in line)
-    serial, pw = fields.get("serial", ""), fields.get("password", "")
+    serial, pw = new_admin_cert(d + "/keeper.p12")
     t.eq(curl_cert_login(d + "/keeper.p12", pw), "200", "a new administrator certificate logs in")
     cert = os.path.join(d, "keeper.pem")
     subprocess.run(["openssl", "pkcs12", "-in", d + "/keeper.p12", "-passin", "pass:" + pw, "-nokeys", "-clcerts",
