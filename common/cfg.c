@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cfg.h"
+#include "util.h"
 
 enum cfg_type {
 	CFG_STR,
@@ -204,31 +205,6 @@ cfg_parse(struct cfg *c, const char *text, char *err, size_t errlen)
 	return rc;
 }
 
-static char *
-read_file(const char *path)
-{
-	FILE *f;
-	char *buf = NULL;
-	long n;
-
-	if ((f = fopen(path, "r")) == NULL)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || n > 1 << 20 ||
-	    fseek(f, 0, SEEK_SET) != 0)
-		goto out;
-	if ((buf = malloc((size_t)n + 1)) == NULL)
-		goto out;
-	if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		free(buf);
-		buf = NULL;
-		goto out;
-	}
-	buf[n] = '\0';
-out:
-	fclose(f);
-	return buf;
-}
-
 int
 cfg_load(struct cfg *c, const char *path, char *err, size_t errlen)
 {
@@ -238,7 +214,7 @@ cfg_load(struct cfg *c, const char *path, char *err, size_t errlen)
 	if ((rc = set_defaults(c, err, errlen)) != 0)
 		return rc;
 	if (path != NULL) {
-		if ((text = read_file(path)) == NULL) {
+		if ((text = util_read_file(path, 1 << 20, NULL)) == NULL) {
 			snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
 			rc = CFG_E_FILE;
 			goto out;

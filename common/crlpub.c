@@ -9,6 +9,7 @@
 #include <openssl/pem.h>
 
 #include "crlpub.h"
+#include "util.h"
 #include "x509.h"
 
 /* A whole CRL file is far below this (two CRLs, one entry per revoked administrator cert). */
@@ -181,36 +182,6 @@ crlpub_build(struct db *db, int days, crlpub_sign_fn sign, void *arg, char **pem
 	return 0;
 }
 
-/* The file's contents (NUL-terminated), or NULL. */
-static char *
-slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t n = 0, cap = 0, got;
-
-	if (f == NULL)
-		return NULL;
-	do {
-		if (n + 4096 + 1 > cap) {
-			char *grown;
-			cap = cap ? cap * 2 : 8192;
-			if (cap > FILE_MAX || (grown = realloc(buf, cap)) == NULL) {
-				free(buf);
-				fclose(f);
-				return NULL;
-			}
-			buf = grown;
-		}
-		got = fread(buf + n, 1, 4096, f);
-		n += got;
-	} while (got == 4096);
-	fclose(f);
-	buf[n] = '\0';
-	*len = n;
-	return buf;
-}
-
 static int
 cmp_str(const void *a, const void *b)
 {
@@ -278,7 +249,7 @@ crlpub_stale(struct db *db, const char *path, time_t margin)
 		stale = rc;
 		goto out;
 	}
-	if ((text = slurp(path, &len)) == NULL || (bio = BIO_new_mem_buf(text, (int)len)) == NULL ||
+	if ((text = util_read_file(path, FILE_MAX, &len)) == NULL || (bio = BIO_new_mem_buf(text, (int)len)) == NULL ||
 	    (crls = sk_X509_CRL_new_null()) == NULL)
 		goto out;
 	while ((crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL)) != NULL)

@@ -283,45 +283,10 @@ secret_seal_file(const unsigned char key[SECRET_KEY_LEN], const char *purpose, c
 {
 	unsigned char *blob = NULL;
 	size_t bloblen = 0;
-	char *tmp = NULL;
-	int fd = -1, rc;
+	int rc;
 
-	if ((rc = secret_seal(key, purpose, plain, len, &blob, &bloblen)) != 0)
-		goto out;
-	if (asprintf(&tmp, "%s.tmpXXXXXX", path) < 0) {
-		tmp = NULL;
-		rc = -ENOMEM;
-		goto out;
-	}
-	/* mkstemp creates the file 0600. */
-	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
-		rc = -errno;
-		goto out;
-	}
-	if ((rc = util_write_all(fd, blob, bloblen)) != 0)
-		goto out;
-	if (fsync(fd) != 0) {
-		rc = -errno;
-		goto out;
-	}
-	rc = close(fd) == 0 ? 0 : -errno;
-	fd = -1;
-	if (rc != 0)
-		goto out;
-	if (rename(tmp, path) != 0) {
-		rc = -errno;
-		goto out;
-	}
-	free(tmp);
-	tmp = NULL;
-	rc = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	if (tmp != NULL) {
-		unlink(tmp);
-		free(tmp);
-	}
+	if ((rc = secret_seal(key, purpose, plain, len, &blob, &bloblen)) == 0)
+		rc = util_write_file(path, blob, bloblen, 0600);
 	free(blob);
 	return rc;
 }

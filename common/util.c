@@ -1,8 +1,11 @@
 /* util.c: small helpers shared by every module (encoding, randomness, hashing). */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -159,4 +162,67 @@ util_write_all(int fd, const void *data, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+int
+util_write_file(const char *path, const void *data, size_t len, int mode)
+{
+	char *tmp = NULL;
+	int fd = -1, rc;
+
+	if (asprintf(&tmp, "%s.tmpXXXXXX", path) < 0)
+		return -ENOMEM;
+	/* mkostemp creates the file 0600; fchmod before any byte is written */
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
+		rc = -errno;
+		goto out;
+	}
+	if (fchmod(fd, (mode_t)mode) != 0) {
+		rc = -errno;
+		goto out;
+	}
+	if ((rc = util_write_all(fd, data, len)) != 0)
+		goto out;
+	if (fsync(fd) != 0) {
+		rc = -errno;
+		goto out;
+	}
+	rc = close(fd) == 0 ? 0 : -errno;
+	fd = -1;
+	if (rc == 0 && rename(tmp, path) != 0)
+		rc = -errno;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (rc != 0)
+		unlink(tmp);
+	free(tmp);
+	return rc;
+}
+
+char *
+util_read_file(const char *path, size_t max, size_t *len)
+{
+	FILE *f;
+	char *buf = NULL;
+	long n;
+
+	if ((f = fopen(path, "rb")) == NULL)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || (size_t)n > max ||
+	    fseek(f, 0, SEEK_SET) != 0)
+		goto out;
+	if ((buf = malloc((size_t)n + 1)) == NULL)
+		goto out;
+	if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		free(buf);
+		buf = NULL;
+		goto out;
+	}
+	buf[n] = '\0';
+	if (len != NULL)
+		*len = (size_t)n;
+out:
+	fclose(f);
+	return buf;
 }

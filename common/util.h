@@ -32,6 +32,19 @@ int util_hexval(int c);
 /* Write all of len bytes to fd, retrying after EINTR; 0 or -errno. */
 int util_write_all(int fd, const void *data, size_t len);
 
+/*
+ * Replace the file at path with len bytes of data, mode mode: written to a temporary file
+ * beside it, fsync'ed and renamed over it, so a reader sees the old file or the new one whole.
+ * 0 or -errno.
+ */
+int util_write_file(const char *path, const void *data, size_t len, int mode);
+
+/*
+ * The whole file at path, NUL-terminated and malloc'ed (its length in *len when len is not
+ * NULL); NULL when it cannot be read or is larger than max bytes.
+ */
+char *util_read_file(const char *path, size_t max, size_t *len);
+
 /* Parse a whole decimal long long in [min, max]; 0 or -EINVAL. */
 int util_parse_ll(const char *s, long long min, long long max, long long *out);
 

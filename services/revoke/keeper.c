@@ -8,14 +8,12 @@
  * committed (CRL numbers), written atomically, and nginx is sent SIGHUP (nginx_pid_file).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cfg.h"
@@ -23,6 +21,7 @@
 #include "extern.h"
 #include "log.h"
 #include "signer.h"
+#include "util.h"
 #include "x509.h"
 
 struct keeper {
@@ -60,39 +59,6 @@ sign_by_signer(void *arg, const char *kind, const char *key_file, X509_CRL *crl,
 out:
 	free(der);
 	free(signed_der);
-	return rc;
-}
-
-/* Write data to path through a temporary file and rename: nginx never reads half a file. */
-static int
-write_atomically(const char *path, const char *data, size_t len)
-{
-	char tmp[PATH_MAX + 8];
-	size_t off = 0;
-	int fd, rc = 0;
-
-	if (snprintf(tmp, sizeof(tmp), "%s.new", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
-		return -errno;
-	while (off < len) {
-		ssize_t n = write(fd, data + off, len - off);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = -errno;
-			break;
-		}
-		off += (size_t)n;
-	}
-	if (rc == 0 && (fchmod(fd, 0644) != 0 || fsync(fd) != 0))
-		rc = -errno;
-	if (close(fd) != 0 && rc == 0)
-		rc = -errno;
-	if (rc == 0 && rename(tmp, path) != 0)
-		rc = -errno;
-	if (rc != 0)
-		unlink(tmp);
 	return rc;
 }
 
@@ -146,7 +112,8 @@ tick(struct keeper *k)
 		free(pem);
 		return -EIO;
 	}
-	rc = write_atomically(k->path, pem, len);
+	/* nginx never reads half a file: a temporary file beside it, renamed over it */
+	rc = util_write_file(k->path, pem, len, 0644);
 	free(pem);
 	if (rc != 0) {
 		log_msg(LOG_ERROR, "event=crl_write_failed path=%s errno=%d", k->path, -rc);

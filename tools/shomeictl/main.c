@@ -313,38 +313,9 @@ ctl_key(struct cmd_ctx *cx)
 int
 ctl_write_file(const char *path, const void *data, size_t len, int mode)
 {
-	char *tmp = NULL;
-	int fd = -1, rc;
-
 	if (strcmp(path, "-") == 0)
 		return util_write_all(STDOUT_FILENO, data, len);
-	if (asprintf(&tmp, "%s.tmpXXXXXX", path) < 0)
-		return -ENOMEM;
-	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
-		rc = -errno;
-		goto out;
-	}
-	if (fchmod(fd, (mode_t)mode) != 0) {
-		rc = -errno;
-		goto out;
-	}
-	if ((rc = util_write_all(fd, data, len)) != 0)
-		goto out;
-	if (fsync(fd) != 0) {
-		rc = -errno;
-		goto out;
-	}
-	rc = close(fd) == 0 ? 0 : -errno;
-	fd = -1;
-	if (rc == 0 && rename(tmp, path) != 0)
-		rc = -errno;
-out:
-	if (fd >= 0)
-		close(fd);
-	if (rc != 0)
-		unlink(tmp);
-	free(tmp);
-	return rc;
+	return util_write_file(path, data, len, mode);
 }
 
 static int
