@@ -1,12 +1,11 @@
 /* audit.c: the operation history (操作履歴): writing entries and listing them. */
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
-#include <string.h>
-#include <time.h>
+#include <stdlib.h>
 
 #include "audit.h"
 #include "i18n.h"
+#include "memo.h"
 
 static const struct db_stmt st_insert = {
 	"audit_insert",
@@ -95,85 +94,39 @@ page_items(const PGresult *res, int lang)
  * Totals of recent filters, per process. Counting 100,000 entries takes PostgreSQL about
  * 12 ms (bench/api), every page of the 操作履歴 asked for it, and paging a large history asks
  * the same filter again and again. A total is reused while the tenant's newest entry is the
- * one it was counted with, for at most COUNT_TTL seconds: a new entry recounts at once; only
+ * one it was counted with, for at most 5 seconds: a new entry recounts at once; only
  * an entry committed out of order (an older transaction finishing later) can leave a total
  * one short, for those seconds. The rows of the page are always read afresh.
  */
-#define COUNT_TTL 5
-#define COUNT_SLOTS 64
-
-static struct {
-	pthread_mutex_t lock;
-	struct {
-		char key[512];
-		long long top, total;
-		time_t at;
-	} slot[COUNT_SLOTS];
-} totals = {.lock = PTHREAD_MUTEX_INITIALIZER};
-
-static unsigned
-key_slot(const char *key)
-{
-	unsigned h = 2166136261u;
-
-	for (const unsigned char *p = (const unsigned char *)key; *p; p++)
-		h = (h ^ *p) * 16777619u;
-	return h % COUNT_SLOTS;
-}
-
-/* The cached total for key counted at top, or -1. */
-static long long
-total_cached(const char *key, long long top)
-{
-	unsigned i = key_slot(key);
-	long long n = -1;
-
-	pthread_mutex_lock(&totals.lock);
-	if (totals.slot[i].top == top && time(NULL) - totals.slot[i].at < COUNT_TTL &&
-	    strcmp(totals.slot[i].key, key) == 0)
-		n = totals.slot[i].total;
-	pthread_mutex_unlock(&totals.lock);
-	return n;
-}
-
-static void
-total_store(const char *key, long long top, long long total)
-{
-	unsigned i = key_slot(key);
-
-	pthread_mutex_lock(&totals.lock);
-	snprintf(totals.slot[i].key, sizeof(totals.slot[i].key), "%s", key);
-	totals.slot[i].top = top;
-	totals.slot[i].total = total;
-	totals.slot[i].at = time(NULL);
-	pthread_mutex_unlock(&totals.lock);
-}
+static struct memo totals = MEMO_INIT(5);
 
 int
 audit_list(struct db *db, long long tenant_id, const struct audit_filter *f, int lang, cJSON **out)
 {
-	char tenant[24], offset[24], key[512];
+	char tenant[24], offset[24], key[MEMO_KEY_MAX + 1], *cached;
 	PGresult *top = NULL, *cnt = NULL, *res = NULL;
 	long long newest, total;
 	cJSON *doc = NULL;
-	int rc, n;
+	int rc;
 
 	snprintf(tenant, sizeof(tenant), "%lld", tenant_id);
 	snprintf(offset, sizeof(offset), "%lld", (long long)(f->page - 1) * AUDIT_PER_PAGE);
 	const char *params[] = {tenant, f->from, f->to, f->action, f->q, offset};
 	const struct db_stmt *count = f->action || f->q ? &st_count : &st_count_dates;
 	/* the filter, unambiguously: only q, the last field, is free text */
-	n = snprintf(key, sizeof(key), "%s\x1f%s\x1f%s\x1f%s\x1f%s", tenant, f->from ? f->from : "",
-		     f->to ? f->to : "", f->action ? f->action : "", f->q ? f->q : "");
+	snprintf(key, sizeof(key), "%s\x1f%s\x1f%s\x1f%s\x1f%s", tenant, f->from ? f->from : "",
+		 f->to ? f->to : "", f->action ? f->action : "", f->q ? f->q : "");
 	if ((rc = db_exec(db, &st_top, params, &top)) != 0)
 		goto fail;
 	newest = PQntuples(top) == 1 ? db_get_ll(top, 0, "id") : 0;
-	if (n < 0 || (size_t)n >= sizeof(key) || (total = total_cached(key, newest)) < 0) {
+	if ((cached = memo_get(&totals, key, newest)) != NULL) {
+		total = strtoll(cached, NULL, 10);
+		free(cached);
+	} else {
 		if ((rc = db_exec(db, count, params, &cnt)) != 0)
 			goto fail;
 		total = db_get_ll(cnt, 0, "n");
-		if (n >= 0 && (size_t)n < sizeof(key))
-			total_store(key, newest, total);
+		memo_put(&totals, key, newest, db_get(cnt, 0, "n"));
 	}
 	if ((rc = db_exec(db, &st_page, params, &res)) != 0)
 		goto fail;

@@ -1,9 +1,8 @@
 /* login.c: ID/password and certificate login, logout, and who is logged in. */
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <openssl/crypto.h>
 #include <openssl/pem.h>
@@ -15,6 +14,7 @@
 #include "json.h"
 #include "lockout.h"
 #include "log.h"
+#include "memo.h"
 #include "pwhash.h"
 #include "session.h"
 #include "util.h"
@@ -273,71 +273,32 @@ auth_logout(struct http_req *req, struct svc_thread *t)
 }
 
 /*
- * Who is logged in, for the portal's frame: the administrator's and tenant's names, cached
- * per administrator for ME_TTL seconds (a rename shows after at most that long; the session
- * itself is read from Redis on every request). One Redis round trip per `me` when cached.
+ * Who is logged in, for the portal's frame: the administrator's and tenant's names are kept
+ * for 10 s per administrator (a rename shows after at most that long); the session itself is
+ * read from Redis on every request. One Redis round trip per `me` when cached.
  */
-#define ME_TTL 10
-#define ME_SLOTS 256
-
-static struct {
-	pthread_mutex_t lock;
-	struct {
-		long long admin, tenant;
-		time_t at;
-		cJSON *doc; /* admin_doc() without csrf_token */
-	} slot[ME_SLOTS];
-} me_cache = {.lock = PTHREAD_MUTEX_INITIALIZER};
-
-/* A copy of the cached document of (admin, tenant), or NULL. */
-static cJSON *
-me_cached(long long admin, long long tenant)
-{
-	unsigned i = (unsigned)admin % ME_SLOTS;
-	cJSON *doc = NULL;
-
-	pthread_mutex_lock(&me_cache.lock);
-	if (me_cache.slot[i].doc != NULL && me_cache.slot[i].admin == admin &&
-	    me_cache.slot[i].tenant == tenant && time(NULL) - me_cache.slot[i].at < ME_TTL)
-		doc = cJSON_Duplicate(me_cache.slot[i].doc, 1);
-	pthread_mutex_unlock(&me_cache.lock);
-	return doc;
-}
-
-static void
-me_store(long long admin, long long tenant, const cJSON *doc)
-{
-	unsigned i = (unsigned)admin % ME_SLOTS;
-	cJSON *copy = cJSON_Duplicate(doc, 1), *old;
-
-	if (copy == NULL)
-		return;
-	pthread_mutex_lock(&me_cache.lock);
-	old = me_cache.slot[i].doc;
-	me_cache.slot[i].admin = admin;
-	me_cache.slot[i].tenant = tenant;
-	me_cache.slot[i].at = time(NULL);
-	me_cache.slot[i].doc = copy;
-	pthread_mutex_unlock(&me_cache.lock);
-	cJSON_Delete(old);
-}
+static struct memo me_names = MEMO_INIT(10);
 
 int
 auth_me(struct http_req *req, struct svc_thread *t)
 {
-	char token[UTIL_TOKEN_LEN + 8], admin[24], tenant[24];
+	char token[UTIL_TOKEN_LEN + 8], admin[24], tenant[24], *cached;
 	PGresult *res = NULL;
 	struct session s;
-	cJSON *doc;
+	cJSON *doc = NULL;
 	int rc;
 
 	if ((rc = current_session(req, t, token, sizeof(token), &s)) != 0) {
 		svc_fail(req, 401, "unauthorized", MSG_UNAUTHORIZED);
 		return rc < 0 ? rc : 0;
 	}
-	if ((doc = me_cached(s.admin_id, s.tenant_id)) == NULL) {
-		snprintf(admin, sizeof(admin), "%lld", s.admin_id);
-		snprintf(tenant, sizeof(tenant), "%lld", s.tenant_id);
+	snprintf(admin, sizeof(admin), "%lld", s.admin_id);
+	snprintf(tenant, sizeof(tenant), "%lld", s.tenant_id);
+	if ((cached = memo_get(&me_names, admin, s.tenant_id)) != NULL) {
+		doc = cJSON_Parse(cached);
+		free(cached);
+	}
+	if (doc == NULL) {
 		const char *params[] = {admin, tenant};
 		if ((rc = db_exec(&t->db, &q_admin_by_id, params, &res)) != 0)
 			return rc;
@@ -348,7 +309,9 @@ auth_me(struct http_req *req, struct svc_thread *t)
 		}
 		doc = admin_doc(res, NULL);
 		PQclear(res);
-		me_store(s.admin_id, s.tenant_id, doc);
+		if ((cached = cJSON_PrintUnformatted(doc)) != NULL)
+			memo_put(&me_names, admin, s.tenant_id, cached);
+		free(cached);
 	}
 	cJSON_AddStringToObject(doc, "csrf_token", s.csrf);
 	http_json(req, 200, doc);
