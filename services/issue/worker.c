@@ -30,7 +30,6 @@ struct wk {
 	struct db db;
 	struct kv kv;
 	struct signer_conn signer;
-	int single;       /* rows still to take one at a time after a failed batch */
 	char last_id[64]; /* the newest stream entry seen, "$" before the first */
 	/* the CA of the tenant met last */
 	long long ca_tenant, ca_id;
@@ -210,8 +209,8 @@ issue_row(struct wk *w, const PGresult *rows, int r, char serial[48], char *err,
 /*
  * Claim up to limit rows and issue them in one transaction (one commit, one WAL flush for
  * them all). n > 0: rows handled, 0: none waiting, -EIO: database. When one of several rows
- * fails, the whole batch rolls back and its rows are taken again one at a time (w->single),
- * so that only the failing row records an attempt.
+ * fails, the whole batch rolls back and its rows are taken again one per transaction, so that
+ * only the failing row records an attempt.
  */
 static int
 issue_some(struct wk *w, int limit)
@@ -252,7 +251,9 @@ issue_some(struct wk *w, int limit)
 	if (w->db.conn == NULL || PQstatus(w->db.conn) != CONNECTION_OK)
 		return -EIO; /* the database went away: the rows stay issuing, nothing to record */
 	if (n > 1) {
-		w->single = n; /* the same rows again, one per transaction */
+		/* the same rows again, one per transaction: only the failing one records an attempt */
+		for (int j = 0; j < n && issue_some(w, 1) > 0; j++)
+			;
 		return n;
 	}
 	if (rc == DB_E_CONFLICT) /* the next claim makes it again with a new serial */
@@ -296,13 +297,8 @@ work(void *arg)
 
 	log_msg(LOG_INFO, "event=worker_started worker=%d", w->index);
 	for (;;) {
-		for (;;) {
-			int limit = w->single > 0 ? 1 : ISSUE_CLAIM_MAX;
-			if ((rc = issue_some(w, limit)) <= 0)
-				break;
-			if (limit == 1 && w->single > 0)
-				w->single--;
-		}
+		while ((rc = issue_some(w, ISSUE_CLAIM_MAX)) > 0)
+			;
 		if (rc < 0)
 			sleep(1);
 		wait_wake(w);
