@@ -23,8 +23,11 @@ struct cfg_key {
 	size_t off;
 };
 
+/* one line each: clang-format would spread these initialiser macros over five */
+/* clang-format off */
 #define S(n, d) {#n, CFG_STR, d, 0, 0, offsetof(struct cfg, n)}
 #define I(n, d, lo, hi) {#n, CFG_INT, #d, lo, hi, offsetof(struct cfg, n)}
+/* clang-format on */
 
 static const struct cfg_key keys[] = {
 	S(db, "dbname=shomei"),

@@ -5,8 +5,8 @@
 #include <stddef.h>
 
 struct cfg {
-	char *db;              /* libpq conninfo */
-	char *redis_socket;    /* unix socket; empty = TCP */
+	char *db;           /* libpq conninfo */
+	char *redis_socket; /* unix socket; empty = TCP */
 	char *redis_host;
 	int redis_port;
 	char *socket_dir;      /* <socket_dir>/<service>.sock, signer.sock */
@@ -21,9 +21,9 @@ struct cfg {
 	int login_fail_limit_ip;
 	int login_fail_window; /* seconds */
 	char *migrations_dir;
-	char *log_level;       /* debug, info, warn, error */
-	int issue_workers;     /* issuance worker threads in each shomei-issue */
-	int key_pool_rsa2048;  /* keys kept ready in each shomei-issue, per type */
+	char *log_level;      /* debug, info, warn, error */
+	int issue_workers;    /* issuance worker threads in each shomei-issue */
+	int key_pool_rsa2048; /* keys kept ready in each shomei-issue, per type */
 	int key_pool_rsa3072;
 	int key_pool_p256;
 	char *admin_crl_file;   /* nginx's ssl_crl file; empty = <ca_dir>/admin-crl.pem */

@@ -249,7 +249,8 @@ crlpub_stale(struct db *db, const char *path, time_t margin)
 		stale = rc;
 		goto out;
 	}
-	if ((text = util_read_file(path, FILE_MAX, &len)) == NULL || (bio = BIO_new_mem_buf(text, (int)len)) == NULL ||
+	if ((text = util_read_file(path, FILE_MAX, &len)) == NULL ||
+	    (bio = BIO_new_mem_buf(text, (int)len)) == NULL ||
 	    (crls = sk_X509_CRL_new_null()) == NULL)
 		goto out;
 	while ((crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL)) != NULL)

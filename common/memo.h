@@ -24,7 +24,10 @@ struct memo {
 	} slot[MEMO_SLOTS];
 };
 
+/* one line each: clang-format would spread these initialiser macros over five */
+/* clang-format off */
 #define MEMO_INIT(seconds) {.lock = PTHREAD_MUTEX_INITIALIZER, .ttl = (seconds)}
+/* clang-format on */
 
 /* A malloc'ed copy of the value stored for key under tag within ttl seconds, or NULL. */
 char *memo_get(struct memo *m, const char *key, long long tag);

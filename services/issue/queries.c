@@ -33,7 +33,8 @@ const struct db_stmt q_claim = {
 	" FROM certificates c JOIN tenants t ON t.id = c.tenant_id"
 	" LEFT JOIN devices d ON d.id = c.device_id AND d.tenant_id = c.tenant_id"
 	" WHERE c.status = 'issuing'"
-	" AND (c.claimed_at IS NULL OR c.claimed_at < now() - make_interval(secs => 2 ^ c.attempts))"
+	" AND (c.claimed_at IS NULL OR c.claimed_at < now() - make_interval(secs => 2 ^ "
+	"c.attempts))"
 	" ORDER BY c.id LIMIT $1::int FOR UPDATE OF c SKIP LOCKED",
 	1,
 };
@@ -55,7 +56,8 @@ const struct db_stmt q_store = {
 	"'hex'),"
 	" subject = $7, not_before = to_timestamp($8::bigint), not_after = "
 	"to_timestamp($9::bigint),"
-	" issued_at = date_trunc('second', now()), claimed_at = now(), last_error = NULL, updated_at = now()"
+	" issued_at = date_trunc('second', now()), claimed_at = now(), last_error = NULL, "
+	"updated_at = now()"
 	" WHERE id = $1 AND status = 'issuing'",
 	9,
 };

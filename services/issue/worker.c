@@ -251,7 +251,8 @@ issue_some(struct wk *w, int limit)
 	if (w->db.conn == NULL || PQstatus(w->db.conn) != CONNECTION_OK)
 		return -EIO; /* the database went away: the rows stay issuing, nothing to record */
 	if (n > 1) {
-		/* the same rows again, one per transaction: only the failing one records an attempt */
+		/* the same rows again, one per transaction: only the failing one records an attempt
+		 */
 		for (int j = 0; j < n && issue_some(w, 1) > 0; j++)
 			;
 		return n;

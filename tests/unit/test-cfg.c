@@ -24,7 +24,8 @@ test_values(void)
 {
 	struct cfg c;
 	char err[256] = "";
-	const char *text = "# comment\n\n db = host=/tmp dbname=x \nthreads=4\nlog_level = \"debug\"\n";
+	const char *text =
+		"# comment\n\n db = host=/tmp dbname=x \nthreads=4\nlog_level = \"debug\"\n";
 
 	TAP_OK(cfg_parse(&c, text, err, sizeof(err)) == 0, "file with comments, blanks, quotes");
 	TAP_STREQ(c.db, "host=/tmp dbname=x", "value keeps inner spaces, trims outer");

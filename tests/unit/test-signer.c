@@ -1,6 +1,7 @@
 /* test-signer.c: shomei-signer's server and policy in-process, spoken to through signer_request. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -320,7 +321,7 @@ test_oversized(void)
 	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
 	ssize_t n = -1;
 
-	strcpy(sun.sun_path, sockpath);
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", sockpath);
 	if (fd >= 0 && connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0 &&
 	    write(fd, hdr, 4) == 4)
 		n = read(fd, buf, sizeof(buf));

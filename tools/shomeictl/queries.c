@@ -57,9 +57,9 @@ static const char sql_admin_cert_insert[] =
 	"not_before, not_after, cert_pem) VALUES ($1::bigint, $2::bigint, $3, $4, $5, "
 	"to_timestamp($6::bigint), to_timestamp($7::bigint), $8)";
 
-static const char sql_admin_cert_revoke[] =
-	"UPDATE admin_certificates SET revoked_at = now() WHERE serial = lower($1) AND revoked_at IS NULL "
-	"RETURNING id";
+static const char sql_admin_cert_revoke[] = "UPDATE admin_certificates SET revoked_at = now() "
+					    "WHERE serial = lower($1) AND revoked_at IS NULL "
+					    "RETURNING id";
 static const char sql_schema_exists[] =
 	"SELECT (to_regclass('schema_migrations') IS NOT NULL)::int AS version";
 static const char sql_schema_version[] =
