@@ -16,6 +16,9 @@ test_defaults(void)
 	TAP_OK(c.issue_workers == 4 && c.key_pool_rsa2048 == 100 && c.key_pool_rsa3072 == 10 &&
 		       c.key_pool_p256 == 200,
 	       "default issuance workers and key pool sizes");
+	TAP_OK(c.crl_days == 7 && c.crl_check_interval == 60 && c.admin_crl_file[0] == '\0' &&
+		       c.nginx_pid_file[0] == '\0',
+	       "default CRL keeper: 7-day CRLs, a look every minute, no nginx to signal");
 	cfg_done(&c);
 }
 
@@ -51,6 +54,9 @@ test_errors(void)
 		{"key_pool_rsa2048 = -1\n", CFG_E_VALUE, "negative pool size"},
 		{"key_pool_p256 = 100001\n", CFG_E_VALUE, "pool size above maximum"},
 		{"threads = \n", CFG_E_VALUE, "empty integer"},
+		{"crl_days = 0\n", CFG_E_VALUE, "CRLs valid for no day"},
+		{"crl_days = 31\n", CFG_E_VALUE, "CRLs valid over 30 days"},
+		{"crl_check_interval = 0\n", CFG_E_VALUE, "CRL keeper that never sleeps"},
 		{"db = a\n\nredis_port = 70000\n", CFG_E_VALUE, "error on line 3"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
