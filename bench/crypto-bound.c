@@ -10,11 +10,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "keypool.h"
-#include "rsagen.h"
-#include "p12.h"
-#include "secret.h"
-#include "x509.h"
+#include "nettlersa.h"
+#include "pki/keypool.h"
+#include "pki/rsagen.h"
+#include "pki/p12.h"
+#include "pki/secret.h"
+#include "pki/x509.h"
 
 static double
 now(void)
@@ -54,7 +55,7 @@ gen_openssl_rsa(EVP_PKEY **k)
 static int
 gen_nettle_rsa(EVP_PKEY **k)
 {
-	return keypool_rsa_nettle(2048, k);
+	return nettlersa_keypair(2048, k);
 }
 
 static int

@@ -89,7 +89,7 @@ def restart_issue(workers):
 
 
 def bound(kind, n):
-    p = subprocess.run([os.path.join(TMP, "crypto-bound"), "bound", kind, str(n), str(os.cpu_count())],
+    p = subprocess.run([os.path.join(BUILD, "bench", "crypto-bound"), "bound", kind, str(n), str(os.cpu_count())],
                        capture_output=True, text=True, timeout=3600)
     m = re.search(r"per_second=([0-9.]+)", p.stdout)
     say("  " + p.stdout.strip())
@@ -97,7 +97,7 @@ def bound(kind, n):
 
 
 def keygen():
-    p = subprocess.run([os.path.join(TMP, "crypto-bound"), "keygen", "100"], capture_output=True, text=True,
+    p = subprocess.run([os.path.join(BUILD, "bench", "crypto-bound"), "keygen", "100"], capture_output=True, text=True,
                        timeout=600)
     return p.stdout.strip()
 

@@ -2,7 +2,7 @@
 #ifndef SHOMEI_AUTH_EXTERN_H
 #define SHOMEI_AUTH_EXTERN_H
 
-#include "fcgisvc.h"
+#include "web/fcgisvc.h"
 
 /* queries.c */
 extern const struct db_stmt q_admin_by_login;

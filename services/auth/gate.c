@@ -3,10 +3,10 @@
 #include <string.h>
 
 #include "extern.h"
-#include "i18n.h"
-#include "log.h"
-#include "session.h"
-#include "util.h"
+#include "web/i18n.h"
+#include "core/log.h"
+#include "web/session.h"
+#include "core/util.h"
 
 /* The origin ("https://host:port") of a URL: its length up to the path. */
 static size_t

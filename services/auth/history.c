@@ -2,11 +2,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audit.h"
+#include "domain/audit.h"
 #include "extern.h"
-#include "i18n.h"
-#include "json.h"
-#include "valid.h"
+#include "web/i18n.h"
+#include "core/json.h"
+#include "web/valid.h"
 
 static const struct valid_field fields[] = {
 	{"from", valid_date, 0, MSG_DATE_FORMAT, 10},

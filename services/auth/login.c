@@ -8,17 +8,17 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "audit.h"
+#include "domain/audit.h"
 #include "extern.h"
-#include "i18n.h"
-#include "json.h"
-#include "lockout.h"
-#include "log.h"
-#include "memo.h"
-#include "pwhash.h"
-#include "session.h"
-#include "util.h"
-#include "valid.h"
+#include "web/i18n.h"
+#include "core/json.h"
+#include "web/lockout.h"
+#include "core/log.h"
+#include "core/memo.h"
+#include "web/pwhash.h"
+#include "web/session.h"
+#include "core/util.h"
+#include "web/valid.h"
 
 static const struct valid_field login_fields[] = {
 	{"login_id", valid_login_id, 1, MSG_LOGIN_ID_FORMAT, 64},

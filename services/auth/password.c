@@ -4,13 +4,13 @@
 
 #include <openssl/crypto.h>
 
-#include "audit.h"
+#include "domain/audit.h"
 #include "extern.h"
-#include "i18n.h"
-#include "json.h"
-#include "log.h"
-#include "pwhash.h"
-#include "valid.h"
+#include "web/i18n.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "web/pwhash.h"
+#include "web/valid.h"
 
 static const struct valid_field fields[] = {
 	{"current_password", valid_text, 1, MSG_PASSWORD_CURRENT, 128},

@@ -5,10 +5,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "audit.h"
+#include "domain/audit.h"
 #include "extern.h"
-#include "log.h"
-#include "masterkey.h"
+#include "core/log.h"
+#include "pki/masterkey.h"
 #include "zipw.h"
 
 /* What a bulk download collects while it streams: ids for the update, names for the history. */

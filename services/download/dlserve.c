@@ -6,14 +6,14 @@
 #include <string.h>
 #include <strings.h>
 
-#include "audit.h"
-#include "certq.h"
+#include "domain/audit.h"
+#include "domain/certq.h"
 #include "extern.h"
-#include "i18n.h"
-#include "json.h"
-#include "log.h"
-#include "masterkey.h"
-#include "valid.h"
+#include "web/i18n.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "pki/masterkey.h"
+#include "web/valid.h"
 
 /* The install restriction items (NRA 4-1 制限項目①-④), in the order the answer names them. */
 enum ritem {

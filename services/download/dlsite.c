@@ -7,15 +7,15 @@
 
 #include <openssl/crypto.h>
 
-#include "audit.h"
+#include "domain/audit.h"
 #include "extern.h"
-#include "i18n.h"
-#include "json.h"
-#include "lockout.h"
-#include "log.h"
-#include "masterkey.h"
-#include "netacl.h"
-#include "valid.h"
+#include "web/i18n.h"
+#include "core/json.h"
+#include "web/lockout.h"
+#include "core/log.h"
+#include "pki/masterkey.h"
+#include "web/netacl.h"
+#include "web/valid.h"
 
 static const struct valid_field login_fields[] = {
 	{"login_id", valid_text, 1, MSG_INVALID_CREDENTIALS, 128},

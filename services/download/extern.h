@@ -2,9 +2,9 @@
 #ifndef SHOMEI_DOWNLOAD_EXTERN_H
 #define SHOMEI_DOWNLOAD_EXTERN_H
 
-#include "dist.h"
-#include "fcgisvc.h"
-#include "util.h"
+#include "domain/dist.h"
+#include "web/fcgisvc.h"
+#include "core/util.h"
 
 /* The end-user download site (NRA 4-3). */
 #define DLSESS_COOKIE "__Host-shomei-dl"

@@ -4,13 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audit.h"
-#include "certq.h"
+#include "domain/audit.h"
+#include "domain/certq.h"
 #include "extern.h"
-#include "i18n.h"
-#include "log.h"
-#include "masterkey.h"
-#include "util.h"
+#include "web/i18n.h"
+#include "core/log.h"
+#include "pki/masterkey.h"
+#include "core/util.h"
 
 enum kind {
 	KIND_P12,

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "extern.h"
-#include "i18n.h"
+#include "web/i18n.h"
 #include "qr.h"
 
 int

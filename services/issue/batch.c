@@ -4,11 +4,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "certq.h"
+#include "domain/certq.h"
 #include "extern.h"
-#include "i18n.h"
-#include "json.h"
-#include "log.h"
+#include "web/i18n.h"
+#include "core/json.h"
+#include "core/log.h"
 
 /* A body field: a JSON value checked by fn, which writes the typed value. */
 struct bfield {

@@ -4,10 +4,10 @@
 
 #include <stddef.h>
 
-#include "fcgisvc.h"
-#include "keypool.h"
-#include "secret.h"
-#include "signer.h"
+#include "web/fcgisvc.h"
+#include "pki/keypool.h"
+#include "pki/secret.h"
+#include "pki/signer.h"
 
 /* Attempts before a certificate is marked failed. */
 #define ISSUE_MAX_ATTEMPTS 5

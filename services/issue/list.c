@@ -4,13 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "certq.h"
+#include "domain/certq.h"
 #include "extern.h"
-#include "i18n.h"
-#include "json.h"
-#include "util.h"
-#include "valid.h"
-#include "x509.h"
+#include "web/i18n.h"
+#include "core/json.h"
+#include "core/util.h"
+#include "web/valid.h"
+#include "pki/x509.h"
 
 /* A query parameter's checker: 0 when v is acceptable. */
 struct qfield {

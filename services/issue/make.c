@@ -9,9 +9,9 @@
 #include <openssl/crypto.h>
 
 #include "extern.h"
-#include "p12.h"
-#include "signer.h"
-#include "x509.h"
+#include "pki/p12.h"
+#include "pki/signer.h"
+#include "pki/x509.h"
 
 /* Seconds a certificate starts before now, for clients whose clocks lag a little. */
 #define BACKDATE 60

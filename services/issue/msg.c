@@ -1,6 +1,6 @@
 /* msg.c: the messages only shomei-issue sends (Japanese as the manuals write them, English). */
 #include "extern.h"
-#include "i18n.h"
+#include "web/i18n.h"
 
 static const char *const texts[IMSG__MAX][I18N__MAX] = {
 	[IMSG_COUNT_RANGE] = {"追加発行数は1から%lldまでの数を入力してください。",

@@ -1,5 +1,5 @@
 /* queries.c: the SQL of shomei-issue. Every query a request runs is filtered by its tenant. */
-#include "certq.h"
+#include "domain/certq.h"
 #include "extern.h"
 
 /*

@@ -13,13 +13,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "audit.h"
-#include "certq.h"
+#include "domain/audit.h"
+#include "domain/certq.h"
 #include "extern.h"
-#include "log.h"
-#include "signer.h"
-#include "util.h"
-#include "x509.h"
+#include "core/log.h"
+#include "pki/signer.h"
+#include "core/util.h"
+#include "pki/x509.h"
 
 /* A tenant's CA is looked up again after this many seconds (a rotation takes effect). */
 #define CA_TTL 30

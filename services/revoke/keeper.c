@@ -16,13 +16,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cfg.h"
-#include "crlpub.h"
+#include "core/cfg.h"
+#include "domain/crlpub.h"
 #include "extern.h"
-#include "log.h"
-#include "signer.h"
-#include "util.h"
-#include "x509.h"
+#include "core/log.h"
+#include "pki/signer.h"
+#include "core/util.h"
+#include "pki/x509.h"
 
 struct keeper {
 	const struct cfg *cfg;

@@ -3,7 +3,7 @@
  * /healthz and /metrics and keeps nginx's administrator CRL file current (keeper.c).
  */
 #include "extern.h"
-#include "fcgisvc.h"
+#include "web/fcgisvc.h"
 
 static const struct svc svc = {"revoke", NULL, 0, NULL};
 

@@ -10,7 +10,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
-#include "secret.h"
+#include "pki/secret.h"
 
 /* Which CA a request is about. */
 enum sca_kind {

@@ -11,10 +11,10 @@
 
 #include <openssl/crypto.h>
 
-#include "cfg.h"
+#include "core/cfg.h"
 #include "extern.h"
-#include "log.h"
-#include "secret.h"
+#include "core/log.h"
+#include "pki/secret.h"
 
 static struct server *the_server;
 

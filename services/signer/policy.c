@@ -7,8 +7,8 @@
 #include <openssl/x509v3.h>
 
 #include "extern.h"
-#include "signer.h"
-#include "x509.h"
+#include "pki/signer.h"
+#include "pki/x509.h"
 
 /* Extensions a client certificate may carry; anything else is refused. */
 static const int cert_exts[] = {

@@ -11,9 +11,9 @@
 #include <unistd.h>
 
 #include "extern.h"
-#include "log.h"
-#include "signer.h"
-#include "x509.h"
+#include "core/log.h"
+#include "pki/signer.h"
+#include "pki/x509.h"
 
 #define REASON_MAX 256
 

@@ -8,11 +8,11 @@
 
 #include <openssl/crypto.h>
 
-#include "db.h"
+#include "store/db.h"
 #include "extern.h"
-#include "log.h"
-#include "signer.h"
-#include "x509.h"
+#include "core/log.h"
+#include "pki/signer.h"
+#include "pki/x509.h"
 
 /* The active CA of a kind (and, for 'tenant', of the tenant) with the tenant's validity limit. */
 static const char q_find_ca[] =

@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include "extern.h"
-#include "json.h"
-#include "valid.h"
+#include "core/json.h"
+#include "web/valid.h"
 
 #define JST_OFFSET (9 * 3600)
 

@@ -4,13 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audit.h"
-#include "certq.h"
-#include "dist.h"
+#include "domain/audit.h"
+#include "domain/certq.h"
+#include "domain/dist.h"
 #include "extern.h"
-#include "i18n.h"
-#include "log.h"
-#include "masterkey.h"
+#include "web/i18n.h"
+#include "core/log.h"
+#include "pki/masterkey.h"
 
 #define JST(col) "coalesce(to_char((" col ") AT TIME ZONE 'Asia/Tokyo', 'YYYY/MM/DD HH24:MI'), '')"
 

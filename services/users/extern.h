@@ -4,7 +4,7 @@
 
 #include <time.h>
 
-#include "fcgisvc.h"
+#include "web/fcgisvc.h"
 
 #define USERS_PER_PAGE 100
 #define USERS_MAX_DEVICES 5

@@ -3,13 +3,13 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "audit.h"
-#include "certq.h"
+#include "domain/audit.h"
+#include "domain/certq.h"
 #include "extern.h"
-#include "i18n.h"
-#include "json.h"
-#include "log.h"
-#include "valid.h"
+#include "web/i18n.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "web/valid.h"
 
 /* The quota error on `devices`, with the remaining count. */
 static void

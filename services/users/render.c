@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "certq.h"
+#include "domain/certq.h"
 #include "extern.h"
 
 void

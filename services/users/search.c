@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include "extern.h"
-#include "json.h"
-#include "valid.h"
+#include "core/json.h"
+#include "web/valid.h"
 
 /* In the order of the statements' parameters $2..$12. */
 static const struct valid_field fields[] = {

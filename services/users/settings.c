@@ -4,12 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audit.h"
+#include "domain/audit.h"
 #include "extern.h"
-#include "i18n.h"
-#include "json.h"
-#include "log.h"
-#include "netacl.h"
+#include "web/i18n.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "web/netacl.h"
 
 #define SETTINGS_MAX_ALLOW 100
 

@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "certq.h"
+#include "domain/certq.h"
 #include "extern.h"
-#include "i18n.h"
-#include "json.h"
+#include "web/i18n.h"
+#include "core/json.h"
 
 static const char *const feature_names[FEAT__MAX] = {
 	[FEAT_VALIDITY_PERIOD] = "validity_period",         [FEAT_ORG_UNITS] = "org_units",

@@ -4,11 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audit.h"
+#include "domain/audit.h"
 #include "extern.h"
-#include "json.h"
-#include "log.h"
-#include "valid.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "web/valid.h"
 
 /* The {id} of the path, 0 when it is not an id (answered 404 like an unknown one). */
 static long long

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cfg.h"
+#include "core/cfg.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "secret.h"
-#include "util.h"
+#include "pki/secret.h"
+#include "core/util.h"
 
 int
 main(int argc, char **argv)

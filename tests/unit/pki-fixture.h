@@ -4,7 +4,7 @@
 
 #include <time.h>
 
-#include "x509.h"
+#include "pki/x509.h"
 
 struct pki {
 	EVP_PKEY *root_key, *ca_key;

@@ -1,7 +1,7 @@
 /* test-cfg.c: the configuration parser: defaults, values, ranges, unknown keys, environment. */
 #include <stdlib.h>
 
-#include "cfg.h"
+#include "core/cfg.h"
 #include "tap.h"
 
 static void

@@ -1,6 +1,6 @@
 /* test-http.c: query strings, cookies, route patterns, Accept-Language. */
-#include "http.h"
-#include "i18n.h"
+#include "web/http.h"
+#include "web/i18n.h"
 #include "tap.h"
 
 int

@@ -1,7 +1,7 @@
 /* test-json.c: request-body parsing and its limits. */
 #include <stdlib.h>
 
-#include "json.h"
+#include "core/json.h"
 #include "tap.h"
 
 int

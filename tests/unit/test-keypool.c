@@ -1,4 +1,4 @@
-/* test-keypool.c: nettle RSA keys loaded into OpenSSL, P-256 keys, and the pool with its refill
+/* test-keypool.c: RSA keys (rsagen), P-256 keys, and the pool with its refill
  * thread. */
 #include <errno.h>
 #include <stdlib.h>
@@ -9,7 +9,7 @@
 #include <openssl/core_names.h>
 #include <openssl/rsa.h>
 
-#include "keypool.h"
+#include "pki/keypool.h"
 #include "pki-fixture.h"
 #include "tap.h"
 
@@ -79,10 +79,9 @@ test_generate(void)
 	EVP_PKEY *k = NULL;
 	TAP_OK(keypool_generate(X509_KEY__MAX, &k) == X509_E_INVALID && k == NULL,
 	       "unknown key type refused");
-	TAP_OK(keypool_rsa_nettle(512, &k) == -EIO && k == NULL, "RSA below 1024 bits refused");
 }
 
-/* Two nettle keys differ (the random source is wired). */
+/* Two RSA keys differ (the random source is wired). */
 static void
 test_distinct(void)
 {
@@ -95,7 +94,7 @@ test_distinct(void)
 	EVP_PKEY_free(b);
 }
 
-/* A nettle key in a certificate signed by an OpenSSL CA verifies. */
+/* An rsagen key in a certificate signed by an OpenSSL CA verifies. */
 static void
 test_in_certificate(void)
 {
@@ -107,7 +106,7 @@ test_in_certificate(void)
 	keypool_generate(X509_KEY_RSA2048, &k);
 	TAP_OK(pki_client(&p, k, "client_000001", NULL, 30, &x) == 0 &&
 		       x509_sign(x, p.ca_key) == 0 && X509_check_private_key(x, k) == 1,
-	       "nettle key in a signed certificate matches it");
+	       "RSA key in a signed certificate matches it");
 	X509_free(x);
 	EVP_PKEY_free(k);
 	pki_free(&p);

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "memo.h"
+#include "core/memo.h"
 #include "tap.h"
 
 static int

@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "netacl.h"
+#include "web/netacl.h"
 #include "tap.h"
 
 struct parse_case {

@@ -5,7 +5,7 @@
 #include <openssl/pkcs12.h>
 #include <openssl/x509v3.h>
 
-#include "p12.h"
+#include "pki/p12.h"
 #include "pki-fixture.h"
 #include "tap.h"
 

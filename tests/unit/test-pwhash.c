@@ -1,7 +1,7 @@
 /* test-pwhash.c: argon2id hashing: verify, refuse, unique salts, parameters. */
-#include "pwhash.h"
+#include "web/pwhash.h"
 #include "tap.h"
-#include "util.h"
+#include "core/util.h"
 
 int
 main(void)

@@ -7,7 +7,7 @@
 #include <openssl/core_names.h>
 #include <openssl/param_build.h>
 
-#include "rsagen.h"
+#include "pki/rsagen.h"
 #include "tap.h"
 
 static BIGNUM *

@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "secret.h"
+#include "pki/secret.h"
 #include "tap.h"
 
 static char dir[] = "/tmp/shomei-test-secret-XXXXXX";

@@ -12,7 +12,7 @@
 
 #include "extern.h"
 #include "pki-fixture.h"
-#include "signer.h"
+#include "pki/signer.h"
 #include "tap.h"
 
 #define MAX_DAYS 397

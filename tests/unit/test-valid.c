@@ -1,7 +1,7 @@
 /* test-valid.c: field validators and table-driven checking (valid, boundary, empty, garbage). */
-#include "json.h"
+#include "core/json.h"
 #include "tap.h"
-#include "valid.h"
+#include "web/valid.h"
 
 struct vcase {
 	const char *v;

@@ -8,7 +8,7 @@
 
 #include "pki-fixture.h"
 #include "tap.h"
-#include "x509.h"
+#include "pki/x509.h"
 
 /* Verify leaf against root + ca, optionally with CRLs; returns the X509_V_* code. */
 static int

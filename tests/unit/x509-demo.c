@@ -7,10 +7,10 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
-#include "p12.h"
+#include "pki/p12.h"
 #include "pki-fixture.h"
-#include "signer.h"
-#include "x509.h"
+#include "pki/signer.h"
+#include "pki/x509.h"
 
 #define P12_PASSWORD "Ab3dEf7hJk9m"
 

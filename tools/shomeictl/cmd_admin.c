@@ -8,10 +8,10 @@
 #include <openssl/crypto.h>
 
 #include "extern.h"
-#include "p12.h"
-#include "pwhash.h"
-#include "util.h"
-#include "valid.h"
+#include "pki/p12.h"
+#include "web/pwhash.h"
+#include "core/util.h"
+#include "web/valid.h"
 
 int
 cmd_admin_create(struct cmd_ctx *cx)

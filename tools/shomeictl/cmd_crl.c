@@ -3,9 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "crlpub.h"
+#include "domain/crlpub.h"
 #include "extern.h"
-#include "util.h"
+#include "core/util.h"
 
 /* crlpub_sign_fn: sign with the CA's own key (shomeictl holds the master key). */
 static int

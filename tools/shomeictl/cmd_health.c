@@ -8,7 +8,7 @@
 #include <cjson/cJSON.h>
 
 #include "extern.h"
-#include "signer.h"
+#include "pki/signer.h"
 
 static void
 check_db(struct cmd_ctx *cx, cJSON *o)

@@ -7,8 +7,8 @@
 #include <cjson/cJSON.h>
 
 #include "extern.h"
-#include "util.h"
-#include "valid.h"
+#include "core/util.h"
+#include "web/valid.h"
 
 #define QUOTA_MAX 10000000LL
 /* The CA's CN is "<name_en> Issuing CA" and a CN holds at most 64 characters. */

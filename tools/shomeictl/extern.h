@@ -8,10 +8,10 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
-#include "cfg.h"
-#include "db.h"
-#include "secret.h"
-#include "x509.h"
+#include "core/cfg.h"
+#include "store/db.h"
+#include "pki/secret.h"
+#include "pki/x509.h"
 
 /* Exit codes. */
 enum {

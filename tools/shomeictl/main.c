@@ -12,8 +12,8 @@
 #include <openssl/crypto.h>
 
 #include "extern.h"
-#include "util.h"
-#include "log.h"
+#include "core/util.h"
+#include "core/log.h"
 
 #define FEATURES                                                                                   \
 	"validity_period, org_units, install_restriction, download_site, admin_may_issue, "        \

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "crlpub.h"
+#include "domain/crlpub.h"
 #include "extern.h"
 
 /* pg_advisory_xact_lock key serializing CA ceremonies ("shomeiCA"). */

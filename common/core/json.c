@@ -1,0 +1,92 @@
+/* json.c: the one place request bodies in JSON are parsed, with hard limits. */
+#include <string.h>
+
+#include "core/json.h"
+
+/* Depth and size of a parsed tree; returns 0 when within the limits. */
+static int
+check_limits(const cJSON *item, int depth, int *count)
+{
+	if (depth > JSON_MAX_DEPTH)
+		return JSON_E_LIMIT;
+	for (const cJSON *c = item->child; c != NULL; c = c->next) {
+		if (++*count > JSON_MAX_ITEMS)
+			return JSON_E_LIMIT;
+		if (c->child != NULL && check_limits(c, depth + 1, count) != 0)
+			return JSON_E_LIMIT;
+	}
+	return 0;
+}
+
+/* Reject nesting before handing the text to the parser (cJSON recurses). */
+static int
+nesting_ok(const char *text, size_t len)
+{
+	int depth = 0, in_str = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		char ch = text[i];
+		if (in_str) {
+			if (ch == '\\')
+				i++;
+			else if (ch == '"')
+				in_str = 0;
+			continue;
+		}
+		if (ch == '"')
+			in_str = 1;
+		else if ((ch == '{' || ch == '[') && ++depth > JSON_MAX_DEPTH)
+			return 0;
+		else if (ch == '}' || ch == ']')
+			depth--;
+	}
+	return 1;
+}
+
+int
+json_parse_object(const char *text, size_t len, cJSON **out)
+{
+	cJSON *doc = NULL;
+	int count = 0, rc;
+
+	if (text == NULL || len == 0) {
+		if ((doc = cJSON_CreateObject()) == NULL)
+			return -12;
+		*out = doc;
+		return 0;
+	}
+	/* The text must be NUL-terminated at len and hold no NUL before it. */
+	if (text[len] != '\0' || memchr(text, '\0', len) != NULL)
+		return JSON_E_SYNTAX;
+	if (!nesting_ok(text, len))
+		return JSON_E_LIMIT;
+	doc = cJSON_ParseWithLengthOpts(text, len + 1, NULL, 1);
+	if (doc == NULL || !cJSON_IsObject(doc)) {
+		cJSON_Delete(doc);
+		return JSON_E_SYNTAX;
+	}
+	if ((rc = check_limits(doc, 1, &count)) != 0) {
+		cJSON_Delete(doc);
+		return rc;
+	}
+	*out = doc;
+	return 0;
+}
+
+const char *
+json_str(const cJSON *obj, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+void
+json_field_error(cJSON *errs, const char *field, const char *msg)
+{
+	cJSON *e = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(e, "field", field);
+	cJSON_AddStringToObject(e, "message", msg);
+	cJSON_AddItemToArray(errs, e);
+}

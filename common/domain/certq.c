@@ -1,0 +1,173 @@
+/* certq.c: taking quota and queueing certificates for the issuance workers. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "domain/certq.h"
+#include "web/i18n.h"
+
+#define COUNT_SQL                                                                                  \
+	"SELECT t.quota, t.key_type,"                                                              \
+	" (SELECT count(*) FROM certificates c WHERE c.tenant_id = t.id"                           \
+	"  AND c.status IN " CERTQ_COUNTED ") AS issued,"                                          \
+	" (SELECT count(*) FROM certificates c WHERE c.tenant_id = t.id"                           \
+	"  AND c.status = 'issuing') AS issuing"                                                   \
+	" FROM tenants t WHERE t.id = $1"
+
+/*
+ * The lock is its own statement: under READ COMMITTED a statement that waited for
+ * the row lock still counts with the snapshot it took before waiting, so the
+ * counts must come from the next statement, which sees what the previous holder
+ * committed.
+ */
+static const struct db_stmt st_lock = {"certq_lock",
+				       "SELECT id FROM tenants WHERE id = $1 FOR UPDATE", 1};
+static const struct db_stmt st_count = {"certq_count", COUNT_SQL, 1};
+
+static const struct db_stmt st_insert = {
+	"certq_insert",
+	"INSERT INTO certificates (tenant_id, user_id, device_id, job_id, replaces_id, number, cn,"
+	" email, key_type, requested_by, requested_ip, status)"
+	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::inet, 'issuing') RETURNING id",
+	11,
+};
+
+static int
+counts(struct db *db, const struct db_stmt *st, long long tenant_id, struct certq_quota *q)
+{
+	char tid[24];
+	PGresult *res = NULL;
+	int rc;
+
+	snprintf(tid, sizeof(tid), "%lld", tenant_id);
+	const char *params[] = {tid};
+	if ((rc = db_exec(db, st, params, &res)) != 0)
+		return rc < 0 ? rc : -EIO;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return DB_E_NOTFOUND;
+	}
+	memset(q, 0, sizeof(*q));
+	q->quota = db_get_ll(res, 0, "quota");
+	q->issued = db_get_ll(res, 0, "issued");
+	q->issuing = db_get_ll(res, 0, "issuing");
+	q->available = q->quota > q->issued ? q->quota - q->issued : 0;
+	snprintf(q->key_type, sizeof(q->key_type), "%s", db_get(res, 0, "key_type"));
+	PQclear(res);
+	return 0;
+}
+
+int
+certq_lock(struct db *db, long long tenant_id, struct certq_quota *q)
+{
+	char tid[24];
+	PGresult *res = NULL;
+	int rc, found;
+
+	snprintf(tid, sizeof(tid), "%lld", tenant_id);
+	const char *params[] = {tid};
+	if ((rc = db_exec(db, &st_lock, params, &res)) != 0)
+		return rc < 0 ? rc : -EIO;
+	found = PQntuples(res) == 1;
+	PQclear(res);
+	return found ? counts(db, &st_count, tenant_id, q) : DB_E_NOTFOUND;
+}
+
+int
+certq_count(struct db *db, long long tenant_id, struct certq_quota *q)
+{
+	return counts(db, &st_count, tenant_id, q);
+}
+
+/* A positive id as text into buf, or NULL for 0 (SQL NULL). */
+static const char *
+opt_id(long long v, char *buf, size_t len)
+{
+	if (v <= 0)
+		return NULL;
+	snprintf(buf, len, "%lld", v);
+	return buf;
+}
+
+int
+certq_insert(struct db *db, const struct certq_row *r, long long *id)
+{
+	char tid[24], uid[24], did[24], jid[24], rid[24], num[24], by[24];
+	PGresult *res = NULL;
+	int rc;
+
+	snprintf(tid, sizeof(tid), "%lld", r->tenant_id);
+	const char *params[] = {
+		tid,
+		opt_id(r->user_id, uid, sizeof(uid)),
+		opt_id(r->device_id, did, sizeof(did)),
+		opt_id(r->job_id, jid, sizeof(jid)),
+		opt_id(r->replaces_id, rid, sizeof(rid)),
+		opt_id(r->number, num, sizeof(num)),
+		r->cn,
+		(r->email && *r->email) ? r->email : NULL,
+		r->key_type,
+		opt_id(r->requested_by, by, sizeof(by)),
+		(r->requested_ip && *r->requested_ip) ? r->requested_ip : NULL,
+	};
+	if ((rc = db_exec(db, &st_insert, params, &res)) != 0)
+		return rc < 0 ? rc : -EIO;
+	*id = db_get_ll(res, 0, "id");
+	PQclear(res);
+	return 0;
+}
+
+void
+certq_wake(struct kv *kv, long long tenant_id)
+{
+	char tid[24];
+
+	snprintf(tid, sizeof(tid), "%lld", tenant_id);
+	const char *argv[] = {"XADD", CERTQ_STREAM, "MAXLEN", "~", "10000", "*", "tenant", tid};
+	freeReplyObject(kv_cmdv(kv, 8, argv));
+}
+
+struct label {
+	const char *code;
+	const char *text[I18N__MAX];
+};
+
+static const struct label statuses[] = {
+	{"issuing", {"証明書発行中", "Issuing"}},
+	{"issued", {"証明書発行済", "Issued"}},
+	{"downloaded", {"証明書ダウンロード済", "Downloaded"}},
+	{"revoke_scheduled", {"証明書失効予定", "Revocation scheduled"}},
+	{"revoked", {"証明書失効済", "Revoked"}},
+	{"failed", {"証明書発行失敗", "Issuance failed"}},
+};
+
+static const struct label devices[] = {
+	{"01", {"WindowsPC", "Windows PC"}},
+	{"11", {"iOS(iPhone)", "iOS (iPhone)"}},
+	{"12", {"iOS(iPad)", "iOS (iPad)"}},
+	{"20", {"Android", "Android"}},
+	{"99", {"その他", "Other"}},
+};
+
+static const char *
+find(const struct label *t, size_t n, const char *code, int lang)
+{
+	for (size_t i = 0; code != NULL && i < n; i++)
+		if (strcmp(t[i].code, code) == 0)
+			return t[i].text[lang == I18N_EN ? I18N_EN : I18N_JA];
+	return NULL;
+}
+
+const char *
+certq_status_label(const char *status, int lang)
+{
+	const char *l = find(statuses, sizeof(statuses) / sizeof(statuses[0]), status, lang);
+
+	return l ? l : status;
+}
+
+const char *
+certq_device_label(const char *code, int lang)
+{
+	return find(devices, sizeof(devices) / sizeof(devices[0]), code, lang);
+}

@@ -1,0 +1,57 @@
+/* certq.h: taking quota and queueing certificates for the issuance workers. */
+#ifndef SHOMEI_CERTQ_H
+#define SHOMEI_CERTQ_H
+
+#include "store/db.h"
+#include "store/kv.h"
+
+/* The Redis stream that wakes the issuance workers (it carries no data they depend on). */
+#define CERTQ_STREAM "shomei:issue:wake"
+
+/* Statuses that count against the quota (発行数). */
+#define CERTQ_COUNTED "('issuing', 'issued', 'downloaded', 'revoke_scheduled')"
+
+struct certq_quota {
+	long long quota;     /* 契約数 */
+	long long issued;    /* 発行数: issuing + issued + downloaded + revoke_scheduled */
+	long long issuing;   /* of which still issuing */
+	long long available; /* 追加発行可能数, never below 0 */
+	char key_type[16];   /* the tenant's key type for new certificates */
+};
+
+/*
+ * Lock the tenant row for the rest of the caller's transaction and count its
+ * certificates. Call inside db_begin()/db_commit(). 0, DB_E_NOTFOUND or -EIO.
+ */
+int certq_lock(struct db *db, long long tenant_id, struct certq_quota *q);
+
+/* The same counts without a lock (for GET /api/tenant). */
+int certq_count(struct db *db, long long tenant_id, struct certq_quota *q);
+
+struct certq_row {
+	long long tenant_id;
+	long long user_id;   /* 0: none (numbered certificate) */
+	long long device_id; /* 0: none */
+	long long job_id;    /* 0: none */
+	long long replaces_id; /* 0: none (reissue) */
+	int number;          /* client_NNNNNN number, 0: none */
+	const char *cn;
+	const char *email;   /* NULL: none */
+	const char *key_type;
+	long long requested_by; /* admin id, 0: none */
+	const char *requested_ip;
+};
+
+/* Insert one `issuing` row (inside the caller's transaction); *id is its id. 0 or -EIO. */
+int certq_insert(struct db *db, const struct certq_row *r, long long *id);
+
+/* Tell the workers there is work (after the commit). Failure is harmless: they also poll. */
+void certq_wake(struct kv *kv, long long tenant_id);
+
+/* The label of a certificate status: 証明書発行中 … / Issuing …; the status itself if unknown. */
+const char *certq_status_label(const char *status, int lang);
+
+/* The label of a device code: WindowsPC, iOS(iPhone), iOS(iPad), Android, その他; NULL if unknown. */
+const char *certq_device_label(const char *code, int lang);
+
+#endif

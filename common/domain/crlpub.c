@@ -1,0 +1,289 @@
+/* crlpub.c: the root and administrator CA CRLs for nginx's ssl_crl (see crlpub.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+
+#include "domain/crlpub.h"
+#include "core/util.h"
+#include "pki/x509.h"
+
+/* A whole CRL file is far below this (two CRLs, one entry per revoked administrator cert). */
+#define FILE_MAX (4 << 20)
+
+static const struct db_stmt st_lock = {
+	"crlpub_lock",
+	"SELECT pg_advisory_xact_lock(" CRLPUB_LOCK ")",
+	0,
+};
+
+static const struct db_stmt st_ca = {
+	"crlpub_ca",
+	"SELECT id, cert_pem, key_file FROM cas WHERE active AND kind = $1"
+	" ORDER BY id DESC LIMIT 1",
+	1,
+};
+
+static const struct db_stmt st_bump = {
+	"crlpub_bump",
+	"UPDATE cas SET crl_number = crl_number + 1 WHERE id = $1::bigint RETURNING crl_number",
+	1,
+};
+
+static const struct db_stmt st_revoked = {
+	"crlpub_revoked",
+	"SELECT serial, extract(epoch FROM revoked_at)::bigint AS revoked_at"
+	" FROM admin_certificates WHERE ca_id = $1::bigint AND revoked_at IS NOT NULL ORDER BY id",
+	1,
+};
+
+static const char *const kinds[2] = {"root", "admin"};
+
+/* The active CA of kind: its row (id, cert_pem, key_file) and certificate. */
+static int
+active_ca(struct db *db, const char *kind, PGresult **row, X509 **cert)
+{
+	const char *params[] = {kind};
+	const char *pem;
+	int rc;
+
+	*row = NULL;
+	*cert = NULL;
+	if ((rc = db_exec(db, &st_ca, params, row)) != 0)
+		return rc < 0 ? rc : -EIO;
+	if (PQntuples(*row) != 1)
+		return CRLPUB_E_NOCA;
+	pem = db_get(*row, 0, "cert_pem");
+	if (pem == NULL || x509_cert_from_pem(pem, strlen(pem), cert) != 0)
+		return -EINVAL;
+	return 0;
+}
+
+/* The revoked administrator certificates of CA ca_id (a string). */
+static int
+revoked(struct db *db, const char *ca_id, PGresult **res)
+{
+	const char *params[] = {ca_id};
+	int rc = db_exec(db, &st_revoked, params, res);
+
+	return rc < 0 ? rc : rc > 0 ? -EIO : 0;
+}
+
+static int
+append(char **all, size_t *len, const char *pem, size_t plen)
+{
+	char *grown = realloc(*all, *len + plen + 1);
+
+	if (grown == NULL)
+		return -ENOMEM;
+	memcpy(grown + *len, pem, plen + 1);
+	*all = grown;
+	*len += plen;
+	return 0;
+}
+
+/* Build, sign and append the next CRL of kinds[k]. */
+static int
+one(struct db *db, int k, int days, crlpub_sign_fn sign, void *arg, char **all, size_t *len,
+    struct crlpub_info *info, char *err, size_t errlen)
+{
+	PGresult *row = NULL, *num = NULL, *rev = NULL;
+	struct x509_revoked *entries = NULL;
+	X509 *cert = NULL;
+	X509_CRL *crl = NULL, *signed_crl = NULL;
+	time_t now = time(NULL);
+	size_t n = 0, plen;
+	char *pem = NULL;
+	int rc;
+
+	if ((rc = active_ca(db, kinds[k], &row, &cert)) != 0) {
+		snprintf(err, errlen, rc == CRLPUB_E_NOCA ? "no %s CA yet" : "%s CA: unreadable",
+			 kinds[k]);
+		goto out;
+	}
+	const char *id = db_get(row, 0, "id");
+	const char *params[] = {id};
+	if ((rc = db_exec(db, &st_bump, params, &num)) != 0 || PQntuples(num) != 1) {
+		snprintf(err, errlen, "%s CA: cannot raise the CRL number", kinds[k]);
+		rc = rc < 0 ? rc : -EIO;
+		goto out;
+	}
+	if (k == 1) {
+		if ((rc = revoked(db, id, &rev)) != 0) {
+			snprintf(err, errlen, "cannot read the revoked administrator certificates");
+			goto out;
+		}
+		n = (size_t)PQntuples(rev);
+		if (n > 0 && (entries = calloc(n, sizeof(*entries))) == NULL) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		for (size_t i = 0; i < n; i++) {
+			entries[i].serial_hex = db_get(rev, (int)i, "serial");
+			entries[i].revoked_at = (time_t)db_get_ll(rev, (int)i, "revoked_at");
+			entries[i].reason = -1;
+		}
+	}
+	info->kind = kinds[k];
+	info->number = db_get_ll(num, 0, "crl_number");
+	info->revoked = n;
+	if ((rc = x509_crl_build(cert, info->number, now - CRLPUB_BACKDATE,
+				 now + (time_t)days * 86400, entries, n, &crl)) != 0) {
+		snprintf(err, errlen, "%s CA: cannot build the CRL (%d)", kinds[k], rc);
+		goto out;
+	}
+	if (sign(arg, kinds[k], db_get(row, 0, "key_file"), crl, &signed_crl) != 0) {
+		snprintf(err, errlen, "%s CA: the CRL was not signed", kinds[k]);
+		rc = CRLPUB_E_SIGN;
+		goto out;
+	}
+	if ((rc = x509_crl_to_pem(signed_crl, &pem, &plen)) != 0 ||
+	    (rc = append(all, len, pem, plen)) != 0)
+		snprintf(err, errlen, "%s CA: cannot encode the CRL", kinds[k]);
+out:
+	free(pem);
+	free(entries);
+	X509_CRL_free(signed_crl);
+	X509_CRL_free(crl);
+	X509_free(cert);
+	PQclear(rev);
+	PQclear(num);
+	PQclear(row);
+	return rc;
+}
+
+int
+crlpub_build(struct db *db, int days, crlpub_sign_fn sign, void *arg, char **pem, size_t *len,
+	     struct crlpub_info info[2], char *err, size_t errlen)
+{
+	PGresult *res = NULL;
+	char *all = NULL;
+	size_t n = 0;
+	int rc;
+
+	err[0] = '\0';
+	if ((rc = db_exec(db, &st_lock, NULL, &res)) != 0) {
+		snprintf(err, errlen, "cannot take the CA lock");
+		PQclear(res);
+		return rc < 0 ? rc : -EIO;
+	}
+	PQclear(res);
+	for (int k = 0; k < 2; k++)
+		if ((rc = one(db, k, days, sign, arg, &all, &n, &info[k], err, errlen)) != 0) {
+			free(all);
+			return rc;
+		}
+	*pem = all;
+	*len = n;
+	return 0;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcasecmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* 1 when the CRL lists exactly the serials of rev (hex, any case). */
+static int
+same_serials(X509_CRL *crl, const PGresult *rev)
+{
+	STACK_OF(X509_REVOKED) *list = X509_CRL_get_REVOKED(crl);
+	int n = list ? sk_X509_REVOKED_num(list) : 0, same = 0;
+	char **have = NULL, **want = NULL;
+
+	if (n != PQntuples(rev))
+		return 0;
+	if (n == 0)
+		return 1;
+	have = calloc((size_t)n, sizeof(*have));
+	want = calloc((size_t)n, sizeof(*want));
+	if (have == NULL || want == NULL)
+		goto out;
+	for (int i = 0; i < n; i++) {
+		char hex[80];
+		const ASN1_INTEGER *sn =
+			X509_REVOKED_get0_serialNumber(sk_X509_REVOKED_value(list, i));
+		if (x509_serial_hex(sn, hex, sizeof(hex)) != 0 || (have[i] = strdup(hex)) == NULL)
+			goto out;
+		want[i] = (char *)db_get(rev, i, "serial");
+		if (want[i] == NULL)
+			goto out;
+	}
+	qsort(have, (size_t)n, sizeof(*have), cmp_str);
+	qsort(want, (size_t)n, sizeof(*want), cmp_str);
+	same = 1;
+	for (int i = 0; i < n && same; i++)
+		same = strcasecmp(have[i], want[i]) == 0;
+out:
+	for (int i = 0; have != NULL && i < n; i++)
+		free(have[i]);
+	free(have);
+	free(want);
+	return same;
+}
+
+int
+crlpub_stale(struct db *db, const char *path, time_t margin)
+{
+	X509 *ca[2] = {0};
+	PGresult *row[2] = {0}, *rev = NULL;
+	STACK_OF(X509_CRL) *crls = NULL;
+	X509_CRL *crl;
+	BIO *bio = NULL;
+	size_t len = 0;
+	char *text = NULL;
+	int rc, stale = 1;
+
+	for (int k = 0; k < 2; k++)
+		if ((rc = active_ca(db, kinds[k], &row[k], &ca[k])) != 0) {
+			/* no CA yet: nothing to publish (shomeictl ca init comes first) */
+			stale = rc == CRLPUB_E_NOCA ? 0 : rc < 0 ? rc : -EIO;
+			goto out;
+		}
+	if ((rc = revoked(db, db_get(row[1], 0, "id"), &rev)) != 0) {
+		stale = rc;
+		goto out;
+	}
+	if ((text = util_read_file(path, FILE_MAX, &len)) == NULL ||
+	    (bio = BIO_new_mem_buf(text, (int)len)) == NULL ||
+	    (crls = sk_X509_CRL_new_null()) == NULL)
+		goto out;
+	while ((crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL)) != NULL)
+		if (!sk_X509_CRL_push(crls, crl)) {
+			X509_CRL_free(crl);
+			goto out;
+		}
+	for (int k = 0; k < 2; k++) {
+		X509_CRL *mine = NULL;
+		for (int i = 0; i < sk_X509_CRL_num(crls); i++) {
+			X509_CRL *c = sk_X509_CRL_value(crls, i);
+			if (X509_NAME_cmp(X509_CRL_get_issuer(c), X509_get_subject_name(ca[k])) ==
+				    0 &&
+			    X509_CRL_verify(c, X509_get0_pubkey(ca[k])) == 1)
+				mine = c;
+		}
+		const ASN1_TIME *next = mine ? X509_CRL_get0_nextUpdate(mine) : NULL;
+		time_t limit = time(NULL) + margin;
+		if (next == NULL || X509_cmp_time(next, &limit) <= 0)
+			goto out;
+		if (k == 1 && !same_serials(mine, rev))
+			goto out;
+	}
+	stale = 0;
+out:
+	ERR_clear_error();
+	sk_X509_CRL_pop_free(crls, X509_CRL_free);
+	BIO_free(bio);
+	free(text);
+	PQclear(rev);
+	for (int k = 0; k < 2; k++) {
+		X509_free(ca[k]);
+		PQclear(row[k]);
+	}
+	return stale;
+}

@@ -1,0 +1,59 @@
+/*
+ * crlpub.h: the root and administrator CA CRLs that nginx checks administrator certificates
+ * against (ssl_crl wants a current CRL for every CA of the chain, and refuses every certificate
+ * once one has passed its nextUpdate). Built here for `shomeictl crl publish` (signs with the
+ * CA keys itself) and for shomei-revoke's keeper (has shomei-signer sign them).
+ */
+#ifndef SHOMEI_CRLPUB_H
+#define SHOMEI_CRLPUB_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include <openssl/x509.h>
+
+#include "store/db.h"
+
+/* The advisory lock every change to the CAs' CRL numbers runs under. */
+#define CRLPUB_LOCK "7522517497018826049"
+
+/* thisUpdate is set this far back, for relying parties whose clocks are slightly behind. */
+#define CRLPUB_BACKDATE 60
+
+/*
+ * Sign crl, the unsigned next CRL of the CA of kind ("root" or "admin") whose sealed key is
+ * key_file; *out is the signed CRL (it may be crl itself, up-referenced). 0 or nonzero.
+ */
+typedef int (*crlpub_sign_fn)(void *arg, const char *kind, const char *key_file, X509_CRL *crl,
+			      X509_CRL **out);
+
+struct crlpub_info {
+	const char *kind;
+	long long number; /* the CRL number just used */
+	size_t revoked;
+};
+
+enum {
+	CRLPUB_E_NOCA = 1, /* no active CA of that kind yet (shomeictl ca init) */
+	CRLPUB_E_SIGN,     /* the signing callback failed */
+};
+
+/*
+ * In db's open transaction: take the CA lock, then for the root and the administrator CA
+ * raise the CRL number, build the CRL valid for days (the administrator CA's lists its revoked
+ * certificates), have sign sign it, and append its PEM to *pem (malloc'ed, the caller frees).
+ * info[0] is the root's, info[1] the administrator CA's. The caller commits. 0, CRLPUB_E_*,
+ * DB_E_* or -errno; err says what failed.
+ */
+int crlpub_build(struct db *db, int days, crlpub_sign_fn sign, void *arg, char **pem, size_t *len,
+		 struct crlpub_info info[2], char *err, size_t errlen);
+
+/*
+ * Whether the CRL file at path must be published again: it is missing or unreadable, holds
+ * fewer than two CRLs, a CRL's nextUpdate is less than margin seconds away, or the
+ * administrator certificates revoked in db are not exactly those its CRLs list. 1 yes, 0 no,
+ * -errno (database).
+ */
+int crlpub_stale(struct db *db, const char *path, time_t margin);
+
+#endif

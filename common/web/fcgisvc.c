@@ -1,0 +1,302 @@
+/* fcgisvc.c: the runtime every FastCGI service shares: threads, routing, health, metrics. */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <fcgiapp.h>
+
+#include "web/fcgisvc.h"
+#include "web/i18n.h"
+#include "core/log.h"
+
+#define STATUS_CLASSES 5 /* other, 2xx, 3xx, 4xx, 5xx */
+
+static const struct svc *g_svc;
+static struct cfg g_cfg;
+static int g_sock = -1;
+static atomic_ullong m_requests[STATUS_CLASSES];
+static atomic_ullong m_micros;
+static atomic_ullong m_unavailable;
+
+void
+svc_invalid(struct http_req *req, cJSON *fields)
+{
+	http_error(req, 422, "validation_failed", i18n_msg(MSG_VALIDATION, req->lang), fields);
+}
+
+void
+svc_fail(struct http_req *req, int status, const char *code, int msg)
+{
+	http_error(req, status, code, i18n_msg((enum msg)msg, req->lang), NULL);
+}
+
+static void
+health(struct http_req *req, struct svc_thread *t)
+{
+	int db_ok = db_ping(&t->db), kv_ok = kv_ping(&t->kv);
+	cJSON *doc = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(doc, "service", g_svc->name);
+	cJSON_AddStringToObject(doc, "postgresql", db_ok ? "up" : "down");
+	cJSON_AddStringToObject(doc, "redis", kv_ok ? "up" : "down");
+	http_json(req, db_ok && kv_ok ? 200 : 503, doc);
+	cJSON_Delete(doc);
+}
+
+static void
+metrics(struct http_req *req)
+{
+	static const char *const cls[STATUS_CLASSES] = {"other", "2xx", "3xx", "4xx", "5xx"};
+	char buf[2048];
+	size_t n = 0;
+
+	for (int i = 0; i < STATUS_CLASSES; i++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n,
+				      "shomei_requests_total{service=\"%s\",code=\"%s\"} %llu\n",
+				      g_svc->name, cls[i], (unsigned long long)m_requests[i]);
+	n += (size_t)snprintf(buf + n, sizeof(buf) - n,
+			      "shomei_request_seconds_sum{service=\"%s\"} %.6f\n"
+			      "shomei_unavailable_total{service=\"%s\"} %llu\n",
+			      g_svc->name, (double)m_micros / 1e6, g_svc->name,
+			      (unsigned long long)m_unavailable);
+	http_send(req, 200, "text/plain; version=0.0.4", buf, n);
+}
+
+/* Find the route; *path_seen tells a 405 from a 404. */
+static const struct route *
+find_route(struct http_req *req, int *path_seen)
+{
+	*path_seen = 0;
+	for (size_t i = 0; i < g_svc->nroutes; i++) {
+		const struct route *r = &g_svc->routes[i];
+		if (!http_route_match(req, r->pattern, req->path))
+			continue;
+		*path_seen = 1;
+		if (strcmp(r->method, req->method) == 0)
+			return r;
+	}
+	return NULL;
+}
+
+static void
+dispatch(struct http_req *req, struct svc_thread *t, FCGX_Stream *in)
+{
+	const struct route *r;
+	int seen, rc;
+
+	if (strcmp(req->path, "/healthz") == 0) {
+		if (g_svc->health == NULL || g_svc->health(req, t) < 0)
+			health(req, t);
+		return;
+	}
+	if (strcmp(req->path, "/metrics") == 0) {
+		metrics(req);
+		return;
+	}
+	if ((rc = http_read_body(req, in, (size_t)t->cfg->max_body)) != 0) {
+		if (rc == HTTP_E_TOOBIG)
+			svc_fail(req, 413, "too_large", MSG_TOO_LARGE);
+		else
+			svc_fail(req, 400, "bad_request", MSG_BAD_JSON);
+		return;
+	}
+	if ((r = find_route(req, &seen)) == NULL) {
+		if (seen)
+			svc_fail(req, 405, "method_not_allowed", MSG_METHOD);
+		else
+			svc_fail(req, 404, "not_found", MSG_NOT_FOUND);
+		return;
+	}
+	if (r->needs_session && (req->admin_id == 0 || req->tenant_id == 0)) {
+		svc_fail(req, 401, "unauthorized", MSG_UNAUTHORIZED);
+		return;
+	}
+	rc = r->fn(req, t);
+	if (rc < 0 && req->status == 0) {
+		if (rc == -EIO)
+			svc_fail(req, 503, "unavailable", MSG_UNAVAILABLE);
+		else
+			svc_fail(req, 500, "internal", MSG_INTERNAL);
+	}
+}
+
+static void
+count(const struct http_req *req, const struct timespec *t0)
+{
+	struct timespec t1;
+	int c = req->status / 100;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	m_requests[(c >= 2 && c <= 5) ? c - 1 : 0]++;
+	m_micros += (unsigned long long)((t1.tv_sec - t0->tv_sec) * 1000000LL +
+					 (t1.tv_nsec - t0->tv_nsec) / 1000);
+	if (req->status == 503)
+		m_unavailable++;
+}
+
+static void *
+worker(void *arg)
+{
+	struct svc_thread *t = arg;
+	FCGX_Request fr;
+	struct http_req req;
+	struct timespec t0;
+
+	if (FCGX_InitRequest(&fr, g_sock, 0) != 0)
+		return NULL;
+	while (FCGX_Accept_r(&fr) >= 0) {
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		http_req_init(&req, fr.out, fr.envp);
+		log_set_request(req.reqid);
+		dispatch(&req, t, fr.in);
+		if (req.status == 0)
+			svc_fail(&req, 500, "internal", MSG_INTERNAL);
+		log_msg(LOG_DEBUG, "event=request method=%s path=%s status=%d", req.method,
+			req.path, req.status);
+		count(&req, &t0);
+		http_req_done(&req);
+		log_set_request(NULL);
+		FCGX_Finish_r(&fr);
+	}
+	return NULL;
+}
+
+static int
+parse_args(int argc, char **argv, const char **conf, const char **pidfile, int *check)
+{
+	int ch;
+
+	while ((ch = getopt(argc, argv, "c:p:n")) != -1) {
+		switch (ch) {
+		case 'c':
+			*conf = optarg;
+			break;
+		case 'p':
+			*pidfile = optarg;
+			break;
+		case 'n':
+			*check = 1;
+			break;
+		default:
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+write_pidfile(const char *path)
+{
+	FILE *f;
+
+	if (path == NULL)
+		return 0;
+	if ((f = fopen(path, "w")) == NULL)
+		return -errno;
+	fprintf(f, "%ld\n", (long)getpid());
+	return fclose(f) == 0 ? 0 : -EIO;
+}
+
+static int
+open_socket(const char *name)
+{
+	char path[512];
+
+	if (cfg_socket_path(&g_cfg, name, path, sizeof(path)) != 0)
+		return -1;
+	unlink(path);
+	if ((g_sock = FCGX_OpenSocket(path, 128)) < 0)
+		return -1;
+	/* nginx's workers may run as another user; the directory guards access. */
+	chmod(path, 0666);
+	return 0;
+}
+
+static int
+start_threads(pthread_t *tids, struct svc_thread *ts)
+{
+	for (int i = 0; i < g_cfg.threads; i++) {
+		ts[i].cfg = &g_cfg;
+		ts[i].index = i;
+		if (db_init(&ts[i].db, g_cfg.db) != 0 ||
+		    kv_init(&ts[i].kv, g_cfg.redis_socket, g_cfg.redis_host, g_cfg.redis_port) != 0)
+			return -ENOMEM;
+		if (pthread_create(&tids[i], NULL, worker, &ts[i]) != 0)
+			return -EAGAIN;
+	}
+	return 0;
+}
+
+int
+svc_main(const struct svc *svc, int argc, char **argv)
+{
+	return svc_main_start(svc, NULL, argc, argv);
+}
+
+int
+svc_main_start(const struct svc *svc, svc_start_fn start, int argc, char **argv)
+{
+	const char *conf = getenv("SHOMEI_CONFIG"), *pidfile = NULL;
+	struct svc_thread *ts = NULL;
+	pthread_t *tids = NULL;
+	char err[512], prog[64], path[512];
+	int check = 0, sig = 0, rc = 1;
+	sigset_t set;
+
+	snprintf(prog, sizeof(prog), "shomei-%s", svc->name);
+	g_svc = svc;
+	if (parse_args(argc, argv, &conf, &pidfile, &check) != 0) {
+		fprintf(stderr, "usage: %s [-n] [-c config] [-p pidfile]\n", prog);
+		return 2;
+	}
+	if (cfg_load(&g_cfg, conf, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s: %s\n", prog, err);
+		return 2;
+	}
+	if (check) {
+		printf("%s: configuration ok\n", prog);
+		cfg_done(&g_cfg);
+		return 0;
+	}
+	log_init(prog, g_cfg.log_level);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (FCGX_Init() != 0 || open_socket(svc->name) != 0) {
+		log_msg(LOG_ERROR, "event=listen_failed service=%s", svc->name);
+		goto out;
+	}
+	if (start != NULL && start(&g_cfg) != 0) {
+		log_msg(LOG_ERROR, "event=start_failed service=%s", svc->name);
+		goto out;
+	}
+	tids = calloc((size_t)g_cfg.threads, sizeof(*tids));
+	ts = calloc((size_t)g_cfg.threads, sizeof(*ts));
+	if (tids == NULL || ts == NULL || start_threads(tids, ts) != 0) {
+		log_msg(LOG_ERROR, "event=start_failed service=%s", svc->name);
+		goto out;
+	}
+	if (write_pidfile(pidfile) != 0)
+		log_msg(LOG_WARN, "event=pidfile_failed");
+	log_msg(LOG_INFO, "event=started service=%s threads=%d", svc->name, g_cfg.threads);
+	sigwait(&set, &sig);
+	log_msg(LOG_INFO, "event=stopping signal=%d", sig);
+	rc = 0;
+out:
+	if (cfg_socket_path(&g_cfg, svc->name, path, sizeof(path)) == 0)
+		unlink(path);
+	if (pidfile != NULL)
+		unlink(pidfile);
+	/* Threads block in accept(); the process ends here and the kernel closes their sockets. */
+	fflush(stderr);
+	_exit(rc);
+}

@@ -1,0 +1,62 @@
+/* fcgisvc.h: the runtime every FastCGI service shares: threads, routing, health, metrics. */
+#ifndef SHOMEI_FCGISVC_H
+#define SHOMEI_FCGISVC_H
+
+#include <stddef.h>
+
+#include "core/cfg.h"
+#include "store/db.h"
+#include "web/http.h"
+#include "store/kv.h"
+
+/* One accepting thread: its own PostgreSQL and Redis connections. */
+struct svc_thread {
+	struct db db;
+	struct kv kv;
+	const struct cfg *cfg;
+	int index;
+};
+
+/*
+ * A handler sends its response and returns 0, or returns a negative -Exxx
+ * without sending (the runtime answers 503 for -EIO, 500 otherwise).
+ */
+typedef int (*svc_handler)(struct http_req *req, struct svc_thread *t);
+
+struct route {
+	const char *method;
+	const char *pattern; /* "/api/users/{id}" */
+	int needs_session;   /* refused with 401 unless nginx passed SHOMEI_ADMIN_ID */
+	svc_handler fn;
+};
+
+struct svc {
+	const char *name; /* "auth": listens on <socket_dir>/auth.sock */
+	const struct route *routes;
+	size_t nroutes;
+	svc_handler health; /* answers /healthz instead of the PostgreSQL + Redis check, or NULL */
+};
+
+/*
+ * Parse -c config, -n (check and exit), -p pidfile; listen; run the threads
+ * until SIGTERM or SIGINT. Returns the process exit code.
+ */
+int svc_main(const struct svc *svc, int argc, char **argv);
+
+/*
+ * Called once after the configuration is loaded and before the accepting
+ * threads start (background workers start here); cfg lives as long as the
+ * process. Non-zero stops the service.
+ */
+typedef int (*svc_start_fn)(const struct cfg *cfg);
+
+/* svc_main with a start hook. */
+int svc_main_start(const struct svc *svc, svc_start_fn start, int argc, char **argv);
+
+/* Answer a validation failure: 422 with every field error (fields is consumed). */
+void svc_invalid(struct http_req *req, cJSON *fields);
+
+/* Answer with a message from the i18n table. */
+void svc_fail(struct http_req *req, int status, const char *code, int msg);
+
+#endif

@@ -1,0 +1,262 @@
+/* http.c: a FastCGI request as the handlers see it, and the responses they send. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "web/http.h"
+#include "web/i18n.h"
+#include "core/util.h"
+
+static const char *
+param(FCGX_ParamArray envp, const char *name)
+{
+	return envp ? FCGX_GetParam(name, envp) : NULL;
+}
+
+static long long
+param_id(FCGX_ParamArray envp, const char *name)
+{
+	long long v = 0;
+
+	if (util_parse_ll(param(envp, name), 1, (long long)1 << 53, &v) != 0)
+		return 0;
+	return v;
+}
+
+void
+http_req_init(struct http_req *req, FCGX_Stream *out, FCGX_ParamArray envp)
+{
+	unsigned char rnd[8];
+	const char *p;
+
+	memset(req, 0, sizeof(*req));
+	req->out = out;
+	req->envp = envp;
+	req->method = (p = param(envp, "REQUEST_METHOD")) ? p : "GET";
+	/* nginx names an internal route in SHOMEI_ROUTE (a client cannot set a FastCGI param) */
+	if ((p = param(envp, "SHOMEI_ROUTE")) == NULL)
+		p = param(envp, "DOCUMENT_URI");
+	req->path = p ? p : "/";
+	req->query = (p = param(envp, "QUERY_STRING")) ? p : "";
+	req->remote_addr = (p = param(envp, "REMOTE_ADDR")) ? p : "";
+	req->cookie = param(envp, "HTTP_COOKIE");
+	req->csrf_header = param(envp, "HTTP_X_CSRF_TOKEN");
+	req->origin = param(envp, "HTTP_ORIGIN");
+	req->sec_fetch_site = param(envp, "HTTP_SEC_FETCH_SITE");
+	req->accept_language = param(envp, "HTTP_ACCEPT_LANGUAGE");
+	req->content_type = param(envp, "CONTENT_TYPE");
+	req->client_verify = param(envp, "SSL_CLIENT_VERIFY");
+	req->client_cert = param(envp, "SSL_CLIENT_CERT");
+	req->admin_id = param_id(envp, "SHOMEI_ADMIN_ID");
+	req->tenant_id = param_id(envp, "SHOMEI_TENANT_ID");
+	req->lang = i18n_lang(req->accept_language);
+	if ((p = param(envp, "REQUEST_ID")) != NULL && strlen(p) < sizeof(req->reqid)) {
+		snprintf(req->reqid, sizeof(req->reqid), "%s", p);
+	} else if (util_random(rnd, sizeof(rnd)) == 0) {
+		util_hex(rnd, sizeof(rnd), req->reqid);
+	}
+}
+
+void
+http_req_done(struct http_req *req)
+{
+	free(req->body);
+	req->body = NULL;
+}
+
+int
+http_read_body(struct http_req *req, FCGX_Stream *in, size_t max)
+{
+	const char *cl = param(req->envp, "CONTENT_LENGTH");
+	long long n = 0;
+	char *buf;
+	int got;
+
+	if (cl != NULL && *cl != '\0' && util_parse_ll(cl, 0, (long long)1 << 40, &n) != 0)
+		return -EIO;
+	if ((size_t)n > max)
+		return HTTP_E_TOOBIG;
+	if ((buf = malloc((size_t)n + 1)) == NULL)
+		return -ENOMEM;
+	got = n > 0 ? FCGX_GetStr(buf, (int)n, in) : 0;
+	if (got != (int)n) {
+		free(buf);
+		return -EIO;
+	}
+	buf[n] = '\0';
+	free(req->body);
+	req->body = buf;
+	req->body_len = (size_t)n;
+	return 0;
+}
+
+/* Copy [s, e) into buf and decode it; 1 on success. */
+static int
+copy_decoded(const char *s, const char *e, char *buf, size_t len, int plus)
+{
+	size_t n = (size_t)(e - s);
+
+	if (n >= len)
+		return 0;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	return util_urldecode(buf, plus) == 0;
+}
+
+int
+http_query_get(const char *query, const char *name, char *buf, size_t len)
+{
+	size_t nlen = strlen(name);
+	const char *p = query;
+
+	while (p != NULL && *p) {
+		const char *amp = strchr(p, '&');
+		const char *end = amp ? amp : p + strlen(p);
+		const char *eq = memchr(p, '=', (size_t)(end - p));
+		const char *kend = eq ? eq : end;
+
+		if ((size_t)(kend - p) == nlen && strncmp(p, name, nlen) == 0)
+			return copy_decoded(eq ? eq + 1 : end, end, buf, len, 1);
+		p = amp ? amp + 1 : NULL;
+	}
+	return 0;
+}
+
+int
+http_cookie_get(const char *header, const char *name, char *buf, size_t len)
+{
+	size_t nlen = strlen(name);
+	const char *p = header;
+
+	while (p != NULL && *p) {
+		while (*p == ' ' || *p == ';')
+			p++;
+		const char *semi = strchr(p, ';');
+		const char *end = semi ? semi : p + strlen(p);
+		if ((size_t)(end - p) > nlen && strncmp(p, name, nlen) == 0 && p[nlen] == '=') {
+			size_t n = (size_t)(end - p - (ptrdiff_t)nlen - 1);
+			if (n >= len)
+				return 0;
+			memcpy(buf, p + nlen + 1, n);
+			buf[n] = '\0';
+			return 1;
+		}
+		p = semi;
+	}
+	return 0;
+}
+
+int
+http_route_match(struct http_req *req, const char *pattern, const char *path)
+{
+	size_t used = 0;
+	int nargs = 0;
+
+	while (*pattern && *path) {
+		if (*pattern == '{') {
+			const char *pe = strchr(pattern, '}');
+			const char *se = strchr(path, '/');
+			size_t n = se ? (size_t)(se - path) : strlen(path);
+			if (pe == NULL || n == 0 || nargs >= HTTP_MAX_ARGS ||
+			    used + n + 1 > sizeof(req->argbuf))
+				return 0;
+			memcpy(req->argbuf + used, path, n);
+			req->argbuf[used + n] = '\0';
+			req->args[nargs++] = req->argbuf + used;
+			used += n + 1;
+			pattern = pe + 1;
+			path += n;
+			continue;
+		}
+		if (*pattern++ != *path++)
+			return 0;
+	}
+	if (*pattern || *path)
+		return 0;
+	req->nargs = nargs;
+	return 1;
+}
+
+int
+http_add_header(struct http_req *req, const char *name, const char *value)
+{
+	size_t room = sizeof(req->headers) - req->hlen;
+	int n = snprintf(req->headers + req->hlen, room, "%s: %s\r\n", name, value);
+
+	if (n < 0 || (size_t)n >= room) {
+		req->headers[req->hlen] = '\0';
+		return -ENOSPC;
+	}
+	req->hlen += (size_t)n;
+	return 0;
+}
+
+void
+http_begin(struct http_req *req, int status, const char *ctype)
+{
+	req->status = status;
+	if (req->out == NULL)
+		return;
+	FCGX_FPrintF(req->out, "Status: %d\r\n", status);
+	if (ctype != NULL)
+		FCGX_FPrintF(req->out, "Content-Type: %s\r\n", ctype);
+	FCGX_FPrintF(req->out, "Cache-Control: no-store\r\n%s\r\n", req->headers);
+}
+
+int
+http_write(struct http_req *req, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		int n = len > (1 << 20) ? 1 << 20 : (int)len;
+		if (req->out != NULL && FCGX_PutStr(p, n, req->out) != n)
+			return -EPIPE;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+void
+http_send(struct http_req *req, int status, const char *ctype, const char *body, size_t len)
+{
+	http_begin(req, status, ctype);
+	http_write(req, body, len);
+}
+
+void
+http_json(struct http_req *req, int status, const cJSON *doc)
+{
+	char *s = cJSON_PrintUnformatted(doc);
+
+	if (s == NULL) {
+		http_send(req, 500, "application/json", "{}", 2);
+		return;
+	}
+	http_send(req, status, "application/json; charset=utf-8", s, strlen(s));
+	cJSON_free(s);
+}
+
+void
+http_error(struct http_req *req, int status, const char *code, const char *message,
+	   cJSON *fields)
+{
+	cJSON *doc = cJSON_CreateObject();
+	cJSON *err = cJSON_AddObjectToObject(doc, "error");
+
+	cJSON_AddStringToObject(err, "code", code);
+	cJSON_AddStringToObject(err, "message", message);
+	if (fields != NULL)
+		cJSON_AddItemToObject(err, "fields", fields);
+	http_json(req, status, doc);
+	cJSON_Delete(doc);
+}
+
+int
+http_is_state_changing(const char *method)
+{
+	return strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 ||
+	       strcmp(method, "PATCH") == 0 || strcmp(method, "DELETE") == 0;
+}
