@@ -2,6 +2,8 @@
 #ifndef SHOMEI_CFG_H
 #define SHOMEI_CFG_H
 
+#include "core/err.h"
+
 #include <stddef.h>
 
 struct cfg {
@@ -32,12 +34,6 @@ struct cfg {
 	int crl_check_interval; /* seconds between shomei-revoke's looks at that file */
 };
 
-enum {
-	CFG_E_FILE = 1,   /* the file cannot be read */
-	CFG_E_SYNTAX = 2, /* a line is not key = value */
-	CFG_E_KEY = 3,    /* unknown key */
-	CFG_E_VALUE = 4,  /* a value outside its type or range */
-};
 
 /*
  * Fill *c with defaults, then the file at path (NULL: none), then SHOMEI_<KEY>

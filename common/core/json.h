@@ -2,6 +2,8 @@
 #ifndef SHOMEI_JSON_H
 #define SHOMEI_JSON_H
 
+#include "core/err.h"
+
 #include <stddef.h>
 
 #include <cjson/cJSON.h>
@@ -9,10 +11,6 @@
 #define JSON_MAX_DEPTH 16
 #define JSON_MAX_ITEMS 10000
 
-enum {
-	JSON_E_SYNTAX = 1, /* not JSON, or not an object */
-	JSON_E_LIMIT = 2,  /* nested deeper than JSON_MAX_DEPTH or more than JSON_MAX_ITEMS values */
-};
 
 /* Parse an object from text, NUL-terminated at len; *out is owned by the caller (cJSON_Delete). Empty text gives {}. */
 int json_parse_object(const char *text, size_t len, cJSON **out);

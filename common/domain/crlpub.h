@@ -7,6 +7,8 @@
 #ifndef SHOMEI_CRLPUB_H
 #define SHOMEI_CRLPUB_H
 
+#include "core/err.h"
+
 #include <stddef.h>
 #include <time.h>
 
@@ -33,10 +35,6 @@ struct crlpub_info {
 	size_t revoked;
 };
 
-enum {
-	CRLPUB_E_NOCA = 1, /* no active CA of that kind yet (shomeictl ca init) */
-	CRLPUB_E_SIGN,     /* the signing callback failed */
-};
 
 /*
  * In db's open transaction: take the CA lock, then for the root and the administrator CA

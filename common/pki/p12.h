@@ -2,6 +2,8 @@
 #ifndef SHOMEI_P12_H
 #define SHOMEI_P12_H
 
+#include "core/err.h"
+
 #include <stddef.h>
 
 #include <openssl/evp.h>
@@ -15,9 +17,6 @@ enum p12_mode {
 	P12_MODE__MAX,
 };
 
-enum {
-	P12_E_INVALID = 1, /* key and certificate do not match, or a bad argument */
-};
 
 #define P12_ITER 2048
 

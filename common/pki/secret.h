@@ -2,6 +2,8 @@
 #ifndef SHOMEI_SECRET_H
 #define SHOMEI_SECRET_H
 
+#include "core/err.h"
+
 #include <stddef.h>
 
 #define SECRET_KEY_LEN 32
@@ -13,11 +15,6 @@
 /* Length of a generated password (secret_random_password with a 13-byte buffer). */
 #define SECRET_PASSWORD_LEN 12
 
-enum {
-	SECRET_E_MODE = 1,   /* the key file is readable or writable by group or others */
-	SECRET_E_FORMAT = 2, /* the key file is not 64 hex digits (or a blob is malformed) */
-	SECRET_E_AUTH = 3,   /* a blob does not authenticate: other key, purpose, or tampered */
-};
 
 /*
  * Read the master key from path: exactly 64 hex digits, optionally followed

@@ -2,6 +2,8 @@
 #ifndef SHOMEI_SIGNER_H
 #define SHOMEI_SIGNER_H
 
+#include "core/err.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,9 +29,6 @@ enum signer_status {
 	SIGNER_ST_INTERNAL = 4, /* the signer failed (database, key file): try again later */
 };
 
-enum {
-	SIGNER_E_REFUSED = 1, /* refused (policy, unknown CA, malformed): reason says why */
-};
 
 /*
  * Send one request to the signer listening at sockpath and wait for the

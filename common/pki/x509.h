@@ -2,6 +2,8 @@
 #ifndef SHOMEI_X509_H
 #define SHOMEI_X509_H
 
+#include "core/err.h"
+
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -16,10 +18,6 @@ enum x509_key_type {
 	X509_KEY__MAX,
 };
 
-enum {
-	X509_E_INVALID = 1, /* input that cannot be encoded (bad name, time, serial, key type) */
-	X509_E_PARSE = 2,   /* PEM/DER that does not parse */
-};
 
 /* Lifetimes used by shomei (days). */
 #define X509_ROOT_DAYS (20 * 365 + 5)

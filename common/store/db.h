@@ -2,12 +2,10 @@
 #ifndef SHOMEI_DB_H
 #define SHOMEI_DB_H
 
+#include "core/err.h"
+
 #include <libpq-fe.h>
 
-enum {
-	DB_E_NOTFOUND = 1, /* the query returned no row where one was expected */
-	DB_E_CONFLICT = 2, /* a unique or check constraint refused the change */
-};
 
 /* A statement known by name; prepared on first use on each connection. */
 struct db_stmt {

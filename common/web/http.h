@@ -2,6 +2,8 @@
 #ifndef SHOMEI_HTTP_H
 #define SHOMEI_HTTP_H
 
+#include "core/err.h"
+
 #include <stddef.h>
 
 #include <fcgiapp.h>
@@ -9,9 +11,6 @@
 
 #define HTTP_MAX_ARGS 4
 
-enum {
-	HTTP_E_TOOBIG = 1, /* the body is larger than allowed */
-};
 
 struct http_req {
 	FCGX_Stream *out;

@@ -2,16 +2,13 @@
 #ifndef SHOMEI_NETACL_H
 #define SHOMEI_NETACL_H
 
+#include "core/err.h"
+
 #include <stddef.h>
 
 /* The longest text netacl_format writes, with its NUL ("ffff:…:ffff/128"). */
 #define NETACL_TEXT_MAX 48
 
-enum {
-	NETACL_E_FORMAT = 1,   /* not an address, or a malformed "/prefix" */
-	NETACL_E_PREFIX = 2,   /* prefix length beyond 32 (IPv4) or 128 (IPv6) */
-	NETACL_E_HOSTBITS = 3, /* a network whose address has bits set right of the prefix */
-};
 
 /*
  * One address or network. An IPv4-mapped IPv6 address (::ffff:a.b.c.d, and

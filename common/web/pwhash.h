@@ -2,13 +2,12 @@
 #ifndef SHOMEI_PWHASH_H
 #define SHOMEI_PWHASH_H
 
+#include "core/err.h"
+
 #include <stddef.h>
 
 #define PWHASH_LEN 128
 
-enum {
-	PWHASH_E_MISMATCH = 1, /* the password does not match the hash */
-};
 
 /* argon2id, t=2, 19 MiB, a fresh random salt; out is a NUL-terminated encoded string. */
 int pwhash_hash(const char *pw, char out[PWHASH_LEN]);

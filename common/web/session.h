@@ -1,37 +1,57 @@
-/* session.h: administrator sessions in Redis, keyed by the SHA-256 of the cookie token. */
+/*
+ * session.h: login sessions in Redis, keyed by the SHA-256 of the cookie's token. One store
+ * for every kind of login (the administrators' portal, each tenant's download site): a kind is
+ * a key prefix, a cookie name and two lifetimes; what a login grants is the caller's text.
+ */
 #ifndef SHOMEI_SESSION_H
 #define SHOMEI_SESSION_H
 
-#include "store/kv.h"
+#include <stddef.h>
+
+#include "core/err.h"
 #include "core/util.h"
+#include "store/kv.h"
+#include "web/http.h"
 
-#define SESSION_COOKIE "__Host-shomei"
-
-enum {
-	SESSION_E_NONE = 1, /* no such session, or it has expired */
+struct session_kind {
+	const char *prefix; /* Redis key shomei:<prefix>:<sha256(token)> */
+	const char *cookie; /* the cookie's name (__Host-…: Secure, Path=/, no Domain) */
+	int idle;           /* seconds without a request before the session ends */
+	int absolute;       /* seconds after the login when it ends anyway */
 };
 
+/* The longest grant a session holds (the download site's 100 certificate ids fit). */
+#define SESSION_DATA_MAX 2100
+
 struct session {
-	long long admin_id;
-	long long tenant_id;
 	long long created; /* unix seconds */
 	char csrf[UTIL_TOKEN_LEN];
+	char data[SESSION_DATA_MAX]; /* what the login grants, as the caller wrote it */
 };
 
 /*
- * Start a session with a fresh 256-bit token (written to token) and CSRF
- * token; idle is the idle timeout in seconds. 0 or -EIO.
+ * Start a session of kind k granting data (printable, at most SESSION_DATA_MAX - 1 bytes)
+ * with a fresh 256-bit token (written to token) and CSRF token. 0, -EINVAL (data too long
+ * or empty) or -EIO.
  */
-int session_create(struct kv *kv, long long admin_id, long long tenant_id, int idle,
+int session_create(struct kv *kv, const struct session_kind *k, const char *data,
 		   char token[UTIL_TOKEN_LEN], struct session *out);
 
 /*
- * Look a token up and extend its idle timeout (one round trip). Sessions older
- * than absolute seconds are ended. 0, SESSION_E_NONE or -EIO.
+ * Look a token up and extend its idle timeout (one round trip); a session older than the
+ * kind's absolute lifetime is ended. 0, SESSION_E_NONE or -EIO.
  */
-int session_get(struct kv *kv, const char *token, int idle, int absolute, struct session *out);
+int session_get(struct kv *kv, const struct session_kind *k, const char *token,
+		struct session *out);
 
-/* End a session; 0 or -EIO. */
-int session_destroy(struct kv *kv, const char *token);
+/* End a session; 0, -EINVAL (a token that cannot be one) or -EIO. */
+int session_destroy(struct kv *kv, const struct session_kind *k, const char *token);
+
+/* The token of the request's cookie of kind k into buf (wipe it after use); 1 found, 0 not. */
+int session_token(const struct http_req *req, const struct session_kind *k, char *buf,
+		  size_t len);
+
+/* Add the Set-Cookie header that hands out token, or (token NULL) that clears the cookie. */
+void session_cookie(struct http_req *req, const struct session_kind *k, const char *token);
 
 #endif

@@ -2,16 +2,14 @@
 #ifndef SHOMEI_VALID_H
 #define SHOMEI_VALID_H
 
+#include "core/err.h"
+
 #include <stddef.h>
 
 #include <cjson/cJSON.h>
 
 #include "web/i18n.h"
 
-enum {
-	VALID_E_FORMAT = 1, /* the value does not have the required form */
-	VALID_E_RANGE = 2,  /* well-formed but outside what is allowed */
-};
 
 /* Each returns 0 when v is valid, else VALID_E_*. */
 int valid_login_id(const char *v);  /* 1–64 of [A-Za-z0-9._@-] */

@@ -3,6 +3,17 @@
 #define SHOMEI_AUTH_EXTERN_H
 
 #include "web/fcgisvc.h"
+#include "web/session.h"
+
+#define ADMIN_COOKIE "__Host-shomei"
+
+/* An administrator's session: who, of which tenant, and the store's record. */
+struct admin_sess {
+	long long admin_id;
+	long long tenant_id;
+	char token[UTIL_TOKEN_LEN + 8];
+	struct session s;
+};
 
 /* queries.c */
 extern const struct db_stmt q_admin_by_login;
@@ -18,6 +29,19 @@ int auth_me(struct http_req *req, struct svc_thread *t);
 
 /* password.c */
 int auth_password(struct http_req *req, struct svc_thread *t);
+
+/* sess.c */
+/* Start a session; 0 or -EIO. */
+int admin_sess_create(struct svc_thread *t, long long admin_id, long long tenant_id,
+		      struct admin_sess *out);
+/* The session of req's cookie, its idle time extended; 0, SESSION_E_NONE, -EIO. */
+int admin_sess_get(struct http_req *req, struct svc_thread *t, struct admin_sess *out);
+/* Set-Cookie in req's answer: s's token, or (s NULL) a cleared cookie. */
+void admin_sess_cookie(struct http_req *req, struct svc_thread *t, const struct admin_sess *s);
+/* End the session s. */
+void admin_sess_destroy(struct svc_thread *t, const struct admin_sess *s);
+/* Wipe the token held in s. */
+void admin_sess_done(struct admin_sess *s);
 
 /* gate.c */
 int auth_gate(struct http_req *req, struct svc_thread *t);

@@ -40,19 +40,19 @@ auth_same_site(const struct http_req *req, const struct svc_thread *t)
 int
 auth_gate(struct http_req *req, struct svc_thread *t)
 {
-	char token[UTIL_TOKEN_LEN + 8], v[24];
-	struct session s;
+	char v[24];
+	struct admin_sess s;
 	int rc;
 
-	if (!http_cookie_get(req->cookie, SESSION_COOKIE, token, sizeof(token)) ||
-	    (rc = session_get(&t->kv, token, t->cfg->session_idle, t->cfg->session_absolute,
-			      &s)) != 0) {
+	rc = admin_sess_get(req, t, &s);
+	admin_sess_done(&s);
+	if (rc != 0) {
 		/* Redis down counts as logged out: auth_request knows only 2xx/401/403. */
 		http_send(req, 401, NULL, NULL, 0);
 		return 0;
 	}
 	if (http_is_state_changing(req->method)) {
-		if (req->csrf_header == NULL || !util_streq_ct(req->csrf_header, s.csrf) ||
+		if (req->csrf_header == NULL || !util_streq_ct(req->csrf_header, s.s.csrf) ||
 		    !auth_same_site(req, t)) {
 			log_msg(LOG_WARN, "event=csrf_refused admin=%lld ip=%s", s.admin_id,
 				req->remote_addr);

@@ -69,23 +69,20 @@ static int
 start_session(struct http_req *req, struct svc_thread *t, const PGresult *res, const char *detail)
 {
 	long long admin = db_get_ll(res, 0, "id"), tenant = db_get_ll(res, 0, "tenant_id");
-	char token[UTIL_TOKEN_LEN], cookie[128];
-	struct session s;
+	struct admin_sess s;
 	cJSON *doc;
 	int rc;
 
-	if ((rc = session_create(&t->kv, admin, tenant, t->cfg->session_idle, token, &s)) != 0)
+	if ((rc = admin_sess_create(t, admin, tenant, &s)) != 0)
 		return rc;
 	if ((rc = audit_admin(req, t, tenant, admin, "login", detail)) != 0) {
-		session_destroy(&t->kv, token);
+		admin_sess_destroy(t, &s);
+		admin_sess_done(&s);
 		return rc;
 	}
-	snprintf(cookie, sizeof(cookie), "%s=%s; Path=/; Secure; HttpOnly; SameSite=Strict",
-		 SESSION_COOKIE, token);
-	http_add_header(req, "Set-Cookie", cookie);
-	OPENSSL_cleanse(token, sizeof(token));
-	OPENSSL_cleanse(cookie, sizeof(cookie));
-	doc = admin_doc(res, s.csrf);
+	admin_sess_cookie(req, t, &s);
+	admin_sess_done(&s);
+	doc = admin_doc(res, s.s.csrf);
 	http_json(req, 200, doc);
 	cJSON_Delete(doc);
 	log_msg(LOG_INFO, "event=login admin=%lld tenant=%lld how=%s", admin, tenant,
@@ -241,31 +238,18 @@ out:
 	return rc;
 }
 
-/* The session of this request, read from Redis (for `me`, nginx has not checked it). */
-static int
-current_session(struct http_req *req, struct svc_thread *t, char *token, size_t len,
-		struct session *s)
-{
-	if (!http_cookie_get(req->cookie, SESSION_COOKIE, token, len))
-		return SESSION_E_NONE;
-	return session_get(&t->kv, token, t->cfg->session_idle, t->cfg->session_absolute, s);
-}
-
 int
 auth_logout(struct http_req *req, struct svc_thread *t)
 {
-	char token[UTIL_TOKEN_LEN + 8], cookie[96];
-	struct session s;
+	struct admin_sess s;
 	cJSON *doc;
-	int rc;
 
-	if ((rc = current_session(req, t, token, sizeof(token), &s)) == 0) {
-		session_destroy(&t->kv, token);
+	if (admin_sess_get(req, t, &s) == 0) {
+		admin_sess_destroy(t, &s);
 		audit_admin(req, t, s.tenant_id, s.admin_id, "logout", "ログアウト");
 	}
-	snprintf(cookie, sizeof(cookie),
-		 "%s=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0", SESSION_COOKIE);
-	http_add_header(req, "Set-Cookie", cookie);
+	admin_sess_done(&s);
+	admin_sess_cookie(req, t, NULL);
 	doc = cJSON_CreateObject();
 	http_json(req, 200, doc);
 	cJSON_Delete(doc);
@@ -282,13 +266,15 @@ static struct memo me_names = MEMO_INIT(10);
 int
 auth_me(struct http_req *req, struct svc_thread *t)
 {
-	char token[UTIL_TOKEN_LEN + 8], admin[24], tenant[24], *cached;
+	char admin[24], tenant[24], *cached;
 	PGresult *res = NULL;
-	struct session s;
+	struct admin_sess s;
 	cJSON *doc = NULL;
 	int rc;
 
-	if ((rc = current_session(req, t, token, sizeof(token), &s)) != 0) {
+	rc = admin_sess_get(req, t, &s);
+	admin_sess_done(&s);
+	if (rc != 0) {
 		svc_fail(req, 401, "unauthorized", MSG_UNAUTHORIZED);
 		return rc < 0 ? rc : 0;
 	}
@@ -313,7 +299,7 @@ auth_me(struct http_req *req, struct svc_thread *t)
 			memo_put(&me_names, admin, s.tenant_id, cached);
 		free(cached);
 	}
-	cJSON_AddStringToObject(doc, "csrf_token", s.csrf);
+	cJSON_AddStringToObject(doc, "csrf_token", s.s.csrf);
 	http_json(req, 200, doc);
 	cJSON_Delete(doc);
 	return 0;

@@ -1,65 +1,27 @@
-/* dlsess.c: end-user sessions of the download site, in Redis, keyed by the SHA-256 of the token. */
+/* dlsess.c: end-user sessions of the download site: the session store's "dlsess" kind. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <openssl/crypto.h>
 
 #include "extern.h"
 
 /*
- * Separate from the administrators' sessions (common/session.c): another
- * cookie, another key prefix (shomei:dlsess:), and what it grants is a list of
- * certificate ids of one tenant, never an administrator.
- * Value: "v1 <tenant> <created> <csrf> <id,id,...>".
+ * Separate from the administrators' sessions: another cookie, another key prefix
+ * (shomei:dlsess:), and what it grants is a list of certificate ids of one tenant, never an
+ * administrator. The grant: "<tenant> <id,id,...>".
  */
-#define DLSESS_VALUE_MAX (64 + UTIL_TOKEN_LEN + DLSESS_MAX_CERTS * 20)
-/* dlsess_get reads the id list with %2000s: 20 characters an id at most */
-_Static_assert(DLSESS_MAX_CERTS * 20 == 2000, "the sscanf width follows DLSESS_MAX_CERTS");
+_Static_assert(24 + DLSESS_MAX_CERTS * 20 < SESSION_DATA_MAX, "the grant fits a session");
 
-static int
-dlsess_key(const char *token, char *key, size_t len)
+static void
+dl_kind(const struct svc_thread *t, struct session_kind *k)
 {
-	char hash[65];
-
-	util_sha256_hex(token, strlen(token), hash);
-	return kv_key(key, len, "dlsess", hash);
-}
-
-int
-dlsess_create(struct kv *kv, const struct dlsess *in, char token[UTIL_TOKEN_LEN],
-	      struct dlsess *out)
-{
-	char key[96], ttl[16], *val;
-	struct dlsess s = *in;
-	redisReply *r;
-	size_t o;
-	int rc;
-
-	s.created = (long long)time(NULL);
-	if ((rc = util_token(token)) != 0 || (rc = util_token(s.csrf)) != 0)
-		return rc;
-	if ((rc = dlsess_key(token, key, sizeof(key))) != 0)
-		return rc;
-	if ((val = malloc(DLSESS_VALUE_MAX)) == NULL)
-		return -ENOMEM;
-	o = (size_t)snprintf(val, DLSESS_VALUE_MAX, "v1 %lld %lld %s ", s.tenant_id, s.created,
-			     s.csrf);
-	for (int i = 0; i < s.n; i++)
-		o += (size_t)snprintf(val + o, DLSESS_VALUE_MAX - o, "%s%lld", i ? "," : "",
-				      s.ids[i]);
-	snprintf(ttl, sizeof(ttl), "%d", DLSESS_IDLE);
-	const char *argv[] = {"SET", key, val, "EX", ttl};
-	r = kv_cmdv(kv, 5, argv);
-	OPENSSL_cleanse(val, DLSESS_VALUE_MAX);
-	free(val);
-	if (r == NULL)
-		return -EIO;
-	freeReplyObject(r);
-	*out = s;
-	return 0;
+	k->prefix = "dlsess";
+	k->cookie = DLSESS_COOKIE;
+	k->idle = DLSESS_IDLE;
+	k->absolute = t->cfg->session_absolute;
 }
 
 /* "1,2,3" into s->ids; 0 or -EINVAL. */
@@ -80,51 +42,88 @@ parse_ids(const char *p, struct dlsess *s)
 	return *p == '\0' ? 0 : -EINVAL;
 }
 
-int
-dlsess_get(struct kv *kv, const char *token, int absolute, struct dlsess *out)
+/* The session record as the grant it holds; 0 or SESSION_E_NONE. */
+static int
+decode(const struct session *rec, struct dlsess *s)
 {
-	char key[96], ttl[16], ids[DLSESS_MAX_CERTS * 20 + 1];
-	struct dlsess s;
-	redisReply *r;
-	int rc, n = 0;
+	int off = 0;
 
-	if (token == NULL || strlen(token) != UTIL_TOKEN_LEN - 1)
-		return DLSESS_E_NONE;
-	if ((rc = dlsess_key(token, key, sizeof(key))) != 0)
-		return rc;
-	snprintf(ttl, sizeof(ttl), "%d", DLSESS_IDLE);
-	const char *argv[] = {"GETEX", key, "EX", ttl};
-	if ((r = kv_cmdv(kv, 4, argv)) == NULL)
-		return -EIO;
-	memset(&s, 0, sizeof(s));
-	ids[0] = '\0';
-	if (r->type == REDIS_REPLY_STRING && r->len < DLSESS_VALUE_MAX)
-		n = sscanf(r->str, "v1 %lld %lld %43s %2000s", &s.tenant_id, &s.created, s.csrf,
-			   ids);
-	freeReplyObject(r);
-	if (n != 4 || parse_ids(ids, &s) != 0)
-		return DLSESS_E_NONE;
-	if ((long long)time(NULL) - s.created > absolute) {
-		dlsess_destroy(kv, token);
-		return DLSESS_E_NONE;
-	}
-	*out = s;
+	memset(s, 0, sizeof(*s));
+	if (sscanf(rec->data, "%lld %n", &s->tenant_id, &off) != 1 || off == 0 ||
+	    parse_ids(rec->data + off, s) != 0)
+		return SESSION_E_NONE;
+	s->created = rec->created;
+	memcpy(s->csrf, rec->csrf, sizeof(s->csrf));
 	return 0;
 }
 
 int
-dlsess_destroy(struct kv *kv, const char *token)
+dlsess_create(struct svc_thread *t, const struct dlsess *in, struct dlsess *out)
 {
-	char key[96];
-	redisReply *r;
+	char data[SESSION_DATA_MAX], token[UTIL_TOKEN_LEN];
+	struct session_kind k;
+	struct session rec;
+	size_t o;
+	int rc;
 
-	if (dlsess_key(token, key, sizeof(key)) != 0)
-		return -EINVAL;
-	const char *argv[] = {"DEL", key};
-	if ((r = kv_cmdv(kv, 2, argv)) == NULL)
+	dl_kind(t, &k);
+	o = (size_t)snprintf(data, sizeof(data), "%lld ", in->tenant_id);
+	for (int i = 0; i < in->n; i++)
+		o += (size_t)snprintf(data + o, sizeof(data) - o, "%s%lld", i ? "," : "",
+				      in->ids[i]);
+	if ((rc = session_create(&t->kv, &k, data, token, &rec)) != 0)
+		return rc;
+	if (decode(&rec, out) != 0) {
+		session_destroy(&t->kv, &k, token);
+		OPENSSL_cleanse(token, sizeof(token));
 		return -EIO;
-	freeReplyObject(r);
+	}
+	memcpy(out->token, token, sizeof(token));
+	OPENSSL_cleanse(token, sizeof(token));
 	return 0;
+}
+
+void
+dlsess_cookie(struct http_req *req, struct svc_thread *t, struct dlsess *s)
+{
+	struct session_kind k;
+
+	dl_kind(t, &k);
+	session_cookie(req, &k, s->token);
+	OPENSSL_cleanse(s->token, sizeof(s->token));
+}
+
+int
+dlsess_get(struct http_req *req, struct svc_thread *t, struct dlsess *out)
+{
+	char token[UTIL_TOKEN_LEN + 8];
+	struct session_kind k;
+	struct session rec;
+	int rc = SESSION_E_NONE;
+
+	dl_kind(t, &k);
+	if (session_token(req, &k, token, sizeof(token)))
+		rc = session_get(&t->kv, &k, token, &rec);
+	OPENSSL_cleanse(token, sizeof(token));
+	return rc != 0 ? rc : decode(&rec, out);
+}
+
+void
+dlsess_end(struct http_req *req, struct svc_thread *t, struct dlsess *s)
+{
+	char token[UTIL_TOKEN_LEN + 8];
+	struct session_kind k;
+
+	dl_kind(t, &k);
+	if (s != NULL) {
+		session_destroy(&t->kv, &k, s->token);
+		OPENSSL_cleanse(s->token, sizeof(s->token));
+		return;
+	}
+	if (session_token(req, &k, token, sizeof(token)))
+		session_destroy(&t->kv, &k, token);
+	OPENSSL_cleanse(token, sizeof(token));
+	session_cookie(req, &k, NULL);
 }
 
 int

@@ -100,12 +100,8 @@ int
 dlsite_session(struct http_req *req, struct svc_thread *t, const struct dlsite *site,
 	       struct dlsess *s)
 {
-	char token[UTIL_TOKEN_LEN + 8];
-	int rc = DLSESS_E_NONE;
+	int rc = dlsess_get(req, t, s);
 
-	if (http_cookie_get(req->cookie, DLSESS_COOKIE, token, sizeof(token)))
-		rc = dlsess_get(&t->kv, token, t->cfg->session_absolute, s);
-	OPENSSL_cleanse(token, sizeof(token));
 	if (rc < 0)
 		return rc;
 	if (rc != 0 || s->tenant_id != site->tenant_id) {
@@ -269,22 +265,17 @@ static int
 start(struct http_req *req, struct svc_thread *t, const struct dlsite *site,
       const struct dlsess *grant, const char *login_id)
 {
-	char token[UTIL_TOKEN_LEN], cookie[128];
 	struct dlsess s;
 	int rc;
 
-	if ((rc = dlsess_create(&t->kv, grant, token, &s)) != 0)
+	if ((rc = dlsess_create(t, grant, &s)) != 0)
 		return rc;
 	if ((rc = dlsite_audit(req, t, site->tenant_id, "login",
 			       "ダウンロードサイト ログイン成功 %s", login_id)) != 0) {
-		dlsess_destroy(&t->kv, token);
+		dlsess_end(req, t, &s);
 		return rc;
 	}
-	snprintf(cookie, sizeof(cookie), "%s=%s; Path=/; Secure; HttpOnly; SameSite=Strict",
-		 DLSESS_COOKIE, token);
-	http_add_header(req, "Set-Cookie", cookie);
-	OPENSSL_cleanse(token, sizeof(token));
-	OPENSSL_cleanse(cookie, sizeof(cookie));
+	dlsess_cookie(req, t, &s);
 	log_msg(LOG_INFO, "event=dl_login tenant=%lld certificates=%d", site->tenant_id, s.n);
 	return send_list(req, t, site, &s, 1);
 }
@@ -366,15 +357,9 @@ out:
 int
 dl_site_logout(struct http_req *req, struct svc_thread *t)
 {
-	char token[UTIL_TOKEN_LEN + 8], cookie[96];
 	cJSON *doc;
 
-	if (http_cookie_get(req->cookie, DLSESS_COOKIE, token, sizeof(token)))
-		dlsess_destroy(&t->kv, token);
-	OPENSSL_cleanse(token, sizeof(token));
-	snprintf(cookie, sizeof(cookie),
-		 "%s=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0", DLSESS_COOKIE);
-	http_add_header(req, "Set-Cookie", cookie);
+	dlsess_end(req, t, NULL);
 	doc = cJSON_CreateObject();
 	http_json(req, 200, doc);
 	cJSON_Delete(doc);

@@ -5,15 +5,12 @@
 #include "domain/dist.h"
 #include "web/fcgisvc.h"
 #include "core/util.h"
+#include "web/session.h"
 
 /* The end-user download site (NRA 4-3). */
 #define DLSESS_COOKIE "__Host-shomei-dl"
 #define DLSESS_IDLE 900       /* seconds without a request before the session ends */
 #define DLSESS_MAX_CERTS 100  /* certificates one login may grant */
-
-enum {
-	DLSESS_E_NONE = 1, /* no such session, or it has expired */
-};
 
 /* What a download-site login grants: certificates of one tenant. */
 struct dlsess {
@@ -22,6 +19,7 @@ struct dlsess {
 	char csrf[UTIL_TOKEN_LEN];
 	long long ids[DLSESS_MAX_CERTS];
 	int n;
+	char token[UTIL_TOKEN_LEN + 8]; /* after dlsess_create only, until dlsess_cookie */
 };
 
 /* The tenant of a /api/dl/{tenant}/ URL, once the site and the address were checked. */
@@ -56,10 +54,14 @@ int dl_mobileconfig(struct http_req *req, struct svc_thread *t);
 void dl_attachment(struct http_req *req, const char *base, const char *ext);
 
 /* dlsess.c */
-int dlsess_create(struct kv *kv, const struct dlsess *in, char token[UTIL_TOKEN_LEN],
-		  struct dlsess *out);
-int dlsess_get(struct kv *kv, const char *token, int absolute, struct dlsess *out);
-int dlsess_destroy(struct kv *kv, const char *token);
+/* Start a session granting in's certificates (out->token holds its token); 0, -EIO. */
+int dlsess_create(struct svc_thread *t, const struct dlsess *in, struct dlsess *out);
+/* Hand out s's new session in req's answer (Set-Cookie) and wipe the token. */
+void dlsess_cookie(struct http_req *req, struct svc_thread *t, struct dlsess *s);
+/* The session of req's cookie; 0, SESSION_E_NONE or -EIO. */
+int dlsess_get(struct http_req *req, struct svc_thread *t, struct dlsess *out);
+/* End s, just created; or (s NULL) the session of req's cookie, clearing the cookie. */
+void dlsess_end(struct http_req *req, struct svc_thread *t, struct dlsess *s);
 int dlsess_grants(const struct dlsess *s, long long id);
 
 /* dlsite.c */

@@ -2,14 +2,13 @@
 #ifndef SHOMEI_ZIPW_H
 #define SHOMEI_ZIPW_H
 
+#include "core/err.h"
+
 #include <stddef.h>
 #include <time.h>
 
 #define ZIPW_MAX_ENTRIES 65535 /* no ZIP64: the classic format's limit */
 
-enum {
-	ZIPW_E_LIMIT = 1, /* too many entries, a name or an entry too large for the format */
-};
 
 /* Where the bytes go; returns 0, or a negative -Exxx that stops the archive. */
 typedef int (*zipw_sink)(void *ctx, const void *buf, size_t len);

@@ -31,11 +31,19 @@ static const struct db_stmt q_settings_update = {
 	3,
 };
 
-static const enum msg netacl_msg[] = {
-	[NETACL_E_FORMAT] = MSG_ALLOWLIST_FORMAT,
-	[NETACL_E_PREFIX] = MSG_ALLOWLIST_PREFIX,
-	[NETACL_E_HOSTBITS] = MSG_ALLOWLIST_HOSTBITS,
-};
+/* The message for each netacl_parse refusal. */
+static enum msg
+netacl_msg(int rc)
+{
+	switch (rc) {
+	case NETACL_E_PREFIX:
+		return MSG_ALLOWLIST_PREFIX;
+	case NETACL_E_HOSTBITS:
+		return MSG_ALLOWLIST_HOSTBITS;
+	default:
+		return MSG_ALLOWLIST_FORMAT;
+	}
+}
 
 /* One entry of the list: parsed, not seen before; an error names it by index. */
 static void
@@ -51,7 +59,7 @@ check_entry(const cJSON *item, int i, struct settings_in *in, int lang, cJSON *e
 		return;
 	}
 	if ((rc = netacl_parse(item->valuestring, &net)) != 0) {
-		json_field_error(errs, field, i18n_msg(netacl_msg[rc], lang));
+		json_field_error(errs, field, i18n_msg(netacl_msg(rc), lang));
 		return;
 	}
 	netacl_format(&net, in->list[in->n], sizeof(in->list[0]));

@@ -2,6 +2,8 @@
 #ifndef SHOMEI_CTL_EXTERN_H
 #define SHOMEI_CTL_EXTERN_H
 
+#include "core/err.h"
+
 #include <stddef.h>
 #include <time.h>
 
@@ -21,12 +23,6 @@ enum {
 	CTL_EXISTS = 3, /* tenant or administrator already exists */
 };
 
-/* Codes of the helpers below (besides -errno). */
-enum {
-	CTL_E_NOTFOUND = 1,
-	CTL_E_EXISTS = 2,
-	CTL_E_REPORTED = 3, /* failed, and the message is already printed */
-};
 
 /* The options of one command: a table, so help and errors come from one place. */
 struct opt {
