@@ -5,13 +5,14 @@
 
 #include "domain/certq.h"
 #include "web/i18n.h"
+#include "domain/lifecycle.h"
 
 #define COUNT_SQL                                                                                  \
 	"SELECT t.quota, t.key_type,"                                                              \
 	" (SELECT count(*) FROM certificates c WHERE c.tenant_id = t.id"                           \
-	"  AND c.status IN " CERTQ_COUNTED ") AS issued,"                                          \
+	"  AND c.status IN " LC_SQL_COUNTED ") AS issued,"                                          \
 	" (SELECT count(*) FROM certificates c WHERE c.tenant_id = t.id"                           \
-	"  AND c.status = 'issuing') AS issuing"                                                   \
+	"  AND c.status = " LC_SQL(LC_ISSUING) ") AS issuing"                                                   \
 	" FROM tenants t WHERE t.id = $1"
 
 /*
@@ -28,7 +29,7 @@ static const struct db_stmt st_insert = {
 	"certq_insert",
 	"INSERT INTO certificates (tenant_id, user_id, device_id, job_id, replaces_id, number, cn,"
 	" email, key_type, requested_by, requested_ip, status)"
-	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::inet, 'issuing') RETURNING id",
+	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::inet, " LC_SQL(LC_ISSUING) ") RETURNING id",
 	11,
 };
 
@@ -125,49 +126,4 @@ certq_wake(struct kv *kv, long long tenant_id)
 	snprintf(tid, sizeof(tid), "%lld", tenant_id);
 	const char *argv[] = {"XADD", CERTQ_STREAM, "MAXLEN", "~", "10000", "*", "tenant", tid};
 	freeReplyObject(kv_cmdv(kv, 8, argv));
-}
-
-struct label {
-	const char *code;
-	const char *text[I18N__MAX];
-};
-
-static const struct label statuses[] = {
-	{"issuing", {"証明書発行中", "Issuing"}},
-	{"issued", {"証明書発行済", "Issued"}},
-	{"downloaded", {"証明書ダウンロード済", "Downloaded"}},
-	{"revoke_scheduled", {"証明書失効予定", "Revocation scheduled"}},
-	{"revoked", {"証明書失効済", "Revoked"}},
-	{"failed", {"証明書発行失敗", "Issuance failed"}},
-};
-
-static const struct label devices[] = {
-	{"01", {"WindowsPC", "Windows PC"}},
-	{"11", {"iOS(iPhone)", "iOS (iPhone)"}},
-	{"12", {"iOS(iPad)", "iOS (iPad)"}},
-	{"20", {"Android", "Android"}},
-	{"99", {"その他", "Other"}},
-};
-
-static const char *
-find(const struct label *t, size_t n, const char *code, int lang)
-{
-	for (size_t i = 0; code != NULL && i < n; i++)
-		if (strcmp(t[i].code, code) == 0)
-			return t[i].text[lang == I18N_EN ? I18N_EN : I18N_JA];
-	return NULL;
-}
-
-const char *
-certq_status_label(const char *status, int lang)
-{
-	const char *l = find(statuses, sizeof(statuses) / sizeof(statuses[0]), status, lang);
-
-	return l ? l : status;
-}
-
-const char *
-certq_device_label(const char *code, int lang)
-{
-	return find(devices, sizeof(devices) / sizeof(devices[0]), code, lang);
 }

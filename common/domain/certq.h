@@ -4,12 +4,11 @@
 
 #include "store/db.h"
 #include "store/kv.h"
+#include "domain/lifecycle.h"
 
 /* The Redis stream that wakes the issuance workers (it carries no data they depend on). */
 #define CERTQ_STREAM "shomei:issue:wake"
 
-/* Statuses that count against the quota (発行数). */
-#define CERTQ_COUNTED "('issuing', 'issued', 'downloaded', 'revoke_scheduled')"
 
 struct certq_quota {
 	long long quota;     /* 契約数 */
@@ -47,11 +46,5 @@ int certq_insert(struct db *db, const struct certq_row *r, long long *id);
 
 /* Tell the workers there is work (after the commit). Failure is harmless: they also poll. */
 void certq_wake(struct kv *kv, long long tenant_id);
-
-/* The label of a certificate status: 証明書発行中 … / Issuing …; the status itself if unknown. */
-const char *certq_status_label(const char *status, int lang);
-
-/* The label of a device code: WindowsPC, iOS(iPhone), iOS(iPad), Android, その他; NULL if unknown. */
-const char *certq_device_label(const char *code, int lang);
 
 #endif

@@ -85,13 +85,6 @@ dist_cert_done(struct dist_cert *c)
 	c->p12_len = 0;
 }
 
-int
-dist_valid_status(const char *status)
-{
-	return status != NULL && (strcmp(status, "issued") == 0 || strcmp(status, "downloaded") == 0 ||
-				  strcmp(status, "revoke_scheduled") == 0);
-}
-
 void
 dist_base_name(const struct dist_cert *c, char *buf, size_t len)
 {

@@ -9,11 +9,6 @@
 #include "store/db.h"
 #include "pki/secret.h"
 
-/* Statuses whose certificate is still handed out (有効: issued, downloaded, revoke scheduled). */
-#define DIST_VALID "('issued', 'downloaded', 'revoke_scheduled')"
-
-/* 1 for a status in DIST_VALID. */
-int dist_valid_status(const char *status);
 
 struct dist_cert {
 	long long id;

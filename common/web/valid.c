@@ -368,16 +368,6 @@ one_of(const char *v, size_t n, const char *const *set)
 	return 0;
 }
 
-static const char *const device_codes[] = {"01", "11", "12", "20", "99", NULL};
-static const char *const statuses[] = {"issuing", "issued", "downloaded", "revoke_scheduled",
-				       "revoked", "failed", NULL};
-
-int
-valid_device_code(const char *v)
-{
-	return one_of(v, strlen(v), device_codes) ? 0 : VALID_E_FORMAT;
-}
-
 int
 valid_restriction_mode(const char *v)
 {
@@ -390,34 +380,6 @@ int
 valid_mac(const char *v)
 {
 	return strlen(v) == 12 && strspn(v, "0123456789abcdefABCDEF") == 12 ? 0 : VALID_E_FORMAT;
-}
-
-/* A non-empty comma list of members of set, without empty items. */
-static int
-list_of(const char *v, const char *const *set)
-{
-	if (*v == '\0')
-		return VALID_E_FORMAT;
-	for (const char *p = v;; p++) {
-		size_t n = strcspn(p, ",");
-		if (!one_of(p, n, set))
-			return VALID_E_FORMAT;
-		p += n;
-		if (*p == '\0')
-			return 0;
-	}
-}
-
-int
-valid_status_list(const char *v)
-{
-	return list_of(v, statuses);
-}
-
-int
-valid_device_list(const char *v)
-{
-	return list_of(v, device_codes);
 }
 
 int

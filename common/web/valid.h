@@ -30,13 +30,10 @@ int valid_name(const char *v);      /* 1–50 characters of text, no control, no
 int valid_kana(const char *v);      /* 1–50 full-width katakana, ー and full-width space */
 int valid_name_en(const char *v);   /* 1–50 of ASCII letters and space . ' -, from a letter */
 int valid_email(const char *v);     /* ≤ 128, local [A-Za-z0-9._-], a domain with a dot */
-int valid_device_code(const char *v); /* 01 11 12 20 99 */
 int valid_org_unit(const char *v);  /* 1–64 printable ASCII, no outer space (O, OU1, OU2) */
 int valid_restriction_mode(const char *v); /* none, or, and */
 int valid_mac(const char *v);       /* 12 hex digits, no separators */
 int valid_restriction_item(const char *v); /* 1–64 characters of text, no control */
-int valid_status_list(const char *v); /* comma list of certificate statuses */
-int valid_device_list(const char *v); /* comma list of device codes */
 int valid_user_sort(const char *v); /* a sort key of the user list, '-' prefix descending */
 
 /* Characters (UTF-8 code points) in v, or -1 when v is not valid UTF-8. */

@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "pki/masterkey.h"
 #include "web/valid.h"
+#include "domain/lifecycle.h"
 
 /* The install restriction items (NRA 4-1 制限項目①-④), in the order the answer names them. */
 enum ritem {
@@ -71,9 +72,9 @@ load(struct http_req *req, struct svc_thread *t, const struct dlsite *site, cons
 		return 1;
 	}
 	const char *st = db_get(*res, 0, "status");
-	if (!dist_valid_status(st) || db_get(*res, 0, "p12") == NULL) {
+	if (!lifecycle_has(st, LC_F_VALID) || db_get(*res, 0, "p12") == NULL) {
 		snprintf(msg, sizeof(msg), "%s (%s)", i18n_msg(MSG_NOT_AVAILABLE, req->lang),
-			 certq_status_label(st, req->lang));
+			 lifecycle_label(st, req->lang));
 		http_error(req, 409, "not_available", msg, NULL);
 		return 1;
 	}

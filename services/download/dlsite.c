@@ -16,6 +16,7 @@
 #include "pki/masterkey.h"
 #include "web/netacl.h"
 #include "web/valid.h"
+#include "domain/lifecycle.h"
 
 static const struct valid_field login_fields[] = {
 	{"login_id", valid_text, 1, MSG_INVALID_CREDENTIALS, 128},
@@ -157,7 +158,7 @@ cert_list(const PGresult *res)
 		cJSON_AddStringToObject(it, "expires_at", db_get(res, i, "expires_at"));
 		cJSON_AddBoolToObject(it, "restricted", strcmp(mode, "none") != 0);
 		cJSON_AddBoolToObject(it, "downloadable",
-				      dist_valid_status(db_get(res, i, "status")));
+				      lifecycle_has(db_get(res, i, "status"), LC_F_VALID));
 		cJSON_AddStringToObject(
 			it, "default_format",
 			strcmp(dev, "11") == 0 || strcmp(dev, "12") == 0 ? "mobileconfig" : "p12");

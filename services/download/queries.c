@@ -1,5 +1,7 @@
 /* queries.c: the SQL of shomei-download. */
 #include "extern.h"
+#include "domain/lifecycle.h"
+#include "domain/tenant.h"
 
 const struct db_stmt q_cert_one = {
 	"dl_cert_one",
@@ -12,21 +14,21 @@ const struct db_stmt q_cert_one = {
 /* issued becomes downloaded; a scheduled revocation keeps its status */
 const struct db_stmt q_mark_one = {
 	"dl_mark_one",
-	"UPDATE certificates SET status = CASE WHEN status = 'issued' THEN 'downloaded' ELSE status END,"
+	"UPDATE certificates SET status = CASE WHEN status = " LC_SQL(LC_ISSUED) " THEN " LC_SQL(LC_DOWNLOADED) " ELSE status END,"
 	" downloaded_at = now(), updated_at = now() WHERE id = $1 AND tenant_id = $2",
 	2,
 };
 
 const struct db_stmt q_mark_many = {
 	"dl_mark_many",
-	"UPDATE certificates SET status = CASE WHEN status = 'issued' THEN 'downloaded' ELSE status END,"
+	"UPDATE certificates SET status = CASE WHEN status = " LC_SQL(LC_ISSUED) " THEN " LC_SQL(LC_DOWNLOADED) " ELSE status END,"
 	" downloaded_at = now(), updated_at = now() WHERE tenant_id = $1 AND id = ANY($2::bigint[])",
 	2,
 };
 
 #define BULK_FROM                                                                                  \
 	" FROM certificates c LEFT JOIN devices d ON d.id = c.device_id"                           \
-	" WHERE c.tenant_id = $1 AND c.status IN " DIST_VALID " AND c.p12 IS NOT NULL"             \
+	" WHERE c.tenant_id = $1 AND c.status IN " LC_SQL_VALID " AND c.p12 IS NOT NULL"             \
 	" ORDER BY c.number NULLS LAST, c.id"
 
 /* $1 tenant. The ZIP reads the PKCS#12 files; the password list only the passwords. */
@@ -42,7 +44,7 @@ const char q_bulk_fetch[] = "FETCH 100 FROM dl_bulk";
 const struct db_stmt q_dl_tenant = {
 	"dl_tenant",
 	"SELECT id, slug, name_en, mobileconfig_embed_password,"
-	" 'download_site' = ANY(features) AS site,"
+	" " TENANT_SQL_HAS("tenants", TENANT_F_DOWNLOAD_SITE) " AS site,"
 	" array_to_json(download_allowlist::text[])::text AS allowlist FROM tenants WHERE slug = $1",
 	1,
 };
@@ -53,7 +55,7 @@ const struct db_stmt q_dl_by_email = {
 	"SELECT c.id, coalesce(c.number, 0) AS number, c.cn, coalesce(c.email, '') AS email,"
 	" coalesce(d.device_code, '') AS device_code, c.status, c.p12_password_enc"
 	" FROM certificates c LEFT JOIN devices d ON d.id = c.device_id"
-	" WHERE c.tenant_id = $1 AND lower(c.email) = lower($2) AND c.status IN " DIST_VALID
+	" WHERE c.tenant_id = $1 AND lower(c.email) = lower($2) AND c.status IN " LC_SQL_VALID
 	" AND c.p12_password_enc IS NOT NULL ORDER BY c.id LIMIT 100",
 	2,
 };
@@ -85,6 +87,6 @@ const struct db_stmt q_dl_cert = {
 /* $1 tenant: for the administrator's 証明書ダウンロード画面の表示. */
 const struct db_stmt q_dl_site = {
 	"dl_site",
-	"SELECT slug, 'download_site' = ANY(features) AS site FROM tenants WHERE id = $1",
+	"SELECT slug, " TENANT_SQL_HAS("tenants", TENANT_F_DOWNLOAD_SITE) " AS site FROM tenants WHERE id = $1",
 	1,
 };

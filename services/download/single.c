@@ -11,6 +11,7 @@
 #include "core/log.h"
 #include "pki/masterkey.h"
 #include "core/util.h"
+#include "domain/lifecycle.h"
 
 enum kind {
 	KIND_P12,
@@ -67,10 +68,10 @@ load(struct http_req *req, struct svc_thread *t, const unsigned char *key, struc
 		return 1;
 	}
 	const char *st = db_get(*res, 0, "status");
-	if (!dist_valid_status(st) || db_get(*res, 0, "p12") == NULL) {
+	if (!lifecycle_has(st, LC_F_VALID) || db_get(*res, 0, "p12") == NULL) {
 		char msg[200];
 		snprintf(msg, sizeof(msg), "%s (%s)", i18n_msg(MSG_NOT_AVAILABLE, req->lang),
-			 certq_status_label(st, req->lang));
+			 lifecycle_label(st, req->lang));
 		http_error(req, 409, "not_available", msg, NULL);
 		return 1;
 	}

@@ -11,6 +11,8 @@
 #include "core/util.h"
 #include "web/valid.h"
 #include "pki/x509.h"
+#include "domain/lifecycle.h"
+#include "domain/device.h"
 
 /* A query parameter's checker: 0 when v is acceptable. */
 struct qfield {
@@ -100,12 +102,12 @@ item(const PGresult *res, int r, int lang)
 	cJSON_AddNumberToObject(o, "id", (double)db_get_ll(res, r, "id"));
 	add_id(o, "user_id", res, r, "user_id");
 	add_str(o, "device", dev);
-	add_str(o, "device_label", dev ? certq_device_label(dev, lang) : NULL);
+	add_str(o, "device_label", dev ? device_label(dev, lang) : NULL);
 	add_str(o, "cn", db_get(res, r, "cn"));
 	add_str(o, "email", db_get(res, r, "email"));
 	add_str(o, "serial", db_get(res, r, "serial"));
 	add_str(o, "status", status);
-	add_str(o, "status_label", certq_status_label(status, lang));
+	add_str(o, "status_label", lifecycle_label(status, lang));
 	add_str(o, "issued_at", db_get(res, r, "issued_at"));
 	add_str(o, "expires_at", db_get(res, r, "expires_at"));
 	add_str(o, "revoked_at", db_get(res, r, "revoked_at"));

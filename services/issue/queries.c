@@ -1,6 +1,8 @@
 /* queries.c: the SQL of shomei-issue. Every query a request runs is filtered by its tenant. */
 #include "domain/certq.h"
 #include "extern.h"
+#include "domain/lifecycle.h"
+#include "domain/tenant.h"
 
 /*
  * Numbers for a batch: on from the tenant's counter (or past the highest
@@ -29,10 +31,10 @@ const struct db_stmt q_claim = {
 	" extract(epoch FROM d.valid_from)::bigint AS valid_from,"
 	" extract(epoch FROM d.valid_to)::bigint AS valid_to,"
 	" t.slug, t.name_en, t.p12_compat, t.default_validity_days,"
-	" 'org_units' = ANY (t.features) AS org_units"
+	" " TENANT_SQL_HAS("t", TENANT_F_ORG_UNITS) " AS org_units"
 	" FROM certificates c JOIN tenants t ON t.id = c.tenant_id"
 	" LEFT JOIN devices d ON d.id = c.device_id AND d.tenant_id = c.tenant_id"
-	" WHERE c.status = 'issuing'"
+	" WHERE c.status = " LC_SQL(LC_ISSUING)
 	" AND (c.claimed_at IS NULL OR c.claimed_at < now() - make_interval(secs => 2 ^ "
 	"c.attempts))"
 	" ORDER BY c.id LIMIT $1::int FOR UPDATE OF c SKIP LOCKED",
@@ -51,14 +53,14 @@ const struct db_stmt q_ca = {
 /* $1 id, $2 ca, $3 serial, $4 DER, $5 PKCS#12, $6 sealed password (hex), $7 subject, $8-9 epoch */
 const struct db_stmt q_store = {
 	"issue_store",
-	"UPDATE certificates SET status = 'issued', ca_id = $2, serial = $3,"
+	"UPDATE certificates SET status = " LC_SQL(LC_ISSUED) ", ca_id = $2, serial = $3,"
 	" cert_der = decode($4, 'hex'), p12 = decode($5, 'hex'), p12_password_enc = decode($6, "
 	"'hex'),"
 	" subject = $7, not_before = to_timestamp($8::bigint), not_after = "
 	"to_timestamp($9::bigint),"
 	" issued_at = date_trunc('second', now()), claimed_at = now(), last_error = NULL, "
 	"updated_at = now()"
-	" WHERE id = $1 AND status = 'issuing'",
+	" WHERE id = $1 AND status = " LC_SQL(LC_ISSUING),
 	9,
 };
 
@@ -67,15 +69,15 @@ const struct db_stmt q_fail = {
 	"issue_fail",
 	"UPDATE certificates SET attempts = attempts + 1, last_error = $2, claimed_at = now(),"
 	" updated_at = now(),"
-	" status = CASE WHEN attempts + 1 >= $3::int THEN 'failed' ELSE status END"
-	" WHERE id = $1 AND status = 'issuing' RETURNING status, cn, tenant_id",
+	" status = CASE WHEN attempts + 1 >= $3::int THEN " LC_SQL(LC_FAILED) " ELSE status END"
+	" WHERE id = $1 AND status = " LC_SQL(LC_ISSUING) " RETURNING status, cn, tenant_id",
 	3,
 };
 
 /* $1 tenant, $2 'valid'|'all', $3 CN part, $4 issued from, $5 issued to (JST dates) */
 #define LIST_WHERE                                                                                 \
 	" WHERE c.tenant_id = $1"                                                                  \
-	" AND ($2::text = 'all' OR c.status IN " CERTQ_COUNTED ")"                                 \
+	" AND ($2::text = 'all' OR c.status IN " LC_SQL_COUNTED ")"                                 \
 	" AND ($3::text IS NULL OR strpos(lower(c.cn), lower($3)) > 0)"                            \
 	" AND ($4::date IS NULL OR c.issued_at >= ($4::date)::timestamp AT TIME ZONE "             \
 	"'Asia/Tokyo')"                                                                            \

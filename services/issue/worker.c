@@ -20,6 +20,7 @@
 #include "pki/signer.h"
 #include "core/util.h"
 #include "pki/x509.h"
+#include "domain/lifecycle.h"
 
 /* A tenant's CA is looked up again after this many seconds (a rotation takes effect). */
 #define CA_TTL 30
@@ -177,7 +178,7 @@ record_failure(struct wk *w, long long id, const char *err)
 	const char *params[] = {sid, err, max};
 	if (db_exec(&w->db, &q_fail, params, &res) != 0)
 		return;
-	if (PQntuples(res) == 1 && strcmp(db_get(res, 0, "status"), "failed") == 0)
+	if (PQntuples(res) == 1 && strcmp(db_get(res, 0, "status"), LC_FAILED) == 0)
 		log_msg(LOG_WARN, "event=issue_failed id=%lld tenant=%s cn=\"%s\" reason=\"%s\"",
 			id, db_get(res, 0, "tenant_id"), db_get(res, 0, "cn"), err);
 	PQclear(res);

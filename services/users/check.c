@@ -6,6 +6,7 @@
 #include "extern.h"
 #include "core/json.h"
 #include "web/valid.h"
+#include "domain/device.h"
 
 #define JST_OFFSET (9 * 3600)
 
@@ -33,7 +34,7 @@ static const struct valid_field user_fields[UF__MAX] = {
 enum dfield { DF_DEVICE, DF_EMAIL, DF_FROM, DF_TO, DF_O, DF_OU1, DF_OU2, DF__MAX };
 
 static const struct valid_field device_fields[DF__MAX] = {
-	{"device", valid_device_code, 1, MSG_DEVICE_CODE, 0},
+	{"device", device_valid_code, 1, MSG_DEVICE_CODE, 0},
 	{"email", valid_email, 0, MSG_EMAIL, 0},
 	{"valid_from", valid_datetime, 0, MSG_DATETIME_FORMAT, 0},
 	{"valid_to", valid_datetime, 0, MSG_DATETIME_FORMAT, 0},
@@ -296,7 +297,7 @@ check_device(const cJSON *dv, int i, const struct tenant *tn, time_t now, int la
 	}
 	bad = check_device_fields(dv, tn, prefix, lang, errs);
 	d->code = json_str(dv, "device");
-	if (d->code != NULL && valid_device_code(d->code) == 0) {
+	if (d->code != NULL && device_valid_code(d->code) == 0) {
 		for (int j = 0; j < i; j++)
 			if (seen[j] != NULL && strcmp(seen[j], d->code) == 0) {
 				field_error(errs, prefix, "device",

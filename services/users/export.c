@@ -11,6 +11,8 @@
 #include "web/i18n.h"
 #include "core/log.h"
 #include "pki/masterkey.h"
+#include "domain/lifecycle.h"
+#include "domain/device.h"
 
 #define JST(col) "coalesce(to_char((" col ") AT TIME ZONE 'Asia/Tokyo', 'YYYY/MM/DD HH24:MI'), '')"
 
@@ -85,21 +87,6 @@ static const struct {
 	[COL_REVOKED] = {"失効日", "revoked_at"},
 };
 
-static const char *
-device_label(const char *code)
-{
-	static const char *const names[][2] = {{"01", "WindowsPC"},
-					       {"11", "iOS(iPhone)"},
-					       {"12", "iOS(iPad)"},
-					       {"20", "Android"},
-					       {"99", "その他"}};
-
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strcmp(code, names[i][0]) == 0)
-			return names[i][1];
-	return "";
-}
-
 /*
  * One CSV field: quoted when it holds a comma, a quote or a line break; a
  * text that a spreadsheet would run as a formula (= + - @ first) gets a
@@ -153,7 +140,7 @@ row(struct http_req *req, const PGresult *res, int r, const unsigned char *key, 
 	int rc = 0, have = 0;
 
 	memset(&c, 0, sizeof(c));
-	if (dist_valid_status(st) && db_get(res, r, "p12_password_enc") != NULL) {
+	if (lifecycle_has(st, LC_F_VALID) && db_get(res, r, "p12_password_enc") != NULL) {
 		if ((rc = dist_cert_from_row(res, r, key, &c)) != 0)
 			return rc;
 		have = 1;
@@ -161,11 +148,11 @@ row(struct http_req *req, const PGresult *res, int r, const unsigned char *key, 
 	for (int i = 0; i < COL__MAX && rc == 0; i++) {
 		const char *v;
 		if (i == COL_DEVICE)
-			v = device_label(db_get(res, r, "device_code"));
+			v = device_label(db_get(res, r, "device_code"), I18N_JA);
 		else if (i == COL_PASSWORD)
 			v = have ? c.password : "";
 		else if (i == COL_STATUS)
-			v = certq_status_label(st, I18N_JA);
+			v = lifecycle_label(st, I18N_JA);
 		else
 			v = db_get(res, r, cols[i].col);
 		rc = field(req, v ? v : "", i == COL__MAX - 1);

@@ -5,25 +5,15 @@
 #include <time.h>
 
 #include "web/fcgisvc.h"
+#include "domain/tenant.h"
 
 #define USERS_PER_PAGE 100
 #define USERS_MAX_DEVICES 5
 
-/* The tenant's optional services (DESIGN.md "Feature flags"). */
-enum feature {
-	FEAT_VALIDITY_PERIOD,
-	FEAT_ORG_UNITS,
-	FEAT_INSTALL_RESTRICTION,
-	FEAT_DOWNLOAD_SITE,
-	FEAT_ADMIN_MAY_ISSUE,
-	FEAT_NOTIFY_USERS,
-	FEAT__MAX,
-};
-
 /* What registration needs to know about the tenant. */
 struct tenant {
 	long long id;
-	unsigned features; /* 1u << enum feature */
+	unsigned features; /* 1u << enum tenant_feature */
 	int default_validity_days;
 	int max_validity_days;
 	long long ca_not_after; /* epoch seconds of the active issuing CA's notAfter, 0 = none */

@@ -1,5 +1,6 @@
 /* queries.c: the SQL of shomei-users. Every statement filters by the tenant ($1). */
 #include "extern.h"
+#include "domain/lifecycle.h"
 
 /*
  * clang-format would split the SQL text at the JST()/CONTAINS() macros and misalign it;
@@ -145,7 +146,7 @@ const struct db_stmt q_search_count = {
 	" (SELECT max(k.issued_at) FROM certificates k WHERE k.tenant_id = u.tenant_id"            \
 	"  AND k.user_id = u.id) AS k_issued,"                                                     \
 	" (SELECT min(k.not_after) FROM certificates k WHERE k.tenant_id = u.tenant_id"            \
-	"  AND k.user_id = u.id AND k.status <> 'revoked') AS k_expires"
+	"  AND k.user_id = u.id AND k.status <> " LC_SQL(LC_REVOKED) ") AS k_expires"
 
 #define PAGE(name, key, order)                                                                     \
 	{key,                                                                                      \

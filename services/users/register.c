@@ -10,6 +10,8 @@
 #include "core/json.h"
 #include "core/log.h"
 #include "web/valid.h"
+#include "domain/lifecycle.h"
+#include "domain/device.h"
 
 /* The quota error on `devices`, with the remaining count. */
 static void
@@ -111,11 +113,11 @@ queued(long long id, const struct device_in *d, const char *cn, int lang)
 
 	cJSON_AddNumberToObject(c, "id", (double)id);
 	cJSON_AddStringToObject(c, "device", d->code);
-	cJSON_AddStringToObject(c, "device_label", certq_device_label(d->code, lang));
+	cJSON_AddStringToObject(c, "device_label", device_label(d->code, lang));
 	cJSON_AddStringToObject(c, "cn", cn);
 	cJSON_AddStringToObject(c, "email", d->email);
-	cJSON_AddStringToObject(c, "status", "issuing");
-	cJSON_AddStringToObject(c, "status_label", certq_status_label("issuing", lang));
+	cJSON_AddStringToObject(c, "status", LC_ISSUING);
+	cJSON_AddStringToObject(c, "status_label", lifecycle_label(LC_ISSUING, lang));
 	return c;
 }
 
@@ -149,7 +151,7 @@ insert_devices(struct http_req *req, struct db *db, const struct certq_quota *q,
 			return rc;
 		cJSON_AddItemToArray(certs, queued(cid, d, cn, req->lang));
 		snprintf(detail + strlen(detail), len - strlen(detail), "%s%s", i ? ", " : "",
-			 certq_device_label(d->code, I18N_JA));
+			 device_label(d->code, I18N_JA));
 	}
 	return 0;
 }

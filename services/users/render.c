@@ -6,6 +6,8 @@
 
 #include "domain/certq.h"
 #include "extern.h"
+#include "domain/lifecycle.h"
+#include "domain/device.h"
 
 void
 render_opt(cJSON *obj, const char *name, const char *v)
@@ -42,7 +44,7 @@ add_device_code(cJSON *obj, const PGresult *res, int row, int lang)
 	const char *code = db_get(res, row, "device_code");
 
 	render_opt(obj, "device", code);
-	render_opt(obj, "device_label", code ? certq_device_label(code, lang) : NULL);
+	render_opt(obj, "device_label", code ? device_label(code, lang) : NULL);
 }
 
 cJSON *
@@ -79,7 +81,7 @@ render_certificate(const PGresult *res, int row, int lang)
 	add_col(c, res, row, "email", "email");
 	add_col(c, res, row, "serial", "serial");
 	cJSON_AddStringToObject(c, "status", status);
-	cJSON_AddStringToObject(c, "status_label", certq_status_label(status, lang));
+	cJSON_AddStringToObject(c, "status_label", lifecycle_label(status, lang));
 	add_col(c, res, row, "issued_at", "issued_at");
 	add_col(c, res, row, "expires_at", "expires_at");
 	add_col(c, res, row, "revoked_at", "revoked_at");

@@ -7,6 +7,8 @@
 #include "extern.h"
 #include "core/json.h"
 #include "web/valid.h"
+#include "domain/lifecycle.h"
+#include "domain/device.h"
 
 /* In the order of the statements' parameters $2..$12. */
 static const struct valid_field fields[] = {
@@ -19,8 +21,8 @@ static const struct valid_field fields[] = {
 	{"issued_to", valid_date, 0, MSG_DATE_FORMAT, 10},
 	{"expires_from", valid_date, 0, MSG_DATE_FORMAT, 10},
 	{"expires_to", valid_date, 0, MSG_DATE_FORMAT, 10},
-	{"status", valid_status_list, 0, MSG_STATUS_LIST, 200},
-	{"device", valid_device_list, 0, MSG_DEVICE_LIST, 100},
+	{"status", lifecycle_valid_list, 0, MSG_STATUS_LIST, 200},
+	{"device", device_valid_list, 0, MSG_DEVICE_LIST, 100},
 	{"sort", valid_user_sort, 0, MSG_SORT, 32},
 	{"page", valid_page, 0, MSG_PAGE, 7},
 };

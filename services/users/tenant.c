@@ -10,12 +10,6 @@
 #include "web/i18n.h"
 #include "core/json.h"
 
-static const char *const feature_names[FEAT__MAX] = {
-	[FEAT_VALIDITY_PERIOD] = "validity_period",         [FEAT_ORG_UNITS] = "org_units",
-	[FEAT_INSTALL_RESTRICTION] = "install_restriction", [FEAT_DOWNLOAD_SITE] = "download_site",
-	[FEAT_ADMIN_MAY_ISSUE] = "admin_may_issue",         [FEAT_NOTIFY_USERS] = "notify_users",
-};
-
 /* A JSON array from a text column (array_to_json), [] when NULL or unreadable. Caller owns it. */
 static cJSON *
 json_array_col(const PGresult *res, const char *col)
@@ -35,11 +29,14 @@ feature_bits(const cJSON *names)
 {
 	const cJSON *n;
 	unsigned bits = 0;
+	int f;
 
-	cJSON_ArrayForEach(n, names) for (int i = 0; i < FEAT__MAX;
-					  i++) if (cJSON_IsString(n) &&
-						   strcmp(n->valuestring, feature_names[i]) == 0)
-		bits |= 1u << i;
+	cJSON_ArrayForEach(n, names)
+	{
+		if (cJSON_IsString(n) &&
+		    (f = tenant_feature_find(n->valuestring, strlen(n->valuestring))) >= 0)
+			bits |= 1u << f;
+	}
 	return bits;
 }
 

@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "web/valid.h"
+#include "domain/lifecycle.h"
+#include "domain/device.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -29,13 +31,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)valid_kana(s);
 	(void)valid_name_en(s);
 	(void)valid_email(s);
-	(void)valid_device_code(s);
+	(void)device_valid_code(s);
 	(void)valid_org_unit(s);
 	(void)valid_restriction_mode(s);
 	(void)valid_mac(s);
 	(void)valid_restriction_item(s);
-	(void)valid_status_list(s);
-	(void)valid_device_list(s);
+	(void)lifecycle_valid_list(s);
+	(void)device_valid_list(s);
 	(void)valid_user_sort(s);
 	(void)valid_utf8_len(s);
 	(void)valid_query(s, f, 4, errs, I18N_JA);

@@ -2,6 +2,8 @@
 #include "core/json.h"
 #include "tap.h"
 #include "web/valid.h"
+#include "domain/lifecycle.h"
+#include "domain/device.h"
 
 struct vcase {
 	const char *v;
@@ -148,13 +150,13 @@ main(void)
 	RUN(valid_kana, kana);
 	RUN(valid_name_en, name_en);
 	RUN(valid_email, email);
-	RUN(valid_device_code, device);
+	RUN(device_valid_code, device);
 	RUN(valid_org_unit, org);
 	RUN(valid_restriction_mode, mode);
 	RUN(valid_mac, mac);
 	RUN(valid_restriction_item, item);
-	RUN(valid_status_list, status);
-	RUN(valid_device_list, devlist);
+	RUN(lifecycle_valid_list, status);
+	RUN(device_valid_list, devlist);
 	RUN(valid_user_sort, sort);
 	TAP_OK(valid_utf8_len("山田a") == 3, "valid_utf8_len counts characters");
 	TAP_OK(valid_utf8_len("\xe5\xb1") == -1, "valid_utf8_len refuses a cut character");

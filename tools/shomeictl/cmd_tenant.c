@@ -9,16 +9,11 @@
 #include "extern.h"
 #include "core/util.h"
 #include "web/valid.h"
+#include "domain/tenant.h"
 
 #define QUOTA_MAX 10000000LL
 /* The CA's CN is "<name_en> Issuing CA" and a CN holds at most 64 characters. */
 #define NAME_EN_MAX 53
-
-static const char *const features[] = {
-	"validity_period", "org_units",       "install_restriction",
-	"download_site",   "admin_may_issue", "notify_users",
-};
-#define NFEATURES (sizeof(features) / sizeof(features[0]))
 
 static int
 valid_slug(const char *s)
@@ -54,32 +49,16 @@ valid_ascii(const char *s)
 static int
 parse_features(struct cmd_ctx *cx, const char *v, char *buf, size_t len)
 {
-	int on[NFEATURES] = {0};
-	const char *p = v;
+	const char *bad = NULL;
+	size_t badlen = 0;
+	int rc;
 
-	while (*p != '\0') {
-		size_t n = strcspn(p, ","), i;
-
-		for (i = 0; i < NFEATURES; i++)
-			if (strlen(features[i]) == n && strncmp(features[i], p, n) == 0)
-				break;
-		if (i == NFEATURES) {
-			ctl_err(cx,
-				"--features: '%.*s' is not a feature; allowed: validity_period, "
-				"org_units, install_restriction, download_site, "
-				"admin_may_issue, notify_users",
-				(int)n, p);
-			return CTL_USAGE;
-		}
-		on[i] = 1;
-		p += n + (p[n] == ',');
+	if ((rc = tenant_features_canonical(v, buf, len, &bad, &badlen)) == -EINVAL) {
+		ctl_err(cx, "--features: '%.*s' is not a feature; allowed: " TENANT_FEATURES_LIST,
+			(int)badlen, bad);
+		return CTL_USAGE;
 	}
-	buf[0] = '\0';
-	for (size_t i = 0; i < NFEATURES; i++)
-		if (on[i])
-			snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", buf[0] ? "," : "",
-				 features[i]);
-	return 0;
+	return rc == 0 ? 0 : CTL_FAIL;
 }
 
 static int

@@ -14,10 +14,9 @@
 #include "extern.h"
 #include "core/util.h"
 #include "core/log.h"
+#include "domain/tenant.h"
 
-#define FEATURES                                                                                   \
-	"validity_period, org_units, install_restriction, download_site, admin_may_issue, "        \
-	"notify_users"
+#define FEATURES TENANT_FEATURES_LIST
 
 static const struct opt o_none[] = {{0}};
 static const struct opt o_ca_init[] = {

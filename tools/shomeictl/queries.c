@@ -6,6 +6,7 @@
 
 #include "domain/crlpub.h"
 #include "extern.h"
+#include "domain/lifecycle.h"
 
 /* pg_advisory_xact_lock key serializing CA ceremonies ("shomeiCA"). */
 #define LOCK_CA CRLPUB_LOCK
@@ -43,7 +44,7 @@ static const char sql_tenant_list[] =
 	"SELECT t.id, t.slug, t.name, t.name_en, t.domain, t.quota, "
 	"array_to_string(t.features, ',') AS features, "
 	"(SELECT count(*) FROM certificates c WHERE c.tenant_id = t.id "
-	" AND c.status IN ('issuing', 'issued', 'downloaded', 'revoke_scheduled')) AS issued "
+	" AND c.status IN " LC_SQL_COUNTED ") AS issued "
 	"FROM tenants t ORDER BY t.id";
 
 static const char sql_admin_insert[] =
