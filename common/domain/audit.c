@@ -3,9 +3,79 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <string.h>
+
+#include "core/memo.h"
 #include "domain/audit.h"
 #include "web/i18n.h"
-#include "core/memo.h"
+#include "web/valid.h"
+
+/* The actions: code (stored in audit.action, stable) and label (ja, en). */
+static const struct {
+	const char *code;
+	const char *label[I18N__MAX];
+} actions[AUDIT__MAX] = {
+	[AUDIT_LOGIN] = {"login", {"ログイン", "Login"}},
+	[AUDIT_LOGOUT] = {"logout", {"ログアウト", "Logout"}},
+	[AUDIT_CERTIFICATE_ISSUE] = {"certificate_issue", {"証明書追加発行", "Certificate issue"}},
+	[AUDIT_CERTIFICATE_REVOKE] = {"certificate_revoke", {"証明書失効", "Certificate revoke"}},
+	[AUDIT_CERTIFICATE_REISSUE] = {"certificate_reissue",
+				       {"証明書再発行", "Certificate reissue"}},
+	[AUDIT_CERTIFICATE_DOWNLOAD] = {"certificate_download",
+					{"証明書ダウンロード", "Certificate download"}},
+	[AUDIT_PASSWORD_CSV] = {"password_csv", {"パスワードCSV", "Password CSV"}},
+	[AUDIT_IP_RESTRICTION] = {"ip_restriction",
+				  {"IPアドレス制限設定", "IP address restriction"}},
+	[AUDIT_PASSWORD_CHANGE] = {"password_change", {"パスワード変更", "Password change"}},
+	[AUDIT_USER_REGISTER] = {"user_register", {"利用者登録", "User registration"}},
+	[AUDIT_USER_UPDATE] = {"user_update", {"利用者変更", "User change"}},
+	[AUDIT_USER_IMPORT] = {"user_import", {"CSV一括登録", "CSV bulk registration"}},
+	[AUDIT_USER_DELETE] = {"user_delete", {"利用者削除", "User deletion"}},
+	[AUDIT_SETTINGS] = {"settings", {"設定変更", "Settings change"}},
+};
+
+/* The fixed details that have an English form. */
+static const char *const details[][I18N__MAX] = {
+	{"ログイン成功", "Login succeeded"},
+	{"ログイン失敗", "Login failed"},
+	{"ログイン失敗 (ロック中)", "Login failed (locked out)"},
+	{"証明書ログイン成功", "Certificate login succeeded"},
+	{"証明書ログイン失敗", "Certificate login failed"},
+	{"ログアウト", "Logged out"},
+	{"パスワード変更", "Password changed"},
+};
+
+const char *
+audit_action_code(enum audit_action a)
+{
+	return a < AUDIT__MAX ? actions[a].code : NULL;
+}
+
+const char *
+audit_action_label(const char *code, int lang)
+{
+	for (int i = 0; code != NULL && i < AUDIT__MAX; i++)
+		if (strcmp(actions[i].code, code) == 0)
+			return actions[i].label[lang == I18N_EN ? I18N_EN : I18N_JA];
+	return NULL;
+}
+
+int
+audit_valid_action(const char *v)
+{
+	return audit_action_label(v, I18N_JA) != NULL ? 0 : VALID_E_FORMAT;
+}
+
+const char *
+audit_detail(const char *detail, int lang)
+{
+	if (lang != I18N_EN || detail == NULL)
+		return detail;
+	for (size_t i = 0; i < sizeof(details) / sizeof(details[0]); i++)
+		if (strcmp(details[i][I18N_JA], detail) == 0)
+			return details[i][I18N_EN];
+	return detail;
+}
 
 static const struct db_stmt st_insert = {
 	"audit_insert",
@@ -55,15 +125,18 @@ int
 audit_write(struct db *db, const struct audit_entry *e)
 {
 	char tenant[24], actor[24];
+	const char *action = audit_action_code(e->action);
 	PGresult *res = NULL;
 	int rc;
 
+	if (action == NULL)
+		return -EINVAL;
 	snprintf(tenant, sizeof(tenant), "%lld", e->tenant_id);
 	snprintf(actor, sizeof(actor), "%lld", e->actor_id);
 	const char *params[] = {
 		tenant,        (e->ip && *e->ip) ? e->ip : NULL,
 		e->actor_kind, e->actor_id ? actor : NULL,
-		e->action,     e->detail ? e->detail : "",
+		action,        e->detail ? e->detail : "",
 	};
 	if ((rc = db_exec(db, &st_insert, params, &res)) != 0)
 		return rc < 0 ? rc : -EIO;
@@ -79,12 +152,12 @@ page_items(const PGresult *res, int lang)
 	for (int i = 0; i < PQntuples(res); i++) {
 		cJSON *it = cJSON_CreateObject();
 		const char *action = db_get(res, i, "action");
-		const char *label = i18n_action_label(action, lang);
+		const char *label = audit_action_label(action, lang);
 		cJSON_AddStringToObject(it, "at", db_get(res, i, "at"));
 		cJSON_AddStringToObject(it, "ip", db_get(res, i, "ip"));
 		cJSON_AddStringToObject(it, "action", action);
 		cJSON_AddStringToObject(it, "action_label", label ? label : action);
-		cJSON_AddStringToObject(it, "detail", i18n_detail(db_get(res, i, "detail"), lang));
+		cJSON_AddStringToObject(it, "detail", audit_detail(db_get(res, i, "detail"), lang));
 		cJSON_AddItemToArray(items, it);
 	}
 	return items;

@@ -8,12 +8,43 @@
 
 #define AUDIT_PER_PAGE 100
 
+/* The operation-history actions; their codes and words are the table in audit.c. */
+enum audit_action {
+	AUDIT_LOGIN,                /* login: ログイン */
+	AUDIT_LOGOUT,               /* logout: ログアウト */
+	AUDIT_CERTIFICATE_ISSUE,    /* certificate_issue: 証明書追加発行 */
+	AUDIT_CERTIFICATE_REVOKE,   /* certificate_revoke: 証明書失効 */
+	AUDIT_CERTIFICATE_REISSUE,  /* certificate_reissue: 証明書再発行 */
+	AUDIT_CERTIFICATE_DOWNLOAD, /* certificate_download: 証明書ダウンロード */
+	AUDIT_PASSWORD_CSV,         /* password_csv: パスワードCSV */
+	AUDIT_IP_RESTRICTION,       /* ip_restriction: IPアドレス制限設定 */
+	AUDIT_PASSWORD_CHANGE,      /* password_change: パスワード変更 */
+	AUDIT_USER_REGISTER,        /* user_register: 利用者登録 */
+	AUDIT_USER_UPDATE,          /* user_update: 利用者変更 */
+	AUDIT_USER_IMPORT,          /* user_import: CSV一括登録 */
+	AUDIT_USER_DELETE,          /* user_delete: 利用者削除 */
+	AUDIT_SETTINGS,             /* settings: 設定変更 */
+	AUDIT__MAX,
+};
+
+/* The stable code of an action ("certificate_issue"); NULL past the end. */
+const char *audit_action_code(enum audit_action a);
+
+/* The word of an action code in lang (証明書追加発行 / Certificate issue); NULL if unknown. */
+const char *audit_action_label(const char *code, int lang);
+
+/* Validator (web/valid.h's shape): an action code. 0 or VALID_E_FORMAT. */
+int audit_valid_action(const char *v);
+
+/* The English form of a fixed detail (ログイン成功 …) when lang is English, else detail. */
+const char *audit_detail(const char *detail, int lang);
+
 struct audit_entry {
 	long long tenant_id;
 	const char *ip;         /* from nginx; NULL or "" when none */
 	const char *actor_kind; /* admin, user, system, operator */
 	long long actor_id;     /* 0 = none */
-	const char *action;     /* a code from i18n's action table */
+	enum audit_action action;
 	const char *detail;
 };
 

@@ -144,39 +144,6 @@ static const char *const msgs[MSG__MAX][I18N__MAX] = {
 		      "(prefix - for descending)."},
 };
 
-struct action {
-	const char *code;
-	const char *label[I18N__MAX];
-};
-
-/* The operation-history actions (DESIGN.md "Domain words"). */
-static const struct action actions[] = {
-	{"login", {"ログイン", "Login"}},
-	{"logout", {"ログアウト", "Logout"}},
-	{"certificate_issue", {"証明書追加発行", "Certificate issue"}},
-	{"certificate_revoke", {"証明書失効", "Certificate revoke"}},
-	{"certificate_reissue", {"証明書再発行", "Certificate reissue"}},
-	{"certificate_download", {"証明書ダウンロード", "Certificate download"}},
-	{"password_csv", {"パスワードCSV", "Password CSV"}},
-	{"ip_restriction", {"IPアドレス制限設定", "IP address restriction"}},
-	{"password_change", {"パスワード変更", "Password change"}},
-	{"user_register", {"利用者登録", "User registration"}},
-	{"user_update", {"利用者変更", "User change"}},
-	{"user_import", {"CSV一括登録", "CSV bulk registration"}},
-	{"user_delete", {"利用者削除", "User deletion"}},
-	{"settings", {"設定変更", "Settings change"}},
-};
-
-static const char *const details[][I18N__MAX] = {
-	{"ログイン成功", "Login succeeded"},
-	{"ログイン失敗", "Login failed"},
-	{"ログイン失敗 (ロック中)", "Login failed (locked out)"},
-	{"証明書ログイン成功", "Certificate login succeeded"},
-	{"証明書ログイン失敗", "Certificate login failed"},
-	{"ログアウト", "Logged out"},
-	{"パスワード変更", "Password changed"},
-};
-
 enum i18n_lang
 i18n_lang(const char *al)
 {
@@ -201,32 +168,4 @@ i18n_msg(enum msg m, int lang)
 	if ((int)m < 0 || m >= MSG__MAX || lang < 0 || lang >= I18N__MAX)
 		return "";
 	return msgs[m][lang];
-}
-
-const char *
-i18n_action_label(const char *action, int lang)
-{
-	for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
-		if (strcmp(actions[i].code, action) == 0)
-			return actions[i].label[lang == I18N_EN ? I18N_EN : I18N_JA];
-	return NULL;
-}
-
-const char *
-i18n_action_code(int i)
-{
-	if (i < 0 || (size_t)i >= sizeof(actions) / sizeof(actions[0]))
-		return NULL;
-	return actions[i].code;
-}
-
-const char *
-i18n_detail(const char *detail, int lang)
-{
-	if (lang != I18N_EN)
-		return detail;
-	for (size_t i = 0; i < sizeof(details) / sizeof(details[0]); i++)
-		if (strcmp(details[i][I18N_JA], detail) == 0)
-			return details[i][I18N_EN];
-	return detail;
 }

@@ -1,4 +1,4 @@
-/* i18n.h: Japanese and English texts of the API: messages and operation-history labels. */
+/* i18n.h: Japanese and English texts of the API's messages, and the language a request prefers. */
 #ifndef SHOMEI_I18N_H
 #define SHOMEI_I18N_H
 
@@ -87,14 +87,5 @@ enum msg {
 enum i18n_lang i18n_lang(const char *accept_language);
 
 const char *i18n_msg(enum msg m, int lang);
-
-/* The label of an operation-history action code, NULL when the code is unknown. */
-const char *i18n_action_label(const char *action, int lang);
-
-/* The action code at index i (for listing them), NULL past the end. */
-const char *i18n_action_code(int i);
-
-/* The English form of a fixed history detail (ログイン成功 …), or detail itself. */
-const char *i18n_detail(const char *detail, int lang);
 
 #endif

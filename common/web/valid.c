@@ -120,15 +120,6 @@ valid_text(const char *v)
 	return 0;
 }
 
-int
-valid_action(const char *v)
-{
-	for (int i = 0; i18n_action_code(i) != NULL; i++)
-		if (strcmp(i18n_action_code(i), v) == 0)
-			return 0;
-	return VALID_E_FORMAT;
-}
-
 static int
 check_one(const struct valid_field *f, const char *v, int present, cJSON *errs, int lang)
 {

@@ -11,7 +11,7 @@
 static const struct valid_field fields[] = {
 	{"from", valid_date, 0, MSG_DATE_FORMAT, 10},
 	{"to", valid_date, 0, MSG_DATE_FORMAT, 10},
-	{"action", valid_action, 0, MSG_ACTION, 64},
+	{"action", audit_valid_action, 0, MSG_ACTION, 64},
 	{"q", valid_text, 0, MSG_TEXT_TOO_LONG, 200},
 	{"page", valid_page, 0, MSG_PAGE, 7},
 };

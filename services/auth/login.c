@@ -57,7 +57,7 @@ admin_lockout(struct svc_thread *t)
 
 static int
 audit_admin(struct http_req *req, struct svc_thread *t, long long tenant, long long admin,
-	    const char *action, const char *detail)
+	    enum audit_action action, const char *detail)
 {
 	struct audit_entry e = {tenant, req->remote_addr, "admin", admin, action, detail};
 
@@ -75,7 +75,7 @@ start_session(struct http_req *req, struct svc_thread *t, const PGresult *res, c
 
 	if ((rc = admin_sess_create(t, admin, tenant, &s)) != 0)
 		return rc;
-	if ((rc = audit_admin(req, t, tenant, admin, "login", detail)) != 0) {
+	if ((rc = audit_admin(req, t, tenant, admin, AUDIT_LOGIN, detail)) != 0) {
 		admin_sess_destroy(t, &s);
 		admin_sess_done(&s);
 		return rc;
@@ -117,7 +117,7 @@ login_failed(struct http_req *req, struct svc_thread *t, const char *login_id, c
 	lockout_fail(&l, login_id, req->remote_addr);
 	if (res != NULL && PQntuples(res) == 1)
 		audit_admin(req, t, db_get_ll(res, 0, "tenant_id"), db_get_ll(res, 0, "id"),
-			    "login", "ログイン失敗");
+			    AUDIT_LOGIN, "ログイン失敗");
 	log_msg(LOG_WARN, "event=login_failed ip=%s", req->remote_addr);
 	svc_fail(req, 401, "invalid_credentials", MSG_INVALID_CREDENTIALS);
 	return 0;
@@ -246,7 +246,7 @@ auth_logout(struct http_req *req, struct svc_thread *t)
 
 	if (admin_sess_get(req, t, &s) == 0) {
 		admin_sess_destroy(t, &s);
-		audit_admin(req, t, s.tenant_id, s.admin_id, "logout", "ログアウト");
+		audit_admin(req, t, s.tenant_id, s.admin_id, AUDIT_LOGOUT, "ログアウト");
 	}
 	admin_sess_done(&s);
 	admin_sess_cookie(req, t, NULL);

@@ -43,7 +43,7 @@ store(struct http_req *req, struct svc_thread *t, const char *hash)
 {
 	char admin[24], tenant[24];
 	struct audit_entry e = {req->tenant_id, req->remote_addr, "admin", req->admin_id,
-				"password_change", "パスワード変更"};
+				AUDIT_PASSWORD_CHANGE, "パスワード変更"};
 	PGresult *res = NULL;
 	int rc;
 

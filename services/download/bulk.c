@@ -121,7 +121,7 @@ drain(struct bulk *b)
 
 /* After the last byte: mark the certificates downloaded and write the history, then commit. */
 static int
-finish(struct bulk *b, const char *action)
+finish(struct bulk *b, enum audit_action action)
 {
 	char tid[24], *arr = NULL;
 	struct audit_entry e = {b->req->tenant_id, b->req->remote_addr, "admin", b->req->admin_id,
@@ -206,7 +206,7 @@ dl_zip(struct http_req *req, struct svc_thread *t)
 	if ((rc = zipw_add(b.zip, "cacert.pem", ch.pem, ch.pem_len, b.now)) == 0 &&
 	    (rc = zipw_add(b.zip, "cacert.crt", ch.ca_der, ch.ca_der_len, b.now)) == 0 &&
 	    (rc = drain(&b)) == 0 && (rc = zipw_finish(b.zip)) == 0)
-		rc = finish(&b, "certificate_download");
+		rc = finish(&b, AUDIT_CERTIFICATE_DOWNLOAD);
 	dist_chain_done(&ch);
 	bulk_done(&b, rc, "zip_download");
 	return 0;
@@ -226,7 +226,7 @@ dl_passwords(struct http_req *req, struct svc_thread *t)
 	http_begin(req, 200, "text/csv; charset=utf-8");
 	/* A byte-order mark, so Excel reads the file as UTF-8. */
 	if ((rc = http_write(req, "\xEF\xBB\xBF", 3)) == 0 && (rc = drain(&b)) == 0)
-		rc = finish(&b, "password_csv");
+		rc = finish(&b, AUDIT_PASSWORD_CSV);
 	bulk_done(&b, rc, "password_csv");
 	return 0;
 }

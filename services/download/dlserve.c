@@ -96,7 +96,7 @@ record(struct http_req *req, struct svc_thread *t, const struct dlsite *site,
 	if ((rc = db_begin(&t->db)) != 0)
 		return rc;
 	if ((rc = db_exec(&t->db, &q_mark_one, params, &res)) != 0 ||
-	    (rc = dlsite_audit(req, t, site->tenant_id, "certificate_download", "%s %s (%s)", how,
+	    (rc = dlsite_audit(req, t, site->tenant_id, AUDIT_CERTIFICATE_DOWNLOAD, "%s %s (%s)", how,
 			       file, c->email)) != 0 ||
 	    (rc = db_commit(&t->db)) != 0) {
 		PQclear(res);
@@ -197,7 +197,7 @@ dl_site_certificate(struct http_req *req, struct svc_thread *t)
 	if (strcmp(db_get(res, 0, "restriction_mode"), "none") != 0) {
 		/* NRA 4-1: a restricted certificate is installed by enroll, which checks the
 		 * machine */
-		dlsite_audit(req, t, site.tenant_id, "certificate_download",
+		dlsite_audit(req, t, site.tenant_id, AUDIT_CERTIFICATE_DOWNLOAD,
 			     "ダウンロードサイト インストール制限のため拒否 %s", c.cn);
 		svc_fail(req, 403, "install_restricted", MSG_DL_RESTRICTED);
 		goto out;
@@ -349,7 +349,7 @@ refuse(struct http_req *req, struct svc_thread *t, const struct dlsite *site,
 	cJSON_AddStringToObject(err, "code", "restriction_failed");
 	cJSON_AddStringToObject(err, "message", msg);
 	cJSON_AddItemToObject(err, "failed", list);
-	dlsite_audit(req, t, site->tenant_id, "certificate_download",
+	dlsite_audit(req, t, site->tenant_id, AUDIT_CERTIFICATE_DOWNLOAD,
 		     "shomei-enroll インストール制限により拒否 %s (%s)", c->cn, names);
 	log_msg(LOG_WARN, "event=enroll_refused tenant=%lld certificate=%lld failed=%s",
 		site->tenant_id, c->id, names);

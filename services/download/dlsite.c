@@ -24,7 +24,7 @@ static const struct valid_field login_fields[] = {
 };
 
 int
-dlsite_audit(struct http_req *req, struct svc_thread *t, long long tenant_id, const char *action,
+dlsite_audit(struct http_req *req, struct svc_thread *t, long long tenant_id, enum audit_action action,
 	     const char *fmt, ...)
 {
 	char detail[512];
@@ -90,7 +90,7 @@ dlsite_open(struct http_req *req, struct svc_thread *t, struct dlsite *site)
 		return 0;
 	log_msg(LOG_WARN, "event=dl_ip_refused tenant=%lld ip=%s", site->tenant_id,
 		req->remote_addr);
-	dlsite_audit(req, t, site->tenant_id, "login",
+	dlsite_audit(req, t, site->tenant_id, AUDIT_LOGIN,
 		     "ダウンロードサイト IPアドレス制限により拒否 %s", req->path);
 	svc_fail(req, 403, "ip_refused", MSG_IP_REFUSED);
 	return 1;
@@ -240,7 +240,7 @@ locked(struct http_req *req, struct svc_thread *t, const struct dlsite *site,
 
 	snprintf(retry, sizeof(retry), "%d", lockout_retry_after(l, login_id, req->remote_addr));
 	http_add_header(req, "Retry-After", retry);
-	dlsite_audit(req, t, site->tenant_id, "login",
+	dlsite_audit(req, t, site->tenant_id, AUDIT_LOGIN,
 		     "ダウンロードサイト ログイン失敗 (ロック中) %s", login_id);
 	log_msg(LOG_WARN, "event=dl_login_locked tenant=%lld ip=%s", site->tenant_id,
 		req->remote_addr);
@@ -253,7 +253,7 @@ failed(struct http_req *req, struct svc_thread *t, const struct dlsite *site,
        const struct lockout *l, const char *lock_id, const char *login_id)
 {
 	lockout_fail(l, lock_id, req->remote_addr);
-	dlsite_audit(req, t, site->tenant_id, "login", "ダウンロードサイト ログイン失敗 %s",
+	dlsite_audit(req, t, site->tenant_id, AUDIT_LOGIN, "ダウンロードサイト ログイン失敗 %s",
 		     login_id);
 	log_msg(LOG_WARN, "event=dl_login_failed tenant=%lld ip=%s", site->tenant_id,
 		req->remote_addr);
@@ -271,7 +271,7 @@ start(struct http_req *req, struct svc_thread *t, const struct dlsite *site,
 
 	if ((rc = dlsess_create(t, grant, &s)) != 0)
 		return rc;
-	if ((rc = dlsite_audit(req, t, site->tenant_id, "login",
+	if ((rc = dlsite_audit(req, t, site->tenant_id, AUDIT_LOGIN,
 			       "ダウンロードサイト ログイン成功 %s", login_id)) != 0) {
 		dlsess_end(req, t, &s);
 		return rc;

@@ -2,6 +2,7 @@
 #ifndef SHOMEI_DOWNLOAD_EXTERN_H
 #define SHOMEI_DOWNLOAD_EXTERN_H
 
+#include "domain/audit.h"
 #include "domain/dist.h"
 #include "web/fcgisvc.h"
 #include "core/util.h"
@@ -69,7 +70,7 @@ int dlsite_open(struct http_req *req, struct svc_thread *t, struct dlsite *site)
 int dlsite_session(struct http_req *req, struct svc_thread *t, const struct dlsite *site,
 		   struct dlsess *s);
 int dlsite_audit(struct http_req *req, struct svc_thread *t, long long tenant_id,
-		 const char *action, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+		 enum audit_action action, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 int dl_site_login(struct http_req *req, struct svc_thread *t);
 int dl_site_logout(struct http_req *req, struct svc_thread *t);
 int dl_site_certificates(struct http_req *req, struct svc_thread *t);

@@ -81,7 +81,7 @@ load(struct http_req *req, struct svc_thread *t, const unsigned char *key, struc
 /* Mark downloaded and write the history entry before anything is sent. */
 static int
 record(struct http_req *req, struct svc_thread *t, const struct dist_cert *c, int mark,
-       const char *action, const char *detail)
+       enum audit_action action, const char *detail)
 {
 	char id[24], tid[24];
 	struct audit_entry e = {req->tenant_id, req->remote_addr, "admin", req->admin_id, action,
@@ -124,7 +124,7 @@ send_mobileconfig(struct http_req *req, struct svc_thread *t, const struct dist_
 			       &xml, &len);
 	dist_chain_done(&ch);
 	snprintf(detail, sizeof(detail), "%s.mobileconfig", base);
-	if (rc == 0 && (rc = record(req, t, c, 1, "certificate_download", detail)) == 0) {
+	if (rc == 0 && (rc = record(req, t, c, 1, AUDIT_CERTIFICATE_DOWNLOAD, detail)) == 0) {
 		dl_attachment(req, base, "mobileconfig");
 		http_send(req, 200, "application/x-apple-aspen-config", xml, len);
 	}
@@ -150,13 +150,13 @@ serve(struct http_req *req, struct svc_thread *t, enum kind kind)
 	}
 	dist_base_name(&c, base, sizeof(base));
 	if (kind == KIND_P12) {
-		if ((rc = record(req, t, &c, 1, "certificate_download", base)) == 0) {
+		if ((rc = record(req, t, &c, 1, AUDIT_CERTIFICATE_DOWNLOAD, base)) == 0) {
 			dl_attachment(req, base, "p12");
 			http_send(req, 200, "application/x-pkcs12", (const char *)c.p12, c.p12_len);
 		}
 	} else if (kind == KIND_PIN) {
 		snprintf(detail, sizeof(detail), "%s.PIN", base);
-		if ((rc = record(req, t, &c, 0, "password_csv", detail)) == 0) {
+		if ((rc = record(req, t, &c, 0, AUDIT_PASSWORD_CSV, detail)) == 0) {
 			dl_attachment(req, base, "PIN");
 			http_send(req, 200, "text/plain; charset=utf-8", c.password, strlen(c.password));
 		}

@@ -142,7 +142,7 @@ store(struct wk *w, const PGresult *row, int r, const struct make_out *o)
 				db_get(row, r, "requested_ip"),
 				by ? "admin" : "system",
 				by,
-				"certificate_issue",
+				AUDIT_CERTIFICATE_ISSUE,
 				detail};
 	PGresult *res = NULL;
 	int rc = -ENOMEM;

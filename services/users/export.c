@@ -189,7 +189,7 @@ finish(struct http_req *req, struct svc_thread *t, long rows)
 
 	snprintf(detail, sizeof(detail), "利用者リスト (証明書 %ld 件)", rows);
 	struct audit_entry e = {req->tenant_id, req->remote_addr, "admin",
-				req->admin_id,  "password_csv",   detail};
+				req->admin_id,  AUDIT_PASSWORD_CSV,   detail};
 	if ((rc = audit_write(&t->db, &e)) == 0)
 		rc = db_commit(&t->db);
 	return rc < 0 ? rc : (rc ? -EIO : 0);

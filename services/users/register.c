@@ -167,7 +167,7 @@ store(struct http_req *req, struct svc_thread *t, struct user_in *u, cJSON **doc
 	char detail[1024];
 	struct certq_quota q;
 	struct audit_entry e = {req->tenant_id, req->remote_addr, "admin",
-				req->admin_id,  "user_register",  detail};
+				req->admin_id,  AUDIT_USER_REGISTER,  detail};
 	cJSON *certs = cJSON_CreateArray(), *user = NULL;
 	long long uid;
 	int rc;

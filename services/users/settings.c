@@ -144,7 +144,7 @@ write_history(struct http_req *req, struct svc_thread *t, const struct settings_
 		if (in->n == 0)
 			snprintf(detail + o, sizeof(detail) - o, "なし (すべてアクセス拒否)");
 		struct audit_entry e = {req->tenant_id, req->remote_addr, "admin",
-					req->admin_id,  "ip_restriction", detail};
+					req->admin_id,  AUDIT_IP_RESTRICTION, detail};
 		if ((rc = audit_write(&t->db, &e)) != 0)
 			return rc;
 	}
@@ -154,7 +154,7 @@ write_history(struct http_req *req, struct svc_thread *t, const struct settings_
 			req->remote_addr,
 			"admin",
 			req->admin_id,
-			"settings",
+			AUDIT_SETTINGS,
 			in->notify ? "利用者へ: メールで通知する" : "利用者へ: メールで通知しない"};
 		if ((rc = audit_write(&t->db, &e)) != 0)
 			return rc;

@@ -71,7 +71,7 @@ update(struct http_req *req, struct svc_thread *t, long long id, struct user_in 
 {
 	char tid[24], uid[24], detail[2048];
 	struct audit_entry e = {req->tenant_id, req->remote_addr, "admin",
-				req->admin_id,  "user_update",    detail};
+				req->admin_id,  AUDIT_USER_UPDATE,    detail};
 	PGresult *old = NULL, *res = NULL;
 	int rc, committed = 0;
 

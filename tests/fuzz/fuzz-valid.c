@@ -6,6 +6,7 @@
 #include "web/valid.h"
 #include "domain/lifecycle.h"
 #include "domain/device.h"
+#include "domain/audit.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -14,7 +15,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		{"from", valid_date, 0, MSG_DATE_FORMAT, 10},
 		{"at", valid_datetime, 1, MSG_DATE_FORMAT, 16},
 		{"page", valid_page, 0, MSG_PAGE, 7},
-		{"action", valid_action, 0, MSG_ACTION, 64},
+		{"action", audit_valid_action, 0, MSG_ACTION, 64},
 	};
 	char *s = malloc(size + 1);
 	cJSON *errs = cJSON_CreateArray();

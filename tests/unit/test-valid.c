@@ -4,6 +4,7 @@
 #include "web/valid.h"
 #include "domain/lifecycle.h"
 #include "domain/device.h"
+#include "domain/audit.h"
 
 struct vcase {
 	const char *v;
@@ -167,7 +168,7 @@ main(void)
 	RUN(valid_date, date);
 	RUN(valid_datetime, dt);
 	RUN(valid_page, page);
-	RUN(valid_action, action);
+	RUN(audit_valid_action, action);
 	RUN(valid_text, text);
 
 	static const struct valid_field fields[] = {
