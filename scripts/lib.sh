@@ -115,7 +115,10 @@ start_redis() {
 }
 
 write_config() {
-	[ -f "$CONF" ] && return 0
+	# a file from before the [issue] and [revoke] sections had their keys at the top: write anew
+	if [ -f "$CONF" ] && ! grep -qE '^(nginx_pid_file|crl_check_interval|crl_days|admin_crl_file|issue_workers|key_pool_)' "$CONF"; then
+		return 0
+	fi
 	cat >"$CONF" <<EOF
 # shomei configuration for the local stack (written by scripts/up)
 db = host=$VAR/run/pg dbname=shomei user=shomei
@@ -127,6 +130,8 @@ ca_dir = $VAR/ca
 public_url = https://localhost:$PORT
 migrations_dir = $ROOT/db/migrations
 log_level = info
+
+[revoke]
 nginx_pid_file = $VAR/run/nginx.pid
 crl_check_interval = ${CRL_CHECK_INTERVAL:-60}
 EOF

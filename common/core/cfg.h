@@ -1,4 +1,4 @@
-/* cfg.h: the configuration shared by every shomei process (file + SHOMEI_* environment). */
+/* cfg.h: configuration: a key = value file in sections, and SHOMEI_* environment overrides. */
 #ifndef SHOMEI_CFG_H
 #define SHOMEI_CFG_H
 
@@ -23,29 +23,59 @@ struct cfg {
 	int login_fail_limit_ip;
 	int login_fail_window; /* seconds */
 	char *migrations_dir;
-	char *log_level;      /* debug, info, warn, error */
-	int issue_workers;    /* issuance worker threads in each shomei-issue */
-	int key_pool_rsa2048; /* keys kept ready in each shomei-issue, per type */
-	int key_pool_rsa3072;
-	int key_pool_p256;
-	char *admin_crl_file;   /* nginx's ssl_crl file; empty = <ca_dir>/admin-crl.pem */
-	char *nginx_pid_file;   /* SIGHUP after a new admin_crl_file; empty = nobody */
-	int crl_days;           /* validity of the root and administrator CA CRLs */
-	int crl_check_interval; /* seconds between shomei-revoke's looks at that file */
+	char *log_level; /* debug, info, warn, error */
 };
+
+/*
+ * A section of the file: "[name]" followed by its keys, read only by the programs that use
+ * it (the module that owns the settings declares the section; e.g. shomei-issue's [issue],
+ * domain/crlpub's [crl]). Keys before any header are struct cfg's, which every program reads.
+ * A section's key k is also set by the variable SHOMEI_<NAME>_<K>.
+ */
+enum cfg_type {
+	CFG_STR, /* char *, strdup'ed */
+	CFG_INT, /* int in [min, max] */
+};
+
+struct cfg_key {
+	const char *name;
+	enum cfg_type type;
+	const char *def; /* the default, as it would be written in the file */
+	long min;
+	long max;
+	size_t off; /* offset of the field in the section's struct */
+};
+
+struct cfg_section {
+	const char *name; /* "issue" */
+	const struct cfg_key *keys;
+	size_t nkeys;
+	void *base; /* the struct the keys' offsets point into */
+};
+
+/* one line each: clang-format would spread these initialiser macros over five */
+/* clang-format off */
+#define CFG_KEY_STR(st, n, d) {#n, CFG_STR, d, 0, 0, offsetof(st, n)}
+#define CFG_KEY_INT(st, n, d, lo, hi) {#n, CFG_INT, #d, lo, hi, offsetof(st, n)}
+/* clang-format on */
 
 
 /*
- * Fill *c with defaults, then the file at path (NULL: none), then SHOMEI_<KEY>
- * variables. On an error returns a CFG_E_* code and writes a message naming the
- * line and key into err. The strings are owned by *c: release with cfg_done().
+ * Fill *c and the n sections secs with defaults, then the file at path (NULL: none), then the
+ * SHOMEI_* variables. A line of a section this program does not read is skipped; a section
+ * header no program reads is an error. On an error returns a CFG_E_* code and writes a message
+ * naming the line and key into err, and nothing needs releasing. The strings are owned by *c
+ * and the sections' structs: release with cfg_done() and cfg_section_done().
  */
-int cfg_load(struct cfg *c, const char *path, char *err, size_t errlen);
+int cfg_load(struct cfg *c, const char *path, const struct cfg_section *secs, size_t n,
+	     char *err, size_t errlen);
 
-/* Same as cfg_load but from a string (for tests); env is not read. */
-int cfg_parse(struct cfg *c, const char *text, char *err, size_t errlen);
+/* Same as cfg_load but from a string (for tests); the environment is not read. */
+int cfg_parse(struct cfg *c, const char *text, const struct cfg_section *secs, size_t n,
+	      char *err, size_t errlen);
 
 void cfg_done(struct cfg *c);
+void cfg_section_done(const struct cfg_section *s);
 
 /* "<socket_dir>/<name>.sock" into buf; returns 0, or -ENAMETOOLONG. */
 int cfg_socket_path(const struct cfg *c, const char *name, char *buf, size_t len);

@@ -256,13 +256,15 @@ svc_main_start(const struct svc *svc, svc_start_fn start, int argc, char **argv)
 		fprintf(stderr, "usage: %s [-n] [-c config] [-p pidfile]\n", prog);
 		return 2;
 	}
-	if (cfg_load(&g_cfg, conf, err, sizeof(err)) != 0) {
+	if (cfg_load(&g_cfg, conf, svc->sections, svc->nsections, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s: %s\n", prog, err);
 		return 2;
 	}
 	if (check) {
 		printf("%s: configuration ok\n", prog);
 		cfg_done(&g_cfg);
+		for (size_t i = 0; i < svc->nsections; i++)
+			cfg_section_done(&svc->sections[i]);
 		return 0;
 	}
 	log_init(prog, g_cfg.log_level);

@@ -35,6 +35,8 @@ struct svc {
 	const struct route *routes;
 	size_t nroutes;
 	svc_handler health; /* answers /healthz instead of the PostgreSQL + Redis check, or NULL */
+	const struct cfg_section *sections; /* the service's own configuration sections */
+	size_t nsections;
 };
 
 /*

@@ -17,8 +17,12 @@ static const struct route routes[] = {
 	{"DELETE", "/internal/auth", 0, auth_gate},
 };
 
-static const struct svc svc = {"auth", routes, sizeof(routes) / sizeof(routes[0]),
-			       auth_stack_health};
+static const struct svc svc = {
+	.name = "auth",
+	.routes = routes,
+	.nroutes = sizeof(routes) / sizeof(routes[0]),
+	.health = auth_stack_health,
+};
 
 int
 main(int argc, char **argv)

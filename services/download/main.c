@@ -16,7 +16,11 @@ static const struct route routes[] = {
 	{"POST", "/api/dl/{tenant}/enroll", 0, dl_site_enroll},
 };
 
-static const struct svc svc = {"download", routes, sizeof(routes) / sizeof(routes[0]), NULL};
+static const struct svc svc = {
+	.name = "download",
+	.routes = routes,
+	.nroutes = sizeof(routes) / sizeof(routes[0]),
+};
 
 int
 main(int argc, char **argv)

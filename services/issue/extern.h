@@ -9,6 +9,16 @@
 #include "pki/secret.h"
 #include "pki/signer.h"
 
+/* settings.c: the [issue] section */
+struct issue_cfg {
+	int workers;          /* issuance worker threads in each shomei-issue */
+	int key_pool_rsa2048; /* keys kept ready in memory, per type */
+	int key_pool_rsa3072;
+	int key_pool_p256;
+};
+extern struct issue_cfg issue_cfg;
+extern const struct cfg_section issue_section;
+
 /* Attempts before a certificate is marked failed. */
 #define ISSUE_MAX_ATTEMPTS 5
 /* Rows a worker claims and commits together (DECISIONS.md, "Queue"). */
@@ -58,7 +68,7 @@ struct issue_env {
 	struct keypool *pool;
 	char signer_sock[512];
 };
-/* Load the master key, fill the key pool, start cfg->issue_workers threads. 0 or -errno. */
+/* Load the master key, fill the key pool, start issue_cfg.workers threads. 0 or -errno. */
 int worker_start(const struct cfg *cfg);
 
 /* make.c: one certificate, from its row to the values stored (a new serial each call) */

@@ -7,7 +7,13 @@ static const struct route routes[] = {
 	{"GET", "/api/certificates/{id}", 1, issue_get},
 };
 
-static const struct svc svc = {"issue", routes, sizeof(routes) / sizeof(routes[0]), NULL};
+static const struct svc svc = {
+	.name = "issue",
+	.routes = routes,
+	.nroutes = sizeof(routes) / sizeof(routes[0]),
+	.sections = &issue_section,
+	.nsections = 1,
+};
 
 int
 main(int argc, char **argv)

@@ -311,9 +311,9 @@ work(void *arg)
 int
 worker_start(const struct cfg *cfg)
 {
-	int sizes[X509_KEY__MAX] = {[X509_KEY_RSA2048] = cfg->key_pool_rsa2048,
-				    [X509_KEY_RSA3072] = cfg->key_pool_rsa3072,
-				    [X509_KEY_P256] = cfg->key_pool_p256};
+	int sizes[X509_KEY__MAX] = {[X509_KEY_RSA2048] = issue_cfg.key_pool_rsa2048,
+				    [X509_KEY_RSA3072] = issue_cfg.key_pool_rsa3072,
+				    [X509_KEY_P256] = issue_cfg.key_pool_p256};
 	pthread_t tid;
 	int rc;
 
@@ -329,7 +329,7 @@ worker_start(const struct cfg *cfg)
 		return -ENOMEM;
 	if ((rc = keypool_start(g_env.pool)) != 0)
 		return rc;
-	for (int i = 0; i < cfg->issue_workers; i++) {
+	for (int i = 0; i < issue_cfg.workers; i++) {
 		struct wk *w = calloc(1, sizeof(*w));
 		if (w == NULL)
 			return -ENOMEM;
@@ -346,6 +346,6 @@ worker_start(const struct cfg *cfg)
 		pthread_detach(tid);
 	}
 	log_msg(LOG_INFO, "event=workers_started workers=%d pool_rsa2048=%d pool_p256=%d",
-		cfg->issue_workers, cfg->key_pool_rsa2048, cfg->key_pool_p256);
+		issue_cfg.workers, issue_cfg.key_pool_rsa2048, issue_cfg.key_pool_p256);
 	return 0;
 }

@@ -70,9 +70,9 @@ reload_nginx(const struct cfg *cfg)
 	long pid;
 	FILE *f;
 
-	if (cfg->nginx_pid_file == NULL || cfg->nginx_pid_file[0] == '\0')
+	if (revoke_cfg.nginx_pid_file == NULL || revoke_cfg.nginx_pid_file[0] == '\0')
 		return;
-	if ((f = fopen(cfg->nginx_pid_file, "r")) == NULL) {
+	if ((f = fopen(revoke_cfg.nginx_pid_file, "r")) == NULL) {
 		log_msg(LOG_WARN, "event=nginx_reload_failed reason=\"no pid file\"");
 		return;
 	}
@@ -96,12 +96,12 @@ tick(struct keeper *k)
 	size_t len = 0;
 	int rc;
 
-	rc = crlpub_stale(&k->db, k->path, (time_t)k->cfg->crl_days * 86400 / 2);
+	rc = crlpub_stale(&k->db, k->path, (time_t)revoke_cfg.crl_days * 86400 / 2);
 	if (rc <= 0)
 		return rc;
 	if ((rc = db_begin(&k->db)) != 0)
 		return -EIO;
-	if ((rc = crlpub_build(&k->db, k->cfg->crl_days, sign_by_signer, k, &pem, &len, info, err,
+	if ((rc = crlpub_build(&k->db, revoke_cfg.crl_days, sign_by_signer, k, &pem, &len, info, err,
 			       sizeof(err))) != 0) {
 		db_rollback(&k->db);
 		log_msg(LOG_ERROR, "event=crl_publish_failed rc=%d reason=\"%s\"", rc, err);
@@ -121,7 +121,7 @@ tick(struct keeper *k)
 	}
 	log_msg(LOG_INFO,
 		"event=crl_published path=%s root_crl=%lld admin_crl=%lld revoked=%zu days=%d",
-		k->path, info[0].number, info[1].number, info[1].revoked, k->cfg->crl_days);
+		k->path, info[0].number, info[1].number, info[1].revoked, revoke_cfg.crl_days);
 	reload_nginx(k->cfg);
 	return 1;
 }
@@ -134,8 +134,8 @@ run(void *arg)
 	for (;;) {
 		if (tick(k) < 0)
 			log_msg(LOG_WARN, "event=crl_keeper_retry in=%d",
-				k->cfg->crl_check_interval);
-		sleep((unsigned)k->cfg->crl_check_interval);
+				revoke_cfg.crl_check_interval);
+		sleep((unsigned)revoke_cfg.crl_check_interval);
 	}
 	return NULL;
 }
@@ -148,8 +148,8 @@ keeper_start(const struct cfg *cfg)
 	int rc;
 
 	k->cfg = cfg;
-	if (cfg->admin_crl_file != NULL && cfg->admin_crl_file[0] != '\0')
-		rc = snprintf(k->path, sizeof(k->path), "%s", cfg->admin_crl_file);
+	if (revoke_cfg.admin_crl_file != NULL && revoke_cfg.admin_crl_file[0] != '\0')
+		rc = snprintf(k->path, sizeof(k->path), "%s", revoke_cfg.admin_crl_file);
 	else
 		rc = snprintf(k->path, sizeof(k->path), "%s/admin-crl.pem", cfg->ca_dir);
 	if (rc < 0 || (size_t)rc >= sizeof(k->path))
@@ -162,6 +162,6 @@ keeper_start(const struct cfg *cfg)
 		return -rc;
 	pthread_detach(tid);
 	log_msg(LOG_INFO, "event=crl_keeper_started path=%s every=%d days=%d", k->path,
-		cfg->crl_check_interval, cfg->crl_days);
+		revoke_cfg.crl_check_interval, revoke_cfg.crl_days);
 	return 0;
 }

@@ -5,7 +5,11 @@
 #include "extern.h"
 #include "web/fcgisvc.h"
 
-static const struct svc svc = {"revoke", NULL, 0, NULL};
+static const struct svc svc = {
+	.name = "revoke",
+	.sections = &revoke_section,
+	.nsections = 1,
+};
 
 int
 main(int argc, char **argv)

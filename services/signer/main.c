@@ -143,7 +143,7 @@ main(int argc, char *argv[])
 		return 2;
 	}
 	memset(&c, 0, sizeof(c));
-	if (cfg_load(&c, cfgfile, err, sizeof(err)) != 0) {
+	if (cfg_load(&c, cfgfile, NULL, 0, err, sizeof(err)) != 0) {
 		fprintf(stderr, "shomei-signer: %s\n", err);
 		goto out;
 	}

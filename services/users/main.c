@@ -11,7 +11,11 @@ static const struct route routes[] = {
 	{"PATCH", "/api/users/{id}", 1, users_patch},
 };
 
-static const struct svc svc = {"users", routes, sizeof(routes) / sizeof(routes[0]), NULL};
+static const struct svc svc = {
+	.name = "users",
+	.routes = routes,
+	.nroutes = sizeof(routes) / sizeof(routes[0]),
+};
 
 int
 main(int argc, char **argv)

@@ -15,7 +15,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(text, data, size);
 	text[size] = '\0';
-	if (cfg_parse(&c, text, err, sizeof(err)) == 0)
+	if (cfg_parse(&c, text, NULL, 0, err, sizeof(err)) == 0)
 		cfg_done(&c);
 	free(text);
 	return 0;

@@ -245,7 +245,7 @@ cmd_admin_cert_revoke(struct cmd_ctx *cx)
 	if (rc != 0)
 		return CTL_FAIL;
 	printf("revoked %s; shomei-revoke publishes the CRL and reloads nginx within "
-	       "crl_check_interval (or run 'shomeictl crl publish' and reload nginx)\n",
+	       "[revoke] crl_check_interval (or run 'shomeictl crl publish' and reload nginx)\n",
 	       serial);
 	return CTL_OK;
 }

@@ -325,7 +325,7 @@ run_cmd(struct cmd_ctx *cx, int argc, char **argv)
 
 	if ((rc = parse_opts(cx, argc, argv)) != 0)
 		return rc == 1 ? CTL_OK : rc;
-	if (cfg_load(&cx->cfg, cx->cfgfile, err, sizeof(err)) != 0) {
+	if (cfg_load(&cx->cfg, cx->cfgfile, NULL, 0, err, sizeof(err)) != 0) {
 		ctl_err(cx, "configuration: %s", err);
 		return CTL_FAIL;
 	}

@@ -1,0 +1,14 @@
+/* settings.c: shomei-revoke's [revoke] section of the configuration: the CRL keeper. */
+#include "extern.h"
+
+struct revoke_cfg revoke_cfg;
+
+static const struct cfg_key keys[] = {
+	CFG_KEY_STR(struct revoke_cfg, admin_crl_file, ""),
+	CFG_KEY_STR(struct revoke_cfg, nginx_pid_file, ""),
+	CFG_KEY_INT(struct revoke_cfg, crl_days, 7, 1, 30),
+	CFG_KEY_INT(struct revoke_cfg, crl_check_interval, 60, 1, 86400),
+};
+
+const struct cfg_section revoke_section = {"revoke", keys, sizeof(keys) / sizeof(keys[0]),
+					   &revoke_cfg};
