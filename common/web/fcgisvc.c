@@ -168,12 +168,25 @@ worker(void *arg)
 	return NULL;
 }
 
+static void
+usage(const char *prog)
+{
+	fprintf(stderr,
+		"usage: %s [-nr] [-c config] [-p pidfile]\n"
+		"  -c FILE  configuration file (default: $SHOMEI_CONFIG)\n"
+		"  -n       check the configuration, then exit\n"
+		"  -p FILE  write the process id to FILE (removed at exit)\n"
+		"  -r       print the routes, \"METHOD PATTERN session|public\" a line (* for any\n"
+		"           method), then exit without reading the configuration\n",
+		prog);
+}
+
 static int
-parse_args(int argc, char **argv, const char **conf, const char **pidfile, int *check)
+parse_args(int argc, char **argv, const char **conf, const char **pidfile, int *check, int *routes)
 {
 	int ch;
 
-	while ((ch = getopt(argc, argv, "c:p:n")) != -1) {
+	while ((ch = getopt(argc, argv, "c:p:nr")) != -1) {
 		switch (ch) {
 		case 'c':
 			*conf = optarg;
@@ -184,11 +197,25 @@ parse_args(int argc, char **argv, const char **conf, const char **pidfile, int *
 		case 'n':
 			*check = 1;
 			break;
+		case 'r':
+			*routes = 1;
+			break;
 		default:
 			return -1;
 		}
 	}
 	return 0;
+}
+
+/* -r: the table, then what dispatch() answers before it (for any method). */
+static int
+print_routes(const struct svc *svc)
+{
+	for (size_t i = 0; i < svc->nroutes; i++)
+		printf("%s %s %s\n", svc->routes[i].method, svc->routes[i].pattern,
+		       svc->routes[i].needs_session ? "session" : "public");
+	printf("* /healthz public\n* /metrics public\n");
+	return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
 }
 
 static int
@@ -247,15 +274,17 @@ svc_main_start(const struct svc *svc, svc_start_fn start, int argc, char **argv)
 	struct svc_thread *ts = NULL;
 	pthread_t *tids = NULL;
 	char err[512], prog[64], path[512];
-	int check = 0, sig = 0, rc = 1;
+	int check = 0, routes = 0, sig = 0, rc = 1;
 	sigset_t set;
 
 	snprintf(prog, sizeof(prog), "shomei-%s", svc->name);
 	g_svc = svc;
-	if (parse_args(argc, argv, &conf, &pidfile, &check) != 0) {
-		fprintf(stderr, "usage: %s [-n] [-c config] [-p pidfile]\n", prog);
+	if (parse_args(argc, argv, &conf, &pidfile, &check, &routes) != 0) {
+		usage(prog);
 		return 2;
 	}
+	if (routes)
+		return print_routes(svc);
 	if (cfg_load(&g_cfg, conf, svc->sections, svc->nsections, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s: %s\n", prog, err);
 		return 2;

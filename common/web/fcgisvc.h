@@ -40,8 +40,9 @@ struct svc {
 };
 
 /*
- * Parse -c config, -n (check and exit), -p pidfile; listen; run the threads
- * until SIGTERM or SIGINT. Returns the process exit code.
+ * Parse -c config, -n (check and exit), -p pidfile, -r (print the routes and
+ * exit: the table, then /healthz and /metrics); listen; run the threads until
+ * SIGTERM or SIGINT. Returns the process exit code.
  */
 int svc_main(const struct svc *svc, int argc, char **argv);
 
