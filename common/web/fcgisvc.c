@@ -28,13 +28,13 @@ static atomic_ullong m_unavailable;
 void
 svc_invalid(struct http_req *req, cJSON *fields)
 {
-	http_error(req, 422, "validation_failed", i18n_msg(MSG_VALIDATION, req->lang), fields);
+	http_error(req, 422, "validation_failed", i18n_msg(&msg_validation, req->lang), fields);
 }
 
 void
-svc_fail(struct http_req *req, int status, const char *code, int msg)
+svc_fail(struct http_req *req, int status, const char *code, const struct i18n_text *msg)
 {
-	http_error(req, status, code, i18n_msg((enum msg)msg, req->lang), NULL);
+	http_error(req, status, code, i18n_msg(msg, req->lang), NULL);
 }
 
 static void
@@ -102,28 +102,28 @@ dispatch(struct http_req *req, struct svc_thread *t, FCGX_Stream *in)
 	}
 	if ((rc = http_read_body(req, in, (size_t)t->cfg->max_body)) != 0) {
 		if (rc == HTTP_E_TOOBIG)
-			svc_fail(req, 413, "too_large", MSG_TOO_LARGE);
+			svc_fail(req, 413, "too_large", &msg_too_large);
 		else
-			svc_fail(req, 400, "bad_request", MSG_BAD_JSON);
+			svc_fail(req, 400, "bad_request", &msg_bad_json);
 		return;
 	}
 	if ((r = find_route(req, &seen)) == NULL) {
 		if (seen)
-			svc_fail(req, 405, "method_not_allowed", MSG_METHOD);
+			svc_fail(req, 405, "method_not_allowed", &msg_method);
 		else
-			svc_fail(req, 404, "not_found", MSG_NOT_FOUND);
+			svc_fail(req, 404, "not_found", &msg_not_found);
 		return;
 	}
 	if (r->needs_session && (req->admin_id == 0 || req->tenant_id == 0)) {
-		svc_fail(req, 401, "unauthorized", MSG_UNAUTHORIZED);
+		svc_fail(req, 401, "unauthorized", &msg_unauthorized);
 		return;
 	}
 	rc = r->fn(req, t);
 	if (rc < 0 && req->status == 0) {
 		if (rc == -EIO)
-			svc_fail(req, 503, "unavailable", MSG_UNAVAILABLE);
+			svc_fail(req, 503, "unavailable", &msg_unavailable);
 		else
-			svc_fail(req, 500, "internal", MSG_INTERNAL);
+			svc_fail(req, 500, "internal", &msg_internal);
 	}
 }
 
@@ -157,7 +157,7 @@ worker(void *arg)
 		log_set_request(req.reqid);
 		dispatch(&req, t, fr.in);
 		if (req.status == 0)
-			svc_fail(&req, 500, "internal", MSG_INTERNAL);
+			svc_fail(&req, 500, "internal", &msg_internal);
 		log_msg(LOG_DEBUG, "event=request method=%s path=%s status=%d", req.method,
 			req.path, req.status);
 		count(&req, &t0);

@@ -7,6 +7,7 @@
 #include "core/cfg.h"
 #include "store/db.h"
 #include "web/http.h"
+#include "web/i18n.h"
 #include "store/kv.h"
 
 /* One accepting thread: its own PostgreSQL and Redis connections. */
@@ -60,6 +61,6 @@ int svc_main_start(const struct svc *svc, svc_start_fn start, int argc, char **a
 void svc_invalid(struct http_req *req, cJSON *fields);
 
 /* Answer with a message from the i18n table. */
-void svc_fail(struct http_req *req, int status, const char *code, int msg);
+void svc_fail(struct http_req *req, int status, const char *code, const struct i18n_text *msg);
 
 #endif

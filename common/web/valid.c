@@ -126,15 +126,15 @@ check_one(const struct valid_field *f, const char *v, int present, cJSON *errs, 
 	if (!present || (v != NULL && *v == '\0' && f->required)) {
 		if (!f->required)
 			return 0;
-		json_field_error(errs, f->name, i18n_msg(MSG_REQUIRED, lang));
+		json_field_error(errs, f->name, i18n_msg(&msg_required, lang));
 		return 1;
 	}
 	if (v == NULL) {
-		json_field_error(errs, f->name, i18n_msg(MSG_NOT_STRING, lang));
+		json_field_error(errs, f->name, i18n_msg(&msg_not_string, lang));
 		return 1;
 	}
 	if (f->maxlen && strlen(v) > f->maxlen) {
-		json_field_error(errs, f->name, i18n_msg(MSG_TEXT_TOO_LONG, lang));
+		json_field_error(errs, f->name, i18n_msg(&msg_text_too_long, lang));
 		return 1;
 	}
 	if (*v == '\0' && !f->required)

@@ -45,7 +45,7 @@ struct valid_field {
 	const char *name;
 	int (*fn)(const char *v);
 	int required;
-	enum msg msg;  /* the message when fn refuses */
+	const struct i18n_text *msg; /* the message when fn refuses */
 	size_t maxlen; /* in bytes, 0 = no limit beyond the body's */
 };
 

@@ -4,6 +4,7 @@
 
 #include "web/fcgisvc.h"
 #include "web/session.h"
+#include "web/i18n.h"
 
 #define ADMIN_COOKIE "__Host-shomei"
 
@@ -52,5 +53,12 @@ int auth_audit(struct http_req *req, struct svc_thread *t);
 
 /* health.c */
 int auth_stack_health(struct http_req *req, struct svc_thread *t);
+
+/* msgs.c */
+extern const struct i18n_text msg_password_confirm;
+extern const struct i18n_text msg_password_current;
+extern const struct i18n_text msg_password_same;
+extern const struct i18n_text msg_action;
+extern const struct i18n_text msg_no_certificate;
 
 #endif

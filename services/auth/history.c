@@ -9,11 +9,11 @@
 #include "web/valid.h"
 
 static const struct valid_field fields[] = {
-	{"from", valid_date, 0, MSG_DATE_FORMAT, 10},
-	{"to", valid_date, 0, MSG_DATE_FORMAT, 10},
-	{"action", audit_valid_action, 0, MSG_ACTION, 64},
-	{"q", valid_text, 0, MSG_TEXT_TOO_LONG, 200},
-	{"page", valid_page, 0, MSG_PAGE, 7},
+	{"from", valid_date, 0, &msg_date_format, 10},
+	{"to", valid_date, 0, &msg_date_format, 10},
+	{"action", audit_valid_action, 0, &msg_action, 64},
+	{"q", valid_text, 0, &msg_text_too_long, 200},
+	{"page", valid_page, 0, &msg_page, 7},
 };
 
 /* A query parameter, or NULL when absent or empty. */
@@ -42,7 +42,7 @@ auth_audit(struct http_req *req, struct svc_thread *t)
 	f.page = opt(req->query, "page", page, sizeof(page)) ? atoi(page) : 1;
 	/* yyyy/mm/dd compares as text in calendar order */
 	if (f.from && f.to && strcmp(f.from, f.to) > 0) {
-		json_field_error(errs, "from", i18n_msg(MSG_DATE_RANGE, req->lang));
+		json_field_error(errs, "from", i18n_msg(&msg_date_range, req->lang));
 		svc_invalid(req, errs);
 		return 0;
 	}

@@ -21,8 +21,8 @@
 #include "web/valid.h"
 
 static const struct valid_field login_fields[] = {
-	{"login_id", valid_login_id, 1, MSG_LOGIN_ID_FORMAT, 64},
-	{"password", valid_text, 1, MSG_PASSWORD_RULE, 128},
+	{"login_id", valid_login_id, 1, &msg_login_id_format, 64},
+	{"password", valid_text, 1, &msg_password_rule, 128},
 };
 
 /* {csrf_token, admin:{id, login_id, name}, tenant:{slug, name, name_en, domain}} */
@@ -97,7 +97,7 @@ login_body(struct http_req *req, cJSON **body)
 	cJSON *errs;
 
 	if (json_parse_object(req->body, req->body_len, body) != 0) {
-		svc_fail(req, 400, "bad_json", MSG_BAD_JSON);
+		svc_fail(req, 400, "bad_json", &msg_bad_json);
 		return 1;
 	}
 	errs = cJSON_CreateArray();
@@ -119,7 +119,7 @@ login_failed(struct http_req *req, struct svc_thread *t, const char *login_id, c
 		audit_admin(req, t, db_get_ll(res, 0, "tenant_id"), db_get_ll(res, 0, "id"),
 			    AUDIT_LOGIN, "ログイン失敗");
 	log_msg(LOG_WARN, "event=login_failed ip=%s", req->remote_addr);
-	svc_fail(req, 401, "invalid_credentials", MSG_INVALID_CREDENTIALS);
+	svc_fail(req, 401, "invalid_credentials", &msg_invalid_credentials);
 	return 0;
 }
 
@@ -134,7 +134,7 @@ auth_login(struct http_req *req, struct svc_thread *t)
 
 	if (!auth_same_site(req, t)) {
 		log_msg(LOG_WARN, "event=cross_site_refused ip=%s", req->remote_addr);
-		svc_fail(req, 403, "cross_site", MSG_ORIGIN);
+		svc_fail(req, 403, "cross_site", &msg_origin);
 		goto out;
 	}
 	if (login_body(req, &body))
@@ -151,7 +151,7 @@ auth_login(struct http_req *req, struct svc_thread *t)
 			 lockout_retry_after(&l, login_id, req->remote_addr));
 		http_add_header(req, "Retry-After", retry);
 		log_msg(LOG_WARN, "event=login_locked ip=%s", req->remote_addr);
-		svc_fail(req, 429, "locked_out", MSG_LOCKED_OUT);
+		svc_fail(req, 429, "locked_out", &msg_locked_out);
 		goto out;
 	}
 	const char *params[] = {login_id};
@@ -214,14 +214,14 @@ auth_login_certificate(struct http_req *req, struct svc_thread *t)
 
 	if (!auth_same_site(req, t)) {
 		log_msg(LOG_WARN, "event=cross_site_refused ip=%s", req->remote_addr);
-		svc_fail(req, 403, "cross_site", MSG_ORIGIN);
+		svc_fail(req, 403, "cross_site", &msg_origin);
 		goto out;
 	}
 	if (req->client_verify == NULL || strcmp(req->client_verify, "SUCCESS") != 0 ||
 	    cert_fingerprint(req->client_cert, fp) != 0) {
 		log_msg(LOG_WARN, "event=cert_login_refused ip=%s verify=%s", req->remote_addr,
 			req->client_verify ? req->client_verify : "NONE");
-		svc_fail(req, 401, "no_certificate", MSG_NO_CERTIFICATE);
+		svc_fail(req, 401, "no_certificate", &msg_no_certificate);
 		goto out;
 	}
 	const char *params[] = {fp};
@@ -229,7 +229,7 @@ auth_login_certificate(struct http_req *req, struct svc_thread *t)
 		goto out;
 	if (PQntuples(res) != 1) {
 		log_msg(LOG_WARN, "event=cert_login_unknown ip=%s", req->remote_addr);
-		svc_fail(req, 401, "no_certificate", MSG_NO_CERTIFICATE);
+		svc_fail(req, 401, "no_certificate", &msg_no_certificate);
 		goto out;
 	}
 	rc = start_session(req, t, res, "証明書ログイン成功");
@@ -275,7 +275,7 @@ auth_me(struct http_req *req, struct svc_thread *t)
 	rc = admin_sess_get(req, t, &s);
 	admin_sess_done(&s);
 	if (rc != 0) {
-		svc_fail(req, 401, "unauthorized", MSG_UNAUTHORIZED);
+		svc_fail(req, 401, "unauthorized", &msg_unauthorized);
 		return rc < 0 ? rc : 0;
 	}
 	snprintf(admin, sizeof(admin), "%lld", s.admin_id);
@@ -290,7 +290,7 @@ auth_me(struct http_req *req, struct svc_thread *t)
 			return rc;
 		if (PQntuples(res) != 1) {
 			PQclear(res);
-			svc_fail(req, 401, "unauthorized", MSG_UNAUTHORIZED);
+			svc_fail(req, 401, "unauthorized", &msg_unauthorized);
 			return 0;
 		}
 		doc = admin_doc(res, NULL);

@@ -13,9 +13,9 @@
 #include "web/valid.h"
 
 static const struct valid_field fields[] = {
-	{"current_password", valid_text, 1, MSG_PASSWORD_CURRENT, 128},
-	{"new_password", valid_password, 1, MSG_PASSWORD_RULE, 128},
-	{"new_password_confirm", valid_text, 1, MSG_PASSWORD_CONFIRM, 128},
+	{"current_password", valid_text, 1, &msg_password_current, 128},
+	{"new_password", valid_password, 1, &msg_password_rule, 128},
+	{"new_password_confirm", valid_text, 1, &msg_password_confirm, 128},
 };
 
 /* Field-level checks; returns the error array (empty when all is well). */
@@ -31,9 +31,9 @@ check(struct http_req *req, const cJSON *body)
 	np = json_str(body, "new_password");
 	nc = json_str(body, "new_password_confirm");
 	if (strcmp(np, nc) != 0)
-		json_field_error(errs, "new_password_confirm", i18n_msg(MSG_PASSWORD_CONFIRM, req->lang));
+		json_field_error(errs, "new_password_confirm", i18n_msg(&msg_password_confirm, req->lang));
 	else if (strcmp(np, cur) == 0)
-		json_field_error(errs, "new_password", i18n_msg(MSG_PASSWORD_SAME, req->lang));
+		json_field_error(errs, "new_password", i18n_msg(&msg_password_same, req->lang));
 	return errs;
 }
 
@@ -81,7 +81,7 @@ auth_password(struct http_req *req, struct svc_thread *t)
 	int rc = 0;
 
 	if (json_parse_object(req->body, req->body_len, &body) != 0) {
-		svc_fail(req, 400, "bad_json", MSG_BAD_JSON);
+		svc_fail(req, 400, "bad_json", &msg_bad_json);
 		goto out;
 	}
 	if (cJSON_GetArraySize(errs = check(req, body)) > 0) {
@@ -97,7 +97,7 @@ auth_password(struct http_req *req, struct svc_thread *t)
 	if (PQntuples(res) != 1 ||
 	    pwhash_verify(db_get(res, 0, "password_hash"), json_str(body, "current_password"))) {
 		errs = cJSON_CreateArray();
-		json_field_error(errs, "current_password", i18n_msg(MSG_PASSWORD_CURRENT, req->lang));
+		json_field_error(errs, "current_password", i18n_msg(&msg_password_current, req->lang));
 		svc_invalid(req, errs);
 		errs = NULL;
 		goto out;

@@ -59,7 +59,7 @@ load(struct http_req *req, struct svc_thread *t, const struct dlsite *site, cons
 	}
 	/* another user's certificate does not exist for this session */
 	if (!dlsess_grants(s, id)) {
-		svc_fail(req, 404, "not_found", MSG_NOT_FOUND);
+		svc_fail(req, 404, "not_found", &msg_not_found);
 		return 1;
 	}
 	snprintf(ids, sizeof(ids), "%lld", id);
@@ -68,12 +68,12 @@ load(struct http_req *req, struct svc_thread *t, const struct dlsite *site, cons
 	if ((rc = db_exec(&t->db, &q_dl_cert, params, res)) != 0)
 		return rc < 0 ? rc : -EIO;
 	if (PQntuples(*res) != 1) {
-		svc_fail(req, 404, "not_found", MSG_NOT_FOUND);
+		svc_fail(req, 404, "not_found", &msg_not_found);
 		return 1;
 	}
 	const char *st = db_get(*res, 0, "status");
 	if (!lifecycle_has(st, LC_F_VALID) || db_get(*res, 0, "p12") == NULL) {
-		snprintf(msg, sizeof(msg), "%s (%s)", i18n_msg(MSG_NOT_AVAILABLE, req->lang),
+		snprintf(msg, sizeof(msg), "%s (%s)", i18n_msg(&msg_not_available, req->lang),
 			 lifecycle_label(st, req->lang));
 		http_error(req, 409, "not_available", msg, NULL);
 		return 1;
@@ -136,7 +136,7 @@ send_mobileconfig(struct http_req *req, struct svc_thread *t, const struct dlsit
 	int rc;
 
 	if (strcmp(c->device, "11") != 0 && strcmp(c->device, "12") != 0) {
-		http_error(req, 409, "not_ios", i18n_msg(MSG_NOT_IOS, req->lang), NULL);
+		http_error(req, 409, "not_ios", i18n_msg(&msg_not_ios, req->lang), NULL);
 		return 0;
 	}
 	if ((rc = dist_chain_load(&t->db, site->tenant_id, &ch)) != 0)
@@ -163,7 +163,7 @@ query_args(struct http_req *req, long long *id, char *format, size_t len)
 
 	if (!http_query_get(req->query, "id", v, sizeof(v)) ||
 	    util_parse_ll(v, 1, (long long)1 << 53, id) != 0) {
-		svc_fail(req, 404, "not_found", MSG_NOT_FOUND);
+		svc_fail(req, 404, "not_found", &msg_not_found);
 		return 1;
 	}
 	format[0] = '\0';
@@ -199,7 +199,7 @@ dl_site_certificate(struct http_req *req, struct svc_thread *t)
 		 * machine */
 		dlsite_audit(req, t, site.tenant_id, AUDIT_CERTIFICATE_DOWNLOAD,
 			     "ダウンロードサイト インストール制限のため拒否 %s", c.cn);
-		svc_fail(req, 403, "install_restricted", MSG_DL_RESTRICTED);
+		svc_fail(req, 403, "install_restricted", &msg_dl_restricted);
 		goto out;
 	}
 	if (format[0] == '\0')
@@ -243,23 +243,23 @@ enroll_body(struct http_req *req, cJSON **body, long long *id, struct facts *f)
 
 	memset(f, 0, sizeof(*f));
 	if (json_parse_object(req->body, req->body_len, body) != 0) {
-		svc_fail(req, 400, "bad_json", MSG_BAD_JSON);
+		svc_fail(req, 400, "bad_json", &msg_bad_json);
 		return 1;
 	}
 	errs = cJSON_CreateArray();
 	idv = cJSON_GetObjectItemCaseSensitive(*body, "id");
 	if (!cJSON_IsNumber(idv) || idv->valuedouble < 1 || idv->valuedouble > 9007199254740992.0)
-		json_field_error(errs, "id", i18n_msg(MSG_REQUIRED, req->lang));
+		json_field_error(errs, "id", i18n_msg(&msg_required, req->lang));
 	else
 		*id = (long long)idv->valuedouble;
 	macs = cJSON_GetObjectItemCaseSensitive(*body, "macs");
 	if (macs != NULL && (!cJSON_IsArray(macs) || cJSON_GetArraySize(macs) > ENROLL_MAX_MACS))
-		json_field_error(errs, "macs", i18n_msg(MSG_NOT_LIST, req->lang));
+		json_field_error(errs, "macs", i18n_msg(&msg_not_list, req->lang));
 	else
 		cJSON_ArrayForEach(m, macs) {
 			snprintf(field, sizeof(field), "macs[%d]", f->nmacs);
 			if (!cJSON_IsString(m) || mac_norm(m->valuestring, norm) != 0)
-				json_field_error(errs, field, i18n_msg(MSG_MAC, req->lang));
+				json_field_error(errs, field, i18n_msg(&msg_mac, req->lang));
 			else
 				f->macs[f->nmacs++] = m->valuestring;
 		}
@@ -269,7 +269,7 @@ enroll_body(struct http_req *req, cJSON **body, long long *id, struct facts *f)
 			continue;
 		if (!cJSON_IsString(v) || strlen(v->valuestring) > 256 ||
 		    valid_text(v->valuestring))
-			json_field_error(errs, text[i], i18n_msg(MSG_RESTRICTION_ITEM, req->lang));
+			json_field_error(errs, text[i], i18n_msg(&msg_restriction_item, req->lang));
 		else
 			f->v[i] = v->valuestring;
 	}
@@ -335,7 +335,7 @@ refuse(struct http_req *req, struct svc_thread *t, const struct dlsite *site,
 	cJSON *doc = cJSON_CreateObject(), *err = cJSON_AddObjectToObject(doc, "error");
 	cJSON *list = cJSON_CreateArray();
 
-	o = (size_t)snprintf(msg, sizeof(msg), "%s (", i18n_msg(MSG_RESTRICTION_FAILED, req->lang));
+	o = (size_t)snprintf(msg, sizeof(msg), "%s (", i18n_msg(&msg_restriction_failed, req->lang));
 	for (int i = 0; i < RITEM__MAX; i++) {
 		if (!(failed & (1u << i)))
 			continue;
@@ -375,7 +375,7 @@ dl_site_enroll(struct http_req *req, struct svc_thread *t)
 	if ((rc = dlsite_open(req, t, &site)) != 0 || (rc = dlsite_session(req, t, &site, &s)) != 0)
 		goto out;
 	if (req->csrf_header == NULL || !util_streq_ct(req->csrf_header, s.csrf)) {
-		svc_fail(req, 403, "csrf", MSG_CSRF);
+		svc_fail(req, 403, "csrf", &msg_csrf);
 		goto out;
 	}
 	if ((rc = enroll_body(req, &body, &id, &f)) != 0 ||

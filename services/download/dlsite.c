@@ -19,8 +19,8 @@
 #include "domain/lifecycle.h"
 
 static const struct valid_field login_fields[] = {
-	{"login_id", valid_text, 1, MSG_INVALID_CREDENTIALS, 128},
-	{"password", valid_text, 1, MSG_INVALID_CREDENTIALS, 64},
+	{"login_id", valid_text, 1, &msg_invalid_credentials, 128},
+	{"password", valid_text, 1, &msg_invalid_credentials, 64},
 };
 
 int
@@ -76,7 +76,7 @@ dlsite_open(struct http_req *req, struct svc_thread *t, struct dlsite *site)
 		return rc < 0 ? rc : -EIO;
 	if (PQntuples(res) != 1 || strcmp(db_get(res, 0, "site"), "t") != 0) {
 		PQclear(res);
-		svc_fail(req, 404, "not_found", MSG_NOT_FOUND);
+		svc_fail(req, 404, "not_found", &msg_not_found);
 		return 1;
 	}
 	memset(site, 0, sizeof(*site));
@@ -92,7 +92,7 @@ dlsite_open(struct http_req *req, struct svc_thread *t, struct dlsite *site)
 		req->remote_addr);
 	dlsite_audit(req, t, site->tenant_id, AUDIT_LOGIN,
 		     "ダウンロードサイト IPアドレス制限により拒否 %s", req->path);
-	svc_fail(req, 403, "ip_refused", MSG_IP_REFUSED);
+	svc_fail(req, 403, "ip_refused", &msg_ip_refused);
 	return 1;
 }
 
@@ -106,7 +106,7 @@ dlsite_session(struct http_req *req, struct svc_thread *t, const struct dlsite *
 	if (rc < 0)
 		return rc;
 	if (rc != 0 || s->tenant_id != site->tenant_id) {
-		svc_fail(req, 401, "unauthorized", MSG_UNAUTHORIZED);
+		svc_fail(req, 401, "unauthorized", &msg_unauthorized);
 		return 1;
 	}
 	return 0;
@@ -244,7 +244,7 @@ locked(struct http_req *req, struct svc_thread *t, const struct dlsite *site,
 		     "ダウンロードサイト ログイン失敗 (ロック中) %s", login_id);
 	log_msg(LOG_WARN, "event=dl_login_locked tenant=%lld ip=%s", site->tenant_id,
 		req->remote_addr);
-	svc_fail(req, 429, "locked_out", MSG_LOCKED_OUT);
+	svc_fail(req, 429, "locked_out", &msg_locked_out);
 	return 0;
 }
 
@@ -257,7 +257,7 @@ failed(struct http_req *req, struct svc_thread *t, const struct dlsite *site,
 		     login_id);
 	log_msg(LOG_WARN, "event=dl_login_failed tenant=%lld ip=%s", site->tenant_id,
 		req->remote_addr);
-	svc_fail(req, 401, "invalid_credentials", MSG_INVALID_CREDENTIALS);
+	svc_fail(req, 401, "invalid_credentials", &msg_invalid_credentials);
 	return 0;
 }
 
@@ -297,7 +297,7 @@ login_body(struct http_req *req, cJSON **body)
 	cJSON *errs;
 
 	if (json_parse_object(req->body, req->body_len, body) != 0) {
-		svc_fail(req, 400, "bad_json", MSG_BAD_JSON);
+		svc_fail(req, 400, "bad_json", &msg_bad_json);
 		return 1;
 	}
 	errs = cJSON_CreateArray();
@@ -323,7 +323,7 @@ dl_site_login(struct http_req *req, struct svc_thread *t)
 	if ((rc = dlsite_open(req, t, &site)) != 0)
 		return rc > 0 ? 0 : rc;
 	if (!same_site(req, t->cfg->public_url)) {
-		svc_fail(req, 403, "cross_site", MSG_ORIGIN);
+		svc_fail(req, 403, "cross_site", &msg_origin);
 		return 0;
 	}
 	if (login_body(req, &body)) {

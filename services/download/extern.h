@@ -7,6 +7,7 @@
 #include "web/fcgisvc.h"
 #include "core/util.h"
 #include "web/session.h"
+#include "web/i18n.h"
 
 /* The end-user download site (NRA 4-3). */
 #define DLSESS_COOKIE "__Host-shomei-dl"
@@ -81,5 +82,13 @@ int dl_site_enroll(struct http_req *req, struct svc_thread *t);
 
 /* site.c */
 int dl_site_info(struct http_req *req, struct svc_thread *t);
+
+/* msgs.c */
+extern const struct i18n_text msg_csrf;
+extern const struct i18n_text msg_not_available;
+extern const struct i18n_text msg_not_ios;
+extern const struct i18n_text msg_ip_refused;
+extern const struct i18n_text msg_dl_restricted;
+extern const struct i18n_text msg_restriction_failed;
 
 #endif

@@ -55,7 +55,7 @@ load(struct http_req *req, struct svc_thread *t, const unsigned char *key, struc
 	int rc;
 
 	if (util_parse_ll(req->args[0], 1, (long long)1 << 53, &v) != 0) {
-		svc_fail(req, 404, "not_found", MSG_NOT_FOUND);
+		svc_fail(req, 404, "not_found", &msg_not_found);
 		return 1;
 	}
 	snprintf(id, sizeof(id), "%lld", v);
@@ -64,13 +64,13 @@ load(struct http_req *req, struct svc_thread *t, const unsigned char *key, struc
 	if ((rc = db_exec(&t->db, &q_cert_one, params, res)) != 0)
 		return rc < 0 ? rc : -EIO;
 	if (PQntuples(*res) != 1) {
-		svc_fail(req, 404, "not_found", MSG_NOT_FOUND);
+		svc_fail(req, 404, "not_found", &msg_not_found);
 		return 1;
 	}
 	const char *st = db_get(*res, 0, "status");
 	if (!lifecycle_has(st, LC_F_VALID) || db_get(*res, 0, "p12") == NULL) {
 		char msg[200];
-		snprintf(msg, sizeof(msg), "%s (%s)", i18n_msg(MSG_NOT_AVAILABLE, req->lang),
+		snprintf(msg, sizeof(msg), "%s (%s)", i18n_msg(&msg_not_available, req->lang),
 			 lifecycle_label(st, req->lang));
 		http_error(req, 409, "not_available", msg, NULL);
 		return 1;
@@ -114,7 +114,7 @@ send_mobileconfig(struct http_req *req, struct svc_thread *t, const struct dist_
 	int rc;
 
 	if (strcmp(c->device, "11") != 0 && strcmp(c->device, "12") != 0) {
-		http_error(req, 409, "not_ios", i18n_msg(MSG_NOT_IOS, req->lang), NULL);
+		http_error(req, 409, "not_ios", i18n_msg(&msg_not_ios, req->lang), NULL);
 		return 0;
 	}
 	if ((rc = dist_chain_load(&t->db, req->tenant_id, &ch)) != 0)

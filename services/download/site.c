@@ -24,7 +24,7 @@ dl_site_info(struct http_req *req, struct svc_thread *t)
 		return rc < 0 ? rc : -EIO;
 	if (PQntuples(res) != 1) {
 		PQclear(res);
-		svc_fail(req, 404, "not_found", MSG_NOT_FOUND);
+		svc_fail(req, 404, "not_found", &msg_not_found);
 		return 0;
 	}
 	/* public_url without a trailing slash, then /dl/<slug>/ */

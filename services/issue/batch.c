@@ -42,7 +42,7 @@ count_error(cJSON *errs, long long available, int lang)
 {
 	char msg[256];
 
-	snprintf(msg, sizeof(msg), imsg(IMSG_COUNT_RANGE, lang), available);
+	snprintf(msg, sizeof(msg), i18n_msg(&msg_count_range, lang), available);
 	json_field_error(errs, "count", msg);
 }
 
@@ -129,7 +129,7 @@ answer(struct http_req *req, int status, long long count, cJSON *ids, cJSON *err
 	cJSON *doc;
 
 	if (status == 409) {
-		http_error(req, 409, "issuing_in_progress", imsg(IMSG_ISSUING, req->lang), NULL);
+		http_error(req, 409, "issuing_in_progress", i18n_msg(&msg_issuing, req->lang), NULL);
 		return;
 	}
 	if (status == 422) {
@@ -151,7 +151,7 @@ issue_batch(struct http_req *req, struct svc_thread *t)
 	int status = 0, rc;
 
 	if (json_parse_object(req->body, req->body_len, &body) != 0) {
-		svc_fail(req, 400, "bad_json", MSG_BAD_JSON);
+		svc_fail(req, 400, "bad_json", &msg_bad_json);
 		rc = 0;
 		goto out;
 	}

@@ -8,6 +8,7 @@
 #include "pki/keypool.h"
 #include "pki/secret.h"
 #include "pki/signer.h"
+#include "web/i18n.h"
 
 /* settings.c: the [issue] section */
 struct issue_cfg {
@@ -41,18 +42,11 @@ extern const struct db_stmt q_list_desc;
 extern const struct db_stmt q_one;
 
 /* msg.c: this service's own messages */
-enum imsg {
-	IMSG_COUNT_RANGE, /* 追加発行数は1から%lldまでの数を入力してください。 */
-	IMSG_ISSUING,     /* 発行中は追加発行ができません。 */
-	IMSG_STATUS,
-	IMSG_SORT,
-	IMSG_CN,
-	IMSG_DATE,
-	IMSG_DATE_ORDER,
-	IMSG_PAGE,
-	IMSG__MAX,
-};
-const char *imsg(enum imsg m, int lang);
+extern const struct i18n_text msg_count_range; /* a printf format: %lld is the most one may add */
+extern const struct i18n_text msg_issuing;
+extern const struct i18n_text msg_status;
+extern const struct i18n_text msg_issue_sort;
+extern const struct i18n_text msg_cn;
 
 /* batch.c */
 int issue_batch(struct http_req *req, struct svc_thread *t);

@@ -19,7 +19,7 @@ struct qfield {
 	const char *name;
 	int (*fn)(const char *v);
 	size_t maxlen;
-	enum imsg msg;
+	const struct i18n_text *msg;
 };
 
 static int
@@ -35,9 +35,9 @@ sort_ok(const char *v)
 }
 
 static const struct qfield qfields[] = {
-	{"status", status_ok, 8, IMSG_STATUS},      {"cn", valid_text, 256, IMSG_CN},
-	{"issued_from", valid_date, 10, IMSG_DATE}, {"issued_to", valid_date, 10, IMSG_DATE},
-	{"sort", sort_ok, 16, IMSG_SORT},           {"page", valid_page, 7, IMSG_PAGE},
+	{"status", status_ok, 8, &msg_status},      {"cn", valid_text, 256, &msg_cn},
+	{"issued_from", valid_date, 10, &msg_date_format}, {"issued_to", valid_date, 10, &msg_date_format},
+	{"sort", sort_ok, 16, &msg_issue_sort},           {"page", valid_page, 7, &msg_page},
 };
 #define NQ (sizeof(qfields) / sizeof(qfields[0]))
 
@@ -60,14 +60,14 @@ read_filter(const struct http_req *req, struct filter *f, cJSON *errs)
 			continue;
 		/* the CN limit counts characters; 64 of UTF-8 fit in 256 bytes */
 		if (strlen(buf) > q->maxlen || q->fn(buf) != 0) {
-			json_field_error(errs, q->name, imsg(q->msg, req->lang));
+			json_field_error(errs, q->name, i18n_msg(q->msg, req->lang));
 			bad++;
 			continue;
 		}
 		snprintf(f->v[i], sizeof(f->v[i]), "%s", buf);
 	}
 	if (bad == 0 && f->v[2][0] && f->v[3][0] && strcmp(f->v[2], f->v[3]) > 0) {
-		json_field_error(errs, "issued_from", imsg(IMSG_DATE_ORDER, req->lang));
+		json_field_error(errs, "issued_from", i18n_msg(&msg_date_range, req->lang));
 		bad++;
 	}
 	return bad;
@@ -197,7 +197,7 @@ issue_get(struct http_req *req, struct svc_thread *t)
 	int rc;
 
 	if (util_parse_ll(req->args[0], 1, 9007199254740991LL, &n) != 0) {
-		svc_fail(req, 404, "not_found", MSG_NOT_FOUND);
+		svc_fail(req, 404, "not_found", &msg_not_found);
 		return 0;
 	}
 	snprintf(id, sizeof(id), "%lld", n);
@@ -206,7 +206,7 @@ issue_get(struct http_req *req, struct svc_thread *t)
 	if ((rc = db_exec(&t->db, &q_one, params, &res)) != 0)
 		return rc < 0 ? rc : -EIO;
 	if (PQntuples(res) != 1) {
-		svc_fail(req, 404, "not_found", MSG_NOT_FOUND);
+		svc_fail(req, 404, "not_found", &msg_not_found);
 		goto out;
 	}
 	doc = item(res, 0, req->lang);

@@ -22,25 +22,25 @@ const char *const user_field_labels[UF__MAX] = {
 };
 
 static const struct valid_field user_fields[UF__MAX] = {
-	{"family_name", valid_name, 1, MSG_NAME, 0},
-	{"given_name", valid_name, 1, MSG_NAME, 0},
-	{"family_name_kana", valid_kana, 1, MSG_KANA, 0},
-	{"given_name_kana", valid_kana, 1, MSG_KANA, 0},
-	{"family_name_en", valid_name_en, 1, MSG_NAME_EN, 0},
-	{"given_name_en", valid_name_en, 1, MSG_NAME_EN, 0},
-	{"email", valid_email, 1, MSG_EMAIL, 0},
+	{"family_name", valid_name, 1, &msg_name, 0},
+	{"given_name", valid_name, 1, &msg_name, 0},
+	{"family_name_kana", valid_kana, 1, &msg_kana, 0},
+	{"given_name_kana", valid_kana, 1, &msg_kana, 0},
+	{"family_name_en", valid_name_en, 1, &msg_name_en, 0},
+	{"given_name_en", valid_name_en, 1, &msg_name_en, 0},
+	{"email", valid_email, 1, &msg_email, 0},
 };
 
 enum dfield { DF_DEVICE, DF_EMAIL, DF_FROM, DF_TO, DF_O, DF_OU1, DF_OU2, DF__MAX };
 
 static const struct valid_field device_fields[DF__MAX] = {
-	{"device", device_valid_code, 1, MSG_DEVICE_CODE, 0},
-	{"email", valid_email, 0, MSG_EMAIL, 0},
-	{"valid_from", valid_datetime, 0, MSG_DATETIME_FORMAT, 0},
-	{"valid_to", valid_datetime, 0, MSG_DATETIME_FORMAT, 0},
-	{"o", valid_org_unit, 0, MSG_ORG_UNIT, 0},
-	{"ou1", valid_org_unit, 0, MSG_ORG_UNIT, 0},
-	{"ou2", valid_org_unit, 0, MSG_ORG_UNIT, 0},
+	{"device", device_valid_code, 1, &msg_device_code, 0},
+	{"email", valid_email, 0, &msg_email, 0},
+	{"valid_from", valid_datetime, 0, &msg_datetime_format, 0},
+	{"valid_to", valid_datetime, 0, &msg_datetime_format, 0},
+	{"o", valid_org_unit, 0, &msg_org_unit, 0},
+	{"ou1", valid_org_unit, 0, &msg_org_unit, 0},
+	{"ou2", valid_org_unit, 0, &msg_org_unit, 0},
 };
 
 /* The feature a device field needs, -1 for none. */
@@ -54,20 +54,20 @@ static const int device_feature[DF__MAX] = {
 	FEAT_ORG_UNITS,
 };
 
-static const enum msg feature_msg[FEAT__MAX] = {
-	[FEAT_VALIDITY_PERIOD] = MSG_NO_VALIDITY_PERIOD,
-	[FEAT_ORG_UNITS] = MSG_NO_ORG_UNITS,
-	[FEAT_INSTALL_RESTRICTION] = MSG_NO_INSTALL_RESTRICTION,
+static const struct i18n_text *const feature_msg[FEAT__MAX] = {
+	[FEAT_VALIDITY_PERIOD] = &msg_no_validity_period,
+	[FEAT_ORG_UNITS] = &msg_no_org_units,
+	[FEAT_INSTALL_RESTRICTION] = &msg_no_install_restriction,
 };
 
 enum rfield { RF_MODE, RF_MAC, RF_COMPUTER, RF_LOGIN_USER, RF_BIOS_SERIAL, RF__MAX };
 
 static const struct valid_field restriction_fields[RF__MAX] = {
-	{"mode", valid_restriction_mode, 1, MSG_RESTRICTION_MODE, 0},
-	{"mac", valid_mac, 0, MSG_MAC, 0},
-	{"computer", valid_restriction_item, 0, MSG_RESTRICTION_ITEM, 0},
-	{"login_user", valid_restriction_item, 0, MSG_RESTRICTION_ITEM, 0},
-	{"bios_serial", valid_restriction_item, 0, MSG_RESTRICTION_ITEM, 0},
+	{"mode", valid_restriction_mode, 1, &msg_restriction_mode, 0},
+	{"mac", valid_mac, 0, &msg_mac, 0},
+	{"computer", valid_restriction_item, 0, &msg_restriction_item, 0},
+	{"login_user", valid_restriction_item, 0, &msg_restriction_item, 0},
+	{"bios_serial", valid_restriction_item, 0, &msg_restriction_item, 0},
 };
 
 /* Given: present, not null, and not an empty string. */
@@ -121,7 +121,7 @@ check_cn(const char *family_en, const char *given_en, int lang, cJSON *errs)
 {
 	if (strlen(family_en) + 1 + strlen(given_en) <= VALID_CN_MAX)
 		return 0;
-	json_field_error(errs, "given_name_en", i18n_msg(MSG_CN_TOO_LONG, lang));
+	json_field_error(errs, "given_name_en", i18n_msg(&msg_cn_too_long, lang));
 	return 1;
 }
 
@@ -188,21 +188,21 @@ check_period(const char *from, const char *to, const struct tenant *tn, time_t n
 	char msg[256];
 
 	if (from && to && f >= e) {
-		field_error(errs, prefix, "valid_from", i18n_msg(MSG_VALIDITY_ORDER, lang));
+		field_error(errs, prefix, "valid_from", i18n_msg(&msg_validity_order, lang));
 		return 1;
 	}
 	if (e <= now) {
-		field_error(errs, prefix, end_field, i18n_msg(MSG_VALIDITY_PAST, lang));
+		field_error(errs, prefix, end_field, i18n_msg(&msg_validity_past, lang));
 		return 1;
 	}
 	if (e - f > (time_t)tn->max_validity_days * 86400) {
-		snprintf(msg, sizeof(msg), "%s %d", i18n_msg(MSG_VALIDITY_SPAN, lang),
+		snprintf(msg, sizeof(msg), "%s %d", i18n_msg(&msg_validity_span, lang),
 			 tn->max_validity_days);
 		field_error(errs, prefix, end_field, msg);
 		return 1;
 	}
 	if (tn->ca_not_after > 0 && e > (time_t)tn->ca_not_after) {
-		field_error(errs, prefix, end_field, i18n_msg(MSG_VALIDITY_CA, lang));
+		field_error(errs, prefix, end_field, i18n_msg(&msg_validity_ca, lang));
 		return 1;
 	}
 	if (from)
@@ -236,7 +236,7 @@ check_restriction(const cJSON *r, const char *prefix, int lang, cJSON *errs, str
 
 	snprintf(pre, sizeof(pre), "%srestriction.", prefix);
 	if (!cJSON_IsObject(r)) {
-		field_error(errs, prefix, "restriction", i18n_msg(MSG_NOT_OBJECT, lang));
+		field_error(errs, prefix, "restriction", i18n_msg(&msg_not_object, lang));
 		return 1;
 	}
 	for (int i = 0; i < RF__MAX; i++)
@@ -252,7 +252,7 @@ check_restriction(const cJSON *r, const char *prefix, int lang, cJSON *errs, str
 	d->bios_serial = opt_str(r, "bios_serial");
 	if (strcmp(d->mode, "none") != 0 && !d->mac[0] && !d->computer && !d->login_user &&
 	    !d->bios_serial) {
-		field_error(errs, prefix, "restriction", i18n_msg(MSG_RESTRICTION_EMPTY, lang));
+		field_error(errs, prefix, "restriction", i18n_msg(&msg_restriction_empty, lang));
 		return 1;
 	}
 	return 0;
@@ -292,7 +292,7 @@ check_device(const cJSON *dv, int i, const struct tenant *tn, time_t now, int la
 	memset(d, 0, sizeof(*d));
 	if (!cJSON_IsObject(dv)) {
 		snprintf(prefix, sizeof(prefix), "devices[%d]", i);
-		json_field_error(errs, prefix, i18n_msg(MSG_NOT_OBJECT, lang));
+		json_field_error(errs, prefix, i18n_msg(&msg_not_object, lang));
 		return 1;
 	}
 	bad = check_device_fields(dv, tn, prefix, lang, errs);
@@ -301,7 +301,7 @@ check_device(const cJSON *dv, int i, const struct tenant *tn, time_t now, int la
 		for (int j = 0; j < i; j++)
 			if (seen[j] != NULL && strcmp(seen[j], d->code) == 0) {
 				field_error(errs, prefix, "device",
-					    i18n_msg(MSG_DEVICE_TWICE, lang));
+					    i18n_msg(&msg_device_twice, lang));
 				bad++;
 				break;
 			}
@@ -312,11 +312,11 @@ check_device(const cJSON *dv, int i, const struct tenant *tn, time_t now, int la
 	if (r != NULL && !cJSON_IsNull(r)) {
 		if (!(tn->features & (1u << FEAT_INSTALL_RESTRICTION))) {
 			field_error(errs, prefix, "restriction",
-				    i18n_msg(MSG_NO_INSTALL_RESTRICTION, lang));
+				    i18n_msg(&msg_no_install_restriction, lang));
 			bad++;
 		} else if (d->code != NULL && strcmp(d->code, "01") != 0) {
 			field_error(errs, prefix, "restriction",
-				    i18n_msg(MSG_RESTRICTION_DEVICE, lang));
+				    i18n_msg(&msg_restriction_device, lang));
 			bad++;
 		} else {
 			bad += check_restriction(r, prefix, lang, errs, d);
@@ -342,16 +342,16 @@ check_devices(const cJSON *body, const struct tenant *tn, time_t now, int lang, 
 
 	u->ndev = 0;
 	if (devs == NULL || cJSON_IsNull(devs)) {
-		json_field_error(errs, "devices", i18n_msg(MSG_REQUIRED, lang));
+		json_field_error(errs, "devices", i18n_msg(&msg_required, lang));
 		return 1;
 	}
 	if (!cJSON_IsArray(devs)) {
-		json_field_error(errs, "devices", i18n_msg(MSG_NOT_LIST, lang));
+		json_field_error(errs, "devices", i18n_msg(&msg_not_list, lang));
 		return 1;
 	}
 	n = cJSON_GetArraySize(devs);
 	if (n < 1 || n > USERS_MAX_DEVICES) {
-		json_field_error(errs, "devices", i18n_msg(MSG_DEVICES_COUNT, lang));
+		json_field_error(errs, "devices", i18n_msg(&msg_devices_count, lang));
 		return 1;
 	}
 	for (int i = 0; i < n; i++)

@@ -6,6 +6,7 @@
 
 #include "web/fcgisvc.h"
 #include "domain/tenant.h"
+#include "web/i18n.h"
 
 #define USERS_PER_PAGE 100
 #define USERS_MAX_DEVICES 5
@@ -101,5 +102,42 @@ int users_settings(struct http_req *req, struct svc_thread *t);
 
 /* export.c */
 int users_export(struct http_req *req, struct svc_thread *t);
+
+/* msgs.c */
+extern const struct i18n_text msg_not_bool;
+extern const struct i18n_text msg_allowlist_format;
+extern const struct i18n_text msg_allowlist_prefix;
+extern const struct i18n_text msg_allowlist_hostbits;
+extern const struct i18n_text msg_allowlist_twice;
+extern const struct i18n_text msg_allowlist_count;
+extern const struct i18n_text msg_allowlist_any;
+extern const struct i18n_text msg_no_notify_users;
+extern const struct i18n_text msg_name;
+extern const struct i18n_text msg_kana;
+extern const struct i18n_text msg_name_en;
+extern const struct i18n_text msg_cn_too_long;
+extern const struct i18n_text msg_email;
+extern const struct i18n_text msg_not_object;
+extern const struct i18n_text msg_devices_count;
+extern const struct i18n_text msg_device_code;
+extern const struct i18n_text msg_device_twice;
+extern const struct i18n_text msg_datetime_format;
+extern const struct i18n_text msg_validity_order;
+extern const struct i18n_text msg_validity_past;
+extern const struct i18n_text msg_validity_span;
+extern const struct i18n_text msg_validity_ca;
+extern const struct i18n_text msg_no_validity_period;
+extern const struct i18n_text msg_no_org_units;
+extern const struct i18n_text msg_no_install_restriction;
+extern const struct i18n_text msg_org_unit;
+extern const struct i18n_text msg_restriction_device;
+extern const struct i18n_text msg_restriction_mode;
+extern const struct i18n_text msg_restriction_empty;
+extern const struct i18n_text msg_quota;
+extern const struct i18n_text msg_issue_not_allowed;
+extern const struct i18n_text msg_user_deleted;
+extern const struct i18n_text msg_status_list;
+extern const struct i18n_text msg_device_list;
+extern const struct i18n_text msg_sort;
 
 #endif

@@ -19,7 +19,7 @@ quota_error(cJSON *errs, long long available, int lang)
 {
 	char msg[160];
 
-	snprintf(msg, sizeof(msg), "%s %lld", i18n_msg(MSG_QUOTA, lang), available);
+	snprintf(msg, sizeof(msg), "%s %lld", i18n_msg(&msg_quota, lang), available);
 	json_field_error(errs, "devices", msg);
 }
 
@@ -211,14 +211,14 @@ users_register(struct http_req *req, struct svc_thread *t)
 	int rc;
 
 	if (json_parse_object(req->body, req->body_len, &body) != 0) {
-		svc_fail(req, 400, "bad_json", MSG_BAD_JSON);
+		svc_fail(req, 400, "bad_json", &msg_bad_json);
 		rc = 0;
 		goto out;
 	}
 	if ((rc = tenant_load(&t->db, req->tenant_id, &tn)) != 0)
 		goto out;
 	if (!(tn.features & (1u << FEAT_ADMIN_MAY_ISSUE))) {
-		svc_fail(req, 403, "issue_not_allowed", MSG_ISSUE_NOT_ALLOWED);
+		svc_fail(req, 403, "issue_not_allowed", &msg_issue_not_allowed);
 		goto out;
 	}
 	if ((rc = check(req, t, body, &tn, &u, &errs)) != 0)

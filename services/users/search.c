@@ -12,19 +12,19 @@
 
 /* In the order of the statements' parameters $2..$12. */
 static const struct valid_field fields[] = {
-	{"family_name", valid_text, 0, MSG_TEXT_TOO_LONG, 200},
-	{"given_name", valid_text, 0, MSG_TEXT_TOO_LONG, 200},
-	{"email", valid_text, 0, MSG_TEXT_TOO_LONG, 200},
-	{"applied_from", valid_date, 0, MSG_DATE_FORMAT, 10},
-	{"applied_to", valid_date, 0, MSG_DATE_FORMAT, 10},
-	{"issued_from", valid_date, 0, MSG_DATE_FORMAT, 10},
-	{"issued_to", valid_date, 0, MSG_DATE_FORMAT, 10},
-	{"expires_from", valid_date, 0, MSG_DATE_FORMAT, 10},
-	{"expires_to", valid_date, 0, MSG_DATE_FORMAT, 10},
-	{"status", lifecycle_valid_list, 0, MSG_STATUS_LIST, 200},
-	{"device", device_valid_list, 0, MSG_DEVICE_LIST, 100},
-	{"sort", valid_user_sort, 0, MSG_SORT, 32},
-	{"page", valid_page, 0, MSG_PAGE, 7},
+	{"family_name", valid_text, 0, &msg_text_too_long, 200},
+	{"given_name", valid_text, 0, &msg_text_too_long, 200},
+	{"email", valid_text, 0, &msg_text_too_long, 200},
+	{"applied_from", valid_date, 0, &msg_date_format, 10},
+	{"applied_to", valid_date, 0, &msg_date_format, 10},
+	{"issued_from", valid_date, 0, &msg_date_format, 10},
+	{"issued_to", valid_date, 0, &msg_date_format, 10},
+	{"expires_from", valid_date, 0, &msg_date_format, 10},
+	{"expires_to", valid_date, 0, &msg_date_format, 10},
+	{"status", lifecycle_valid_list, 0, &msg_status_list, 200},
+	{"device", device_valid_list, 0, &msg_device_list, 100},
+	{"sort", valid_user_sort, 0, &msg_sort, 32},
+	{"page", valid_page, 0, &msg_page, 7},
 };
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 #define NCOND 11 /* family_name .. device */
@@ -45,7 +45,7 @@ static void
 range(const struct search *s, int from, int lang, cJSON *errs)
 {
 	if (s->v[from][0] && s->v[from + 1][0] && strcmp(s->v[from], s->v[from + 1]) > 0)
-		json_field_error(errs, fields[from].name, i18n_msg(MSG_DATE_RANGE, lang));
+		json_field_error(errs, fields[from].name, i18n_msg(&msg_date_range, lang));
 }
 
 /* Read and check the query; the statement parameters. */

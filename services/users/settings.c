@@ -32,16 +32,16 @@ static const struct db_stmt q_settings_update = {
 };
 
 /* The message for each netacl_parse refusal. */
-static enum msg
+static const struct i18n_text *
 netacl_msg(int rc)
 {
 	switch (rc) {
 	case NETACL_E_PREFIX:
-		return MSG_ALLOWLIST_PREFIX;
+		return &msg_allowlist_prefix;
 	case NETACL_E_HOSTBITS:
-		return MSG_ALLOWLIST_HOSTBITS;
+		return &msg_allowlist_hostbits;
 	default:
-		return MSG_ALLOWLIST_FORMAT;
+		return &msg_allowlist_format;
 	}
 }
 
@@ -55,7 +55,7 @@ check_entry(const cJSON *item, int i, struct settings_in *in, int lang, cJSON *e
 
 	snprintf(field, sizeof(field), "download_allowlist[%d]", i);
 	if (!cJSON_IsString(item)) {
-		json_field_error(errs, field, i18n_msg(MSG_NOT_STRING, lang));
+		json_field_error(errs, field, i18n_msg(&msg_not_string, lang));
 		return;
 	}
 	if ((rc = netacl_parse(item->valuestring, &net)) != 0) {
@@ -65,11 +65,11 @@ check_entry(const cJSON *item, int i, struct settings_in *in, int lang, cJSON *e
 	netacl_format(&net, in->list[in->n], sizeof(in->list[0]));
 	for (int k = 0; k < in->n; k++)
 		if (strcmp(in->list[k], in->list[in->n]) == 0) {
-			json_field_error(errs, field, i18n_msg(MSG_ALLOWLIST_TWICE, lang));
+			json_field_error(errs, field, i18n_msg(&msg_allowlist_twice, lang));
 			return;
 		}
 	if (netacl_is_any(&net))
-		json_field_error(in->warnings, field, i18n_msg(MSG_ALLOWLIST_ANY, lang));
+		json_field_error(in->warnings, field, i18n_msg(&msg_allowlist_any, lang));
 	in->n++;
 }
 
@@ -83,11 +83,11 @@ check_list(const cJSON *body, struct settings_in *in, int lang, cJSON *errs)
 		return;
 	in->has_list = 1;
 	if (!cJSON_IsArray(list)) {
-		json_field_error(errs, "download_allowlist", i18n_msg(MSG_NOT_LIST, lang));
+		json_field_error(errs, "download_allowlist", i18n_msg(&msg_not_list, lang));
 		return;
 	}
 	if (cJSON_GetArraySize(list) > SETTINGS_MAX_ALLOW) {
-		json_field_error(errs, "download_allowlist", i18n_msg(MSG_ALLOWLIST_COUNT, lang));
+		json_field_error(errs, "download_allowlist", i18n_msg(&msg_allowlist_count, lang));
 		return;
 	}
 	cJSON_ArrayForEach(item, list)
@@ -104,12 +104,12 @@ check_notify(const cJSON *body, const struct tenant *tn, struct settings_in *in,
 	if (v == NULL)
 		return;
 	if (!cJSON_IsBool(v)) {
-		json_field_error(errs, "notify_users", i18n_msg(MSG_NOT_BOOL, lang));
+		json_field_error(errs, "notify_users", i18n_msg(&msg_not_bool, lang));
 		return;
 	}
 	in->notify = cJSON_IsTrue(v);
 	if (in->notify && !(tn->features & (1u << FEAT_NOTIFY_USERS)))
-		json_field_error(errs, "notify_users", i18n_msg(MSG_NO_NOTIFY_USERS, lang));
+		json_field_error(errs, "notify_users", i18n_msg(&msg_no_notify_users, lang));
 }
 
 /* "{a,b}": canonical texts hold neither quotes nor commas. Caller frees. */
@@ -208,7 +208,7 @@ users_settings(struct http_req *req, struct svc_thread *t)
 	int rc;
 
 	if (json_parse_object(req->body, req->body_len, &body) != 0) {
-		svc_fail(req, 400, "bad_json", MSG_BAD_JSON);
+		svc_fail(req, 400, "bad_json", &msg_bad_json);
 		rc = 0;
 		goto out;
 	}

@@ -123,7 +123,7 @@ users_tenant(struct http_req *req, struct svc_thread *t)
 
 	if ((rc = tenant_row(&t->db, req->tenant_id, &res)) == DB_E_NOTFOUND ||
 	    (rc == 0 && (rc = certq_count(&t->db, req->tenant_id, &q)) == DB_E_NOTFOUND)) {
-		svc_fail(req, 404, "not_found", MSG_NOT_FOUND);
+		svc_fail(req, 404, "not_found", &msg_not_found);
 		rc = 0;
 		goto out;
 	}

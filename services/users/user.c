@@ -28,7 +28,7 @@ users_get(struct http_req *req, struct svc_thread *t)
 
 	if (id == 0 ||
 	    (rc = render_user_full(&t->db, req->tenant_id, id, req->lang, &doc)) == DB_E_NOTFOUND) {
-		svc_fail(req, 404, "not_found", MSG_NOT_FOUND);
+		svc_fail(req, 404, "not_found", &msg_not_found);
 		return 0;
 	}
 	if (rc != 0)
@@ -116,20 +116,20 @@ users_patch(struct http_req *req, struct svc_thread *t)
 	int rc = 0;
 
 	if (id == 0) {
-		svc_fail(req, 404, "not_found", MSG_NOT_FOUND);
+		svc_fail(req, 404, "not_found", &msg_not_found);
 		goto out;
 	}
 	if (json_parse_object(req->body, req->body_len, &body) != 0) {
-		svc_fail(req, 400, "bad_json", MSG_BAD_JSON);
+		svc_fail(req, 400, "bad_json", &msg_bad_json);
 		goto out;
 	}
 	if (check_user(body, 1, req->lang, errs, &u) == 0 &&
 	    (rc = update(req, t, id, &u, &oc, errs)) != 0)
 		goto out;
 	if (oc == NOT_FOUND) {
-		svc_fail(req, 404, "not_found", MSG_NOT_FOUND);
+		svc_fail(req, 404, "not_found", &msg_not_found);
 	} else if (oc == DELETED) {
-		svc_fail(req, 409, "user_deleted", MSG_USER_DELETED);
+		svc_fail(req, 409, "user_deleted", &msg_user_deleted);
 	} else if (cJSON_GetArraySize(errs) > 0) {
 		svc_invalid(req, errs);
 		errs = NULL;

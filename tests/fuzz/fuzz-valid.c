@@ -12,10 +12,10 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct valid_field f[] = {
-		{"from", valid_date, 0, MSG_DATE_FORMAT, 10},
-		{"at", valid_datetime, 1, MSG_DATE_FORMAT, 16},
-		{"page", valid_page, 0, MSG_PAGE, 7},
-		{"action", audit_valid_action, 0, MSG_ACTION, 64},
+		{"from", valid_date, 0, &msg_date_format, 10},
+		{"at", valid_datetime, 1, &msg_date_format, 16},
+		{"page", valid_page, 0, &msg_page, 7},
+		{"action", audit_valid_action, 0, &msg_action, 64},
 	};
 	char *s = malloc(size + 1);
 	cJSON *errs = cJSON_CreateArray();

@@ -172,9 +172,9 @@ main(void)
 	RUN(valid_text, text);
 
 	static const struct valid_field fields[] = {
-		{"login_id", valid_login_id, 1, MSG_LOGIN_ID_FORMAT, 64},
-		{"password", valid_password, 1, MSG_PASSWORD_RULE, 16},
-		{"from", valid_date, 0, MSG_DATE_FORMAT, 10},
+		{"login_id", valid_login_id, 1, &msg_login_id_format, 64},
+		{"password", valid_password, 1, &msg_password_rule, 16},
+		{"from", valid_date, 0, &msg_date_format, 10},
 	};
 	cJSON *obj = NULL, *errs = cJSON_CreateArray();
 	const char *body = "{\"login_id\":\"bad id\",\"password\":12345678,\"from\":\"\"}";
