@@ -15,6 +15,7 @@
 #include "web/fcgisvc.h"
 #include "web/i18n.h"
 #include "core/log.h"
+#include "core/strbuf.h"
 
 #define STATUS_CLASSES 5 /* other, 2xx, 3xx, 4xx, 5xx */
 
@@ -55,18 +56,22 @@ metrics(struct http_req *req)
 {
 	static const char *const cls[STATUS_CLASSES] = {"other", "2xx", "3xx", "4xx", "5xx"};
 	char buf[2048];
-	size_t n = 0;
+	struct strbuf b;
 
+	strbuf_init(&b, buf, sizeof(buf));
 	for (int i = 0; i < STATUS_CLASSES; i++)
-		n += (size_t)snprintf(buf + n, sizeof(buf) - n,
-				      "shomei_requests_total{service=\"%s\",code=\"%s\"} %llu\n",
-				      g_svc->name, cls[i], (unsigned long long)m_requests[i]);
-	n += (size_t)snprintf(buf + n, sizeof(buf) - n,
-			      "shomei_request_seconds_sum{service=\"%s\"} %.6f\n"
-			      "shomei_unavailable_total{service=\"%s\"} %llu\n",
-			      g_svc->name, (double)m_micros / 1e6, g_svc->name,
-			      (unsigned long long)m_unavailable);
-	http_send(req, 200, "text/plain; version=0.0.4", buf, n);
+		strbuf_printf(&b, "shomei_requests_total{service=\"%s\",code=\"%s\"} %llu\n",
+			      g_svc->name, cls[i], (unsigned long long)m_requests[i]);
+	strbuf_printf(&b,
+		      "shomei_request_seconds_sum{service=\"%s\"} %.6f\n"
+		      "shomei_unavailable_total{service=\"%s\"} %llu\n",
+		      g_svc->name, (double)m_micros / 1e6, g_svc->name,
+		      (unsigned long long)m_unavailable);
+	if (strbuf_error(&b) != 0) {
+		svc_fail(req, 500, "internal", &msg_internal);
+		return;
+	}
+	http_send(req, 200, "text/plain; version=0.0.4", buf, b.len);
 }
 
 /* Find the route; *path_seen tells a 405 from a 404. */

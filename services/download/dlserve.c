@@ -15,6 +15,7 @@
 #include "pki/masterkey.h"
 #include "web/valid.h"
 #include "domain/lifecycle.h"
+#include "core/strbuf.h"
 
 /* The install restriction items (NRA 4-1 制限項目①-④), in the order the answer names them. */
 enum ritem {
@@ -330,22 +331,23 @@ static int
 refuse(struct http_req *req, struct svc_thread *t, const struct dlsite *site,
        const struct dist_cert *c, unsigned failed)
 {
-	char msg[600], names[128] = "";
-	size_t o = 0, n = 0;
+	char msg[600], names[128];
+	struct strbuf m, nm;
 	cJSON *doc = cJSON_CreateObject(), *err = cJSON_AddObjectToObject(doc, "error");
 	cJSON *list = cJSON_CreateArray();
 
-	o = (size_t)snprintf(msg, sizeof(msg), "%s (", i18n_msg(&msg_restriction_failed, req->lang));
+	/* the message and the names list every item of the manual's four at most: they fit */
+	strbuf_init(&m, msg, sizeof(msg));
+	strbuf_init(&nm, names, sizeof(names));
+	strbuf_printf(&m, "%s (", i18n_msg(&msg_restriction_failed, req->lang));
 	for (int i = 0; i < RITEM__MAX; i++) {
 		if (!(failed & (1u << i)))
 			continue;
 		cJSON_AddItemToArray(list, cJSON_CreateString(ritem_names[i]));
-		o += (size_t)snprintf(msg + o, sizeof(msg) - o, "%s%s", n ? ", " : "",
-				      ritem_labels[i][req->lang == I18N_EN]);
-		n += (size_t)snprintf(names + n, sizeof(names) - n, "%s%s", n ? "," : "",
-				      ritem_names[i]);
+		strbuf_printf(&m, "%s%s", nm.len ? ", " : "", ritem_labels[i][req->lang == I18N_EN]);
+		strbuf_printf(&nm, "%s%s", nm.len ? "," : "", ritem_names[i]);
 	}
-	snprintf(msg + o, sizeof(msg) - o, ")");
+	strbuf_add(&m, ")");
 	cJSON_AddStringToObject(err, "code", "restriction_failed");
 	cJSON_AddStringToObject(err, "message", msg);
 	cJSON_AddItemToObject(err, "failed", list);

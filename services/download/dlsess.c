@@ -7,6 +7,7 @@
 #include <openssl/crypto.h>
 
 #include "extern.h"
+#include "core/strbuf.h"
 
 /*
  * Separate from the administrators' sessions: another cookie, another key prefix
@@ -63,15 +64,16 @@ dlsess_create(struct svc_thread *t, const struct dlsess *in, struct dlsess *out)
 	char data[SESSION_DATA_MAX], token[UTIL_TOKEN_LEN];
 	struct session_kind k;
 	struct session rec;
-	size_t o;
+	struct strbuf b;
 	int rc;
 
 	dl_kind(t, &k);
-	o = (size_t)snprintf(data, sizeof(data), "%lld ", in->tenant_id);
+	strbuf_init(&b, data, sizeof(data));
+	strbuf_printf(&b, "%lld ", in->tenant_id);
 	for (int i = 0; i < in->n; i++)
-		o += (size_t)snprintf(data + o, sizeof(data) - o, "%s%lld", i ? "," : "",
-				      in->ids[i]);
-	if ((rc = session_create(&t->kv, &k, data, token, &rec)) != 0)
+		strbuf_printf(&b, "%s%lld", i ? "," : "", in->ids[i]);
+	if ((rc = strbuf_error(&b)) != 0 ||
+	    (rc = session_create(&t->kv, &k, data, token, &rec)) != 0)
 		return rc;
 	if (decode(&rec, out) != 0) {
 		session_destroy(&t->kv, &k, token);

@@ -17,6 +17,7 @@
 #include "web/netacl.h"
 #include "web/valid.h"
 #include "domain/lifecycle.h"
+#include "core/strbuf.h"
 
 static const struct valid_field login_fields[] = {
 	{"login_id", valid_text, 1, &msg_invalid_credentials, 128},
@@ -173,16 +174,18 @@ send_list(struct http_req *req, struct svc_thread *t, const struct dlsite *site,
 	  const struct dlsess *s, int with_csrf)
 {
 	char tid[24], ids[DLSESS_MAX_CERTS * 20 + 3];
-	size_t o = 0;
+	struct strbuf b;
 	PGresult *res = NULL;
 	cJSON *doc;
 	int rc;
 
 	snprintf(tid, sizeof(tid), "%lld", site->tenant_id);
-	ids[o++] = '{';
+	strbuf_init(&b, ids, sizeof(ids));
+	strbuf_add(&b, "{");
 	for (int i = 0; i < s->n; i++)
-		o += (size_t)snprintf(ids + o, sizeof(ids) - o, "%s%lld", i ? "," : "", s->ids[i]);
-	snprintf(ids + o, sizeof(ids) - o, "}");
+		strbuf_printf(&b, "%s%lld", i ? "," : "", s->ids[i]);
+	if (strbuf_add(&b, "}") != 0 || (rc = strbuf_error(&b)) != 0)
+		return -ENOSPC;
 	const char *params[] = {tid, ids};
 	if ((rc = db_exec(&t->db, &q_dl_granted, params, &res)) != 0)
 		return rc < 0 ? rc : -EIO;

@@ -7,24 +7,19 @@
 #include <qrencode.h>
 
 #include "qr.h"
+#include "core/strbuf.h"
 
 #define QUIET 4
 
 /* Append one dark module as a path segment; buf has room for it. */
-static size_t
-module(char *buf, size_t at, size_t cap, int x, int y)
-{
-	int n = snprintf(buf + at, cap - at, "M%d %dh1v1h-1z", x + QUIET, y + QUIET);
-
-	return n > 0 ? (size_t)n : 0;
-}
 
 int
 qr_svg(const char *text, char **out, size_t *len)
 {
 	QRcode *q = NULL;
 	char *buf = NULL;
-	size_t cap, o = 0;
+	struct strbuf b;
+	size_t cap;
 	int rc = -ENOMEM, w, size;
 
 	if (text == NULL || *text == '\0' || strlen(text) > QR_MAX_TEXT)
@@ -37,8 +32,9 @@ qr_svg(const char *text, char **out, size_t *len)
 	cap = 512 + (size_t)w * (size_t)w * 24;
 	if ((buf = malloc(cap)) == NULL)
 		goto out;
-	o += (size_t)snprintf(
-		buf + o, cap - o,
+	strbuf_init(&b, buf, cap);
+	strbuf_printf(
+		&b,
 		"<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" "
 		"shape-rendering=\"crispEdges\" role=\"img\">"
 		"<rect width=\"%d\" height=\"%d\" fill=\"#fff\"/><path fill=\"#000\" d=\"",
@@ -46,10 +42,13 @@ qr_svg(const char *text, char **out, size_t *len)
 	for (int y = 0; y < w; y++)
 		for (int x = 0; x < w; x++)
 			if (q->data[y * w + x] & 1)
-				o += module(buf, o, cap, x, y);
-	o += (size_t)snprintf(buf + o, cap - o, "\"/></svg>");
+				strbuf_printf(&b, "M%d %dh1v1h-1z", x + QUIET, y + QUIET);
+	if (strbuf_add(&b, "\"/></svg>") != 0 || strbuf_error(&b) != 0) {
+		rc = -ENOSPC;
+		goto out;
+	}
 	*out = buf;
-	*len = o;
+	*len = b.len;
 	buf = NULL;
 	rc = 0;
 out:

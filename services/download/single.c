@@ -33,7 +33,9 @@ dl_attachment(struct http_req *req, const char *base, const char *ext)
 			if (a < sizeof(ascii) - 1)
 				ascii[a++] = (char)*p;
 		} else {
-			o += (size_t)snprintf(enc + o, sizeof(enc) - o, "%%%02X", *p);
+			enc[o++] = '%';
+			enc[o++] = "0123456789ABCDEF"[*p >> 4];
+			enc[o++] = "0123456789ABCDEF"[*p & 15];
 			if (a < sizeof(ascii) - 1)
 				ascii[a++] = '_';
 		}

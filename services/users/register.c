@@ -12,6 +12,7 @@
 #include "web/valid.h"
 #include "domain/lifecycle.h"
 #include "domain/device.h"
+#include "core/strbuf.h"
 
 /* The quota error on `devices`, with the remaining count. */
 static void
@@ -124,7 +125,7 @@ queued(long long id, const struct device_in *d, const char *cn, int lang)
 /* Devices and their certificates; the history detail's device list goes into detail. */
 static int
 insert_devices(struct http_req *req, struct db *db, const struct certq_quota *q, long long uid,
-	       struct user_in *u, cJSON *certs, char *detail, size_t len)
+	       struct user_in *u, cJSON *certs, struct strbuf *detail)
 {
 	char cn[VALID_CN_MAX * 4 + 2];
 	long long did, cid;
@@ -150,8 +151,7 @@ insert_devices(struct http_req *req, struct db *db, const struct certq_quota *q,
 		if ((rc = certq_insert(db, &row, &cid)) != 0)
 			return rc;
 		cJSON_AddItemToArray(certs, queued(cid, d, cn, req->lang));
-		snprintf(detail + strlen(detail), len - strlen(detail), "%s%s", i ? ", " : "",
-			 device_label(d->code, I18N_JA));
+		strbuf_printf(detail, "%s%s", i ? ", " : "", device_label(d->code, I18N_JA));
 	}
 	return 0;
 }
@@ -165,6 +165,7 @@ static int
 store(struct http_req *req, struct svc_thread *t, struct user_in *u, cJSON **doc, cJSON **errs)
 {
 	char detail[1024];
+	struct strbuf b;
 	struct certq_quota q;
 	struct audit_entry e = {req->tenant_id, req->remote_addr, "admin",
 				req->admin_id,  AUDIT_USER_REGISTER,  detail};
@@ -178,10 +179,12 @@ store(struct http_req *req, struct svc_thread *t, struct user_in *u, cJSON **doc
 		quota_error(*errs = cJSON_CreateArray(), q.available, req->lang);
 		goto out;
 	}
-	snprintf(detail, sizeof(detail), "%s %s (%s): ", u->v[UF_FAMILY_NAME], u->v[UF_GIVEN_NAME],
+	strbuf_init(&b, detail, sizeof(detail));
+	strbuf_printf(&b, "%s %s (%s): ", u->v[UF_FAMILY_NAME], u->v[UF_GIVEN_NAME],
 		 u->v[UF_EMAIL]);
 	if ((rc = insert_user(&t->db, req->tenant_id, u, &uid)) != 0 ||
-	    (rc = insert_devices(req, &t->db, &q, uid, u, certs, detail, sizeof(detail))) != 0 ||
+	    (rc = insert_devices(req, &t->db, &q, uid, u, certs, &b)) != 0 ||
+	    (rc = strbuf_error(&b)) != 0 ||
 	    (rc = audit_write(&t->db, &e)) != 0 ||
 	    (rc = render_user_full(&t->db, req->tenant_id, uid, req->lang, &user)) != 0 ||
 	    (rc = db_commit(&t->db)) != 0)

@@ -9,6 +9,7 @@
 #include "web/valid.h"
 #include "domain/lifecycle.h"
 #include "domain/device.h"
+#include "core/strbuf.h"
 
 /* In the order of the statements' parameters $2..$12. */
 static const struct valid_field fields[] = {
@@ -98,14 +99,18 @@ id_array(const PGresult *res)
 {
 	size_t len = 3 + (size_t)PQntuples(res) * 21;
 	char *buf = malloc(len);
-	size_t n = 1;
+	struct strbuf b;
 
 	if (buf == NULL)
 		return NULL;
-	buf[0] = '{';
+	strbuf_init(&b, buf, len);
+	strbuf_add(&b, "{");
 	for (int i = 0; i < PQntuples(res); i++)
-		n += (size_t)snprintf(buf + n, len - n, "%s%s", i ? "," : "", db_get(res, i, "id"));
-	snprintf(buf + n, len - n, "}");
+		strbuf_printf(&b, "%s%s", i ? "," : "", db_get(res, i, "id"));
+	if (strbuf_add(&b, "}") != 0 || strbuf_error(&b) != 0) {
+		free(buf);
+		return NULL;
+	}
 	return buf;
 }
 

@@ -10,6 +10,7 @@
 #include "core/json.h"
 #include "core/log.h"
 #include "web/netacl.h"
+#include "core/strbuf.h"
 
 #define SETTINGS_MAX_ALLOW 100
 
@@ -116,15 +117,20 @@ check_notify(const cJSON *body, const struct tenant *tn, struct settings_in *in,
 static char *
 pg_array(const struct settings_in *in)
 {
-	size_t cap = 3 + (size_t)in->n * NETACL_TEXT_MAX, o = 0;
+	size_t cap = 3 + (size_t)in->n * NETACL_TEXT_MAX;
 	char *s = malloc(cap);
+	struct strbuf b;
 
 	if (s == NULL)
 		return NULL;
-	s[o++] = '{';
+	strbuf_init(&b, s, cap);
+	strbuf_add(&b, "{");
 	for (int i = 0; i < in->n; i++)
-		o += (size_t)snprintf(s + o, cap - o, "%s%s", i ? "," : "", in->list[i]);
-	snprintf(s + o, cap - o, "}");
+		strbuf_printf(&b, "%s%s", i ? "," : "", in->list[i]);
+	if (strbuf_add(&b, "}") != 0 || strbuf_error(&b) != 0) {
+		free(s);
+		return NULL;
+	}
 	return s;
 }
 
@@ -133,16 +139,18 @@ static int
 write_history(struct http_req *req, struct svc_thread *t, const struct settings_in *in)
 {
 	char detail[SETTINGS_MAX_ALLOW * (NETACL_TEXT_MAX + 2) + 64];
-	size_t o = 0;
+	struct strbuf b;
 	int rc;
 
 	if (in->has_list) {
-		o = (size_t)snprintf(detail, sizeof(detail), "許可IPアドレス: ");
+		strbuf_init(&b, detail, sizeof(detail));
+		strbuf_add(&b, "許可IPアドレス: ");
 		for (int i = 0; i < in->n; i++)
-			o += (size_t)snprintf(detail + o, sizeof(detail) - o, "%s%s", i ? ", " : "",
-					      in->list[i]);
+			strbuf_printf(&b, "%s%s", i ? ", " : "", in->list[i]);
 		if (in->n == 0)
-			snprintf(detail + o, sizeof(detail) - o, "なし (すべてアクセス拒否)");
+			strbuf_add(&b, "なし (すべてアクセス拒否)");
+		if ((rc = strbuf_error(&b)) != 0)
+			return rc;
 		struct audit_entry e = {req->tenant_id, req->remote_addr, "admin",
 					req->admin_id,  AUDIT_IP_RESTRICTION, detail};
 		if ((rc = audit_write(&t->db, &e)) != 0)

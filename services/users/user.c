@@ -9,6 +9,7 @@
 #include "core/json.h"
 #include "core/log.h"
 #include "web/valid.h"
+#include "core/strbuf.h"
 
 /* The {id} of the path, 0 when it is not an id (answered 404 like an unknown one). */
 static long long
@@ -40,26 +41,28 @@ users_get(struct http_req *req, struct svc_thread *t)
 
 /*
  * The history detail of a change, "山田 太郎 (a@example.com): 氏名(姓) 山田 -> 山本, …";
- * returns the number of fields that change. new[i] NULL = unchanged; it is set to the
- * stored value so new[] is complete afterwards.
+ * returns the number of fields that change, or -ENOSPC when len cannot hold it. new[i] NULL
+ * = unchanged; it is set to the stored value so new[] is complete afterwards.
  */
 static int
 diff(const PGresult *old, const char *new[UF__MAX], char *detail, size_t len)
 {
+	struct strbuf b;
 	int n = 0;
 
-	snprintf(detail, len, "%s %s (%s): ", db_get(old, 0, "family_name"),
-		 db_get(old, 0, "given_name"), db_get(old, 0, "email"));
+	strbuf_init(&b, detail, len);
+	strbuf_printf(&b, "%s %s (%s): ", db_get(old, 0, "family_name"),
+		      db_get(old, 0, "given_name"), db_get(old, 0, "email"));
 	for (int i = 0; i < UF__MAX; i++) {
 		const char *was = db_get(old, 0, user_field_names[i]);
 		if (new[i] == NULL || strcmp(new[i], was) == 0) {
 			new[i] = was;
 			continue;
 		}
-		snprintf(detail + strlen(detail), len - strlen(detail), "%s%s %s -> %s",
-			 n++ ? ", " : "", user_field_labels[i], was, new[i]);
+		strbuf_printf(&b, "%s%s %s -> %s", n++ ? ", " : "", user_field_labels[i], was,
+			      new[i]);
 	}
-	return n;
+	return strbuf_error(&b) != 0 ? -ENOSPC : n;
 }
 
 enum outcome { OK, NOT_FOUND, DELETED, INVALID };
@@ -69,7 +72,7 @@ static int
 update(struct http_req *req, struct svc_thread *t, long long id, struct user_in *u,
        enum outcome *res_out, cJSON *errs)
 {
-	char tid[24], uid[24], detail[2048];
+	char tid[24], uid[24], detail[4096]; /* 7 fields of 50 characters, before and after */
 	struct audit_entry e = {req->tenant_id, req->remote_addr, "admin",
 				req->admin_id,  AUDIT_USER_UPDATE,    detail};
 	PGresult *old = NULL, *res = NULL;
@@ -85,8 +88,8 @@ update(struct http_req *req, struct svc_thread *t, long long id, struct user_in 
 		*res_out = PQntuples(old) != 1 ? NOT_FOUND : DELETED;
 		goto out;
 	}
-	if (diff(old, u->v, detail, sizeof(detail)) == 0)
-		goto out; /* nothing changes: no update, no history */
+	if ((rc = diff(old, u->v, detail, sizeof(detail))) <= 0)
+		goto out; /* nothing changes: no update, no history (or -ENOSPC) */
 	if (check_cn(u->v[UF_FAMILY_NAME_EN], u->v[UF_GIVEN_NAME_EN], req->lang, errs) > 0) {
 		*res_out = INVALID;
 		goto out;
