@@ -119,4 +119,3 @@ out:
 	rsa_public_key_clear(&pub);
 	return rc;
 }
-

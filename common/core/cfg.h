@@ -59,7 +59,6 @@ struct cfg_section {
 #define CFG_KEY_INT(st, n, d, lo, hi) {#n, CFG_INT, #d, lo, hi, offsetof(st, n)}
 /* clang-format on */
 
-
 /*
  * Fill *c and the n sections secs with defaults, then the file at path (NULL: none), then the
  * SHOMEI_* variables. A line of a section this program does not read is skipped; a section
@@ -67,12 +66,12 @@ struct cfg_section {
  * naming the line and key into err, and nothing needs releasing. The strings are owned by *c
  * and the sections' structs: release with cfg_done() and cfg_section_done().
  */
-int cfg_load(struct cfg *c, const char *path, const struct cfg_section *secs, size_t n,
-	     char *err, size_t errlen);
+int cfg_load(struct cfg *c, const char *path, const struct cfg_section *secs, size_t n, char *err,
+	     size_t errlen);
 
 /* Same as cfg_load but from a string (for tests); the environment is not read. */
-int cfg_parse(struct cfg *c, const char *text, const struct cfg_section *secs, size_t n,
-	      char *err, size_t errlen);
+int cfg_parse(struct cfg *c, const char *text, const struct cfg_section *secs, size_t n, char *err,
+	      size_t errlen);
 
 void cfg_done(struct cfg *c);
 void cfg_section_done(const struct cfg_section *s);

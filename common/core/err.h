@@ -35,43 +35,43 @@ enum err_base {
 	ERR_BASE_SECRET = 1100,
 	ERR_BASE_SIGNER = 1200,
 	ERR_BASE_CRLPUB = 1300,
-	ERR_BASE_ZIPW = 1400,   /* services/download/zipw.c */
-	ERR_BASE_CTL = 1500,    /* tools/shomeictl */
+	ERR_BASE_ZIPW = 1400, /* services/download/zipw.c */
+	ERR_BASE_CTL = 1500,  /* tools/shomeictl */
 	ERR_BASE_LIFECYCLE = 1600,
 };
 
 /* X(name, value, TRANSIENT or PERMANENT, what it means) */
-#define ERR_CODES(X)                                                                              \
-	X(CFG_E_FILE, ERR_BASE_CFG + 1, PERMANENT, "the configuration file cannot be read")      \
-	X(CFG_E_SYNTAX, ERR_BASE_CFG + 2, PERMANENT, "a configuration line is not key = value")  \
-	X(CFG_E_KEY, ERR_BASE_CFG + 3, PERMANENT, "an unknown configuration key or section")     \
-	X(CFG_E_VALUE, ERR_BASE_CFG + 4, PERMANENT, "a configuration value outside its range")   \
-	X(JSON_E_SYNTAX, ERR_BASE_JSON + 1, PERMANENT, "not JSON, or not an object")             \
-	X(JSON_E_LIMIT, ERR_BASE_JSON + 2, PERMANENT, "JSON nested too deep or too many values") \
-	X(DB_E_NOTFOUND, ERR_BASE_DB + 1, PERMANENT, "no row where one was expected")            \
-	X(DB_E_CONFLICT, ERR_BASE_DB + 2, PERMANENT, "a constraint refused the change")          \
-	X(HTTP_E_TOOBIG, ERR_BASE_HTTP + 1, PERMANENT, "the request body is too large")          \
-	X(VALID_E_FORMAT, ERR_BASE_VALID + 1, PERMANENT, "a value without the required form")    \
-	X(VALID_E_RANGE, ERR_BASE_VALID + 2, PERMANENT, "a value outside what is allowed")       \
-	X(SESSION_E_NONE, ERR_BASE_SESSION + 1, PERMANENT, "no such session, or it has expired") \
-	X(NETACL_E_FORMAT, ERR_BASE_NETACL + 1, PERMANENT, "not an address or network")          \
-	X(NETACL_E_PREFIX, ERR_BASE_NETACL + 2, PERMANENT, "a prefix length too long")           \
-	X(NETACL_E_HOSTBITS, ERR_BASE_NETACL + 3, PERMANENT, "host bits right of the prefix")    \
-	X(PWHASH_E_MISMATCH, ERR_BASE_PWHASH + 1, PERMANENT, "the password does not match")      \
-	X(X509_E_INVALID, ERR_BASE_X509 + 1, PERMANENT, "input that cannot be encoded")          \
-	X(X509_E_PARSE, ERR_BASE_X509 + 2, PERMANENT, "PEM or DER that does not parse")          \
-	X(P12_E_INVALID, ERR_BASE_P12 + 1, PERMANENT, "key and certificate do not match")        \
-	X(SECRET_E_MODE, ERR_BASE_SECRET + 1, PERMANENT, "a key file open to group or others")   \
-	X(SECRET_E_FORMAT, ERR_BASE_SECRET + 2, PERMANENT, "a key file or blob malformed")       \
-	X(SECRET_E_AUTH, ERR_BASE_SECRET + 3, PERMANENT, "a sealed blob does not authenticate")  \
-	X(SIGNER_E_REFUSED, ERR_BASE_SIGNER + 1, PERMANENT, "the signer refused (policy)")       \
-	X(CRLPUB_E_NOCA, ERR_BASE_CRLPUB + 1, PERMANENT, "no active CA of that kind yet")        \
-	X(CRLPUB_E_SIGN, ERR_BASE_CRLPUB + 2, TRANSIENT, "the CRL could not be signed")          \
-	X(ZIPW_E_LIMIT, ERR_BASE_ZIPW + 1, PERMANENT, "beyond the ZIP format's limits")          \
-	X(CTL_E_NOTFOUND, ERR_BASE_CTL + 1, PERMANENT, "shomeictl: no such object")              \
-	X(CTL_E_EXISTS, ERR_BASE_CTL + 2, PERMANENT, "shomeictl: the object exists")             \
-	X(CTL_E_REPORTED, ERR_BASE_CTL + 3, PERMANENT, "shomeictl: failed, message printed")     \
-	X(LIFECYCLE_E_STATUS, ERR_BASE_LIFECYCLE + 1, PERMANENT, "not a certificate status")     \
+#define ERR_CODES(X)                                                                               \
+	X(CFG_E_FILE, ERR_BASE_CFG + 1, PERMANENT, "the configuration file cannot be read")        \
+	X(CFG_E_SYNTAX, ERR_BASE_CFG + 2, PERMANENT, "a configuration line is not key = value")    \
+	X(CFG_E_KEY, ERR_BASE_CFG + 3, PERMANENT, "an unknown configuration key or section")       \
+	X(CFG_E_VALUE, ERR_BASE_CFG + 4, PERMANENT, "a configuration value outside its range")     \
+	X(JSON_E_SYNTAX, ERR_BASE_JSON + 1, PERMANENT, "not JSON, or not an object")               \
+	X(JSON_E_LIMIT, ERR_BASE_JSON + 2, PERMANENT, "JSON nested too deep or too many values")   \
+	X(DB_E_NOTFOUND, ERR_BASE_DB + 1, PERMANENT, "no row where one was expected")              \
+	X(DB_E_CONFLICT, ERR_BASE_DB + 2, PERMANENT, "a constraint refused the change")            \
+	X(HTTP_E_TOOBIG, ERR_BASE_HTTP + 1, PERMANENT, "the request body is too large")            \
+	X(VALID_E_FORMAT, ERR_BASE_VALID + 1, PERMANENT, "a value without the required form")      \
+	X(VALID_E_RANGE, ERR_BASE_VALID + 2, PERMANENT, "a value outside what is allowed")         \
+	X(SESSION_E_NONE, ERR_BASE_SESSION + 1, PERMANENT, "no such session, or it has expired")   \
+	X(NETACL_E_FORMAT, ERR_BASE_NETACL + 1, PERMANENT, "not an address or network")            \
+	X(NETACL_E_PREFIX, ERR_BASE_NETACL + 2, PERMANENT, "a prefix length too long")             \
+	X(NETACL_E_HOSTBITS, ERR_BASE_NETACL + 3, PERMANENT, "host bits right of the prefix")      \
+	X(PWHASH_E_MISMATCH, ERR_BASE_PWHASH + 1, PERMANENT, "the password does not match")        \
+	X(X509_E_INVALID, ERR_BASE_X509 + 1, PERMANENT, "input that cannot be encoded")            \
+	X(X509_E_PARSE, ERR_BASE_X509 + 2, PERMANENT, "PEM or DER that does not parse")            \
+	X(P12_E_INVALID, ERR_BASE_P12 + 1, PERMANENT, "key and certificate do not match")          \
+	X(SECRET_E_MODE, ERR_BASE_SECRET + 1, PERMANENT, "a key file open to group or others")     \
+	X(SECRET_E_FORMAT, ERR_BASE_SECRET + 2, PERMANENT, "a key file or blob malformed")         \
+	X(SECRET_E_AUTH, ERR_BASE_SECRET + 3, PERMANENT, "a sealed blob does not authenticate")    \
+	X(SIGNER_E_REFUSED, ERR_BASE_SIGNER + 1, PERMANENT, "the signer refused (policy)")         \
+	X(CRLPUB_E_NOCA, ERR_BASE_CRLPUB + 1, PERMANENT, "no active CA of that kind yet")          \
+	X(CRLPUB_E_SIGN, ERR_BASE_CRLPUB + 2, TRANSIENT, "the CRL could not be signed")            \
+	X(ZIPW_E_LIMIT, ERR_BASE_ZIPW + 1, PERMANENT, "beyond the ZIP format's limits")            \
+	X(CTL_E_NOTFOUND, ERR_BASE_CTL + 1, PERMANENT, "shomeictl: no such object")                \
+	X(CTL_E_EXISTS, ERR_BASE_CTL + 2, PERMANENT, "shomeictl: the object exists")               \
+	X(CTL_E_REPORTED, ERR_BASE_CTL + 3, PERMANENT, "shomeictl: failed, message printed")       \
+	X(LIFECYCLE_E_STATUS, ERR_BASE_LIFECYCLE + 1, PERMANENT, "not a certificate status")       \
 	X(LIFECYCLE_E_TRANSITION, ERR_BASE_LIFECYCLE + 2, PERMANENT, "a status change not allowed")
 
 enum err_code {

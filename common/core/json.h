@@ -11,8 +11,8 @@
 #define JSON_MAX_DEPTH 16
 #define JSON_MAX_ITEMS 10000
 
-
-/* Parse an object from text, NUL-terminated at len; *out is owned by the caller (cJSON_Delete). Empty text gives {}. */
+/* Parse an object from text, NUL-terminated at len; *out is owned by the caller (cJSON_Delete).
+ * Empty text gives {}. */
 int json_parse_object(const char *text, size_t len, cJSON **out);
 
 /* The string member name of obj, or NULL when absent or not a string. */

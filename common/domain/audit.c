@@ -134,9 +134,8 @@ audit_write(struct db *db, const struct audit_entry *e)
 	snprintf(tenant, sizeof(tenant), "%lld", e->tenant_id);
 	snprintf(actor, sizeof(actor), "%lld", e->actor_id);
 	const char *params[] = {
-		tenant,        (e->ip && *e->ip) ? e->ip : NULL,
-		e->actor_kind, e->actor_id ? actor : NULL,
-		action,        e->detail ? e->detail : "",
+		tenant, (e->ip && *e->ip) ? e->ip : NULL, e->actor_kind, e->actor_id ? actor : NULL,
+		action, e->detail ? e->detail : "",
 	};
 	if ((rc = db_exec(db, &st_insert, params, &res)) != 0)
 		return rc < 0 ? rc : -EIO;

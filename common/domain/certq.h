@@ -9,7 +9,6 @@
 /* The Redis stream that wakes the issuance workers (it carries no data they depend on). */
 #define CERTQ_STREAM "shomei:issue:wake"
 
-
 struct certq_quota {
 	long long quota;     /* 契約数 */
 	long long issued;    /* 発行数: issuing + issued + downloaded + revoke_scheduled */
@@ -29,13 +28,13 @@ int certq_count(struct db *db, long long tenant_id, struct certq_quota *q);
 
 struct certq_row {
 	long long tenant_id;
-	long long user_id;   /* 0: none (numbered certificate) */
-	long long device_id; /* 0: none */
-	long long job_id;    /* 0: none */
+	long long user_id;     /* 0: none (numbered certificate) */
+	long long device_id;   /* 0: none */
+	long long job_id;      /* 0: none */
 	long long replaces_id; /* 0: none (reissue) */
-	int number;          /* client_NNNNNN number, 0: none */
+	int number;            /* client_NNNNNN number, 0: none */
 	const char *cn;
-	const char *email;   /* NULL: none */
+	const char *email; /* NULL: none */
 	const char *key_type;
 	long long requested_by; /* admin id, 0: none */
 	const char *requested_ip;

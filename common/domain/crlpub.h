@@ -35,7 +35,6 @@ struct crlpub_info {
 	size_t revoked;
 };
 
-
 /*
  * In db's open transaction: take the CA lock, then for the root and the administrator CA
  * raise the CRL number, build the CRL valid for days (the administrator CA's lists its revoked

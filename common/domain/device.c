@@ -9,10 +9,8 @@ static const struct {
 	const char *code;
 	const char *label[2]; /* I18N_JA, I18N_EN */
 } devices[] = {
-	{"01", {"WindowsPC", "Windows PC"}},
-	{"11", {"iOS(iPhone)", "iOS (iPhone)"}},
-	{"12", {"iOS(iPad)", "iOS (iPad)"}},
-	{"20", {"Android", "Android"}},
+	{"01", {"WindowsPC", "Windows PC"}}, {"11", {"iOS(iPhone)", "iOS (iPhone)"}},
+	{"12", {"iOS(iPad)", "iOS (iPad)"}}, {"20", {"Android", "Android"}},
 	{"99", {"その他", "Other"}},
 };
 #define NDEVICES (sizeof(devices) / sizeof(devices[0]))

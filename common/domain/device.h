@@ -2,7 +2,8 @@
 #ifndef SHOMEI_DEVICE_H
 #define SHOMEI_DEVICE_H
 
-/* The label of a device code: WindowsPC, iOS(iPhone), iOS(iPad), Android, その他; NULL if unknown. */
+/* The label of a device code: WindowsPC, iOS(iPhone), iOS(iPad), Android, その他; NULL if unknown.
+ */
 const char *device_label(const char *code, int lang);
 
 /* Validators (web/valid.h's shape): one code (01 11 12 20 99), a comma list of codes. */

@@ -55,7 +55,8 @@ dist_cert_from_row(const PGresult *res, int row, const unsigned char key[SECRET_
 	copy(c->device, sizeof(c->device), db_get(res, row, "device_code"));
 	copy(c->status, sizeof(c->status), db_get(res, row, "status"));
 	/* the PKCS#12 column is optional: a password list needs only the password */
-	if ((PQfnumber(res, "p12") >= 0 && (rc = bytea(res, row, "p12", &c->p12, &c->p12_len)) != 0) ||
+	if ((PQfnumber(res, "p12") >= 0 &&
+	     (rc = bytea(res, row, "p12", &c->p12, &c->p12_len)) != 0) ||
 	    (rc = bytea(res, row, "p12_password_enc", &sealed, &sealed_len)) != 0)
 		goto out;
 	if (secret_open(key, "p12-password", sealed, sealed_len, &pw, &pw_len) != 0 ||
@@ -191,7 +192,7 @@ stable_uuid(const char *slug, long long id, const char *what, char out[37])
 
 	snprintf(in, sizeof(in), "shomei:%s:%lld:%s", slug, id, what);
 	util_sha256_hex(in, strlen(in), hex);
-	hex[12] = '5';                                           /* version */
+	hex[12] = '5';                                                               /* version */
 	hex[16] = "89ab"[(hex[16] >= 'a' ? hex[16] - 'a' + 10 : hex[16] - '0') & 3]; /* variant */
 	snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
 }

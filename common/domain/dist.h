@@ -9,7 +9,6 @@
 #include "store/db.h"
 #include "pki/secret.h"
 
-
 struct dist_cert {
 	long long id;
 	long long number; /* 0 for named certificates */

@@ -10,14 +10,21 @@
 #define B(s) (1u << (s))
 
 static const struct lc_info table[LC_S__MAX] = {
-	[LC_S_ISSUING] = {LC_ISSUING, {"証明書発行中", "Issuing"}, LC_F_COUNTED,
+	[LC_S_ISSUING] = {LC_ISSUING,
+			  {"証明書発行中", "Issuing"},
+			  LC_F_COUNTED,
 			  B(LC_S_ISSUED) | B(LC_S_FAILED)},
-	[LC_S_ISSUED] = {LC_ISSUED, {"証明書発行済", "Issued"}, LC_F_COUNTED | LC_F_VALID,
+	[LC_S_ISSUED] = {LC_ISSUED,
+			 {"証明書発行済", "Issued"},
+			 LC_F_COUNTED | LC_F_VALID,
 			 B(LC_S_DOWNLOADED) | B(LC_S_REVOKE_SCHEDULED) | B(LC_S_REVOKED)},
-	[LC_S_DOWNLOADED] = {LC_DOWNLOADED, {"証明書ダウンロード済", "Downloaded"},
-			     LC_F_COUNTED | LC_F_VALID, B(LC_S_REVOKE_SCHEDULED) | B(LC_S_REVOKED)},
+	[LC_S_DOWNLOADED] = {LC_DOWNLOADED,
+			     {"証明書ダウンロード済", "Downloaded"},
+			     LC_F_COUNTED | LC_F_VALID,
+			     B(LC_S_REVOKE_SCHEDULED) | B(LC_S_REVOKED)},
 	/* a cancelled scheduled revocation goes back to issued or downloaded */
-	[LC_S_REVOKE_SCHEDULED] = {LC_REVOKE_SCHEDULED, {"証明書失効予定", "Revocation scheduled"},
+	[LC_S_REVOKE_SCHEDULED] = {LC_REVOKE_SCHEDULED,
+				   {"証明書失効予定", "Revocation scheduled"},
 				   LC_F_COUNTED | LC_F_VALID,
 				   B(LC_S_ISSUED) | B(LC_S_DOWNLOADED) | B(LC_S_REVOKED)},
 	[LC_S_REVOKED] = {LC_REVOKED, {"証明書失効済", "Revoked"}, LC_F_FINAL, 0},

@@ -30,8 +30,7 @@ tenant_feature_find(const char *s, size_t n)
 }
 
 int
-tenant_features_canonical(const char *list, char *buf, size_t len, const char **bad,
-			  size_t *badlen)
+tenant_features_canonical(const char *list, char *buf, size_t len, const char **bad, size_t *badlen)
 {
 	int on[FEAT__MAX] = {0}, f;
 	size_t o = 0;

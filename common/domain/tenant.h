@@ -6,12 +6,12 @@
 
 /* The manuals' optional services, stored as words in tenants.features. */
 enum tenant_feature {
-	FEAT_VALIDITY_PERIOD,    /* validity From/To per certificate (date, or date + time) */
-	FEAT_ORG_UNITS,          /* O / OU1 / OU2 per certificate */
+	FEAT_VALIDITY_PERIOD,     /* validity From/To per certificate (date, or date + time) */
+	FEAT_ORG_UNITS,           /* O / OU1 / OU2 per certificate */
 	FEAT_INSTALL_RESTRICTION, /* MAC / computer / login user / BIOS serial, AND or OR */
-	FEAT_DOWNLOAD_SITE,      /* the end users' download site */
-	FEAT_ADMIN_MAY_ISSUE,    /* administrators register users and issue themselves */
-	FEAT_NOTIFY_USERS,       /* mail to users may be switched on */
+	FEAT_DOWNLOAD_SITE,       /* the end users' download site */
+	FEAT_ADMIN_MAY_ISSUE,     /* administrators register users and issue themselves */
+	FEAT_NOTIFY_USERS,        /* mail to users may be switched on */
 	FEAT__MAX,
 };
 
@@ -28,8 +28,8 @@ enum tenant_feature {
 
 /* Every word in table order, for help texts (test-tenant checks it against the table). */
 #define TENANT_FEATURES_LIST                                                                       \
-	TENANT_F_VALIDITY_PERIOD ", " TENANT_F_ORG_UNITS ", " TENANT_F_INSTALL_RESTRICTION        \
-				 ", " TENANT_F_DOWNLOAD_SITE ", " TENANT_F_ADMIN_MAY_ISSUE        \
+	TENANT_F_VALIDITY_PERIOD ", " TENANT_F_ORG_UNITS ", " TENANT_F_INSTALL_RESTRICTION         \
+				 ", " TENANT_F_DOWNLOAD_SITE ", " TENANT_F_ADMIN_MAY_ISSUE         \
 				 ", " TENANT_F_NOTIFY_USERS
 
 /* The word of f (f < FEAT__MAX). */

@@ -17,7 +17,6 @@ enum p12_mode {
 	P12_MODE__MAX,
 };
 
-
 #define P12_ITER 2048
 
 /* "modern" / "compat"; 0 or P12_E_INVALID. */

@@ -15,7 +15,6 @@
 /* Length of a generated password (secret_random_password with a 13-byte buffer). */
 #define SECRET_PASSWORD_LEN 12
 
-
 /*
  * Read the master key from path: exactly 64 hex digits, optionally followed
  * by a newline. Refuses a file with any group/other permission bit

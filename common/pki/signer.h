@@ -29,7 +29,6 @@ enum signer_status {
 	SIGNER_ST_INTERNAL = 4, /* the signer failed (database, key file): try again later */
 };
 
-
 /*
  * Send one request to the signer listening at sockpath and wait for the
  * answer. On 0, *out (malloc'ed, caller frees; NULL with *outlen 0 for PING)

@@ -18,7 +18,6 @@ enum x509_key_type {
 	X509_KEY__MAX,
 };
 
-
 /* Lifetimes used by shomei (days). */
 #define X509_ROOT_DAYS (20 * 365 + 5)
 #define X509_CA_DAYS (10 * 365 + 2)

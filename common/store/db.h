@@ -6,7 +6,6 @@
 
 #include <libpq-fe.h>
 
-
 /* A statement known by name; prepared on first use on each connection. */
 struct db_stmt {
 	const char *name;

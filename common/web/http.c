@@ -240,8 +240,7 @@ http_json(struct http_req *req, int status, const cJSON *doc)
 }
 
 void
-http_error(struct http_req *req, int status, const char *code, const char *message,
-	   cJSON *fields)
+http_error(struct http_req *req, int status, const char *code, const char *message, cJSON *fields)
 {
 	cJSON *doc = cJSON_CreateObject();
 	cJSON *err = cJSON_AddObjectToObject(doc, "error");

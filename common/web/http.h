@@ -11,7 +11,6 @@
 
 #define HTTP_MAX_ARGS 4
 
-
 struct http_req {
 	FCGX_Stream *out;
 	FCGX_ParamArray envp;

@@ -9,7 +9,6 @@
 /* The longest text netacl_format writes, with its NUL ("ffff:…:ffff/128"). */
 #define NETACL_TEXT_MAX 48
 
-
 /*
  * One address or network. An IPv4-mapped IPv6 address (::ffff:a.b.c.d, and
  * ::ffff:a.b.c.d/96+n) is held as the IPv4 one (a.b.c.d, /n), so an

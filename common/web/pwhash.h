@@ -8,7 +8,6 @@
 
 #define PWHASH_LEN 128
 
-
 /* argon2id, t=2, 19 MiB, a fresh random salt; out is a NUL-terminated encoded string. */
 int pwhash_hash(const char *pw, char out[PWHASH_LEN]);
 

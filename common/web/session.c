@@ -71,8 +71,7 @@ parse_value(const char *v, size_t len, struct session *s)
 }
 
 int
-session_get(struct kv *kv, const struct session_kind *k, const char *token,
-	    struct session *out)
+session_get(struct kv *kv, const struct session_kind *k, const char *token, struct session *out)
 {
 	char key[96], ttl[16];
 	struct session s;

@@ -48,8 +48,7 @@ int session_get(struct kv *kv, const struct session_kind *k, const char *token,
 int session_destroy(struct kv *kv, const struct session_kind *k, const char *token);
 
 /* The token of the request's cookie of kind k into buf (wipe it after use); 1 found, 0 not. */
-int session_token(const struct http_req *req, const struct session_kind *k, char *buf,
-		  size_t len);
+int session_token(const struct http_req *req, const struct session_kind *k, char *buf, size_t len);
 
 /* Add the Set-Cookie header that hands out token, or (token NULL) that clears the cookie. */
 void session_cookie(struct http_req *req, const struct session_kind *k, const char *token);

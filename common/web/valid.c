@@ -71,8 +71,8 @@ valid_parse_datetime(const char *v, int *y, int *mo, int *d, int *h, int *mi)
 	if (!digits(v, 4, y) || v[4] != '/' || !digits(v + 5, 2, mo) || v[7] != '/' ||
 	    !digits(v + 8, 2, d))
 		return VALID_E_FORMAT;
-	if (n == 16 && (v[10] != ' ' || !digits(v + 11, 2, h) || v[13] != ':' ||
-			!digits(v + 14, 2, mi)))
+	if (n == 16 &&
+	    (v[10] != ' ' || !digits(v + 11, 2, h) || v[13] != ':' || !digits(v + 14, 2, mi)))
 		return VALID_E_FORMAT;
 	if (*y < 1970 || *y > 9999 || *mo < 1 || *mo > 12 || *d < 1 || *d > days_in(*y, *mo) ||
 	    *h > 23 || *mi > 59)
@@ -182,7 +182,8 @@ valid_id(const char *v)
 	return strspn(v, "0123456789") == n ? 0 : VALID_E_FORMAT;
 }
 
-/* Decode one UTF-8 character at *p and advance; -1 when malformed (overlong, surrogate, > U+10FFFF). */
+/* Decode one UTF-8 character at *p and advance; -1 when malformed (overlong, surrogate, >
+ * U+10FFFF). */
 static long
 utf8_next(const unsigned char **p)
 {
@@ -376,8 +377,8 @@ valid_mac(const char *v)
 int
 valid_user_sort(const char *v)
 {
-	static const char *const keys[] = {"applied_at", "family_name_kana", "email", "issued_at",
-					   "expires_at", NULL};
+	static const char *const keys[] = {"applied_at", "family_name_kana", "email",
+					   "issued_at",  "expires_at",       NULL};
 
 	if (*v == '-')
 		v++;

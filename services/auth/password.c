@@ -31,7 +31,8 @@ check(struct http_req *req, const cJSON *body)
 	np = json_str(body, "new_password");
 	nc = json_str(body, "new_password_confirm");
 	if (strcmp(np, nc) != 0)
-		json_field_error(errs, "new_password_confirm", i18n_msg(&msg_password_confirm, req->lang));
+		json_field_error(errs, "new_password_confirm",
+				 i18n_msg(&msg_password_confirm, req->lang));
 	else if (strcmp(np, cur) == 0)
 		json_field_error(errs, "new_password", i18n_msg(&msg_password_same, req->lang));
 	return errs;
@@ -42,8 +43,8 @@ static int
 store(struct http_req *req, struct svc_thread *t, const char *hash)
 {
 	char admin[24], tenant[24];
-	struct audit_entry e = {req->tenant_id, req->remote_addr, "admin", req->admin_id,
-				AUDIT_PASSWORD_CHANGE, "パスワード変更"};
+	struct audit_entry e = {req->tenant_id, req->remote_addr,      "admin",
+				req->admin_id,  AUDIT_PASSWORD_CHANGE, "パスワード変更"};
 	PGresult *res = NULL;
 	int rc;
 
@@ -97,7 +98,8 @@ auth_password(struct http_req *req, struct svc_thread *t)
 	if (PQntuples(res) != 1 ||
 	    pwhash_verify(db_get(res, 0, "password_hash"), json_str(body, "current_password"))) {
 		errs = cJSON_CreateArray();
-		json_field_error(errs, "current_password", i18n_msg(&msg_password_current, req->lang));
+		json_field_error(errs, "current_password",
+				 i18n_msg(&msg_password_current, req->lang));
 		svc_invalid(req, errs);
 		errs = NULL;
 		goto out;

@@ -1,4 +1,5 @@
-/* sess.c: the administrators' sessions: the session store's "sess" kind, granting one admin of one tenant. */
+/* sess.c: the administrators' sessions: the session store's "sess" kind, granting one admin of one
+ * tenant. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>

@@ -16,7 +16,7 @@ struct bulk {
 	struct http_req *req;
 	struct svc_thread *t;
 	const unsigned char *key;
-	char *ids;   /* "{1,2,3}" */
+	char *ids; /* "{1,2,3}" */
 	size_t ids_len;
 	char *names; /* "client_000001,client_000002" */
 	size_t names_len;
@@ -124,8 +124,9 @@ static int
 finish(struct bulk *b, enum audit_action action)
 {
 	char tid[24], *arr = NULL;
-	struct audit_entry e = {b->req->tenant_id, b->req->remote_addr, "admin", b->req->admin_id,
-				action, b->names ? b->names : ""};
+	struct audit_entry e = {
+		b->req->tenant_id,       b->req->remote_addr, "admin", b->req->admin_id, action,
+		b->names ? b->names : ""};
 	PGresult *res = NULL;
 	int rc = 0;
 

@@ -97,8 +97,8 @@ record(struct http_req *req, struct svc_thread *t, const struct dlsite *site,
 	if ((rc = db_begin(&t->db)) != 0)
 		return rc;
 	if ((rc = db_exec(&t->db, &q_mark_one, params, &res)) != 0 ||
-	    (rc = dlsite_audit(req, t, site->tenant_id, AUDIT_CERTIFICATE_DOWNLOAD, "%s %s (%s)", how,
-			       file, c->email)) != 0 ||
+	    (rc = dlsite_audit(req, t, site->tenant_id, AUDIT_CERTIFICATE_DOWNLOAD, "%s %s (%s)",
+			       how, file, c->email)) != 0 ||
 	    (rc = db_commit(&t->db)) != 0) {
 		PQclear(res);
 		db_rollback(&t->db);
@@ -257,7 +257,8 @@ enroll_body(struct http_req *req, cJSON **body, long long *id, struct facts *f)
 	if (macs != NULL && (!cJSON_IsArray(macs) || cJSON_GetArraySize(macs) > ENROLL_MAX_MACS))
 		json_field_error(errs, "macs", i18n_msg(&msg_not_list, req->lang));
 	else
-		cJSON_ArrayForEach(m, macs) {
+		cJSON_ArrayForEach(m, macs)
+		{
 			snprintf(field, sizeof(field), "macs[%d]", f->nmacs);
 			if (!cJSON_IsString(m) || mac_norm(m->valuestring, norm) != 0)
 				json_field_error(errs, field, i18n_msg(&msg_mac, req->lang));
@@ -344,7 +345,8 @@ refuse(struct http_req *req, struct svc_thread *t, const struct dlsite *site,
 		if (!(failed & (1u << i)))
 			continue;
 		cJSON_AddItemToArray(list, cJSON_CreateString(ritem_names[i]));
-		strbuf_printf(&m, "%s%s", nm.len ? ", " : "", ritem_labels[i][req->lang == I18N_EN]);
+		strbuf_printf(&m, "%s%s", nm.len ? ", " : "",
+			      ritem_labels[i][req->lang == I18N_EN]);
 		strbuf_printf(&nm, "%s%s", nm.len ? "," : "", ritem_names[i]);
 	}
 	strbuf_add(&m, ")");

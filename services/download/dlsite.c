@@ -25,8 +25,8 @@ static const struct valid_field login_fields[] = {
 };
 
 int
-dlsite_audit(struct http_req *req, struct svc_thread *t, long long tenant_id, enum audit_action action,
-	     const char *fmt, ...)
+dlsite_audit(struct http_req *req, struct svc_thread *t, long long tenant_id,
+	     enum audit_action action, const char *fmt, ...)
 {
 	char detail[512];
 	va_list ap;
@@ -50,12 +50,13 @@ allowed(const char *list_json, const char *remote)
 		cJSON_Delete(list);
 		return 0;
 	}
-	cJSON_ArrayForEach(item, list)
-		if (cJSON_IsString(item) && netacl_parse(item->valuestring, &net) == 0 &&
-		    netacl_contains(&net, &addr)) {
-			ok = 1;
-			break;
-		}
+	cJSON_ArrayForEach(item, list) if (cJSON_IsString(item) &&
+					   netacl_parse(item->valuestring, &net) == 0 &&
+					   netacl_contains(&net, &addr))
+	{
+		ok = 1;
+		break;
+	}
 	cJSON_Delete(list);
 	return ok;
 }

@@ -11,8 +11,8 @@
 
 /* The end-user download site (NRA 4-3). */
 #define DLSESS_COOKIE "__Host-shomei-dl"
-#define DLSESS_IDLE 900       /* seconds without a request before the session ends */
-#define DLSESS_MAX_CERTS 100  /* certificates one login may grant */
+#define DLSESS_IDLE 900      /* seconds without a request before the session ends */
+#define DLSESS_MAX_CERTS 100 /* certificates one login may grant */
 
 /* What a download-site login grants: certificates of one tenant. */
 struct dlsess {
@@ -71,7 +71,8 @@ int dlsite_open(struct http_req *req, struct svc_thread *t, struct dlsite *site)
 int dlsite_session(struct http_req *req, struct svc_thread *t, const struct dlsite *site,
 		   struct dlsess *s);
 int dlsite_audit(struct http_req *req, struct svc_thread *t, long long tenant_id,
-		 enum audit_action action, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+		 enum audit_action action, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
 int dl_site_login(struct http_req *req, struct svc_thread *t);
 int dl_site_logout(struct http_req *req, struct svc_thread *t);
 int dl_site_certificates(struct http_req *req, struct svc_thread *t);

@@ -1,4 +1,5 @@
-/* main.c: shomei-download: bulk ZIP and password list, one certificate's files, the end-user download site. */
+/* main.c: shomei-download: bulk ZIP and password list, one certificate's files, the end-user
+ * download site. */
 #include "extern.h"
 
 static const struct route routes[] = {

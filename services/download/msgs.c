@@ -2,16 +2,20 @@
 #include "extern.h"
 
 const struct i18n_text msg_csrf = {{"不正なリクエストです。画面を再読み込みしてください。",
-		      "Invalid request token. Please reload the page."}};
-const struct i18n_text msg_not_available = {{"この証明書はダウンロードできません。",
-			       "This certificate cannot be downloaded."}};
-const struct i18n_text msg_not_ios = {{"構成プロファイル (mobileconfig) は iOS (iPhone/iPad) の証明書にのみ作成できます。",
-			 "A configuration profile (mobileconfig) is made only for iOS (iPhone/iPad) certificates."}};
-const struct i18n_text msg_ip_refused = {{"このIPアドレスからはアクセスできません。管理者にお問い合わせください。",
-			    "Access from this IP address is not allowed. Please ask your administrator."}};
-const struct i18n_text msg_dl_restricted = {{"この証明書にはインストール制限が設定されているため、ブラウザからはダウンロードできません。"
-			       "インストールする端末で shomei-enroll を実行してください。",
-			       "This certificate has an install restriction and cannot be downloaded "
-			       "in a browser. Run shomei-enroll on the device that installs it."}};
-const struct i18n_text msg_restriction_failed = {{"この端末はインストール制限の条件と一致しないため、証明書をインストールできません。",
-				    "This device does not meet the certificate's install restriction."}};
+				    "Invalid request token. Please reload the page."}};
+const struct i18n_text msg_not_available = {
+	{"この証明書はダウンロードできません。", "This certificate cannot be downloaded."}};
+const struct i18n_text msg_not_ios = {
+	{"構成プロファイル (mobileconfig) は iOS (iPhone/iPad) の証明書にのみ作成できます。",
+	 "A configuration profile (mobileconfig) is made only for iOS (iPhone/iPad) certificates."}};
+const struct i18n_text msg_ip_refused = {
+	{"このIPアドレスからはアクセスできません。管理者にお問い合わせください。",
+	 "Access from this IP address is not allowed. Please ask your administrator."}};
+const struct i18n_text msg_dl_restricted = {
+	{"この証明書にはインストール制限が設定されているため、ブラウザからはダウンロードできません。"
+	 "インストールする端末で shomei-enroll を実行してください。",
+	 "This certificate has an install restriction and cannot be downloaded "
+	 "in a browser. Run shomei-enroll on the device that installs it."}};
+const struct i18n_text msg_restriction_failed = {
+	{"この端末はインストール制限の条件と一致しないため、証明書をインストールできません。",
+	 "This device does not meet the certificate's install restriction."}};

@@ -33,12 +33,11 @@ qr_svg(const char *text, char **out, size_t *len)
 	if ((buf = malloc(cap)) == NULL)
 		goto out;
 	strbuf_init(&b, buf, cap);
-	strbuf_printf(
-		&b,
-		"<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" "
-		"shape-rendering=\"crispEdges\" role=\"img\">"
-		"<rect width=\"%d\" height=\"%d\" fill=\"#fff\"/><path fill=\"#000\" d=\"",
-		size, size, size, size);
+	strbuf_printf(&b,
+		      "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" "
+		      "shape-rendering=\"crispEdges\" role=\"img\">"
+		      "<rect width=\"%d\" height=\"%d\" fill=\"#fff\"/><path fill=\"#000\" d=\"",
+		      size, size, size, size);
 	for (int y = 0; y < w; y++)
 		for (int x = 0; x < w; x++)
 			if (q->data[y * w + x] & 1)

@@ -3,6 +3,8 @@
 #include "domain/lifecycle.h"
 #include "domain/tenant.h"
 
+/* SQL laid out by hand: clang-format would break it around the macros. */
+/* clang-format off */
 const struct db_stmt q_cert_one = {
 	"dl_cert_one",
 	"SELECT " DIST_COLUMNS ", t.slug, t.name_en, t.mobileconfig_embed_password"
@@ -14,21 +16,24 @@ const struct db_stmt q_cert_one = {
 /* issued becomes downloaded; a scheduled revocation keeps its status */
 const struct db_stmt q_mark_one = {
 	"dl_mark_one",
-	"UPDATE certificates SET status = CASE WHEN status = " LC_SQL(LC_ISSUED) " THEN " LC_SQL(LC_DOWNLOADED) " ELSE status END,"
+	"UPDATE certificates SET status = CASE WHEN status = " LC_SQL(LC_ISSUED)
+	" THEN " LC_SQL(LC_DOWNLOADED) " ELSE status END,"
 	" downloaded_at = now(), updated_at = now() WHERE id = $1 AND tenant_id = $2",
 	2,
 };
 
 const struct db_stmt q_mark_many = {
 	"dl_mark_many",
-	"UPDATE certificates SET status = CASE WHEN status = " LC_SQL(LC_ISSUED) " THEN " LC_SQL(LC_DOWNLOADED) " ELSE status END,"
-	" downloaded_at = now(), updated_at = now() WHERE tenant_id = $1 AND id = ANY($2::bigint[])",
+	"UPDATE certificates SET status = CASE WHEN status = " LC_SQL(LC_ISSUED)
+	" THEN " LC_SQL(LC_DOWNLOADED) " ELSE status END,"
+	" downloaded_at = now(), updated_at = now()"
+	" WHERE tenant_id = $1 AND id = ANY($2::bigint[])",
 	2,
 };
 
 #define BULK_FROM                                                                                  \
 	" FROM certificates c LEFT JOIN devices d ON d.id = c.device_id"                           \
-	" WHERE c.tenant_id = $1 AND c.status IN " LC_SQL_VALID " AND c.p12 IS NOT NULL"             \
+	" WHERE c.tenant_id = $1 AND c.status IN " LC_SQL_VALID " AND c.p12 IS NOT NULL"           \
 	" ORDER BY c.number NULLS LAST, c.id"
 
 /* $1 tenant. The ZIP reads the PKCS#12 files; the password list only the passwords. */
@@ -45,7 +50,8 @@ const struct db_stmt q_dl_tenant = {
 	"dl_tenant",
 	"SELECT id, slug, name_en, mobileconfig_embed_password,"
 	" " TENANT_SQL_HAS("tenants", TENANT_F_DOWNLOAD_SITE) " AS site,"
-	" array_to_json(download_allowlist::text[])::text AS allowlist FROM tenants WHERE slug = $1",
+	" array_to_json(download_allowlist::text[])::text AS allowlist"
+	" FROM tenants WHERE slug = $1",
 	1,
 };
 
@@ -87,6 +93,9 @@ const struct db_stmt q_dl_cert = {
 /* $1 tenant: for the administrator's 証明書ダウンロード画面の表示. */
 const struct db_stmt q_dl_site = {
 	"dl_site",
-	"SELECT slug, " TENANT_SQL_HAS("tenants", TENANT_F_DOWNLOAD_SITE) " AS site FROM tenants WHERE id = $1",
+	"SELECT slug, " TENANT_SQL_HAS("tenants", TENANT_F_DOWNLOAD_SITE) " AS site"
+	" FROM tenants WHERE id = $1",
 	1,
 };
+
+/* clang-format on */

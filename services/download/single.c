@@ -27,8 +27,8 @@ dl_attachment(struct http_req *req, const char *base, const char *ext)
 	size_t o = 0, a = 0;
 
 	for (const unsigned char *p = (const unsigned char *)base; *p && o < sizeof(enc) - 4; p++) {
-		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-		    strchr("-_.@", *p) != NULL) {
+		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+		    (*p >= '0' && *p <= '9') || strchr("-_.@", *p) != NULL) {
 			enc[o++] = (char)*p;
 			if (a < sizeof(ascii) - 1)
 				ascii[a++] = (char)*p;
@@ -86,8 +86,8 @@ record(struct http_req *req, struct svc_thread *t, const struct dist_cert *c, in
        enum audit_action action, const char *detail)
 {
 	char id[24], tid[24];
-	struct audit_entry e = {req->tenant_id, req->remote_addr, "admin", req->admin_id, action,
-				detail};
+	struct audit_entry e = {req->tenant_id, req->remote_addr, "admin",
+				req->admin_id,  action,           detail};
 	PGresult *res = NULL;
 	int rc;
 
@@ -121,9 +121,9 @@ send_mobileconfig(struct http_req *req, struct svc_thread *t, const struct dist_
 	}
 	if ((rc = dist_chain_load(&t->db, req->tenant_id, &ch)) != 0)
 		return rc < 0 ? rc : -EIO;
-	rc = dist_mobileconfig(c, db_get(res, 0, "slug"), db_get(res, 0, "name_en"), ch.root_der,
-			       ch.root_der_len, strcmp(db_get(res, 0, "mobileconfig_embed_password"), "t") == 0,
-			       &xml, &len);
+	rc = dist_mobileconfig(
+		c, db_get(res, 0, "slug"), db_get(res, 0, "name_en"), ch.root_der, ch.root_der_len,
+		strcmp(db_get(res, 0, "mobileconfig_embed_password"), "t") == 0, &xml, &len);
 	dist_chain_done(&ch);
 	snprintf(detail, sizeof(detail), "%s.mobileconfig", base);
 	if (rc == 0 && (rc = record(req, t, c, 1, AUDIT_CERTIFICATE_DOWNLOAD, detail)) == 0) {
@@ -160,7 +160,8 @@ serve(struct http_req *req, struct svc_thread *t, enum kind kind)
 		snprintf(detail, sizeof(detail), "%s.PIN", base);
 		if ((rc = record(req, t, &c, 0, AUDIT_PASSWORD_CSV, detail)) == 0) {
 			dl_attachment(req, base, "PIN");
-			http_send(req, 200, "text/plain; charset=utf-8", c.password, strlen(c.password));
+			http_send(req, 200, "text/plain; charset=utf-8", c.password,
+				  strlen(c.password));
 		}
 	} else {
 		rc = send_mobileconfig(req, t, &c, res, base);

@@ -95,9 +95,9 @@ dos_time(time_t t, uint16_t *dtime, uint16_t *ddate)
 static void
 common_fields(unsigned char *p, const struct zipw_entry *e, size_t namelen)
 {
-	le16(p, 20);         /* version needed: 2.0 */
+	le16(p, 20);          /* version needed: 2.0 */
 	le16(p + 2, 1 << 11); /* flags: names are UTF-8 */
-	le16(p + 4, 0);      /* method: stored */
+	le16(p + 4, 0);       /* method: stored */
 	le16(p + 6, e->dostime);
 	le16(p + 8, e->dosdate);
 	le32(p + 10, e->crc);
@@ -163,9 +163,9 @@ central_entry(struct zipw *z, const struct zipw_entry *e)
 	le32(h, 0x02014b50);
 	le16(h + 4, 0x0314); /* made by: Unix, 2.0 */
 	common_fields(h + 6, e, namelen);
-	le16(h + 32, 0);  /* comment length */
-	le16(h + 34, 0);  /* disk */
-	le16(h + 36, 0);  /* internal attributes */
+	le16(h + 32, 0);                       /* comment length */
+	le16(h + 34, 0);                       /* disk */
+	le16(h + 36, 0);                       /* internal attributes */
 	le32(h + 38, (uint32_t)0100644 << 16); /* external: -rw-r--r-- */
 	le32(h + 42, e->offset);
 	if ((rc = emit(z, h, sizeof(h))) != 0)

@@ -9,7 +9,6 @@
 
 #define ZIPW_MAX_ENTRIES 65535 /* no ZIP64: the classic format's limit */
 
-
 /* Where the bytes go; returns 0, or a negative -Exxx that stops the archive. */
 typedef int (*zipw_sink)(void *ctx, const void *buf, size_t len);
 

@@ -129,7 +129,8 @@ answer(struct http_req *req, int status, long long count, cJSON *ids, cJSON *err
 	cJSON *doc;
 
 	if (status == 409) {
-		http_error(req, 409, "issuing_in_progress", i18n_msg(&msg_issuing, req->lang), NULL);
+		http_error(req, 409, "issuing_in_progress", i18n_msg(&msg_issuing, req->lang),
+			   NULL);
 		return;
 	}
 	if (status == 422) {

@@ -35,9 +35,12 @@ sort_ok(const char *v)
 }
 
 static const struct qfield qfields[] = {
-	{"status", status_ok, 8, &msg_status},      {"cn", valid_text, 256, &msg_cn},
-	{"issued_from", valid_date, 10, &msg_date_format}, {"issued_to", valid_date, 10, &msg_date_format},
-	{"sort", sort_ok, 16, &msg_issue_sort},           {"page", valid_page, 7, &msg_page},
+	{"status", status_ok, 8, &msg_status},
+	{"cn", valid_text, 256, &msg_cn},
+	{"issued_from", valid_date, 10, &msg_date_format},
+	{"issued_to", valid_date, 10, &msg_date_format},
+	{"sort", sort_ok, 16, &msg_issue_sort},
+	{"page", valid_page, 7, &msg_page},
 };
 #define NQ (sizeof(qfields) / sizeof(qfields[0]))
 

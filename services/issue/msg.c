@@ -6,10 +6,12 @@ const struct i18n_text msg_count_range = {{"追加発行数は1から%lldまで�
 const struct i18n_text msg_issuing = {
 	{"発行中は追加発行ができません。",
 	 "Certificates cannot be added while others are being issued."}};
-const struct i18n_text msg_status = {{"表示は valid (有効のみ) または all (すべて) を指定してください。",
-				      "status must be valid or all."}};
-const struct i18n_text msg_issue_sort = {{"並び順は issued_at または -issued_at を指定してください。",
-					  "sort must be issued_at or -issued_at."}};
+const struct i18n_text msg_status = {
+	{"表示は valid (有効のみ) または all (すべて) を指定してください。",
+	 "status must be valid or all."}};
+const struct i18n_text msg_issue_sort = {
+	{"並び順は issued_at または -issued_at を指定してください。",
+	 "sort must be issued_at or -issued_at."}};
 const struct i18n_text msg_cn = {
 	{"CNは64文字以内で入力してください (制御文字は使えません)。",
 	 "Use up to 64 characters, without control characters, for the CN."}};

@@ -4,6 +4,8 @@
 #include "domain/lifecycle.h"
 #include "domain/tenant.h"
 
+/* SQL laid out by hand: clang-format would break it around the macros. */
+/* clang-format off */
 /*
  * Numbers for a batch: on from the tenant's counter (or past the highest
  * number in use, should a row have been written another way); never reused.
@@ -35,8 +37,8 @@ const struct db_stmt q_claim = {
 	" FROM certificates c JOIN tenants t ON t.id = c.tenant_id"
 	" LEFT JOIN devices d ON d.id = c.device_id AND d.tenant_id = c.tenant_id"
 	" WHERE c.status = " LC_SQL(LC_ISSUING)
-	" AND (c.claimed_at IS NULL OR c.claimed_at < now() - make_interval(secs => 2 ^ "
-	"c.attempts))"
+	" AND (c.claimed_at IS NULL"
+	"  OR c.claimed_at < now() - make_interval(secs => 2 ^ c.attempts))"
 	" ORDER BY c.id LIMIT $1::int FOR UPDATE OF c SKIP LOCKED",
 	1,
 };
@@ -54,12 +56,11 @@ const struct db_stmt q_ca = {
 const struct db_stmt q_store = {
 	"issue_store",
 	"UPDATE certificates SET status = " LC_SQL(LC_ISSUED) ", ca_id = $2, serial = $3,"
-	" cert_der = decode($4, 'hex'), p12 = decode($5, 'hex'), p12_password_enc = decode($6, "
-	"'hex'),"
-	" subject = $7, not_before = to_timestamp($8::bigint), not_after = "
-	"to_timestamp($9::bigint),"
-	" issued_at = date_trunc('second', now()), claimed_at = now(), last_error = NULL, "
-	"updated_at = now()"
+	" cert_der = decode($4, 'hex'), p12 = decode($5, 'hex'),"
+	" p12_password_enc = decode($6, 'hex'), subject = $7,"
+	" not_before = to_timestamp($8::bigint), not_after = to_timestamp($9::bigint),"
+	" issued_at = date_trunc('second', now()), claimed_at = now(), last_error = NULL,"
+	" updated_at = now()"
 	" WHERE id = $1 AND status = " LC_SQL(LC_ISSUING),
 	9,
 };
@@ -79,18 +80,18 @@ const struct db_stmt q_fail = {
 	" WHERE c.tenant_id = $1"                                                                  \
 	" AND ($2::text = 'all' OR c.status IN " LC_SQL_COUNTED ")"                                 \
 	" AND ($3::text IS NULL OR strpos(lower(c.cn), lower($3)) > 0)"                            \
-	" AND ($4::date IS NULL OR c.issued_at >= ($4::date)::timestamp AT TIME ZONE "             \
-	"'Asia/Tokyo')"                                                                            \
-	" AND ($5::date IS NULL OR c.issued_at < ($5::date + 1)::timestamp AT TIME ZONE "          \
-	"'Asia/Tokyo')"
+	" AND ($4::date IS NULL"                                                                   \
+	"  OR c.issued_at >= ($4::date)::timestamp AT TIME ZONE 'Asia/Tokyo')"                     \
+	" AND ($5::date IS NULL"                                                                   \
+	"  OR c.issued_at < ($5::date + 1)::timestamp AT TIME ZONE 'Asia/Tokyo')"
 
 #define JST(col) "to_char(" col " AT TIME ZONE 'Asia/Tokyo', 'YYYY/MM/DD HH24:MI:SS')"
 
 #define ITEM_COLUMNS                                                                               \
 	"c.id, c.user_id, d.device_code, c.cn, c.email, c.serial, c.status,"                       \
-	" " JST("c.issued_at") " AS issued_at, " JST(                                              \
-		"c.not_after") " AS expires_at,"                                                   \
-			       " " JST("c.revoked_at") " AS revoked_at"
+	" " JST("c.issued_at") " AS issued_at,"                                                    \
+	" " JST("c.not_after") " AS expires_at,"                                                   \
+	" " JST("c.revoked_at") " AS revoked_at"
 
 #define ITEM_FROM                                                                                  \
 	" FROM certificates c"                                                                     \
@@ -121,10 +122,11 @@ const struct db_stmt q_list_desc = {
 /* $1 id, $2 tenant */
 const struct db_stmt q_one = {
 	"issue_one",
-	"SELECT " ITEM_COLUMNS
-	", c.subject, " JST("c.not_before") " AS not_before,"
-					    " c.key_type, encode(c.cert_der, 'hex') AS cert_der, "
-					    "c.last_error" ITEM_FROM
-					    " WHERE c.id = $1 AND c.tenant_id = $2",
+	"SELECT " ITEM_COLUMNS ", c.subject,"
+	" " JST("c.not_before") " AS not_before,"
+	" c.key_type, encode(c.cert_der, 'hex') AS cert_der, c.last_error"
+	ITEM_FROM
+	" WHERE c.id = $1 AND c.tenant_id = $2",
 	2,
 };
+/* clang-format on */

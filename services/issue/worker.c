@@ -138,12 +138,9 @@ store(struct wk *w, const PGresult *row, int r, const struct make_out *o)
 	char *der = hexdup(o->cert_der, o->cert_len), *p12 = hexdup(o->p12, o->p12_len);
 	char *pw = hexdup(o->pw_sealed, o->pw_len);
 	long long by = db_get_ll(row, r, "requested_by");
-	struct audit_entry e = {db_get_ll(row, r, "tenant_id"),
-				db_get(row, r, "requested_ip"),
-				by ? "admin" : "system",
-				by,
-				AUDIT_CERTIFICATE_ISSUE,
-				detail};
+	struct audit_entry e = {db_get_ll(row, r, "tenant_id"), db_get(row, r, "requested_ip"),
+				by ? "admin" : "system",        by,
+				AUDIT_CERTIFICATE_ISSUE,        detail};
 	PGresult *res = NULL;
 	int rc = -ENOMEM;
 

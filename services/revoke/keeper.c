@@ -101,8 +101,8 @@ tick(struct keeper *k)
 		return rc;
 	if ((rc = db_begin(&k->db)) != 0)
 		return -EIO;
-	if ((rc = crlpub_build(&k->db, revoke_cfg.crl_days, sign_by_signer, k, &pem, &len, info, err,
-			       sizeof(err))) != 0) {
+	if ((rc = crlpub_build(&k->db, revoke_cfg.crl_days, sign_by_signer, k, &pem, &len, info,
+			       err, sizeof(err))) != 0) {
 		db_rollback(&k->db);
 		log_msg(LOG_ERROR, "event=crl_publish_failed rc=%d reason=\"%s\"", rc, err);
 		return rc < 0 ? rc : -EIO;

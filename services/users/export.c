@@ -1,4 +1,5 @@
-/* export.c: GET /api/users/export.csv (利用者リスト): a row per certificate, with ID and password. */
+/* export.c: GET /api/users/export.csv (利用者リスト): a row per certificate, with ID and password.
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -188,8 +189,8 @@ finish(struct http_req *req, struct svc_thread *t, long rows)
 	int rc;
 
 	snprintf(detail, sizeof(detail), "利用者リスト (証明書 %ld 件)", rows);
-	struct audit_entry e = {req->tenant_id, req->remote_addr, "admin",
-				req->admin_id,  AUDIT_PASSWORD_CSV,   detail};
+	struct audit_entry e = {req->tenant_id, req->remote_addr,   "admin",
+				req->admin_id,  AUDIT_PASSWORD_CSV, detail};
 	if ((rc = audit_write(&t->db, &e)) == 0)
 		rc = db_commit(&t->db);
 	return rc < 0 ? rc : (rc ? -EIO : 0);

@@ -1,83 +1,111 @@
 /* msgs.c: the messages only shomei-users gives (Japanese, English). */
 #include "extern.h"
 
-const struct i18n_text msg_not_bool = {{"true または false で指定してください。", "Must be true or false."}};
-const struct i18n_text msg_allowlist_format = {{"IPアドレスまたはネットワークアドレス (例: 192.168.1.0/24、2001:db8::/32) "
-				  "の形式で入力してください。",
-				  "Enter an IP address or a network (e.g. 192.168.1.0/24, 2001:db8::/32)."}};
-const struct i18n_text msg_allowlist_prefix = {{"プレフィックス長は IPv4 では 0〜32、IPv6 では 0〜128 で指定してください。",
-				  "The prefix length must be 0-32 for IPv4 and 0-128 for IPv6."}};
-const struct i18n_text msg_allowlist_hostbits = {{"ネットワークアドレスのホスト部が 0 ではありません (例: 192.168.1.5/24 "
-				    "ではなく 192.168.1.0/24 と入力してください)。",
-				    "The network has host bits set (write 192.168.1.0/24, not "
-				    "192.168.1.5/24)."}};
+const struct i18n_text msg_not_bool = {
+	{"true または false で指定してください。", "Must be true or false."}};
+const struct i18n_text msg_allowlist_format = {
+	{"IPアドレスまたはネットワークアドレス (例: 192.168.1.0/24、2001:db8::/32) "
+	 "の形式で入力してください。",
+	 "Enter an IP address or a network (e.g. 192.168.1.0/24, 2001:db8::/32)."}};
+const struct i18n_text msg_allowlist_prefix = {
+	{"プレフィックス長は IPv4 では 0〜32、IPv6 では 0〜128 で指定してください。",
+	 "The prefix length must be 0-32 for IPv4 and 0-128 for IPv6."}};
+const struct i18n_text msg_allowlist_hostbits = {
+	{"ネットワークアドレスのホスト部が 0 ではありません (例: 192.168.1.5/24 "
+	 "ではなく 192.168.1.0/24 と入力してください)。",
+	 "The network has host bits set (write 192.168.1.0/24, not "
+	 "192.168.1.5/24)."}};
 const struct i18n_text msg_allowlist_twice = {{"同じ IP アドレスが複数回指定されています。",
-				 "The same address is listed more than once."}};
-const struct i18n_text msg_allowlist_count = {{"許可 IP アドレスは100件以内で指定してください。",
-				 "Give at most 100 allowed addresses."}};
-const struct i18n_text msg_allowlist_any = {{"すべての IP アドレスからのアクセスを許可する設定です。推奨しません。",
-			       "This allows access from every IP address; it is not recommended."}};
-const struct i18n_text msg_no_notify_users = {{"この利用法人はメール通知のサービスを利用していません。",
-				 "This tenant does not have the mail notification service."}};
-const struct i18n_text msg_name = {{"50文字以内で入力してください (制御文字、前後の空白は使えません)。",
-		      "Use up to 50 characters, without control characters or outer spaces."}};
+					       "The same address is listed more than once."}};
+const struct i18n_text msg_allowlist_count = {
+	{"許可 IP アドレスは100件以内で指定してください。", "Give at most 100 allowed addresses."}};
+const struct i18n_text msg_allowlist_any = {
+	{"すべての IP アドレスからのアクセスを許可する設定です。推奨しません。",
+	 "This allows access from every IP address; it is not recommended."}};
+const struct i18n_text msg_no_notify_users = {
+	{"この利用法人はメール通知のサービスを利用していません。",
+	 "This tenant does not have the mail notification service."}};
+const struct i18n_text msg_name = {
+	{"50文字以内で入力してください (制御文字、前後の空白は使えません)。",
+	 "Use up to 50 characters, without control characters or outer spaces."}};
 const struct i18n_text msg_kana = {{"フリガナは全角カタカナ50文字以内で入力してください。",
-		      "Use up to 50 full-width katakana for the reading."}};
-const struct i18n_text msg_name_en = {{"英語表記は半角英字で50文字以内で入力してください (記号は空白 . ' - のみ)。",
-			 "Use up to 50 ASCII letters for the English name (symbols: space . ' - only)."}};
-const struct i18n_text msg_cn_too_long = {{"英語表記の姓と名は合わせて63文字以内で入力してください (証明書の CN の上限)。",
-			     "The English family and given names together must not exceed 63 "
-			     "characters (the certificate's CN limit)."}};
-const struct i18n_text msg_email = {{"メールアドレスは128文字以内で入力してください。使用できる記号は半角のドット\".\"、"
-		       "アンダーバー\"_\"、ハイフン\"-\"のみです。",
-		       "Enter an e-mail address of up to 128 characters; the only symbols allowed "
-		       "are . _ and -."}};
-const struct i18n_text msg_not_object = {{"オブジェクトで指定してください。", "Must be an object."}};
-const struct i18n_text msg_devices_count = {{"利用デバイスを1つ以上5つ以下で選択してください。",
-			       "Choose from one to five devices."}};
-const struct i18n_text msg_device_code = {{"利用デバイスは 01 (WindowsPC)、11 (iOS(iPhone))、12 (iOS(iPad))、20 "
-			     "(Android)、99 (その他) のいずれかを指定してください。",
-			     "The device must be 01 (Windows PC), 11 (iPhone), 12 (iPad), 20 "
-			     "(Android) or 99 (other)."}};
-const struct i18n_text msg_device_twice = {{"同じ利用デバイスは1回だけ選択できます。",
-			      "Each device can be chosen only once."}};
-const struct i18n_text msg_datetime_format = {{"証明書有効期限は yyyy/mm/dd または yyyy/mm/dd hh:mm 形式で入力してください。",
-				 "Enter the validity as yyyy/mm/dd or yyyy/mm/dd hh:mm."}};
-const struct i18n_text msg_validity_order = {{"証明書有効期限(From)は証明書有効期限(To)より前の日時を入力してください。",
-				"The validity start must be before its end."}};
-const struct i18n_text msg_validity_past = {{"証明書有効期限(To)は現在より後の日時を入力してください。",
-			       "The validity end must be in the future."}};
-const struct i18n_text msg_validity_span = {{"証明書の有効期間が上限を超えています。上限 (日数):",
-			       "The validity period is longer than allowed. Maximum (days):"}};
-const struct i18n_text msg_validity_ca = {{"証明書有効期限が認証局の有効期限を超えています。",
-			     "The validity ends after the certificate authority's own validity."}};
-const struct i18n_text msg_no_validity_period = {{"この利用法人は期間指定のサービスを利用していません。",
-				    "This tenant does not have the validity period service."}};
-const struct i18n_text msg_no_org_units = {{"この利用法人は O、OU 指定のサービスを利用していません。",
-			      "This tenant does not have the O / OU service."}};
-const struct i18n_text msg_no_install_restriction = {{"この利用法人はインストール制限のサービスを利用していません。",
-					"This tenant does not have the install restriction service."}};
+				    "Use up to 50 full-width katakana for the reading."}};
+const struct i18n_text msg_name_en = {
+	{"英語表記は半角英字で50文字以内で入力してください (記号は空白 . ' - のみ)。",
+	 "Use up to 50 ASCII letters for the English name (symbols: space . ' - only)."}};
+const struct i18n_text msg_cn_too_long = {
+	{"英語表記の姓と名は合わせて63文字以内で入力してください (証明書の CN の上限)。",
+	 "The English family and given names together must not exceed 63 "
+	 "characters (the certificate's CN limit)."}};
+const struct i18n_text msg_email = {
+	{"メールアドレスは128文字以内で入力してください。使用できる記号は半角のドット\".\"、"
+	 "アンダーバー\"_\"、ハイフン\"-\"のみです。",
+	 "Enter an e-mail address of up to 128 characters; the only symbols allowed "
+	 "are . _ and -."}};
+const struct i18n_text msg_not_object = {
+	{"オブジェクトで指定してください。", "Must be an object."}};
+const struct i18n_text msg_devices_count = {
+	{"利用デバイスを1つ以上5つ以下で選択してください。", "Choose from one to five devices."}};
+const struct i18n_text msg_device_code = {
+	{"利用デバイスは 01 (WindowsPC)、11 (iOS(iPhone))、12 (iOS(iPad))、20 "
+	 "(Android)、99 (その他) のいずれかを指定してください。",
+	 "The device must be 01 (Windows PC), 11 (iPhone), 12 (iPad), 20 "
+	 "(Android) or 99 (other)."}};
+const struct i18n_text msg_device_twice = {
+	{"同じ利用デバイスは1回だけ選択できます。", "Each device can be chosen only once."}};
+const struct i18n_text msg_datetime_format = {
+	{"証明書有効期限は yyyy/mm/dd または yyyy/mm/dd hh:mm 形式で入力してください。",
+	 "Enter the validity as yyyy/mm/dd or yyyy/mm/dd hh:mm."}};
+const struct i18n_text msg_validity_order = {
+	{"証明書有効期限(From)は証明書有効期限(To)より前の日時を入力してください。",
+	 "The validity start must be before its end."}};
+const struct i18n_text msg_validity_past = {
+	{"証明書有効期限(To)は現在より後の日時を入力してください。",
+	 "The validity end must be in the future."}};
+const struct i18n_text msg_validity_span = {
+	{"証明書の有効期間が上限を超えています。上限 (日数):",
+	 "The validity period is longer than allowed. Maximum (days):"}};
+const struct i18n_text msg_validity_ca = {
+	{"証明書有効期限が認証局の有効期限を超えています。",
+	 "The validity ends after the certificate authority's own validity."}};
+const struct i18n_text msg_no_validity_period = {
+	{"この利用法人は期間指定のサービスを利用していません。",
+	 "This tenant does not have the validity period service."}};
+const struct i18n_text msg_no_org_units = {
+	{"この利用法人は O、OU 指定のサービスを利用していません。",
+	 "This tenant does not have the O / OU service."}};
+const struct i18n_text msg_no_install_restriction = {
+	{"この利用法人はインストール制限のサービスを利用していません。",
+	 "This tenant does not have the install restriction service."}};
 const struct i18n_text msg_org_unit = {{"半角英数字・記号で64文字以内で入力してください。",
-			  "Use up to 64 printable ASCII characters."}};
-const struct i18n_text msg_restriction_device = {{"インストール制限機能は WindowsPC のみご利用いただけます。",
-				    "Install restriction is available for Windows PC only."}};
-const struct i18n_text msg_restriction_mode = {{"利用デバイス制限は none (制限なし)、or (どれかの条件と一致)、and "
-				  "(すべての条件と一致) のいずれかを指定してください。",
-				  "The restriction mode must be none, or or and."}};
-const struct i18n_text msg_restriction_empty = {{"どれかの条件と一致 (OR)、すべての条件と一致 (AND) の場合は制限項目を1つ以上入力してください。",
-				   "Enter at least one restriction item for the OR and AND modes."}};
+					"Use up to 64 printable ASCII characters."}};
+const struct i18n_text msg_restriction_device = {
+	{"インストール制限機能は WindowsPC のみご利用いただけます。",
+	 "Install restriction is available for Windows PC only."}};
+const struct i18n_text msg_restriction_mode = {
+	{"利用デバイス制限は none (制限なし)、or (どれかの条件と一致)、and "
+	 "(すべての条件と一致) のいずれかを指定してください。",
+	 "The restriction mode must be none, or or and."}};
+const struct i18n_text msg_restriction_empty = {
+	{"どれかの条件と一致 (OR)、すべての条件と一致 (AND) の場合は制限項目を1つ以上入力してください。",
+	 "Enter at least one restriction item for the OR and AND modes."}};
 const struct i18n_text msg_quota = {{"追加発行可能数を超えています。追加発行可能数:",
-		       "More certificates than the quota allows. Available:"}};
-const struct i18n_text msg_issue_not_allowed = {{"この利用法人では、管理者によるクライアント証明書の新規発行が許可されていません。",
-				   "This tenant's administrators may not issue new client certificates."}};
-const struct i18n_text msg_user_deleted = {{"削除された利用者は変更できません。", "A deleted user cannot be changed."}};
-const struct i18n_text msg_status_list = {{"証明書ステータスは issuing, issued, downloaded, revoke_scheduled, revoked, failed "
-			     "をカンマ区切りで指定してください。",
-			     "Give the statuses as a comma list of issuing, issued, downloaded, "
-			     "revoke_scheduled, revoked, failed."}};
-const struct i18n_text msg_device_list = {{"デバイス種別は 01, 11, 12, 20, 99 をカンマ区切りで指定してください。",
-			     "Give the devices as a comma list of 01, 11, 12, 20, 99."}};
-const struct i18n_text msg_sort = {{"並び順は applied_at, family_name_kana, email, issued_at, expires_at "
-		      "(降順は先頭に -) のいずれかを指定してください。",
-		      "Sort by applied_at, family_name_kana, email, issued_at or expires_at "
-		      "(prefix - for descending)."}};
+				     "More certificates than the quota allows. Available:"}};
+const struct i18n_text msg_issue_not_allowed = {
+	{"この利用法人では、管理者によるクライアント証明書の新規発行が許可されていません。",
+	 "This tenant's administrators may not issue new client certificates."}};
+const struct i18n_text msg_user_deleted = {
+	{"削除された利用者は変更できません。", "A deleted user cannot be changed."}};
+const struct i18n_text msg_status_list = {
+	{"証明書ステータスは issuing, issued, downloaded, revoke_scheduled, revoked, failed "
+	 "をカンマ区切りで指定してください。",
+	 "Give the statuses as a comma list of issuing, issued, downloaded, "
+	 "revoke_scheduled, revoked, failed."}};
+const struct i18n_text msg_device_list = {
+	{"デバイス種別は 01, 11, 12, 20, 99 をカンマ区切りで指定してください。",
+	 "Give the devices as a comma list of 01, 11, 12, 20, 99."}};
+const struct i18n_text msg_sort = {
+	{"並び順は applied_at, family_name_kana, email, issued_at, expires_at "
+	 "(降順は先頭に -) のいずれかを指定してください。",
+	 "Sort by applied_at, family_name_kana, email, issued_at or expires_at "
+	 "(prefix - for descending)."}};

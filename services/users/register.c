@@ -167,8 +167,8 @@ store(struct http_req *req, struct svc_thread *t, struct user_in *u, cJSON **doc
 	char detail[1024];
 	struct strbuf b;
 	struct certq_quota q;
-	struct audit_entry e = {req->tenant_id, req->remote_addr, "admin",
-				req->admin_id,  AUDIT_USER_REGISTER,  detail};
+	struct audit_entry e = {req->tenant_id, req->remote_addr,    "admin",
+				req->admin_id,  AUDIT_USER_REGISTER, detail};
 	cJSON *certs = cJSON_CreateArray(), *user = NULL;
 	long long uid;
 	int rc;
@@ -181,11 +181,10 @@ store(struct http_req *req, struct svc_thread *t, struct user_in *u, cJSON **doc
 	}
 	strbuf_init(&b, detail, sizeof(detail));
 	strbuf_printf(&b, "%s %s (%s): ", u->v[UF_FAMILY_NAME], u->v[UF_GIVEN_NAME],
-		 u->v[UF_EMAIL]);
+		      u->v[UF_EMAIL]);
 	if ((rc = insert_user(&t->db, req->tenant_id, u, &uid)) != 0 ||
 	    (rc = insert_devices(req, &t->db, &q, uid, u, certs, &b)) != 0 ||
-	    (rc = strbuf_error(&b)) != 0 ||
-	    (rc = audit_write(&t->db, &e)) != 0 ||
+	    (rc = strbuf_error(&b)) != 0 || (rc = audit_write(&t->db, &e)) != 0 ||
 	    (rc = render_user_full(&t->db, req->tenant_id, uid, req->lang, &user)) != 0 ||
 	    (rc = db_commit(&t->db)) != 0)
 		goto out;

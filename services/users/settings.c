@@ -91,8 +91,7 @@ check_list(const cJSON *body, struct settings_in *in, int lang, cJSON *errs)
 		json_field_error(errs, "download_allowlist", i18n_msg(&msg_allowlist_count, lang));
 		return;
 	}
-	cJSON_ArrayForEach(item, list)
-		check_entry(item, i++, in, lang, errs);
+	cJSON_ArrayForEach(item, list) check_entry(item, i++, in, lang, errs);
 }
 
 static void
@@ -151,7 +150,7 @@ write_history(struct http_req *req, struct svc_thread *t, const struct settings_
 			strbuf_add(&b, "なし (すべてアクセス拒否)");
 		if ((rc = strbuf_error(&b)) != 0)
 			return rc;
-		struct audit_entry e = {req->tenant_id, req->remote_addr, "admin",
+		struct audit_entry e = {req->tenant_id, req->remote_addr,     "admin",
 					req->admin_id,  AUDIT_IP_RESTRICTION, detail};
 		if ((rc = audit_write(&t->db, &e)) != 0)
 			return rc;

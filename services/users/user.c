@@ -73,8 +73,8 @@ update(struct http_req *req, struct svc_thread *t, long long id, struct user_in 
        enum outcome *res_out, cJSON *errs)
 {
 	char tid[24], uid[24], detail[4096]; /* 7 fields of 50 characters, before and after */
-	struct audit_entry e = {req->tenant_id, req->remote_addr, "admin",
-				req->admin_id,  AUDIT_USER_UPDATE,    detail};
+	struct audit_entry e = {req->tenant_id, req->remote_addr,  "admin",
+				req->admin_id,  AUDIT_USER_UPDATE, detail};
 	PGresult *old = NULL, *res = NULL;
 	int rc, committed = 0;
 

@@ -12,7 +12,7 @@ static int tap_failed;
 #define TAP_OK(cond, ...)                                                                          \
 	do {                                                                                       \
 		int tap_c_ = (cond) ? 1 : 0;                                                       \
-		printf("%sok %d - ", tap_c_ ? "" : "not ", ++tap_n);                                \
+		printf("%sok %d - ", tap_c_ ? "" : "not ", ++tap_n);                               \
 		printf(__VA_ARGS__);                                                               \
 		printf("\n");                                                                      \
 		if (!tap_c_) {                                                                     \
@@ -21,7 +21,8 @@ static int tap_failed;
 		}                                                                                  \
 	} while (0)
 
-#define TAP_STREQ(a, b, ...) TAP_OK((a) != NULL && (b) != NULL && strcmp((a), (b)) == 0, __VA_ARGS__)
+#define TAP_STREQ(a, b, ...)                                                                       \
+	TAP_OK((a) != NULL && (b) != NULL && strcmp((a), (b)) == 0, __VA_ARGS__)
 
 /* Print the plan; the exit code is non-zero when a check failed. */
 static inline int

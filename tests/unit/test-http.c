@@ -19,8 +19,9 @@ main(void)
 	TAP_OK(!http_query_get("aa=1", "a", buf, sizeof(buf)), "prefix of a name is not the name");
 	TAP_OK(http_query_get("a", "a", buf, sizeof(buf)) && buf[0] == '\0', "name without value");
 	TAP_OK(!http_query_get("a=%zz", "a", buf, sizeof(buf)), "bad escape refused");
-	TAP_OK(!http_query_get("a=0123456789012345678901234567890123456789012345678901234567890123456789",
-			       "a", buf, sizeof(buf)),
+	TAP_OK(!http_query_get(
+		       "a=0123456789012345678901234567890123456789012345678901234567890123456789",
+		       "a", buf, sizeof(buf)),
 	       "value longer than the buffer refused");
 	TAP_OK(!http_query_get("", "a", buf, sizeof(buf)), "empty query");
 

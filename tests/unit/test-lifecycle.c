@@ -114,7 +114,8 @@ test_devices_features(void)
 	TAP_OK(device_label("02", I18N_JA) == NULL && device_label(NULL, I18N_JA) == NULL,
 	       "an unknown code has no label");
 	TAP_OK(device_valid_code("12") == 0 && device_valid_code("1") == VALID_E_FORMAT &&
-		       device_valid_list("01,20") == 0 && device_valid_list("01,") == VALID_E_FORMAT,
+		       device_valid_list("01,20") == 0 &&
+		       device_valid_list("01,") == VALID_E_FORMAT,
 	       "device validators");
 	TAP_OK(lifecycle_valid_list("issued,revoked") == 0 &&
 		       lifecycle_valid_list("issued,,revoked") == VALID_E_FORMAT &&
@@ -134,7 +135,8 @@ test_devices_features(void)
 			       -EINVAL &&
 		       badlen == 3 && strncmp(bad, "pdf", 3) == 0,
 	       "an unknown feature is named");
-	TAP_OK(tenant_features_canonical("", buf, sizeof(buf), &bad, &badlen) == 0 && buf[0] == '\0',
+	TAP_OK(tenant_features_canonical("", buf, sizeof(buf), &bad, &badlen) == 0 &&
+		       buf[0] == '\0',
 	       "none");
 }
 

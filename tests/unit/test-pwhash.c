@@ -9,7 +9,8 @@ main(void)
 	char h1[PWHASH_LEN], h2[PWHASH_LEN];
 
 	TAP_OK(pwhash_hash("abcd1234", h1) == 0, "hash");
-	TAP_OK(strncmp(h1, "$argon2id$v=19$m=19456,t=2,", 27) == 0, "argon2id, 19 MiB, t=2 (%s)", h1);
+	TAP_OK(strncmp(h1, "$argon2id$v=19$m=19456,t=2,", 27) == 0, "argon2id, 19 MiB, t=2 (%s)",
+	       h1);
 	TAP_OK(pwhash_verify(h1, "abcd1234") == 0, "right password verifies");
 	TAP_OK(pwhash_verify(h1, "abcd1235") == PWHASH_E_MISMATCH, "wrong password refused");
 	TAP_OK(pwhash_verify(h1, "") == PWHASH_E_MISMATCH, "empty password refused");

@@ -1,4 +1,5 @@
-/* test-zipw.c: the streaming ZIP writer; the archive is checked by python3's zipfile and unzip -t. */
+/* test-zipw.c: the streaming ZIP writer; the archive is checked by python3's zipfile and unzip -t.
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,14 +53,16 @@ main(void)
 	fclose(f);
 
 	char cmd[512];
-	snprintf(cmd, sizeof(cmd),
-		 "/usr/bin/python3 -c 'import zipfile,sys; z=zipfile.ZipFile(sys.argv[1]); "
-		 "assert z.testzip() is None; n=z.namelist(); assert len(n)==503, len(n); "
-		 "assert \"山田太郎_01.p12\" in n; assert z.read(\"client_000500.p12\")[:1]==bytes([500%%256]); "
-		 "assert len(z.read(\"client_000007.p12\"))==107' %s",
-		 path);
+	snprintf(
+		cmd, sizeof(cmd),
+		"/usr/bin/python3 -c 'import zipfile,sys; z=zipfile.ZipFile(sys.argv[1]); "
+		"assert z.testzip() is None; n=z.namelist(); assert len(n)==503, len(n); "
+		"assert \"山田太郎_01.p12\" in n; assert z.read(\"client_000500.p12\")[:1]==bytes([500%%256]); "
+		"assert len(z.read(\"client_000007.p12\"))==107' %s",
+		path);
 	TAP_OK(system(cmd) == 0, "python3 zipfile reads every entry, names and contents intact");
-	snprintf(cmd, sizeof(cmd), "unzip -tq %s >/dev/null 2>&1 || ! command -v unzip >/dev/null", path);
+	snprintf(cmd, sizeof(cmd), "unzip -tq %s >/dev/null 2>&1 || ! command -v unzip >/dev/null",
+		 path);
 	TAP_OK(system(cmd) == 0, "unzip -t finds no error");
 	unlink(path);
 

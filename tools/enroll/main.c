@@ -235,7 +235,8 @@ login(struct client *c, const struct opts *o, const char *password, char *csrf, 
 	snprintf(csrf, len, "%s", tok->valuestring);
 	/* --certificate, else the one restricted certificate, else the one certificate */
 	*id = o->certificate;
-	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(doc, "items")) {
+	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(doc, "items"))
+	{
 		long long v =
 			(long long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(it, "id"));
 		if (o->certificate == 0 &&
@@ -295,11 +296,13 @@ say_refused(const struct buf *b)
 	fprintf(stderr, "shomei-enroll: この端末はインストール制限の条件と一致しません。\n"
 			"shomei-enroll: this machine does not meet the certificate's install "
 			"restriction.\n");
-	cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(err, "failed"))
-		for (size_t i = 0; i < sizeof(items) / sizeof(items[0]); i++)
-			if (cJSON_IsString(f) && strcmp(f->valuestring, items[i].name) == 0)
-				fprintf(stderr, "  不一致 / not matching: %s / %s (%s)\n",
-					items[i].ja, items[i].en, items[i].name);
+	cJSON_ArrayForEach(
+		f, cJSON_GetObjectItemCaseSensitive(
+			   err, "failed")) for (size_t i = 0; i < sizeof(items) / sizeof(items[0]);
+						i++) if (cJSON_IsString(f) &&
+							 strcmp(f->valuestring, items[i].name) == 0)
+		fprintf(stderr, "  不一致 / not matching: %s / %s (%s)\n", items[i].ja, items[i].en,
+			items[i].name);
 	cJSON_Delete(doc);
 }
 

@@ -23,7 +23,6 @@ enum {
 	CTL_EXISTS = 3, /* tenant or administrator already exists */
 };
 
-
 /* The options of one command: a table, so help and errors come from one place. */
 struct opt {
 	const char *name;    /* without the leading "--" */
