@@ -33,7 +33,7 @@ const char *x509_key_type_name(enum x509_key_type t);
 int x509_key_generate(enum x509_key_type t, EVP_PKEY **out);
 
 /*
- * A subject, written as DESIGN.md's "Certificate subject" lists it, most
+ * A subject, written as docs/ARCHITECTURE.md's "Certificate subject" lists it, most
  * specific first: E, CN, OU[0] (system OU), OU[1], OU[2], O, C. NULL or ""
  * leaves an attribute out. Strings are UTF-8; everything but C (Printable)
  * and E (IA5) is encoded as UTF8String.

@@ -64,20 +64,6 @@ const ja = {
   'menu.password': 'パスワード変更',
   'menu.logout': 'ログアウト',
 
-  // placeholders
-  'placeholder.badge': '準備中',
-  'placeholder.coming': 'この機能は今後のリリースで提供されます。',
-  'placeholder.certificates.title': '証明書管理',
-  'placeholder.certificates.desc':
-    '契約数・発行数・追加発行可能数の確認、証明書の追加発行、一覧と検索、ダウンロード、失効を行う画面です。',
-  'placeholder.users.title': '利用者',
-  'placeholder.users.desc':
-    '利用者とデバイスの登録、CSV一括登録、検索、利用者の削除を行う画面です。',
-  'placeholder.settings.title': '設定',
-  'placeholder.settings.desc':
-    '利用者への通知メールや、ダウンロードサイトのIPアドレス制限などを設定する画面です。',
-  'placeholder.meanwhile': '現在ご利用いただける機能',
-
   // 操作履歴
   'audit.title': '操作履歴一覧',
   'audit.date': '操作日',
@@ -390,19 +376,6 @@ const en = {
   'menu.settings': 'Settings',
   'menu.password': 'Change password',
   'menu.logout': 'Log out',
-
-  'placeholder.badge': 'Coming soon',
-  'placeholder.coming': 'This feature will be available in a future release.',
-  'placeholder.certificates.title': 'Certificates',
-  'placeholder.certificates.desc':
-    'Check your quota, issued and remaining certificates; issue more, list and search, download and revoke certificates.',
-  'placeholder.users.title': 'Users',
-  'placeholder.users.desc':
-    'Register users and their devices, bulk-register from CSV, search, and delete users.',
-  'placeholder.settings.title': 'Settings',
-  'placeholder.settings.desc':
-    'Configure notification e-mails to users and the IP address restriction of the download site.',
-  'placeholder.meanwhile': 'Available now',
 
   'audit.title': 'Operation history',
   'audit.date': 'Date',

@@ -6,7 +6,7 @@ import { api, withQuery } from '../api.js';
 import { el, fromTemplate, hide, isoToSlash, pageCount, renderPager, showKey, showLines, slashToIso } from '../dom.js';
 import { applyI18n, hasKey, t } from '../i18n.js';
 
-/** The action codes of DESIGN.md, in the order of the manual's 操作内容 list. */
+/** The action codes of the history (common/domain/audit.c), in the order of the manual's 操作内容 list. */
 export const ACTIONS = [
   'login',
   'logout',
