@@ -33,6 +33,8 @@ err_transient(int rc)
 	case -ENOENT:
 	case -EBUSY:
 	case -ENOTCONN:
+	case -ENODATA:
+	case -EPROTO:
 		return 1;
 	default:
 		break;

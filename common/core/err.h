@@ -83,7 +83,8 @@ enum err_code {
 /*
  * 1 when rc may succeed if the same call is made again later: a transient module code, or
  * -EIO, -EAGAIN, -ETIMEDOUT, -EINTR, -ENOMEM, -EPIPE, -ECONNREFUSED, -ECONNRESET, -ENOENT
- * (a socket not there yet), -EBUSY, -ENOTCONN. 0 for success, permanent codes and other -errno.
+ * (a socket not there yet), -EBUSY, -ENOTCONN, -ENODATA (a peer that closed before answering),
+ * -EPROTO (an answer cut short). 0 for success, permanent codes and other -errno.
  */
 int err_transient(int rc);
 

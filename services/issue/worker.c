@@ -163,21 +163,26 @@ out:
 	return rc;
 }
 
-/* One failed attempt, committed on its own; the row becomes failed after the last. */
+/*
+ * One failed attempt, committed on its own. A transient failure (err_transient: the signer or
+ * the database away, no CA yet) is tried again, the row becoming failed after the last attempt;
+ * a permanent one (the signer's policy refused, a subject that cannot be encoded) fails it now.
+ */
 static void
-record_failure(struct wk *w, long long id, const char *err)
+record_failure(struct wk *w, long long id, const char *err, int rc)
 {
 	char sid[24], max[8];
 	PGresult *res = NULL;
 
 	snprintf(sid, sizeof(sid), "%lld", id);
-	snprintf(max, sizeof(max), "%d", ISSUE_MAX_ATTEMPTS);
+	snprintf(max, sizeof(max), "%d", err_transient(rc) ? ISSUE_MAX_ATTEMPTS : 1);
 	const char *params[] = {sid, err, max};
 	if (db_exec(&w->db, &q_fail, params, &res) != 0)
 		return;
 	if (PQntuples(res) == 1 && strcmp(db_get(res, 0, "status"), LC_FAILED) == 0)
-		log_msg(LOG_WARN, "event=issue_failed id=%lld tenant=%s cn=\"%s\" reason=\"%s\"",
-			id, db_get(res, 0, "tenant_id"), db_get(res, 0, "cn"), err);
+		log_msg(LOG_WARN,
+			"event=issue_failed id=%lld tenant=%s cn=\"%s\" reason=\"%s\" code=%s",
+			id, db_get(res, 0, "tenant_id"), db_get(res, 0, "cn"), err, err_name(rc));
 	PQclear(res);
 }
 
@@ -192,7 +197,8 @@ issue_row(struct wk *w, const PGresult *rows, int r, char serial[48], char *err,
 
 	if ((rc = tenant_ca(w, db_get_ll(rows, r, "tenant_id"))) != 0) {
 		snprintf(err, errlen, "no active CA for the tenant");
-		return rc == DB_E_NOTFOUND ? SIGNER_E_REFUSED : rc;
+		/* transient: the operator may yet create it (shomeictl ca init) */
+		return rc == DB_E_NOTFOUND ? -EAGAIN : rc;
 	}
 	row_in(w, rows, r, &in, crl, sizeof(crl), ocsp, sizeof(ocsp));
 	if ((rc = make_cert(w->env, &in, &o, err, errlen)) == 0 &&
@@ -258,7 +264,7 @@ issue_some(struct wk *w, int limit)
 	if (rc == DB_E_CONFLICT) /* the next claim makes it again with a new serial */
 		log_msg(LOG_WARN, "event=serial_collision id=%lld", id);
 	else
-		record_failure(w, id, err);
+		record_failure(w, id, err, rc);
 	return 1;
 }
 

@@ -567,10 +567,25 @@ def test_failure(t):
     psql("UPDATE cas SET active = true WHERE tenant_id = :'p1'", tid)
 
 
+def test_refused(t):
+    """A certificate the signer's policy refuses fails at once: retrying cannot change the answer."""
+    tid = tenant("issue-r", 5, key_type="p256")
+    # the tenant's default validity beyond its limit: the signer refuses the certificate
+    psql("UPDATE tenants SET default_validity_days = 400, max_validity_days = 30 WHERE id = :'p1'", tid)
+    c = admin("issue-r")
+    ids = (c.post("/api/certificates/batch", {"count": 1}).json() or {}).get("ids") or []
+    t.eq(len(ids), 1, "batch of 1 accepted")
+    t.ok(wait_until(lambda: statuses(ids) == ["failed"], 20), "marked failed", statuses(ids))
+    got = psql("SELECT attempts || '|' || (cert_der IS NULL) FROM certificates WHERE id = :'p1'", ids[0])
+    t.eq(got, "1|true", "after one attempt (a permanent refusal is not retried), no certificate")
+    err = psql("SELECT coalesce(last_error, '') FROM certificates WHERE id = :'p1'", ids[0])
+    t.ok("valid" in err.lower(), "the signer's reason is recorded", err)
+
+
 def main():
     t = TAP()
-    for fn in (test_batch_validation, test_batch, test_409, test_devices, test_list, test_failure, test_kill,
-               test_redis_flush):
+    for fn in (test_batch_validation, test_batch, test_409, test_devices, test_list, test_failure, test_refused,
+               test_kill, test_redis_flush):
         t.run(fn)
     t.done()
 

@@ -41,8 +41,10 @@ main(void)
 	TAP_OK(err_transient(-EIO) && err_transient(-EAGAIN) && err_transient(-ETIMEDOUT) &&
 		       err_transient(-ECONNREFUSED) && err_transient(-ENOENT),
 	       "lost connections, time-outs and a socket not there yet are transient");
-	TAP_OK(!err_transient(-EINVAL) && !err_transient(-EMSGSIZE) && !err_transient(-EPROTO),
-	       "bad arguments and oversized or broken messages are permanent");
+	TAP_OK(err_transient(-ENODATA) && err_transient(-EPROTO),
+	       "a peer that closed or cut its answer short is transient");
+	TAP_OK(!err_transient(-EINVAL) && !err_transient(-EMSGSIZE) && !err_transient(-ENAMETOOLONG),
+	       "bad arguments, oversized messages and names too long are permanent");
 	TAP_OK(!err_transient(0), "success is not an error to retry");
 	TAP_OK(!err_transient(DB_E_NOTFOUND) && !err_transient(SIGNER_E_REFUSED) &&
 		       !err_transient(X509_E_INVALID) && !err_transient(VALID_E_FORMAT),
