@@ -90,6 +90,7 @@ update(struct http_req *req, struct svc_thread *t, long long id, struct user_in 
 	}
 	if ((rc = diff(old, u->v, detail, sizeof(detail))) <= 0)
 		goto out; /* nothing changes: no update, no history (or -ENOSPC) */
+	rc = 0;
 	if (check_cn(u->v[UF_FAMILY_NAME_EN], u->v[UF_GIVEN_NAME_EN], req->lang, errs) > 0) {
 		*res_out = INVALID;
 		goto out;
