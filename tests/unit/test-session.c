@@ -1,0 +1,167 @@
+/*
+ * test-session.c: the session store. Without a server: tokens that cannot be sessions, Redis
+ * away (-EIO), the cookie headers. With SHOMEI_TEST_REDIS (a unix socket, as scripts/test sets
+ * it once the stack is up): create, read, the record under the token's hash, idle and absolute
+ * lifetimes, two kinds apart, destroy.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/util.h"
+#include "web/session.h"
+#include "tap.h"
+
+static const struct session_kind admin = {"test-sess", "__Host-test", 1800, 28800};
+static const struct session_kind other = {"test-other", "__Host-test-o", 60, 120};
+
+static void
+test_offline(void)
+{
+	char token[UTIL_TOKEN_LEN], buf[64];
+	struct session s;
+	struct http_req req;
+	struct kv kv;
+
+	TAP_OK(kv_init(&kv, "/nonexistent/redis.sock", NULL, 0) == 0,
+	       "kv to a socket that is not there");
+	TAP_OK(session_get(&kv, &admin, "short", &s) == SESSION_E_NONE,
+	       "a token of the wrong length is no session (Redis not asked)");
+	TAP_OK(session_get(&kv, &admin, NULL, &s) == SESSION_E_NONE, "no token is no session");
+	memset(token, 'A', sizeof(token) - 1);
+	token[sizeof(token) - 1] = '\0';
+	TAP_OK(session_get(&kv, &admin, token, &s) == -EIO, "Redis away: -EIO, not 'logged out'");
+	TAP_OK(session_create(&kv, &admin, "1 2", token, &s) == -EIO,
+	       "create with Redis away: -EIO");
+	TAP_OK(session_destroy(&kv, &admin, "short") == -EINVAL,
+	       "destroy a token that cannot be one");
+	TAP_OK(session_create(&kv, &admin, "", token, &s) == -EINVAL, "an empty grant is refused");
+	{
+		char big[SESSION_DATA_MAX + 1];
+		memset(big, '1', sizeof(big) - 1);
+		big[sizeof(big) - 1] = '\0';
+		TAP_OK(session_create(&kv, &admin, big, token, &s) == -EINVAL,
+		       "a grant over SESSION_DATA_MAX is refused");
+	}
+	kv_done(&kv);
+
+	memset(&req, 0, sizeof(req));
+	req.cookie = "a=1; __Host-test=tok123; __Host-test-o=zzz";
+	TAP_OK(session_token(&req, &admin, buf, sizeof(buf)) && strcmp(buf, "tok123") == 0,
+	       "the kind's cookie is found among others");
+	TAP_OK(session_token(&req, &other, buf, sizeof(buf)) && strcmp(buf, "zzz") == 0,
+	       "another kind reads its own cookie");
+	session_cookie(&req, &admin, "tok123");
+	TAP_OK(strstr(req.headers, "Set-Cookie: __Host-test=tok123; Path=/; Secure; HttpOnly; "
+				   "SameSite=Strict") != NULL,
+	       "Set-Cookie hands out the token: Secure, HttpOnly, SameSite=Strict, Path=/");
+	req.hlen = 0;
+	req.headers[0] = '\0';
+	session_cookie(&req, &admin, NULL);
+	TAP_OK(strstr(req.headers, "__Host-test=; ") != NULL && strstr(req.headers, "Max-Age=0"),
+	       "a cleared cookie expires at once");
+}
+
+static char *
+redis_get(struct kv *kv, const char *prefix, const char *token)
+{
+	char key[128], hash[65];
+	redisReply *r;
+	char *v = NULL;
+
+	util_sha256_hex(token, strlen(token), hash);
+	kv_key(key, sizeof(key), prefix, hash);
+	const char *argv[] = {"GET", key};
+	if ((r = kv_cmdv(kv, 2, argv)) != NULL && r->type == REDIS_REPLY_STRING)
+		v = strdup(r->str);
+	freeReplyObject(r);
+	return v;
+}
+
+static long long
+redis_ttl(struct kv *kv, const char *prefix, const char *token)
+{
+	char key[128], hash[65];
+	redisReply *r;
+	long long t = -9;
+
+	util_sha256_hex(token, strlen(token), hash);
+	kv_key(key, sizeof(key), prefix, hash);
+	const char *argv[] = {"TTL", key};
+	if ((r = kv_cmdv(kv, 2, argv)) != NULL && r->type == REDIS_REPLY_INTEGER)
+		t = r->integer;
+	freeReplyObject(r);
+	return t;
+}
+
+static void
+redis_set(struct kv *kv, const char *prefix, const char *token, const char *value)
+{
+	char key[128], hash[65];
+
+	util_sha256_hex(token, strlen(token), hash);
+	kv_key(key, sizeof(key), prefix, hash);
+	const char *argv[] = {"SET", key, value, "EX", "100"};
+	freeReplyObject(kv_cmdv(kv, 5, argv));
+}
+
+static void
+test_redis(const char *sock)
+{
+	char token[UTIL_TOKEN_LEN], token2[UTIL_TOKEN_LEN], *v, forged[256];
+	struct session s, g;
+	struct kv kv;
+
+	kv_init(&kv, sock, NULL, 0);
+	TAP_OK(session_create(&kv, &admin, "7 3", token, &s) == 0 && strlen(token) == 43 &&
+		       strlen(s.csrf) == 43 && strcmp(s.data, "7 3") == 0,
+	       "a session: 256-bit token and CSRF token, the grant");
+	v = redis_get(&kv, admin.prefix, token);
+	TAP_OK(v != NULL && strncmp(v, "v2 ", 3) == 0 && strstr(v, token) == NULL &&
+		       strstr(v, s.csrf) != NULL,
+	       "Redis holds it under the token's hash, never the token");
+	free(v);
+	TAP_OK(redis_ttl(&kv, admin.prefix, token) > 1790, "its TTL is the idle time");
+	TAP_OK(session_get(&kv, &admin, token, &g) == 0 && strcmp(g.data, "7 3") == 0 &&
+		       strcmp(g.csrf, s.csrf) == 0 && g.created == s.created,
+	       "read back whole");
+	TAP_OK(session_get(&kv, &other, token, &g) == SESSION_E_NONE,
+	       "another kind does not see it (its own prefix)");
+
+	TAP_OK(session_create(&kv, &other, "5 10,11,12", token2, &s) == 0 &&
+		       session_get(&kv, &other, token2, &g) == 0 &&
+		       strcmp(g.data, "5 10,11,12") == 0 &&
+		       redis_ttl(&kv, other.prefix, token2) <= 60,
+	       "the other kind: its grant and its own idle time");
+
+	snprintf(forged, sizeof(forged), "v2 %lld %s 7 3", (long long)time(NULL) - 28801, s.csrf);
+	redis_set(&kv, admin.prefix, token, forged);
+	TAP_OK(session_get(&kv, &admin, token, &g) == SESSION_E_NONE,
+	       "older than the absolute lifetime: ended however active");
+	TAP_OK(redis_get(&kv, admin.prefix, token) == NULL, "and removed from Redis");
+
+	redis_set(&kv, admin.prefix, token, "v1 7 3 1700000000 abc");
+	TAP_OK(session_get(&kv, &admin, token, &g) == SESSION_E_NONE,
+	       "a record of the old format is no session");
+	redis_set(&kv, admin.prefix, token, "garbage");
+	TAP_OK(session_get(&kv, &admin, token, &g) == SESSION_E_NONE, "nor is garbage");
+
+	TAP_OK(session_destroy(&kv, &other, token2) == 0 &&
+		       session_get(&kv, &other, token2, &g) == SESSION_E_NONE,
+	       "destroyed: gone");
+	session_destroy(&kv, &admin, token);
+	kv_done(&kv);
+}
+
+int
+main(void)
+{
+	const char *sock = getenv("SHOMEI_TEST_REDIS");
+
+	test_offline();
+	if (sock != NULL && *sock != '\0')
+		test_redis(sock);
+	return tap_done();
+}
