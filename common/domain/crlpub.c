@@ -134,6 +134,7 @@ one(struct db *db, int k, int days, crlpub_sign_fn sign, void *arg, char **all, 
 	if ((rc = x509_crl_build(cert, info->number, now - CRLPUB_BACKDATE,
 				 now + (time_t)days * 86400, entries, n, &crl)) != 0) {
 		snprintf(err, errlen, "%s CA: cannot build the CRL (%d)", kinds[k], rc);
+		rc = rc < 0 ? rc : -EINVAL; /* X509_E_*: not ours to return (X509_E_INVALID == 1) */
 		goto out;
 	}
 	if (sign(arg, kinds[k], db_get(row, 0, "key_file"), crl, &signed_crl) != 0) {

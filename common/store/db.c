@@ -180,6 +180,9 @@ db_commit(struct db *db)
 		return -EIO;
 	r = PQexec(db->conn, "COMMIT");
 	rc = classify(r);
+	/* COMMIT of a transaction a statement aborted succeeds as a ROLLBACK */
+	if (rc == 0 && strcmp(PQcmdStatus(r), "ROLLBACK") == 0)
+		rc = -EIO;
 	PQclear(r);
 	return rc;
 }

@@ -40,7 +40,12 @@ int db_exec(struct db *db, const struct db_stmt *st, const char *const *params, 
 /* Same for a plain SQL string, not prepared (for migrations and one-off work). */
 int db_exec_sql(struct db *db, const char *sql, int n, const char *const *params, PGresult **res);
 
-/* BEGIN / COMMIT / ROLLBACK. Rollback is safe to call after any failure. */
+/*
+ * BEGIN / COMMIT / ROLLBACK. db_commit returns 0 only when the transaction committed:
+ * DB_E_CONFLICT for a deferred constraint, -EIO otherwise (also when a statement had
+ * aborted the transaction, whose COMMIT only rolls back). Rollback is safe to call after any
+ * failure.
+ */
 int db_begin(struct db *db);
 int db_commit(struct db *db);
 void db_rollback(struct db *db);

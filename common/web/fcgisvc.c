@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -236,16 +238,26 @@ write_pidfile(const char *path)
 	return fclose(f) == 0 ? 0 : -EIO;
 }
 
+/* The listening socket, made here: FCGX_OpenSocket calls exit() when bind or listen fails. */
 static int
 open_socket(const char *name)
 {
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	char path[512];
+	int fd;
 
-	if (cfg_socket_path(&g_cfg, name, path, sizeof(path)) != 0)
+	if (cfg_socket_path(&g_cfg, name, path, sizeof(path)) != 0 ||
+	    strlen(path) >= sizeof(sa.sun_path))
 		return -1;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
 	unlink(path);
-	if ((g_sock = FCGX_OpenSocket(path, 128)) < 0)
+	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0)
 		return -1;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(fd, 128) != 0) {
+		close(fd);
+		return -1;
+	}
+	g_sock = fd;
 	/* nginx's workers may run as another user; the directory guards access. */
 	chmod(path, 0666);
 	return 0;
