@@ -297,6 +297,10 @@ dist_chain_load(struct db *db, long long tenant_id, struct dist_chain *ch)
 	}
 	ca = db_get(res, 0, "ca_pem");
 	root = db_get(res, 0, "root_pem");
+	if (ca == NULL || root == NULL || ca[0] == '\0' || root[0] == '\0') {
+		rc = -EIO; /* a CA row without its certificate */
+		goto out;
+	}
 	ch->pem_len = strlen(ca) + strlen(root) + 1;
 	if ((ch->pem = malloc(ch->pem_len + 1)) == NULL) {
 		rc = -ENOMEM;

@@ -33,7 +33,8 @@ int db_ensure(struct db *db);
  * Run a statement with text parameters (NULL = SQL NULL). On success *res
  * holds the result (PQclear it). Outside a transaction a broken connection is
  * re-established and the statement tried once more. Returns 0, DB_E_CONFLICT
- * for a unique/check/foreign-key violation, or -EIO.
+ * for a unique/check/foreign-key violation, -ENOSPC when the connection already
+ * holds DB_MAX_STMTS prepared statements, or -EIO.
  */
 int db_exec(struct db *db, const struct db_stmt *st, const char *const *params, PGresult **res);
 
