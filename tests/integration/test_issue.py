@@ -569,10 +569,10 @@ def test_failure(t):
 
 def test_refused(t):
     """A certificate the signer's policy refuses fails at once: retrying cannot change the answer."""
-    tid = tenant("issue-r", 5, key_type="p256")
+    tid = tenant("issue-policy", 5, key_type="p256")
     # the tenant's default validity beyond its limit: the signer refuses the certificate
     psql("UPDATE tenants SET default_validity_days = 400, max_validity_days = 30 WHERE id = :'p1'", tid)
-    c = admin("issue-r")
+    c = admin("issue-policy")
     ids = (c.post("/api/certificates/batch", {"count": 1}).json() or {}).get("ids") or []
     t.eq(len(ids), 1, "batch of 1 accepted")
     t.ok(wait_until(lambda: statuses(ids) == ["failed"], 20), "marked failed", statuses(ids))
