@@ -7,13 +7,13 @@
 #ifndef SHOMEI_DB_FIXTURE_H
 #define SHOMEI_DB_FIXTURE_H
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "store/db.h"
+#include "store/migrate.h"
 #include "core/util.h"
 
 /* A unix socket directory that does not exist: libpq fails at once, no server involved. */
@@ -167,45 +167,18 @@ scratch_conninfo(const char *base, const char *schema)
 	return out;
 }
 
-static inline int
-scratch_sql_file(const struct dirent *d)
-{
-	size_t n = strlen(d->d_name);
-
-	return n > 4 && strcmp(d->d_name + n - 4, ".sql") == 0;
-}
-
-/* Apply the .sql files of db/migrations in order on s->db (several statements each: simple query).
- */
+/* Apply db/migrations on s->db with the migrations runner shomeictl uses (store/migrate.c). */
 static inline int
 scratch_migrate(struct scratch *s)
 {
-	struct dirent **list = NULL;
-	int n = scandir(SHOMEI_MIGRATIONS, &list, scratch_sql_file, alphasort), rc = 0;
+	char err[1024];
+	int version = 0;
 
-	if (n <= 0) {
-		printf("# no migrations in %s\n", SHOMEI_MIGRATIONS);
-		rc = -1;
+	if (migrate_run(&s->db, SHOMEI_MIGRATIONS, NULL, NULL, &version, err, sizeof(err)) != 0) {
+		fixture_diag(SHOMEI_MIGRATIONS, err);
+		return -1;
 	}
-	for (int i = 0; i < n; i++) {
-		char path[1024], *sql;
-		snprintf(path, sizeof(path), "%s/%s", SHOMEI_MIGRATIONS, list[i]->d_name);
-		if (rc == 0 && (sql = util_read_file(path, 1 << 20, NULL)) != NULL) {
-			PGresult *r = PQexec(s->db.conn, sql);
-			if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-				fixture_diag(path, PQerrorMessage(s->db.conn));
-				rc = -1;
-			}
-			PQclear(r);
-			free(sql);
-		} else if (rc == 0) {
-			printf("# cannot read %s\n", path);
-			rc = -1;
-		}
-		free(list[i]);
-	}
-	free(list);
-	return rc;
+	return version > 0 ? 0 : -1;
 }
 
 /* A fresh schema shomei_test_<pid>_<random> with the migrations applied; 0 or -1. */

@@ -101,11 +101,7 @@ int q_admin_cert_insert(struct cmd_ctx *cx, long long admin_id, long long ca_id,
 			const char *fingerprint, const char *subject, time_t nb, time_t na,
 			const char *pem);
 int q_schema_version(struct cmd_ctx *cx, long long *version);
-int q_migrate_lock(struct cmd_ctx *cx, int lock);
 /* Create schema_migrations if missing; *applied lists the versions applied. */
-int q_migrate_prepare(struct cmd_ctx *cx, PGresult **applied);
-int q_migrate_record(struct cmd_ctx *cx, int version, const char *name);
-int q_migrate_apply(struct cmd_ctx *cx, const char *sql);
 
 /* cmd_*.c: the commands */
 int cmd_migrate(struct cmd_ctx *cx);
