@@ -20,8 +20,9 @@ struct issue_cfg {
 extern struct issue_cfg issue_cfg;
 extern const struct cfg_section issue_section;
 
-/* Attempts before a certificate is marked failed. */
-#define ISSUE_MAX_ATTEMPTS 5
+/* Seconds between two attempts at a certificate at most, as SQL (a transient failure is retried
+ * for as long as it lasts; only a permanent refusal makes the certificate failed). */
+#define ISSUE_BACKOFF_MAX "60"
 /* Rows a worker claims and commits together (DECISIONS.md, "Queue"). */
 #define ISSUE_CLAIM_MAX 8
 /* XREAD BLOCK, milliseconds: also the sweep interval (below kv's 2 s socket timeout). */
@@ -40,6 +41,8 @@ extern const struct db_stmt q_list_count;
 extern const struct db_stmt q_list_asc;
 extern const struct db_stmt q_list_desc;
 extern const struct db_stmt q_one;
+extern const struct db_stmt q_retry_lock;
+extern const struct db_stmt q_retry;
 
 /* msg.c: this service's own messages */
 extern const struct i18n_text msg_count_range; /* a printf format: %lld is the most one may add */
@@ -47,6 +50,11 @@ extern const struct i18n_text msg_issuing;
 extern const struct i18n_text msg_status;
 extern const struct i18n_text msg_issue_sort;
 extern const struct i18n_text msg_cn;
+extern const struct i18n_text msg_not_failed;
+extern const struct i18n_text msg_retry_quota;
+
+/* retry.c */
+int issue_retry(struct http_req *req, struct svc_thread *t);
 
 /* batch.c */
 int issue_batch(struct http_req *req, struct svc_thread *t);

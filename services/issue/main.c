@@ -5,6 +5,7 @@ static const struct route routes[] = {
 	{"POST", "/api/certificates/batch", 1, issue_batch},
 	{"GET", "/api/certificates", 1, issue_list},
 	{"GET", "/api/certificates/{id}", 1, issue_get},
+	{"POST", "/api/certificates/{id}/retry", 1, issue_retry},
 };
 
 static const struct svc svc = {

@@ -15,3 +15,9 @@ const struct i18n_text msg_issue_sort = {
 const struct i18n_text msg_cn = {
 	{"CNは64文字以内で入力してください (制御文字は使えません)。",
 	 "Use up to 64 characters, without control characters, for the CN."}};
+const struct i18n_text msg_not_failed = {
+	{"発行に失敗した証明書のみ再試行できます。",
+	 "Only a certificate whose issuance failed can be retried."}};
+const struct i18n_text msg_retry_quota = {
+	{"追加発行可能数が残っていないため再試行できません。",
+	 "No certificate is left in the quota to retry with."}};

@@ -22,8 +22,8 @@ const struct db_stmt q_next_numbers = {
 
 /*
  * Claim up to $1 rows still to issue (the caller's transaction holds them until
- * commit or rollback). A row that failed waits 2^attempts seconds (2, 4, 8, 16)
- * before its next attempt, so a signer restart does not use up its attempts.
+ * commit or rollback). A row whose last attempt failed for a transient reason waits
+ * 2^attempts seconds (2, 4, 8, … at most ISSUE_BACKOFF_MAX) before its next attempt.
  */
 const struct db_stmt q_claim = {
 	"issue_claim",
@@ -38,7 +38,8 @@ const struct db_stmt q_claim = {
 	" LEFT JOIN devices d ON d.id = c.device_id AND d.tenant_id = c.tenant_id"
 	" WHERE c.status = " LC_SQL(LC_ISSUING)
 	" AND (c.claimed_at IS NULL"
-	"  OR c.claimed_at < now() - make_interval(secs => 2 ^ c.attempts))"
+	"  OR c.claimed_at < now() - make_interval(secs => least(" ISSUE_BACKOFF_MAX ","
+	"                                                        2 ^ least(c.attempts, 30))))"
 	" ORDER BY c.id LIMIT $1::int FOR UPDATE OF c SKIP LOCKED",
 	1,
 };
@@ -65,14 +66,30 @@ const struct db_stmt q_store = {
 	9,
 };
 
-/* One failed attempt; the row becomes failed after $3 attempts. Returns its status. */
+/* One failed attempt; $3 true (a permanent refusal): the row becomes failed. Returns its status. */
 const struct db_stmt q_fail = {
 	"issue_fail",
 	"UPDATE certificates SET attempts = attempts + 1, last_error = $2, claimed_at = now(),"
 	" updated_at = now(),"
-	" status = CASE WHEN attempts + 1 >= $3::int THEN " LC_SQL(LC_FAILED) " ELSE status END"
-	" WHERE id = $1 AND status = " LC_SQL(LC_ISSUING) " RETURNING status, cn, tenant_id",
+	" status = CASE WHEN $3::boolean THEN " LC_SQL(LC_FAILED) " ELSE status END"
+	" WHERE id = $1 AND status = " LC_SQL(LC_ISSUING) " RETURNING status, cn, tenant_id, attempts",
 	3,
+};
+
+/* Certificate $1 of tenant $2, locked for the retry's transaction. */
+const struct db_stmt q_retry_lock = {
+	"issue_retry_lock",
+	"SELECT id, cn, status FROM certificates WHERE id = $1 AND tenant_id = $2 FOR UPDATE",
+	2,
+};
+
+/* A failed certificate ($1, of tenant $2) back to issuing for admin $3 at address $4. */
+const struct db_stmt q_retry = {
+	"issue_retry",
+	"UPDATE certificates SET status = " LC_SQL(LC_ISSUING) ", attempts = 0, last_error = NULL,"
+	" claimed_at = NULL, requested_by = $3, requested_ip = $4::inet, updated_at = now()"
+	" WHERE id = $1 AND tenant_id = $2 AND status = " LC_SQL(LC_FAILED),
+	4,
 };
 
 /* $1 tenant, $2 'valid'|'all', $3 CN part, $4 issued from, $5 issued to (JST dates) */

@@ -165,24 +165,30 @@ out:
 
 /*
  * One failed attempt, committed on its own. A transient failure (err_transient: the signer or
- * the database away, no CA yet) is tried again, the row becoming failed after the last attempt;
- * a permanent one (the signer's policy refused, a subject that cannot be encoded) fails it now.
+ * the database away, a key that could not be made) leaves the row issuing, tried again after
+ * the backoff for as long as the outage lasts; a permanent one (the signer's policy refused, no
+ * active CA, a subject that cannot be encoded) makes it failed now, to be retried by an
+ * administrator (POST /api/certificates/{id}/retry) once the cause is mended.
  */
 static void
 record_failure(struct wk *w, long long id, const char *err, int rc)
 {
-	char sid[24], max[8];
+	char sid[24];
 	PGresult *res = NULL;
+	int permanent = !err_transient(rc);
 
 	snprintf(sid, sizeof(sid), "%lld", id);
-	snprintf(max, sizeof(max), "%d", err_transient(rc) ? ISSUE_MAX_ATTEMPTS : 1);
-	const char *params[] = {sid, err, max};
+	const char *params[] = {sid, err, permanent ? "true" : "false"};
 	if (db_exec(&w->db, &q_fail, params, &res) != 0)
 		return;
 	if (PQntuples(res) == 1 && strcmp(db_get(res, 0, "status"), LC_FAILED) == 0)
 		log_msg(LOG_WARN,
-			"event=issue_failed id=%lld tenant=%s cn=\"%s\" reason=\"%s\" code=%s",
-			id, db_get(res, 0, "tenant_id"), db_get(res, 0, "cn"), err, err_name(rc));
+			"event=issue_failed id=%lld tenant=%s cn=\"%s\" reason=\"%s\" code=%s", id,
+			db_get(res, 0, "tenant_id"), db_get(res, 0, "cn"), err, err_name(rc));
+	else if (PQntuples(res) == 1)
+		log_msg(LOG_WARN,
+			"event=issue_retry id=%lld tenant=%s attempts=%s reason=\"%s\" code=%s", id,
+			db_get(res, 0, "tenant_id"), db_get(res, 0, "attempts"), err, err_name(rc));
 	PQclear(res);
 }
 
@@ -197,8 +203,8 @@ issue_row(struct wk *w, const PGresult *rows, int r, char serial[48], char *err,
 
 	if ((rc = tenant_ca(w, db_get_ll(rows, r, "tenant_id"))) != 0) {
 		snprintf(err, errlen, "no active CA for the tenant");
-		/* transient: the operator may yet create it (shomeictl ca init) */
-		return rc == DB_E_NOTFOUND ? -EAGAIN : rc;
+		/* permanent: the operator creates it (shomeictl ca init), then the admin retries */
+		return rc == DB_E_NOTFOUND ? SIGNER_E_REFUSED : rc;
 	}
 	row_in(w, rows, r, &in, crl, sizeof(crl), ocsp, sizeof(ocsp));
 	if ((rc = make_cert(w->env, &in, &o, err, errlen)) == 0 &&

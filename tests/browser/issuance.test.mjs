@@ -223,9 +223,9 @@ async function certRows() {
     trs.map((tr) => ({
       id: tr.dataset.id,
       status: tr.dataset.status,
-      cn: tr.children[1].innerText.trim(),
-      issued: tr.children[2].innerText.trim(),
-      revoked: tr.children[3].innerText.trim(),
+      cn: tr.children[0].innerText.trim(),
+      issued: tr.children[1].innerText.trim(),
+      revoked: tr.children[2].innerText.trim(),
     })),
   );
 }
@@ -339,11 +339,14 @@ await step('証明書管理 shows 契約数 / 発行数 / 追加発行可能数,
   for (const col of ['コモンネーム', '発行日', '失効日']) {
     assert(await page.locator('#cert-table th', { hasText: col }).isVisible(), `no column ${col}`);
   }
-  // The later issues' buttons are there, disabled, and say why.
-  const later = page.getByRole('button', { name: '選択したものを失効' });
-  assert(await later.isDisabled(), '選択したものを失効 is enabled');
-  const why = await later.locator('xpath=..').getAttribute('title');
-  assert(why && why.includes('今後のリリース'), `no tooltip on 選択したものを失効: ${why}`);
+  // The downloads are links to the API (every valid certificate); revocation has no control
+  // until it exists (no disabled buttons, no checkbox column).
+  const zip = page.getByRole('link', { name: '証明書ダウンロード' });
+  assert((await zip.getAttribute('href')) === '/api/downloads/certificates.zip', '証明書ダウンロード href');
+  const csv = page.getByRole('link', { name: 'パスワードリストCSV' });
+  assert((await csv.getAttribute('href')) === '/api/downloads/passwords.csv', 'パスワードリストCSV href');
+  assert((await page.getByRole('button', { name: '選択したものを失効' }).count()) === 0, '選択したものを失効 shown');
+  assert((await page.locator('#cert-table input[type=checkbox]').count()) === 0, 'a checkbox column is shown');
   assert((await page.locator('#cert-table tbody tr').count()) === Math.min(list.items.length, 100), 'rows ≠ items');
   await screenshot('certificates');
 });
@@ -529,7 +532,7 @@ await step('発行中... turns into dates by the page\'s own refresh, without a 
   await page.waitForFunction(
     (ids) => {
       const rows = [...document.querySelectorAll('#cert-table tbody tr')].filter((tr) => ids.includes(tr.dataset.id));
-      return rows.length === ids.length && rows.every((tr) => /^\d{4}\/\d{2}\/\d{2} \d{2}:\d{2}:\d{2}$/.test(tr.children[2].innerText.trim()));
+      return rows.length === ids.length && rows.every((tr) => /^\d{4}\/\d{2}\/\d{2} \d{2}:\d{2}:\d{2}$/.test(tr.children[1].innerText.trim()));
     },
     batchIds.map(String),
     { timeout: 45_000, polling: 250 },
@@ -608,6 +611,53 @@ await step('証明書管理 search: コモンネーム, 表示 and 発行日 rea
   await screenshot('certificates-search');
   await Promise.all([page.waitForResponse((r) => isApi(r, '/api/certificates')), page.click('#cert-clear')]);
   assert((await page.inputValue('#cert-cn')) === '', 'クリア kept the CN');
+});
+
+await step('証明書ダウンロード and パスワードリストCSV download every valid certificate', async () => {
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#cert-zip')]);
+  const zipFile = path.join(ARTIFACTS, 'issuance-certificates.zip');
+  await dl.saveAs(zipFile);
+  const zip = fs.readFileSync(zipFile);
+  assert(zip.subarray(0, 2).toString('latin1') === 'PK', `not a ZIP (${zip.subarray(0, 40).toString('latin1')})`);
+  assert(zip.includes(Buffer.from('.p12')) && zip.includes(Buffer.from('cacert.pem')), 'no .p12 or cacert.pem in the ZIP');
+  const [dl2] = await Promise.all([page.waitForEvent('download'), page.click('#cert-csv')]);
+  const csvFile = path.join(ARTIFACTS, 'issuance-passwords.csv');
+  await dl2.saveAs(csvFile);
+  const text = fs.readFileSync(csvFile, 'utf8');
+  const shown = (await certRows()).map((r) => r.cn).filter((cn) => cn.startsWith('client_'));
+  assert(shown.length > 0 && shown.every((cn) => text.includes(cn)), `the CSV lacks a CN of the list: ${text.slice(0, 200)}`);
+});
+
+await step('再試行 on a failed certificate asks the API, says so and asks for the list again', async () => {
+  const failedItem = { id: 999999, user_id: null, device: null, device_label: null, cn: 'client_999999', email: null,
+    serial: null, status: 'failed', status_label: '証明書発行失敗', issued_at: null, expires_at: null, revoked_at: null };
+  const list = (url) => url.pathname === '/api/certificates';
+  const addFailed = async (route) => {
+    const res = await route.fetch();
+    const body = await res.json();
+    return route.fulfill({ response: res, json: { ...body, items: [failedItem, ...(body.items || [])] } });
+  };
+  let posted = null;
+  const retried = (route) => {
+    posted = { method: route.request().method(), csrf: route.request().headers()['x-csrf-token'] };
+    return route.fulfill({ status: 202, json: { id: 999999, status: 'issuing', status_label: '証明書発行中' } });
+  };
+  await page.route(list, addFailed);
+  await page.route('**/api/certificates/999999/retry', retried);
+  try {
+    await Promise.all([page.waitForResponse((r) => isApi(r, '/api/certificates')), page.click('#cert-refresh')]);
+    await page.waitForSelector('#cert-loading', { state: 'hidden' });
+    const button = page.getByRole('button', { name: '再試行 client_999999' });
+    assert(await button.isVisible(), 'no 再試行 on the failed row');
+    assert((await page.locator('#cert-table tr[data-id="999999"]').innerText()).includes('発行失敗'), 'the row does not say 発行失敗');
+    await screenshot('certificates-failed');
+    await Promise.all([page.waitForResponse((r) => isApi(r, '/api/certificates')), button.click()]);
+    assert(posted && posted.method === 'POST' && posted.csrf, `the retry was not posted with the CSRF token: ${JSON.stringify(posted)}`);
+    assert((await visibleText(page.locator('#view'))).includes('client_999999 の発行を再試行します'), 'no message after 再試行');
+  } finally {
+    await page.unroute(list, addFailed);
+    await page.unroute('**/api/certificates/999999/retry', retried);
+  }
 });
 
 await step('利用者: the list and ▼検索条件 with the manual\'s conditions', async () => {

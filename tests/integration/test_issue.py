@@ -548,23 +548,83 @@ def test_redis_flush(t):
 
 
 def test_failure(t):
-    """A certificate that cannot be made is retried, then marked failed with the reason."""
+    """A certificate that cannot be made for a permanent reason fails at once with the reason, and
+    is retried by the administrator once the reason is mended."""
     tid = tenant("issue-f", 5, key_type="p256")
     psql("UPDATE cas SET active = false WHERE tenant_id = :'p1'", tid)
     c = admin("issue-f")
     ids = (c.post("/api/certificates/batch", {"count": 1}).json() or {}).get("ids") or []
     t.eq(len(ids), 1, "batch of 1 accepted")
-    t.ok(wait_until(lambda: statuses(ids) == ["failed"], 60), "marked failed after the attempts", statuses(ids))
+    t.ok(wait_until(lambda: statuses(ids) == ["failed"], 30), "marked failed", statuses(ids))
     got = psql("SELECT attempts || '|' || coalesce(last_error, '') || '|' || (cert_der IS NULL) FROM certificates WHERE id = :'p1'", ids[0])
-    t.eq(got, "5|no active CA for the tenant|true", "5 attempts, the reason recorded, no certificate")
+    t.eq(got, "1|no active CA for the tenant|true", "after one attempt (no CA is not worth retrying alone), the reason recorded, no certificate")
     one = c.get("/api/certificates/%d" % ids[0]).json() or {}
     t.eq((one.get("status"), one.get("status_label"), one.get("last_error")), ("failed", "証明書発行失敗", "no active CA for the tenant"),
          "the API shows the failure and its reason")
     t.eq(len(items(c.get("/api/certificates"))), 0, "a failed certificate is not in the valid list")
     r = c.post("/api/certificates/batch", {"count": 5})
     t.eq(r.status, 202, "a failed certificate gives its quota back (5 of 5 available again)")
-    psql("UPDATE certificates SET status = 'failed' WHERE tenant_id = :'p1' AND status = 'issuing'", tid)
+    five = (r.json() or {}).get("ids") or []
+    t.ok(wait_until(lambda: statuses(five) == ["failed"] * 5, 30), "those fail too while there is no CA")
+    # the quota is full again only once a failed one is retried: 1 + 5 failed, quota 5
     psql("UPDATE cas SET active = true WHERE tenant_id = :'p1'", tid)
+    r = c.post("/api/certificates/%d/retry" % ids[0], {})
+    t.eq((r.status, (r.json() or {}).get("status")), (202, "issuing"), "retry of a failed certificate: 202, issuing")
+    t.ok(wait_issued(ids, 30), "issued after the CA is back", statuses(ids))
+    got = psql("SELECT attempts || '|' || coalesce(last_error, '') || '|' || (cert_der IS NOT NULL) FROM certificates WHERE id = :'p1'", ids[0])
+    t.eq(got, "0|||true", "the retried row starts afresh and holds its certificate")
+    hist = psql("SELECT count(*) FROM audit WHERE tenant_id = :'p1' AND action = 'certificate_issue' AND detail LIKE '%発行失敗 -> 発行中 (再試行)'", tid)
+    t.eq(hist, "1", "the retry is in the history")
+    r = c.post("/api/certificates/%d/retry" % ids[0], {})
+    t.eq((r.status, (r.json() or {}).get("error", {}).get("code")), (409, "not_failed"), "retrying an issued certificate: 409")
+    for cid in five[:4]:
+        c.post("/api/certificates/%d/retry" % cid, {})
+    r = c.post("/api/certificates/%d/retry" % five[4], {})
+    t.eq((r.status, (r.json() or {}).get("error", {}).get("code")), (422, "quota_exceeded"),
+         "a retry beyond the quota: 422, nothing changes")
+    t.eq(statuses([five[4]]), ["failed"], "... and the certificate stays failed")
+    other = admin("issue-a")
+    r = other.post("/api/certificates/%d/retry" % five[4], {})
+    t.eq(r.status, 404, "another tenant's certificate: 404, as if absent")
+    t.ok(wait_issued(five[:4], 30), "the four retried within the quota are issued")
+    psql("UPDATE certificates SET status = 'failed' WHERE tenant_id = :'p1' AND status = 'issuing'", tid)
+
+
+def test_signer_outage(t):
+    """The signer away for a minute fails nothing: the rows stay issuing and are issued after."""
+    tid = tenant("issue-o", 20, key_type="p256")
+    c = admin("issue-o")
+    pidf = os.path.join(VAR, "run", "signer.pid")
+    pid = int(open(pidf).read().strip())
+    os.kill(pid, signal.SIGTERM)
+    t.ok(wait_until(lambda: not pid_alive_n(pid), 10), "shomei-signer stopped")
+    ids = (c.post("/api/certificates/batch", {"count": 20}).json() or {}).get("ids") or []
+    t.eq(len(ids), 20, "a batch of 20 accepted while the signer is away")
+    time.sleep(60)
+    st = statuses(ids)
+    t.eq(st, ["issuing"] * 20, "after 60 s without a signer every one is still issuing, none failed")
+    t.ok(int(psql("SELECT max(attempts) FROM certificates WHERE tenant_id = :'p1'", tid) or 0) > 1,
+         "the attempts were made and recorded")
+    t.ok(start_signer(), "shomei-signer started again")
+    t.ok(wait_issued(ids, 120), "all 20 issued once the signer is back", issued_count(tid))
+    exactly_once(t, tid, 20, "signer outage")
+
+
+def pid_alive_n(pid):
+    try:
+        os.kill(pid, 0)
+        return True
+    except OSError:
+        return False
+
+
+def start_signer():
+    log = open(os.path.join(VAR, "log", "signer.log"), "ab")
+    subprocess.Popen(["setsid", os.path.join(BUILD, "services", "signer", "shomei-signer"), "-c", CONF,
+                      "-p", os.path.join(VAR, "run", "signer.pid")], stdout=log, stderr=log,
+                     stdin=subprocess.DEVNULL, start_new_session=True)
+    sock = os.path.join(os.path.dirname(CONF), "run", "sock", "signer.sock")
+    return wait_until(lambda: os.path.exists(sock) and pid_alive_n(int(open(os.path.join(VAR, "run", "signer.pid")).read().strip() or 0)), 20)
 
 
 def test_refused(t):
@@ -585,7 +645,7 @@ def test_refused(t):
 def main():
     t = TAP()
     for fn in (test_batch_validation, test_batch, test_409, test_devices, test_list, test_failure, test_refused,
-               test_kill, test_redis_flush):
+               test_signer_outage, test_kill, test_redis_flush):
         t.run(fn)
     t.done()
 

@@ -122,11 +122,32 @@ export function certificatesPage(view, params, ctx) {
     if (item.status === 'issuing') {
       td.append(el('span', 'status-issuing', t('certs.issuing')));
     } else if (item.status === 'failed') {
-      td.append(el('span', 'status-failed', t('certs.failed')));
+      td.append(el('span', 'status-failed', t('certs.failed')), ' ', retryButton(item));
     } else {
       td.textContent = item.issued_at || '';
     }
     return td;
+  }
+
+  /** 再試行: a certificate whose issuance failed goes back to issuing (once its cause is mended). */
+  function retryButton(item) {
+    const b = el('button', 'btn btn-small btn-ghost cert-retry', t('certs.retry'));
+    b.type = 'button';
+    b.setAttribute('data-i18n', 'certs.retry');
+    b.setAttribute('aria-label', `${t('certs.retry')} ${item.cn || ''}`);
+    b.addEventListener('click', async () => {
+      b.disabled = true;
+      hide(errorBox);
+      try {
+        await api('POST', `/api/certificates/${encodeURIComponent(item.id)}/retry`, {});
+        say('certs.retried', { cn: item.cn || '' });
+        await load();
+      } catch (err) {
+        b.disabled = false;
+        fail(err);
+      }
+    });
+    return b;
   }
 
   function revokedCell(item) {
@@ -150,15 +171,9 @@ export function certificatesPage(view, params, ctx) {
       const tr = el('tr');
       tr.dataset.status = item.status || '';
       tr.dataset.id = String(item.id);
-      const check = el('td', 'col-check');
-      const box = el('input');
-      box.type = 'checkbox';
-      box.disabled = true; // selecting for 選択したものを失効 comes with revocation
-      box.setAttribute('aria-label', item.cn || '');
-      check.appendChild(box);
       const cn = el('td', 'col-cn', item.cn);
       if (item.status_label) cn.title = item.status_label;
-      tr.append(check, cn, dateCell(item), revokedCell(item));
+      tr.append(cn, dateCell(item), revokedCell(item));
       return tr;
     });
     tbody.replaceChildren(...rows);
