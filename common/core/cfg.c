@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/cfg.h"
+#include "core/strbuf.h"
 #include "core/util.h"
 
 /* The keys before any section header: what every program reads. */
@@ -79,6 +80,22 @@ set_value(const struct cfg_section *s, const struct cfg_key *k, const char *v, c
 		free(*slot);
 		*slot = dup;
 		return 0;
+	}
+	if (k->type == CFG_ENUM) {
+		for (int i = 0; k->words[i] != NULL; i++)
+			if (strcmp(k->words[i], v) == 0) {
+				*(int *)((char *)s->base + k->off) = i;
+				return 0;
+			}
+		char allowed[256];
+		struct strbuf b;
+		strbuf_init(&b, allowed, sizeof(allowed));
+		for (int i = 0; k->words[i] != NULL; i++)
+			strbuf_printf(&b, "%s%s", i ? ", " : "", k->words[i]);
+		key_label(s, k, label, sizeof(label));
+		snprintf(err, errlen, "%s: %s must be one of %s, not \"%s\"", where, label, allowed,
+			 v);
+		return CFG_E_VALUE;
 	}
 	errno = 0;
 	n = strtol(v, &end, 10);

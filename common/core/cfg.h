@@ -33,8 +33,9 @@ struct cfg {
  * A section's key k is also set by the variable SHOMEI_<NAME>_<K>.
  */
 enum cfg_type {
-	CFG_STR, /* char *, strdup'ed */
-	CFG_INT, /* int in [min, max] */
+	CFG_STR,  /* char *, strdup'ed */
+	CFG_INT,  /* int in [min, max] */
+	CFG_ENUM, /* int: the index of the value in words */
 };
 
 struct cfg_key {
@@ -43,7 +44,8 @@ struct cfg_key {
 	const char *def; /* the default, as it would be written in the file */
 	long min;
 	long max;
-	size_t off; /* offset of the field in the section's struct */
+	size_t off;               /* offset of the field in the section's struct */
+	const char *const *words; /* CFG_ENUM: the values allowed, NULL-terminated */
 };
 
 struct cfg_section {
@@ -55,8 +57,9 @@ struct cfg_section {
 
 /* one line each: clang-format would spread these initialiser macros over five */
 /* clang-format off */
-#define CFG_KEY_STR(st, n, d) {#n, CFG_STR, d, 0, 0, offsetof(st, n)}
-#define CFG_KEY_INT(st, n, d, lo, hi) {#n, CFG_INT, #d, lo, hi, offsetof(st, n)}
+#define CFG_KEY_STR(st, n, d) {#n, CFG_STR, d, 0, 0, offsetof(st, n), NULL}
+#define CFG_KEY_INT(st, n, d, lo, hi) {#n, CFG_INT, #d, lo, hi, offsetof(st, n), NULL}
+#define CFG_KEY_ENUM(st, n, d, w) {#n, CFG_ENUM, #d, 0, 0, offsetof(st, n), w}
 /* clang-format on */
 
 /*

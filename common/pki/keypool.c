@@ -16,14 +16,22 @@
 #include "pki/keypool.h"
 #include "pki/rsagen.h"
 
+const char *const keypool_rsa_words[KEYPOOL_RSA__MAX + 1] = {
+	[KEYPOOL_RSA_RSAGEN] = "rsagen",
+	[KEYPOOL_RSA_OPENSSL] = "openssl",
+	[KEYPOOL_RSA__MAX] = NULL,
+};
+
 int
-keypool_generate(enum x509_key_type t, EVP_PKEY **out)
+keypool_generate(enum x509_key_type t, enum keypool_rsa how, EVP_PKEY **out)
 {
 	switch (t) {
 	case X509_KEY_RSA2048:
-		return rsagen_keypair(2048, out);
+		return how == KEYPOOL_RSA_OPENSSL ? x509_key_generate(t, out)
+						  : rsagen_keypair(2048, out);
 	case X509_KEY_RSA3072:
-		return rsagen_keypair(3072, out);
+		return how == KEYPOOL_RSA_OPENSSL ? x509_key_generate(t, out)
+						  : rsagen_keypair(3072, out);
 	case X509_KEY_P256:
 		return x509_key_generate(t, out);
 	default:
@@ -37,18 +45,20 @@ struct keypool {
 	pthread_t thread;
 	int started;
 	int stop;
+	enum keypool_rsa how;
 	size_t size[X509_KEY__MAX];
 	size_t n[X509_KEY__MAX];
 	EVP_PKEY **keys[X509_KEY__MAX];
 };
 
 struct keypool *
-keypool_new(const int sizes[X509_KEY__MAX])
+keypool_new(const int sizes[X509_KEY__MAX], enum keypool_rsa how)
 {
 	struct keypool *p;
 
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return NULL;
+	p->how = how;
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->cv, NULL);
 	for (int t = 0; t < X509_KEY__MAX; t++) {
@@ -96,7 +106,7 @@ refill(void *arg)
 		}
 		pthread_mutex_unlock(&p->mu);
 		k = NULL;
-		if (keypool_generate((enum x509_key_type)t, &k) != 0)
+		if (keypool_generate((enum x509_key_type)t, p->how, &k) != 0)
 			sleep(1);
 		pthread_mutex_lock(&p->mu);
 		if (k != NULL && !p->stop && p->n[t] < p->size[t]) {
@@ -138,7 +148,7 @@ keypool_take(struct keypool *p, enum x509_key_type t, EVP_PKEY **out)
 		*out = k;
 		return 0;
 	}
-	return keypool_generate(t, out);
+	return keypool_generate(t, p->how, out);
 }
 
 size_t

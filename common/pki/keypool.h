@@ -12,12 +12,25 @@
 #define KEYPOOL_MAX 100000
 
 /*
- * A fresh key pair of type t: RSA from rsagen (FIPS 186-5 A.1.3, about six
- * times faster than OpenSSL 3.0 here), checked by a signature; EC P-256 from
- * OpenSSL. *out is the caller's
- * (EVP_PKEY_free). Returns 0, X509_E_INVALID (unknown type) or -EIO.
+ * How RSA keys are made: shomei's rsagen (FIPS 186-5 A.1.3 on OpenSSL's bignums, about six
+ * times faster than OpenSSL 3.0 here, the default) or OpenSSL's own generator (EVP_PKEY_Q_keygen:
+ * for deployments that must use a validated module for key generation). [issue] rsa_keygen.
  */
-int keypool_generate(enum x509_key_type t, EVP_PKEY **out);
+enum keypool_rsa {
+	KEYPOOL_RSA_RSAGEN,
+	KEYPOOL_RSA_OPENSSL,
+	KEYPOOL_RSA__MAX,
+};
+
+/* The words of [issue] rsa_keygen, in enum order, NULL-terminated. */
+extern const char *const keypool_rsa_words[KEYPOOL_RSA__MAX + 1];
+
+/*
+ * A fresh key pair of type t: RSA as how says (rsagen's checked by a signature before use);
+ * EC P-256 from OpenSSL.
+ * *out is the caller's (EVP_PKEY_free). Returns 0, X509_E_INVALID (unknown type) or -EIO.
+ */
+int keypool_generate(enum x509_key_type t, enum keypool_rsa how, EVP_PKEY **out);
 
 /*
  * A pool keeps up to sizes[t] keys of each type ready in memory (never
@@ -26,7 +39,7 @@ int keypool_generate(enum x509_key_type t, EVP_PKEY **out);
  * 0..KEYPOOL_MAX are clamped.
  */
 struct keypool;
-struct keypool *keypool_new(const int sizes[X509_KEY__MAX]);
+struct keypool *keypool_new(const int sizes[X509_KEY__MAX], enum keypool_rsa how);
 
 /* Start the refill thread. 0 or -errno. */
 int keypool_start(struct keypool *p);

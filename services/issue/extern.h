@@ -16,6 +16,7 @@ struct issue_cfg {
 	int key_pool_rsa2048; /* keys kept ready in memory, per type */
 	int key_pool_rsa3072;
 	int key_pool_p256;
+	int rsa_keygen; /* enum keypool_rsa: rsagen (default) or openssl */
 };
 extern struct issue_cfg issue_cfg;
 extern const struct cfg_section issue_section;

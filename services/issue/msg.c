@@ -18,6 +18,5 @@ const struct i18n_text msg_cn = {
 const struct i18n_text msg_not_failed = {
 	{"発行に失敗した証明書のみ再試行できます。",
 	 "Only a certificate whose issuance failed can be retried."}};
-const struct i18n_text msg_retry_quota = {
-	{"追加発行可能数が残っていないため再試行できません。",
-	 "No certificate is left in the quota to retry with."}};
+const struct i18n_text msg_retry_quota = {{"追加発行可能数が残っていないため再試行できません。",
+					   "No certificate is left in the quota to retry with."}};

@@ -22,8 +22,8 @@ retry(struct http_req *req, struct svc_thread *t, long long id, enum outcome *oc
 	char sid[24], tid[24], aid[24], detail[320];
 	struct certq_quota q;
 	PGresult *row = NULL, *res = NULL;
-	struct audit_entry e = {req->tenant_id,  req->remote_addr,       "admin",
-				req->admin_id, AUDIT_CERTIFICATE_ISSUE, detail};
+	struct audit_entry e = {req->tenant_id, req->remote_addr,        "admin",
+				req->admin_id,  AUDIT_CERTIFICATE_ISSUE, detail};
 	int rc, committed = 0;
 
 	snprintf(sid, sizeof(sid), "%lld", id);

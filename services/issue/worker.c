@@ -334,7 +334,7 @@ worker_start(const struct cfg *cfg)
 	if ((rc = cfg_socket_path(cfg, "signer", g_env.signer_sock, sizeof(g_env.signer_sock))) !=
 	    0)
 		return rc;
-	if ((g_env.pool = keypool_new(sizes)) == NULL)
+	if ((g_env.pool = keypool_new(sizes, (enum keypool_rsa)issue_cfg.rsa_keygen)) == NULL)
 		return -ENOMEM;
 	if ((rc = keypool_start(g_env.pool)) != 0)
 		return rc;
@@ -354,7 +354,9 @@ worker_start(const struct cfg *cfg)
 			return -rc;
 		pthread_detach(tid);
 	}
-	log_msg(LOG_INFO, "event=workers_started workers=%d pool_rsa2048=%d pool_p256=%d",
-		issue_cfg.workers, issue_cfg.key_pool_rsa2048, issue_cfg.key_pool_p256);
+	log_msg(LOG_INFO,
+		"event=workers_started workers=%d pool_rsa2048=%d pool_p256=%d rsa_keygen=%s",
+		issue_cfg.workers, issue_cfg.key_pool_rsa2048, issue_cfg.key_pool_p256,
+		keypool_rsa_words[issue_cfg.rsa_keygen]);
 	return 0;
 }

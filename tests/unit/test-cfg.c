@@ -31,6 +31,7 @@ test_defaults(void)
 	TAP_OK(issue_cfg.workers == 4 && issue_cfg.key_pool_rsa2048 == 100 &&
 		       issue_cfg.key_pool_rsa3072 == 10 && issue_cfg.key_pool_p256 == 200,
 	       "default issuance workers and key pool sizes");
+	TAP_OK(issue_cfg.rsa_keygen == KEYPOOL_RSA_RSAGEN, "RSA keys from rsagen by default");
 	TAP_OK(revoke_cfg.crl_days == 7 && revoke_cfg.crl_check_interval == 60 &&
 		       revoke_cfg.admin_crl_file[0] == '\0' && revoke_cfg.nginx_pid_file[0] == '\0',
 	       "default CRL keeper: 7-day CRLs, a look every minute, no nginx to signal");
@@ -60,6 +61,15 @@ test_values(void)
 		       strcmp(revoke_cfg.admin_crl_file, "/x/crl.pem") == 0,
 	       "keys of [issue] and [revoke] go to their sections, a header may come twice");
 	done(&c);
+	TAP_OK(cfg_parse(&c, "[issue]\nrsa_keygen = openssl\n", both, NBOTH, err, sizeof(err)) ==
+			       0 &&
+		       issue_cfg.rsa_keygen == KEYPOOL_RSA_OPENSSL,
+	       "[issue] rsa_keygen = openssl: OpenSSL's own generator");
+	done(&c);
+	TAP_OK(cfg_parse(&c, "[issue]\nrsa_keygen = nettle\n", both, NBOTH, err, sizeof(err)) ==
+			       CFG_E_VALUE &&
+		       strstr(err, "issue.rsa_keygen") && strstr(err, "rsagen, openssl"),
+	       "rsa_keygen of another word refused, naming the allowed ones (%s)", err);
 	TAP_OK(cfg_parse(&c, "[issue]\nworkers = 0\nnosuchkey = 1\n[revoke]\ncrl_days = 99\n", NULL,
 			 0, err, sizeof(err)) == 0,
 	       "a program that reads neither section skips their lines (their owners check them)");

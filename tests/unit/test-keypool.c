@@ -43,7 +43,7 @@ full_check(EVP_PKEY *k)
 }
 
 static void
-test_generate(void)
+test_generate(enum keypool_rsa how)
 {
 	static const struct {
 		enum x509_key_type t;
@@ -58,27 +58,29 @@ test_generate(void)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		EVP_PKEY *k = NULL;
 		BIGNUM *e = NULL;
-		int rc = keypool_generate(cases[i].t, &k);
+		int rc = keypool_generate(cases[i].t, how, &k);
+		const char *by = keypool_rsa_words[how];
 
-		TAP_OK(rc == 0 && k != NULL, "%s: generated", cases[i].name);
+		TAP_OK(rc == 0 && k != NULL, "%s (%s): generated", cases[i].name, by);
 		if (k == NULL)
 			continue;
 		TAP_OK(EVP_PKEY_is_a(k, cases[i].rsa ? "RSA" : "EC") &&
 			       EVP_PKEY_get_bits(k) == cases[i].bits,
-		       "%s: type and %d bits", cases[i].name, cases[i].bits);
+		       "%s (%s): type and %d bits", cases[i].name, by, cases[i].bits);
 		if (cases[i].rsa)
 			TAP_OK(EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_RSA_E, &e) == 1 &&
 				       BN_is_word(e, 65537),
-			       "%s: e = 65537", cases[i].name);
-		TAP_OK(full_check(k), "%s: OpenSSL's full key check passes (primes, CRT values)",
-		       cases[i].name);
-		TAP_OK(sign_verify(k), "%s: signs and verifies", cases[i].name);
+			       "%s (%s): e = 65537", cases[i].name, by);
+		TAP_OK(full_check(k),
+		       "%s (%s): OpenSSL's full key check passes (primes, CRT values)",
+		       cases[i].name, by);
+		TAP_OK(sign_verify(k), "%s (%s): signs and verifies", cases[i].name, by);
 		BN_free(e);
 		EVP_PKEY_free(k);
 	}
 	EVP_PKEY *k = NULL;
-	TAP_OK(keypool_generate(X509_KEY__MAX, &k) == X509_E_INVALID && k == NULL,
-	       "unknown key type refused");
+	TAP_OK(keypool_generate(X509_KEY__MAX, how, &k) == X509_E_INVALID && k == NULL,
+	       "unknown key type refused (%s)", keypool_rsa_words[how]);
 }
 
 /* Two RSA keys differ (the random source is wired). */
@@ -87,8 +89,8 @@ test_distinct(void)
 {
 	EVP_PKEY *a = NULL, *b = NULL;
 
-	keypool_generate(X509_KEY_RSA2048, &a);
-	keypool_generate(X509_KEY_RSA2048, &b);
+	keypool_generate(X509_KEY_RSA2048, KEYPOOL_RSA_RSAGEN, &a);
+	keypool_generate(X509_KEY_RSA2048, KEYPOOL_RSA_RSAGEN, &b);
 	TAP_OK(a != NULL && b != NULL && EVP_PKEY_eq(a, b) != 1, "two RSA keys differ");
 	EVP_PKEY_free(a);
 	EVP_PKEY_free(b);
@@ -103,7 +105,7 @@ test_in_certificate(void)
 	X509 *x = NULL;
 
 	TAP_OK(pki_make(&p, X509_KEY_P256, "Reiwa") == 0, "fixture CA");
-	keypool_generate(X509_KEY_RSA2048, &k);
+	keypool_generate(X509_KEY_RSA2048, KEYPOOL_RSA_RSAGEN, &k);
 	TAP_OK(pki_client(&p, k, "client_000001", NULL, 30, &x) == 0 &&
 		       x509_sign(x, p.ca_key) == 0 && X509_check_private_key(x, k) == 1,
 	       "RSA key in a signed certificate matches it");
@@ -127,7 +129,7 @@ static void
 test_pool(void)
 {
 	int sizes[X509_KEY__MAX] = {[X509_KEY_RSA2048] = 3, [X509_KEY_P256] = 5};
-	struct keypool *p = keypool_new(sizes);
+	struct keypool *p = keypool_new(sizes, KEYPOOL_RSA_RSAGEN);
 	EVP_PKEY *k[8] = {0};
 	int distinct = 1;
 
@@ -162,17 +164,39 @@ test_pool(void)
 	keypool_free(NULL);
 	TAP_OK(1, "freed with keys inside, and NULL");
 	int huge[X509_KEY__MAX] = {[X509_KEY_P256] = KEYPOOL_MAX + 5, [X509_KEY_RSA2048] = -3};
-	p = keypool_new(huge);
+	p = keypool_new(huge, KEYPOOL_RSA_RSAGEN);
 	TAP_OK(p != NULL, "sizes out of range clamped");
+	keypool_free(p);
+}
+
+/* A pool whose RSA keys come from OpenSSL's generator ([issue] rsa_keygen = openssl). */
+static void
+test_pool_openssl(void)
+{
+	int sizes[X509_KEY__MAX] = {[X509_KEY_RSA2048] = 2};
+	struct keypool *p = keypool_new(sizes, KEYPOOL_RSA_OPENSSL);
+	EVP_PKEY *k = NULL, *u = NULL;
+
+	TAP_OK(p != NULL && keypool_start(p) == 0 && wait_ready(p, X509_KEY_RSA2048, 2, 60),
+	       "openssl: a pool of 2 RSA-2048 filled");
+	TAP_OK(keypool_take(p, X509_KEY_RSA2048, &k) == 0 && full_check(k) && sign_verify(k),
+	       "openssl: a pooled key passes the full check and signs");
+	TAP_OK(keypool_take(p, X509_KEY_RSA3072, &u) == 0 && EVP_PKEY_get_bits(u) == 3072 &&
+		       full_check(u),
+	       "openssl: an unpooled RSA-3072 made on the spot");
+	EVP_PKEY_free(k);
+	EVP_PKEY_free(u);
 	keypool_free(p);
 }
 
 int
 main(void)
 {
-	test_generate();
+	test_generate(KEYPOOL_RSA_RSAGEN);
+	test_generate(KEYPOOL_RSA_OPENSSL);
 	test_distinct();
 	test_in_certificate();
 	test_pool();
+	test_pool_openssl();
 	return tap_done();
 }
