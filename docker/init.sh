@@ -57,9 +57,11 @@ fi
 # What nginx verifies administrator certificates with. Written beside, then renamed, so a
 # reloading nginx never reads half a file.
 $CTL ca chain --out "$PUBLIC/admin-chain.pem.new" >/dev/null || die "ca chain failed"
+$CTL ca chain --ca-only --out "$PUBLIC/admin-ca.pem.new" >/dev/null || die "ca chain failed"
 $CTL crl publish --out "$PUBLIC/admin-crl.pem.new" >/dev/null || die "crl publish failed"
-chmod 0644 "$PUBLIC/admin-chain.pem.new" "$PUBLIC/admin-crl.pem.new"
+chmod 0644 "$PUBLIC/admin-chain.pem.new" "$PUBLIC/admin-ca.pem.new" "$PUBLIC/admin-crl.pem.new"
 mv -f "$PUBLIC/admin-chain.pem.new" "$PUBLIC/admin-chain.pem"
+mv -f "$PUBLIC/admin-ca.pem.new" "$PUBLIC/admin-ca.pem"
 mv -f "$PUBLIC/admin-crl.pem.new" "$PUBLIC/admin-crl.pem"
 say "administrator CA chain and CRL published"
 

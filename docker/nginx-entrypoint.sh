@@ -41,7 +41,7 @@ render_nginx() {
 
 # init writes these; wait a little in case nginx was started on its own
 n=0
-while [ ! -s "$VAR/ca/admin-chain.pem" ] || [ ! -s "$VAR/ca/admin-crl.pem" ] || [ ! -s "$VAR/tls/server.crt" ]; do
+while [ ! -s "$VAR/ca/admin-chain.pem" ] || [ ! -s "$VAR/ca/admin-ca.pem" ] || [ ! -s "$VAR/ca/admin-crl.pem" ] || [ ! -s "$VAR/tls/server.crt" ]; do
 	n=$((n + 1))
 	if [ $n -gt 60 ]; then
 		echo "nginx-entrypoint: $VAR/ca/admin-chain.pem, admin-crl.pem or $VAR/tls/server.crt missing (run the init service)" >&2

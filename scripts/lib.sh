@@ -184,6 +184,7 @@ provision() {
 			"$slug" "$login" "$pw" "$VAR/secrets/$login.p12" "$p12pw" >"$VAR/secrets/admin.json")
 	fi
 	$CTL ca chain --out "$VAR/ca/admin-chain.pem" >/dev/null || die "ca chain failed"
+	$CTL ca chain --ca-only --out "$VAR/ca/admin-ca.pem" >/dev/null || die "ca chain failed"
 }
 
 start_signer() {

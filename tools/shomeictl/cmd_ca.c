@@ -121,7 +121,7 @@ cmd_ca_chain(struct cmd_ctx *cx)
 		goto out;
 	}
 	if (rc == 0)
-		rc = write_chain(cx, cas, 2);
+		rc = write_chain(cx, cas, opt_get(cx, "ca-only") != NULL ? 1 : 2);
 out:
 	ctlca_done(&cas[0]);
 	ctlca_done(&cas[1]);

@@ -26,6 +26,13 @@ static const struct opt o_ca_init[] = {
 static const struct opt o_out[] = {
 	{"out", "FILE", "where to write the PEM (\"-\" = standard output)", 1},
 };
+static const struct opt o_ca_chain[] = {
+	{"out", "FILE", "where to write the PEM (\"-\" = standard output)", 1},
+	{"ca-only", NULL,
+	 "the administrator CA alone (nginx's ssl_client_certificate: the CA names "
+	 "browsers are offered)",
+	 0},
+};
 static const struct opt o_ca_export[] = {
 	{"tenant", "SLUG", "the tenant whose chain (issuing CA, root) to write", 1},
 	{"out", "FILE", "where to write the PEM (\"-\" = standard output)", 1},
@@ -75,8 +82,8 @@ static const struct opt o_crl_publish[] = {
 static const struct cmd cmds[] = {
 	CMD("migrate", "apply the pending db/migrations in order", o_none, cmd_migrate),
 	CMD("ca init", "create the root and administrator CAs if absent", o_ca_init, cmd_ca_init),
-	CMD("ca chain", "write the administrator CA and root (for nginx ssl_client_certificate)",
-	    o_out, cmd_ca_chain),
+	CMD("ca chain", "write the administrator CA and root (nginx's ssl_trusted_certificate)",
+	    o_ca_chain, cmd_ca_chain),
 	CMD("ca export", "write a tenant's CA chain", o_ca_export, cmd_ca_export),
 	CMD("tenant create", "create a tenant, its organization 本社 and its issuing CA",
 	    o_tenant_create, cmd_tenant_create),
