@@ -9,6 +9,7 @@
 #include "extern.h"
 #include "core/log.h"
 #include "pki/masterkey.h"
+#include "web/csv.h"
 #include "zipw.h"
 
 /* What a bulk download collects while it streams: ids for the update, names for the history. */
@@ -58,25 +59,6 @@ zip_sink(void *ctx, const void *buf, size_t len)
 	return http_write(ctx, buf, len);
 }
 
-/* A CSV field: quoted when it holds a comma, a quote or a line break. */
-static int
-csv_field(struct http_req *req, const char *s)
-{
-	char buf[600];
-	size_t o = 0;
-
-	if (strpbrk(s, ",\"\r\n") == NULL)
-		return http_write(req, s, strlen(s));
-	buf[o++] = '"';
-	for (; *s && o < sizeof(buf) - 3; s++) {
-		if (*s == '"')
-			buf[o++] = '"';
-		buf[o++] = *s;
-	}
-	buf[o++] = '"';
-	return http_write(req, buf, o);
-}
-
 /* One row of the cursor into the archive or the list. */
 static int
 one(struct bulk *b, const PGresult *res, int row)
@@ -91,9 +73,8 @@ one(struct bulk *b, const PGresult *res, int row)
 	if (b->zip != NULL) {
 		snprintf(file, sizeof(file), "%s.p12", name);
 		rc = zipw_add(b->zip, file, c.p12, c.p12_len, b->now);
-	} else if ((rc = csv_field(b->req, name)) == 0 && (rc = http_write(b->req, ",", 1)) == 0 &&
-		   (rc = http_write(b->req, c.password, strlen(c.password))) == 0) {
-		rc = http_write(b->req, "\r\n", 2);
+	} else if ((rc = csv_field(b->req, name, 0)) == 0) {
+		rc = csv_field(b->req, c.password, 1);
 	}
 	if (rc == 0)
 		rc = remember(b, &c, name);

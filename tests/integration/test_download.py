@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
 """Distribution: the ZIP and password list, one certificate's .p12/.PIN/.mobileconfig, history, isolation."""
+import csv
 import io
 import os
 import plistlib
@@ -60,6 +61,11 @@ def p12_opens(t, data, password, what):
     return cert
 
 
+def csv_rows(body):
+    """The rows of a CSV answer after its byte-order mark."""
+    return list(csv.reader(io.StringIO(body[3:].decode(), newline="")))
+
+
 def test_zip_and_passwords(t):
     clear_lockouts()
     c = Client()
@@ -84,7 +90,7 @@ def test_zip_and_passwords(t):
     r = c.get("/api/downloads/passwords.csv")
     t.eq(r.status, 200, "GET /api/downloads/passwords.csv answers 200")
     t.ok(r.body.startswith(b"\xef\xbb\xbf"), "the CSV starts with a UTF-8 BOM (for Excel)")
-    rows = dict(line.split(",", 1) for line in r.body[3:].decode().split("\r\n") if line)
+    rows = dict(csv_rows(r.body))
     t.eq(sorted(rows), sorted(n[:-4] for n in names if n.endswith(".p12")), "one row per .p12: name, password")
     t.ok(all(len(p) == 12 for p in rows.values()), "12-character passwords")
     cn = cns[0]
@@ -191,9 +197,42 @@ def test_isolation(t):
     t.eq(Client().get("/api/downloads/certificates.zip").status, 401, "without a session: 401")
 
 
+def test_formula_cells(t):
+    """passwords.csv escapes a cell a spreadsheet would run as a formula, as users.csv does."""
+    clear_lockouts()
+    c = Client()
+    c.login()
+    status, ids = batch(c, 2)
+    t.eq(status, 202, "two numbered certificates requested")
+    t.ok(wait_issued(c, ids), "they are issued")
+    cns = [psql("SELECT cn FROM certificates WHERE id = :'p1'", i) for i in ids]
+    evil = ["=1+2", "+81-3-1234"]
+    try:
+        for i, cn in zip(ids, evil):
+            psql("UPDATE certificates SET cn = :'p2' WHERE id = :'p1'", i, cn)
+        r = c.get("/api/downloads/passwords.csv")
+        t.eq(r.status, 200, "GET /api/downloads/passwords.csv answers 200")
+        lines = r.body[3:].decode().split("\r\n")
+        for cn in evil:
+            mine = [ln for ln in lines if cn in ln]
+            t.ok(len(mine) == 1 and mine[0].startswith('"\'%s",' % cn),
+                 "a CN starting with %s is written with a leading apostrophe, quoted" % cn[0], mine)
+        rows = csv_rows(r.body)
+        t.ok(rows and all(len(row) == 2 for row in rows), "every row is two cells (name, password)")
+        t.ok(not any(cell[:1] in ("=", "+", "-", "@", "\t", "\r") for row in rows for cell in row),
+             "no cell of the list starts with = + - @ tab or CR")
+        u = c.get("/api/users/export.csv")
+        t.eq(u.status, 200, "users.csv answers 200")
+        t.ok(any(row[11] == "'=1+2" for row in csv_rows(u.body)[1:] if len(row) > 11),
+             "users.csv escapes the same CN the same way (one function for both)")
+    finally:
+        for i, cn in zip(ids, cns):
+            psql("UPDATE certificates SET cn = :'p2' WHERE id = :'p1'", i, cn)
+
+
 def main():
     t = TAP()
-    for fn in (test_zip_and_passwords, test_one_certificate, test_mobileconfig, test_isolation):
+    for fn in (test_zip_and_passwords, test_formula_cells, test_one_certificate, test_mobileconfig, test_isolation):
         t.run(fn)
     t.done()
 
