@@ -137,10 +137,14 @@ def test_one_certificate(t):
              "a certificate that is not valid is not handed out")
 
 
+# one (e-mail, device code) pair per tenant: a stack that is reused needs a new e-mail each run
+IOS_EMAIL = "suzuki-hanako-%d@example.com" % (int(time.time() * 1000) % 10**9)
+
+
 def register_ios(c):
     ensure_quota(1)
     body = {"family_name": "鈴木", "given_name": "花子", "family_name_kana": "スズキ", "given_name_kana": "ハナコ",
-            "family_name_en": "Suzuki", "given_name_en": "Hanako", "email": "suzuki-hanako@example.com",
+            "family_name_en": "Suzuki", "given_name_en": "Hanako", "email": IOS_EMAIL,
             "devices": [{"device": "11"}]}
     r = c.post("/api/users", body)
     if r.status != 202:
@@ -168,7 +172,7 @@ def test_mobileconfig(t):
     t.ok("Password" not in p12, "the password is not embedded")
     pw = c.get("/api/certificates/%d/pin" % i).body.decode().strip()
     cert = p12_opens(t, p12["PayloadContent"], pw, "the profile's PKCS#12")
-    t.ok("suzuki-hanako@example.com" in cert.subject.rfc4514_string(), "it is the user's certificate")
+    t.ok(IOS_EMAIL in cert.subject.rfc4514_string(), "it is the user's certificate")
     root = next(p for p in prof["PayloadContent"] if p["PayloadType"] == "com.apple.security.root")
     rc = x509.load_der_x509_certificate(root["PayloadContent"])
     t.eq(rc.issuer, rc.subject, "the root payload is a self-signed root")
@@ -230,9 +234,46 @@ def test_formula_cells(t):
             psql("UPDATE certificates SET cn = :'p2' WHERE id = :'p1'", i, cn)
 
 
+def test_zip_names_unique(t):
+    """Two certificates that would have one file name are both in the ZIP, under distinct names."""
+    clear_lockouts()
+    c = Client()
+    c.login()
+    status, ids = batch(c, 2)
+    t.eq(status, 202, "two numbered certificates requested")
+    t.ok(wait_issued(c, ids), "they are issued")
+    cns = [psql("SELECT cn FROM certificates WHERE id = :'p1'", i) for i in ids]
+    dup = "dup-%d" % ids[0]
+    try:
+        for i, cn in zip(ids, [dup, dup.upper()]):
+            psql("UPDATE certificates SET cn = :'p2' WHERE id = :'p1'", i, cn)
+        r = c.get("/api/downloads/certificates.zip")
+        t.eq(r.status, 200, "the ZIP answers 200")
+        z = zipfile.ZipFile(io.BytesIO(r.body))
+        names = z.namelist()
+        t.eq(len(names), len(set(n.lower() for n in names)), "no two entries share a name, in any letter case")
+        mine = sorted(n for n in names if n.lower().startswith(dup))
+        t.eq(mine, sorted([dup + ".p12", dup.upper() + "_2.p12"]),
+             "the second gets _2 before the extension", mine)
+        t.ok(len(mine) == 2 and z.read(mine[0]) != z.read(mine[1]), "each holds its own certificate")
+        pw = {row[0]: row[1] for row in csv_rows(c.get("/api/downloads/passwords.csv").body)}
+        t.ok(all(n[:-4] in pw for n in mine), "passwords.csv names the same files", sorted(pw)[-5:])
+        serials = set()
+        for n in mine:
+            try:
+                _, cert, _ = pkcs12.load_key_and_certificates(z.read(n), pw.get(n[:-4], "").encode())
+                serials.add(cert.serial_number)
+            except Exception:
+                pass
+        t.eq(len(serials), 2, "both open with their passwords: two certificates")
+    finally:
+        for i, cn in zip(ids, cns):
+            psql("UPDATE certificates SET cn = :'p2' WHERE id = :'p1'", i, cn)
+
+
 def main():
     t = TAP()
-    for fn in (test_zip_and_passwords, test_formula_cells, test_one_certificate, test_mobileconfig, test_isolation):
+    for fn in (test_zip_and_passwords, test_formula_cells, test_zip_names_unique, test_one_certificate, test_mobileconfig, test_isolation):
         t.run(fn)
     t.done()
 
