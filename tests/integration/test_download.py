@@ -271,9 +271,62 @@ def test_zip_names_unique(t):
             psql("UPDATE certificates SET cn = :'p2' WHERE id = :'p1'", i, cn)
 
 
+def test_install_restriction(t):
+    """A certificate with an install restriction: not in the ZIP, no .p12 or .mobileconfig (403), its .PIN yes."""
+    slug, pw = "dl-restrict", "Restrict2test1"
+    ctl("tenant", "create", "--slug", slug, "--name", "制限テスト", "--name-en", "Restrict Test", "--quota", "10",
+        "--features", "install_restriction,admin_may_issue")
+    used = int(psql("SELECT count(*) FROM certificates c JOIN tenants t ON t.id = c.tenant_id WHERE t.slug = :'p1'"
+                    " AND c.status IN ('issuing', 'issued', 'downloaded', 'revoke_scheduled')", slug))
+    ctl("tenant", "set", "--slug", slug, "--quota", str(used + 10), "--features", "install_restriction,admin_may_issue")
+    ctl("admin", "create", "--tenant", slug, "--login-id", slug + "-admin", "--password", pw)
+    clear_lockouts()
+    c = Client()
+    t.eq(c.login(slug + "-admin", pw).status, 200, "the tenant's administrator logs in")
+    run = int(time.time() * 1000) % 10**9
+    b = {"family_name": "制限", "given_name": "太郎", "family_name_kana": "セイゲン", "given_name_kana": "タロウ",
+         "family_name_en": "Seigen", "given_name_en": "Taro", "email": "restrict-%d@example.com" % run,
+         "devices": [{"device": "01", "restriction": {"mode": "or", "mac": "020000000001"}},
+                     {"device": "20", "email": "restrict-%d-android@example.com" % run}]}
+    r = c.post("/api/users", b)
+    t.eq(r.status, 202, "a user with a restricted WindowsPC and an unrestricted Android", r.body[:400])
+    certs = {x["device"]: x["id"] for x in (r.json() or {}).get("certificates", [])}
+    if not t.ok(set(certs) == {"01", "20"} and wait_issued(c, certs.values()), "both are issued"):
+        return
+    ri, fi = certs["01"], certs["20"]
+    z = zipfile.ZipFile(io.BytesIO(c.get("/api/downloads/certificates.zip").body))
+    names = z.namelist()
+    t.ok("restrict-%d@example.com_01.p12" % run not in names, "the restricted certificate is not in the ZIP", names)
+    t.ok("restrict-%d-android@example.com_20.p12" % run in names, "the unrestricted one is", names)
+    rows = csv_rows(c.get("/api/downloads/passwords.csv").body)
+    t.ok(not any(row[0].startswith("restrict-%d@" % run) for row in rows)
+         and any(row[0].startswith("restrict-%d-android@" % run) for row in rows),
+         "the password list holds the ZIP's certificates only", rows)
+    st = (c.get("/api/certificates/%d" % ri).json() or {}).get("status")
+    t.eq(st, "issued", "the ZIP did not mark the restricted certificate downloaded")
+    for kind in ("p12", "mobileconfig"):
+        r = c.get("/api/certificates/%d/%s" % (ri, kind))
+        err = (r.json() or {}).get("error") or {}
+        t.eq((r.status, err.get("code")), (403, "install_restricted"),
+             "the restricted certificate's .../%s answers 403 install_restricted" % kind, r.body[:300])
+        t.ok("管理者一括ダウンロードをご利用の場合は、インストール制限機能はご利用いただけません" in (err.get("message") or ""),
+             ".../%s: the message gives the manual's rule" % kind, err.get("message"))
+    r = Client(lang="en")
+    r.cookie, r.csrf = c.cookie, c.csrf
+    msg = ((r.get("/api/certificates/%d/p12" % ri).json() or {}).get("error") or {}).get("message") or ""
+    t.ok("install restriction" in msg, "in English with Accept-Language en", msg)
+    t.eq((c.get("/api/certificates/%d" % ri).json() or {}).get("status"), "issued", "a refusal marks nothing")
+    r = c.get("/api/certificates/%d/pin" % ri)
+    t.ok(r.status == 200 and len(r.body.decode().strip()) == 12, "its .PIN is served (shomei-enroll asks for it)")
+    r = c.get("/api/certificates/%d/p12" % fi)
+    t.eq(r.status, 200, "the unrestricted certificate's .p12 still downloads")
+    pin = c.get("/api/certificates/%d/pin" % fi).body.decode().strip()
+    p12_opens(t, r.body, pin, "the unrestricted .p12")
+
+
 def main():
     t = TAP()
-    for fn in (test_zip_and_passwords, test_formula_cells, test_zip_names_unique, test_one_certificate, test_mobileconfig, test_isolation):
+    for fn in (test_zip_and_passwords, test_formula_cells, test_zip_names_unique, test_install_restriction, test_one_certificate, test_mobileconfig, test_isolation):
         t.run(fn)
     t.done()
 
