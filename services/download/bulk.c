@@ -9,6 +9,7 @@
 #include "extern.h"
 #include "core/log.h"
 #include "pki/masterkey.h"
+#include "web/csv.h"
 #include "zipw.h"
 
 /* What a bulk download collects while it streams: ids for the update, names for the history. */
@@ -21,7 +22,8 @@ struct bulk {
 	char *names; /* "client_000001,client_000002" */
 	size_t names_len;
 	size_t count;
-	struct zipw *zip; /* NULL for the password list */
+	struct zipw *zip; /* the archive, or for the password list one that names files only */
+	int list;         /* the password list: the names the ZIP gives, with the passwords */
 	time_t now;
 };
 
@@ -58,23 +60,13 @@ zip_sink(void *ctx, const void *buf, size_t len)
 	return http_write(ctx, buf, len);
 }
 
-/* A CSV field: quoted when it holds a comma, a quote or a line break. */
 static int
-csv_field(struct http_req *req, const char *s)
+no_sink(void *ctx, const void *buf, size_t len)
 {
-	char buf[600];
-	size_t o = 0;
-
-	if (strpbrk(s, ",\"\r\n") == NULL)
-		return http_write(req, s, strlen(s));
-	buf[o++] = '"';
-	for (; *s && o < sizeof(buf) - 3; s++) {
-		if (*s == '"')
-			buf[o++] = '"';
-		buf[o++] = *s;
-	}
-	buf[o++] = '"';
-	return http_write(req, buf, o);
+	(void)ctx;
+	(void)buf;
+	(void)len;
+	return 0;
 }
 
 /* One row of the cursor into the archive or the list. */
@@ -88,13 +80,14 @@ one(struct bulk *b, const PGresult *res, int row)
 	if ((rc = dist_cert_from_row(res, row, b->key, &c)) != 0)
 		return rc;
 	dist_base_name(&c, name, sizeof(name));
-	if (b->zip != NULL) {
-		snprintf(file, sizeof(file), "%s.p12", name);
-		rc = zipw_add(b->zip, file, c.p12, c.p12_len, b->now);
-	} else if ((rc = csv_field(b->req, name)) == 0 && (rc = http_write(b->req, ",", 1)) == 0 &&
-		   (rc = http_write(b->req, c.password, strlen(c.password))) == 0) {
-		rc = http_write(b->req, "\r\n", 2);
-	}
+	snprintf(file, sizeof(file), "%s.p12", name);
+	/* the file's name in the ZIP (_2 … when it repeats): the list and the history use it too */
+	if ((rc = zipw_add(b->zip, file, b->list ? "" : (const void *)c.p12,
+			   b->list ? 0 : c.p12_len, b->now)) == 0)
+		snprintf(name, sizeof(name), "%.*s", (int)strlen(zipw_last_name(b->zip)) - 4,
+			 zipw_last_name(b->zip));
+	if (rc == 0 && b->list && (rc = csv_field(b->req, name, 0)) == 0)
+		rc = csv_field(b->req, c.password, 1);
 	if (rc == 0)
 		rc = remember(b, &c, name);
 	dist_cert_done(&c);
@@ -131,7 +124,7 @@ finish(struct bulk *b, enum audit_action action)
 	int rc = 0;
 
 	snprintf(tid, sizeof(tid), "%lld", b->req->tenant_id);
-	if (b->zip != NULL && b->count > 0) {
+	if (!b->list && b->count > 0) {
 		if ((arr = malloc(b->ids_len + 3)) == NULL)
 			return -ENOMEM;
 		snprintf(arr, b->ids_len + 3, "{%s}", b->ids);
@@ -184,7 +177,7 @@ bulk_done(struct bulk *b, int rc, const char *what)
 int
 dl_zip(struct http_req *req, struct svc_thread *t)
 {
-	struct bulk b = {req, t, masterkey_get(t->cfg), NULL, 0, NULL, 0, 0, NULL, time(NULL)};
+	struct bulk b = {.req = req, .t = t, .key = masterkey_get(t->cfg), .now = time(NULL)};
 	struct dist_chain ch;
 	int rc;
 
@@ -216,13 +209,21 @@ dl_zip(struct http_req *req, struct svc_thread *t)
 int
 dl_passwords(struct http_req *req, struct svc_thread *t)
 {
-	struct bulk b = {req, t, masterkey_get(t->cfg), NULL, 0, NULL, 0, 0, NULL, time(NULL)};
+	struct bulk b = {
+		.req = req, .t = t, .key = masterkey_get(t->cfg), .list = 1, .now = time(NULL)};
 	int rc;
 
 	if (b.key == NULL)
 		return -EIO;
-	if ((rc = open_cursor(&b, q_bulk_csv)) != 0)
-		return rc;
+	/* names the files as the ZIP does (dl_zip adds the chain first), writing nothing */
+	if ((b.zip = zipw_new(no_sink, NULL)) == NULL)
+		return -ENOMEM;
+	if ((rc = zipw_add(b.zip, "cacert.pem", "", 0, b.now)) != 0 ||
+	    (rc = zipw_add(b.zip, "cacert.crt", "", 0, b.now)) != 0 ||
+	    (rc = open_cursor(&b, q_bulk_csv)) != 0) {
+		zipw_free(b.zip);
+		return rc > 0 ? -EIO : rc;
+	}
 	dl_attachment(req, "passwords", "csv");
 	http_begin(req, 200, "text/csv; charset=utf-8");
 	/* A byte-order mark, so Excel reads the file as UTF-8. */

@@ -19,3 +19,11 @@ const struct i18n_text msg_dl_restricted = {
 const struct i18n_text msg_restriction_failed = {
 	{"この端末はインストール制限の条件と一致しないため、証明書をインストールできません。",
 	 "This device does not meet the certificate's install restriction."}};
+const struct i18n_text msg_admin_restricted = {
+	{"この証明書にはインストール制限が設定されているため、管理者はダウンロードできません"
+	 "（管理者一括ダウンロードをご利用の場合は、インストール制限機能はご利用いただけません）。"
+	 "利用者がインストールする端末で shomei-enroll を実行してください。パスワード (PIN) は"
+	 "ダウンロードできます。",
+	 "This certificate has an install restriction, so an administrator cannot download it "
+	 "(the install restriction cannot be used with the administrator's bulk download). The user "
+	 "runs shomei-enroll on the device that installs it; its password (PIN) can be downloaded."}};

@@ -7,7 +7,8 @@
 /* clang-format off */
 const struct db_stmt q_cert_one = {
 	"dl_cert_one",
-	"SELECT " DIST_COLUMNS ", t.slug, t.name_en, t.mobileconfig_embed_password"
+	"SELECT " DIST_COLUMNS ", t.slug, t.name_en, t.mobileconfig_embed_password,"
+	" coalesce(d.restriction_mode, 'none') AS restriction_mode"
 	" FROM certificates c LEFT JOIN devices d ON d.id = c.device_id"
 	" JOIN tenants t ON t.id = c.tenant_id WHERE c.id = $1 AND c.tenant_id = $2",
 	2,
@@ -31,9 +32,14 @@ const struct db_stmt q_mark_many = {
 	2,
 };
 
+/*
+ * Not a certificate whose device has an install restriction (NRA: 管理者一括ダウンロードをご利用の
+ * 場合は、インストール制限機能はご利用いただけません): shomei-enroll installs it on the device.
+ */
 #define BULK_FROM                                                                                  \
 	" FROM certificates c LEFT JOIN devices d ON d.id = c.device_id"                           \
 	" WHERE c.tenant_id = $1 AND c.status IN " LC_SQL_VALID " AND c.p12 IS NOT NULL"           \
+	" AND coalesce(d.restriction_mode, 'none') = 'none'"                                       \
 	" ORDER BY c.number NULLS LAST, c.id"
 
 /* $1 tenant. The ZIP reads the PKCS#12 files; the password list only the passwords. */

@@ -151,7 +151,12 @@ serve(struct http_req *req, struct svc_thread *t, enum kind kind)
 		return rc > 0 ? 0 : rc;
 	}
 	dist_base_name(&c, base, sizeof(base));
-	if (kind == KIND_P12) {
+	/* the file is for shomei-enroll on the device; the password (.PIN) is what it asks for */
+	if (kind != KIND_PIN && strcmp(db_get(res, 0, "restriction_mode"), "none") != 0) {
+		http_error(req, 403, "install_restricted",
+			   i18n_msg(&msg_admin_restricted, req->lang), NULL);
+		rc = 0;
+	} else if (kind == KIND_P12) {
 		if ((rc = record(req, t, &c, 1, AUDIT_CERTIFICATE_DOWNLOAD, base)) == 0) {
 			dl_attachment(req, base, "p12");
 			http_send(req, 200, "application/x-pkcs12", (const char *)c.p12, c.p12_len);

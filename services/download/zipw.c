@@ -1,8 +1,10 @@
 /* zipw.c: a streaming ZIP writer (stored entries): archives of any count in bounded memory. */
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <zlib.h>
 
@@ -24,6 +26,8 @@ struct zipw {
 	struct zipw_entry *e;
 	size_t n;
 	size_t cap;
+	size_t *slots; /* open addressing over the names: entry index + 1, 0 = free */
+	size_t nslots; /* a power of two, more than twice n */
 };
 
 struct zipw *
@@ -46,6 +50,7 @@ zipw_free(struct zipw *z)
 	for (size_t i = 0; i < z->n; i++)
 		free(z->e[i].name);
 	free(z->e);
+	free(z->slots);
 	free(z);
 }
 
@@ -122,6 +127,79 @@ grow(struct zipw *z)
 	return 0;
 }
 
+/* FNV-1a of the name in ASCII lower case: names differing only in case are one name. */
+static size_t
+name_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		h = (h ^ (c >= 'A' && c <= 'Z' ? c + 32 : c)) * 16777619u;
+	}
+	return h;
+}
+
+/* The slot of name: the entry holding it, else the free slot where it would go. */
+static size_t *
+slot_of(const struct zipw *z, const char *name)
+{
+	size_t i = name_hash(name) & (z->nslots - 1);
+
+	while (z->slots[i] != 0 && strcasecmp(z->e[z->slots[i] - 1].name, name) != 0)
+		i = (i + 1) & (z->nslots - 1);
+	return &z->slots[i];
+}
+
+/* Room in the name index for one more entry. */
+static int
+index_grow(struct zipw *z)
+{
+	size_t nslots = z->nslots ? z->nslots * 2 : 256, *old = z->slots, oldn = z->nslots;
+
+	if (2 * (z->n + 1) < z->nslots)
+		return 0;
+	if ((z->slots = calloc(nslots, sizeof(*z->slots))) == NULL) {
+		z->slots = old;
+		return -ENOMEM;
+	}
+	z->nslots = nslots;
+	for (size_t i = 0; i < oldn; i++)
+		if (old[i] != 0)
+			*slot_of(z, z->e[old[i] - 1].name) = old[i];
+	free(old);
+	return 0;
+}
+
+/* name, or name with _2, _3 … before its extension when the archive has it; malloc'ed. */
+static char *
+unique_name(const struct zipw *z, const char *name)
+{
+	const char *slash = strrchr(name, '/'), *base = slash ? slash + 1 : name;
+	const char *dot = strrchr(base, '.');
+	size_t stem, size = strlen(name) + 24;
+	char *s;
+
+	if (*slot_of(z, name) == 0)
+		return strdup(name);
+	if (dot == NULL || dot == base) /* no extension, or a name like ".profile" */
+		dot = name + strlen(name);
+	stem = (size_t)(dot - name);
+	if ((s = malloc(size)) == NULL)
+		return NULL;
+	for (size_t k = 2;; k++) {
+		snprintf(s, size, "%.*s_%zu%s", (int)stem, name, k, dot);
+		if (*slot_of(z, s) == 0)
+			return s;
+	}
+}
+
+const char *
+zipw_last_name(const struct zipw *z)
+{
+	return z->n > 0 ? z->e[z->n - 1].name : NULL;
+}
+
 int
 zipw_add(struct zipw *z, const char *name, const void *data, size_t len, time_t mtime)
 {
@@ -133,15 +211,21 @@ zipw_add(struct zipw *z, const char *name, const void *data, size_t len, time_t 
 	if (z->n >= ZIPW_MAX_ENTRIES || namelen == 0 || namelen > 0xffff || len > 0xfffffffeU ||
 	    z->offset + 30 + namelen + len > 0xfffffffeU)
 		return ZIPW_E_LIMIT;
-	if ((rc = grow(z)) != 0)
+	if ((rc = grow(z)) != 0 || (rc = index_grow(z)) != 0)
 		return rc;
 	memset(&e, 0, sizeof(e));
 	e.crc = (uint32_t)crc32(0L, data, (uInt)len);
 	e.size = (uint32_t)len;
 	e.offset = (uint32_t)z->offset;
 	dos_time(mtime, &e.dostime, &e.dosdate);
-	if ((e.name = strdup(name)) == NULL)
+	if ((e.name = unique_name(z, name)) == NULL)
 		return -ENOMEM;
+	name = e.name;
+	namelen = strlen(name);
+	if (namelen > 0xffff || z->offset + 30 + namelen + len > 0xfffffffeU) {
+		free(e.name);
+		return ZIPW_E_LIMIT;
+	}
 	le32(h, 0x04034b50);
 	common_fields(h + 4, &e, namelen);
 	if ((rc = emit(z, h, sizeof(h))) != 0 || (rc = emit(z, name, namelen)) != 0 ||
@@ -149,6 +233,7 @@ zipw_add(struct zipw *z, const char *name, const void *data, size_t len, time_t 
 		free(e.name);
 		return rc;
 	}
+	*slot_of(z, e.name) = z->n + 1;
 	z->e[z->n++] = e;
 	return 0;
 }

@@ -21,8 +21,16 @@ struct zipw;
  */
 struct zipw *zipw_new(zipw_sink sink, void *ctx);
 
-/* Append one stored entry (name UTF-8, '/'-separated). 0, ZIPW_E_LIMIT or the sink's error. */
+/*
+ * Append one stored entry (name UTF-8, '/'-separated). Names in an archive are unique: when
+ * the archive already has name (ASCII case-insensitively, as Windows extracts), the entry gets
+ * name with _2, _3 … before its extension (zipw_last_name says which). 0, ZIPW_E_LIMIT,
+ * -ENOMEM or the sink's error.
+ */
 int zipw_add(struct zipw *z, const char *name, const void *data, size_t len, time_t mtime);
+
+/* The name the last entry added got; owned by z. NULL before the first. */
+const char *zipw_last_name(const struct zipw *z);
 
 /* Write the central directory. 0 or the sink's error; nothing may be added after. */
 int zipw_finish(struct zipw *z);

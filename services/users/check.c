@@ -332,6 +332,13 @@ check_device(const cJSON *dv, int i, const struct tenant *tn, time_t now, int la
 	return bad;
 }
 
+/* The e-mail a device's certificate gets: its own, else the user's; NULL when neither is known. */
+const char *
+check_device_email(const struct user_in *u, const struct device_in *d)
+{
+	return d->email != NULL ? d->email : u->v[UF_EMAIL];
+}
+
 int
 check_devices(const cJSON *body, const struct tenant *tn, time_t now, int lang, cJSON *errs,
 	      struct user_in *u)

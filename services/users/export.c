@@ -9,6 +9,7 @@
 #include "domain/certq.h"
 #include "domain/dist.h"
 #include "extern.h"
+#include "web/csv.h"
 #include "web/i18n.h"
 #include "core/log.h"
 #include "pki/masterkey.h"
@@ -88,47 +89,13 @@ static const struct {
 	[COL_REVOKED] = {"失効日", "revoked_at"},
 };
 
-/*
- * One CSV field: quoted when it holds a comma, a quote or a line break; a
- * text that a spreadsheet would run as a formula (= + - @ first) gets a
- * leading apostrophe (OWASP "CSV injection").
- */
-static int
-field(struct http_req *req, const char *s, int last)
-{
-	size_t n = strlen(s), o = 0;
-	char *buf = malloc(2 * n + 8);
-	int rc;
-
-	if (buf == NULL)
-		return -ENOMEM;
-	buf[o++] = '"';
-	if (*s && strchr("=+-@\t\r", *s) != NULL)
-		buf[o++] = '\'';
-	for (; *s; s++) {
-		if (*s == '"')
-			buf[o++] = '"';
-		buf[o++] = *s;
-	}
-	buf[o++] = '"';
-	if (last) {
-		buf[o++] = '\r';
-		buf[o++] = '\n';
-	} else {
-		buf[o++] = ',';
-	}
-	rc = http_write(req, buf, o);
-	free(buf);
-	return rc;
-}
-
 static int
 header(struct http_req *req)
 {
 	int rc = http_write(req, "\xEF\xBB\xBF", 3);
 
 	for (int i = 0; i < COL__MAX && rc == 0; i++)
-		rc = field(req, cols[i].label, i == COL__MAX - 1);
+		rc = csv_field(req, cols[i].label, i == COL__MAX - 1);
 	return rc;
 }
 
@@ -156,7 +123,7 @@ row(struct http_req *req, const PGresult *res, int r, const unsigned char *key, 
 			v = lifecycle_label(st, I18N_JA);
 		else
 			v = db_get(res, r, cols[i].col);
-		rc = field(req, v ? v : "", i == COL__MAX - 1);
+		rc = csv_field(req, v ? v : "", i == COL__MAX - 1);
 	}
 	if (have)
 		dist_cert_done(&c);

@@ -55,6 +55,7 @@ extern const struct db_stmt q_tenant;
 extern const struct db_stmt q_org_id;
 extern const struct db_stmt q_user_insert;
 extern const struct db_stmt q_device_insert;
+extern const struct db_stmt q_device_pair;
 extern const struct db_stmt q_user_get;
 extern const struct db_stmt q_user_lock;
 extern const struct db_stmt q_user_update;
@@ -79,6 +80,7 @@ int check_user(const cJSON *body, int partial, int lang, cJSON *errs, struct use
 int check_cn(const char *family_en, const char *given_en, int lang, cJSON *errs);
 int check_devices(const cJSON *body, const struct tenant *tn, time_t now, int lang, cJSON *errs,
 		  struct user_in *u);
+const char *check_device_email(const struct user_in *u, const struct device_in *d);
 
 /* render.c */
 void render_opt(cJSON *obj, const char *name, const char *v);
@@ -121,6 +123,7 @@ extern const struct i18n_text msg_not_object;
 extern const struct i18n_text msg_devices_count;
 extern const struct i18n_text msg_device_code;
 extern const struct i18n_text msg_device_twice;
+extern const struct i18n_text msg_device_pair_taken;
 extern const struct i18n_text msg_datetime_format;
 extern const struct i18n_text msg_validity_order;
 extern const struct i18n_text msg_validity_past;

@@ -53,6 +53,9 @@ const struct i18n_text msg_device_code = {
 	 "(Android) or 99 (other)."}};
 const struct i18n_text msg_device_twice = {
 	{"同じ利用デバイスは1回だけ選択できます。", "Each device can be chosen only once."}};
+const struct i18n_text msg_device_pair_taken = {
+	{"このメールアドレスと利用デバイスの組み合わせはすでに登録されています。",
+	 "A device with this e-mail address and device type is already registered."}};
 const struct i18n_text msg_datetime_format = {
 	{"証明書有効期限は yyyy/mm/dd または yyyy/mm/dd hh:mm 形式で入力してください。",
 	 "Enter the validity as yyyy/mm/dd or yyyy/mm/dd hh:mm."}};

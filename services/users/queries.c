@@ -51,6 +51,20 @@ const struct db_stmt q_device_insert = {
 	14,
 };
 
+/*
+ * $1 tenant, $2 device code, $3 e-mail: a device with this pair among the tenant's users that are
+ * not deleted (e-mail compared case-insensitively, as the download site's login does). Run
+ * under the tenant's lock (certq_lock), which every registration takes: no unique index can say
+ * "of users not deleted", the deletion being on users (index devices_pair, 0004).
+ */
+const struct db_stmt q_device_pair = {
+	"users_device_pair",
+	"SELECT d.id FROM devices d JOIN users u ON u.id = d.user_id"
+	" WHERE d.tenant_id = $1 AND d.device_code = $2 AND lower(d.email) = lower($3)"
+	" AND u.deleted_at IS NULL AND u.purged_at IS NULL LIMIT 1",
+	3,
+};
+
 #define USER_COLUMNS                                                                               \
 	"u.id, u.family_name, u.given_name, u.family_name_kana, u.given_name_kana,"                \
 	" u.family_name_en, u.given_name_en, u.email,"                                             \

@@ -24,6 +24,33 @@ quota_error(cJSON *errs, long long available, int lang)
 	json_field_error(errs, "devices", msg);
 }
 
+/*
+ * The devices whose (e-mail, device code) pair a device of another user not deleted already
+ * has: an error on each one's e-mail. The number found, or -errno.
+ */
+static int
+pairs_taken(struct db *db, long long tenant_id, const struct user_in *u, int lang, cJSON *errs)
+{
+	char tid[24], field[40];
+	PGresult *res = NULL;
+	int rc, found = 0;
+
+	snprintf(tid, sizeof(tid), "%lld", tenant_id);
+	for (int i = 0; i < u->ndev; i++) {
+		const char *params[] = {tid, u->dev[i].code, check_device_email(u, &u->dev[i])};
+		if ((rc = db_exec(db, &q_device_pair, params, &res)) != 0)
+			return rc < 0 ? rc : -EIO;
+		if (PQntuples(res) > 0) {
+			snprintf(field, sizeof(field), "devices[%d].email", i);
+			json_field_error(errs, field, i18n_msg(&msg_device_pair_taken, lang));
+			found++;
+		}
+		PQclear(res);
+		res = NULL;
+	}
+	return found;
+}
+
 /* Every field rule and the quota as counted now; the error array (empty when all is well). */
 static int
 check(struct http_req *req, struct svc_thread *t, const cJSON *body, const struct tenant *tn,
@@ -35,7 +62,9 @@ check(struct http_req *req, struct svc_thread *t, const cJSON *body, const struc
 
 	check_user(body, 0, req->lang, errs, u);
 	check_devices(body, tn, time(NULL), req->lang, errs, u);
-	if ((rc = certq_count(&t->db, req->tenant_id, &q)) != 0) {
+	if ((cJSON_GetArraySize(errs) == 0 &&
+	     (rc = pairs_taken(&t->db, req->tenant_id, u, req->lang, errs)) < 0) ||
+	    (rc = certq_count(&t->db, req->tenant_id, &q)) != 0) {
 		cJSON_Delete(errs);
 		return rc < 0 ? rc : -EIO;
 	}
@@ -179,6 +208,14 @@ store(struct http_req *req, struct svc_thread *t, struct user_in *u, cJSON **doc
 		quota_error(*errs = cJSON_CreateArray(), q.available, req->lang);
 		goto out;
 	}
+	/* again under the lock: a registration of the same pair may have committed since check() */
+	*errs = cJSON_CreateArray();
+	if ((rc = pairs_taken(&t->db, req->tenant_id, u, req->lang, *errs)) != 0) {
+		rc = rc > 0 ? 0 : rc; /* taken: the caller answers 422 with *errs */
+		goto out;
+	}
+	cJSON_Delete(*errs);
+	*errs = NULL;
 	strbuf_init(&b, detail, sizeof(detail));
 	strbuf_printf(&b, "%s %s (%s): ", u->v[UF_FAMILY_NAME], u->v[UF_GIVEN_NAME],
 		      u->v[UF_EMAIL]);

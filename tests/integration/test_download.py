@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
 """Distribution: the ZIP and password list, one certificate's .p12/.PIN/.mobileconfig, history, isolation."""
+import csv
 import io
 import os
 import plistlib
@@ -60,6 +61,11 @@ def p12_opens(t, data, password, what):
     return cert
 
 
+def csv_rows(body):
+    """The rows of a CSV answer after its byte-order mark."""
+    return list(csv.reader(io.StringIO(body[3:].decode(), newline="")))
+
+
 def test_zip_and_passwords(t):
     clear_lockouts()
     c = Client()
@@ -84,7 +90,7 @@ def test_zip_and_passwords(t):
     r = c.get("/api/downloads/passwords.csv")
     t.eq(r.status, 200, "GET /api/downloads/passwords.csv answers 200")
     t.ok(r.body.startswith(b"\xef\xbb\xbf"), "the CSV starts with a UTF-8 BOM (for Excel)")
-    rows = dict(line.split(",", 1) for line in r.body[3:].decode().split("\r\n") if line)
+    rows = dict(csv_rows(r.body))
     t.eq(sorted(rows), sorted(n[:-4] for n in names if n.endswith(".p12")), "one row per .p12: name, password")
     t.ok(all(len(p) == 12 for p in rows.values()), "12-character passwords")
     cn = cns[0]
@@ -131,10 +137,14 @@ def test_one_certificate(t):
              "a certificate that is not valid is not handed out")
 
 
+# one (e-mail, device code) pair per tenant: a stack that is reused needs a new e-mail each run
+IOS_EMAIL = "suzuki-hanako-%d@example.com" % (int(time.time() * 1000) % 10**9)
+
+
 def register_ios(c):
     ensure_quota(1)
     body = {"family_name": "鈴木", "given_name": "花子", "family_name_kana": "スズキ", "given_name_kana": "ハナコ",
-            "family_name_en": "Suzuki", "given_name_en": "Hanako", "email": "suzuki-hanako@example.com",
+            "family_name_en": "Suzuki", "given_name_en": "Hanako", "email": IOS_EMAIL,
             "devices": [{"device": "11"}]}
     r = c.post("/api/users", body)
     if r.status != 202:
@@ -162,7 +172,7 @@ def test_mobileconfig(t):
     t.ok("Password" not in p12, "the password is not embedded")
     pw = c.get("/api/certificates/%d/pin" % i).body.decode().strip()
     cert = p12_opens(t, p12["PayloadContent"], pw, "the profile's PKCS#12")
-    t.ok("suzuki-hanako@example.com" in cert.subject.rfc4514_string(), "it is the user's certificate")
+    t.ok(IOS_EMAIL in cert.subject.rfc4514_string(), "it is the user's certificate")
     root = next(p for p in prof["PayloadContent"] if p["PayloadType"] == "com.apple.security.root")
     rc = x509.load_der_x509_certificate(root["PayloadContent"])
     t.eq(rc.issuer, rc.subject, "the root payload is a self-signed root")
@@ -191,9 +201,132 @@ def test_isolation(t):
     t.eq(Client().get("/api/downloads/certificates.zip").status, 401, "without a session: 401")
 
 
+def test_formula_cells(t):
+    """passwords.csv escapes a cell a spreadsheet would run as a formula, as users.csv does."""
+    clear_lockouts()
+    c = Client()
+    c.login()
+    status, ids = batch(c, 2)
+    t.eq(status, 202, "two numbered certificates requested")
+    t.ok(wait_issued(c, ids), "they are issued")
+    cns = [psql("SELECT cn FROM certificates WHERE id = :'p1'", i) for i in ids]
+    evil = ["=1+2", "+81-3-1234"]
+    try:
+        for i, cn in zip(ids, evil):
+            psql("UPDATE certificates SET cn = :'p2' WHERE id = :'p1'", i, cn)
+        r = c.get("/api/downloads/passwords.csv")
+        t.eq(r.status, 200, "GET /api/downloads/passwords.csv answers 200")
+        lines = r.body[3:].decode().split("\r\n")
+        for cn in evil:
+            mine = [ln for ln in lines if cn in ln]
+            t.ok(len(mine) == 1 and mine[0].startswith('"\'%s",' % cn),
+                 "a CN starting with %s is written with a leading apostrophe, quoted" % cn[0], mine)
+        rows = csv_rows(r.body)
+        t.ok(rows and all(len(row) == 2 for row in rows), "every row is two cells (name, password)")
+        t.ok(not any(cell[:1] in ("=", "+", "-", "@", "\t", "\r") for row in rows for cell in row),
+             "no cell of the list starts with = + - @ tab or CR")
+        u = c.get("/api/users/export.csv")
+        t.eq(u.status, 200, "users.csv answers 200")
+        t.ok(any(row[11] == "'=1+2" for row in csv_rows(u.body)[1:] if len(row) > 11),
+             "users.csv escapes the same CN the same way (one function for both)")
+    finally:
+        for i, cn in zip(ids, cns):
+            psql("UPDATE certificates SET cn = :'p2' WHERE id = :'p1'", i, cn)
+
+
+def test_zip_names_unique(t):
+    """Two certificates that would have one file name are both in the ZIP, under distinct names."""
+    clear_lockouts()
+    c = Client()
+    c.login()
+    status, ids = batch(c, 2)
+    t.eq(status, 202, "two numbered certificates requested")
+    t.ok(wait_issued(c, ids), "they are issued")
+    cns = [psql("SELECT cn FROM certificates WHERE id = :'p1'", i) for i in ids]
+    dup = "dup-%d" % ids[0]
+    try:
+        for i, cn in zip(ids, [dup, dup.upper()]):
+            psql("UPDATE certificates SET cn = :'p2' WHERE id = :'p1'", i, cn)
+        r = c.get("/api/downloads/certificates.zip")
+        t.eq(r.status, 200, "the ZIP answers 200")
+        z = zipfile.ZipFile(io.BytesIO(r.body))
+        names = z.namelist()
+        t.eq(len(names), len(set(n.lower() for n in names)), "no two entries share a name, in any letter case")
+        mine = sorted(n for n in names if n.lower().startswith(dup))
+        t.eq(mine, sorted([dup + ".p12", dup.upper() + "_2.p12"]),
+             "the second gets _2 before the extension", mine)
+        t.ok(len(mine) == 2 and z.read(mine[0]) != z.read(mine[1]), "each holds its own certificate")
+        pw = {row[0]: row[1] for row in csv_rows(c.get("/api/downloads/passwords.csv").body)}
+        t.ok(all(n[:-4] in pw for n in mine), "passwords.csv names the same files", sorted(pw)[-5:])
+        serials = set()
+        for n in mine:
+            try:
+                _, cert, _ = pkcs12.load_key_and_certificates(z.read(n), pw.get(n[:-4], "").encode())
+                serials.add(cert.serial_number)
+            except Exception:
+                pass
+        t.eq(len(serials), 2, "both open with their passwords: two certificates")
+    finally:
+        for i, cn in zip(ids, cns):
+            psql("UPDATE certificates SET cn = :'p2' WHERE id = :'p1'", i, cn)
+
+
+def test_install_restriction(t):
+    """A certificate with an install restriction: not in the ZIP, no .p12 or .mobileconfig (403), its .PIN yes."""
+    slug, pw = "dl-restrict", "Restrict2test1"
+    ctl("tenant", "create", "--slug", slug, "--name", "制限テスト", "--name-en", "Restrict Test", "--quota", "10",
+        "--features", "install_restriction,admin_may_issue")
+    used = int(psql("SELECT count(*) FROM certificates c JOIN tenants t ON t.id = c.tenant_id WHERE t.slug = :'p1'"
+                    " AND c.status IN ('issuing', 'issued', 'downloaded', 'revoke_scheduled')", slug))
+    ctl("tenant", "set", "--slug", slug, "--quota", str(used + 10), "--features", "install_restriction,admin_may_issue")
+    ctl("admin", "create", "--tenant", slug, "--login-id", slug + "-admin", "--password", pw)
+    clear_lockouts()
+    c = Client()
+    t.eq(c.login(slug + "-admin", pw).status, 200, "the tenant's administrator logs in")
+    run = int(time.time() * 1000) % 10**9
+    b = {"family_name": "制限", "given_name": "太郎", "family_name_kana": "セイゲン", "given_name_kana": "タロウ",
+         "family_name_en": "Seigen", "given_name_en": "Taro", "email": "restrict-%d@example.com" % run,
+         "devices": [{"device": "01", "restriction": {"mode": "or", "mac": "020000000001"}},
+                     {"device": "20", "email": "restrict-%d-android@example.com" % run}]}
+    r = c.post("/api/users", b)
+    t.eq(r.status, 202, "a user with a restricted WindowsPC and an unrestricted Android", r.body[:400])
+    certs = {x["device"]: x["id"] for x in (r.json() or {}).get("certificates", [])}
+    if not t.ok(set(certs) == {"01", "20"} and wait_issued(c, certs.values()), "both are issued"):
+        return
+    ri, fi = certs["01"], certs["20"]
+    z = zipfile.ZipFile(io.BytesIO(c.get("/api/downloads/certificates.zip").body))
+    names = z.namelist()
+    t.ok("restrict-%d@example.com_01.p12" % run not in names, "the restricted certificate is not in the ZIP", names)
+    t.ok("restrict-%d-android@example.com_20.p12" % run in names, "the unrestricted one is", names)
+    rows = csv_rows(c.get("/api/downloads/passwords.csv").body)
+    t.ok(not any(row[0].startswith("restrict-%d@" % run) for row in rows)
+         and any(row[0].startswith("restrict-%d-android@" % run) for row in rows),
+         "the password list holds the ZIP's certificates only", rows)
+    st = (c.get("/api/certificates/%d" % ri).json() or {}).get("status")
+    t.eq(st, "issued", "the ZIP did not mark the restricted certificate downloaded")
+    for kind in ("p12", "mobileconfig"):
+        r = c.get("/api/certificates/%d/%s" % (ri, kind))
+        err = (r.json() or {}).get("error") or {}
+        t.eq((r.status, err.get("code")), (403, "install_restricted"),
+             "the restricted certificate's .../%s answers 403 install_restricted" % kind, r.body[:300])
+        t.ok("管理者一括ダウンロードをご利用の場合は、インストール制限機能はご利用いただけません" in (err.get("message") or ""),
+             ".../%s: the message gives the manual's rule" % kind, err.get("message"))
+    r = Client(lang="en")
+    r.cookie, r.csrf = c.cookie, c.csrf
+    msg = ((r.get("/api/certificates/%d/p12" % ri).json() or {}).get("error") or {}).get("message") or ""
+    t.ok("install restriction" in msg, "in English with Accept-Language en", msg)
+    t.eq((c.get("/api/certificates/%d" % ri).json() or {}).get("status"), "issued", "a refusal marks nothing")
+    r = c.get("/api/certificates/%d/pin" % ri)
+    t.ok(r.status == 200 and len(r.body.decode().strip()) == 12, "its .PIN is served (shomei-enroll asks for it)")
+    r = c.get("/api/certificates/%d/p12" % fi)
+    t.eq(r.status, 200, "the unrestricted certificate's .p12 still downloads")
+    pin = c.get("/api/certificates/%d/pin" % fi).body.decode().strip()
+    p12_opens(t, r.body, pin, "the unrestricted .p12")
+
+
 def main():
     t = TAP()
-    for fn in (test_zip_and_passwords, test_one_certificate, test_mobileconfig, test_isolation):
+    for fn in (test_zip_and_passwords, test_formula_cells, test_zip_names_unique, test_install_restriction, test_one_certificate, test_mobileconfig, test_isolation):
         t.run(fn)
     t.done()
 

@@ -362,6 +362,41 @@ def test_validation(t):
     t.eq(counts(X.full_tid), before, "bad JSON writes nothing")
 
 
+def test_device_pair(t):
+    """No two devices with the same (e-mail, device code) among a tenant's users not deleted."""
+    def pb(suffix, devices=None):
+        # e-mails outside TAG's, which test_paging counts
+        return body(suffix, devices, email="pr%s-%s@example.com" % (TAG[2:], suffix))
+    mail = "pr%s-a@example.com" % TAG[2:]
+    a = register(X.full, pb("a"), "user A")
+    r = refused(t, X.full, X.full_tid, "another user, a device with A's e-mail and code 01",
+                pb("b", devices=[{"device": "11"}, {"device": "01", "email": mail}]), "devices[1].email")
+    t.eq(fields_of(r), ["devices[1].email"], "only that device's e-mail is named")
+    t.eq(message_of(r, "devices[1].email"), "このメールアドレスと利用デバイスの組み合わせはすでに登録されています。",
+         "the message in Japanese")
+    en = Client(lang="en")
+    en.cookie, en.csrf = X.full.cookie, X.full.csrf
+    r = refused(t, en, X.full_tid, "the same in English",
+                pb("b", devices=[{"device": "01", "email": mail}]), "devices[0].email")
+    t.eq(message_of(r, "devices[0].email"),
+         "A device with this e-mail address and device type is already registered.", "the message in English")
+    refused(t, X.full, X.full_tid, "the e-mail in other letter case",
+            pb("b", devices=[{"device": "01", "email": mail.upper()}]), "devices[0].email")
+    refused(t, X.full, X.full_tid, "the user's own e-mail is the device's when it has none",
+            pb("a", devices=[{"device": "01"}]), "devices[0].email")
+    refused(t, X.full, X.full_tid, "the same pair twice in one request",
+            pb("c", devices=[{"device": "20"}, {"device": "20"}]), "devices[1].device")
+    before = counts(X.full_tid)
+    register(X.full, pb("b", devices=[{"device": "11", "email": mail}]), "A's e-mail, another code")
+    t.eq(counts(X.full_tid), plus(before, 1, 1, 1, 1), "A's e-mail with another device code is registered")
+    r = X.basic.post("/api/users", pb("a"))
+    t.eq(r.status, 202, "the same pair in another tenant is registered")
+    psql("UPDATE users SET deleted_at = now() WHERE id = :'p1'", a["user"]["id"])
+    before = counts(X.full_tid)
+    register(X.full, pb("d", devices=[{"device": "01", "email": mail}]), "after A's deletion")
+    t.eq(counts(X.full_tid), plus(before, 1, 1, 1, 1), "once A is deleted, its pair may be registered again")
+
+
 def test_features(t):
     feature_msgs = {"valid_from": "この利用法人は期間指定のサービスを利用していません。",
                     "valid_to": "この利用法人は期間指定のサービスを利用していません。",
@@ -701,7 +736,7 @@ def test_openapi(t):
 def main():
     t = TAP()
     setup()
-    for fn in (test_tenant_summary, test_register, test_validation, test_features, test_quota, test_search,
+    for fn in (test_tenant_summary, test_register, test_validation, test_device_pair, test_features, test_quota, test_search,
                test_paging, test_user_get_patch, test_isolation, test_openapi):
         t.run(fn)
     t.done()

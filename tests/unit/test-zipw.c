@@ -25,6 +25,56 @@ failing(void *ctx, const void *buf, size_t len)
 	return 0;
 }
 
+static int
+discard(void *ctx, const void *buf, size_t len)
+{
+	(void)ctx;
+	(void)buf;
+	(void)len;
+	return 0;
+}
+
+/* A name that repeats (in any letter case) gets _2, _3 … before its extension. */
+static void
+unique_names(void)
+{
+	static const struct {
+		const char *add, *got;
+	} cases[] = {
+		{"a.p12", "a.p12"},
+		{"a.p12", "a_2.p12"},
+		{"A.P12", "A_3.P12"},
+		{"a_2.p12", "a_2_2.p12"},
+		{"noext", "noext"},
+		{"noext", "noext_2"},
+		{".profile", ".profile"},
+		{".profile", ".profile_2"},
+		{"dir.d/x", "dir.d/x"},
+		{"dir.d/x", "dir.d/x_2"},
+		{"x@example.com_01.p12", "x@example.com_01.p12"},
+		{"X@Example.com_01.p12", "X@Example.com_01_2.p12"},
+	};
+	struct zipw *z = zipw_new(discard, NULL);
+	char name[32];
+	int ok = 1;
+
+	TAP_OK(zipw_last_name(z) == NULL, "no last name before the first entry");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		TAP_OK(zipw_add(z, cases[i].add, "x", 1, 0) == 0 &&
+			       strcmp(zipw_last_name(z), cases[i].got) == 0,
+		       "%s added: %s (got %s)", cases[i].add, cases[i].got, zipw_last_name(z));
+	for (int i = 1; i <= 600 && ok; i++) {
+		char want[32];
+		snprintf(want, sizeof(want), i == 1 ? "same.p12" : "same_%d.p12", i);
+		ok = zipw_add(z, "same.p12", "x", 1, 0) == 0 &&
+		     strcmp(zipw_last_name(z), want) == 0;
+		snprintf(name, sizeof(name), "%s", zipw_last_name(z));
+	}
+	TAP_OK(ok && strcmp(name, "same_600.p12") == 0,
+	       "one name 600 times: same.p12 … same_600.p12 (the index grows)");
+	zipw_free(z);
+}
+
 int
 main(void)
 {
@@ -65,6 +115,8 @@ main(void)
 		 path);
 	TAP_OK(system(cmd) == 0, "unzip -t finds no error");
 	unlink(path);
+
+	unique_names();
 
 	size_t budget = 5000;
 	z = zipw_new(failing, &budget);
