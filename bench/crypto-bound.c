@@ -131,7 +131,8 @@ one(struct job *j, int i, const unsigned char *mk)
 	snprintf(cn, sizeof(cn), "client_%06d", i);
 	c.not_before = time(NULL) - 60;
 	c.not_after = c.not_before + 365 * 86400;
-	if ((rc = keypool_generate(j->type, KEYPOOL_RSA_RSAGEN, &k)) != 0 || (rc = x509_name_build(&s, &name)) != 0)
+	if ((rc = keypool_generate(j->type, KEYPOOL_RSA_RSAGEN, &k)) != 0 ||
+	    (rc = x509_name_build(&s, &name)) != 0)
 		goto out;
 	c.pub = k, c.subject = name;
 	if ((rc = x509_build_client(&c, &x)) != 0 || (rc = x509_sign(x, j->ca_key)) != 0 ||

@@ -73,8 +73,10 @@ enum err_base {
 	X(CTL_E_EXISTS, ERR_BASE_CTL + 2, PERMANENT, "shomeictl: the object exists")               \
 	X(CTL_E_REPORTED, ERR_BASE_CTL + 3, PERMANENT, "shomeictl: failed, message printed")       \
 	X(LIFECYCLE_E_STATUS, ERR_BASE_LIFECYCLE + 1, PERMANENT, "not a certificate status")       \
-	X(LIFECYCLE_E_TRANSITION, ERR_BASE_LIFECYCLE + 2, PERMANENT, "a status change not allowed") \
-	X(MIGRATE_E_DIR, ERR_BASE_MIGRATE + 1, PERMANENT, "the migrations directory is unreadable") \
+	X(LIFECYCLE_E_TRANSITION, ERR_BASE_LIFECYCLE + 2, PERMANENT,                               \
+	  "a status change not allowed")                                                           \
+	X(MIGRATE_E_DIR, ERR_BASE_MIGRATE + 1, PERMANENT,                                          \
+	  "the migrations directory is unreadable")                                                \
 	X(MIGRATE_E_TWICE, ERR_BASE_MIGRATE + 2, PERMANENT, "two migrations with one version")     \
 	X(MIGRATE_E_FILE, ERR_BASE_MIGRATE + 3, PERMANENT, "a migration file unreadable or large") \
 	X(MIGRATE_E_SQL, ERR_BASE_MIGRATE + 4, PERMANENT, "a migration failed and was rolled back")

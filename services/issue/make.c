@@ -25,7 +25,8 @@ make_out_done(struct make_out *o)
 	memset(o, 0, sizeof(*o));
 }
 
-/* The subject (docs/ARCHITECTURE.md): E, CN, OU=system OU, OU1, OU2, O (device's or the tenant's), C=JP. */
+/* The subject (docs/ARCHITECTURE.md): E, CN, OU=system OU, OU1, OU2, O (device's or the tenant's),
+ * C=JP. */
 static int
 subject(const struct make_in *in, X509_NAME **out)
 {

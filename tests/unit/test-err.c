@@ -43,7 +43,8 @@ main(void)
 	       "lost connections, time-outs and a socket not there yet are transient");
 	TAP_OK(err_transient(-ENODATA) && err_transient(-EPROTO),
 	       "a peer that closed or cut its answer short is transient");
-	TAP_OK(!err_transient(-EINVAL) && !err_transient(-EMSGSIZE) && !err_transient(-ENAMETOOLONG),
+	TAP_OK(!err_transient(-EINVAL) && !err_transient(-EMSGSIZE) &&
+		       !err_transient(-ENAMETOOLONG),
 	       "bad arguments, oversized messages and names too long are permanent");
 	TAP_OK(!err_transient(0), "success is not an error to retry");
 	TAP_OK(!err_transient(DB_E_NOTFOUND) && !err_transient(SIGNER_E_REFUSED) &&
