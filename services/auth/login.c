@@ -109,12 +109,10 @@ login_body(struct http_req *req, cJSON **body)
 	return 0;
 }
 
+/* A wrong password (the attempt is already counted by lockout_take). */
 static int
-login_failed(struct http_req *req, struct svc_thread *t, const char *login_id, const PGresult *res)
+login_failed(struct http_req *req, struct svc_thread *t, const PGresult *res)
 {
-	struct lockout l = admin_lockout(t);
-
-	lockout_fail(&l, login_id, req->remote_addr);
 	if (res != NULL && PQntuples(res) == 1)
 		audit_admin(req, t, db_get_ll(res, 0, "tenant_id"), db_get_ll(res, 0, "id"),
 			    AUDIT_LOGIN, "ログイン失敗");
@@ -141,7 +139,7 @@ auth_login(struct http_req *req, struct svc_thread *t)
 		goto out;
 	login_id = json_str(body, "login_id");
 	pw = json_str(body, "password");
-	if ((lock = lockout_check(&l, login_id, req->remote_addr)) != 0) {
+	if ((lock = lockout_take(&l, login_id, req->remote_addr)) != 0) {
 		if (lock < 0) {
 			rc = lock;
 			goto out;
@@ -155,15 +153,17 @@ auth_login(struct http_req *req, struct svc_thread *t)
 		goto out;
 	}
 	const char *params[] = {login_id};
-	if ((rc = db_exec(&t->db, &q_admin_by_login, params, &res)) != 0)
+	if ((rc = db_exec(&t->db, &q_admin_by_login, params, &res)) != 0) {
+		lockout_refund(&l, login_id, req->remote_addr);
 		goto out;
+	}
 	hash = PQntuples(res) == 1 ? db_get(res, 0, "password_hash") : NULL;
 	/* Unknown IDs spend the same time as known ones. */
 	if (pwhash_verify(hash ? hash : pwhash_dummy(), pw) != 0 || hash == NULL) {
-		rc = login_failed(req, t, login_id, res);
+		rc = login_failed(req, t, res);
 		goto out;
 	}
-	lockout_clear(&l, login_id);
+	lockout_clear(&l, login_id, req->remote_addr);
 	rc = start_session(req, t, res, "ログイン成功");
 out:
 	if (body != NULL) {

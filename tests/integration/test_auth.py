@@ -191,6 +191,42 @@ def test_lockout_id(t):
     t.eq(Client().login("lockme01", "Lockme123").status, 200, "the lock is per window (cleared: logs in)")
 
 
+def test_lockout_concurrent(t):
+    """The check and the count are one step (common/web/lockout.c): a crowd gets 5 tries, not 40."""
+    import threading
+    clear_lockouts()
+    ctl("admin", "create", "--tenant", UP["tenant"], "--login-id", "crowd01", "--password", "Crowd1234")
+    statuses = []
+    lock = threading.Lock()
+    go = threading.Event()
+
+    def attempt(i):
+        go.wait()
+        try:
+            st = Client().login("crowd01", "wrongpass%d" % i).status
+        except Exception as e:  # a refused or broken connection is an answer too
+            st = str(e)
+        with lock:
+            statuses.append(st)
+
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(40)]
+    for th in threads:
+        th.start()
+    go.set()
+    for th in threads:
+        th.join(120)
+    n401, n429 = statuses.count(401), statuses.count(429)
+    t.ok(n401 <= 5, "40 concurrent wrong passwords: at most 5 answered 401 (%d)" % n401, statuses)
+    t.eq((n401 + n429, len(statuses)), (40, 40), "... and every other one 429", statuses)
+    import hashlib
+    from shomei_test import redis
+    key = "shomei:fail:id:" + hashlib.sha256(b"crowd01").hexdigest()
+    ttl = int(redis("TTL", key) or "-3")
+    t.ok(0 < ttl <= 900, "the ID's counter carries the window's TTL (%d)" % ttl)
+    t.eq(Client().login("crowd01", "Crowd1234").status, 429, "the right password is locked out too")
+    clear_lockouts()
+
+
 def test_lockout_address(t):
     clear_lockouts()
     v6 = Client(host="::1")
@@ -342,7 +378,7 @@ def main():
     t = TAP()
     for fn in (test_health, test_security_headers, test_login_failure, test_login_success_and_cookie,
                test_csrf, test_password_rules, test_password_change_and_logout, test_lockout_id,
-               test_lockout_address, test_oversized, test_certificate_login, test_certificate_revocation, test_session_timeouts,
+               test_lockout_concurrent, test_lockout_address, test_oversized, test_certificate_login, test_certificate_revocation, test_session_timeouts,
                test_me_follows_changes, test_metrics):
         t.run(fn)
     t.done()
