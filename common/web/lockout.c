@@ -7,83 +7,96 @@
 #include "web/lockout.h"
 #include "core/util.h"
 
+/*
+ * KEYS: the ID's and the address's counter; ARGV: their limits, the window.
+ * Locked (1) when either is at its limit; else both counted, each with a TTL.
+ */
+static const char take_lua[] =
+	"local n={}\n"
+	"for i=1,2 do n[i]=tonumber(redis.call('GET',KEYS[i]) or '') end\n"
+	"if (n[1] or 0)>=tonumber(ARGV[1]) or (n[2] or 0)>=tonumber(ARGV[2]) then return 1 end\n"
+	"for i=1,2 do\n"
+	" if n[i]==nil then redis.call('SET',KEYS[i],1,'EX',ARGV[3])\n"
+	" else redis.call('INCRBY',KEYS[i],1)\n"
+	"  if redis.call('TTL',KEYS[i])<0 then redis.call('EXPIRE',KEYS[i],ARGV[3]) end end\n"
+	"end\n"
+	"return 0\n";
+
+/*
+ * KEYS: counters to give one attempt back; ARGV: the window, then "del" to
+ * delete the first key instead. A counter that is gone stays gone.
+ */
+static const char undo_lua[] =
+	"for i=1,#KEYS do\n"
+	" local v=tonumber(redis.call('GET',KEYS[i]) or '')\n"
+	" if (i==1 and ARGV[2]=='del') or (v~=nil and v<=1) then redis.call('DEL',KEYS[i])\n"
+	" elseif v~=nil then redis.call('DECRBY',KEYS[i],1)\n"
+	"  if redis.call('TTL',KEYS[i])<0 then redis.call('EXPIRE',KEYS[i],ARGV[1]) end end\n"
+	"end\n"
+	"return 0\n";
+
 /* shomei:<scope>:<kind>:<sha256(v)> */
 static void
 key(const struct lockout *l, const char *kind, const char *v, char *buf, size_t len)
 {
-	char hash[65], part[64];
+	char hash[65], part[80];
 
 	util_sha256_hex(v, strlen(v), hash);
 	snprintf(part, sizeof(part), "%s:%s", l->scope, kind);
 	kv_key(buf, len, part, hash);
 }
 
-static long long
-reply_count(const redisReply *r)
-{
-	if (r == NULL || r->type != REDIS_REPLY_STRING)
-		return 0;
-	return strtoll(r->str, NULL, 10);
-}
-
 int
-lockout_check(const struct lockout *l, const char *id, const char *ip)
+lockout_take(const struct lockout *l, const char *id, const char *ip)
 {
-	char k1[128], k2[128];
+	char k1[160], k2[160], lid[16], lip[16], win[16];
 	redisReply *r;
-	int locked;
+	int rc;
 
 	key(l, "id", id, k1, sizeof(k1));
 	key(l, "ip", ip, k2, sizeof(k2));
-	const char *argv[] = {"MGET", k1, k2};
-	if ((r = kv_cmdv(l->kv, 3, argv)) == NULL || r->type != REDIS_REPLY_ARRAY ||
-	    r->elements != 2) {
+	snprintf(lid, sizeof(lid), "%d", l->limit_id);
+	snprintf(lip, sizeof(lip), "%d", l->limit_ip);
+	snprintf(win, sizeof(win), "%d", l->window);
+	const char *argv[] = {"EVAL", take_lua, "2", k1, k2, lid, lip, win};
+	if ((r = kv_cmdv(l->kv, 8, argv)) == NULL || r->type != REDIS_REPLY_INTEGER ||
+	    (r->integer != 0 && r->integer != 1)) {
 		freeReplyObject(r);
 		return -EIO;
 	}
-	locked = reply_count(r->element[0]) >= l->limit_id ||
-		 reply_count(r->element[1]) >= l->limit_ip;
+	rc = (int)r->integer;
 	freeReplyObject(r);
-	return locked;
+	return rc;
 }
 
 static void
-bump(const struct lockout *l, const char *k)
+undo(const struct lockout *l, const char *id, const char *ip, const char *mode)
 {
-	char ttl[16];
+	char k1[160], k2[160], win[16];
 
-	snprintf(ttl, sizeof(ttl), "%d", l->window);
-	const char *init[] = {"SET", k, "0", "EX", ttl, "NX"};
-	freeReplyObject(kv_cmdv(l->kv, 6, init));
-	const char *incr[] = {"INCR", k};
-	freeReplyObject(kv_cmdv(l->kv, 2, incr));
+	key(l, "id", id, k1, sizeof(k1));
+	key(l, "ip", ip, k2, sizeof(k2));
+	snprintf(win, sizeof(win), "%d", l->window);
+	const char *argv[] = {"EVAL", undo_lua, "2", k1, k2, win, mode};
+	freeReplyObject(kv_cmdv(l->kv, 7, argv));
 }
 
 void
-lockout_fail(const struct lockout *l, const char *id, const char *ip)
+lockout_clear(const struct lockout *l, const char *id, const char *ip)
 {
-	char k[128];
-
-	key(l, "id", id, k, sizeof(k));
-	bump(l, k);
-	key(l, "ip", ip, k, sizeof(k));
-	bump(l, k);
+	undo(l, id, ip, "del");
 }
 
 void
-lockout_clear(const struct lockout *l, const char *id)
+lockout_refund(const struct lockout *l, const char *id, const char *ip)
 {
-	char k[128];
-
-	key(l, "id", id, k, sizeof(k));
-	const char *argv[] = {"DEL", k};
-	freeReplyObject(kv_cmdv(l->kv, 2, argv));
+	undo(l, id, ip, "one");
 }
 
 int
 lockout_retry_after(const struct lockout *l, const char *id, const char *ip)
 {
-	char k[128];
+	char k[160];
 	redisReply *r;
 	int best = 0;
 
@@ -92,7 +105,7 @@ lockout_retry_after(const struct lockout *l, const char *id, const char *ip)
 		const char *argv[] = {"TTL", k};
 		if ((r = kv_cmdv(l->kv, 2, argv)) != NULL && r->type == REDIS_REPLY_INTEGER &&
 		    r->integer > best)
-			best = (int)r->integer;
+			best = r->integer < l->window ? (int)r->integer : l->window;
 		freeReplyObject(r);
 	}
 	return best > 0 ? best : l->window;

@@ -6,30 +6,40 @@
 
 /*
  * One login's counters: the administrator login and each tenant's download
- * site count separately (scope), with the limits and window of the
- * configuration. Keys are shomei:<scope>:id:<sha256(id)> and
- * shomei:<scope>:ip:<sha256(ip)>, so nothing a client typed becomes part of a
- * key; a counter never exists without its TTL (the window starts at the first
- * failure).
+ * site count separately (scope: "fail" for administrators, "fail:dl:<tenant
+ * id>" for a download site, so an address is counted per tenant there), with
+ * the limits and window of the configuration. Keys are
+ * shomei:<scope>:id:<sha256(id)> and shomei:<scope>:ip:<sha256(ip)>, so
+ * nothing a client typed becomes part of a key.
+ *
+ * Every change to a counter is one Lua script (EVAL), so a counter never
+ * exists without its TTL (the window starts at the first attempt counted) and
+ * the check and the count are one step: of N concurrent attempts at most the
+ * limit get past lockout_take.
  */
 struct lockout {
 	struct kv *kv;
-	const char *scope; /* "fail" (administrators), "fail:dl" (download sites) */
+	const char *scope;
 	int limit_id;
 	int limit_ip;
 	int window; /* seconds */
 };
 
-/* 1 when either counter reached its limit, 0 when not, -EIO when Redis cannot say. */
-int lockout_check(const struct lockout *l, const char *id, const char *ip);
+/*
+ * Before checking a password: 1 (locked: nothing counted) when either counter
+ * has reached its limit; else count the attempt on both and answer 0. -EIO
+ * when Redis cannot say. An attempt counted is a failure unless
+ * lockout_clear or lockout_refund takes it back.
+ */
+int lockout_take(const struct lockout *l, const char *id, const char *ip);
 
-/* Count one failure for the ID and for the address. */
-void lockout_fail(const struct lockout *l, const char *id, const char *ip);
+/* The password was right: forget the ID's failures and give the address its attempt back. */
+void lockout_clear(const struct lockout *l, const char *id, const char *ip);
 
-/* Forget the ID's failures (after a success); the address keeps its count. */
-void lockout_clear(const struct lockout *l, const char *id);
+/* The attempt ended without a verdict (an error): give both counters their attempt back. */
+void lockout_refund(const struct lockout *l, const char *id, const char *ip);
 
-/* Seconds until a lockout ends: the longer TTL of the two counters (the window at most). */
+/* Seconds until a lockout ends: the longer TTL of the two counters, 1 to the window. */
 int lockout_retry_after(const struct lockout *l, const char *id, const char *ip);
 
 #endif

@@ -23,13 +23,77 @@ session_key(const struct session_kind *k, const char *token, char *key, size_t l
 	return kv_key(key, len, k->prefix, hash);
 }
 
-int
-session_create(struct kv *kv, const struct session_kind *k, const char *data,
-	       char token[UTIL_TOKEN_LEN], struct session *out)
+/*
+ * KEYS: the session, the owner's index; ARGV: the record, idle, absolute, the token's hash,
+ * "shomei:<prefix>:". The session and its place in the index in one step; the index pruned of
+ * sessions that have ended and kept for the absolute lifetime from the latest login.
+ */
+static const char create_lua[] =
+	"redis.call('SET',KEYS[1],ARGV[1],'EX',ARGV[2])\n"
+	"for _,m in ipairs(redis.call('SMEMBERS',KEYS[2])) do\n"
+	" if redis.call('EXISTS',ARGV[5]..m)==0 then redis.call('SREM',KEYS[2],m) end\n"
+	"end\n"
+	"redis.call('SADD',KEYS[2],ARGV[4])\n"
+	"if redis.call('TTL',KEYS[2])<tonumber(ARGV[3]) then redis.call('EXPIRE',KEYS[2],ARGV[3]) end\n"
+	"return 1\n";
+
+/* KEYS: the owner's index; ARGV: "shomei:<prefix>:", the hash to keep (or ""). */
+static const char end_lua[] = "local n=0\n"
+			      "for _,m in ipairs(redis.call('SMEMBERS',KEYS[1])) do\n"
+			      " if m~=ARGV[2] then\n"
+			      "  n=n+redis.call('DEL',ARGV[1]..m)\n"
+			      "  redis.call('SREM',KEYS[1],m)\n"
+			      " end\n"
+			      "end\n"
+			      "return n\n";
+
+/* shomei:<prefix>-owner:<owner>; 0 or -EINVAL / -ENAMETOOLONG. */
+static int
+owner_key(const struct session_kind *k, const char *owner, char *key, size_t len)
 {
-	char key[96], ttl[16], *val = NULL;
-	struct session s;
+	char part[64];
+
+	if (owner == NULL || *owner == '\0' || strpbrk(owner, ": \r\n") != NULL ||
+	    snprintf(part, sizeof(part), "%s-owner", k->prefix) >= (int)sizeof(part))
+		return -EINVAL;
+	return kv_key(key, len, part, owner);
+}
+
+/* Store s under token's key (and owner's index when owner is not NULL). */
+static int
+store(struct kv *kv, const struct session_kind *k, const char *owner, const char *token,
+      const struct session *s)
+{
+	char key[96], idx[160], ttl[16], abs[16], hash[65], pfx[80], *val = NULL;
 	redisReply *r;
+	int rc;
+
+	if ((rc = session_key(k, token, key, sizeof(key))) != 0 ||
+	    (owner != NULL && (rc = owner_key(k, owner, idx, sizeof(idx))) != 0))
+		return rc;
+	if ((val = malloc(VALUE_MAX)) == NULL)
+		return -ENOMEM;
+	snprintf(val, VALUE_MAX, "v2 %lld %s %s", s->created, s->csrf, s->data);
+	snprintf(ttl, sizeof(ttl), "%d", k->idle);
+	snprintf(abs, sizeof(abs), "%d", k->absolute);
+	snprintf(pfx, sizeof(pfx), "shomei:%s:", k->prefix);
+	util_sha256_hex(token, strlen(token), hash);
+	const char *plain[] = {"SET", key, val, "EX", ttl};
+	const char *owned[] = {"EVAL", create_lua, "2", key, idx, val, ttl, abs, hash, pfx};
+	r = owner == NULL ? kv_cmdv(kv, 5, plain) : kv_cmdv(kv, 10, owned);
+	OPENSSL_cleanse(val, VALUE_MAX);
+	free(val);
+	if (r == NULL)
+		return -EIO;
+	freeReplyObject(r);
+	return 0;
+}
+
+static int
+create(struct kv *kv, const struct session_kind *k, const char *owner, const char *data,
+       char token[UTIL_TOKEN_LEN], struct session *out)
+{
+	struct session s;
 	size_t dlen = strlen(data);
 	int rc;
 
@@ -39,21 +103,49 @@ session_create(struct kv *kv, const struct session_kind *k, const char *data,
 	s.created = (long long)time(NULL);
 	memcpy(s.data, data, dlen + 1);
 	if ((rc = util_token(token)) != 0 || (rc = util_token(s.csrf)) != 0 ||
-	    (rc = session_key(k, token, key, sizeof(key))) != 0)
+	    (rc = store(kv, k, owner, token, &s)) != 0)
 		return rc;
-	if ((val = malloc(VALUE_MAX)) == NULL)
-		return -ENOMEM;
-	snprintf(val, VALUE_MAX, "v2 %lld %s %s", s.created, s.csrf, s.data);
-	snprintf(ttl, sizeof(ttl), "%d", k->idle);
-	const char *argv[] = {"SET", key, val, "EX", ttl};
-	r = kv_cmdv(kv, 5, argv);
-	OPENSSL_cleanse(val, VALUE_MAX);
-	free(val);
-	if (r == NULL)
-		return -EIO;
-	freeReplyObject(r);
 	*out = s;
 	return 0;
+}
+
+int
+session_create(struct kv *kv, const struct session_kind *k, const char *data,
+	       char token[UTIL_TOKEN_LEN], struct session *out)
+{
+	return create(kv, k, NULL, data, token, out);
+}
+
+int
+session_create_for(struct kv *kv, const struct session_kind *k, const char *owner, const char *data,
+		   char token[UTIL_TOKEN_LEN], struct session *out)
+{
+	if (owner == NULL)
+		return -EINVAL;
+	return create(kv, k, owner, data, token, out);
+}
+
+int
+session_end_owner(struct kv *kv, const struct session_kind *k, const char *owner, const char *keep,
+		  long long *ended)
+{
+	char idx[160], hash[65] = "", pfx[80];
+	redisReply *r;
+	int rc;
+
+	if ((rc = owner_key(k, owner, idx, sizeof(idx))) != 0)
+		return rc;
+	if (keep != NULL)
+		util_sha256_hex(keep, strlen(keep), hash);
+	snprintf(pfx, sizeof(pfx), "shomei:%s:", k->prefix);
+	const char *argv[] = {"EVAL", end_lua, "1", idx, pfx, hash};
+	if ((r = kv_cmdv(kv, 6, argv)) == NULL)
+		return -EIO;
+	rc = r->type == REDIS_REPLY_INTEGER ? 0 : -EIO;
+	if (rc == 0 && ended != NULL)
+		*ended = r->integer;
+	freeReplyObject(r);
+	return rc;
 }
 
 /* Parse a stored value into *s; 0 or SESSION_E_NONE. */

@@ -37,6 +37,26 @@ struct session {
 int session_create(struct kv *kv, const struct session_kind *k, const char *data,
 		   char token[UTIL_TOKEN_LEN], struct session *out);
 
+/* The administrators' kind's key prefix (shomei-auth logs in, shomeictl ends sessions). */
+#define SESSION_ADMIN_PREFIX "sess"
+
+/*
+ * session_create for an owner (an administrator's id): the session is also indexed in the
+ * owner's set shomei:<prefix>-owner:<owner> (the SHA-256 of each of its tokens, kept as long
+ * as the kind's absolute lifetime; sessions that have ended are pruned from it here), so that
+ * session_end_owner can find them. One round trip (a Lua script). Returns as session_create.
+ */
+int session_create_for(struct kv *kv, const struct session_kind *k, const char *owner,
+		       const char *data, char token[UTIL_TOKEN_LEN], struct session *out);
+
+/*
+ * End every session session_create_for indexed for owner, except the one of token keep
+ * (NULL: all of them), at once (one Lua script); how many into *ended (when not NULL).
+ * 0, -EINVAL (an owner that cannot be one) or -EIO.
+ */
+int session_end_owner(struct kv *kv, const struct session_kind *k, const char *owner,
+		      const char *keep, long long *ended);
+
 /*
  * Look a token up and extend its idle timeout (one round trip); a session older than the
  * kind's absolute lifetime is ended. 0, SESSION_E_NONE or -EIO.

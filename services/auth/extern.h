@@ -5,6 +5,7 @@
 #include "web/fcgisvc.h"
 #include "web/session.h"
 #include "web/i18n.h"
+#include "web/lockout.h"
 
 #define ADMIN_COOKIE "__Host-shomei"
 
@@ -23,6 +24,8 @@ extern const struct db_stmt q_admin_by_cert;
 extern const struct db_stmt q_admin_set_password;
 
 /* login.c */
+/* The administrators' failure counters (shomei:fail:*), with the configured limits. */
+struct lockout auth_lockout(struct svc_thread *t);
 int auth_login(struct http_req *req, struct svc_thread *t);
 int auth_login_certificate(struct http_req *req, struct svc_thread *t);
 int auth_logout(struct http_req *req, struct svc_thread *t);
@@ -41,6 +44,8 @@ int admin_sess_get(struct http_req *req, struct svc_thread *t, struct admin_sess
 void admin_sess_cookie(struct http_req *req, struct svc_thread *t, const struct admin_sess *s);
 /* End the session s. */
 void admin_sess_destroy(struct svc_thread *t, const struct admin_sess *s);
+/* End every session of the admin but the one of token keep (NULL: all); 0 or -EIO. */
+int admin_sess_end_others(struct svc_thread *t, long long admin_id, const char *keep);
 /* Wipe the token held in s. */
 void admin_sess_done(struct admin_sess *s);
 

@@ -45,9 +45,8 @@ admin_doc(const PGresult *res, const char *csrf)
 	return doc;
 }
 
-/* The administrators' counters (shomei:fail:*), with the configured limits. */
-static struct lockout
-admin_lockout(struct svc_thread *t)
+struct lockout
+auth_lockout(struct svc_thread *t)
 {
 	struct lockout l = {&t->kv, "fail", t->cfg->login_fail_limit_id,
 			    t->cfg->login_fail_limit_ip, t->cfg->login_fail_window};
@@ -64,9 +63,37 @@ audit_admin(struct http_req *req, struct svc_thread *t, long long tenant, long l
 	return audit_write(&t->db, &e);
 }
 
-/* Open a session for the admin in res (one row), answer 200 with cookie and body. */
+/*
+ * After the session is in the admin's index: is the admin still enabled, and (password login)
+ * the hash the one just verified? A disable or a password change that committed while the
+ * password was being checked ended the sessions it found; this one it may not have found.
+ * 0 yes, 1 no, or -errno.
+ */
 static int
-start_session(struct http_req *req, struct svc_thread *t, const PGresult *res, const char *detail)
+still_valid(struct svc_thread *t, long long admin, long long tenant, const char *verified)
+{
+	char a[24], tn[24];
+	PGresult *res = NULL;
+	int rc;
+
+	snprintf(a, sizeof(a), "%lld", admin);
+	snprintf(tn, sizeof(tn), "%lld", tenant);
+	const char *params[] = {a, tn};
+	if ((rc = db_exec(&t->db, &q_admin_by_id, params, &res)) != 0)
+		return rc < 0 ? rc : -EIO;
+	rc = PQntuples(res) != 1 ||
+	     (verified != NULL && strcmp(db_get(res, 0, "password_hash"), verified) != 0);
+	PQclear(res);
+	return rc;
+}
+
+/*
+ * Open a session for the admin in res (one row), answer 200 with cookie and body; verified is
+ * the password hash checked (NULL for a certificate login).
+ */
+static int
+start_session(struct http_req *req, struct svc_thread *t, const PGresult *res, const char *detail,
+	      const char *verified)
 {
 	long long admin = db_get_ll(res, 0, "id"), tenant = db_get_ll(res, 0, "tenant_id");
 	struct admin_sess s;
@@ -75,6 +102,14 @@ start_session(struct http_req *req, struct svc_thread *t, const PGresult *res, c
 
 	if ((rc = admin_sess_create(t, admin, tenant, &s)) != 0)
 		return rc;
+	if ((rc = still_valid(t, admin, tenant, verified)) != 0) {
+		admin_sess_destroy(t, &s);
+		admin_sess_done(&s);
+		if (rc < 0)
+			return rc;
+		svc_fail(req, 401, "invalid_credentials", &msg_invalid_credentials);
+		return 0;
+	}
 	if ((rc = audit_admin(req, t, tenant, admin, AUDIT_LOGIN, detail)) != 0) {
 		admin_sess_destroy(t, &s);
 		admin_sess_done(&s);
@@ -109,12 +144,10 @@ login_body(struct http_req *req, cJSON **body)
 	return 0;
 }
 
+/* A wrong password (the attempt is already counted by lockout_take). */
 static int
-login_failed(struct http_req *req, struct svc_thread *t, const char *login_id, const PGresult *res)
+login_failed(struct http_req *req, struct svc_thread *t, const PGresult *res)
 {
-	struct lockout l = admin_lockout(t);
-
-	lockout_fail(&l, login_id, req->remote_addr);
 	if (res != NULL && PQntuples(res) == 1)
 		audit_admin(req, t, db_get_ll(res, 0, "tenant_id"), db_get_ll(res, 0, "id"),
 			    AUDIT_LOGIN, "ログイン失敗");
@@ -129,7 +162,7 @@ auth_login(struct http_req *req, struct svc_thread *t)
 	cJSON *body = NULL;
 	PGresult *res = NULL;
 	const char *login_id, *pw, *hash;
-	struct lockout l = admin_lockout(t);
+	struct lockout l = auth_lockout(t);
 	int rc = 0, lock;
 
 	if (!auth_same_site(req, t)) {
@@ -141,7 +174,7 @@ auth_login(struct http_req *req, struct svc_thread *t)
 		goto out;
 	login_id = json_str(body, "login_id");
 	pw = json_str(body, "password");
-	if ((lock = lockout_check(&l, login_id, req->remote_addr)) != 0) {
+	if ((lock = lockout_take(&l, login_id, req->remote_addr)) != 0) {
 		if (lock < 0) {
 			rc = lock;
 			goto out;
@@ -155,16 +188,18 @@ auth_login(struct http_req *req, struct svc_thread *t)
 		goto out;
 	}
 	const char *params[] = {login_id};
-	if ((rc = db_exec(&t->db, &q_admin_by_login, params, &res)) != 0)
+	if ((rc = db_exec(&t->db, &q_admin_by_login, params, &res)) != 0) {
+		lockout_refund(&l, login_id, req->remote_addr);
 		goto out;
+	}
 	hash = PQntuples(res) == 1 ? db_get(res, 0, "password_hash") : NULL;
 	/* Unknown IDs spend the same time as known ones. */
 	if (pwhash_verify(hash ? hash : pwhash_dummy(), pw) != 0 || hash == NULL) {
-		rc = login_failed(req, t, login_id, res);
+		rc = login_failed(req, t, res);
 		goto out;
 	}
-	lockout_clear(&l, login_id);
-	rc = start_session(req, t, res, "ログイン成功");
+	lockout_clear(&l, login_id, req->remote_addr);
+	rc = start_session(req, t, res, "ログイン成功", hash);
 out:
 	if (body != NULL) {
 		cJSON *p = cJSON_GetObjectItemCaseSensitive(body, "password");
@@ -232,7 +267,7 @@ auth_login_certificate(struct http_req *req, struct svc_thread *t)
 		svc_fail(req, 401, "no_certificate", &msg_no_certificate);
 		goto out;
 	}
-	rc = start_session(req, t, res, "証明書ログイン成功");
+	rc = start_session(req, t, res, "証明書ログイン成功", NULL);
 out:
 	PQclear(res);
 	return rc;

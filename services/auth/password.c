@@ -1,5 +1,6 @@
 /* password.c: パスワード変更, with the desknet rule (8–16 half-width alphanumerics). */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -73,10 +74,71 @@ wipe(cJSON *body)
 	}
 }
 
+/* 429 with Retry-After: the login ID is locked (wrong passwords here or at login). */
+static void
+locked(struct http_req *req, const struct lockout *l, const char *login_id)
+{
+	char retry[16];
+
+	snprintf(retry, sizeof(retry), "%d", lockout_retry_after(l, login_id, req->remote_addr));
+	http_add_header(req, "Retry-After", retry);
+	log_msg(LOG_WARN, "event=password_change_locked admin=%lld ip=%s", req->admin_id,
+		req->remote_addr);
+	svc_fail(req, 429, "locked_out", &msg_locked_out);
+}
+
+static void
+wrong_current(struct http_req *req)
+{
+	cJSON *errs = cJSON_CreateArray();
+
+	log_msg(LOG_WARN, "event=password_change_wrong admin=%lld ip=%s", req->admin_id,
+		req->remote_addr);
+	json_field_error(errs, "current_password", i18n_msg(&msg_password_current, req->lang));
+	svc_invalid(req, errs);
+}
+
+/*
+ * The current password is checked as a login is: on the administrator's login ID counter
+ * (lockout_take before, a wrong one stays counted), so it is no way around the lockout.
+ * After the change every other session of the administrator ends; this one stays.
+ */
+static int
+change(struct http_req *req, struct svc_thread *t, const PGresult *res, const cJSON *body)
+{
+	struct lockout l = auth_lockout(t);
+	const char *login_id = db_get(res, 0, "login_id");
+	char hash[PWHASH_LEN];
+	struct admin_sess cur;
+	int rc;
+
+	if ((rc = lockout_take(&l, login_id, req->remote_addr)) != 0) {
+		if (rc > 0)
+			locked(req, &l, login_id);
+		return rc < 0 ? rc : 0;
+	}
+	if (pwhash_verify(db_get(res, 0, "password_hash"), json_str(body, "current_password"))) {
+		wrong_current(req);
+		return 0;
+	}
+	lockout_clear(&l, login_id, req->remote_addr);
+	if ((rc = pwhash_hash(json_str(body, "new_password"), hash)) != 0 ||
+	    (rc = store(req, t, hash)) != 0) {
+		OPENSSL_cleanse(hash, sizeof(hash));
+		return rc;
+	}
+	OPENSSL_cleanse(hash, sizeof(hash));
+	rc = admin_sess_get(req, t, &cur);
+	if (admin_sess_end_others(t, req->admin_id, rc == 0 ? cur.token : NULL) != 0)
+		log_msg(LOG_ERROR, "event=sessions_not_ended admin=%lld", req->admin_id);
+	admin_sess_done(&cur);
+	return 0;
+}
+
 int
 auth_password(struct http_req *req, struct svc_thread *t)
 {
-	char admin[24], tenant[24], hash[PWHASH_LEN];
+	char admin[24], tenant[24];
 	cJSON *body = NULL, *errs = NULL, *doc;
 	PGresult *res = NULL;
 	int rc = 0;
@@ -95,17 +157,11 @@ auth_password(struct http_req *req, struct svc_thread *t)
 	const char *params[] = {admin, tenant};
 	if ((rc = db_exec(&t->db, &q_admin_by_id, params, &res)) != 0)
 		goto out;
-	if (PQntuples(res) != 1 ||
-	    pwhash_verify(db_get(res, 0, "password_hash"), json_str(body, "current_password"))) {
-		errs = cJSON_CreateArray();
-		json_field_error(errs, "current_password",
-				 i18n_msg(&msg_password_current, req->lang));
-		svc_invalid(req, errs);
-		errs = NULL;
+	if (PQntuples(res) != 1) {
+		svc_fail(req, 401, "unauthorized", &msg_unauthorized);
 		goto out;
 	}
-	if ((rc = pwhash_hash(json_str(body, "new_password"), hash)) != 0 ||
-	    (rc = store(req, t, hash)) != 0)
+	if ((rc = change(req, t, res, body)) != 0 || req->status != 0)
 		goto out;
 	log_msg(LOG_INFO, "event=password_changed admin=%lld", req->admin_id);
 	doc = cJSON_CreateObject();

@@ -12,7 +12,7 @@
 static void
 admin_kind(const struct svc_thread *t, struct session_kind *k)
 {
-	k->prefix = "sess";
+	k->prefix = SESSION_ADMIN_PREFIX;
 	k->cookie = ADMIN_COOKIE;
 	k->idle = t->cfg->session_idle;
 	k->absolute = t->cfg->session_absolute;
@@ -22,13 +22,14 @@ int
 admin_sess_create(struct svc_thread *t, long long admin_id, long long tenant_id,
 		  struct admin_sess *out)
 {
-	char data[48], token[UTIL_TOKEN_LEN];
+	char data[48], owner[24], token[UTIL_TOKEN_LEN];
 	struct session_kind k;
 	int rc;
 
 	admin_kind(t, &k);
 	snprintf(data, sizeof(data), "%lld %lld", admin_id, tenant_id);
-	if ((rc = session_create(&t->kv, &k, data, token, &out->s)) != 0)
+	snprintf(owner, sizeof(owner), "%lld", admin_id);
+	if ((rc = session_create_for(&t->kv, &k, owner, data, token, &out->s)) != 0)
 		return rc;
 	out->admin_id = admin_id;
 	out->tenant_id = tenant_id;
@@ -76,4 +77,15 @@ void
 admin_sess_done(struct admin_sess *s)
 {
 	OPENSSL_cleanse(s->token, sizeof(s->token));
+}
+
+int
+admin_sess_end_others(struct svc_thread *t, long long admin_id, const char *keep)
+{
+	char owner[24];
+	struct session_kind k;
+
+	admin_kind(t, &k);
+	snprintf(owner, sizeof(owner), "%lld", admin_id);
+	return session_end_owner(&t->kv, &k, owner, keep, NULL);
 }

@@ -133,13 +133,31 @@ same_site(const struct http_req *req, const char *pub)
 	       (strlen(req->origin) == n && strncmp(req->origin, pub, n) == 0);
 }
 
+/*
+ * The tenant's counters (shomei:fail:dl:<tenant id>:*): the ID and the address
+ * count per tenant, the same e-mail may be a user of two tenants. scope is the
+ * caller's buffer the lockout points into.
+ */
 static struct lockout
-site_lockout(struct svc_thread *t)
+site_lockout(struct svc_thread *t, long long tenant_id, char *scope, size_t len)
 {
-	struct lockout l = {&t->kv, "fail:dl", t->cfg->login_fail_limit_id,
-			    t->cfg->login_fail_limit_ip, t->cfg->login_fail_window};
+	struct lockout l = {&t->kv, scope, t->cfg->login_fail_limit_id, t->cfg->login_fail_limit_ip,
+			    t->cfg->login_fail_window};
 
+	snprintf(scope, len, "fail:dl:%lld", tenant_id);
 	return l;
+}
+
+/* The ID as the e-mail query compares it: ASCII lower-cased (e-mails are ASCII). */
+static void
+lock_id_of(const char *login_id, char *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; login_id[i] != '\0' && i + 1 < len; i++)
+		buf[i] = login_id[i] >= 'A' && login_id[i] <= 'Z' ? (char)(login_id[i] + 32)
+								  : login_id[i];
+	buf[i] = '\0';
 }
 
 /* The items of the list and of the login answer. */
@@ -238,11 +256,11 @@ match(struct svc_thread *t, long long tenant_id, const char *login_id, const cha
 /* 429 with Retry-After, in the history. */
 static int
 locked(struct http_req *req, struct svc_thread *t, const struct dlsite *site,
-       const struct lockout *l, const char *login_id)
+       const struct lockout *l, const char *lock_id, const char *login_id)
 {
 	char retry[16];
 
-	snprintf(retry, sizeof(retry), "%d", lockout_retry_after(l, login_id, req->remote_addr));
+	snprintf(retry, sizeof(retry), "%d", lockout_retry_after(l, lock_id, req->remote_addr));
 	http_add_header(req, "Retry-After", retry);
 	dlsite_audit(req, t, site->tenant_id, AUDIT_LOGIN,
 		     "ダウンロードサイト ログイン失敗 (ロック中) %s", login_id);
@@ -252,11 +270,10 @@ locked(struct http_req *req, struct svc_thread *t, const struct dlsite *site,
 	return 0;
 }
 
+/* A wrong password (the attempt is already counted by lockout_take). */
 static int
-failed(struct http_req *req, struct svc_thread *t, const struct dlsite *site,
-       const struct lockout *l, const char *lock_id, const char *login_id)
+failed(struct http_req *req, struct svc_thread *t, const struct dlsite *site, const char *login_id)
 {
-	lockout_fail(l, lock_id, req->remote_addr);
 	dlsite_audit(req, t, site->tenant_id, AUDIT_LOGIN, "ダウンロードサイト ログイン失敗 %s",
 		     login_id);
 	log_msg(LOG_WARN, "event=dl_login_failed tenant=%lld ip=%s", site->tenant_id,
@@ -316,11 +333,11 @@ login_body(struct http_req *req, cJSON **body)
 int
 dl_site_login(struct http_req *req, struct svc_thread *t)
 {
-	struct lockout l = site_lockout(t);
+	struct lockout l;
 	struct dlsite site;
 	struct dlsess grant;
 	cJSON *body = NULL;
-	char lock_id[200];
+	char lock_id[200], scope[48];
 	const char *login_id, *pw;
 	int rc, lock;
 
@@ -336,21 +353,23 @@ dl_site_login(struct http_req *req, struct svc_thread *t)
 	}
 	login_id = json_str(body, "login_id");
 	pw = json_str(body, "password");
-	/* the ID's counter is per tenant: the same e-mail may be a user of two tenants */
-	snprintf(lock_id, sizeof(lock_id), "%lld:%s", site.tenant_id, login_id);
-	if ((lock = lockout_check(&l, lock_id, req->remote_addr)) != 0) {
-		rc = lock < 0 ? lock : locked(req, t, &site, &l, login_id);
+	l = site_lockout(t, site.tenant_id, scope, sizeof(scope));
+	lock_id_of(login_id, lock_id, sizeof(lock_id));
+	if ((lock = lockout_take(&l, lock_id, req->remote_addr)) != 0) {
+		rc = lock < 0 ? lock : locked(req, t, &site, &l, lock_id, login_id);
 		goto out;
 	}
 	memset(&grant, 0, sizeof(grant));
 	grant.tenant_id = site.tenant_id;
-	if ((rc = match(t, site.tenant_id, login_id, pw, &grant)) != 0)
-		goto out;
-	if (grant.n == 0) {
-		rc = failed(req, t, &site, &l, lock_id, login_id);
+	if ((rc = match(t, site.tenant_id, lock_id, pw, &grant)) != 0) {
+		lockout_refund(&l, lock_id, req->remote_addr);
 		goto out;
 	}
-	lockout_clear(&l, lock_id);
+	if (grant.n == 0) {
+		rc = failed(req, t, &site, login_id);
+		goto out;
+	}
+	lockout_clear(&l, lock_id, req->remote_addr);
 	rc = start(req, t, &site, &grant, login_id);
 out:
 	if (body != NULL)

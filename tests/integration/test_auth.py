@@ -5,7 +5,7 @@ import subprocess
 import tempfile
 import time
 
-from shomei_test import TAP, UP, Client, VAR, clear_lockouts, ctl, path, wait_until, PORT
+from shomei_test import TAP, UP, Client, VAR, clear_lockouts, ctl, path, psql, wait_until, PORT
 
 SECOND_PW = "Second2pw"
 
@@ -169,6 +169,81 @@ def test_password_change_and_logout(t):
     clear_lockouts()
 
 
+def fresh_admin(prefix, password):
+    """A new administrator of the demo tenant (a random ID, so the file may run again)."""
+    import random
+    login_id = prefix + "".join(random.choice("abcdefghjkmnpqrstuvwxyz23456789") for _ in range(6))
+    ctl("admin", "create", "--tenant", UP["tenant"], "--login-id", login_id, "--password", password)
+    return login_id
+
+
+def test_password_change_ends_other_sessions(t):
+    pw, pw2 = "Sessend123", "Sessend456"
+    login_id = fresh_admin("sessend", pw)
+    me, other, third = Client(), Client(), Client()
+    ok = all(c.login(login_id, pw).status == 200 for c in (me, other, third))
+    t.ok(ok and other.get("/api/tenant").status == 200, "three sessions of one administrator")
+    r = me.post("/api/auth/password", {"current_password": pw, "new_password": pw2,
+                                       "new_password_confirm": pw2})
+    t.eq(r.status, 200, "the password changes")
+    t.eq(other.get("/api/tenant").status, 401, "another client's old session gets 401 at once")
+    t.eq(third.get("/api/auth/me").status, 401, "... and so does a third one")
+    t.eq(me.get("/api/tenant").status, 200, "the session that changed the password still works")
+    r = me.post("/api/auth/password", {"current_password": pw2, "new_password": pw,
+                                       "new_password_confirm": pw})
+    t.eq(r.status, 200, "... with its CSRF token too (it changes the password back)")
+    t.eq(Client().login(login_id, pw).status, 200, "a new login works as before")
+
+
+def test_admin_disable(t):
+    pw = "Disable123"
+    login_id = fresh_admin("disable", pw)
+    c, c2 = Client(), Client()
+    t.ok(c.login(login_id, pw).status == 200 and c2.login(login_id, pw).status == 200
+         and c.get("/api/tenant").status == 200, "an administrator with two sessions")
+    keep = Client()
+    keep.login()
+    p = ctl("admin", "disable", "--login-id", login_id, check=False)
+    t.ok(p.returncode == 0 and "2 session(s) ended" in p.stdout,
+         "shomeictl admin disable ends its sessions", p.stdout + p.stderr)
+    t.eq(c.get("/api/tenant").status, 401, "the disabled administrator's session gets 401")
+    t.eq(c2.get("/api/auth/me").status, 401, "... every one of them")
+    t.eq(keep.get("/api/tenant").status, 200, "another administrator's session is untouched")
+    r = Client().login(login_id, pw)
+    t.eq(r.status, 401, "the disabled administrator cannot log in (the right password: 401)")
+    t.eq(psql("SELECT disabled FROM admins WHERE login_id = :'p1'", login_id), "t",
+         "admins.disabled is set")
+    p = ctl("admin", "disable", "--login-id", login_id, check=False)
+    t.ok(p.returncode == 0 and "0 session(s) ended" in p.stdout, "disabling again is harmless", p.stdout)
+    p = ctl("admin", "disable", "--login-id", "nosuchadmin", check=False)
+    t.ok(p.returncode == 1 and "nosuchadmin" in p.stderr, "an unknown ID fails, naming it", p.stderr)
+    p = ctl("admin", "disable", "--login-id", "bad id!", check=False)
+    t.eq(p.returncode, 2, "a malformed ID is a usage error (2)")
+    p = ctl("admin", "disable", "--help", check=False)
+    t.ok(p.returncode == 0 and "--login-id" in p.stdout + p.stderr, "admin disable --help names --login-id",
+         p.stdout + p.stderr)
+    clear_lockouts()
+
+
+def test_password_wrong_current_locks(t):
+    clear_lockouts()
+    pw = "Pwlock1234"
+    login_id = fresh_admin("pwlock", pw)
+    c = Client()
+    c.login(login_id, pw)
+    statuses = [c.post("/api/auth/password", {"current_password": "Wrong%04d" % i, "new_password": "Abcd12345",
+                                              "new_password_confirm": "Abcd12345"}).status for i in range(5)]
+    t.eq(statuses, [422] * 5, "5 wrong current passwords answer 422")
+    r = c.post("/api/auth/password", {"current_password": pw, "new_password": "Abcd12345",
+                                      "new_password_confirm": "Abcd12345"})
+    t.eq(r.status, 429, "then even the right one is locked out (429)")
+    ra = r.header("Retry-After") or ""
+    t.ok(ra.isdigit() and 0 < int(ra) <= 900, "with Retry-After (%s)" % ra)
+    t.eq(Client().login(login_id, pw).status, 429, "and the login ID is locked for login too")
+    clear_lockouts()
+    t.eq(Client().login(login_id, pw).status, 200, "the old password was never changed")
+
+
 def test_lockout_id(t):
     clear_lockouts()
     ctl("admin", "create", "--tenant", UP["tenant"], "--login-id", "lockme01", "--password", "Lockme123")
@@ -189,6 +264,42 @@ def test_lockout_id(t):
     t.ok("Lockme123" not in log and "wrongpass" not in log, "passwords never reach the log")
     clear_lockouts()
     t.eq(Client().login("lockme01", "Lockme123").status, 200, "the lock is per window (cleared: logs in)")
+
+
+def test_lockout_concurrent(t):
+    """The check and the count are one step (common/web/lockout.c): a crowd gets 5 tries, not 40."""
+    import threading
+    clear_lockouts()
+    ctl("admin", "create", "--tenant", UP["tenant"], "--login-id", "crowd01", "--password", "Crowd1234")
+    statuses = []
+    lock = threading.Lock()
+    go = threading.Event()
+
+    def attempt(i):
+        go.wait()
+        try:
+            st = Client().login("crowd01", "wrongpass%d" % i).status
+        except Exception as e:  # a refused or broken connection is an answer too
+            st = str(e)
+        with lock:
+            statuses.append(st)
+
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(40)]
+    for th in threads:
+        th.start()
+    go.set()
+    for th in threads:
+        th.join(120)
+    n401, n429 = statuses.count(401), statuses.count(429)
+    t.ok(n401 <= 5, "40 concurrent wrong passwords: at most 5 answered 401 (%d)" % n401, statuses)
+    t.eq((n401 + n429, len(statuses)), (40, 40), "... and every other one 429", statuses)
+    import hashlib
+    from shomei_test import redis
+    key = "shomei:fail:id:" + hashlib.sha256(b"crowd01").hexdigest()
+    ttl = int(redis("TTL", key) or "-3")
+    t.ok(0 < ttl <= 900, "the ID's counter carries the window's TTL (%d)" % ttl)
+    t.eq(Client().login("crowd01", "Crowd1234").status, 429, "the right password is locked out too")
+    clear_lockouts()
 
 
 def test_lockout_address(t):
@@ -341,8 +452,9 @@ def test_metrics(t):
 def main():
     t = TAP()
     for fn in (test_health, test_security_headers, test_login_failure, test_login_success_and_cookie,
-               test_csrf, test_password_rules, test_password_change_and_logout, test_lockout_id,
-               test_lockout_address, test_oversized, test_certificate_login, test_certificate_revocation, test_session_timeouts,
+               test_csrf, test_password_rules, test_password_change_and_logout, test_password_change_ends_other_sessions,
+               test_admin_disable, test_password_wrong_current_locks, test_lockout_id,
+               test_lockout_concurrent, test_lockout_address, test_oversized, test_certificate_login, test_certificate_revocation, test_session_timeouts,
                test_me_follows_changes, test_metrics):
         t.run(fn)
     t.done()

@@ -294,6 +294,17 @@ def test_login_and_lockout(t):
     h = history(X.a_tid, "login", mark)
     t.ok(h == ["user|127.0.0.1|ダウンロードサイト ログイン成功 " + X.email["two"]], "a success is in the history", h)
     clear_lockouts()
+    mixed = X.email["three"]
+    for i, form in enumerate([mixed, mixed.upper(), mixed.capitalize(), mixed.upper(), mixed]):
+        DlClient().dl_login(X.sa, form, "wrong%d" % i)
+    r = DlClient().dl_login(X.sa, mixed.swapcase(), X.pw[X.u3[0]])
+    t.eq(r.status, 429, "the ID in other cases counts on one counter: 5 failures lock it (429)")
+    ra = r.header("Retry-After") or ""
+    t.ok(ra.isdigit() and 0 < int(ra) <= 900, "with a Retry-After of the counter's TTL (%s)" % ra)
+    tid_keys = redis("--scan", "--pattern", "shomei:fail:dl:%d:*" % X.a_tid).split()
+    t.eq(len(tid_keys), 2, "the site's counters are the tenant's own (shomei:fail:dl:<tenant>:id|ip:…)",
+         tid_keys)
+    clear_lockouts()
 
 
 def test_grants(t):

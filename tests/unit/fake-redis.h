@@ -21,6 +21,7 @@
 
 #define FAKE_CLOSE "<close>"
 #define FAKE_LOG_MAX 32
+#define FAKE_LINE_MAX 1024
 
 struct fake_redis {
 	char dir[64];
@@ -33,7 +34,7 @@ struct fake_redis {
 	int next;
 	int conns; /* connections accepted */
 	int ncmds;
-	char log[FAKE_LOG_MAX][512];
+	char log[FAKE_LOG_MAX][FAKE_LINE_MAX];
 };
 
 /* Read one byte from fd through a small buffer; -1 at EOF, on an error or when stopped. */
@@ -124,7 +125,7 @@ static inline void
 fake_serve(struct fake_redis *f, int c)
 {
 	struct fake_in in = {.fd = c, .stop = &f->stop};
-	char line[512];
+	char line[FAKE_LINE_MAX];
 
 	while (fake_command(&in, line, sizeof(line)) == 0) {
 		const char *a = fake_next(f, line);

@@ -38,6 +38,14 @@ test_offline(void)
 	TAP_OK(session_destroy(&kv, &admin, "short") == -EINVAL,
 	       "destroy a token that cannot be one");
 	TAP_OK(session_create(&kv, &admin, "", token, &s) == -EINVAL, "an empty grant is refused");
+	TAP_OK(session_create_for(&kv, &admin, "7", "7 3", token, &s) == -EIO,
+	       "create for an owner with Redis away: -EIO");
+	TAP_OK(session_end_owner(&kv, &admin, "7", NULL, NULL) == -EIO,
+	       "ending an owner's sessions with Redis away: -EIO, not 'none'");
+	TAP_OK(session_end_owner(&kv, &admin, "7:x", NULL, NULL) == -EINVAL &&
+		       session_end_owner(&kv, &admin, "", NULL, NULL) == -EINVAL &&
+		       session_create_for(&kv, &admin, NULL, "7 3", token, &s) == -EINVAL,
+	       "an owner that cannot be one (empty, NULL, with ':') is refused");
 	{
 		char big[SESSION_DATA_MAX + 1];
 		memset(big, '1', sizeof(big) - 1);
@@ -155,6 +163,71 @@ test_redis(const char *sock)
 	kv_done(&kv);
 }
 
+/* The members of shomei:<prefix>-owner:<owner> (-1: no answer) and its TTL. */
+static long long
+index_of(struct kv *kv, const char *owner, long long *ttl)
+{
+	char key[128];
+	redisReply *r;
+	long long n = -1;
+
+	snprintf(key, sizeof(key), "shomei:%s-owner:%s", admin.prefix, owner);
+	const char *card[] = {"SCARD", key};
+	if ((r = kv_cmdv(kv, 2, card)) != NULL && r->type == REDIS_REPLY_INTEGER)
+		n = r->integer;
+	freeReplyObject(r);
+	const char *t[] = {"TTL", key};
+	*ttl = -9;
+	if ((r = kv_cmdv(kv, 2, t)) != NULL && r->type == REDIS_REPLY_INTEGER)
+		*ttl = r->integer;
+	freeReplyObject(r);
+	return n;
+}
+
+/* An owner's sessions: the index, ending all but one, ending all, pruning. */
+static void
+test_owner(const char *sock)
+{
+	char tk[4][UTIL_TOKEN_LEN], theirs[UTIL_TOKEN_LEN], owner[24], owner2[32];
+	unsigned char rnd[4];
+	struct session s, g;
+	struct kv kv;
+	long long ended = -1, ttl;
+	int ok = 1;
+
+	util_random(rnd, sizeof(rnd));
+	snprintf(owner, sizeof(owner), "%u", (unsigned)(rnd[0] | rnd[1] << 8 | rnd[2] << 16));
+	snprintf(owner2, sizeof(owner2), "%sx", owner);
+	kv_init(&kv, sock, NULL, 0);
+	for (int i = 0; i < 3; i++)
+		ok &= session_create_for(&kv, &admin, owner, "7 3", tk[i], &s) == 0;
+	ok &= session_create_for(&kv, &admin, owner2, "8 3", theirs, &s) == 0;
+	TAP_OK(ok && index_of(&kv, owner, &ttl) == 3 && ttl > 28790 && ttl <= 28800,
+	       "owner: three sessions in the owner's index, kept for the absolute lifetime (%lld)",
+	       ttl);
+	TAP_OK(session_get(&kv, &admin, tk[1], &g) == 0, "owner: an indexed session is a session");
+	TAP_OK(session_end_owner(&kv, &admin, owner, tk[0], &ended) == 0 && ended == 2,
+	       "owner: ending all but one ends the other two (%lld)", ended);
+	TAP_OK(session_get(&kv, &admin, tk[0], &g) == 0 &&
+		       session_get(&kv, &admin, tk[1], &g) == SESSION_E_NONE &&
+		       session_get(&kv, &admin, tk[2], &g) == SESSION_E_NONE,
+	       "owner: the one kept lives, the others are gone");
+	TAP_OK(session_get(&kv, &admin, theirs, &g) == 0, "owner: another owner's session lives");
+	TAP_OK(index_of(&kv, owner, &ttl) == 1, "owner: the index holds the one left");
+	session_destroy(&kv, &admin, tk[0]);
+	TAP_OK(session_create_for(&kv, &admin, owner, "7 3", tk[3], &s) == 0 &&
+		       index_of(&kv, owner, &ttl) == 1,
+	       "owner: a login prunes the sessions that ended from the index");
+	TAP_OK(session_end_owner(&kv, &admin, owner, NULL, &ended) == 0 && ended == 1 &&
+		       session_get(&kv, &admin, tk[3], &g) == SESSION_E_NONE &&
+		       index_of(&kv, owner, &ttl) == 0,
+	       "owner: ending all (keep NULL) ends the last one and empties the index");
+	TAP_OK(session_end_owner(&kv, &admin, owner, NULL, &ended) == 0 && ended == 0,
+	       "owner: ending an owner without sessions: 0 ended");
+	session_end_owner(&kv, &admin, owner2, NULL, NULL);
+	kv_done(&kv);
+}
+
 int
 main(void)
 {
@@ -163,5 +236,7 @@ main(void)
 	test_offline();
 	if (sock != NULL && *sock != '\0')
 		test_redis(sock);
+	if (sock != NULL && *sock != '\0')
+		test_owner(sock);
 	return tap_done();
 }

@@ -1,4 +1,4 @@
-/* cmd_admin.c: shomeictl admin create / admin cert / admin cert-revoke. */
+/* cmd_admin.c: shomeictl admin create / admin cert / admin cert-revoke / admin disable. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +10,7 @@
 #include "extern.h"
 #include "pki/p12.h"
 #include "web/pwhash.h"
+#include "web/session.h"
 #include "core/util.h"
 #include "web/valid.h"
 
@@ -247,5 +248,57 @@ cmd_admin_cert_revoke(struct cmd_ctx *cx)
 	printf("revoked %s; shomei-revoke publishes the CRL and reloads nginx within "
 	       "[revoke] crl_check_interval (or run 'shomeictl crl publish' and reload nginx)\n",
 	       serial);
+	return CTL_OK;
+}
+
+/* End every session of the administrator id (shomei-auth's index in Redis); 0 or -errno. */
+static int
+end_sessions(struct cmd_ctx *cx, long long id, long long *ended)
+{
+	struct session_kind k = {SESSION_ADMIN_PREFIX, NULL, 0, 0};
+	char owner[24];
+	struct kv kv;
+	int rc;
+
+	if ((rc = kv_init(&kv, cx->cfg.redis_socket, cx->cfg.redis_host, cx->cfg.redis_port)) != 0)
+		return rc;
+	snprintf(owner, sizeof(owner), "%lld", id);
+	rc = session_end_owner(&kv, &k, owner, NULL, ended);
+	kv_done(&kv);
+	return rc;
+}
+
+/*
+ * Disabled first, then the sessions ended: a login that was checking the password meanwhile
+ * finds the flag after creating its session (services/auth/login.c) or had indexed it before
+ * the sessions were ended. Running it again ends them again.
+ */
+int
+cmd_admin_disable(struct cmd_ctx *cx)
+{
+	const char *login = opt_get(cx, "login-id");
+	long long id = 0, ended = 0;
+	int rc;
+
+	if (valid_login_id(login) != 0) {
+		ctl_err(cx, "--login-id: '%s' must be 1-64 of A-Z a-z 0-9 . _ @ -", login);
+		return CTL_USAGE;
+	}
+	if (ctl_db(cx) != 0)
+		return CTL_FAIL;
+	if ((rc = q_admin_disable(cx, login, &id)) == CTL_E_NOTFOUND) {
+		ctl_err(cx, "--login-id: no administrator '%s'", login);
+		return CTL_FAIL;
+	}
+	if (rc != 0)
+		return CTL_FAIL;
+	if (end_sessions(cx, id, &ended) != 0) {
+		ctl_err(cx,
+			"%s is disabled, but Redis could not be reached to end its sessions: run "
+			"this again",
+			login);
+		return CTL_FAIL;
+	}
+	printf("admin %s disabled; %lld session(s) ended\n", login, ended);
 	return CTL_OK;
 }

@@ -70,6 +70,9 @@ static const struct opt o_admin_cert[] = {
 static const struct opt o_admin_cert_revoke[] = {
 	{"serial", "HEX", "the certificate's serial, as 'admin cert' printed it", 1},
 };
+static const struct opt o_admin_disable[] = {
+	{"login-id", "ID", "the administrator to disable", 1},
+};
 static const struct opt o_crl_publish[] = {
 	{"out", "FILE", "where to write the root and administrator CA CRLs (PEM)", 1},
 	{"days", "N", "nextUpdate in N days, 1-30 (default 7)", 0},
@@ -96,6 +99,9 @@ static const struct cmd cmds[] = {
 	    o_admin_cert, cmd_admin_cert),
 	CMD("admin cert-revoke", "revoke an administrator certificate (then 'crl publish')",
 	    o_admin_cert_revoke, cmd_admin_cert_revoke),
+	CMD("admin disable",
+	    "disable an administrator: no more logins, its sessions end at once (Redis)",
+	    o_admin_disable, cmd_admin_disable),
 	CMD("crl publish", "sign and write the root and administrator CA CRLs (for nginx ssl_crl)",
 	    o_crl_publish, cmd_crl_publish),
 	CMD("health", "check PostgreSQL and the signer; prints JSON", o_none, cmd_health),

@@ -53,6 +53,9 @@ static const char sql_admin_insert[] =
 static const char sql_admin_find[] = "SELECT a.id, a.login_id, t.slug, t.name_en FROM admins a "
 				     "JOIN tenants t ON t.id = a.tenant_id WHERE a.login_id = $1";
 
+static const char sql_admin_disable[] =
+	"UPDATE admins SET disabled = true WHERE login_id = $1 RETURNING id";
+
 static const char sql_admin_cert_insert[] =
 	"INSERT INTO admin_certificates (admin_id, ca_id, serial, fingerprint_sha256, subject, "
 	"not_before, not_after, cert_pem) VALUES ($1::bigint, $2::bigint, $3, $4, $5, "
@@ -226,6 +229,15 @@ q_admin_cert_insert(struct cmd_ctx *cx, long long admin_id, long long ca_id, con
 	snprintf(snb, sizeof(snb), "%lld", (long long)nb);
 	snprintf(sna, sizeof(sna), "%lld", (long long)na);
 	return run(cx, sql_admin_cert_insert, 8, p, NULL);
+}
+
+/* Disable an administrator (again is fine); its id into *id, CTL_E_NOTFOUND when none. */
+int
+q_admin_disable(struct cmd_ctx *cx, const char *login_id, long long *id)
+{
+	const char *p[] = {login_id};
+
+	return run_ll(cx, sql_admin_disable, 1, p, "id", id);
 }
 
 /* Mark an administrator certificate revoked; CTL_E_NOTFOUND when no such valid one. */
