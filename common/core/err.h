@@ -52,6 +52,10 @@ enum err_base {
 	X(DB_E_NOTFOUND, ERR_BASE_DB + 1, PERMANENT, "no row where one was expected")              \
 	X(DB_E_CONFLICT, ERR_BASE_DB + 2, PERMANENT, "a constraint refused the change")            \
 	X(HTTP_E_TOOBIG, ERR_BASE_HTTP + 1, PERMANENT, "the request body is too large")            \
+	X(HTTP_E_ABSENT, ERR_BASE_HTTP + 2, PERMANENT, "no such query parameter")                  \
+	X(HTTP_E_TOOLONG, ERR_BASE_HTTP + 3, PERMANENT, "a query value longer than its buffer")    \
+	X(HTTP_E_ENCODING, ERR_BASE_HTTP + 4, PERMANENT,                                           \
+	  "a query value badly encoded or not UTF-8")                                              \
 	X(VALID_E_FORMAT, ERR_BASE_VALID + 1, PERMANENT, "a value without the required form")      \
 	X(VALID_E_RANGE, ERR_BASE_VALID + 2, PERMANENT, "a value outside what is allowed")         \
 	X(SESSION_E_NONE, ERR_BASE_SESSION + 1, PERMANENT, "no such session, or it has expired")   \
@@ -73,8 +77,10 @@ enum err_base {
 	X(CTL_E_EXISTS, ERR_BASE_CTL + 2, PERMANENT, "shomeictl: the object exists")               \
 	X(CTL_E_REPORTED, ERR_BASE_CTL + 3, PERMANENT, "shomeictl: failed, message printed")       \
 	X(LIFECYCLE_E_STATUS, ERR_BASE_LIFECYCLE + 1, PERMANENT, "not a certificate status")       \
-	X(LIFECYCLE_E_TRANSITION, ERR_BASE_LIFECYCLE + 2, PERMANENT, "a status change not allowed") \
-	X(MIGRATE_E_DIR, ERR_BASE_MIGRATE + 1, PERMANENT, "the migrations directory is unreadable") \
+	X(LIFECYCLE_E_TRANSITION, ERR_BASE_LIFECYCLE + 2, PERMANENT,                               \
+	  "a status change not allowed")                                                           \
+	X(MIGRATE_E_DIR, ERR_BASE_MIGRATE + 1, PERMANENT,                                          \
+	  "the migrations directory is unreadable")                                                \
 	X(MIGRATE_E_TWICE, ERR_BASE_MIGRATE + 2, PERMANENT, "two migrations with one version")     \
 	X(MIGRATE_E_FILE, ERR_BASE_MIGRATE + 3, PERMANENT, "a migration file unreadable or large") \
 	X(MIGRATE_E_SQL, ERR_BASE_MIGRATE + 4, PERMANENT, "a migration failed and was rolled back")

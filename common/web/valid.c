@@ -111,15 +111,6 @@ valid_page(const char *v)
 	return n == 7 && strcmp(v, "1000000") > 0 ? VALID_E_RANGE : 0;
 }
 
-int
-valid_text(const char *v)
-{
-	for (const unsigned char *p = (const unsigned char *)v; *p; p++)
-		if (*p < 0x20 || *p == 0x7f)
-			return VALID_E_FORMAT;
-	return 0;
-}
-
 static int
 check_one(const struct valid_field *f, const char *v, int present, cJSON *errs, int lang)
 {
@@ -166,8 +157,16 @@ valid_query(const char *query, const struct valid_field *f, size_t n, cJSON *err
 	int bad = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		int present = http_query_get(query, f[i].name, buf, sizeof(buf));
-		bad += check_one(&f[i], present ? buf : NULL, present, errs, lang);
+		int rc = http_query_get(query, f[i].name, buf, sizeof(buf));
+		if (rc == HTTP_E_TOOLONG || rc == HTTP_E_ENCODING) {
+			json_field_error(
+				errs, f[i].name,
+				i18n_msg(rc == HTTP_E_TOOLONG ? &msg_text_too_long : &msg_encoding,
+					 lang));
+			bad++;
+			continue;
+		}
+		bad += check_one(&f[i], rc == 0 ? buf : NULL, rc == 0, errs, lang);
 	}
 	return bad;
 }
@@ -258,6 +257,18 @@ static int
 text_char(long cp)
 {
 	return cp >= 0x20 && cp != 0x7f && !(cp >= 0x80 && cp <= 0x9f);
+}
+
+int
+valid_text(const char *v)
+{
+	const unsigned char *p = (const unsigned char *)v;
+	long cp;
+
+	while (*p)
+		if ((cp = utf8_next(&p)) < 0 || !text_char(cp))
+			return VALID_E_FORMAT;
+	return 0;
 }
 
 static int

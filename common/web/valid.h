@@ -16,7 +16,7 @@ int valid_password(const char *v); /* 8–16 half-width alphanumerics (the deskn
 int valid_date(const char *v);     /* yyyy/mm/dd, a real calendar date */
 int valid_datetime(const char *v); /* yyyy/mm/dd or yyyy/mm/dd hh:mm */
 int valid_page(const char *v);     /* 1 .. 1000000 */
-int valid_text(const char *v);     /* any UTF-8 text without control characters */
+int valid_text(const char *v);     /* valid UTF-8 text without control characters */
 int valid_id(const char *v);       /* a row id: 1 .. 18 digits, no leading zero */
 
 /* Users and devices (NRA 4-1); lengths in characters. */

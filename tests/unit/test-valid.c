@@ -72,7 +72,16 @@ main(void)
 		{"drop", 0},
 	};
 	static const struct vcase text[] = {
-		{"ログイン成功", 1}, {"client_000001", 1}, {"a\nb", 0}, {"\x7f", 0}, {"", 1},
+		{"ログイン成功", 1},
+		{"client_000001", 1},
+		{"a\nb", 0},
+		{"\x7f", 0},
+		{"", 1},
+		/* not UTF-8 would reach PostgreSQL and fail there (503): refused here */
+		{"\xff", 0},
+		{"a\xe3\x83", 0},
+		{"\xc0\xaf", 0},
+		{"\xc2\x85", 0},
 	};
 	static const struct vcase id2[] = {
 		{"1", 1},
@@ -304,6 +313,34 @@ main(void)
 	TAP_STREQ(cJSON_GetObjectItem(cJSON_GetArrayItem(errs, 0), "message")->valuestring,
 		  "Enter the date as yyyy/mm/dd.", "English message on request");
 	cJSON_Delete(errs);
+	errs = cJSON_CreateArray();
+	TAP_OK(valid_query("from=%ff", fields + 2, 1, errs, I18N_EN) == 1,
+	       "a query value not UTF-8 is refused, not absent");
+	TAP_STREQ(cJSON_GetObjectItem(cJSON_GetArrayItem(errs, 0), "field")->valuestring, "from",
+		  "the encoding error names the field");
+	TAP_STREQ(cJSON_GetObjectItem(cJSON_GetArrayItem(errs, 0), "message")->valuestring,
+		  "The value is not correctly encoded UTF-8.", "the encoding message");
+	cJSON_Delete(errs);
+	errs = cJSON_CreateArray();
+	TAP_OK(valid_query("from=%zz", fields + 2, 1, errs, I18N_EN) == 1,
+	       "a bad escape in a query is refused, not absent");
+	cJSON_Delete(errs);
+	{
+		static const struct valid_field q[] = {
+			{"q", valid_text, 0, &msg_text_too_long, 200}};
+		char big[1200];
+		memset(big, 'x', sizeof(big));
+		memcpy(big, "q=", 2);
+		big[sizeof(big) - 1] = '\0';
+		errs = cJSON_CreateArray();
+		TAP_OK(valid_query(big, q, 1, errs, I18N_EN) == 1,
+		       "a query value beyond the buffer is refused, not absent");
+		TAP_STREQ(cJSON_GetObjectItem(cJSON_GetArrayItem(errs, 0), "field")->valuestring,
+			  "q", "too long names the field");
+		TAP_STREQ(cJSON_GetObjectItem(cJSON_GetArrayItem(errs, 0), "message")->valuestring,
+			  "The text is too long.", "the text-too-long message");
+		cJSON_Delete(errs);
+	}
 	errs = cJSON_CreateArray();
 	TAP_OK(valid_query("", fields, 1, errs, I18N_JA) == 1, "missing required field refused");
 	TAP_STREQ(cJSON_GetObjectItem(cJSON_GetArrayItem(errs, 0), "message")->valuestring,
