@@ -271,6 +271,36 @@ valid_text(const char *v)
 	return 0;
 }
 
+/*
+ * Characters that change how text is shown without being seen: zero-width space, joiners and
+ * marks (U+200B-U+200F), bidi embeddings and overrides (U+202A-U+202E), bidi isolates
+ * (U+2066-U+2069) and the BOM (U+FEFF). A name holding one looks like another name.
+ */
+static int
+invisible(long cp)
+{
+	return (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x202a && cp <= 0x202e) ||
+	       (cp >= 0x2066 && cp <= 0x2069) || cp == 0xfeff;
+}
+
+static int
+visible_char(long cp)
+{
+	return text_char(cp) && !invisible(cp);
+}
+
+int
+valid_visible_text(const char *v)
+{
+	const unsigned char *p = (const unsigned char *)v;
+	long cp;
+
+	while (*p)
+		if ((cp = utf8_next(&p)) < 0 || !visible_char(cp))
+			return VALID_E_FORMAT;
+	return 0;
+}
+
 static int
 kana_char(long cp)
 {
@@ -293,7 +323,7 @@ ascii_char(long cp)
 int
 valid_name(const char *v)
 {
-	return chars_of(v, VALID_NAME_MAX, text_char);
+	return chars_of(v, VALID_NAME_MAX, visible_char);
 }
 
 int
@@ -321,7 +351,7 @@ valid_org_unit(const char *v)
 int
 valid_restriction_item(const char *v)
 {
-	return chars_of(v, VALID_ITEM_MAX, text_char);
+	return chars_of(v, VALID_ITEM_MAX, visible_char);
 }
 
 /* One domain label: 1..63 of letters, digits and '-', not starting or ending with '-'. */

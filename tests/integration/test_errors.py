@@ -84,7 +84,34 @@ def test_certificates_query(t):
     refused(t, c, "/api/certificates?status=" + "x" * 1100, "status", "status of 1100 bytes")
 
 
-TESTS = [test_audit_query, test_users_query, test_certificates_query]
+def user_body(**over):
+    b = {"family_name": "山田", "given_name": "太郎", "family_name_kana": "ヤマダ",
+         "given_name_kana": "タロウ", "family_name_en": "Yamada", "given_name_en": "Taro",
+         "email": "%s-zw@example.com" % TAG, "devices": [{"device": "01"}]}
+    b.update(over)
+    return b
+
+
+def test_names(t):
+    c, tid = login_tenant("errors-n")
+    users = lambda: int(psql("SELECT count(*) FROM users WHERE tenant_id = :p1", tid))
+    before = users()
+    for field, value, cp in (("family_name", "山\u200b田", 0x200b), ("given_name", "\u202e太郎", 0x202e),
+                             ("family_name_kana", "ヤマ\ufeffダ", 0xfeff), ("given_name_en", "Ta\u2066ro", 0x2066)):
+        r = c.post("/api/users", user_body(**{field: value}))
+        t.ok(r.status == 422 and field in fields_of(r), "%s with U+%04X answers 422 naming it" % (field, cp),
+             (r.status, r.body[:200]))
+    raw = ('{"family_name": "山田\\u0000X", "given_name": "太郎", "family_name_kana": "ヤマダ",'
+           ' "given_name_kana": "タロウ", "family_name_en": "Yamada", "given_name_en": "Taro",'
+           ' "email": "%s-nul@example.com", "devices": [{"device": "01"}]}' % TAG).encode()
+    r = c.post("/api/users", raw=raw, headers={"Content-Type": "application/json"})
+    t.ok(r.status in (400, 422), "a name with \\u0000 is refused (not cut to 山田)", (r.status, r.body[:200]))
+    t.eq(users(), before, "none of them registered a user")
+    r = c.post("/api/users", user_body())
+    t.eq(r.status, 202, "the same body without them registers", r.body[:200])
+
+
+TESTS = [test_audit_query, test_users_query, test_certificates_query, test_names]
 
 
 def main():

@@ -1,4 +1,6 @@
 /* test-valid.c: field validators and table-driven checking (valid, boundary, empty, garbage). */
+#include <stdio.h>
+
 #include "core/json.h"
 #include "tap.h"
 #include "web/valid.h"
@@ -288,6 +290,35 @@ main(void)
 	RUN(valid_page, page);
 	RUN(audit_valid_action, action);
 	RUN(valid_text, text);
+
+	/* invisible characters: refused in names and shown text, each range at both ends */
+	static const char *const invisibles[] = {
+		"\u200b", "\u200d", "\u200f", "\u202a", "\u202e", "\u2066", "\u2069", "\ufeff",
+	};
+	for (size_t i = 0; i < sizeof(invisibles) / sizeof(invisibles[0]); i++) {
+		char mid[32], kana[32], en[32];
+		unsigned cp = 0;
+		const unsigned char *u = (const unsigned char *)invisibles[i];
+		cp = (unsigned)(u[0] & 0x0f) << 12 | (unsigned)(u[1] & 0x3f) << 6 | (u[2] & 0x3f);
+		snprintf(mid, sizeof(mid), "山%s田", invisibles[i]);
+		snprintf(kana, sizeof(kana), "ヤマ%sダ", invisibles[i]);
+		snprintf(en, sizeof(en), "Yama%sda", invisibles[i]);
+		TAP_OK(valid_name(mid) != 0, "valid_name refuses U+%04X inside", cp);
+		TAP_OK(valid_name(invisibles[i]) != 0, "valid_name refuses U+%04X alone", cp);
+		TAP_OK(valid_kana(kana) != 0, "valid_kana refuses U+%04X", cp);
+		TAP_OK(valid_name_en(en) != 0, "valid_name_en refuses U+%04X", cp);
+		TAP_OK(valid_restriction_item(mid) != 0, "valid_restriction_item refuses U+%04X",
+		       cp);
+		TAP_OK(valid_visible_text(mid) != 0, "valid_visible_text refuses U+%04X", cp);
+		TAP_OK(valid_text(mid) == 0, "valid_text (filters, passwords) lets U+%04X by", cp);
+	}
+	TAP_OK(valid_name("山\u2010田") == 0, "U+2010 (hyphen) beside the set is accepted");
+	TAP_OK(valid_name("山\u2070田") == 0, "U+2070 beside the isolates is accepted");
+	TAP_OK(valid_name("山\u2030田") == 0, "U+2030 (after the overrides) is accepted");
+	TAP_OK(valid_name("山\uff01") == 0, "U+FF01 (after the BOM) is accepted");
+	TAP_OK(valid_visible_text("利用法人 Example") == 0, "valid_visible_text accepts text");
+	TAP_OK(valid_visible_text("\xff") != 0, "valid_visible_text refuses what is not UTF-8");
+	TAP_OK(valid_visible_text("a\tb") != 0, "valid_visible_text refuses a control");
 
 	static const struct valid_field fields[] = {
 		{"login_id", valid_login_id, 1, &msg_login_id_format, 64},
