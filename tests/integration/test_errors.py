@@ -111,7 +111,28 @@ def test_names(t):
     t.eq(r.status, 202, "the same body without them registers", r.body[:200])
 
 
-TESTS = [test_audit_query, test_users_query, test_certificates_query, test_names]
+def test_methods(t):
+    c, _ = login_tenant("errors-m")
+    for path, allow in (("/api/tenant", "GET"), ("/api/users/1", "GET, PATCH"),
+                        ("/api/tenant/settings", "PUT"), ("/api/certificates", "GET")):
+        for method in ("OPTIONS", "PROPFIND"):
+            r = c.request(method, path)
+            t.ok(r.status == 405 and r.header("Allow") == allow,
+                 "%s %s through nginx: 405 with Allow: %s" % (method, path, allow),
+                 (r.status, r.header("Allow"), r.body[:200]))
+    r = c.request("DELETE", "/api/tenant")
+    t.eq((r.status, r.header("Allow")), (405, "GET"), "DELETE /api/tenant (a method the path lacks): 405 Allow GET")
+    # behind auth_request the session comes first, as for GET: nothing about a protected path
+    # is told before it, and nothing reaches a service without it
+    anon = Client()
+    for method in ("OPTIONS", "PROPFIND"):
+        r = anon.request(method, "/api/tenant")
+        t.eq(r.status, 401, "%s /api/tenant without a session: 401 (not 500)" % method, r.body[:200])
+        r = anon.request(method, "/api/auth/login")
+        t.eq((r.status, r.header("Allow")), (405, "POST"), "%s on the public /api/auth/login: 405 Allow POST" % method)
+
+
+TESTS = [test_audit_query, test_users_query, test_certificates_query, test_names, test_methods]
 
 
 def main():
