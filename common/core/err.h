@@ -52,6 +52,10 @@ enum err_base {
 	X(DB_E_NOTFOUND, ERR_BASE_DB + 1, PERMANENT, "no row where one was expected")              \
 	X(DB_E_CONFLICT, ERR_BASE_DB + 2, PERMANENT, "a constraint refused the change")            \
 	X(HTTP_E_TOOBIG, ERR_BASE_HTTP + 1, PERMANENT, "the request body is too large")            \
+	X(HTTP_E_ABSENT, ERR_BASE_HTTP + 2, PERMANENT, "no such query parameter")                  \
+	X(HTTP_E_TOOLONG, ERR_BASE_HTTP + 3, PERMANENT, "a query value longer than its buffer")    \
+	X(HTTP_E_ENCODING, ERR_BASE_HTTP + 4, PERMANENT,                                           \
+	  "a query value badly encoded or not UTF-8")                                              \
 	X(VALID_E_FORMAT, ERR_BASE_VALID + 1, PERMANENT, "a value without the required form")      \
 	X(VALID_E_RANGE, ERR_BASE_VALID + 2, PERMANENT, "a value outside what is allowed")         \
 	X(SESSION_E_NONE, ERR_BASE_SESSION + 1, PERMANENT, "no such session, or it has expired")   \

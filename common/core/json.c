@@ -18,15 +18,21 @@ check_limits(const cJSON *item, int depth, int *count)
 	return 0;
 }
 
-/* Reject nesting before handing the text to the parser (cJSON recurses). */
+/*
+ * Before handing the text to the parser: refuse nesting deeper than the limit (cJSON recurses)
+ * and the escape \u0000 in any string, key or value (cJSON would end the string there and
+ * drop the rest silently). 0, JSON_E_LIMIT or JSON_E_SYNTAX.
+ */
 static int
-nesting_ok(const char *text, size_t len)
+prescan(const char *text, size_t len)
 {
 	int depth = 0, in_str = 0;
 
 	for (size_t i = 0; i < len; i++) {
 		char ch = text[i];
 		if (in_str) {
+			if (ch == '\\' && len - i > 5 && memcmp(text + i + 1, "u0000", 5) == 0)
+				return JSON_E_SYNTAX;
 			if (ch == '\\')
 				i++;
 			else if (ch == '"')
@@ -36,11 +42,11 @@ nesting_ok(const char *text, size_t len)
 		if (ch == '"')
 			in_str = 1;
 		else if ((ch == '{' || ch == '[') && ++depth > JSON_MAX_DEPTH)
-			return 0;
+			return JSON_E_LIMIT;
 		else if (ch == '}' || ch == ']')
 			depth--;
 	}
-	return 1;
+	return 0;
 }
 
 int
@@ -58,8 +64,8 @@ json_parse_object(const char *text, size_t len, cJSON **out)
 	/* The text must be NUL-terminated at len and hold no NUL before it. */
 	if (text[len] != '\0' || memchr(text, '\0', len) != NULL)
 		return JSON_E_SYNTAX;
-	if (!nesting_ok(text, len))
-		return JSON_E_LIMIT;
+	if ((rc = prescan(text, len)) != 0)
+		return rc;
 	doc = cJSON_ParseWithLengthOpts(text, len + 1, NULL, 1);
 	if (doc == NULL || !cJSON_IsObject(doc)) {
 		cJSON_Delete(doc);

@@ -12,7 +12,8 @@
 #define JSON_MAX_ITEMS 10000
 
 /* Parse an object from text, NUL-terminated at len; *out is owned by the caller (cJSON_Delete).
- * Empty text gives {}. */
+ * Empty text gives {}. A NUL in the text, or the escape \u0000 in any string, is JSON_E_SYNTAX
+ * (a string cut short at its NUL would be a value changed silently). */
 int json_parse_object(const char *text, size_t len, cJSON **out);
 
 /* The string member name of obj, or NULL when absent or not a string. */

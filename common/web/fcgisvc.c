@@ -76,18 +76,41 @@ metrics(struct http_req *req)
 	http_send(req, 200, "text/plain; version=0.0.4", buf, b.len);
 }
 
-/* Find the route; *path_seen tells a 405 from a 404. */
-static const struct route *
-find_route(struct http_req *req, int *path_seen)
+/* Is method one of the ", "-separated list? */
+static int
+listed(const char *list, const char *method)
 {
-	*path_seen = 0;
+	size_t n = strlen(method);
+
+	for (const char *p = list; *p;) {
+		size_t k = strcspn(p, ",");
+		if (k == n && strncmp(p, method, n) == 0)
+			return 1;
+		p += k;
+		p += strspn(p, ", ");
+	}
+	return 0;
+}
+
+/*
+ * Find the route for the request's method and path; a route of method "*" takes any method.
+ * When none, allow holds the methods the path has, in table order ("" when the path has none:
+ * 404, else 405).
+ */
+static const struct route *
+find_route(struct http_req *req, char *allow, size_t len)
+{
+	struct strbuf b;
+
+	strbuf_init(&b, allow, len);
 	for (size_t i = 0; i < g_svc->nroutes; i++) {
 		const struct route *r = &g_svc->routes[i];
 		if (!http_route_match(req, r->pattern, req->path))
 			continue;
-		*path_seen = 1;
-		if (strcmp(r->method, req->method) == 0)
+		if (strcmp(r->method, req->method) == 0 || strcmp(r->method, "*") == 0)
 			return r;
+		if (!listed(allow, r->method))
+			strbuf_printf(&b, "%s%s", b.len ? ", " : "", r->method);
 	}
 	return NULL;
 }
@@ -96,7 +119,8 @@ static void
 dispatch(struct http_req *req, struct svc_thread *t, FCGX_Stream *in)
 {
 	const struct route *r;
-	int seen, rc;
+	char allow[128];
+	int rc;
 
 	if (strcmp(req->path, "/healthz") == 0) {
 		if (g_svc->health == NULL || g_svc->health(req, t) < 0)
@@ -114,11 +138,14 @@ dispatch(struct http_req *req, struct svc_thread *t, FCGX_Stream *in)
 			svc_fail(req, 400, "bad_request", &msg_bad_json);
 		return;
 	}
-	if ((r = find_route(req, &seen)) == NULL) {
-		if (seen)
-			svc_fail(req, 405, "method_not_allowed", &msg_method);
-		else
+	if ((r = find_route(req, allow, sizeof(allow))) == NULL) {
+		if (*allow == '\0') {
 			svc_fail(req, 404, "not_found", &msg_not_found);
+			return;
+		}
+		/* RFC 9110: a 405 names the methods the resource has */
+		http_add_header(req, "Allow", allow);
+		svc_fail(req, 405, "method_not_allowed", &msg_method);
 		return;
 	}
 	if (r->needs_session && (req->admin_id == 0 || req->tenant_id == 0)) {

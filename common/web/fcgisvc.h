@@ -25,7 +25,7 @@ struct svc_thread {
 typedef int (*svc_handler)(struct http_req *req, struct svc_thread *t);
 
 struct route {
-	const char *method;
+	const char *method;  /* "GET", "POST", …; "*" takes any method */
 	const char *pattern; /* "/api/users/{id}" */
 	int needs_session;   /* refused with 401 unless nginx passed SHOMEI_ADMIN_ID */
 	svc_handler fn;

@@ -6,6 +6,7 @@
 
 #include "web/http.h"
 #include "web/i18n.h"
+#include "web/valid.h"
 #include "core/util.h"
 
 static const char *
@@ -91,17 +92,35 @@ http_read_body(struct http_req *req, FCGX_Stream *in, size_t max)
 	return 0;
 }
 
-/* Copy [s, e) into buf and decode it; 1 on success. */
+/* Decode [s, e) into buf (len > 0): 0, HTTP_E_TOOLONG or HTTP_E_ENCODING. */
 static int
-copy_decoded(const char *s, const char *e, char *buf, size_t len, int plus)
+decode(const char *s, const char *e, char *buf, size_t len)
 {
-	size_t n = (size_t)(e - s);
+	size_t n = 0;
+	int rc = 0;
 
-	if (n >= len)
-		return 0;
-	memcpy(buf, s, n);
+	while (s < e && rc == 0) {
+		int c = (unsigned char)*s++, h, l;
+		if (c == '%') {
+			if (e - s < 2 || (h = util_hexval((unsigned char)s[0])) < 0 ||
+			    (l = util_hexval((unsigned char)s[1])) < 0 || (h | l) == 0)
+				rc = HTTP_E_ENCODING;
+			else
+				c = h << 4 | l, s += 2;
+		} else if (c == '+') {
+			c = ' ';
+		}
+		if (rc == 0 && n + 1 >= len)
+			rc = HTTP_E_TOOLONG;
+		if (rc == 0)
+			buf[n++] = (char)c;
+	}
 	buf[n] = '\0';
-	return util_urldecode(buf, plus) == 0;
+	if (rc == 0 && valid_utf8_len(buf) < 0)
+		rc = HTTP_E_ENCODING;
+	if (rc != 0)
+		buf[0] = '\0';
+	return rc;
 }
 
 int
@@ -110,6 +129,9 @@ http_query_get(const char *query, const char *name, char *buf, size_t len)
 	size_t nlen = strlen(name);
 	const char *p = query;
 
+	if (len == 0)
+		return HTTP_E_TOOLONG;
+	buf[0] = '\0';
 	while (p != NULL && *p) {
 		const char *amp = strchr(p, '&');
 		const char *end = amp ? amp : p + strlen(p);
@@ -117,10 +139,10 @@ http_query_get(const char *query, const char *name, char *buf, size_t len)
 		const char *kend = eq ? eq : end;
 
 		if ((size_t)(kend - p) == nlen && strncmp(p, name, nlen) == 0)
-			return copy_decoded(eq ? eq + 1 : end, end, buf, len, 1);
+			return decode(eq ? eq + 1 : end, end, buf, len);
 		p = amp ? amp + 1 : NULL;
 	}
-	return 0;
+	return HTTP_E_ABSENT;
 }
 
 int

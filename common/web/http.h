@@ -47,7 +47,13 @@ void http_req_done(struct http_req *req);
 /* Read CONTENT_LENGTH bytes (at most max) from in; 0, HTTP_E_TOOBIG or -EIO. */
 int http_read_body(struct http_req *req, FCGX_Stream *in, size_t max);
 
-/* Find name in an application/x-www-form-urlencoded string; decoded into buf. 1 found, 0 not. */
+/*
+ * Find name in an application/x-www-form-urlencoded string and decode its value into buf.
+ * 0 found (a name without '=' has the value ""); HTTP_E_ABSENT when not there; HTTP_E_TOOLONG
+ * when the decoded value does not fit len; HTTP_E_ENCODING when its percent-encoding is bad,
+ * it decodes to a NUL or it is not UTF-8. buf is "" on every outcome but 0; a value is
+ * never dropped silently: present but unusable is an error, not absence.
+ */
 int http_query_get(const char *query, const char *name, char *buf, size_t len);
 
 /* Find a cookie by name in a Cookie header into buf. 1 found, 0 not. */

@@ -21,6 +21,8 @@ const struct i18n_text msg_page = {
 	{"ページは1以上の数字で指定してください。", "The page must be a whole number from 1."}};
 const struct i18n_text msg_text_too_long = {{"入力が長すぎます。", "The text is too long."}};
 const struct i18n_text msg_not_string = {{"文字列で指定してください。", "Must be a string."}};
+const struct i18n_text msg_encoding = {
+	{"文字の符号化が正しくありません。", "The value is not correctly encoded UTF-8."}};
 const struct i18n_text msg_invalid_credentials = {{"ログインIDまたはパスワードが正しくありません。",
 						   "The login ID or password is not correct."}};
 const struct i18n_text msg_locked_out = {

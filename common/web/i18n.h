@@ -22,6 +22,7 @@ extern const struct i18n_text msg_date_range;
 extern const struct i18n_text msg_page;
 extern const struct i18n_text msg_text_too_long;
 extern const struct i18n_text msg_not_string;
+extern const struct i18n_text msg_encoding;
 extern const struct i18n_text msg_invalid_credentials;
 extern const struct i18n_text msg_locked_out;
 extern const struct i18n_text msg_origin;

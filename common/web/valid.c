@@ -111,15 +111,6 @@ valid_page(const char *v)
 	return n == 7 && strcmp(v, "1000000") > 0 ? VALID_E_RANGE : 0;
 }
 
-int
-valid_text(const char *v)
-{
-	for (const unsigned char *p = (const unsigned char *)v; *p; p++)
-		if (*p < 0x20 || *p == 0x7f)
-			return VALID_E_FORMAT;
-	return 0;
-}
-
 static int
 check_one(const struct valid_field *f, const char *v, int present, cJSON *errs, int lang)
 {
@@ -166,8 +157,16 @@ valid_query(const char *query, const struct valid_field *f, size_t n, cJSON *err
 	int bad = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		int present = http_query_get(query, f[i].name, buf, sizeof(buf));
-		bad += check_one(&f[i], present ? buf : NULL, present, errs, lang);
+		int rc = http_query_get(query, f[i].name, buf, sizeof(buf));
+		if (rc == HTTP_E_TOOLONG || rc == HTTP_E_ENCODING) {
+			json_field_error(
+				errs, f[i].name,
+				i18n_msg(rc == HTTP_E_TOOLONG ? &msg_text_too_long : &msg_encoding,
+					 lang));
+			bad++;
+			continue;
+		}
+		bad += check_one(&f[i], rc == 0 ? buf : NULL, rc == 0, errs, lang);
 	}
 	return bad;
 }
@@ -260,6 +259,48 @@ text_char(long cp)
 	return cp >= 0x20 && cp != 0x7f && !(cp >= 0x80 && cp <= 0x9f);
 }
 
+int
+valid_text(const char *v)
+{
+	const unsigned char *p = (const unsigned char *)v;
+	long cp;
+
+	while (*p)
+		if ((cp = utf8_next(&p)) < 0 || !text_char(cp))
+			return VALID_E_FORMAT;
+	return 0;
+}
+
+/*
+ * Characters that change how text is shown without being seen: zero-width space, joiners and
+ * marks (U+200B-U+200F), bidi embeddings and overrides (U+202A-U+202E), bidi isolates
+ * (U+2066-U+2069) and the BOM (U+FEFF). A name holding one looks like another name.
+ */
+static int
+invisible(long cp)
+{
+	return (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x202a && cp <= 0x202e) ||
+	       (cp >= 0x2066 && cp <= 0x2069) || cp == 0xfeff;
+}
+
+static int
+visible_char(long cp)
+{
+	return text_char(cp) && !invisible(cp);
+}
+
+int
+valid_visible_text(const char *v)
+{
+	const unsigned char *p = (const unsigned char *)v;
+	long cp;
+
+	while (*p)
+		if ((cp = utf8_next(&p)) < 0 || !visible_char(cp))
+			return VALID_E_FORMAT;
+	return 0;
+}
+
 static int
 kana_char(long cp)
 {
@@ -282,7 +323,7 @@ ascii_char(long cp)
 int
 valid_name(const char *v)
 {
-	return chars_of(v, VALID_NAME_MAX, text_char);
+	return chars_of(v, VALID_NAME_MAX, visible_char);
 }
 
 int
@@ -310,7 +351,7 @@ valid_org_unit(const char *v)
 int
 valid_restriction_item(const char *v)
 {
-	return chars_of(v, VALID_ITEM_MAX, text_char);
+	return chars_of(v, VALID_ITEM_MAX, visible_char);
 }
 
 /* One domain label: 1..63 of letters, digits and '-', not starting or ending with '-'. */

@@ -16,22 +16,25 @@ int valid_password(const char *v); /* 8–16 half-width alphanumerics (the deskn
 int valid_date(const char *v);     /* yyyy/mm/dd, a real calendar date */
 int valid_datetime(const char *v); /* yyyy/mm/dd or yyyy/mm/dd hh:mm */
 int valid_page(const char *v);     /* 1 .. 1000000 */
-int valid_text(const char *v);     /* any UTF-8 text without control characters */
-int valid_id(const char *v);       /* a row id: 1 .. 18 digits, no leading zero */
+int valid_text(const char *v);     /* valid UTF-8 text without control characters */
+/* valid_text without the invisible characters that make one text look like another
+ * (U+200B-U+200F, U+202A-U+202E, U+2066-U+2069, U+FEFF): for text shown to people. */
+int valid_visible_text(const char *v);
+int valid_id(const char *v); /* a row id: 1 .. 18 digits, no leading zero */
 
 /* Users and devices (NRA 4-1); lengths in characters. */
 #define VALID_NAME_MAX 50          /* each of the six names */
 #define VALID_EMAIL_MAX 128        /* ub-emailaddress-length of the certificate's E */
 #define VALID_CN_MAX 64            /* ub-common-name: "<family_en> <given_en>" must fit */
 #define VALID_ITEM_MAX 64          /* O, OU1, OU2 and each install-restriction item */
-int valid_name(const char *v);     /* 1–50 characters of text, no control, no outer space */
+int valid_name(const char *v);     /* 1–50 of visible text (valid_visible_text), no outer space */
 int valid_kana(const char *v);     /* 1–50 full-width katakana, ー and full-width space */
 int valid_name_en(const char *v);  /* 1–50 of ASCII letters and space . ' -, from a letter */
 int valid_email(const char *v);    /* ≤ 128, local [A-Za-z0-9._-], a domain with a dot */
 int valid_org_unit(const char *v); /* 1–64 printable ASCII, no outer space (O, OU1, OU2) */
 int valid_restriction_mode(const char *v); /* none, or, and */
 int valid_mac(const char *v);              /* 12 hex digits, no separators */
-int valid_restriction_item(const char *v); /* 1–64 characters of text, no control */
+int valid_restriction_item(const char *v); /* 1–64 of visible text (valid_visible_text) */
 int valid_user_sort(const char *v);        /* a sort key of the user list, '-' prefix descending */
 
 /* Characters (UTF-8 code points) in v, or -1 when v is not valid UTF-8. */

@@ -1,4 +1,5 @@
 /* history.c: GET /api/audit, the 操作履歴 list with its filters. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,11 +17,18 @@ static const struct valid_field fields[] = {
 	{"page", valid_page, 0, &msg_page, 7},
 };
 
-/* A query parameter, or NULL when absent or empty. */
+/*
+ * A query parameter valid_query has passed, or NULL when absent or empty. Every field's maxlen
+ * fits its buffer, so no other outcome is possible; *rc says so (-EINVAL) rather than drop it.
+ */
 static const char *
-opt(const char *query, const char *name, char *buf, size_t len)
+opt(const char *query, const char *name, char *buf, size_t len, int *rc)
 {
-	return http_query_get(query, name, buf, len) && *buf ? buf : NULL;
+	int r = http_query_get(query, name, buf, len);
+
+	if (r != 0 && r != HTTP_E_ABSENT)
+		*rc = -EINVAL;
+	return r == 0 && *buf ? buf : NULL;
 }
 
 int
@@ -29,17 +37,21 @@ auth_audit(struct http_req *req, struct svc_thread *t)
 	char from[16], to[16], action[72], q[256], page[16];
 	struct audit_filter f;
 	cJSON *errs = cJSON_CreateArray(), *doc = NULL;
-	int rc;
+	int rc = 0;
 
 	if (valid_query(req->query, fields, 5, errs, req->lang) > 0) {
 		svc_invalid(req, errs);
 		return 0;
 	}
-	f.from = opt(req->query, "from", from, sizeof(from));
-	f.to = opt(req->query, "to", to, sizeof(to));
-	f.action = opt(req->query, "action", action, sizeof(action));
-	f.q = opt(req->query, "q", q, sizeof(q));
-	f.page = opt(req->query, "page", page, sizeof(page)) ? atoi(page) : 1;
+	f.from = opt(req->query, "from", from, sizeof(from), &rc);
+	f.to = opt(req->query, "to", to, sizeof(to), &rc);
+	f.action = opt(req->query, "action", action, sizeof(action), &rc);
+	f.q = opt(req->query, "q", q, sizeof(q), &rc);
+	f.page = opt(req->query, "page", page, sizeof(page), &rc) ? atoi(page) : 1;
+	if (rc != 0) {
+		cJSON_Delete(errs);
+		return rc;
+	}
 	/* yyyy/mm/dd compares as text in calendar order */
 	if (f.from && f.to && strcmp(f.from, f.to) > 0) {
 		json_field_error(errs, "from", i18n_msg(&msg_date_range, req->lang));

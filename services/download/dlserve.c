@@ -161,15 +161,17 @@ static int
 query_args(struct http_req *req, long long *id, char *format, size_t len)
 {
 	char v[32];
+	int rc;
 
-	if (!http_query_get(req->query, "id", v, sizeof(v)) ||
+	/* an id that is absent, too long or badly encoded names no certificate */
+	if (http_query_get(req->query, "id", v, sizeof(v)) != 0 ||
 	    util_parse_ll(v, 1, (long long)1 << 53, id) != 0) {
 		svc_fail(req, 404, "not_found", &msg_not_found);
 		return 1;
 	}
-	format[0] = '\0';
-	if (http_query_get(req->query, "format", format, len) && strcmp(format, "p12") != 0 &&
-	    strcmp(format, "mobileconfig") != 0) {
+	rc = http_query_get(req->query, "format", format, len);
+	if ((rc != 0 && rc != HTTP_E_ABSENT) ||
+	    (rc == 0 && strcmp(format, "p12") != 0 && strcmp(format, "mobileconfig") != 0)) {
 		cJSON *errs = cJSON_CreateArray();
 		json_field_error(errs, "format", "p12 | mobileconfig");
 		svc_invalid(req, errs);

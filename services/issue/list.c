@@ -14,14 +14,6 @@
 #include "domain/lifecycle.h"
 #include "domain/device.h"
 
-/* A query parameter's checker: 0 when v is acceptable. */
-struct qfield {
-	const char *name;
-	int (*fn)(const char *v);
-	size_t maxlen;
-	const struct i18n_text *msg;
-};
-
 static int
 status_ok(const char *v)
 {
@@ -34,13 +26,21 @@ sort_ok(const char *v)
 	return strcmp(v, "issued_at") == 0 || strcmp(v, "-issued_at") == 0 ? 0 : VALID_E_FORMAT;
 }
 
-static const struct qfield qfields[] = {
-	{"status", status_ok, 8, &msg_status},
-	{"cn", valid_text, 256, &msg_cn},
-	{"issued_from", valid_date, 10, &msg_date_format},
-	{"issued_to", valid_date, 10, &msg_date_format},
-	{"sort", sort_ok, 16, &msg_issue_sort},
-	{"page", valid_page, 7, &msg_page},
+/* The CN limit counts characters; 64 of UTF-8 fit in 256 bytes. */
+static int
+cn_ok(const char *v)
+{
+	return strlen(v) > 256 ? VALID_E_RANGE : valid_text(v);
+}
+
+/* Each checker bounds its value's length, so what passes fits struct filter. */
+static const struct valid_field qfields[] = {
+	{"status", status_ok, 0, &msg_status, 0},
+	{"cn", cn_ok, 0, &msg_cn, 0},
+	{"issued_from", valid_date, 0, &msg_date_format, 0},
+	{"issued_to", valid_date, 0, &msg_date_format, 0},
+	{"sort", sort_ok, 0, &msg_issue_sort, 0},
+	{"page", valid_page, 0, &msg_page, 0},
 };
 #define NQ (sizeof(qfields) / sizeof(qfields[0]))
 
@@ -48,28 +48,23 @@ struct filter {
 	char v[NQ][260]; /* the values, "" when absent */
 };
 
-/* Read and check every parameter; failures go to errs, named. Returns their number. */
+/*
+ * Read and check every parameter; failures go to errs, named. Returns their number, or
+ * -EINVAL should a value that passed not fit (it cannot: it is an error, not a dropped value).
+ */
 static int
 read_filter(const struct http_req *req, struct filter *f, cJSON *errs)
 {
-	int bad = 0;
+	int bad = valid_query(req->query, qfields, NQ, errs, req->lang);
 
+	if (bad > 0)
+		return bad;
 	for (size_t i = 0; i < NQ; i++) {
-		const struct qfield *q = &qfields[i];
-		char buf[1024];
-
-		f->v[i][0] = '\0';
-		if (!http_query_get(req->query, q->name, buf, sizeof(buf)) || buf[0] == '\0')
-			continue;
-		/* the CN limit counts characters; 64 of UTF-8 fit in 256 bytes */
-		if (strlen(buf) > q->maxlen || q->fn(buf) != 0) {
-			json_field_error(errs, q->name, i18n_msg(q->msg, req->lang));
-			bad++;
-			continue;
-		}
-		snprintf(f->v[i], sizeof(f->v[i]), "%s", buf);
+		int rc = http_query_get(req->query, qfields[i].name, f->v[i], sizeof(f->v[i]));
+		if (rc != 0 && rc != HTTP_E_ABSENT)
+			return -EINVAL;
 	}
-	if (bad == 0 && f->v[2][0] && f->v[3][0] && strcmp(f->v[2], f->v[3]) > 0) {
+	if (f->v[2][0] && f->v[3][0] && strcmp(f->v[2], f->v[3]) > 0) {
 		json_field_error(errs, "issued_from", i18n_msg(&msg_date_range, req->lang));
 		bad++;
 	}
@@ -140,7 +135,11 @@ issue_list(struct http_req *req, struct svc_thread *t)
 	long long total = 0, page;
 	int rc;
 
-	if (read_filter(req, &f, errs) > 0) {
+	if ((rc = read_filter(req, &f, errs)) != 0) {
+		if (rc < 0) {
+			cJSON_Delete(errs);
+			return rc;
+		}
 		svc_invalid(req, errs);
 		return 0;
 	}

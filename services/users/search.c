@@ -49,15 +49,18 @@ range(const struct search *s, int from, int lang, cJSON *errs)
 		json_field_error(errs, fields[from].name, i18n_msg(&msg_date_range, lang));
 }
 
-/* Read and check the query; the statement parameters. */
+/* Read and check the query; the statement parameters. 1 when errs has failures, or -errno. */
 static int
 parse(const char *query, int lang, cJSON *errs, long long tenant_id, struct search *s)
 {
 	if (valid_query(query, fields, NFIELDS, errs, lang) > 0)
 		return 1;
-	for (size_t i = 0; i < NFIELDS; i++)
-		if (!http_query_get(query, fields[i].name, s->v[i], sizeof(s->v[i])))
-			s->v[i][0] = '\0';
+	/* each field's maxlen fits s->v[i]: after valid_query only absence is left */
+	for (size_t i = 0; i < NFIELDS; i++) {
+		int rc = http_query_get(query, fields[i].name, s->v[i], sizeof(s->v[i]));
+		if (rc != 0 && rc != HTTP_E_ABSENT)
+			return -EINVAL;
+	}
 	for (int f = 3; f < 9; f += 2)
 		range(s, f, lang, errs);
 	if (cJSON_GetArraySize(errs) > 0)
@@ -176,7 +179,10 @@ users_search(struct http_req *req, struct svc_thread *t)
 		rc = -ENOMEM;
 		goto out;
 	}
-	if (parse(req->query, req->lang, errs, req->tenant_id, s) != 0) {
+	if ((rc = parse(req->query, req->lang, errs, req->tenant_id, s)) < 0)
+		goto out;
+	if (rc > 0) {
+		rc = 0;
 		svc_invalid(req, errs);
 		errs = NULL;
 		goto out;

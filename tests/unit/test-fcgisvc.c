@@ -299,6 +299,8 @@ static const struct route routes[] = {
 	{"GET", "/api/positive", 0, h_positive},
 	{"GET", "/api/sent", 0, h_sent},
 	{"GET", "/api/thread", 0, h_thread},
+	{"PATCH", "/api/items/{id}", 0, h_ok},
+	{"*", "/api/any", 0, h_ok},
 };
 
 static const struct svc svc = {
@@ -540,6 +542,16 @@ diag(const char *text)
 	}
 }
 
+/* Does the response's head (before the blank line) hold the line? */
+static int
+head_has(const struct resp *r, const char *line)
+{
+	const char *end = r->raw ? memmem(r->raw, r->len, "\r\n\r\n", 4) : NULL;
+	const char *p = end ? memmem(r->raw, (size_t)(end + 2 - r->raw), line, strlen(line)) : NULL;
+
+	return p != NULL;
+}
+
 /* One check of a response: its status, its error code and its body when given. */
 static void
 check(const char *what, int got, int want, struct resp *r, const char *code, const char *body)
@@ -613,8 +625,37 @@ test_serve(void)
 	      "item=42 nargs=1");
 	check("DELETE /api/items/42", get("DELETE", "/api/items/42", NULL, NULL, &r), 200, &r, NULL,
 	      "ok");
-	check("PUT /api/items/42 (only GET and DELETE)",
+	check("PUT /api/items/42 (only GET, DELETE and PATCH)",
 	      get("PUT", "/api/items/42", NULL, NULL, &r), 405, &r, "method_not_allowed", NULL);
+	static const struct {
+		const char *method, *path, *allow;
+	} allows[] = {
+		{"PUT", "/api/items/42", "Allow: GET, DELETE, PATCH\r\n"},
+		{"OPTIONS", "/api/items/42", "Allow: GET, DELETE, PATCH\r\n"},
+		{"PROPFIND", "/api/items/42", "Allow: GET, DELETE, PATCH\r\n"},
+		{"POST", "/api/ok", "Allow: GET\r\n"},
+		{"OPTIONS", "/api/echo", "Allow: POST\r\n"},
+		{"BREW", "/api/private", "Allow: GET\r\n"},
+	};
+	for (size_t i = 0; i < sizeof(allows) / sizeof(allows[0]); i++) {
+		int st = get(allows[i].method, allows[i].path, NULL, NULL, &r);
+		char c[64];
+		TAP_OK(st == 405 && strcmp(err_code(&r, c, sizeof(c)), "method_not_allowed") == 0 &&
+			       head_has(&r, allows[i].allow),
+		       "%s %s: 405 with %.*s", allows[i].method, allows[i].path,
+		       (int)strlen(allows[i].allow) - 2, allows[i].allow);
+		if (st != 405 || !head_has(&r, allows[i].allow))
+			diag(r.raw);
+		settle(&r, st);
+	}
+	int st404 = get("OPTIONS", "/api/nope", NULL, NULL, &r);
+	TAP_OK(st404 == 404 && !head_has(&r, "Allow:"),
+	       "OPTIONS on a path no route has: 404, no Allow");
+	settle(&r, st404);
+	check("OPTIONS /api/any (a route of any method)",
+	      get("OPTIONS", "/api/any", NULL, NULL, &r), 200, &r, NULL, "ok");
+	check("PROPFIND /api/any", get("PROPFIND", "/api/any", NULL, NULL, &r), 200, &r, NULL,
+	      "ok");
 	check("GET /api/items/ (empty placeholder)", get("GET", "/api/items/", NULL, NULL, &r), 404,
 	      &r, "not_found", NULL);
 	check("GET /api/items/1/x (extra segment)", get("GET", "/api/items/1/x", NULL, NULL, &r),

@@ -10,20 +10,55 @@ main(void)
 	struct http_req req;
 
 	memset(&req, 0, sizeof(req));
-	TAP_OK(http_query_get("a=1&from=2026%2F11%2F01&q=%E3%83%AD+x", "from", buf, sizeof(buf)) &&
+	TAP_OK(http_query_get("a=1&from=2026%2F11%2F01&q=%E3%83%AD+x", "from", buf, sizeof(buf)) ==
+			       0 &&
 		       strcmp(buf, "2026/11/01") == 0,
 	       "query value decoded");
-	TAP_OK(http_query_get("a=1&q=%E3%83%AD+x", "q", buf, sizeof(buf)) &&
+	TAP_OK(http_query_get("a=1&q=%E3%83%AD+x", "q", buf, sizeof(buf)) == 0 &&
 		       strcmp(buf, "ロ x") == 0,
 	       "UTF-8 and + decoded");
-	TAP_OK(!http_query_get("aa=1", "a", buf, sizeof(buf)), "prefix of a name is not the name");
-	TAP_OK(http_query_get("a", "a", buf, sizeof(buf)) && buf[0] == '\0', "name without value");
-	TAP_OK(!http_query_get("a=%zz", "a", buf, sizeof(buf)), "bad escape refused");
-	TAP_OK(!http_query_get(
+	TAP_OK(http_query_get("aa=1", "a", buf, sizeof(buf)) == HTTP_E_ABSENT,
+	       "prefix of a name is not the name");
+	TAP_OK(http_query_get("a", "a", buf, sizeof(buf)) == 0 && buf[0] == '\0',
+	       "name without value");
+	TAP_OK(http_query_get("a=", "a", buf, sizeof(buf)) == 0 && buf[0] == '\0', "empty value");
+	TAP_OK(http_query_get("a=%zz", "a", buf, sizeof(buf)) == HTTP_E_ENCODING && buf[0] == '\0',
+	       "bad escape is an encoding error, not absence");
+	TAP_OK(http_query_get("a=x%4", "a", buf, sizeof(buf)) == HTTP_E_ENCODING,
+	       "escape cut short at the end");
+	TAP_OK(http_query_get("a=x%4&b=1", "a", buf, sizeof(buf)) == HTTP_E_ENCODING,
+	       "escape cut short by &");
+	TAP_OK(http_query_get("a=%ff", "a", buf, sizeof(buf)) == HTTP_E_ENCODING,
+	       "not UTF-8 is an encoding error");
+	TAP_OK(http_query_get("a=%E3%83", "a", buf, sizeof(buf)) == HTTP_E_ENCODING,
+	       "truncated UTF-8 is an encoding error");
+	TAP_OK(http_query_get("a=%C0%AF", "a", buf, sizeof(buf)) == HTTP_E_ENCODING,
+	       "overlong UTF-8 is an encoding error");
+	TAP_OK(http_query_get("a=x%00y", "a", buf, sizeof(buf)) == HTTP_E_ENCODING,
+	       "%%00 is an encoding error (it would cut the value)");
+	TAP_OK(http_query_get(
 		       "a=0123456789012345678901234567890123456789012345678901234567890123456789",
-		       "a", buf, sizeof(buf)),
-	       "value longer than the buffer refused");
-	TAP_OK(!http_query_get("", "a", buf, sizeof(buf)), "empty query");
+		       "a", buf, sizeof(buf)) == HTTP_E_TOOLONG &&
+		       buf[0] == '\0',
+	       "value longer than the buffer is too long, not absent");
+	TAP_OK(http_query_get("a=012345678901234567890123456789012345678901234567890123456789012",
+			      "a", buf, sizeof(buf)) == 0 &&
+		       strlen(buf) == 63,
+	       "63 bytes fit a buffer of 64");
+	TAP_OK(http_query_get("a=0123456789012345678901234567890123456789012345678901234567890123",
+			      "a", buf, sizeof(buf)) == HTTP_E_TOOLONG,
+	       "64 bytes do not fit a buffer of 64");
+	/* 21 katakana: 189 bytes encoded, 63 decoded; the limit is the decoded length */
+	TAP_OK(http_query_get("q=%E3%82%A2%E3%82%A2%E3%82%A2%E3%82%A2%E3%82%A2%E3%82%A2%E3%82%A2"
+			      "%E3%82%A2%E3%82%A2%E3%82%A2%E3%82%A2%E3%82%A2%E3%82%A2%E3%82%A2"
+			      "%E3%82%A2%E3%82%A2%E3%82%A2%E3%82%A2%E3%82%A2%E3%82%A2%E3%82%A2",
+			      "q", buf, sizeof(buf)) == 0 &&
+		       strlen(buf) == 63,
+	       "encoded longer than the buffer, decoded within it: found");
+	TAP_OK(http_query_get("", "a", buf, sizeof(buf)) == HTTP_E_ABSENT, "empty query");
+	TAP_OK(http_query_get(NULL, "a", buf, sizeof(buf)) == HTTP_E_ABSENT, "no query");
+	TAP_OK(http_query_get("a=%zz&a=1", "a", buf, sizeof(buf)) == HTTP_E_ENCODING,
+	       "the first occurrence counts");
 
 	TAP_OK(http_cookie_get("x=1; __Host-shomei=abc; y=2", "__Host-shomei", buf, sizeof(buf)) &&
 		       strcmp(buf, "abc") == 0,

@@ -21,6 +21,18 @@ main(void)
 		{"{\"a\":\"b\"} x", JSON_E_SYNTAX, "trailing garbage"},
 		{"{\"a\":\"b\"", JSON_E_SYNTAX, "truncated"},
 		{"{\"s\":\"[[[[[[[[[[[[[[[[[[[[[[\"}", 0, "brackets inside a string are text"},
+		/* cJSON ends a string at \u0000 and drops the rest: refused, not truncated */
+		{"{\"name\":\"ab\\u0000cd\"}", JSON_E_SYNTAX, "\\u0000 inside a value refused"},
+		{"{\"name\":\"\\u0000\"}", JSON_E_SYNTAX, "\\u0000 as a whole value refused"},
+		{"{\"a\":{\"b\":[\"x\\u0000\"]}}", JSON_E_SYNTAX,
+		 "\\u0000 nested in an array refused"},
+		{"{\"na\\u0000me\":\"x\"}", JSON_E_SYNTAX, "\\u0000 in a key refused"},
+		{"{\"a\":\"\\u0000\\u0041\"}", JSON_E_SYNTAX,
+		 "\\u0000 before more escapes refused"},
+		{"{\"a\":\"\\\\u0000\"}", 0, "an escaped backslash then u0000 is text"},
+		{"{\"a\":\"\\u0001\\u00e9\\u3042\"}", 0, "other \\u escapes accepted"},
+		{"{\"a\":\"x\\u000\"}", JSON_E_SYNTAX,
+		 "a short \\u escape is cJSON's syntax error"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		cJSON *o = NULL;

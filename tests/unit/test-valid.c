@@ -1,4 +1,6 @@
 /* test-valid.c: field validators and table-driven checking (valid, boundary, empty, garbage). */
+#include <stdio.h>
+
 #include "core/json.h"
 #include "tap.h"
 #include "web/valid.h"
@@ -72,7 +74,16 @@ main(void)
 		{"drop", 0},
 	};
 	static const struct vcase text[] = {
-		{"ログイン成功", 1}, {"client_000001", 1}, {"a\nb", 0}, {"\x7f", 0}, {"", 1},
+		{"ログイン成功", 1},
+		{"client_000001", 1},
+		{"a\nb", 0},
+		{"\x7f", 0},
+		{"", 1},
+		/* not UTF-8 would reach PostgreSQL and fail there (503): refused here */
+		{"\xff", 0},
+		{"a\xe3\x83", 0},
+		{"\xc0\xaf", 0},
+		{"\xc2\x85", 0},
 	};
 	static const struct vcase id2[] = {
 		{"1", 1},
@@ -280,6 +291,35 @@ main(void)
 	RUN(audit_valid_action, action);
 	RUN(valid_text, text);
 
+	/* invisible characters: refused in names and shown text, each range at both ends */
+	static const char *const invisibles[] = {
+		"\u200b", "\u200d", "\u200f", "\u202a", "\u202e", "\u2066", "\u2069", "\ufeff",
+	};
+	for (size_t i = 0; i < sizeof(invisibles) / sizeof(invisibles[0]); i++) {
+		char mid[32], kana[32], en[32];
+		unsigned cp = 0;
+		const unsigned char *u = (const unsigned char *)invisibles[i];
+		cp = (unsigned)(u[0] & 0x0f) << 12 | (unsigned)(u[1] & 0x3f) << 6 | (u[2] & 0x3f);
+		snprintf(mid, sizeof(mid), "山%s田", invisibles[i]);
+		snprintf(kana, sizeof(kana), "ヤマ%sダ", invisibles[i]);
+		snprintf(en, sizeof(en), "Yama%sda", invisibles[i]);
+		TAP_OK(valid_name(mid) != 0, "valid_name refuses U+%04X inside", cp);
+		TAP_OK(valid_name(invisibles[i]) != 0, "valid_name refuses U+%04X alone", cp);
+		TAP_OK(valid_kana(kana) != 0, "valid_kana refuses U+%04X", cp);
+		TAP_OK(valid_name_en(en) != 0, "valid_name_en refuses U+%04X", cp);
+		TAP_OK(valid_restriction_item(mid) != 0, "valid_restriction_item refuses U+%04X",
+		       cp);
+		TAP_OK(valid_visible_text(mid) != 0, "valid_visible_text refuses U+%04X", cp);
+		TAP_OK(valid_text(mid) == 0, "valid_text (filters, passwords) lets U+%04X by", cp);
+	}
+	TAP_OK(valid_name("山\u2010田") == 0, "U+2010 (hyphen) beside the set is accepted");
+	TAP_OK(valid_name("山\u2070田") == 0, "U+2070 beside the isolates is accepted");
+	TAP_OK(valid_name("山\u2030田") == 0, "U+2030 (after the overrides) is accepted");
+	TAP_OK(valid_name("山\uff01") == 0, "U+FF01 (after the BOM) is accepted");
+	TAP_OK(valid_visible_text("利用法人 Example") == 0, "valid_visible_text accepts text");
+	TAP_OK(valid_visible_text("\xff") != 0, "valid_visible_text refuses what is not UTF-8");
+	TAP_OK(valid_visible_text("a\tb") != 0, "valid_visible_text refuses a control");
+
 	static const struct valid_field fields[] = {
 		{"login_id", valid_login_id, 1, &msg_login_id_format, 64},
 		{"password", valid_password, 1, &msg_password_rule, 16},
@@ -304,6 +344,34 @@ main(void)
 	TAP_STREQ(cJSON_GetObjectItem(cJSON_GetArrayItem(errs, 0), "message")->valuestring,
 		  "Enter the date as yyyy/mm/dd.", "English message on request");
 	cJSON_Delete(errs);
+	errs = cJSON_CreateArray();
+	TAP_OK(valid_query("from=%ff", fields + 2, 1, errs, I18N_EN) == 1,
+	       "a query value not UTF-8 is refused, not absent");
+	TAP_STREQ(cJSON_GetObjectItem(cJSON_GetArrayItem(errs, 0), "field")->valuestring, "from",
+		  "the encoding error names the field");
+	TAP_STREQ(cJSON_GetObjectItem(cJSON_GetArrayItem(errs, 0), "message")->valuestring,
+		  "The value is not correctly encoded UTF-8.", "the encoding message");
+	cJSON_Delete(errs);
+	errs = cJSON_CreateArray();
+	TAP_OK(valid_query("from=%zz", fields + 2, 1, errs, I18N_EN) == 1,
+	       "a bad escape in a query is refused, not absent");
+	cJSON_Delete(errs);
+	{
+		static const struct valid_field q[] = {
+			{"q", valid_text, 0, &msg_text_too_long, 200}};
+		char big[1200];
+		memset(big, 'x', sizeof(big));
+		memcpy(big, "q=", 2);
+		big[sizeof(big) - 1] = '\0';
+		errs = cJSON_CreateArray();
+		TAP_OK(valid_query(big, q, 1, errs, I18N_EN) == 1,
+		       "a query value beyond the buffer is refused, not absent");
+		TAP_STREQ(cJSON_GetObjectItem(cJSON_GetArrayItem(errs, 0), "field")->valuestring,
+			  "q", "too long names the field");
+		TAP_STREQ(cJSON_GetObjectItem(cJSON_GetArrayItem(errs, 0), "message")->valuestring,
+			  "The text is too long.", "the text-too-long message");
+		cJSON_Delete(errs);
+	}
 	errs = cJSON_CreateArray();
 	TAP_OK(valid_query("", fields, 1, errs, I18N_JA) == 1, "missing required field refused");
 	TAP_STREQ(cJSON_GetObjectItem(cJSON_GetArrayItem(errs, 0), "message")->valuestring,

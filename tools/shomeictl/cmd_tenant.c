@@ -100,9 +100,9 @@ check_create(struct cmd_ctx *cx, char *feat, size_t flen, enum x509_key_type *kt
 			slug);
 		return CTL_USAGE;
 	}
-	if (valid_text(name) != 0 || utf8_len(name) < 1 || utf8_len(name) > 200) {
-		ctl_err(cx, "--name: must be 1-200 characters of UTF-8 text without control "
-			    "characters");
+	if (valid_visible_text(name) != 0 || utf8_len(name) < 1 || utf8_len(name) > 200) {
+		ctl_err(cx, "--name: must be 1-200 characters of UTF-8 text without control, "
+			    "zero-width or bidi characters");
 		return CTL_USAGE;
 	}
 	if (!valid_ascii(name_en) || strlen(name_en) < 1 || strlen(name_en) > NAME_EN_MAX) {
