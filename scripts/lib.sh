@@ -206,8 +206,14 @@ render_nginx() {
 	local user="" f
 	[ "$(id -u)" = 0 ] && user="user www-data;"
 	mkdir -p "$VAR/nginx/tmp"
+	# nginx's workers (www-data) read the portal from VAR, never from the checkout, which may sit
+	# in a directory only its owner can enter (/root, a 0700 home)
+	rm -rf "$VAR/nginx/html.new"
+	cp -R "$ROOT/nginx/html" "$VAR/nginx/html.new" && chmod -R a+rX "$VAR/nginx/html.new" ||
+		die "cannot copy the portal into $VAR/nginx"
+	rm -rf "$VAR/nginx/html" && mv "$VAR/nginx/html.new" "$VAR/nginx/html"
 	for f in nginx.conf fastcgi.inc authed.inc; do
-		sed -e "s|@VAR@|$VAR|g" -e "s|@CONF@|$VAR/nginx|g" -e "s|@HTML@|$ROOT/nginx/html|g" \
+		sed -e "s|@VAR@|$VAR|g" -e "s|@CONF@|$VAR/nginx|g" -e "s|@HTML@|$VAR/nginx/html|g" \
 			-e "s|@SOCK@|$SOCK|g" -e "s|@PORT@|$PORT|g" -e "s|@USER@|$user|g" \
 			"$ROOT/nginx/${f%.conf}$([ "$f" = nginx.conf ] && echo .conf.in || echo)" >"$VAR/nginx/$f"
 	done

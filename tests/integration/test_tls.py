@@ -6,6 +6,8 @@
   an administrator certificate still logs in.
 - TLS 1.2 takes forward-secret AEAD suites only; TLS 1.3 works.
 - HSTS covers the subdomains.
+- nginx's workers read the portal from the stack's own directory, never from the checkout (which
+  may sit in a directory only its owner can enter).
 """
 import os
 import re
@@ -78,9 +80,23 @@ def test_hsts(t):
     t.ok("max-age=31536000" in hsts and "includeSubDomains" in hsts, "HSTS for a year, subdomains included", hsts)
 
 
+def test_portal_from_var(t):
+    conf = open(os.path.join(VAR, "nginx", "nginx.conf"), encoding="utf-8").read()
+    roots = re.findall(r"^\s*root\s+([^;]+);", conf, re.M)
+    html = os.path.join(VAR, "nginx", "html")
+    t.ok(roots and all(r.strip() == html for r in roots), "nginx's root is the copy under the stack's directory", roots)
+    checkout = os.path.realpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+    t.ok(not any(os.path.realpath(r.strip()).startswith(checkout + os.sep) for r in roots) or
+         os.path.realpath(VAR).startswith(checkout + os.sep), "no root inside the checkout", roots)
+    mode = os.stat(os.path.join(html, "index.html")).st_mode
+    t.ok(mode & 0o004, "the portal's files are world-readable there", oct(mode))
+    r = Client().get("/")
+    t.ok(r.status == 200 and b"<html" in r.body.lower(), "and served", r.status)
+
+
 def main():
     t = TAP()
-    for fn in (test_client_ca_names, test_admin_certificate, test_ciphers, test_hsts):
+    for fn in (test_client_ca_names, test_admin_certificate, test_ciphers, test_hsts, test_portal_from_var):
         t.run(fn)
     t.done()
 
