@@ -192,7 +192,7 @@ test_owner(const char *sock)
 	unsigned char rnd[4];
 	struct session s, g;
 	struct kv kv;
-	long long ended = -1, ttl;
+	long long ended = -1, ttl = -1;
 	int ok = 1;
 
 	util_random(rnd, sizeof(rnd));
