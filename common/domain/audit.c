@@ -80,8 +80,16 @@ audit_detail(const char *detail, int lang)
 static const struct db_stmt st_insert = {
 	"audit_insert",
 	"INSERT INTO audit (tenant_id, ip, actor_kind, actor_id, action, detail) "
-	"VALUES ($1, $2::inet, $3, $4, $5, $6)",
+	"VALUES ($1, $2::inet, $3, $4, $5, $6) RETURNING id",
 	6,
+};
+
+/* A summarised entry's count, "(N回)" at the end of its detail, only ever grows. */
+static const struct db_stmt st_recount = {
+	"audit_recount",
+	"UPDATE audit SET detail = $3 WHERE id = $1 AND tenant_id = $2"
+	" AND coalesce(substring(detail from '\\(([0-9]+)回\\)$')::bigint, 0) < $4::bigint",
+	4,
 };
 
 /* Shared filter: $1 tenant, $2 from, $3 to (dates, JST), $4 action, $5 text. */
@@ -121,26 +129,201 @@ static const struct db_stmt st_page = {
 	6,
 };
 
-int
-audit_write(struct db *db, const struct audit_entry *e)
+/* The length of the UTF-8 character at p (1-4), or 0 when p does not start one. */
+static size_t
+utf8_len(const unsigned char *p)
 {
-	char tenant[24], actor[24];
-	const char *action = audit_action_code(e->action);
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		return (p[1] & 0xc0) == 0x80 ? 2 : 0;
+	if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		if ((p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80 ||
+		    (p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] >= 0xa0))
+			return 0;
+		return 3;
+	}
+	if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		if ((p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80 || (p[3] & 0xc0) != 0x80 ||
+		    (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] >= 0x90))
+			return 0;
+		return 4;
+	}
+	return 0;
+}
+
+/* 1 for a control character: C0, DEL, or C1 (U+0080-U+009F, C2 80-C2 9F). */
+static int
+is_control(const unsigned char *p, size_t n)
+{
+	return (n == 1 && (p[0] < 0x20 || p[0] == 0x7f)) || (n == 2 && p[0] == 0xc2 && p[1] < 0xa0);
+}
+
+void
+audit_text(char *buf, size_t len, const char *in, size_t max)
+{
+	const unsigned char *p = (const unsigned char *)(in ? in : "");
+	size_t o = 0, chars = 0, n;
+
+	if (len == 0)
+		return;
+	for (; *p != '\0'; p += n, chars++) {
+		n = utf8_len(p);
+		/* room for this character, and for "…" and the NUL should more follow */
+		if (chars == max || o + (n ? n : 1) + 4 > len) {
+			if (o + 4 <= len) {
+				memcpy(buf + o, "\xe2\x80\xa6", 3);
+				o += 3;
+			}
+			break;
+		}
+		if (n == 0 || is_control(p, n)) {
+			buf[o++] = '?';
+			n = n ? n : 1;
+		} else {
+			memcpy(buf + o, p, n);
+			o += n;
+		}
+	}
+	buf[o] = '\0';
+}
+
+/* Insert; *id gets the new entry's id when id is not NULL. */
+static int
+insert(struct db *db, const struct audit_entry *e, long long *id)
+{
+	char tenant[24], actor[24], *clean = NULL;
+	const char *action = audit_action_code(e->action), *detail = e->detail ? e->detail : "";
 	PGresult *res = NULL;
+	size_t n = strlen(detail);
 	int rc;
 
 	if (action == NULL)
 		return -EINVAL;
+	/* every character kept ('?' is never longer than what it replaces), never an ellipsis */
+	if ((clean = malloc(n + 5)) == NULL)
+		return -ENOMEM;
+	audit_text(clean, n + 5, detail, n);
 	snprintf(tenant, sizeof(tenant), "%lld", e->tenant_id);
 	snprintf(actor, sizeof(actor), "%lld", e->actor_id);
 	const char *params[] = {
-		tenant, (e->ip && *e->ip) ? e->ip : NULL, e->actor_kind, e->actor_id ? actor : NULL,
-		action, e->detail ? e->detail : "",
+		tenant,        (e->ip && *e->ip) ? e->ip : NULL,
+		e->actor_kind, e->actor_id ? actor : NULL,
+		action,        clean,
 	};
-	if ((rc = db_exec(db, &st_insert, params, &res)) != 0)
+	rc = db_exec(db, &st_insert, params, &res);
+	free(clean);
+	if (rc != 0)
 		return rc < 0 ? rc : -EIO;
+	if (id != NULL)
+		*id = db_get_ll(res, 0, "id");
 	PQclear(res);
 	return 0;
+}
+
+int
+audit_write(struct db *db, const struct audit_entry *e)
+{
+	return insert(db, e, NULL);
+}
+
+/* "<base> (N回)", the detail of a summarised entry, cleaned; the caller frees it. */
+static char *
+summed_detail(const char *base, long long n)
+{
+	size_t len = strlen(base) + 32;
+	char *raw = malloc(len), *d = malloc(len + 4);
+
+	if (raw != NULL && d != NULL) {
+		snprintf(raw, len, "%s (%lld回)", base, n);
+		audit_text(d, len + 4, raw, len);
+	} else {
+		free(d);
+		d = NULL;
+	}
+	free(raw);
+	return d;
+}
+
+/* Rewrite entry id's count to n, unless it already shows as many. */
+static int
+recount(struct db *db, const struct audit_entry *e, long long id, long long n)
+{
+	char sid[24], tenant[24], sn[24], *detail = summed_detail(e->detail ? e->detail : "", n);
+	PGresult *res = NULL;
+	int rc;
+
+	if (detail == NULL)
+		return -ENOMEM;
+	snprintf(sid, sizeof(sid), "%lld", id);
+	snprintf(tenant, sizeof(tenant), "%lld", e->tenant_id);
+	snprintf(sn, sizeof(sn), "%lld", n);
+	const char *params[] = {sid, tenant, detail, sn};
+	rc = db_exec(db, &st_recount, params, &res);
+	PQclear(res);
+	free(detail);
+	return rc == 0 ? 0 : rc < 0 ? rc : -EIO;
+}
+
+/* Insert with "(1回)" (*id its id when id is not NULL). */
+static int
+insert_first(struct db *db, const struct audit_entry *e, long long *id)
+{
+	struct audit_entry first = *e;
+	char *detail = summed_detail(e->detail ? e->detail : "", 1);
+	int rc;
+
+	if (detail == NULL)
+		return -ENOMEM;
+	first.detail = detail;
+	rc = insert(db, &first, id);
+	free(detail);
+	return rc;
+}
+
+/* HINCRBY/HGET/HSET on key's field; the integer (or string as integer), -1 when none. */
+static long long
+kv_hash(struct kv *kv, const char *cmd, const char *key, const char *field, const char *val)
+{
+	const char *argv[] = {cmd, key, field, val};
+	redisReply *r = kv_cmdv(kv, val ? 4 : 3, argv);
+	long long v = -1;
+
+	if (r != NULL && r->type == REDIS_REPLY_INTEGER)
+		v = r->integer;
+	else if (r != NULL && r->type == REDIS_REPLY_STRING)
+		v = strtoll(r->str, NULL, 10);
+	freeReplyObject(r);
+	return v;
+}
+
+int
+audit_write_summed(struct db *db, struct kv *kv, const struct audit_entry *e, const char *kind,
+		   long long now)
+{
+	char key[200], part[160], sid[24];
+	const char *expire[] = {"EXPIRE", key, "120"};
+	long long n, id = 0;
+	int rc;
+
+	snprintf(part, sizeof(part), "%lld:%s:%lld:%s", e->tenant_id, kind, now / 60,
+		 e->ip ? e->ip : "");
+	if (kv_key(key, sizeof(key), "auditsum", part) != 0 ||
+	    (n = kv_hash(kv, "HINCRBY", key, "n", "1")) < 1)
+		return insert_first(db, e, NULL); /* no Redis: one entry each */
+	freeReplyObject(kv_cmdv(kv, 3, expire));
+	if (n > 1) {
+		/* the first of the minute may still be writing: it reads the count after */
+		id = kv_hash(kv, "HGET", key, "id", NULL);
+		return id > 0 ? recount(db, e, id, n) : 0;
+	}
+	if ((rc = insert_first(db, e, &id)) != 0)
+		return rc;
+	snprintf(sid, sizeof(sid), "%lld", id);
+	kv_hash(kv, "HSET", key, "id", sid);
+	/* those counted while the entry was being written, which found no id */
+	n = kv_hash(kv, "HGET", key, "n", NULL);
+	return n > 1 ? recount(db, e, id, n) : 0;
 }
 
 static cJSON *

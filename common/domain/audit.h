@@ -5,6 +5,7 @@
 #include <cjson/cJSON.h>
 
 #include "store/db.h"
+#include "store/kv.h"
 
 #define AUDIT_PER_PAGE 100
 
@@ -48,8 +49,35 @@ struct audit_entry {
 	const char *detail;
 };
 
-/* Insert one entry, inside the caller's transaction when one is open. 0, -EIO. */
+/*
+ * Insert one entry, inside the caller's transaction when one is open. Control characters
+ * (C0, DEL, C1) and bytes that are not UTF-8 in the detail are stored as '?'. 0, -EIO.
+ */
 int audit_write(struct db *db, const struct audit_entry *e);
+
+/* How many characters of text a client sent (a login ID typed) a detail quotes. */
+#define AUDIT_TEXT_MAX 64
+/* The bytes audit_text needs for max characters: 4 a character, "…" and the NUL. */
+#define AUDIT_TEXT_SIZE(max) ((max)*4 + 4)
+
+/*
+ * Text a client sent, made fit to quote in a detail, into buf (len bytes, NUL-terminated
+ * always; NULL in gives ""): control characters (C0, DEL, C1) and bytes that are not UTF-8
+ * become '?', and text longer than max characters is cut after max (or where buf ends) on a
+ * character boundary and ends in "…".
+ */
+void audit_text(char *buf, size_t len, const char *in, size_t max);
+
+/*
+ * An entry that is summarised per (tenant, e->ip, kind) and clock minute (now / 60): the
+ * first of a minute is inserted with detail "<e->detail> (1回)", and every later one of the
+ * same minute only counts in Redis and rewrites that entry's count, "(N回)", so a flood of
+ * refusals leaves one entry a minute. kind names what is counted ("ip", "locked"). Without
+ * Redis every call inserts its own "(1回)" entry: nothing is lost, only not summarised.
+ * Outside any transaction. 0 or -EIO.
+ */
+int audit_write_summed(struct db *db, struct kv *kv, const struct audit_entry *e, const char *kind,
+		       long long now);
 
 struct audit_filter {
 	const char *from; /* yyyy/mm/dd (JST), NULL = open */
