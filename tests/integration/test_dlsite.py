@@ -8,6 +8,7 @@ import io
 import os
 import plistlib
 import random
+import re
 import stat
 import subprocess
 import tempfile
@@ -126,6 +127,11 @@ def history(tid, action, since_id):
                 since_id).splitlines()
 
 
+def counts(lines):
+    """The "(N回)" at the end of summarised entries."""
+    return [int(re.search(r"\((\d+)回\)$", x).group(1)) for x in lines if re.search(r"\((\d+)回\)$", x)]
+
+
 def last_audit():
     return int(psql("SELECT coalesce(max(id), 0) FROM audit") or 0)
 
@@ -218,8 +224,9 @@ def test_default_refusal(t):
     t.eq(d.get("/api/dl/%s/certificates" % X.sa).status, 403, "the list is refused too")
     t.eq(d.get("/api/dl/%s/certificate?id=%d" % (X.sa, X.u1[0])).status, 403, "and the download")
     h = history(X.a_tid, "login", mark)
-    t.ok(len(h) >= 3 and all(x.startswith("user|127.0.0.1|") and "IPアドレス制限により拒否" in x for x in h),
-         "each refusal is in the history with the source address", h)
+    t.ok(1 <= len(h) <= 2 and all(x.startswith("user|127.0.0.1|ダウンロードサイト IPアドレス制限により拒否 127.0.0.1 (")
+                                  for x in h) and sum(counts(h)) == 4,
+         "the 4 refusals are summed in the history (one entry a minute) with the source address", h)
     t.eq(psql("SELECT count(*) FROM audit WHERE id > :p1 AND detail LIKE '%%ログイン失敗%%'", mark), "0",
          "no login attempt was counted: the password was never looked at")
 
@@ -304,6 +311,66 @@ def test_login_and_lockout(t):
     tid_keys = redis("--scan", "--pattern", "shomei:fail:dl:%d:*" % X.a_tid).split()
     t.eq(len(tid_keys), 2, "the site's counters are the tenant's own (shomei:fail:dl:<tenant>:id|ip:…)",
          tid_keys)
+    clear_lockouts()
+
+
+def test_flood(t):
+    """Requests anyone can send as often as they like leave one history entry a minute."""
+    clear_lockouts()
+    allow(X.a, "127.0.0.1")
+    mark = last_audit()
+    d = DlClient(source="127.0.0.3")
+    st = [d.get("/api/dl/%s/certificates" % X.sa).status for _ in range(50)]
+    t.eq(set(st), {403}, "50 requests from 127.0.0.3, outside the list: 403 each")
+    h = [x for x in history(X.a_tid, "login", mark) if x.startswith("user|127.0.0.3|")]
+    t.ok(1 <= len(h) <= 2 and sum(counts(h)) == 50
+         and all("IPアドレス制限により拒否 127.0.0.3 (" in x for x in h),
+         "at most 2 entries for the address (a minute may turn), their counts adding up to 50", h)
+    keys = redis("--scan", "--pattern", "shomei:auditsum:%d:ip:*:127.0.0.3" % X.a_tid).split()
+    ttl = int(redis("TTL", keys[0]) or 0) if keys else 0
+    t.ok(keys and 0 < ttl <= 120, "the count is a Redis key of the tenant, kind, minute and address, "
+         "kept 2 minutes", (keys, ttl))
+    t.eq(psql("SELECT count(*) FROM audit WHERE id > :p1 AND tenant_id = :p2 AND detail LIKE '%%/api/dl/%%'",
+              mark, X.a_tid), "0", "no path a client chose is quoted")
+
+    allow(X.a, "127.0.0.0/8", "::1")
+    nobody = "flood-%s@example.com" % TAG
+    st = [DlClient(source="127.0.0.4").dl_login(X.sa, nobody, "wrong%d" % i).status for i in range(5)]
+    mark = last_audit()
+    st = [DlClient(source="127.0.0.4").dl_login(X.sa, nobody, "wrong").status for _ in range(30)]
+    t.eq(set(st), {429}, "after 5 failures, 30 more attempts are locked out (429)")
+    h = [x for x in history(X.a_tid, "login", mark) if x.startswith("user|127.0.0.4|")]
+    t.ok(1 <= len(h) <= 2 and sum(counts(h)) == 30
+         and all(("ログイン失敗 (ロック中) %s (" % nobody) in x for x in h),
+         "at most 2 entries, counts adding up to 30, naming the ID", h)
+    clear_lockouts()
+
+    # a long ID is cut to 64 characters on a character boundary and marked with …
+    long_id = "a" * 60 + "あいう" + "b" * 50
+    mark = last_audit()
+    r = DlClient(source="127.0.0.5").dl_login(X.sa, long_id, "wrong")
+    t.eq(r.status, 401, "a 113-character ID with a wrong password: 401")
+    h = history(X.a_tid, "login", mark)
+    t.eq(h, ["user|127.0.0.5|ダウンロードサイト ログイン失敗 " + "a" * 60 + "あいうb…"],
+         "the history quotes its first 64 characters and …", h)
+    # control characters and 300 characters are refused before any entry is written
+    mark = last_audit()
+    bad = ("x\x01\x1b[31m\r\n\u0085" * 50)[:300]
+    r = DlClient(source="127.0.0.5").dl_login(X.sa, bad, "wrong")
+    t.eq(r.status, 422, "a 300-character ID with control characters: 422")
+    t.eq(history(X.a_tid, "login", mark), [], "and no entry")
+    t.eq(psql("SELECT count(*) FROM audit WHERE tenant_id = :p1 AND detail ~ '[[:cntrl:]]'", X.a_tid), "0",
+         "no entry of the tenant's history holds a control character")
+
+    # a download is written once, in its transaction, as before
+    d = DlClient()
+    d.dl_login(X.sa, X.email["two"], X.pw[X.u2[0]])
+    mark = last_audit()
+    r = d.get("/api/dl/%s/certificate?id=%d&format=p12" % (X.sa, X.u2[0]))
+    t.eq(r.status, 200, "a download from inside the list")
+    h = history(X.a_tid, "certificate_download", mark)
+    t.ok(len(h) == 1 and "ダウンロードサイト" in h[0] and X.email["two"] in h[0] and "回)" not in h[0],
+         "is written once, not summarised", h)
     clear_lockouts()
 
 
@@ -529,7 +596,7 @@ def main():
         t.ok(False, "set-up: tenants, users and issued certificates", e)
         t.done()
     for fn in (test_settings, test_default_refusal, test_addresses, test_login_and_lockout, test_grants,
-               test_restricted_in_browser, test_enroll, test_isolation, test_users_csv):
+               test_restricted_in_browser, test_enroll, test_isolation, test_users_csv, test_flood):
         t.run(fn)
     clear_lockouts()
     t.done()
