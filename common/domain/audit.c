@@ -159,31 +159,52 @@ is_control(const unsigned char *p, size_t n)
 	return (n == 1 && (p[0] < 0x20 || p[0] == 0x7f)) || (n == 2 && p[0] == 0xc2 && p[1] < 0xa0);
 }
 
+/* The bytes a character of n (0: not UTF-8) takes in audit_text's output: '?' is one. */
+static size_t
+out_len(const unsigned char *p, size_t n)
+{
+	return n == 0 || is_control(p, n) ? 1 : n;
+}
+
+/* 1 when all of p, cleaned, fits max characters and len bytes with its NUL. */
+static int
+fits(const unsigned char *p, size_t len, size_t max)
+{
+	size_t o = 0, chars = 0, n;
+
+	for (; *p != '\0'; p += n ? n : 1, chars++) {
+		n = utf8_len(p);
+		o += out_len(p, n);
+	}
+	return chars <= max && o + 1 <= len;
+}
+
 void
 audit_text(char *buf, size_t len, const char *in, size_t max)
 {
 	const unsigned char *p = (const unsigned char *)(in ? in : "");
-	size_t o = 0, chars = 0, n;
+	size_t o = 0, chars = 0, n, k, tail;
+	int cut;
 
 	if (len == 0)
 		return;
-	for (; *p != '\0'; p += n, chars++) {
+	cut = !fits(p, len, max);
+	/* a cut text ends in "…" (3 bytes) when there is room for it at all */
+	tail = cut && len >= 4 ? 4 : 1;
+	for (; *p != '\0'; p += n ? n : 1, chars++) {
 		n = utf8_len(p);
-		/* room for this character, and for "…" and the NUL should more follow */
-		if (chars == max || o + (n ? n : 1) + 4 > len) {
-			if (o + 4 <= len) {
-				memcpy(buf + o, "\xe2\x80\xa6", 3);
-				o += 3;
-			}
+		k = out_len(p, n);
+		if (chars == max || o + k + tail > len)
 			break;
-		}
-		if (n == 0 || is_control(p, n)) {
-			buf[o++] = '?';
-			n = n ? n : 1;
-		} else {
+		if (n == 0 || is_control(p, n))
+			buf[o] = '?';
+		else
 			memcpy(buf + o, p, n);
-			o += n;
-		}
+		o += k;
+	}
+	if (cut && tail == 4) {
+		memcpy(buf + o, "\xe2\x80\xa6", 3);
+		o += 3;
 	}
 	buf[o] = '\0';
 }

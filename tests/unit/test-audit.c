@@ -50,6 +50,60 @@ test_dead(void)
 	db_done(&db);
 }
 
+/* audit_text: what a detail may quote of text a client sent. */
+static void
+test_text(void)
+{
+	static const struct {
+		const char *in;
+		size_t max;
+		const char *want;
+	} cases[] = {
+		{"", 64, ""},
+		{"user@example.com", 64, "user@example.com"},
+		{"abc", 3, "abc"},
+		{"abcd", 3, "abc\xe2\x80\xa6"},
+		{"あいうえ", 2, "あい…"},
+		{"aあ", 1, "a…"},
+		{"a\tb\r\nc\x7f", 64, "a?b??c?"},
+		{"\x1b[31mred", 64, "?[31mred"},
+		{"c1\xc2\x85x\xc2\x9fy\xc2\xa0z", 64, "c1?x?y\xc2\xa0z"}, /* NEL, APC; NBSP kept */
+		{"bad\xff\xfeutf8", 64, "bad??utf8"},
+		{"cut\xe3\x81", 64, "cut??"},                      /* a character cut short */
+		{"over\xc0\xafx\xe0\x80\xafy", 64, "over??x???y"}, /* overlong forms */
+		{"sur\xed\xa0\x80x", 64, "sur???x"},               /* a surrogate */
+		{"hi\xf4\x90\x80\x80", 64, "hi????"},              /* past U+10FFFF */
+		{"emoji\xf0\x9f\x94\x91", 64, "emoji\xf0\x9f\x94\x91"},
+		{"\xe2\x80\xae bidi", 64, "\xe2\x80\xae bidi"}, /* not a control character: kept */
+	};
+	char buf[AUDIT_TEXT_SIZE(AUDIT_TEXT_MAX)], big[400], small[8];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		audit_text(buf, sizeof(buf), cases[i].in, cases[i].max);
+		TAP_STREQ(buf, cases[i].want, "audit_text case %zu", i);
+	}
+	audit_text(buf, sizeof(buf), NULL, 64);
+	TAP_STREQ(buf, "", "audit_text: NULL gives \"\"");
+	/* 300 characters of three bytes: 64 kept, then …, in the size the macro gives */
+	for (int i = 0; i < 300; i++)
+		memcpy(big + 3 * i % 390, "あ", 3);
+	big[390] = '\0';
+	audit_text(buf, sizeof(buf), big, AUDIT_TEXT_MAX);
+	TAP_OK(strlen(buf) == 64 * 3 + 3 && strcmp(buf + 64 * 3, "…") == 0,
+	       "audit_text: 130 three-byte characters cut to 64 and …");
+	/* a buffer too small cuts on a character boundary, still with … and the NUL */
+	audit_text(small, sizeof(small), "あいう", 64);
+	TAP_STREQ(small, "あ…", "audit_text: an 8-byte buffer holds one character and …");
+	audit_text(small, 4, "abcdef", 64);
+	TAP_STREQ(small, "…", "audit_text: 4 bytes hold … alone when more than 3 follow");
+	audit_text(small, 4, "abc", 64);
+	TAP_STREQ(small, "abc", "audit_text: 4 bytes hold \"abc\", nothing more following");
+	audit_text(small, 3, "abc", 64);
+	TAP_STREQ(small, "ab", "audit_text: 3 bytes: no room for …, cut without it");
+	audit_text(small, 1, "abc", 64);
+	TAP_STREQ(small, "", "audit_text: 1 byte: the empty string");
+}
+
 /* ---- against SHOMEI_TEST_DB ---- */
 
 static long long
@@ -312,6 +366,7 @@ main(void)
 	struct scratch s;
 
 	test_dead();
+	test_text();
 	if (conninfo == NULL) {
 		printf("# SHOMEI_TEST_DB not set: the checks against PostgreSQL did not run\n");
 		return tap_done();
