@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "domain/audit.h"
 #include "web/i18n.h"
@@ -359,6 +360,78 @@ test_paging(struct db *db, long long c)
 	cJSON_Delete(doc);
 }
 
+/* The "(N回)" details of tenant t's login entries from ip, oldest first, joined by '|'. */
+static const char *
+summed_of(struct db *db, long long t, const char *ip, char *buf, size_t len)
+{
+	char tid[24];
+
+	snprintf(tid, sizeof(tid), "%lld", t);
+	const char *p[] = {tid, ip};
+	return sql_text(db,
+			"SELECT coalesce(string_agg(detail, '|' ORDER BY id), '') FROM audit"
+			" WHERE tenant_id = $1::bigint AND host(ip) = $2",
+			2, p, buf, len);
+}
+
+/* Without Redis every refusal is its own entry: nothing lost, only not summarised. */
+static void
+test_summed_dead(struct db *db, long long t)
+{
+	struct kv kv;
+	char buf[512];
+	struct audit_entry e = {t, "192.0.2.10", "user", 0, AUDIT_LOGIN, "拒否 192.0.2.10"};
+	int all = 1;
+
+	kv_init(&kv, DEAD_REDIS, NULL, 0);
+	for (int i = 0; i < 3; i++)
+		all = all && audit_write_summed(db, &kv, &e, "ip", 1000000) == 0;
+	TAP_OK(all, "server: summed without Redis: 0 each time");
+	TAP_STREQ(summed_of(db, t, "192.0.2.10", buf, sizeof(buf)),
+		  "拒否 192.0.2.10 (1回)|拒否 192.0.2.10 (1回)|拒否 192.0.2.10 (1回)",
+		  "server: ... an entry each, counting one");
+	kv_done(&kv);
+}
+
+/* With Redis: one entry a minute, per address and kind, its count rewritten. */
+static void
+test_summed(struct db *db, long long t, const char *sock)
+{
+	struct kv kv;
+	char buf[512], ip[32];
+	long long now = 60LL * (1000000 + (long long)getpid() % 100000); /* a minute of our own */
+	int all = 1;
+
+	kv_init(&kv, sock, NULL, 0);
+	snprintf(ip, sizeof(ip), "198.51.100.%d", (int)(getpid() % 200) + 1);
+	struct audit_entry e = {t, ip, "user", 0, AUDIT_LOGIN, "拒否\x01"};
+	for (int i = 0; i < 12; i++)
+		all = all && audit_write_summed(db, &kv, &e, "ip", now + i) == 0;
+	TAP_OK(all, "server: 12 refusals in one minute: 0 each time");
+	TAP_STREQ(summed_of(db, t, ip, buf, sizeof(buf)), "拒否? (12回)",
+		  "server: ... one entry, counting 12, cleaned");
+	all = audit_write_summed(db, &kv, &e, "locked", now + 59) == 0 &&
+	      audit_write_summed(db, &kv, &e, "ip", now + 60) == 0 &&
+	      audit_write_summed(db, &kv, &e, "ip", now + 61) == 0;
+	TAP_OK(all, "server: another kind, and the next minute");
+	TAP_STREQ(summed_of(db, t, ip, buf, sizeof(buf)), "拒否? (12回)|拒否? (1回)|拒否? (2回)",
+		  "server: ... an entry each, counting on their own");
+	/* the address is part of the key */
+	char tid[24];
+	snprintf(tid, sizeof(tid), "%lld", t);
+	const char *p[] = {tid, ip};
+	long long before =
+		sql_ll(db, "SELECT count(*) FROM audit WHERE tenant_id = $1::bigint", 1, p);
+	struct audit_entry other = e;
+	other.tenant_id = t;
+	other.ip = "2001:db8::7";
+	TAP_OK(audit_write_summed(db, &kv, &other, "ip", now) == 0 &&
+		       sql_ll(db, "SELECT count(*) FROM audit WHERE tenant_id = $1::bigint", 1,
+			      p) == before + 1,
+	       "server: another address (IPv6) in the same minute: an entry of its own");
+	kv_done(&kv);
+}
+
 int
 main(void)
 {
@@ -381,6 +454,11 @@ main(void)
 	test_write(&s.db, a);
 	test_list(&s.db, a, b);
 	test_paging(&s.db, c);
+	test_summed_dead(&s.db, a);
+	if (fixture_env("SHOMEI_TEST_REDIS") != NULL)
+		test_summed(&s.db, b, fixture_env("SHOMEI_TEST_REDIS"));
+	else
+		printf("# SHOMEI_TEST_REDIS not set: the summaries against Redis did not run\n");
 	scratch_close(&s);
 	TAP_OK(scratch_gone(&s, conninfo), "server: scratch schema dropped");
 	return tap_done();
