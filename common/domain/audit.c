@@ -84,13 +84,36 @@ static const struct db_stmt st_insert = {
 	6,
 };
 
-/* A summarised entry's count, "(N回)" at the end of its detail, only ever grows. */
+/*
+ * A summarised entry's count, "(N回)" at the end of its detail: rewritten to $3, never down
+ * (two requests may finish in either order), the rest of the detail kept as first written.
+ */
 static const struct db_stmt st_recount = {
 	"audit_recount",
-	"UPDATE audit SET detail = $3 WHERE id = $1 AND tenant_id = $2"
-	" AND coalesce(substring(detail from '\\(([0-9]+)回\\)$')::bigint, 0) < $4::bigint",
-	4,
+	"UPDATE audit SET detail = regexp_replace(detail, '\\([0-9]+回\\)$', '(' || $3 || '回)')"
+	" WHERE id = $1 AND tenant_id = $2"
+	" AND coalesce(substring(detail from '\\(([0-9]+)回\\)$')::bigint, 0) < $3::bigint",
+	3,
 };
+
+/*
+ * Count one in a minute's summary. KEYS: the address's hash, the hash of the addresses past
+ * the cap, the counter of the minute's addresses; ARGV: the cap, the TTL. Returns {n, over}:
+ * the count of the hash this request counts in, and 1 when that is the one past the cap.
+ */
+static const char sum_lua[] =
+	"local n=redis.call('HINCRBY',KEYS[1],'n',1)\n"
+	"redis.call('EXPIRE',KEYS[1],ARGV[2])\n"
+	"if n==1 then\n"
+	" if redis.call('INCR',KEYS[3])>tonumber(ARGV[1]) then redis.call('HSET',KEYS[1],'over',1) end\n"
+	" redis.call('EXPIRE',KEYS[3],ARGV[2])\n"
+	"end\n"
+	"if redis.call('HEXISTS',KEYS[1],'over')==1 then\n"
+	" local m=redis.call('HINCRBY',KEYS[2],'n',1)\n"
+	" redis.call('EXPIRE',KEYS[2],ARGV[2])\n"
+	" return {m,1}\n"
+	"end\n"
+	"return {n,0}\n";
 
 /* Shared filter: $1 tenant, $2 from, $3 to (dates, JST), $4 action, $5 text. */
 #define AUDIT_WHERE_DATES                                                                          \
@@ -268,41 +291,43 @@ summed_detail(const char *base, long long n)
 
 /* Rewrite entry id's count to n, unless it already shows as many. */
 static int
-recount(struct db *db, const struct audit_entry *e, long long id, long long n)
+recount(struct db *db, long long tenant_id, long long id, long long n)
 {
-	char sid[24], tenant[24], sn[24], *detail = summed_detail(e->detail ? e->detail : "", n);
+	char sid[24], tenant[24], sn[24];
 	PGresult *res = NULL;
 	int rc;
 
-	if (detail == NULL)
-		return -ENOMEM;
 	snprintf(sid, sizeof(sid), "%lld", id);
-	snprintf(tenant, sizeof(tenant), "%lld", e->tenant_id);
+	snprintf(tenant, sizeof(tenant), "%lld", tenant_id);
 	snprintf(sn, sizeof(sn), "%lld", n);
-	const char *params[] = {sid, tenant, detail, sn};
+	const char *params[] = {sid, tenant, sn};
 	rc = db_exec(db, &st_recount, params, &res);
 	PQclear(res);
-	free(detail);
 	return rc == 0 ? 0 : rc < 0 ? rc : -EIO;
 }
 
-/* Insert with "(1回)" (*id its id when id is not NULL). */
+/* Insert with "(1回)", " ほか" before it when over (*id its id when id is not NULL). */
 static int
-insert_first(struct db *db, const struct audit_entry *e, long long *id)
+insert_first(struct db *db, const struct audit_entry *e, int over, long long *id)
 {
 	struct audit_entry first = *e;
-	char *detail = summed_detail(e->detail ? e->detail : "", 1);
-	int rc;
+	size_t len = strlen(e->detail ? e->detail : "") + 16;
+	char *base = malloc(len), *detail = NULL;
+	int rc = -ENOMEM;
 
-	if (detail == NULL)
+	if (base == NULL)
 		return -ENOMEM;
-	first.detail = detail;
-	rc = insert(db, &first, id);
+	snprintf(base, len, "%s%s", e->detail ? e->detail : "", over ? " ほか" : "");
+	if ((detail = summed_detail(base, 1)) != NULL) {
+		first.detail = detail;
+		rc = insert(db, &first, id);
+	}
+	free(base);
 	free(detail);
 	return rc;
 }
 
-/* HINCRBY/HGET/HSET on key's field; the integer (or string as integer), -1 when none. */
+/* HGET/HSET on key's field; the value as an integer, -1 when none. */
 static long long
 kv_hash(struct kv *kv, const char *cmd, const char *key, const char *field, const char *val)
 {
@@ -318,33 +343,59 @@ kv_hash(struct kv *kv, const char *cmd, const char *key, const char *field, cons
 	return v;
 }
 
+/* Count in Redis: *n the count, *key the hash it is in. 0, or -EIO without Redis. */
+static int
+count(struct kv *kv, const struct audit_entry *e, const char *kind, long long now, char *key,
+      size_t len, long long *n)
+{
+	char part[160], k[3][200], cap[16];
+	const char *p[3] = {e->ip ? e->ip : "", "*", "addresses"};
+	redisReply *r;
+	int over;
+
+	snprintf(cap, sizeof(cap), "%d", AUDIT_SUM_ADDRESSES);
+	for (int i = 0; i < 3; i++) {
+		snprintf(part, sizeof(part), "%lld:%s:%lld:%s", e->tenant_id, kind, now / 60, p[i]);
+		if (kv_key(k[i], sizeof(k[i]), "auditsum", part) != 0)
+			return -EIO;
+	}
+	const char *argv[] = {"EVAL", sum_lua, "3", k[0], k[1], k[2], cap, "120"};
+	r = kv_cmdv(kv, 8, argv);
+	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+	    r->element[0]->type != REDIS_REPLY_INTEGER ||
+	    r->element[1]->type != REDIS_REPLY_INTEGER) {
+		freeReplyObject(r);
+		return -EIO;
+	}
+	*n = r->element[0]->integer;
+	over = r->element[1]->integer == 1;
+	freeReplyObject(r);
+	snprintf(key, len, "%s", k[over]);
+	return over;
+}
+
 int
 audit_write_summed(struct db *db, struct kv *kv, const struct audit_entry *e, const char *kind,
 		   long long now)
 {
-	char key[200], part[160], sid[24];
-	const char *expire[] = {"EXPIRE", key, "120"};
-	long long n, id = 0;
-	int rc;
+	char key[200], sid[24];
+	long long n = 0, id = 0;
+	int rc, over;
 
-	snprintf(part, sizeof(part), "%lld:%s:%lld:%s", e->tenant_id, kind, now / 60,
-		 e->ip ? e->ip : "");
-	if (kv_key(key, sizeof(key), "auditsum", part) != 0 ||
-	    (n = kv_hash(kv, "HINCRBY", key, "n", "1")) < 1)
-		return insert_first(db, e, NULL); /* no Redis: one entry each */
-	freeReplyObject(kv_cmdv(kv, 3, expire));
+	if ((over = count(kv, e, kind, now, key, sizeof(key), &n)) < 0 || n < 1)
+		return insert_first(db, e, 0, NULL); /* no Redis: one entry each */
 	if (n > 1) {
 		/* the first of the minute may still be writing: it reads the count after */
 		id = kv_hash(kv, "HGET", key, "id", NULL);
-		return id > 0 ? recount(db, e, id, n) : 0;
+		return id > 0 ? recount(db, e->tenant_id, id, n) : 0;
 	}
-	if ((rc = insert_first(db, e, &id)) != 0)
+	if ((rc = insert_first(db, e, over, &id)) != 0)
 		return rc;
 	snprintf(sid, sizeof(sid), "%lld", id);
 	kv_hash(kv, "HSET", key, "id", sid);
 	/* those counted while the entry was being written, which found no id */
 	n = kv_hash(kv, "HGET", key, "n", NULL);
-	return n > 1 ? recount(db, e, id, n) : 0;
+	return n > 1 ? recount(db, e->tenant_id, id, n) : 0;
 }
 
 static cJSON *

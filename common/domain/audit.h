@@ -68,13 +68,18 @@ int audit_write(struct db *db, const struct audit_entry *e);
  */
 void audit_text(char *buf, size_t len, const char *in, size_t max);
 
+/* How many addresses a minute get summaries of their own, per tenant and kind. */
+#define AUDIT_SUM_ADDRESSES 20
+
 /*
  * An entry that is summarised per (tenant, e->ip, kind) and clock minute (now / 60): the
  * first of a minute is inserted with detail "<e->detail> (1回)", and every later one of the
- * same minute only counts in Redis and rewrites that entry's count, "(N回)", so a flood of
- * refusals leaves one entry a minute. kind names what is counted ("ip", "locked"). Without
- * Redis every call inserts its own "(1回)" entry: nothing is lost, only not summarised.
- * Outside any transaction. 0 or -EIO.
+ * same minute only counts in Redis and rewrites that entry's count, "(N回)" (the rest of the
+ * detail stays as the first wrote it), so a flood of refusals leaves one entry a minute.
+ * Past AUDIT_SUM_ADDRESSES addresses in a minute (a client changing its address), the others
+ * share one entry "<e->detail of the first of them> ほか (N回)". kind names what is counted
+ * ("ip", "locked"). Without Redis every call inserts its own "(1回)" entry: nothing is lost,
+ * only not summarised. Outside any transaction. 0 or -EIO.
  */
 int audit_write_summed(struct db *db, struct kv *kv, const struct audit_entry *e, const char *kind,
 		       long long now);

@@ -429,6 +429,34 @@ test_summed(struct db *db, long long t, const char *sock)
 		       sql_ll(db, "SELECT count(*) FROM audit WHERE tenant_id = $1::bigint", 1,
 			      p) == before + 1,
 	       "server: another address (IPv6) in the same minute: an entry of its own");
+	/* a later request's detail (another ID typed) does not replace the first's */
+	struct audit_entry later = e;
+	later.detail = "別のID";
+	TAP_OK(audit_write_summed(db, &kv, &later, "ip", now + 1) == 0,
+	       "server: a 13th refusal with another detail");
+	TAP_STREQ(summed_of(db, t, ip, buf, sizeof(buf)), "拒否? (13回)|拒否? (1回)|拒否? (2回)",
+		  "server: ... counts 13 and keeps the first detail");
+	/* past AUDIT_SUM_ADDRESSES addresses a minute, the others share one entry */
+	long long t0 = now + 120, mark = sql_ll(db, "SELECT max(id) FROM audit", 0, NULL);
+	char a[40], sm[24];
+	all = 1;
+	for (int i = 0; i < AUDIT_SUM_ADDRESSES + 5; i++)
+		for (int j = 0; j < 2; j++) {
+			snprintf(a, sizeof(a), "2001:db8:%x::%d", (unsigned)getpid() & 0xffff, i);
+			struct audit_entry r = {t, a, "user", 0, AUDIT_LOGIN, "拒否"};
+			all = all && audit_write_summed(db, &kv, &r, "ip", t0) == 0;
+		}
+	TAP_OK(all, "server: %d addresses refused twice each in one minute",
+	       AUDIT_SUM_ADDRESSES + 5);
+	snprintf(sm, sizeof(sm), "%lld", mark);
+	const char *pm[] = {tid, sm};
+	TAP_STREQ(sql_text(db,
+			   "SELECT count(*) || '|' || count(*) FILTER (WHERE detail = '拒否 (2回)')"
+			   " || '|' || string_agg(detail, '' ORDER BY id) FILTER (WHERE detail LIKE"
+			   " '%ほか%') FROM audit WHERE tenant_id = $1::bigint AND id > $2::bigint",
+			   2, pm, buf, sizeof(buf)),
+		  "21|20|拒否 ほか (10回)",
+		  "server: ... 20 entries of their own, then one for the rest");
 	kv_done(&kv);
 }
 
