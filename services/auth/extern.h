@@ -17,6 +17,13 @@ struct admin_sess {
 	struct session s;
 };
 
+/* settings.c: the [auth] section */
+struct auth_cfg {
+	int pwhash_concurrency; /* password checks at once per process; 0: the number of CPUs */
+};
+extern struct auth_cfg auth_cfg;
+extern const struct cfg_section auth_section;
+
 /* queries.c */
 extern const struct db_stmt q_admin_by_login;
 extern const struct db_stmt q_admin_by_id;
@@ -26,6 +33,8 @@ extern const struct db_stmt q_admin_set_password;
 /* login.c */
 /* The administrators' failure counters (shomei:fail:*), with the configured limits. */
 struct lockout auth_lockout(struct svc_thread *t);
+/* Answer 503 busy (Retry-After: 1): every password check slot is taken; log event. */
+void auth_busy(struct http_req *req, const char *event);
 int auth_login(struct http_req *req, struct svc_thread *t);
 int auth_login_certificate(struct http_req *req, struct svc_thread *t);
 int auth_logout(struct http_req *req, struct svc_thread *t);
@@ -65,5 +74,6 @@ extern const struct i18n_text msg_password_current;
 extern const struct i18n_text msg_password_same;
 extern const struct i18n_text msg_action;
 extern const struct i18n_text msg_no_certificate;
+extern const struct i18n_text msg_busy;
 
 #endif

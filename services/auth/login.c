@@ -156,6 +156,18 @@ login_failed(struct http_req *req, struct svc_thread *t, const PGresult *res)
 	return 0;
 }
 
+void
+auth_busy(struct http_req *req, const char *event)
+{
+	http_add_header(req, "Retry-After", "1");
+	log_msg(LOG_WARN, "event=%s ip=%s", event, req->remote_addr);
+	svc_fail(req, 503, "busy", &msg_busy);
+}
+
+/*
+ * A slot for the password check is taken before the lockout counts anything: a login that
+ * finds every slot taken is answered 503 at once and counts as no attempt (DECISIONS.md).
+ */
 int
 auth_login(struct http_req *req, struct svc_thread *t)
 {
@@ -163,7 +175,7 @@ auth_login(struct http_req *req, struct svc_thread *t)
 	PGresult *res = NULL;
 	const char *login_id, *pw, *hash;
 	struct lockout l = auth_lockout(t);
-	int rc = 0, lock;
+	int rc = 0, lock, slot = 0;
 
 	if (!auth_same_site(req, t)) {
 		log_msg(LOG_WARN, "event=cross_site_refused ip=%s", req->remote_addr);
@@ -174,6 +186,11 @@ auth_login(struct http_req *req, struct svc_thread *t)
 		goto out;
 	login_id = json_str(body, "login_id");
 	pw = json_str(body, "password");
+	if (pwhash_slot_take() != 0) {
+		auth_busy(req, "login_busy");
+		goto out;
+	}
+	slot = 1;
 	if ((lock = lockout_take(&l, login_id, req->remote_addr)) != 0) {
 		if (lock < 0) {
 			rc = lock;
@@ -194,13 +211,18 @@ auth_login(struct http_req *req, struct svc_thread *t)
 	}
 	hash = PQntuples(res) == 1 ? db_get(res, 0, "password_hash") : NULL;
 	/* Unknown IDs spend the same time as known ones. */
-	if (pwhash_verify(hash ? hash : pwhash_dummy(), pw) != 0 || hash == NULL) {
+	lock = pwhash_verify(hash ? hash : pwhash_dummy(), pw);
+	pwhash_slot_give();
+	slot = 0;
+	if (lock != 0 || hash == NULL) {
 		rc = login_failed(req, t, res);
 		goto out;
 	}
 	lockout_clear(&l, login_id, req->remote_addr);
 	rc = start_session(req, t, res, "ログイン成功", hash);
 out:
+	if (slot)
+		pwhash_slot_give();
 	if (body != NULL) {
 		cJSON *p = cJSON_GetObjectItemCaseSensitive(body, "password");
 		if (cJSON_IsString(p))
