@@ -299,6 +299,8 @@ def test_lockout_concurrent(t):
     key = "shomei:fail:id:" + hashlib.sha256(b"crowd01").hexdigest()
     ttl = int(redis("TTL", key) or "-3")
     t.ok(0 < ttl <= 900, "the ID's counter carries the window's TTL (%d)" % ttl)
+    for i in range(5 - n401):  # the logins answered 503 busy counted nothing: make up the 5
+        Client().login("crowd01", "wrongmore%d" % i)
     t.eq(Client().login("crowd01", "Crowd1234").status, 429, "the right password is locked out too")
     clear_lockouts()
 
