@@ -44,9 +44,12 @@ int auth_me(struct http_req *req, struct svc_thread *t);
 int auth_password(struct http_req *req, struct svc_thread *t);
 
 /* sess.c */
-/* Start a session; 0 or -EIO. */
+/*
+ * Start a session, indexed under the admin and (cert_id > 0: a certificate login) under the
+ * admin_certificates row it was opened with; 0 or -EIO.
+ */
 int admin_sess_create(struct svc_thread *t, long long admin_id, long long tenant_id,
-		      struct admin_sess *out);
+		      long long cert_id, struct admin_sess *out);
 /* The session of req's cookie, its idle time extended; 0, SESSION_E_NONE, -EIO. */
 int admin_sess_get(struct http_req *req, struct svc_thread *t, struct admin_sess *out);
 /* Set-Cookie in req's answer: s's token, or (s NULL) a cleared cookie. */

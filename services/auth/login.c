@@ -64,13 +64,15 @@ audit_admin(struct http_req *req, struct svc_thread *t, long long tenant, long l
 }
 
 /*
- * After the session is in the admin's index: is the admin still enabled, and (password login)
- * the hash the one just verified? A disable or a password change that committed while the
- * password was being checked ended the sessions it found; this one it may not have found.
- * 0 yes, 1 no, or -errno.
+ * After the session is in the admin's index (and the certificate's): is the admin still
+ * enabled, and (password login) the hash the one just verified, or (certificate login, fp its
+ * fingerprint) the certificate still unrevoked? A disable, a password change or a revocation
+ * that committed while the login was being checked ended the sessions it found; this one it
+ * may not have found. 0 yes, 1 no, or -errno.
  */
 static int
-still_valid(struct svc_thread *t, long long admin, long long tenant, const char *verified)
+still_valid(struct svc_thread *t, long long admin, long long tenant, const char *verified,
+	    const char *fp)
 {
 	char a[24], tn[24];
 	PGresult *res = NULL;
@@ -79,9 +81,11 @@ still_valid(struct svc_thread *t, long long admin, long long tenant, const char 
 	snprintf(a, sizeof(a), "%lld", admin);
 	snprintf(tn, sizeof(tn), "%lld", tenant);
 	const char *params[] = {a, tn};
-	if ((rc = db_exec(&t->db, &q_admin_by_id, params, &res)) != 0)
+	const char *by_cert[] = {fp};
+	if ((rc = db_exec(&t->db, fp != NULL ? &q_admin_by_cert : &q_admin_by_id,
+			  fp != NULL ? by_cert : params, &res)) != 0)
 		return rc < 0 ? rc : -EIO;
-	rc = PQntuples(res) != 1 ||
+	rc = PQntuples(res) != 1 || db_get_ll(res, 0, "id") != admin ||
 	     (verified != NULL && strcmp(db_get(res, 0, "password_hash"), verified) != 0);
 	PQclear(res);
 	return rc;
@@ -89,20 +93,21 @@ still_valid(struct svc_thread *t, long long admin, long long tenant, const char 
 
 /*
  * Open a session for the admin in res (one row), answer 200 with cookie and body; verified is
- * the password hash checked (NULL for a certificate login).
+ * the password hash checked, or (NULL) fp the fingerprint of the certificate logged in with.
  */
 static int
 start_session(struct http_req *req, struct svc_thread *t, const PGresult *res, const char *detail,
-	      const char *verified)
+	      const char *verified, const char *fp)
 {
 	long long admin = db_get_ll(res, 0, "id"), tenant = db_get_ll(res, 0, "tenant_id");
+	long long cert = fp != NULL ? db_get_ll(res, 0, "cert_id") : 0;
 	struct admin_sess s;
 	cJSON *doc;
 	int rc;
 
-	if ((rc = admin_sess_create(t, admin, tenant, &s)) != 0)
+	if ((rc = admin_sess_create(t, admin, tenant, cert, &s)) != 0)
 		return rc;
-	if ((rc = still_valid(t, admin, tenant, verified)) != 0) {
+	if ((rc = still_valid(t, admin, tenant, verified, fp)) != 0) {
 		admin_sess_destroy(t, &s);
 		admin_sess_done(&s);
 		if (rc < 0)
@@ -219,7 +224,7 @@ auth_login(struct http_req *req, struct svc_thread *t)
 		goto out;
 	}
 	lockout_clear(&l, login_id, req->remote_addr);
-	rc = start_session(req, t, res, "ログイン成功", hash);
+	rc = start_session(req, t, res, "ログイン成功", hash, NULL);
 out:
 	if (slot)
 		pwhash_slot_give();
@@ -289,7 +294,7 @@ auth_login_certificate(struct http_req *req, struct svc_thread *t)
 		svc_fail(req, 401, "no_certificate", &msg_no_certificate);
 		goto out;
 	}
-	rc = start_session(req, t, res, "証明書ログイン成功", NULL);
+	rc = start_session(req, t, res, "証明書ログイン成功", NULL, fp);
 out:
 	PQclear(res);
 	return rc;

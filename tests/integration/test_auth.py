@@ -471,6 +471,36 @@ def test_certificate_revocation(t):
     t.ok(r.returncode == 2 and "--serial" in r.stderr, "a malformed serial is refused, naming the option")
 
 
+def test_certificate_revocation_ends_its_sessions(t):
+    """shomeictl admin cert-revoke ends at once the sessions opened with that certificate, and
+    only those (DECISIONS.md, "Ending the sessions a certificate opened")."""
+    d = tempfile.mkdtemp()
+    serial, pw = new_admin_cert(d + "/third.p12")
+    cf, kf, _ = p12_to_pem(d + "/third.p12", pw)
+    mcf, mkf, _ = p12_to_pem(path(UP["admin_p12"]), UP["admin_p12_password"])
+    by_cert, by_other_cert, by_pw = Client(certfile=cf, keyfile=kf), Client(certfile=mcf, keyfile=mkf), Client()
+    t.eq([by_cert.post("/api/auth/login/certificate").status, by_other_cert.post("/api/auth/login/certificate").status,
+          by_pw.login().status], [200, 200, 200],
+         "one administrator: a session by a further certificate, one by its first, one by password")
+    t.eq([c.get("/api/tenant").status for c in (by_cert, by_other_cert, by_pw)], [200, 200, 200],
+         "all three reach the API")
+    p = ctl("admin", "cert-revoke", "--serial", serial, check=False)
+    t.ok(p.returncode == 0 and "1 session(s) opened with it ended" in p.stdout,
+         "cert-revoke says it ended the one session opened with the certificate", p.stdout + p.stderr)
+    t.eq(by_cert.get("/api/tenant").status, 401, "that session gets 401 on GET /api/tenant at once")
+    t.eq(by_cert.get("/api/auth/me").status, 401, "... and on me")
+    t.eq(by_pw.get("/api/tenant").status, 200, "the same administrator's password session survives")
+    t.eq(by_other_cert.get("/api/tenant").status, 200, "... and the one opened with its other certificate")
+    p = ctl("admin", "cert-revoke", "--serial", serial, check=False)
+    t.ok(p.returncode == 0 and "0 session(s)" in p.stdout, "revoking again is harmless (0 ended)",
+         p.stdout + p.stderr)
+    r = Client(certfile=cf, keyfile=kf).post("/api/auth/login/certificate")
+    t.eq(r.status, 401, "the revoked certificate cannot open a new session (before nginx has the CRL)")
+    p = ctl("admin", "cert-revoke", "--serial", "ab" * 8, check=False)
+    t.ok(p.returncode == 1 and "no administrator certificate" in p.stderr, "an unknown serial fails",
+         p.stdout + p.stderr)
+
+
 def test_session_timeouts(t):
     import hashlib
     import time
@@ -524,7 +554,8 @@ def main():
     for fn in (test_health, test_security_headers, test_login_failure, test_login_success_and_cookie,
                test_csrf, test_password_rules, test_password_change_and_logout, test_password_change_ends_other_sessions,
                test_admin_disable, test_password_wrong_current_locks, test_lockout_id,
-               test_lockout_concurrent, test_lockout_address, test_password_checks_bounded, test_oversized, test_certificate_login, test_certificate_revocation, test_session_timeouts,
+               test_lockout_concurrent, test_lockout_address, test_password_checks_bounded, test_oversized, test_certificate_login, test_certificate_revocation,
+               test_certificate_revocation_ends_its_sessions, test_session_timeouts,
                test_me_follows_changes, test_metrics):
         t.run(fn)
     t.done()
