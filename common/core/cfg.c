@@ -36,6 +36,7 @@ static const struct cfg_key keys[] = {
  * a misspelt header is an error in every program, not a section nobody reads.
  */
 static const char *const known_sections[] = {
+	"auth",   /* services/auth/settings.c */
 	"issue",  /* services/issue/settings.c */
 	"revoke", /* services/revoke/settings.c */
 };

@@ -63,6 +63,7 @@ enum err_base {
 	X(NETACL_E_PREFIX, ERR_BASE_NETACL + 2, PERMANENT, "a prefix length too long")             \
 	X(NETACL_E_HOSTBITS, ERR_BASE_NETACL + 3, PERMANENT, "host bits right of the prefix")      \
 	X(PWHASH_E_MISMATCH, ERR_BASE_PWHASH + 1, PERMANENT, "the password does not match")        \
+	X(PWHASH_E_BUSY, ERR_BASE_PWHASH + 2, TRANSIENT, "every password check slot is taken")     \
 	X(X509_E_INVALID, ERR_BASE_X509 + 1, PERMANENT, "input that cannot be encoded")            \
 	X(X509_E_PARSE, ERR_BASE_X509 + 2, PERMANENT, "PEM or DER that does not parse")            \
 	X(P12_E_INVALID, ERR_BASE_P12 + 1, PERMANENT, "key and certificate do not match")          \

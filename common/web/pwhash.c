@@ -1,7 +1,9 @@
 /* pwhash.c: administrator password hashing (argon2id via libsodium). */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -30,6 +32,45 @@ pwhash_verify(const char *hash, const char *pw)
 	if (crypto_pwhash_str_verify(hash, pw, strlen(pw)) != 0)
 		return PWHASH_E_MISMATCH;
 	return 0;
+}
+
+static int slots_max = 1;
+static atomic_int slots_used;
+
+void
+pwhash_limit(int n)
+{
+	long cpus;
+
+	if (n < 1) {
+		cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		n = cpus < 1 ? 1 : cpus > 1024 ? 1024 : (int)cpus;
+	}
+	slots_max = n;
+}
+
+int
+pwhash_slots(void)
+{
+	return slots_max;
+}
+
+int
+pwhash_slot_take(void)
+{
+	int used = atomic_load(&slots_used);
+
+	do {
+		if (used >= slots_max)
+			return PWHASH_E_BUSY;
+	} while (!atomic_compare_exchange_weak(&slots_used, &used, used + 1));
+	return 0;
+}
+
+void
+pwhash_slot_give(void)
+{
+	atomic_fetch_sub(&slots_used, 1);
 }
 
 static char dummy_hash[PWHASH_LEN];

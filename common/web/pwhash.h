@@ -14,6 +14,22 @@ int pwhash_hash(const char *pw, char out[PWHASH_LEN]);
 /* 0 when pw matches, PWHASH_E_MISMATCH when not (also for a malformed hash). */
 int pwhash_verify(const char *hash, const char *pw);
 
+/*
+ * The process's bound on concurrent verifications (each costs 19 MiB and tens of ms of CPU):
+ * at most n slots (n < 1: the number of online CPUs, at least 1). Call once before the threads
+ * start; until then the bound is 1.
+ */
+void pwhash_limit(int n);
+
+/* The bound in force (for a log line). */
+int pwhash_slots(void);
+
+/* Take a slot at once: 0, or PWHASH_E_BUSY when all are taken (never waits). */
+int pwhash_slot_take(void);
+
+/* Give back a slot pwhash_slot_take gave. */
+void pwhash_slot_give(void);
+
 /* A hash of a random password, to spend the same time for unknown login IDs. */
 const char *pwhash_dummy(void);
 

@@ -24,17 +24,19 @@ session_key(const struct session_kind *k, const char *token, char *key, size_t l
 }
 
 /*
- * KEYS: the session, the owner's index; ARGV: the record, idle, absolute, the token's hash,
- * "shomei:<prefix>:". The session and its place in the index in one step; the index pruned of
- * sessions that have ended and kept for the absolute lifetime from the latest login.
+ * KEYS: the session, then each owner's index; ARGV: the record, idle, absolute, the token's
+ * hash, "shomei:<prefix>:". The session and its place in every index in one step; each index
+ * pruned of sessions that have ended and kept for the absolute lifetime from the latest login.
  */
 static const char create_lua[] =
 	"redis.call('SET',KEYS[1],ARGV[1],'EX',ARGV[2])\n"
-	"for _,m in ipairs(redis.call('SMEMBERS',KEYS[2])) do\n"
-	" if redis.call('EXISTS',ARGV[5]..m)==0 then redis.call('SREM',KEYS[2],m) end\n"
+	"for i=2,#KEYS do\n"
+	" for _,m in ipairs(redis.call('SMEMBERS',KEYS[i])) do\n"
+	"  if redis.call('EXISTS',ARGV[5]..m)==0 then redis.call('SREM',KEYS[i],m) end\n"
+	" end\n"
+	" redis.call('SADD',KEYS[i],ARGV[4])\n"
+	" if redis.call('TTL',KEYS[i])<tonumber(ARGV[3]) then redis.call('EXPIRE',KEYS[i],ARGV[3]) end\n"
 	"end\n"
-	"redis.call('SADD',KEYS[2],ARGV[4])\n"
-	"if redis.call('TTL',KEYS[2])<tonumber(ARGV[3]) then redis.call('EXPIRE',KEYS[2],ARGV[3]) end\n"
 	"return 1\n";
 
 /* KEYS: the owner's index; ARGV: "shomei:<prefix>:", the hash to keep (or ""). */
@@ -59,28 +61,34 @@ owner_key(const struct session_kind *k, const char *owner, char *key, size_t len
 	return kv_key(key, len, part, owner);
 }
 
-/* Store s under token's key (and owner's index when owner is not NULL). */
+/* Store s under token's key and in the indexes of the nowners owners (at most 2). */
 static int
-store(struct kv *kv, const struct session_kind *k, const char *owner, const char *token,
-      const struct session *s)
+store(struct kv *kv, const struct session_kind *k, const char *const *owners, size_t nowners,
+      const char *token, const struct session *s)
 {
-	char key[96], idx[160], ttl[16], abs[16], hash[65], pfx[80], *val = NULL;
+	char key[96], idx[2][160], ttl[16], abs[16], hash[65], pfx[80], nk[4], *val = NULL;
 	redisReply *r;
 	int rc;
 
-	if ((rc = session_key(k, token, key, sizeof(key))) != 0 ||
-	    (owner != NULL && (rc = owner_key(k, owner, idx, sizeof(idx))) != 0))
-		return rc;
+	if (nowners > 2 || (rc = session_key(k, token, key, sizeof(key))) != 0)
+		return nowners > 2 ? -EINVAL : rc;
+	for (size_t i = 0; i < nowners; i++)
+		if ((rc = owner_key(k, owners[i], idx[i], sizeof(idx[i]))) != 0)
+			return rc;
 	if ((val = malloc(VALUE_MAX)) == NULL)
 		return -ENOMEM;
 	snprintf(val, VALUE_MAX, "v2 %lld %s %s", s->created, s->csrf, s->data);
 	snprintf(ttl, sizeof(ttl), "%d", k->idle);
 	snprintf(abs, sizeof(abs), "%d", k->absolute);
 	snprintf(pfx, sizeof(pfx), "shomei:%s:", k->prefix);
+	snprintf(nk, sizeof(nk), "%zu", 1 + nowners);
 	util_sha256_hex(token, strlen(token), hash);
 	const char *plain[] = {"SET", key, val, "EX", ttl};
-	const char *owned[] = {"EVAL", create_lua, "2", key, idx, val, ttl, abs, hash, pfx};
-	r = owner == NULL ? kv_cmdv(kv, 5, plain) : kv_cmdv(kv, 10, owned);
+	const char *one[] = {"EVAL", create_lua, nk, key, idx[0], val, ttl, abs, hash, pfx};
+	const char *two[] = {"EVAL", create_lua, nk, key, idx[0], idx[1], val, ttl, abs, hash, pfx};
+	r = nowners == 0   ? kv_cmdv(kv, 5, plain)
+	    : nowners == 1 ? kv_cmdv(kv, 10, one)
+			   : kv_cmdv(kv, 11, two);
 	OPENSSL_cleanse(val, VALUE_MAX);
 	free(val);
 	if (r == NULL)
@@ -90,8 +98,8 @@ store(struct kv *kv, const struct session_kind *k, const char *owner, const char
 }
 
 static int
-create(struct kv *kv, const struct session_kind *k, const char *owner, const char *data,
-       char token[UTIL_TOKEN_LEN], struct session *out)
+create(struct kv *kv, const struct session_kind *k, const char *const *owners, size_t nowners,
+       const char *data, char token[UTIL_TOKEN_LEN], struct session *out)
 {
 	struct session s;
 	size_t dlen = strlen(data);
@@ -103,7 +111,7 @@ create(struct kv *kv, const struct session_kind *k, const char *owner, const cha
 	s.created = (long long)time(NULL);
 	memcpy(s.data, data, dlen + 1);
 	if ((rc = util_token(token)) != 0 || (rc = util_token(s.csrf)) != 0 ||
-	    (rc = store(kv, k, owner, token, &s)) != 0)
+	    (rc = store(kv, k, owners, nowners, token, &s)) != 0)
 		return rc;
 	*out = s;
 	return 0;
@@ -113,16 +121,30 @@ int
 session_create(struct kv *kv, const struct session_kind *k, const char *data,
 	       char token[UTIL_TOKEN_LEN], struct session *out)
 {
-	return create(kv, k, NULL, data, token, out);
+	return create(kv, k, NULL, 0, data, token, out);
 }
 
 int
 session_create_for(struct kv *kv, const struct session_kind *k, const char *owner, const char *data,
 		   char token[UTIL_TOKEN_LEN], struct session *out)
 {
+	const char *owners[] = {owner};
+
 	if (owner == NULL)
 		return -EINVAL;
-	return create(kv, k, owner, data, token, out);
+	return create(kv, k, owners, 1, data, token, out);
+}
+
+int
+session_create_for2(struct kv *kv, const struct session_kind *k, const char *owner,
+		    const char *owner2, const char *data, char token[UTIL_TOKEN_LEN],
+		    struct session *out)
+{
+	const char *owners[] = {owner, owner2};
+
+	if (owner == NULL || owner2 == NULL)
+		return -EINVAL;
+	return create(kv, k, owners, 2, data, token, out);
 }
 
 int

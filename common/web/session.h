@@ -39,6 +39,11 @@ int session_create(struct kv *kv, const struct session_kind *k, const char *data
 
 /* The administrators' kind's key prefix (shomei-auth logs in, shomeictl ends sessions). */
 #define SESSION_ADMIN_PREFIX "sess"
+/*
+ * The owner under which a certificate login's session is also indexed: the admin_certificates
+ * row's id (shomei-auth indexes, shomeictl admin cert-revoke ends them).
+ */
+#define SESSION_ADMIN_CERT_OWNER "cert-%lld"
 
 /*
  * session_create for an owner (an administrator's id): the session is also indexed in the
@@ -48,6 +53,15 @@ int session_create(struct kv *kv, const struct session_kind *k, const char *data
  */
 int session_create_for(struct kv *kv, const struct session_kind *k, const char *owner,
 		       const char *data, char token[UTIL_TOKEN_LEN], struct session *out);
+
+/*
+ * session_create_for with two owners (an administrator and the certificate it logged in with):
+ * the session is in both indexes, so either session_end_owner ends it. Returns as
+ * session_create_for.
+ */
+int session_create_for2(struct kv *kv, const struct session_kind *k, const char *owner,
+			const char *owner2, const char *data, char token[UTIL_TOKEN_LEN],
+			struct session *out);
 
 /*
  * End every session session_create_for indexed for owner, except the one of token keep

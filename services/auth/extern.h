@@ -17,6 +17,13 @@ struct admin_sess {
 	struct session s;
 };
 
+/* settings.c: the [auth] section */
+struct auth_cfg {
+	int pwhash_concurrency; /* password checks at once per process; 0: the number of CPUs */
+};
+extern struct auth_cfg auth_cfg;
+extern const struct cfg_section auth_section;
+
 /* queries.c */
 extern const struct db_stmt q_admin_by_login;
 extern const struct db_stmt q_admin_by_id;
@@ -26,6 +33,8 @@ extern const struct db_stmt q_admin_set_password;
 /* login.c */
 /* The administrators' failure counters (shomei:fail:*), with the configured limits. */
 struct lockout auth_lockout(struct svc_thread *t);
+/* Answer 503 busy (Retry-After: 1): every password check slot is taken; log event. */
+void auth_busy(struct http_req *req, const char *event);
 int auth_login(struct http_req *req, struct svc_thread *t);
 int auth_login_certificate(struct http_req *req, struct svc_thread *t);
 int auth_logout(struct http_req *req, struct svc_thread *t);
@@ -35,9 +44,12 @@ int auth_me(struct http_req *req, struct svc_thread *t);
 int auth_password(struct http_req *req, struct svc_thread *t);
 
 /* sess.c */
-/* Start a session; 0 or -EIO. */
+/*
+ * Start a session, indexed under the admin and (cert_id > 0: a certificate login) under the
+ * admin_certificates row it was opened with; 0 or -EIO.
+ */
 int admin_sess_create(struct svc_thread *t, long long admin_id, long long tenant_id,
-		      struct admin_sess *out);
+		      long long cert_id, struct admin_sess *out);
 /* The session of req's cookie, its idle time extended; 0, SESSION_E_NONE, -EIO. */
 int admin_sess_get(struct http_req *req, struct svc_thread *t, struct admin_sess *out);
 /* Set-Cookie in req's answer: s's token, or (s NULL) a cleared cookie. */
@@ -65,5 +77,6 @@ extern const struct i18n_text msg_password_current;
 extern const struct i18n_text msg_password_same;
 extern const struct i18n_text msg_action;
 extern const struct i18n_text msg_no_certificate;
+extern const struct i18n_text msg_busy;
 
 #endif

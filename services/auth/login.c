@@ -64,13 +64,15 @@ audit_admin(struct http_req *req, struct svc_thread *t, long long tenant, long l
 }
 
 /*
- * After the session is in the admin's index: is the admin still enabled, and (password login)
- * the hash the one just verified? A disable or a password change that committed while the
- * password was being checked ended the sessions it found; this one it may not have found.
- * 0 yes, 1 no, or -errno.
+ * After the session is in the admin's index (and the certificate's): is the admin still
+ * enabled, and (password login) the hash the one just verified, or (certificate login, fp its
+ * fingerprint) the certificate still unrevoked? A disable, a password change or a revocation
+ * that committed while the login was being checked ended the sessions it found; this one it
+ * may not have found. 0 yes, 1 no, or -errno.
  */
 static int
-still_valid(struct svc_thread *t, long long admin, long long tenant, const char *verified)
+still_valid(struct svc_thread *t, long long admin, long long tenant, const char *verified,
+	    const char *fp)
 {
 	char a[24], tn[24];
 	PGresult *res = NULL;
@@ -79,9 +81,11 @@ still_valid(struct svc_thread *t, long long admin, long long tenant, const char 
 	snprintf(a, sizeof(a), "%lld", admin);
 	snprintf(tn, sizeof(tn), "%lld", tenant);
 	const char *params[] = {a, tn};
-	if ((rc = db_exec(&t->db, &q_admin_by_id, params, &res)) != 0)
+	const char *by_cert[] = {fp};
+	if ((rc = db_exec(&t->db, fp != NULL ? &q_admin_by_cert : &q_admin_by_id,
+			  fp != NULL ? by_cert : params, &res)) != 0)
 		return rc < 0 ? rc : -EIO;
-	rc = PQntuples(res) != 1 ||
+	rc = PQntuples(res) != 1 || db_get_ll(res, 0, "id") != admin ||
 	     (verified != NULL && strcmp(db_get(res, 0, "password_hash"), verified) != 0);
 	PQclear(res);
 	return rc;
@@ -89,20 +93,21 @@ still_valid(struct svc_thread *t, long long admin, long long tenant, const char 
 
 /*
  * Open a session for the admin in res (one row), answer 200 with cookie and body; verified is
- * the password hash checked (NULL for a certificate login).
+ * the password hash checked, or (NULL) fp the fingerprint of the certificate logged in with.
  */
 static int
 start_session(struct http_req *req, struct svc_thread *t, const PGresult *res, const char *detail,
-	      const char *verified)
+	      const char *verified, const char *fp)
 {
 	long long admin = db_get_ll(res, 0, "id"), tenant = db_get_ll(res, 0, "tenant_id");
+	long long cert = fp != NULL ? db_get_ll(res, 0, "cert_id") : 0;
 	struct admin_sess s;
 	cJSON *doc;
 	int rc;
 
-	if ((rc = admin_sess_create(t, admin, tenant, &s)) != 0)
+	if ((rc = admin_sess_create(t, admin, tenant, cert, &s)) != 0)
 		return rc;
-	if ((rc = still_valid(t, admin, tenant, verified)) != 0) {
+	if ((rc = still_valid(t, admin, tenant, verified, fp)) != 0) {
 		admin_sess_destroy(t, &s);
 		admin_sess_done(&s);
 		if (rc < 0)
@@ -156,6 +161,18 @@ login_failed(struct http_req *req, struct svc_thread *t, const PGresult *res)
 	return 0;
 }
 
+void
+auth_busy(struct http_req *req, const char *event)
+{
+	http_add_header(req, "Retry-After", "1");
+	log_msg(LOG_WARN, "event=%s ip=%s", event, req->remote_addr);
+	svc_fail(req, 503, "busy", &msg_busy);
+}
+
+/*
+ * A slot for the password check is taken before the lockout counts anything: a login that
+ * finds every slot taken is answered 503 at once and counts as no attempt (DECISIONS.md).
+ */
 int
 auth_login(struct http_req *req, struct svc_thread *t)
 {
@@ -163,7 +180,7 @@ auth_login(struct http_req *req, struct svc_thread *t)
 	PGresult *res = NULL;
 	const char *login_id, *pw, *hash;
 	struct lockout l = auth_lockout(t);
-	int rc = 0, lock;
+	int rc = 0, lock, slot = 0;
 
 	if (!auth_same_site(req, t)) {
 		log_msg(LOG_WARN, "event=cross_site_refused ip=%s", req->remote_addr);
@@ -174,6 +191,11 @@ auth_login(struct http_req *req, struct svc_thread *t)
 		goto out;
 	login_id = json_str(body, "login_id");
 	pw = json_str(body, "password");
+	if (pwhash_slot_take() != 0) {
+		auth_busy(req, "login_busy");
+		goto out;
+	}
+	slot = 1;
 	if ((lock = lockout_take(&l, login_id, req->remote_addr)) != 0) {
 		if (lock < 0) {
 			rc = lock;
@@ -194,13 +216,18 @@ auth_login(struct http_req *req, struct svc_thread *t)
 	}
 	hash = PQntuples(res) == 1 ? db_get(res, 0, "password_hash") : NULL;
 	/* Unknown IDs spend the same time as known ones. */
-	if (pwhash_verify(hash ? hash : pwhash_dummy(), pw) != 0 || hash == NULL) {
+	lock = pwhash_verify(hash ? hash : pwhash_dummy(), pw);
+	pwhash_slot_give();
+	slot = 0;
+	if (lock != 0 || hash == NULL) {
 		rc = login_failed(req, t, res);
 		goto out;
 	}
 	lockout_clear(&l, login_id, req->remote_addr);
-	rc = start_session(req, t, res, "ログイン成功", hash);
+	rc = start_session(req, t, res, "ログイン成功", hash, NULL);
 out:
+	if (slot)
+		pwhash_slot_give();
 	if (body != NULL) {
 		cJSON *p = cJSON_GetObjectItemCaseSensitive(body, "password");
 		if (cJSON_IsString(p))
@@ -267,7 +294,7 @@ auth_login_certificate(struct http_req *req, struct svc_thread *t)
 		svc_fail(req, 401, "no_certificate", &msg_no_certificate);
 		goto out;
 	}
-	rc = start_session(req, t, res, "証明書ログイン成功", NULL);
+	rc = start_session(req, t, res, "証明書ログイン成功", NULL, fp);
 out:
 	PQclear(res);
 	return rc;

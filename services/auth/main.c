@@ -1,5 +1,7 @@
 /* main.c: shomei-auth, login, sessions, CSRF, password change and the operation history. */
+#include "core/log.h"
 #include "extern.h"
+#include "web/pwhash.h"
 
 static const struct route routes[] = {
 	{"POST", "/api/auth/login", 0, auth_login},
@@ -21,10 +23,22 @@ static const struct svc svc = {
 	.routes = routes,
 	.nroutes = sizeof(routes) / sizeof(routes[0]),
 	.health = auth_stack_health,
+	.sections = &auth_section,
+	.nsections = 1,
 };
+
+/* Before the threads: the bound on concurrent password checks. */
+static int
+auth_start(const struct cfg *cfg)
+{
+	(void)cfg;
+	pwhash_limit(auth_cfg.pwhash_concurrency);
+	log_msg(LOG_INFO, "event=pwhash_slots slots=%d", pwhash_slots());
+	return 0;
+}
 
 int
 main(int argc, char **argv)
 {
-	return svc_main(&svc, argc, argv);
+	return svc_main_start(&svc, auth_start, argc, argv);
 }

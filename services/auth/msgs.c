@@ -12,3 +12,6 @@ const struct i18n_text msg_password_same = {
 const struct i18n_text msg_action = {{"操作内容の指定が正しくありません。", "Unknown action."}};
 const struct i18n_text msg_no_certificate = {{"有効な管理者用証明書が提示されていません。",
 					      "No valid administrator certificate was presented."}};
+const struct i18n_text msg_busy = {
+	{"ただいまログインが混み合っています。少し待ってからもう一度お試しください。",
+	 "Too many logins are being checked right now. Please try again in a moment."}};

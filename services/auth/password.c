@@ -99,9 +99,11 @@ wrong_current(struct http_req *req)
 }
 
 /*
- * The current password is checked as a login is: on the administrator's login ID counter
- * (lockout_take before, a wrong one stays counted), so it is no way around the lockout.
- * After the change every other session of the administrator ends; this one stays.
+ * The current password is checked as a login is: in one of the process's password check slots
+ * (503 busy when none is free, nothing counted; the new hash is made in it too), on the
+ * administrator's login ID counter (lockout_take before, a wrong one stays counted), so it is no
+ * way around the lockout. After the change every other session of the administrator ends; this one
+ * stays.
  */
 static int
 change(struct http_req *req, struct svc_thread *t, const PGresult *res, const cJSON *body)
@@ -112,18 +114,25 @@ change(struct http_req *req, struct svc_thread *t, const PGresult *res, const cJ
 	struct admin_sess cur;
 	int rc;
 
+	if (pwhash_slot_take() != 0) {
+		auth_busy(req, "password_change_busy");
+		return 0;
+	}
 	if ((rc = lockout_take(&l, login_id, req->remote_addr)) != 0) {
+		pwhash_slot_give();
 		if (rc > 0)
 			locked(req, &l, login_id);
 		return rc < 0 ? rc : 0;
 	}
 	if (pwhash_verify(db_get(res, 0, "password_hash"), json_str(body, "current_password"))) {
+		pwhash_slot_give();
 		wrong_current(req);
 		return 0;
 	}
 	lockout_clear(&l, login_id, req->remote_addr);
-	if ((rc = pwhash_hash(json_str(body, "new_password"), hash)) != 0 ||
-	    (rc = store(req, t, hash)) != 0) {
+	rc = pwhash_hash(json_str(body, "new_password"), hash);
+	pwhash_slot_give();
+	if (rc != 0 || (rc = store(req, t, hash)) != 0) {
 		OPENSSL_cleanse(hash, sizeof(hash));
 		return rc;
 	}

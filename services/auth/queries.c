@@ -21,7 +21,7 @@ const struct db_stmt q_admin_by_id = {
 
 const struct db_stmt q_admin_by_cert = {
 	"auth_admin_by_cert",
-	"SELECT " ADMIN_COLUMNS " FROM admin_certificates c"
+	"SELECT " ADMIN_COLUMNS ", c.id AS cert_id FROM admin_certificates c"
 	" JOIN admins a ON a.id = c.admin_id JOIN tenants t ON t.id = a.tenant_id"
 	" WHERE c.fingerprint_sha256 = $1 AND c.revoked_at IS NULL"
 	" AND now() BETWEEN c.not_before AND c.not_after AND NOT a.disabled",

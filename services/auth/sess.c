@@ -19,17 +19,20 @@ admin_kind(const struct svc_thread *t, struct session_kind *k)
 }
 
 int
-admin_sess_create(struct svc_thread *t, long long admin_id, long long tenant_id,
+admin_sess_create(struct svc_thread *t, long long admin_id, long long tenant_id, long long cert_id,
 		  struct admin_sess *out)
 {
-	char data[48], owner[24], token[UTIL_TOKEN_LEN];
+	char data[48], owner[24], cert[32], token[UTIL_TOKEN_LEN];
 	struct session_kind k;
 	int rc;
 
 	admin_kind(t, &k);
 	snprintf(data, sizeof(data), "%lld %lld", admin_id, tenant_id);
 	snprintf(owner, sizeof(owner), "%lld", admin_id);
-	if ((rc = session_create_for(&t->kv, &k, owner, data, token, &out->s)) != 0)
+	snprintf(cert, sizeof(cert), SESSION_ADMIN_CERT_OWNER, cert_id);
+	rc = cert_id > 0 ? session_create_for2(&t->kv, &k, owner, cert, data, token, &out->s)
+			 : session_create_for(&t->kv, &k, owner, data, token, &out->s);
+	if (rc != 0)
 		return rc;
 	out->admin_id = admin_id;
 	out->tenant_id = tenant_id;

@@ -290,14 +290,17 @@ def test_lockout_concurrent(t):
     go.set()
     for th in threads:
         th.join(120)
-    n401, n429 = statuses.count(401), statuses.count(429)
+    n401, n429, n503 = statuses.count(401), statuses.count(429), statuses.count(503)
     t.ok(n401 <= 5, "40 concurrent wrong passwords: at most 5 answered 401 (%d)" % n401, statuses)
-    t.eq((n401 + n429, len(statuses)), (40, 40), "... and every other one 429", statuses)
+    # a login finding every password check slot taken is answered 503 busy before the lockout
+    t.eq((n401 + n429 + n503, len(statuses)), (40, 40), "... and every other one 429 (or 503 busy)", statuses)
     import hashlib
     from shomei_test import redis
     key = "shomei:fail:id:" + hashlib.sha256(b"crowd01").hexdigest()
     ttl = int(redis("TTL", key) or "-3")
     t.ok(0 < ttl <= 900, "the ID's counter carries the window's TTL (%d)" % ttl)
+    for i in range(5 - n401):  # the logins answered 503 busy counted nothing: make up the 5
+        Client().login("crowd01", "wrongmore%d" % i)
     t.eq(Client().login("crowd01", "Crowd1234").status, 429, "the right password is locked out too")
     clear_lockouts()
 
@@ -322,6 +325,73 @@ def test_oversized(t):
     t.eq(r.status, 413, "a 2 MiB body answers 413")
     t.eq((r.json() or {}).get("error", {}).get("code"), "too_large", "413 carries the JSON error")
     t.eq(Client().login().status, 200, "the service still answers after it")
+
+
+def test_password_checks_bounded(t):
+    """96 bogus logins at once do not starve the API: a shomei-auth runs at most [auth]
+    pwhash_concurrency password checks at once, and a login finding them all taken answers 503
+    busy at once, counting nothing (DECISIONS.md, "Password checks are bounded")."""
+    import threading
+    clear_lockouts()
+    admin = Client()
+    t.eq(admin.login().status, 200, "an administrator logs in before the flood")
+    statuses, busy, lat = [], [], []
+    lock = threading.Lock()
+    go, done = threading.Event(), threading.Event()
+
+    def attempt(i):
+        go.wait()
+        # 8 addresses, 12 logins each (the per-address lockout trips at 30), an ID each (5)
+        c = Client(host="127.0.0.1", source="127.0.0.%d" % (10 + i % 8), lang="en" if i % 2 else None)
+        try:
+            r = c.login("flood%03d" % i, "wrongpass%d" % i)
+            st = r.status
+            if st == 503:
+                with lock:
+                    busy.append((r.header("Retry-After"), (r.json() or {}).get("error", {})))
+        except Exception as e:  # a refused or broken connection is an answer too
+            st = str(e)
+        with lock:
+            statuses.append(st)
+
+    def measure():
+        go.wait()
+        for _ in range(2000):  # bounded: the flood is over long before
+            if done.is_set():
+                break
+            t0 = time.monotonic()
+            st = admin.get("/api/tenant").status
+            lat.append((time.monotonic() - t0, st))
+
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(96)]
+    meter = threading.Thread(target=measure)
+    for th in threads + [meter]:
+        th.start()
+    go.set()
+    for th in threads:
+        th.join(120)
+    done.set()
+    meter.join(60)
+    n401, n503, n429 = statuses.count(401), statuses.count(503), statuses.count(429)
+    gets = sorted(x for x, _ in lat)
+    p99 = gets[min(len(gets) - 1, int(len(gets) * 0.99))] if gets else float("nan")
+    print("# p99 GET /api/tenant during 96 concurrent logins: %.1f ms (%d GETs, max %.1f ms); "
+          "logins 401 %d, 503 %d, 429 %d" % (p99 * 1000, len(gets), (gets[-1] if gets else 0) * 1000,
+                                            n401, n503, n429), flush=True)
+    t.ok(lat and all(st == 200 for _, st in lat), "every GET /api/tenant during the flood answered 200",
+         sorted(set(st for _, st in lat)))
+    t.eq((n401 + n503 + n429, len(statuses)), (96, 96), "every login answered 401, 503 or 429", statuses)
+    t.ok(n503 + n429 > 0, "not every login was checked: %d answered 503 busy, %d 429" % (n503, n429), statuses)
+    t.ok(busy and all(ra == "1" and e.get("code") == "busy" for ra, e in busy),
+         "503 says busy with Retry-After: 1", busy[:3])
+    msgs = set(e.get("message") for _, e in busy)
+    t.ok(any("混み合って" in (m or "") for m in msgs) and any("try again" in (m or "") for m in msgs),
+         "the busy message in Japanese and in English", msgs)
+    from shomei_test import redis
+    counted = len(redis("--scan", "--pattern", "shomei:fail:id:*").split())
+    t.eq(counted, n401, "only the logins checked were counted (503 counts nothing)")
+    clear_lockouts()
+    t.eq(Client().login().status, 200, "after the flood a login works")
 
 
 def p12_to_pem(p12file, password):
@@ -401,6 +471,36 @@ def test_certificate_revocation(t):
     t.ok(r.returncode == 2 and "--serial" in r.stderr, "a malformed serial is refused, naming the option")
 
 
+def test_certificate_revocation_ends_its_sessions(t):
+    """shomeictl admin cert-revoke ends at once the sessions opened with that certificate, and
+    only those (DECISIONS.md, "Ending the sessions a certificate opened")."""
+    d = tempfile.mkdtemp()
+    serial, pw = new_admin_cert(d + "/third.p12")
+    cf, kf, _ = p12_to_pem(d + "/third.p12", pw)
+    mcf, mkf, _ = p12_to_pem(path(UP["admin_p12"]), UP["admin_p12_password"])
+    by_cert, by_other_cert, by_pw = Client(certfile=cf, keyfile=kf), Client(certfile=mcf, keyfile=mkf), Client()
+    t.eq([by_cert.post("/api/auth/login/certificate").status, by_other_cert.post("/api/auth/login/certificate").status,
+          by_pw.login().status], [200, 200, 200],
+         "one administrator: a session by a further certificate, one by its first, one by password")
+    t.eq([c.get("/api/tenant").status for c in (by_cert, by_other_cert, by_pw)], [200, 200, 200],
+         "all three reach the API")
+    p = ctl("admin", "cert-revoke", "--serial", serial, check=False)
+    t.ok(p.returncode == 0 and "1 session(s) opened with it ended" in p.stdout,
+         "cert-revoke says it ended the one session opened with the certificate", p.stdout + p.stderr)
+    t.eq(by_cert.get("/api/tenant").status, 401, "that session gets 401 on GET /api/tenant at once")
+    t.eq(by_cert.get("/api/auth/me").status, 401, "... and on me")
+    t.eq(by_pw.get("/api/tenant").status, 200, "the same administrator's password session survives")
+    t.eq(by_other_cert.get("/api/tenant").status, 200, "... and the one opened with its other certificate")
+    p = ctl("admin", "cert-revoke", "--serial", serial, check=False)
+    t.ok(p.returncode == 0 and "0 session(s)" in p.stdout, "revoking again is harmless (0 ended)",
+         p.stdout + p.stderr)
+    r = Client(certfile=cf, keyfile=kf).post("/api/auth/login/certificate")
+    t.eq(r.status, 401, "the revoked certificate cannot open a new session (before nginx has the CRL)")
+    p = ctl("admin", "cert-revoke", "--serial", "ab" * 8, check=False)
+    t.ok(p.returncode == 1 and "no administrator certificate" in p.stderr, "an unknown serial fails",
+         p.stdout + p.stderr)
+
+
 def test_session_timeouts(t):
     import hashlib
     import time
@@ -454,7 +554,8 @@ def main():
     for fn in (test_health, test_security_headers, test_login_failure, test_login_success_and_cookie,
                test_csrf, test_password_rules, test_password_change_and_logout, test_password_change_ends_other_sessions,
                test_admin_disable, test_password_wrong_current_locks, test_lockout_id,
-               test_lockout_concurrent, test_lockout_address, test_oversized, test_certificate_login, test_certificate_revocation, test_session_timeouts,
+               test_lockout_concurrent, test_lockout_address, test_password_checks_bounded, test_oversized, test_certificate_login, test_certificate_revocation,
+               test_certificate_revocation_ends_its_sessions, test_session_timeouts,
                test_me_follows_changes, test_metrics):
         t.run(fn)
     t.done()

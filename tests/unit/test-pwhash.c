@@ -26,5 +26,25 @@ main(void)
 	TAP_OK(util_token(tok) == 0 && strlen(tok) == 43 && util_token(tok2) == 0 &&
 		       strcmp(tok, tok2) != 0,
 	       "256-bit tokens, 43 base64url characters, different each time");
+	TAP_OK(pwhash_slots() == 1 && pwhash_slot_take() == 0 &&
+		       pwhash_slot_take() == PWHASH_E_BUSY,
+	       "one slot before pwhash_limit: the second take is busy");
+	pwhash_slot_give();
+	pwhash_limit(3);
+	int taken = 0;
+	for (int i = 0; i < 5; i++)
+		taken += pwhash_slot_take() == 0;
+	TAP_OK(pwhash_slots() == 3 && taken == 3, "limit 3: 3 of 5 takes succeed (%d)", taken);
+	pwhash_slot_give();
+	TAP_OK(pwhash_slot_take() == 0 && pwhash_slot_take() == PWHASH_E_BUSY,
+	       "a slot given back can be taken again, once");
+	for (int i = 0; i < 3; i++)
+		pwhash_slot_give();
+	pwhash_limit(0);
+	TAP_OK(pwhash_slots() >= 1, "limit 0: the number of CPUs (%d)", pwhash_slots());
+	pwhash_limit(-5);
+	TAP_OK(pwhash_slots() >= 1, "a negative limit: the number of CPUs too");
+	TAP_OK(err_transient(PWHASH_E_BUSY) && !err_transient(PWHASH_E_MISMATCH),
+	       "busy is transient, a mismatch permanent");
 	return tap_done();
 }

@@ -228,6 +228,46 @@ test_owner(const char *sock)
 	kv_done(&kv);
 }
 
+/* Two owners (an administrator and a certificate): either index ends the session. */
+static void
+test_two_owners(const char *sock)
+{
+	char by_cert[UTIL_TOKEN_LEN], by_pw[UTIL_TOKEN_LEN], owner[24], cert[32], cert2[32];
+	unsigned char rnd[4];
+	struct session s, g;
+	struct kv kv;
+	long long ended = -1, ttl = -1;
+	int ok = 1;
+
+	util_random(rnd, sizeof(rnd));
+	snprintf(owner, sizeof(owner), "%u", (unsigned)(rnd[0] | rnd[1] << 8 | rnd[2] << 16));
+	snprintf(cert, sizeof(cert), "cert-%s", owner);
+	snprintf(cert2, sizeof(cert2), "cert-%sx", owner);
+	kv_init(&kv, sock, NULL, 0);
+	ok &= session_create_for2(&kv, &admin, owner, cert, "7 3", by_cert, &s) == 0;
+	ok &= session_create_for(&kv, &admin, owner, "7 3", by_pw, &s) == 0;
+	TAP_OK(ok && index_of(&kv, owner, &ttl) == 2 && index_of(&kv, cert, &ttl) == 1 &&
+		       ttl > 28790 && ttl <= 28800,
+	       "two owners: the session is in both indexes, the certificate's for the absolute "
+	       "lifetime (%lld)",
+	       ttl);
+	TAP_OK(session_end_owner(&kv, &admin, cert, NULL, &ended) == 0 && ended == 1 &&
+		       session_get(&kv, &admin, by_cert, &g) == SESSION_E_NONE &&
+		       session_get(&kv, &admin, by_pw, &g) == 0,
+	       "two owners: ending the certificate's ends its session only (%lld)", ended);
+	ok = session_create_for2(&kv, &admin, owner, cert2, "7 3", by_cert, &s) == 0;
+	TAP_OK(ok && session_end_owner(&kv, &admin, owner, NULL, &ended) == 0 && ended == 2 &&
+		       session_get(&kv, &admin, by_cert, &g) == SESSION_E_NONE,
+	       "two owners: ending the administrator's ends the certificate's session too");
+	TAP_OK(session_end_owner(&kv, &admin, cert2, NULL, &ended) == 0 && ended == 0,
+	       "two owners: nothing left under the certificate then");
+	TAP_OK(session_create_for2(&kv, &admin, owner, NULL, "7 3", by_cert, &s) == -EINVAL &&
+		       session_create_for2(&kv, &admin, owner, "c:1", "7 3", by_cert, &s) ==
+			       -EINVAL,
+	       "two owners: a second owner that cannot be one is refused");
+	kv_done(&kv);
+}
+
 int
 main(void)
 {
@@ -238,5 +278,7 @@ main(void)
 		test_redis(sock);
 	if (sock != NULL && *sock != '\0')
 		test_owner(sock);
+	if (sock != NULL && *sock != '\0')
+		test_two_owners(sock);
 	return tap_done();
 }

@@ -96,7 +96,7 @@ int q_tenant_update(struct cmd_ctx *cx, const char *slug, const char *quota, con
 int q_tenant_list(struct cmd_ctx *cx, PGresult **res);
 int q_admin_insert(struct cmd_ctx *cx, long long tenant_id, const char *login_id, const char *hash);
 int q_admin_find(struct cmd_ctx *cx, const char *login_id, PGresult **res);
-int q_admin_cert_revoke(struct cmd_ctx *cx, const char *serial);
+int q_admin_cert_revoke(struct cmd_ctx *cx, const char *serial, long long *id);
 int q_admin_disable(struct cmd_ctx *cx, const char *login_id, long long *id);
 int q_admin_cert_insert(struct cmd_ctx *cx, long long admin_id, long long ca_id, const char *serial,
 			const char *fingerprint, const char *subject, time_t nb, time_t na,

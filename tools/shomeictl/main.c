@@ -97,7 +97,9 @@ static const struct cmd cmds[] = {
 	    cmd_admin_create),
 	CMD("admin cert", "issue an administrator certificate as a .p12 (prints its password)",
 	    o_admin_cert, cmd_admin_cert),
-	CMD("admin cert-revoke", "revoke an administrator certificate (then 'crl publish')",
+	CMD("admin cert-revoke",
+	    "revoke an administrator certificate, ending the sessions it opened (then 'crl "
+	    "publish')",
 	    o_admin_cert_revoke, cmd_admin_cert_revoke),
 	CMD("admin disable",
 	    "disable an administrator: no more logins, its sessions end at once (Redis)",

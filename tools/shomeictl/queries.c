@@ -61,9 +61,10 @@ static const char sql_admin_cert_insert[] =
 	"not_before, not_after, cert_pem) VALUES ($1::bigint, $2::bigint, $3, $4, $5, "
 	"to_timestamp($6::bigint), to_timestamp($7::bigint), $8)";
 
-static const char sql_admin_cert_revoke[] = "UPDATE admin_certificates SET revoked_at = now() "
-					    "WHERE serial = lower($1) AND revoked_at IS NULL "
-					    "RETURNING id";
+/* An already revoked certificate keeps its date (running it again ends its sessions again). */
+static const char sql_admin_cert_revoke[] =
+	"UPDATE admin_certificates SET revoked_at = COALESCE(revoked_at, now()) "
+	"WHERE serial = lower($1) RETURNING id";
 static const char sql_schema_exists[] =
 	"SELECT (to_regclass('schema_migrations') IS NOT NULL)::int AS version";
 static const char sql_schema_version[] =
@@ -242,12 +243,11 @@ q_admin_disable(struct cmd_ctx *cx, const char *login_id, long long *id)
 
 /* Mark an administrator certificate revoked; CTL_E_NOTFOUND when no such valid one. */
 int
-q_admin_cert_revoke(struct cmd_ctx *cx, const char *serial)
+q_admin_cert_revoke(struct cmd_ctx *cx, const char *serial, long long *id)
 {
 	const char *p[] = {serial};
-	long long id = 0;
 
-	return run_ll(cx, sql_admin_cert_revoke, 1, p, "id", &id);
+	return run_ll(cx, sql_admin_cert_revoke, 1, p, "id", id);
 }
 
 /* 0 before the first migration (no schema_migrations table yet). */
