@@ -188,7 +188,6 @@ int
 session_get(struct kv *kv, const struct session_kind *k, const char *token, struct session *out)
 {
 	char key[96], ttl[16];
-	struct session s;
 	redisReply *r;
 	int rc;
 
@@ -198,16 +197,15 @@ session_get(struct kv *kv, const struct session_kind *k, const char *token, stru
 	const char *argv[] = {"GETEX", key, "EX", ttl};
 	if ((r = kv_cmdv(kv, 4, argv)) == NULL)
 		return -EIO;
-	memset(&s, 0, sizeof(s));
-	rc = r->type == REDIS_REPLY_STRING ? parse_value(r->str, r->len, &s) : SESSION_E_NONE;
+	/* parsed into *out directly: the record is 2 KB, copied on every request otherwise */
+	rc = r->type == REDIS_REPLY_STRING ? parse_value(r->str, r->len, out) : SESSION_E_NONE;
 	freeReplyObject(r);
 	if (rc != 0)
 		return rc;
-	if ((long long)time(NULL) - s.created > k->absolute) {
+	if ((long long)time(NULL) - out->created > k->absolute) {
 		session_destroy(kv, k, token);
 		return SESSION_E_NONE;
 	}
-	*out = s;
 	return 0;
 }
 

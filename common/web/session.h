@@ -73,7 +73,8 @@ int session_end_owner(struct kv *kv, const struct session_kind *k, const char *o
 
 /*
  * Look a token up and extend its idle timeout (one round trip); a session older than the
- * kind's absolute lifetime is ended. 0, SESSION_E_NONE or -EIO.
+ * kind's absolute lifetime is ended. 0, SESSION_E_NONE or -EIO; *out holds the session only
+ * on 0 (it is parsed in place, so it may be partly written otherwise).
  */
 int session_get(struct kv *kv, const struct session_kind *k, const char *token,
 		struct session *out);

@@ -47,7 +47,8 @@ admin_sess_get(struct http_req *req, struct svc_thread *t, struct admin_sess *ou
 	struct session_kind k;
 	int rc;
 
-	memset(out, 0, sizeof(*out));
+	out->admin_id = out->tenant_id = 0;
+	out->token[0] = '\0';
 	admin_kind(t, &k);
 	if (!session_token(req, &k, out->token, sizeof(out->token)))
 		return SESSION_E_NONE;
