@@ -224,7 +224,7 @@ send_list(struct http_req *req, struct svc_thread *t, const struct dlsite *site,
 	strbuf_add(&b, "{");
 	for (int i = 0; i < s->n; i++)
 		strbuf_printf(&b, "%s%lld", i ? "," : "", s->ids[i]);
-	if (strbuf_add(&b, "}") != 0 || (rc = strbuf_error(&b)) != 0)
+	if (strbuf_add(&b, "}") != 0 || strbuf_error(&b) != 0)
 		return -ENOSPC;
 	const char *params[] = {tid, ids};
 	if ((rc = db_exec(&t->db, &q_dl_granted, params, &res)) != 0)

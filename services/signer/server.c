@@ -342,7 +342,7 @@ server_listen(const char *path, int *out)
 	sun.sun_family = AF_UNIX;
 	if (strlen(path) >= sizeof(sun.sun_path))
 		return -ENAMETOOLONG;
-	strcpy(sun.sun_path, path);
+	memcpy(sun.sun_path, path, strlen(path) + 1); /* fits: checked above */
 	if (socket_alive(&sun))
 		return -EADDRINUSE;
 	if (unlink(path) != 0 && errno != ENOENT)

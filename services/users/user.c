@@ -76,7 +76,7 @@ update(struct http_req *req, struct svc_thread *t, long long id, struct user_in 
 	struct audit_entry e = {req->tenant_id, req->remote_addr,  "admin",
 				req->admin_id,  AUDIT_USER_UPDATE, detail};
 	PGresult *old = NULL, *res = NULL;
-	int rc, committed = 0;
+	int rc, changed, committed = 0;
 
 	snprintf(tid, sizeof(tid), "%lld", req->tenant_id);
 	snprintf(uid, sizeof(uid), "%lld", id);
@@ -88,9 +88,10 @@ update(struct http_req *req, struct svc_thread *t, long long id, struct user_in 
 		*res_out = PQntuples(old) != 1 ? NOT_FOUND : DELETED;
 		goto out;
 	}
-	if ((rc = diff(old, u->v, detail, sizeof(detail))) <= 0)
-		goto out; /* nothing changes: no update, no history (or -ENOSPC) */
-	rc = 0;
+	if ((changed = diff(old, u->v, detail, sizeof(detail))) <= 0) {
+		rc = changed; /* 0: nothing changes, no update, no history; or -ENOSPC */
+		goto out;
+	}
 	if (check_cn(u->v[UF_FAMILY_NAME_EN], u->v[UF_GIVEN_NAME_EN], req->lang, errs) > 0) {
 		*res_out = INVALID;
 		goto out;
