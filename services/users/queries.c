@@ -45,10 +45,10 @@ const struct db_stmt q_device_insert = {
 	"users_device_insert",
 	"INSERT INTO devices (tenant_id, user_id, device_code, email, valid_from, valid_to, o, ou1,"
 	" ou2, restriction_mode, restrict_mac, restrict_computer, restrict_login_user,"
-	" restrict_bios_serial)"
+	" restrict_bios_serial, service_id, principal_name)"
 	" VALUES ($1, $2, $3, $4, $5::timestamptz, $6::timestamptz, $7, $8, $9, $10, $11, $12, $13,"
-	" $14) RETURNING id",
-	14,
+	" $14, $15, $16) RETURNING id",
+	16,
 };
 
 /*
