@@ -189,6 +189,7 @@ extern const struct i18n_text msg_csv_service_id;
 extern const struct i18n_text msg_csv_upn;
 extern const struct i18n_text msg_csv_columns;
 extern const struct i18n_text msg_csv_duplicate;
+extern const struct i18n_text msg_csv_layout;
 extern const struct i18n_text msg_csv_quote;
 extern const struct i18n_text msg_csv_empty;
 extern const struct i18n_text msg_csv_admin_restriction;

@@ -388,6 +388,29 @@ check_extra(struct import *im, const struct csv_row *row)
 		line_error(im, row->line, C_UPN, i18n_msg(&msg_csv_upn, im->lang));
 }
 
+/*
+ * A line written for the O/OU layout on a contract without it (or the other way round): the
+ * device code is not where this layout has it but where the other has it. One error that says
+ * so, instead of a confusing one per shifted column.
+ */
+static int
+other_layout(struct import *im, const struct csv_row *row)
+{
+	int here = -1, there;
+	char msg[300];
+
+	for (int i = 0; i < im->layout_n; i++)
+		if (im->layout_cols[i] == C_DEVICE)
+			here = i;
+	there = here == 8 ? 11 : 8; /* the O/OU layouts have it 12th, the others 9th */
+	if (here < 0 || row->n <= there || device_valid_code(row->f[here]) == 0 ||
+	    device_valid_code(row->f[there]) != 0)
+		return 0;
+	snprintf(msg, sizeof(msg), i18n_msg(&msg_csv_layout, im->lang), there + 1, here + 1);
+	line_error(im, row->line, C_DEVICE, msg);
+	return 1;
+}
+
 /* One line: its column count, its user (new or the one of its 代表メールアドレス), its device. */
 static int
 take_line(struct import *im, const struct csv_row *row, struct smap *by_email)
@@ -402,6 +425,8 @@ take_line(struct import *im, const struct csv_row *row, struct smap *by_email)
 		line_error(im, row->line, row->n < im->layout_required ? C_DEVICE : C__MAX, msg);
 		return 0;
 	}
+	if (other_layout(im, row))
+		return 0;
 	check_extra(im, row);
 	lower_into(cell(im, row, C_EMAIL), key, sizeof(key));
 	if ((idx = smap_get(by_email, key)) >= 0) {

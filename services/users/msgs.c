@@ -132,6 +132,11 @@ const struct i18n_text msg_csv_upn = {
 const struct i18n_text msg_csv_columns = {
 	{"項目数が %d です。この契約の CSV は %d～%d 項目です。",
 	 "The line has %d columns; this contract's CSV has %d to %d."}};
+const struct i18n_text msg_csv_layout = {
+	{"デバイスコードが %d 項目目にあります。この契約の CSV ではデバイスコードは %d 項目目です"
+	 "（O、OU 指定の有無で様式が異なります）。",
+	 "The device code is in column %d; this contract's CSV has it in column %d (the layouts "
+	 "with and without O/OU differ)."}};
 const struct i18n_text msg_csv_duplicate = {
 	{"同じ利用デバイス用メールアドレスとデバイスコードの行がすでにあります。行:",
 	 "The same device e-mail address and device code are already on line"}};
