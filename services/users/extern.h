@@ -153,6 +153,11 @@ void import_sort_errors(struct import *im);
 void import_done(struct import *im);
 int users_import(struct http_req *req, struct svc_thread *t);
 
+/* delete.c: 1次削除, its undo, 2次削除 (NRA 7) */
+int users_delete(struct http_req *req, struct svc_thread *t);
+int users_undelete(struct http_req *req, struct svc_thread *t);
+int users_purge(struct http_req *req, struct svc_thread *t);
+
 /* jobs.c: the tenant's jobs, and the worker that runs CSV imports */
 int jobs_start(const struct cfg *cfg);
 void jobs_wake(void);
@@ -196,6 +201,10 @@ extern const struct i18n_text msg_csv_admin_restriction;
 extern const struct i18n_text msg_csv_no_file;
 extern const struct i18n_text msg_csv_encoding;
 extern const struct i18n_text msg_job_not_found;
+extern const struct i18n_text msg_user_already_deleted;
+extern const struct i18n_text msg_user_not_deleted;
+extern const struct i18n_text msg_user_delete_first;
+extern const struct i18n_text msg_user_live_certificates;
 extern const struct i18n_text msg_validity_ca;
 extern const struct i18n_text msg_no_validity_period;
 extern const struct i18n_text msg_no_org_units;

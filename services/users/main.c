@@ -10,6 +10,9 @@ static const struct route routes[] = {
 	{"GET", "/api/users/{id}", 1, users_get},
 	{"PATCH", "/api/users/{id}", 1, users_patch},
 	{"POST", "/api/users/import", ROUTE_SESSION | ROUTE_UPLOAD, users_import},
+	{"POST", "/api/users/{id}/delete", 1, users_delete},
+	{"POST", "/api/users/{id}/undelete", 1, users_undelete},
+	{"DELETE", "/api/users/{id}", 1, users_purge},
 	{"GET", "/api/jobs", 1, jobs_list},
 	{"GET", "/api/jobs/{id}", 1, jobs_get},
 };

@@ -156,3 +156,16 @@ const struct i18n_text msg_csv_encoding = {
 	 "The file is neither UTF-8 nor Shift_JIS (CP932). Save it in one of them."}};
 const struct i18n_text msg_job_not_found = {
 	{"指定された処理は見つかりません。", "No such job."}};
+
+/* 1次削除 / 2次削除 (delete.c) */
+const struct i18n_text msg_user_already_deleted = {
+	{"この利用者はすでに1次削除されています。", "This user is already deleted (first step)."}};
+const struct i18n_text msg_user_not_deleted = {
+	{"この利用者は削除されていません。", "This user is not deleted."}};
+const struct i18n_text msg_user_delete_first = {
+	{"マスター削除（2次削除）は、1次削除した利用者にのみ行えます。",
+	 "Only a user deleted in the first step can be deleted for good."}};
+const struct i18n_text msg_user_live_certificates = {
+	{"有効な証明書（発行中・失効予定を含む）が残っています。証明書を失効してから削除してください。",
+	 "The user still has valid certificates (or ones being issued or scheduled for "
+	 "revocation). Revoke them first."}};

@@ -124,6 +124,9 @@ class Client:
     def post(self, url, body=None, **kw):
         return self.request("POST", url, body=body, **kw)
 
+    def delete(self, url, **kw):
+        return self.request("DELETE", url, **kw)
+
     def login(self, login_id=None, password=None):
         r = self.post("/api/auth/login", {"login_id": login_id or UP["login_id"],
                                           "password": password or UP["password"]})
