@@ -119,5 +119,7 @@ int cmd_admin_disable(struct cmd_ctx *cx);
 int cmd_crl_publish(struct cmd_ctx *cx);
 int cmd_health(struct cmd_ctx *cx);
 int cmd_master_key(struct cmd_ctx *cx);
+/* cmd_revocations.c */
+int cmd_revocations_apply_due(struct cmd_ctx *cx);
 
 #endif
