@@ -9,6 +9,7 @@
 #include <openssl/pem.h>
 
 #include "domain/crlpub.h"
+#include "domain/lifecycle.h"
 #include "core/util.h"
 #include "pki/x509.h"
 
@@ -41,6 +42,7 @@ static const struct db_stmt st_revoked = {
 	1,
 };
 
+/* clang-format off */
 /* The CRL just signed, kept for every shomei-revoke to serve (never a lower number). */
 static const struct db_stmt st_store = {
 	"crlpub_store",
@@ -74,7 +76,8 @@ static const struct db_stmt st_tenant_ca = {
 static const struct db_stmt st_tenant_state = {
 	"crlpub_tenant_state",
 	"SELECT (SELECT count(*) FROM certificates WHERE ca_id = $1::bigint"
-	"  AND tenant_id = $2::bigint AND status = 'revoked') AS revoked,"
+	"  AND tenant_id = $2::bigint AND status = " LC_SQL(LC_REVOKED)
+	"  AND serial IS NOT NULL) AS revoked,"
 	" r.entries, extract(epoch FROM r.next_update)::bigint AS next_update"
 	" FROM (SELECT 1) one LEFT JOIN crls r ON r.ca_id = $1::bigint",
 	2,
@@ -84,7 +87,8 @@ static const struct db_stmt st_tenant_revoked = {
 	"crlpub_tenant_revoked",
 	"SELECT serial, extract(epoch FROM revoked_at)::bigint AS revoked_at,"
 	" coalesce(revocation_reason, 0) AS reason FROM certificates"
-	" WHERE ca_id = $1::bigint AND tenant_id = $2::bigint AND status = 'revoked' ORDER BY id",
+	" WHERE ca_id = $1::bigint AND tenant_id = $2::bigint AND status = " LC_SQL(LC_REVOKED)
+	" AND serial IS NOT NULL ORDER BY id",
 	2,
 };
 
@@ -96,9 +100,11 @@ static const struct db_stmt st_stale_tenants = {
 	" WHERE c.active AND c.kind = 'tenant' AND (r.ca_id IS NULL"
 	" OR r.next_update <= to_timestamp($1::bigint) OR r.entries <> (SELECT count(*)"
 	"  FROM certificates x WHERE x.ca_id = c.id AND x.tenant_id = c.tenant_id"
-	"  AND x.status = 'revoked')) ORDER BY c.tenant_id",
+	"  AND x.status = " LC_SQL(LC_REVOKED) " AND x.serial IS NOT NULL))"
+	" ORDER BY c.tenant_id",
 	1,
 };
+/* clang-format on */
 
 static const char *const kinds[2] = {"root", "admin"};
 
@@ -164,8 +170,7 @@ sign_store(struct db *db, const char *ca_id, const struct crlpub_info *info, siz
 		snprintf(err, errlen, "%s CA: the CRL was not signed", kind);
 		return CRLPUB_E_SIGN;
 	}
-	if ((rc = x509_crl_to_der(*out, &der, &len)) != 0 ||
-	    (hex = malloc(len * 2 + 1)) == NULL) {
+	if ((rc = x509_crl_to_der(*out, &der, &len)) != 0 || (hex = malloc(len * 2 + 1)) == NULL) {
 		snprintf(err, errlen, "%s CA: cannot encode the CRL", kind);
 		rc = rc != 0 ? rc : -ENOMEM;
 		goto out;
@@ -372,7 +377,8 @@ crlpub_stale(struct db *db, const char *path, time_t margin)
 		stale = rc;
 		goto out;
 	}
-	if ((rc = stored_fresh(db, db_get(row[0], 0, "id"), db_get(row[1], 0, "id"), margin)) <= 0) {
+	rc = stored_fresh(db, db_get(row[0], 0, "id"), db_get(row[1], 0, "id"), margin);
+	if (rc <= 0) {
 		stale = rc < 0 ? rc : 1;
 		goto out;
 	}
@@ -503,7 +509,8 @@ crlpub_tenant(struct db *db, long long tenant_id, int days, time_t margin, crlpu
 		goto out;
 	}
 	if ((rc = tenant_entries(db, id, tid, &rev, &entries, &n)) != 0) {
-		snprintf(err, errlen, "tenant %lld: cannot read the revoked certificates", tenant_id);
+		snprintf(err, errlen, "tenant %lld: cannot read the revoked certificates",
+			 tenant_id);
 		goto out;
 	}
 	info->number = db_get_ll(num, 0, "crl_number");

@@ -164,7 +164,7 @@ refusal(enum mode mode, const char *st, int due)
 		return &msg_bad_status;
 	if (mode == M_CANCEL)
 		return from != LC_S_REVOKE_SCHEDULED ? &msg_not_scheduled
-		       : due			     ? &msg_is_due
+		       : due                         ? &msg_is_due
 						     : NULL;
 	if (lifecycle_may(from, mode == M_NOW ? LC_S_REVOKED : LC_S_REVOKE_SCHEDULED) == 0)
 		return NULL;
@@ -213,7 +213,7 @@ record(struct http_req *req, struct svc_thread *t, enum mode mode, const PGresul
 {
 	char detail[320], when[16];
 	const char *cn = db_get(res, r, "cn"), *on = db_get(res, r, "revoke_on");
-	struct audit_entry e = {req->tenant_id, req->remote_addr, "admin",
+	struct audit_entry e = {req->tenant_id, req->remote_addr,         "admin",
 				req->admin_id,  AUDIT_CERTIFICATE_REVOKE, detail};
 
 	if (mode == M_NOW) {
@@ -252,8 +252,8 @@ ids_literal(const struct body *b)
 
 /* Run the change for checked rows; *res holds the changed rows. */
 static int
-change(struct svc_thread *t, enum mode mode, const struct body *b, const char *tid,
-       const char *ids, PGresult **res)
+change(struct svc_thread *t, enum mode mode, const struct body *b, const char *tid, const char *ids,
+       PGresult **res)
 {
 	char reason[8];
 	int rc;
@@ -365,15 +365,17 @@ handle(struct http_req *req, struct svc_thread *t, int cancel)
 	if ((rc = apply(req, t, mode, b, &res, &status, errs)) != 0)
 		goto out;
 	if (status != 200) {
-		http_error(req, status, status == 404 ? "not_found" : "invalid_status",
-			   i18n_msg(status == 404 ? &msg_some_not_found : &msg_bad_status,
-				    req->lang),
-			   errs);
+		http_error(
+			req, status, status == 404 ? "not_found" : "invalid_status",
+			i18n_msg(status == 404 ? &msg_some_not_found : &msg_bad_status, req->lang),
+			errs);
 		errs = NULL;
 		goto out;
 	}
 	log_msg(LOG_INFO, "event=%s tenant=%lld admin=%lld count=%zu on=%s reason=%d",
-		mode == M_NOW ? "revoked" : mode == M_SCHEDULE ? "revoke_scheduled" : "revoke_cancelled",
+		mode == M_NOW        ? "revoked"
+		: mode == M_SCHEDULE ? "revoke_scheduled"
+				     : "revoke_cancelled",
 		req->tenant_id, req->admin_id, b->n, b->date[0] ? b->date : "now", b->reason);
 	answer(req, res);
 out:

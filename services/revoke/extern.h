@@ -8,9 +8,9 @@
 
 /* settings.c: the [revoke] section */
 struct revoke_cfg {
-	char *admin_crl_file;   /* nginx's ssl_crl file; empty = <ca_dir>/admin-crl.pem */
-	char *nginx_pid_file;   /* SIGHUP after a new admin_crl_file; empty = nobody */
-	int crl_days;           /* validity of every CRL shomei-revoke signs (root, admin, tenants) */
+	char *admin_crl_file; /* nginx's ssl_crl file; empty = <ca_dir>/admin-crl.pem */
+	char *nginx_pid_file; /* SIGHUP after a new admin_crl_file; empty = nobody */
+	int crl_days;         /* validity of every CRL shomei-revoke signs (root, admin, tenants) */
 	int crl_check_interval; /* seconds between the keeper's and the publisher's sweeps */
 	int due_check_interval; /* seconds between looks for scheduled revocations that fell due */
 };
@@ -57,11 +57,11 @@ extern const struct i18n_text msg_reason;
 extern const struct i18n_text msg_cert_not_found; /* %lld */
 extern const struct i18n_text msg_some_not_found;
 extern const struct i18n_text msg_bad_status;
-extern const struct i18n_text msg_is_revoked;   /* %s: the CN */
-extern const struct i18n_text msg_is_issuing;   /* %s */
-extern const struct i18n_text msg_is_failed;    /* %s */
-extern const struct i18n_text msg_is_scheduled; /* %s */
+extern const struct i18n_text msg_is_revoked;    /* %s: the CN */
+extern const struct i18n_text msg_is_issuing;    /* %s */
+extern const struct i18n_text msg_is_failed;     /* %s */
+extern const struct i18n_text msg_is_scheduled;  /* %s */
 extern const struct i18n_text msg_not_scheduled; /* %s */
-extern const struct i18n_text msg_is_due;       /* %s */
+extern const struct i18n_text msg_is_due;        /* %s */
 
 #endif

@@ -54,8 +54,8 @@ sign_tenant(void *arg, const char *kind, const char *key_file, X509_CRL *crl, X5
 	if ((rc = x509_crl_placeholder_sign(crl)) != 0 ||
 	    (rc = x509_crl_to_der(crl, &der, &len)) != 0)
 		goto out;
-	rc = signer_call(&p->signer, SIGNER_OP_SIGN_CRL, (uint64_t)p->tenant, der, len,
-			 &signed_der, &slen, reason, sizeof(reason));
+	rc = signer_call(&p->signer, SIGNER_OP_SIGN_CRL, (uint64_t)p->tenant, der, len, &signed_der,
+			 &slen, reason, sizeof(reason));
 	if (rc != 0) {
 		log_msg(LOG_ERROR, "event=tenant_crl_sign_failed tenant=%lld rc=%d reason=\"%s\"",
 			p->tenant, rc, reason);
@@ -90,14 +90,16 @@ publish(struct publisher *p, long long tenant)
 	if (rc != 0) {
 		db_rollback(&p->db);
 		if (rc != CRLPUB_E_NOCA)
-			log_msg(LOG_ERROR, "event=tenant_crl_failed tenant=%lld rc=%d reason=\"%s\"",
-				tenant, rc, err);
+			log_msg(LOG_ERROR,
+				"event=tenant_crl_failed tenant=%lld rc=%d reason=\"%s\"", tenant,
+				rc, err);
 		return rc == CRLPUB_E_NOCA ? 0 : rc < 0 ? rc : -EIO;
 	}
 	if ((rc = db_commit(&p->db)) != 0)
 		return -EIO;
 	if (info.number > 0)
-		log_msg(LOG_INFO, "event=tenant_crl_published tenant=%lld crl_number=%lld revoked=%zu",
+		log_msg(LOG_INFO,
+			"event=tenant_crl_published tenant=%lld crl_number=%lld revoked=%zu",
 			tenant, info.number, info.revoked);
 	return 0;
 }

@@ -228,7 +228,8 @@ serve_ca(struct http_req *req, struct svc_thread *t)
 		goto out;
 	}
 	parent = db_get(res, 0, "parent_pem");
-	snprintf(etag, sizeof(etag), "\"ca-%s-%s\"", db_get(res, 0, "id"), want_der ? "crt" : "pem");
+	snprintf(etag, sizeof(etag), "\"ca-%s-%s\"", db_get(res, 0, "id"),
+		 want_der ? "crt" : "pem");
 	if (want_der) {
 		if ((rc = x509_cert_from_pem(pem, strlen(pem), &ca)) != 0 ||
 		    (rc = x509_cert_to_der(ca, &der, &len)) != 0)

@@ -295,7 +295,8 @@ check_crl_entries(X509_CRL *crl, char *reason, size_t len)
 		for (int j = 0; j < X509_REVOKED_get_ext_count(r); j++)
 			if (OBJ_obj2nid(X509_EXTENSION_get_object(X509_REVOKED_get_ext(r, j))) !=
 			    NID_crl_reason)
-				return refuse(reason, len, "CRL entry %d: extension not allowed", i);
+				return refuse(reason, len, "CRL entry %d: extension not allowed",
+					      i);
 		code = X509_REVOKED_get_ext_d2i(r, NID_crl_reason, NULL, NULL);
 		v = code != NULL ? ASN1_ENUMERATED_get(code) : 0;
 		ASN1_ENUMERATED_free(code);
