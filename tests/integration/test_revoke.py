@@ -81,6 +81,8 @@ def setup():
     STATE["cb"] = admin(B)
     STATE["ids"] = issue(STATE["ca"], 24)
     STATE["b_ids"] = issue(STATE["cb"], 2)
+    STATE["c_slug"] = "rev-c-" + RUN
+    STATE["c"] = tenant(STATE["c_slug"], 1)
     STATE["free"] = list(STATE["ids"])
 
 
@@ -300,6 +302,32 @@ def test_apply_due_concurrent(t):
     STATE["due_many"] = ids
 
 
+def test_apply_due_many(t):
+    """More rows than one batch (500), two runs at once: each row revoked once, one entry each."""
+    tid = STATE["c"]
+    n = 1200
+    psql("INSERT INTO certificates (tenant_id, ca_id, cn, status, serial, revoke_on, issued_at)"
+         " SELECT :'p1', c.id, 'bulk_' || g, 'revoke_scheduled', md5(:'p1' || '-' || g),"
+         " now() + interval '3 days', now() FROM generate_series(1, :'p2'::int) g"
+         " JOIN cas c ON c.tenant_id = :'p1' AND c.kind = 'tenant' AND c.active", tid, n)
+    as_of = (today() + datetime.timedelta(days=4)).strftime("%Y/%m/%d") + " 00:00"
+    cmd = [path(UP["ctl"][0])] + [path(a) if a.endswith(".conf") else a for a in UP["ctl"][1:]]
+    procs = [subprocess.Popen(cmd + ["revocations", "apply-due", "--as-of", as_of], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    counts = [int(o[0].split()[0]) if o[0].strip() else -1 for o in outs]
+    t.ok(all(p.returncode == 0 for p in procs), "two runs over %d rows succeed" % n, outs)
+    t.eq(sum(counts), n, "together they applied %d (%s)" % (n, counts))
+    t.eq(psql("SELECT count(*) FROM certificates WHERE tenant_id = :'p1' AND status = 'revoked'", tid), str(n),
+         "every row revoked")
+    t.eq(psql("SELECT count(*) || '|' || count(DISTINCT detail) FROM audit WHERE tenant_id = :'p1'"
+              " AND action = 'certificate_revoke'", tid), "%d|%d" % (n, n), "exactly one history entry per row")
+    slug = STATE["c_slug"]
+    t.ok(wait_until(lambda: fetch("/crl/%s.crl" % slug).status == 200 and
+                    len(list(x509.load_der_x509_crl(fetch("/crl/%s.crl" % slug).body))) == n, 20),
+         "the tenant's CRL lists all %d" % n)
+
+
 # --- the CRL --------------------------------------------------------------------------------
 def fetch(url, headers=None):
     return Client().get(url, headers=headers)
@@ -380,6 +408,17 @@ def test_crl_after_revocation(t):
     t.ok(b is not None and len(list(b)) == 0, "the other tenant's CRL lists none of them")
 
 
+def test_crl_renewed(t):
+    """A CRL whose nextUpdate comes near is signed again by the sweep (crl_check_interval)."""
+    n0 = crl_number(crl_now())
+    psql("UPDATE crls SET next_update = now() + interval '1 hour' WHERE ca_id = (SELECT id FROM cas"
+         " WHERE tenant_id = :'p1' AND kind = 'tenant' AND active)", STATE["a"])
+    t.ok(wait_until(lambda: crl_number(crl_now()) > n0, 30), "a CRL expiring within crl_days/2 is signed again")
+    crl = crl_now()
+    left = (crl.next_update - crl.last_update).total_seconds() / 86400
+    t.ok(left > 3.5, "valid for crl_days again (%.1f days)" % left)
+
+
 def test_conditional(t):
     for url in ("/crl/%s.crl" % A, "/crl/%s.pem" % A, "/ca/%s.pem" % A, "/ca/%s.crt" % A):
         r = fetch(url)
@@ -429,7 +468,8 @@ def main():
     t = TAP()
     setup()
     for fn in (test_validation, test_not_found, test_revoke_now, test_scheduled, test_apply_due,
-               test_apply_due_concurrent, test_crl, test_crl_after_revocation, test_conditional,
+               test_apply_due_concurrent, test_apply_due_many, test_crl, test_crl_after_revocation,
+               test_crl_renewed, test_conditional,
                test_chain_documents):
         t.run(fn)
     t.done()
