@@ -85,7 +85,7 @@ static const struct db_stmt st_tenant_state = {
 
 static const struct db_stmt st_tenant_revoked = {
 	"crlpub_tenant_revoked",
-	"SELECT serial, extract(epoch FROM revoked_at)::bigint AS revoked_at,"
+	"SELECT serial, extract(epoch FROM coalesce(revoked_at, updated_at))::bigint AS revoked_at,"
 	" coalesce(revocation_reason, 0) AS reason FROM certificates"
 	" WHERE ca_id = $1::bigint AND tenant_id = $2::bigint AND status = " LC_SQL(LC_REVOKED)
 	" AND serial IS NOT NULL ORDER BY id",

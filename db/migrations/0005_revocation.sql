@@ -22,7 +22,3 @@ CREATE INDEX certificates_revoked ON certificates (ca_id) WHERE status = 'revoke
 -- affiliationChanged (3), superseded (4), cessationOfOperation (5), privilegeWithdrawn (9)
 ALTER TABLE certificates ADD CONSTRAINT certificates_revocation_reason
 	CHECK (revocation_reason IS NULL OR revocation_reason IN (0, 1, 3, 4, 5, 9));
--- a scheduled revocation has its date; a revoked certificate its time
-ALTER TABLE certificates ADD CONSTRAINT certificates_revocation_times
-	CHECK ((status <> 'revoke_scheduled' OR revoke_on IS NOT NULL)
-	   AND (status <> 'revoked' OR revoked_at IS NOT NULL));

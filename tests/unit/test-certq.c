@@ -155,12 +155,7 @@ set_status(struct db *db, long long id, const char *status)
 
 	snprintf(sid, sizeof(sid), "%lld", id);
 	const char *p[] = {status, sid};
-	/* a scheduled revocation has its date and a revoked certificate its time (0005) */
-	sql_run(db,
-		"UPDATE certificates SET status = $1, revoke_on = CASE $1 WHEN 'revoke_scheduled'"
-		" THEN now() + interval '1 day' END, revoked_at = CASE $1 WHEN 'revoked' THEN now()"
-		" END WHERE id = $2::bigint",
-		2, p);
+	sql_run(db, "UPDATE certificates SET status = $1 WHERE id = $2::bigint", 2, p);
 }
 
 static void
