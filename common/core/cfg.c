@@ -18,7 +18,9 @@ static const struct cfg_key keys[] = {
 	CFG_KEY_INT(struct cfg, redis_port, 6379, 1, 65535),
 	CFG_KEY_STR(struct cfg, socket_dir, "var/run/sock"),
 	CFG_KEY_INT(struct cfg, threads, 64, 1, 256),
-	CFG_KEY_STR(struct cfg, master_key_file, "var/secrets/master.key"),
+	CFG_KEY_STR(struct cfg, ca_kek_file, "var/secrets/ca-kek.key"),
+	CFG_KEY_STR(struct cfg, data_key_file, "var/secrets/data.key"),
+	CFG_KEY_STR(struct cfg, master_key_file, ""),
 	CFG_KEY_STR(struct cfg, ca_dir, "var/ca"),
 	CFG_KEY_STR(struct cfg, public_url, "https://localhost:8443"),
 	CFG_KEY_INT(struct cfg, session_idle, 1800, 60, 86400),
@@ -39,6 +41,7 @@ static const char *const known_sections[] = {
 	"auth",   /* services/auth/settings.c */
 	"issue",  /* services/issue/settings.c */
 	"revoke", /* services/revoke/settings.c */
+	"signer", /* services/signer/settings.c */
 };
 
 /* Parsing state: the sections in play and the one the current line belongs to. */
