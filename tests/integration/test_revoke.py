@@ -302,6 +302,26 @@ def test_apply_due_concurrent(t):
     STATE["due_many"] = ids
 
 
+def test_revoke_race(t):
+    """The same certificate revoked by two requests at once: one 200, one 409, one history entry."""
+    import threading
+    cid = take(1)[0]
+    clients = [admin(A), admin(A)]
+    out = [None, None]
+
+    def go(i):
+        out[i] = clients[i].post("/api/certificates/revoke", {"ids": [cid]}).status
+
+    threads = [threading.Thread(target=go, args=(i,)) for i in range(2)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(60)
+    t.eq(sorted(out), [200, 409], "two requests at once: one revokes, the other is refused")
+    t.eq(len(history(STATE["a"], cn_of(cid))), 1, "one history entry")
+    STATE.setdefault("revoked_more", []).append(cid)
+
+
 def test_apply_due_many(t):
     """More rows than one batch (500), two runs at once: each row revoked once, one entry each."""
     tid = STATE["c"]
@@ -351,7 +371,7 @@ def test_crl(t):
     r = fetch("/crl/%s.crl" % A)
     t.ok(r.status == 200 and r.header("Content-Type") == "application/pkix-crl",
          "GET /crl/<slug>.crl without a session: 200 application/pkix-crl", (r.status, r.header("Content-Type")))
-    revoked = [STATE["revoked_kc"], STATE["revoked_plain"], STATE["revoked_due"]] + STATE["due_many"]
+    revoked = [STATE["revoked_kc"], STATE["revoked_plain"], STATE["revoked_due"]] + STATE["due_many"] + STATE.get("revoked_more", [])
     t.ok(wait_until(lambda: all(listed(crl_now(), serial_of(i)) for i in revoked), 10),
          "the CRL lists every revoked certificate (%d)" % len(revoked))
     crl = crl_now()
@@ -468,7 +488,7 @@ def main():
     t = TAP()
     setup()
     for fn in (test_validation, test_not_found, test_revoke_now, test_scheduled, test_apply_due,
-               test_apply_due_concurrent, test_apply_due_many, test_crl, test_crl_after_revocation,
+               test_apply_due_concurrent, test_revoke_race, test_apply_due_many, test_crl, test_crl_after_revocation,
                test_crl_renewed, test_conditional,
                test_chain_documents):
         t.run(fn)
