@@ -135,6 +135,7 @@ log_level = info
 [revoke]
 nginx_pid_file = $VAR/run/nginx.pid
 crl_check_interval = ${CRL_CHECK_INTERVAL:-60}
+due_check_interval = ${DUE_CHECK_INTERVAL:-60}
 EOF
 }
 

@@ -280,6 +280,28 @@ def test_apply_due(t):
     STATE["revoked_due"] = x
 
 
+def due_interval():
+    for line in open(path(UP["ctl"][2]), encoding="utf-8"):
+        k, _, v = line.partition("=")
+        if k.strip() == "due_check_interval":
+            return int(v.strip())
+    return 60
+
+
+def test_due_thread(t):
+    """shomei-revoke's own thread applies what has fallen due (due_check_interval; 2 s in scripts/test)."""
+    c, tid = STATE["ca"], STATE["a"]
+    cid = take(1)[0]
+    r = c.post("/api/certificates/revoke", {"ids": [cid], "revoke_on": day(1)})
+    t.eq(r.status, 200, "scheduled for tomorrow")
+    psql("UPDATE certificates SET revoke_on = now() - interval '1 second' WHERE id = :'p1'", cid)
+    wait = due_interval() + 10
+    t.ok(wait_until(lambda: status_of(cid) == "revoked", wait),
+         "once its time has come, shomei-revoke revokes it within %d s" % wait)
+    t.eq(history(tid, cn_of(cid))[-1], "system|%s: 失効中 -> 失効完了" % cn_of(cid), "history by the system")
+    STATE.setdefault("revoked_more", []).append(cid)
+
+
 def test_apply_due_concurrent(t):
     c, tid = STATE["ca"], STATE["a"]
     ids = take(8)
@@ -488,7 +510,7 @@ def main():
     t = TAP()
     setup()
     for fn in (test_validation, test_not_found, test_revoke_now, test_scheduled, test_apply_due,
-               test_apply_due_concurrent, test_revoke_race, test_apply_due_many, test_crl, test_crl_after_revocation,
+               test_due_thread, test_apply_due_concurrent, test_revoke_race, test_apply_due_many, test_crl, test_crl_after_revocation,
                test_crl_renewed, test_conditional,
                test_chain_documents):
         t.run(fn)
