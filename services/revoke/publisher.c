@@ -30,7 +30,7 @@ struct publisher {
 	struct db db;
 	struct signer_conn signer;
 	char sock[PATH_MAX];
-	PGconn *listening; /* the connection LISTEN was sent on */
+	int listen_pid; /* the backend LISTEN was sent to (a reconnect has another; 0: none) */
 	long long tenant;  /* the tenant being signed for */
 	long long pending[PENDING_MAX];
 	size_t npending;
@@ -130,13 +130,14 @@ listen_ensure(struct publisher *p)
 
 	if (db_ensure(&p->db) != 0)
 		return -EIO;
-	if (p->listening == p->db.conn)
+	/* by backend pid, not pointer: a new PGconn may reuse the freed one's address */
+	if (p->listen_pid != 0 && p->listen_pid == PQbackendPID(p->db.conn))
 		return 0;
 	rc = db_exec_sql(&p->db, "LISTEN " REVOCATION_CHANNEL, 0, NULL, &res);
 	PQclear(res);
 	if (rc != 0)
 		return -EIO;
-	p->listening = p->db.conn;
+	p->listen_pid = PQbackendPID(p->db.conn);
 	return 1; /* a new connection: what was notified meanwhile is for the sweep */
 }
 
@@ -205,7 +206,7 @@ run(void *arg)
 		p->npending = 0;
 		now = time(NULL);
 		if (wait_notify(p, now < next_sweep ? (int)(next_sweep - now) * 1000 : 0) != 0)
-			p->listening = NULL; /* db_ensure reconnects, LISTEN again */
+			p->listen_pid = 0; /* db_ensure reconnects, LISTEN again */
 	}
 	return NULL;
 }

@@ -12,7 +12,7 @@ import time
 from cryptography import x509
 from cryptography.x509.oid import CRLEntryExtensionOID, ExtensionOID
 
-from shomei_test import TAP, UP, Client, ctl, path, psql, wait_until
+from shomei_test import TAP, UP, VAR, Client, ctl, path, psql, wait_until
 from test_issue import TMP, PUBLIC_URL, admin, chain_pem, fields, run, stored, tenant, wait_issued
 
 JST = datetime.timezone(datetime.timedelta(hours=9))
@@ -461,6 +461,22 @@ def test_crl_renewed(t):
     t.ok(left > 3.5, "valid for crl_days again (%.1f days)" % left)
 
 
+def test_after_postgres_restart(t):
+    """After PostgreSQL restarts, the publisher LISTENs again: a revocation is on the CRL at once."""
+    from test_resilience import pg_ctl
+    p = pg_ctl("-m", "fast", "restart", "-l", os.path.join(VAR, "pg", "postgresql.log"))
+    t.eq(p.returncode, 0, "PostgreSQL restarted", p.stderr)
+    c = admin(A)  # a session of its own: the restart may have cost the first request a 503
+    cid = take(1)[0]
+    ok = wait_until(lambda: c.post("/api/certificates/revoke", {"ids": [cid]}).status == 200 or
+                    status_of(cid) == "revoked", 30)
+    start = time.time()
+    t.ok(ok, "a revocation after the restart")
+    seen = wait_until(lambda: listed(crl_now(), serial_of(cid)), 10)
+    t.ok(seen and time.time() - start < 5, "on the CRL within 5 s (%.2f s)" % (time.time() - start))
+    STATE.setdefault("revoked_more", []).append(cid)
+
+
 def test_conditional(t):
     for url in ("/crl/%s.crl" % A, "/crl/%s.pem" % A, "/ca/%s.pem" % A, "/ca/%s.crt" % A):
         r = fetch(url)
@@ -511,7 +527,7 @@ def main():
     setup()
     for fn in (test_validation, test_not_found, test_revoke_now, test_scheduled, test_apply_due,
                test_due_thread, test_apply_due_concurrent, test_revoke_race, test_apply_due_many, test_crl, test_crl_after_revocation,
-               test_crl_renewed, test_conditional,
+               test_crl_renewed, test_after_postgres_restart, test_conditional,
                test_chain_documents):
         t.run(fn)
     t.done()
