@@ -135,6 +135,7 @@ log_level = info
 [revoke]
 nginx_pid_file = $VAR/run/nginx.pid
 crl_check_interval = ${CRL_CHECK_INTERVAL:-60}
+due_check_interval = ${DUE_CHECK_INTERVAL:-60}
 EOF
 }
 
@@ -181,7 +182,9 @@ provision() {
 	local slug=${TENANT:-demo} login=${LOGIN_ID:-admin01} out pw
 	$CTL migrate >/dev/null || die "migrate failed"
 	$CTL ca init >/dev/null || die "ca init failed"
-	if ! $CTL tenant list 2>/dev/null | grep -qw "$slug"; then
+	# grep reads the whole list: with -q it would stop early, and pipefail would count the
+	# list's SIGPIPE as "absent" once many tenants exist
+	if ! $CTL tenant list 2>/dev/null | grep -w "$slug" >/dev/null; then
 		$CTL tenant create --slug "$slug" --name "令和証明書サービス" --name-en "Reiwa Cert Service" \
 			--domain "$slug.localhost" --quota 50 \
 			--features validity_period,org_units,install_restriction,download_site,admin_may_issue,notify_users \
