@@ -64,6 +64,83 @@ wait_for() { # seconds command...
 	return 1
 }
 
+# Supervision (docs/DECISIONS.md, "Supervision"): every process of the stack but nginx and
+# PostgreSQL runs under its own shomei-supervise, which restarts it when it ends (backoff 0.5 s
+# doubling to 30 s), logs each start and end to the process's log, and writes
+# $VAR/run/NAME.supervisor.pid; the process itself still writes $VAR/run/NAME.pid. While
+# $VAR/run/NAME.hold exists the supervisor starts nothing: `scripts/up hold NAME` / `release NAME`.
+SUPERVISED="signer $SERVICES redis"
+
+# supervise NAME LOG [supervisor options] -- COMMAND...: start COMMAND under a supervisor of its
+# own, in the background, in a session of its own; COMMAND must stay in the foreground.
+supervise() {
+	local n=$1 log=$2
+	shift 2
+	setsid "$BUILD/tools/supervise/shomei-supervise" -n "$n" -p "$VAR/run/$n.supervisor.pid" \
+		-H "$VAR/run/$n.hold" "$@" >>"$log" 2>&1 </dev/null &
+}
+
+# supervised NAME: true when its supervisor runs. A NAME running without one (its supervisor was
+# killed, or the stack predates supervision) is stopped, so that only one process serves.
+supervised() {
+	local n=$1 pid
+	running "$VAR/run/$n.supervisor.pid" && return 0
+	if running "$VAR/run/$n.pid"; then
+		pid=$(cat "$VAR/run/$n.pid")
+		say "stopping $n (pid $pid), which runs without its supervisor"
+		kill "$pid" 2>/dev/null
+		wait_for 30 sh -c "! kill -0 $pid" || kill -9 "$pid" 2>/dev/null
+	fi
+	return 1
+}
+
+not_held() { # name: false, and says so, when it is kept down on purpose
+	[ -e "$VAR/run/$1.hold" ] || return 0
+	say "$1 is held ($VAR/run/$1.hold): not started; scripts/up release $1"
+	return 1
+}
+
+# sock_up PATH: something accepts a connection on the unix socket; a file left by a killed
+# process does not count (`test -S` would).
+sock_up() {
+	"$BUILD/tools/supervise/shomei-supervise" -C "$1"
+}
+
+wait_up() { # name: its socket answers
+	not_held "$1" || return 0
+	wait_for 15 sock_up "$SOCK/$1.sock" || die "shomei-$1 did not start (see $VAR/log/$1.log)"
+}
+
+# hold NAME: keep it down: the hold file first, so that its supervisor starts nothing, then the
+# process is stopped (SIGTERM; SIGKILL after 30 s).
+stack_hold() {
+	local n=$1 pid
+	stack_env
+	case " $SUPERVISED " in *" $n "*) ;; *) die "cannot hold $n: one of $SUPERVISED" ;; esac
+	mkdir -p "$VAR/run"
+	: >"$VAR/run/$n.hold"
+	if running "$VAR/run/$n.pid"; then
+		pid=$(cat "$VAR/run/$n.pid")
+		kill "$pid" 2>/dev/null
+		wait_for 30 sh -c "! kill -0 $pid" || kill -9 "$pid" 2>/dev/null
+	fi
+	return 0
+}
+
+# release NAME: let its supervisor start it again, and wait until it answers.
+stack_release() {
+	local n=$1
+	stack_env
+	case " $SUPERVISED " in *" $n "*) ;; *) die "cannot release $n: one of $SUPERVISED" ;; esac
+	rm -f "$VAR/run/$n.hold"
+	running "$VAR/run/$n.supervisor.pid" || { say "$n has no supervisor running: scripts/up starts it"; return 0; }
+	if [ "$n" = redis ]; then
+		wait_for 15 redis-cli -s "$VAR/run/redis.sock" ping || die "Redis did not start"
+	else
+		wait_up "$n"
+	fi
+}
+
 # The stack's layout; call first.
 stack_env() {
 	VAR=${VAR:-$ROOT/var}
@@ -107,10 +184,12 @@ start_postgres() {
 
 start_redis() {
 	mkdir -p "$VAR/redis"
-	running "$VAR/run/redis.pid" && return 0
-	redis-server --port 0 --unixsocket "$VAR/run/redis.sock" --unixsocketperm 700 \
-		--dir "$VAR/redis" --appendonly yes --daemonize yes \
-		--pidfile "$VAR/run/redis.pid" --logfile "$VAR/log/redis.log" >/dev/null
+	# in the foreground, under its supervisor (which sends it SIGTERM: it saves, then exits)
+	supervised redis ||
+		supervise redis "$VAR/log/redis.log" -- redis-server --port 0 \
+			--unixsocket "$VAR/run/redis.sock" --unixsocketperm 700 --dir "$VAR/redis" \
+			--appendonly yes --daemonize no --pidfile "$VAR/run/redis.pid" --logfile "$VAR/log/redis.log"
+	not_held redis || return 0
 	wait_for 10 redis-cli -s "$VAR/run/redis.sock" ping || die "Redis did not start"
 }
 
@@ -188,18 +267,18 @@ provision() {
 }
 
 start_signer() {
-	running "$VAR/run/signer.pid" && return 0
-	setsid "$BUILD/services/signer/shomei-signer" -c "$CONF" -p "$VAR/run/signer.pid" \
-		>>"$VAR/log/signer.log" 2>&1 </dev/null &
-	wait_for 10 test -S "$SOCK/signer.sock" || die "shomei-signer did not start (see $VAR/log/signer.log)"
+	supervised signer ||
+		supervise signer "$VAR/log/signer.log" -- \
+			"$BUILD/services/signer/shomei-signer" -c "$CONF" -p "$VAR/run/signer.pid"
+	wait_up signer
 }
 
 start_service() { # name
 	local n=$1
-	running "$VAR/run/$n.pid" && return 0
-	setsid "$BUILD/services/$n/shomei-$n" -c "$CONF" -p "$VAR/run/$n.pid" \
-		>>"$VAR/log/$n.log" 2>&1 </dev/null &
-	wait_for 10 test -S "$SOCK/$n.sock" || die "shomei-$n did not start (see $VAR/log/$n.log)"
+	supervised "$n" ||
+		supervise "$n" "$VAR/log/$n.log" -- \
+			"$BUILD/services/$n/shomei-$n" -c "$CONF" -p "$VAR/run/$n.pid"
+	wait_up "$n"
 }
 
 render_nginx() {
@@ -284,11 +363,17 @@ stack_up() {
 
 stack_stop() {
 	stack_env
-	local f
+	local f n
 	if running "$VAR/run/nginx.pid"; then
 		nginx -s quit -c "$VAR/nginx/nginx.conf" -p "$VAR/nginx" -e "$VAR/log/nginx-error.log" 2>/dev/null ||
 			kill "$(cat "$VAR/run/nginx.pid")"
 	fi
+	# the supervisors first, so that nothing is started again: each stops its process and
+	# exits; the services and the signer before Redis, which they use
+	for n in signer $SERVICES; do stop_supervisor "$n"; done
+	for n in signer $SERVICES; do stop_supervisor "$n" wait; done
+	stop_supervisor redis
+	stop_supervisor redis wait
 	for f in "$VAR"/run/*.pid; do
 		[ -f "$f" ] || continue
 		case $f in */nginx.pid | */postgresql.pid) continue ;; esac
@@ -301,5 +386,17 @@ stack_stop() {
 		wait_for 10 sh -c "! kill -0 \$(cat '$f' 2>/dev/null) 2>/dev/null"
 		rm -f "$f"
 	done
+	return 0
+}
+
+stop_supervisor() { # name [wait]: SIGTERM, or wait for it to end (it gives its process 20 s)
+	local f=$VAR/run/$1.supervisor.pid
+	running "$f" || return 0
+	if [ -z "${2:-}" ]; then
+		kill "$(cat "$f")" 2>/dev/null
+	else
+		wait_for 30 sh -c "! kill -0 \$(cat '$f' 2>/dev/null) 2>/dev/null" ||
+			say "the supervisor of $1 did not stop"
+	fi
 	return 0
 }
