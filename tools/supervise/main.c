@@ -309,33 +309,34 @@ run_once(const struct opts *o, int restarts, long long *ran)
 	return stopping;
 }
 
-/* Wait ms milliseconds, or while the hold file exists; 1 when asked to stop meanwhile. */
+/* Wait ms milliseconds, or for as long as the hold file exists: a release starts the command at
+ * once, whatever was left of the wait. 1 when asked to stop meanwhile. */
 static int
 pause_for(const struct opts *o, long long ms)
 {
-	long long until = now_ms() + ms;
+	long long until = now_ms() + ms, left;
 	int was_held = 0, sig;
 
 	for (;;) {
-		long long left = until - now_ms();
-
-		if (left <= 0) {
-			if (!held(o))
-				break;
+		if (held(o)) {
 			if (!was_held)
 				log_msg(LOG_INFO, "event=held service=%s hold=%s", o->name, o->holdfile);
 			was_held = 1;
 			left = HOLD_POLL_MS;
+		} else if (was_held) {
+			log_msg(LOG_INFO, "event=released service=%s", o->name);
+			return 0;
+		} else if ((left = until - now_ms()) <= 0) {
+			return 0;
+		} else if (left > HOLD_POLL_MS) {
+			left = HOLD_POLL_MS;
 		}
-		sig = wait_signal(left < HOLD_POLL_MS ? left : HOLD_POLL_MS);
+		sig = wait_signal(left);
 		if (sig == SIGTERM || sig == SIGINT) {
 			log_msg(LOG_INFO, "event=stopping service=%s signal=%d pid=none", o->name, sig);
 			return 1;
 		}
 	}
-	if (was_held)
-		log_msg(LOG_INFO, "event=released service=%s", o->name);
-	return 0;
 }
 
 static void
@@ -351,7 +352,8 @@ supervise(const struct opts *o)
 			return;
 		if (ran >= STEADY_MS)
 			delay = DELAY_FIRST_MS;
-		log_msg(LOG_INFO, "event=restart service=%s delay_ms=%lld", o->name, delay);
+		if (!held(o))
+			log_msg(LOG_INFO, "event=restart service=%s delay_ms=%lld", o->name, delay);
 		if (pause_for(o, delay))
 			return;
 		delay = delay * 2 > DELAY_MAX_MS ? DELAY_MAX_MS : delay * 2;
