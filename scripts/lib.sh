@@ -64,12 +64,12 @@ wait_for() { # seconds command...
 	return 1
 }
 
-# Supervision (docs/DECISIONS.md, "Supervision"): every process of the stack but nginx and
-# PostgreSQL runs under its own shomei-supervise, which restarts it when it ends (backoff 0.5 s
+# Supervision (docs/DECISIONS.md, "Supervision"): every process of the stack but nginx runs
+# under its own shomei-supervise, which restarts it when it ends (backoff 0.5 s
 # doubling to 30 s), logs each start and end to the process's log, and writes
 # $VAR/run/NAME.supervisor.pid; the process itself still writes $VAR/run/NAME.pid. While
 # $VAR/run/NAME.hold exists the supervisor starts nothing: `scripts/up hold NAME` / `release NAME`.
-SUPERVISED="signer $SERVICES redis"
+SUPERVISED="signer $SERVICES redis postgresql"
 
 # supervise NAME LOG [supervisor options] -- COMMAND...: start COMMAND under a supervisor of its
 # own, in the background, in a session of its own; COMMAND must stay in the foreground.
@@ -119,7 +119,9 @@ stack_hold() {
 	case " $SUPERVISED " in *" $n "*) ;; *) die "cannot hold $n: one of $SUPERVISED" ;; esac
 	mkdir -p "$VAR/run"
 	: >"$VAR/run/$n.hold"
-	if running "$VAR/run/$n.pid"; then
+	if [ "$n" = postgresql ]; then
+		[ -f "$VAR/pg/data/PG_VERSION" ] && pg_user "$PGBIN/pg_ctl" -D "$VAR/pg/data" -m fast -w -t 60 stop >/dev/null 2>&1
+	elif running "$VAR/run/$n.pid"; then
 		pid=$(cat "$VAR/run/$n.pid")
 		kill "$pid" 2>/dev/null
 		wait_for 30 sh -c "! kill -0 $pid" || kill -9 "$pid" 2>/dev/null
@@ -136,6 +138,9 @@ stack_release() {
 	running "$VAR/run/$n.supervisor.pid" || { say "$n has no supervisor running: scripts/up starts it"; return 0; }
 	if [ "$n" = redis ]; then
 		wait_for 15 redis-cli -s "$VAR/run/redis.sock" ping || die "Redis did not start"
+	elif [ "$n" = postgresql ]; then
+		wait_for 60 pg_ready || die "PostgreSQL did not start (see $VAR/pg/postgresql.log)"
+		head -n 1 "$VAR/pg/data/postmaster.pid" >"$VAR/run/postgresql.pid"
 	else
 		wait_up "$n"
 	fi
@@ -160,6 +165,15 @@ pg_user() { # run a command as the owner of the cluster
 	fi
 }
 
+pg_prefix() { # what runs a command as the owner of the cluster, exec'ing it (no fork)
+	[ "$(id -u)" = 0 ] && echo setpriv --reuid=postgres --regid=postgres --init-groups
+	return 0
+}
+
+pg_ready() {
+	"$PGBIN/pg_isready" -q -h "$VAR/run/pg" -d postgres -U shomei
+}
+
 start_postgres() {
 	local data=$VAR/pg/data
 	mkdir -p "$VAR/pg" "$VAR/run/pg"
@@ -172,10 +186,19 @@ start_postgres() {
 			"fsync = ${PG_FSYNC:-on}" "max_connections = 400" "timezone = 'UTC'" |
 			pg_user tee -a "$data/postgresql.conf" >/dev/null
 	fi
-	if ! pg_user "$PGBIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then
-		pg_user "$PGBIN/pg_ctl" -D "$data" -w -t 60 -l "$VAR/pg/postgresql.log" start >/dev/null ||
-			{ tail -n 20 "$VAR/pg/postgresql.log" >&2; die "PostgreSQL did not start"; }
+	if ! running "$VAR/run/postgresql.supervisor.pid"; then
+		# a postmaster without its supervisor (pg_ctl's, or its supervisor died): stopped first
+		if pg_user "$PGBIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+			say "stopping PostgreSQL, which runs without its supervisor"
+			pg_user "$PGBIN/pg_ctl" -D "$data" -m fast -w -t 60 stop >/dev/null
+		fi
+		# in the foreground under its supervisor, which stops it with SIGINT (fast shutdown)
+		# shellcheck disable=SC2046
+		supervise postgresql "$VAR/pg/postgresql.log" -s INT -t 60 -- \
+			$(pg_prefix) "$PGBIN/postgres" -D "$data"
 	fi
+	not_held postgresql || die "PostgreSQL is held: scripts/up release postgresql"
+	wait_for 60 pg_ready || { tail -n 20 "$VAR/pg/postgresql.log" >&2; die "PostgreSQL did not start"; }
 	if ! "$PGBIN/psql" -h "$VAR/run/pg" -U shomei -d postgres -Atqc "SELECT 1 FROM pg_database WHERE datname='shomei'" | grep -q 1; then
 		"$PGBIN/createdb" -h "$VAR/run/pg" -U shomei shomei
 	fi
@@ -374,6 +397,8 @@ stack_stop() {
 	for n in signer $SERVICES; do stop_supervisor "$n" wait; done
 	stop_supervisor redis
 	stop_supervisor redis wait
+	stop_supervisor postgresql
+	stop_supervisor postgresql wait
 	for f in "$VAR"/run/*.pid; do
 		[ -f "$f" ] || continue
 		case $f in */nginx.pid | */postgresql.pid) continue ;; esac

@@ -28,11 +28,15 @@ def alive(pid):
         return False
 
 
-def log(name):
+def log_file(path):
     try:
-        return open(os.path.join(VAR, "log", name + ".log"), encoding="utf-8", errors="replace").read()
+        return open(path, encoding="utf-8", errors="replace").read()
     except OSError:
         return ""
+
+
+def log(name):
+    return log_file(os.path.join(VAR, "log", name + ".log"))
 
 
 def came_back(name, old):
@@ -96,6 +100,28 @@ def test_signer(t):
     t.ok(len(ids) >= 1, "a certificate was issued (signed) through the API after the signer came back", ids)
 
 
+def test_postgres(t):
+    """The postmaster killed with -9: its supervisor kills what is left of it (the backends), so
+    the next one starts on clean shared memory, recovers, and the services reconnect."""
+    pidfile = os.path.join(VAR, "pg", "data", "postmaster.pid")
+    postmaster = lambda: int(open(pidfile).readline().strip() or 0)
+    sup = read_pid("postgresql.supervisor")
+    t.ok(sup and alive(sup), "PostgreSQL runs under a supervisor")
+    old = postmaster()
+    backends = [int(p) for p in os.listdir("/proc") if p.isdigit() and os.path.exists("/proc/%s/stat" % p)
+                and open("/proc/%s/stat" % p).read().rsplit(")", 1)[1].split()[1] == str(old)]
+    os.kill(old, signal.SIGKILL)
+    t.ok(wait_until(lambda: postmaster() not in (0, old) and alive(postmaster()) and
+                    psql("SELECT 1") == "1", 60), "a postmaster killed with -9 comes back and answers")
+    t.ok(backends and not any(alive(b) for b in backends), "none of its %d children is left" % len(backends))
+    c = Client()
+    t.ok(wait_until(lambda: c.login().status == 200 and c.get("/api/audit").status == 200, 30),
+         "the services reconnect: login and the history work")
+    text = log_file(os.path.join(VAR, "pg", "postgresql.log"))
+    t.ok(re.search(r"event=exit service=postgresql pid=%d signal=9 " % old, text) and
+         "event=restart service=postgresql" in text, "the exit and the restart are in PostgreSQL's log")
+
+
 def test_hold(t):
     c = Client()
     t.eq(c.login().status, 200, "logged in")
@@ -131,7 +157,7 @@ def test_hold(t):
 
 def main():
     t = TAP()
-    for fn in (test_users, test_signer, test_hold):
+    for fn in (test_users, test_signer, test_postgres, test_hold):
         t.run(fn)
     t.done()
 
