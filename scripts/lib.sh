@@ -49,9 +49,22 @@ build() {
 	ninja -C "$dir" >"$dir.ninja.log" 2>&1 || { tail -n 40 "$dir.ninja.log" >&2; die "build failed"; }
 }
 
-running() { # pidfile
-	[ -f "$1" ] && kill -0 "$(cat "$1" 2>/dev/null)" 2>/dev/null
+running() { # pidfile: it names a live process
+	local pid
+	[ -f "$1" ] && pid=$(cat "$1" 2>/dev/null) && [ -n "$pid" ] && alive "$pid"
 }
+
+not_running() { ! running "$1"; }
+
+# alive PID: not a zombie either: a process whose parent died waits as one until init reaps it,
+# which here may take a while, and kill -0 succeeds on it
+alive() {
+	kill -0 "$1" 2>/dev/null || return 1
+	case $(ps -o stat= -p "$1" 2>/dev/null) in Z*) return 1 ;; esac
+	return 0
+}
+
+gone() { ! alive "$1"; }
 
 wait_for() { # seconds command...
 	local n=$(($1 * 10))
@@ -89,7 +102,7 @@ supervised() {
 		pid=$(cat "$VAR/run/$n.pid")
 		say "stopping $n (pid $pid), which runs without its supervisor"
 		kill "$pid" 2>/dev/null
-		wait_for 30 sh -c "! kill -0 $pid" || kill -9 "$pid" 2>/dev/null
+		wait_for 30 gone "$pid" || kill -9 "$pid" 2>/dev/null
 	fi
 	return 1
 }
@@ -124,7 +137,7 @@ stack_hold() {
 	elif running "$VAR/run/$n.pid"; then
 		pid=$(cat "$VAR/run/$n.pid")
 		kill "$pid" 2>/dev/null
-		wait_for 30 sh -c "! kill -0 $pid" || kill -9 "$pid" 2>/dev/null
+		wait_for 30 gone "$pid" || kill -9 "$pid" 2>/dev/null
 	fi
 	return 0
 }
@@ -408,7 +421,7 @@ stack_stop() {
 	for f in "$VAR"/run/*.pid; do
 		[ -f "$f" ] || continue
 		case $f in */postgresql.pid) rm -f "$f"; continue ;; esac
-		wait_for 10 sh -c "! kill -0 \$(cat '$f' 2>/dev/null) 2>/dev/null"
+		wait_for 10 not_running "$f"
 		rm -f "$f"
 	done
 	return 0
@@ -420,7 +433,7 @@ stop_supervisor() { # name [wait]: SIGTERM, or wait for it to end (it gives its 
 	if [ -z "${2:-}" ]; then
 		kill "$(cat "$f")" 2>/dev/null
 	else
-		wait_for 30 sh -c "! kill -0 \$(cat '$f' 2>/dev/null) 2>/dev/null" ||
+		wait_for 30 not_running "$f" ||
 			say "the supervisor of $1 did not stop"
 	fi
 	return 0

@@ -211,7 +211,7 @@ def sock_answers(path):
 
 def scripts_up(*args):
     """scripts/up on the stack under test (hold, release)."""
-    env = dict(os.environ, VAR=VAR)
+    env = dict(os.environ, VAR=VAR, PORT=str(PORT))
     if os.environ.get("SHOMEI_BUILD"):
         env["BUILD"] = os.environ["SHOMEI_BUILD"]
     return subprocess.run([os.path.join(ROOT, "scripts", "up")] + list(args), env=env,
