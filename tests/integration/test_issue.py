@@ -520,7 +520,8 @@ def test_kill(t):
         time.sleep(1)
         t.ok(not pid_alive_n(pid) and not sock_answers(ISSUE_SOCK), "... and stays down while held")
     finally:
-        t.ok(release("issue") and issue_pid() not in (0, pid), "shomei-issue restarted")
+        # the socket answers a moment before the new process writes its pid file
+        t.ok(release("issue") and wait_until(lambda: issue_pid() not in (0, pid), 10), "shomei-issue restarted")
     t.ok(wait_issued(ids, 240), "after the restart all 50 are issued", issued_count(tid))
     exactly_once(t, tid, 50, "kill -9")
     t.eq(c.get("/api/certificates?status=all").json().get("total"), 50, "the list shows 50")
@@ -606,7 +607,8 @@ def test_signer_outage(t):
         t.ok(int(psql("SELECT max(attempts) FROM certificates WHERE tenant_id = :'p1'", tid) or 0) > 1,
              "the attempts were made and recorded")
     finally:
-        t.ok(release("signer") and read_pid("signer") not in (0, pid), "shomei-signer started again")
+        t.ok(release("signer") and wait_until(lambda: read_pid("signer") not in (0, pid), 10),
+             "shomei-signer started again")
     t.ok(wait_issued(ids, 120), "all 20 issued once the signer is back", issued_count(tid))
     exactly_once(t, tid, 20, "signer outage")
 

@@ -149,7 +149,7 @@ def test_hold(t):
     finally:
         p = scripts_up("release", "users")
     t.eq(p.returncode, 0, "scripts/up release users (waits until it answers)", p.stderr)
-    t.ok(came_back("users", old), "released: a new shomei-users answers")
+    t.ok(wait_until(lambda: came_back("users", old), 10), "released: a new shomei-users answers")
     t.eq(c.get("/api/tenant").status, 200, "and the API works again")
     t.ok("event=released service=users" in log("users"), "the release is in its log")
     t.eq(read_pid("users.supervisor"), sup, "the same supervisor throughout")
