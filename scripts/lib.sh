@@ -101,8 +101,8 @@ supervised() {
 	if running "$VAR/run/$n.pid"; then
 		pid=$(cat "$VAR/run/$n.pid")
 		say "stopping $n (pid $pid), which runs without its supervisor"
-		kill "$pid" 2>/dev/null
-		wait_for 30 gone "$pid" || kill -9 "$pid" 2>/dev/null
+		kill "$pid" 2>/dev/null || true
+		wait_for 30 gone "$pid" || kill -9 "$pid" 2>/dev/null || true
 	fi
 	return 1
 }
@@ -133,11 +133,11 @@ stack_hold() {
 	mkdir -p "$VAR/run"
 	: >"$VAR/run/$n.hold"
 	if [ "$n" = postgresql ]; then
-		[ -f "$VAR/pg/data/PG_VERSION" ] && pg_user "$PGBIN/pg_ctl" -D "$VAR/pg/data" -m fast -w -t 60 stop >/dev/null 2>&1
+		pg_user "$PGBIN/pg_ctl" -D "$VAR/pg/data" -m fast -w -t 60 stop >/dev/null 2>&1 || true
 	elif running "$VAR/run/$n.pid"; then
 		pid=$(cat "$VAR/run/$n.pid")
-		kill "$pid" 2>/dev/null
-		wait_for 30 gone "$pid" || kill -9 "$pid" 2>/dev/null
+		kill "$pid" 2>/dev/null || true
+		wait_for 30 gone "$pid" || kill -9 "$pid" 2>/dev/null || true
 	fi
 	return 0
 }
@@ -415,13 +415,16 @@ stack_stop() {
 	for f in "$VAR"/run/*.pid; do
 		[ -f "$f" ] || continue
 		case $f in */nginx.pid | */postgresql.pid) continue ;; esac
-		running "$f" && kill "$(cat "$f")" 2>/dev/null
+		running "$f" && { kill "$(cat "$f")" 2>/dev/null || true; }
 	done
-	[ -f "$VAR/pg/data/PG_VERSION" ] && pg_user "$PGBIN/pg_ctl" -D "$VAR/pg/data" -m fast -w stop >/dev/null 2>&1
+	# a postmaster its supervisor did not stop (one pg_ctl started)
+	if [ -f "$VAR/pg/data/PG_VERSION" ] && pg_user "$PGBIN/pg_ctl" -D "$VAR/pg/data" status >/dev/null 2>&1; then
+		pg_user "$PGBIN/pg_ctl" -D "$VAR/pg/data" -m fast -w stop >/dev/null 2>&1 || true
+	fi
 	for f in "$VAR"/run/*.pid; do
 		[ -f "$f" ] || continue
 		case $f in */postgresql.pid) rm -f "$f"; continue ;; esac
-		wait_for 10 not_running "$f"
+		wait_for 10 not_running "$f" || say "$f: still running"
 		rm -f "$f"
 	done
 	return 0
@@ -431,7 +434,7 @@ stop_supervisor() { # name [wait]: SIGTERM, or wait for it to end (it gives its 
 	local f=$VAR/run/$1.supervisor.pid
 	running "$f" || return 0
 	if [ -z "${2:-}" ]; then
-		kill "$(cat "$f")" 2>/dev/null
+		kill "$(cat "$f")" 2>/dev/null || true
 	else
 		wait_for 30 not_running "$f" ||
 			say "the supervisor of $1 did not stop"
