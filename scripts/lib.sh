@@ -240,7 +240,8 @@ db = host=$VAR/run/pg dbname=shomei user=shomei
 redis_socket = $VAR/run/redis.sock
 socket_dir = $SOCK
 threads = ${THREADS:-64}
-master_key_file = $VAR/secrets/master.key
+ca_kek_file = $VAR/secrets/ca-kek.key
+data_key_file = $VAR/secrets/data.key
 ca_dir = $VAR/ca
 public_url = https://localhost:$PORT
 migrations_dir = $ROOT/db/migrations
@@ -252,10 +253,21 @@ crl_check_interval = ${CRL_CHECK_INTERVAL:-60}
 EOF
 }
 
-make_master_key() {
-	local f=$VAR/secrets/master.key
-	[ -f "$f" ] && return 0
-	(umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$f")
+# Two keys, one per purpose: the CA key-encryption key (shomei-signer and shomeictl read it) and
+# the data key that seals the PKCS#12 passwords (issue, users, download). A var/ from before the
+# split has one master key: 'shomeictl keys split' re-seals everything under the two (needs
+# PostgreSQL) and removes it.
+make_keys() {
+	local s=$VAR/secrets
+	if [ -f "$s/master.key" ]; then
+		SHOMEI_MASTER_KEY_FILE=$s/master.key $CTL keys split >"$VAR/log/keys-split.log" 2>&1 ||
+			{ cat "$VAR/log/keys-split.log" >&2; die "shomeictl keys split failed"; }
+		say "the master key was split into $s/ca-kek.key and $s/data.key (back up both)"
+	fi
+	[ -f "$s/ca-kek.key" ] || $CTL key create --out "$s/ca-kek.key" >/dev/null || die "cannot create the CA key-encryption key"
+	[ -f "$s/data.key" ] || $CTL key create --out "$s/data.key" >/dev/null || die "cannot create the data key"
+	chmod 600 "$s/ca-kek.key"
+	chmod 640 "$s/data.key"
 }
 
 # A TLS server certificate for the portal, from a local CA of its own.
@@ -384,10 +396,10 @@ stack_up() {
 	[ "$(id -u)" = 0 ] && chgrp www-data "$SOCK" 2>/dev/null
 	chmod 750 "$SOCK"
 	write_config
-	make_master_key
 	make_server_tls
 	start_postgres
 	start_redis
+	make_keys
 	provision
 	start_signer
 	for s in $SERVICES; do start_service "$s"; done

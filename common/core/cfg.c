@@ -18,12 +18,15 @@ static const struct cfg_key keys[] = {
 	CFG_KEY_INT(struct cfg, redis_port, 6379, 1, 65535),
 	CFG_KEY_STR(struct cfg, socket_dir, "var/run/sock"),
 	CFG_KEY_INT(struct cfg, threads, 64, 1, 256),
-	CFG_KEY_STR(struct cfg, master_key_file, "var/secrets/master.key"),
+	CFG_KEY_STR(struct cfg, ca_kek_file, "var/secrets/ca-kek.key"),
+	CFG_KEY_STR(struct cfg, data_key_file, "var/secrets/data.key"),
+	CFG_KEY_STR(struct cfg, master_key_file, ""),
 	CFG_KEY_STR(struct cfg, ca_dir, "var/ca"),
 	CFG_KEY_STR(struct cfg, public_url, "https://localhost:8443"),
 	CFG_KEY_INT(struct cfg, session_idle, 1800, 60, 86400),
 	CFG_KEY_INT(struct cfg, session_absolute, 28800, 60, 604800),
 	CFG_KEY_INT(struct cfg, max_body, 1048576, 1024, 104857600),
+	CFG_KEY_INT(struct cfg, max_upload, 67108864, 1048576, 1073741824),
 	CFG_KEY_INT(struct cfg, login_fail_limit_id, 5, 1, 1000),
 	CFG_KEY_INT(struct cfg, login_fail_limit_ip, 30, 1, 100000),
 	CFG_KEY_INT(struct cfg, login_fail_window, 900, 10, 86400),
@@ -39,6 +42,7 @@ static const char *const known_sections[] = {
 	"auth",   /* services/auth/settings.c */
 	"issue",  /* services/issue/settings.c */
 	"revoke", /* services/revoke/settings.c */
+	"signer", /* services/signer/settings.c */
 };
 
 /* Parsing state: the sections in play and the one the current line belongs to. */

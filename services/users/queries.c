@@ -15,7 +15,7 @@ const struct db_stmt q_tenant = {
 	"users_tenant",
 	"SELECT t.id, t.slug, t.name, t.name_en, t.domain, t.quota,"
 	" array_to_json(t.features)::text AS features, t.key_type, t.p12_compat,"
-	" t.default_validity_days, t.max_validity_days, t.notify_users,"
+	" t.default_validity_days, t.max_validity_days, t.max_start_ahead_days, t.notify_users,"
 	" array_to_json(t.download_allowlist::text[])::text AS download_allowlist,"
 	" coalesce((SELECT o.name FROM organizations o WHERE o.tenant_id = t.id"
 	"  ORDER BY o.name = '本社' DESC, o.id LIMIT 1), '本社') AS organization,"
@@ -45,10 +45,10 @@ const struct db_stmt q_device_insert = {
 	"users_device_insert",
 	"INSERT INTO devices (tenant_id, user_id, device_code, email, valid_from, valid_to, o, ou1,"
 	" ou2, restriction_mode, restrict_mac, restrict_computer, restrict_login_user,"
-	" restrict_bios_serial)"
+	" restrict_bios_serial, service_id, principal_name)"
 	" VALUES ($1, $2, $3, $4, $5::timestamptz, $6::timestamptz, $7, $8, $9, $10, $11, $12, $13,"
-	" $14) RETURNING id",
-	14,
+	" $14, $15, $16) RETURNING id",
+	16,
 };
 
 /*

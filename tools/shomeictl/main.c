@@ -52,6 +52,9 @@ static const struct opt o_tenant_set[] = {
 	{"quota", "N", "new quota, 0-10000000", 0},
 	{"features", "LIST", "replaces the feature list (\"\" for none), from: " FEATURES, 0},
 	{"domain", "DOMAIN", "new e-mail domain (\"\" for none)", 0},
+	{"start-ahead-days", "N",
+	 "how far ahead a validity may start (validity_period's From), 0-3650 days (default 365)",
+	 0},
 };
 static const struct opt o_tenant_list[] = {
 	{"json", NULL, "print a JSON array instead of a table", 0},
@@ -90,7 +93,7 @@ static const struct cmd cmds[] = {
 	CMD("ca export", "write a tenant's CA chain", o_ca_export, cmd_ca_export),
 	CMD("tenant create", "create a tenant, its organization 本社 and its issuing CA",
 	    o_tenant_create, cmd_tenant_create),
-	CMD("tenant set", "change a tenant's quota, features or domain", o_tenant_set,
+	CMD("tenant set", "change a tenant's quota, features, domain or start allowance", o_tenant_set,
 	    cmd_tenant_set),
 	CMD("tenant list", "list the tenants", o_tenant_list, cmd_tenant_list),
 	CMD("admin create", "create an administrator (prints a generated password)", o_admin_create,
@@ -107,8 +110,14 @@ static const struct cmd cmds[] = {
 	CMD("crl publish", "sign and write the root and administrator CA CRLs (for nginx ssl_crl)",
 	    o_crl_publish, cmd_crl_publish),
 	CMD("health", "check PostgreSQL and the signer; prints JSON", o_none, cmd_health),
-	CMD("master-key create", "create a new master key file (mode 0600, never overwrites)",
-	    o_out, cmd_master_key),
+	CMD("key create",
+	    "create a key file: the CA key-encryption key or the data key (mode 0600, never "
+	    "overwrites)",
+	    o_out, cmd_key_create),
+	CMD("keys split",
+	    "move an installation from one master key to a CA key-encryption key and a data key "
+	    "(re-seals everything; safe to run again)",
+	    o_none, cmd_keys_split),
 };
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
 
@@ -305,18 +314,23 @@ ctl_db(struct cmd_ctx *cx)
 int
 ctl_key(struct cmd_ctx *cx)
 {
-	const char *path = cx->cfg.master_key_file;
+	const char *path = cx->cfg.ca_kek_file;
 	int rc;
 
 	if (cx->have_key)
 		return 0;
-	rc = secret_key_load(path, cx->key);
+	rc = secret_key_load(path, SECRET_KEY_OWNER, cx->key);
 	if (rc == SECRET_E_MODE)
-		ctl_err(cx, "master key %s is accessible by group or others (chmod 600)", path);
+		ctl_err(cx, "CA key-encryption key %s is accessible by group or others (chmod 600)",
+			path);
 	else if (rc == SECRET_E_FORMAT)
-		ctl_err(cx, "master key %s is not 64 hex digits", path);
+		ctl_err(cx, "CA key-encryption key %s is not 64 hex digits", path);
+	else if (rc == -ENOENT && cx->cfg.master_key_file[0] != '\0')
+		ctl_err(cx, "CA key-encryption key %s: absent; this installation still has one "
+			"master key (%s): run 'shomeictl keys split' first", path,
+			cx->cfg.master_key_file);
 	else if (rc < 0)
-		ctl_err(cx, "master key %s: %s ('shomeictl master-key create --out %s' makes one)",
+		ctl_err(cx, "CA key-encryption key %s: %s ('shomeictl key create --out %s' makes one)",
 			path, strerror(-rc), path);
 	if (rc != 0)
 		return CTL_E_REPORTED;
