@@ -8,7 +8,7 @@ import random
 import signal
 import time
 
-from shomei_test import TAP, VAR, Client, ctl, hold, psql, read_pid, release, wait_until
+from shomei_test import TAP, Client, ctl, hold, psql, read_pid, release, wait_until
 
 TAG = "".join(random.choice("abcdefghijkmnpqrstuvwxyz") for _ in range(6))
 PW = "Import2test1"
