@@ -107,6 +107,12 @@ supervised() {
 	return 1
 }
 
+held_names() { # what is held, each with a space before it
+	local n
+	for n in $SUPERVISED; do [ -e "$VAR/run/$n.hold" ] && printf ' %s' "$n"; done
+	return 0
+}
+
 not_held() { # name: false, and says so, when it is kept down on purpose
 	[ -e "$VAR/run/$1.hold" ] || return 0
 	say "$1 is held ($VAR/run/$1.hold): not started; scripts/up release $1"
@@ -388,6 +394,7 @@ PY
 }
 
 stack_up() {
+	local held
 	stack_env
 	mkdir -p "$VAR/run" "$SOCK" "$VAR/log" "$VAR/ca" "$VAR/secrets"
 	chmod 700 "$VAR/secrets"
@@ -404,8 +411,12 @@ stack_up() {
 	start_signer
 	for s in $SERVICES; do start_service "$s"; done
 	start_nginx
-	wait_for 20 curl -fsS --cacert "$VAR/tls/server-ca.pem" "https://localhost:$PORT/healthz" ||
-		die "the stack does not answer /healthz"
+	held=$(held_names)
+	if ! wait_for "$([ -n "$held" ] && echo 3 || echo 20)" \
+		curl -fsS --cacert "$VAR/tls/server-ca.pem" "https://localhost:$PORT/healthz"; then
+		[ -n "$held" ] || die "the stack does not answer /healthz"
+		say "/healthz does not answer 200 while held:$held"
+	fi
 	write_up_json
 }
 
