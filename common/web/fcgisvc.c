@@ -115,6 +115,15 @@ find_route(struct http_req *req, char *allow, size_t len)
 	return NULL;
 }
 
+/* nginx's internal listener (the services' unix socket) sets SHOMEI_LISTENER=internal. */
+static int
+from_internal_listener(const struct http_req *req)
+{
+	const char *v = FCGX_GetParam("SHOMEI_LISTENER", req->envp);
+
+	return v != NULL && strcmp(v, "internal") == 0;
+}
+
 static void
 dispatch(struct http_req *req, struct svc_thread *t, FCGX_Stream *in)
 {
@@ -149,6 +158,10 @@ dispatch(struct http_req *req, struct svc_thread *t, FCGX_Stream *in)
 		/* RFC 9110: a 405 names the methods the resource has */
 		http_add_header(req, "Allow", allow);
 		svc_fail(req, 405, "method_not_allowed", &msg_method);
+		return;
+	}
+	if ((r->flags & ROUTE_INTERNAL) && !from_internal_listener(req)) {
+		svc_fail(req, 404, "not_found", &msg_not_found);
 		return;
 	}
 	if ((r->flags & ROUTE_SESSION) && (req->admin_id == 0 || req->tenant_id == 0)) {
@@ -213,8 +226,8 @@ usage(const char *prog)
 		"  -c FILE  configuration file (default: $SHOMEI_CONFIG)\n"
 		"  -n       check the configuration, then exit\n"
 		"  -p FILE  write the process id to FILE (removed at exit)\n"
-		"  -r       print the routes, \"METHOD PATTERN session|public\" a line (* for any\n"
-		"           method), then exit without reading the configuration\n",
+		"  -r       print the routes, \"METHOD PATTERN session|public|internal\" a line (* for\n"
+		"           any method), then exit without reading the configuration\n",
 		prog);
 }
 
@@ -250,7 +263,9 @@ print_routes(const struct svc *svc)
 {
 	for (size_t i = 0; i < svc->nroutes; i++)
 		printf("%s %s %s\n", svc->routes[i].method, svc->routes[i].pattern,
-		       (svc->routes[i].flags & ROUTE_SESSION) ? "session" : "public");
+		       (svc->routes[i].flags & ROUTE_INTERNAL)	 ? "internal"
+		       : (svc->routes[i].flags & ROUTE_SESSION) ? "session"
+								 : "public");
 	printf("* /healthz public\n* /metrics public\n");
 	return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
 }

@@ -27,13 +27,16 @@ typedef int (*svc_handler)(struct http_req *req, struct svc_thread *t);
 struct route {
 	const char *method;  /* "GET", "POST", …; "*" takes any method */
 	const char *pattern; /* "/api/users/{id}" */
-	int flags;           /* ROUTE_SESSION, ROUTE_UPLOAD; 0: public */
+	int flags;           /* ROUTE_SESSION, ROUTE_UPLOAD, ROUTE_INTERNAL; 0: public */
 	svc_handler fn;
 };
 
 enum {
 	ROUTE_SESSION = 1, /* refused with 401 unless nginx passed SHOMEI_ADMIN_ID */
 	ROUTE_UPLOAD = 2,  /* a file upload: the body may be max_upload bytes, not max_body */
+	/* a service-to-service route: answered 404 unless nginx's internal listener passed
+	 * SHOMEI_LISTENER=internal (the handler still authenticates the calling service) */
+	ROUTE_INTERNAL = 4,
 };
 
 struct svc {

@@ -21,13 +21,6 @@
 
 enum mode { M_NOW = REVOKE_NOW, M_SCHEDULE = REVOKE_SCHEDULE, M_CANCEL = REVOKE_CANCEL };
 
-struct body {
-	long long ids[REVOKE_IDS_MAX]; /* sorted */
-	size_t n;
-	char date[11]; /* yyyy-mm-dd, "" = now */
-	int reason;
-};
-
 static int
 cmp_ll(const void *a, const void *b)
 {
@@ -38,7 +31,7 @@ cmp_ll(const void *a, const void *b)
 
 /* ids: an array of 1..REVOKE_IDS_MAX whole positive numbers, each once. */
 static int
-parse_ids(const cJSON *v, struct body *b)
+parse_ids(const cJSON *v, struct revoke_body *b)
 {
 	const cJSON *e;
 
@@ -117,7 +110,7 @@ revoke_date_problem(const char *s)
 
 /* revoke_on: null/absent = now, else a date from tomorrow to REVOKE_DAYS_MAX days ahead. */
 static void
-check_date(const cJSON *v, struct body *b, cJSON *errs, int lang)
+check_date(const cJSON *v, struct revoke_body *b, cJSON *errs, int lang)
 {
 	const struct i18n_text *why = &msg_revoke_on_format;
 
@@ -131,10 +124,10 @@ check_date(const cJSON *v, struct body *b, cJSON *errs, int lang)
 	memcpy(b->date, v->valuestring, 11);
 }
 
-/* The whole body; the failures go to errs. */
-static void
-check_body(const cJSON *body, enum mode mode, struct body *b, cJSON *errs, int lang)
+void
+revoke_check_body(const cJSON *body, int cancel, struct revoke_body *b, cJSON *errs, int lang)
 {
+	enum mode mode = cancel ? M_CANCEL : M_NOW;
 	const cJSON *reason = cJSON_GetObjectItemCaseSensitive(body, "reason");
 
 	if (parse_ids(cJSON_GetObjectItemCaseSensitive(body, "ids"), b) != 0)
@@ -192,7 +185,7 @@ refusal(enum mode mode, const char *st, int due)
 
 /* Check the locked rows against the ids; 0 when all may change, else 404 or 409. */
 static int
-check_rows(const PGresult *rows, const struct body *b, enum mode mode, cJSON *errs, int lang)
+check_rows(const PGresult *rows, const struct revoke_body *b, enum mode mode, cJSON *errs, int lang)
 {
 	int missing = 0, bad = 0, r = 0, n = PQntuples(rows);
 
@@ -221,7 +214,8 @@ revoke_record(struct db *db, long long tenant_id, const char *ip, long long admi
 {
 	char detail[320], when[16];
 	const char *cn = db_get(res, r, "cn"), *on = db_get(res, r, "revoke_on");
-	struct audit_entry e = {tenant_id, ip, "admin", admin_id, AUDIT_CERTIFICATE_REVOKE, detail};
+	struct audit_entry e = {tenant_id, ip, admin_id ? "admin" : "system", admin_id,
+				AUDIT_CERTIFICATE_REVOKE, detail};
 	enum mode mode = (enum mode)scheduled_or_cancel;
 
 	if (mode == M_NOW) {
@@ -236,17 +230,9 @@ revoke_record(struct db *db, long long tenant_id, const char *ip, long long admi
 	return audit_write(db, &e);
 }
 
-/* The history entry of one changed row. */
-static int
-record(struct http_req *req, struct svc_thread *t, enum mode mode, const PGresult *res, int r)
-{
-	return revoke_record(&t->db, req->tenant_id, req->remote_addr, req->admin_id, (int)mode,
-			     res, r);
-}
-
 /* The ids as a PostgreSQL array literal "{1,2}" (malloc'ed). */
 static char *
-ids_literal(const struct body *b)
+ids_literal(const struct revoke_body *b)
 {
 	size_t cap = b->n * 21 + 3;
 	char *s = malloc(cap);
@@ -268,7 +254,7 @@ ids_literal(const struct body *b)
 
 /* Run the change for checked rows; *res holds the changed rows. */
 static int
-change(struct svc_thread *t, enum mode mode, const struct body *b, const char *tid, const char *ids,
+change(struct db *db, enum mode mode, const struct revoke_body *b, const char *tid, const char *ids,
        PGresult **res)
 {
 	char reason[8];
@@ -279,41 +265,43 @@ change(struct svc_thread *t, enum mode mode, const struct body *b, const char *t
 	const char *psched[] = {tid, ids, b->date, reason};
 	const char *pcancel[] = {tid, ids};
 	if (mode == M_NOW)
-		rc = db_exec(&t->db, &q_revoke_now, pnow, res);
+		rc = db_exec(db, &q_revoke_now, pnow, res);
 	else if (mode == M_SCHEDULE)
-		rc = db_exec(&t->db, &q_schedule, psched, res);
+		rc = db_exec(db, &q_schedule, psched, res);
 	else
-		rc = db_exec(&t->db, &q_cancel, pcancel, res);
+		rc = db_exec(db, &q_cancel, pcancel, res);
 	if (rc == 0 && (size_t)PQntuples(*res) != b->n)
 		rc = -EIO; /* cannot happen under the row locks */
 	return rc < 0 ? rc : rc > 0 ? -EIO : 0;
 }
 
 /* Lock, check, change, record; one transaction. *status 200, 404 or 409. */
-static int
-apply(struct http_req *req, struct svc_thread *t, enum mode mode, const struct body *b,
-      PGresult **out, int *status, cJSON *errs)
+int
+revoke_apply(struct db *db, const struct revoke_who *w, int mode_, const struct revoke_body *b,
+	     PGresult **out, int *status, cJSON *errs)
 {
 	PGresult *rows = NULL, *res = NULL;
 	char tid[24], *ids = ids_literal(b);
+	enum mode mode = (enum mode)mode_;
 	int rc, committed = 0;
 
 	if (ids == NULL)
 		return -ENOMEM;
-	snprintf(tid, sizeof(tid), "%lld", req->tenant_id);
+	snprintf(tid, sizeof(tid), "%lld", w->tenant_id);
 	const char *params[] = {tid, ids};
-	if ((rc = db_begin(&t->db)) != 0 || (rc = db_exec(&t->db, &q_lock, params, &rows)) != 0)
+	if ((rc = db_begin(db)) != 0 || (rc = db_exec(db, &q_lock, params, &rows)) != 0)
 		goto out;
-	if ((*status = check_rows(rows, b, mode, errs, req->lang)) != 0)
+	if ((*status = check_rows(rows, b, mode, errs, w->lang)) != 0)
 		goto out;
-	if ((rc = change(t, mode, b, tid, ids, &res)) != 0)
+	if ((rc = change(db, mode, b, tid, ids, &res)) != 0)
 		goto out;
 	for (int r = 0; r < PQntuples(res); r++)
-		if ((rc = record(req, t, mode, res, r)) != 0)
+		if ((rc = revoke_record(db, w->tenant_id, w->ip, w->admin_id, (int)mode, res, r)) !=
+		    0)
 			goto out;
-	if (mode == M_NOW && (rc = revocation_notify(&t->db, req->tenant_id)) != 0)
+	if (mode == M_NOW && (rc = revocation_notify(db, w->tenant_id)) != 0)
 		goto out;
-	if ((rc = db_commit(&t->db)) != 0)
+	if ((rc = db_commit(db)) != 0)
 		goto out;
 	committed = 1;
 	*status = 200;
@@ -321,15 +309,15 @@ apply(struct http_req *req, struct svc_thread *t, enum mode mode, const struct b
 	res = NULL;
 out:
 	if (!committed)
-		db_rollback(&t->db);
+		db_rollback(db);
 	PQclear(rows);
 	PQclear(res);
 	free(ids);
 	return rc < 0 ? rc : rc > 0 ? -EIO : 0;
 }
 
-static void
-answer(struct http_req *req, const PGresult *res)
+void
+revoke_answer(struct http_req *req, const PGresult *res)
 {
 	cJSON *doc = cJSON_CreateObject(), *items = cJSON_AddArrayToObject(doc, "items");
 
@@ -357,7 +345,7 @@ static int
 handle(struct http_req *req, struct svc_thread *t, int cancel)
 {
 	cJSON *body = NULL, *errs = cJSON_CreateArray();
-	struct body *b = calloc(1, sizeof(*b));
+	struct revoke_body *b = calloc(1, sizeof(*b));
 	PGresult *res = NULL;
 	enum mode mode = cancel ? M_CANCEL : M_NOW;
 	int status = 0, rc = 0;
@@ -370,7 +358,7 @@ handle(struct http_req *req, struct svc_thread *t, int cancel)
 		svc_fail(req, 400, "bad_json", &msg_bad_json);
 		goto out;
 	}
-	check_body(body, mode, b, errs, req->lang);
+	revoke_check_body(body, cancel, b, errs, req->lang);
 	if (cJSON_GetArraySize(errs) > 0) {
 		svc_invalid(req, errs);
 		errs = NULL;
@@ -378,13 +366,11 @@ handle(struct http_req *req, struct svc_thread *t, int cancel)
 	}
 	if (!cancel && b->date[0] != '\0')
 		mode = M_SCHEDULE;
-	if ((rc = apply(req, t, mode, b, &res, &status, errs)) != 0)
+	struct revoke_who w = {req->tenant_id, req->remote_addr, req->admin_id, req->lang};
+	if ((rc = revoke_apply(&t->db, &w, mode, b, &res, &status, errs)) != 0)
 		goto out;
 	if (status != 200) {
-		http_error(
-			req, status, status == 404 ? "not_found" : "invalid_status",
-			i18n_msg(status == 404 ? &msg_some_not_found : &msg_bad_status, req->lang),
-			errs);
+		revoke_refuse(req, status, errs);
 		errs = NULL;
 		goto out;
 	}
@@ -393,13 +379,20 @@ handle(struct http_req *req, struct svc_thread *t, int cancel)
 		: mode == M_SCHEDULE ? "revoke_scheduled"
 				     : "revoke_cancelled",
 		req->tenant_id, req->admin_id, b->n, b->date[0] ? b->date : "now", b->reason);
-	answer(req, res);
+	revoke_answer(req, res);
 out:
 	PQclear(res);
 	cJSON_Delete(body);
 	cJSON_Delete(errs);
 	free(b);
 	return rc;
+}
+
+void
+revoke_refuse(struct http_req *req, int status, cJSON *errs)
+{
+	http_error(req, status, status == 404 ? "not_found" : "invalid_status",
+		   i18n_msg(status == 404 ? &msg_some_not_found : &msg_bad_status, req->lang), errs);
 }
 
 int

@@ -13,6 +13,8 @@ struct revoke_cfg {
 	int crl_days;         /* validity of every CRL shomei-revoke signs (root, admin, tenants) */
 	int crl_check_interval; /* seconds between the keeper's and the publisher's sweeps */
 	int due_check_interval; /* seconds between looks for scheduled revocations that fell due */
+	/* the services that may call /internal/revocations: "users:<sha256 hex of its token>,…" */
+	char *internal_clients;
 };
 extern struct revoke_cfg revoke_cfg;
 extern const struct cfg_section revoke_section;
@@ -36,11 +38,41 @@ int due_start(const struct cfg *cfg);
 int revoke_post(struct http_req *req, struct svc_thread *t);
 int revoke_cancel(struct http_req *req, struct svc_thread *t);
 enum { REVOKE_NOW, REVOKE_SCHEDULE, REVOKE_CANCEL };
+/* A checked request: what to revoke (or cancel), when and why. */
+struct revoke_body {
+	long long ids[REVOKE_IDS_MAX]; /* sorted */
+	size_t n;
+	char date[11]; /* yyyy-mm-dd, "" = now */
+	int reason;
+};
+/* Who asks: the tenant whose certificates they are, and the history's actor. */
+struct revoke_who {
+	long long tenant_id;
+	const char *ip;     /* for the history; NULL = none */
+	long long admin_id; /* 0: the system (an internal call without an administrator) */
+	int lang;
+};
+/* ids, revoke_on and reason of a request body (cancel: ids only) into b; failures into errs. */
+void revoke_check_body(const cJSON *body, int cancel, struct revoke_body *b, cJSON *errs,
+		       int lang);
+/* One transaction: lock the rows, check them all, change them all, write the history, NOTIFY.
+ * *status 200 (*out: the changed rows, the caller PQclears), 404 or 409 (errs: one per id,
+ * nothing changed). 0 or -errno. */
+int revoke_apply(struct db *db, const struct revoke_who *w, int mode, const struct revoke_body *b,
+		 PGresult **out, int *status, cJSON *errs);
+/* 200 {count, items} of the changed rows. */
+void revoke_answer(struct http_req *req, const PGresult *res);
+/* 404 not_found or 409 invalid_status with errs (consumed). */
+void revoke_refuse(struct http_req *req, int status, cJSON *errs);
 /* What is wrong with a revoke_on (yyyy-mm-dd, tomorrow .. REVOKE_DAYS_MAX days in JST), or NULL. */
 const struct i18n_text *revoke_date_problem(const char *date);
 /* The history entry of row r of a revoke/schedule/cancel statement's result (REVOKE_*). */
 int revoke_record(struct db *db, long long tenant_id, const char *ip, long long admin_id, int mode,
 		  const PGresult *res, int r);
+
+/* internal.c: POST /internal/revocations, for the other services (nginx's internal listener) */
+int internal_start(const struct cfg *cfg); /* reads [revoke] internal_clients; 0 or CFG_E_VALUE */
+int internal_revocations(struct http_req *req, struct svc_thread *t);
 
 /* csv.c: CSV一括失効 (desknet 7.2, NRA 5): POST /api/certificates/revoke-csv and its job kind */
 int revoke_csv(struct http_req *req, struct svc_thread *t);

@@ -1,7 +1,7 @@
 /*
  * main.c: shomei-revoke: the revocation API (api.c), the scheduled revocations (due.c), the
  * tenants' CRLs (publisher.c) and the public CRL and CA documents (serve.c), and nginx's
- * administrator CRL file (keeper.c).
+ * administrator CRL file (keeper.c), and the other services' revocations (internal.c).
  */
 #include "extern.h"
 
@@ -13,6 +13,7 @@ static const struct route routes[] = {
 	{"HEAD", "/crl/{file}", 0, serve_crl},
 	{"GET", "/ca/{file}", 0, serve_ca},
 	{"HEAD", "/ca/{file}", 0, serve_ca},
+	{"POST", "/internal/revocations", ROUTE_INTERNAL, internal_revocations},
 };
 
 static const struct svc svc = {
@@ -29,7 +30,7 @@ start(const struct cfg *cfg)
 {
 	int rc;
 
-	if ((rc = keeper_start(cfg)) != 0 || (rc = publisher_start(cfg)) != 0 ||
+	if ((rc = internal_start(cfg)) != 0 || (rc = keeper_start(cfg)) != 0 || (rc = publisher_start(cfg)) != 0 ||
 	    (rc = due_start(cfg)) != 0 || (rc = revoke_jobs_start(cfg)) != 0)
 		return rc;
 	return 0;

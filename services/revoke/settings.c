@@ -1,4 +1,4 @@
-/* settings.c: shomei-revoke's [revoke] section: CRLs and scheduled revocations. */
+/* settings.c: shomei-revoke's [revoke] section: CRLs, scheduled revocations, internal callers. */
 #include "extern.h"
 
 struct revoke_cfg revoke_cfg;
@@ -9,6 +9,7 @@ static const struct cfg_key keys[] = {
 	CFG_KEY_INT(struct revoke_cfg, crl_days, 7, 1, 30),
 	CFG_KEY_INT(struct revoke_cfg, crl_check_interval, 60, 1, 86400),
 	CFG_KEY_INT(struct revoke_cfg, due_check_interval, 60, 1, 3600),
+	CFG_KEY_STR(struct revoke_cfg, internal_clients, ""),
 };
 
 const struct cfg_section revoke_section = {"revoke", keys, sizeof(keys) / sizeof(keys[0]),
