@@ -32,6 +32,8 @@ static const struct cfg_key keys[] = {
 	CFG_KEY_INT(struct cfg, login_fail_window, 900, 10, 86400),
 	CFG_KEY_STR(struct cfg, migrations_dir, "db/migrations"),
 	CFG_KEY_STR(struct cfg, log_level, "info"),
+	CFG_KEY_STR(struct cfg, internal_socket, ""),
+	CFG_KEY_STR(struct cfg, internal_token_dir, ""),
 };
 
 /*

@@ -27,6 +27,11 @@ struct cfg {
 	int login_fail_window; /* seconds */
 	char *migrations_dir;
 	char *log_level; /* debug, info, warn, error */
+	/* nginx's internal listener (a unix socket), where a service calls another's internal API;
+	 * "" = none */
+	char *internal_socket;
+	/* where each calling service finds its token: <internal_token_dir>/<service>.token */
+	char *internal_token_dir;
 };
 
 /*

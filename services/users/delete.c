@@ -1,9 +1,10 @@
 /*
  * delete.c: deleting a user in two steps (NRA 7). 1次削除 hides the user from the list (shown
  * under 削除済み), its certificates untouched, and can be undone; 2次削除 (マスター削除) comes only
- * after it, removes the user's personal data for good and keeps what the history needs.
- * Each step is one transaction under the tenant's lock (the one registrations take), with its
- * history entry 利用者削除.
+ * after it: the user's valid certificates are revoked through shomei-revoke (purge.c), then the
+ * personal data is removed for good, keeping what the history needs. Each change is one
+ * transaction under the tenant's lock (the one registrations take), with its history entry
+ * 利用者削除; a 2次削除 whose revocation fails changes nothing (503).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -34,41 +35,8 @@ static const struct db_stmt q_undelete_clash = {
 	2,
 };
 
-/* Certificates that still work (or will): they must be revoked before the data goes. */
-static const struct db_stmt q_live_certs = {
-	"users_live_certs",
-	"SELECT count(*) AS n FROM certificates WHERE tenant_id = $1 AND user_id = $2"
-	" AND status IN (" LC_SQL(LC_ISSUING) ", " LC_SQL(LC_ISSUED) ", " LC_SQL(LC_DOWNLOADED)
-	", " LC_SQL(LC_REVOKE_SCHEDULED) ")",
-	2,
-};
-
-/* 2次削除: the personal data goes; ids, the certificates' own fields and the history stay. */
-static const struct db_stmt q_purge_user = {
-	"users_purge_user",
-	"UPDATE users SET family_name = '', given_name = '', family_name_kana = '',"
-	" given_name_kana = '', family_name_en = '', given_name_en = '', email = '',"
-	" purged_at = now(), updated_at = now() WHERE tenant_id = $1 AND id = $2",
-	2,
-};
-
-static const struct db_stmt q_purge_devices = {
-	"users_purge_devices",
-	"UPDATE devices SET email = '', restrict_mac = NULL, restrict_computer = NULL,"
-	" restrict_login_user = NULL, restrict_bios_serial = NULL, service_id = NULL,"
-	" principal_name = NULL WHERE tenant_id = $1 AND user_id = $2",
-	2,
-};
-
-/* No PKCS#12 of a purged user can be downloaded again. */
-static const struct db_stmt q_purge_p12 = {
-	"users_purge_p12",
-	"UPDATE certificates SET p12 = NULL, p12_password_enc = NULL, updated_at = now()"
-	" WHERE tenant_id = $1 AND user_id = $2",
-	2,
-};
-
-enum step { STEP_DELETE, STEP_UNDELETE, STEP_PURGE };
+/* STEP_PURGE_CHECK: 2次削除's checks before its revocation, changing nothing */
+enum step { STEP_DELETE, STEP_UNDELETE, STEP_PURGE, STEP_PURGE_CHECK };
 
 static long long
 path_id(const struct http_req *req)
@@ -86,7 +54,7 @@ static const struct i18n_text *
 refusal(struct db *db, enum step step, const PGresult *u, const char *const p[2], const char **code,
 	int *rc)
 {
-	int deleted = db_get(u, 0, "deleted_at") != NULL;
+	int deleted = db_get(u, 0, "deleted_at") != NULL, issuing = 0, live = 0;
 	PGresult *res = NULL;
 	const struct i18n_text *why = NULL;
 
@@ -104,8 +72,14 @@ refusal(struct db *db, enum step step, const PGresult *u, const char *const p[2]
 			*code = "device_pair_taken";
 			why = &msg_device_pair_taken;
 		}
-	} else if (step == STEP_PURGE) {
-		if ((*rc = db_exec(db, &q_live_certs, p, &res)) == 0 && db_get_ll(res, 0, "n") > 0) {
+	} else if (step == STEP_PURGE || step == STEP_PURGE_CHECK) {
+		/* before the revocation only a certificate being issued stops it; after, any */
+		*rc = purge_live(db, strtoll(p[0], NULL, 10), strtoll(p[1], NULL, 10), &issuing,
+				 &live);
+		if (*rc == 0 && issuing > 0) {
+			*code = "certificates_issuing";
+			why = &msg_user_certs_issuing;
+		} else if (*rc == 0 && step == STEP_PURGE && live > 0) {
 			*code = "valid_certificates";
 			why = &msg_user_live_certificates;
 		}
@@ -114,38 +88,32 @@ refusal(struct db *db, enum step step, const PGresult *u, const char *const p[2]
 	return why;
 }
 
+/* 1次削除 or its undo, with the history entry. */
 static int
-apply(struct db *db, enum step step, const char *const p[2])
+mark(struct db *db, enum step step, const char *const p[2], const struct audit_entry *e)
 {
 	const char *p3[] = {p[0], p[1], step == STEP_DELETE ? "true" : "false"};
 	PGresult *res = NULL;
 	int rc;
 
-	if (step != STEP_PURGE)
-		return db_exec(db, &q_mark_deleted, p3, &res) == 0 ? (PQclear(res), 0) : -EIO;
-	if ((rc = db_exec(db, &q_purge_user, p, &res)) == 0) {
-		PQclear(res);
-		res = NULL;
-		if ((rc = db_exec(db, &q_purge_devices, p, &res)) == 0) {
-			PQclear(res);
-			res = NULL;
-			rc = db_exec(db, &q_purge_p12, p, &res);
-		}
-	}
+	rc = db_exec(db, &q_mark_deleted, p3, &res);
 	PQclear(res);
+	if (rc == 0)
+		rc = audit_write(db, e);
 	return rc < 0 ? rc : rc > 0 ? -EIO : 0;
 }
 
 static int
 do_step(struct http_req *req, struct svc_thread *t, enum step step)
 {
-	static const char *const words[] = {"1次削除", "1次削除の取消", "2次削除"};
+	static const char *const words[] = {"1次削除", "1次削除の取消"};
 	long long id = path_id(req);
 	char tid[24], uid[24], detail[512];
 	const char *p[] = {tid, uid}, *code = NULL;
 	struct audit_entry e = {req->tenant_id, req->remote_addr,  "admin",
 				req->admin_id,  AUDIT_USER_DELETE, detail};
 	const struct i18n_text *why;
+	struct purge_who w = {t->cfg, req->tenant_id, req->admin_id, req->remote_addr};
 	struct certq_quota q;
 	PGresult *u = NULL;
 	int rc, committed = 0;
@@ -168,10 +136,17 @@ do_step(struct http_req *req, struct svc_thread *t, enum step step)
 			svc_fail(req, 409, code, why);
 		goto out;
 	}
-	snprintf(detail, sizeof(detail), "%s %s %s (%s)", words[step], db_get(u, 0, "family_name"),
-		 db_get(u, 0, "given_name"), db_get(u, 0, "email"));
-	if ((rc = apply(&t->db, step, p)) != 0 || (rc = audit_write(&t->db, &e)) != 0 ||
-	    (rc = db_commit(&t->db)) != 0)
+	if (step == STEP_PURGE_CHECK)
+		goto out; /* checked: the caller revokes, then comes back with STEP_PURGE */
+	if (step == STEP_PURGE) {
+		rc = purge_locked(&t->db, &w, id, u);
+	} else {
+		snprintf(detail, sizeof(detail), "%s %s %s (%s)", words[step],
+			 db_get(u, 0, "family_name"), db_get(u, 0, "given_name"),
+			 db_get(u, 0, "email"));
+		rc = mark(&t->db, step, p, &e);
+	}
+	if (rc != 0 || (rc = db_commit(&t->db)) != 0)
 		goto out;
 	committed = 1;
 	log_msg(LOG_INFO, "event=user_%s tenant=%lld user=%lld",
@@ -181,6 +156,8 @@ out:
 	if (!committed)
 		db_rollback(&t->db);
 	PQclear(u);
+	if (step == STEP_PURGE_CHECK && rc == 0 && req->status == 0)
+		return 1; /* may go on */
 	if (rc != 0 || !committed)
 		return rc < 0 ? rc : rc > 0 ? -EIO : 0;
 	if (step == STEP_PURGE) {
@@ -202,8 +179,26 @@ users_undelete(struct http_req *req, struct svc_thread *t)
 	return do_step(req, t, STEP_UNDELETE);
 }
 
+/*
+ * 2次削除: the checks (404, 409 delete_first or certificates_issuing), then the revocation of
+ * every valid certificate through shomei-revoke (outside any transaction of ours: it is
+ * shomei-revoke's), then the purge, which checks again that nothing valid is left. A revocation
+ * that fails leaves the user as it was: 503.
+ */
 int
 users_purge(struct http_req *req, struct svc_thread *t)
 {
+	struct purge_who w = {t->cfg, req->tenant_id, req->admin_id, req->remote_addr};
+	long long id = path_id(req);
+	int rc;
+
+	if ((rc = do_step(req, t, STEP_PURGE_CHECK)) != 1)
+		return rc;
+	if ((rc = purge_revoke(&t->db, &w, &id, 1)) != 0) {
+		if (rc != -EIO)
+			return rc;
+		svc_fail(req, 503, "revocation_unavailable", &msg_revocation_unavailable);
+		return 0;
+	}
 	return do_step(req, t, STEP_PURGE);
 }

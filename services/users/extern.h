@@ -159,6 +159,26 @@ int users_delete(struct http_req *req, struct svc_thread *t);
 int users_undelete(struct http_req *req, struct svc_thread *t);
 int users_purge(struct http_req *req, struct svc_thread *t);
 
+/* purge.c: マスター削除 (2次削除 and CSV一括利用者マスター削除, NRA 7) */
+struct purge_who {
+	const struct cfg *cfg; /* internal_socket, internal_token_dir */
+	long long tenant_id;
+	long long admin_id; /* the history's actor */
+	const char *ip;
+};
+/* Revoke every valid certificate of the users now, through shomei-revoke's internal API
+ * (reason cessationOfOperation), until none is left. 0; -EIO when it cannot (unreachable,
+ * refused, or certificates kept changing): then nothing of the users was purged. */
+int purge_revoke(struct db *db, const struct purge_who *w, const long long *uids, size_t n);
+/* The user's certificates being issued and all that still count (issuing, valid, scheduled). */
+int purge_live(struct db *db, long long tenant_id, long long uid, int *issuing, int *live);
+/* In the caller's transaction, with the user row u locked: remove the personal data and write
+ * the 2次削除 history entry. 0 or -errno. */
+int purge_locked(struct db *db, const struct purge_who *w, long long uid, const PGresult *u);
+int users_purge_csv(struct http_req *req, struct svc_thread *t);
+int purge_run(struct db *db, struct kv *kv, struct job *j, cJSON *errs, long long *units);
+extern const struct cfg *purge_cfg;
+
 /* jobs.c: the tenant's jobs, and CSV一括登録 as a job kind (domain/jobs.h) */
 int users_jobs_start(const struct cfg *cfg);
 int jobs_list(struct http_req *req, struct svc_thread *t);
@@ -205,6 +225,15 @@ extern const struct i18n_text msg_user_already_deleted;
 extern const struct i18n_text msg_user_not_deleted;
 extern const struct i18n_text msg_user_delete_first;
 extern const struct i18n_text msg_user_live_certificates;
+extern const struct i18n_text msg_user_certs_issuing;
+extern const struct i18n_text msg_revocation_unavailable;
+extern const struct i18n_text msg_purge_line;
+extern const struct i18n_text msg_purge_unknown;
+extern const struct i18n_text msg_purge_purged;
+extern const struct i18n_text msg_purge_several;
+extern const struct i18n_text msg_purge_twice; /* %d: the earlier line */
+extern const struct i18n_text msg_purge_issuing;
+extern const struct i18n_text msg_purge_empty;
 extern const struct i18n_text msg_validity_ca;
 extern const struct i18n_text msg_no_validity_period;
 extern const struct i18n_text msg_no_org_units;

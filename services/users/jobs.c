@@ -1,6 +1,6 @@
 /*
- * jobs.c: the tenant's jobs (CSV 処理状況: GET /api/jobs, /api/jobs/{id}), and CSV一括登録 as a
- * job kind run by domain/jobs.c's worker in every shomei-users: the users are committed
+ * jobs.c: the tenant's jobs (CSV 処理状況: GET /api/jobs, /api/jobs/{id}), and CSV一括登録 (and
+ * CSV一括利用者マスター削除, purge.c) as job kinds run by domain/jobs.c's worker in every shomei-users: the users are committed
  * JOBS_CHUNK at a time, each chunk with the job's progress, so a job resumes exactly where the
  * last commit left it: no user twice, none lost.
  */
@@ -15,6 +15,7 @@
 #include "domain/audit.h"
 #include "domain/jobs.h"
 #include "extern.h"
+#include "web/internal.h"
 #include "web/valid.h"
 
 #define JOBS_CHUNK 100 /* users a transaction */
@@ -27,11 +28,17 @@ static int import_run(struct db *db, struct kv *kv, struct job *j, cJSON *errs, 
 
 static const struct jobs_kind job_kinds[] = {
 	{"user_import", AUDIT_USER_IMPORT, "証明書", import_run},
+	{"user_purge", AUDIT_USER_DELETE, "利用者", purge_run},
 };
 
 int
 users_jobs_start(const struct cfg *cfg)
 {
+	int rc;
+
+	purge_cfg = cfg;
+	if ((rc = internal_global_init()) != 0)
+		return rc;
 	return jobs_start(cfg, job_kinds, sizeof(job_kinds) / sizeof(job_kinds[0]));
 }
 

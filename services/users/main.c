@@ -1,4 +1,5 @@
-/* main.c: shomei-users: the tenant summary, users and devices, the user search, CSV imports. */
+/* main.c: shomei-users: the tenant summary, users and devices, the user search, CSV imports,
+ * deletion (1次, 2次 and by CSV). */
 #include "extern.h"
 
 static const struct route routes[] = {
@@ -10,6 +11,7 @@ static const struct route routes[] = {
 	{"GET", "/api/users/{id}", 1, users_get},
 	{"PATCH", "/api/users/{id}", 1, users_patch},
 	{"POST", "/api/users/import", ROUTE_SESSION | ROUTE_UPLOAD, users_import},
+	{"POST", "/api/users/purge", ROUTE_SESSION | ROUTE_UPLOAD, users_purge_csv},
 	{"POST", "/api/users/{id}/delete", 1, users_delete},
 	{"POST", "/api/users/{id}/undelete", 1, users_undelete},
 	{"DELETE", "/api/users/{id}", 1, users_purge},

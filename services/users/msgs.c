@@ -169,3 +169,29 @@ const struct i18n_text msg_user_live_certificates = {
 	{"有効な証明書（発行中・失効予定を含む）が残っています。証明書を失効してから削除してください。",
 	 "The user still has valid certificates (or ones being issued or scheduled for "
 	 "revocation). Revoke them first."}};
+const struct i18n_text msg_user_certs_issuing = {
+	{"発行中の証明書があります。発行が終わってから削除してください。",
+	 "A certificate of the user is still being issued. Delete the user once it is issued."}};
+const struct i18n_text msg_revocation_unavailable = {
+	{"証明書を失効できないため、利用者を削除していません。しばらくしてからやり直してください。",
+	 "The certificates could not be revoked, so the user was not deleted. Try again later."}};
+
+/* CSV一括利用者マスター削除 (purge.c) */
+const struct i18n_text msg_purge_line = {
+	{"1 行には代表メールアドレスを 1 項目だけ入力してください。",
+	 "A line is one main e-mail address, nothing else."}};
+const struct i18n_text msg_purge_unknown = {
+	{"この代表メールアドレスの利用者がいません。", "No user has this main e-mail address."}};
+const struct i18n_text msg_purge_purged = {
+	{"この代表メールアドレスの利用者はマスター削除済みです。",
+	 "The user with this main e-mail address is already deleted for good."}};
+const struct i18n_text msg_purge_several = {
+	{"この代表メールアドレスの利用者が複数います。利用者画面から削除してください。",
+	 "Several users have this main e-mail address. Delete them from the user screen."}};
+const struct i18n_text msg_purge_twice = {
+	{"同じ利用者が %d 行目にもあります。", "The same user is on line %d too."}};
+const struct i18n_text msg_purge_issuing = {
+	{"この利用者には発行中の証明書があります。発行が終わってから削除してください。",
+	 "A certificate of this user is still being issued. Delete the user once it is issued."}};
+const struct i18n_text msg_purge_empty = {
+	{"CSV ファイルに代表メールアドレスの行がありません。", "The CSV file names no user."}};
