@@ -236,8 +236,13 @@ start_redis() {
 }
 
 write_config() {
-	# a file from before the [issue] and [revoke] sections had their keys at the top: write anew
-	if [ -f "$CONF" ] && ! grep -qE '^(nginx_pid_file|crl_check_interval|crl_days|admin_crl_file|issue_workers|key_pool_)' "$CONF"; then
+	local clients
+	clients=$(internal_clients)
+	# a file from before the [issue] and [revoke] sections had their keys at the top, or before
+	# the internal API: write anew; else only the callers' token hashes are brought up to date
+	if [ -f "$CONF" ] && ! grep -qE '^(nginx_pid_file|crl_check_interval|crl_days|admin_crl_file|issue_workers|key_pool_)' "$CONF" &&
+		grep -q '^internal_clients' "$CONF"; then
+		sed -i "s|^internal_clients = .*|internal_clients = $clients|" "$CONF"
 		return 0
 	fi
 	cat >"$CONF" <<EOF
@@ -252,12 +257,64 @@ ca_dir = $VAR/ca
 public_url = https://localhost:$PORT
 migrations_dir = $ROOT/db/migrations
 log_level = info
+internal_socket = $VAR/run/internal/api.sock
+internal_token_dir = $VAR/secrets/internal
 
 [revoke]
 nginx_pid_file = $VAR/run/nginx.pid
 crl_check_interval = ${CRL_CHECK_INTERVAL:-60}
 due_check_interval = ${DUE_CHECK_INTERVAL:-60}
+internal_clients = $clients
 EOF
+}
+
+# The internal API (docs/DECISIONS.md, "The internal revocation API"): each service that calls
+# another's gets a random token in $VAR/secrets/internal/NAME.token, a file only it may read (as
+# root: owned by the user that runs it, 0400); the callee's configuration holds its SHA-256
+# ([revoke] internal_clients). nginx's internal listener is a socket in $VAR/run/internal, a
+# directory only root and the group shomei-internal (the callers) may enter.
+INTERNAL_CALLERS="users download"
+
+internal_owner() { # name: the user that runs shomei-NAME (root until each has its own)
+	if [ "$(id -u)" = 0 ] && id -u "shomei-$1" >/dev/null 2>&1; then echo "shomei-$1"; else id -un; fi
+}
+
+make_internal_tokens() {
+	local d=$VAR/secrets/internal n f
+	mkdir -p "$d"
+	chmod 711 "$d"
+	for n in $INTERNAL_CALLERS; do
+		f=$d/$n.token
+		if [ ! -s "$f" ]; then
+			(umask 077 && openssl rand -hex 32 >"$f.new" && mv -f "$f.new" "$f") ||
+				die "cannot create the internal token of $n"
+		fi
+		[ "$(id -u)" = 0 ] && chown "$(internal_owner "$n"):" "$f"
+		chmod 400 "$f"
+	done
+}
+
+internal_clients() { # users:<sha256 hex>,download:<sha256 hex>
+	local n out="" h
+	for n in $INTERNAL_CALLERS; do
+		h=$(head -n 1 "$VAR/secrets/internal/$n.token" | tr -d '\r\n' | sha256sum | cut -d' ' -f1)
+		out="$out${out:+,}$n:$h"
+	done
+	printf '%s' "$out"
+}
+
+# The directory of nginx's internal listener: root and the callers only.
+make_internal_dir() {
+	local d=$VAR/run/internal
+	mkdir -p "$d"
+	if [ "$(id -u)" = 0 ]; then
+		getent group shomei-internal >/dev/null || groupadd --system shomei-internal ||
+			die "groupadd shomei-internal failed"
+		chown root:shomei-internal "$d"
+		chmod 750 "$d"
+	else
+		chmod 700 "$d"
+	fi
 }
 
 # Two keys, one per purpose: the CA key-encryption key (shomei-signer and shomeictl read it) and
@@ -405,6 +462,8 @@ stack_up() {
 	chmod 755 "$VAR" "$VAR/run"
 	[ "$(id -u)" = 0 ] && chgrp www-data "$SOCK" 2>/dev/null
 	chmod 750 "$SOCK"
+	make_internal_tokens
+	make_internal_dir
 	write_config
 	make_server_tls
 	start_postgres
