@@ -11,7 +11,12 @@ nginx/nginx.conf.in and the files it includes from @CONF@ (authed.inc, fastcgi.i
   - every route of every service is reachable: a path built from its pattern ({id} -> 42) makes
     nginx choose a location that passes to that same service; a `session` route's location goes
     through the auth_request gate and hands over SHOMEI_ADMIN_ID and SHOMEI_TENANT_ID; a
-    `public` route's location does not.
+    `public` route's location does not;
+  - there are two servers: the public one (the HTTPS port) and the internal listener (a unix
+    socket, `listen unix:…`) that only the services reach. An `internal` route (service to
+    service) is reachable on the internal listener, through a location that passes
+    SHOMEI_LISTENER internal, and never on the public server, where no location passes
+    SHOMEI_LISTENER; the internal listener reaches nothing but internal routes.
 Location selection follows nginx (ngx_http_core_find_location): an exact `=` match; else the
 longest prefix, final if `^~`; else the first regex (`~`, `~*`) in file order; else that longest
 prefix. A URI equal to a prefix location without its trailing slash, where that location passes
@@ -100,7 +105,7 @@ ANY_METHOD = ("/internal/auth", "/healthz", "/metrics")
 
 
 def route_line_ok(line):
-    m = re.fullmatch(r"(\*|[A-Z]+) (/\S*) (session|public)", line)
+    m = re.fullmatch(r"(\*|[A-Z]+) (/\S*) (session|public|internal)", line)
     return bool(m) and (m.group(1) in METHODS or (m.group(1) == "*" and m.group(2) in ANY_METHOD))
 
 
@@ -302,23 +307,39 @@ def regex_samples(pattern, limit=64):
 
 
 class Nginx:
+    """The public server (the HTTPS port) and the internal listener (a unix socket)."""
+
     def __init__(self, root):
         conf_dir = os.path.join(root, "nginx")
         top = parse(os.path.join(conf_dir, "nginx.conf.in"), conf_dir)
         http = first(top, "http")
         if http is None:
             raise ConfError("nginx.conf.in: no http block")
-        self.upstreams = {}
+        upstreams = {}
         for d in http.block:
             if d.name == "upstream":
                 srv = first(d.block, "server")
-                self.upstreams[d.args[0]] = srv.args[0] if srv else None
-        servers = [d for d in http.block if d.name == "server"]
-        if len(servers) != 1:
-            raise ConfError("nginx.conf.in: %d server blocks; routes.py models one" % len(servers))
-        self.server = servers[0].block
-        self.locations = [Location(d, [self.server, http.block]) for d in self.server
-                          if d.name == "location" and not d.args[0].startswith("@")]
+                upstreams[d.args[0]] = srv.args[0] if srv else None
+        public, internal = [], []
+        for d in http.block:
+            if d.name != "server":
+                continue
+            listens = [x.args[0] for x in d.block if x.name == "listen" and x.args]
+            (internal if listens and all(a.startswith("unix:") for a in listens) else public).append(d)
+        if len(public) != 1 or len(internal) > 1:
+            raise ConfError("nginx.conf.in: %d public and %d internal server blocks; routes.py models one "
+                            "of each" % (len(public), len(internal)))
+        self.public = Server("public server", public[0], http, upstreams)
+        self.internal = Server("internal listener", internal[0], http, upstreams) if internal else None
+
+
+class Server:
+    def __init__(self, name, d, http, upstreams):
+        self.name = name
+        self.upstreams = upstreams
+        self.server = d.block
+        self.locations = [Location(x, [self.server, http.block]) for x in self.server
+                          if x.name == "location" and not x.args[0].startswith("@")]
 
     def select(self, uri):
         """(location or None, regex match or None, what nginx does instead)."""
@@ -393,7 +414,14 @@ def candidate_uris(ngx, routes, route=None):
 
 
 def check_locations(ngx, routes, t):
-    """Every location that passes to a service reaches a route of that service."""
+    """Every location that passes to a service reaches a route of that service (of the kind its
+    server serves: internal routes on the internal listener, the others on the public server)."""
+    for srv in (ngx.public, ngx.internal):
+        if srv is not None:
+            check_server_locations(srv, routes, t)
+
+
+def check_server_locations(ngx, routes, t):
     uris = candidate_uris(ngx, routes)
     for loc in ngx.locations:
         if loc.passes is None:  # nginx answers itself (return, files)
@@ -412,6 +440,13 @@ def check_locations(ngx, routes, t):
             t.ok(False, "%s (%s) is chosen for some request" % (loc, loc.where),
                  "\n".join(errors) or "every sample URI goes to another location")
             continue
+        marked = loc.params.get("SHOMEI_LISTENER") == "internal"
+        if ngx.name == "internal listener" and not marked:
+            t.ok(False, "%s (%s): on the internal listener, passes SHOMEI_LISTENER internal" % (loc, loc.where))
+            continue
+        if ngx.name != "internal listener" and "SHOMEI_LISTENER" in loc.params:
+            t.ok(False, "%s (%s): on the public server, passes no SHOMEI_LISTENER" % (loc, loc.where))
+            continue
         for svc, paths in sorted(sent.items()):
             name = "%s (%s) -> %s" % (loc, loc.where, svc)
             if svc not in routes:
@@ -419,7 +454,7 @@ def check_locations(ngx, routes, t):
                      "services: %s" % ", ".join(SERVICES))
                 continue
             hits = ["%s %s" % (r.method, r.pattern) for p in paths for r in routes[svc]
-                    if r.matches(p)]
+                    if r.matches(p) and (r.vis == "internal") == marked]
             if hits:
                 t.ok(True, "%s: %s" % (name, ", ".join(dict.fromkeys(hits))))
             else:
@@ -442,13 +477,36 @@ def check_gate(ngx, loc):
     return None
 
 
+def check_internal_route(ngx, r, t):
+    """An internal route: reached on the internal listener, never on the public server."""
+    srv = ngx.internal
+    if srv is None:
+        t.ok(False, "%s: nginx.conf.in has an internal listener (listen unix:…)" % r)
+        return
+    loc, to, path, why = srv.send(r.sample())
+    if to == r.svc and r.matches(path) and loc.params.get("SHOMEI_LISTENER") == "internal":
+        t.ok(True, "%s: %s -> %s on the internal listener" % (r, r.sample(), loc))
+    else:
+        t.ok(False, "%s: %s on the internal listener goes to %s" % (r, r.sample(), why or "%s -> %s" % (loc, to)))
+    loc, to, path, why = ngx.public.send(r.sample())
+    t.ok(to is None or not r.matches(path) or to != r.svc,
+         "%s: not on the public server (%s)" % (r, why or "%s -> %s" % (loc, to)))
+
+
 def check_routes(ngx, routes, t):
     """Every route is reachable through nginx, with the gate its table asks for."""
     for svc in SERVICES:
         for r in routes.get(svc, []):
+            if r.vis == "internal":
+                check_internal_route(ngx, r, t)
+                continue
+            if ngx.internal is not None:
+                _, to, path, _ = ngx.internal.send(r.sample())
+                if to == svc and r.matches(path):
+                    t.ok(False, "%s: the internal listener reaches a route that is not internal" % r)
             reached, first_why = None, None
-            for uri in candidate_uris(ngx, routes, r):
-                loc, to, path, why = ngx.send(uri)
+            for uri in candidate_uris(ngx.public, routes, r):
+                loc, to, path, why = ngx.public.send(uri)
                 if to == svc and r.matches(path):
                     reached = (uri, loc)
                     break
@@ -465,7 +523,7 @@ def check_routes(ngx, routes, t):
             uri, loc = reached
             name = "%s: %s -> %s" % (r, uri, loc)
             if r.vis == "session":
-                why = check_gate(ngx, loc)
+                why = check_gate(ngx.public, loc)
                 if why is None:
                     t.ok(True, "%s, behind auth_request %s" % (name, loc.gate))
                 else:
@@ -483,7 +541,7 @@ def check_routes(ngx, routes, t):
 
 
 def ngx_healthz(ngx):
-    _, svc, _, _ = ngx.send(HEALTHZ)
+    _, svc, _, _ = ngx.public.send(HEALTHZ)
     return svc
 
 

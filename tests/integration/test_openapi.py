@@ -5,8 +5,11 @@ import json
 import os
 import re
 
-from shomei_test import ROOT, TAP, Client
+from shomei_test import ROOT, TAP, UP, Client
 
+
+
+INTERNAL = set()  # the paths of fragments marked x-internal (docs/openapi/internal.json)
 
 
 def load_spec():
@@ -16,6 +19,8 @@ def load_spec():
         frag = json.load(open(f, encoding="utf-8"))
         for p, ops in frag.get("paths", {}).items():
             spec["paths"].setdefault(p, {}).update(ops)
+            if frag.get("x-internal") and all(o.get("x-internal") for o in ops.values()):
+                INTERNAL.add(p)
         spec["components"]["schemas"].update(frag.get("components", {}).get("schemas", {}))
         spec["components"]["responses"].update(frag.get("components", {}).get("responses", {}))
     return spec
@@ -65,13 +70,25 @@ def check(value, schema, where="$"):
 
 
 def code_routes():
-    """Routes from the services' tables: (METHOD, path) for public /api paths."""
+    """Routes from the services' tables: (METHOD, path), the internal ones too (the gate's
+    /internal/auth takes any method and is nginx's, not an API)."""
     routes = set()
     for f in glob.glob(os.path.join(ROOT, "services", "*", "main.c")):
         for m, p in re.findall(r'\{"(GET|POST|PUT|PATCH|DELETE|HEAD)", "(/[^"]*)"', open(f).read()):
-            if not p.startswith("/internal/"):
-                routes.add((m, p))
+            routes.add((m, p))
     return routes
+
+
+def test_internal_marked(t):
+    """Every internal route (ROUTE_INTERNAL) is described in a fragment marked x-internal, and
+    only those are."""
+    internal = set()
+    for f in glob.glob(os.path.join(ROOT, "services", "*", "main.c")):
+        internal |= set(re.findall(r'\{"[A-Z]+", "(/[^"]*)", [^,}]*ROUTE_INTERNAL', open(f).read()))
+    t.ok(internal and internal == INTERNAL, "the internal routes are exactly the paths marked x-internal",
+         (sorted(internal), sorted(INTERNAL)))
+    t.ok(all(p.startswith("/internal/") for p in INTERNAL), "every x-internal path is under /internal/",
+         sorted(INTERNAL))
 
 
 def test_routes(t):
@@ -111,6 +128,9 @@ def test_answers(t):
                   c.post("/api/certificates/revoke/cancel", {"ids": [999999999]})))
     cases.append(("/crl/{file}", "get", Client().get("/crl/nosuch.crl")))
     cases.append(("/ca/{file}", "get", Client().get("/ca/nosuch.pem")))
+    cases.append(("/internal/revocations", "post", internal_call({"tenant": 1, "ids": [999999999]})))
+    cases.append(("/internal/revocations", "post", internal_call({"ids": []})))
+    cases.append(("/internal/revocations", "post", internal_call({"tenant": 1, "ids": [1]}, token="0" * 64)))
     cases.append(("/api/auth/logout", "post", c.post("/api/auth/logout")))
     for path, method, r in cases:
         try:
@@ -122,9 +142,40 @@ def test_answers(t):
         t.ok(not errs, "%s %s %d fits the schema" % (method.upper(), path, r.status), errs)
 
 
+class _Answer:
+    def __init__(self, status, body):
+        self.status, self.body = status, body
+
+    def json(self):
+        return json.loads(self.body.decode()) if self.body else None
+
+
+def internal_call(body, token=None):
+    """POST /internal/revocations on nginx's internal listener, as shomei-users."""
+    import http.client
+    import socket
+    var = os.path.join(ROOT, UP["var"]) if not os.path.isabs(UP["var"]) else UP["var"]
+
+    class Conn(http.client.HTTPConnection):
+        def connect(self):
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.sock.connect(os.path.join(var, "run", "internal", "api.sock"))
+
+    tok = token or open(os.path.join(var, "secrets", "internal", "users.token")).readline().strip()
+    c = Conn("localhost", timeout=30)
+    c.request("POST", "/internal/revocations", body=json.dumps(body).encode(),
+              headers={"Content-Type": "application/json", "X-Shomei-Service": "users",
+                       "Authorization": "Bearer " + tok})
+    r = c.getresponse()
+    a = _Answer(r.status, r.read())
+    c.close()
+    return a
+
+
 def main():
     t = TAP()
     t.run(test_routes)
+    t.run(test_internal_marked)
     t.run(test_answers)
     t.done()
 
