@@ -19,7 +19,11 @@ CONF=$VAR/nginx
 render_nginx() {
 	user=""
 	[ "$(id -u)" = 0 ] && user="user www-data;"
-	mkdir -p "$CONF/tmp" "$VAR/run" "$VAR/log"
+	# run/internal: the internal listener's socket (the services' calls to one another); the
+	# compose file does not share it with the services yet (docs/DECISIONS.md, "The internal
+	# revocation API")
+	mkdir -p "$CONF/tmp" "$VAR/run" "$VAR/log" "$VAR/run/internal"
+	chmod 750 "$VAR/run/internal"
 	for f in nginx.conf fastcgi.inc authed.inc; do
 		src=$SRC/$f
 		[ "$f" = nginx.conf ] && src=$SRC/nginx.conf.in
