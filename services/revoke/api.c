@@ -214,8 +214,9 @@ revoke_record(struct db *db, long long tenant_id, const char *ip, long long admi
 {
 	char detail[320], when[16];
 	const char *cn = db_get(res, r, "cn"), *on = db_get(res, r, "revoke_on");
-	struct audit_entry e = {tenant_id, ip, admin_id ? "admin" : "system", admin_id,
-				AUDIT_CERTIFICATE_REVOKE, detail};
+	struct audit_entry e = {
+		tenant_id, ip, admin_id ? "admin" : "system", admin_id, AUDIT_CERTIFICATE_REVOKE,
+		detail};
 	enum mode mode = (enum mode)scheduled_or_cancel;
 
 	if (mode == M_NOW) {
@@ -392,7 +393,8 @@ void
 revoke_refuse(struct http_req *req, int status, cJSON *errs)
 {
 	http_error(req, status, status == 404 ? "not_found" : "invalid_status",
-		   i18n_msg(status == 404 ? &msg_some_not_found : &msg_bad_status, req->lang), errs);
+		   i18n_msg(status == 404 ? &msg_some_not_found : &msg_bad_status, req->lang),
+		   errs);
 }
 
 int

@@ -53,8 +53,7 @@ struct revoke_who {
 	int lang;
 };
 /* ids, revoke_on and reason of a request body (cancel: ids only) into b; failures into errs. */
-void revoke_check_body(const cJSON *body, int cancel, struct revoke_body *b, cJSON *errs,
-		       int lang);
+void revoke_check_body(const cJSON *body, int cancel, struct revoke_body *b, cJSON *errs, int lang);
 /* One transaction: lock the rows, check them all, change them all, write the history, NOTIFY.
  * *status 200 (*out: the changed rows, the caller PQclears), 404 or 409 (errs: one per id,
  * nothing changed). 0 or -errno. */

@@ -47,8 +47,7 @@ static const struct db_stmt q_admin_of = {
 };
 
 static const struct i18n_text msg_internal_auth = {
-	{"呼び出し元のサービスを認証できません。",
-	 "The calling service is not authenticated."}};
+	{"呼び出し元のサービスを認証できません。", "The calling service is not authenticated."}};
 static const struct i18n_text msg_tenant_field = {
 	{"tenant には利用法人の ID（正の整数）を指定してください。",
 	 "tenant must be the tenant's id (a positive integer)."}};
@@ -156,8 +155,8 @@ authenticated(const struct http_req *req, char caller[CLIENT_NAME_MAX + 1], cons
 		return 0;
 	}
 	snprintf(caller, CLIENT_NAME_MAX + 1, "%s", svc);
-	if (auth == NULL || strncmp(auth, "Bearer ", 7) != 0 ||
-	    (tl = strlen(auth + 7)) == 0 || tl > TOKEN_MAX) {
+	if (auth == NULL || strncmp(auth, "Bearer ", 7) != 0 || (tl = strlen(auth + 7)) == 0 ||
+	    tl > TOKEN_MAX) {
 		*why = auth == NULL ? "no_token" : "bad_token";
 		return 0;
 	}

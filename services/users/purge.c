@@ -24,11 +24,12 @@
 #include "web/upload.h"
 #include "web/valid.h"
 
-#define PURGE_CHUNK 50       /* users a transaction in a job */
-#define PURGE_IDS_MAX 1000   /* certificates an internal call revokes (shomei-revoke's limit) */
-#define PURGE_ATTEMPTS 3     /* reads and revocations before a purge gives up (503) */
+#define PURGE_CHUNK 50     /* users a transaction in a job */
+#define PURGE_IDS_MAX 1000 /* certificates an internal call revokes (shomei-revoke's limit) */
+#define PURGE_ATTEMPTS 3   /* reads and revocations before a purge gives up (503) */
 #define PURGE_REASON "cessationOfOperation"
 
+/* clang-format off */
 static const struct db_stmt q_valid_certs = {
 	"purge_valid_certs",
 	"SELECT id FROM certificates WHERE tenant_id = $1 AND user_id = ANY ($2::bigint[])"
@@ -36,8 +37,10 @@ static const struct db_stmt q_valid_certs = {
 	LC_SQL(LC_REVOKE_SCHEDULED) ") ORDER BY id",
 	2,
 };
+/* clang-format on */
 
 /* Certificates that still work, will, or are being made: none may be left at the purge. */
+/* clang-format off */
 static const struct db_stmt q_live_certs = {
 	"purge_live_certs",
 	"SELECT count(*) FILTER (WHERE status = " LC_SQL(LC_ISSUING) ") AS issuing,"
@@ -46,8 +49,10 @@ static const struct db_stmt q_live_certs = {
 	", " LC_SQL(LC_REVOKE_SCHEDULED) ")",
 	2,
 };
+/* clang-format on */
 
 /* The personal data goes; ids, the certificates' own fields and the history stay. */
+/* clang-format off */
 static const struct db_stmt q_purge_user = {
 	"purge_user",
 	"UPDATE users SET family_name = '', given_name = '', family_name_kana = '',"
@@ -56,7 +61,9 @@ static const struct db_stmt q_purge_user = {
 	" purged_at = now(), updated_at = now() WHERE tenant_id = $1 AND id = $2",
 	2,
 };
+/* clang-format on */
 
+/* clang-format off */
 static const struct db_stmt q_purge_devices = {
 	"purge_devices",
 	"UPDATE devices SET email = '', restrict_mac = NULL, restrict_computer = NULL,"
@@ -64,14 +71,17 @@ static const struct db_stmt q_purge_devices = {
 	" principal_name = NULL WHERE tenant_id = $1 AND user_id = $2",
 	2,
 };
+/* clang-format on */
 
 /* No PKCS#12 of a purged user can be downloaded again. */
+/* clang-format off */
 static const struct db_stmt q_purge_p12 = {
 	"purge_p12",
 	"UPDATE certificates SET p12 = NULL, p12_password_enc = NULL, updated_at = now()"
 	" WHERE tenant_id = $1 AND user_id = $2",
 	2,
 };
+/* clang-format on */
 
 int
 purge_live(struct db *db, long long tenant_id, long long uid, int *issuing, int *live)
@@ -132,11 +142,12 @@ revoke_slice(const struct purge_who *w, const PGresult *res, int from, int to)
 	if (rc == 0 && status != 200) {
 		const cJSON *e = cJSON_GetObjectItem(ans, "error");
 		log_msg(status == 409 ? LOG_INFO : LOG_WARN,
-			"event=purge_revocation_refused tenant=%lld status=%d code=%s", w->tenant_id,
-			status, e ? json_str(e, "code") : "-");
+			"event=purge_revocation_refused tenant=%lld status=%d code=%s",
+			w->tenant_id, status, e ? json_str(e, "code") : "-");
 		rc = status == 409 ? 1 : -EIO;
 	} else if (rc != 0) {
-		log_msg(LOG_WARN, "event=purge_revocation_failed tenant=%lld rc=%d", w->tenant_id, rc);
+		log_msg(LOG_WARN, "event=purge_revocation_failed tenant=%lld rc=%d", w->tenant_id,
+			rc);
 	}
 	cJSON_Delete(ans);
 	cJSON_Delete(body);
@@ -169,7 +180,7 @@ purge_revoke(struct db *db, const struct purge_who *w, const long long *uids, si
 		}
 		for (int from = 0; from < PQntuples(res) && !changed; from += PURGE_IDS_MAX) {
 			int to = from + PURGE_IDS_MAX < PQntuples(res) ? from + PURGE_IDS_MAX
-								      : PQntuples(res);
+								       : PQntuples(res);
 			if ((rc = revoke_slice(w, res, from, to)) < 0)
 				goto out;
 			changed = rc == 1;
@@ -187,8 +198,9 @@ purge_locked(struct db *db, const struct purge_who *w, long long uid, const PGre
 {
 	char tid[24], id[24], detail[512];
 	const char *p[] = {tid, id};
-	struct audit_entry e = {w->tenant_id, w->ip, w->admin_id ? "admin" : "system", w->admin_id,
-				AUDIT_USER_DELETE, detail};
+	struct audit_entry e = {
+		w->tenant_id,      w->ip, w->admin_id ? "admin" : "system", w->admin_id,
+		AUDIT_USER_DELETE, detail};
 	const struct db_stmt *st[] = {&q_purge_user, &q_purge_devices, &q_purge_p12};
 	int rc = 0;
 
@@ -210,6 +222,7 @@ purge_locked(struct db *db, const struct purge_who *w, long long uid, const PGre
 
 /* Each line's users by 代表メールアドレス: the live ones (with their certificates being made),
  * and whether a purged user had the address. */
+/* clang-format off */
 static const struct db_stmt q_resolve = {
 	"purge_resolve",
 	"SELECT x.i, coalesce(json_agg(json_build_object('id', u.id, 'issuing',"
@@ -224,7 +237,9 @@ static const struct db_stmt q_resolve = {
 	" GROUP BY x.i, x.e ORDER BY x.i",
 	2,
 };
+/* clang-format on */
 
+/* clang-format off */
 static const struct db_stmt q_job_insert = {
 	"purge_job_insert",
 	"INSERT INTO jobs (tenant_id, admin_id, kind, filename, input, total, devices, requested_ip,"
@@ -232,6 +247,7 @@ static const struct db_stmt q_job_insert = {
 	" 0, $6, $7, $8::jsonb) RETURNING id",
 	8,
 };
+/* clang-format on */
 
 struct pcsv {
 	int lang;
@@ -248,8 +264,8 @@ line_error(struct pcsv *c, int line, const char *msg)
 	cJSON *e = cJSON_CreateObject();
 
 	cJSON_AddNumberToObject(e, "line", line);
-	cJSON_AddStringToObject(e, "field", c->lang == I18N_EN ? "Main e-mail address"
-							       : "代表メールアドレス");
+	cJSON_AddStringToObject(e, "field",
+				c->lang == I18N_EN ? "Main e-mail address" : "代表メールアドレス");
 	cJSON_AddStringToObject(e, "message", msg);
 	cJSON_AddItemToArray(c->errs, e);
 }
@@ -374,7 +390,7 @@ queue(struct http_req *req, struct svc_thread *t, const char *fname, const char 
 	char tid[24], aid[24], total[16], detail[400], *params;
 	int n = cJSON_GetArraySize(c->users), rc;
 	cJSON *pj = cJSON_CreateObject();
-	struct audit_entry e = {req->tenant_id, req->remote_addr, "admin",
+	struct audit_entry e = {req->tenant_id, req->remote_addr,  "admin",
 				req->admin_id,  AUDIT_USER_DELETE, detail};
 	PGresult *res = NULL;
 
@@ -388,7 +404,7 @@ queue(struct http_req *req, struct svc_thread *t, const char *fname, const char 
 	snprintf(aid, sizeof(aid), "%lld", req->admin_id);
 	snprintf(total, sizeof(total), "%d", n);
 	snprintf(detail, sizeof(detail), "CSV一括利用者マスター削除 受付 %s (利用者 %d)", fname, n);
-	const char *p[] = {tid,	  aid, fname, text, total, req->remote_addr ? req->remote_addr : "",
+	const char *p[] = {tid, aid,   fname, text, total, req->remote_addr ? req->remote_addr : "",
 			   enc, params};
 	if ((rc = db_begin(&t->db)) != 0 || (rc = db_exec(&t->db, &q_job_insert, p, &res)) != 0 ||
 	    (rc = audit_write(&t->db, &e)) != 0 || (rc = db_commit(&t->db)) != 0) {
@@ -420,7 +436,8 @@ users_purge_csv(struct http_req *req, struct svc_thread *t)
 	snprintf(fname, sizeof(fname), "%s", file.filename);
 	if (valid_text(fname) != 0 || valid_utf8_len(fname) > 200 || fname[0] == '\0')
 		snprintf(fname, sizeof(fname), "purge.csv");
-	if ((rc = csv_decode(file.data, file.len, &text, &len, &enc, &bad_line)) == CSV_E_ENCODING) {
+	if ((rc = csv_decode(file.data, file.len, &text, &len, &enc, &bad_line)) ==
+	    CSV_E_ENCODING) {
 		file_error(req, bad_line, i18n_msg(&msg_csv_encoding, req->lang));
 		return 0;
 	}
@@ -445,8 +462,8 @@ users_purge_csv(struct http_req *req, struct svc_thread *t)
 	if ((rc = queue(req, t, fname, text, enc, &c, &job)) != 0)
 		goto out;
 	jobs_wake();
-	log_msg(LOG_INFO, "event=purge_queued tenant=%lld job=%lld users=%d enc=%s",
-		req->tenant_id, job, cJSON_GetArraySize(c.users), enc);
+	log_msg(LOG_INFO, "event=purge_queued tenant=%lld job=%lld users=%d enc=%s", req->tenant_id,
+		job, cJSON_GetArraySize(c.users), enc);
 	cJSON *doc = cJSON_CreateObject();
 	cJSON_AddNumberToObject(doc, "job_id", (double)job);
 	cJSON_AddNumberToObject(doc, "users", cJSON_GetArraySize(c.users));
@@ -464,12 +481,14 @@ out:
 
 /* ---- the job: PURGE_CHUNK users a transaction ---- */
 
+/* clang-format off */
 static const struct db_stmt q_user_row = {
 	"purge_user_row",
 	"SELECT id, family_name, given_name, email, purged_at FROM users"
 	" WHERE tenant_id = $1 AND id = $2 FOR UPDATE",
 	2,
 };
+/* clang-format on */
 
 /* Purge users[from, to) whose certificates are revoked; errs gets why one cannot go. */
 static int
@@ -495,15 +514,18 @@ purge_chunk(struct db *db, const struct purge_who *w, struct job *j, const long 
 			PQclear(u); /* gone, or purged meanwhile (2次削除): nothing to do */
 			continue;
 		}
-		if ((rc = purge_live(db, w->tenant_id, uids[i], &issuing, &live)) == 0 && live > 0) {
+		if ((rc = purge_live(db, w->tenant_id, uids[i], &issuing, &live)) == 0 &&
+		    live > 0) {
 			cJSON *e = cJSON_CreateObject();
-			const cJSON *ln = cJSON_GetArrayItem(cJSON_GetObjectItem(j->params, "lines"), i);
+			const cJSON *ln =
+				cJSON_GetArrayItem(cJSON_GetObjectItem(j->params, "lines"), i);
 			if (cJSON_IsNumber(ln))
 				cJSON_AddNumberToObject(e, "line", ln->valuedouble);
 			cJSON_AddStringToObject(e, "field", "代表メールアドレス");
-			cJSON_AddStringToObject(e, "message", i18n_msg(issuing ? &msg_purge_issuing
-									       : &msg_user_live_certificates,
-								       I18N_JA));
+			cJSON_AddStringToObject(
+				e, "message",
+				i18n_msg(issuing ? &msg_purge_issuing : &msg_user_live_certificates,
+					 I18N_JA));
 			cJSON_AddItemToArray(errs, e);
 			PQclear(u);
 			goto out;
