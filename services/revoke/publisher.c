@@ -104,6 +104,19 @@ publish(struct publisher *p, long long tenant)
 	return 0;
 }
 
+/* The tenant's (0: every tenant's) OCSP responses that must be signed again. */
+static int
+presign(struct publisher *p, long long tenant)
+{
+	size_t n = 0;
+	int rc = presign_run(&p->db, &p->signer, tenant, &n);
+
+	if (n > 0 || rc != 0)
+		log_msg(rc ? LOG_WARN : LOG_INFO,
+			"event=ocsp_presigned tenant=%lld responses=%zu rc=%d", tenant, n, rc);
+	return rc;
+}
+
 /* Every tenant whose CRL is stale. */
 static int
 sweep(struct publisher *p)
@@ -199,10 +212,14 @@ run(void *arg)
 			p->overflow = 0;
 			if (sweep(p) != 0)
 				log_msg(LOG_WARN, "event=crl_publisher_sweep_failed");
+			presign(p, 0);
 			next_sweep = time(NULL) + revoke_cfg.crl_check_interval;
 		}
-		for (size_t i = 0; i < p->npending; i++)
+		/* the revoked certificates' OCSP responses first: that is what relying parties wait for */
+		for (size_t i = 0; i < p->npending; i++) {
+			presign(p, p->pending[i]);
 			publish(p, p->pending[i]);
+		}
 		p->npending = 0;
 		now = time(NULL);
 		if (wait_notify(p, now < next_sweep ? (int)(next_sweep - now) * 1000 : 0) != 0)

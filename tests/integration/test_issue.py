@@ -39,6 +39,8 @@ def conf_value(key):
 
 
 PUBLIC_URL = conf_value("public_url") or UP["url"]
+# what new certificates name for their CRL and OCSP: the plain-HTTP listener (issue 10)
+REVOCATION_URL = conf_value("revocation_url") or PUBLIC_URL
 
 
 def tenant(slug, quota, key_type=None, name_en=None):
@@ -255,8 +257,8 @@ def check_one(t, slug, cid, numbered, device=None, email=None, seen=None):
         ("EKU clientAuth", "TLS Web Client Authentication" in txt),
         ("SKI", "X509v3 Subject Key Identifier" in txt),
         ("AKI", "X509v3 Authority Key Identifier" in txt),
-        ("CRL DP", "URI:%s/crl/%s.crl" % (PUBLIC_URL, slug) in txt),
-        ("OCSP", "OCSP - URI:%s/ocsp" % PUBLIC_URL in txt),
+        ("CRL DP", "URI:%s/crl/%s.crl" % (REVOCATION_URL, slug) in txt),
+        ("OCSP", "OCSP - URI:%s/ocsp" % REVOCATION_URL in txt),
         ("v3", "Version: 3 (0x2)" in txt),
     ]
     for name, cond in checks:
