@@ -65,8 +65,7 @@ int ocsp_basic_build(const OCSP_CERTID *id, const struct ocsp_single *s, unsigne
  * The OCSPResponse (successful) carrying the signed BasicOCSPResponse basic; *out malloc'ed,
  * caller frees. 0, X509_E_PARSE (basic is not one), -ENOMEM or -EIO.
  */
-int ocsp_response_wrap(const unsigned char *basic, size_t len, unsigned char **out,
-		       size_t *outlen);
+int ocsp_response_wrap(const unsigned char *basic, size_t len, unsigned char **out, size_t *outlen);
 
 /*
  * The unsigned OCSPResponse of an error status (OCSP_RESPONSE_STATUS_MALFORMEDREQUEST,

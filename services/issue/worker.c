@@ -92,7 +92,7 @@ row_in(struct wk *w, const PGresult *res, int r, struct make_in *in, char *crl, 
 	const char *o = db_get(res, r, "o");
 	/* relying parties fetch revocation over plain HTTP (RFC 5280, RFC 6960) */
 	const char *base = w->env->cfg->revocation_url[0] ? w->env->cfg->revocation_url
-							   : w->env->cfg->public_url;
+							  : w->env->cfg->public_url;
 
 	memset(in, 0, sizeof(*in));
 	in->tenant_id = db_get_ll(res, r, "tenant_id");

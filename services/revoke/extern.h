@@ -17,7 +17,7 @@ struct revoke_cfg {
 	int crl_days;         /* validity of every CRL shomei-revoke signs (root, admin, tenants) */
 	int crl_check_interval; /* seconds between the keeper's and the publisher's sweeps */
 	int due_check_interval; /* seconds between looks for scheduled revocations that fell due */
-	int ocsp_validity; /* seconds from an OCSP response's thisUpdate to its nextUpdate */
+	int ocsp_validity;      /* seconds from an OCSP response's thisUpdate to its nextUpdate */
 };
 extern struct revoke_cfg revoke_cfg;
 extern const struct cfg_section revoke_section;

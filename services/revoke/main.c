@@ -14,7 +14,7 @@ static const struct route routes[] = {
 	{"GET", "/ca/{file}", 0, serve_ca},
 	{"HEAD", "/ca/{file}", 0, serve_ca},
 	{"POST", "/ocsp", 0, ocsp_post},
-	/* nginx names it (SHOMEI_ROUTE /ocsp/get): the base64 may hold '/'; ocsp_get reads the URI */
+	/* nginx names it SHOMEI_ROUTE /ocsp/get: the base64 may hold '/'; ocsp_get reads the URI */
 	{"GET", "/ocsp/{request}", 0, ocsp_get},
 };
 

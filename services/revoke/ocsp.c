@@ -247,7 +247,8 @@ send_answer(struct http_req *req, const struct answer *a, int get)
 
 		util_sha256_hex(a->der, a->len, hex);
 		snprintf(etag, sizeof(etag), "\"%.32s\"", hex);
-		snprintf(cc, sizeof(cc), "max-age=%lld, public, no-transform, must-revalidate", age);
+		snprintf(cc, sizeof(cc), "max-age=%lld, public, no-transform, must-revalidate",
+			 age);
 		http_add_header(req, "Cache-Control", cc);
 		http_add_header(req, "ETag", etag);
 		http_date(a->produced, date, sizeof(date));
@@ -294,7 +295,8 @@ stored(const PGresult *res, enum ocsp_status st, const struct ocsp_query *q, str
 	if ((a->der = malloc(n ? n : 1)) == NULL)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++)
-		a->der[i] = (unsigned char)(util_hexval(hex[2 * i]) << 4 | util_hexval(hex[2 * i + 1]));
+		a->der[i] =
+			(unsigned char)(util_hexval(hex[2 * i]) << 4 | util_hexval(hex[2 * i + 1]));
 	a->len = n;
 	a->produced = (time_t)db_get_ll(res, 0, "signed_at");
 	a->next_update = (time_t)db_get_ll(res, 0, "next_update");
@@ -398,7 +400,8 @@ unbase64(const char *in, unsigned char *out, size_t outlen)
 	buf[n] = '\0';
 	for (size_t i = n; i > 0 && buf[i - 1] == '='; i--)
 		pad++;
-	if (pad > 2 || strspn(buf, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") != n ||
+	if (pad > 2 ||
+	    strspn(buf, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") != n ||
 	    (len = EVP_DecodeBlock(out, (const unsigned char *)buf, (int)n)) < 0)
 		return -1;
 	return len - (int)pad;

@@ -215,7 +215,7 @@ run(void *arg)
 			presign(p, 0);
 			next_sweep = time(NULL) + revoke_cfg.crl_check_interval;
 		}
-		/* the revoked certificates' OCSP responses first: that is what relying parties wait for */
+		/* the revoked certificates' OCSP answers first: what relying parties wait for */
 		for (size_t i = 0; i < p->npending; i++) {
 			presign(p, p->pending[i]);
 			publish(p, p->pending[i]);

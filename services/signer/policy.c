@@ -385,8 +385,7 @@ time_now(const ASN1_GENERALIZEDTIME *t, time_t now)
 
 /* The one SingleResponse: about a certificate of ca, a status it may give, current times. */
 static int
-check_ocsp_single(const struct sca *ca, OCSP_SINGLERESP *one, time_t now, char *reason,
-		  size_t len)
+check_ocsp_single(const struct sca *ca, OCSP_SINGLERESP *one, time_t now, char *reason, size_t len)
 {
 	ASN1_GENERALIZEDTIME *rev = NULL, *tu = NULL, *nu = NULL;
 	ASN1_INTEGER *sn = NULL;

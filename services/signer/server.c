@@ -266,11 +266,11 @@ static int
 permitted(const struct server *s, const struct caller *who, int op, uint64_t tenant,
 	  struct answer *a)
 {
-	const struct allow *al = op == SIGNER_OP_SIGN_CERT  ? &s->allow_cert
-				 : op == SIGNER_OP_SIGN_CRL ? &s->allow_crl
+	const struct allow *al = op == SIGNER_OP_SIGN_CERT   ? &s->allow_cert
+				 : op == SIGNER_OP_SIGN_CRL  ? &s->allow_crl
 				 : op == SIGNER_OP_SIGN_OCSP ? &s->allow_ocsp
-				 : op == SIGNER_OP_PING	    ? &s->allow_ping
-							    : NULL;
+				 : op == SIGNER_OP_PING      ? &s->allow_ping
+							     : NULL;
 	char msg[REASON_MAX];
 
 	if (al == NULL)

@@ -548,8 +548,8 @@ test_ocsp(void)
 	static const struct {
 		int reason;
 		int ok;
-	} reasons[] = {{-1, 1}, {0, 1}, {1, 1}, {3, 1}, {4, 1}, {5, 1}, {9, 1},
-		       {2, 0},  {6, 0}, {7, 0}, {8, 0}, {10, 0}};
+	} reasons[] = {{-1, 1}, {0, 1}, {1, 1}, {3, 1}, {4, 1}, {5, 1},
+		       {9, 1},  {2, 0}, {6, 0}, {7, 0}, {8, 0}, {10, 0}};
 	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++) {
 		s = good, s.status = OCSP_ST_REVOKED, s.revoked_at = now - 60;
 		s.reason = reasons[i].reason;
@@ -598,8 +598,7 @@ test_ocsp(void)
 		s = good, s.this_update = now + when[i].off;
 		s.next_update = s.this_update + when[i].life;
 		rc = ask_ocsp(1, tenant.ca, serial, &s, NULL, reason, sizeof(reason));
-		TAP_OK(when[i].ok ? rc == 0
-				  : rc == SIGNER_E_REFUSED && strstr(reason, when[i].why),
+		TAP_OK(when[i].ok ? rc == 0 : rc == SIGNER_E_REFUSED && strstr(reason, when[i].why),
 		       "OCSP thisUpdate %+ld s, life %ld s: %s (%s)", when[i].off, when[i].life,
 		       when[i].ok ? "signed" : "refused", rc ? reason : "");
 	}
