@@ -208,6 +208,31 @@ log_ocsp(const struct caller *who, uint64_t tenant, const struct sca *ca, OCSP_B
 		(unsigned)who->uid, (long)who->pid);
 }
 
+/*
+ * The response the CA signs, made afresh from the checked one's single response: nothing
+ * unchecked passes, and OpenSSL 3.0's OCSP_RESPID_set_by_key would leak the responderID of a
+ * parsed response it overwrote. producedAt is the signer's clock.
+ */
+static OCSP_BASICRESP *
+ocsp_remake(OCSP_BASICRESP *bs, const struct sca *ca)
+{
+	OCSP_SINGLERESP *one = OCSP_resp_get0(bs, 0);
+	ASN1_GENERALIZEDTIME *rev = NULL, *tu = NULL, *nu = NULL;
+	OCSP_BASICRESP *out = OCSP_BASICRESP_new();
+	int why = OCSP_REVOKED_STATUS_NOSTATUS;
+	int st = OCSP_single_get0_status(one, &why, &rev, &tu, &nu);
+
+	if (out == NULL ||
+	    OCSP_basic_add1_status(out, (OCSP_CERTID *)OCSP_SINGLERESP_get0_id(one), st, why, rev,
+				   tu, nu) == NULL ||
+	    OCSP_basic_sign(out, ca->cert, ca->key, EVP_sha256(), NULL,
+			    OCSP_NOCERTS | OCSP_RESPID_KEY) != 1) {
+		OCSP_BASICRESP_free(out);
+		return NULL;
+	}
+	return out;
+}
+
 /* OCSP: the tenant's issuing CA signs, responderID by key, no certificates in the answer. */
 static int
 sign_ocsp(struct server *s, const struct caller *who, uint64_t tenant, const unsigned char *der,
@@ -216,7 +241,7 @@ sign_ocsp(struct server *s, const struct caller *who, uint64_t tenant, const uns
 	const unsigned char *p = der;
 	unsigned char *w;
 	struct sca ca = {0};
-	OCSP_BASICRESP *bs = NULL;
+	OCSP_BASICRESP *bs = NULL, *out = NULL;
 	int n, rc;
 
 	if ((bs = d2i_OCSP_BASICRESP(NULL, &p, (long)len)) == NULL || p != der + len) {
@@ -230,19 +255,18 @@ sign_ocsp(struct server *s, const struct caller *who, uint64_t tenant, const uns
 		goto out;
 	}
 	rc = set_status(a, SIGNER_ST_INTERNAL, "signing failed");
-	/* producedAt stays the caller's (checked above); the signature and responderID are ours */
-	if (OCSP_basic_sign(bs, ca.cert, ca.key, EVP_sha256(), NULL,
-			    OCSP_NOCERTS | OCSP_NOTIME | OCSP_RESPID_KEY) != 1 ||
-	    (n = i2d_OCSP_BASICRESP(bs, NULL)) <= 0 || (a->der = malloc((size_t)n)) == NULL)
+	if ((out = ocsp_remake(bs, &ca)) == NULL || (n = i2d_OCSP_BASICRESP(out, NULL)) <= 0 ||
+	    (a->der = malloc((size_t)n)) == NULL)
 		goto out;
 	w = a->der;
-	i2d_OCSP_BASICRESP(bs, &w);
+	i2d_OCSP_BASICRESP(out, &w);
 	a->len = (size_t)n;
 	a->status = SIGNER_ST_OK;
-	log_ocsp(who, tenant, &ca, bs);
+	log_ocsp(who, tenant, &ca, out);
 	rc = 0;
 out:
 	sca_done(&ca);
+	OCSP_BASICRESP_free(out);
 	OCSP_BASICRESP_free(bs);
 	return rc;
 }
