@@ -8,6 +8,7 @@
 // (#/certificates?status=all&cn=…&from=yyyy/mm/dd&to=…&sort=-issued_at&page=N).
 
 import { api, withQuery } from '../api.js';
+import { revokeCsv } from './revokecsv.js';
 import { el, fromTemplate, hide, isoToSlash, pageCount, renderPager, showKey, showLines, slashToIso } from '../dom.js';
 import { applyI18n, t } from '../i18n.js';
 
@@ -613,6 +614,15 @@ export function certificatesPage(view, params, ctx) {
 
   addButton.addEventListener('click', openDialog);
 
+  // CSV一括失効: a finished job reloads the list and the summary
+  const csvRevoke = revokeCsv(root, {
+    say,
+    onDone: () => load({ quiet: true }),
+    tokyoIso,
+    daysMax: REVOKE_DAYS_MAX,
+    sessionLost: () => ctx.sessionLost(),
+  });
+
   view.appendChild(root);
   applyI18n(root);
   fillForm();
@@ -643,6 +653,7 @@ export function certificatesPage(view, params, ctx) {
       seq += 1;
       clearTimeout(timer);
       closeDialog();
+      csvRevoke.destroy();
       if (revokeDialog.open) revokeDialog.close();
     },
   };
