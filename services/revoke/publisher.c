@@ -215,10 +215,11 @@ run(void *arg)
 			presign(p, 0);
 			next_sweep = time(NULL) + revoke_cfg.crl_check_interval;
 		}
-		/* the revoked certificates' OCSP answers first: what relying parties wait for */
+		/* the CRL first: the responder answers a revocation at once without a stored
+		 * response (it signs on demand), the CRL only once it is signed again */
 		for (size_t i = 0; i < p->npending; i++) {
-			presign(p, p->pending[i]);
 			publish(p, p->pending[i]);
+			presign(p, p->pending[i]);
 		}
 		p->npending = 0;
 		now = time(NULL);
