@@ -5,7 +5,9 @@
  * milliseconds of the commit). Every crl_check_interval seconds it also sweeps for CRLs that are
  * missing, list other than the revoked certificates (a notification lost with a connection), or
  * expire within crl_days/2. With several shomei-revoke, each hears the notification; the CA row
- * lock in crlpub_tenant lets the first sign and the others find the CRL current.
+ * lock in crlpub_tenant lets the first sign and the others find the CRL current. After each
+ * CRL, and on each sweep for every tenant, it also signs again the OCSP responses that are
+ * missing, stale or expiring (presign.c).
  */
 #include <errno.h>
 #include <limits.h>
