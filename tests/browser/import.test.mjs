@@ -155,6 +155,12 @@ await T.step('証明書管理: CSV一括失効 lists a bad line, then revokes ta
   await page.waitForFunction(() => [...document.querySelectorAll('#cert-table tbody tr')].some((tr) => tr.dataset.status === 'revoked'), null, { timeout: 30_000 });
   const revoked = await page.locator('#cert-table tbody tr[data-status="revoked"] td').nth(2).innerText();
   assert(/\d{4}\/\d{2}\/\d{2}/.test(revoked), `失効日: ${revoked}`);
+  // two certificates named Yamada Taro are told apart by the user, device and e-mail under the CN
+  const rows = await page.locator('#cert-table tbody tr').evaluateAll((trs) => trs.map((tr) => [tr.dataset.status, tr.children[0].innerText]));
+  const taro = rows.filter((r) => r[1].startsWith('Yamada Taro'));
+  assert(taro.length === 2, `two Yamada Taro rows: ${JSON.stringify(rows)}`);
+  assert(taro.some((r) => r[0] === 'revoked' && r[1].includes('WindowsPC') && r[1].includes('山田 太郎')), `the revoked PC: ${JSON.stringify(taro)}`);
+  assert(taro.some((r) => r[0] === 'issued' && r[1].includes('iOS(iPhone)') && r[1].includes(`phone.${RUN}@example.com`)), `the phone: ${JSON.stringify(taro)}`);
   await T.screenshot('rcsv-done');
 });
 

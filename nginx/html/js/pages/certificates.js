@@ -250,7 +250,22 @@ export function certificatesPage(view, params, ctx) {
       const cn = el('td', 'col-cn', item.cn);
       if (item.status_label) cn.title = item.status_label;
       if (REVOCABLE.has(item.status)) cn.prepend(checkBox(item));
-      tr.append(cn, dateCell(item), revokedCell(item));
+      // a user's certificate: whose, which device, its e-mail and its status (a numbered one is
+      // told apart by its client_NNNNNN name alone)
+      const who = item.user_name
+        ? [item.user_name, item.device_label, item.device_email || item.email].filter((v) => v).join(' · ')
+        : '';
+      if (who) {
+        const sub = el('span', 'cert-sub');
+        if (who) sub.append(el('span', 'user-sub', who));
+        if (item.status_label) {
+          const badge = el('span', 'status-badge', item.status_label);
+          badge.dataset.status = item.status || '';
+          sub.append(badge);
+        }
+        cn.append(sub);
+      }
+      tr.append(cn, dateCell(item), revokedCell(item), el('td', 'col-date', item.expires_at || ''));
       return tr;
     });
     // a selection holds only what this page shows and may still be revoked
