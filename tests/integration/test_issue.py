@@ -416,7 +416,8 @@ def test_list(t):
          "default: valid only, total 148, page 1 of 100")
     it = doc["items"][0]
     t.eq(sorted(it), sorted(["id", "user_id", "device", "device_label", "cn", "email", "serial", "status",
-                             "status_label", "issued_at", "expires_at", "revoked_at", "revoke_on"]), "item fields")
+                             "status_label", "issued_at", "expires_at", "revoked_at", "revoke_on", "user_name",
+                             "device_email"]), "item fields")
     t.ok(re.fullmatch(r"\d{4}/\d\d/\d\d \d\d:\d\d:\d\d", it["issued_at"] or "") and
          (it["issued_at"] or "").startswith(datetime.datetime.now(JST).strftime("%Y/%m/%d")),
          "issued_at as yyyy/mm/dd hh:mm:ss in JST", it)
