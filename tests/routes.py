@@ -23,6 +23,11 @@ prefix. A URI equal to a prefix location without its trailing slash, where that 
 to a backend, gets nginx's 301. Nested locations, `limit_except` and variables other than
 $1..$9 in fastcgi_pass are not modelled; the test says so rather than guess.
 Python's re stands in for PCRE: the patterns in the template use their common subset.
+
+The template has two servers: the portal (HTTPS, the `listen … ssl` one), checked as above,
+and the relying parties' plain-HTTP listener, which may pass only to shomei-revoke's public
+routes under /crl/, /ca/ and /ocsp, must reach each of them, and answers everything else
+itself (404).
 """
 import os
 import re
@@ -306,8 +311,13 @@ def regex_samples(pattern, limit=64):
     return seq(sre_parse.parse(pattern))
 
 
+def is_tls(server):
+    return any(d.name == "listen" and "ssl" in d.args for d in server.block)
+
+
 class Nginx:
-    """The public server (the HTTPS port) and the internal listener (a unix socket)."""
+    """The public server (the HTTPS port), the plain-HTTP listener (CRLs, CA certificates,
+    OCSP) and the internal listener (a unix socket, the services' calls to one another)."""
 
     def __init__(self, root):
         conf_dir = os.path.join(root, "nginx")
@@ -320,17 +330,24 @@ class Nginx:
             if d.name == "upstream":
                 srv = first(d.block, "server")
                 upstreams[d.args[0]] = srv.args[0] if srv else None
-        public, internal = [], []
+        kinds = {"tls": [], "plain": [], "internal": []}
         for d in http.block:
             if d.name != "server":
                 continue
             listens = [x.args[0] for x in d.block if x.name == "listen" and x.args]
-            (internal if listens and all(a.startswith("unix:") for a in listens) else public).append(d)
-        if len(public) != 1 or len(internal) > 1:
-            raise ConfError("nginx.conf.in: %d public and %d internal server blocks; routes.py models one "
-                            "of each" % (len(public), len(internal)))
-        self.public = Server("public server", public[0], http, upstreams)
-        self.internal = Server("internal listener", internal[0], http, upstreams) if internal else None
+            if listens and all(a.startswith("unix:") for a in listens):
+                kinds["internal"].append(d)
+            else:
+                kinds["tls" if is_tls(d) else "plain"].append(d)
+        if len(kinds["tls"]) != 1 or any(len(v) > 1 for v in kinds.values()):
+            raise ConfError("nginx.conf.in: %d TLS, %d plain-HTTP and %d internal server blocks; "
+                            "routes.py models one TLS server and at most one of the others"
+                            % (len(kinds["tls"]), len(kinds["plain"]), len(kinds["internal"])))
+        self.public = Server("public server", kinds["tls"][0], http, upstreams)
+        self.plain = Server("plain-HTTP listener", kinds["plain"][0], http, upstreams) \
+            if kinds["plain"] else None
+        self.internal = Server("internal listener", kinds["internal"][0], http, upstreams) \
+            if kinds["internal"] else None
 
 
 class Server:
@@ -540,6 +557,41 @@ def check_routes(ngx, routes, t):
                     t.ok(False, "%s: behind auth_request %s" % (name, loc.gate))
 
 
+PLAIN_PREFIXES = ("/crl/", "/ca/", "/ocsp")
+PLAIN_REFUSED = ("/", "/index.html", "/api/auth/login", "/api/certificates", "/api/users",
+                 "/api/certificates/revoke", "/healthz", "/metrics/revoke", "/dl/demo/",
+                 "/internal/auth", "/internal/revocations", "/js/app.js")
+
+
+def check_plain(ngx, routes, t):
+    """The plain-HTTP listener: revoke's public /crl/, /ca/, /ocsp routes, nothing else."""
+    plain = [r for r in routes.get("revoke", []) if r.pattern.startswith(PLAIN_PREFIXES)]
+    t.ok(bool(plain), "plain HTTP: shomei-revoke has routes under %s" % " ".join(PLAIN_PREFIXES))
+    for r in plain:
+        hit = None
+        for uri in candidate_uris(ngx, routes, r):
+            loc, to, path, why = ngx.send(uri)
+            if to == "revoke" and r.matches(path):
+                hit = (uri, loc)
+                break
+        if hit is None:
+            t.ok(False, "plain HTTP: %s is reachable" % r)
+        else:
+            t.ok(hit[1].gate is None and r.vis == "public",
+                 "plain HTTP: %s: %s -> %s, public" % (r, hit[0], hit[1]))
+    for loc in ngx.locations:
+        if loc.passes is None:
+            continue
+        svc, err = ngx.service_of(loc, None)
+        t.ok(svc == "revoke" and loc.gate is None and loc.arg.startswith(PLAIN_PREFIXES),
+             "plain HTTP: %s (%s) passes only to shomei-revoke under %s"
+             % (loc, loc.where, " ".join(PLAIN_PREFIXES)), err)
+    for uri in PLAIN_REFUSED:
+        loc, svc, path, why = ngx.send(uri)
+        t.ok(svc is None and (loc is None or loc.files is None or not loc.files),
+             "plain HTTP: %s is answered by nginx itself (%s)" % (uri, why))
+
+
 def ngx_healthz(ngx):
     _, svc, _, _ = ngx.public.send(HEALTHZ)
     return svc
@@ -553,12 +605,15 @@ def main():
     routes = load_routes(build, t)
     try:
         ngx = Nginx(root)
+        if ngx.plain is None:
+            raise ConfError("nginx.conf.in: no plain-HTTP server block")
     except (ConfError, OSError, re.error) as e:
         t.ok(False, "nginx/nginx.conf.in parses", str(e))
         t.done()
     try:
         check_locations(ngx, routes, t)
         check_routes(ngx, routes, t)
+        check_plain(ngx.plain, routes, t)
     except (ConfError, re.error) as e:
         t.ok(False, "the checks ran", str(e))
     t.done()
