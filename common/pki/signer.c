@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "pki/signer.h"
+#include "pki/x509.h"
 
 static int
 write_all(int fd, const unsigned char *p, size_t len)
@@ -240,5 +241,22 @@ signer_request(const char *sockpath, enum signer_op op, uint64_t tenant_id,
 	signer_conn_init(&c, sockpath);
 	rc = signer_call(&c, op, tenant_id, der, len, out, outlen, reason, reasonlen);
 	signer_conn_close(&c);
+	return rc;
+}
+
+int
+signer_sign_crl(struct signer_conn *c, uint64_t tenant_id, X509_CRL *crl, X509_CRL **out,
+		char *reason, size_t reasonlen)
+{
+	unsigned char *der = NULL, *signed_der = NULL;
+	size_t len = 0, slen = 0;
+	int rc;
+
+	if ((rc = x509_crl_placeholder_sign(crl)) == 0 && (rc = x509_crl_to_der(crl, &der, &len)) == 0 &&
+	    (rc = signer_call(c, SIGNER_OP_SIGN_CRL, tenant_id, der, len, &signed_der, &slen, reason,
+			      reasonlen)) == 0)
+		rc = x509_crl_from_der(signed_der, slen, out);
+	free(der);
+	free(signed_der);
 	return rc;
 }
