@@ -10,7 +10,7 @@ import signal
 
 from cryptography import x509
 
-from shomei_test import TAP, Client, ctl, hold, psql, read_pid, release, wait_until
+from shomei_test import TAP, Client, ctl, hold, live_pid, psql, release, wait_until
 
 TAG = "".join(random.choice("abcdefghijkmnpqrstuvwxyz") for _ in range(6))
 PW = "Delete2test1"
@@ -85,7 +85,7 @@ def test_steps(t):
     # shomei-revoke down: the revocation cannot be made, so nothing is
     hold("revoke")
     try:
-        pid = read_pid("revoke")
+        pid = live_pid("revoke")
         os.kill(pid, signal.SIGTERM)
         wait_until(lambda: not os.path.exists("/proc/%d" % pid), 30)
         r = c.delete("/api/users/%d" % uid)

@@ -13,7 +13,7 @@ import time
 
 from cryptography import x509
 
-from shomei_test import TAP, VAR, Client, ctl, psql, read_pid, wait_until
+from shomei_test import TAP, VAR, Client, ctl, live_pid, psql, read_pid, wait_until
 
 TAG = "".join(random.choice("abcdefghijkmnpqrstuvwxyz") for _ in range(6))
 PW = "Purge2test1"
@@ -191,7 +191,7 @@ def test_kill(t):
     t.ok(wait_until(lambda: psql("SELECT processed FROM jobs WHERE id = :'p1'", jid) == "100" and
                     psql("SELECT count(*) FROM pg_locks WHERE NOT granted") != "0", 60),
          "the job committed 100 users and waits on user 101")
-    pid = read_pid("users")
+    pid = live_pid("users")
     os.kill(pid, signal.SIGKILL)
     done = int(psql("SELECT processed FROM jobs WHERE id = :'p1'", jid))
     t.ok(0 < done < 300, "shomei-users killed (-9) in the middle: %d of 300 users committed" % done)
