@@ -8,6 +8,7 @@
 
 struct cfg {
 	char *db;           /* libpq conninfo */
+	char *migrate_db;   /* the schema owner's conninfo, for shomeictl migrate; empty = db */
 	char *redis_socket; /* unix socket; empty = TCP */
 	char *redis_host;
 	int redis_port;
@@ -24,6 +25,10 @@ struct cfg {
 	int login_fail_window; /* seconds */
 	char *migrations_dir;
 	char *log_level; /* debug, info, warn, error */
+
+	/* The listening sockets are 0660, of these groups (empty: the process's own group). */
+	char *socket_group;        /* the FastCGI sockets: nginx's workers' group */
+	char *signer_socket_group; /* signer.sock: the group of the signer's callers */
 };
 
 /*

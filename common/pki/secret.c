@@ -76,7 +76,8 @@ secret_key_load(const char *path, unsigned char key[SECRET_KEY_LEN])
 		rc = SECRET_E_FORMAT;
 		goto out;
 	}
-	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+	/* group read only: a key shared by the members of one group (0640), never more */
+	if (st.st_mode & (S_IWGRP | S_IXGRP | S_IRWXO)) {
 		rc = SECRET_E_MODE;
 		goto out;
 	}

@@ -17,9 +17,9 @@
 
 /*
  * Read the master key from path: exactly 64 hex digits, optionally followed
- * by a newline. Refuses a file with any group/other permission bit
- * (SECRET_E_MODE) or of another shape (SECRET_E_FORMAT); -errno when it
- * cannot be read. key is written only on success.
+ * by a newline. Refuses a file that others may read, or the group may write
+ * or execute (SECRET_E_MODE: 0600, 0400 and 0640 pass) or of another shape (SECRET_E_FORMAT);
+ * -errno when it cannot be read. key is written only on success.
  */
 int secret_key_load(const char *path, unsigned char key[SECRET_KEY_LEN]);
 

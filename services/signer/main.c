@@ -42,7 +42,8 @@ load_master_key(const char *path, unsigned char key[SECRET_KEY_LEN])
 	int rc = secret_key_load(path, key);
 
 	if (rc == SECRET_E_MODE)
-		fprintf(stderr, "shomei-signer: %s: readable by group or others (chmod 600)\n",
+		fprintf(stderr,
+			"shomei-signer: %s: open to others or writable by its group (chmod 600 or 640)\n",
 			path);
 	else if (rc == SECRET_E_FORMAT)
 		fprintf(stderr, "shomei-signer: %s: not 64 hex digits\n", path);
@@ -85,7 +86,7 @@ serve(const struct cfg *c, struct store *st, const char *pidfile)
 	int fd = -1, rc;
 
 	if ((rc = cfg_socket_path(c, "signer", path, sizeof(path))) != 0 ||
-	    (rc = server_listen(path, &fd)) != 0) {
+	    (rc = server_listen(path, c->signer_socket_group, &fd)) != 0) {
 		fprintf(stderr, "shomei-signer: cannot listen on %s/signer.sock: %s\n",
 			c->socket_dir, strerror(-rc));
 		return 1;
