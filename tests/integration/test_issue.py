@@ -619,10 +619,9 @@ def pid_alive_n(pid):
 
 
 def start_signer():
-    log = open(os.path.join(VAR, "log", "signer.log"), "ab")
-    subprocess.Popen(["setsid", os.path.join(BUILD, "services", "signer", "shomei-signer"), "-c", CONF,
-                      "-p", os.path.join(VAR, "run", "signer.pid")], stdout=log, stderr=log,
-                     stdin=subprocess.DEVNULL, start_new_session=True)
+    """Started again the way scripts/up starts it (as root: its own user, from $VAR/bin)."""
+    subprocess.run(["bash", "-c", '. "$1/scripts/lib.sh" && stack_env && start_signer', "start_signer", ROOT],
+                   env=dict(os.environ, VAR=VAR), stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
     sock = os.path.join(os.path.dirname(CONF), "run", "sock", "signer.sock")
     return wait_until(lambda: os.path.exists(sock) and pid_alive_n(int(open(os.path.join(VAR, "run", "signer.pid")).read().strip() or 0)), 20)
 

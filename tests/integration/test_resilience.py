@@ -4,7 +4,7 @@ import os
 import subprocess
 import time
 
-from shomei_test import TAP, VAR, Client, pid_alive, redis, wait_until
+from shomei_test import ROOT, TAP, VAR, Client, pid_alive, redis, wait_until
 
 SERVICES = ("auth", "users", "issue", "revoke", "download")
 
@@ -64,10 +64,9 @@ def test_redis_restart(t):
     t.eq(r.status, 503, "healthz answers 503 while Redis is down")
     t.eq(Client().login().status, 503, "login answers 503 while Redis is down")
     t.eq(c.get("/api/auth/me").status, 401, "a request with a session is refused, not crashed")
-    subprocess.run(["redis-server", "--port", "0", "--unixsocket", os.path.join(VAR, "run", "redis.sock"),
-                    "--unixsocketperm", "700", "--dir", os.path.join(VAR, "redis"), "--appendonly", "yes",
-                    "--daemonize", "yes", "--pidfile", os.path.join(VAR, "run", "redis.pid"),
-                    "--logfile", os.path.join(VAR, "log", "redis.log")], check=True)
+    # started again the way scripts/up starts it (its user, its socket's group and mode)
+    subprocess.run(["bash", "-c", '. "$1/scripts/lib.sh" && stack_env && start_redis', "start_redis", ROOT],
+                   env=dict(os.environ, VAR=VAR), check=True, capture_output=True, timeout=60)
     t.ok(wait_until(lambda: redis("PING") == "PONG"), "Redis is back")
     t.eq(c.get("/api/auth/me").status, 200, "a session saved before the restart still works")
     t.eq(Client().login().status, 200, "services reconnected: login works")
