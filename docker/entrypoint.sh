@@ -1,7 +1,8 @@
 #!/bin/sh
 # entrypoint of the shomei runtime image (signer, services, shomeictl, init).
 # Started as root only to
-#   - copy the docker secrets the container was given (master_key, db_password) to a tmpfs,
+#   - copy the docker secrets the container was given (ca_kek, data_key, db_password; master_key
+#     only for a one-off 'keys split' of a deployment from before) to a tmpfs,
 #     owned by the shomei user and mode 0600 (the signer refuses a key file others can read,
 #     and libpq ignores a password file that is not 0600), and
 #   - give the shared socket directory /run/shomei to shomei:www-data (nginx's workers connect);
@@ -13,9 +14,11 @@ KEYDIR=/run/shomei-key
 
 if [ "$(id -u)" = 0 ]; then
 	install -d -m 0700 -o shomei -g shomei "$KEYDIR"
-	if [ -f /run/secrets/master_key ]; then
-		install -m 0600 -o shomei -g shomei /run/secrets/master_key "$KEYDIR/master.key"
-	fi
+	for k in ca_kek:ca-kek.key data_key:data.key master_key:master.key; do
+		if [ -f "/run/secrets/${k%%:*}" ]; then
+			install -m 0600 -o shomei -g shomei "/run/secrets/${k%%:*}" "$KEYDIR/${k#*:}"
+		fi
+	done
 	if [ -f /run/secrets/db_password ]; then
 		# ~/.pgpass format: host:port:database:user:password (: and \ escaped)
 		pw=$(tr -d '\r\n' </run/secrets/db_password | sed -e 's/\\/\\\\/g' -e 's/:/\\:/g')

@@ -22,7 +22,7 @@ login=${LOGIN_ID:-admin01}
 say() { printf 'shomei-init: %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
 
-[ -f /run/shomei-key/master.key ] || die "no master key: give the service the docker secret master_key (docker/make-secrets.sh)"
+[ -f /run/shomei-key/ca-kek.key ] || die "no CA key-encryption key: give the service the docker secret ca_kek (docker/make-secrets.sh)"
 umask 077
 
 # PostgreSQL may still be starting even when compose says it is healthy (first initdb restarts it).
@@ -33,6 +33,12 @@ until $CTL migrate >/dev/null 2>&1; do
 	sleep 2
 done
 say "database migrated"
+# A deployment from before the split was given its old master key for this run only
+# (docker/README.md, "Keys"): re-seal everything under the two keys.
+if [ -f /run/shomei-key/master.key ]; then
+	SHOMEI_MASTER_KEY_FILE=/run/shomei-key/master.key $CTL keys split || die "keys split failed"
+	say "keys split: delete docker/secrets/master.key once the two new keys are backed up"
+fi
 $CTL ca init >/dev/null || die "ca init failed"
 
 if ! $CTL tenant list 2>/dev/null | grep -qw "$slug"; then

@@ -1,19 +1,21 @@
 #!/bin/sh
 # docker/make-secrets.sh: create the docker secrets docker-compose.yml reads, once:
-#   docker/secrets/master.key   32 random bytes, hex (the CA keys and PKCS#12 passwords are
-#                               sealed under it: back it up, losing it loses the CAs)
-#   docker/secrets/db_password  the PostgreSQL password of the shomei role
-# Existing files are kept. Both are mode 0600; the containers' entrypoint copies them to a
-# tmpfs owned by the shomei user.
+#   docker/secrets/ca-kek.key    the CA key-encryption key, 32 random bytes, hex: the CA private
+#                                keys are sealed under it; only the signer and init containers
+#                                get it. Back it up offline: losing it loses the CAs.
+#   docker/secrets/data.key      the data key: the PKCS#12 passwords are sealed under it; the
+#                                users, issue and download containers get it. Back it up too.
+#   docker/secrets/db_password   the PostgreSQL password of the shomei role
+# Existing files are kept. All are mode 0600; the containers' entrypoint copies them to a
+# tmpfs owned by the shomei user. A master.key from before the split stays where it is until
+# 'keys split' has run (docker/README.md, "Keys").
 set -eu
 dir=$(cd "$(dirname "$0")" && pwd)/secrets
 mkdir -p "$dir"
 umask 077
-if [ ! -f "$dir/master.key" ]; then
-	head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$dir/master.key"
-	echo "wrote $dir/master.key"
-fi
-if [ ! -f "$dir/db_password" ]; then
-	head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$dir/db_password"
-	echo "wrote $dir/db_password"
-fi
+for f in ca-kek.key data.key db_password; do
+	if [ ! -f "$dir/$f" ]; then
+		head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$dir/$f"
+		echo "wrote $dir/$f"
+	fi
+done

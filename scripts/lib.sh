@@ -26,8 +26,7 @@ is_root() { [ "$(id -u)" = 0 ]; }
 #   shomei-signer-clients  signer.sock (0660): shomei-issue and shomei-revoke (and the signer)
 #   shomei-pg              PostgreSQL's socket and its directory: the signer and the services
 #   shomei-redis           Redis's socket (Redis runs with this group): the services
-#   shomei-data            reads master.key (after the key split: the data key): issue, users,
-#                          download; the signer owns it
+#   shomei-data            reads the data key (data.key): issue, users, download
 SHOMEI_GROUPS="shomei-sock shomei-signer-clients shomei-pg shomei-redis shomei-data"
 proc_groups() { # signer|auth|users|issue|revoke|download: the groups its user joins
 	case $1 in
@@ -78,12 +77,14 @@ secure_file() {
 	fi || die "cannot secure $1"
 }
 
-# Who may read each key file (root: OWNER GROUP MODE). After the master key's split:
-#   ca_kek_file   shomei-signer shomei-signer 0600 (the signer; shomeictl runs as root)
-#   data_key_file root shomei-data 0640 (issue, users, download)
+# Who may read each key file (as root: OWNER GROUP MODE; shomeictl runs as root and reads both):
+#   ca-kek.key    shomei-signer shomei-signer 0600  the signer alone
+#   data.key      root shomei-data 0640             issue, users, download
+#   ca/*.key.enc  shomei-signer shomei-signer 0600  in ca/ (the signer's, 0700)
 secure_keys() {
 	local f
-	secure_file "$VAR/secrets/master.key" shomei-signer shomei-data 0640
+	secure_file "$VAR/secrets/ca-kek.key" shomei-signer shomei-signer 0600
+	secure_file "$VAR/secrets/data.key" root shomei-data 0640
 	secure_file "$VAR/ca" shomei-signer shomei-signer 0700
 	for f in "$VAR"/ca/*.key.enc; do
 		secure_file "$f" shomei-signer shomei-signer 0600
@@ -411,7 +412,8 @@ socket_dir = $SOCK
 socket_group = $sock_group
 signer_socket_group = $signer_group
 threads = ${THREADS:-64}
-master_key_file = $VAR/secrets/master.key
+ca_kek_file = $VAR/secrets/ca-kek.key
+data_key_file = $VAR/secrets/data.key
 ca_dir = $VAR/ca
 public_url = https://localhost:$PORT
 migrations_dir = $ROOT/db/migrations
@@ -425,10 +427,21 @@ EOF
 	chmod 644 "$CONF"
 }
 
-make_master_key() {
-	local f=$VAR/secrets/master.key
-	[ -f "$f" ] && return 0
-	(umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$f")
+# Two keys, one per purpose: the CA key-encryption key (shomei-signer and shomeictl read it) and
+# the data key that seals the PKCS#12 passwords (issue, users, download). A var/ from before the
+# split has one master key: 'shomeictl keys split' re-seals everything under the two (needs
+# PostgreSQL) and removes it.
+make_keys() {
+	local s=$VAR/secrets
+	if [ -f "$s/master.key" ]; then
+		SHOMEI_MASTER_KEY_FILE=$s/master.key $CTL keys split >"$VAR/log/keys-split.log" 2>&1 ||
+			{ cat "$VAR/log/keys-split.log" >&2; die "shomeictl keys split failed"; }
+		say "the master key was split into $s/ca-kek.key and $s/data.key (back up both)"
+	fi
+	[ -f "$s/ca-kek.key" ] || $CTL key create --out "$s/ca-kek.key" >/dev/null || die "cannot create the CA key-encryption key"
+	[ -f "$s/data.key" ] || $CTL key create --out "$s/data.key" >/dev/null || die "cannot create the data key"
+	chmod 600 "$s/ca-kek.key"
+	chmod 640 "$s/data.key"
 }
 
 # A TLS server certificate for the portal, from a local CA of its own.
@@ -599,7 +612,7 @@ stack_up() {
 	cd "$VAR" || die "cannot enter $VAR"
 	chmod 755 "$VAR" "$VAR/run" "$VAR/log"
 	if is_root; then
-		# the processes' users find master.key by its name; its own mode guards it
+		# the processes' users find their key by its name; each key's own mode guards it
 		chmod 711 "$VAR/secrets"
 		# the signer and the services make their sockets here (sticky: none removes another's);
 		# nginx's workers pass through; each socket's own group guards it
@@ -609,11 +622,11 @@ stack_up() {
 		chmod 700 "$VAR/secrets" "$SOCK"
 	fi
 	write_config
-	make_master_key
-	secure_keys
 	make_server_tls
 	start_postgres
 	start_redis
+	make_keys
+	secure_keys
 	provision
 	secure_keys
 	install_bins

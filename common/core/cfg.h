@@ -14,7 +14,9 @@ struct cfg {
 	int redis_port;
 	char *socket_dir;      /* <socket_dir>/<service>.sock, signer.sock */
 	int threads;           /* accepting threads per service */
-	char *master_key_file; /* 32 bytes, hex, mode 0600 */
+	char *ca_kek_file;     /* seals the CA keys: shomei-signer and shomeictl only, 0600 */
+	char *data_key_file;   /* seals PKCS#12 passwords: issue, users, download; 0640 */
+	char *master_key_file; /* before the split: what 'shomeictl keys split' re-seals from */
 	char *ca_dir;          /* CA certificates and sealed keys */
 	char *public_url;      /* https://host:port, the portal's own origin */
 	int session_idle;      /* seconds */

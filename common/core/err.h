@@ -67,7 +67,7 @@ enum err_base {
 	X(X509_E_INVALID, ERR_BASE_X509 + 1, PERMANENT, "input that cannot be encoded")            \
 	X(X509_E_PARSE, ERR_BASE_X509 + 2, PERMANENT, "PEM or DER that does not parse")            \
 	X(P12_E_INVALID, ERR_BASE_P12 + 1, PERMANENT, "key and certificate do not match")          \
-	X(SECRET_E_MODE, ERR_BASE_SECRET + 1, PERMANENT, "a key file others may read")             \
+	X(SECRET_E_MODE, ERR_BASE_SECRET + 1, PERMANENT, "a key file open to group or others")     \
 	X(SECRET_E_FORMAT, ERR_BASE_SECRET + 2, PERMANENT, "a key file or blob malformed")         \
 	X(SECRET_E_AUTH, ERR_BASE_SECRET + 3, PERMANENT, "a sealed blob does not authenticate")    \
 	X(SIGNER_E_REFUSED, ERR_BASE_SIGNER + 1, PERMANENT, "the signer refused (policy)")         \

@@ -1,4 +1,4 @@
-/* secret.c: the master key, sealed blobs (AES-256-GCM) and generated passwords. */
+/* secret.c: key files, sealed blobs (AES-256-GCM) and generated passwords. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -56,8 +56,10 @@ out:
 }
 
 int
-secret_key_load(const char *path, unsigned char key[SECRET_KEY_LEN])
+secret_key_load(const char *path, enum secret_key_access access, unsigned char key[SECRET_KEY_LEN])
 {
+	const mode_t refused = access == SECRET_KEY_GROUP ? (S_IWGRP | S_IXGRP | S_IRWXO)
+							  : (S_IRWXG | S_IRWXO);
 	char buf[KEYFILE_MAX];
 	struct stat st;
 	size_t len = 0;
@@ -76,8 +78,7 @@ secret_key_load(const char *path, unsigned char key[SECRET_KEY_LEN])
 		rc = SECRET_E_FORMAT;
 		goto out;
 	}
-	/* group read only: a key shared by the members of one group (0640), never more */
-	if (st.st_mode & (S_IWGRP | S_IXGRP | S_IRWXO)) {
+	if (st.st_mode & refused) {
 		rc = SECRET_E_MODE;
 		goto out;
 	}

@@ -1,4 +1,4 @@
-/* secret.h: the master key, sealed blobs (AES-256-GCM) and generated passwords. */
+/* secret.h: key files, sealed blobs (AES-256-GCM) and generated passwords. */
 #ifndef SHOMEI_SECRET_H
 #define SHOMEI_SECRET_H
 
@@ -15,13 +15,21 @@
 /* Length of a generated password (secret_random_password with a 13-byte buffer). */
 #define SECRET_PASSWORD_LEN 12
 
+/* Who may read a key file besides its owner (DECISIONS.md, "One key per purpose"). */
+enum secret_key_access {
+	SECRET_KEY_OWNER, /* the CA key-encryption key: mode 0600 or 0400 */
+	SECRET_KEY_GROUP, /* the data key: the group of the services that use it may read (0640) */
+};
+
 /*
- * Read the master key from path: exactly 64 hex digits, optionally followed
- * by a newline. Refuses a file that others may read, or the group may write
- * or execute (SECRET_E_MODE: 0600, 0400 and 0640 pass) or of another shape (SECRET_E_FORMAT);
+ * Read a key from path: exactly 64 hex digits, optionally followed by a
+ * newline. Refuses a file with a permission bit that access does not allow
+ * (SECRET_E_MODE: any group/other bit for SECRET_KEY_OWNER, any bit but
+ * group-read for SECRET_KEY_GROUP) or of another shape (SECRET_E_FORMAT);
  * -errno when it cannot be read. key is written only on success.
  */
-int secret_key_load(const char *path, unsigned char key[SECRET_KEY_LEN]);
+int secret_key_load(const char *path, enum secret_key_access access,
+		    unsigned char key[SECRET_KEY_LEN]);
 
 /*
  * Create path (mode 0600, must not exist) holding a fresh random key, hex.

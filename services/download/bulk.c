@@ -8,7 +8,7 @@
 #include "domain/audit.h"
 #include "extern.h"
 #include "core/log.h"
-#include "pki/masterkey.h"
+#include "pki/datakey.h"
 #include "web/csv.h"
 #include "zipw.h"
 
@@ -177,7 +177,7 @@ bulk_done(struct bulk *b, int rc, const char *what)
 int
 dl_zip(struct http_req *req, struct svc_thread *t)
 {
-	struct bulk b = {.req = req, .t = t, .key = masterkey_get(t->cfg), .now = time(NULL)};
+	struct bulk b = {.req = req, .t = t, .key = datakey_get(t->cfg), .now = time(NULL)};
 	struct dist_chain ch;
 	int rc;
 
@@ -210,7 +210,7 @@ int
 dl_passwords(struct http_req *req, struct svc_thread *t)
 {
 	struct bulk b = {
-		.req = req, .t = t, .key = masterkey_get(t->cfg), .list = 1, .now = time(NULL)};
+		.req = req, .t = t, .key = datakey_get(t->cfg), .list = 1, .now = time(NULL)};
 	int rc;
 
 	if (b.key == NULL)

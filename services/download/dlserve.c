@@ -12,7 +12,7 @@
 #include "web/i18n.h"
 #include "core/json.h"
 #include "core/log.h"
-#include "pki/masterkey.h"
+#include "pki/datakey.h"
 #include "web/valid.h"
 #include "domain/lifecycle.h"
 #include "core/strbuf.h"
@@ -50,12 +50,12 @@ static int
 load(struct http_req *req, struct svc_thread *t, const struct dlsite *site, const struct dlsess *s,
      long long id, struct dist_cert *c, PGresult **res)
 {
-	const unsigned char *key = masterkey_get(t->cfg);
+	const unsigned char *key = datakey_get(t->cfg);
 	char ids[24], tid[24], msg[200];
 	int rc;
 
 	if (key == NULL) {
-		log_msg(LOG_ERROR, "event=master_key_unreadable");
+		log_msg(LOG_ERROR, "event=data_key_unreadable");
 		return -EIO;
 	}
 	/* another user's certificate does not exist for this session */

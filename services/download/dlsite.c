@@ -15,7 +15,7 @@
 #include "web/lockout.h"
 #include "core/err.h"
 #include "core/log.h"
-#include "pki/masterkey.h"
+#include "pki/datakey.h"
 #include "web/netacl.h"
 #include "web/valid.h"
 #include "domain/lifecycle.h"
@@ -248,13 +248,13 @@ static int
 match(struct svc_thread *t, long long tenant_id, const char *login_id, const char *pw,
       struct dlsess *grant)
 {
-	const unsigned char *key = masterkey_get(t->cfg);
+	const unsigned char *key = datakey_get(t->cfg);
 	char tid[24];
 	PGresult *res = NULL;
 	int rc;
 
 	if (key == NULL) {
-		log_msg(LOG_ERROR, "event=master_key_unreadable");
+		log_msg(LOG_ERROR, "event=data_key_unreadable");
 		return -EIO;
 	}
 	snprintf(tid, sizeof(tid), "%lld", tenant_id);

@@ -9,7 +9,7 @@
 #include "extern.h"
 #include "web/i18n.h"
 #include "core/log.h"
-#include "pki/masterkey.h"
+#include "pki/datakey.h"
 #include "core/util.h"
 #include "domain/lifecycle.h"
 
@@ -137,7 +137,7 @@ send_mobileconfig(struct http_req *req, struct svc_thread *t, const struct dist_
 static int
 serve(struct http_req *req, struct svc_thread *t, enum kind kind)
 {
-	const unsigned char *key = masterkey_get(t->cfg);
+	const unsigned char *key = datakey_get(t->cfg);
 	struct dist_cert c;
 	PGresult *res = NULL;
 	char base[300], detail[320];

@@ -67,11 +67,11 @@ int issue_get(struct http_req *req, struct svc_thread *t);
 /* worker.c */
 struct issue_env {
 	const struct cfg *cfg;
-	unsigned char master_key[SECRET_KEY_LEN];
+	unsigned char data_key[SECRET_KEY_LEN]; /* seals the PKCS#12 passwords */
 	struct keypool *pool;
 	char signer_sock[512];
 };
-/* Load the master key, fill the key pool, start issue_cfg.workers threads. 0 or -errno. */
+/* Load the data key, fill the key pool, start issue_cfg.workers threads. 0 or -errno. */
 int worker_start(const struct cfg *cfg);
 
 /* make.c: one certificate, from its row to the values stored (a new serial each call) */

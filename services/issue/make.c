@@ -85,7 +85,7 @@ out:
 	return rc;
 }
 
-/* The PKCS#12 with a fresh password, and that password sealed under the master key. */
+/* The PKCS#12 with a fresh password, and that password sealed under the data key. */
 static int
 pack(const struct issue_env *env, const struct make_in *in, EVP_PKEY *key, X509 *cert,
      struct make_out *o, char *err, size_t errlen)
@@ -101,7 +101,7 @@ pack(const struct issue_env *env, const struct make_in *in, EVP_PKEY *key, X509 
 	if ((rc = secret_random_password(pw, sizeof(pw))) != 0 ||
 	    (rc = p12_build(key, cert, chain, in->root ? 2 : 1, pw, mode, &o->p12, &o->p12_len)) !=
 		    0 ||
-	    (rc = secret_seal(env->master_key, "p12-password", pw, strlen(pw), &o->pw_sealed,
+	    (rc = secret_seal(env->data_key, "p12-password", pw, strlen(pw), &o->pw_sealed,
 			      &o->pw_len)) != 0)
 		snprintf(err, errlen, "cannot build the PKCS#12 (%d)", rc);
 	OPENSSL_cleanse(pw, sizeof(pw));

@@ -327,8 +327,8 @@ worker_start(const struct cfg *cfg)
 	int rc;
 
 	g_env.cfg = cfg;
-	if ((rc = secret_key_load(cfg->master_key_file, g_env.master_key)) != 0) {
-		log_msg(LOG_ERROR, "event=master_key_failed rc=%d", rc);
+	if ((rc = secret_key_load(cfg->data_key_file, SECRET_KEY_GROUP, g_env.data_key)) != 0) {
+		log_msg(LOG_ERROR, "event=data_key_unreadable file=%s rc=%d", cfg->data_key_file, rc);
 		return rc < 0 ? rc : -EINVAL;
 	}
 	if ((rc = cfg_socket_path(cfg, "signer", g_env.signer_sock, sizeof(g_env.signer_sock))) !=

@@ -31,19 +31,18 @@ usage(FILE *f)
 {
 	fprintf(f, "usage: shomei-signer [-n] [-c config] [-p pidfile]\n"
 		   "  -c FILE  configuration file (default: $SHOMEI_CONFIG)\n"
-		   "  -n       check the configuration and the master key, then exit\n"
+		   "  -n       check the configuration and the CA key-encryption key, then exit\n"
 		   "  -p FILE  write the process id to FILE (removed at exit)\n"
 		   "Listens on <socket_dir>/signer.sock; SIGTERM stops it.\n");
 }
 
 static int
-load_master_key(const char *path, unsigned char key[SECRET_KEY_LEN])
+load_kek(const char *path, unsigned char key[SECRET_KEY_LEN])
 {
-	int rc = secret_key_load(path, key);
+	int rc = secret_key_load(path, SECRET_KEY_OWNER, key);
 
 	if (rc == SECRET_E_MODE)
-		fprintf(stderr,
-			"shomei-signer: %s: open to others or writable by its group (chmod 600 or 640)\n",
+		fprintf(stderr, "shomei-signer: %s: readable by group or others (chmod 600)\n",
 			path);
 	else if (rc == SECRET_E_FORMAT)
 		fprintf(stderr, "shomei-signer: %s: not 64 hex digits\n", path);
@@ -149,7 +148,7 @@ main(int argc, char *argv[])
 		goto out;
 	}
 	log_init("shomei-signer", c.log_level);
-	if (load_master_key(c.master_key_file, key) != 0)
+	if (load_kek(c.ca_kek_file, key) != 0)
 		goto out;
 	if (check) {
 		printf("shomei-signer: configuration ok\n");

@@ -12,7 +12,7 @@
 #include "web/csv.h"
 #include "web/i18n.h"
 #include "core/log.h"
-#include "pki/masterkey.h"
+#include "pki/datakey.h"
 #include "domain/lifecycle.h"
 #include "domain/device.h"
 
@@ -166,14 +166,14 @@ finish(struct http_req *req, struct svc_thread *t, long rows)
 int
 users_export(struct http_req *req, struct svc_thread *t)
 {
-	const unsigned char *key = masterkey_get(t->cfg);
+	const unsigned char *key = datakey_get(t->cfg);
 	PGresult *res = NULL;
 	char tid[24];
 	long rows = 0;
 	int rc;
 
 	if (key == NULL) {
-		log_msg(LOG_ERROR, "event=master_key_unreadable");
+		log_msg(LOG_ERROR, "event=data_key_unreadable");
 		return -EIO;
 	}
 	snprintf(tid, sizeof(tid), "%lld", req->tenant_id);

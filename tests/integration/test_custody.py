@@ -1,204 +1,226 @@
 #!/usr/bin/env python3
-"""Custody (issue 9, items 2 and 4): PostgreSQL's roles hold only what they need, and as root
-every process runs as its own user, the keys are readable by their users alone, the data
-directories are closed, and each socket opens to exactly the processes that must reach it."""
-import grp
+"""Key custody: one key per purpose. The CA private keys are sealed under the CA key-encryption
+key, which only shomei-signer and shomeictl read; the PKCS#12 passwords under the data key of
+issue, users and download. Neither opens what the other seals (checked here with
+python3-cryptography's AES-GCM, independently of our C code). `shomeictl keys split` moves an
+installation sealed by the one master key of before to the two keys, and can be run again
+after a crash."""
 import os
-import pwd
+import random
+import shutil
 import stat
 import subprocess
+import tempfile
 
-from shomei_test import TAP, VAR, PsqlError, ctl, psql
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-SERVICES = ("auth", "users", "issue", "revoke", "download")
-ROOT_ONLY = os.getuid() == 0
-SOCK = os.path.join(VAR, "run", "sock")
+from shomei_test import TAP, UP, VAR, path, psql
+
+CONF = path(UP["ctl"][2])
+TAG = "".join(random.choice("abcdefghijkmnpqrstuvwxyz") for _ in range(8))
 
 
-def refused(sql, role="shomei"):
-    """The error PostgreSQL gives role for sql, or None when it ran."""
-    try:
-        psql(sql, role=role)
+def conf_value(key):
+    for line in open(CONF, encoding="utf-8"):
+        if line.startswith("["):
+            break
+        k, _, v = line.partition("=")
+        if k.strip() == key:
+            return v.strip()
+    return None
+
+
+def read_key(p):
+    return bytes.fromhex(open(p).read().strip())
+
+
+def seal(key, purpose, plain):
+    nonce = os.urandom(12)
+    return b"SHM1" + nonce + AESGCM(key).encrypt(nonce, plain, purpose.encode())
+
+
+def opens(key, purpose, blob):
+    """The plaintext, or None when the blob does not authenticate under key and purpose."""
+    if blob[:4] != b"SHM1":
         return None
-    except PsqlError as e:
-        return e.stderr.strip()
-
-
-def test_app_role(t):
-    t.eq(psql("SELECT rolsuper::text || rolcreatedb::text || rolcreaterole::text || rolbypassrls::text"
-              " FROM pg_roles WHERE rolname = current_user", role="shomei"), "falsefalsefalsefalse",
-         "the application role shomei is no superuser and cannot create databases or roles")
-    err = refused("SELECT pg_read_file('/etc/passwd')")
-    t.ok(err and "permission denied" in err, "it cannot read a server file (pg_read_file)", err)
-    err = refused("CREATE TABLE custody_probe (i int)")
-    t.ok(err and "permission denied" in err, "it cannot CREATE TABLE", err)
-    err = refused("CREATE TEMP TABLE custody_probe (i int)")
-    t.ok(err and "permission denied" in err, "nor a temporary table", err)
-    err = refused("CREATE SCHEMA custody_probe")
-    t.ok(err and "permission denied" in err, "nor a schema", err)
-    err = refused("DROP TABLE audit")
-    t.ok(err and "must be owner" in err, "it cannot drop a table", err)
-    err = refused("TRUNCATE audit")
-    t.ok(err and "permission denied" in err, "nor truncate one", err)
-    err = refused("COPY (SELECT 1) TO '/tmp/custody_probe'")
-    t.ok(err and ("permission denied" in err or "must be superuser" in err),
-         "nor write a server file (COPY TO)", err)
-    n = psql("SELECT count(*) FROM tenants", role="shomei")
-    t.ok(n.isdigit(), "it reads rows")
-    t.eq(psql("SELECT has_table_privilege('shomei', 'certificates', 'INSERT')"
-              " AND has_table_privilege('shomei', 'certificates', 'UPDATE')"
-              " AND has_table_privilege('shomei', 'certificates', 'DELETE')"
-              " AND NOT has_table_privilege('shomei', 'certificates', 'TRUNCATE')"
-              " AND NOT has_table_privilege('shomei', 'certificates', 'REFERENCES')"
-              " AND NOT has_table_privilege('shomei', 'certificates', 'TRIGGER')"), "t",
-         "and may SELECT, INSERT, UPDATE, DELETE, nothing more")
-
-
-def test_owner_role(t):
-    t.eq(psql("SELECT string_agg(DISTINCT tableowner, ',') FROM pg_tables WHERE schemaname = 'public'"),
-         "shomei_owner", "every table belongs to the migration role shomei_owner")
-    t.eq(psql("SELECT rolsuper::text FROM pg_roles WHERE rolname = 'shomei_owner'"), "false",
-         "which is no superuser either")
-    t.eq(psql("SELECT pg_catalog.pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'shomei'"),
-         "shomei_owner", "and owns the database")
-    t.eq(psql("SELECT rolname FROM pg_roles WHERE oid = 10"), "postgres",
-         "the cluster's bootstrap superuser is postgres")
-    p = ctl("migrate", check=False)
-    t.ok(p.returncode == 0 and "nothing to do" in p.stdout, "shomeictl migrate runs as shomei_owner (migrate_db)",
-         p.stdout + p.stderr)
-    # a later migration's table: the application may use it without a GRANT of its own
-    psql("CREATE TABLE custody_later (id bigserial PRIMARY KEY, v text)")
     try:
-        err = refused("INSERT INTO custody_later (v) VALUES ('x')")
-        t.ok(err is None, "a table a later migration makes is the application's to write (default privileges)",
-             err)
-        t.eq(psql("SELECT v FROM custody_later", role="shomei"), "x", "and to read")
+        return AESGCM(key).decrypt(blob[4:16], blob[16:], purpose.encode())
+    except Exception:
+        return None
+
+
+def ca_key_files(ca_dir, schema=None):
+    q = "SELECT key_file FROM %scas ORDER BY id" % (schema + "." if schema else "")
+    return [os.path.join(ca_dir, f) for f in psql(q).split("\n") if f]
+
+
+def test_stack_keys(t):
+    kek_file, data_file = conf_value("ca_kek_file"), conf_value("data_key_file")
+    t.ok(kek_file and data_file, "the configuration names ca_kek_file and data_key_file",
+         open(CONF).read())
+    t.eq(conf_value("master_key_file"), None, "and no master_key_file")
+    t.ok(not os.path.exists(os.path.join(VAR, "secrets", "master.key")), "no master.key in var/secrets")
+    t.eq(stat.S_IMODE(os.stat(kek_file).st_mode), 0o600, "the CA key-encryption key is 0600")
+    t.eq(stat.S_IMODE(os.stat(data_file).st_mode), 0o640, "the data key is 0640 (its group: the services using it)")
+    kek, data = read_key(kek_file), read_key(data_file)
+    t.ok(kek != data, "two different keys")
+    files = ca_key_files(conf_value("ca_dir"))
+    t.ok(len(files) >= 3, "the root, administrator and tenant CAs have sealed key files", files)
+    for f in files:
+        blob = open(f, "rb").read()
+        der = opens(kek, "ca-key", blob)
+        t.ok(der is not None and der[:1] == b"\x30", "%s opens with the KEK (a DER key)" % os.path.basename(f))
+        t.ok(opens(data, "ca-key", blob) is None, "%s does not open with the data key" % os.path.basename(f))
+    enc = psql("SELECT encode(p12_password_enc, 'hex') FROM certificates "
+               "WHERE p12_password_enc IS NOT NULL ORDER BY id DESC LIMIT 1")
+    if enc:
+        blob = bytes.fromhex(enc)
+        pw = opens(data, "p12-password", blob)
+        t.ok(pw is not None and len(pw) == 12, "a PKCS#12 password opens with the data key")
+        t.ok(opens(kek, "p12-password", blob) is None, "and not with the KEK")
+    # the data key cannot be used to make the signer sign: it does not open a CA key even with
+    # the purpose a service would try
+    t.ok(all(opens(data, p, open(f, "rb").read()) is None for f in files for p in ("ca-key", "p12-password")),
+         "decrypting a CA key with the data key fails, whatever the purpose")
+
+
+def legacy_installation(tmp, schema):
+    """A scratch schema and CA directory as an installation before the split had them: CA keys
+    and PKCS#12 passwords all sealed under one master key."""
+    ca_dir = os.path.join(tmp, "ca")
+    os.mkdir(ca_dir, 0o700)
+    master = os.path.join(tmp, "master.key")
+    db = conf_value("db") + " options='-csearch_path=%s'" % schema
+    psql("CREATE SCHEMA %s" % schema)
+    body = open(CONF, encoding="utf-8").read().split("\n[", 1)
+    top = [line for line in body[0].split("\n")
+           if line.split("=")[0].strip() not in ("db", "ca_dir", "ca_kek_file", "data_key_file", "master_key_file")]
+    conf_old = os.path.join(tmp, "old.conf")
+    # the old tools sealed CA keys with the master key: today's shomeictl does it with the file
+    # named ca_kek_file, so point that at the master key while making the legacy CAs
+    with open(conf_old, "w") as f:
+        f.write("\n".join(top + ["db = " + db, "ca_dir = " + ca_dir, "ca_kek_file = " + master,
+                                 "data_key_file = " + master]) + "\n")
+    run = lambda c, *a: subprocess.run([path(UP["ctl"][0]), "-c", c] + list(a),
+                                       capture_output=True, text=True, timeout=120)
+    p = run(conf_old, "key", "create", "--out", master)
+    assert p.returncode == 0, p.stderr
+    for args in (["migrate"], ["ca", "init"],
+                 ["tenant", "create", "--slug", "legacy-" + TAG, "--name", "旧", "--name-en", "Legacy",
+                  "--quota", "10", "--ca-key-type", "p256"]):
+        p = run(conf_old, *args)
+        assert p.returncode == 0, "%s: %s" % (args, p.stderr)
+    mk = read_key(master)
+    tid = psql("SELECT id FROM %s.tenants WHERE slug = :'p1'" % schema, "legacy-" + TAG)
+    pws = {}
+    for i in range(3):
+        pw = "Pw%010d" % i
+        cid = psql("INSERT INTO %s.certificates (tenant_id, cn, status, p12_password_enc) "
+                   "VALUES (:'p1', :'p2', 'issued', decode(:'p3', 'hex')) RETURNING id" % schema,
+                   tid, "legacy%d" % i, seal(mk, "p12-password", pw.encode()).hex())
+        pws[cid] = pw
+    conf_new = os.path.join(tmp, "new.conf")
+    with open(conf_new, "w") as f:
+        f.write("\n".join(top + ["db = " + db, "ca_dir = " + ca_dir, "master_key_file = " + master,
+                                 "ca_kek_file = " + os.path.join(tmp, "ca-kek.key"),
+                                 "data_key_file = " + os.path.join(tmp, "data.key")]) + "\n")
+    return run, conf_new, ca_dir, master, mk, pws
+
+
+def test_keys_split(t):
+    tmp = tempfile.mkdtemp(prefix="shomei-split-")
+    schema = "custody_" + TAG
+    try:
+        run, conf, ca_dir, master, mk, pws = legacy_installation(tmp, schema)
+        files = ca_key_files(ca_dir, schema)
+        t.eq(len(files), 3, "the legacy installation has three CA key files")
+        t.ok(all(opens(mk, "ca-key", open(f, "rb").read()) for f in files), "all sealed under the master key")
+        # a split that died half-way: the new KEK exists and one CA key and one password were
+        # already moved under the new keys
+        kek_file, data_file = os.path.join(tmp, "ca-kek.key"), os.path.join(tmp, "data.key")
+        p = run(conf, "key", "create", "--out", kek_file)
+        p2 = run(conf, "key", "create", "--out", data_file)
+        t.ok(p.returncode == 0 and p2.returncode == 0, "key create makes the two key files", p.stderr + p2.stderr)
+        os.chmod(data_file, 0o640)
+        kek, data = read_key(kek_file), read_key(data_file)
+        der0 = opens(mk, "ca-key", open(files[0], "rb").read())
+        open(files[0], "wb").write(seal(kek, "ca-key", der0))
+        first = sorted(pws)[0]
+        psql("UPDATE %s.certificates SET p12_password_enc = decode(:'p1', 'hex') WHERE id = :'p2'" % schema,
+             seal(data, "p12-password", pws[first].encode()).hex(), first)
+
+        p = run(conf, "keys", "split")
+        t.eq(p.returncode, 0, "shomeictl keys split succeeds", p.stderr)
+        t.ok("CA keys re-sealed: 2 (already done: 1)" in p.stdout, "it finishes what a crashed run left", p.stdout)
+        t.ok("PKCS#12 passwords re-sealed: 2 (already done: 1)" in p.stdout, "passwords likewise", p.stdout)
+        t.ok(not os.path.exists(master), "the master key file is gone")
+        for f in files:
+            blob = open(f, "rb").read()
+            t.ok(opens(kek, "ca-key", blob) is not None, "%s: sealed under the new KEK" % os.path.basename(f))
+            t.ok(opens(data, "ca-key", blob) is None and opens(mk, "ca-key", blob) is None,
+                 "%s: not under the data key nor the old master key" % os.path.basename(f))
+            t.eq(stat.S_IMODE(os.stat(f).st_mode), 0o600, "%s stays 0600" % os.path.basename(f))
+        for cid, pw in sorted(pws.items()):
+            blob = bytes.fromhex(psql("SELECT encode(p12_password_enc, 'hex') FROM %s.certificates WHERE id = :'p1'"
+                                      % schema, cid))
+            t.eq(opens(data, "p12-password", blob), pw.encode(), "certificate %s: password under the data key" % cid)
+            t.ok(opens(kek, "p12-password", blob) is None, "certificate %s: not under the KEK" % cid)
+        # the CA keys work: shomeictl signs the administrator CRLs with them under the new KEK
+        conf2 = conf.replace("new.conf", "after.conf")
+        shutil.copy(conf, conf2)
+        body = open(conf2).read().replace("master_key_file = " + master + "\n", "")
+        open(conf2, "w").write(body)
+        p = run(conf2, "crl", "publish", "--out", os.path.join(tmp, "crl.pem"))
+        t.eq(p.returncode, 0, "after the split shomeictl signs with the re-sealed CA keys", p.stderr)
+        p = run(conf, "keys", "split")
+        t.ok(p.returncode != 0 and "already split" in p.stderr, "a second split says it is done", p.stderr)
+        # a master key equal to one of the new keys is refused before anything changes
+        open(master, "w").write(kek.hex() + "\n")
+        os.chmod(master, 0o600)
+        p = run(conf, "keys", "split")
+        t.ok(p.returncode != 0 and "three different keys" in p.stderr, "reusing a key for two purposes is refused",
+             p.stderr)
+        # a key file open to others is refused by both
+        os.chmod(data_file, 0o644)
+        p = run(conf, "keys", "split")
+        t.ok(p.returncode != 0 and "data key" in p.stderr, "a data key readable by others is refused", p.stderr)
     finally:
-        psql("DROP TABLE custody_later")
+        psql("DROP SCHEMA IF EXISTS %s CASCADE" % schema)
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
-def proc_ids(pid):
-    ids = {}
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            k, _, v = line.partition(":")
-            if k in ("Uid", "Gid"):
-                ids[k] = [int(x) for x in v.split()]
-    return ids
-
-
-def pidfile(name):
-    return int(open(os.path.join(VAR, "run", name + ".pid")).read().strip())
-
-
-def skip(t, what):
-    t.ok(True, "# SKIP %s: scripts/up ran as another user than root (one uid for everything)" % what)
-
-
-def test_process_users(t):
-    if not ROOT_ONLY:
-        return skip(t, "each process its own user")
-    uids = {}
-    for n in ("signer",) + SERVICES:
-        want = pwd.getpwnam("shomei-" + n).pw_uid
-        ids = proc_ids(pidfile(n))
-        t.ok(set(ids["Uid"]) == {want}, "shomei-%s runs as user shomei-%s (real, effective, saved)" % (n, n), ids)
-        t.ok(os.readlink("/proc/%d/exe" % pidfile(n)).startswith(os.path.join(VAR, "bin") + "/"),
-             "shomei-%s runs from %s/bin" % (n, VAR))
-        uids[n] = want
-    t.eq(len(set(uids.values())), 6, "six processes, six users")
-    master = pidfile("nginx")
-    workers = [int(p) for p in os.listdir("/proc") if p.isdigit() and ppid(int(p)) == master]
-    www = pwd.getpwnam("www-data").pw_uid
-    t.ok(workers and all(set(proc_ids(w)["Uid"]) == {www} for w in workers),
-         "nginx's workers run as www-data (%d of them)" % len(workers))
-    t.eq(set(proc_ids(pidfile("redis"))["Uid"]), {pwd.getpwnam("redis").pw_uid}, "Redis runs as redis")
-    t.eq(set(proc_ids(pidfile("postgresql"))["Uid"]), {pwd.getpwnam("postgres").pw_uid},
-         "PostgreSQL runs as postgres")
-
-
-def ppid(pid):
+def test_ctl_without_kek(t):
+    """shomeictl never falls back to another key: without the KEK, a CA ceremony stops."""
+    tmp = tempfile.mkdtemp(prefix="shomei-nokek-")
     try:
-        with open("/proc/%d/stat" % pid) as f:
-            return int(f.read().rsplit(")", 1)[1].split()[1])
-    except (OSError, IndexError, ValueError):
-        return -1
-
-
-def owner(path):
-    st = os.stat(path)
-    return pwd.getpwuid(st.st_uid).pw_name, grp.getgrgid(st.st_gid).gr_name, stat.S_IMODE(st.st_mode)
-
-
-def test_keys_and_data(t):
-    key = os.path.join(VAR, "secrets", "master.key")
-    cadir = os.path.join(VAR, "ca")
-    keys = [os.path.join(cadir, f) for f in sorted(os.listdir(cadir)) if f.endswith(".key.enc")]
-    t.ok(len(keys) >= 3, "the CA key files are in %s (%d)" % (cadir, len(keys)))
-    if ROOT_ONLY:
-        t.eq(owner(key), ("shomei-signer", "shomei-data", 0o640),
-             "master.key: the signer's, readable by group shomei-data (issue, users, download), 0640")
-        t.eq(sorted(grp.getgrnam("shomei-data").gr_mem), ["shomei-download", "shomei-issue", "shomei-users"],
-             "shomei-data has exactly issue, users and download")
-        t.eq(owner(cadir), ("shomei-signer", "shomei-signer", 0o700), "the CA directory is the signer's, 0700")
-        t.eq({owner(k) for k in keys}, {("shomei-signer", "shomei-signer", 0o600)},
-             "every CA key file is the signer's, 0600")
-    else:
-        t.eq(owner(key)[2] & 0o077, 0, "master.key: its user's alone")
-        t.ok(all(owner(k)[2] & 0o077 == 0 for k in keys), "the CA key files: their user's alone")
-    for d in (os.path.join(VAR, "pg", "data"), os.path.join(VAR, "redis")):
-        t.eq(owner(d)[2] & 0o007, 0, "%s is not open to others (%o)" % (d, owner(d)[2]))
-    if ROOT_ONLY:
-        t.eq(owner(os.path.join(VAR, "pg", "data"))[0], "postgres", "PostgreSQL's data are postgres's")
-        t.eq(owner(os.path.join(VAR, "redis"))[0], "redis", "Redis's data are redis's")
-
-
-def connect_as(user, path, groups=False):
-    """Exit status of a connect() to the unix socket path by a process of user (0: connected)."""
-    code = ("import socket,sys\ns=socket.socket(socket.AF_UNIX)\n"
-            "try:\n s.connect(sys.argv[1])\nexcept PermissionError:\n sys.exit(13)\nexcept OSError:\n sys.exit(1)\n")
-    ids = ["--init-groups"] if groups else ["--clear-groups"]
-    gid = str(pwd.getpwnam(user).pw_gid)
-    p = subprocess.run(["setpriv", "--reuid=" + user, "--regid=" + gid] + ids +
-                       ["/usr/bin/python3", "-c", code, path], capture_output=True, timeout=30)
-    return p.returncode
-
-
-def test_sockets(t):
-    fcgi = [os.path.join(SOCK, n + ".sock") for n in SERVICES]
-    signer = os.path.join(SOCK, "signer.sock")
-    want_group = "www-data" if ROOT_ONLY else grp.getgrgid(os.getgid()).gr_name
-    for s in fcgi:
-        t.eq(owner(s)[1:], (want_group, 0o660), "%s: 0660, group %s" % (os.path.basename(s), want_group))
-    t.eq(owner(signer)[2], 0o660, "signer.sock: 0660")
-    if not ROOT_ONLY:
-        return skip(t, "who may connect")
-    t.eq(owner(signer)[1], "shomei-signer-clients", "signer.sock's group is shomei-signer-clients")
-    members = set(grp.getgrnam("shomei-signer-clients").gr_mem)
-    t.eq(members - {"shomei-signer"}, {"shomei-issue", "shomei-revoke"},
-         "whose members are issue and revoke (and the signer, which gives its socket the group)")
-    t.ok(not [u for u in pwd.getpwall() if u.pw_gid == grp.getgrnam("shomei-signer-clients").gr_gid],
-         "and nobody has it as primary group")
-    redis_sock = os.path.join(VAR, "run", "redis", "redis.sock")
-    t.eq(owner(redis_sock)[1:], ("shomei-redis", 0o660), "Redis's socket: 0660, group shomei-redis")
-    t.eq(owner(os.path.join(VAR, "run", "pg"))[1:], ("shomei-pg", 0o750),
-         "PostgreSQL's socket directory: 0750, group shomei-pg")
-    t.eq(connect_as("nobody", signer), 13, "nobody cannot connect to signer.sock (permission denied)")
-    for s in fcgi:
-        t.eq(connect_as("nobody", s), 13, "nobody cannot connect to %s" % os.path.basename(s))
-    t.eq(connect_as("nobody", redis_sock), 13, "nobody cannot connect to Redis")
-    t.eq(connect_as("nobody", os.path.join(VAR, "run", "pg", ".s.PGSQL.5432")), 13,
-         "nobody cannot reach PostgreSQL's socket")
-    t.eq(connect_as("shomei-issue", signer, groups=True), 0, "shomei-issue connects to signer.sock")
-    t.eq(connect_as("shomei-auth", signer, groups=True), 13, "shomei-auth, which signs nothing, cannot")
-    t.eq(connect_as("www-data", signer, groups=True), 13, "nor can nginx's workers")
-    t.eq(connect_as("www-data", fcgi[0], groups=True), 0, "nginx's workers connect to the FastCGI sockets")
+        lines = [line for line in open(CONF, encoding="utf-8").read().split("\n")
+                 if not line.startswith("ca_kek_file")]
+        conf = os.path.join(tmp, "c.conf")
+        i = next((n for n, line in enumerate(lines) if line.startswith("[")), len(lines))
+        lines.insert(i, "ca_kek_file = " + os.path.join(tmp, "absent.key"))
+        open(conf, "w").write("\n".join(lines) + "\n")
+        p = subprocess.run([path(UP["ctl"][0]), "-c", conf, "crl", "publish", "--out", os.path.join(tmp, "x.pem")],
+                           capture_output=True, text=True, timeout=60)
+        t.ok(p.returncode != 0 and "CA key-encryption key" in p.stderr, "no KEK: a clear error, nothing signed",
+             p.stderr)
+        copy = os.path.join(tmp, "d.key")
+        shutil.copy(conf_value("data_key_file"), copy)
+        os.chmod(copy, 0o600)
+        lines[i] = "ca_kek_file = " + copy
+        open(conf, "w").write("\n".join(lines) + "\n")
+        p = subprocess.run([path(UP["ctl"][0]), "-c", conf, "crl", "publish", "--out", os.path.join(tmp, "x.pem")],
+                           capture_output=True, text=True, timeout=60)
+        t.ok(p.returncode != 0 and "does not open" in p.stderr, "the data key given as the KEK opens no CA key",
+             p.stderr)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def main():
     t = TAP()
-    for fn in (test_app_role, test_owner_role, test_process_users, test_keys_and_data, test_sockets):
-        t.run(fn)
+    t.run(test_stack_keys)
+    t.run(test_keys_split)
+    t.run(test_ctl_without_kek)
     t.done()
 
 

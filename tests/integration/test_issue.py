@@ -99,7 +99,7 @@ def chain_pem(slug):
 
 def p12_password(cert_id):
     blob = psql("SELECT encode(p12_password_enc, 'hex') FROM certificates WHERE id = :'p1'", cert_id)
-    p = subprocess.run([os.path.join(BUILD, "tests", "p12pw"), path(conf_value("master_key_file"))],
+    p = subprocess.run([os.path.join(BUILD, "tests", "p12pw"), path(conf_value("data_key_file"))],
                        input=blob + "\n", capture_output=True, text=True, timeout=30)
     if p.returncode != 0:
         raise RuntimeError("p12pw: " + p.stderr)

@@ -45,45 +45,53 @@ test_key_load(void)
 	static const struct {
 		const char *name, *content;
 		mode_t mode;
-		int want;
+		int want;       /* as the CA key-encryption key (owner only) */
+		int want_group; /* as the data key (its group may read) */
 	} cases[] = {
-		{"plain", hex64, 0600, 0},
+		{"plain", hex64, 0600, 0, 0},
 		{"newline", "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n",
-		 0600, 0},
+		 0600, 0, 0},
 		{"crlf", "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\r\n",
-		 0600, 0},
+		 0600, 0, 0},
 		{"upper", "000102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F", 0400,
-		 0},
-		{"group-readable (one group shares it)", hex64, 0640, 0},
-		{"group-read-execute", hex64, 0650, SECRET_E_MODE},
-		{"other-readable", hex64, 0604, SECRET_E_MODE},
-		{"group-writable", hex64, 0620, SECRET_E_MODE},
-		{"empty", "", 0600, SECRET_E_FORMAT},
-		{"short", "0001020304", 0600, SECRET_E_FORMAT},
+		 0, 0},
+		{"group-readable", hex64, 0640, SECRET_E_MODE, 0},
+		{"group-read-only", hex64, 0440, SECRET_E_MODE, 0},
+		{"other-readable", hex64, 0604, SECRET_E_MODE, SECRET_E_MODE},
+		{"group-other", hex64, 0644, SECRET_E_MODE, SECRET_E_MODE},
+		{"group-writable", hex64, 0620, SECRET_E_MODE, SECRET_E_MODE},
+		{"group-rw", hex64, 0660, SECRET_E_MODE, SECRET_E_MODE},
+		{"group-exec", hex64, 0650, SECRET_E_MODE, SECRET_E_MODE},
+		{"empty", "", 0600, SECRET_E_FORMAT, SECRET_E_FORMAT},
+		{"short", "0001020304", 0600, SECRET_E_FORMAT, SECRET_E_FORMAT},
 		{"long", "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f00", 0600,
-		 SECRET_E_FORMAT},
+		 SECRET_E_FORMAT, SECRET_E_FORMAT},
 		{"non-hex", "g00102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1", 0600,
-		 SECRET_E_FORMAT},
+		 SECRET_E_FORMAT, SECRET_E_FORMAT},
 		{"space", " 000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f", 0600,
-		 SECRET_E_FORMAT},
+		 SECRET_E_FORMAT, SECRET_E_FORMAT},
 		{"two-newlines",
 		 "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n\n", 0600,
-		 SECRET_E_FORMAT},
+		 SECRET_E_FORMAT, SECRET_E_FORMAT},
 	};
 	unsigned char key[SECRET_KEY_LEN];
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const char *p = keyfile(cases[i].name, cases[i].content, cases[i].mode);
-		int rc = secret_key_load(p, key);
+		int rc = secret_key_load(p, SECRET_KEY_OWNER, key);
+		int rcg = secret_key_load(p, SECRET_KEY_GROUP, key);
 
-		TAP_OK(rc == cases[i].want, "key file %s: %d (want %d)", cases[i].name, rc,
-		       cases[i].want);
-		if (rc == 0)
+		TAP_OK(rc == cases[i].want, "key file %s as the KEK: %d (want %d)", cases[i].name,
+		       rc, cases[i].want);
+		TAP_OK(rcg == cases[i].want_group, "key file %s as the data key: %d (want %d)",
+		       cases[i].name, rcg, cases[i].want_group);
+		if (rcg == 0)
 			TAP_OK(key[0] == 0 && key[15] == 15 && key[31] == 31, "key %s decoded",
 			       cases[i].name);
 	}
-	TAP_OK(secret_key_load("/nonexistent/master.key", key) == -ENOENT, "missing file: -ENOENT");
-	TAP_OK(secret_key_load(dir, key) < 0 || secret_key_load(dir, key) == SECRET_E_FORMAT,
+	TAP_OK(secret_key_load("/nonexistent/ca-kek.key", SECRET_KEY_OWNER, key) == -ENOENT, "missing file: -ENOENT");
+	TAP_OK(secret_key_load(dir, SECRET_KEY_OWNER, key) == SECRET_E_FORMAT &&
+		       secret_key_load(dir, SECRET_KEY_GROUP, key) == SECRET_E_FORMAT,
 	       "a directory is refused");
 }
 
@@ -100,7 +108,8 @@ test_key_create(void)
 	TAP_OK(stat(p1, &st) == 0 && (st.st_mode & 0777) == 0600, "created 0600");
 	TAP_OK(secret_key_create(p1) == -EEXIST, "never overwrites a key");
 	TAP_OK(secret_key_create(p2) == 0, "create another");
-	TAP_OK(secret_key_load(p1, k1) == 0 && secret_key_load(p2, k2) == 0, "both load");
+	TAP_OK(secret_key_load(p1, SECRET_KEY_OWNER, k1) == 0 &&
+		       secret_key_load(p2, SECRET_KEY_OWNER, k2) == 0, "both load");
 	TAP_OK(memcmp(k1, k2, sizeof(k1)) != 0, "two keys differ");
 }
 

@@ -33,7 +33,7 @@ load_key(struct cmd_ctx *cx, const char *key_file, X509 *cert, EVP_PKEY **out)
 		return -ENAMETOOLONG;
 	rc = secret_open_file(cx->key, "ca-key", path, &der, &len);
 	if (rc == SECRET_E_AUTH)
-		ctl_err(cx, "%s: does not open with this master key", path);
+		ctl_err(cx, "%s: does not open with this CA key-encryption key", path);
 	else if (rc != 0)
 		ctl_err(cx, "%s: %s", path, rc < 0 ? strerror(-rc) : "not a sealed key file");
 	if (rc != 0)

@@ -7,7 +7,7 @@
 #include "extern.h"
 #include "core/util.h"
 
-/* crlpub_sign_fn: sign with the CA's own key (shomeictl holds the master key). */
+/* crlpub_sign_fn: sign with the CA's own key (shomeictl holds the CA key-encryption key). */
 static int
 sign_locally(void *arg, const char *kind, const char *key_file, X509_CRL *crl, X509_CRL **out)
 {

@@ -1,4 +1,4 @@
-/* cmd_health.c: shomeictl health (PostgreSQL and the signer, as JSON) and master-key create. */
+/* cmd_health.c: shomeictl health (PostgreSQL and the signer, as JSON). */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -68,22 +68,4 @@ cmd_health(struct cmd_ctx *cx)
 	free(s);
 	cJSON_Delete(o);
 	return ok ? CTL_OK : CTL_FAIL;
-}
-
-int
-cmd_master_key(struct cmd_ctx *cx)
-{
-	const char *out = opt_get(cx, "out");
-	int rc = secret_key_create(out);
-
-	if (rc == -EEXIST) {
-		ctl_err(cx, "--out %s: exists; a master key is never overwritten", out);
-		return CTL_EXISTS;
-	}
-	if (rc != 0) {
-		ctl_err(cx, "--out %s: %s", out, strerror(-rc));
-		return CTL_FAIL;
-	}
-	printf("master key written to %s (mode 0600)\n", out);
-	return CTL_OK;
 }

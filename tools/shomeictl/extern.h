@@ -120,6 +120,7 @@ int cmd_admin_cert_revoke(struct cmd_ctx *cx);
 int cmd_admin_disable(struct cmd_ctx *cx);
 int cmd_crl_publish(struct cmd_ctx *cx);
 int cmd_health(struct cmd_ctx *cx);
-int cmd_master_key(struct cmd_ctx *cx);
+int cmd_key_create(struct cmd_ctx *cx);
+int cmd_keys_split(struct cmd_ctx *cx);
 
 #endif

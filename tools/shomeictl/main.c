@@ -107,8 +107,14 @@ static const struct cmd cmds[] = {
 	CMD("crl publish", "sign and write the root and administrator CA CRLs (for nginx ssl_crl)",
 	    o_crl_publish, cmd_crl_publish),
 	CMD("health", "check PostgreSQL and the signer; prints JSON", o_none, cmd_health),
-	CMD("master-key create", "create a new master key file (mode 0600, never overwrites)",
-	    o_out, cmd_master_key),
+	CMD("key create",
+	    "create a key file: the CA key-encryption key or the data key (mode 0600, never "
+	    "overwrites)",
+	    o_out, cmd_key_create),
+	CMD("keys split",
+	    "move an installation from one master key to a CA key-encryption key and a data key "
+	    "(re-seals everything; safe to run again)",
+	    o_none, cmd_keys_split),
 };
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
 
@@ -319,20 +325,23 @@ ctl_db_owner(struct cmd_ctx *cx)
 int
 ctl_key(struct cmd_ctx *cx)
 {
-	const char *path = cx->cfg.master_key_file;
+	const char *path = cx->cfg.ca_kek_file;
 	int rc;
 
 	if (cx->have_key)
 		return 0;
-	rc = secret_key_load(path, cx->key);
+	rc = secret_key_load(path, SECRET_KEY_OWNER, cx->key);
 	if (rc == SECRET_E_MODE)
-		ctl_err(cx,
-			"master key %s is open to others or writable by its group (chmod 600 or 640)",
+		ctl_err(cx, "CA key-encryption key %s is accessible by group or others (chmod 600)",
 			path);
 	else if (rc == SECRET_E_FORMAT)
-		ctl_err(cx, "master key %s is not 64 hex digits", path);
+		ctl_err(cx, "CA key-encryption key %s is not 64 hex digits", path);
+	else if (rc == -ENOENT && cx->cfg.master_key_file[0] != '\0')
+		ctl_err(cx, "CA key-encryption key %s: absent; this installation still has one "
+			"master key (%s): run 'shomeictl keys split' first", path,
+			cx->cfg.master_key_file);
 	else if (rc < 0)
-		ctl_err(cx, "master key %s: %s ('shomeictl master-key create --out %s' makes one)",
+		ctl_err(cx, "CA key-encryption key %s: %s ('shomeictl key create --out %s' makes one)",
 			path, strerror(-rc), path);
 	if (rc != 0)
 		return CTL_E_REPORTED;
