@@ -90,11 +90,13 @@ def legacy_installation(tmp, schema):
     ca_dir = os.path.join(tmp, "ca")
     os.mkdir(ca_dir, 0o700)
     master = os.path.join(tmp, "master.key")
-    db = conf_value("db") + " options='-csearch_path=%s'" % schema
+    # the scratch installation makes its own tables: as the schema owner's role (migrate_db)
+    db = (conf_value("migrate_db") or conf_value("db")) + " options='-csearch_path=%s'" % schema
     psql("CREATE SCHEMA %s" % schema)
     body = open(CONF, encoding="utf-8").read().split("\n[", 1)
     top = [line for line in body[0].split("\n")
-           if line.split("=")[0].strip() not in ("db", "ca_dir", "ca_kek_file", "data_key_file", "master_key_file")]
+           if line.split("=")[0].strip() not in ("db", "migrate_db", "ca_dir", "ca_kek_file", "data_key_file",
+                                                 "master_key_file")]
     conf_old = os.path.join(tmp, "old.conf")
     # the old tools sealed CA keys with the master key: today's shomeictl does it with the file
     # named ca_kek_file, so point that at the master key while making the legacy CAs
