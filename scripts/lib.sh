@@ -380,6 +380,7 @@ EOF
 make_keys() {
 	local s=$VAR/secrets
 	if [ -f "$s/master.key" ]; then
+		chmod 600 "$s/master.key"
 		SHOMEI_MASTER_KEY_FILE=$s/master.key $CTL keys split >"$VAR/log/keys-split.log" 2>&1 ||
 			{ cat "$VAR/log/keys-split.log" >&2; die "shomeictl keys split failed"; }
 		say "the master key was split into $s/ca-kek.key and $s/data.key (back up both)"
