@@ -485,10 +485,9 @@ def issue_pid():
 
 
 def start_issue():
-    log = open(os.path.join(VAR, "log", "issue.log"), "ab")
-    subprocess.Popen(["setsid", os.path.join(BUILD, "services", "issue", "shomei-issue"), "-c", CONF,
-                      "-p", os.path.join(VAR, "run", "issue.pid")], stdout=log, stderr=log,
-                     stdin=subprocess.DEVNULL, start_new_session=True)
+    """Started again the way scripts/up starts it (as root: its own user, from $VAR/bin)."""
+    subprocess.run(["bash", "-c", '. "$1/scripts/lib.sh" && stack_env && start_service issue', "start_issue", ROOT],
+                   env=dict(os.environ, VAR=VAR), stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
     sock = os.path.join(os.path.dirname(CONF), "run", "sock", "issue.sock")
     return wait_until(lambda: issue_pid() and os.path.exists(sock), 20)
 
