@@ -343,9 +343,11 @@ start_redis() {
 # The configuration is scripts/up's own: written anew at every start (the sockets' groups and
 # the reload of nginx depend on who runs it).
 write_config() {
-	local sock_group="" signer_group="" pidfile=$VAR/run/nginx.pid
+	local sock_group="" signer_group="" pidfile=$VAR/run/nginx.pid allow_cert="" allow_crl=""
 	if is_root; then
 		sock_group=www-data signer_group=shomei-signer-clients
+		# the signer's callers by their peer credentials (empty: the signer's own user)
+		allow_cert=shomei-issue allow_crl=shomei-revoke
 		# shomei-revoke may not signal a root nginx: crl_watch reloads it
 		pidfile=""
 	fi
@@ -364,6 +366,10 @@ ca_dir = $VAR/ca
 public_url = https://localhost:$PORT
 migrations_dir = $ROOT/db/migrations
 log_level = info
+
+[signer]
+allow_cert = $allow_cert
+allow_crl = $allow_crl
 
 [revoke]
 admin_crl_file = $VAR/crl/admin-crl.pem

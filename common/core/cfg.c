@@ -44,6 +44,7 @@ static const char *const known_sections[] = {
 	"auth",   /* services/auth/settings.c */
 	"issue",  /* services/issue/settings.c */
 	"revoke", /* services/revoke/settings.c */
+	"signer", /* services/signer/settings.c */
 };
 
 /* Parsing state: the sections in play and the one the current line belongs to. */

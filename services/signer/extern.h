@@ -10,7 +10,31 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include <sys/types.h>
+
+#include "core/cfg.h"
 #include "pki/secret.h"
+
+/* settings.c: the [signer] section. Each list: user names or uids, comma-separated; "*" anyone
+ * who can reach the socket; empty: the signer's own user (one uid runs the whole stack). */
+struct signer_cfg {
+	char *allow_cert; /* sign certificates with a tenant's CA (shomei-issue) */
+	char *allow_crl;  /* sign CRLs (shomei-revoke) */
+	char *allow_ping; /* health checks */
+};
+extern struct signer_cfg signer_cfg;
+extern const struct cfg_section signer_section;
+
+#define ALLOW_MAX 16
+/* Who may ask for one operation (SO_PEERCRED's uid of the caller). */
+struct allow {
+	uid_t uids[ALLOW_MAX];
+	size_t n;
+	int any;
+};
+/* Parse a list into *a; 0, or -errno with a message naming the entry in err. */
+int allow_parse(const char *list, struct allow *a, char *err, size_t errlen);
+int allow_has(const struct allow *a, uid_t uid);
 
 /* Which CA a request is about. */
 enum sca_kind {
@@ -22,6 +46,8 @@ enum sca_kind {
 
 /* Longest validity the administrator CA signs (administrator certificates live 2 years). */
 #define SCA_ADMIN_MAX_DAYS 825
+/* The clock difference tolerated between the signer and its callers (CRL thisUpdate, notBefore). */
+#define POLICY_SKEW_SECONDS 300
 /* Longest span between a CRL's thisUpdate and nextUpdate. */
 #define POLICY_CRL_MAX_DAYS 366
 
@@ -31,7 +57,8 @@ struct sca {
 	enum sca_kind kind;
 	X509 *cert;
 	EVP_PKEY *key;
-	int max_days; /* longest certificate validity it may sign; 0: signs no certificate */
+	int max_days;   /* longest certificate validity it may sign; 0: signs no certificate */
+	int start_days; /* how far ahead notBefore may be (the tenant's allowance), in days */
 };
 
 void sca_done(struct sca *ca);
@@ -46,8 +73,9 @@ typedef int (*sca_lookup_fn)(void *arg, enum sca_kind kind, uint64_t tenant_id, 
 
 /* policy.c */
 /* 0 when ca may sign x, else SIGNER_ST_REFUSED with the reason in reason. */
-int policy_check_cert(const struct sca *ca, X509 *x, char *reason, size_t len);
-int policy_check_crl(const struct sca *ca, X509_CRL *crl, char *reason, size_t len);
+/* now: the signer's clock (a parameter, so tests can move it). */
+int policy_check_cert(const struct sca *ca, X509 *x, time_t now, char *reason, size_t len);
+int policy_check_crl(const struct sca *ca, X509_CRL *crl, time_t now, char *reason, size_t len);
 
 /* store.c: CAs from PostgreSQL (table cas) and <ca_dir>/<key_file>, cached for STORE_TTL. */
 #define STORE_TTL 30
@@ -63,7 +91,16 @@ int store_lookup(void *arg, enum sca_kind kind, uint64_t tenant_id, struct sca *
 #define SERVER_MAX_CONN 64
 #define SERVER_IDLE_MS 30000
 
+/* Who is on the other end of a connection (SO_PEERCRED, taken at accept). */
+struct caller {
+	uid_t uid;
+	gid_t gid;
+	pid_t pid;
+	char name[64]; /* the user's name, or the uid in digits */
+};
+
 struct server {
+	struct allow allow_cert, allow_crl, allow_ping; /* server_init: the signer's own uid */
 	int listen_fd;
 	int stop_pipe[2];
 	sca_lookup_fn lookup;
@@ -91,7 +128,9 @@ void server_done(struct server *s);
  * Answer one request frame: *ans (malloc'ed, caller frees) is status | body.
  * 0 or -ENOMEM.
  */
-int server_handle(struct server *s, const unsigned char *req, size_t len, unsigned char **ans,
-		  size_t *anslen);
+int server_handle(struct server *s, const struct caller *who, const unsigned char *req, size_t len,
+		  unsigned char **ans, size_t *anslen);
+/* Who is connected on fd (SO_PEERCRED). 0 or -errno. */
+int caller_of(int fd, struct caller *who);
 
 #endif

@@ -76,6 +76,31 @@ set_signals(void)
 	sigaction(SIGINT, &sa, NULL);
 }
 
+/* The [signer] allow-lists into s; a bad entry stops the signer with a message. */
+static int
+allow_lists(struct server *s)
+{
+	const struct {
+		const char *key, *val;
+		struct allow *a;
+	} l[] = {
+		{"allow_cert", signer_cfg.allow_cert, &s->allow_cert},
+		{"allow_crl", signer_cfg.allow_crl, &s->allow_crl},
+		{"allow_ping", signer_cfg.allow_ping, &s->allow_ping},
+	};
+	char err[160];
+
+	for (size_t i = 0; i < sizeof(l) / sizeof(l[0]); i++) {
+		if (allow_parse(l[i].val, l[i].a, err, sizeof(err)) != 0) {
+			fprintf(stderr, "shomei-signer: [signer] %s: %s\n", l[i].key, err);
+			return -EINVAL;
+		}
+		log_msg(LOG_INFO, "event=allow op=%s callers=\"%s\"", l[i].key + 6,
+			l[i].val[0] ? l[i].val : "(the signer's own user)");
+	}
+	return 0;
+}
+
 /* Listen, serve until SIGTERM, clean up. */
 static int
 serve(const struct cfg *c, struct store *st, const char *pidfile)
@@ -92,6 +117,10 @@ serve(const struct cfg *c, struct store *st, const char *pidfile)
 	}
 	if ((rc = server_init(&s, fd, store_lookup, st)) != 0) {
 		close(fd);
+		return 1;
+	}
+	if ((rc = allow_lists(&s)) != 0) {
+		server_done(&s);
 		return 1;
 	}
 	the_server = &s;
@@ -143,7 +172,7 @@ main(int argc, char *argv[])
 		return 2;
 	}
 	memset(&c, 0, sizeof(c));
-	if (cfg_load(&c, cfgfile, NULL, 0, err, sizeof(err)) != 0) {
+	if (cfg_load(&c, cfgfile, &signer_section, 1, err, sizeof(err)) != 0) {
 		fprintf(stderr, "shomei-signer: %s\n", err);
 		goto out;
 	}
@@ -151,6 +180,11 @@ main(int argc, char *argv[])
 	if (load_kek(c.ca_kek_file, key) != 0)
 		goto out;
 	if (check) {
+		struct server probe;
+
+		memset(&probe, 0, sizeof(probe));
+		if (allow_lists(&probe) != 0)
+			goto out;
 		printf("shomei-signer: configuration ok\n");
 		rc = 0;
 		goto out;

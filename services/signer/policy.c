@@ -198,7 +198,7 @@ check_issuer(const struct sca *ca, X509 *x, char *reason, size_t len)
 }
 
 static int
-check_validity(const struct sca *ca, X509 *x, char *reason, size_t len)
+check_validity(const struct sca *ca, X509 *x, time_t now, char *reason, size_t len)
 {
 	time_t nb, na, ca_nb, ca_na;
 
@@ -210,6 +210,10 @@ check_validity(const struct sca *ca, X509 *x, char *reason, size_t len)
 		return refuse(reason, len, "notAfter is past the CA's notAfter");
 	if (nb < ca_nb)
 		return refuse(reason, len, "notBefore is before the CA's notBefore");
+	if (nb > now + (time_t)ca->start_days * 86400 + POLICY_SKEW_SECONDS)
+		return refuse(reason, len,
+			      "notBefore is more than %d days ahead (the tenant's allowance)",
+			      ca->start_days);
 	if ((na - nb) > (time_t)ca->max_days * 86400)
 		return refuse(reason, len, "validity %lld days exceeds the limit of %d days",
 			      (long long)((na - nb + 86399) / 86400), ca->max_days);
@@ -257,7 +261,7 @@ check_key(const struct sca *ca, X509 *x, char *reason, size_t len)
 }
 
 int
-policy_check_cert(const struct sca *ca, X509 *x, char *reason, size_t len)
+policy_check_cert(const struct sca *ca, X509 *x, time_t now, char *reason, size_t len)
 {
 	int rc;
 
@@ -268,20 +272,25 @@ policy_check_cert(const struct sca *ca, X509 *x, char *reason, size_t len)
 	if ((rc = check_cert_exts(x, reason, len)) != 0 || (rc = check_eku(x, reason, len)) != 0 ||
 	    (rc = check_san(x, reason, len)) != 0 || (rc = check_crl_dp(x, reason, len)) != 0 ||
 	    (rc = check_aia(x, reason, len)) != 0 || (rc = check_issuer(ca, x, reason, len)) != 0 ||
-	    (rc = check_validity(ca, x, reason, len)) != 0 ||
+	    (rc = check_validity(ca, x, now, reason, len)) != 0 ||
 	    (rc = check_serial(x, reason, len)) != 0 || (rc = check_key(ca, x, reason, len)) != 0)
 		return rc;
 	return 0;
 }
 
 static int
-check_crl_times(X509_CRL *crl, char *reason, size_t len)
+check_crl_times(X509_CRL *crl, time_t now, char *reason, size_t len)
 {
 	const ASN1_TIME *tu = X509_CRL_get0_lastUpdate(crl), *nu = X509_CRL_get0_nextUpdate(crl);
+	time_t lo = now - POLICY_SKEW_SECONDS, hi = now + POLICY_SKEW_SECONDS;
 	int days, secs;
 
 	if (tu == NULL || nu == NULL)
 		return refuse(reason, len, "thisUpdate and nextUpdate are required");
+	/* a CRL dated in the past could hide a revocation; one dated ahead outlives its time */
+	if (X509_cmp_time(tu, &lo) < 0 || X509_cmp_time(tu, &hi) > 0)
+		return refuse(reason, len, "thisUpdate is not now (more than %d s from the signer's clock)",
+			      POLICY_SKEW_SECONDS);
 	if (!ASN1_TIME_diff(&days, &secs, tu, nu) || days < 0 || secs < 0 ||
 	    (days == 0 && secs == 0))
 		return refuse(reason, len, "nextUpdate is not after thisUpdate");
@@ -292,7 +301,7 @@ check_crl_times(X509_CRL *crl, char *reason, size_t len)
 }
 
 int
-policy_check_crl(const struct sca *ca, X509_CRL *crl, char *reason, size_t len)
+policy_check_crl(const struct sca *ca, X509_CRL *crl, time_t now, char *reason, size_t len)
 {
 	AUTHORITY_KEYID *akid;
 	ASN1_INTEGER *num;
@@ -319,5 +328,5 @@ policy_check_crl(const struct sca *ca, X509_CRL *crl, char *reason, size_t len)
 	AUTHORITY_KEYID_free(akid);
 	if (!ok)
 		return refuse(reason, len, "authorityKeyIdentifier does not match the CA's key");
-	return check_crl_times(crl, reason, len);
+	return check_crl_times(crl, now, reason, len);
 }

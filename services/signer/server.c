@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 struct conn {
 	struct server *s;
 	int fd;
+	struct caller who;
 };
 
 /* The answer being built for one request. */
@@ -67,7 +69,7 @@ set_status(struct answer *a, int status, const char *reason)
 }
 
 static void
-log_cert(uint64_t tenant, const struct sca *ca, X509 *x)
+log_cert(const struct caller *who, uint64_t tenant, const struct sca *ca, X509 *x)
 {
 	char serial[64] = "?", cn[260], safe[260];
 
@@ -75,19 +77,25 @@ log_cert(uint64_t tenant, const struct sca *ca, X509 *x)
 	if (x509_name_cn(X509_get_subject_name(x), cn, sizeof(cn)) != 0)
 		cn[0] = '\0';
 	log_safe(cn, safe, sizeof(safe));
-	log_msg(LOG_INFO, "event=sign op=cert tenant=%llu ca=%lld serial=%s cn=\"%s\"",
-		(unsigned long long)tenant, ca->id, serial, safe);
+	log_msg(LOG_INFO,
+		"event=sign op=cert tenant=%llu ca=%lld serial=%s cn=\"%s\" caller=%s "
+		"caller_uid=%u caller_pid=%ld",
+		(unsigned long long)tenant, ca->id, serial, safe, who->name, (unsigned)who->uid,
+		(long)who->pid);
 }
 
 static void
-log_crl(uint64_t tenant, const struct sca *ca, X509_CRL *crl)
+log_crl(const struct caller *who, uint64_t tenant, const struct sca *ca, X509_CRL *crl)
 {
 	ASN1_INTEGER *num = X509_CRL_get_ext_d2i(crl, NID_crl_number, NULL, NULL);
 	STACK_OF(X509_REVOKED) *revoked = X509_CRL_get_REVOKED(crl);
 
-	log_msg(LOG_INFO, "event=sign op=crl tenant=%llu ca=%lld crl_number=%ld entries=%d",
+	log_msg(LOG_INFO,
+		"event=sign op=crl tenant=%llu ca=%lld crl_number=%ld entries=%d caller=%s "
+		"caller_uid=%u caller_pid=%ld",
 		(unsigned long long)tenant, ca->id, num ? ASN1_INTEGER_get(num) : -1L,
-		revoked ? sk_X509_REVOKED_num(revoked) : 0);
+		revoked ? sk_X509_REVOKED_num(revoked) : 0, who->name, (unsigned)who->uid,
+		(long)who->pid);
 	ASN1_INTEGER_free(num);
 }
 
@@ -105,7 +113,8 @@ find_ca(struct server *s, enum sca_kind kind, uint64_t tenant, struct sca *ca, s
 }
 
 static int
-sign_cert(struct server *s, uint64_t tenant, const unsigned char *der, size_t len, struct answer *a)
+sign_cert(struct server *s, const struct caller *who, uint64_t tenant, const unsigned char *der,
+	  size_t len, struct answer *a)
 {
 	struct sca ca = {0};
 	X509 *x = NULL;
@@ -115,9 +124,9 @@ sign_cert(struct server *s, uint64_t tenant, const unsigned char *der, size_t le
 		rc = set_status(a, SIGNER_ST_BADREQ, "not a DER certificate");
 		goto out;
 	}
-	if ((rc = find_ca(s, tenant ? SCA_TENANT : SCA_ADMIN, tenant, &ca, a)) != 0)
+	if ((rc = find_ca(s, SCA_TENANT, tenant, &ca, a)) != 0)
 		goto out;
-	if ((rc = policy_check_cert(&ca, x, a->reason, sizeof(a->reason))) != 0) {
+	if ((rc = policy_check_cert(&ca, x, time(NULL), a->reason, sizeof(a->reason))) != 0) {
 		a->status = rc;
 		goto out;
 	}
@@ -125,7 +134,7 @@ sign_cert(struct server *s, uint64_t tenant, const unsigned char *der, size_t le
 		rc = set_status(a, SIGNER_ST_INTERNAL, "signing failed");
 		goto out;
 	}
-	log_cert(tenant, &ca, x);
+	log_cert(who, tenant, &ca, x);
 	rc = 0;
 out:
 	sca_done(&ca);
@@ -149,7 +158,8 @@ crl_ca(struct server *s, uint64_t tenant, X509_CRL *crl, struct sca *ca, struct 
 }
 
 static int
-sign_crl(struct server *s, uint64_t tenant, const unsigned char *der, size_t len, struct answer *a)
+sign_crl(struct server *s, const struct caller *who, uint64_t tenant, const unsigned char *der,
+	 size_t len, struct answer *a)
 {
 	struct sca ca = {0};
 	X509_CRL *crl = NULL;
@@ -161,7 +171,7 @@ sign_crl(struct server *s, uint64_t tenant, const unsigned char *der, size_t len
 	}
 	if ((rc = crl_ca(s, tenant, crl, &ca, a)) != 0)
 		goto out;
-	if ((rc = policy_check_crl(&ca, crl, a->reason, sizeof(a->reason))) != 0) {
+	if ((rc = policy_check_crl(&ca, crl, time(NULL), a->reason, sizeof(a->reason))) != 0) {
 		a->status = rc;
 		goto out;
 	}
@@ -169,7 +179,7 @@ sign_crl(struct server *s, uint64_t tenant, const unsigned char *der, size_t len
 		rc = set_status(a, SIGNER_ST_INTERNAL, "signing failed");
 		goto out;
 	}
-	log_crl(tenant, &ca, crl);
+	log_crl(who, tenant, &ca, crl);
 	rc = 0;
 out:
 	sca_done(&ca);
@@ -187,48 +197,80 @@ get_be64(const unsigned char *p)
 	return v;
 }
 
-static void
-dispatch(struct server *s, const unsigned char *req, size_t len, struct answer *a)
+/*
+ * The caller may ask for op: its uid is on the operation's allow-list. Certificates are signed
+ * only with a tenant's issuing CA: the administrator CA and the root sign certificates in
+ * shomeictl's ceremonies alone, never through this socket (DECISIONS.md, "Signer callers").
+ */
+static int
+permitted(const struct server *s, const struct caller *who, int op, uint64_t tenant,
+	  struct answer *a)
 {
-	uint64_t tenant;
-	int op;
+	const struct allow *al = op == SIGNER_OP_SIGN_CERT  ? &s->allow_cert
+				 : op == SIGNER_OP_SIGN_CRL ? &s->allow_crl
+				 : op == SIGNER_OP_PING	    ? &s->allow_ping
+							    : NULL;
+	char msg[REASON_MAX];
+
+	if (al == NULL)
+		return set_status(a, SIGNER_ST_BADREQ, "unknown op");
+	if (!allow_has(al, who->uid)) {
+		snprintf(msg, sizeof(msg), "caller %s (uid %u) may not ask for op %s", who->name,
+			 (unsigned)who->uid, op_name(op));
+		return set_status(a, SIGNER_ST_REFUSED, msg);
+	}
+	if (op == SIGNER_OP_SIGN_CERT && tenant == 0)
+		return set_status(a, SIGNER_ST_REFUSED,
+				  "certificates are signed with a tenant's CA only (tenant_id 0: the "
+				  "administrator CA signs in shomeictl's ceremony)");
+	return 0;
+}
+
+static void
+dispatch(struct server *s, const struct caller *who, const unsigned char *req, size_t len,
+	 struct answer *a)
+{
+	uint64_t tenant = 0;
+	int op = -1;
 
 	if (len < SIGNER_REQ_HDR) {
 		set_status(a, SIGNER_ST_BADREQ, "short request");
-		return;
+		goto out;
 	}
 	op = req[0];
 	tenant = get_be64(req + 1);
 	if (tenant > INT64_MAX) {
 		set_status(a, SIGNER_ST_BADREQ, "tenant_id out of range");
-		return;
+		goto out;
 	}
+	if (permitted(s, who, op, tenant, a) != 0)
+		goto out;
 	switch (op) {
 	case SIGNER_OP_SIGN_CERT:
-		sign_cert(s, tenant, req + SIGNER_REQ_HDR, len - SIGNER_REQ_HDR, a);
+		sign_cert(s, who, tenant, req + SIGNER_REQ_HDR, len - SIGNER_REQ_HDR, a);
 		break;
 	case SIGNER_OP_SIGN_CRL:
-		sign_crl(s, tenant, req + SIGNER_REQ_HDR, len - SIGNER_REQ_HDR, a);
+		sign_crl(s, who, tenant, req + SIGNER_REQ_HDR, len - SIGNER_REQ_HDR, a);
 		break;
-	case SIGNER_OP_PING:
-		break;
-	default:
-		set_status(a, SIGNER_ST_BADREQ, "unknown op");
+	default: /* SIGNER_OP_PING */
 		break;
 	}
+out:
 	if (a->status != SIGNER_ST_OK) {
 		char safe[REASON_MAX];
 
 		log_safe(a->reason, safe, sizeof(safe));
 		log_msg(a->status == SIGNER_ST_INTERNAL ? LOG_ERROR : LOG_WARN,
-			"event=refuse op=%s tenant=%llu status=%d reason=\"%s\"", op_name(op),
-			(unsigned long long)tenant, a->status, safe);
+			"event=refuse op=%s tenant=%llu status=%d reason=\"%s\" caller=%s "
+			"caller_uid=%u caller_pid=%ld",
+			op_name(op), (unsigned long long)tenant, a->status, safe, who->name,
+			(unsigned)who->uid, (long)who->pid);
 	}
 }
 
 int
-server_handle(struct server *s, const unsigned char *req, size_t len, unsigned char **ans,
-	      size_t *anslen)
+server_handle(struct server *s, const struct caller *who, const unsigned char *req, size_t len,
+	      unsigned char **ans, size_t *anslen)
 {
 	struct answer a = {.status = SIGNER_ST_OK};
 	const unsigned char *body;
@@ -236,7 +278,7 @@ server_handle(struct server *s, const unsigned char *req, size_t len, unsigned c
 	size_t blen;
 	int rc = -ENOMEM;
 
-	dispatch(s, req, len, &a);
+	dispatch(s, who, req, len, &a);
 	body = a.status == SIGNER_ST_OK ? a.der : (const unsigned char *)a.reason;
 	blen = a.status == SIGNER_ST_OK ? a.len : strlen(a.reason);
 	if ((buf = malloc(1 + blen)) == NULL)
@@ -260,7 +302,7 @@ conn_serve(struct conn *c)
 
 	signer_set_timeout(c->fd, SERVER_IDLE_MS);
 	while (signer_frame_read(c->fd, &req, &len) == 0) {
-		if (server_handle(c->s, req, len, &ans, &anslen) != 0 ||
+		if (server_handle(c->s, &c->who, req, len, &ans, &anslen) != 0 ||
 		    signer_frame_write(c->fd, ans, anslen, NULL, 0) != 0) {
 			free(ans);
 			break;
@@ -288,6 +330,27 @@ conn_main(void *arg)
 	return NULL;
 }
 
+int
+caller_of(int fd, struct caller *who)
+{
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+	struct passwd pw, *res = NULL;
+	char buf[1024];
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) != 0)
+		return -errno;
+	who->uid = cr.uid;
+	who->gid = cr.gid;
+	who->pid = cr.pid;
+	if (getpwuid_r(cr.uid, &pw, buf, sizeof(buf), &res) == 0 && res != NULL &&
+	    strlen(pw.pw_name) < sizeof(who->name))
+		snprintf(who->name, sizeof(who->name), "%s", pw.pw_name);
+	else
+		snprintf(who->name, sizeof(who->name), "%u", (unsigned)cr.uid);
+	return 0;
+}
+
 /* Start a detached thread for fd; waits while SERVER_MAX_CONN are busy. */
 static int
 conn_start(struct server *s, int fd)
@@ -301,6 +364,10 @@ conn_start(struct server *s, int fd)
 		return -ENOMEM;
 	c->s = s;
 	c->fd = fd;
+	if ((rc = caller_of(fd, &c->who)) != 0) {
+		free(c);
+		return rc;
+	}
 	pthread_mutex_lock(&s->mu);
 	while (s->active >= SERVER_MAX_CONN)
 		pthread_cond_wait(&s->cv, &s->mu);
@@ -371,7 +438,13 @@ server_listen(const char *path, const char *group, int *out)
 int
 server_init(struct server *s, int listen_fd, sca_lookup_fn lookup, void *arg)
 {
+	char err[128];
+
 	memset(s, 0, sizeof(*s));
+	if (allow_parse("", &s->allow_cert, err, sizeof(err)) != 0 ||
+	    allow_parse("", &s->allow_crl, err, sizeof(err)) != 0 ||
+	    allow_parse("*", &s->allow_ping, err, sizeof(err)) != 0)
+		return -ENOMEM;
 	if (pipe2(s->stop_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
 		return -errno;
 	s->listen_fd = listen_fd;

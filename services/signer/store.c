@@ -14,9 +14,15 @@
 #include "pki/signer.h"
 #include "pki/x509.h"
 
-/* The active CA of a kind (and, for 'tenant', of the tenant) with the tenant's validity limit. */
+/*
+ * The active CA of a kind (and, for 'tenant', of the tenant) with the tenant's validity limit
+ * and how far ahead a validity may start: the tenant's allowance when it has validity_period
+ * (its users choose a From date), else none.
+ */
 static const char q_find_ca[] =
-	"SELECT c.id, c.cert_pem, c.key_file, COALESCE(t.max_validity_days, 0) AS max_days "
+	"SELECT c.id, c.cert_pem, c.key_file, COALESCE(t.max_validity_days, 0) AS max_days, "
+	"CASE WHEN 'validity_period' = ANY (t.features) THEN t.max_start_ahead_days ELSE 0 END "
+	"AS start_days "
 	"FROM cas c LEFT JOIN tenants t ON t.id = c.tenant_id "
 	"WHERE c.active AND c.kind = $1 AND ($1 <> 'tenant' OR c.tenant_id = $2::bigint) "
 	"ORDER BY c.id DESC LIMIT 1";
@@ -160,6 +166,7 @@ load_row(struct store *st, const PGresult *res, const struct entry *e, struct sc
 
 	ca->id = db_get_ll(res, 0, "id");
 	ca->max_days = (int)db_get_ll(res, 0, "max_days");
+	ca->start_days = (int)db_get_ll(res, 0, "start_days");
 	if (e != NULL && e->ca.id == ca->id && e->ca.key != NULL) {
 		ca->cert = e->ca.cert;
 		ca->key = e->ca.key;

@@ -191,6 +191,12 @@ check_period(const char *from, const char *to, const struct tenant *tn, time_t n
 		field_error(errs, prefix, "valid_from", i18n_msg(&msg_validity_order, lang));
 		return 1;
 	}
+	if (from && f > now + (time_t)tn->max_start_ahead_days * 86400) {
+		snprintf(msg, sizeof(msg), "%s %d", i18n_msg(&msg_validity_start, lang),
+			 tn->max_start_ahead_days);
+		field_error(errs, prefix, "valid_from", msg);
+		return 1;
+	}
 	if (e <= now) {
 		field_error(errs, prefix, end_field, i18n_msg(&msg_validity_past, lang));
 		return 1;

@@ -17,6 +17,7 @@ struct tenant {
 	unsigned features; /* 1u << enum tenant_feature */
 	int default_validity_days;
 	int max_validity_days;
+	int max_start_ahead_days; /* how far ahead a validity may start (From) */
 	long long ca_not_after; /* epoch seconds of the active issuing CA's notAfter, 0 = none */
 };
 
@@ -128,6 +129,7 @@ extern const struct i18n_text msg_datetime_format;
 extern const struct i18n_text msg_validity_order;
 extern const struct i18n_text msg_validity_past;
 extern const struct i18n_text msg_validity_span;
+extern const struct i18n_text msg_validity_start;
 extern const struct i18n_text msg_validity_ca;
 extern const struct i18n_text msg_no_validity_period;
 extern const struct i18n_text msg_no_org_units;

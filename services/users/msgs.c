@@ -68,6 +68,9 @@ const struct i18n_text msg_validity_past = {
 const struct i18n_text msg_validity_span = {
 	{"証明書の有効期間が上限を超えています。上限 (日数):",
 	 "The validity period is longer than allowed. Maximum (days):"}};
+const struct i18n_text msg_validity_start = {
+	{"証明書有効期限(From)が先すぎます。現在から指定できる日数:",
+	 "The validity starts too far ahead. Days ahead allowed:"}};
 const struct i18n_text msg_validity_ca = {
 	{"証明書有効期限が認証局の有効期限を超えています。",
 	 "The validity ends after the certificate authority's own validity."}};

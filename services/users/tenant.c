@@ -73,6 +73,7 @@ tenant_load(struct db *db, long long tenant_id, struct tenant *out)
 	out->features = feature_bits(features);
 	out->default_validity_days = (int)db_get_ll(res, 0, "default_validity_days");
 	out->max_validity_days = (int)db_get_ll(res, 0, "max_validity_days");
+	out->max_start_ahead_days = (int)db_get_ll(res, 0, "max_start_ahead_days");
 	out->ca_not_after = db_get_ll(res, 0, "ca_not_after");
 	cJSON_Delete(features);
 	PQclear(res);
@@ -107,6 +108,8 @@ summary(const PGresult *res, const struct certq_quota *q)
 				(double)db_get_ll(res, 0, "default_validity_days"));
 	cJSON_AddNumberToObject(doc, "max_validity_days",
 				(double)db_get_ll(res, 0, "max_validity_days"));
+	cJSON_AddNumberToObject(doc, "max_start_ahead_days",
+				(double)db_get_ll(res, 0, "max_start_ahead_days"));
 	add_bool(doc, res, "notify_users");
 	cJSON_AddItemToObject(doc, "download_allowlist", json_array_col(res, "download_allowlist"));
 	cJSON_AddStringToObject(doc, "organization", db_get(res, 0, "organization"));

@@ -11,6 +11,7 @@ import shutil
 import stat
 import subprocess
 import tempfile
+import time
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -218,8 +219,93 @@ def test_ctl_without_kek(t):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+CLIENT = r"""
+import socket, struct, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+def ask(op, tenant, body=b""):
+    req = bytes([op]) + struct.pack(">Q", tenant) + body
+    s.sendall(struct.pack(">I", len(req)) + req)
+    n = struct.unpack(">I", s.recv(4, socket.MSG_WAITALL))[0]
+    a = s.recv(n, socket.MSG_WAITALL)
+    return a[0], a[1:]
+st, why = ask(1, 1, b"\x30\x00")
+print("cert", st, why.decode("utf-8", "replace"))
+st, why = ask(2, 0, b"\x30\x00")
+print("crl", st, why.decode("utf-8", "replace"))
+st, why = ask(3, 0)
+print("ping", st)
+"""
+
+
+def test_signer_callers(t):
+    """The signer knows its callers by SO_PEERCRED: a process of a uid missing from the
+    operation's allow-list is refused (and the refusal logged with the caller), even when the
+    socket's permissions let it connect."""
+    sock = os.path.join(conf_value("socket_dir"), "signer.sock")
+    log = os.path.join(VAR, "log", "signer.log")
+    before = os.path.getsize(log)
+    dirs = [os.path.dirname(sock)]
+    modes = {p: stat.S_IMODE(os.stat(p).st_mode) for p in dirs + [sock]}
+    try:
+        for p in dirs:
+            os.chmod(p, modes[p] | 0o001)
+        os.chmod(sock, 0o666)  # only for this test: let uid nobody reach the socket at all
+        p = subprocess.run(["runuser", "-u", "nobody", "--", "/usr/bin/python3", "-c", CLIENT, sock],
+                           capture_output=True, text=True, timeout=30)
+    finally:
+        for q, m in modes.items():
+            os.chmod(q, m)
+    out = p.stdout
+    t.ok("cert 1 caller nobody (uid 65534) may not ask for op cert" in out,
+         "a process running as nobody may not have certificates signed", out + p.stderr)
+    t.ok("crl 1 caller nobody (uid 65534) may not ask for op crl" in out, "nor CRLs", out)
+    t.ok("ping 0" in out, "but may ping (allow_ping = *)", out)
+    time.sleep(0.3)
+    with open(log, encoding="utf-8", errors="replace") as f:
+        f.seek(before)
+        lines = [l for l in f if "event=refuse" in l and "caller_uid=65534" in l]
+    t.ok(len(lines) == 2 and all("caller=nobody" in l and "caller_pid=" in l for l in lines),
+         "both refusals are logged with the caller's name, uid and pid", "".join(lines))
+    t.eq(stat.S_IMODE(os.stat(sock).st_mode), modes[sock], "the socket's mode is as before")
+
+
+def allowed_cert_user():
+    """The first user of [signer] allow_cert, or None (empty: the signer's own user)."""
+    section = None
+    for line in open(CONF, encoding="utf-8"):
+        line = line.strip()
+        if line.startswith("["):
+            section = line.strip("[]")
+        elif section == "signer" and line.split("=")[0].strip() == "allow_cert":
+            users = line.partition("=")[2].replace(",", " ").split()
+            return users[0] if users else None
+    return None
+
+
+def test_admin_ca_not_over_socket(t):
+    """Nobody, not even an allowed caller, has a certificate signed with the administrator CA
+    through the socket (tenant_id 0): that is shomeictl's ceremony."""
+    sock = os.path.join(conf_value("socket_dir"), "signer.sock")
+    # an allowed caller: shomei-issue's user where scripts/up ran as root (allow_cert), else us
+    as_issue = []
+    if os.getuid() == 0 and allowed_cert_user():
+        as_issue = ["setpriv", "--reuid=" + allowed_cert_user(), "--regid=" + allowed_cert_user(), "--init-groups"]
+    p = subprocess.run(as_issue + ["/usr/bin/python3", "-c", CLIENT, sock], capture_output=True, text=True,
+                       timeout=30)
+    t.ok("cert 3 not a DER certificate" in p.stdout or "cert 1" not in p.stdout,
+         "tenant 1 as an allowed caller reaches the policy (the DER is checked)", p.stdout + p.stderr)
+    client0 = CLIENT.replace("ask(1, 1,", "ask(1, 0,")
+    p = subprocess.run(as_issue + ["/usr/bin/python3", "-c", client0, sock], capture_output=True, text=True,
+                       timeout=30)
+    t.ok("cert 1 certificates are signed with a tenant's CA only" in p.stdout,
+         "a certificate for tenant 0 (the administrator CA) is refused", p.stdout + p.stderr)
+
+
 def main():
     t = TAP()
+    t.run(test_signer_callers)
+    t.run(test_admin_ca_not_over_socket)
     t.run(test_stack_keys)
     t.run(test_keys_split)
     t.run(test_ctl_without_kek)

@@ -93,6 +93,8 @@ def setup():
     X.demo_tid = int(psql("SELECT id FROM tenants WHERE slug = :'p1'", UP["tenant"]))
     X.full, X.full_tid = login_tenant("ut-full", "validity_period,org_units,install_restriction,"
                                       "download_site,admin_may_issue,notify_users", 100000)
+    # dates years ahead below (the CA's notAfter): the allowance for a start ahead at its widest
+    ctl("tenant", "set", "--slug", "ut-full", "--start-ahead-days", "3650")
     X.basic, X.basic_tid = login_tenant("ut-basic", "admin_may_issue", 10)
     X.none, X.none_tid = login_tenant("ut-none", "", 10)
 
@@ -337,6 +339,24 @@ def test_validation(t):
     r = X.full.post("/api/users", dev(valid_from=day(365 * 9), valid_to=day(365 * 9 + 1000)))
     t.eq(message_of(r, "devices[0].valid_to"), "証明書有効期限が認証局の有効期限を超えています。",
          "an end after the tenant CA's notAfter is refused")
+    # how far ahead a validity may start: the tenant's allowance (shomeictl tenant set)
+    ctl("tenant", "set", "--slug", "ut-full", "--start-ahead-days", "30")
+    try:
+        refused(t, X.full, X.full_tid, "valid_from 31 days ahead, allowance 30",
+                dev(valid_from=day(31), valid_to=day(100)), "devices[0].valid_from")
+        r = X.full.post("/api/users", dev(valid_from=day(31), valid_to=day(100)))
+        t.eq(message_of(r, "devices[0].valid_from"), "証明書有効期限(From)が先すぎます。現在から指定できる日数: 30",
+             "the message gives the allowance")
+        doc = tenant_doc(X.full)[1]
+        t.eq(doc.get("max_start_ahead_days"), 30, "GET /api/tenant tells the allowance")
+        b = dev(valid_from=day(29), valid_to=day(100))
+        b["email"] = "%s-ahead29@example.com" % TAG
+        r = X.full.post("/api/users", b)
+        t.eq(r.status, 202, "valid_from 29 days ahead is accepted", r.body[:300])
+    finally:
+        ctl("tenant", "set", "--slug", "ut-full", "--start-ahead-days", "3650")
+    p = ctl("tenant", "set", "--slug", "ut-full", "--start-ahead-days", "3651", check=False)
+    t.ok(p.returncode == 2 and "0 to 3650" in p.stderr, "shomeictl refuses an allowance past 3650 days", p.stderr)
     # all at once: every failing field is named
     b = body("x", family_name="", family_name_kana="やまだ", given_name_en="Taro1", email="a+b@example.com")
     b["devices"] = [{"device": "01", "valid_from": "2027-01-01", "o": "営業", "restriction": {"mode": "or", "mac": "zz"}},

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <openssl/x509v3.h>
@@ -17,6 +18,7 @@
 #include "tap.h"
 
 #define MAX_DAYS 397
+#define START_DAYS 30
 
 static struct pki tenant, admin, stranger;
 static char sockpath[108];
@@ -31,6 +33,7 @@ lookup(void *arg, enum sca_kind kind, uint64_t tenant_id, struct sca *out)
 		return -EIO;
 	if (kind == SCA_TENANT && tenant_id == 1) {
 		ca.id = 3, ca.cert = tenant.ca, ca.key = tenant.ca_key, ca.max_days = MAX_DAYS;
+		ca.start_days = START_DAYS;
 	} else if (kind == SCA_ADMIN && tenant_id == 0) {
 		ca.id = 2, ca.cert = admin.ca, ca.key = admin.ca_key,
 		ca.max_days = SCA_ADMIN_MAX_DAYS;
@@ -243,9 +246,26 @@ test_certs(EVP_PKEY *key)
 	       "CRL DP without a URI refused: %s", reason);
 	X509_free(x);
 
-	/* admin certificate through the admin CA */
+	/* administrator certificates are signed by shomeictl's ceremony, never through the socket */
 	x = client(&admin, key, 730);
-	TAP_OK(ask_cert(0, x, NULL, reason, sizeof(reason)) == 0, "admin CA signs a 2-year cert");
+	rc = ask_cert(0, x, NULL, reason, sizeof(reason));
+	TAP_OK(rc == SIGNER_E_REFUSED && strstr(reason, "tenant's CA only"),
+	       "no certificate is signed with the administrator CA over the socket: %s", reason);
+	X509_free(x);
+
+	/* the tenant's allowance for a validity that starts ahead */
+	x = client(&tenant, key, 30);
+	X509_gmtime_adj(X509_getm_notBefore(x), (long)(START_DAYS - 1) * 86400);
+	X509_gmtime_adj(X509_getm_notAfter(x), (long)(START_DAYS + 29) * 86400);
+	TAP_OK(ask_cert(1, x, NULL, reason, sizeof(reason)) == 0,
+	       "notBefore %d days ahead, within the allowance: signed (%s)", START_DAYS - 1, reason);
+	X509_free(x);
+	x = client(&tenant, key, 30);
+	X509_gmtime_adj(X509_getm_notBefore(x), (long)(START_DAYS + 1) * 86400);
+	X509_gmtime_adj(X509_getm_notAfter(x), (long)(START_DAYS + 31) * 86400);
+	rc = ask_cert(1, x, NULL, reason, sizeof(reason));
+	TAP_OK(rc == SIGNER_E_REFUSED && strstr(reason, "ahead"),
+	       "notBefore %d days ahead, past the allowance: refused: %s", START_DAYS + 1, reason);
 	X509_free(x);
 }
 
@@ -390,6 +410,95 @@ test_crls(void)
 		       strstr(reason, "nextUpdate"),
 	       "CRL nextUpdate too far refused: %s", reason);
 	X509_CRL_free(crl);
+
+	/* thisUpdate must be now, give or take the tolerated skew */
+	static const struct {
+		long off;
+		int ok;
+	} when[] = {{-POLICY_SKEW_SECONDS - 60, 0}, {-POLICY_SKEW_SECONDS + 60, 1},
+		    {POLICY_SKEW_SECONDS - 60, 1},  {POLICY_SKEW_SECONDS + 60, 0},
+		    {-86400, 0},		    {86400 * 3, 0}};
+	for (size_t i = 0; i < sizeof(when) / sizeof(when[0]); i++) {
+		crl = NULL;
+		x509_crl_build(tenant.ca, 9 + (long)i, now + when[i].off,
+			       now + when[i].off + 7 * 86400, NULL, 0, &crl);
+		int rc = ask_crl(1, crl, NULL, reason, sizeof(reason));
+		TAP_OK(when[i].ok ? rc == 0
+				  : rc == SIGNER_E_REFUSED && strstr(reason, "thisUpdate is not now"),
+		       "CRL thisUpdate %+ld s from now: %s (%s)", when[i].off,
+		       when[i].ok ? "signed" : "refused", reason);
+		X509_CRL_free(crl);
+	}
+}
+
+/* Ask for a certificate from a child process running as uid; the signer's answer code. */
+static int
+ask_as(uid_t uid, EVP_PKEY *key)
+{
+	pid_t pid = fork();
+	int st = 0;
+
+	if (pid == 0) {
+		char reason[256] = "";
+		X509 *x = client(&tenant, key, 30);
+		int rc;
+
+		if (setgid(65534) != 0 || setuid(uid) != 0)
+			_exit(90);
+		rc = ask_cert(1, x, NULL, reason, sizeof(reason));
+		_exit(rc == 0 ? 0 : rc == SIGNER_E_REFUSED && strstr(reason, "may not ask") ? 1 : 2);
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+		return -1;
+	return WEXITSTATUS(st);
+}
+
+/* Callers are known by SO_PEERCRED and each operation has its own allow-list. */
+static void
+test_callers(struct server *s, EVP_PKEY *key, const char *dir)
+{
+	struct allow saved = s->allow_cert;
+	char reason[256], err[128];
+	X509 *x;
+	int rc;
+
+	/* cert signing for uid 65534 only: this process (another uid) is refused, ping still works */
+	TAP_OK(allow_parse("65534", &s->allow_cert, err, sizeof(err)) == 0, "allow-list of a uid");
+	x = client(&tenant, key, 30);
+	rc = ask_cert(1, x, NULL, reason, sizeof(reason));
+	TAP_OK(rc == SIGNER_E_REFUSED && strstr(reason, "may not ask for op cert"),
+	       "a caller missing from allow_cert is refused: %s", reason);
+	X509_free(x);
+	{
+		unsigned char *out = NULL;
+		size_t outlen = 0;
+
+		TAP_OK(signer_request(sockpath, SIGNER_OP_PING, 0, NULL, 0, &out, &outlen, reason,
+				      sizeof(reason)) == 0,
+		       "the same caller may ping (allow_ping = *)");
+		free(out);
+	}
+	TAP_OK(allow_parse("no-such-user-xyz", &s->allow_cert, err, sizeof(err)) != 0 &&
+		       strstr(err, "no-such-user-xyz"),
+	       "an unknown user name is a configuration error: %s", err);
+	TAP_OK(allow_parse("root, 65534", &s->allow_cert, err, sizeof(err)) == 0 &&
+		       s->allow_cert.n == 2 && allow_has(&s->allow_cert, 0) &&
+		       allow_has(&s->allow_cert, 65534) && !allow_has(&s->allow_cert, 1),
+	       "names and uids, comma-separated");
+	s->allow_cert = saved;
+	if (geteuid() != 0) {
+		TAP_OK(1, "# SKIP not root: a process of another uid cannot be made");
+		return;
+	}
+	/* a real process under another uid, through the socket's permissions */
+	chmod(dir, 0711);
+	chmod(sockpath, 0666);
+	TAP_OK(ask_as(65534, key) == 1, "a process running as uid 65534 is refused by peer uid");
+	TAP_OK(allow_parse("65534", &s->allow_cert, err, sizeof(err)) == 0 && ask_as(65534, key) == 0,
+	       "and signed for once its uid is on allow_cert");
+	s->allow_cert = saved;
+	chmod(sockpath, 0660);
+	chmod(dir, 0700);
 }
 
 int
@@ -422,6 +531,7 @@ main(void)
 	test_errors(key);
 	test_certs(key);
 	test_crls();
+	test_callers(&s, key, dir);
 	test_oversized();
 	test_kept_connection();
 	server_stop(&s);

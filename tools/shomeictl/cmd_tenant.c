@@ -199,11 +199,18 @@ cmd_tenant_set(struct cmd_ctx *cx)
 {
 	const char *slug = opt_get(cx, "slug"), *quota = opt_get(cx, "quota");
 	const char *f = opt_get(cx, "features"), *domain = opt_get(cx, "domain");
+	const char *ahead = opt_get(cx, "start-ahead-days");
 	char feat[256];
+	long long n;
 	int rc;
 
-	if (quota == NULL && f == NULL && domain == NULL) {
-		ctl_err(cx, "nothing to change: give --quota, --features or --domain");
+	if (quota == NULL && f == NULL && domain == NULL && ahead == NULL) {
+		ctl_err(cx, "nothing to change: give --quota, --features, --domain or "
+			    "--start-ahead-days");
+		return CTL_USAGE;
+	}
+	if (ahead != NULL && util_parse_ll(ahead, 0, 3650, &n) != 0) {
+		ctl_err(cx, "--start-ahead-days: '%s' is not a whole number from 0 to 3650", ahead);
 		return CTL_USAGE;
 	}
 	if ((rc = check_quota(cx, quota)) != 0 || (rc = check_domain(cx, domain)) != 0 ||
@@ -211,7 +218,7 @@ cmd_tenant_set(struct cmd_ctx *cx)
 		return rc;
 	if ((rc = ctl_db(cx)) != 0)
 		return CTL_FAIL;
-	rc = q_tenant_update(cx, slug, quota, f ? feat : NULL, domain);
+	rc = q_tenant_update(cx, slug, quota, f ? feat : NULL, domain, ahead);
 	if (rc == CTL_E_NOTFOUND) {
 		ctl_err(cx, "--slug: no tenant '%s' ('shomeictl tenant list')", slug);
 		return CTL_FAIL;

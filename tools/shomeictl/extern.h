@@ -94,7 +94,7 @@ int q_tenant_insert(struct cmd_ctx *cx, const char *slug, const char *name, cons
 		    const char *domain, const char *quota, const char *features, long long *id);
 int q_org_insert(struct cmd_ctx *cx, long long tenant_id, const char *name);
 int q_tenant_update(struct cmd_ctx *cx, const char *slug, const char *quota, const char *features,
-		    const char *domain);
+		    const char *domain, const char *start_ahead_days);
 int q_tenant_list(struct cmd_ctx *cx, PGresult **res);
 int q_admin_insert(struct cmd_ctx *cx, long long tenant_id, const char *login_id, const char *hash);
 int q_admin_find(struct cmd_ctx *cx, const char *login_id, PGresult **res);

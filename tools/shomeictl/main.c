@@ -52,6 +52,9 @@ static const struct opt o_tenant_set[] = {
 	{"quota", "N", "new quota, 0-10000000", 0},
 	{"features", "LIST", "replaces the feature list (\"\" for none), from: " FEATURES, 0},
 	{"domain", "DOMAIN", "new e-mail domain (\"\" for none)", 0},
+	{"start-ahead-days", "N",
+	 "how far ahead a validity may start (validity_period's From), 0-3650 days (default 365)",
+	 0},
 };
 static const struct opt o_tenant_list[] = {
 	{"json", NULL, "print a JSON array instead of a table", 0},
@@ -90,7 +93,7 @@ static const struct cmd cmds[] = {
 	CMD("ca export", "write a tenant's CA chain", o_ca_export, cmd_ca_export),
 	CMD("tenant create", "create a tenant, its organization 本社 and its issuing CA",
 	    o_tenant_create, cmd_tenant_create),
-	CMD("tenant set", "change a tenant's quota, features or domain", o_tenant_set,
+	CMD("tenant set", "change a tenant's quota, features, domain or start allowance", o_tenant_set,
 	    cmd_tenant_set),
 	CMD("tenant list", "list the tenants", o_tenant_list, cmd_tenant_list),
 	CMD("admin create", "create an administrator (prints a generated password)", o_admin_create,

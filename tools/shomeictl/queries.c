@@ -38,7 +38,9 @@ static const char sql_org_insert[] =
 static const char sql_tenant_update[] =
 	"UPDATE tenants SET quota = COALESCE($2::integer, quota), "
 	"features = COALESCE(string_to_array($3, ','), features), "
-	"domain = COALESCE($4, domain), updated_at = now() WHERE slug = $1 RETURNING id";
+	"domain = COALESCE($4, domain), "
+	"max_start_ahead_days = COALESCE($5::integer, max_start_ahead_days), updated_at = now() "
+	"WHERE slug = $1 RETURNING id";
 
 static const char sql_tenant_list[] =
 	"SELECT t.id, t.slug, t.name, t.name_en, t.domain, t.quota, "
@@ -185,12 +187,12 @@ q_org_insert(struct cmd_ctx *cx, long long tenant_id, const char *name)
 
 int
 q_tenant_update(struct cmd_ctx *cx, const char *slug, const char *quota, const char *features,
-		const char *domain)
+		const char *domain, const char *start_ahead_days)
 {
-	const char *p[] = {slug, quota, features, domain};
+	const char *p[] = {slug, quota, features, domain, start_ahead_days};
 	long long id;
 
-	return run_ll(cx, sql_tenant_update, 4, p, "id", &id);
+	return run_ll(cx, sql_tenant_update, 5, p, "id", &id);
 }
 
 int
