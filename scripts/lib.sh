@@ -593,16 +593,20 @@ stack_up() {
 }
 
 # SIGTERM to the process a pid file names, as the file's owner: a process that writes its own pid
-# file can make root signal only processes of its own user.
+# file can make root signal only processes of its own user. Never fails: one process that cannot
+# be signalled stops nothing else.
 stop_pid() { # pidfile
-	local owner
+	local owner pid
 	running "$1" || return 0
 	owner=$(stat -c %U "$1")
+	pid=$(cat "$1")
 	if is_root && [ "$owner" != root ]; then
-		setpriv --reuid="$owner" --regid="$(id -g "$owner")" --clear-groups kill "$(cat "$1")" 2>/dev/null
+		setpriv --reuid="$owner" --regid="$(id -g "$owner")" --clear-groups kill "$pid" 2>/dev/null ||
+			say "warning: $1 (owned by $owner) names process $pid, which is not $owner's: not signalled"
 	else
-		kill "$(cat "$1")" 2>/dev/null
+		kill "$pid" 2>/dev/null || true
 	fi
+	return 0
 }
 
 stack_stop() {
@@ -621,7 +625,8 @@ stack_stop() {
 	for f in "$VAR"/run/*.pid; do
 		[ -f "$f" ] || continue
 		case $f in */postgresql.pid) rm -f "$f"; continue ;; esac
-		wait_for 10 sh -c "! kill -0 \$(cat '$f' 2>/dev/null) 2>/dev/null"
+		wait_for 10 sh -c "! kill -0 \$(cat '$f' 2>/dev/null) 2>/dev/null" ||
+			say "warning: the process of $f is still running"
 		rm -f "$f"
 	done
 	return 0
