@@ -106,8 +106,9 @@ install_bins() {
 	local n src
 	mkdir -p "$VAR/bin"
 	chmod 755 "$VAR/bin"
-	for n in signer $SERVICES; do
+	for n in signer $SERVICES supervise; do
 		src=$BUILD/services/$n/shomei-$n
+		[ "$n" = supervise ] && src=$BUILD/tools/supervise/shomei-supervise
 		[ -x "$src" ] || die "$src is missing (build first)"
 		cmp -s "$src" "$VAR/bin/shomei-$n" 2>/dev/null && continue
 		install -m 0755 "$src" "$VAR/bin/.shomei-$n.new" && mv -f "$VAR/bin/.shomei-$n.new" "$VAR/bin/shomei-$n" ||
@@ -163,9 +164,22 @@ build() {
 	ninja -C "$dir" >"$dir.ninja.log" 2>&1 || { tail -n 40 "$dir.ninja.log" >&2; die "build failed"; }
 }
 
-running() { # pidfile
-	[ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null
+running() { # pidfile: it names a live process
+	local pid
+	[ -f "$1" ] && pid=$(cat "$1" 2>/dev/null) && [ -n "$pid" ] && alive "$pid"
 }
+
+not_running() { ! running "$1"; }
+
+# alive PID: not a zombie either: a process whose parent died waits as one until init reaps it,
+# which here may take a while, and kill -0 succeeds on it
+alive() {
+	kill -0 "$1" 2>/dev/null || return 1
+	case $(ps -o stat= -p "$1" 2>/dev/null) in Z*) return 1 ;; esac
+	return 0
+}
+
+gone() { ! alive "$1"; }
 
 wait_for() { # seconds command...
 	local n=$(($1 * 10))
@@ -176,6 +190,94 @@ wait_for() { # seconds command...
 		n=$((n - 1))
 	done
 	return 1
+}
+
+# Supervision (docs/DECISIONS.md, "Supervision"): every process of the stack but nginx runs
+# under its own shomei-supervise, which restarts it when it ends (backoff 0.5 s
+# doubling to 30 s), logs each start and end to the process's log, and writes
+# $VAR/run/NAME.supervisor.pid; the process itself still writes $VAR/run/NAME.pid. While
+# $VAR/run/NAME.hold exists the supervisor starts nothing: `scripts/up hold NAME` / `release NAME`.
+SUPERVISED="signer $SERVICES redis postgresql"
+
+# supervise NAME LOG [supervisor options] -- COMMAND...: start COMMAND under a supervisor of its
+# own, in the background, in a session of its own; COMMAND must stay in the foreground.
+supervise() {
+	local n=$1 log=$2
+	shift 2
+	setsid "$VAR/bin/shomei-supervise" -n "$n" -p "$VAR/run/$n.supervisor.pid" \
+		-H "$VAR/run/$n.hold" "$@" >>"$log" 2>&1 </dev/null &
+}
+
+# supervised NAME: true when its supervisor runs. A NAME running without one (its supervisor was
+# killed, or the stack predates supervision) is stopped, so that only one process serves.
+supervised() {
+	local n=$1 pid
+	running "$VAR/run/$n.supervisor.pid" && return 0
+	if running "$VAR/run/$n.pid"; then
+		pid=$(cat "$VAR/run/$n.pid")
+		say "stopping $n (pid $pid), which runs without its supervisor"
+		kill "$pid" 2>/dev/null || true
+		wait_for 30 gone "$pid" || kill -9 "$pid" 2>/dev/null || true
+	fi
+	return 1
+}
+
+held_names() { # what is held, each with a space before it
+	local n
+	for n in $SUPERVISED; do [ -e "$VAR/run/$n.hold" ] && printf ' %s' "$n"; done
+	return 0
+}
+
+not_held() { # name: false, and says so, when it is kept down on purpose
+	[ -e "$VAR/run/$1.hold" ] || return 0
+	say "$1 is held ($VAR/run/$1.hold): not started; scripts/up release $1"
+	return 1
+}
+
+# sock_up PATH: something accepts a connection on the unix socket; a file left by a killed
+# process does not count (`test -S` would).
+sock_up() {
+	"$BUILD/tools/supervise/shomei-supervise" -C "$1"
+}
+
+wait_up() { # name: its socket answers
+	not_held "$1" || return 0
+	wait_for 15 sock_up "$SOCK/$1.sock" || die "shomei-$1 did not start (see $VAR/log/$1.log)"
+}
+
+# hold NAME: keep it down: the hold file first, so that its supervisor starts nothing, then the
+# process is stopped (SIGTERM; SIGKILL after 30 s).
+stack_hold() {
+	local n=$1 pid
+	stack_env
+	case " $SUPERVISED " in *" $n "*) ;; *) die "cannot hold $n: one of $SUPERVISED" ;; esac
+	mkdir -p "$VAR/run"
+	: >"$VAR/run/$n.hold"
+	if [ "$n" = postgresql ]; then
+		pg_user "$PGBIN/pg_ctl" -D "$VAR/pg/data" -m fast -w -t 60 stop >/dev/null 2>&1 || true
+	elif running "$VAR/run/$n.pid"; then
+		pid=$(cat "$VAR/run/$n.pid")
+		kill "$pid" 2>/dev/null || true
+		wait_for 30 gone "$pid" || kill -9 "$pid" 2>/dev/null || true
+	fi
+	return 0
+}
+
+# release NAME: let its supervisor start it again, and wait until it answers.
+stack_release() {
+	local n=$1
+	stack_env
+	case " $SUPERVISED " in *" $n "*) ;; *) die "cannot release $n: one of $SUPERVISED" ;; esac
+	rm -f "$VAR/run/$n.hold"
+	running "$VAR/run/$n.supervisor.pid" || { say "$n has no supervisor running: scripts/up starts it"; return 0; }
+	if [ "$n" = redis ]; then
+		wait_for 15 redis-cli -s "$VAR/run/redis/redis.sock" ping || die "Redis did not start"
+	elif [ "$n" = postgresql ]; then
+		wait_for 60 pg_ready || die "PostgreSQL did not start (see $VAR/pg/postgresql.log)"
+		head -n 1 "$VAR/pg/data/postmaster.pid" >"$VAR/run/postgresql.pid"
+	else
+		wait_up "$n"
+	fi
 }
 
 # The stack's layout; call first.
@@ -197,6 +299,11 @@ pg_user() { # run a command as the owner of the cluster
 	else
 		"$@"
 	fi
+}
+
+pg_prefix() { # what runs a command as the owner of the cluster, exec'ing it (no fork)
+	is_root && echo setpriv --reuid=postgres --regid=postgres --init-groups
+	return 0
 }
 
 # psql ROLE DB SQL…: as a role of the local cluster, through its socket (ROLE postgres as the
@@ -289,6 +396,10 @@ SQL
 		die "cannot set the database's owner and privileges (db/roles.sql)"
 }
 
+pg_ready() {
+	"$PGBIN/pg_isready" -q -h "$VAR/run/pg" -d postgres -U shomei
+}
+
 start_postgres() {
 	local data=$VAR/pg/data
 	mkdir -p "$VAR/pg" "$VAR/run/pg"
@@ -309,34 +420,45 @@ start_postgres() {
 			pg_user tee -a "$data/postgresql.conf" >/dev/null
 	fi
 	pg_auth_files "$data"
-	if ! pg_user "$PGBIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then
-		pg_user "$PGBIN/pg_ctl" -D "$data" -w -t 60 -l "$VAR/pg/postgresql.log" start >/dev/null ||
-			{ tail -n 20 "$VAR/pg/postgresql.log" >&2; die "PostgreSQL did not start"; }
-	else
+	if ! running "$VAR/run/postgresql.supervisor.pid"; then
+		# a postmaster without its supervisor (pg_ctl's, or its supervisor died): stopped first
+		if pg_user "$PGBIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+			say "stopping PostgreSQL, which runs without its supervisor"
+			pg_user "$PGBIN/pg_ctl" -D "$data" -m fast -w -t 60 stop >/dev/null
+		fi
+		# in the foreground under its supervisor, which stops it with SIGINT (fast shutdown)
+		# shellcheck disable=SC2046
+		supervise postgresql "$VAR/pg/postgresql.log" -s INT -t 60 -- \
+			$(pg_prefix) "$PGBIN/postgres" -D "$data"
+	elif pg_ready; then
 		# a running cluster reads the authentication files anew (the socket's mode waits for a restart)
 		pg_user "$PGBIN/pg_ctl" -D "$data" reload >/dev/null
 	fi
+	not_held postgresql || die "PostgreSQL is held: scripts/up release postgresql"
+	wait_for 60 pg_ready || { tail -n 20 "$VAR/pg/postgresql.log" >&2; die "PostgreSQL did not start"; }
 	pg_roles
 	head -n 1 "$data/postmaster.pid" >"$VAR/run/postgresql.pid"
 }
 
 start_redis() {
-	mkdir -p "$VAR/redis"
-	running "$VAR/run/redis.pid" && return 0
-	# its data are its own (a directory from before belonged to root)
-	is_root && { chown -R redis:shomei-redis "$VAR/redis" || die "cannot give $VAR/redis to redis"; }
-	secure_file "$VAR/redis" redis shomei-redis 0700
-	# its socket's directory, which it may write
-	mkdir -p "$VAR/run/redis"
-	secure_file "$VAR/run/redis" redis shomei-redis 0750
-	own_file "$VAR/run/redis.pid" redis
-	own_file "$VAR/log/redis.log" redis
-	# As root: user redis, group shomei-redis, so its socket (0660) is the services' alone. Born
-	# under umask 077: Redis sets the socket's mode after it listens.
-	# shellcheck disable=SC2046
-	(umask 077 && $(priv redis shomei-redis) redis-server --port 0 --unixsocket "$VAR/run/redis/redis.sock" \
-		--unixsocketperm 660 --dir "$VAR/redis" --appendonly yes --daemonize yes \
-		--pidfile "$VAR/run/redis.pid" --logfile "$VAR/log/redis.log" >/dev/null)
+	mkdir -p "$VAR/redis" "$VAR/run/redis"
+	if ! supervised redis; then
+		# its data are its own (a directory from before belonged to root); its socket's directory
+		# is one it may write
+		is_root && { chown -R redis:shomei-redis "$VAR/redis" || die "cannot give $VAR/redis to redis"; }
+		secure_file "$VAR/redis" redis shomei-redis 0700
+		secure_file "$VAR/run/redis" redis shomei-redis 0750
+		own_file "$VAR/run/redis.pid" redis
+		own_file "$VAR/log/redis.log" redis
+		# in the foreground, under its supervisor (which sends it SIGTERM: it saves, then exits).
+		# As root: user redis, group shomei-redis, so its socket (0660) is the services' alone.
+		# Born under umask 077: Redis sets the socket's mode after it listens.
+		# shellcheck disable=SC2046
+		(umask 077 && supervise redis "$VAR/log/redis.log" -- $(priv redis shomei-redis) redis-server --port 0 \
+			--unixsocket "$VAR/run/redis/redis.sock" --unixsocketperm 660 --dir "$VAR/redis" \
+			--appendonly yes --daemonize no --pidfile "$VAR/run/redis.pid" --logfile "$VAR/log/redis.log")
+	fi
+	not_held redis || return 0
 	wait_for 10 redis-cli -s "$VAR/run/redis/redis.sock" ping || die "Redis did not start"
 }
 
@@ -375,6 +497,7 @@ allow_crl = $allow_crl
 admin_crl_file = $VAR/crl/admin-crl.pem
 nginx_pid_file = $pidfile
 crl_check_interval = ${CRL_CHECK_INTERVAL:-60}
+due_check_interval = ${DUE_CHECK_INTERVAL:-60}
 EOF
 	chmod 644 "$CONF"
 }
@@ -423,7 +546,9 @@ provision() {
 	local slug=${TENANT:-demo} login=${LOGIN_ID:-admin01} out pw
 	$CTL migrate >/dev/null || die "migrate failed"
 	$CTL ca init >/dev/null || die "ca init failed"
-	if ! $CTL tenant list 2>/dev/null | grep -qw "$slug"; then
+	# grep reads the whole list: with -q it would stop early, and pipefail would count the
+	# list's SIGPIPE as "absent" once many tenants exist
+	if ! $CTL tenant list 2>/dev/null | grep -w "$slug" >/dev/null; then
 		$CTL tenant create --slug "$slug" --name "令和証明書サービス" --name-en "Reiwa Cert Service" \
 			--domain "$slug.localhost" --quota 50 \
 			--features validity_period,org_units,install_restriction,download_site,admin_may_issue,notify_users \
@@ -441,30 +566,33 @@ provision() {
 	$CTL ca chain --ca-only --out "$VAR/ca/admin-ca.pem" >/dev/null || die "ca chain failed"
 }
 
-# A process's pid file and socket before it starts: the file its own (it writes it), the socket
-# of a process not running removed (the sticky socket directory lets only its owner do that).
+# A process's pid file and socket before its supervisor first starts it: the file its own (it
+# writes it), a socket left by a process that is gone removed (the sticky socket directory lets
+# only its owner do that; the process itself removes its own stale socket when restarted).
 prepare_proc() { # name
 	own_file "$VAR/run/$1.pid" "shomei-$1"
 	rm -f "$SOCK/$1.sock"
 }
 
 start_signer() {
-	running "$VAR/run/signer.pid" && return 0
-	prepare_proc signer
 	# shellcheck disable=SC2046
-	setsid $(priv shomei-signer) "$VAR/bin/shomei-signer" -c "$CONF" -p "$VAR/run/signer.pid" \
-		>>"$VAR/log/signer.log" 2>&1 </dev/null &
-	wait_for 10 test -S "$SOCK/signer.sock" || die "shomei-signer did not start (see $VAR/log/signer.log)"
+	supervised signer || {
+		prepare_proc signer
+		supervise signer "$VAR/log/signer.log" -- \
+			$(priv shomei-signer) "$VAR/bin/shomei-signer" -c "$CONF" -p "$VAR/run/signer.pid"
+	}
+	wait_up signer
 }
 
 start_service() { # name
 	local n=$1
-	running "$VAR/run/$n.pid" && return 0
-	prepare_proc "$n"
 	# shellcheck disable=SC2046
-	setsid $(priv "shomei-$n") "$VAR/bin/shomei-$n" -c "$CONF" -p "$VAR/run/$n.pid" \
-		>>"$VAR/log/$n.log" 2>&1 </dev/null &
-	wait_for 10 test -S "$SOCK/$n.sock" || die "shomei-$n did not start (see $VAR/log/$n.log)"
+	supervised "$n" || {
+		prepare_proc "$n"
+		supervise "$n" "$VAR/log/$n.log" -- \
+			$(priv "shomei-$n") "$VAR/bin/shomei-$n" -c "$CONF" -p "$VAR/run/$n.pid"
+	}
+	wait_up "$n"
 }
 
 # As root, shomei-revoke may not signal nginx's master (root): this loop, as root, reloads nginx
@@ -557,6 +685,7 @@ PY
 }
 
 stack_up() {
+	local held
 	stack_env
 	check_var_reachable
 	make_users
@@ -575,6 +704,7 @@ stack_up() {
 		chmod 700 "$VAR/secrets" "$SOCK"
 	fi
 	write_config
+	install_bins
 	make_server_tls
 	start_postgres
 	start_redis
@@ -582,13 +712,16 @@ stack_up() {
 	secure_keys
 	provision
 	secure_keys
-	install_bins
 	start_signer
 	for s in $SERVICES; do start_service "$s"; done
 	start_nginx
 	start_crl_watch
-	wait_for 20 curl -fsS --cacert "$VAR/tls/server-ca.pem" "https://localhost:$PORT/healthz" ||
-		die "the stack does not answer /healthz"
+	held=$(held_names)
+	if ! wait_for "$([ -n "$held" ] && echo 3 || echo 20)" \
+		curl -fsS --cacert "$VAR/tls/server-ca.pem" "https://localhost:$PORT/healthz"; then
+		[ -n "$held" ] || die "the stack does not answer /healthz"
+		say "/healthz does not answer 200 while held:$held"
+	fi
 	write_up_json
 }
 
@@ -611,23 +744,45 @@ stop_pid() { # pidfile
 
 stack_stop() {
 	stack_env
-	local f
+	local f n
 	if running "$VAR/run/nginx.pid"; then
 		nginx -s quit -c "$VAR/nginx/nginx.conf" -p "$VAR/nginx" -e "$VAR/log/nginx-error.log" 2>/dev/null ||
 			kill "$(cat "$VAR/run/nginx.pid")"
 	fi
+	# the supervisors first, so that nothing is started again: each stops its process and
+	# exits; the services and the signer before Redis, which they use
+	for n in signer $SERVICES; do stop_supervisor "$n"; done
+	for n in signer $SERVICES; do stop_supervisor "$n" wait; done
+	stop_supervisor redis
+	stop_supervisor redis wait
+	stop_supervisor postgresql
+	stop_supervisor postgresql wait
 	for f in "$VAR"/run/*.pid; do
 		[ -f "$f" ] || continue
 		case $f in */nginx.pid | */postgresql.pid) continue ;; esac
 		stop_pid "$f"
 	done
-	[ -f "$VAR/pg/data/PG_VERSION" ] && pg_user "$PGBIN/pg_ctl" -D "$VAR/pg/data" -m fast -w stop >/dev/null 2>&1
+	# a postmaster its supervisor did not stop (one pg_ctl started)
+	if [ -f "$VAR/pg/data/PG_VERSION" ] && pg_user "$PGBIN/pg_ctl" -D "$VAR/pg/data" status >/dev/null 2>&1; then
+		pg_user "$PGBIN/pg_ctl" -D "$VAR/pg/data" -m fast -w stop >/dev/null 2>&1 || true
+	fi
 	for f in "$VAR"/run/*.pid; do
 		[ -f "$f" ] || continue
 		case $f in */postgresql.pid) rm -f "$f"; continue ;; esac
-		wait_for 10 sh -c "! kill -0 \$(cat '$f' 2>/dev/null) 2>/dev/null" ||
-			say "warning: the process of $f is still running"
+		wait_for 10 not_running "$f" || say "$f: still running"
 		rm -f "$f"
 	done
+	return 0
+}
+
+stop_supervisor() { # name [wait]: SIGTERM, or wait for it to end (it gives its process 20 s)
+	local f=$VAR/run/$1.supervisor.pid
+	running "$f" || return 0
+	if [ -z "${2:-}" ]; then
+		kill "$(cat "$f")" 2>/dev/null || true
+	else
+		wait_for 30 not_running "$f" ||
+			say "the supervisor of $1 did not stop"
+	fi
 	return 0
 }

@@ -29,6 +29,7 @@ static const struct cfg_key keys[] = {
 	CFG_KEY_INT(struct cfg, session_idle, 1800, 60, 86400),
 	CFG_KEY_INT(struct cfg, session_absolute, 28800, 60, 604800),
 	CFG_KEY_INT(struct cfg, max_body, 1048576, 1024, 104857600),
+	CFG_KEY_INT(struct cfg, max_upload, 67108864, 1048576, 1073741824),
 	CFG_KEY_INT(struct cfg, login_fail_limit_id, 5, 1, 1000),
 	CFG_KEY_INT(struct cfg, login_fail_limit_ip, 30, 1, 100000),
 	CFG_KEY_INT(struct cfg, login_fail_window, 900, 10, 86400),

@@ -22,6 +22,7 @@ struct cfg {
 	int session_idle;      /* seconds */
 	int session_absolute;  /* seconds */
 	int max_body;          /* bytes */
+	int max_upload;        /* bytes of a file upload (CSV) */
 	int login_fail_limit_id;
 	int login_fail_limit_ip;
 	int login_fail_window; /* seconds */

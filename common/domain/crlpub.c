@@ -9,6 +9,7 @@
 #include <openssl/pem.h>
 
 #include "domain/crlpub.h"
+#include "domain/lifecycle.h"
 #include "core/util.h"
 #include "pki/x509.h"
 
@@ -40,6 +41,70 @@ static const struct db_stmt st_revoked = {
 	" FROM admin_certificates WHERE ca_id = $1::bigint AND revoked_at IS NOT NULL ORDER BY id",
 	1,
 };
+
+/* clang-format off */
+/* The CRL just signed, kept for every shomei-revoke to serve (never a lower number). */
+static const struct db_stmt st_store = {
+	"crlpub_store",
+	"INSERT INTO crls (ca_id, number, der, entries, this_update, next_update, published_at)"
+	" VALUES ($1::bigint, $2::bigint, decode($3, 'hex'), $4::int, to_timestamp($5::bigint),"
+	" to_timestamp($6::bigint), now())"
+	" ON CONFLICT (ca_id) DO UPDATE SET number = EXCLUDED.number, der = EXCLUDED.der,"
+	" entries = EXCLUDED.entries, this_update = EXCLUDED.this_update,"
+	" next_update = EXCLUDED.next_update, published_at = now()"
+	" WHERE crls.number < EXCLUDED.number",
+	6,
+};
+
+/* How many of the CAs $1, $2 have a stored CRL valid past $3 (epoch seconds). */
+static const struct db_stmt st_stored_fresh = {
+	"crlpub_stored_fresh",
+	"SELECT count(*) AS n FROM crls WHERE ca_id IN ($1::bigint, $2::bigint)"
+	" AND next_update > to_timestamp($3::bigint)",
+	3,
+};
+
+/* The tenant's active issuing CA, locked: one publisher at a time per CA. */
+static const struct db_stmt st_tenant_ca = {
+	"crlpub_tenant_ca",
+	"SELECT id, cert_pem, key_file FROM cas WHERE active AND kind = 'tenant'"
+	" AND tenant_id = $1::bigint ORDER BY id DESC LIMIT 1 FOR UPDATE",
+	1,
+};
+
+/* The stored CRL of CA $1 of tenant $2 against what it must list now. */
+static const struct db_stmt st_tenant_state = {
+	"crlpub_tenant_state",
+	"SELECT (SELECT count(*) FROM certificates WHERE ca_id = $1::bigint"
+	"  AND tenant_id = $2::bigint AND status = " LC_SQL(LC_REVOKED)
+	"  AND serial IS NOT NULL) AS revoked,"
+	" r.entries, extract(epoch FROM r.next_update)::bigint AS next_update"
+	" FROM (SELECT 1) one LEFT JOIN crls r ON r.ca_id = $1::bigint",
+	2,
+};
+
+static const struct db_stmt st_tenant_revoked = {
+	"crlpub_tenant_revoked",
+	"SELECT serial, extract(epoch FROM coalesce(revoked_at, updated_at))::bigint AS revoked_at,"
+	" coalesce(revocation_reason, 0) AS reason FROM certificates"
+	" WHERE ca_id = $1::bigint AND tenant_id = $2::bigint AND status = " LC_SQL(LC_REVOKED)
+	" AND serial IS NOT NULL ORDER BY id",
+	2,
+};
+
+/* Tenants whose active CA has no stored CRL, one expiring before $1, or one that lists fewer
+ * or more certificates than are revoked. */
+static const struct db_stmt st_stale_tenants = {
+	"crlpub_stale_tenants",
+	"SELECT c.tenant_id FROM cas c LEFT JOIN crls r ON r.ca_id = c.id"
+	" WHERE c.active AND c.kind = 'tenant' AND (r.ca_id IS NULL"
+	" OR r.next_update <= to_timestamp($1::bigint) OR r.entries <> (SELECT count(*)"
+	"  FROM certificates x WHERE x.ca_id = c.id AND x.tenant_id = c.tenant_id"
+	"  AND x.status = " LC_SQL(LC_REVOKED) " AND x.serial IS NOT NULL))"
+	" ORDER BY c.tenant_id",
+	1,
+};
+/* clang-format on */
 
 static const char *const kinds[2] = {"root", "admin"};
 
@@ -84,6 +149,51 @@ append(char **all, size_t *len, const char *pem, size_t plen)
 	*all = grown;
 	*len += plen;
 	return 0;
+}
+
+/*
+ * Have sign sign crl, the CRL number info->number of CA ca_id listing n certificates, and
+ * store it in crls; *out is the signed CRL.
+ */
+static int
+sign_store(struct db *db, const char *ca_id, const struct crlpub_info *info, size_t n,
+	   X509_CRL *crl, time_t now, int days, crlpub_sign_fn sign, void *arg, const char *kind,
+	   const char *key_file, X509_CRL **out, char *err, size_t errlen)
+{
+	char num[24], cnt[24], tu[24], nu[24], *hex = NULL;
+	unsigned char *der = NULL;
+	PGresult *res = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (sign(arg, kind, key_file, crl, out) != 0) {
+		snprintf(err, errlen, "%s CA: the CRL was not signed", kind);
+		return CRLPUB_E_SIGN;
+	}
+	if ((rc = x509_crl_to_der(*out, &der, &len)) != 0 || (hex = malloc(len * 2 + 1)) == NULL) {
+		snprintf(err, errlen, "%s CA: cannot encode the CRL", kind);
+		rc = rc != 0 ? rc : -ENOMEM;
+		goto out;
+	}
+	util_hex(der, len, hex);
+	snprintf(num, sizeof(num), "%lld", info->number);
+	snprintf(cnt, sizeof(cnt), "%zu", n);
+	snprintf(tu, sizeof(tu), "%lld", (long long)(now - CRLPUB_BACKDATE));
+	snprintf(nu, sizeof(nu), "%lld", (long long)now + (long long)days * 86400);
+	const char *params[] = {ca_id, num, hex, cnt, tu, nu};
+	if ((rc = db_exec(db, &st_store, params, &res)) != 0) {
+		snprintf(err, errlen, "%s CA: cannot store the CRL", kind);
+		rc = rc < 0 ? rc : -EIO;
+	}
+out:
+	if (rc != 0) {
+		X509_CRL_free(*out);
+		*out = NULL;
+	}
+	PQclear(res);
+	free(hex);
+	free(der);
+	return rc;
 }
 
 /* Build, sign and append the next CRL of kinds[k]. */
@@ -137,11 +247,9 @@ one(struct db *db, int k, int days, crlpub_sign_fn sign, void *arg, char **all, 
 		rc = rc < 0 ? rc : -EINVAL; /* X509_E_*: not ours to return (X509_E_INVALID == 1) */
 		goto out;
 	}
-	if (sign(arg, kinds[k], db_get(row, 0, "key_file"), crl, &signed_crl) != 0) {
-		snprintf(err, errlen, "%s CA: the CRL was not signed", kinds[k]);
-		rc = CRLPUB_E_SIGN;
+	if ((rc = sign_store(db, id, info, n, crl, now, days, sign, arg, kinds[k],
+			     db_get(row, 0, "key_file"), &signed_crl, err, errlen)) != 0)
 		goto out;
-	}
 	if ((rc = x509_crl_to_pem(signed_crl, &pem, &plen)) != 0 ||
 	    (rc = append(all, len, pem, plen)) != 0)
 		snprintf(err, errlen, "%s CA: cannot encode the CRL", kinds[k]);
@@ -228,6 +336,25 @@ out:
 	return same;
 }
 
+/* 1 when both CAs have a CRL in crls valid for margin seconds more, 0 when not, -errno. */
+static int
+stored_fresh(struct db *db, const char *root, const char *admin, time_t margin)
+{
+	char limit[24];
+	PGresult *res = NULL;
+	int rc;
+
+	snprintf(limit, sizeof(limit), "%lld", (long long)(time(NULL) + margin));
+	const char *params[] = {root, admin, limit};
+	if ((rc = db_exec(db, &st_stored_fresh, params, &res)) != 0) {
+		PQclear(res);
+		return rc < 0 ? rc : -EIO;
+	}
+	rc = db_get_ll(res, 0, "n") == 2;
+	PQclear(res);
+	return rc;
+}
+
 int
 crlpub_stale(struct db *db, const char *path, time_t margin)
 {
@@ -248,6 +375,11 @@ crlpub_stale(struct db *db, const char *path, time_t margin)
 		}
 	if ((rc = revoked(db, db_get(row[1], 0, "id"), &rev)) != 0) {
 		stale = rc;
+		goto out;
+	}
+	rc = stored_fresh(db, db_get(row[0], 0, "id"), db_get(row[1], 0, "id"), margin);
+	if (rc <= 0) {
+		stale = rc < 0 ? rc : 1;
 		goto out;
 	}
 	if ((text = util_read_file(path, FILE_MAX, &len)) == NULL ||
@@ -287,4 +419,147 @@ out:
 		PQclear(row[k]);
 	}
 	return stale;
+}
+
+/* 1 when the tenant CA's stored CRL must be replaced (see crlpub_tenant). */
+static int
+tenant_stale(struct db *db, const char *ca_id, const char *tid, time_t margin, int *stale)
+{
+	PGresult *res = NULL;
+	const char *params[] = {ca_id, tid};
+	int rc;
+
+	if ((rc = db_exec(db, &st_tenant_state, params, &res)) != 0) {
+		PQclear(res);
+		return rc < 0 ? rc : -EIO;
+	}
+	*stale = db_get(res, 0, "entries") == NULL ||
+		 db_get_ll(res, 0, "entries") != db_get_ll(res, 0, "revoked") ||
+		 db_get_ll(res, 0, "next_update") <= (long long)(time(NULL) + margin);
+	PQclear(res);
+	return 0;
+}
+
+/* The revoked certificates of the tenant's CA as CRL entries (into *entries, *n). */
+static int
+tenant_entries(struct db *db, const char *ca_id, const char *tid, PGresult **res,
+	       struct x509_revoked **entries, size_t *n)
+{
+	const char *params[] = {ca_id, tid};
+	int rc;
+
+	if ((rc = db_exec(db, &st_tenant_revoked, params, res)) != 0)
+		return rc < 0 ? rc : -EIO;
+	*n = (size_t)PQntuples(*res);
+	if (*n > 0 && (*entries = calloc(*n, sizeof(**entries))) == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < *n; i++) {
+		int reason = (int)db_get_ll(*res, (int)i, "reason");
+		(*entries)[i].serial_hex = db_get(*res, (int)i, "serial");
+		(*entries)[i].revoked_at = (time_t)db_get_ll(*res, (int)i, "revoked_at");
+		/* RFC 5280 5.3.1: no reasonCode rather than unspecified (0) */
+		(*entries)[i].reason = reason == 0 ? -1 : reason;
+	}
+	return 0;
+}
+
+int
+crlpub_tenant(struct db *db, long long tenant_id, int days, time_t margin, crlpub_sign_fn sign,
+	      void *arg, struct crlpub_info *info, char *err, size_t errlen)
+{
+	PGresult *row = NULL, *num = NULL, *rev = NULL;
+	struct x509_revoked *entries = NULL;
+	X509 *cert = NULL;
+	X509_CRL *crl = NULL, *signed_crl = NULL;
+	time_t now = time(NULL);
+	char tid[24];
+	const char *pem, *id;
+	size_t n = 0;
+	int rc, stale = 1;
+
+	err[0] = '\0';
+	info->kind = "tenant";
+	info->number = 0;
+	info->revoked = 0;
+	snprintf(tid, sizeof(tid), "%lld", tenant_id);
+	const char *p1[] = {tid};
+	if ((rc = db_exec(db, &st_tenant_ca, p1, &row)) != 0) {
+		snprintf(err, errlen, "cannot lock the tenant's CA");
+		rc = rc < 0 ? rc : -EIO;
+		goto out;
+	}
+	if (PQntuples(row) != 1) {
+		snprintf(err, errlen, "tenant %lld has no active CA", tenant_id);
+		rc = CRLPUB_E_NOCA;
+		goto out;
+	}
+	id = db_get(row, 0, "id");
+	pem = db_get(row, 0, "cert_pem");
+	if (pem == NULL || x509_cert_from_pem(pem, strlen(pem), &cert) != 0) {
+		snprintf(err, errlen, "tenant %lld: CA unreadable", tenant_id);
+		rc = -EINVAL;
+		goto out;
+	}
+	if (margin >= 0 && ((rc = tenant_stale(db, id, tid, margin, &stale)) != 0 || !stale))
+		goto out; /* current: info->number stays 0 */
+	const char *p2[] = {id};
+	if ((rc = db_exec(db, &st_bump, p2, &num)) != 0 || PQntuples(num) != 1) {
+		snprintf(err, errlen, "tenant %lld: cannot raise the CRL number", tenant_id);
+		rc = rc < 0 ? rc : -EIO;
+		goto out;
+	}
+	if ((rc = tenant_entries(db, id, tid, &rev, &entries, &n)) != 0) {
+		snprintf(err, errlen, "tenant %lld: cannot read the revoked certificates",
+			 tenant_id);
+		goto out;
+	}
+	info->number = db_get_ll(num, 0, "crl_number");
+	info->revoked = n;
+	if ((rc = x509_crl_build(cert, info->number, now - CRLPUB_BACKDATE,
+				 now + (time_t)days * 86400, entries, n, &crl)) != 0) {
+		snprintf(err, errlen, "tenant %lld: cannot build the CRL (%d)", tenant_id, rc);
+		rc = rc < 0 ? rc : -EINVAL;
+		goto out;
+	}
+	rc = sign_store(db, id, info, n, crl, now, days, sign, arg, "tenant",
+			db_get(row, 0, "key_file"), &signed_crl, err, errlen);
+out:
+	if (rc != 0)
+		info->number = 0;
+	free(entries);
+	X509_CRL_free(signed_crl);
+	X509_CRL_free(crl);
+	X509_free(cert);
+	PQclear(rev);
+	PQclear(num);
+	PQclear(row);
+	return rc;
+}
+
+int
+crlpub_stale_tenants(struct db *db, time_t margin, long long **ids, size_t *n)
+{
+	char limit[24];
+	PGresult *res = NULL;
+	long long *out = NULL;
+	size_t k;
+	int rc;
+
+	snprintf(limit, sizeof(limit), "%lld", (long long)(time(NULL) + margin));
+	const char *params[] = {limit};
+	if ((rc = db_exec(db, &st_stale_tenants, params, &res)) != 0) {
+		PQclear(res);
+		return rc < 0 ? rc : -EIO;
+	}
+	k = (size_t)PQntuples(res);
+	if (k > 0 && (out = calloc(k, sizeof(*out))) == NULL) {
+		PQclear(res);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < k; i++)
+		out[i] = db_get_ll(res, (int)i, "tenant_id");
+	PQclear(res);
+	*ids = out;
+	*n = k;
+	return 0;
 }

@@ -39,7 +39,8 @@ struct crlpub_info {
  * In db's open transaction: take the CA lock, then for the root and the administrator CA
  * raise the CRL number, build the CRL valid for days (the administrator CA's lists its revoked
  * certificates), have sign sign it, and append its PEM to *pem (malloc'ed, the caller frees).
- * info[0] is the root's, info[1] the administrator CA's. The caller commits. 0, CRLPUB_E_*,
+ * info[0] is the root's, info[1] the administrator CA's. Each CRL is also stored in crls (the
+ * table every shomei-revoke serves from). The caller commits. 0, CRLPUB_E_*,
  * DB_E_* or -errno; err says what failed.
  */
 int crlpub_build(struct db *db, int days, crlpub_sign_fn sign, void *arg, char **pem, size_t *len,
@@ -47,10 +48,29 @@ int crlpub_build(struct db *db, int days, crlpub_sign_fn sign, void *arg, char *
 
 /*
  * Whether the CRL file at path must be published again: it is missing or unreadable, holds
- * fewer than two CRLs, a CRL's nextUpdate is less than margin seconds away, or the
+ * fewer than two CRLs, a CRL's nextUpdate is less than margin seconds away (in the file or in
+ * the crls table), or the
  * administrator certificates revoked in db are not exactly those its CRLs list. 1 yes, 0 no,
  * -errno (database).
  */
 int crlpub_stale(struct db *db, const char *path, time_t margin);
+
+/*
+ * In db's open transaction: lock the tenant's active issuing CA and, when its CRL stored in
+ * crls is missing, lists other than its revoked certificates, or expires within margin seconds
+ * (margin < 0: always), raise its CRL number, build the CRL valid for days (each revoked
+ * certificate with its time and RFC 5280 reason; none for unspecified), have sign sign it
+ * (kind "tenant"), and store it in crls. info->number is the number used, 0 when the stored CRL
+ * was current. The caller commits. 0, CRLPUB_E_*, DB_E_* or -errno; err says what failed.
+ */
+int crlpub_tenant(struct db *db, long long tenant_id, int days, time_t margin, crlpub_sign_fn sign,
+		  void *arg, struct crlpub_info *info, char *err, size_t errlen);
+
+/*
+ * The tenants whose stored CRL is missing, lists other than its CA's revoked certificates, or
+ * expires within margin seconds: *ids (malloc'ed, the caller frees; NULL when *n is 0).
+ * 0 or -errno.
+ */
+int crlpub_stale_tenants(struct db *db, time_t margin, long long **ids, size_t *n);
 
 #endif

@@ -132,14 +132,17 @@ dispatch(struct http_req *req, struct svc_thread *t, FCGX_Stream *in)
 		metrics(req);
 		return;
 	}
-	if ((rc = http_read_body(req, in, (size_t)t->cfg->max_body)) != 0) {
+	r = find_route(req, allow, sizeof(allow));
+	if ((rc = http_read_body(req, in,
+				 (size_t)(r != NULL && (r->flags & ROUTE_UPLOAD) ? t->cfg->max_upload
+								 : t->cfg->max_body))) != 0) {
 		if (rc == HTTP_E_TOOBIG)
 			svc_fail(req, 413, "too_large", &msg_too_large);
 		else
 			svc_fail(req, 400, "bad_request", &msg_bad_json);
 		return;
 	}
-	if ((r = find_route(req, allow, sizeof(allow))) == NULL) {
+	if (r == NULL) {
 		if (*allow == '\0') {
 			svc_fail(req, 404, "not_found", &msg_not_found);
 			return;
@@ -149,7 +152,7 @@ dispatch(struct http_req *req, struct svc_thread *t, FCGX_Stream *in)
 		svc_fail(req, 405, "method_not_allowed", &msg_method);
 		return;
 	}
-	if (r->needs_session && (req->admin_id == 0 || req->tenant_id == 0)) {
+	if ((r->flags & ROUTE_SESSION) && (req->admin_id == 0 || req->tenant_id == 0)) {
 		svc_fail(req, 401, "unauthorized", &msg_unauthorized);
 		return;
 	}
@@ -248,7 +251,7 @@ print_routes(const struct svc *svc)
 {
 	for (size_t i = 0; i < svc->nroutes; i++)
 		printf("%s %s %s\n", svc->routes[i].method, svc->routes[i].pattern,
-		       svc->routes[i].needs_session ? "session" : "public");
+		       (svc->routes[i].flags & ROUTE_SESSION) ? "session" : "public");
 	printf("* /healthz public\n* /metrics public\n");
 	return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
 }

@@ -27,8 +27,13 @@ typedef int (*svc_handler)(struct http_req *req, struct svc_thread *t);
 struct route {
 	const char *method;  /* "GET", "POST", …; "*" takes any method */
 	const char *pattern; /* "/api/users/{id}" */
-	int needs_session;   /* refused with 401 unless nginx passed SHOMEI_ADMIN_ID */
+	int flags;           /* ROUTE_SESSION, ROUTE_UPLOAD; 0: public */
 	svc_handler fn;
+};
+
+enum {
+	ROUTE_SESSION = 1, /* refused with 401 unless nginx passed SHOMEI_ADMIN_ID */
+	ROUTE_UPLOAD = 2,  /* a file upload: the body may be max_upload bytes, not max_body */
 };
 
 struct svc {

@@ -223,7 +223,11 @@ http_begin(struct http_req *req, int status, const char *ctype)
 	FCGX_FPrintF(req->out, "Status: %d\r\n", status);
 	if (ctype != NULL)
 		FCGX_FPrintF(req->out, "Content-Type: %s\r\n", ctype);
-	FCGX_FPrintF(req->out, "Cache-Control: no-store\r\n%s\r\n", req->headers);
+	/* no-store unless the handler chose its own caching (public CRLs and CA certificates) */
+	if (strncmp(req->headers, "Cache-Control:", 14) != 0 &&
+	    strstr(req->headers, "\r\nCache-Control:") == NULL)
+		FCGX_FPrintF(req->out, "Cache-Control: no-store\r\n");
+	FCGX_FPrintF(req->out, "%s\r\n", req->headers);
 }
 
 int

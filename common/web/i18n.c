@@ -17,6 +17,7 @@ const struct i18n_text msg_date_format = {
 	{"日付は yyyy/mm/dd 形式で入力してください。", "Enter the date as yyyy/mm/dd."}};
 const struct i18n_text msg_date_range = {{"開始日は終了日以前の日付を入力してください。",
 					  "The start date must not be after the end date."}};
+const struct i18n_text msg_flag = {{"0 または 1 を指定してください。", "Give 0 or 1."}};
 const struct i18n_text msg_page = {
 	{"ページは1以上の数字で指定してください。", "The page must be a whole number from 1."}};
 const struct i18n_text msg_text_too_long = {{"入力が長すぎます。", "The text is too long."}};

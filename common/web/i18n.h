@@ -20,6 +20,7 @@ extern const struct i18n_text msg_password_rule;
 extern const struct i18n_text msg_date_format;
 extern const struct i18n_text msg_date_range;
 extern const struct i18n_text msg_page;
+extern const struct i18n_text msg_flag;
 extern const struct i18n_text msg_text_too_long;
 extern const struct i18n_text msg_not_string;
 extern const struct i18n_text msg_encoding;

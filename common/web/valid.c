@@ -99,6 +99,12 @@ valid_datetime(const char *v)
 }
 
 int
+valid_flag(const char *v)
+{
+	return strcmp(v, "0") == 0 || strcmp(v, "1") == 0 ? 0 : VALID_E_FORMAT;
+}
+
+int
 valid_page(const char *v)
 {
 	size_t n = strlen(v);

@@ -16,6 +16,7 @@ int valid_password(const char *v); /* 8–16 half-width alphanumerics (the deskn
 int valid_date(const char *v);     /* yyyy/mm/dd, a real calendar date */
 int valid_datetime(const char *v); /* yyyy/mm/dd or yyyy/mm/dd hh:mm */
 int valid_page(const char *v);     /* 1 .. 1000000 */
+int valid_flag(const char *v);     /* 0 or 1 */
 int valid_text(const char *v);     /* valid UTF-8 text without control characters */
 /* valid_text without the invisible characters that make one text look like another
  * (U+200B-U+200F, U+202A-U+202E, U+2066-U+2069, U+FEFF): for text shown to people. */

@@ -109,6 +109,7 @@ item(const PGresult *res, int r, int lang)
 	add_str(o, "issued_at", db_get(res, r, "issued_at"));
 	add_str(o, "expires_at", db_get(res, r, "expires_at"));
 	add_str(o, "revoked_at", db_get(res, r, "revoked_at"));
+	add_str(o, "revoke_on", db_get(res, r, "revoke_on"));
 	return o;
 }
 

@@ -108,7 +108,8 @@ const struct db_stmt q_retry = {
 	"c.id, c.user_id, d.device_code, c.cn, c.email, c.serial, c.status,"                       \
 	" " JST("c.issued_at") " AS issued_at,"                                                    \
 	" " JST("c.not_after") " AS expires_at,"                                                   \
-	" " JST("c.revoked_at") " AS revoked_at"
+	" " JST("c.revoked_at") " AS revoked_at,"                                                 \
+	" to_char(c.revoke_on AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD') AS revoke_on"
 
 #define ITEM_FROM                                                                                  \
 	" FROM certificates c"                                                                     \

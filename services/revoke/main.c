@@ -1,18 +1,41 @@
 /*
- * main.c: shomei-revoke. Its revocation API arrives with a later issue; for now it answers
- * /healthz and /metrics and keeps nginx's administrator CRL file current (keeper.c).
+ * main.c: shomei-revoke: the revocation API (api.c), the scheduled revocations (due.c), the
+ * tenants' CRLs (publisher.c) and the public CRL and CA documents (serve.c), and nginx's
+ * administrator CRL file (keeper.c).
  */
 #include "extern.h"
-#include "web/fcgisvc.h"
+
+static const struct route routes[] = {
+	{"POST", "/api/certificates/revoke", 1, revoke_post},
+	{"POST", "/api/certificates/revoke/cancel", 1, revoke_cancel},
+	{"GET", "/crl/{file}", 0, serve_crl},
+	{"HEAD", "/crl/{file}", 0, serve_crl},
+	{"GET", "/ca/{file}", 0, serve_ca},
+	{"HEAD", "/ca/{file}", 0, serve_ca},
+};
 
 static const struct svc svc = {
 	.name = "revoke",
+	.routes = routes,
+	.nroutes = sizeof(routes) / sizeof(routes[0]),
 	.sections = &revoke_section,
 	.nsections = 1,
 };
 
+/* The background threads: nginx's CRL file, the tenants' CRLs, due revocations. */
+static int
+start(const struct cfg *cfg)
+{
+	int rc;
+
+	if ((rc = keeper_start(cfg)) != 0 || (rc = publisher_start(cfg)) != 0 ||
+	    (rc = due_start(cfg)) != 0)
+		return rc;
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
-	return svc_main_start(&svc, keeper_start, argc, argv);
+	return svc_main_start(&svc, start, argc, argv);
 }

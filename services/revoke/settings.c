@@ -1,4 +1,4 @@
-/* settings.c: shomei-revoke's [revoke] section of the configuration: the CRL keeper. */
+/* settings.c: shomei-revoke's [revoke] section: CRLs and scheduled revocations. */
 #include "extern.h"
 
 struct revoke_cfg revoke_cfg;
@@ -8,6 +8,7 @@ static const struct cfg_key keys[] = {
 	CFG_KEY_STR(struct revoke_cfg, nginx_pid_file, ""),
 	CFG_KEY_INT(struct revoke_cfg, crl_days, 7, 1, 30),
 	CFG_KEY_INT(struct revoke_cfg, crl_check_interval, 60, 1, 86400),
+	CFG_KEY_INT(struct revoke_cfg, due_check_interval, 60, 1, 3600),
 };
 
 const struct cfg_section revoke_section = {"revoke", keys, sizeof(keys) / sizeof(keys[0]),

@@ -278,6 +278,38 @@ policy_check_cert(const struct sca *ca, X509 *x, time_t now, char *reason, size_
 	return 0;
 }
 
+/*
+ * Entries: a positive serial, and no extension but a reasonCode that RFC 5280 lets a full CRL
+ * of an end-entity CA carry (not cACompromise, certificateHold, removeFromCRL, aACompromise or
+ * the unused 7): a tenant's CRL revokes its own client certificates, nothing else.
+ */
+static int
+check_crl_entries(X509_CRL *crl, char *reason, size_t len)
+{
+	STACK_OF(X509_REVOKED) *list = X509_CRL_get_REVOKED(crl);
+
+	for (int i = 0; list != NULL && i < sk_X509_REVOKED_num(list); i++) {
+		X509_REVOKED *r = sk_X509_REVOKED_value(list, i);
+		const ASN1_INTEGER *sn = X509_REVOKED_get0_serialNumber(r);
+		ASN1_ENUMERATED *code;
+		long v;
+
+		if (sn == NULL || ASN1_STRING_type(sn) == V_ASN1_NEG_INTEGER)
+			return refuse(reason, len, "CRL entry %d: serial not positive", i);
+		for (int j = 0; j < X509_REVOKED_get_ext_count(r); j++)
+			if (OBJ_obj2nid(X509_EXTENSION_get_object(X509_REVOKED_get_ext(r, j))) !=
+			    NID_crl_reason)
+				return refuse(reason, len, "CRL entry %d: extension not allowed",
+					      i);
+		code = X509_REVOKED_get_ext_d2i(r, NID_crl_reason, NULL, NULL);
+		v = code != NULL ? ASN1_ENUMERATED_get(code) : 0;
+		ASN1_ENUMERATED_free(code);
+		if (v < 0 || v == 2 || (v > 5 && v != 9))
+			return refuse(reason, len, "CRL entry %d: reason %ld not allowed", i, v);
+	}
+	return 0;
+}
+
 static int
 check_crl_times(X509_CRL *crl, time_t now, char *reason, size_t len)
 {
@@ -328,5 +360,7 @@ policy_check_crl(const struct sca *ca, X509_CRL *crl, time_t now, char *reason, 
 	AUTHORITY_KEYID_free(akid);
 	if (!ok)
 		return refuse(reason, len, "authorityKeyIdentifier does not match the CA's key");
+	if (ca->kind == SCA_TENANT && (ok = check_crl_entries(crl, reason, len)) != 0)
+		return ok;
 	return check_crl_times(crl, now, reason, len);
 }

@@ -7,6 +7,9 @@
 #include "web/fcgisvc.h"
 #include "domain/tenant.h"
 #include "web/i18n.h"
+#include "core/strbuf.h"
+#include "domain/certq.h"
+#include "domain/jobs.h"
 
 #define USERS_PER_PAGE 100
 #define USERS_MAX_DEVICES 5
@@ -31,6 +34,7 @@ struct device_in {
 	const char *mode;          /* none, or, and */
 	char mac[13];              /* upper case, "" = not given */
 	const char *computer, *login_user, *bios_serial;
+	const char *service_id, *principal_name; /* NRA's optional CSV columns; NULL = none */
 };
 
 /* The user's own fields, in the order of user_fields[]. */
@@ -92,6 +96,20 @@ int render_user_full(struct db *db, long long tenant_id, long long user_id, int 
 
 /* register.c */
 int users_register(struct http_req *req, struct svc_thread *t);
+/* Who registers, for rows made outside a request too (a CSV job). */
+struct reg_ctx {
+	long long tenant_id;
+	long long admin_id;
+	const char *ip;
+	int lang;
+	long long job_id; /* 0: none */
+};
+/* Insert u, its devices and their `issuing` certificates in the caller's transaction. */
+int register_insert(struct db *db, const struct reg_ctx *cx, const struct certq_quota *q,
+		    struct user_in *u, cJSON *certs, struct strbuf *detail, long long *uid);
+int pairs_taken(struct db *db, long long tenant_id, const struct user_in *u, int lang,
+		cJSON *errs);
+void quota_error(cJSON *errs, long long available, int lang);
 
 /* user.c */
 int users_get(struct http_req *req, struct svc_thread *t);
@@ -105,6 +123,46 @@ int users_settings(struct http_req *req, struct svc_thread *t);
 
 /* export.c */
 int users_export(struct http_req *req, struct svc_thread *t);
+
+/* import.c: CSV一括登録 (NRA 4-2) */
+#define IMPORT_MAX_LINES 64 /* lines remembered per user (past 5 the user has too many anyway) */
+struct imp_user {
+	cJSON *body;      /* the user as POST /api/users takes it */
+	struct user_in u; /* checked, pointing into body */
+	int lines[IMPORT_MAX_LINES];
+	int nlines;
+	char *service_id[USERS_MAX_DEVICES], *upn[USERS_MAX_DEVICES];
+};
+struct import {
+	const struct tenant *tenant;
+	int lang;
+	int layout_cols[24];
+	int layout_n, layout_required;
+	struct imp_user *users; /* in the order of their first line */
+	size_t nusers, capusers;
+	size_t ndevices;
+	cJSON *errs; /* {line, column, field, message} */
+};
+/* Read and check a file's text; errors go to im->errs. 0 or -ENOMEM. */
+int import_parse(struct import *im, const char *text, size_t len, const struct tenant *tn,
+		 int admin_download, int lang, time_t now);
+/* Errors for the lines whose pair another user has; 0 or -EIO. */
+int import_pairs_taken(struct db *db, struct import *im);
+/* An error on the first line past the available quota. */
+void import_quota(struct import *im, long long available);
+void import_sort_errors(struct import *im);
+void import_done(struct import *im);
+int users_import(struct http_req *req, struct svc_thread *t);
+
+/* delete.c: 1次削除, its undo, 2次削除 (NRA 7) */
+int users_delete(struct http_req *req, struct svc_thread *t);
+int users_undelete(struct http_req *req, struct svc_thread *t);
+int users_purge(struct http_req *req, struct svc_thread *t);
+
+/* jobs.c: the tenant's jobs, and CSV一括登録 as a job kind (domain/jobs.h) */
+int users_jobs_start(const struct cfg *cfg);
+int jobs_list(struct http_req *req, struct svc_thread *t);
+int jobs_get(struct http_req *req, struct svc_thread *t);
 
 /* msgs.c */
 extern const struct i18n_text msg_not_bool;
@@ -130,6 +188,23 @@ extern const struct i18n_text msg_validity_order;
 extern const struct i18n_text msg_validity_past;
 extern const struct i18n_text msg_validity_span;
 extern const struct i18n_text msg_validity_start;
+extern const struct i18n_text msg_csv_mode;
+extern const struct i18n_text msg_csv_same_user;
+extern const struct i18n_text msg_csv_service_id;
+extern const struct i18n_text msg_csv_upn;
+extern const struct i18n_text msg_csv_columns;
+extern const struct i18n_text msg_csv_duplicate;
+extern const struct i18n_text msg_csv_layout;
+extern const struct i18n_text msg_csv_quote;
+extern const struct i18n_text msg_csv_empty;
+extern const struct i18n_text msg_csv_admin_restriction;
+extern const struct i18n_text msg_csv_no_file;
+extern const struct i18n_text msg_csv_encoding;
+extern const struct i18n_text msg_job_not_found;
+extern const struct i18n_text msg_user_already_deleted;
+extern const struct i18n_text msg_user_not_deleted;
+extern const struct i18n_text msg_user_delete_first;
+extern const struct i18n_text msg_user_live_certificates;
 extern const struct i18n_text msg_validity_ca;
 extern const struct i18n_text msg_no_validity_period;
 extern const struct i18n_text msg_no_org_units;

@@ -1,4 +1,4 @@
-/* main.c: shomei-users, the tenant summary, users and devices, and the user search. */
+/* main.c: shomei-users: the tenant summary, users and devices, the user search, CSV imports. */
 #include "extern.h"
 
 static const struct route routes[] = {
@@ -9,6 +9,12 @@ static const struct route routes[] = {
 	{"POST", "/api/users", 1, users_register},
 	{"GET", "/api/users/{id}", 1, users_get},
 	{"PATCH", "/api/users/{id}", 1, users_patch},
+	{"POST", "/api/users/import", ROUTE_SESSION | ROUTE_UPLOAD, users_import},
+	{"POST", "/api/users/{id}/delete", 1, users_delete},
+	{"POST", "/api/users/{id}/undelete", 1, users_undelete},
+	{"DELETE", "/api/users/{id}", 1, users_purge},
+	{"GET", "/api/jobs", 1, jobs_list},
+	{"GET", "/api/jobs/{id}", 1, jobs_get},
 };
 
 static const struct svc svc = {
@@ -20,5 +26,5 @@ static const struct svc svc = {
 int
 main(int argc, char **argv)
 {
-	return svc_main(&svc, argc, argv);
+	return svc_main_start(&svc, users_jobs_start, argc, argv);
 }

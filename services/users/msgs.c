@@ -115,3 +115,57 @@ const struct i18n_text msg_sort = {
 	 "(降順は先頭に -) のいずれかを指定してください。",
 	 "Sort by applied_at, family_name_kana, email, issued_at or expires_at "
 	 "(prefix - for descending)."}};
+
+/* CSV一括登録 (import.c): each message is about one line and column, which the answer names. */
+const struct i18n_text msg_csv_mode = {
+	{"インストール端末制限は 0（制限なし）、1（OR 一致）、2（AND 一致）のいずれかを入力してください。",
+	 "The install restriction is 0 (none), 1 (any item matches) or 2 (all items match)."}};
+const struct i18n_text msg_csv_same_user = {
+	{"同じ代表メールアドレスの行で利用者の氏名が異なります。最初の行:",
+	 "Lines with the same main e-mail address give different names. First line:"}};
+const struct i18n_text msg_csv_service_id = {
+	{"サービス連携用IDは制御文字を含まない128文字以内で入力してください。",
+	 "The service ID is at most 128 characters without control characters."}};
+const struct i18n_text msg_csv_upn = {
+	{"プリンシパル名はユーザー・プリンシパル名（例: taro@example.local）で入力してください。",
+	 "The principal name is a user principal name such as taro@example.local."}};
+const struct i18n_text msg_csv_columns = {
+	{"項目数が %d です。この契約の CSV は %d～%d 項目です。",
+	 "The line has %d columns; this contract's CSV has %d to %d."}};
+const struct i18n_text msg_csv_layout = {
+	{"デバイスコードが %d 項目目にあります。この契約の CSV ではデバイスコードは %d 項目目です"
+	 "（O、OU 指定の有無で様式が異なります）。",
+	 "The device code is in column %d; this contract's CSV has it in column %d (the layouts "
+	 "with and without O/OU differ)."}};
+const struct i18n_text msg_csv_duplicate = {
+	{"同じ利用デバイス用メールアドレスとデバイスコードの行がすでにあります。行:",
+	 "The same device e-mail address and device code are already on line"}};
+const struct i18n_text msg_csv_quote = {
+	{"ダブルクォート（\"）で始まる項目が閉じられていません。",
+	 "A field that starts with a double quote (\") is never closed."}};
+const struct i18n_text msg_csv_empty = {
+	{"CSV ファイルに利用者の行がありません。", "The CSV file has no user lines."}};
+const struct i18n_text msg_csv_admin_restriction = {
+	{"管理者一括ダウンロードをご利用の場合は、インストール制限機能はご利用いただけません。",
+	 "Certificates for the administrator's bulk download cannot have an install restriction."}};
+const struct i18n_text msg_csv_no_file = {
+	{"CSV ファイルを選択してください（フォームの項目名 file）。",
+	 "Choose a CSV file (form field \"file\")."}};
+const struct i18n_text msg_csv_encoding = {
+	{"文字コードを判別できません。UTF-8 または Shift_JIS（CP932）で保存してください。",
+	 "The file is neither UTF-8 nor Shift_JIS (CP932). Save it in one of them."}};
+const struct i18n_text msg_job_not_found = {
+	{"指定された処理は見つかりません。", "No such job."}};
+
+/* 1次削除 / 2次削除 (delete.c) */
+const struct i18n_text msg_user_already_deleted = {
+	{"この利用者はすでに1次削除されています。", "This user is already deleted (first step)."}};
+const struct i18n_text msg_user_not_deleted = {
+	{"この利用者は削除されていません。", "This user is not deleted."}};
+const struct i18n_text msg_user_delete_first = {
+	{"マスター削除（2次削除）は、1次削除した利用者にのみ行えます。",
+	 "Only a user deleted in the first step can be deleted for good."}};
+const struct i18n_text msg_user_live_certificates = {
+	{"有効な証明書（発行中・失効予定を含む）が残っています。証明書を失効してから削除してください。",
+	 "The user still has valid certificates (or ones being issued or scheduled for "
+	 "revocation). Revoke them first."}};

@@ -45,10 +45,10 @@ const struct db_stmt q_device_insert = {
 	"users_device_insert",
 	"INSERT INTO devices (tenant_id, user_id, device_code, email, valid_from, valid_to, o, ou1,"
 	" ou2, restriction_mode, restrict_mac, restrict_computer, restrict_login_user,"
-	" restrict_bios_serial)"
+	" restrict_bios_serial, service_id, principal_name)"
 	" VALUES ($1, $2, $3, $4, $5::timestamptz, $6::timestamptz, $7, $8, $9, $10, $11, $12, $13,"
-	" $14) RETURNING id",
-	14,
+	" $14, $15, $16) RETURNING id",
+	16,
 };
 
 /*
@@ -127,7 +127,8 @@ const struct db_stmt q_user_certificates = {
  * conditions ($7-$12) when any of its certificates matches them all.
  */
 #define SEARCH_WHERE                                                                               \
-	" FROM users u WHERE u.tenant_id = $1 AND u.deleted_at IS NULL AND u.purged_at IS NULL"    \
+	" FROM users u WHERE u.tenant_id = $1 AND u.purged_at IS NULL"                            \
+	" AND (u.deleted_at IS NOT NULL) = coalesce($14::boolean, false)"                         \
 	" AND ($2::text IS NULL OR " CONTAINS("u.family_name", "$2") " OR "                        \
 	CONTAINS("u.family_name_kana", "$2") " OR " CONTAINS("u.family_name_en", "$2") ")"         \
 	" AND ($3::text IS NULL OR " CONTAINS("u.given_name", "$3") " OR "                         \
@@ -150,8 +151,8 @@ const struct db_stmt q_user_certificates = {
 
 const struct db_stmt q_search_count = {
 	"users_search_count",
-	"SELECT count(*) AS n" SEARCH_WHERE,
-	12,
+	"SELECT count(*) AS n" SEARCH_WHERE " AND $13::bigint >= 0", /* the page's offset: unused */
+	14,
 };
 
 /* The sort keys over a user's certificates: the latest issue, the earliest end still valid. */
@@ -165,7 +166,7 @@ const struct db_stmt q_search_count = {
 #define PAGE(name, key, order)                                                                     \
 	{key,                                                                                      \
 	 {"users_search_" name,                                                                    \
-	  SEARCH_SELECT SEARCH_WHERE " ORDER BY " order " LIMIT 100 OFFSET $13", 13}}
+	  SEARCH_SELECT SEARCH_WHERE " ORDER BY " order " LIMIT 100 OFFSET $13", 14}}
 
 const struct sort_stmt q_search_pages[] = {
 	PAGE("applied", "applied_at", "u.applied_at, u.id"),

@@ -15,7 +15,7 @@
 #include "core/strbuf.h"
 
 /* The quota error on `devices`, with the remaining count. */
-static void
+void
 quota_error(cJSON *errs, long long available, int lang)
 {
 	char msg[160];
@@ -28,7 +28,7 @@ quota_error(cJSON *errs, long long available, int lang)
  * The devices whose (e-mail, device code) pair a device of another user not deleted already
  * has: an error on each one's e-mail. The number found, or -errno.
  */
-static int
+int
 pairs_taken(struct db *db, long long tenant_id, const struct user_in *u, int lang, cJSON *errs)
 {
 	char tid[24], field[40];
@@ -127,6 +127,8 @@ insert_device(struct db *db, long long tenant_id, long long user_id, const struc
 		d->computer,
 		d->login_user,
 		d->bios_serial,
+		d->service_id,
+		d->principal_name,
 	};
 	if ((rc = db_exec(db, &q_device_insert, params, &res)) != 0)
 		return rc < 0 ? rc : -EIO;
@@ -151,9 +153,12 @@ queued(long long id, const struct device_in *d, const char *cn, int lang)
 	return c;
 }
 
-/* Devices and their certificates; the history detail's device list goes into detail. */
+/*
+ * Devices and their certificates; the answer's entries go into certs and the history detail's
+ * device list into detail (each may be NULL).
+ */
 static int
-insert_devices(struct http_req *req, struct db *db, const struct certq_quota *q, long long uid,
+insert_devices(const struct reg_ctx *cx, struct db *db, const struct certq_quota *q, long long uid,
 	       struct user_in *u, cJSON *certs, struct strbuf *detail)
 {
 	char cn[VALID_CN_MAX * 4 + 2];
@@ -166,23 +171,38 @@ insert_devices(struct http_req *req, struct db *db, const struct certq_quota *q,
 		if (d->email == NULL)
 			d->email = u->v[UF_EMAIL];
 		struct certq_row row = {
-			.tenant_id = req->tenant_id,
+			.tenant_id = cx->tenant_id,
 			.user_id = uid,
+			.job_id = cx->job_id,
 			.cn = cn,
 			.email = d->email,
 			.key_type = q->key_type,
-			.requested_by = req->admin_id,
-			.requested_ip = req->remote_addr,
+			.requested_by = cx->admin_id,
+			.requested_ip = cx->ip,
 		};
-		if ((rc = insert_device(db, req->tenant_id, uid, d, &did)) != 0)
+		if ((rc = insert_device(db, cx->tenant_id, uid, d, &did)) != 0)
 			return rc;
 		row.device_id = did;
 		if ((rc = certq_insert(db, &row, &cid)) != 0)
 			return rc;
-		cJSON_AddItemToArray(certs, queued(cid, d, cn, req->lang));
-		strbuf_printf(detail, "%s%s", i ? ", " : "", device_label(d->code, I18N_JA));
+		if (certs != NULL)
+			cJSON_AddItemToArray(certs, queued(cid, d, cn, cx->lang));
+		if (detail != NULL)
+			strbuf_printf(detail, "%s%s", i ? ", " : "",
+				      device_label(d->code, I18N_JA));
 	}
 	return 0;
+}
+
+int
+register_insert(struct db *db, const struct reg_ctx *cx, const struct certq_quota *q,
+		struct user_in *u, cJSON *certs, struct strbuf *detail, long long *uid)
+{
+	int rc;
+
+	if ((rc = insert_user(db, cx->tenant_id, u, uid)) != 0)
+		return rc;
+	return insert_devices(cx, db, q, *uid, u, certs, detail);
 }
 
 /*
@@ -198,6 +218,7 @@ store(struct http_req *req, struct svc_thread *t, struct user_in *u, cJSON **doc
 	struct certq_quota q;
 	struct audit_entry e = {req->tenant_id, req->remote_addr,    "admin",
 				req->admin_id,  AUDIT_USER_REGISTER, detail};
+	struct reg_ctx cx = {req->tenant_id, req->admin_id, req->remote_addr, req->lang, 0};
 	cJSON *certs = cJSON_CreateArray(), *user = NULL;
 	long long uid;
 	int rc;
@@ -219,8 +240,7 @@ store(struct http_req *req, struct svc_thread *t, struct user_in *u, cJSON **doc
 	strbuf_init(&b, detail, sizeof(detail));
 	strbuf_printf(&b, "%s %s (%s): ", u->v[UF_FAMILY_NAME], u->v[UF_GIVEN_NAME],
 		      u->v[UF_EMAIL]);
-	if ((rc = insert_user(&t->db, req->tenant_id, u, &uid)) != 0 ||
-	    (rc = insert_devices(req, &t->db, &q, uid, u, certs, &b)) != 0 ||
+	if ((rc = register_insert(&t->db, &cx, &q, u, certs, &b, &uid)) != 0 ||
 	    (rc = strbuf_error(&b)) != 0 || (rc = audit_write(&t->db, &e)) != 0 ||
 	    (rc = render_user_full(&t->db, req->tenant_id, uid, req->lang, &user)) != 0 ||
 	    (rc = db_commit(&t->db)) != 0)

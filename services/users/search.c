@@ -26,6 +26,7 @@ static const struct valid_field fields[] = {
 	{"device", device_valid_list, 0, &msg_device_list, 100},
 	{"sort", valid_user_sort, 0, &msg_sort, 32},
 	{"page", valid_page, 0, &msg_page, 7},
+	{"deleted", valid_flag, 0, &msg_flag, 1},
 };
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 #define NCOND 11 /* family_name .. device */
@@ -33,10 +34,11 @@ static const struct valid_field fields[] = {
 #define F_DEVICE 10
 #define F_SORT 11
 #define F_PAGE 12
+#define F_DELETED 13
 
 struct search {
 	char v[NFIELDS][256]; /* decoded values; "" = not given */
-	const char *params[13];
+	const char *params[14];
 	char tenant[24], offset[24];
 	int page;
 };
@@ -82,6 +84,7 @@ parse(const char *query, int lang, cJSON *errs, long long tenant_id, struct sear
 	for (int i = 0; i < NCOND; i++)
 		s->params[1 + i] = s->v[i][0] ? s->v[i] : NULL;
 	s->params[12] = s->offset;
+	s->params[13] = strcmp(s->v[F_DELETED], "1") == 0 ? "true" : "false";
 	return 0;
 }
 

@@ -105,6 +105,12 @@ def test_answers(t):
     cases.append(("/api/certificates", "get", c.get("/api/certificates?sort=bad")))
     cases.append(("/api/certificates/batch", "post", c.post("/api/certificates/batch", {"count": 0})))
     cases.append(("/api/certificates/{id}", "get", c.get("/api/certificates/999999999")))
+    cases.append(("/api/certificates/revoke", "post", c.post("/api/certificates/revoke", {"ids": []})))
+    cases.append(("/api/certificates/revoke", "post", c.post("/api/certificates/revoke", {"ids": [999999999]})))
+    cases.append(("/api/certificates/revoke/cancel", "post",
+                  c.post("/api/certificates/revoke/cancel", {"ids": [999999999]})))
+    cases.append(("/crl/{file}", "get", Client().get("/crl/nosuch.crl")))
+    cases.append(("/ca/{file}", "get", Client().get("/ca/nosuch.pem")))
     cases.append(("/api/auth/logout", "post", c.post("/api/auth/logout")))
     for path, method, r in cases:
         try:

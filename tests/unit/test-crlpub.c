@@ -30,7 +30,7 @@
 #include "tap.h"
 
 struct signer {
-	EVP_PKEY *root_key, *admin_key;
+	EVP_PKEY *root_key, *admin_key, *tenant_key;
 	int calls;
 	int fail;
 };
@@ -47,6 +47,8 @@ sign_cb(void *arg, const char *kind, const char *key_file, X509_CRL *crl, X509_C
 		k = s->root_key;
 	else if (strcmp(kind, "admin") == 0 && strcmp(key_file, "admin.key") == 0)
 		k = s->admin_key;
+	else if (strcmp(kind, "tenant") == 0 && strcmp(key_file, "tenant.key") == 0)
+		k = s->tenant_key;
 	if (s->fail || k == NULL || x509_crl_sign(crl, k) != 0)
 		return -1;
 	X509_CRL_up_ref(crl);
@@ -474,6 +476,134 @@ test_unreadable(struct db *db, struct signer *s, const char *f)
 	TAP_OK(crlpub_stale(db, f, 60) >= 0, "server: rolled back: readable again");
 }
 
+/* crlpub_tenant in its own transaction, committed; its code. */
+static int
+tenant_crl(struct db *db, struct signer *s, long long tid, time_t margin, struct crlpub_info *info)
+{
+	char err[256];
+	int rc;
+
+	if ((rc = db_begin(db)) == 0 &&
+	    (rc = crlpub_tenant(db, tid, 7, margin, sign_cb, s, info, err, sizeof(err))) == 0)
+		rc = db_commit(db);
+	if (rc != 0) {
+		printf("# crlpub_tenant: %d %s\n", rc, err);
+		db_rollback(db);
+	}
+	return rc;
+}
+
+/* The stored CRL of CA ca (a string) as an X509_CRL, or NULL. */
+static X509_CRL *
+stored_crl(struct db *db, const char *ca)
+{
+	char hex[8192];
+	unsigned char der[4096];
+	X509_CRL *crl = NULL;
+	size_t n;
+	const char *p[] = {ca};
+
+	sql_text(db, "SELECT encode(der, 'hex') FROM crls WHERE ca_id = $1::bigint", 1, p, hex,
+		 sizeof(hex));
+	n = strlen(hex) / 2;
+	if (n == 0 || n > sizeof(der))
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		der[i] =
+			(unsigned char)(util_hexval(hex[2 * i]) << 4 | util_hexval(hex[2 * i + 1]));
+	return x509_crl_from_der(der, n, &crl) == 0 ? crl : NULL;
+}
+
+/* 1 when the tenant is among the stale ones. */
+static int
+is_stale(struct db *db, long long tid, time_t margin)
+{
+	long long *ids = NULL;
+	size_t n = 0;
+	int found = 0;
+
+	if (crlpub_stale_tenants(db, margin, &ids, &n) != 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		found |= ids[i] == tid;
+	free(ids);
+	return found;
+}
+
+/* A tenant CA's CRL: built when missing or stale only, listing its revoked certificates. */
+static void
+test_tenant(struct db *db, struct signer *s, const char *root_id)
+{
+	struct crlpub_info info;
+	struct pki t;
+	X509_CRL *crl = NULL;
+	char *pem = NULL, ca[24], tid_s[24];
+	size_t n;
+	int calls;
+
+	if (pki_make(&t, X509_KEY_P256, "Tenant T") != 0 || x509_cert_to_pem(t.ca, &pem, &n) != 0) {
+		TAP_OK(0, "server: a tenant PKI");
+		return;
+	}
+	s->tenant_key = t.ca_key;
+	long long tid = sql_ll(db,
+			       "INSERT INTO tenants (slug, name, name_en) VALUES ('tc', 'TC', 'TC')"
+			       " RETURNING id",
+			       0, NULL);
+	snprintf(tid_s, sizeof(tid_s), "%lld", tid);
+	TAP_OK(tenant_crl(db, s, tid, 3600, &info) == CRLPUB_E_NOCA,
+	       "server: a tenant without a CA: CRLPUB_E_NOCA");
+	const char *p[] = {tid_s, root_id, pem};
+	snprintf(
+		ca, sizeof(ca), "%lld",
+		sql_ll(db,
+		       "INSERT INTO cas (kind, tenant_id, parent_id, subject, serial, cert_pem,"
+		       " key_file, not_before, not_after) VALUES ('tenant', $1::bigint, $2::bigint,"
+		       " 'CN=t', '02', $3, 'tenant.key', now(), now() + interval '1 year')"
+		       " RETURNING id",
+		       3, p));
+	TAP_OK(is_stale(db, tid, 3600) == 1, "server: a tenant CA without a CRL is stale");
+	TAP_OK(tenant_crl(db, s, tid, 3600, &info) == 0 && info.number == 1 && info.revoked == 0,
+	       "server: its first CRL: number 1, empty");
+	TAP_OK(is_stale(db, tid, 3600) == 0, "server: then it is current");
+	calls = s->calls;
+	TAP_OK(tenant_crl(db, s, tid, 3600, &info) == 0 && info.number == 0 && s->calls == calls,
+	       "server: a current CRL is not signed again");
+	const char *pc[] = {tid_s, ca};
+	sql_run(db,
+		"INSERT INTO certificates (tenant_id, ca_id, cn, status, serial, revoked_at,"
+		" revocation_reason) VALUES ($1::bigint, $2::bigint, 'a', 'revoked',"
+		" '4a5b6c7d8e9f0a1b', now() - interval '1 minute', 1), ($1::bigint, $2::bigint, 'b',"
+		" 'revoked', '5a5b6c7d8e9f0a1b', now(), 0), ($1::bigint, $2::bigint, 'c', 'issued',"
+		" '6a5b6c7d8e9f0a1b', NULL, NULL)",
+		2, pc);
+	TAP_OK(is_stale(db, tid, 3600) == 1, "server: two revocations make it stale");
+	TAP_OK(tenant_crl(db, s, tid, 3600, &info) == 0 && info.number == 2 && info.revoked == 2,
+	       "server: signed again: number 2, two entries");
+	crl = stored_crl(db, ca);
+	STACK_OF(X509_REVOKED) *rev = crl ? X509_CRL_get_REVOKED(crl) : NULL;
+	int reasons = 0;
+	for (int i = 0; rev != NULL && i < sk_X509_REVOKED_num(rev); i++) {
+		ASN1_ENUMERATED *r = X509_REVOKED_get_ext_d2i(sk_X509_REVOKED_value(rev, i),
+							      NID_crl_reason, NULL, NULL);
+		reasons += r != NULL && ASN1_ENUMERATED_get(r) == 1;
+		ASN1_ENUMERATED_free(r);
+	}
+	TAP_OK(crl != NULL && X509_CRL_verify(crl, t.ca_key) == 1 && crl_number(crl) == 2 &&
+		       rev != NULL && sk_X509_REVOKED_num(rev) == 2 && reasons == 1,
+	       "server: stored, signed by the tenant CA, keyCompromise with its reason, "
+	       "unspecified without");
+	X509_CRL_free(crl);
+	TAP_OK(tenant_crl(db, s, tid, -1, &info) == 0 && info.number == 3,
+	       "server: margin < 0 signs anyway: number 3");
+	sql_run(db, "UPDATE crls SET next_update = now() + interval '10 minutes'", 0, NULL);
+	TAP_OK(is_stale(db, tid, 3600) == 1 && tenant_crl(db, s, tid, 3600, &info) == 0 &&
+		       info.number == 4,
+	       "server: expiring within the margin: signed again");
+	free(pem);
+	pki_free(&t);
+}
+
 static void
 test_server(const char *conninfo)
 {
@@ -501,6 +631,14 @@ test_server(const char *conninfo)
 		test_stale(&sc.db, &s, &p, good, good_len);
 		test_revoked(&sc.db, &s, &p, root_id, admin_ca);
 		test_unreadable(&sc.db, &s, path_of("crl.pem"));
+		const char *ids[] = {rid};
+		TAP_OK(sql_ll(&sc.db,
+			      "SELECT count(*) FROM crls r JOIN cas c ON c.id = r.ca_id"
+			      " WHERE c.kind IN ('root', 'admin') AND r.number = c.crl_number"
+			      " AND (c.id = $1::bigint OR c.parent_id = $1::bigint)",
+			      1, ids) == 2,
+		       "server: crlpub_build stored the root's and the administrator CA's last CRLs");
+		test_tenant(&sc.db, &s, rid);
 	}
 	free(good);
 	pki_free(&p);

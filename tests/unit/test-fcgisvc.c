@@ -92,6 +92,34 @@ jstr(const cJSON *doc, const char *a, const char *b)
 	return cJSON_IsString(o) ? o->valuestring : NULL;
 }
 
+/* A handler that sets its own Cache-Control (public CRLs) gets it alone, without no-store. */
+static void
+test_cache_control(void)
+{
+	static const char *const own[] = {"public, no-cache", "public, max-age=3600"};
+	struct http_req req;
+	struct sink k;
+
+	for (int i = 0; i < 2; i++) {
+		sink_init(&k);
+		http_req_init(&req, &k.s, NULL);
+		if (i == 1)
+			http_add_header(&req, "ETag", "\"x\"");
+		http_add_header(&req, "Cache-Control", own[i]);
+		http_send(&req, 200, "application/pkix-crl", "x", 1);
+		const char *t = sink_text(&k);
+		TAP_OK(strstr(t, "no-store") == NULL && strstr(t, own[i]) != NULL,
+		       "Cache-Control: %s set by the handler (%s) replaces no-store", own[i],
+		       i ? "after another header" : "first");
+	}
+	sink_init(&k);
+	http_req_init(&req, &k.s, NULL);
+	http_add_header(&req, "X-Cache-Control", "1");
+	http_send(&req, 200, "text/plain", "x", 1);
+	TAP_OK(strstr(sink_text(&k), "\r\nCache-Control: no-store\r\n") != NULL,
+	       "a header that only ends in Cache-Control keeps no-store");
+}
+
 static void
 test_invalid(void)
 {
@@ -829,6 +857,7 @@ main(void)
 	alarm(110); /* a child that hangs fails the test instead of blocking it */
 	signal(SIGPIPE, SIG_IGN);
 	test_invalid();
+	test_cache_control();
 	test_fail();
 	if (mkdtemp(tmp) == NULL) {
 		TAP_OK(0, "a temporary directory");

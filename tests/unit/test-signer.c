@@ -34,6 +34,9 @@ lookup(void *arg, enum sca_kind kind, uint64_t tenant_id, struct sca *out)
 	if (kind == SCA_TENANT && tenant_id == 1) {
 		ca.id = 3, ca.cert = tenant.ca, ca.key = tenant.ca_key, ca.max_days = MAX_DAYS;
 		ca.start_days = START_DAYS;
+	} else if (kind == SCA_TENANT && tenant_id == 2) {
+		ca.id = 4, ca.cert = stranger.ca, ca.key = stranger.ca_key, ca.max_days = MAX_DAYS;
+		ca.start_days = START_DAYS;
 	} else if (kind == SCA_ADMIN && tenant_id == 0) {
 		ca.id = 2, ca.cert = admin.ca, ca.key = admin.ca_key,
 		ca.max_days = SCA_ADMIN_MAX_DAYS;
@@ -369,6 +372,40 @@ ask_crl(uint64_t tenant_id, X509_CRL *crl, X509_CRL **signed_out, char *reason, 
 	return rc;
 }
 
+/* A tenant's CRL: signed only as that tenant, and only with the reasons a client CA may give. */
+static void
+test_tenant_crls(time_t now)
+{
+	static const struct {
+		int reason;
+		int ok;
+	} cases[] = {{-1, 1}, {1, 1}, {3, 1}, {4, 1}, {5, 1}, {9, 1},
+		     {2, 0},  {6, 0}, {7, 0}, {8, 0}, {10, 0}};
+	X509_CRL *crl = NULL;
+	char reason[256];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct x509_revoked e[] = {
+			{"4a5b6c7d8e9f0a1b2c3d4e5f60718293", now - 60, cases[i].reason},
+			{"1122334455667788", now - 30, -1}};
+		x509_crl_build(tenant.ca, 20, now, now + 86400, e, 2, &crl);
+		TAP_OK((ask_crl(1, crl, NULL, reason, sizeof(reason)) == 0) == cases[i].ok,
+		       "tenant CRL with reason %d %s", cases[i].reason,
+		       cases[i].ok ? "signed" : "refused");
+		X509_CRL_free(crl);
+		crl = NULL;
+	}
+	x509_crl_build(tenant.ca, 21, now, now + 86400, NULL, 0, &crl);
+	TAP_OK(ask_crl(2, crl, NULL, reason, sizeof(reason)) == SIGNER_E_REFUSED,
+	       "tenant 1's CRL refused when asked as tenant 2: %s", reason);
+	X509_CRL_free(crl);
+	crl = NULL;
+	x509_crl_build(stranger.ca, 1, now, now + 86400, NULL, 0, &crl);
+	TAP_OK(ask_crl(1, crl, NULL, reason, sizeof(reason)) == SIGNER_E_REFUSED,
+	       "tenant 2's CRL refused when asked as tenant 1: %s", reason);
+	X509_CRL_free(crl);
+}
+
 static void
 test_crls(void)
 {
@@ -405,6 +442,7 @@ test_crls(void)
 	       "root CRL refused for a tenant: %s", reason);
 	X509_CRL_free(crl);
 	crl = NULL;
+	test_tenant_crls(now);
 	x509_crl_build(tenant.ca, 8, now, now + 400 * 86400, NULL, 0, &crl);
 	TAP_OK(ask_crl(1, crl, NULL, reason, sizeof(reason)) == SIGNER_E_REFUSED &&
 		       strstr(reason, "nextUpdate"),

@@ -80,6 +80,10 @@ static const struct opt o_crl_publish[] = {
 	{"out", "FILE", "where to write the root and administrator CA CRLs (PEM)", 1},
 	{"days", "N", "nextUpdate in N days, 1-30 (default 7)", 0},
 };
+static const struct opt o_revocations_apply_due[] = {
+	{"as-of", "\"yyyy/mm/dd hh:mm\"",
+	 "apply what is due at this JST time (default: now); a time ahead applies early", 0},
+};
 
 #define CMD(n, s, o, f)                                                                            \
 	{                                                                                          \
@@ -109,6 +113,10 @@ static const struct cmd cmds[] = {
 	    o_admin_disable, cmd_admin_disable),
 	CMD("crl publish", "sign and write the root and administrator CA CRLs (for nginx ssl_crl)",
 	    o_crl_publish, cmd_crl_publish),
+	CMD("revocations apply-due",
+	    "revoke the certificates whose scheduled date has come (shomei-revoke does this at "
+	    "00:00 JST)",
+	    o_revocations_apply_due, cmd_revocations_apply_due),
 	CMD("health", "check PostgreSQL and the signer; prints JSON", o_none, cmd_health),
 	CMD("key create",
 	    "create a key file: the CA key-encryption key or the data key (mode 0600, never "

@@ -58,7 +58,8 @@ export class ApiError extends Error {
 }
 
 /**
- * Send one request. body (an object) is sent as JSON; pass undefined for no body.
+ * Send one request. body (an object) is sent as JSON; pass undefined for no body, and
+ * options.form (a FormData) to send a file as multipart/form-data instead.
  * Resolves to the parsed JSON answer ({} for an empty one); rejects with ApiError.
  */
 export async function api(method, path, body, options = {}) {
@@ -74,7 +75,9 @@ export async function api(method, path, body, options = {}) {
     credentials: 'same-origin',
     cache: 'no-store',
   };
-  if (body !== undefined) {
+  if (options.form) {
+    init.body = options.form; // FormData: the browser writes the multipart boundary
+  } else if (body !== undefined) {
     headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
   }

@@ -1,7 +1,9 @@
 // shomei portal — 証明書管理 (desknet style): the summary 契約数 / 発行数 / 追加発行可能数, the
 // 「+ 追加」 dialog that adds numbered certificates (client_NNNNNN), the search (表示, コモンネーム,
-// 発行日 range), the list (100 a page, sorted by 発行日 either way) and 画面更新. While any
-// certificate is issuing, the summary and the list refresh themselves every few seconds.
+// 発行日 range), the list (100 a page, sorted by 発行日 either way) and 画面更新, and 選択したものを失効
+// (check boxes on the certificates that can be revoked, a confirmation naming them, ただちに or
+// 日付を指定して from tomorrow to 30 days ahead; 取消 on a scheduled one). While any certificate
+// is issuing, the summary and the list refresh themselves every few seconds.
 // The search conditions live in the hash
 // (#/certificates?status=all&cn=…&from=yyyy/mm/dd&to=…&sort=-issued_at&page=N).
 
@@ -35,6 +37,17 @@ function hashFor(state) {
   });
 }
 
+/** The statuses a certificate may be revoked from (lifecycle.c: issued, downloaded, scheduled). */
+const REVOCABLE = new Set(['issued', 'downloaded', 'revoke_scheduled']);
+/** How far ahead a revocation may be scheduled (days, JST): services/revoke REVOKE_DAYS_MAX. */
+const REVOKE_DAYS_MAX = 30;
+
+/** Today plus days in Asia/Tokyo as yyyy-mm-dd (what <input type=date> and the API use). */
+export function tokyoIso(days = 0) {
+  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Tokyo', year: 'numeric', month: '2-digit', day: '2-digit' })
+    .format(new Date(Date.now() + days * 86400e3));
+}
+
 /** A number for the summary ("–" when the API did not say). */
 function num(v) {
   return Number.isFinite(v) ? v.toLocaleString() : '–';
@@ -59,6 +72,14 @@ export function certificatesPage(view, params, ctx) {
   const sortTh = q('#cert-issued-th');
   const addButton = q('#cert-add');
   const refreshButton = q('#cert-refresh');
+  const revokeButton = q('#cert-revoke');
+  const selectAll = q('#cert-select-all');
+  const revokeDialog = q('#cert-revoke-dialog');
+  const revokeForm = q('#cert-revoke-form');
+  const revokeOn = q('#revoke-on');
+  const revokeOnError = q('#revoke-on-error');
+  const revokeError = q('#revoke-error');
+  const revokeOk = q('#revoke-ok');
 
   const dialog = q('#cert-add-dialog');
   const addForm = q('#cert-add-form');
@@ -90,6 +111,8 @@ export function certificatesPage(view, params, ctx) {
     hide(message);
   }
   let pendingCount = 0; // the count waiting for OK
+  const selected = new Map(); // id → cn of the certificates checked for 失効
+  let revoking = []; // [{id, cn}] named in the open confirmation
 
   // ------------------------------------------------------------ list
 
@@ -153,8 +176,60 @@ export function certificatesPage(view, params, ctx) {
   function revokedCell(item) {
     const td = el('td', 'col-date');
     if (item.revoked_at) td.textContent = item.revoked_at;
-    else if (item.status === 'revoke_scheduled') td.append(el('span', 'status-scheduled', item.status_label || t('status.revoke_scheduled')));
+    else if (item.status === 'revoke_scheduled') {
+      const on = isoToSlash(item.revoke_on);
+      td.append(el('span', 'status-scheduled', on ? t('certs.scheduled_on', { date: on }) : t('certs.scheduled')));
+      td.append(cancelButton(item));
+    }
     return td;
+  }
+
+  /** 取消: a scheduled revocation is cancelled (until its date has come). */
+  function cancelButton(item) {
+    const b = el('button', 'btn btn-small btn-ghost cert-cancel-revoke', t('certs.revoke_undo'));
+    b.type = 'button';
+    b.setAttribute('data-i18n', 'certs.revoke_undo');
+    b.setAttribute('aria-label', `${t('certs.revoke_undo')} ${item.cn || ''}`);
+    b.addEventListener('click', async () => {
+      b.disabled = true;
+      hide(errorBox);
+      try {
+        await api('POST', '/api/certificates/revoke/cancel', { ids: [item.id] });
+        selected.delete(item.id);
+        say('certs.revoke_undone', { cn: item.cn || '' });
+        await load();
+      } catch (err) {
+        b.disabled = false;
+        fail(err);
+      }
+    });
+    return b;
+  }
+
+  /** The check box of a row that can be revoked. */
+  function checkBox(item) {
+    const box = el('input', 'cert-check');
+    box.type = 'checkbox';
+    box.checked = selected.has(item.id);
+    box.setAttribute('aria-label', t('certs.select', { cn: item.cn || '' }));
+    box.addEventListener('change', () => {
+      if (box.checked) selected.set(item.id, item.cn || '');
+      else selected.delete(item.id);
+      syncSelectAll();
+    });
+    return box;
+  }
+
+  function rowBoxes() {
+    return [...tbody.querySelectorAll('input.cert-check')];
+  }
+
+  function syncSelectAll() {
+    const boxes = rowBoxes();
+    const on = boxes.filter((b) => b.checked).length;
+    selectAll.checked = boxes.length > 0 && on === boxes.length;
+    selectAll.indeterminate = on > 0 && on < boxes.length;
+    selectAll.disabled = boxes.length === 0;
   }
 
   function renderSummary() {
@@ -173,10 +248,15 @@ export function certificatesPage(view, params, ctx) {
       tr.dataset.id = String(item.id);
       const cn = el('td', 'col-cn', item.cn);
       if (item.status_label) cn.title = item.status_label;
+      if (REVOCABLE.has(item.status)) cn.prepend(checkBox(item));
       tr.append(cn, dateCell(item), revokedCell(item));
       return tr;
     });
+    // a selection holds only what this page shows and may still be revoked
+    const shown = new Set(items.filter((i) => REVOCABLE.has(i.status)).map((i) => i.id));
+    for (const id of [...selected.keys()]) if (!shown.has(id)) selected.delete(id);
     tbody.replaceChildren(...rows);
+    syncSelectAll();
     empty.hidden = rows.length > 0;
     for (const p of pagers) renderPager(p, data, goPage);
   }
@@ -302,6 +382,101 @@ export function certificatesPage(view, params, ctx) {
     unsay();
     load();
   });
+
+  selectAll.addEventListener('change', () => {
+    for (const box of rowBoxes()) {
+      box.checked = selectAll.checked;
+      box.dispatchEvent(new Event('change'));
+    }
+  });
+
+  // ------------------------------------------------------------ 選択したものを失効
+
+  function revokeWhen() {
+    return revokeForm.querySelector('input[name="revoke-when"]:checked').value;
+  }
+
+  function fillRevokeDialog() {
+    q('#revoke-lead').textContent = t('certs.revoke_confirm', { n: revoking.length.toLocaleString() });
+    q('#revoke-list').replaceChildren(...revoking.map((c) => el('li', null, c.cn)));
+  }
+
+  function openRevoke() {
+    unsay();
+    hide(errorBox);
+    if (selected.size === 0) {
+      showKey(errorBox, 'certs.err.none_selected');
+      return;
+    }
+    revoking = [...selected].map(([id, cn]) => ({ id, cn }));
+    fillRevokeDialog();
+    hide(revokeError);
+    hide(revokeOnError);
+    revokeForm.querySelector('input[value="now"]').checked = true;
+    revokeOn.min = tokyoIso(1);
+    revokeOn.max = tokyoIso(REVOKE_DAYS_MAX);
+    revokeOn.value = '';
+    revokeOn.disabled = true;
+    revokeDialog.showModal();
+    revokeOk.focus();
+  }
+
+  for (const radio of revokeForm.querySelectorAll('input[name="revoke-when"]')) {
+    radio.addEventListener('change', () => {
+      revokeOn.disabled = revokeWhen() !== 'date';
+      if (!revokeOn.disabled) {
+        if (!revokeOn.value) revokeOn.value = revokeOn.min;
+        revokeOn.focus();
+      }
+      hide(revokeOnError);
+    });
+  }
+
+  /** The date asked for ("" = now), or null after showing what is wrong with it. */
+  function checkRevokeOn() {
+    if (revokeWhen() !== 'date') return '';
+    const v = revokeOn.value;
+    if (!v || !revokeOn.checkValidity() || v < revokeOn.min || v > revokeOn.max) {
+      showKey(revokeOnError, 'certs.err.revoke_on');
+      revokeOn.focus();
+      return null;
+    }
+    return v;
+  }
+
+  revokeForm.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    hide(revokeError);
+    hide(revokeOnError);
+    const on = checkRevokeOn();
+    if (on === null) return;
+    revokeOk.disabled = true;
+    try {
+      const body = { ids: revoking.map((c) => c.id) };
+      if (on) body.revoke_on = on;
+      const res = await api('POST', '/api/certificates/revoke', body);
+      revokeDialog.close();
+      selected.clear();
+      const n = (res.count || revoking.length).toLocaleString();
+      if (on) say('certs.revoke_scheduled_done', { n, date: isoToSlash(on) });
+      else say('certs.revoked_done', { n });
+      await load();
+    } catch (err) {
+      if (err.status === 401) {
+        revokeDialog.close();
+        ctx.sessionLost();
+        return;
+      }
+      showLines(revokeError, [err.displayMessage(), ...err.fields.map((f) => f.message)]);
+      if (err.status === 404 || err.status === 409) load({ quiet: true }); // the list has moved
+    } finally {
+      revokeOk.disabled = false;
+    }
+  });
+
+  q('#revoke-cancel').addEventListener('click', () => revokeDialog.close());
+  revokeDialog.addEventListener('close', () => revokeButton.focus());
+  revokeButton.addEventListener('click', openRevoke);
 
   // ------------------------------------------------------------ 追加 dialog
 
@@ -457,6 +632,7 @@ export function certificatesPage(view, params, ctx) {
       fillForm();
       if (last) render(last);
       updateDialogFacts();
+      if (revokeDialog.open) fillRevokeDialog();
       if (!steps.confirm.hidden && pendingCount) {
         q('#add-confirm-text').textContent = t('certs.add_confirm', { n: pendingCount.toLocaleString() });
       }
@@ -467,6 +643,7 @@ export function certificatesPage(view, params, ctx) {
       seq += 1;
       clearTimeout(timer);
       closeDialog();
+      if (revokeDialog.open) revokeDialog.close();
     },
   };
 }

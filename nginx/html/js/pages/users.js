@@ -9,6 +9,7 @@ import { api, withQuery } from '../api.js';
 import { el, fromTemplate, hide, isoToSlash, pageCount, renderPager, showKey, showLines, slashToIso, validDate } from '../dom.js';
 import { applyI18n, getLang, t } from '../i18n.js';
 import { REFRESH_MS } from './certificates.js';
+import { importPanel } from './import.js';
 
 /** Device codes in the manual's order (WindowsPC, iOS(iPhone), iOS(iPad), その他, Android). */
 export const DEVICES = ['01', '11', '12', '99', '20'];
@@ -350,6 +351,7 @@ export function usersPage(view, params, ctx) {
     q('#users-org').textContent = tenant.organization || '';
     const features = Array.isArray(tenant.features) ? tenant.features : [];
     newButton.hidden = !features.includes('admin_may_issue');
+    imports.setTenant(tenant);
   }
 
   form.addEventListener('submit', (ev) => {
@@ -908,6 +910,15 @@ export function usersPage(view, params, ctx) {
   dialog.addEventListener('close', () => newButton.focus());
   newButton.addEventListener('click', openRegistration);
 
+  // CSV一括登録 and CSV 処理状況: a finished job reloads the list and the quota
+  const imports = importPanel(root, {
+    say,
+    onDone: () => {
+      loadTenant();
+      load({ quiet: true });
+    },
+  });
+
   view.appendChild(root);
   applyI18n(root);
   fillForm();
@@ -923,6 +934,7 @@ export function usersPage(view, params, ctx) {
       load();
     },
     onLang() {
+      imports.onLang();
       if (said) showKey(message, said.key, said.params);
       fillForm();
       applyFeatures();
@@ -934,6 +946,7 @@ export function usersPage(view, params, ctx) {
       destroyed = true;
       seq += 1;
       clearTimeout(timer);
+      imports.destroy();
       if (dialog.open) dialog.close();
     },
   };

@@ -1,0 +1,158 @@
+// The shared parts of a browser test: TAP steps, screenshots, Debian's Chromium, the checks on
+// every API request (Accept-Language, X-CSRF-Token) and the stack's up.json. A test imports
+// what it needs; older tests keep their own copies until they are moved onto this.
+
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+export const REPO = path.resolve(HERE, '..', '..');
+const STEP_TIMEOUT_MS = 90_000;
+const ACTION_TIMEOUT_MS = 15_000;
+
+export function fail(msg) {
+  console.log(`Bail out! ${msg}`);
+  process.exit(1);
+}
+
+export function assert(cond, msg) {
+  if (!cond) throw new Error(msg);
+}
+
+/** The stack described by $SHOMEI_UP_JSON, its base URL and the artifacts directory. */
+export function stack() {
+  const upPath = path.resolve(process.env.SHOMEI_UP_JSON || path.join(REPO, 'var', 'up.json'));
+  let up;
+  try {
+    up = JSON.parse(fs.readFileSync(upPath, 'utf8'));
+  } catch (e) {
+    fail(`cannot read SHOMEI_UP_JSON (${upPath}): ${e.message}`);
+  }
+  const base = up.url.endsWith('/') ? up.url : `${up.url}/`;
+  const artifacts = path.resolve(process.env.SHOMEI_ARTIFACTS || path.join(HERE, 'artifacts'));
+  fs.mkdirSync(artifacts, { recursive: true });
+  return { up, base, origin: new URL(base).origin, artifacts };
+}
+
+/** Run shomeictl (up.json's ctl) with args. */
+export function ctl(up, args) {
+  const root = process.env.SHOMEI_ROOT || REPO;
+  return execFileSync(up.ctl[0], [...up.ctl.slice(1), ...args], { cwd: root, encoding: 'utf8', timeout: 30_000 });
+}
+
+/** A TAP run: step(), screenshot(), done(); prefix names the screenshots. */
+export function tap(prefix, artifacts) {
+  const r = { count: 0, failed: 0, stopReason: null, shotNo: 0, page: null };
+
+  r.diag = (text) => {
+    for (const line of String(text).split('\n')) console.log(`# ${line}`);
+  };
+  r.screenshot = async (name, { fullPage = true } = {}) => {
+    if (!r.page) return;
+    r.shotNo += 1;
+    const file = path.join(artifacts, `${prefix}-${String(r.shotNo).padStart(2, '0')}-${name}.png`);
+    try {
+      await r.page.screenshot({ path: file, fullPage, timeout: ACTION_TIMEOUT_MS });
+    } catch (e) {
+      r.diag(`screenshot ${name} failed: ${e.message}`);
+    }
+  };
+  r.step = async (name, fn, { critical = false, always = false } = {}) => {
+    r.count += 1;
+    const n = r.count;
+    if (r.stopReason && !always) {
+      r.failed += 1;
+      console.log(`not ok ${n} - ${name} # not run: ${r.stopReason}`);
+      return false;
+    }
+    let timer;
+    try {
+      await Promise.race([
+        fn(),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`step timed out after ${STEP_TIMEOUT_MS / 1000}s`)), STEP_TIMEOUT_MS);
+        }),
+      ]);
+      console.log(`ok ${n} - ${name}`);
+      return true;
+    } catch (e) {
+      r.failed += 1;
+      console.log(`not ok ${n} - ${name}`);
+      r.diag((e && e.stack) || String(e));
+      await r.screenshot(`FAILED-step${n}`);
+      if (critical) r.stopReason = `step ${n} (${name}) failed`;
+      return false;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  r.done = () => {
+    console.log(`1..${r.count}`);
+    process.exit(r.failed ? 1 : 0);
+  };
+  return r;
+}
+
+/** Debian's Chromium, headless, and a page in Japanese (Asia/Tokyo) that records problems. */
+export async function browse(origin, state) {
+  let browser;
+  try {
+    browser = await chromium.launch({
+      executablePath: process.env.SHOMEI_CHROMIUM || '/usr/bin/chromium',
+      headless: true,
+      timeout: 60_000,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+        '--disable-component-update', '--disable-sync'],
+    });
+  } catch (e) {
+    fail(`cannot launch chromium: ${e.message.split('\n')[0]}`);
+  }
+  const context = await browser.newContext({
+    ignoreHTTPSErrors: true,
+    locale: 'ja-JP',
+    timezoneId: 'Asia/Tokyo',
+    viewport: { width: 1366, height: 800 },
+  });
+  const page = await context.newPage();
+  page.setDefaultTimeout(ACTION_TIMEOUT_MS);
+  page.setDefaultNavigationTimeout(30_000);
+  page.on('pageerror', (e) => state.problems.push(`page error: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() !== 'error') return;
+    // 401/409/422 answers are logged by Chromium as failed resources; those are expected
+    if (/^Failed to load resource: the server responded with a status of (401|409|422)/.test(m.text())) return;
+    state.problems.push(`console error: ${m.text()}`);
+  });
+  page.on('request', (req) => {
+    const url = new URL(req.url());
+    if (url.origin !== origin || !url.pathname.startsWith('/api/')) return;
+    const h = req.headers();
+    if (!['ja', 'en'].includes(h['accept-language'])) state.problems.push(`${req.method()} ${url.pathname}: Accept-Language ${h['accept-language']}`);
+    const unsafe = ['POST', 'PUT', 'PATCH', 'DELETE'].includes(req.method());
+    if (unsafe && !url.pathname.startsWith('/api/auth/login') && state.loggedIn && !h['x-csrf-token']) {
+      state.problems.push(`${req.method()} ${url.pathname} sent no X-CSRF-Token`);
+    }
+  });
+  return { browser, page };
+}
+
+export function isApi(r, pathname, method = 'GET') {
+  return new URL(r.url()).pathname === pathname && r.request().method() === method;
+}
+
+/** Log in through login.html. */
+export async function login(page, base, loginId, password) {
+  await page.goto(`${base}login.html`, { waitUntil: 'networkidle' });
+  await page.fill('#login-id', loginId);
+  await page.fill('#login-password', password);
+  const [res] = await Promise.all([
+    page.waitForResponse((r) => isApi(r, '/api/auth/login', 'POST')),
+    page.click('#login-submit'),
+  ]);
+  assert(res.status() === 200, `POST /api/auth/login answered ${res.status()}`);
+  await page.waitForURL(/index\.html/);
+  await page.locator('#app').waitFor({ state: 'visible' });
+}
