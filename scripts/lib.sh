@@ -426,7 +426,9 @@ start_postgres() {
 			say "stopping PostgreSQL, which runs without its supervisor"
 			pg_user "$PGBIN/pg_ctl" -D "$data" -m fast -w -t 60 stop >/dev/null
 		fi
-		# in the foreground under its supervisor, which stops it with SIGINT (fast shutdown)
+		# in the foreground under its supervisor, which stops it with SIGINT (fast shutdown); its
+		# log is postgres's too (pg_ctl -l, as postgres, appends to it)
+		own_file "$VAR/pg/postgresql.log" postgres
 		# shellcheck disable=SC2046
 		supervise postgresql "$VAR/pg/postgresql.log" -s INT -t 60 -- \
 			$(pg_prefix) "$PGBIN/postgres" -D "$data"
