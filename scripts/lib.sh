@@ -268,6 +268,9 @@ stack_release() {
 	local n=$1
 	stack_env
 	case " $SUPERVISED " in *" $n "*) ;; *) die "cannot release $n: one of $SUPERVISED" ;; esac
+	# a socket file nobody listens on, maybe another user's: its process may not remove it from
+	# the sticky socket directory
+	if [ -e "$SOCK/$n.sock" ] && ! sock_up "$SOCK/$n.sock"; then rm -f "$SOCK/$n.sock"; fi
 	rm -f "$VAR/run/$n.hold"
 	running "$VAR/run/$n.supervisor.pid" || { say "$n has no supervisor running: scripts/up starts it"; return 0; }
 	if [ "$n" = redis ]; then

@@ -290,13 +290,16 @@ open_socket(const char *name)
 	 * 0660 before listen(): nginx's workers reach it through that group, nobody else.
 	 */
 	old = umask(0177);
-	rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 ? 0 : -errno;
 	umask(old);
-	if (rc != 0 || (rc = util_chgrp_mode(path, g_cfg.socket_group, 0660)) != 0 ||
-	    listen(fd, 128) != 0) {
-		if (rc != 0)
-			log_msg(LOG_ERROR, "event=socket_mode_failed path=%s group=%s errno=%d",
-				path, g_cfg.socket_group, rc < 0 ? -rc : rc);
+	if (rc == 0)
+		rc = util_chgrp_mode(path, g_cfg.socket_group, 0660);
+	if (rc == 0 && listen(fd, 128) != 0)
+		rc = -errno;
+	if (rc != 0) {
+		/* EADDRINUSE: a file of another user there, which this process may not remove */
+		log_msg(LOG_ERROR, "event=socket_failed path=%s group=%s errno=%d", path,
+			g_cfg.socket_group, -rc);
 		close(fd);
 		return -1;
 	}
