@@ -118,7 +118,10 @@ def test_process_users(t):
     t.ok(workers and all(set(proc_ids(w)["Uid"]) == {www} for w in workers),
          "nginx's workers run as www-data (%d of them)" % len(workers))
     t.eq(set(proc_ids(pidfile("redis"))["Uid"]), {pwd.getpwnam("redis").pw_uid}, "Redis runs as redis")
-    t.eq(set(proc_ids(pidfile("postgresql"))["Uid"]), {pwd.getpwnam("postgres").pw_uid},
+    # the postmaster's own pid file (var/run/postgresql.pid is scripts/up's, from its start)
+    with open(os.path.join(VAR, "pg", "data", "postmaster.pid")) as f:
+        postmaster = int(f.readline().strip())
+    t.eq(set(proc_ids(postmaster)["Uid"]), {pwd.getpwnam("postgres").pw_uid},
          "PostgreSQL runs as postgres")
 
 
