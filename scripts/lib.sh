@@ -288,6 +288,9 @@ stack_env() {
 	VAR=${VAR:-$ROOT/var}
 	case $VAR in /*) ;; *) VAR=$PWD/$VAR ;; esac
 	PORT=${PORT:-8443}
+	# the relying parties' plain-HTTP listener (/crl/, /ca/, /ocsp); 80 in production
+	HTTP_PORT=${HTTP_PORT:-8080}
+	REVOCATION_URL=http://localhost:$HTTP_PORT
 	BUILD=${BUILD:-$ROOT/build}
 	case $BUILD in /*) ;; *) BUILD=$PWD/$BUILD ;; esac
 	CONF=$VAR/shomei.conf
@@ -470,11 +473,11 @@ start_redis() {
 # The configuration is scripts/up's own: written anew at every start (the sockets' groups and
 # the reload of nginx depend on who runs it).
 write_config() {
-	local sock_group="" signer_group="" pidfile=$VAR/run/nginx.pid allow_cert="" allow_crl=""
+	local sock_group="" signer_group="" pidfile=$VAR/run/nginx.pid allow_cert="" allow_crl="" allow_ocsp=""
 	if is_root; then
 		sock_group=www-data signer_group=shomei-signer-clients
 		# the signer's callers by their peer credentials (empty: the signer's own user)
-		allow_cert=shomei-issue allow_crl=shomei-revoke
+		allow_cert=shomei-issue allow_crl=shomei-revoke allow_ocsp=shomei-revoke
 		# shomei-revoke may not signal a root nginx: crl_watch reloads it
 		pidfile=""
 	fi
@@ -491,12 +494,14 @@ ca_kek_file = $VAR/secrets/ca-kek.key
 data_key_file = $VAR/secrets/data.key
 ca_dir = $VAR/ca
 public_url = https://localhost:$PORT
+revocation_url = $REVOCATION_URL
 migrations_dir = $ROOT/db/migrations
 log_level = info
 
 [signer]
 allow_cert = $allow_cert
 allow_crl = $allow_crl
+allow_ocsp = $allow_ocsp
 
 [revoke]
 admin_crl_file = $VAR/crl/admin-crl.pem
@@ -638,7 +643,8 @@ render_nginx() {
 	rm -rf "$VAR/nginx/html" && mv "$VAR/nginx/html.new" "$VAR/nginx/html"
 	for f in nginx.conf fastcgi.inc authed.inc; do
 		sed -e "s|@VAR@|$VAR|g" -e "s|@CONF@|$VAR/nginx|g" -e "s|@HTML@|$VAR/nginx/html|g" \
-			-e "s|@SOCK@|$SOCK|g" -e "s|@PORT@|$PORT|g" -e "s|@USER@|$user|g" \
+			-e "s|@SOCK@|$SOCK|g" -e "s|@PORT@|$PORT|g" -e "s|@HTTP_PORT@|$HTTP_PORT|g" \
+			-e "s|@USER@|$user|g" \
 			"$ROOT/nginx/${f%.conf}$([ "$f" = nginx.conf ] && echo .conf.in || echo)" >"$VAR/nginx/$f"
 	done
 }
@@ -663,15 +669,16 @@ start_nginx() {
 
 write_up_json() {
 	local url="https://localhost:$PORT"
-	python3 - "$VAR" "$ROOT" "$url" "$CONF" "$BUILD" <<'PY'
+	python3 - "$VAR" "$ROOT" "$url" "$CONF" "$BUILD" "$REVOCATION_URL" <<'PY'
 import json, os, sys
-var, root, url, conf, build = sys.argv[1:]
+var, root, url, conf, build, revocation_url = sys.argv[1:]
 a = json.load(open(os.path.join(var, "secrets", "admin.json")))
 def rel(p):
     r = os.path.relpath(p, root)
     return os.path.abspath(p) if r.startswith("..") else r
 up = {
     "url": url,
+    "revocation_url": revocation_url,
     "tenant": a["tenant"],
     "login_id": a["login_id"],
     "password": a["password"],
@@ -727,6 +734,9 @@ stack_up() {
 		[ -n "$held" ] || die "the stack does not answer /healthz"
 		say "/healthz does not answer 200 while held:$held"
 	fi
+	# nginx answers it itself (no service behind /): 404 means the listener is up
+	wait_for 10 sh -c "curl -sS -o /dev/null -w '%{http_code}' '$REVOCATION_URL/' | grep -qx 404" ||
+		die "the plain-HTTP listener does not answer on port $HTTP_PORT"
 	write_up_json
 }
 

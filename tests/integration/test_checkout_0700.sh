@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test_checkout_0700: any checkout location works (issue 9, item 17). A copy of the working
 # tree in a fresh `mktemp -d` (0700: only its owner may enter) builds there, and its scripts/up
-# starts a stack of its own (own VAR and PORT: the test stack's port + 7) that answers /healthz
+# starts a stack of its own (own VAR and PORT: the test stack's port + 7, its plain-HTTP port + 8) that answers /healthz
 # and serves the portal over HTTPS with the stack's server CA, while no process of the stack
 # runs from the checkout, sits in it or has a file of it mapped. Then it stops the stack and
 # removes both directories. TAP on standard output.
@@ -32,7 +32,8 @@ VARD=$STATE/var
 LOG=$STATE/up.log
 
 up() { # scripts/up of the copy, with its own state, port and build, nothing of the caller's stack
-	(cd "$SRC" && env -u SHOMEI_CONFIG VAR="$VARD" PORT="$PORT" BUILD="$SRC/build" scripts/up "$@")
+	(cd "$SRC" && env -u SHOMEI_CONFIG VAR="$VARD" PORT="$PORT" HTTP_PORT="$((PORT + 1))" BUILD="$SRC/build" \
+		scripts/up "$@")
 }
 cleanup() {
 	[ -d "$SRC" ] && up stop >/dev/null 2>&1

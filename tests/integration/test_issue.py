@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from shomei_test import (ROOT, TAP, UP, VAR, Client, ctl, hold, path, psql, read_pid, redis, release,
+from shomei_test import (ROOT, TAP, UP, VAR, Client, ctl, hold, live_pid, path, psql, read_pid, redis, release,
                          sock_answers, wait_until)
 
 JST = datetime.timezone(datetime.timedelta(hours=9))
@@ -40,6 +40,8 @@ def conf_value(key):
 
 
 PUBLIC_URL = conf_value("public_url") or UP["url"]
+# what new certificates name for their CRL and OCSP: the plain-HTTP listener (issue 10)
+REVOCATION_URL = conf_value("revocation_url") or PUBLIC_URL
 SOCK_DIR = conf_value("socket_dir") or os.path.join(VAR, "run", "sock")
 ISSUE_SOCK = os.path.join(SOCK_DIR, "issue.sock")
 SIGNER_SOCK = os.path.join(SOCK_DIR, "signer.sock")
@@ -259,8 +261,8 @@ def check_one(t, slug, cid, numbered, device=None, email=None, seen=None):
         ("EKU clientAuth", "TLS Web Client Authentication" in txt),
         ("SKI", "X509v3 Subject Key Identifier" in txt),
         ("AKI", "X509v3 Authority Key Identifier" in txt),
-        ("CRL DP", "URI:%s/crl/%s.crl" % (PUBLIC_URL, slug) in txt),
-        ("OCSP", "OCSP - URI:%s/ocsp" % PUBLIC_URL in txt),
+        ("CRL DP", "URI:%s/crl/%s.crl" % (REVOCATION_URL, slug) in txt),
+        ("OCSP", "OCSP - URI:%s/ocsp" % REVOCATION_URL in txt),
         ("v3", "Version: 3 (0x2)" in txt),
     ]
     for name, cond in checks:
@@ -414,7 +416,8 @@ def test_list(t):
          "default: valid only, total 148, page 1 of 100")
     it = doc["items"][0]
     t.eq(sorted(it), sorted(["id", "user_id", "device", "device_label", "cn", "email", "serial", "status",
-                             "status_label", "issued_at", "expires_at", "revoked_at", "revoke_on"]), "item fields")
+                             "status_label", "issued_at", "expires_at", "revoked_at", "revoke_on", "user_name",
+                             "device_email"]), "item fields")
     t.ok(re.fullmatch(r"\d{4}/\d\d/\d\d \d\d:\d\d:\d\d", it["issued_at"] or "") and
          (it["issued_at"] or "").startswith(datetime.datetime.now(JST).strftime("%Y/%m/%d")),
          "issued_at as yyyy/mm/dd hh:mm:ss in JST", it)
@@ -510,7 +513,7 @@ def test_kill(t):
     ids = (c.post("/api/certificates/batch", {"count": 50}).json() or {}).get("ids") or []
     t.eq(len(ids), 50, "batch of 50 accepted")
     wait_until(lambda: issued_count(tid) >= 3, 60)
-    pid = issue_pid()
+    pid = live_pid("issue")
     hold("issue")  # its supervisor starts it no more until released
     try:
         os.kill(pid, signal.SIGKILL)
@@ -592,7 +595,7 @@ def test_signer_outage(t):
     """The signer away for a minute fails nothing: the rows stay issuing and are issued after."""
     tid = tenant("issue-o", 20, key_type="p256")
     c = admin("issue-o")
-    pid = read_pid("signer")
+    pid = live_pid("signer")
     hold("signer")  # its supervisor starts it no more until released: a real outage
     try:
         os.kill(pid, signal.SIGTERM)
