@@ -19,13 +19,17 @@ if [ "$(id -u)" = 0 ]; then
 			install -m 0600 -o shomei -g shomei "/run/secrets/${k%%:*}" "$KEYDIR/${k#*:}"
 		fi
 	done
-	if [ -f /run/secrets/db_password ]; then
-		# ~/.pgpass format: host:port:database:user:password (: and \ escaped)
-		pw=$(tr -d '\r\n' </run/secrets/db_password | sed -e 's/\\/\\\\/g' -e 's/:/\\:/g')
-		(umask 077 && printf '*:*:*:shomei:%s\n' "$pw" >"$KEYDIR/pgpass")
-		unset pw
-		chown shomei:shomei "$KEYDIR/pgpass"
-	fi
+	# ~/.pgpass format: host:port:database:user:password (: and \ escaped); the services get
+	# the shomei role's password, init also shomei_owner's (migrate_db)
+	(umask 077 && : >"$KEYDIR/pgpass")
+	for r in db_password:shomei db_owner_password:shomei_owner; do
+		if [ -f "/run/secrets/${r%%:*}" ]; then
+			pw=$(tr -d '\r\n' <"/run/secrets/${r%%:*}" | sed -e 's/\\/\\\\/g' -e 's/:/\\:/g')
+			printf '*:*:*:%s:%s\n' "${r#*:}" "$pw" >>"$KEYDIR/pgpass"
+			unset pw
+		fi
+	done
+	chown shomei:shomei "$KEYDIR/pgpass"
 	if [ -d /run/shomei ]; then
 		chown shomei:33 /run/shomei
 		chmod 0750 /run/shomei

@@ -5,7 +5,9 @@
 #                                get it. Back it up offline: losing it loses the CAs.
 #   docker/secrets/data.key      the data key: the PKCS#12 passwords are sealed under it; the
 #                                users, issue and download containers get it. Back it up too.
-#   docker/secrets/db_password   the PostgreSQL password of the shomei role
+#   docker/secrets/db_password   the PostgreSQL password of the shomei role (the services')
+#   docker/secrets/db_owner_password      of shomei_owner, which owns the schema (init: migrate)
+#   docker/secrets/db_superuser_password  of postgres, the superuser (the postgres container)
 # Existing files are kept. All are mode 0600; the containers' entrypoint copies them to a
 # tmpfs owned by the shomei user. A master.key from before the split stays where it is until
 # 'keys split' has run (docker/README.md, "Keys").
@@ -13,7 +15,7 @@ set -eu
 dir=$(cd "$(dirname "$0")" && pwd)/secrets
 mkdir -p "$dir"
 umask 077
-for f in ca-kek.key data.key db_password; do
+for f in ca-kek.key data.key db_password db_owner_password db_superuser_password; do
 	if [ ! -f "$dir/$f" ]; then
 		head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$dir/$f"
 		echo "wrote $dir/$f"

@@ -4,8 +4,10 @@
 # Container differences from the local stack:
 #   - it listens on every address of the container (the template binds loopback only);
 #   - its logs go to the container's stdout/stderr;
-#   - the administrator CA chain and CRL come from the `public` volume, mounted at $VAR/ca,
-#     and the TLS certificate from the `tls` volume at $VAR/tls (both written by `init`).
+#   - the administrator CA chain and CRL come from the `public` volume, mounted at $VAR/ca
+#     and at $VAR/crl (where the local stack keeps them apart: the CA keys' directory is the
+#     signer's alone), and the TLS certificate from the `tls` volume at $VAR/tls (all written
+#     by `init`).
 # `docker-compose kill -s HUP nginx` reloads it (after `docker-compose run --rm init`).
 set -eu
 
@@ -49,7 +51,7 @@ render_nginx() {
 
 # init writes these; wait a little in case nginx was started on its own
 n=0
-while [ ! -s "$VAR/ca/admin-chain.pem" ] || [ ! -s "$VAR/ca/admin-ca.pem" ] || [ ! -s "$VAR/ca/admin-crl.pem" ] || [ ! -s "$VAR/tls/server.crt" ]; do
+while [ ! -s "$VAR/ca/admin-chain.pem" ] || [ ! -s "$VAR/ca/admin-ca.pem" ] || [ ! -s "$VAR/crl/admin-crl.pem" ] || [ ! -s "$VAR/tls/server.crt" ]; do
 	n=$((n + 1))
 	if [ $n -gt 60 ]; then
 		echo "nginx-entrypoint: $VAR/ca/admin-chain.pem, admin-crl.pem or $VAR/tls/server.crt missing (run the init service)" >&2
@@ -63,10 +65,10 @@ done
 # so a watcher here reloads nginx when the file changes.
 watch_crl() {
 	local seen now
-	seen=$(stat -c %Y "$VAR/ca/admin-crl.pem" 2>/dev/null || echo 0)
+	seen=$(stat -c %Y "$VAR/crl/admin-crl.pem" 2>/dev/null || echo 0)
 	while sleep "${CRL_WATCH_SECONDS:-10}"; do
-		now=$(stat -c %Y "$VAR/ca/admin-crl.pem" 2>/dev/null || echo 0)
-		if [ "$now" != "$seen" ] && [ -s "$VAR/ca/admin-crl.pem" ]; then
+		now=$(stat -c %Y "$VAR/crl/admin-crl.pem" 2>/dev/null || echo 0)
+		if [ "$now" != "$seen" ] && [ -s "$VAR/crl/admin-crl.pem" ]; then
 			seen=$now
 			nginx -s reload -c "$CONF/nginx.conf" -p "$CONF" -e /dev/stderr &&
 				echo "nginx-entrypoint: admin-crl.pem changed, nginx reloaded" >&2

@@ -16,6 +16,122 @@ libcurl4-openssl-dev"
 say() { printf '%s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
 
+is_root() { [ "$(id -u)" = 0 ]; }
+
+# Who runs what when scripts/up runs as root: every process its own user, and groups for
+# exactly the processes that must reach a socket or read a key (docs/DECISIONS.md, "Each process
+# its own user"). Run as anyone else, everything runs as that one user and these do nothing.
+#   www-data               nginx's workers; the FastCGI sockets are 0660 of this group
+#   shomei-sock            may make its socket in $VAR/run/sock: the signer and the services
+#   shomei-signer-clients  signer.sock (0660): shomei-issue and shomei-revoke (and the signer)
+#   shomei-pg              PostgreSQL's socket and its directory: the signer and the services
+#   shomei-redis           Redis's socket (Redis runs with this group): the services
+#   shomei-data            reads the data key (data.key): issue, users, download
+#   shomei-internal        enters $VAR/run/internal, nginx's internal listener: users, download
+SHOMEI_GROUPS="shomei-sock shomei-signer-clients shomei-pg shomei-redis shomei-data shomei-internal"
+proc_groups() { # signer|auth|users|issue|revoke|download: the groups its user joins
+	case $1 in
+	signer) echo shomei-sock,shomei-signer-clients,shomei-pg ;;
+	auth) echo shomei-sock,www-data,shomei-pg,shomei-redis ;;
+	users | download) echo shomei-sock,www-data,shomei-pg,shomei-redis,shomei-data,shomei-internal ;;
+	issue) echo shomei-sock,www-data,shomei-pg,shomei-redis,shomei-data,shomei-signer-clients ;;
+	revoke) echo shomei-sock,www-data,shomei-pg,shomei-redis,shomei-signer-clients ;;
+	*) die "proc_groups: unknown process $1" ;;
+	esac
+}
+
+# The system users and groups above (idempotent; root only). Each user's supplementary groups
+# are set to exactly the table's.
+make_users() {
+	local g n
+	is_root || return 0
+	for g in $SHOMEI_GROUPS; do
+		getent group "$g" >/dev/null || groupadd --system "$g" || die "groupadd $g failed"
+	done
+	for n in signer $SERVICES; do
+		id -u "shomei-$n" >/dev/null 2>&1 ||
+			useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin \
+				--user-group "shomei-$n" || die "useradd shomei-$n failed"
+		usermod -G "$(proc_groups "$n")" "shomei-$n" || die "usermod shomei-$n failed"
+	done
+	usermod -a -G shomei-pg postgres || die "usermod postgres failed"
+}
+
+# priv USER [GROUP]: the prefix that runs a command as USER (primary group GROUP, else USER's
+# own) with USER's supplementary groups and no capabilities; nothing when not root. Printed as
+# words for an unquoted $(priv …) in front of a command line.
+priv() {
+	is_root || return 0
+	echo setpriv --reuid="$1" --regid="${2:-$1}" --init-groups --inh-caps=-all --bounding-set=-all \
+		--no-new-privs --
+}
+
+# secure_file PATH OWNER GROUP MODE: a key, socket or directory only its readers may use. Run as
+# another user, the file stays the user's own and group and others lose every bit (one uid:
+# nobody else needs it).
+secure_file() {
+	[ -e "$1" ] || return 0
+	if is_root; then
+		chown "$2:$3" "$1" && chmod "$4" "$1"
+	else
+		chmod "$(printf '%o' $((0$4 & 0700)))" "$1"
+	fi || die "cannot secure $1"
+}
+
+# Who may read each key file (as root: OWNER GROUP MODE; shomeictl runs as root and reads both):
+#   ca-kek.key    shomei-signer shomei-signer 0600  the signer alone
+#   data.key      root shomei-data 0640             issue, users, download
+#   ca/*.key.enc  shomei-signer shomei-signer 0600  in ca/ (the signer's, 0700)
+secure_keys() {
+	local f
+	secure_file "$VAR/secrets/ca-kek.key" shomei-signer shomei-signer 0600
+	secure_file "$VAR/secrets/data.key" root shomei-data 0640
+	secure_file "$VAR/ca" shomei-signer shomei-signer 0700
+	for f in "$VAR"/ca/*.key.enc; do
+		secure_file "$f" shomei-signer shomei-signer 0600
+	done
+}
+
+# own_file PATH USER: an empty file (a pid file, a log) that a process running as USER writes in
+# a directory it may not write. Nothing when not root.
+own_file() {
+	is_root || return 0
+	[ -f "$1" ] || : >"$1"
+	chown "$2:" "$1" && chmod 644 "$1" || die "cannot give $1 to $2"
+}
+
+# The programs other users run, copied where they can reach them: a checkout may sit in a
+# directory only its owner can enter. Owned by root (or the user), 0755; replaced by rename, so
+# a running program keeps its file.
+install_bins() {
+	local n src
+	mkdir -p "$VAR/bin"
+	chmod 755 "$VAR/bin"
+	for n in signer $SERVICES supervise; do
+		src=$BUILD/services/$n/shomei-$n
+		[ "$n" = supervise ] && src=$BUILD/tools/supervise/shomei-supervise
+		[ -x "$src" ] || die "$src is missing (build first)"
+		cmp -s "$src" "$VAR/bin/shomei-$n" 2>/dev/null && continue
+		install -m 0755 "$src" "$VAR/bin/.shomei-$n.new" && mv -f "$VAR/bin/.shomei-$n.new" "$VAR/bin/shomei-$n" ||
+			die "cannot install shomei-$n into $VAR/bin"
+	done
+}
+
+# As root, the state directory must be reachable by the processes' users: every directory above
+# it must be open to others (x). A checkout in /root or a 0700 home needs VAR elsewhere.
+check_var_reachable() {
+	local d
+	is_root || return 0
+	d=$(dirname "$VAR")
+	while [ "$d" != / ]; do
+		[ -d "$d" ] || { d=$(dirname "$d"); continue; }
+		if [ $((0$(stat -c %a "$d") & 01)) = 0 ]; then
+			die "VAR=$VAR is inside $d, which other users cannot enter; the stack's users (postgres, shomei-*) must reach it: set VAR to a directory such as /var/lib/shomei"
+		fi
+		d=$(dirname "$d")
+	done
+}
+
 install_packages() {
 	local missing="" p
 	for p in $PACKAGES; do
@@ -89,7 +205,7 @@ SUPERVISED="signer $SERVICES redis postgresql"
 supervise() {
 	local n=$1 log=$2
 	shift 2
-	setsid "$BUILD/tools/supervise/shomei-supervise" -n "$n" -p "$VAR/run/$n.supervisor.pid" \
+	setsid "$VAR/bin/shomei-supervise" -n "$n" -p "$VAR/run/$n.supervisor.pid" \
 		-H "$VAR/run/$n.hold" "$@" >>"$log" 2>&1 </dev/null &
 }
 
@@ -153,10 +269,13 @@ stack_release() {
 	local n=$1
 	stack_env
 	case " $SUPERVISED " in *" $n "*) ;; *) die "cannot release $n: one of $SUPERVISED" ;; esac
+	# a socket file nobody listens on, maybe another user's: its process may not remove it from
+	# the sticky socket directory
+	if [ -e "$SOCK/$n.sock" ] && ! sock_up "$SOCK/$n.sock"; then rm -f "$SOCK/$n.sock"; fi
 	rm -f "$VAR/run/$n.hold"
 	running "$VAR/run/$n.supervisor.pid" || { say "$n has no supervisor running: scripts/up starts it"; return 0; }
 	if [ "$n" = redis ]; then
-		wait_for 15 redis-cli -s "$VAR/run/redis.sock" ping || die "Redis did not start"
+		wait_for 15 redis-cli -s "$VAR/run/redis/redis.sock" ping || die "Redis did not start"
 	elif [ "$n" = postgresql ]; then
 		wait_for 60 pg_ready || die "PostgreSQL did not start (see $VAR/pg/postgresql.log)"
 		head -n 1 "$VAR/pg/data/postmaster.pid" >"$VAR/run/postgresql.pid"
@@ -168,11 +287,13 @@ stack_release() {
 # The stack's layout; call first.
 stack_env() {
 	VAR=${VAR:-$ROOT/var}
+	case $VAR in /*) ;; *) VAR=$PWD/$VAR ;; esac
 	PORT=${PORT:-8443}
 	# the relying parties' plain-HTTP listener (/crl/, /ca/, /ocsp); 80 in production
 	HTTP_PORT=${HTTP_PORT:-8080}
 	REVOCATION_URL=http://localhost:$HTTP_PORT
 	BUILD=${BUILD:-$ROOT/build}
+	case $BUILD in /*) ;; *) BUILD=$PWD/$BUILD ;; esac
 	CONF=$VAR/shomei.conf
 	SOCK=$VAR/run/sock
 	CTL="$BUILD/tools/shomeictl/shomeictl -c $CONF"
@@ -180,7 +301,7 @@ stack_env() {
 }
 
 pg_user() { # run a command as the owner of the cluster
-	if [ "$(id -u)" = 0 ]; then
+	if is_root; then
 		runuser -u postgres -- "$@"
 	else
 		"$@"
@@ -188,8 +309,98 @@ pg_user() { # run a command as the owner of the cluster
 }
 
 pg_prefix() { # what runs a command as the owner of the cluster, exec'ing it (no fork)
-	[ "$(id -u)" = 0 ] && echo setpriv --reuid=postgres --regid=postgres --init-groups
+	is_root && echo setpriv --reuid=postgres --regid=postgres --init-groups
 	return 0
+}
+
+# psql ROLE DB SQL…: as a role of the local cluster, through its socket (ROLE postgres as the
+# cluster's owner; the others as the invoking user, whom pg_ident.conf maps to them).
+pg_psql() {
+	local role=$1 db=$2
+	shift 2
+	if [ "$role" = postgres ]; then
+		pg_user "$PGBIN/psql" -h "$VAR/run/pg" -U "$role" -d "$db" -AtqX -v ON_ERROR_STOP=1 "$@"
+	else
+		"$PGBIN/psql" -h "$VAR/run/pg" -U "$role" -d "$db" -AtqX -v ON_ERROR_STOP=1 "$@"
+	fi
+}
+
+# Who may log in as which role (peer authentication on the socket alone, pg_ident.conf's map
+# "shomei"): the cluster's owner as postgres, the invoking user (root, who runs shomeictl and
+# the tests) as the migration role and the application role, every process's user as the
+# application role. Written at every start, so a cluster made before has them too.
+pg_auth_files() {
+	local data=$1 me n
+	me=$(id -un)
+	{
+		echo "# written by scripts/up: the socket only, the operating system's user name"
+		echo "local all all peer map=shomei"
+	} | pg_user tee "$data/pg_hba.conf" >/dev/null
+	{
+		echo "# written by scripts/up: operating system user -> PostgreSQL role"
+		if is_root; then
+			echo "shomei postgres postgres"
+		else
+			echo "shomei $me postgres"
+		fi
+		echo "shomei $me shomei_owner"
+		echo "shomei $me shomei"
+		if is_root; then
+			for n in signer $SERVICES; do echo "shomei shomei-$n shomei"; done
+		fi
+	} | pg_user tee "$data/pg_ident.conf" >/dev/null
+	# the socket: 0660 of shomei-pg (root) or of the user's own group
+	{
+		echo "# written by scripts/up"
+		if is_root; then echo "unix_socket_group = 'shomei-pg'"; fi
+		echo "unix_socket_permissions = 0660"
+	} | pg_user tee "$data/shomei-socket.conf" >/dev/null
+	grep -q "^include_if_exists = 'shomei-socket.conf'" "$data/postgresql.conf" ||
+		echo "include_if_exists = 'shomei-socket.conf'" | pg_user tee -a "$data/postgresql.conf" >/dev/null
+}
+
+# The roles: postgres, the cluster's bootstrap superuser; shomei_owner, which owns the
+# database, its schema and tables and runs the migrations; shomei, the application's, which
+# may only read and write rows. A cluster from before (initdb -U shomei: the application was the
+# superuser) is upgraded in place: its bootstrap superuser is renamed postgres (through a
+# moment in which shomei_owner is a superuser), what it owned in the database goes to
+# shomei_owner, and shomei is made anew without privileges. Idempotent; no row is touched.
+pg_roles() {
+	local boot
+	boot=$(pg_psql postgres postgres -c "SELECT rolname FROM pg_roles WHERE oid = 10" 2>/dev/null) ||
+		boot=$(pg_psql shomei postgres -c "SELECT rolname FROM pg_roles WHERE oid = 10") ||
+		die "cannot reach PostgreSQL as postgres or shomei"
+	if [ "$boot" = shomei ]; then
+		say "PostgreSQL: the application role is the superuser; making postgres, shomei_owner and shomei"
+		pg_psql shomei postgres -c "DO \$\$ BEGIN
+			IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'shomei_owner') THEN
+				CREATE ROLE shomei_owner LOGIN SUPERUSER;
+			ELSE
+				ALTER ROLE shomei_owner LOGIN SUPERUSER;
+			END IF; END \$\$" >/dev/null || die "cannot create shomei_owner"
+		pg_psql shomei_owner postgres -c "ALTER ROLE shomei RENAME TO postgres" >/dev/null ||
+			die "cannot rename the bootstrap superuser"
+	elif [ "$boot" != postgres ]; then
+		die "PostgreSQL's bootstrap superuser is $boot, neither postgres nor shomei"
+	fi
+	pg_psql postgres postgres >/dev/null <<'SQL' || die "cannot set up the roles"
+DO $$ BEGIN
+	IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'shomei_owner') THEN
+		CREATE ROLE shomei_owner LOGIN;
+	END IF;
+	IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'shomei') THEN
+		CREATE ROLE shomei LOGIN;
+	END IF;
+END $$;
+ALTER ROLE shomei_owner LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS;
+ALTER ROLE shomei LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS;
+SQL
+	if [ "$(pg_psql postgres postgres -c "SELECT 1 FROM pg_database WHERE datname = 'shomei'")" != 1 ]; then
+		pg_psql postgres postgres -c "CREATE DATABASE shomei OWNER shomei_owner" >/dev/null ||
+			die "cannot create the database"
+	fi
+	pg_psql postgres shomei <"$ROOT/db/roles.sql" >/dev/null ||
+		die "cannot set the database's owner and privileges (db/roles.sql)"
 }
 
 pg_ready() {
@@ -199,60 +410,88 @@ pg_ready() {
 start_postgres() {
 	local data=$VAR/pg/data
 	mkdir -p "$VAR/pg" "$VAR/run/pg"
-	[ "$(id -u)" = 0 ] && chown postgres: "$VAR/pg" "$VAR/run/pg"
+	if is_root; then
+		chown postgres: "$VAR/pg"
+		chown postgres:shomei-pg "$VAR/run/pg"
+		chmod 750 "$VAR/run/pg"
+	else
+		chmod 700 "$VAR/run/pg"
+	fi
+	chmod 700 "$VAR/pg"
 	if [ ! -f "$data/PG_VERSION" ]; then
-		pg_user "$PGBIN/initdb" -D "$data" -U shomei --auth=trust -E UTF8 --locale=C.UTF-8 \
+		pg_user "$PGBIN/initdb" -D "$data" -U postgres --auth=peer -E UTF8 --locale=C.UTF-8 \
 			>"$VAR/log/initdb.log" 2>&1 || { cat "$VAR/log/initdb.log" >&2; die "initdb failed"; }
 		# In the cluster's own configuration, so any later start or restart uses it.
 		printf "%s\n" "listen_addresses = ''" "unix_socket_directories = '$VAR/run/pg'" \
 			"fsync = ${PG_FSYNC:-on}" "max_connections = 400" "timezone = 'UTC'" |
 			pg_user tee -a "$data/postgresql.conf" >/dev/null
 	fi
+	pg_auth_files "$data"
 	if ! running "$VAR/run/postgresql.supervisor.pid"; then
 		# a postmaster without its supervisor (pg_ctl's, or its supervisor died): stopped first
 		if pg_user "$PGBIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then
 			say "stopping PostgreSQL, which runs without its supervisor"
 			pg_user "$PGBIN/pg_ctl" -D "$data" -m fast -w -t 60 stop >/dev/null
 		fi
-		# in the foreground under its supervisor, which stops it with SIGINT (fast shutdown)
+		# in the foreground under its supervisor, which stops it with SIGINT (fast shutdown); its
+		# log is postgres's too (pg_ctl -l, as postgres, appends to it)
+		own_file "$VAR/pg/postgresql.log" postgres
 		# shellcheck disable=SC2046
 		supervise postgresql "$VAR/pg/postgresql.log" -s INT -t 60 -- \
 			$(pg_prefix) "$PGBIN/postgres" -D "$data"
+	elif pg_ready; then
+		# a running cluster reads the authentication files anew (the socket's mode waits for a restart)
+		pg_user "$PGBIN/pg_ctl" -D "$data" reload >/dev/null
 	fi
 	not_held postgresql || die "PostgreSQL is held: scripts/up release postgresql"
 	wait_for 60 pg_ready || { tail -n 20 "$VAR/pg/postgresql.log" >&2; die "PostgreSQL did not start"; }
-	if ! "$PGBIN/psql" -h "$VAR/run/pg" -U shomei -d postgres -Atqc "SELECT 1 FROM pg_database WHERE datname='shomei'" | grep -q 1; then
-		"$PGBIN/createdb" -h "$VAR/run/pg" -U shomei shomei
-	fi
+	pg_roles
 	head -n 1 "$data/postmaster.pid" >"$VAR/run/postgresql.pid"
 }
 
 start_redis() {
-	mkdir -p "$VAR/redis"
-	# in the foreground, under its supervisor (which sends it SIGTERM: it saves, then exits)
-	supervised redis ||
-		supervise redis "$VAR/log/redis.log" -- redis-server --port 0 \
-			--unixsocket "$VAR/run/redis.sock" --unixsocketperm 700 --dir "$VAR/redis" \
-			--appendonly yes --daemonize no --pidfile "$VAR/run/redis.pid" --logfile "$VAR/log/redis.log"
+	mkdir -p "$VAR/redis" "$VAR/run/redis"
+	if ! supervised redis; then
+		# its data are its own (a directory from before belonged to root); its socket's directory
+		# is one it may write
+		is_root && { chown -R redis:shomei-redis "$VAR/redis" || die "cannot give $VAR/redis to redis"; }
+		secure_file "$VAR/redis" redis shomei-redis 0700
+		secure_file "$VAR/run/redis" redis shomei-redis 0750
+		own_file "$VAR/run/redis.pid" redis
+		own_file "$VAR/log/redis.log" redis
+		# in the foreground, under its supervisor (which sends it SIGTERM: it saves, then exits).
+		# As root: user redis, group shomei-redis, so its socket (0660) is the services' alone.
+		# Born under umask 077: Redis sets the socket's mode after it listens.
+		# shellcheck disable=SC2046
+		(umask 077 && supervise redis "$VAR/log/redis.log" -- $(priv redis shomei-redis) redis-server --port 0 \
+			--unixsocket "$VAR/run/redis/redis.sock" --unixsocketperm 660 --dir "$VAR/redis" \
+			--appendonly yes --daemonize no --pidfile "$VAR/run/redis.pid" --logfile "$VAR/log/redis.log")
+	fi
 	not_held redis || return 0
-	wait_for 10 redis-cli -s "$VAR/run/redis.sock" ping || die "Redis did not start"
+	wait_for 10 redis-cli -s "$VAR/run/redis/redis.sock" ping || die "Redis did not start"
 }
 
+# The configuration is scripts/up's own: written anew at every start (the sockets' groups and
+# the reload of nginx depend on who runs it).
 write_config() {
+	local sock_group="" signer_group="" pidfile=$VAR/run/nginx.pid allow_cert="" allow_crl="" allow_ocsp=""
 	local clients
-	clients=$(internal_clients)
-	# a file from before the [issue] and [revoke] sections had their keys at the top, or without
-	# this HTTP_PORT's revocation_url or the callers' current token hashes: write anew
-	if [ -f "$CONF" ] && ! grep -qE '^(nginx_pid_file|crl_check_interval|crl_days|admin_crl_file|issue_workers|key_pool_)' "$CONF" &&
-		grep -qxF "revocation_url = $REVOCATION_URL" "$CONF" &&
-		grep -qxF "internal_clients = $clients" "$CONF"; then
-		return 0
+	if is_root; then
+		sock_group=www-data signer_group=shomei-signer-clients
+		# the signer's callers by their peer credentials (empty: the signer's own user)
+		allow_cert=shomei-issue allow_crl=shomei-revoke allow_ocsp=shomei-revoke
+		# shomei-revoke may not signal a root nginx: crl_watch reloads it
+		pidfile=""
 	fi
+	clients=$(internal_clients)
 	cat >"$CONF" <<EOF
-# shomei configuration for the local stack (written by scripts/up)
+# shomei configuration for the local stack (written by scripts/up at every start)
 db = host=$VAR/run/pg dbname=shomei user=shomei
-redis_socket = $VAR/run/redis.sock
+migrate_db = host=$VAR/run/pg dbname=shomei user=shomei_owner
+redis_socket = $VAR/run/redis/redis.sock
 socket_dir = $SOCK
+socket_group = $sock_group
+signer_socket_group = $signer_group
 threads = ${THREADS:-64}
 ca_kek_file = $VAR/secrets/ca-kek.key
 data_key_file = $VAR/secrets/data.key
@@ -264,12 +503,19 @@ log_level = info
 internal_socket = $VAR/run/internal/api.sock
 internal_token_dir = $VAR/secrets/internal
 
+[signer]
+allow_cert = $allow_cert
+allow_crl = $allow_crl
+allow_ocsp = $allow_ocsp
+
 [revoke]
-nginx_pid_file = $VAR/run/nginx.pid
+admin_crl_file = $VAR/crl/admin-crl.pem
+nginx_pid_file = $pidfile
 crl_check_interval = ${CRL_CHECK_INTERVAL:-60}
 due_check_interval = ${DUE_CHECK_INTERVAL:-60}
 internal_clients = $clients
 EOF
+	chmod 644 "$CONF"
 }
 
 # The internal API (docs/DECISIONS.md, "The internal revocation API"): each service that calls
@@ -279,21 +525,22 @@ EOF
 # directory only root and the group shomei-internal (the callers) may enter.
 INTERNAL_CALLERS="users download"
 
-internal_owner() { # name: the user that runs shomei-NAME (root until each has its own)
-	if [ "$(id -u)" = 0 ] && id -u "shomei-$1" >/dev/null 2>&1; then echo "shomei-$1"; else id -un; fi
+internal_owner() { # name: the user that runs shomei-NAME (as root, its own; else the invoker)
+	if is_root && id -u "shomei-$1" >/dev/null 2>&1; then echo "shomei-$1"; else id -un; fi
 }
 
 make_internal_tokens() {
 	local d=$VAR/secrets/internal n f
 	mkdir -p "$d"
-	chmod 711 "$d"
+	# each caller finds its own file by name; the file's mode guards it
+	secure_file "$d" root root 0711
 	for n in $INTERNAL_CALLERS; do
 		f=$d/$n.token
 		if [ ! -s "$f" ]; then
 			(umask 077 && openssl rand -hex 32 >"$f.new" && mv -f "$f.new" "$f") ||
 				die "cannot create the internal token of $n"
 		fi
-		[ "$(id -u)" = 0 ] && chown "$(internal_owner "$n"):" "$f"
+		is_root && { chown "$(internal_owner "$n"):" "$f" || die "cannot give $f to shomei-$n"; }
 		chmod 400 "$f"
 	done
 }
@@ -311,14 +558,8 @@ internal_clients() { # users:<sha256 hex>,download:<sha256 hex>
 make_internal_dir() {
 	local d=$VAR/run/internal
 	mkdir -p "$d"
-	if [ "$(id -u)" = 0 ]; then
-		getent group shomei-internal >/dev/null || groupadd --system shomei-internal ||
-			die "groupadd shomei-internal failed"
-		chown root:shomei-internal "$d"
-		chmod 750 "$d"
-	else
-		chmod 700 "$d"
-	fi
+	# make_users made the group (as root); nginx's master (root) makes the socket
+	secure_file "$d" root shomei-internal 0750
 }
 
 # Two keys, one per purpose: the CA key-encryption key (shomei-signer and shomeictl read it) and
@@ -328,6 +569,7 @@ make_internal_dir() {
 make_keys() {
 	local s=$VAR/secrets
 	if [ -f "$s/master.key" ]; then
+		chmod 600 "$s/master.key"
 		SHOMEI_MASTER_KEY_FILE=$s/master.key $CTL keys split >"$VAR/log/keys-split.log" 2>&1 ||
 			{ cat "$VAR/log/keys-split.log" >&2; die "shomeictl keys split failed"; }
 		say "the master key was split into $s/ca-kek.key and $s/data.key (back up both)"
@@ -384,24 +626,64 @@ provision() {
 	$CTL ca chain --ca-only --out "$VAR/ca/admin-ca.pem" >/dev/null || die "ca chain failed"
 }
 
+# A process's pid file and socket before its supervisor first starts it: the file its own (it
+# writes it), a socket left by a process that is gone removed (the sticky socket directory lets
+# only its owner do that; the process itself removes its own stale socket when restarted).
+prepare_proc() { # name
+	own_file "$VAR/run/$1.pid" "shomei-$1"
+	rm -f "$SOCK/$1.sock"
+}
+
 start_signer() {
-	supervised signer ||
+	# shellcheck disable=SC2046
+	supervised signer || {
+		prepare_proc signer
 		supervise signer "$VAR/log/signer.log" -- \
-			"$BUILD/services/signer/shomei-signer" -c "$CONF" -p "$VAR/run/signer.pid"
+			$(priv shomei-signer) "$VAR/bin/shomei-signer" -c "$CONF" -p "$VAR/run/signer.pid"
+	}
 	wait_up signer
 }
 
 start_service() { # name
 	local n=$1
-	supervised "$n" ||
+	# shellcheck disable=SC2046
+	supervised "$n" || {
+		prepare_proc "$n"
 		supervise "$n" "$VAR/log/$n.log" -- \
-			"$BUILD/services/$n/shomei-$n" -c "$CONF" -p "$VAR/run/$n.pid"
+			$(priv "shomei-$n") "$VAR/bin/shomei-$n" -c "$CONF" -p "$VAR/run/$n.pid"
+	}
 	wait_up "$n"
+}
+
+# As root, shomei-revoke may not signal nginx's master (root): this loop, as root, reloads nginx
+# whenever the administrator CRL file is replaced (the docker image's nginx entrypoint does the
+# same). Run as anyone else, shomei-revoke signals nginx itself (nginx_pid_file).
+crl_watch() {
+	local f=$VAR/crl/admin-crl.pem seen now
+	seen=$(stat -c %Y-%i "$f" 2>/dev/null || echo none)
+	while sleep 1; do
+		now=$(stat -c %Y-%i "$f" 2>/dev/null || echo none)
+		[ "$now" = "$seen" ] && continue
+		seen=$now
+		[ -s "$f" ] && running "$VAR/run/nginx.pid" || continue
+		if kill -HUP "$(cat "$VAR/run/nginx.pid")"; then
+			printf 'ts=%s prog=crl-watch level=info event=nginx_reloaded file=%s\n' \
+				"$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$f"
+		fi
+	done
+}
+
+start_crl_watch() {
+	is_root || return 0
+	running "$VAR/run/crl-watch.pid" && return 0
+	setsid bash -c '. "$1"; VAR=$2; crl_watch' crl-watch "$ROOT/scripts/lib.sh" "$VAR" \
+		>>"$VAR/log/crl-watch.log" 2>&1 </dev/null &
+	echo $! >"$VAR/run/crl-watch.pid"
 }
 
 render_nginx() {
 	local user="" f
-	[ "$(id -u)" = 0 ] && user="user www-data;"
+	is_root && user="user www-data;"
 	mkdir -p "$VAR/nginx/tmp"
 	# nginx's workers (www-data) read the portal from VAR, never from the checkout, which may sit
 	# in a directory only its owner can enter (/root, a 0700 home)
@@ -419,7 +701,12 @@ render_nginx() {
 
 start_nginx() {
 	render_nginx
-	$CTL crl publish --out "$VAR/ca/admin-crl.pem" >/dev/null || die "crl publish failed"
+	mkdir -p "$VAR/crl"
+	chmod 755 "$VAR/crl"
+	$CTL crl publish --out "$VAR/crl/admin-crl.pem" >/dev/null || die "crl publish failed"
+	# shomei-revoke rewrites it: the directory and the file are its
+	secure_file "$VAR/crl" shomei-revoke shomei-revoke 0755
+	secure_file "$VAR/crl/admin-crl.pem" shomei-revoke shomei-revoke 0644
 	nginx -t -q -c "$VAR/nginx/nginx.conf" -p "$VAR/nginx" -e "$VAR/log/nginx-error.log" ||
 		die "nginx configuration refused"
 	if running "$VAR/run/nginx.pid"; then
@@ -462,23 +749,37 @@ PY
 stack_up() {
 	local held
 	stack_env
-	mkdir -p "$VAR/run" "$SOCK" "$VAR/log" "$VAR/ca" "$VAR/secrets"
-	chmod 700 "$VAR/secrets"
-	# nginx's workers (www-data) reach the sockets; nothing else below var/run/sock.
-	chmod 755 "$VAR" "$VAR/run"
-	[ "$(id -u)" = 0 ] && chgrp www-data "$SOCK" 2>/dev/null
-	chmod 750 "$SOCK"
+	check_var_reachable
+	make_users
+	mkdir -p "$VAR/run" "$SOCK" "$VAR/log" "$VAR/ca" "$VAR/secrets" "$VAR/crl"
+	# every process starts here, never in the checkout
+	cd "$VAR" || die "cannot enter $VAR"
+	chmod 755 "$VAR" "$VAR/run" "$VAR/log"
+	if is_root; then
+		# the processes' users find their key by its name; each key's own mode guards it
+		chmod 711 "$VAR/secrets"
+		# the signer and the services make their sockets here (sticky: none removes another's);
+		# nginx's workers pass through; each socket's own group guards it
+		chown root:shomei-sock "$SOCK"
+		chmod 1771 "$SOCK"
+	else
+		chmod 700 "$VAR/secrets" "$SOCK"
+	fi
 	make_internal_tokens
 	make_internal_dir
 	write_config
+	install_bins
 	make_server_tls
 	start_postgres
 	start_redis
 	make_keys
+	secure_keys
 	provision
+	secure_keys
 	start_signer
 	for s in $SERVICES; do start_service "$s"; done
 	start_nginx
+	start_crl_watch
 	held=$(held_names)
 	if ! wait_for "$([ -n "$held" ] && echo 3 || echo 20)" \
 		curl -fsS --cacert "$VAR/tls/server-ca.pem" "https://localhost:$PORT/healthz"; then
@@ -489,6 +790,23 @@ stack_up() {
 	wait_for 10 sh -c "curl -sS -o /dev/null -w '%{http_code}' '$REVOCATION_URL/' | grep -qx 404" ||
 		die "the plain-HTTP listener does not answer on port $HTTP_PORT"
 	write_up_json
+}
+
+# SIGTERM to the process a pid file names, as the file's owner: a process that writes its own pid
+# file can make root signal only processes of its own user. Never fails: one process that cannot
+# be signalled stops nothing else.
+stop_pid() { # pidfile
+	local owner pid
+	running "$1" || return 0
+	owner=$(stat -c %U "$1")
+	pid=$(cat "$1")
+	if is_root && [ "$owner" != root ]; then
+		setpriv --reuid="$owner" --regid="$(id -g "$owner")" --clear-groups kill "$pid" 2>/dev/null ||
+			say "warning: $1 (owned by $owner) names process $pid, which is not $owner's: not signalled"
+	else
+		kill "$pid" 2>/dev/null || true
+	fi
+	return 0
 }
 
 stack_stop() {
@@ -509,7 +827,7 @@ stack_stop() {
 	for f in "$VAR"/run/*.pid; do
 		[ -f "$f" ] || continue
 		case $f in */nginx.pid | */postgresql.pid) continue ;; esac
-		running "$f" && { kill "$(cat "$f")" 2>/dev/null || true; }
+		stop_pid "$f"
 	done
 	# a postmaster its supervisor did not stop (one pg_ctl started)
 	if [ -f "$VAR/pg/data/PG_VERSION" ] && pg_user "$PGBIN/pg_ctl" -D "$VAR/pg/data" status >/dev/null 2>&1; then

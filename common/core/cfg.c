@@ -13,10 +13,13 @@
 /* The keys before any section header: what every program reads. */
 static const struct cfg_key keys[] = {
 	CFG_KEY_STR(struct cfg, db, "dbname=shomei"),
+	CFG_KEY_STR(struct cfg, migrate_db, ""),
 	CFG_KEY_STR(struct cfg, redis_socket, ""),
 	CFG_KEY_STR(struct cfg, redis_host, "127.0.0.1"),
 	CFG_KEY_INT(struct cfg, redis_port, 6379, 1, 65535),
 	CFG_KEY_STR(struct cfg, socket_dir, "var/run/sock"),
+	CFG_KEY_STR(struct cfg, socket_group, ""),
+	CFG_KEY_STR(struct cfg, signer_socket_group, ""),
 	CFG_KEY_INT(struct cfg, threads, 64, 1, 256),
 	CFG_KEY_STR(struct cfg, ca_kek_file, "var/secrets/ca-kek.key"),
 	CFG_KEY_STR(struct cfg, data_key_file, "var/secrets/data.key"),

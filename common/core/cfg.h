@@ -8,6 +8,7 @@
 
 struct cfg {
 	char *db;           /* libpq conninfo */
+	char *migrate_db;   /* the schema owner's conninfo, for shomeictl migrate; empty = db */
 	char *redis_socket; /* unix socket; empty = TCP */
 	char *redis_host;
 	int redis_port;
@@ -34,6 +35,10 @@ struct cfg {
 	char *internal_socket;
 	/* where each calling service finds its token: <internal_token_dir>/<service>.token */
 	char *internal_token_dir;
+
+	/* The listening sockets are 0660, of these groups (empty: the process's own group). */
+	char *socket_group;        /* the FastCGI sockets: nginx's workers' group */
+	char *signer_socket_group; /* signer.sock: the group of the signer's callers */
 };
 
 /*

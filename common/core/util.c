@@ -1,6 +1,7 @@
 /* util.c: small helpers shared by every module (encoding, randomness, hashing). */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -225,4 +226,23 @@ util_read_file(const char *path, size_t max, size_t *len)
 out:
 	fclose(f);
 	return buf;
+}
+
+int
+util_chgrp_mode(const char *path, const char *group, int mode)
+{
+	struct group gr, *found = NULL;
+	char buf[4096];
+	int rc;
+
+	if (group != NULL && group[0] != '\0') {
+		rc = getgrnam_r(group, &gr, buf, sizeof(buf), &found);
+		if (rc != 0)
+			return -rc;
+		if (found == NULL)
+			return -ENOENT;
+		if (chown(path, (uid_t)-1, gr.gr_gid) != 0)
+			return -errno;
+	}
+	return chmod(path, (mode_t)mode) == 0 ? 0 : -errno;
 }

@@ -45,6 +45,14 @@ int util_write_file(const char *path, const void *data, size_t len, int mode);
  */
 char *util_read_file(const char *path, size_t max, size_t *len);
 
+/*
+ * Give the file at path the group named group (none when group is NULL or empty) and mode
+ * mode. For a listening socket, called between bind() and listen(): nobody can connect before
+ * it has its final owner and mode. 0, -ENOENT for an unknown group, or -errno (-EPERM when the
+ * process is not a member of the group).
+ */
+int util_chgrp_mode(const char *path, const char *group, int mode);
+
 /* Parse a whole decimal long long in [min, max]; 0 or -EINVAL. */
 int util_parse_ll(const char *s, long long min, long long max, long long *out);
 

@@ -18,6 +18,7 @@
 #include "web/i18n.h"
 #include "core/log.h"
 #include "core/strbuf.h"
+#include "core/util.h"
 
 #define STATUS_CLASSES 5 /* other, 2xx, 3xx, 4xx, 5xx */
 
@@ -289,7 +290,8 @@ open_socket(const char *name)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	char path[512];
-	int fd;
+	mode_t old;
+	int fd, rc;
 
 	if (cfg_socket_path(&g_cfg, name, path, sizeof(path)) != 0 ||
 	    strlen(path) >= sizeof(sa.sun_path))
@@ -298,13 +300,25 @@ open_socket(const char *name)
 	unlink(path);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0)
 		return -1;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(fd, 128) != 0) {
+	/*
+	 * Born 0600 (no other user can connect before it has its group), then socket_group and
+	 * 0660 before listen(): nginx's workers reach it through that group, nobody else.
+	 */
+	old = umask(0177);
+	rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 ? 0 : -errno;
+	umask(old);
+	if (rc == 0)
+		rc = util_chgrp_mode(path, g_cfg.socket_group, 0660);
+	if (rc == 0 && listen(fd, 128) != 0)
+		rc = -errno;
+	if (rc != 0) {
+		/* EADDRINUSE: a file of another user there, which this process may not remove */
+		log_msg(LOG_ERROR, "event=socket_failed path=%s group=%s errno=%d", path,
+			g_cfg.socket_group, -rc);
 		close(fd);
 		return -1;
 	}
 	g_sock = fd;
-	/* nginx's workers may run as another user; the directory guards access. */
-	chmod(path, 0666);
 	return 0;
 }
 

@@ -10,6 +10,30 @@
 
 static const char *const parts[] = {"auth", "users", "issue", "revoke", "download", "signer"};
 
+/*
+ * 1 when the kernel lists a listening unix socket bound to path (/proc/net/unix: flags
+ * __SO_ACCEPTCON, 0x10000). For a socket this process may not connect to (signer.sock is
+ * issue's and revoke's alone): a file left by a process that died is not listening.
+ */
+static int
+listed_listening(const char *path)
+{
+	char line[1024], p[sizeof(((struct sockaddr_un *)0)->sun_path) + 1];
+	unsigned long flags;
+	FILE *f = fopen("/proc/net/unix", "re");
+	int found = 0;
+
+	if (f == NULL)
+		return 0;
+	while (!found && fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, "%*s %*s %*s %lx %*s %*s %*s %108s", &flags, p) == 2 &&
+		    (flags & 0x10000) != 0 && strcmp(p, path) == 0)
+			found = 1;
+	}
+	fclose(f);
+	return found;
+}
+
 /* 1 when something listens on <socket_dir>/<name>.sock. */
 static int
 listening(const struct cfg *cfg, const char *name)
@@ -24,6 +48,8 @@ listening(const struct cfg *cfg, const char *name)
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
 		return 0;
 	ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	if (!ok && errno == EACCES)
+		ok = listed_listening(sa.sun_path);
 	close(fd);
 	return ok;
 }

@@ -118,10 +118,11 @@ struct server {
 };
 
 /*
- * Bind a unix stream socket at path, mode 0660. A stale socket is replaced;
- * a live one (something answers) gives -EADDRINUSE. 0 or -errno.
+ * Bind a unix stream socket at path, mode 0660, of group group (NULL or empty: the process's
+ * own), both set before listen(). A stale socket is replaced; a live one (something answers)
+ * gives -EADDRINUSE. 0 or -errno (-ENOENT: no such group).
  */
-int server_listen(const char *path, int *fd);
+int server_listen(const char *path, const char *group, int *fd);
 /* s takes listen_fd. 0 or -errno. */
 int server_init(struct server *s, int listen_fd, sca_lookup_fn lookup, void *arg);
 /* Accept and serve until server_stop; 0 or -errno. */

@@ -111,7 +111,7 @@ serve(const struct cfg *c, struct store *st, const char *pidfile)
 	int fd = -1, rc;
 
 	if ((rc = cfg_socket_path(c, "signer", path, sizeof(path))) != 0 ||
-	    (rc = server_listen(path, &fd)) != 0) {
+	    (rc = server_listen(path, c->signer_socket_group, &fd)) != 0) {
 		fprintf(stderr, "shomei-signer: cannot listen on %s/signer.sock: %s\n",
 			c->socket_dir, strerror(-rc));
 		return 1;

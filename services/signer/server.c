@@ -13,6 +13,7 @@
 
 #include "extern.h"
 #include "core/log.h"
+#include "core/util.h"
 #include "pki/ocsp.h"
 #include "pki/signer.h"
 #include "pki/x509.h"
@@ -492,9 +493,10 @@ socket_alive(const struct sockaddr_un *sun)
 }
 
 int
-server_listen(const char *path, int *out)
+server_listen(const char *path, const char *group, int *out)
 {
 	struct sockaddr_un sun;
+	mode_t old;
 	int fd = -1, rc;
 
 	memset(&sun, 0, sizeof(sun));
@@ -508,10 +510,17 @@ server_listen(const char *path, int *out)
 		return -errno;
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
 		return -errno;
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0 || chmod(path, 0660) != 0 ||
-	    listen(fd, 128) != 0) {
+	/* born 0600, then its group and 0660: nobody else can connect before listen() */
+	old = umask(0177);
+	rc = bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0 ? 0 : -errno;
+	umask(old);
+	if (rc == 0)
+		rc = util_chgrp_mode(path, group, 0660);
+	if (rc == 0 && listen(fd, 128) != 0)
 		rc = -errno;
+	if (rc != 0) {
 		close(fd);
+		unlink(path);
 		return rc;
 	}
 	*out = fd;

@@ -145,21 +145,28 @@ def ctl(*args, check=True):
     return p
 
 
-def psql(sql, *params):
-    """Run SQL as the test fixture's owner (for set-up and for checking what was stored)."""
+def psql(sql, *params, role="shomei_owner"):
+    """Run SQL as the schema's owner, shomei_owner (for set-up and for checking what was stored);
+    role= another role of the stack's cluster (shomei, the application's)."""
     pgbin = sorted(d for d in os.listdir("/usr/lib/postgresql"))[-1]
     cmd = ["/usr/lib/postgresql/%s/bin/psql" % pgbin, "-h", os.path.join(VAR, "run", "pg"),
-           "-U", "shomei", "-d", "shomei", "-AtqX", "-v", "ON_ERROR_STOP=1"]
+           "-U", role, "-d", "shomei", "-AtqX", "-v", "ON_ERROR_STOP=1"]
     for i, p in enumerate(params):
         cmd += ["-v", "p%d=%s" % (i + 1, p)]
     p = subprocess.run(cmd, input=sql, capture_output=True, text=True, timeout=60)
     if p.returncode != 0:
-        raise RuntimeError("psql failed: %s" % p.stderr)
+        raise PsqlError(p.stderr)
     return p.stdout.strip()
 
 
+class PsqlError(RuntimeError):
+    def __init__(self, stderr):
+        super().__init__("psql failed: %s" % stderr)
+        self.stderr = stderr
+
+
 def redis(*args):
-    p = subprocess.run(["redis-cli", "-s", os.path.join(VAR, "run", "redis.sock")] + list(args),
+    p = subprocess.run(["redis-cli", "-s", os.path.join(VAR, "run", "redis", "redis.sock")] + list(args),
                        capture_output=True, text=True, timeout=30)
     return p.stdout.strip()
 

@@ -453,7 +453,7 @@ def test_certificate_revocation(t):
     serial, pw = new_admin_cert(d + "/second.p12")
     t.eq(curl_cert_login(d + "/second.p12", pw), "200", "a second administrator certificate logs in")
     ctl("admin", "cert-revoke", "--serial", serial)
-    crl = os.path.join(VAR, "ca", "admin-crl.pem")
+    crl = os.path.join(VAR, "crl", "admin-crl.pem")
     ctl("crl", "publish", "--out", crl)
     pem = open(crl).read()
     blocks = ["-----BEGIN X509 CRL-----" + b for b in pem.split("-----BEGIN X509 CRL-----")[1:]]

@@ -698,7 +698,8 @@ test_callers(struct server *s, EVP_PKEY *key, const char *dir)
 int
 main(void)
 {
-	char dir[] = "/tmp/shomei-test-signer-XXXXXX";
+	char dir[] = "/tmp/shomei-test-signer-XXXXXX", other[600];
+	struct stat sst;
 	struct server s;
 	pthread_t t;
 	EVP_PKEY *key = NULL;
@@ -712,9 +713,14 @@ main(void)
 		return tap_done();
 	}
 	snprintf(sockpath, sizeof(sockpath), "%s/signer.sock", dir);
-	TAP_OK(server_listen(sockpath, &fd) == 0, "listen on %s", sockpath);
+	TAP_OK(server_listen(sockpath, NULL, &fd) == 0, "listen on %s", sockpath);
+	TAP_OK(stat(sockpath, &sst) == 0 && (sst.st_mode & 0777) == 0660, "the socket is 0660");
 	TAP_OK(server_init(&s, fd, lookup, NULL) == 0, "server init");
-	TAP_OK(server_listen(sockpath, &fd) == -EADDRINUSE, "a second signer is refused");
+	snprintf(other, sizeof(other), "%s/other.sock", dir);
+	TAP_OK(server_listen(other, "shomei-no-such-group", &fd) == -ENOENT &&
+		       access(other, F_OK) != 0,
+	       "an unknown signer_socket_group is refused, no socket left");
+	TAP_OK(server_listen(sockpath, NULL, &fd) == -EADDRINUSE, "a second signer is refused");
 	pthread_create(&t, NULL, run, &s);
 	test_errors(key);
 	test_certs(key);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 
@@ -105,6 +106,24 @@ make_dir(const char *path)
 	return 0;
 }
 
+/*
+ * A key file written by root takes the owner of ca_dir (0600 stays): where the directory
+ * belongs to the signer's user, the signer alone reads the keys the ceremony makes.
+ */
+static int
+own_like_dir(const char *path, const char *dir)
+{
+	struct stat st;
+
+	if (geteuid() != 0)
+		return 0;
+	if (stat(dir, &st) != 0)
+		return -errno;
+	if (st.st_uid == 0)
+		return 0;
+	return chown(path, st.st_uid, st.st_gid) == 0 ? 0 : -errno;
+}
+
 /* Seal the key as <id>.key.enc and write the certificate as <id>.crt. */
 static int
 write_files(struct cmd_ctx *cx, long long id, EVP_PKEY *key, const char *pem, char *key_file,
@@ -126,6 +145,8 @@ write_files(struct cmd_ctx *cx, long long id, EVP_PKEY *key, const char *pem, ch
 	rc = secret_seal_file(cx->key, "ca-key", path, der, len);
 	OPENSSL_cleanse(der, len);
 	free(der);
+	if (rc == 0)
+		rc = own_like_dir(path, cx->cfg.ca_dir);
 	if (rc == 0) {
 		snprintf(path, sizeof(path), "%s/%lld.crt", cx->cfg.ca_dir, id);
 		rc = ctl_write_file(path, pem, strlen(pem), 0644);

@@ -17,7 +17,7 @@ cmd_migrate(struct cmd_ctx *cx)
 	char err[1024];
 	int rc, version = 0, count = 0;
 
-	if ((rc = ctl_db(cx)) != 0)
+	if ((rc = ctl_db_owner(cx)) != 0)
 		return CTL_FAIL;
 	rc = migrate_run(&cx->db, cx->cfg.migrations_dir, print_applied, &count, &version, err,
 			 sizeof(err));

@@ -67,6 +67,8 @@ const char *opt_get(const struct cmd_ctx *cx, const char *name);
 /* Print "shomeictl <cmd>: " + message to stderr. */
 void ctl_err(const struct cmd_ctx *cx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int ctl_db(struct cmd_ctx *cx);
+/* The same as the schema's owner (config key migrate_db; db when it is empty), for migrate. */
+int ctl_db_owner(struct cmd_ctx *cx);
 int ctl_key(struct cmd_ctx *cx);
 /* Write data to path (or standard output for "-"), atomically, with mode. 0 or -errno. */
 int ctl_write_file(const char *path, const void *data, size_t len, int mode);

@@ -303,20 +303,34 @@ quiet_notice(void *arg, const char *msg)
 	(void)msg;
 }
 
-int
-ctl_db(struct cmd_ctx *cx)
+static int
+open_db(struct cmd_ctx *cx, const char *conninfo, const char *key)
 {
 	if (!cx->db_open) {
-		if (db_init(&cx->db, cx->cfg.db) != 0)
+		if (db_init(&cx->db, conninfo) != 0)
 			return -ENOMEM;
 		cx->db_open = 1;
 	}
 	if (db_ensure(&cx->db) != 0) {
-		ctl_err(cx, "cannot connect to PostgreSQL (config key db)");
+		ctl_err(cx, "cannot connect to PostgreSQL (config key %s)", key);
 		return CTL_E_REPORTED;
 	}
 	PQsetNoticeProcessor(cx->db.conn, quiet_notice, NULL);
 	return 0;
+}
+
+int
+ctl_db(struct cmd_ctx *cx)
+{
+	return open_db(cx, cx->cfg.db, "db");
+}
+
+int
+ctl_db_owner(struct cmd_ctx *cx)
+{
+	if (cx->cfg.migrate_db == NULL || cx->cfg.migrate_db[0] == '\0')
+		return open_db(cx, cx->cfg.db, "db");
+	return open_db(cx, cx->cfg.migrate_db, "migrate_db");
 }
 
 int
