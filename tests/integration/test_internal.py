@@ -8,6 +8,7 @@ nobody cannot connect to the socket (the directory is root's and the callers')."
 import http.client
 import json
 import os
+import pwd
 import random
 import socket
 import subprocess
@@ -191,6 +192,17 @@ def test_nobody(t):
     p = subprocess.run([sys.executable, "-c", code, SOCK], capture_output=True, text=True, timeout=30,
                        preexec_fn=lambda: (os.setgroups([]), os.setgid(65534), os.setuid(65534)))
     t.eq(p.stdout.strip(), "EACCES", "a process of uid nobody cannot connect (permission denied)", p.stderr)
+    # as root every process runs as its own user: the callers (group shomei-internal) reach it
+    for user, want in (("shomei-users", "connected"), ("shomei-download", "connected"), ("shomei-auth", "EACCES"),
+                       ("shomei-issue", "EACCES")):
+        try:
+            pw = pwd.getpwnam(user)
+        except KeyError:
+            continue
+        p = subprocess.run([sys.executable, "-c", code, SOCK], capture_output=True, text=True, timeout=30,
+                           preexec_fn=lambda pw=pw: (os.initgroups(pw.pw_name, pw.pw_gid), os.setgid(pw.pw_gid),
+                                                     os.setuid(pw.pw_uid)))
+        t.eq(p.stdout.strip(), want, "%s, with its groups: %s" % (user, want), p.stderr)
     for name in ("users", "download"):
         f = os.path.join(TOKENS, name + ".token")
         m = os.stat(f).st_mode & 0o777
