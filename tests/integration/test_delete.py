@@ -10,7 +10,7 @@ import signal
 
 from cryptography import x509
 
-from shomei_test import TAP, Client, ctl, hold, live_pid, psql, release, wait_until
+from shomei_test import TAP, Client, ctl, hold, live_pid, psql, release, wait_until, wait_ocsp_backlog
 
 TAG = "".join(random.choice("abcdefghijkmnpqrstuvwxyz") for _ in range(6))
 PW = "Delete2test1"
@@ -96,6 +96,7 @@ def test_steps(t):
              "true|taro-%s@example.com" % TAG, "the user is untouched")
     finally:
         release("revoke")
+    wait_ocsp_backlog()
     r = c.delete("/api/users/%d" % uid)
     t.eq(r.status, 204, "2次削除 with a valid certificate: 204", r.body)
     t.eq(psql("SELECT status || '|' || revocation_reason FROM certificates WHERE id = :'p1'", cid), "revoked|5",

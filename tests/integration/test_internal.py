@@ -16,7 +16,7 @@ import sys
 
 from cryptography import x509
 
-from shomei_test import TAP, VAR, Client, ctl, psql, wait_until
+from shomei_test import TAP, VAR, Client, ctl, psql, wait_until, wait_ocsp_backlog
 
 TAG = "".join(random.choice("abcdefghijkmnpqrstuvwxyz") for _ in range(6))
 PW = "Internal2test1"
@@ -107,6 +107,7 @@ def test_revokes(t):
     c, tid, aid = tenant(slug)
     ids = batch(c, tid, 3)
     STATE.update(c=c, tid=tid, aid=aid, ids=ids, slug=slug)
+    wait_ocsp_backlog()
     before = (c.get("/api/tenant").json() or {}).get("available")
     st, body = call({"tenant": tid, "ids": [ids[0]], "reason": "cessationOfOperation", "admin_id": aid,
                      "remote_addr": "192.0.2.7"})

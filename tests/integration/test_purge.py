@@ -13,7 +13,7 @@ import time
 
 from cryptography import x509
 
-from shomei_test import TAP, VAR, Client, ctl, live_pid, psql, read_pid, wait_until
+from shomei_test import TAP, VAR, Client, ctl, live_pid, psql, read_pid, wait_until, wait_ocsp_backlog
 
 TAG = "".join(random.choice("abcdefghijkmnpqrstuvwxyz") for _ in range(6))
 PW = "Purge2test1"
@@ -97,6 +97,7 @@ def test_purge(t):
     c, tid = tenant(slug, 40)
     users = register(c, tid, [mail(i) for i in range(8)])
     STATE.update(c=c, tid=tid, users=users, slug=slug)
+    wait_ocsp_backlog()
     before = (c.get("/api/tenant").json() or {}).get("available")
     # UTF-8 with a BOM and quotes, a header line, CRLF; user 1 deleted in the first step before
     t.eq(c.post("/api/users/%d/delete" % users[mail(1)]).status, 200, "user 1: 1次削除 first")
