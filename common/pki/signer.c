@@ -77,7 +77,7 @@ int
 signer_frame_read(int fd, unsigned char **buf, size_t *len)
 {
 	unsigned char hdr[4], *p = NULL;
-	size_t n, got;
+	size_t n, got, cap, off;
 	int rc;
 
 	if ((rc = read_all(fd, hdr, 4, &got)) != 0)
@@ -85,12 +85,26 @@ signer_frame_read(int fd, unsigned char **buf, size_t *len)
 	n = (size_t)hdr[0] << 24 | (size_t)hdr[1] << 16 | (size_t)hdr[2] << 8 | hdr[3];
 	if (n > SIGNER_MAX_FRAME)
 		return -EMSGSIZE;
-	/* +1 so a zero-length frame still gets a buffer, and text can be NUL-terminated. */
-	if ((p = malloc(n + 1)) == NULL)
+	/* The buffer grows as the bytes arrive (64 KiB, doubling), so a peer that announces a
+	 * large frame must send it to make us hold it; +1 so a zero-length frame still gets a
+	 * buffer, and text can be NUL-terminated. */
+	cap = n < 65536 ? n : 65536;
+	if ((p = malloc(cap + 1)) == NULL)
 		return -ENOMEM;
-	if ((rc = read_all(fd, p, n, &got)) != 0) {
-		free(p);
-		return rc == -ENODATA ? -EPROTO : rc;
+	for (off = 0; off < n; off = cap) {
+		if (off == cap) {
+			unsigned char *grown;
+			cap = cap * 2 < n ? cap * 2 : n;
+			if ((grown = realloc(p, cap + 1)) == NULL) {
+				free(p);
+				return -ENOMEM;
+			}
+			p = grown;
+		}
+		if ((rc = read_all(fd, p + off, cap - off, &got)) != 0) {
+			free(p);
+			return rc == -ENODATA ? -EPROTO : rc;
+		}
 	}
 	p[n] = '\0';
 	*buf = p;

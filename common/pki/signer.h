@@ -8,7 +8,9 @@
 #include <stdint.h>
 
 /* A frame: 4-byte big-endian length (at most SIGNER_MAX_FRAME), then that many bytes. */
-#define SIGNER_MAX_FRAME (1024 * 1024)
+/* 32 MiB: a tenant CRL of 100,000 entries is 4.2 MB of DER, so this holds about 750,000. A
+ * frame's buffer grows as its bytes arrive, so a length alone allocates nothing large. */
+#define SIGNER_MAX_FRAME (32 * 1024 * 1024)
 /* Request header: op (1) | tenant_id (8, big-endian). */
 #define SIGNER_REQ_HDR 9
 /* Send and receive deadline of one request, milliseconds. */
