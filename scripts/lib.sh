@@ -49,9 +49,22 @@ build() {
 	ninja -C "$dir" >"$dir.ninja.log" 2>&1 || { tail -n 40 "$dir.ninja.log" >&2; die "build failed"; }
 }
 
-running() { # pidfile
-	[ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null
+running() { # pidfile: it names a live process
+	local pid
+	[ -f "$1" ] && pid=$(cat "$1" 2>/dev/null) && [ -n "$pid" ] && alive "$pid"
 }
+
+not_running() { ! running "$1"; }
+
+# alive PID: not a zombie either: a process whose parent died waits as one until init reaps it,
+# which here may take a while, and kill -0 succeeds on it
+alive() {
+	kill -0 "$1" 2>/dev/null || return 1
+	case $(ps -o stat= -p "$1" 2>/dev/null) in Z*) return 1 ;; esac
+	return 0
+}
+
+gone() { ! alive "$1"; }
 
 wait_for() { # seconds command...
 	local n=$(($1 * 10))
@@ -62,6 +75,94 @@ wait_for() { # seconds command...
 		n=$((n - 1))
 	done
 	return 1
+}
+
+# Supervision (docs/DECISIONS.md, "Supervision"): every process of the stack but nginx runs
+# under its own shomei-supervise, which restarts it when it ends (backoff 0.5 s
+# doubling to 30 s), logs each start and end to the process's log, and writes
+# $VAR/run/NAME.supervisor.pid; the process itself still writes $VAR/run/NAME.pid. While
+# $VAR/run/NAME.hold exists the supervisor starts nothing: `scripts/up hold NAME` / `release NAME`.
+SUPERVISED="signer $SERVICES redis postgresql"
+
+# supervise NAME LOG [supervisor options] -- COMMAND...: start COMMAND under a supervisor of its
+# own, in the background, in a session of its own; COMMAND must stay in the foreground.
+supervise() {
+	local n=$1 log=$2
+	shift 2
+	setsid "$BUILD/tools/supervise/shomei-supervise" -n "$n" -p "$VAR/run/$n.supervisor.pid" \
+		-H "$VAR/run/$n.hold" "$@" >>"$log" 2>&1 </dev/null &
+}
+
+# supervised NAME: true when its supervisor runs. A NAME running without one (its supervisor was
+# killed, or the stack predates supervision) is stopped, so that only one process serves.
+supervised() {
+	local n=$1 pid
+	running "$VAR/run/$n.supervisor.pid" && return 0
+	if running "$VAR/run/$n.pid"; then
+		pid=$(cat "$VAR/run/$n.pid")
+		say "stopping $n (pid $pid), which runs without its supervisor"
+		kill "$pid" 2>/dev/null || true
+		wait_for 30 gone "$pid" || kill -9 "$pid" 2>/dev/null || true
+	fi
+	return 1
+}
+
+held_names() { # what is held, each with a space before it
+	local n
+	for n in $SUPERVISED; do [ -e "$VAR/run/$n.hold" ] && printf ' %s' "$n"; done
+	return 0
+}
+
+not_held() { # name: false, and says so, when it is kept down on purpose
+	[ -e "$VAR/run/$1.hold" ] || return 0
+	say "$1 is held ($VAR/run/$1.hold): not started; scripts/up release $1"
+	return 1
+}
+
+# sock_up PATH: something accepts a connection on the unix socket; a file left by a killed
+# process does not count (`test -S` would).
+sock_up() {
+	"$BUILD/tools/supervise/shomei-supervise" -C "$1"
+}
+
+wait_up() { # name: its socket answers
+	not_held "$1" || return 0
+	wait_for 15 sock_up "$SOCK/$1.sock" || die "shomei-$1 did not start (see $VAR/log/$1.log)"
+}
+
+# hold NAME: keep it down: the hold file first, so that its supervisor starts nothing, then the
+# process is stopped (SIGTERM; SIGKILL after 30 s).
+stack_hold() {
+	local n=$1 pid
+	stack_env
+	case " $SUPERVISED " in *" $n "*) ;; *) die "cannot hold $n: one of $SUPERVISED" ;; esac
+	mkdir -p "$VAR/run"
+	: >"$VAR/run/$n.hold"
+	if [ "$n" = postgresql ]; then
+		pg_user "$PGBIN/pg_ctl" -D "$VAR/pg/data" -m fast -w -t 60 stop >/dev/null 2>&1 || true
+	elif running "$VAR/run/$n.pid"; then
+		pid=$(cat "$VAR/run/$n.pid")
+		kill "$pid" 2>/dev/null || true
+		wait_for 30 gone "$pid" || kill -9 "$pid" 2>/dev/null || true
+	fi
+	return 0
+}
+
+# release NAME: let its supervisor start it again, and wait until it answers.
+stack_release() {
+	local n=$1
+	stack_env
+	case " $SUPERVISED " in *" $n "*) ;; *) die "cannot release $n: one of $SUPERVISED" ;; esac
+	rm -f "$VAR/run/$n.hold"
+	running "$VAR/run/$n.supervisor.pid" || { say "$n has no supervisor running: scripts/up starts it"; return 0; }
+	if [ "$n" = redis ]; then
+		wait_for 15 redis-cli -s "$VAR/run/redis.sock" ping || die "Redis did not start"
+	elif [ "$n" = postgresql ]; then
+		wait_for 60 pg_ready || die "PostgreSQL did not start (see $VAR/pg/postgresql.log)"
+		head -n 1 "$VAR/pg/data/postmaster.pid" >"$VAR/run/postgresql.pid"
+	else
+		wait_up "$n"
+	fi
 }
 
 # The stack's layout; call first.
@@ -83,6 +184,15 @@ pg_user() { # run a command as the owner of the cluster
 	fi
 }
 
+pg_prefix() { # what runs a command as the owner of the cluster, exec'ing it (no fork)
+	[ "$(id -u)" = 0 ] && echo setpriv --reuid=postgres --regid=postgres --init-groups
+	return 0
+}
+
+pg_ready() {
+	"$PGBIN/pg_isready" -q -h "$VAR/run/pg" -d postgres -U shomei
+}
+
 start_postgres() {
 	local data=$VAR/pg/data
 	mkdir -p "$VAR/pg" "$VAR/run/pg"
@@ -95,10 +205,19 @@ start_postgres() {
 			"fsync = ${PG_FSYNC:-on}" "max_connections = 400" "timezone = 'UTC'" |
 			pg_user tee -a "$data/postgresql.conf" >/dev/null
 	fi
-	if ! pg_user "$PGBIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then
-		pg_user "$PGBIN/pg_ctl" -D "$data" -w -t 60 -l "$VAR/pg/postgresql.log" start >/dev/null ||
-			{ tail -n 20 "$VAR/pg/postgresql.log" >&2; die "PostgreSQL did not start"; }
+	if ! running "$VAR/run/postgresql.supervisor.pid"; then
+		# a postmaster without its supervisor (pg_ctl's, or its supervisor died): stopped first
+		if pg_user "$PGBIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+			say "stopping PostgreSQL, which runs without its supervisor"
+			pg_user "$PGBIN/pg_ctl" -D "$data" -m fast -w -t 60 stop >/dev/null
+		fi
+		# in the foreground under its supervisor, which stops it with SIGINT (fast shutdown)
+		# shellcheck disable=SC2046
+		supervise postgresql "$VAR/pg/postgresql.log" -s INT -t 60 -- \
+			$(pg_prefix) "$PGBIN/postgres" -D "$data"
 	fi
+	not_held postgresql || die "PostgreSQL is held: scripts/up release postgresql"
+	wait_for 60 pg_ready || { tail -n 20 "$VAR/pg/postgresql.log" >&2; die "PostgreSQL did not start"; }
 	if ! "$PGBIN/psql" -h "$VAR/run/pg" -U shomei -d postgres -Atqc "SELECT 1 FROM pg_database WHERE datname='shomei'" | grep -q 1; then
 		"$PGBIN/createdb" -h "$VAR/run/pg" -U shomei shomei
 	fi
@@ -107,10 +226,12 @@ start_postgres() {
 
 start_redis() {
 	mkdir -p "$VAR/redis"
-	running "$VAR/run/redis.pid" && return 0
-	redis-server --port 0 --unixsocket "$VAR/run/redis.sock" --unixsocketperm 700 \
-		--dir "$VAR/redis" --appendonly yes --daemonize yes \
-		--pidfile "$VAR/run/redis.pid" --logfile "$VAR/log/redis.log" >/dev/null
+	# in the foreground, under its supervisor (which sends it SIGTERM: it saves, then exits)
+	supervised redis ||
+		supervise redis "$VAR/log/redis.log" -- redis-server --port 0 \
+			--unixsocket "$VAR/run/redis.sock" --unixsocketperm 700 --dir "$VAR/redis" \
+			--appendonly yes --daemonize no --pidfile "$VAR/run/redis.pid" --logfile "$VAR/log/redis.log"
+	not_held redis || return 0
 	wait_for 10 redis-cli -s "$VAR/run/redis.sock" ping || die "Redis did not start"
 }
 
@@ -203,18 +324,18 @@ provision() {
 }
 
 start_signer() {
-	running "$VAR/run/signer.pid" && return 0
-	setsid "$BUILD/services/signer/shomei-signer" -c "$CONF" -p "$VAR/run/signer.pid" \
-		>>"$VAR/log/signer.log" 2>&1 </dev/null &
-	wait_for 10 test -S "$SOCK/signer.sock" || die "shomei-signer did not start (see $VAR/log/signer.log)"
+	supervised signer ||
+		supervise signer "$VAR/log/signer.log" -- \
+			"$BUILD/services/signer/shomei-signer" -c "$CONF" -p "$VAR/run/signer.pid"
+	wait_up signer
 }
 
 start_service() { # name
 	local n=$1
-	running "$VAR/run/$n.pid" && return 0
-	setsid "$BUILD/services/$n/shomei-$n" -c "$CONF" -p "$VAR/run/$n.pid" \
-		>>"$VAR/log/$n.log" 2>&1 </dev/null &
-	wait_for 10 test -S "$SOCK/$n.sock" || die "shomei-$n did not start (see $VAR/log/$n.log)"
+	supervised "$n" ||
+		supervise "$n" "$VAR/log/$n.log" -- \
+			"$BUILD/services/$n/shomei-$n" -c "$CONF" -p "$VAR/run/$n.pid"
+	wait_up "$n"
 }
 
 render_nginx() {
@@ -276,6 +397,7 @@ PY
 }
 
 stack_up() {
+	local held
 	stack_env
 	mkdir -p "$VAR/run" "$SOCK" "$VAR/log" "$VAR/ca" "$VAR/secrets"
 	chmod 700 "$VAR/secrets"
@@ -292,29 +414,56 @@ stack_up() {
 	start_signer
 	for s in $SERVICES; do start_service "$s"; done
 	start_nginx
-	wait_for 20 curl -fsS --cacert "$VAR/tls/server-ca.pem" "https://localhost:$PORT/healthz" ||
-		die "the stack does not answer /healthz"
+	held=$(held_names)
+	if ! wait_for "$([ -n "$held" ] && echo 3 || echo 20)" \
+		curl -fsS --cacert "$VAR/tls/server-ca.pem" "https://localhost:$PORT/healthz"; then
+		[ -n "$held" ] || die "the stack does not answer /healthz"
+		say "/healthz does not answer 200 while held:$held"
+	fi
 	write_up_json
 }
 
 stack_stop() {
 	stack_env
-	local f
+	local f n
 	if running "$VAR/run/nginx.pid"; then
 		nginx -s quit -c "$VAR/nginx/nginx.conf" -p "$VAR/nginx" -e "$VAR/log/nginx-error.log" 2>/dev/null ||
 			kill "$(cat "$VAR/run/nginx.pid")"
 	fi
+	# the supervisors first, so that nothing is started again: each stops its process and
+	# exits; the services and the signer before Redis, which they use
+	for n in signer $SERVICES; do stop_supervisor "$n"; done
+	for n in signer $SERVICES; do stop_supervisor "$n" wait; done
+	stop_supervisor redis
+	stop_supervisor redis wait
+	stop_supervisor postgresql
+	stop_supervisor postgresql wait
 	for f in "$VAR"/run/*.pid; do
 		[ -f "$f" ] || continue
 		case $f in */nginx.pid | */postgresql.pid) continue ;; esac
-		running "$f" && kill "$(cat "$f")" 2>/dev/null
+		running "$f" && { kill "$(cat "$f")" 2>/dev/null || true; }
 	done
-	[ -f "$VAR/pg/data/PG_VERSION" ] && pg_user "$PGBIN/pg_ctl" -D "$VAR/pg/data" -m fast -w stop >/dev/null 2>&1
+	# a postmaster its supervisor did not stop (one pg_ctl started)
+	if [ -f "$VAR/pg/data/PG_VERSION" ] && pg_user "$PGBIN/pg_ctl" -D "$VAR/pg/data" status >/dev/null 2>&1; then
+		pg_user "$PGBIN/pg_ctl" -D "$VAR/pg/data" -m fast -w stop >/dev/null 2>&1 || true
+	fi
 	for f in "$VAR"/run/*.pid; do
 		[ -f "$f" ] || continue
 		case $f in */postgresql.pid) rm -f "$f"; continue ;; esac
-		wait_for 10 sh -c "! kill -0 \$(cat '$f' 2>/dev/null) 2>/dev/null"
+		wait_for 10 not_running "$f" || say "$f: still running"
 		rm -f "$f"
 	done
+	return 0
+}
+
+stop_supervisor() { # name [wait]: SIGTERM, or wait for it to end (it gives its process 20 s)
+	local f=$VAR/run/$1.supervisor.pid
+	running "$f" || return 0
+	if [ -z "${2:-}" ]; then
+		kill "$(cat "$f")" 2>/dev/null || true
+	else
+		wait_for 30 not_running "$f" ||
+			say "the supervisor of $1 did not stop"
+	fi
 	return 0
 }

@@ -1,4 +1,5 @@
 /* json.c: the one place request bodies in JSON are parsed, with hard limits. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/json.h"
@@ -95,4 +96,34 @@ json_field_error(cJSON *errs, const char *field, const char *msg)
 	cJSON_AddStringToObject(e, "field", field);
 	cJSON_AddStringToObject(e, "message", msg);
 	cJSON_AddItemToArray(errs, e);
+}
+
+static int
+by_line(const void *a, const void *b)
+{
+	const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
+	const cJSON *lx = cJSON_GetObjectItem(x, "line"), *ly = cJSON_GetObjectItem(y, "line");
+	const cJSON *cx = cJSON_GetObjectItem(x, "column"), *cy = cJSON_GetObjectItem(y, "column");
+	int l1 = cJSON_IsNumber(lx) ? lx->valueint : 0, l2 = cJSON_IsNumber(ly) ? ly->valueint : 0;
+	int c1 = cJSON_IsNumber(cx) ? cx->valueint : 0, c2 = cJSON_IsNumber(cy) ? cy->valueint : 0;
+
+	if (l1 != l2)
+		return l1 < l2 ? -1 : 1;
+	return (c1 > c2) - (c1 < c2);
+}
+
+void
+json_sort_lines(cJSON *errs)
+{
+	int n = cJSON_GetArraySize(errs), i = 0;
+	cJSON **v, *e;
+
+	if (n < 2 || (v = malloc((size_t)n * sizeof(*v))) == NULL)
+		return;
+	while ((e = cJSON_DetachItemFromArray(errs, 0)) != NULL)
+		v[i++] = e;
+	qsort(v, (size_t)i, sizeof(*v), by_line);
+	for (int k = 0; k < i; k++)
+		cJSON_AddItemToArray(errs, v[k]);
+	free(v);
 }

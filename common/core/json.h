@@ -22,4 +22,7 @@ const char *json_str(const cJSON *obj, const char *name);
 /* Append {"field": field, "message": msg} to the array errs. */
 void json_field_error(cJSON *errs, const char *field, const char *msg);
 
+/* Sort an array of error objects by their "line", then "column" (absent: 0). */
+void json_sort_lines(cJSON *errs);
+
 #endif

@@ -110,6 +110,9 @@ item(const PGresult *res, int r, int lang)
 	add_str(o, "expires_at", db_get(res, r, "expires_at"));
 	add_str(o, "revoked_at", db_get(res, r, "revoked_at"));
 	add_str(o, "revoke_on", db_get(res, r, "revoke_on"));
+	/* a user's certificate: whose and which device, so rows of one CN can be told apart */
+	add_str(o, "user_name", db_get(res, r, "user_name"));
+	add_str(o, "device_email", db_get(res, r, "device_email"));
 	return o;
 }
 

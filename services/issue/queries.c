@@ -109,11 +109,14 @@ const struct db_stmt q_retry = {
 	" " JST("c.issued_at") " AS issued_at,"                                                    \
 	" " JST("c.not_after") " AS expires_at,"                                                   \
 	" " JST("c.revoked_at") " AS revoked_at,"                                                 \
-	" to_char(c.revoke_on AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD') AS revoke_on"
+	" to_char(c.revoke_on AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD') AS revoke_on,"              \
+	" nullif(btrim(u.family_name || ' ' || u.given_name), '') AS user_name,"                  \
+	" d.email AS device_email"
 
 #define ITEM_FROM                                                                                  \
 	" FROM certificates c"                                                                     \
-	" LEFT JOIN devices d ON d.id = c.device_id AND d.tenant_id = c.tenant_id"
+	" LEFT JOIN devices d ON d.id = c.device_id AND d.tenant_id = c.tenant_id"                 \
+	" LEFT JOIN users u ON u.id = c.user_id AND u.tenant_id = c.tenant_id"
 
 const struct db_stmt q_list_count = {
 	"issue_list_count",

@@ -19,7 +19,7 @@
 #include "domain/revocation.h"
 #include "extern.h"
 
-enum mode { M_NOW, M_SCHEDULE, M_CANCEL };
+enum mode { M_NOW = REVOKE_NOW, M_SCHEDULE = REVOKE_SCHEDULE, M_CANCEL = REVOKE_CANCEL };
 
 struct body {
 	long long ids[REVOKE_IDS_MAX]; /* sorted */
@@ -102,22 +102,30 @@ today_jst(void)
 	return (long)((time(NULL) + 9 * 3600) / 86400);
 }
 
+const struct i18n_text *
+revoke_date_problem(const char *s)
+{
+	long day, diff;
+
+	if ((day = parse_date(s)) < 0)
+		return &msg_revoke_on_format;
+	diff = day - today_jst();
+	if (diff < 1 || diff > REVOKE_DAYS_MAX)
+		return &msg_revoke_on_range;
+	return NULL;
+}
+
 /* revoke_on: null/absent = now, else a date from tomorrow to REVOKE_DAYS_MAX days ahead. */
 static void
 check_date(const cJSON *v, struct body *b, cJSON *errs, int lang)
 {
-	long day, diff;
+	const struct i18n_text *why = &msg_revoke_on_format;
 
 	b->date[0] = '\0';
 	if (v == NULL || cJSON_IsNull(v))
 		return;
-	if (!cJSON_IsString(v) || (day = parse_date(v->valuestring)) < 0) {
-		json_field_error(errs, "revoke_on", i18n_msg(&msg_revoke_on_format, lang));
-		return;
-	}
-	diff = day - today_jst();
-	if (diff < 1 || diff > REVOKE_DAYS_MAX) {
-		json_field_error(errs, "revoke_on", i18n_msg(&msg_revoke_on_range, lang));
+	if (!cJSON_IsString(v) || (why = revoke_date_problem(v->valuestring)) != NULL) {
+		json_field_error(errs, "revoke_on", i18n_msg(why, lang));
 		return;
 	}
 	memcpy(b->date, v->valuestring, 11);
@@ -207,14 +215,14 @@ check_rows(const PGresult *rows, const struct body *b, enum mode mode, cJSON *er
 	return missing ? 404 : bad ? 409 : 0;
 }
 
-/* The history entry of one changed row. */
-static int
-record(struct http_req *req, struct svc_thread *t, enum mode mode, const PGresult *res, int r)
+int
+revoke_record(struct db *db, long long tenant_id, const char *ip, long long admin_id,
+	      int scheduled_or_cancel, const PGresult *res, int r)
 {
 	char detail[320], when[16];
 	const char *cn = db_get(res, r, "cn"), *on = db_get(res, r, "revoke_on");
-	struct audit_entry e = {req->tenant_id, req->remote_addr,         "admin",
-				req->admin_id,  AUDIT_CERTIFICATE_REVOKE, detail};
+	struct audit_entry e = {tenant_id, ip, "admin", admin_id, AUDIT_CERTIFICATE_REVOKE, detail};
+	enum mode mode = (enum mode)scheduled_or_cancel;
 
 	if (mode == M_NOW) {
 		snprintf(detail, sizeof(detail), "%s: " REVOCATION_DETAIL_DONE, cn);
@@ -225,7 +233,15 @@ record(struct http_req *req, struct svc_thread *t, enum mode mode, const PGresul
 	} else {
 		snprintf(detail, sizeof(detail), "%s: " REVOCATION_DETAIL_CANCELLED, cn);
 	}
-	return audit_write(&t->db, &e);
+	return audit_write(db, &e);
+}
+
+/* The history entry of one changed row. */
+static int
+record(struct http_req *req, struct svc_thread *t, enum mode mode, const PGresult *res, int r)
+{
+	return revoke_record(&t->db, req->tenant_id, req->remote_addr, req->admin_id, (int)mode,
+			     res, r);
 }
 
 /* The ids as a PostgreSQL array literal "{1,2}" (malloc'ed). */

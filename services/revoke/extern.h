@@ -35,6 +35,16 @@ int due_start(const struct cfg *cfg);
 /* api.c: POST /api/certificates/revoke and /api/certificates/revoke/cancel */
 int revoke_post(struct http_req *req, struct svc_thread *t);
 int revoke_cancel(struct http_req *req, struct svc_thread *t);
+enum { REVOKE_NOW, REVOKE_SCHEDULE, REVOKE_CANCEL };
+/* What is wrong with a revoke_on (yyyy-mm-dd, tomorrow .. REVOKE_DAYS_MAX days in JST), or NULL. */
+const struct i18n_text *revoke_date_problem(const char *date);
+/* The history entry of row r of a revoke/schedule/cancel statement's result (REVOKE_*). */
+int revoke_record(struct db *db, long long tenant_id, const char *ip, long long admin_id, int mode,
+		  const PGresult *res, int r);
+
+/* csv.c: CSV一括失効 (desknet 7.2, NRA 5): POST /api/certificates/revoke-csv and its job kind */
+int revoke_csv(struct http_req *req, struct svc_thread *t);
+int revoke_jobs_start(const struct cfg *cfg);
 
 /* serve.c: GET /crl/{file} and /ca/{file}: the published CRLs and CA certificates (public) */
 int serve_crl(struct http_req *req, struct svc_thread *t);
@@ -63,5 +73,16 @@ extern const struct i18n_text msg_is_failed;     /* %s */
 extern const struct i18n_text msg_is_scheduled;  /* %s */
 extern const struct i18n_text msg_not_scheduled; /* %s */
 extern const struct i18n_text msg_is_due;        /* %s */
+extern const struct i18n_text msg_rcsv_line;
+extern const struct i18n_text msg_rcsv_quote;
+extern const struct i18n_text msg_rcsv_twice; /* %d: the earlier line */
+extern const struct i18n_text msg_rcsv_many;
+extern const struct i18n_text msg_rcsv_unknown;
+extern const struct i18n_text msg_rcsv_scheduled;
+extern const struct i18n_text msg_rcsv_issuing;
+extern const struct i18n_text msg_rcsv_revoked;
+extern const struct i18n_text msg_rcsv_no_file;
+extern const struct i18n_text msg_rcsv_encoding;
+extern const struct i18n_text msg_rcsv_empty;
 
 #endif

@@ -8,6 +8,7 @@
 static const struct route routes[] = {
 	{"POST", "/api/certificates/revoke", 1, revoke_post},
 	{"POST", "/api/certificates/revoke/cancel", 1, revoke_cancel},
+	{"POST", "/api/certificates/revoke-csv", ROUTE_SESSION | ROUTE_UPLOAD, revoke_csv},
 	{"GET", "/crl/{file}", 0, serve_crl},
 	{"HEAD", "/crl/{file}", 0, serve_crl},
 	{"GET", "/ca/{file}", 0, serve_ca},
@@ -22,14 +23,14 @@ static const struct svc svc = {
 	.nsections = 1,
 };
 
-/* The background threads: nginx's CRL file, the tenants' CRLs, due revocations. */
+/* The background threads: nginx's CRL file, the tenants' CRLs, due revocations, CSV jobs. */
 static int
 start(const struct cfg *cfg)
 {
 	int rc;
 
 	if ((rc = keeper_start(cfg)) != 0 || (rc = publisher_start(cfg)) != 0 ||
-	    (rc = due_start(cfg)) != 0)
+	    (rc = due_start(cfg)) != 0 || (rc = revoke_jobs_start(cfg)) != 0)
 		return rc;
 	return 0;
 }

@@ -35,3 +35,37 @@ const struct i18n_text msg_not_scheduled = {
 	{"%s は失効予定ではありません。", "%s is not scheduled for revocation."}};
 const struct i18n_text msg_is_due = {{"%s は失効日を過ぎているため取り消せません。",
 				      "%s is past its revocation date and cannot be cancelled."}};
+
+/* CSV一括失効 (csv.c) */
+const struct i18n_text msg_rcsv_line = {
+	{"1 行にはコモンネーム 1 項目か、代表メールアドレス,利用デバイス用メールアドレス,デバイスコード の 3 項目を"
+	 "空欄なしで入力してください。",
+	 "A line is one common name, or main e-mail address, device e-mail address and device code "
+	 "(three columns), none of them empty."}};
+const struct i18n_text msg_rcsv_quote = {
+	{"ダブルクォート（\"）で始まる項目が閉じられていません。",
+	 "A field that starts with a double quote (\") is never closed."}};
+const struct i18n_text msg_rcsv_twice = {
+	{"同じ証明書が %d 行目にもあります。", "The same certificate is on line %d too."}};
+const struct i18n_text msg_rcsv_many = {
+	{"有効な証明書が複数該当します。代表メールアドレス,利用デバイス用メールアドレス,デバイスコード の形式で指定して"
+	 "ください。",
+	 "Several valid certificates match. Name the device: main e-mail address, device e-mail "
+	 "address, device code."}};
+const struct i18n_text msg_rcsv_unknown = {
+	{"該当する証明書がありません。", "No certificate matches."}};
+const struct i18n_text msg_rcsv_scheduled = {
+	{"この証明書はすでに失効予定です。", "This certificate is already scheduled for revocation."}};
+const struct i18n_text msg_rcsv_issuing = {
+	{"この証明書は発行中です。発行が終わってから失効してください。",
+	 "This certificate is still being issued; revoke it once it is issued."}};
+const struct i18n_text msg_rcsv_revoked = {
+	{"この証明書はすでに失効しています。", "This certificate is already revoked."}};
+const struct i18n_text msg_rcsv_no_file = {
+	{"CSV ファイルを選択してください（フォームの項目名 file）。",
+	 "Choose a CSV file (form field \"file\")."}};
+const struct i18n_text msg_rcsv_encoding = {
+	{"文字コードを判別できません。UTF-8 または Shift_JIS（CP932）で保存してください。",
+	 "The file is neither UTF-8 nor Shift_JIS (CP932). Save it in one of them."}};
+const struct i18n_text msg_rcsv_empty = {
+	{"CSV ファイルに失効する証明書の行がありません。", "The CSV file names no certificate."}};

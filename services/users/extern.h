@@ -9,6 +9,7 @@
 #include "web/i18n.h"
 #include "core/strbuf.h"
 #include "domain/certq.h"
+#include "domain/jobs.h"
 
 #define USERS_PER_PAGE 100
 #define USERS_MAX_DEVICES 5
@@ -158,9 +159,8 @@ int users_delete(struct http_req *req, struct svc_thread *t);
 int users_undelete(struct http_req *req, struct svc_thread *t);
 int users_purge(struct http_req *req, struct svc_thread *t);
 
-/* jobs.c: the tenant's jobs, and the worker that runs CSV imports */
-int jobs_start(const struct cfg *cfg);
-void jobs_wake(void);
+/* jobs.c: the tenant's jobs, and CSV一括登録 as a job kind (domain/jobs.h) */
+int users_jobs_start(const struct cfg *cfg);
 int jobs_list(struct http_req *req, struct svc_thread *t);
 int jobs_get(struct http_req *req, struct svc_thread *t);
 

@@ -548,34 +548,11 @@ import_quota(struct import *im, long long available)
 			}
 }
 
-static int
-by_line(const void *a, const void *b)
-{
-	const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
-	int lx = cJSON_GetObjectItem(x, "line")->valueint, ly = cJSON_GetObjectItem(y, "line")->valueint;
-	const cJSON *cx = cJSON_GetObjectItem(x, "column"), *cy = cJSON_GetObjectItem(y, "column");
-
-	if (lx != ly)
-		return lx < ly ? -1 : 1;
-	return (cx ? cx->valueint : 0) - (cy ? cy->valueint : 0);
-}
-
 /* The errors in line order (then column): what an administrator reads top to bottom. */
 void
 import_sort_errors(struct import *im)
 {
-	int n = cJSON_GetArraySize(im->errs), i = 0;
-	cJSON **v, *e, *sorted;
-
-	if (n < 2 || (v = malloc((size_t)n * sizeof(*v))) == NULL)
-		return;
-	while ((e = cJSON_DetachItemFromArray(im->errs, 0)) != NULL)
-		v[i++] = e;
-	qsort(v, (size_t)i, sizeof(*v), by_line);
-	sorted = im->errs;
-	for (int k = 0; k < i; k++)
-		cJSON_AddItemToArray(sorted, v[k]);
-	free(v);
+	json_sort_lines(im->errs);
 }
 
 int

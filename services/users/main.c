@@ -26,5 +26,5 @@ static const struct svc svc = {
 int
 main(int argc, char **argv)
 {
-	return svc_main_start(&svc, jobs_start, argc, argv);
+	return svc_main_start(&svc, users_jobs_start, argc, argv);
 }

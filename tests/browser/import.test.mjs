@@ -122,7 +122,51 @@ await T.step('a good file in Shift_JIS: accepted, the panel follows the job to �
   await T.screenshot('done');
 });
 
+await T.step('証明書管理: CSV一括失効 lists a bad line, then revokes taro\'s PC and the list shows 失効日', async () => {
+  // the imported certificates are issued first
+  await page.waitForFunction(
+    async () => {
+      const r = await fetch('/api/tenant', { headers: { Accept: 'application/json', 'Accept-Language': 'ja' } });
+      const d = await r.json();
+      return d.issuing === 0 || d.issuing === false;
+    },
+    null,
+    { timeout: 60_000, polling: 1000 },
+  );
+  await page.goto(`${base}index.html#/certificates?status=all`);
+  const button = page.locator('#cert-revoke-csv');
+  await button.waitFor({ state: 'visible' });
+  await button.click();
+  await page.locator('#rcsv-dialog').waitFor({ state: 'visible' });
+  await page.setInputFiles('#rcsv-file', { name: 'bad.csv', mimeType: 'text/csv', buffer: Buffer.from('client_999999\r\n') });
+  await page.click('#rcsv-submit');
+  await page.locator('#rcsv-lines').waitFor({ state: 'visible' });
+  const row = await page.locator('#rcsv-lines tbody tr').first().evaluate((tr) => [...tr.children].map((td) => td.innerText.trim()));
+  assert(row[0] === '1' && row[2].includes('ありません'), `error row: ${row}`);
+  await T.screenshot('rcsv-errors', { fullPage: false });
+  const line = `taro.${RUN}@example.com,taro.${RUN}@example.com,01\r\n`;
+  await page.setInputFiles('#rcsv-file', { name: '失効.csv', mimeType: 'text/csv', buffer: Buffer.from(line) });
+  const [res] = await Promise.all([
+    page.waitForResponse((r) => new URL(r.url()).pathname === '/api/certificates/revoke-csv'),
+    page.click('#rcsv-submit'),
+  ]);
+  assert(res.status() === 202, `revoke-csv answered ${res.status()}`);
+  await page.locator('#cert-message', { hasText: '失効しました' }).waitFor({ timeout: 30_000 });
+  await page.waitForFunction(() => [...document.querySelectorAll('#cert-table tbody tr')].some((tr) => tr.dataset.status === 'revoked'), null, { timeout: 30_000 });
+  const revoked = await page.locator('#cert-table tbody tr[data-status="revoked"] td').nth(2).innerText();
+  assert(/\d{4}\/\d{2}\/\d{2}/.test(revoked), `失効日: ${revoked}`);
+  // two certificates named Yamada Taro are told apart by the user, device and e-mail under the CN
+  const rows = await page.locator('#cert-table tbody tr').evaluateAll((trs) => trs.map((tr) => [tr.dataset.status, tr.children[0].innerText]));
+  const taro = rows.filter((r) => r[1].startsWith('Yamada Taro'));
+  assert(taro.length === 2, `two Yamada Taro rows: ${JSON.stringify(rows)}`);
+  assert(taro.some((r) => r[0] === 'revoked' && r[1].includes('WindowsPC') && r[1].includes('山田 太郎')), `the revoked PC: ${JSON.stringify(taro)}`);
+  assert(taro.some((r) => r[0] === 'issued' && r[1].includes('iOS(iPhone)') && r[1].includes(`phone.${RUN}@example.com`)), `the phone: ${JSON.stringify(taro)}`);
+  await T.screenshot('rcsv-done');
+});
+
 await T.step('English: the panel and the dialog', async () => {
+  await page.goto(`${base}index.html#/users`);
+  await page.locator('#jobs-panel').waitFor({ state: 'visible' });
   await page.getByRole('button', { name: 'English' }).click();
   await page.locator('#jobs-title', { hasText: 'CSV jobs' }).waitFor();
   await page.locator('#jobs-table tbody tr td', { hasText: 'Done' }).first().waitFor();

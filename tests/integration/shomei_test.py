@@ -2,6 +2,7 @@
 import http.client
 import json
 import os
+import socket
 import ssl
 import subprocess
 import sys
@@ -188,3 +189,47 @@ def pid_alive(name):
         return True
     except (OSError, ValueError):
         return False
+
+
+def read_pid(name):
+    """The process id in var/run/NAME.pid (NAME.supervisor.pid for its supervisor); 0 if none."""
+    try:
+        return int(open(os.path.join(VAR, "run", name + ".pid")).read().strip())
+    except (OSError, ValueError):
+        return 0
+
+
+def sock_answers(path):
+    """Something accepts a connection on the unix socket (a file left by a killed process does not)."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(2)
+    try:
+        s.connect(path)
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+def scripts_up(*args):
+    """scripts/up on the stack under test (hold, release)."""
+    env = dict(os.environ, VAR=VAR, PORT=str(PORT))
+    if os.environ.get("SHOMEI_BUILD"):
+        env["BUILD"] = os.environ["SHOMEI_BUILD"]
+    return subprocess.run([os.path.join(ROOT, "scripts", "up")] + list(args), env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def hold(name):
+    """Keep NAME down on purpose: its supervisor restarts it no more until release(NAME). Only the
+    hold file: the test stops the process itself, as it likes (`scripts/up hold` also stops it)."""
+    open(os.path.join(VAR, "run", name + ".hold"), "w").close()
+
+
+def release(name):
+    """Let NAME's supervisor start it again; True once it answers (`scripts/up release`)."""
+    p = scripts_up("release", name)
+    if p.returncode != 0:
+        print("# scripts/up release %s: %s" % (name, p.stderr.strip()), flush=True)
+    return p.returncode == 0

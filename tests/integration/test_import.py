@@ -6,15 +6,12 @@ every user exactly once, also when shomei-users is killed with -9 in the middle.
 import os
 import random
 import signal
-import subprocess
 import time
 
-from shomei_test import TAP, UP, VAR, Client, ctl, path, psql, wait_until
+from shomei_test import TAP, Client, ctl, hold, psql, read_pid, release, wait_until
 
 TAG = "".join(random.choice("abcdefghijkmnpqrstuvwxyz") for _ in range(6))
 PW = "Import2test1"
-CONF = path(UP["ctl"][2])
-BUILD = os.environ.get("SHOMEI_BUILD") or path("build")
 
 LAYOUTS = {  # features: (columns, the index of the device code)
     "": (13, 8),
@@ -234,18 +231,7 @@ def test_admin_download(t):
 
 
 def users_pid():
-    try:
-        return int(open(os.path.join(VAR, "run", "users.pid")).read().strip())
-    except (OSError, ValueError):
-        return 0
-
-
-def start_users():
-    log = open(os.path.join(VAR, "log", "users.log"), "ab")
-    subprocess.Popen(["setsid", os.path.join(BUILD, "services", "users", "shomei-users"), "-c", CONF,
-                      "-p", os.path.join(VAR, "run", "users.pid")], stdout=log, stderr=log,
-                     stdin=subprocess.DEVNULL, start_new_session=True)
-    return wait_until(lambda: users_pid() and Client().login().status == 200, 30)
+    return read_pid("users")
 
 
 def test_big_and_kill(t):
@@ -257,12 +243,15 @@ def test_big_and_kill(t):
     t.ok(wait_until(lambda: int(psql("SELECT processed FROM jobs WHERE id = :'p1'", jid)) >= 100, 60),
          "the job has committed a chunk")
     pid = users_pid()
-    os.kill(pid, signal.SIGKILL)
-    done = int(psql("SELECT processed FROM jobs WHERE id = :'p1'", jid))
-    t.ok(0 < done < 2000, "shomei-users killed (-9) in the middle: %d of 2000 users committed" % done)
-    wait_until(lambda: not os.path.exists("/proc/%d" % pid), 10)
-    if not wait_until(lambda: users_pid() and users_pid() != pid and Client().login().status == 200, 15):
-        t.ok(start_users(), "shomei-users started again")
+    hold("users")  # its supervisor starts it no more until released
+    try:
+        os.kill(pid, signal.SIGKILL)
+        done = int(psql("SELECT processed FROM jobs WHERE id = :'p1'", jid))
+        t.ok(0 < done < 2000, "shomei-users killed (-9) in the middle: %d of 2000 users committed" % done)
+        wait_until(lambda: not os.path.exists("/proc/%d" % pid), 10)
+    finally:
+        t.ok(release("users") and wait_until(lambda: users_pid() not in (0, pid) and Client().login().status == 200, 15),
+             "shomei-users started again")
     j = wait_job(c, jid, 240)
     t.eq((j.get("status"), j.get("processed")), ("done", 2000), "after the restart the job finishes", j)
     got = psql("SELECT count(*) || '|' || count(DISTINCT email) FROM users WHERE tenant_id = :'p1'", tid)

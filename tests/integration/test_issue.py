@@ -20,7 +20,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from shomei_test import ROOT, TAP, UP, VAR, Client, ctl, path, psql, redis, wait_until
+from shomei_test import (ROOT, TAP, UP, VAR, Client, ctl, hold, path, psql, read_pid, redis, release,
+                         sock_answers, wait_until)
 
 JST = datetime.timezone(datetime.timedelta(hours=9))
 BUILD = os.environ.get("SHOMEI_BUILD") or os.path.join(ROOT, "build")
@@ -39,6 +40,9 @@ def conf_value(key):
 
 
 PUBLIC_URL = conf_value("public_url") or UP["url"]
+SOCK_DIR = conf_value("socket_dir") or os.path.join(VAR, "run", "sock")
+ISSUE_SOCK = os.path.join(SOCK_DIR, "issue.sock")
+SIGNER_SOCK = os.path.join(SOCK_DIR, "signer.sock")
 
 
 def tenant(slug, quota, key_type=None, name_en=None):
@@ -478,19 +482,7 @@ def test_list(t):
 
 # ---------------------------------------------------------------------------------------------
 def issue_pid():
-    try:
-        return int(open(os.path.join(VAR, "run", "issue.pid")).read().strip())
-    except (OSError, ValueError):
-        return 0
-
-
-def start_issue():
-    log = open(os.path.join(VAR, "log", "issue.log"), "ab")
-    subprocess.Popen(["setsid", os.path.join(BUILD, "services", "issue", "shomei-issue"), "-c", CONF,
-                      "-p", os.path.join(VAR, "run", "issue.pid")], stdout=log, stderr=log,
-                     stdin=subprocess.DEVNULL, start_new_session=True)
-    sock = os.path.join(os.path.dirname(CONF), "run", "sock", "issue.sock")
-    return wait_until(lambda: issue_pid() and os.path.exists(sock), 20)
+    return read_pid("issue")
 
 
 def exactly_once(t, tid, n, what):
@@ -519,11 +511,17 @@ def test_kill(t):
     t.eq(len(ids), 50, "batch of 50 accepted")
     wait_until(lambda: issued_count(tid) >= 3, 60)
     pid = issue_pid()
-    os.kill(pid, signal.SIGKILL)
-    done = issued_count(tid)
-    t.ok(0 < done < 50, "shomei-issue killed (-9) in the middle: %d of 50 issued" % done)
-    wait_until(lambda: not os.path.exists("/proc/%d" % pid), 10)
-    t.ok(start_issue(), "shomei-issue restarted")
+    hold("issue")  # its supervisor starts it no more until released
+    try:
+        os.kill(pid, signal.SIGKILL)
+        done = issued_count(tid)
+        t.ok(0 < done < 50, "shomei-issue killed (-9) in the middle: %d of 50 issued" % done)
+        wait_until(lambda: not os.path.exists("/proc/%d" % pid), 10)
+        time.sleep(1)
+        t.ok(not pid_alive_n(pid) and not sock_answers(ISSUE_SOCK), "... and stays down while held")
+    finally:
+        # the socket answers a moment before the new process writes its pid file
+        t.ok(release("issue") and wait_until(lambda: issue_pid() not in (0, pid), 10), "shomei-issue restarted")
     t.ok(wait_issued(ids, 240), "after the restart all 50 are issued", issued_count(tid))
     exactly_once(t, tid, 50, "kill -9")
     t.eq(c.get("/api/certificates?status=all").json().get("total"), 50, "the list shows 50")
@@ -594,18 +592,23 @@ def test_signer_outage(t):
     """The signer away for a minute fails nothing: the rows stay issuing and are issued after."""
     tid = tenant("issue-o", 20, key_type="p256")
     c = admin("issue-o")
-    pidf = os.path.join(VAR, "run", "signer.pid")
-    pid = int(open(pidf).read().strip())
-    os.kill(pid, signal.SIGTERM)
-    t.ok(wait_until(lambda: not pid_alive_n(pid), 10), "shomei-signer stopped")
-    ids = (c.post("/api/certificates/batch", {"count": 20}).json() or {}).get("ids") or []
-    t.eq(len(ids), 20, "a batch of 20 accepted while the signer is away")
-    time.sleep(60)
-    st = statuses(ids)
-    t.eq(st, ["issuing"] * 20, "after 60 s without a signer every one is still issuing, none failed")
-    t.ok(int(psql("SELECT max(attempts) FROM certificates WHERE tenant_id = :'p1'", tid) or 0) > 1,
-         "the attempts were made and recorded")
-    t.ok(start_signer(), "shomei-signer started again")
+    pid = read_pid("signer")
+    hold("signer")  # its supervisor starts it no more until released: a real outage
+    try:
+        os.kill(pid, signal.SIGTERM)
+        t.ok(wait_until(lambda: not pid_alive_n(pid), 10), "shomei-signer stopped")
+        ids = (c.post("/api/certificates/batch", {"count": 20}).json() or {}).get("ids") or []
+        t.eq(len(ids), 20, "a batch of 20 accepted while the signer is away")
+        time.sleep(60)
+        t.ok(not sock_answers(SIGNER_SOCK) and read_pid("signer") in (0, pid),
+             "the signer was down the whole 60 s (held)")
+        st = statuses(ids)
+        t.eq(st, ["issuing"] * 20, "after 60 s without a signer every one is still issuing, none failed")
+        t.ok(int(psql("SELECT max(attempts) FROM certificates WHERE tenant_id = :'p1'", tid) or 0) > 1,
+             "the attempts were made and recorded")
+    finally:
+        t.ok(release("signer") and wait_until(lambda: read_pid("signer") not in (0, pid), 10),
+             "shomei-signer started again")
     t.ok(wait_issued(ids, 120), "all 20 issued once the signer is back", issued_count(tid))
     exactly_once(t, tid, 20, "signer outage")
 
@@ -616,15 +619,6 @@ def pid_alive_n(pid):
         return True
     except OSError:
         return False
-
-
-def start_signer():
-    log = open(os.path.join(VAR, "log", "signer.log"), "ab")
-    subprocess.Popen(["setsid", os.path.join(BUILD, "services", "signer", "shomei-signer"), "-c", CONF,
-                      "-p", os.path.join(VAR, "run", "signer.pid")], stdout=log, stderr=log,
-                     stdin=subprocess.DEVNULL, start_new_session=True)
-    sock = os.path.join(os.path.dirname(CONF), "run", "sock", "signer.sock")
-    return wait_until(lambda: os.path.exists(sock) and pid_alive_n(int(open(os.path.join(VAR, "run", "signer.pid")).read().strip() or 0)), 20)
 
 
 def test_refused(t):

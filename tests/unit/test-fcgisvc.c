@@ -111,6 +111,7 @@ test_cache_control(void)
 		TAP_OK(strstr(t, "no-store") == NULL && strstr(t, own[i]) != NULL,
 		       "Cache-Control: %s set by the handler (%s) replaces no-store", own[i],
 		       i ? "after another header" : "first");
+		free(k.data);
 	}
 	sink_init(&k);
 	http_req_init(&req, &k.s, NULL);
@@ -118,6 +119,7 @@ test_cache_control(void)
 	http_send(&req, 200, "text/plain", "x", 1);
 	TAP_OK(strstr(sink_text(&k), "\r\nCache-Control: no-store\r\n") != NULL,
 	       "a header that only ends in Cache-Control keeps no-store");
+	free(k.data);
 }
 
 static void

@@ -8,6 +8,7 @@
 // (#/certificates?status=all&cn=…&from=yyyy/mm/dd&to=…&sort=-issued_at&page=N).
 
 import { api, withQuery } from '../api.js';
+import { revokeCsv } from './revokecsv.js';
 import { el, fromTemplate, hide, isoToSlash, pageCount, renderPager, showKey, showLines, slashToIso } from '../dom.js';
 import { applyI18n, t } from '../i18n.js';
 
@@ -249,7 +250,22 @@ export function certificatesPage(view, params, ctx) {
       const cn = el('td', 'col-cn', item.cn);
       if (item.status_label) cn.title = item.status_label;
       if (REVOCABLE.has(item.status)) cn.prepend(checkBox(item));
-      tr.append(cn, dateCell(item), revokedCell(item));
+      // a user's certificate: whose, which device, its e-mail and its status (a numbered one is
+      // told apart by its client_NNNNNN name alone)
+      const who = item.user_name
+        ? [item.user_name, item.device_label, item.device_email || item.email].filter((v) => v).join(' · ')
+        : '';
+      if (who) {
+        const sub = el('span', 'cert-sub');
+        if (who) sub.append(el('span', 'user-sub', who));
+        if (item.status_label) {
+          const badge = el('span', 'status-badge', item.status_label);
+          badge.dataset.status = item.status || '';
+          sub.append(badge);
+        }
+        cn.append(sub);
+      }
+      tr.append(cn, dateCell(item), revokedCell(item), el('td', 'col-date', item.expires_at || ''));
       return tr;
     });
     // a selection holds only what this page shows and may still be revoked
@@ -613,6 +629,15 @@ export function certificatesPage(view, params, ctx) {
 
   addButton.addEventListener('click', openDialog);
 
+  // CSV一括失効: a finished job reloads the list and the summary
+  const csvRevoke = revokeCsv(root, {
+    say,
+    onDone: () => load({ quiet: true }),
+    tokyoIso,
+    daysMax: REVOKE_DAYS_MAX,
+    sessionLost: () => ctx.sessionLost(),
+  });
+
   view.appendChild(root);
   applyI18n(root);
   fillForm();
@@ -643,6 +668,7 @@ export function certificatesPage(view, params, ctx) {
       seq += 1;
       clearTimeout(timer);
       closeDialog();
+      csvRevoke.destroy();
       if (revokeDialog.open) revokeDialog.close();
     },
   };

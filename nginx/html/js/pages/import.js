@@ -29,6 +29,20 @@ function layoutOf(features) {
   return [...base, ...org, ...tail, ...restr];
 }
 
+/** A file's errors ({line, column?, field, message}) into the table inside wrap; shown when any. */
+export function fillLineErrors(wrap, fields) {
+  const body = wrap.querySelector('tbody');
+  body.replaceChildren();
+  for (const f of fields) {
+    const tr = el('tr');
+    tr.appendChild(el('td', 'col-num', f.line ?? ''));
+    tr.appendChild(el('td', '', f.column ? `${f.column}: ${f.field}` : f.field));
+    tr.appendChild(el('td', '', f.message));
+    body.appendChild(tr);
+  }
+  wrap.hidden = fields.length === 0;
+}
+
 /**
  * Wire the import button, dialog and jobs panel inside root. onDone() runs when a job the panel
  * watched has finished (the page reloads its list). Returns {setTenant, onLang, destroy}.
@@ -67,16 +81,7 @@ export function importPanel(root, { onDone, say }) {
   }
 
   function showLineErrors(fields) {
-    const body = lines.querySelector('tbody');
-    body.replaceChildren();
-    for (const f of fields) {
-      const tr = el('tr');
-      tr.appendChild(el('td', 'col-num', f.line ?? ''));
-      tr.appendChild(el('td', '', f.column ? `${f.column}: ${f.field}` : f.field));
-      tr.appendChild(el('td', '', f.message));
-      body.appendChild(tr);
-    }
-    lines.hidden = fields.length === 0;
+    fillLineErrors(lines, fields);
   }
 
   function open() {

@@ -10,6 +10,7 @@ import { el, fromTemplate, hide, isoToSlash, pageCount, renderPager, showKey, sh
 import { applyI18n, getLang, t } from '../i18n.js';
 import { REFRESH_MS } from './certificates.js';
 import { importPanel } from './import.js';
+import { userActions } from './userdelete.js';
 
 /** Device codes in the manual's order (WindowsPC, iOS(iPhone), iOS(iPad), その他, Android). */
 export const DEVICES = ['01', '11', '12', '99', '20'];
@@ -72,6 +73,7 @@ function readParams(params) {
   };
   for (const k of TEXT_PARAMS) s[k] = (params.get(k) || '').slice(0, k === 'email' ? EMAIL_MAX : NAME_MAX);
   for (const k of DATE_PARAMS) s[k] = slashToIso(params.get(k));
+  s.deleted = params.get('deleted') === '1';
   return s;
 }
 
@@ -82,6 +84,7 @@ function queryOf(state) {
   for (const k of DATE_PARAMS) out[k] = isoToSlash(state[k]);
   out.status = state.status.join(',');
   out.device = state.device.join(',');
+  out.deleted = state.deleted ? '1' : '';
   return out;
 }
 
@@ -192,6 +195,8 @@ export function usersPage(view, params, ctx) {
     for (const box of form.querySelectorAll('input[name="status"]')) box.checked = state.status.includes(box.value);
     for (const box of form.querySelectorAll('input[name="device"]')) box.checked = state.device.includes(box.value);
     if (hasConditions(state)) panel.open = true;
+    q('#users-deleted').checked = state.deleted;
+    root.classList.toggle('showing-deleted', state.deleted);
     const key = state.sort.replace(/^-/, '');
     const desc = state.sort.startsWith('-');
     for (const th of root.querySelectorAll('#users-table th[data-sort]')) {
@@ -260,6 +265,7 @@ export function usersPage(view, params, ctx) {
           applied.rowSpan = certs.length;
           tr.dataset.rows = span;
           tr.append(name, email, applied);
+          tr.dataset.deleted = user.deleted_at ? '1' : '';
         }
         if (cert) {
           tr.dataset.status = cert.status || '';
@@ -275,6 +281,12 @@ export function usersPage(view, params, ctx) {
           const none = el('td', 'col-none muted', t('users.no_certificates'));
           none.colSpan = 4;
           tr.appendChild(none);
+        }
+        if (i === 0) {
+          const acts = el('td', 'col-actions');
+          acts.rowSpan = certs.length;
+          acts.append(...deletion.buttons(user, state.deleted));
+          tr.appendChild(acts);
         }
         rows.push(tr);
       });
@@ -910,6 +922,18 @@ export function usersPage(view, params, ctx) {
   dialog.addEventListener('close', () => newButton.focus());
   newButton.addEventListener('click', openRegistration);
 
+  // 1次削除 / 削除済み / 取消 / マスター削除 (NRA 7)
+  const deletedBox = q('#users-deleted');
+  deletedBox.addEventListener('change', () => go({ ...state, deleted: deletedBox.checked, page: 1 }));
+  const deletion = userActions(root, {
+    say,
+    onDone: () => {
+      loadTenant();
+      load({ quiet: true });
+    },
+    sessionLost: () => ctx.sessionLost(),
+  });
+
   // CSV一括登録 and CSV 処理状況: a finished job reloads the list and the quota
   const imports = importPanel(root, {
     say,
@@ -947,6 +971,7 @@ export function usersPage(view, params, ctx) {
       seq += 1;
       clearTimeout(timer);
       imports.destroy();
+      deletion.destroy();
       if (dialog.open) dialog.close();
     },
   };

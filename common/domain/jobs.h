@@ -1,0 +1,52 @@
+/*
+ * jobs.h: the jobs a file upload becomes (CSV一括登録, CSV一括失効, …), run by a worker thread
+ * in every instance of the service that owns the kind. A job belongs to the worker holding its
+ * session advisory lock, so two instances never run one job and a killed worker's job is free
+ * the moment its connection drops. A kind's run function commits its work in chunks, each with
+ * jobs_progress() in the same transaction, so a job resumes exactly where the last commit left
+ * it (DECISIONS.md, "CSV一括登録 as jobs").
+ */
+#ifndef SHOMEI_JOBS_H
+#define SHOMEI_JOBS_H
+
+#include <cjson/cJSON.h>
+
+#include "core/cfg.h"
+#include "domain/audit.h"
+#include "store/db.h"
+#include "store/kv.h"
+
+/* A job as its run function sees it (strings owned by the runner). */
+struct job {
+	long long id, tenant_id, admin_id;
+	int processed, total, admin_download;
+	char *kind, *filename, *input, *ip;
+	cJSON *params; /* jobs.params: the kind's own settings ({} when none) */
+};
+
+/*
+ * Run what is left of j (from j->processed): commit chunks with jobs_progress() inside each;
+ * put the reasons into errs when the job cannot finish (it ends failed); *units: what the job
+ * made or changed, for the history entry. 0, or -errno for a failure worth retrying later (the
+ * job stays open).
+ */
+typedef int (*jobs_run_fn)(struct db *db, struct kv *kv, struct job *j, cJSON *errs,
+			   long long *units);
+
+struct jobs_kind {
+	const char *kind;          /* jobs.kind */
+	enum audit_action action;  /* its history entries */
+	const char *unit;          /* "証明書", for "完了 f.csv (利用者 N, 証明書 M)" */
+	jobs_run_fn run;
+};
+
+/* Start the worker thread for these kinds (the array must outlive the process). 0 or -errno. */
+int jobs_start(const struct cfg *cfg, const struct jobs_kind *kinds, size_t n);
+
+/* Wake this process's worker (a job was just queued). */
+void jobs_wake(void);
+
+/* Inside a chunk's transaction: the job has now done `done` of its total. 0 or -EIO. */
+int jobs_progress(struct db *db, long long job_id, int done);
+
+#endif

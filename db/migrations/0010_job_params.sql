@@ -1,0 +1,5 @@
+-- 0010: a job's own settings (CSV一括失効's revoke_on and reason), as JSON.
+ALTER TABLE jobs ADD COLUMN params jsonb NOT NULL DEFAULT '{}';
+-- CSV一括失効 finds certificates by common name, or by the user's e-mail and the device's.
+CREATE INDEX certificates_cn ON certificates (tenant_id, cn);
+CREATE INDEX users_email ON users (tenant_id, lower(email));
