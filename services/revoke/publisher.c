@@ -51,8 +51,8 @@ sign_tenant(void *arg, const char *kind, const char *key_file, X509_CRL *crl, X5
 
 	(void)kind;
 	(void)key_file;
-	if ((rc = x509_crl_placeholder_sign(crl)) != 0 ||
-	    (rc = x509_crl_to_der(crl, &der, &len)) != 0)
+	/* crlpub_tenant hands over a placeholder-signed CRL whose encoding is cached: sent as is */
+	if ((rc = x509_crl_to_der(crl, &der, &len)) != 0)
 		goto out;
 	rc = signer_call(&p->signer, SIGNER_OP_SIGN_CRL, (uint64_t)p->tenant, der, len, &signed_der,
 			 &slen, reason, sizeof(reason));
