@@ -249,6 +249,20 @@ def test_not_modified(t):
     t.eq(rp.sync_log().count("event=updated"), n_updates, "and nginx not reloaded")
 
 
+def test_file_restored(t):
+    """A bundle someone removed or overwrote is written again at the next poll (a 304 alone would hide it)."""
+    rp = STATE["rp"]
+    good = open(rp.crl, "rb").read()
+    os.unlink(rp.crl)
+    t.ok(wait_until(lambda: os.path.exists(rp.crl) and open(rp.crl, "rb").read() == good, 10),
+         "a removed bundle is written again", rp.sync_log()[-400:])
+    with open(rp.crl, "w") as f:
+        f.write("edited by hand\n")
+    t.ok(wait_until(lambda: open(rp.crl, "rb").read() == good, 10), "an edited bundle is replaced",
+         rp.sync_log()[-400:])
+    t.ok("event=file_changed" in rp.sync_log(), "and logged (event=file_changed)")
+
+
 def test_refuses_garbage(t):
     rp = STATE["rp"]
     before = open(rp.crl, "rb").read()
@@ -291,7 +305,8 @@ def main():
             rp.close()
         t.done()
     try:
-        for fn in (test_accepts, test_refused_after_revoke, test_not_modified, test_refuses_garbage, test_sigterm):
+        for fn in (test_accepts, test_refused_after_revoke, test_not_modified, test_file_restored, test_refuses_garbage,
+                   test_sigterm):
             t.run(fn)
     finally:
         rp.close()

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -138,7 +139,29 @@ struct state {
 	struct crlsync_fetch f;
 	int reload_pending;
 	int polls;
+	struct stat known; /* the file as we last wrote or checked it */
+	int have_known;
 };
+
+/* Remember the file as it is now (it holds what the validators describe). */
+static void
+remember(const struct crlsync_opts *o, struct state *s)
+{
+	s->have_known = stat(o->out, &s->known) == 0;
+}
+
+/* 1 when the file is no longer the one we wrote (removed, replaced or edited by someone). */
+static int
+file_changed(const struct crlsync_opts *o, const struct state *s)
+{
+	struct stat st;
+
+	if (!s->have_known || stat(o->out, &st) != 0)
+		return 1;
+	return st.st_ino != s->known.st_ino || st.st_dev != s->known.st_dev ||
+	       st.st_size != s->known.st_size || st.st_mtim.tv_sec != s->known.st_mtim.tv_sec ||
+	       st.st_mtim.tv_nsec != s->known.st_mtim.tv_nsec;
+}
 
 static int
 reload(const struct crlsync_opts *o, struct state *s)
@@ -167,6 +190,13 @@ poll_once(const struct crlsync_opts *o, struct state *s)
 	int rc;
 
 	s->polls++;
+	/* a file someone removed or changed is written again: ask for the whole body */
+	if (s->f.etag[0] != '\0' || s->f.last_modified[0] != '\0') {
+		if (file_changed(o, s)) {
+			s->f.etag[0] = s->f.last_modified[0] = '\0';
+			logkv("warning", "file_changed", "out=%s", o->out);
+		}
+	}
 	if (crlsync_get(o, &s->f, &g_stop) != 0) {
 		if (g_stop)
 			return 0;
@@ -194,6 +224,7 @@ poll_once(const struct crlsync_opts *o, struct state *s)
 	if (info.earliest_next != 0 && info.earliest_next < time(NULL))
 		logkv("warning", "expired", "reason=\"a CRL in the bundle is past its nextUpdate\"");
 	if (crlsync_same(o->out, s->f.body, s->f.len)) {
+		remember(o, s);
 		if (s->polls == 1 || o->verbose)
 			logkv("info", "unchanged", "out=%s crls=%d entries=%lld", o->out, info.crls,
 			      info.entries);
@@ -205,6 +236,7 @@ poll_once(const struct crlsync_opts *o, struct state *s)
 		      q(strerror(-rc), b1, sizeof(b1)));
 		return -1;
 	}
+	remember(o, s);
 	logkv("info", "updated", "out=%s crls=%d entries=%lld bytes=%zu etag=%s ms=%.0f", o->out,
 	      info.crls, info.entries, s->f.len, q(s->f.etag, b1, sizeof(b1)), now_ms() - t0);
 	if (o->reload == NULL)
