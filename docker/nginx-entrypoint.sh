@@ -11,6 +11,7 @@ set -eu
 
 VAR=${VAR:-/var/lib/shomei}
 PORT=${PORT:-8443}
+HTTP_PORT=${HTTP_PORT:-8080}
 SOCK=${SOCK:-/run/shomei}
 HTML=${HTML:-/usr/share/shomei/html}
 SRC=${SRC:-/usr/share/shomei/nginx}
@@ -24,13 +25,16 @@ render_nginx() {
 		src=$SRC/$f
 		[ "$f" = nginx.conf ] && src=$SRC/nginx.conf.in
 		sed -e "s|@VAR@|$VAR|g" -e "s|@CONF@|$CONF|g" -e "s|@HTML@|$HTML|g" \
-			-e "s|@SOCK@|$SOCK|g" -e "s|@PORT@|$PORT|g" -e "s|@USER@|$user|g" \
+			-e "s|@SOCK@|$SOCK|g" -e "s|@PORT@|$PORT|g" -e "s|@HTTP_PORT@|$HTTP_PORT|g" \
+			-e "s|@USER@|$user|g" \
 			"$src" >"$CONF/$f"
 	done
 	# every address of the container instead of loopback (one listen line is enough)
 	sed -i -e "s|^\([[:space:]]*\)listen 127\.0\.0\.1:$PORT ssl;|\1listen $PORT ssl;|" \
 		-e "/^[[:space:]]*listen \[::1\]:$PORT ssl;/d" \
-		-e "/^[[:space:]]*listen 127\.0\.0\.2:$PORT ssl;/d" "$CONF/nginx.conf"
+		-e "/^[[:space:]]*listen 127\.0\.0\.2:$PORT ssl;/d" \
+		-e "s|^\([[:space:]]*\)listen 127\.0\.0\.1:$HTTP_PORT;|\1listen $HTTP_PORT;|" \
+		-e "/^[[:space:]]*listen \[::1\]:$HTTP_PORT;/d" "$CONF/nginx.conf"
 	grep -q "listen $PORT ssl;" "$CONF/nginx.conf" || {
 		echo "nginx-entrypoint: the template's listen line was not found" >&2
 		exit 1

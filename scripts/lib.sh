@@ -169,6 +169,9 @@ stack_release() {
 stack_env() {
 	VAR=${VAR:-$ROOT/var}
 	PORT=${PORT:-8443}
+	# the relying parties' plain-HTTP listener (/crl/, /ca/, /ocsp); 80 in production
+	HTTP_PORT=${HTTP_PORT:-8080}
+	REVOCATION_URL=http://localhost:$HTTP_PORT
 	BUILD=${BUILD:-$ROOT/build}
 	CONF=$VAR/shomei.conf
 	SOCK=$VAR/run/sock
@@ -236,8 +239,10 @@ start_redis() {
 }
 
 write_config() {
-	# a file from before the [issue] and [revoke] sections had their keys at the top: write anew
-	if [ -f "$CONF" ] && ! grep -qE '^(nginx_pid_file|crl_check_interval|crl_days|admin_crl_file|issue_workers|key_pool_)' "$CONF"; then
+	# a file from before the [issue] and [revoke] sections had their keys at the top, or without
+	# this HTTP_PORT's revocation_url: write anew
+	if [ -f "$CONF" ] && ! grep -qE '^(nginx_pid_file|crl_check_interval|crl_days|admin_crl_file|issue_workers|key_pool_)' "$CONF" &&
+		grep -qxF "revocation_url = $REVOCATION_URL" "$CONF"; then
 		return 0
 	fi
 	cat >"$CONF" <<EOF
@@ -250,6 +255,7 @@ ca_kek_file = $VAR/secrets/ca-kek.key
 data_key_file = $VAR/secrets/data.key
 ca_dir = $VAR/ca
 public_url = https://localhost:$PORT
+revocation_url = $REVOCATION_URL
 migrations_dir = $ROOT/db/migrations
 log_level = info
 
@@ -350,7 +356,8 @@ render_nginx() {
 	rm -rf "$VAR/nginx/html" && mv "$VAR/nginx/html.new" "$VAR/nginx/html"
 	for f in nginx.conf fastcgi.inc authed.inc; do
 		sed -e "s|@VAR@|$VAR|g" -e "s|@CONF@|$VAR/nginx|g" -e "s|@HTML@|$VAR/nginx/html|g" \
-			-e "s|@SOCK@|$SOCK|g" -e "s|@PORT@|$PORT|g" -e "s|@USER@|$user|g" \
+			-e "s|@SOCK@|$SOCK|g" -e "s|@PORT@|$PORT|g" -e "s|@HTTP_PORT@|$HTTP_PORT|g" \
+			-e "s|@USER@|$user|g" \
 			"$ROOT/nginx/${f%.conf}$([ "$f" = nginx.conf ] && echo .conf.in || echo)" >"$VAR/nginx/$f"
 	done
 }
@@ -370,15 +377,16 @@ start_nginx() {
 
 write_up_json() {
 	local url="https://localhost:$PORT"
-	python3 - "$VAR" "$ROOT" "$url" "$CONF" "$BUILD" <<'PY'
+	python3 - "$VAR" "$ROOT" "$url" "$CONF" "$BUILD" "$REVOCATION_URL" <<'PY'
 import json, os, sys
-var, root, url, conf, build = sys.argv[1:]
+var, root, url, conf, build, revocation_url = sys.argv[1:]
 a = json.load(open(os.path.join(var, "secrets", "admin.json")))
 def rel(p):
     r = os.path.relpath(p, root)
     return os.path.abspath(p) if r.startswith("..") else r
 up = {
     "url": url,
+    "revocation_url": revocation_url,
     "tenant": a["tenant"],
     "login_id": a["login_id"],
     "password": a["password"],
@@ -420,6 +428,9 @@ stack_up() {
 		[ -n "$held" ] || die "the stack does not answer /healthz"
 		say "/healthz does not answer 200 while held:$held"
 	fi
+	# nginx answers it itself (no service behind /): 404 means the listener is up
+	wait_for 10 sh -c "curl -sS -o /dev/null -w '%{http_code}' '$REVOCATION_URL/' | grep -qx 404" ||
+		die "the plain-HTTP listener does not answer on port $HTTP_PORT"
 	write_up_json
 }
 

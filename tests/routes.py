@@ -18,6 +18,11 @@ prefix. A URI equal to a prefix location without its trailing slash, where that 
 to a backend, gets nginx's 301. Nested locations, `limit_except` and variables other than
 $1..$9 in fastcgi_pass are not modelled; the test says so rather than guess.
 Python's re stands in for PCRE: the patterns in the template use their common subset.
+
+The template has two servers: the portal (HTTPS, the `listen … ssl` one), checked as above,
+and the relying parties' plain-HTTP listener, which may pass only to shomei-revoke's public
+routes under /crl/, /ca/ and /ocsp, must reach each of them, and answers everything else
+itself (404).
 """
 import os
 import re
@@ -301,8 +306,12 @@ def regex_samples(pattern, limit=64):
     return seq(sre_parse.parse(pattern))
 
 
+def is_tls(server):
+    return any(d.name == "listen" and "ssl" in d.args for d in server.block)
+
+
 class Nginx:
-    def __init__(self, root):
+    def __init__(self, root, tls=True):
         conf_dir = os.path.join(root, "nginx")
         top = parse(os.path.join(conf_dir, "nginx.conf.in"), conf_dir)
         http = first(top, "http")
@@ -313,9 +322,10 @@ class Nginx:
             if d.name == "upstream":
                 srv = first(d.block, "server")
                 self.upstreams[d.args[0]] = srv.args[0] if srv else None
-        servers = [d for d in http.block if d.name == "server"]
+        servers = [d for d in http.block if d.name == "server" and is_tls(d) == tls]
         if len(servers) != 1:
-            raise ConfError("nginx.conf.in: %d server blocks; routes.py models one" % len(servers))
+            raise ConfError("nginx.conf.in: %d %s server blocks; routes.py models one"
+                            % (len(servers), "TLS" if tls else "plain-HTTP"))
         self.server = servers[0].block
         self.locations = [Location(d, [self.server, http.block]) for d in self.server
                           if d.name == "location" and not d.args[0].startswith("@")]
@@ -482,6 +492,41 @@ def check_routes(ngx, routes, t):
                     t.ok(False, "%s: behind auth_request %s" % (name, loc.gate))
 
 
+PLAIN_PREFIXES = ("/crl/", "/ca/", "/ocsp")
+PLAIN_REFUSED = ("/", "/index.html", "/api/auth/login", "/api/certificates", "/api/users",
+                 "/api/certificates/revoke", "/healthz", "/metrics/revoke", "/dl/demo/",
+                 "/internal/auth", "/js/app.js")
+
+
+def check_plain(ngx, routes, t):
+    """The plain-HTTP listener: revoke's public /crl/, /ca/, /ocsp routes, nothing else."""
+    plain = [r for r in routes.get("revoke", []) if r.pattern.startswith(PLAIN_PREFIXES)]
+    t.ok(bool(plain), "plain HTTP: shomei-revoke has routes under %s" % " ".join(PLAIN_PREFIXES))
+    for r in plain:
+        hit = None
+        for uri in candidate_uris(ngx, routes, r):
+            loc, to, path, why = ngx.send(uri)
+            if to == "revoke" and r.matches(path):
+                hit = (uri, loc)
+                break
+        if hit is None:
+            t.ok(False, "plain HTTP: %s is reachable" % r)
+        else:
+            t.ok(hit[1].gate is None and r.vis == "public",
+                 "plain HTTP: %s: %s -> %s, public" % (r, hit[0], hit[1]))
+    for loc in ngx.locations:
+        if loc.passes is None:
+            continue
+        svc, err = ngx.service_of(loc, None)
+        t.ok(svc == "revoke" and loc.gate is None and loc.arg.startswith(PLAIN_PREFIXES),
+             "plain HTTP: %s (%s) passes only to shomei-revoke under %s"
+             % (loc, loc.where, " ".join(PLAIN_PREFIXES)), err)
+    for uri in PLAIN_REFUSED:
+        loc, svc, path, why = ngx.send(uri)
+        t.ok(svc is None and (loc is None or loc.files is None or not loc.files),
+             "plain HTTP: %s is answered by nginx itself (%s)" % (uri, why))
+
+
 def ngx_healthz(ngx):
     _, svc, _, _ = ngx.send(HEALTHZ)
     return svc
@@ -495,12 +540,14 @@ def main():
     routes = load_routes(build, t)
     try:
         ngx = Nginx(root)
+        plain = Nginx(root, tls=False)
     except (ConfError, OSError, re.error) as e:
         t.ok(False, "nginx/nginx.conf.in parses", str(e))
         t.done()
     try:
         check_locations(ngx, routes, t)
         check_routes(ngx, routes, t)
+        check_plain(plain, routes, t)
     except (ConfError, re.error) as e:
         t.ok(False, "the checks ran", str(e))
     t.done()

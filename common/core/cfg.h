@@ -18,6 +18,8 @@ struct cfg {
 	char *master_key_file; /* before the split: what 'shomeictl keys split' re-seals from */
 	char *ca_dir;          /* CA certificates and sealed keys */
 	char *public_url;      /* https://host:port, the portal's own origin */
+	char *revocation_url;  /* http://host[:port] of the plain-HTTP listener (/crl/, /ca/, /ocsp)
+				* that new certificates name; empty: public_url */
 	int session_idle;      /* seconds */
 	int session_absolute;  /* seconds */
 	int max_body;          /* bytes */

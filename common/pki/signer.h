@@ -20,6 +20,7 @@ enum signer_op {
 	SIGNER_OP_SIGN_CERT = 1,
 	SIGNER_OP_SIGN_CRL = 2,
 	SIGNER_OP_PING = 3,
+	SIGNER_OP_SIGN_OCSP = 4, /* a BasicOCSPResponse, signed with the tenant's issuing CA */
 };
 
 /* The status byte of an answer. */

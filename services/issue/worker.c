@@ -90,6 +90,9 @@ row_in(struct wk *w, const PGresult *res, int r, struct make_in *in, char *crl, 
 	const char *v;
 	int org = (v = db_get(res, r, "org_units")) != NULL && v[0] == 't';
 	const char *o = db_get(res, r, "o");
+	/* relying parties fetch revocation over plain HTTP (RFC 5280, RFC 6960) */
+	const char *base = w->env->cfg->revocation_url[0] ? w->env->cfg->revocation_url
+							  : w->env->cfg->public_url;
 
 	memset(in, 0, sizeof(*in));
 	in->tenant_id = db_get_ll(res, r, "tenant_id");
@@ -113,8 +116,8 @@ row_in(struct wk *w, const PGresult *res, int r, struct make_in *in, char *crl, 
 	in->signer = &w->signer;
 	in->ca = w->ca;
 	in->root = w->root;
-	snprintf(crl, crllen, "%s/crl/%s.crl", w->env->cfg->public_url, in->slug);
-	snprintf(ocsp, ocsplen, "%s/ocsp", w->env->cfg->public_url);
+	snprintf(crl, crllen, "%s/crl/%s.crl", base, in->slug);
+	snprintf(ocsp, ocsplen, "%s/ocsp", base);
 	in->crl_url = crl;
 	in->ocsp_url = ocsp;
 }

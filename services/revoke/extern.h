@@ -2,7 +2,11 @@
 #ifndef SHOMEI_REVOKE_EXTERN_H
 #define SHOMEI_REVOKE_EXTERN_H
 
+#include <time.h>
+
 #include "core/cfg.h"
+#include "pki/ocsp.h"
+#include "pki/signer.h"
 #include "web/fcgisvc.h"
 #include "web/i18n.h"
 
@@ -13,6 +17,7 @@ struct revoke_cfg {
 	int crl_days;         /* validity of every CRL shomei-revoke signs (root, admin, tenants) */
 	int crl_check_interval; /* seconds between the keeper's and the publisher's sweeps */
 	int due_check_interval; /* seconds between looks for scheduled revocations that fell due */
+	int ocsp_validity;      /* seconds from an OCSP response's thisUpdate to its nextUpdate */
 };
 extern struct revoke_cfg revoke_cfg;
 extern const struct cfg_section revoke_section;
@@ -50,6 +55,35 @@ int revoke_jobs_start(const struct cfg *cfg);
 int serve_crl(struct http_req *req, struct svc_thread *t);
 int serve_ca(struct http_req *req, struct svc_thread *t);
 
+/* ocsp.c: POST /ocsp and GET /ocsp/<base64> (public), and what presign.c shares */
+int ocsp_post(struct http_req *req, struct svc_thread *t);
+int ocsp_get(struct http_req *req, struct svc_thread *t);
+
+/* The tenant CAs are read again after this many seconds (and on a miss, once a second). */
+#define OCSP_ISSUERS_TTL 30
+/* An active tenant CA, as found for a request or a certificate (cert up-referenced). */
+struct ocsp_issuer {
+	long long ca_id, tenant_id;
+	X509 *cert;
+};
+/* The CA that id names (or, id NULL, the CA ca_id). 0, DB_E_NOTFOUND or -errno. */
+int ocsp_issuer_find(struct db *db, const OCSP_CERTID *id, long long ca_id,
+		     struct ocsp_issuer *out);
+/* The single response of a status now: thisUpdate a minute back, nextUpdate ocsp_validity on
+ * (an hour at most for unknown), the reason left out when unspecified. */
+void ocsp_single_for(enum ocsp_status st, time_t revoked_at, int reason, time_t now,
+		     struct ocsp_single *s);
+/* Build, have the signer sign as tenant_id, wrap: *out (malloc'ed) the OCSPResponse. */
+int ocsp_sign(struct signer_conn *sc, long long tenant_id, const OCSP_CERTID *id,
+	      const struct ocsp_single *s, unsigned char **out, size_t *outlen);
+/* Upsert the certificate's response (a stored revoked one is never replaced by good). */
+int ocsp_store(struct db *db, long long ca_id, const char *serial, int revoked,
+	       const unsigned char *der, size_t len, time_t this_update, time_t next_update);
+
+/* presign.c: sign again the responses of tenant_id (0: every tenant) that are missing, say
+ * another status, or expire within ocsp_validity/2; *signed_n counts them. 0 or nonzero. */
+int presign_run(struct db *db, struct signer_conn *sc, long long tenant_id, size_t *signed_n);
+
 /* queries.c */
 extern const struct db_stmt q_lock;
 extern const struct db_stmt q_revoke_now;
@@ -58,6 +92,10 @@ extern const struct db_stmt q_cancel;
 extern const struct db_stmt q_tenant_crl;
 extern const struct db_stmt q_chain_crls;
 extern const struct db_stmt q_chain;
+extern const struct db_stmt q_ocsp_cas;
+extern const struct db_stmt q_ocsp_lookup;
+extern const struct db_stmt q_ocsp_store;
+extern const struct db_stmt q_ocsp_stale;
 
 /* msgs.c: this service's own messages (printf formats where they name a value) */
 extern const struct i18n_text msg_ids;

@@ -1,7 +1,8 @@
 /*
  * main.c: shomei-revoke: the revocation API (api.c), the scheduled revocations (due.c), the
- * tenants' CRLs (publisher.c) and the public CRL and CA documents (serve.c), and nginx's
- * administrator CRL file (keeper.c).
+ * tenants' CRLs and pre-signed OCSP responses (publisher.c, presign.c), the public CRL and CA
+ * documents (serve.c), the OCSP responder (ocsp.c), and nginx's administrator CRL file
+ * (keeper.c).
  */
 #include "extern.h"
 
@@ -13,6 +14,9 @@ static const struct route routes[] = {
 	{"HEAD", "/crl/{file}", 0, serve_crl},
 	{"GET", "/ca/{file}", 0, serve_ca},
 	{"HEAD", "/ca/{file}", 0, serve_ca},
+	{"POST", "/ocsp", 0, ocsp_post},
+	/* nginx names it SHOMEI_ROUTE /ocsp/get: the base64 may hold '/'; ocsp_get reads the URI */
+	{"GET", "/ocsp/{request}", 0, ocsp_get},
 };
 
 static const struct svc svc = {

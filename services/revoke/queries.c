@@ -82,4 +82,55 @@ const struct db_stmt q_chain = {
 	TENANT_CA " LEFT JOIN cas p ON p.id = c.parent_id WHERE t.slug = $1",
 	1,
 };
+/* The tenants' active issuing CAs: the issuers the OCSP responder answers for. */
+const struct db_stmt q_ocsp_cas = {
+	"revoke_ocsp_cas",
+	"SELECT id, tenant_id, cert_pem FROM cas WHERE active AND kind = 'tenant' ORDER BY id",
+	0,
+};
+
+/* $1 CA, $2 serial: the certificate's status now and its stored response (either may lack) */
+const struct db_stmt q_ocsp_lookup = {
+	"revoke_ocsp_lookup",
+	"SELECT c.serial AS serial_known, c.status,"
+	" extract(epoch FROM coalesce(c.revoked_at, c.updated_at))::bigint AS revoked_at,"
+	" coalesce(c.revocation_reason, 0) AS reason, encode(r.der, 'hex') AS der, r.revoked,"
+	" extract(epoch FROM r.next_update)::bigint AS next_update,"
+	" extract(epoch FROM r.signed_at)::bigint AS signed_at"
+	" FROM (SELECT 1) one"
+	" LEFT JOIN certificates c ON c.ca_id = $1::bigint AND c.serial = $2"
+	" LEFT JOIN ocsp_responses r ON r.ca_id = $1::bigint AND r.serial = $2",
+	2,
+};
+
+/* $1 CA, $2 serial, $3 revoked, $4 DER (hex), $5 thisUpdate, $6 nextUpdate (epoch): a revoked
+ * response is final, a good one (signed from a read made before the revocation) never
+ * replaces it */
+const struct db_stmt q_ocsp_store = {
+	"revoke_ocsp_store",
+	"INSERT INTO ocsp_responses (ca_id, serial, revoked, der, this_update, next_update)"
+	" VALUES ($1::bigint, $2, $3::boolean, decode($4, 'hex'), to_timestamp($5::bigint),"
+	" to_timestamp($6::bigint))"
+	" ON CONFLICT (ca_id, serial) DO UPDATE SET revoked = EXCLUDED.revoked, der = EXCLUDED.der,"
+	" this_update = EXCLUDED.this_update, next_update = EXCLUDED.next_update, signed_at = now()"
+	" WHERE EXCLUDED.revoked OR NOT ocsp_responses.revoked",
+	6,
+};
+
+/* $1 tenant (0: every tenant), $2 epoch: certificates of active tenant CAs whose response is
+ * missing, says another status, or expires before $2 */
+const struct db_stmt q_ocsp_stale = {
+	"revoke_ocsp_stale",
+	"SELECT c.ca_id, c.serial, c.status = " LC_SQL(LC_REVOKED) " AS revoked,"
+	" extract(epoch FROM coalesce(c.revoked_at, c.updated_at))::bigint AS revoked_at,"
+	" coalesce(c.revocation_reason, 0) AS reason"
+	" FROM certificates c JOIN cas a ON a.id = c.ca_id AND a.active AND a.kind = 'tenant'"
+	" LEFT JOIN ocsp_responses r ON r.ca_id = c.ca_id AND r.serial = c.serial"
+	" WHERE c.serial IS NOT NULL AND ($1::bigint = 0 OR c.tenant_id = $1::bigint)"
+	" AND (c.status IN " LC_SQL_VALID " OR c.status = " LC_SQL(LC_REVOKED) ")"
+	" AND (r.serial IS NULL OR r.revoked <> (c.status = " LC_SQL(LC_REVOKED) ")"
+	"  OR r.next_update <= to_timestamp($2::bigint))"
+	" ORDER BY c.status = " LC_SQL(LC_REVOKED) " DESC, c.id LIMIT 200",
+	2,
+};
 /* clang-format on */

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include <openssl/evp.h>
+#include <openssl/ocsp.h>
 #include <openssl/x509.h>
 
 #include <sys/types.h>
@@ -20,6 +21,7 @@
 struct signer_cfg {
 	char *allow_cert; /* sign certificates with a tenant's CA (shomei-issue) */
 	char *allow_crl;  /* sign CRLs (shomei-revoke) */
+	char *allow_ocsp; /* sign OCSP responses with a tenant's CA (shomei-revoke) */
 	char *allow_ping; /* health checks */
 };
 extern struct signer_cfg signer_cfg;
@@ -50,6 +52,8 @@ enum sca_kind {
 #define POLICY_SKEW_SECONDS 300
 /* Longest span between a CRL's thisUpdate and nextUpdate. */
 #define POLICY_CRL_MAX_DAYS 366
+/* Longest span between an OCSP response's thisUpdate and nextUpdate (RFC 5019 keeps it short). */
+#define POLICY_OCSP_MAX_DAYS 7
 
 /* A CA as the signer holds it; the references are owned (sca_done drops them). */
 struct sca {
@@ -76,6 +80,9 @@ typedef int (*sca_lookup_fn)(void *arg, enum sca_kind kind, uint64_t tenant_id, 
 /* now: the signer's clock (a parameter, so tests can move it). */
 int policy_check_cert(const struct sca *ca, X509 *x, time_t now, char *reason, size_t len);
 int policy_check_crl(const struct sca *ca, X509_CRL *crl, time_t now, char *reason, size_t len);
+/* A basic response whose one certificate ca issued; producedAt and thisUpdate now. */
+int policy_check_ocsp(const struct sca *ca, OCSP_BASICRESP *bs, time_t now, char *reason,
+		      size_t len);
 
 /* store.c: CAs from PostgreSQL (table cas) and <ca_dir>/<key_file>, cached for STORE_TTL. */
 #define STORE_TTL 30
@@ -100,7 +107,7 @@ struct caller {
 };
 
 struct server {
-	struct allow allow_cert, allow_crl, allow_ping; /* server_init: the signer's own uid */
+	struct allow allow_cert, allow_crl, allow_ocsp, allow_ping; /* server_init: own uid */
 	int listen_fd;
 	int stop_pipe[2];
 	sca_lookup_fn lookup;

@@ -86,6 +86,7 @@ allow_lists(struct server *s)
 	} l[] = {
 		{"allow_cert", signer_cfg.allow_cert, &s->allow_cert},
 		{"allow_crl", signer_cfg.allow_crl, &s->allow_crl},
+		{"allow_ocsp", signer_cfg.allow_ocsp, &s->allow_ocsp},
 		{"allow_ping", signer_cfg.allow_ping, &s->allow_ping},
 	};
 	char err[160];

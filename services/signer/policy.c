@@ -4,10 +4,12 @@
 #include <string.h>
 
 #include <openssl/bn.h>
+#include <openssl/ocsp.h>
 #include <openssl/x509v3.h>
 
 #include "extern.h"
 #include "pki/signer.h"
+#include "pki/ocsp.h"
 #include "pki/x509.h"
 
 /* Extensions a client certificate may carry; anything else is refused. */
@@ -363,4 +365,81 @@ policy_check_crl(const struct sca *ca, X509_CRL *crl, time_t now, char *reason, 
 	if (ca->kind == SCA_TENANT && (ok = check_crl_entries(crl, reason, len)) != 0)
 		return ok;
 	return check_crl_times(crl, now, reason, len);
+}
+
+/* A revocation reason a tenant CA gives (the CRL entries' set); -1: none. */
+static int
+reason_ok(int v)
+{
+	return v == -1 || v == 0 || v == 1 || v == 3 || v == 4 || v == 5 || v == 9;
+}
+
+/* 1 when t is within POLICY_SKEW_SECONDS of now. */
+static int
+time_now(const ASN1_GENERALIZEDTIME *t, time_t now)
+{
+	time_t lo = now - POLICY_SKEW_SECONDS, hi = now + POLICY_SKEW_SECONDS;
+
+	return t != NULL && X509_cmp_time(t, &lo) >= 0 && X509_cmp_time(t, &hi) <= 0;
+}
+
+/* The one SingleResponse: about a certificate of ca, a status it may give, current times. */
+static int
+check_ocsp_single(const struct sca *ca, OCSP_SINGLERESP *one, time_t now, char *reason, size_t len)
+{
+	ASN1_GENERALIZEDTIME *rev = NULL, *tu = NULL, *nu = NULL;
+	ASN1_INTEGER *sn = NULL;
+	int st, why = -1, days, secs;
+	BIGNUM *bn;
+
+	if (OCSP_SINGLERESP_get_ext_count(one) != 0)
+		return refuse(reason, len, "OCSP single response extensions not allowed");
+	if (!ocsp_id_is_issuer(OCSP_SINGLERESP_get0_id(one), ca->cert))
+		return refuse(reason, len, "OCSP CertID does not name the CA for this tenant_id");
+	OCSP_id_get0_info(NULL, NULL, NULL, &sn, (OCSP_CERTID *)OCSP_SINGLERESP_get0_id(one));
+	bn = sn ? ASN1_INTEGER_to_BN(sn, NULL) : NULL;
+	st = bn != NULL && !BN_is_negative(bn) && !BN_is_zero(bn);
+	BN_free(bn);
+	if (!st)
+		return refuse(reason, len, "OCSP CertID serial not positive");
+	st = OCSP_single_get0_status(one, &why, &rev, &tu, &nu);
+	if (st != V_OCSP_CERTSTATUS_GOOD && st != V_OCSP_CERTSTATUS_REVOKED &&
+	    st != V_OCSP_CERTSTATUS_UNKNOWN)
+		return refuse(reason, len, "OCSP status unreadable");
+	if (st == V_OCSP_CERTSTATUS_REVOKED) {
+		time_t hi = now + POLICY_SKEW_SECONDS;
+
+		if (!reason_ok(why))
+			return refuse(reason, len, "OCSP revocation reason %d not allowed", why);
+		if (rev == NULL || X509_cmp_time(rev, &hi) > 0)
+			return refuse(reason, len, "OCSP revocationTime is in the future");
+	}
+	/* dated in the past it could hide a revocation; dated ahead, outlive its time */
+	if (!time_now(tu, now))
+		return refuse(reason, len,
+			      "OCSP thisUpdate is not now (more than %d s from the signer's clock)",
+			      POLICY_SKEW_SECONDS);
+	if (nu == NULL || !ASN1_TIME_diff(&days, &secs, tu, nu) || days < 0 || secs < 0 ||
+	    (days == 0 && secs == 0))
+		return refuse(reason, len, "OCSP nextUpdate missing or not after thisUpdate");
+	if (days > POLICY_OCSP_MAX_DAYS || (days == POLICY_OCSP_MAX_DAYS && secs > 0))
+		return refuse(reason, len, "OCSP nextUpdate more than %d days ahead",
+			      POLICY_OCSP_MAX_DAYS);
+	return 0;
+}
+
+int
+policy_check_ocsp(const struct sca *ca, OCSP_BASICRESP *bs, time_t now, char *reason, size_t len)
+{
+	if (ca->kind != SCA_TENANT)
+		return refuse(reason, len, "OCSP responses are signed with a tenant's CA only");
+	if (OCSP_BASICRESP_get_ext_count(bs) != 0)
+		return refuse(reason, len, "OCSP response extensions not allowed");
+	if (!time_now(OCSP_resp_get0_produced_at(bs), now))
+		return refuse(reason, len,
+			      "OCSP producedAt is not now (more than %d s from the signer's clock)",
+			      POLICY_SKEW_SECONDS);
+	if (OCSP_resp_count(bs) != 1)
+		return refuse(reason, len, "an OCSP response must hold exactly one certificate");
+	return check_ocsp_single(ca, OCSP_resp_get0(bs, 0), now, reason, len);
 }

@@ -15,6 +15,7 @@ struct signer_cfg signer_cfg;
 static const struct cfg_key keys[] = {
 	CFG_KEY_STR(struct signer_cfg, allow_cert, ""),
 	CFG_KEY_STR(struct signer_cfg, allow_crl, ""),
+	CFG_KEY_STR(struct signer_cfg, allow_ocsp, ""),
 	CFG_KEY_STR(struct signer_cfg, allow_ping, "*"),
 };
 

@@ -118,7 +118,7 @@ def test_names(t):
 
 def test_methods(t):
     c, _ = login_tenant("errors-m")
-    for path, allow in (("/api/tenant", "GET"), ("/api/users/1", "GET, PATCH"),
+    for path, allow in (("/api/tenant", "GET"), ("/api/users/1", "GET, PATCH, DELETE"),
                         ("/api/tenant/settings", "PUT"), ("/api/certificates", "GET")):
         for method in ("OPTIONS", "PROPFIND"):
             r = c.request(method, path)

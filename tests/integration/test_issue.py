@@ -40,6 +40,8 @@ def conf_value(key):
 
 
 PUBLIC_URL = conf_value("public_url") or UP["url"]
+# what new certificates name for their CRL and OCSP: the plain-HTTP listener (issue 10)
+REVOCATION_URL = conf_value("revocation_url") or PUBLIC_URL
 SOCK_DIR = conf_value("socket_dir") or os.path.join(VAR, "run", "sock")
 ISSUE_SOCK = os.path.join(SOCK_DIR, "issue.sock")
 SIGNER_SOCK = os.path.join(SOCK_DIR, "signer.sock")
@@ -259,8 +261,8 @@ def check_one(t, slug, cid, numbered, device=None, email=None, seen=None):
         ("EKU clientAuth", "TLS Web Client Authentication" in txt),
         ("SKI", "X509v3 Subject Key Identifier" in txt),
         ("AKI", "X509v3 Authority Key Identifier" in txt),
-        ("CRL DP", "URI:%s/crl/%s.crl" % (PUBLIC_URL, slug) in txt),
-        ("OCSP", "OCSP - URI:%s/ocsp" % PUBLIC_URL in txt),
+        ("CRL DP", "URI:%s/crl/%s.crl" % (REVOCATION_URL, slug) in txt),
+        ("OCSP", "OCSP - URI:%s/ocsp" % REVOCATION_URL in txt),
         ("v3", "Version: 3 (0x2)" in txt),
     ]
     for name, cond in checks:
@@ -414,7 +416,8 @@ def test_list(t):
          "default: valid only, total 148, page 1 of 100")
     it = doc["items"][0]
     t.eq(sorted(it), sorted(["id", "user_id", "device", "device_label", "cn", "email", "serial", "status",
-                             "status_label", "issued_at", "expires_at", "revoked_at", "revoke_on"]), "item fields")
+                             "status_label", "issued_at", "expires_at", "revoked_at", "revoke_on", "user_name",
+                             "device_email"]), "item fields")
     t.ok(re.fullmatch(r"\d{4}/\d\d/\d\d \d\d:\d\d:\d\d", it["issued_at"] or "") and
          (it["issued_at"] or "").startswith(datetime.datetime.now(JST).strftime("%Y/%m/%d")),
          "issued_at as yyyy/mm/dd hh:mm:ss in JST", it)

@@ -273,6 +273,12 @@ def test_refuses_garbage(t):
         t.ok(p.returncode == 2 and ("event=refused" in p.stderr or "event=fetch_failed" in p.stderr),
              "--once with %s: exit 2, logged" % what, p.stderr)
         t.eq(open(rp.crl, "rb").read(), before, "the bundle kept its old contents (%s)" % what)
+    if UP.get("revocation_url"):  # the plain-HTTP listener serves the same bundle
+        plain = os.path.join(rp.d, "plain.pem")
+        p = run(CRLSYNC, "--url", "%s/crl/%s.pem" % (UP["revocation_url"].rstrip("/"), rp.slug), "--out", plain,
+                "--once")
+        t.ok(p.returncode == 0 and open(plain, "rb").read() == before,
+             "--once over plain HTTP (revocation_url) writes the same bundle", p.stderr)
     p = run(CRLSYNC, "--url", "ftp://example/x.pem", "--out", rp.crl)
     t.ok(p.returncode == 1 and "--help" in p.stderr, "a bad --url: exit 1 with a hint", p.stderr)
     p = run(CRLSYNC, "--help")

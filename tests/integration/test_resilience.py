@@ -56,7 +56,8 @@ def test_postgres_down(t):
         t.eq(r.status, 503, "an API call that needs the database answers 503")
     finally:
         t.ok(release("postgresql"), "PostgreSQL started again")
-    t.ok(wait_until(lambda: Client().get("/healthz").status == 200), "healthz is 200 again")
+    t.ok(wait_until(lambda: Client().get("/healthz").status == 200, 60), "healthz is 200 again",
+         Client().get("/healthz").body[:300])
     t.eq(c.get("/api/audit").status, 200, "the same session works again")
 
 

@@ -10,10 +10,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <openssl/ocsp.h>
 #include <openssl/x509v3.h>
 
 #include "extern.h"
 #include "pki-fixture.h"
+#include "pki/ocsp.h"
 #include "pki/signer.h"
 #include "tap.h"
 
@@ -469,6 +471,143 @@ test_crls(void)
 	}
 }
 
+/* Build a basic response about serial of issuer saying s, ask the signer as tenant_id. */
+static int
+ask_ocsp(uint64_t tenant_id, X509 *issuer, const char *serial, const struct ocsp_single *s,
+	 OCSP_BASICRESP **signed_out, char *reason, size_t rlen)
+{
+	unsigned char *der = NULL, *out = NULL;
+	const unsigned char *p;
+	OCSP_CERTID *id = NULL;
+	size_t len = 0, outlen = 0;
+	int rc;
+
+	if (ocsp_id_make(issuer, serial, &id) != 0 || ocsp_basic_build(id, s, &der, &len) != 0) {
+		OCSP_CERTID_free(id);
+		return -999;
+	}
+	rc = signer_request(sockpath, SIGNER_OP_SIGN_OCSP, tenant_id, der, len, &out, &outlen,
+			    reason, rlen);
+	p = out;
+	if (rc == 0 && signed_out != NULL &&
+	    (*signed_out = d2i_OCSP_BASICRESP(NULL, &p, (long)outlen)) == NULL)
+		rc = -998;
+	OCSP_CERTID_free(id);
+	free(der);
+	free(out);
+	return rc;
+}
+
+/* 1 when bs verifies with the CA's key and names it by key hash, no certificates inside. */
+static int
+ocsp_signed_by(OCSP_BASICRESP *bs, X509 *ca)
+{
+	STACK_OF(X509) *certs = sk_X509_new_null();
+	X509_STORE *st = X509_STORE_new();
+	const ASN1_OCTET_STRING *kid = NULL;
+	const X509_NAME *name = NULL;
+	const ASN1_BIT_STRING *bits = X509_get0_pubkey_bitstr(ca);
+	unsigned char md[SHA_DIGEST_LENGTH];
+	int ok;
+
+	sk_X509_push(certs, ca);
+	ok = OCSP_basic_verify(bs, certs, st, OCSP_TRUSTOTHER) == 1 &&
+	     OCSP_resp_get0_id(bs, &kid, &name) == 1 && kid != NULL && name == NULL &&
+	     EVP_Digest(ASN1_STRING_get0_data(bits), (size_t)ASN1_STRING_length(bits), md, NULL,
+			EVP_sha1(), NULL) == 1 &&
+	     ASN1_STRING_length(kid) == SHA_DIGEST_LENGTH &&
+	     memcmp(ASN1_STRING_get0_data(kid), md, SHA_DIGEST_LENGTH) == 0 &&
+	     sk_X509_num(OCSP_resp_get0_certs(bs)) <= 0; /* -1: none at all */
+	sk_X509_free(certs);
+	X509_STORE_free(st);
+	return ok;
+}
+
+/* SIGN_OCSP: the tenant's own CA, statuses and reasons it may give, times now, short life. */
+static void
+test_ocsp(void)
+{
+	static const char serial[] = "4a5b6c7d8e9f0a1b2c3d4e5f60718293";
+	time_t now = time(NULL);
+	struct ocsp_single good = {OCSP_ST_GOOD, 0, -1, now, now + 86400};
+	struct ocsp_single s;
+	OCSP_BASICRESP *bs = NULL;
+	char reason[256];
+	int rc, st, why;
+
+	TAP_OK(ask_ocsp(1, tenant.ca, serial, &good, &bs, reason, sizeof(reason)) == 0 &&
+		       bs != NULL && ocsp_signed_by(bs, tenant.ca),
+	       "OCSP good signed by the tenant CA, responderID by key, no certificates");
+	st = bs ? OCSP_single_get0_status(OCSP_resp_get0(bs, 0), &why, NULL, NULL, NULL) : -1;
+	TAP_OK(st == V_OCSP_CERTSTATUS_GOOD, "the signed response still says good");
+	OCSP_BASICRESP_free(bs);
+	bs = NULL;
+	s = good, s.status = OCSP_ST_UNKNOWN;
+	TAP_OK(ask_ocsp(1, tenant.ca, serial, &s, NULL, reason, sizeof(reason)) == 0,
+	       "OCSP unknown signed");
+	static const struct {
+		int reason;
+		int ok;
+	} reasons[] = {{-1, 1}, {0, 1}, {1, 1}, {3, 1}, {4, 1}, {5, 1},
+		       {9, 1},  {2, 0}, {6, 0}, {7, 0}, {8, 0}, {10, 0}};
+	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++) {
+		s = good, s.status = OCSP_ST_REVOKED, s.revoked_at = now - 60;
+		s.reason = reasons[i].reason;
+		rc = ask_ocsp(1, tenant.ca, serial, &s, &bs, reason, sizeof(reason));
+		st = bs ? OCSP_single_get0_status(OCSP_resp_get0(bs, 0), &why, NULL, NULL, NULL)
+			: -1;
+		TAP_OK(reasons[i].ok ? rc == 0 && st == V_OCSP_CERTSTATUS_REVOKED &&
+					       why == reasons[i].reason
+				     : rc == SIGNER_E_REFUSED && strstr(reason, "reason"),
+		       "OCSP revoked with reason %d %s (%s)", reasons[i].reason,
+		       reasons[i].ok ? "signed" : "refused", rc ? reason : "");
+		OCSP_BASICRESP_free(bs);
+		bs = NULL;
+	}
+	s = good, s.status = OCSP_ST_REVOKED, s.revoked_at = now + 3600;
+	TAP_OK(ask_ocsp(1, tenant.ca, serial, &s, NULL, reason, sizeof(reason)) ==
+			       SIGNER_E_REFUSED &&
+		       strstr(reason, "revocationTime"),
+	       "OCSP revocationTime ahead refused: %s", reason);
+	TAP_OK(ask_ocsp(2, tenant.ca, serial, &good, NULL, reason, sizeof(reason)) ==
+			       SIGNER_E_REFUSED &&
+		       strstr(reason, "CertID"),
+	       "tenant 1's certificate refused when asked as tenant 2: %s", reason);
+	TAP_OK(ask_ocsp(1, stranger.ca, serial, &good, NULL, reason, sizeof(reason)) ==
+		       SIGNER_E_REFUSED,
+	       "another CA's certificate refused as tenant 1: %s", reason);
+	TAP_OK(ask_ocsp(0, admin.ca, serial, &good, NULL, reason, sizeof(reason)) ==
+		       SIGNER_E_REFUSED,
+	       "OCSP as tenant 0 (administrator CA) refused: %s", reason);
+	TAP_OK(ask_ocsp(99, tenant.ca, serial, &good, NULL, reason, sizeof(reason)) ==
+			       SIGNER_E_REFUSED &&
+		       strstr(reason, "no active CA"),
+	       "OCSP for a tenant without a CA: %s", reason);
+	static const struct {
+		long off, life;
+		int ok;
+		const char *why;
+	} when[] = {{-POLICY_SKEW_SECONDS - 60, 86400, 0, "thisUpdate"},
+		    {-POLICY_SKEW_SECONDS + 60, 86400, 1, ""},
+		    {POLICY_SKEW_SECONDS - 60, 86400, 1, ""},
+		    {POLICY_SKEW_SECONDS + 60, 86400, 0, "thisUpdate"},
+		    {0, POLICY_OCSP_MAX_DAYS * 86400L, 1, ""},
+		    {0, POLICY_OCSP_MAX_DAYS * 86400L + 1, 0, "nextUpdate"},
+		    {-86400, 86400 * 3, 0, "thisUpdate"}};
+	for (size_t i = 0; i < sizeof(when) / sizeof(when[0]); i++) {
+		s = good, s.this_update = now + when[i].off;
+		s.next_update = s.this_update + when[i].life;
+		rc = ask_ocsp(1, tenant.ca, serial, &s, NULL, reason, sizeof(reason));
+		TAP_OK(when[i].ok ? rc == 0 : rc == SIGNER_E_REFUSED && strstr(reason, when[i].why),
+		       "OCSP thisUpdate %+ld s, life %ld s: %s (%s)", when[i].off, when[i].life,
+		       when[i].ok ? "signed" : "refused", rc ? reason : "");
+	}
+	rc = signer_request(sockpath, SIGNER_OP_SIGN_OCSP, 1, (const unsigned char *)"junk", 4,
+			    NULL, NULL, reason, sizeof(reason));
+	TAP_OK(rc == SIGNER_E_REFUSED && strstr(reason, "BasicOCSPResponse"),
+	       "OCSP garbage refused: %s", reason);
+}
+
 /* Ask for a certificate from a child process running as uid; the signer's answer code. */
 static int
 ask_as(uid_t uid, EVP_PKEY *key)
@@ -500,6 +639,23 @@ test_callers(struct server *s, EVP_PKEY *key, const char *dir)
 	X509 *x;
 	int rc;
 
+	/* OCSP signing has its own list */
+	{
+		struct allow saved_ocsp = s->allow_ocsp;
+		time_t now = time(NULL);
+		struct ocsp_single good = {OCSP_ST_GOOD, 0, -1, now, now + 3600};
+
+		TAP_OK(allow_parse("65534", &s->allow_ocsp, err, sizeof(err)) == 0,
+		       "allow_ocsp of a uid");
+		rc = ask_ocsp(1, tenant.ca, "0123456789abcdef01", &good, NULL, reason,
+			      sizeof(reason));
+		TAP_OK(rc == SIGNER_E_REFUSED && strstr(reason, "may not ask for op ocsp"),
+		       "a caller missing from allow_ocsp is refused: %s", reason);
+		s->allow_ocsp = saved_ocsp;
+		rc = ask_ocsp(1, tenant.ca, "0123456789abcdef01", &good, NULL, reason,
+			      sizeof(reason));
+		TAP_OK(rc == 0, "and signed with the default list (the signer's own user)");
+	}
 	/* cert signing for uid 65534 only: this process (another uid) is refused, ping still works */
 	TAP_OK(allow_parse("65534", &s->allow_cert, err, sizeof(err)) == 0, "allow-list of a uid");
 	x = client(&tenant, key, 30);
@@ -605,6 +761,7 @@ main(void)
 	test_errors(key);
 	test_certs(key);
 	test_crls();
+	test_ocsp();
 	test_callers(&s, key, dir);
 	test_oversized();
 	test_kept_connection();
