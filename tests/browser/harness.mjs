@@ -1,6 +1,7 @@
 // The shared parts of a browser test: TAP steps, screenshots, Debian's Chromium, the checks on
-// every API request (Accept-Language, X-CSRF-Token) and the stack's up.json. A test imports
-// what it needs; older tests keep their own copies until they are moved onto this.
+// every API request (Accept-Language, X-CSRF-Token), the stack's up.json and small page helpers.
+// A test imports what it needs (import, revoke, users-delete do; the older issuance, portal and
+// dlsite tests keep their own copies until they are moved onto this).
 
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -155,4 +156,56 @@ export async function login(page, base, loginId, password) {
   assert(res.status() === 200, `POST /api/auth/login answered ${res.status()}`);
   await page.waitForURL(/index\.html/);
   await page.locator('#app').waitFor({ state: 'visible' });
+}
+
+/** The text of the first element locator finds, once it is visible, trimmed. */
+export async function visibleText(locator) {
+  await locator.first().waitFor({ state: 'visible' });
+  return (await locator.first().innerText()).trim();
+}
+
+/** GET path (JSON) from the page, with its session. */
+export async function apiGet(page, pathname, lang = 'ja') {
+  return page.evaluate(
+    async ([p, l]) => {
+      const res = await fetch(p, { credentials: 'same-origin', headers: { Accept: 'application/json', 'Accept-Language': l } });
+      return { status: res.status, body: await res.json().catch(() => null) };
+    },
+    [pathname, lang],
+  );
+}
+
+/** POST (JSON) from the page with the session's CSRF token, as the portal sends it. */
+export async function apiPost(page, pathname, body) {
+  return page.evaluate(
+    async ([p, b]) => {
+      const res = await fetch(p, {
+        method: 'POST',
+        credentials: 'same-origin',
+        headers: { 'Content-Type': 'application/json', 'Accept-Language': 'ja', 'X-CSRF-Token': sessionStorage.getItem('shomei.csrf') },
+        body: JSON.stringify(b),
+      });
+      return { status: res.status, body: await res.json().catch(() => null) };
+    },
+    [pathname, body],
+  );
+}
+
+/** Today plus days in Asia/Tokyo as yyyy/mm/dd. */
+export function tokyoDate(days = 0) {
+  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Tokyo', year: 'numeric', month: '2-digit', day: '2-digit' })
+    .format(new Date(Date.now() + days * 86400e3))
+    .replaceAll('-', '/');
+}
+
+/** A screenshot of an open <dialog>, the window made tall enough to show all of it. */
+export async function dialogShot(T, page, name, selector) {
+  const size = page.viewportSize();
+  const height = await page.evaluate((sel) => {
+    const d = document.querySelector(sel);
+    return d ? Math.ceil(d.scrollHeight + 80) : 0;
+  }, selector);
+  if (height > size.height) await page.setViewportSize({ width: size.width, height: Math.min(height, 4000) });
+  await T.screenshot(name, { fullPage: false });
+  if (height > size.height) await page.setViewportSize(size);
 }

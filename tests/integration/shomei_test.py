@@ -199,6 +199,23 @@ def read_pid(name):
         return 0
 
 
+def live_pid(name, seconds=20):
+    """The pid of NAME once its pid file names a live process (a process restarted by its
+    supervisor writes it a moment after its socket answers). Never 0 or 1: os.kill(0, …) would
+    signal the test's own process group."""
+    end = time.time() + seconds
+    while time.time() < end:
+        pid = read_pid(name)
+        if pid > 1:
+            try:
+                os.kill(pid, 0)
+                return pid
+            except OSError:
+                pass
+        time.sleep(0.1)
+    raise RuntimeError("no live process in %s.pid" % name)
+
+
 def sock_answers(path):
     """Something accepts a connection on the unix socket (a file left by a killed process does not)."""
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

@@ -8,7 +8,7 @@ import random
 import signal
 import time
 
-from shomei_test import TAP, Client, ctl, hold, psql, read_pid, release, wait_until
+from shomei_test import TAP, Client, ctl, hold, live_pid, psql, read_pid, release, wait_until
 
 TAG = "".join(random.choice("abcdefghijkmnpqrstuvwxyz") for _ in range(6))
 PW = "Import2test1"
@@ -242,7 +242,7 @@ def test_big_and_kill(t):
     jid = (r.json() or {}).get("job_id", 0)
     t.ok(wait_until(lambda: int(psql("SELECT processed FROM jobs WHERE id = :'p1'", jid)) >= 100, 60),
          "the job has committed a chunk")
-    pid = users_pid()
+    pid = live_pid("users")
     hold("users")  # its supervisor starts it no more until released
     try:
         os.kill(pid, signal.SIGKILL)

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from shomei_test import (ROOT, TAP, UP, VAR, Client, ctl, hold, path, psql, read_pid, redis, release,
+from shomei_test import (ROOT, TAP, UP, VAR, Client, ctl, hold, live_pid, path, psql, read_pid, redis, release,
                          sock_answers, wait_until)
 
 JST = datetime.timezone(datetime.timedelta(hours=9))
@@ -513,7 +513,7 @@ def test_kill(t):
     ids = (c.post("/api/certificates/batch", {"count": 50}).json() or {}).get("ids") or []
     t.eq(len(ids), 50, "batch of 50 accepted")
     wait_until(lambda: issued_count(tid) >= 3, 60)
-    pid = issue_pid()
+    pid = live_pid("issue")
     hold("issue")  # its supervisor starts it no more until released
     try:
         os.kill(pid, signal.SIGKILL)
@@ -595,7 +595,7 @@ def test_signer_outage(t):
     """The signer away for a minute fails nothing: the rows stay issuing and are issued after."""
     tid = tenant("issue-o", 20, key_type="p256")
     c = admin("issue-o")
-    pid = read_pid("signer")
+    pid = live_pid("signer")
     hold("signer")  # its supervisor starts it no more until released: a real outage
     try:
         os.kill(pid, signal.SIGTERM)

@@ -10,7 +10,7 @@ import random
 import signal
 import time
 
-from shomei_test import TAP, Client, ctl, psql, read_pid, wait_until
+from shomei_test import TAP, Client, ctl, live_pid, psql, read_pid, wait_until
 
 TAG = "".join(random.choice("abcdefghijkmnpqrstuvwxyz") for _ in range(6))
 PW = "RevCsv2test1"
@@ -156,7 +156,7 @@ def test_kill(t):
     t.eq(r.status, 202, "2,000 certificates accepted")
     jid = (r.json() or {}).get("job_id", 0)
     wait_until(lambda: int(psql("SELECT processed FROM jobs WHERE id = :'p1'", jid)) > 0, 30)
-    pid = read_pid("revoke")
+    pid = live_pid("revoke")
     os.kill(pid, signal.SIGKILL)
     done = int(psql("SELECT processed FROM jobs WHERE id = :'p1'", jid))
     print("# shomei-revoke killed (-9) with %d of 2000 revoked" % done, flush=True)
