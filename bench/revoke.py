@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
 """bench/revoke.py: the measurements behind bench/revoke (run that script, not this one)."""
+import atexit
 import datetime
 import os
 import platform
@@ -26,6 +27,7 @@ REASONS = [(0, None), (0, None), (1, "keyCompromise"), (4, "superseded")]  # (RF
 # whether this schema has the OCSP responder's table (migration 0009)
 OCSP = psql("SELECT count(*) FROM information_schema.tables WHERE table_name = 'ocsp_responses'") == "1"
 TMP = tempfile.mkdtemp(prefix="shomei-bench-revoke-", dir="/tmp")
+atexit.register(shutil.rmtree, TMP, True)
 
 
 def say(*a):
