@@ -39,26 +39,13 @@ static int
 sign_by_signer(void *arg, const char *kind, const char *key_file, X509_CRL *crl, X509_CRL **out)
 {
 	struct keeper *k = arg;
-	unsigned char *der = NULL, *signed_der = NULL;
-	size_t len = 0, slen = 0;
 	char reason[256] = "";
 	int rc;
 
 	(void)key_file;
-	if ((rc = x509_crl_placeholder_sign(crl)) != 0 ||
-	    (rc = x509_crl_to_der(crl, &der, &len)) != 0)
-		goto out;
-	rc = signer_call(&k->signer, SIGNER_OP_SIGN_CRL, 0, der, len, &signed_der, &slen, reason,
-			 sizeof(reason));
-	if (rc != 0) {
+	if ((rc = signer_sign_crl(&k->signer, 0, crl, out, reason, sizeof(reason))) != 0)
 		log_msg(LOG_ERROR, "event=crl_sign_failed kind=%s rc=%d reason=\"%s\"", kind, rc,
 			reason);
-		goto out;
-	}
-	rc = x509_crl_from_der(signed_der, slen, out);
-out:
-	free(der);
-	free(signed_der);
 	return rc;
 }
 

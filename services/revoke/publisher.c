@@ -46,27 +46,16 @@ static int
 sign_tenant(void *arg, const char *kind, const char *key_file, X509_CRL *crl, X509_CRL **out)
 {
 	struct publisher *p = arg;
-	unsigned char *der = NULL, *signed_der = NULL;
-	size_t len = 0, slen = 0;
 	char reason[256] = "";
 	int rc;
 
 	(void)kind;
 	(void)key_file;
-	if ((rc = x509_crl_placeholder_sign(crl)) != 0 ||
-	    (rc = x509_crl_to_der(crl, &der, &len)) != 0)
-		goto out;
-	rc = signer_call(&p->signer, SIGNER_OP_SIGN_CRL, (uint64_t)p->tenant, der, len, &signed_der,
-			 &slen, reason, sizeof(reason));
-	if (rc != 0) {
+	/* crlpub_tenant hands over a placeholder-signed CRL (encoding cached): sent as it is */
+	if ((rc = signer_sign_crl(&p->signer, (uint64_t)p->tenant, crl, out, reason,
+				  sizeof(reason))) != 0)
 		log_msg(LOG_ERROR, "event=tenant_crl_sign_failed tenant=%lld rc=%d reason=\"%s\"",
 			p->tenant, rc, reason);
-		goto out;
-	}
-	rc = x509_crl_from_der(signed_der, slen, out);
-out:
-	free(der);
-	free(signed_der);
 	return rc;
 }
 
