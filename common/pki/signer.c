@@ -78,7 +78,7 @@ int
 signer_frame_read(int fd, unsigned char **buf, size_t *len)
 {
 	unsigned char hdr[4], *p = NULL;
-	size_t n, got;
+	size_t n, got, cap, off;
 	int rc;
 
 	if ((rc = read_all(fd, hdr, 4, &got)) != 0)
@@ -86,12 +86,26 @@ signer_frame_read(int fd, unsigned char **buf, size_t *len)
 	n = (size_t)hdr[0] << 24 | (size_t)hdr[1] << 16 | (size_t)hdr[2] << 8 | hdr[3];
 	if (n > SIGNER_MAX_FRAME)
 		return -EMSGSIZE;
-	/* +1 so a zero-length frame still gets a buffer, and text can be NUL-terminated. */
-	if ((p = malloc(n + 1)) == NULL)
+	/* The buffer grows as the bytes arrive (64 KiB, doubling), so a peer that announces a
+	 * large frame must send it to make us hold it; +1 so a zero-length frame still gets a
+	 * buffer, and text can be NUL-terminated. */
+	cap = n < 65536 ? n : 65536;
+	if ((p = malloc(cap + 1)) == NULL)
 		return -ENOMEM;
-	if ((rc = read_all(fd, p, n, &got)) != 0) {
-		free(p);
-		return rc == -ENODATA ? -EPROTO : rc;
+	for (off = 0; off < n; off = cap) {
+		if (off == cap) {
+			unsigned char *grown;
+			cap = cap * 2 < n ? cap * 2 : n;
+			if ((grown = realloc(p, cap + 1)) == NULL) {
+				free(p);
+				return -ENOMEM;
+			}
+			p = grown;
+		}
+		if ((rc = read_all(fd, p + off, cap - off, &got)) != 0) {
+			free(p);
+			return rc == -ENODATA ? -EPROTO : rc;
+		}
 	}
 	p[n] = '\0';
 	*buf = p;
@@ -249,10 +263,16 @@ signer_sign_crl(struct signer_conn *c, uint64_t tenant_id, X509_CRL *crl, X509_C
 		char *reason, size_t reasonlen)
 {
 	unsigned char *der = NULL, *signed_der = NULL;
+	const ASN1_BIT_STRING *sig = NULL;
 	size_t len = 0, slen = 0;
 	int rc;
 
-	if ((rc = x509_crl_placeholder_sign(crl)) == 0 && (rc = x509_crl_to_der(crl, &der, &len)) == 0 &&
+	/* an unsigned CRL gets a placeholder signature; one that has it already (a tenant's CRL
+	 * from x509_crl_build_placeholder, whose encoding is cached) is sent as it is: encoding a
+	 * CRL of 100,000 entries again costs about a second */
+	X509_CRL_get0_signature(crl, &sig, NULL);
+	rc = sig != NULL && ASN1_STRING_length(sig) > 0 ? 0 : x509_crl_placeholder_sign(crl);
+	if (rc == 0 && (rc = x509_crl_to_der(crl, &der, &len)) == 0 &&
 	    (rc = signer_call(c, SIGNER_OP_SIGN_CRL, tenant_id, der, len, &signed_der, &slen, reason,
 			      reasonlen)) == 0)
 		rc = x509_crl_from_der(signed_der, slen, out);

@@ -8,7 +8,9 @@
 #include <stdint.h>
 
 /* A frame: 4-byte big-endian length (at most SIGNER_MAX_FRAME), then that many bytes. */
-#define SIGNER_MAX_FRAME (1024 * 1024)
+/* 32 MiB: a tenant CRL of 100,000 entries is 4.2 MB of DER, so this holds about 750,000. A
+ * frame's buffer grows as its bytes arrive, so a length alone allocates nothing large. */
+#define SIGNER_MAX_FRAME (32 * 1024 * 1024)
 /* Request header: op (1) | tenant_id (8, big-endian). */
 #define SIGNER_REQ_HDR 9
 /* Send and receive deadline of one request, milliseconds. */
@@ -71,7 +73,8 @@ int signer_frame_read(int fd, unsigned char **buf, size_t *len);
 int signer_set_timeout(int fd, int ms);
 
 /*
- * Have the signer sign crl (built with a placeholder signature, or none yet) for tenant_id
+ * Have the signer sign crl (unsigned: it gets a placeholder signature first; already
+ * placeholder-signed, as x509_crl_build_placeholder makes it: sent as it is) for tenant_id
  * (0: the root or the administrator CA, chosen by the CRL's issuer) over c: *out is the signed
  * CRL (the caller frees it). The signer's reason goes to reason on a refusal. 0 or as
  * signer_call.

@@ -132,6 +132,15 @@ int x509_crl_build(const X509 *issuer, long long crl_number, time_t this_update,
 		   const struct x509_revoked *entries, size_t n, X509_CRL **out);
 int x509_crl_sign(X509_CRL *crl, EVP_PKEY *key);
 int x509_crl_placeholder_sign(X509_CRL *crl);
+/*
+ * x509_crl_build then x509_crl_placeholder_sign, fast for many entries: the entries are written
+ * as DER by hand and the result parsed once, so its encoding is cached (x509_crl_to_der is a
+ * copy). The tbs is the same bytes x509_crl_build's would be. 0, X509_E_INVALID (a serial
+ * that is not 1-40 hex digits, times out of order) or -errno.
+ */
+int x509_crl_build_placeholder(const X509 *issuer, long long crl_number, time_t this_update,
+			       time_t next_update, const struct x509_revoked *entries, size_t n,
+			       X509_CRL **out);
 
 /*
  * Encodings. *_to_* return malloc'ed buffers the caller frees (PEM strings are

@@ -17,7 +17,7 @@
 
 #define PRESIGN_BATCH 200
 /* Batches per call: the publisher goes back to its notifications in between. */
-#define PRESIGN_ROUNDS 50
+#define PRESIGN_ROUNDS 5 /* 1,000 signatures at most, so a CRL waits seconds, not tens of them */
 
 /* Sign and store row r of the stale list; 0 or nonzero. */
 static int

@@ -51,6 +51,7 @@ sign_tenant(void *arg, const char *kind, const char *key_file, X509_CRL *crl, X5
 
 	(void)kind;
 	(void)key_file;
+	/* crlpub_tenant hands over a placeholder-signed CRL (encoding cached): sent as it is */
 	if ((rc = signer_sign_crl(&p->signer, (uint64_t)p->tenant, crl, out, reason,
 				  sizeof(reason))) != 0)
 		log_msg(LOG_ERROR, "event=tenant_crl_sign_failed tenant=%lld rc=%d reason=\"%s\"",

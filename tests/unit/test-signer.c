@@ -300,7 +300,7 @@ test_errors(EVP_PKEY *key)
 	TAP_OK(rc == SIGNER_E_REFUSED && strstr(reason, "unknown op"), "unknown op: %s", reason);
 	rc = signer_request(sockpath, SIGNER_OP_SIGN_CERT, 1, NULL, SIGNER_MAX_FRAME, &out, &outlen,
 			    reason, sizeof(reason));
-	TAP_OK(rc == -EMSGSIZE, "client refuses a frame over 1 MiB");
+	TAP_OK(rc == -EMSGSIZE, "client refuses a frame over SIGNER_MAX_FRAME (%d MiB)", SIGNER_MAX_FRAME >> 20);
 	rc = signer_request("/nonexistent/signer.sock", SIGNER_OP_PING, 0, NULL, 0, &out, &outlen,
 			    reason, sizeof(reason));
 	TAP_OK(rc == -ENOENT, "no socket: -ENOENT");
@@ -695,6 +695,48 @@ test_callers(struct server *s, EVP_PKEY *key, const char *dir)
 	chmod(dir, 0700);
 }
 
+/* A frame of several MiB (a tenant CRL of 100,000 entries is 4.2 MB) arrives whole; one over
+ * SIGNER_MAX_FRAME is refused by its length. */
+static void
+test_large_frame(void)
+{
+	size_t n = 5u * 1024 * 1024 + 7;
+	unsigned char *big = malloc(n), *got = NULL, hdr[4] = {0x7f, 0xff, 0xff, 0xff};
+	size_t len = 0;
+	int sv[2];
+	pid_t pid;
+
+	for (size_t i = 0; i < n; i++)
+		big[i] = (unsigned char)(i * 31 + 7);
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) {
+		TAP_OK(0, "socketpair");
+		free(big);
+		return;
+	}
+	if ((pid = fork()) == 0) {
+		close(sv[0]);
+		_exit(signer_frame_write(sv[1], big, 7, big + 7, n - 7) == 0 ? 0 : 1);
+	}
+	close(sv[1]);
+	int rc = signer_frame_read(sv[0], &got, &len);
+	int st = 0;
+	waitpid(pid, &st, 0);
+	TAP_OK(rc == 0 && len == n && memcmp(got, big, n) == 0 && WIFEXITED(st) &&
+		       WEXITSTATUS(st) == 0,
+	       "a frame of 5 MiB arrives whole");
+	free(got);
+	close(sv[0]);
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0) {
+		got = NULL;
+		TAP_OK(write(sv[1], hdr, 4) == 4 && signer_frame_read(sv[0], &got, &len) == -EMSGSIZE,
+		       "a frame announcing 2 GiB is refused by its length");
+		free(got);
+		close(sv[0]);
+		close(sv[1]);
+	}
+	free(big);
+}
+
 int
 main(void)
 {
@@ -729,6 +771,7 @@ main(void)
 	test_callers(&s, key, dir);
 	test_oversized();
 	test_kept_connection();
+	test_large_frame();
 	server_stop(&s);
 	pthread_join(t, NULL);
 	server_done(&s);

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include <openssl/bn.h>
+#include <openssl/rand.h>
 #include <openssl/sha.h>
 #include <openssl/x509v3.h>
 
@@ -481,6 +482,95 @@ test_crl(struct pki *p)
 	EVP_PKEY_free(ck);
 }
 
+/* The tbs of a CRL as DER: re-encoded from the objects, or (cached) the bytes it came from. */
+static int
+tbs_of(X509_CRL *crl, unsigned char **out)
+{
+	return i2d_re_X509_CRL_tbs(crl, out);
+}
+
+/* x509_crl_build_placeholder writes the same tbs as x509_crl_build, byte for byte. */
+static void
+test_crl_fast(struct pki *p)
+{
+	static const char *serials[] = {"0a1b2c3d4e5f60718293a4b5c6d7e8f9",
+					"FFEEDDCCBBAA99887766554433221100", /* top bit: a 0x00 first */
+					"00000000000000000000000000000abc", /* leading zeros */
+					"7",
+					"abc", /* odd length */
+					"0",
+					"1234567890abcdef1234567890abcdef12345678"}; /* 40 digits */
+	size_t n = 1000 + sizeof(serials) / sizeof(serials[0]);
+	struct x509_revoked *e = calloc(n, sizeof(*e));
+	char (*hex)[41] = calloc(n, sizeof(*hex));
+	static const int reasons[] = {-1, 1, 3, 4, 5, 9, 0};
+	time_t now = 1764547200; /* 2026-12-01 */
+	X509_CRL *a = NULL, *b = NULL;
+	unsigned char *ta = NULL, *tb = NULL, *der = NULL;
+	size_t dlen = 0;
+	int la, lb;
+
+	for (size_t i = 0; i < n; i++) {
+		if (i < sizeof(serials) / sizeof(serials[0])) {
+			snprintf(hex[i], sizeof(hex[i]), "%s", serials[i]);
+		} else {
+			unsigned char r[16];
+			RAND_bytes(r, sizeof(r));
+			r[0] &= 0x7f;
+			for (int k = 0; k < 16; k++)
+				snprintf(hex[i] + 2 * k, 3, "%02x", r[k]);
+		}
+		e[i].serial_hex = hex[i];
+		e[i].reason = reasons[i % 7];
+		/* 2049 → UTCTime, 2050 and 1949 → GeneralizedTime, as ASN1_TIME_set writes them */
+		e[i].revoked_at = i == 1 ? 2524607999 : i == 2 ? 2524608000 : i == 3 ? -631152001
+										: now - (time_t)i * 97;
+	}
+	TAP_OK(x509_crl_build(p->ca, 77, now - 60, now + 7 * 86400, e, n, &a) == 0 &&
+		       x509_crl_placeholder_sign(a) == 0,
+	       "%zu entries built by OpenSSL's objects", n);
+	TAP_OK(x509_crl_build_placeholder(p->ca, 77, now - 60, now + 7 * 86400, e, n, &b) == 0,
+	       "the same entries written by hand");
+	la = a ? tbs_of(a, &ta) : -1;
+	lb = b ? tbs_of(b, &tb) : -1;
+	TAP_OK(la > 0 && la == lb && memcmp(ta, tb, (size_t)la) == 0,
+	       "the tbs is byte for byte the same (%d and %d bytes)", la, lb);
+	TAP_OK(b && x509_crl_to_der(b, &der, &dlen) == 0 && X509_CRL_verify(b, p->ca_key) != 1,
+	       "placeholder-signed (not by the CA), and encodes");
+	TAP_OK(b && x509_crl_sign(b, p->ca_key) == 0 && X509_CRL_verify(b, p->ca_key) == 1,
+	       "and the CA can sign it");
+	OPENSSL_free(ta);
+	OPENSSL_free(tb);
+	free(der);
+	X509_CRL_free(a);
+	X509_CRL_free(b);
+	a = b = NULL;
+	ta = tb = NULL;
+	TAP_OK(x509_crl_build(p->root, 3, now - 60, now + 86400, NULL, 0, &a) == 0 &&
+		       x509_crl_placeholder_sign(a) == 0 &&
+		       x509_crl_build_placeholder(p->root, 3, now - 60, now + 86400, NULL, 0, &b) == 0 &&
+		       (la = tbs_of(a, &ta)) > 0 && la == tbs_of(b, &tb) &&
+		       memcmp(ta, tb, (size_t)la) == 0,
+	       "no entries: the same tbs too");
+	struct x509_revoked bad[] = {{"xyz", now, -1}};
+	struct x509_revoked toolong[] = {{"1234567890abcdef1234567890abcdef123456789", now, -1}};
+	X509_CRL *junk = NULL;
+	TAP_OK(x509_crl_build_placeholder(p->ca, 1, now, now + 86400, bad, 1, &junk) ==
+			       X509_E_INVALID &&
+		       x509_crl_build_placeholder(p->ca, 1, now, now + 86400, toolong, 1, &junk) ==
+			       X509_E_INVALID &&
+		       x509_crl_build_placeholder(p->ca, 1, now, now, NULL, 0, &junk) ==
+			       X509_E_INVALID &&
+		       junk == NULL,
+	       "a bad serial, a 41-digit one, times out of order: refused");
+	OPENSSL_free(ta);
+	OPENSSL_free(tb);
+	X509_CRL_free(a);
+	X509_CRL_free(b);
+	free(e);
+	free(hex);
+}
+
 int
 main(void)
 {
@@ -500,6 +590,7 @@ main(void)
 	test_encodings(&p);
 	test_times(&p);
 	test_crl(&p);
+	test_crl_fast(&p);
 	pki_free(&p);
 	return tap_done();
 }
