@@ -261,9 +261,9 @@ def release(name):
 
 def wait_ocsp_backlog(seconds=240):
     """Wait until shomei-revoke has pre-signed an OCSP response for every valid certificate: its
-    publisher does that before it publishes a notified tenant's CRL, so right after a bulk
-    issuance (test_import's 12,000) a CRL may take a minute (docs/DECISIONS.md, "The internal
-    revocation API"). Tests that time a CRL call this first; prints how long it waited."""
+    publisher does that between the CRLs it publishes, so right after a bulk issuance
+    (test_import's 12,000) a CRL may wait (docs/DECISIONS.md, "The internal revocation API").
+    Tests that time a CRL call this first; prints how long it waited."""
     t0 = time.time()
     ok = wait_until(lambda: psql("SELECT count(*) FROM certificates c WHERE c.status IN ('issued', 'downloaded')"
                                  " AND NOT EXISTS (SELECT 1 FROM ocsp_responses o WHERE o.ca_id = c.ca_id"
