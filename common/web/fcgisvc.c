@@ -30,6 +30,19 @@ static atomic_ullong m_micros;
 static atomic_ullong m_unavailable;
 
 void
+svc_file_error(struct http_req *req, int line, const char *msg)
+{
+	cJSON *errs = cJSON_CreateArray(), *e = cJSON_CreateObject();
+
+	if (line > 0)
+		cJSON_AddNumberToObject(e, "line", line);
+	cJSON_AddStringToObject(e, "field", "file");
+	cJSON_AddStringToObject(e, "message", msg);
+	cJSON_AddItemToArray(errs, e);
+	svc_invalid(req, errs);
+}
+
+void
 svc_invalid(struct http_req *req, cJSON *fields)
 {
 	http_error(req, 422, "validation_failed", i18n_msg(&msg_validation, req->lang), fields);

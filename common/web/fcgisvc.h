@@ -68,6 +68,12 @@ int svc_main_start(const struct svc *svc, svc_start_fn start, int argc, char **a
 /* Answer a validation failure: 422 with every field error (fields is consumed). */
 void svc_invalid(struct http_req *req, cJSON *fields);
 
+/*
+ * Answer a refused upload: 422 with one entry {line (when > 0), field "file", message}, as the
+ * per-line errors of a checked file are, so one client code shows both.
+ */
+void svc_file_error(struct http_req *req, int line, const char *msg);
+
 /* Answer with a message from the i18n table. */
 void svc_fail(struct http_req *req, int status, const char *code, const struct i18n_text *msg);
 

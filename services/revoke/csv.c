@@ -268,12 +268,7 @@ revoke_csv(struct http_req *req, struct svc_thread *t)
 	}
 	snprintf(fname, sizeof(fname), "%s", file.filename[0] ? file.filename : "revoke.csv");
 	if ((rc = csv_decode(file.data, file.len, &text, &len, &enc, &bad_line)) == CSV_E_ENCODING) {
-		cJSON *errs = cJSON_CreateArray(), *e = cJSON_CreateObject();
-		cJSON_AddNumberToObject(e, "line", bad_line);
-		cJSON_AddStringToObject(e, "field", "file");
-		cJSON_AddStringToObject(e, "message", i18n_msg(&msg_rcsv_encoding, req->lang));
-		cJSON_AddItemToArray(errs, e);
-		svc_invalid(req, errs);
+		svc_file_error(req, bad_line, i18n_msg(&msg_rcsv_encoding, req->lang));
 		return 0;
 	}
 	if (rc != 0)

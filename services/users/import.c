@@ -684,20 +684,6 @@ form_bool(const struct http_req *req, const char *name)
 	return -1;
 }
 
-/* A file-level refusal: 422 with one entry on line 0 or the line given. */
-static void
-file_error(struct http_req *req, int line, const char *msg)
-{
-	cJSON *errs = cJSON_CreateArray(), *e = cJSON_CreateObject();
-
-	if (line > 0)
-		cJSON_AddNumberToObject(e, "line", line);
-	cJSON_AddStringToObject(e, "field", "file");
-	cJSON_AddStringToObject(e, "message", msg);
-	cJSON_AddItemToArray(errs, e);
-	svc_invalid(req, errs);
-}
-
 int
 users_import(struct http_req *req, struct svc_thread *t)
 {
@@ -712,7 +698,7 @@ users_import(struct http_req *req, struct svc_thread *t)
 	int rc, bad_line = 0, admin_download;
 
 	if ((rc = upload_find(req, "file", &file)) != 0 || !file.has_filename) {
-		file_error(req, 0, i18n_msg(&msg_csv_no_file, req->lang));
+		svc_file_error(req, 0, i18n_msg(&msg_csv_no_file, req->lang));
 		return 0;
 	}
 	if ((admin_download = form_bool(req, "admin_download")) < 0) {
@@ -732,7 +718,7 @@ users_import(struct http_req *req, struct svc_thread *t)
 		return 0;
 	}
 	if ((rc = csv_decode(file.data, file.len, &text, &len, &enc, &bad_line)) == CSV_E_ENCODING) {
-		file_error(req, bad_line, i18n_msg(&msg_csv_encoding, req->lang));
+		svc_file_error(req, bad_line, i18n_msg(&msg_csv_encoding, req->lang));
 		return 0;
 	}
 	if (rc != 0)

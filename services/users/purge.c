@@ -369,19 +369,6 @@ out:
 	return rc;
 }
 
-static void
-file_error(struct http_req *req, int line, const char *msg)
-{
-	cJSON *errs = cJSON_CreateArray(), *e = cJSON_CreateObject();
-
-	if (line > 0)
-		cJSON_AddNumberToObject(e, "line", line);
-	cJSON_AddStringToObject(e, "field", "file");
-	cJSON_AddStringToObject(e, "message", msg);
-	cJSON_AddItemToArray(errs, e);
-	svc_invalid(req, errs);
-}
-
 /* The checked file becomes a queued job with its history entry, in one transaction. */
 static int
 queue(struct http_req *req, struct svc_thread *t, const char *fname, const char *text,
@@ -430,7 +417,7 @@ users_purge_csv(struct http_req *req, struct svc_thread *t)
 	int rc, bad_line = 0;
 
 	if (upload_find(req, "file", &file) != 0 || !file.has_filename) {
-		file_error(req, 0, i18n_msg(&msg_csv_no_file, req->lang));
+		svc_file_error(req, 0, i18n_msg(&msg_csv_no_file, req->lang));
 		return 0;
 	}
 	snprintf(fname, sizeof(fname), "%s", file.filename);
@@ -438,7 +425,7 @@ users_purge_csv(struct http_req *req, struct svc_thread *t)
 		snprintf(fname, sizeof(fname), "purge.csv");
 	if ((rc = csv_decode(file.data, file.len, &text, &len, &enc, &bad_line)) ==
 	    CSV_E_ENCODING) {
-		file_error(req, bad_line, i18n_msg(&msg_csv_encoding, req->lang));
+		svc_file_error(req, bad_line, i18n_msg(&msg_csv_encoding, req->lang));
 		return 0;
 	}
 	if (rc != 0)
