@@ -86,7 +86,8 @@ enum err_base {
 	  "the migrations directory is unreadable")                                                \
 	X(MIGRATE_E_TWICE, ERR_BASE_MIGRATE + 2, PERMANENT, "two migrations with one version")     \
 	X(MIGRATE_E_FILE, ERR_BASE_MIGRATE + 3, PERMANENT, "a migration file unreadable or large") \
-	X(MIGRATE_E_SQL, ERR_BASE_MIGRATE + 4, PERMANENT, "a migration failed and was rolled back") \
+	X(MIGRATE_E_SQL, ERR_BASE_MIGRATE + 4, PERMANENT,                                          \
+	  "a migration failed and was rolled back")                                                \
 	X(CSV_E_ENCODING, ERR_BASE_CSV + 1, PERMANENT, "text neither UTF-8 nor CP932")             \
 	X(CSV_E_QUOTE, ERR_BASE_CSV + 2, PERMANENT, "a quoted CSV field without its end")          \
 	X(UPLOAD_E_FORMAT, ERR_BASE_UPLOAD + 1, PERMANENT, "not a multipart/form-data body")       \

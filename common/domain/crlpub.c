@@ -515,7 +515,8 @@ crlpub_tenant(struct db *db, long long tenant_id, int days, time_t margin, crlpu
 	}
 	info->number = db_get_ll(num, 0, "crl_number");
 	info->revoked = n;
-	/* placeholder-signed, written by hand: a CRL of 100,000 entries in a fraction of the time */
+	/* placeholder-signed, written by hand: a CRL of 100,000 entries in a fraction of the time
+	 */
 	if ((rc = x509_crl_build_placeholder(cert, info->number, now - CRLPUB_BACKDATE,
 					     now + (time_t)days * 86400, entries, n, &crl)) != 0) {
 		snprintf(err, errlen, "tenant %lld: cannot build the CRL (%d)", tenant_id, rc);

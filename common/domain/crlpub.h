@@ -61,8 +61,9 @@ int crlpub_stale(struct db *db, const char *path, time_t margin);
  * (margin < 0: always), raise its CRL number, build the CRL valid for days (each revoked
  * certificate with its time and RFC 5280 reason; none for unspecified), have sign sign it
  * (kind "tenant"; the CRL is already placeholder-signed, x509_crl_build_placeholder, so a
- * signer that needs the DER takes x509_crl_to_der of it as it is), and store it in crls. info->number is the number used, 0 when the stored CRL
- * was current. The caller commits. 0, CRLPUB_E_*, DB_E_* or -errno; err says what failed.
+ * signer that needs the DER takes x509_crl_to_der of it as it is), and store it in crls.
+ * info->number is the number used, 0 when the stored CRL was current. The caller commits. 0,
+ * CRLPUB_E_*, DB_E_* or -errno; err says what failed.
  */
 int crlpub_tenant(struct db *db, long long tenant_id, int days, time_t margin, crlpub_sign_fn sign,
 		  void *arg, struct crlpub_info *info, char *err, size_t errlen);

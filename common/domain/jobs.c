@@ -60,7 +60,8 @@ static const struct db_stmt q_open = {
 
 static const struct db_stmt q_try_lock = {
 	"jobs_try_lock",
-	"SELECT pg_try_advisory_lock(" JOBS_LOCK_CLASS_S ", ($1::bigint % 2147483647)::integer) AS ok",
+	"SELECT pg_try_advisory_lock(" JOBS_LOCK_CLASS_S
+	", ($1::bigint % 2147483647)::integer) AS ok",
 	1,
 };
 
@@ -280,7 +281,8 @@ worker(void *arg)
 			continue;
 		}
 		if (rc < 0) {
-			log_msg(LOG_WARN, "event=jobs_look_failed rc=%d backoff_ms=%d", rc, backoff);
+			log_msg(LOG_WARN, "event=jobs_look_failed rc=%d backoff_ms=%d", rc,
+				backoff);
 			nap(backoff);
 			backoff = backoff < 30000 ? backoff * 2 : 30000;
 			continue;

@@ -34,9 +34,9 @@ typedef int (*jobs_run_fn)(struct db *db, struct kv *kv, struct job *j, cJSON *e
 			   long long *units);
 
 struct jobs_kind {
-	const char *kind;          /* jobs.kind */
-	enum audit_action action;  /* its history entries */
-	const char *unit;          /* "証明書", for "完了 f.csv (利用者 N, 証明書 M)" */
+	const char *kind;         /* jobs.kind */
+	enum audit_action action; /* its history entries */
+	const char *unit;         /* "証明書", for "完了 f.csv (利用者 N, 証明書 M)" */
 	jobs_run_fn run;
 };
 

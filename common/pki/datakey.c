@@ -17,8 +17,8 @@ load(void)
 
 	data_key_ok = rc == 0;
 	if (rc != 0)
-		log_msg(LOG_ERROR, "event=data_key_unreadable file=%s rc=%d", once_cfg->data_key_file,
-			rc);
+		log_msg(LOG_ERROR, "event=data_key_unreadable file=%s rc=%d",
+			once_cfg->data_key_file, rc);
 }
 
 const unsigned char *

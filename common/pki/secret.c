@@ -58,8 +58,8 @@ out:
 int
 secret_key_load(const char *path, enum secret_key_access access, unsigned char key[SECRET_KEY_LEN])
 {
-	const mode_t refused = access == SECRET_KEY_GROUP ? (S_IWGRP | S_IXGRP | S_IRWXO)
-							  : (S_IRWXG | S_IRWXO);
+	const mode_t refused =
+		access == SECRET_KEY_GROUP ? (S_IWGRP | S_IXGRP | S_IRWXO) : (S_IRWXG | S_IRWXO);
 	char buf[KEYFILE_MAX];
 	struct stat st;
 	size_t len = 0;

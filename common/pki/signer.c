@@ -273,8 +273,8 @@ signer_sign_crl(struct signer_conn *c, uint64_t tenant_id, X509_CRL *crl, X509_C
 	X509_CRL_get0_signature(crl, &sig, NULL);
 	rc = sig != NULL && ASN1_STRING_length(sig) > 0 ? 0 : x509_crl_placeholder_sign(crl);
 	if (rc == 0 && (rc = x509_crl_to_der(crl, &der, &len)) == 0 &&
-	    (rc = signer_call(c, SIGNER_OP_SIGN_CRL, tenant_id, der, len, &signed_der, &slen, reason,
-			      reasonlen)) == 0)
+	    (rc = signer_call(c, SIGNER_OP_SIGN_CRL, tenant_id, der, len, &signed_der, &slen,
+			      reason, reasonlen)) == 0)
 		rc = x509_crl_from_der(signed_der, slen, out);
 	free(der);
 	free(signed_der);

@@ -332,7 +332,8 @@ x509_crl_build_placeholder(const X509 *issuer, long long crl_number, time_t this
 	if (n > 0 && (fe = calloc(n, sizeof(*fe))) == NULL)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
-		if (entries[i].reason > 255 || (rc = fast_serial(entries[i].serial_hex, &fe[i])) != 0) {
+		if (entries[i].reason > 255 ||
+		    (rc = fast_serial(entries[i].serial_hex, &fe[i])) != 0) {
 			rc = X509_E_INVALID;
 			goto out;
 		}

@@ -129,8 +129,7 @@ from_cp932(const char *in, size_t len, char **out, size_t *outlen, size_t *bad)
 }
 
 int
-csv_decode(const char *in, size_t len, char **out, size_t *outlen, const char **enc,
-	   int *bad_line)
+csv_decode(const char *in, size_t len, char **out, size_t *outlen, const char **enc, int *bad_line)
 {
 	const unsigned char *u = (const unsigned char *)in;
 	size_t bad = 0, ok;
