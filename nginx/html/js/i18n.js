@@ -106,6 +106,7 @@ const ja = {
   'pager.prev': '前へ',
   'pager.next': '次へ',
   'pager.label': 'ページ切り替え',
+  'pager.label_bottom': 'ページ切り替え（一覧の下）',
 
   // パスワード変更
   'password.title': 'パスワード変更',
@@ -490,6 +491,7 @@ const en = {
   'pager.prev': 'Previous',
   'pager.next': 'Next',
   'pager.label': 'Pages',
+  'pager.label_bottom': 'Pages (below the list)',
 
   'password.title': 'Change password',
   'password.current': 'Current password',
