@@ -57,8 +57,10 @@ static const struct {
 	{"lockout_ip",
 	 {"アクセス元IPアドレスをロック（{0}回失敗、解除まで{1}秒）",
 	  "Source address locked out ({0} failures, {1} s until it ends)"}},
-	{"dl_login_ok", {"ダウンロードサイト ログイン成功 {0}", "Download site: login succeeded {0}"}},
-	{"dl_login_failed", {"ダウンロードサイト ログイン失敗 {0}", "Download site: login failed {0}"}},
+	{"dl_login_ok",
+	 {"ダウンロードサイト ログイン成功 {0}", "Download site: login succeeded {0}"}},
+	{"dl_login_failed",
+	 {"ダウンロードサイト ログイン失敗 {0}", "Download site: login failed {0}"}},
 	{"dl_lockout_id",
 	 {"ダウンロードサイト ログインIDをロック（{1}回失敗、解除まで{2}秒） {0}",
 	  "Download site: login ID locked out ({1} failures, {2} s until it ends) {0}"}},
@@ -593,7 +595,8 @@ summed_tail(const char *stored, int lang, char *buf, size_t len)
 	if (end == open + 1 || strcmp(end, "回)") != 0)
 		return;
 	k = (size_t)(open - stored) - 1;
-	others = k >= strlen(" ほか") && strncmp(stored + k - strlen(" ほか"), " ほか", strlen(" ほか")) == 0;
+	others = k >= strlen(" ほか") &&
+		 strncmp(stored + k - strlen(" ほか"), " ほか", strlen(" ほか")) == 0;
 	if (lang == I18N_EN)
 		snprintf(buf, len, "%s (%lld time%s)", others ? " and others" : "", n,
 			 n == 1 ? "" : "s");

@@ -88,8 +88,9 @@ audit_lockout(struct http_req *req, struct svc_thread *t, const PGresult *res,
 			continue;
 		snprintf(n, sizeof(n), "%d", k == 0 ? l->limit_id : l->limit_ip);
 		struct audit_entry e = {db_get_ll(res, 0, "tenant_id"), req->remote_addr, "admin",
-					db_get_ll(res, 0, "id"), AUDIT_LOCKOUT, NULL};
-		struct audit_more m = {login_id, k == 0 ? "lockout_id" : "lockout_ip", {n, secs}, 2};
+					db_get_ll(res, 0, "id"),        AUDIT_LOCKOUT,    NULL};
+		struct audit_more m = {
+			login_id, k == 0 ? "lockout_id" : "lockout_ip", {n, secs}, 2};
 		audit_write_ex(&t->db, &e, &m);
 	}
 }

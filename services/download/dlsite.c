@@ -48,7 +48,8 @@ static void
 summed(struct http_req *req, struct svc_thread *t, long long tenant_id, const char *kind,
        const struct audit_more *m)
 {
-	struct audit_entry e = {tenant_id, req->remote_addr, "user", 0, AUDIT_DOWNLOAD_REFUSED, NULL};
+	struct audit_entry e = {tenant_id, req->remote_addr,       "user",
+				0,         AUDIT_DOWNLOAD_REFUSED, NULL};
 	int rc;
 
 	if ((rc = audit_write_summed_ex(&t->db, &t->kv, &e, m, kind, (long long)time(NULL))) != 0)
@@ -111,7 +112,8 @@ dlsite_open(struct http_req *req, struct svc_thread *t, struct dlsite *site)
 	log_msg(LOG_WARN, "event=dl_ip_refused tenant=%lld ip=%s", site->tenant_id,
 		req->remote_addr);
 	/* the address, not the path: a client chooses the path, and the entry sums a minute */
-	struct audit_more m = {NULL, "dl_refused_ip", {req->remote_addr ? req->remote_addr : ""}, 1};
+	struct audit_more m = {
+		NULL, "dl_refused_ip", {req->remote_addr ? req->remote_addr : ""}, 1};
 	summed(req, t, site->tenant_id, "ip", &m);
 	svc_fail(req, 403, "ip_refused", &msg_ip_refused);
 	return 1;
@@ -320,8 +322,8 @@ failed(struct http_req *req, struct svc_thread *t, const struct dlsite *site,
 		if (!(reached & (k == 0 ? LOCKOUT_REACHED_ID : LOCKOUT_REACHED_IP)))
 			continue;
 		snprintf(n, sizeof(n), "%d", k == 0 ? l->limit_id : l->limit_ip);
-		struct audit_more lm = {id, k == 0 ? "dl_lockout_id" : "dl_lockout_ip", {id, n, secs},
-					3};
+		struct audit_more lm = {
+			id, k == 0 ? "dl_lockout_id" : "dl_lockout_ip", {id, n, secs}, 3};
 		coded(req, t, site, AUDIT_LOCKOUT, &lm);
 	}
 	log_msg(LOG_WARN, "event=dl_login_failed tenant=%lld ip=%s", site->tenant_id,

@@ -152,7 +152,7 @@ write_history(struct http_req *req, struct svc_thread *t, const PGresult *res)
 	int rc;
 
 	if (strcmp(old_list, new_list) != 0) {
-		struct audit_entry e = {req->tenant_id, req->remote_addr, "admin",
+		struct audit_entry e = {req->tenant_id, req->remote_addr,     "admin",
 					req->admin_id,  AUDIT_IP_RESTRICTION, NULL};
 		struct audit_more m = {NULL,
 				       "setting_allowlist",
@@ -164,7 +164,7 @@ write_history(struct http_req *req, struct svc_thread *t, const PGresult *res)
 	}
 	if (old_notify != new_notify) {
 		struct audit_entry e = {req->tenant_id, req->remote_addr, "admin",
-					req->admin_id,  AUDIT_SETTINGS,       NULL};
+					req->admin_id,  AUDIT_SETTINGS,   NULL};
 		struct audit_more m = {NULL,
 				       "setting_notify",
 				       {old_notify ? AUDIT_WORD("mail") : AUDIT_WORD("no_mail"),
