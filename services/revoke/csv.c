@@ -241,7 +241,7 @@ revoke_csv(struct http_req *req, struct svc_thread *t)
 {
 	struct upload_part file;
 	struct rcsv r = {.lang = req->lang};
-	char date[16], reason_w[40], fname[256], tid[24], aid[24], total[16], detail[400];
+	char date[16], reason_w[40], fname[256], tid[24], aid[24], total[16];
 	const char *enc = "";
 	const struct i18n_text *why;
 	char *text = NULL, *params = NULL;
@@ -305,14 +305,14 @@ revoke_csv(struct http_req *req, struct svc_thread *t)
 	snprintf(tid, sizeof(tid), "%lld", req->tenant_id);
 	snprintf(aid, sizeof(aid), "%lld", req->admin_id);
 	snprintf(total, sizeof(total), "%d", n);
-	snprintf(detail, sizeof(detail), "CSV一括失効 受付 %s (証明書 %d%s%s)", fname, n,
-		 date[0] ? ", 失効日 " : "", date);
 	struct audit_entry e = {req->tenant_id, req->remote_addr,	   "admin",
-				req->admin_id,  AUDIT_CERTIFICATE_REVOKE, detail};
+				req->admin_id,  AUDIT_CERTIFICATE_REVOKE, NULL};
+	struct audit_more m = {NULL, date[0] ? "rcsv_queued_on" : "rcsv_queued",
+			       {fname, total, date}, 3};
 	const char *p[] = {tid, aid, fname, text, total, req->remote_addr ? req->remote_addr : "",
 			   enc, params};
 	if ((rc = db_begin(&t->db)) != 0 || (rc = db_exec(&t->db, &q_job_insert, p, &res)) != 0 ||
-	    (rc = audit_write(&t->db, &e)) != 0 || (rc = db_commit(&t->db)) != 0) {
+	    (rc = audit_write_ex(&t->db, &e, &m)) != 0 || (rc = db_commit(&t->db)) != 0) {
 		db_rollback(&t->db);
 		rc = rc < 0 ? rc : -EIO;
 		goto out;

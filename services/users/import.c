@@ -639,9 +639,10 @@ static int
 queue_job(struct http_req *req, struct svc_thread *t, const struct import *im, const char *text,
 	  const char *filename, int admin_download, const char *enc, long long *job_id)
 {
-	char tid[24], aid[24], users[24], devs[24], detail[512];
+	char tid[24], aid[24], users[24], devs[24];
 	struct audit_entry e = {req->tenant_id, req->remote_addr, "admin",
-				req->admin_id,	AUDIT_USER_IMPORT,   detail};
+				req->admin_id,	AUDIT_USER_IMPORT,   NULL};
+	struct audit_more m = {NULL, "import_queued", {filename, users, devs}, 3};
 	PGresult *res = NULL;
 	int rc;
 
@@ -649,15 +650,13 @@ queue_job(struct http_req *req, struct svc_thread *t, const struct import *im, c
 	snprintf(aid, sizeof(aid), "%lld", req->admin_id);
 	snprintf(users, sizeof(users), "%zu", im->nusers);
 	snprintf(devs, sizeof(devs), "%zu", im->ndevices);
-	snprintf(detail, sizeof(detail), "受付 %s (利用者 %zu, 証明書 %zu)", filename, im->nusers,
-		 im->ndevices);
 	const char *p[] = {tid,	 aid,  filename, admin_download ? "true" : "false",
 			   text, users, devs,	  req->remote_addr ? req->remote_addr : "",
 			   enc};
 	if ((rc = db_begin(&t->db)) != 0)
 		return rc;
 	if ((rc = db_exec(&t->db, &q_job_insert, p, &res)) != 0 ||
-	    (rc = audit_write(&t->db, &e)) != 0 || (rc = db_commit(&t->db)) != 0) {
+	    (rc = audit_write_ex(&t->db, &e, &m)) != 0 || (rc = db_commit(&t->db)) != 0) {
 		db_rollback(&t->db);
 		PQclear(res);
 		return rc < 0 ? rc : -EIO;
