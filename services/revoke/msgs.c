@@ -16,14 +16,14 @@ const struct i18n_text msg_reason = {
 	 "reason must be one of unspecified, keyCompromise, affiliationChanged, superseded, "
 	 "cessationOfOperation, privilegeWithdrawn."}};
 const struct i18n_text msg_cert_not_found = {
-	{"証明書 (ID %lld) が見つかりません。", "Certificate %lld was not found."}};
+	{"証明書（ID %lld）が見つかりません。", "Certificate %lld was not found."}};
 const struct i18n_text msg_some_not_found = {
 	{"指定された証明書が見つかりません。何も変更していません。",
 	 "A certificate given was not found. Nothing was changed."}};
 const struct i18n_text msg_bad_status = {
 	{"この状態の証明書は指定できません。何も変更していません。",
 	 "A certificate given is not in a state that allows this. Nothing was changed."}};
-const struct i18n_text msg_is_revoked = {{"%s は失効済みです。", "%s is already revoked."}};
+const struct i18n_text msg_is_revoked = {{"%s は証明書失効済です。", "%s is already revoked."}};
 const struct i18n_text msg_is_issuing = {
 	{"%s は発行中のため失効できません。", "%s is still being issued and cannot be revoked."}};
 const struct i18n_text msg_is_failed = {{"%s は発行に失敗した証明書のため失効できません。",

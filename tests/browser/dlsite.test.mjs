@@ -307,7 +307,7 @@ await step('the phone downloads the certificate: a PKCS#12, and it becomes ダ�
   assert(data.length > 500 && data[0] === 0x30, `not a PKCS#12 (${data.length} bytes)`);
   assert(download.suggestedFilename().endsWith('.p12'), `file name ${download.suggestedFilename()}`);
   await mobile.locator('#cert-list .badge.downloaded').waitFor({ timeout: 10_000 });
-  assert((await visibleText(mobile.locator('#cert-list .badge'))) === 'ダウンロード済', 'status not shown');
+  assert((await visibleText(mobile.locator('#cert-list .badge'))) === '証明書ダウンロード済', 'status not shown');
   const hist = JSON.parse((await portalApi('GET', '/api/audit?action=certificate_download')).text);
   assert(hist.items.some((i) => i.detail.includes('ダウンロードサイト') && i.detail.includes(email)), 'no history entry');
   await screenshot('dl-downloaded', mobile);

@@ -441,7 +441,7 @@ await step('パスワード変更: the rule is checked on the page, in Japanese'
   await openMenu('パスワード変更', 'password');
   const note = await visibleText(page.locator('#password-note'));
   assert(note === 'パスワードは、8文字以上16文字以内の半角英数字を入力してください。', `note: ${note}`);
-  for (const label of ['現在のパスワード', '新しいパスワード', '新しいパスワード (確認用)']) {
+  for (const label of ['現在のパスワード', '新しいパスワード', '新しいパスワード（確認用）']) {
     assert(await page.getByLabel(label, { exact: true }).isVisible(), `no field ${label}`);
   }
   await page.fill('#current-password', currentPassword);
