@@ -36,7 +36,8 @@ typedef int (*jobs_run_fn)(struct db *db, struct kv *kv, struct job *j, cJSON *e
 struct jobs_kind {
 	const char *kind;         /* jobs.kind */
 	enum audit_action action; /* its history entries */
-	const char *unit; /* "証明書", for "完了 f.csv (N 行, 証明書 M)"; a word of audit.c's table */
+	const char
+		*unit; /* "証明書", for "完了 f.csv (N 行, 証明書 M)"; a word of audit.c's table */
 	jobs_run_fn run;
 };
 

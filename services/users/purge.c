@@ -201,11 +201,11 @@ purge_locked(struct db *db, const struct purge_who *w, long long uid, const PGre
 	struct audit_entry e = {
 		w->tenant_id,      w->ip, w->admin_id ? "admin" : "system", w->admin_id,
 		AUDIT_USER_DELETE, NULL};
-	struct audit_more m = {NULL,
-			       "user_purged",
-			       {db_get(u, 0, "family_name"), db_get(u, 0, "given_name"),
-				db_get(u, 0, "email")},
-			       3};
+	struct audit_more m = {
+		NULL,
+		"user_purged",
+		{db_get(u, 0, "family_name"), db_get(u, 0, "given_name"), db_get(u, 0, "email")},
+		3};
 	const struct db_stmt *st[] = {&q_purge_user, &q_purge_devices, &q_purge_p12};
 	int rc = 0;
 

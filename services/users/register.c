@@ -188,8 +188,7 @@ insert_devices(const struct reg_ctx *cx, struct db *db, const struct certq_quota
 		if (certs != NULL)
 			cJSON_AddItemToArray(certs, queued(cid, d, cn, cx->lang));
 		if (detail != NULL)
-			strbuf_printf(detail, "%s" AUDIT_WORD_IN("dev:%s"), i ? ", " : "",
-				      d->code);
+			strbuf_printf(detail, "%s" AUDIT_WORD_IN("dev:%s"), i ? ", " : "", d->code);
 	}
 	return 0;
 }
@@ -218,11 +217,10 @@ store(struct http_req *req, struct svc_thread *t, struct user_in *u, cJSON **doc
 	struct certq_quota q;
 	struct audit_entry e = {req->tenant_id, req->remote_addr,    "admin",
 				req->admin_id,  AUDIT_USER_REGISTER, NULL};
-	struct audit_more m = {
-		NULL,
-		"user_registered",
-		{u->v[UF_FAMILY_NAME], u->v[UF_GIVEN_NAME], u->v[UF_EMAIL], detail},
-		4};
+	struct audit_more m = {NULL,
+			       "user_registered",
+			       {u->v[UF_FAMILY_NAME], u->v[UF_GIVEN_NAME], u->v[UF_EMAIL], detail},
+			       4};
 	struct reg_ctx cx = {req->tenant_id, req->admin_id, req->remote_addr, req->lang, 0};
 	cJSON *certs = cJSON_CreateArray(), *user = NULL;
 	long long uid;
