@@ -12,7 +12,7 @@ import sys
 import time
 
 OUT = sys.argv[1]
-ROWS, ROUNDS = (int(a) for a in sys.argv[2:4])
+ROWS, ROUNDS, ONE = (int(a) for a in sys.argv[2:5])
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 from shomei_test import HOST, PORT, Client, ctl, psql, tls_context  # noqa: E402
@@ -73,8 +73,8 @@ def issued(tid):
     return int(psql("SELECT count(*) FROM certificates WHERE tenant_id = :'p1' AND status = 'issued'", tid))
 
 
-def wait_issued(tid, t0, limit=3600):
-    while issued(tid) < ROWS:
+def wait_issued(tid, t0, n, limit=3600):
+    while issued(tid) < n:
         if time.monotonic() - t0 > limit:
             raise RuntimeError("not all certificates issued after %d s" % limit)
         time.sleep(0.5)
@@ -108,7 +108,8 @@ def import_run(c, tid):
         time.sleep(0.05)
     registered = time.monotonic() - t0
     assert doc["status"] == "done", doc
-    return accepted, registered, wait_issued(tid, t0)
+    say("  import: 202 after %.2f s, job done after %.2f s" % (accepted, registered))
+    return accepted, registered, wait_issued(tid, t0, ROWS)
 
 
 def one_by_one(c, tid):
@@ -116,7 +117,7 @@ def one_by_one(c, tid):
     h = {"Host": "%s:%d" % (HOST, PORT), "Cookie": c.cookie, "X-CSRF-Token": c.csrf,
          "Content-Type": "application/json"}
     t0 = time.monotonic()
-    for i in range(ROWS):
+    for i in range(ONE):
         f, g, fk, gk, fe, ge, email = user("one", i)
         body = {"family_name": f, "given_name": g, "family_name_kana": fk, "given_name_kana": gk,
                 "family_name_en": fe, "given_name_en": ge, "email": email, "devices": [{"device": "01"}]}
@@ -128,7 +129,8 @@ def one_by_one(c, tid):
             say("  one by one: %d users, %.1f s" % (i, time.monotonic() - t0))
     registered = time.monotonic() - t0
     conn.close()
-    return registered, wait_issued(tid, t0)
+    say("  one by one: %d users registered after %.2f s" % (ONE, registered))
+    return registered, wait_issued(tid, t0, ONE)
 
 
 def load():
@@ -141,13 +143,14 @@ def main():
     one, tid_one = tenant("one")
     say("validation of %d rows, %d rounds" % (ROWS, ROUNDS))
     val = validation(imp, tid_imp)
+    say("  validation: %s s" % ", ".join("%.2f" % x for x in val))
     say("import of %d rows" % ROWS)
     accepted, imp_reg, imp_all = import_run(imp, tid_imp)
-    say("one by one: %d POST /api/users" % ROWS)
+    say("one by one: %d POST /api/users" % ONE)
     one_reg, one_all = one_by_one(one, tid_one)
     load1 = load()
     v = statistics.median(val)
-    ratio = one_reg / imp_reg
+    ratio = (ROWS / imp_reg) / (ONE / one_reg)  # users a second, import against one by one
     text = "\n".join([
         "# bench/import — %s" % time.strftime("%Y-%m-%d %H:%M"),
         "",
@@ -159,7 +162,10 @@ def main():
         " upload to the job `done` (GET /api/jobs/{id}), then to every certificate `issued`. One by one:"
         " POST /api/users for each user, one after another on one keep-alive TLS connection (the portal's"
         " path), then to every certificate `issued`. Both tenants' certificates are issued by the same"
-        " shomei-issue workers." % (format(ROWS, ","), format(ROWS, ",")),
+        " shomei-issue workers.%s" % (format(ROWS, ","), format(ROWS, ","),
+                                       "" if ONE == ROWS else " One by one registered the first %s of the %s"
+                                       " users only (the machine's load made 10,000 take half an hour); the ratio"
+                                       " is of the rates." % (format(ONE, ","), format(ROWS, ","))),
         "",
         "| run | measured | target | result |",
         "| --- | --- | --- | --- |",
@@ -168,10 +174,10 @@ def main():
         "| import: upload → 202 | %.2f s |  |  |" % accepted,
         "| import: upload → job done (users and `issuing` certificates committed) | %.2f s (%.0f users/s) |  |  |"
         % (imp_reg, ROWS / imp_reg),
-        "| one by one: %s × POST /api/users | %.2f s (%.0f users/s) |  |  |" % (format(ROWS, ","), one_reg, ROWS / one_reg),
-        "| registration, one by one ÷ import | %.1f× | ≥ 10× | %s |" % (ratio, "met" if ratio >= 10 else "not met"),
+        "| one by one: %s × POST /api/users | %.2f s (%.1f users/s) |  |  |" % (format(ONE, ","), one_reg, ONE / one_reg),
+        "| registration rate, import ÷ one by one | %.1f× | ≥ 10× | %s |" % (ratio, "met" if ratio >= 10 else "not met"),
         "| import: upload → every certificate `issued` | %.1f s |  |  |" % imp_all,
-        "| one by one: first request → every certificate `issued` | %.1f s |  | %.2f× the import's |" % (one_all, one_all / imp_all),
+        "| one by one: first request → every one of its %s certificates `issued` | %.1f s |  |  |" % (format(ONE, ","), one_all),
         "",
     ])
     print(text)
