@@ -5,6 +5,8 @@
 //
 //   cd tests/browser && npm ci && SHOMEI_UP_JSON=../../var/up.json node dlsite.test.mjs
 
+import fs from 'node:fs';
+import path from 'node:path';
 import {
   assert,
   contextOptions,
@@ -18,10 +20,10 @@ import {
 
 const TOTAL_TIMEOUT_MS = 6 * 60_000;
 
-const { up, base: BASE, origin: ORIGIN, artifacts } = stack();
+const { up, base: BASE, origin: ORIGIN, artifacts: ARTIFACTS } = stack();
 const SITE = `${ORIGIN}/dl/${up.tenant}/`;
 const TAG = Math.random().toString(36).slice(2, 8).replace(/[^a-z]/g, 'x');
-const T = tap('dlsite', artifacts);
+const T = tap('dlsite', ARTIFACTS);
 const { step, diag } = T;
 const state = { problems: [] };
 const problems = state.problems;
