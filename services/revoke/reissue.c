@@ -535,13 +535,16 @@ reissue_apply(struct db *db, const struct revoke_who *w, struct reissue_req *rq,
 	}
 	snprintf(tid, sizeof(tid), "%lld", w->tenant_id);
 	const char *p[] = {tid, lit};
-	/* the tenant's lock first (as issuance takes it), then the rows; counts after both */
-	if ((rc = db_begin(db)) != 0 || (rc = certq_lock(db, w->tenant_id, &q)) != 0 ||
-	    (rc = db_exec(db, &q_rlock, p, &rows)) != 0)
+	/*
+	 * The rows first, then the tenant (its counts come after both locks). Not the other way
+	 * round: a revocation holding a row inserts its history entry, whose foreign key takes a
+	 * share lock on the tenant row, and would wait for us while we wait for its row.
+	 */
+	if ((rc = db_begin(db)) != 0 || (rc = db_exec(db, &q_rlock, p, &rows)) != 0)
 		goto out;
 	if ((*status = check_rows(rows, rq, w, errs, &need)) != 0)
 		goto out;
-	if ((rc = certq_count(db, w->tenant_id, &q)) != 0)
+	if ((rc = certq_lock(db, w->tenant_id, &q)) != 0)
 		goto out;
 	if (need > q.available) {
 		snprintf(msg, sizeof(msg), i18n_msg(&msg_reissue_quota, w->lang), need, q.available);
