@@ -88,7 +88,8 @@ int revoke_jobs_start(const struct cfg *cfg);
 
 /* reissue.c: 再発行 (NRA 6-1): POST /api/certificates/reissue, and what rcsv.c shares */
 int reissue_post(struct http_req *req, struct svc_thread *t);
-/* The history detail (action certificate_reissue) after "<cn>: "; %s: ただちに, the date or 失効済 */
+/* The history detail (action certificate_reissue) after "<cn>: "; %s: ただちに, the date or 失効済
+ */
 #define REISSUE_DETAIL "再発行受付 (旧証明書の失効: %s)"
 /* The tenant's features and validity limits, for the fields of a reissue. */
 struct reissue_tenant {
@@ -102,7 +103,7 @@ struct reissue_fields {
 	const char *from_in, *to_in; /* as given: yyyy/mm/dd[ hh:mm] */
 	char from[32], to[32];       /* timestamptz text, "" = issuance day / the default */
 	int period;                  /* valid_from/valid_to given: both replaced */
-	int restricted;                /* restriction given: mode and the four items replaced */
+	int restricted;              /* restriction given: mode and the four items replaced */
 	const char *mode, *item[4];  /* none/or/and; mac, computer, login_user, bios_serial */
 	int any;
 };
@@ -120,9 +121,9 @@ struct reissue_item {
 struct reissue_req {
 	struct reissue_item *items; /* sorted by id (reissue_sort) */
 	size_t n;
-	char date[11];     /* revoke_on yyyy-mm-dd, "" = now */
-	int lenient;       /* a job's: skip the ones superseded already instead of refusing */
-	long long job_id;  /* 0: none; else its progress is set to `progress` in the transaction */
+	char date[11];    /* revoke_on yyyy-mm-dd, "" = now */
+	int lenient;      /* a job's: skip the ones superseded already instead of refusing */
+	long long job_id; /* 0: none; else its progress is set to `progress` in the transaction */
 	int progress;
 };
 void reissue_sort(struct reissue_req *rq);

@@ -69,8 +69,8 @@ line_error(struct xcsv *x, int line, const char *field, const char *msg)
 static int
 is_header(const struct csv_row *row)
 {
-	return row->line == 1 &&
-	       (strcmp(row->f[0], "代表メールアドレス") == 0 || strcasecmp(row->f[0], "email") == 0);
+	return row->line == 1 && (strcmp(row->f[0], "代表メールアドレス") == 0 ||
+				  strcasecmp(row->f[0], "email") == 0);
 }
 
 /* One well-formed line: its lookup entry and its fields (checked like the API's). */
@@ -91,7 +91,7 @@ take_line(struct xcsv *x, const struct csv_row *row)
 		cJSON_AddStringToObject(f, "valid_to", row->f[code + 2]);
 	reissue_check_fields(f, x->tn, x->lang, errs, &rf);
 	cJSON_ArrayForEach(e, errs)
-	line_error(x, row->line, json_str(e, "field"), json_str(e, "message"));
+		line_error(x, row->line, json_str(e, "field"), json_str(e, "message"));
 	cJSON_Delete(errs);
 	cJSON_AddNumberToObject(o, "i", row->line);
 	cJSON_AddStringToObject(o, "e", row->f[0]);
@@ -155,11 +155,11 @@ decide(struct xcsv *x, int line, const cJSON *certs, cJSON *seen)
 		else if (strcmp(st, LC_REVOKED) == 0)
 			revoked = c; /* ordered by id: the latest wins */
 	}
-	const struct i18n_text *m = nvalid > 1		     ? &msg_rcsv_many
-				    : issuing		     ? &msg_rcsv_issuing
-				    : scheduled && !x->now   ? &msg_rcsv_scheduled
-				    : !valid && !revoked     ? &msg_rcsv_unknown
-							     : NULL;
+	const struct i18n_text *m = nvalid > 1             ? &msg_rcsv_many
+				    : issuing              ? &msg_rcsv_issuing
+				    : scheduled && !x->now ? &msg_rcsv_scheduled
+				    : !valid && !revoked   ? &msg_rcsv_unknown
+							   : NULL;
 	if (m != NULL) {
 		line_error(x, line, "e", i18n_msg(m, x->lang));
 		return;
@@ -238,8 +238,8 @@ check_quota(struct xcsv *x, struct db *db, long long tenant_id)
 	if ((rc = certq_count(db, tenant_id, &q)) != 0)
 		return rc < 0 ? rc : -EIO;
 	if (x->need > q.available) {
-		snprintf(msg, sizeof(msg), i18n_msg(&msg_reissue_quota, x->lang), (long long)x->need,
-			 q.available);
+		snprintf(msg, sizeof(msg), i18n_msg(&msg_reissue_quota, x->lang),
+			 (long long)x->need, q.available);
 		line_error(x, 1, "e", msg);
 	}
 	return 0;
@@ -252,7 +252,7 @@ queue(struct http_req *req, struct svc_thread *t, struct xcsv *x, const char *fn
 	char detail[400], *params;
 	cJSON *pj = cJSON_CreateObject();
 	int n = cJSON_GetArraySize(x->items), rc;
-	struct audit_entry e = {req->tenant_id, req->remote_addr,	    "admin",
+	struct audit_entry e = {req->tenant_id, req->remote_addr,          "admin",
 				req->admin_id,  AUDIT_CERTIFICATE_REISSUE, detail};
 
 	cJSON_AddItemReferenceToObject(pj, "items", x->items);
@@ -299,14 +299,15 @@ reissue_csv(struct http_req *req, struct svc_thread *t)
 		return 0;
 	}
 	why = form_date(req, date, sizeof(date)) != 0 ? &msg_revoke_on_format
-	      : date[0]				       ? revoke_date_problem(date)
-						       : NULL;
+	      : date[0]                               ? revoke_date_problem(date)
+						      : NULL;
 	if (why != NULL) {
 		one_error(req, "revoke_on", i18n_msg(why, req->lang));
 		return 0;
 	}
 	snprintf(fname, sizeof(fname), "%s", file.filename[0] ? file.filename : "reissue.csv");
-	if ((rc = csv_decode(file.data, file.len, &text, &len, &enc, &bad_line)) == CSV_E_ENCODING) {
+	if ((rc = csv_decode(file.data, file.len, &text, &len, &enc, &bad_line)) ==
+	    CSV_E_ENCODING) {
 		svc_file_error(req, bad_line, i18n_msg(&msg_rcsv_encoding, req->lang));
 		return 0;
 	}

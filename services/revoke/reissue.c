@@ -167,8 +167,7 @@ field(const char *name, const char *v, int bad, int has, int (*fn)(const char *)
 
 /* From before To, To ahead, From not too far ahead, the span within the tenant's limit. */
 static int
-period(struct reissue_fields *f, const struct reissue_tenant *tn, time_t now, int lang,
-       cJSON *errs)
+period(struct reissue_fields *f, const struct reissue_tenant *tn, time_t now, int lang, cJSON *errs)
 {
 	time_t from = f->from_in ? jst_epoch(f->from_in, 0) : now;
 	time_t to = f->to_in ? jst_epoch(f->to_in, 1) : from + (time_t)tn->default_days * 86400;
@@ -214,15 +213,17 @@ restriction(const cJSON *r, struct reissue_fields *f, int has, int lang, cJSON *
 	}
 	f->mode = opt_str(r, "mode", &b);
 	if (b || f->mode == NULL || valid_restriction_mode(f->mode) != 0) {
-		json_field_error(errs, "restriction.mode", i18n_msg(&msg_reissue_restriction, lang));
+		json_field_error(errs, "restriction.mode",
+				 i18n_msg(&msg_reissue_restriction, lang));
 		bad++;
 	}
 	for (int i = 0; i < 4; i++) {
 		char name[40];
 		f->item[i] = opt_str(r, items[i], &b);
 		snprintf(name, sizeof(name), "restriction.%s", items[i]);
-		if (b || (f->item[i] != NULL && (i == 0 ? valid_mac(f->item[i])
-							: valid_restriction_item(f->item[i])) != 0)) {
+		if (b ||
+		    (f->item[i] != NULL &&
+		     (i == 0 ? valid_mac(f->item[i]) : valid_restriction_item(f->item[i])) != 0)) {
 			json_field_error(errs, name, i18n_msg(&msg_reissue_restriction, lang));
 			bad++;
 		}
@@ -300,8 +301,8 @@ id_error(cJSON *errs, const struct reissue_item *it, const struct i18n_text *m, 
 	if (it->line > 0) {
 		cJSON *e = cJSON_CreateObject();
 		cJSON_AddNumberToObject(e, "line", it->line);
-		cJSON_AddStringToObject(e, "field", lang == I18N_EN ? "Main e-mail address"
-								    : "代表メールアドレス");
+		cJSON_AddStringToObject(
+			e, "field", lang == I18N_EN ? "Main e-mail address" : "代表メールアドレス");
 		cJSON_AddStringToObject(e, "message", msg);
 		cJSON_AddItemToArray(errs, e);
 	} else {
@@ -326,7 +327,8 @@ refusal(const PGresult *rows, int r, const struct reissue_item *it, int schedule
 		return &msg_reissue_issuing;
 	if (s == LC_S_FAILED)
 		return &msg_is_failed;
-	if (s == LC_S_REVOKE_SCHEDULED && (scheduled || ((v = db_get(rows, r, "due")) && *v == 't')))
+	if (s == LC_S_REVOKE_SCHEDULED &&
+	    (scheduled || ((v = db_get(rows, r, "due")) && *v == 't')))
 		return &msg_is_scheduled;
 	if (it->f != NULL && it->f->any && db_get(rows, r, "device_id") == NULL)
 		return &msg_reissue_numbered;
@@ -500,12 +502,15 @@ queue_new(struct db *db, const struct revoke_who *w, struct reissue_req *rq, con
 		if ((rc = certq_insert(db, &nr, &it->new_id)) != 0)
 			break;
 		snprintf(detail, sizeof(detail), "%s: " REISSUE_DETAIL, nr.cn,
-			 was_revoked    ? "失効済"
+			 was_revoked   ? "失効済"
 			 : rq->date[0] ? when
 				       : "ただちに");
-		struct audit_entry e = {
-			w->tenant_id, w->ip, w->admin_id ? "admin" : "system", w->admin_id,
-			AUDIT_CERTIFICATE_REISSUE, detail};
+		struct audit_entry e = {w->tenant_id,
+					w->ip,
+					w->admin_id ? "admin" : "system",
+					w->admin_id,
+					AUDIT_CERTIFICATE_REISSUE,
+					detail};
 		rc = audit_write(db, &e);
 	}
 out:
@@ -547,7 +552,8 @@ reissue_apply(struct db *db, const struct revoke_who *w, struct reissue_req *rq,
 	if ((rc = certq_lock(db, w->tenant_id, &q)) != 0)
 		goto out;
 	if (need > q.available) {
-		snprintf(msg, sizeof(msg), i18n_msg(&msg_reissue_quota, w->lang), need, q.available);
+		snprintf(msg, sizeof(msg), i18n_msg(&msg_reissue_quota, w->lang), need,
+			 q.available);
 		json_field_error(errs, "ids", msg);
 		*status = 422;
 		goto out;
@@ -573,7 +579,8 @@ out:
 static int
 cmp_item(const void *a, const void *b)
 {
-	long long x = ((const struct reissue_item *)a)->id, y = ((const struct reissue_item *)b)->id;
+	long long x = ((const struct reissue_item *)a)->id,
+		  y = ((const struct reissue_item *)b)->id;
 
 	return (x > y) - (x < y);
 }

@@ -87,7 +87,8 @@ render_certificate(const PGresult *res, int row, int lang)
 	add_col(c, res, row, "revoked_at", "revoked_at");
 	add_col(c, res, row, "valid_from", "valid_from");
 	add_col(c, res, row, "revoke_on", "revoke_on");
-	cJSON_AddBoolToObject(c, "superseded", (v = db_get(res, row, "superseded")) != NULL && *v == 't');
+	cJSON_AddBoolToObject(c, "superseded",
+			      (v = db_get(res, row, "superseded")) != NULL && *v == 't');
 	return c;
 }
 
