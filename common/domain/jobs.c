@@ -111,10 +111,17 @@ int
 jobs_queue(struct db *db, const struct jobs_new *n, const struct audit_entry *e, long long *id)
 {
 	char tid[24], aid[24], total[16], devs[16];
-	const char *p[] = {
-		tid,      aid,   n->kind, n->filename,        n->admin_download ? "true" : "false",
-		n->input, total, devs,    n->ip ? n->ip : "", n->encoding ? n->encoding : "",
-		n->params};
+	const char *p[] = {tid,
+			   n->admin_id > 0 ? aid : NULL,
+			   n->kind,
+			   n->filename,
+			   n->admin_download ? "true" : "false",
+			   n->input,
+			   total,
+			   devs,
+			   n->ip ? n->ip : "",
+			   n->encoding ? n->encoding : "",
+			   n->params};
 	PGresult *res = NULL;
 	int rc;
 
