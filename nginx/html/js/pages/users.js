@@ -975,6 +975,7 @@ export function usersPage(view, params, ctx) {
 
   // 失効 / 再発行 of the checked users (NRA 5-1, 6-1) and CSV一括再発行 (NRA 6-2)
   const reloadAll = () => {
+    selected.clear();
     loadTenant();
     load({ quiet: true });
   };
