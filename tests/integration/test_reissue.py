@@ -213,7 +213,9 @@ def test_dated_and_revoked(t):
     nid = new_of(ids[0])
     t.ok(issued(tid, [nid], 120), "the new one is issued now")
     t.eq(summary(c).get("issued"), s0.get("issued"), "発行数 unchanged while the old one waits for its date")
-    ctl("revocations", "apply-due", "--as-of", (datetime.datetime.now(JST) + datetime.timedelta(days=8)).strftime("%Y/%m/%d %H:%M"))
+    # its date comes (moved to the past: apply-due --as-of ahead would apply other tests' rows too)
+    psql("UPDATE certificates SET revoke_on = now() - interval '1 second' WHERE id = :'p1'", ids[0])
+    ctl("revocations", "apply-due")
     t.eq(row(ids[0])[0], "revoked", "the old one is revoked when due")
     t.eq(summary(c).get("issued"), s0.get("issued"), "発行数 still unchanged")
     # a revoked certificate only issues, and takes a licence: the quota is full (3 of 3)
@@ -305,7 +307,8 @@ def test_csv(t):
     data = ("代表メールアドレス,利用デバイス用メールアドレス,デバイスコード\r\n"
             "\"%s\",%s,01,,\r\n" % (taro, taro) + "%s,%s,,Sales,,11,,\r\n" % (taro, taro)
             + "%s,%s,01\r\n" % (hana, hana)).encode("cp932")
-    r = upload(c, b"\xef\xbb\xbf" + data.decode("cp932").encode("utf-8"), revoke_on=day(3))
+    # a date past test_revoke's apply-due --as-of (4 days ahead), which applies every tenant's
+    r = upload(c, b"\xef\xbb\xbf" + data.decode("cp932").encode("utf-8"), revoke_on=day(20))
     t.eq(r.status, 202, "UTF-8 with BOM, a dated revocation: accepted", r.body[:300])
     j = wait_job(c, (r.json() or {}).get("job_id", 0))
     t.eq((j.get("status"), j.get("processed"), j.get("kind")), ("done", 3, "reissue_csv"), "the job is done (GET /api/jobs/{id})")
