@@ -457,7 +457,7 @@ queue_new(struct db *db, const struct revoke_who *w, struct reissue_req *rq, con
 {
 	long long *ids = calloc(rq->n + 1, sizeof(*ids));
 	size_t k = 0;
-	char *lit = NULL, detail[400], when[16];
+	char *lit = NULL, when[16];
 	PGresult *res = NULL;
 	int rc = 0;
 
@@ -501,17 +501,20 @@ queue_new(struct db *db, const struct revoke_who *w, struct reissue_req *rq, con
 			break;
 		if ((rc = certq_insert(db, &nr, &it->new_id)) != 0)
 			break;
-		snprintf(detail, sizeof(detail), "%s: " REISSUE_DETAIL, nr.cn,
-			 was_revoked   ? "失効済"
-			 : rq->date[0] ? when
-				       : "ただちに");
+		/* the detail as audit.c's code "cert_reissue", rendered in the viewer's language */
 		struct audit_entry e = {w->tenant_id,
 					w->ip,
 					w->admin_id ? "admin" : "system",
 					w->admin_id,
 					AUDIT_CERTIFICATE_REISSUE,
-					detail};
-		rc = audit_write(db, &e);
+					NULL};
+		struct audit_more m = {NULL,
+				       "cert_reissue",
+				       {nr.cn, was_revoked   ? AUDIT_WORD("already_revoked")
+					       : rq->date[0] ? when
+							     : AUDIT_WORD("now")},
+				       2};
+		rc = audit_write_ex(db, &e, &m);
 	}
 out:
 	PQclear(res);

@@ -193,6 +193,11 @@ def test_numbered_now(t):
                 " AND detail LIKE :'p2' || ':%'", tid, cn)
     t.ok("certificate_reissue|%s: 再発行受付" % cn in hist and "certificate_revoke|%s: 失効中 -> 失効完了" % cn in hist,
          "history: 証明書再発行 and 証明書失効", hist)
+    en = c.get("/api/audit?action=certificate_reissue", headers={"Accept-Language": "en"}).json() or {}
+    ja = c.get("/api/audit?action=certificate_reissue").json() or {}
+    t.eq(([x.get("detail") for x in en.get("items", [])], [x.get("detail") for x in ja.get("items", [])]),
+         (["%s: reissue accepted (old certificate revoked: now)" % cn], ["%s: 再発行受付 (旧証明書の失効: ただちに)" % cn]),
+         "the history in the viewer's language (GET /api/audit)")
     t.ok(wait_until(lambda: ("%X" % a.serial_number) in crl_serials(slug).replace(":", "").upper(), 20),
          "the old serial is in the tenant CRL (openssl crl)")
     # the superseded one cannot be reissued again (two valid ones would come out of it)
