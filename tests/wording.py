@@ -11,7 +11,8 @@ import re
 import sys
 
 # What the manuals write with half-width brackets themselves (device names, a restriction item).
-MANUAL_TERMS = ("iOS(iPhone)", "iOS(iPad)", "端末(BIOS)", "有効期限(From)", "有効期限(To)")
+MANUAL_TERMS = ("iOS(iPhone)", "iOS(iPad)", "端末(BIOS)", "有効期限(From)", "有効期限(To)",
+                "Organization(O)", "OrganizationUnit(OU)")
 # The manual's placeholder in the list's 発行日 column while a certificate is issued.
 MANUAL_PLACEHOLDER = "発行中..."
 JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff00-\uffef]")
@@ -32,6 +33,8 @@ def js_strings(path, only_ja_dict=False):
     if only_ja_dict:
         start = text.index("const ja = {")
         text = text[:start].count("\n") * "\n" + text[start:text.index("const en = {")]
+    # comments are not shown: blank them, keeping the line numbers
+    text = "\n".join("" if ln.strip().startswith(("//", "/*", "*")) else ln for ln in text.split("\n"))
     out = []
     for m in re.finditer(r"'((?:[^'\\\n]|\\.)*)'|\"((?:[^\"\\\n]|\\.)*)\"|`((?:[^`\\]|\\.)*)`", text):
         s = next(g for g in m.groups() if g is not None)
