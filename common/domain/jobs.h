@@ -57,7 +57,8 @@ struct jobs_new {
 	const char *encoding; /* what csv_decode found */
 	const char *params;   /* the kind's settings as JSON text, NULL = {} */
 	int total, devices, admin_download;
-	const struct audit_more *more; /* the history entry's code and parameters (audit_write_ex) */
+	const struct audit_more
+		*more; /* the history entry's code and parameters (audit_write_ex) */
 };
 
 /* Insert the job and its history entry e in one transaction; *id its id. The caller calls

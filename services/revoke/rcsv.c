@@ -254,8 +254,8 @@ queue(struct http_req *req, struct svc_thread *t, struct xcsv *x, const char *fn
 	int n = cJSON_GetArraySize(x->items), rc;
 	struct audit_entry e = {req->tenant_id, req->remote_addr,          "admin",
 				req->admin_id,  AUDIT_CERTIFICATE_REISSUE, NULL};
-	struct audit_more m = {NULL, date[0] ? "xcsv_queued_on" : "xcsv_queued",
-			       {fname, total, date}, 3};
+	struct audit_more m = {
+		NULL, date[0] ? "xcsv_queued_on" : "xcsv_queued", {fname, total, date}, 3};
 
 	cJSON_AddItemReferenceToObject(pj, "items", x->items);
 	if (date[0])
