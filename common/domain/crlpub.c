@@ -467,9 +467,8 @@ tenant_entries(struct db *db, const char *ca_id, const char *tid, PGresult **res
 
 /* One CA (row r of st_tenant_cas) of the tenant: its CRL signed again when stale. */
 static int
-tenant_ca_crl(struct db *db, const PGresult *row, int r, const char *tid, int days,
-	      time_t margin, crlpub_sign_fn sign, void *arg, struct crlpub_info *info, char *err,
-	      size_t errlen)
+tenant_ca_crl(struct db *db, const PGresult *row, int r, const char *tid, int days, time_t margin,
+	      crlpub_sign_fn sign, void *arg, struct crlpub_info *info, char *err, size_t errlen)
 {
 	PGresult *num = NULL, *rev = NULL;
 	struct x509_revoked *entries = NULL;

@@ -120,8 +120,8 @@ struct ocsp_answer {
 };
 
 /* ocspcache.c: the pre-signed answers sent lately, dropped by any revocation (see there). */
-#define OCSP_CACHE_TTL 60      /* seconds an answer is kept at most */
-#define OCSP_SERIAL_HEX_MAX 79 /* longer serials are not kept */
+#define OCSP_CACHE_TTL 60                    /* seconds an answer is kept at most */
+#define OCSP_SERIAL_HEX_MAX 79               /* longer serials are not kept */
 int ocsp_cache_start(const struct cfg *cfg); /* the NOTIFY listener; 0 or -errno */
 /* The epoch to file an answer under, read before the database read it comes from; 0: off. */
 uint64_t ocsp_cache_epoch(void);

@@ -40,9 +40,9 @@ int allow_has(const struct allow *a, uid_t uid);
 
 /* Which CA a request is about. */
 enum sca_kind {
-	SCA_TENANT, /* the tenant's active issuing CA */
-	SCA_ADMIN,  /* the administrator CA (tenant_id 0) */
-	SCA_ROOT,   /* the root CA: only for its own CRL (SIGN_CRL with tenant_id 0) */
+	SCA_TENANT,  /* the tenant's active issuing CA */
+	SCA_ADMIN,   /* the administrator CA (tenant_id 0) */
+	SCA_ROOT,    /* the root CA: only for its own CRL (SIGN_CRL with tenant_id 0) */
 	SCA_RETIRED, /* a tenant's rotated-out issuing CA: its CRL and OCSP answers only */
 	SCA__MAX,
 };

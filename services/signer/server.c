@@ -195,8 +195,8 @@ ocsp_names(X509 *cert, const void *arg)
  * rotated-out CA it names signs it, while that CA is valid. ca holds the active CA on entry.
  */
 static int
-retired_ca(struct server *s, uint64_t tenant, sca_match_fn match, const void *obj,
-	   struct sca *ca, struct answer *a)
+retired_ca(struct server *s, uint64_t tenant, sca_match_fn match, const void *obj, struct sca *ca,
+	   struct answer *a)
 {
 	int rc;
 
@@ -205,7 +205,7 @@ retired_ca(struct server *s, uint64_t tenant, sca_match_fn match, const void *ob
 	sca_done(ca);
 	if ((rc = s->retired(s->lookup_arg, tenant, match, obj, ca)) == SIGNER_ST_NOCA)
 		return set_status(a, SIGNER_ST_REFUSED,
-				  "not signed by this tenant's CA nor by one of its rotated-out CAs");
+				  "names neither this tenant's CA nor a rotated-out one");
 	if (rc != 0)
 		return set_status(a, SIGNER_ST_INTERNAL, "CA unavailable");
 	return 0;

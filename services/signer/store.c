@@ -270,13 +270,15 @@ store_lookup_retired(void *arg, uint64_t tenant_id, sca_match_fn match, const vo
 	}
 	rc = SIGNER_ST_NOCA;
 	for (int r = 0; r < PQntuples(res) && rc == SIGNER_ST_NOCA; r++) {
-		const char *pem = db_get(res, r, "cert_pem"), *key_file = db_get(res, r, "key_file");
+		const char *pem = db_get(res, r, "cert_pem"),
+			   *key_file = db_get(res, r, "key_file");
 		struct sca ca = {.kind = SCA_RETIRED, .id = db_get_ll(res, r, "id")};
 
 		if (pem == NULL || key_file == NULL ||
 		    x509_cert_from_pem(pem, strlen(pem), &ca.cert) != 0)
 			continue;
-		if (match(ca.cert, match_arg) && (rc = load_key(st, key_file, ca.cert, &ca.key)) == 0) {
+		if (match(ca.cert, match_arg) &&
+		    (rc = load_key(st, key_file, ca.cert, &ca.key)) == 0) {
 			*out = ca;
 			break;
 		}

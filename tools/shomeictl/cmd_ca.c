@@ -176,8 +176,8 @@ key_type_of(X509 *cert)
 /*
  * ca rotate: in one transaction, the tenant's issuing CA becomes inactive (it signs nothing new;
  * shomei-revoke keeps its CRL and its certificates' OCSP answers while any of them is unexpired)
- * and a new one, "<name_en> Issuing CA <UTC yyyymmddhhmmss>" under the root, becomes active. The signer and
- * shomei-issue take it within 30 s.
+ * and a new one, "<name_en> Issuing CA <UTC yyyymmddhhmmss>" under the root, becomes active. The
+ * signer and shomei-issue take it within 30 s.
  */
 int
 cmd_ca_rotate(struct cmd_ctx *cx)
