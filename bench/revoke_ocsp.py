@@ -87,8 +87,8 @@ def wrk(url, body, secs, lua):
 
 def ab(url, body, secs, tmp):
     csv = os.path.join(tmp, "ab.csv")
-    p = subprocess.run(["ab", "-q", "-l", "-c", "8", "-t", str(secs), "-n", "10000000", "-p", body, "-T", CT,
-                        "-e", csv, url], capture_output=True, text=True, timeout=secs + 60)
+    p = subprocess.run(["ab", "-q", "-r", "-s", "20", "-l", "-c", "8", "-t", str(secs), "-n", "10000000", "-p", body,
+                        "-T", CT, "-e", csv, url], capture_output=True, text=True, timeout=secs + 60)
     m = re.search(r"Requests per second:\s+([\d.]+)", p.stdout)
     if m is None:
         raise SystemExit("ab gave no figures for %s: %s %s" % (url, p.stdout, p.stderr))
@@ -108,7 +108,7 @@ class Peers:
     """openssl ocsp and cfssl ocspserve on ports of their own, about openssl's CA."""
 
     def __init__(self, tmp, d, rows, good, port):
-        self.tmp, self.procs = tmp, []
+        self.tmp = tmp
         self.ossl_port, self.cfssl_port = port, port + 1
         ca_pem = open(os.path.join(d, "ca.pem"), "rb").read()
         self.ca_pem = ca_pem
@@ -122,10 +122,10 @@ class Peers:
         self.req = os.path.join(tmp, "peer.req")
         _sh("openssl", "ocsp", "-issuer", os.path.join(d, "ca.pem"), "-serial", "0x" + good, "-no_nonce",
             "-reqout", self.req)
-        self._start("openssl ocsp", self.ossl_port,
-                    ["openssl", "ocsp", "-index", idx, "-port", str(self.ossl_port),
-                     "-rsigner", os.path.join(d, "ca.pem"), "-rkey", os.path.join(d, "ca.key"),
-                     "-CA", os.path.join(d, "ca.pem"), "-ndays", "1", "-resp_no_certs"])
+        self.ossl_cmd = ["openssl", "ocsp", "-index", idx, "-port", str(self.ossl_port),
+                         "-rsigner", os.path.join(d, "ca.pem"), "-rkey", os.path.join(d, "ca.key"),
+                         "-CA", os.path.join(d, "ca.pem"), "-ndays", "1", "-resp_no_certs"]
+        self.ossl = self._start("openssl ocsp", self.ossl_port, self.ossl_cmd)
         # cfssl: S's answer as openssl's responder signs it, and the revoked ones beside it
         resp = os.path.join(tmp, "good.resp")
         _sh("openssl", "ocsp", "-index", idx, "-rsigner", os.path.join(d, "ca.pem"), "-rkey",
@@ -139,40 +139,31 @@ class Peers:
                      "-responses", self.responses, "-loglevel", "5"])
 
     def _responses(self, good_der, rows, d):
-        """S's answer and one answer for each revoked serial. The revoked ones are signed by
-        openssl's CA key with cryptography for the first 1,000; the rest are those answers with
-        the serial replaced (cfssl indexes a file's answers by serial and checks no signature;
-        nobody asks about them, as nobody asks shomei about the scratch tenant's revoked rows)."""
+        """S's answer and one answer for each revoked serial. The first revoked row's is signed by
+        openssl's CA key (python3-cryptography, through a stand-in certificate with its serial);
+        the others are that answer with the serial replaced (cfssl indexes a file's answers by
+        serial and checks no signature; nobody asks about them, as nobody asks shomei about the
+        scratch tenant's revoked rows, whose stored answers are stand-ins too)."""
         key = load_pem_private_key(open(os.path.join(d, "ca.key"), "rb").read(), None)
         ca = x509.load_pem_x509_certificate(self.ca_pem)
-        now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+        now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0, tzinfo=None)
         out = [base64.b64encode(good_der).decode()]
-        signed = []
-        name_hash, key_hash = self._issuer_hashes(ca)
-        for i, (s, t, _) in enumerate(rows):
-            serial = bytes.fromhex(s)
-            if i < 1000:
-                b = ocsp.OCSPResponseBuilder().add_response_by_hash(
-                    issuer_name_hash=name_hash, issuer_key_hash=key_hash, serial_number=int(s, 16),
-                    algorithm=hashes.SHA1(), cert_status=ocsp.OCSPCertStatus.REVOKED,
-                    this_update=now, next_update=now + datetime.timedelta(days=1),
-                    revocation_time=datetime.datetime.fromtimestamp(t, datetime.timezone.utc),
-                    revocation_reason=None).responder_id(ocsp.OCSPResponderEncoding.HASH, ca)
-                der = b.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
-                signed.append((der, serial))
-            else:
-                der0, sn = signed[i % len(signed)]
-                der = self._swap(der0, sn, serial)
+        s0, t0, _ = rows[0]
+        stand_in = (x509.CertificateBuilder().subject_name(ca.subject).issuer_name(ca.subject)
+                    .public_key(ca.public_key()).serial_number(int(s0, 16)).not_valid_before(now)
+                    .not_valid_after(now + datetime.timedelta(days=1)).sign(key, hashes.SHA256()))
+        first = ocsp.OCSPResponseBuilder().add_response(
+            cert=stand_in, issuer=ca, algorithm=hashes.SHA1(), cert_status=ocsp.OCSPCertStatus.REVOKED,
+            this_update=now, next_update=now + datetime.timedelta(days=1),
+            revocation_time=datetime.datetime.utcfromtimestamp(t0), revocation_reason=None,
+        ).responder_id(ocsp.OCSPResponderEncoding.HASH, ca).sign(key, hashes.SHA256())
+        first = first.public_bytes(serialization.Encoding.DER)
+        for s, _, _ in rows:
+            der = self._swap(first, bytes.fromhex(s0), bytes.fromhex(s))
             if der is not None:
                 out.append(base64.b64encode(der).decode())
         open(self.responses, "w").write("\n".join(out) + "\n")
         self.count = len(out)
-
-    @staticmethod
-    def _issuer_hashes(ca):
-        """SHA-1 of the CA's subject and of its public key's bits, as a CertID names them."""
-        req = ocsp.OCSPRequestBuilder().add_certificate(ca, ca, hashes.SHA1()).build()
-        return req.issuer_name_hash, req.issuer_key_hash
 
     @staticmethod
     def _swap(der, old, new):
@@ -182,10 +173,24 @@ class Peers:
         return der.replace(a, b)
 
     def _start(self, what, port, cmd):
+        if subprocess.run(["ss", "-ltnH", "sport = :%d" % port], capture_output=True, text=True).stdout.strip():
+            raise SystemExit("port %d is taken: %s cannot listen there (OCSP_PEER_PORT= another)" % (port, what))
         name = os.path.join(self.tmp, what.split()[0] + ".log")
         p = subprocess.Popen(cmd, stdout=open(name, "w"), stderr=subprocess.STDOUT, start_new_session=True)
         self.procs.append(p)
         _wait_port(port, p, what, name)
+        return p
+
+    def restart_openssl(self):
+        """A fresh openssl ocsp for each ab run: when ab stops at its time limit it drops the
+        connections in flight, and OpenSSL 3.0's responder then spins on one and answers no more."""
+        self.ossl.terminate()
+        self.ossl.wait(10)
+        end = time.time() + 30
+        while time.time() < end and subprocess.run(["ss", "-ltnH", "sport = :%d" % self.ossl_port],
+                                                   capture_output=True, text=True).stdout.strip():
+            time.sleep(0.1)
+        self.ossl = self._start("openssl ocsp", self.ossl_port, self.ossl_cmd)
 
     def close(self):
         for p in self.procs:
@@ -213,8 +218,10 @@ def run(tmp, d, rows, ca_pem, psql, tid, ca, ocsp_url, port, rounds, secs, lua, 
     """The table rows (markdown cells) and a summary dict."""
     good = _serial()
     sreq = shomei_request(tmp, ca_pem, good, psql, tid, ca)
-    peers = Peers(tmp, d, rows, good, port)
+    peers = Peers.__new__(Peers)
+    peers.procs = []
     try:
+        peers.__init__(tmp, d, rows, good, port)
         targets = {
             "shomei": (ocsp_url, sreq, ca_pem),
             "cfssl": ("http://127.0.0.1:%d/" % peers.cfssl_port, peers.req, peers.ca_pem),
@@ -238,6 +245,8 @@ def run(tmp, d, rows, ca_pem, psql, tid, ca, ocsp_url, port, rounds, secs, lua, 
                 say("  round %d %s wrk: %.0f/s p99 %.2f ms (bad %d)" % ((r + 1, name) + runs[name + " wrk"][-1]))
             for name in ("shomei", "cfssl", "openssl"):
                 url, req, _ = targets[name]
+                if name == "openssl" and r > 0:
+                    peers.restart_openssl()
                 runs[name + " ab"].append(ab(url, req, secs, tmp))
                 say("  round %d %s ab: %.0f/s p99 %.2f ms (bad %d)" % ((r + 1, name) + runs[name + " ab"][-1]))
     finally:

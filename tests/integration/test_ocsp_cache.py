@@ -80,6 +80,28 @@ def warm(i):
 
 
 # ---------------------------------------------------------------------------------------------
+def test_kept(t):
+    """A kept answer is sent without a database round trip: 500 answers about one certificate
+    cost PostgreSQL far fewer than 500 statements (the background threads make a few a second)."""
+    import http.client
+    warm(3)
+    stat = "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()"
+    before = int(psql(stat))
+    conn = http.client.HTTPConnection(REV.hostname, REV.port, timeout=30)
+    body, same = request(3), set()
+    t0 = time.time()
+    for _ in range(500):
+        conn.request("POST", "/ocsp", body=body, headers={"Content-Type": "application/ocsp-request"})
+        same.add(conn.getresponse().read())
+    took = time.time() - t0
+    conn.close()
+    time.sleep(1.5)  # backends flush their counters at most once a second
+    after = int(psql(stat))
+    print("# 500 answers in %.2f s; PostgreSQL transactions meanwhile: %d" % (took, after - before), flush=True)
+    t.ok(len(same) == 1 and status_of(same.pop()) == "GOOD", "500 answers, all the same good bytes")
+    t.ok(after - before < 250, "served from memory: %d database transactions for 500 answers" % (after - before))
+
+
 def test_api_revocation_at_once(t):
     for i in (0, 1):
         answers = warm(i)
@@ -156,7 +178,7 @@ def test_presign_own_thread(t):
 def main():
     t = TAP()
     setup()
-    for fn in (test_api_revocation_at_once, test_other_process_revocation, test_presign_own_thread):
+    for fn in (test_kept, test_api_revocation_at_once, test_other_process_revocation, test_presign_own_thread):
         t.run(fn)
     t.done()
 
