@@ -37,6 +37,9 @@ static const struct opt o_ca_export[] = {
 	{"tenant", "SLUG", "the tenant whose chain (issuing CA, root) to write", 1},
 	{"out", "FILE", "where to write the PEM (\"-\" = standard output)", 1},
 };
+static const struct opt o_ca_rotate[] = {
+	{"tenant", "SLUG", "the tenant whose issuing CA is replaced by a new one", 1},
+};
 static const struct opt o_tenant_create[] = {
 	{"slug", "SLUG", "short name: a-z 0-9 and -, 1-63 characters, starting a-z0-9", 1},
 	{"name", "NAME", "name (Japanese), 1-200 characters", 1},
@@ -95,6 +98,10 @@ static const struct cmd cmds[] = {
 	CMD("ca chain", "write the administrator CA and root (nginx's ssl_trusted_certificate)",
 	    o_ca_chain, cmd_ca_chain),
 	CMD("ca export", "write a tenant's CA chain", o_ca_export, cmd_ca_export),
+	CMD("ca rotate",
+	    "give a tenant a new issuing CA (same key type); the old one keeps its CRL and OCSP "
+	    "until its certificates expire",
+	    o_ca_rotate, cmd_ca_rotate),
 	CMD("tenant create", "create a tenant, its organization 本社 and its issuing CA",
 	    o_tenant_create, cmd_tenant_create),
 	CMD("tenant set", "change a tenant's quota, features, domain or start allowance", o_tenant_set,
