@@ -1,7 +1,7 @@
 // shomei portal — the frame (画面構成): header with the login information, the menu, the hash
 // router that puts each feature's screen into <main id="view">, and logout.
 
-import { api, setCsrfToken } from './api.js';
+import { api, setCsrfToken, setSessionLostHandler } from './api.js';
 import { hide, showLines } from './dom.js';
 import { applyI18n, getLang, mountLangSwitch, onLangChange, t } from './i18n.js';
 import { auditPage } from './pages/audit.js';
@@ -108,11 +108,13 @@ function fillHeader() {
 async function logout() {
   const button = $('logout');
   button.disabled = true;
+  leaving = true; // a 401 here is not "expired": logging out is what was asked
   try {
     await api('POST', '/api/auth/logout');
   } catch (err) {
     if (err.status === 0) {
       // The server was not reached, so the session may still be alive: say so and stay.
+      leaving = false;
       button.disabled = false;
       ctx.globalError([err.displayMessage()]);
       return;
@@ -141,6 +143,8 @@ async function boot() {
     return;
   }
   setCsrfToken(me.csrf_token);
+  // From now on a 401 anywhere (a list, a dialog, a download) means the session expired.
+  setSessionLostHandler(sessionLost);
   fillHeader();
   mountLangSwitch($('lang-switch'));
   onLangChange(() => {
