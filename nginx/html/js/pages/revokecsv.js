@@ -4,7 +4,7 @@
 
 import { api } from '../api.js';
 import { hide, isoToSlash, showKey, showLines } from '../dom.js';
-import { fillLineErrors } from './import.js';
+import { fillLineErrors, mountLineErrors } from './lineerrors.js';
 
 const POLL_MS = 1000;
 
@@ -14,6 +14,7 @@ const POLL_MS = 1000;
  */
 export function revokeCsv(root, { say, onDone, tokyoIso, daysMax, sessionLost }) {
   const q = (sel) => root.querySelector(sel);
+  mountLineErrors(root);
   const button = q('#cert-revoke-csv');
   const dialog = q('#rcsv-dialog');
   const form = q('#rcsv-form');

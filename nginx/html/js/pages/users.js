@@ -9,8 +9,10 @@ import { api, withQuery } from '../api.js';
 import { el, fromTemplate, hide, isoToSlash, pageCount, renderPager, showKey, showLines, slashToIso, validDate } from '../dom.js';
 import { applyI18n, getLang, t } from '../i18n.js';
 import { REFRESH_MS } from './certificates.js';
+import { bulkMenu } from './bulkmenu.js';
 import { importPanel } from './import.js';
 import { userActions } from './userdelete.js';
+import { purgeDialog } from './userpurge.js';
 
 /** Device codes in the manual's order (WindowsPC, iOS(iPhone), iOS(iPad), その他, Android). */
 export const DEVICES = ['01', '11', '12', '99', '20'];
@@ -252,9 +254,16 @@ export function usersPage(view, params, ctx) {
         if (i === 0) {
           tr.classList.add('user-first');
           const span = String(certs.length);
+          const check = el('td', 'col-check');
+          check.rowSpan = certs.length;
+          check.appendChild(selectBox(user));
           const name = el('td', 'col-name');
           name.rowSpan = certs.length;
-          name.append(el('span', 'user-name', `${user.family_name || ''} ${user.given_name || ''}`.trim()));
+          // the name opens the user's page (利用者情報: devices, certificates, 利用者変更)
+          const link = el('a', 'user-name', `${user.family_name || ''} ${user.given_name || ''}`.trim());
+          link.href = `#/user?id=${encodeURIComponent(user.id)}`;
+          name.append(link);
+          tr.append(check);
           const kana = `${user.family_name_kana || ''} ${user.given_name_kana || ''}`.trim();
           const en = `${user.family_name_en || ''} ${user.given_name_en || ''}`.trim();
           if (kana) name.append(el('span', 'user-sub', kana));
@@ -291,9 +300,60 @@ export function usersPage(view, params, ctx) {
         rows.push(tr);
       });
     });
+    // a selection holds only the users this page shows
+    const shown = new Set(items.map((u) => u.id));
+    for (const id of [...selected.keys()]) if (!shown.has(id)) selected.delete(id);
     tbody.replaceChildren(...rows);
+    syncSelection();
     empty.hidden = items.length > 0;
     for (const p of pagers) renderPager(p, data, goPage);
+  }
+
+  // ------------------------------------------------------------ selection (▼一括操作)
+
+  const selected = new Map(); // user id → user, in the order checked
+  let menu = null; // the ▼一括操作 menu, built below
+  const selectAll = q('#users-select-all');
+
+  function selectBox(user) {
+    const box = el('input', 'user-check');
+    box.type = 'checkbox';
+    box.value = String(user.id);
+    box.checked = selected.has(user.id);
+    box.setAttribute('aria-label', t('bulk.select', { name: `${user.family_name || ''} ${user.given_name || ''}`.trim() }));
+    box.addEventListener('change', () => {
+      if (box.checked) selected.set(user.id, user);
+      else selected.delete(user.id);
+      syncSelection();
+    });
+    return box;
+  }
+
+  function syncSelection() {
+    const boxes = [...tbody.querySelectorAll('input.user-check')];
+    const on = boxes.filter((b) => b.checked).length;
+    selectAll.checked = boxes.length > 0 && on === boxes.length;
+    selectAll.indeterminate = on > 0 && on < boxes.length;
+    selectAll.disabled = boxes.length === 0;
+    const note = q('#users-selected');
+    if (selected.size) note.textContent = t('bulk.selected', { n: selected.size });
+    else note.textContent = '';
+    if (menu) menu.refresh();
+  }
+
+  selectAll.addEventListener('change', () => {
+    for (const box of tbody.querySelectorAll('input.user-check')) {
+      if (box.checked !== selectAll.checked) {
+        box.checked = selectAll.checked;
+        box.dispatchEvent(new Event('change'));
+      }
+    }
+  });
+
+  /** The checked users in the order the list shows them. */
+  function selectedUsers() {
+    const items = last && Array.isArray(last.items) ? last.items : [];
+    return items.filter((u) => selected.has(u.id));
   }
 
   function anyIssuing() {
@@ -943,6 +1003,26 @@ export function usersPage(view, params, ctx) {
     },
   });
 
+  // CSV一括利用者マスター削除: a queued job is followed in the CSV 処理状況 panel
+  const purge = purgeDialog(root, { say, onQueued: () => imports.watch() });
+
+  // ▼一括操作 (NRA 4-2, 7-3): a registry of entries, see bulkmenu.js
+  menu = bulkMenu(q('#users-bulk-menu'), { selectedUsers, deletedView: () => state.deleted });
+  const mayIssue = () => Boolean(tenant && Array.isArray(tenant.features) && tenant.features.includes('admin_may_issue'));
+  const toView = (deleted) => go({ ...state, deleted, page: 1 });
+  const bulkButton = () => q('#users-bulk');
+  menu.add({ id: 'import', labelKey: 'imp.open', view: 'any', visible: mayIssue, run: () => imports.openDialog() });
+  menu.add({ id: 'jobs', labelKey: 'imp.jobs_title', view: 'any', run: () => imports.showPanel() });
+  menu.add({ id: 'delete', labelKey: 'bulk.delete', view: 'active', selection: true, run: (users) => deletion.many('delete', users, bulkButton()) });
+  menu.add({ id: 'deleted', labelKey: 'bulk.show_deleted', view: 'active', run: () => toView(true) });
+  // 失効 / 再発行 of the checked users (branch reissue, js/pages/userrevoke.js) go here, e.g.
+  //   menu.add({ id: 'revoke', labelKey: …, view: 'active', selection: true, run: (users) => revokeUsers(users.map((u) => u.id)) });
+  //   menu.add({ id: 'reissue', labelKey: …, view: 'active', selection: true, run: (users) => reissueUsers(users.map((u) => u.id)) });
+  menu.add({ id: 'undelete', labelKey: 'bulk.undelete', view: 'deleted', selection: true, run: (users) => deletion.many('undelete', users, bulkButton()) });
+  menu.add({ id: 'purge', labelKey: 'bulk.purge', view: 'deleted', selection: true, run: (users) => deletion.many('purge', users, bulkButton()) });
+  menu.add({ id: 'active', labelKey: 'bulk.show_active', view: 'deleted', run: () => toView(false) });
+  menu.add({ id: 'purge-csv', labelKey: 'purge.title', view: 'any', run: () => purge.open(bulkButton()) });
+
   view.appendChild(root);
   applyI18n(root);
   fillForm();
@@ -959,6 +1039,8 @@ export function usersPage(view, params, ctx) {
     },
     onLang() {
       imports.onLang();
+      menu.refresh();
+      syncSelection();
       if (said) showKey(message, said.key, said.params);
       fillForm();
       applyFeatures();
@@ -972,6 +1054,8 @@ export function usersPage(view, params, ctx) {
       clearTimeout(timer);
       imports.destroy();
       deletion.destroy();
+      purge.destroy();
+      menu.destroy();
       if (dialog.open) dialog.close();
     },
   };
