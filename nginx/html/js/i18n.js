@@ -421,6 +421,13 @@ const ja = {
   'udel.done_many.delete': '{n} 名の利用者を1次削除しました。',
   'udel.done_many.undelete': '{n} 名の利用者の1次削除を解除しました。',
   'udel.done_many.purge': '{n} 名の利用者をマスター削除しました。',
+
+  // 利用者登録: the quota and the validity before 決定 (issue 11)
+  'reg.err.quota': '追加発行可能数を超えています。選択した利用デバイスの数（1 台に 1 枚）を、追加発行可能数 {n} 以下にしてください。',
+  'reg.err.to_past': '証明書有効期限(To)は現在より後の日時を入力してください。',
+  'reg.err.from_past': '証明書有効期限(From)から標準の有効期間（{n} 日）では、現在より前に期限が切れます。現在より後に終わるよう、証明書有効期限(From)または(To)を入力してください。',
+  'reg.err.start_ahead': '証明書有効期限(From)が先すぎます。現在から指定できる日数: {n}',
+  'reg.err.span': '証明書の有効期間が上限を超えています。上限 (日数): {n}',
 };
 
 const en = {
@@ -825,6 +832,13 @@ const en = {
   'udel.done_many.delete': '{n} users deleted (first step).',
   'udel.done_many.undelete': "{n} users' deletion undone.",
   'udel.done_many.purge': '{n} users deleted for good.',
+
+  // 利用者登録: the quota and the validity before 決定 (issue 11)
+  'reg.err.quota': 'More devices than the certificates you may still issue: choose at most {n} (one certificate a device).',
+  'reg.err.to_past': 'The validity end must be in the future.',
+  'reg.err.from_past': 'With the standard validity ({n} days) from this start, the certificate would already have expired. Give a start or an end so that it ends in the future.',
+  'reg.err.start_ahead': 'The validity starts too far ahead. Days ahead allowed: {n}',
+  'reg.err.span': 'The validity period is longer than allowed. Maximum (days): {n}',
 };
 
 const DICTS = { ja, en };

@@ -53,12 +53,57 @@ export function emailProblem(value) {
   return null;
 }
 
+/** The message key for what is wrong with one of the six names (family_name, …_kana, …_en), or null. */
+export function nameProblem(name, v) {
+  if (!v) return `reg.err.required.${name}`;
+  if (name.endsWith('_kana')) return !KATAKANA.test(v) || padded(v) || [...v].length > NAME_MAX ? 'reg.err.kana' : null;
+  if (name.endsWith('_en')) return !NAME_EN.test(v) || padded(v) || v.length > NAME_MAX ? 'reg.err.name_en' : null;
+  return CONTROL.test(v) || [...v].length > NAME_MAX ? 'reg.err.name' : null;
+}
+
+/** True when "<family_en> <given_en>" is too long for the certificate's CN. */
+export function cnTooLong(familyEn, givenEn) {
+  return familyEn.length + 1 + givenEn.length > CN_MAX;
+}
+
 /** "yyyy/mm/dd" or "yyyy/mm/dd hh:mm" → a sortable string, or null when not a real date/time. */
-function dateTimeKey(value) {
+export function dateTimeKey(value) {
   const m = DATE_TIME.exec(value);
   if (!m || !validDate(m[1], m[2], m[3])) return null;
   if (m[4] !== undefined && (Number(m[4]) > 23 || Number(m[5]) > 59)) return null;
   return `${m[1]}${m[2]}${m[3]}${m[4] || '00'}${m[5] || '00'}`;
+}
+
+/** "yyyy/mm/dd[ hh:mm]" (already valid) in JST as epoch milliseconds; a date alone is its first or last second. */
+function jstMillis(value, endOfDay) {
+  const m = DATE_TIME.exec(value);
+  const h = m[4] !== undefined ? Number(m[4]) : endOfDay ? 23 : 0;
+  const mi = m[5] !== undefined ? Number(m[5]) : endOfDay ? 59 : 0;
+  const sec = m[4] === undefined && endOfDay ? 59 : 0;
+  return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), h, mi, sec) - 9 * 3600 * 1000;
+}
+
+/**
+ * The validity rules of the server (services/users/check.c) on a well-formed From/To ('' = not
+ * given), so that a date in the past is said before 決定: { field: 'valid_from'|'valid_to', key,
+ * params } or null. tenant gives default_validity_days, max_validity_days, max_start_ahead_days.
+ */
+export function periodProblem(from, to, tenant, now = Date.now()) {
+  const DAY = 86400 * 1000;
+  const f = from ? jstMillis(from, false) : now;
+  const e = to ? jstMillis(to, true) : f + (tenant.default_validity_days || 365) * DAY;
+  const endField = to ? 'valid_to' : 'valid_from';
+  if (from && to && f >= e) return { field: 'valid_to', key: 'reg.err.period_order' };
+  if (from && Number.isFinite(tenant.max_start_ahead_days) && f > now + tenant.max_start_ahead_days * DAY) {
+    return { field: 'valid_from', key: 'reg.err.start_ahead', params: { n: tenant.max_start_ahead_days } };
+  }
+  if (e <= now) {
+    return { field: endField, key: to ? 'reg.err.to_past' : 'reg.err.from_past', params: { n: tenant.default_validity_days || 365 } };
+  }
+  if (Number.isFinite(tenant.max_validity_days) && e - f > tenant.max_validity_days * DAY) {
+    return { field: endField, key: 'reg.err.span', params: { n: tenant.max_validity_days } };
+  }
+  return null;
 }
 
 // ---------------------------------------------------------------- hash
@@ -494,6 +539,7 @@ export function usersPage(view, params, ctx) {
   let sent = null; // the body of the last POST, to map devices[i] errors back
   let done = null; // the 202 answer
   let submitting = false;
+  let quotaShort = null; // 追加発行可能数 when the devices chosen are more, else null
 
   /** Every input of the form: key → { input, error }. Keys: family_name, …, "01.valid_to", … */
   const fields = {};
@@ -670,6 +716,8 @@ export function usersPage(view, params, ctx) {
     const first = regForm.querySelector('[aria-invalid="true"]');
     if (first) first.focus();
     else if (!q('#reg-devices-error').hidden) deviceBoxes[DEVICES[0]].box.focus();
+    else regError.focus();
+    regError.scrollIntoView({ block: 'nearest' });
   }
 
   function value(key) {
@@ -689,19 +737,12 @@ export function usersPage(view, params, ctx) {
       ok = false;
     };
     for (const [name] of NAME_FIELDS) {
-      const v = value(name);
-      if (!v) bad(name, `reg.err.required.${name}`);
-      else if (name.endsWith('_kana')) {
-        if (!KATAKANA.test(v) || padded(v) || [...v].length > NAME_MAX) bad(name, 'reg.err.kana');
-      } else if (name.endsWith('_en')) {
-        if (!NAME_EN.test(v) || padded(v) || v.length > NAME_MAX) bad(name, 'reg.err.name_en');
-      } else if (CONTROL.test(v) || [...v].length > NAME_MAX) {
-        bad(name, 'reg.err.name');
-      }
+      const problem = nameProblem(name, value(name));
+      if (problem) bad(name, problem);
     }
     const familyEn = value('family_name_en');
     const givenEn = value('given_name_en');
-    if (familyEn && givenEn && familyEn.length + 1 + givenEn.length > CN_MAX && fields.given_name_en.error.hidden) {
+    if (familyEn && givenEn && cnTooLong(familyEn, givenEn) && fields.given_name_en.error.hidden) {
       bad('given_name_en', 'reg.err.cn_long');
     }
     if (!value('email')) bad('email', 'reg.err.required.email');
@@ -710,6 +751,11 @@ export function usersPage(view, params, ctx) {
     const devices = selectedDevices();
     if (!devices.length) {
       showKey(q('#reg-devices-error'), 'reg.err.device_required');
+      ok = false;
+    }
+    // one certificate a device: more than 追加発行可能数 is said at the top, before 決定
+    if (tenant && Number.isFinite(tenant.available) && devices.length > tenant.available) {
+      quotaShort = tenant.available;
       ok = false;
     }
     const on = features();
@@ -723,7 +769,10 @@ export function usersPage(view, params, ctx) {
         const toKey = to ? dateTimeKey(to) : '';
         if (fromKey === null) bad(`${code}.valid_from`, 'reg.err.datetime');
         if (toKey === null) bad(`${code}.valid_to`, 'reg.err.datetime');
-        if (fromKey && toKey && fromKey >= toKey) bad(`${code}.valid_to`, 'reg.err.period_order');
+        if (fromKey !== null && toKey !== null && tenant) {
+          const p = periodProblem(from, to, tenant);
+          if (p) bad(`${code}.${p.field}`, p.key, p.params);
+        }
       }
       if (on.includes('org_units')) {
         for (const n of ['o', 'ou1', 'ou2']) {
@@ -823,8 +872,11 @@ export function usersPage(view, params, ctx) {
   regForm.addEventListener('submit', (ev) => {
     ev.preventDefault();
     clearFieldErrors();
+    quotaShort = null;
     if (!check()) {
-      showKey(regError, 'reg.err.summary');
+      const lines = [t('reg.err.summary')];
+      if (quotaShort !== null) lines.unshift(t('reg.err.quota', { n: quotaShort }));
+      showLines(regError, lines);
       focusFirstInvalid();
       return;
     }
@@ -867,8 +919,10 @@ export function usersPage(view, params, ctx) {
         general.push(d ? `${t(`device.${d.device}`)}: ${f.message}` : f.message);
         continue;
       }
+      // "devices" as a whole (the quota, above all) concerns the whole registration: said
+      // first, at the top of the dialog, not under the device section
       if (f.field === 'devices') {
-        showLines(q('#reg-devices-error'), [f.message]);
+        general.unshift(f.message);
         continue;
       }
       if (!fieldProblem(f.field, null, null, f.message)) general.push(f.message);
@@ -944,7 +998,7 @@ export function usersPage(view, params, ctx) {
 
   async function openRegistration() {
     unsay();
-    if (!tenant) await loadTenant();
+    await loadTenant(); // the quota and the validity limits as they are now
     resetForm();
     applyFeatures();
     done = null;
