@@ -8,12 +8,14 @@ import { auditPage } from './pages/audit.js';
 import { certificatesPage } from './pages/certificates.js';
 import { passwordPage } from './pages/password.js';
 import { settingsPage } from './pages/settings.js';
+import { userPage } from './pages/userpage.js';
 import { usersPage } from './pages/users.js';
 
 // A page is a function (view, params, ctx) → { update?(params), onLang?(), destroy?() }.
 const ROUTES = {
   certificates: certificatesPage,
   users: usersPage,
+  user: userPage, // one user (利用者情報), under the 利用者 menu
   audit: auditPage,
   settings: settingsPage,
   password: passwordPage,
@@ -62,9 +64,13 @@ function updateTitle() {
   document.title = active ? `${t(`menu.${active.name}`)} | ${base}` : base;
 }
 
+/** The menu item a route belongs to (a user's page is under 利用者). */
+const MENU_OF = { user: 'users' };
+
 function markMenu(name) {
+  const item = MENU_OF[name] || name;
   for (const a of document.querySelectorAll('.menu-item')) {
-    const on = a.dataset.route === name;
+    const on = a.dataset.route === item;
     a.classList.toggle('active', on);
     if (on) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
