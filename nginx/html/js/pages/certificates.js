@@ -400,8 +400,9 @@ export function certificatesPage(view, params, ctx) {
   });
 
   selectAll.addEventListener('change', () => {
+    const want = selectAll.checked; // each box's change re-syncs selectAll on the way
     for (const box of rowBoxes()) {
-      box.checked = selectAll.checked;
+      box.checked = want;
       box.dispatchEvent(new Event('change'));
     }
   });

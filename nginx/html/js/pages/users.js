@@ -387,9 +387,10 @@ export function usersPage(view, params, ctx) {
   }
 
   selectAll.addEventListener('change', () => {
+    const want = selectAll.checked; // each box's change re-syncs selectAll on the way
     for (const box of tbody.querySelectorAll('input.user-check')) {
-      if (box.checked !== selectAll.checked) {
-        box.checked = selectAll.checked;
+      if (box.checked !== want) {
+        box.checked = want;
         box.dispatchEvent(new Event('change'));
       }
     }
