@@ -454,6 +454,9 @@ const ja = {
   'user.download': '{cn}（{device}）の {what} をダウンロード',
   'user.downloaded': '{file} をダウンロードしました。',
   'user.restricted_pin_only': 'インストール制限があるため、PIN のみダウンロードできます。',
+
+  // 利用者: a user named in a confirmation (issue 11)
+  'udel.list_item': '{name}（{email}）',
 };
 
 const en = {
@@ -891,6 +894,9 @@ const en = {
   'user.download': 'Download {what} of {cn} ({device})',
   'user.downloaded': 'Downloaded {file}.',
   'user.restricted_pin_only': 'It has an install restriction: only its PIN can be downloaded.',
+
+  // 利用者: a user named in a confirmation (issue 11)
+  'udel.list_item': '{name} ({email})',
 };
 
 const DICTS = { ja, en };

@@ -34,7 +34,7 @@ export function userActions(root, { say, onDone, sessionLost }) {
     showKey(q('#udel-lead'), one ? `udel.lead.${step}` : `udel.lead_many.${step}`, { n: users.length });
     q('#udel-one').hidden = !one;
     q('#udel-list').hidden = one;
-    q('#udel-list').replaceChildren(...(one ? [] : users.map((u) => el('li', null, `${name(u)} (${u.email || ''})`))));
+    q('#udel-list').replaceChildren(...(one ? [] : users.map((u) => el('li', null, t('udel.list_item', { name: name(u), email: u.email || '' })))));
     q('#udel-name').textContent = one ? name(users[0]) : '';
     q('#udel-email').textContent = one ? users[0].email || '' : '';
     if (step === 'purge') showKey(q('#udel-warning'), 'udel.warn.purge');
