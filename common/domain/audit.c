@@ -75,6 +75,8 @@ static const struct {
 	  "Download site: login refused (locked out) {0}"}},
 	{"setting_allowlist", {"許可IPアドレス：{0} → {1}", "Allowed IP addresses: {0} → {1}"}},
 	{"setting_notify", {"利用者への通知：{0} → {1}", "Notices to users: {0} → {1}"}},
+	{"devices_added",
+	 {"{0} {1} ({2}): 利用デバイス追加 {3}", "{0} {1} ({2}): devices added {3}"}},
 };
 
 /* The words a parameter may be (AUDIT_WORD), in each language. */

@@ -61,7 +61,7 @@ add(struct http_req *req, struct svc_thread *t, long long id, const cJSON *body,
 	struct strbuf b;
 	struct certq_quota q;
 	struct audit_entry e = {req->tenant_id, req->remote_addr,  "admin",
-				req->admin_id,  AUDIT_USER_UPDATE, detail};
+				req->admin_id,  AUDIT_USER_UPDATE, NULL};
 	struct reg_ctx cx = {req->tenant_id, req->admin_id, req->remote_addr, req->lang, 0};
 	struct user_in u;
 	PGresult *old = NULL;
@@ -88,11 +88,14 @@ add(struct http_req *req, struct svc_thread *t, long long id, const cJSON *body,
 		quota_error(errs, q.available, req->lang);
 		goto out;
 	}
+	/* the history's detail as a code, rendered in the reader's language; {3} the devices */
+	struct audit_more more = {NULL,
+				  "devices_added",
+				  {u.v[UF_FAMILY_NAME], u.v[UF_GIVEN_NAME], u.v[UF_EMAIL], detail},
+				  4};
 	strbuf_init(&b, detail, sizeof(detail));
-	strbuf_printf(&b, "%s %s (%s): %s ", u.v[UF_FAMILY_NAME], u.v[UF_GIVEN_NAME], u.v[UF_EMAIL],
-		      i18n_msg(&msg_devices_added, I18N_JA));
 	if ((rc = register_devices(&cx, &t->db, &q, id, &u, NULL, &b)) != 0 ||
-	    (rc = strbuf_error(&b)) != 0 || (rc = audit_write(&t->db, &e)) != 0 ||
+	    (rc = strbuf_error(&b)) != 0 || (rc = audit_write_ex(&t->db, &e, &more)) != 0 ||
 	    (rc = db_commit(&t->db)) != 0)
 		goto out;
 	committed = 1;

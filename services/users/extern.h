@@ -251,7 +251,6 @@ extern const struct i18n_text msg_quota;
 extern const struct i18n_text msg_issue_not_allowed;
 extern const struct i18n_text msg_user_deleted;
 extern const struct i18n_text msg_device_exists;
-extern const struct i18n_text msg_devices_added;
 extern const struct i18n_text msg_status_list;
 extern const struct i18n_text msg_device_list;
 extern const struct i18n_text msg_sort;

@@ -197,4 +197,3 @@ const struct i18n_text msg_purge_empty = {
 const struct i18n_text msg_device_exists = {
 	{"この利用者にはすでにこの利用デバイスがあります。証明書を新しくするには再発行してください。",
 	 "This user already has this device. Reissue its certificate to renew it."}};
-const struct i18n_text msg_devices_added = {{"利用デバイス追加", "Devices added"}};

@@ -77,6 +77,11 @@ def test_add(t):
              ("Tsuika Hanako", sub, True), "python3-cryptography: CN, E and OU1 as asked")
     h = psql("SELECT detail FROM audit WHERE tenant_id = :p1 AND action = 'user_update' ORDER BY id DESC LIMIT 1", tid)
     t.eq(h, "追加 花子 (%s-one@example.com): 利用デバイス追加 iOS(iPad)" % TAG, "history: 利用者変更 naming the device")
+    en = Client(lang="en")
+    en.login(TAG + "a-admin", PW)
+    items = (en.get("/api/audit?action=user_update").json() or {}).get("items", [])
+    t.ok(items and items[0].get("detail") == "追加 花子 (%s-one@example.com): devices added iOS(iPad)" % TAG,
+         "and in English for an English reader", items[:1])
 
     before = counts(tid)
     for name, devs, field, words in (
@@ -99,8 +104,6 @@ def test_add(t):
     r = c.post(path, {"devices": [{"device": "11"}, {"device": "20"}]})
     t.ok(r.status == 422 and "devices" in fields(r), "two devices with one licence left: 422 (quota)", r.body[:300])
     t.eq(counts(tid), before, "refused requests add no device, certificate or history")
-    en = Client(lang="en")
-    en.login(TAG + "a-admin", PW)
     r = en.post(path, {"devices": [{"device": "01"}]})
     t.ok("already has this device" in (fields(r).get("devices[0].device") or ""), "in English with Accept-Language: en")
 
