@@ -97,6 +97,33 @@ const TARGETS = [
     await userRow().locator('button.udel-delete').click();
     await page.locator('#udel-dialog').waitFor({ state: 'visible' });
   } },
+  { name: 'users: ▼一括操作 menu', open: async () => {
+    await portal('users', '#users-table');
+    await userRow().waitFor();
+    await userRow().locator('input.user-check').check();
+    await page.click('#users-bulk');
+    await page.locator('#users-bulk-list').waitFor({ state: 'visible' });
+  } },
+  { name: 'users: CSV一括利用者マスター削除 dialog', open: async () => {
+    await portal('users', '#users-table');
+    await page.click('#users-bulk');
+    await dialog('#users-bulk-list button[data-entry="purge-csv"]', '#purge-dialog');
+  } },
+  { name: 'user page (利用者情報)', open: async () => {
+    await portal('users', '#users-table');
+    await userRow().locator('a.user-name').click();
+    await page.locator('#user-certs, #user-devices').first().waitFor({ state: 'visible' });
+  } },
+  { name: 'user page: 利用者変更 dialog', open: async () => {
+    await portal('users', '#users-table');
+    await userRow().locator('a.user-name').click();
+    await dialog('#user-edit', '#user-edit-dialog');
+  } },
+  { name: 'user page: 利用デバイスの追加 dialog', open: async () => {
+    await portal('users', '#users-table');
+    await userRow().locator('a.user-name').click();
+    await dialog('#user-add-device', '#user-add-dialog');
+  } },
   { name: 'audit', open: () => portal('audit', '#audit-table tbody tr') },
   { name: 'settings', open: () => portal('settings', '#view form, #view .card') },
   { name: 'password', open: () => portal('password', '#password-submit') },
