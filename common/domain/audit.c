@@ -78,6 +78,8 @@ static const struct {
 	  "{0}: reissue accepted (old certificate revoked: {1})"}},
 	{"setting_allowlist", {"許可IPアドレス：{0} → {1}", "Allowed IP addresses: {0} → {1}"}},
 	{"setting_notify", {"利用者への通知：{0} → {1}", "Notices to users: {0} → {1}"}},
+	{"devices_added",
+	 {"{0} {1} ({2}): 利用デバイス追加 {3}", "{0} {1} ({2}): devices added {3}"}},
 };
 
 /* The words a parameter may be (AUDIT_WORD), in each language. */

@@ -21,7 +21,7 @@ struct tenant {
 	int default_validity_days;
 	int max_validity_days;
 	int max_start_ahead_days; /* how far ahead a validity may start (From) */
-	long long ca_not_after; /* epoch seconds of the active issuing CA's notAfter, 0 = none */
+	long long ca_not_after;   /* epoch seconds of the active issuing CA's notAfter, 0 = none */
 };
 
 /* One device of a registration, pointing into the request body. */
@@ -107,13 +107,18 @@ struct reg_ctx {
 /* Insert u, its devices and their `issuing` certificates in the caller's transaction. */
 int register_insert(struct db *db, const struct reg_ctx *cx, const struct certq_quota *q,
 		    struct user_in *u, cJSON *certs, struct strbuf *detail, long long *uid);
-int pairs_taken(struct db *db, long long tenant_id, const struct user_in *u, int lang,
-		cJSON *errs);
+/* Insert u's devices and their `issuing` certificates for the existing user uid. */
+int register_devices(const struct reg_ctx *cx, struct db *db, const struct certq_quota *q,
+		     long long uid, struct user_in *u, cJSON *certs, struct strbuf *detail);
+int pairs_taken(struct db *db, long long tenant_id, const struct user_in *u, int lang, cJSON *errs);
 void quota_error(cJSON *errs, long long available, int lang);
 
 /* user.c */
 int users_get(struct http_req *req, struct svc_thread *t);
 int users_patch(struct http_req *req, struct svc_thread *t);
+
+/* devices.c */
+int users_add_devices(struct http_req *req, struct svc_thread *t);
 
 /* search.c */
 int users_search(struct http_req *req, struct svc_thread *t);
@@ -245,6 +250,7 @@ extern const struct i18n_text msg_restriction_empty;
 extern const struct i18n_text msg_quota;
 extern const struct i18n_text msg_issue_not_allowed;
 extern const struct i18n_text msg_user_deleted;
+extern const struct i18n_text msg_device_exists;
 extern const struct i18n_text msg_status_list;
 extern const struct i18n_text msg_device_list;
 extern const struct i18n_text msg_sort;

@@ -10,6 +10,7 @@ static const struct route routes[] = {
 	{"POST", "/api/users", 1, users_register},
 	{"GET", "/api/users/{id}", 1, users_get},
 	{"PATCH", "/api/users/{id}", 1, users_patch},
+	{"POST", "/api/users/{id}/devices", 1, users_add_devices},
 	{"POST", "/api/users/import", ROUTE_SESSION | ROUTE_UPLOAD, users_import},
 	{"POST", "/api/users/purge", ROUTE_SESSION | ROUTE_UPLOAD, users_purge_csv},
 	{"POST", "/api/users/{id}/delete", 1, users_delete},

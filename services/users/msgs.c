@@ -154,8 +154,7 @@ const struct i18n_text msg_csv_no_file = {
 const struct i18n_text msg_csv_encoding = {
 	{"文字コードを判別できません。UTF-8 または Shift_JIS（CP932）で保存してください。",
 	 "The file is neither UTF-8 nor Shift_JIS (CP932). Save it in one of them."}};
-const struct i18n_text msg_job_not_found = {
-	{"指定された処理は見つかりません。", "No such job."}};
+const struct i18n_text msg_job_not_found = {{"指定された処理は見つかりません。", "No such job."}};
 
 /* 1次削除 / 2次削除 (delete.c) */
 const struct i18n_text msg_user_already_deleted = {
@@ -195,3 +194,6 @@ const struct i18n_text msg_purge_issuing = {
 	 "A certificate of this user is still being issued. Delete the user once it is issued."}};
 const struct i18n_text msg_purge_empty = {
 	{"CSV ファイルに代表メールアドレスの行がありません。", "The CSV file names no user."}};
+const struct i18n_text msg_device_exists = {
+	{"この利用者にはすでにこの利用デバイスがあります。証明書を新しくするには再発行してください。",
+	 "This user already has this device. Reissue its certificate to renew it."}};
