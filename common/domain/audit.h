@@ -6,6 +6,7 @@
 
 #include "store/db.h"
 #include "store/kv.h"
+#include "web/keyset.h"
 
 #define AUDIT_PER_PAGE 100
 
@@ -88,13 +89,14 @@ struct audit_filter {
 	const char *from; /* yyyy/mm/dd (JST), NULL = open */
 	const char *to;   /* yyyy/mm/dd inclusive, NULL = open */
 	const char *action;
-	const char *q; /* substring of the detail, case-insensitive */
-	int page;      /* from 1 */
+	const char *q;               /* substring of the detail, case-insensitive */
+	const struct keyset *ks;     /* which page (web/keyset.h) */
 };
 
 /*
  * One page of a tenant's history, newest first, as the API's list document
- * {total, page, per_page, items:[{at, ip, action, action_label, detail}]}.
+ * {total, total_estimated, page, per_page, next, prev, items:[{at, ip, action, action_label,
+ * detail}]}.
  * *out is owned by the caller. 0 or -EIO.
  */
 int audit_list(struct db *db, long long tenant_id, const struct audit_filter *f, int lang,

@@ -7,6 +7,7 @@
 #include "extern.h"
 #include "web/i18n.h"
 #include "core/json.h"
+#include "web/keyset.h"
 #include "web/valid.h"
 
 static const struct valid_field fields[] = {
@@ -14,7 +15,6 @@ static const struct valid_field fields[] = {
 	{"to", valid_date, 0, &msg_date_format, 10},
 	{"action", audit_valid_action, 0, &msg_action, 64},
 	{"q", valid_text, 0, &msg_text_too_long, 200},
-	{"page", valid_page, 0, &msg_page, 7},
 };
 
 /*
@@ -34,12 +34,15 @@ opt(const char *query, const char *name, char *buf, size_t len, int *rc)
 int
 auth_audit(struct http_req *req, struct svc_thread *t)
 {
-	char from[16], to[16], action[72], q[256], page[16];
+	char from[16], to[16], action[72], q[256];
 	struct audit_filter f;
+	struct keyset ks;
 	cJSON *errs = cJSON_CreateArray(), *doc = NULL;
 	int rc = 0;
 
-	if (valid_query(req->query, fields, 5, errs, req->lang) > 0) {
+	if (valid_query(req->query, fields, 4, errs, req->lang) +
+		keyset_read(req->query, KEYSET_INT, req->lang, errs, &ks) >
+	    0) {
 		svc_invalid(req, errs);
 		return 0;
 	}
@@ -47,7 +50,7 @@ auth_audit(struct http_req *req, struct svc_thread *t)
 	f.to = opt(req->query, "to", to, sizeof(to), &rc);
 	f.action = opt(req->query, "action", action, sizeof(action), &rc);
 	f.q = opt(req->query, "q", q, sizeof(q), &rc);
-	f.page = opt(req->query, "page", page, sizeof(page), &rc) ? atoi(page) : 1;
+	f.ks = &ks;
 	if (rc != 0) {
 		cJSON_Delete(errs);
 		return rc;
