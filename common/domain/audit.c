@@ -415,6 +415,7 @@ page_items(const PGresult *res, const struct keyset *ks, int lang)
 		cJSON *it = cJSON_CreateObject();
 		const char *action = db_get(res, i, "action");
 		const char *label = audit_action_label(action, lang);
+		cJSON_AddNumberToObject(it, "id", (double)db_get_ll(res, i, "id"));
 		cJSON_AddStringToObject(it, "at", db_get(res, i, "at"));
 		cJSON_AddStringToObject(it, "ip", db_get(res, i, "ip"));
 		cJSON_AddStringToObject(it, "action", action);

@@ -37,7 +37,7 @@ parse_cursor(const char *text, enum keyset_key kind, struct keyset *ks)
 	    id->valuedouble != (double)(long long)id->valuedouble)
 		goto out;
 	if (cJSON_IsString(k)) {
-		if (strlen(k->valuestring) > KEYSET_KEY_MAX || valid_text(k->valuestring) != 0 ||
+		if (strlen(k->valuestring) > KEYSET_KEY_MAX || valid_utf8_len(k->valuestring) < 0 ||
 		    (kind == KEYSET_INT && !int_key(k->valuestring)))
 			goto out;
 		snprintf(ks->key, sizeof(ks->key), "%s", k->valuestring);

@@ -100,8 +100,12 @@ const ja = {
   'pager.summary': '全 {total} 件中 {from}～{to} 件を表示',
   'pager.summary_empty': '全 0 件',
   'pager.page': '{page} / {pages} ページ',
+  'pager.summary_about': '全 約{total} 件中 {from}～{to} 件を表示',
+  'pager.page_about': '{page} / 約{pages} ページ',
+  'pager.first': '最初',
   'pager.prev': '前へ',
   'pager.next': '次へ',
+  'pager.last': '最後',
   'pager.label': 'ページ切り替え',
 
   // パスワード変更
@@ -481,8 +485,12 @@ const en = {
   'pager.summary': 'Showing {from}–{to} of {total}',
   'pager.summary_empty': '0 entries',
   'pager.page': 'Page {page} of {pages}',
+  'pager.summary_about': 'Showing {from}–{to} of about {total}',
+  'pager.page_about': 'Page {page} of about {pages}',
+  'pager.first': 'First',
   'pager.prev': 'Previous',
   'pager.next': 'Next',
+  'pager.last': 'Last',
   'pager.label': 'Pages',
 
   'password.title': 'Change password',

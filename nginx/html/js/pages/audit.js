@@ -3,7 +3,7 @@
 // (#/audit?from=yyyy/mm/dd&to=…&action=…&q=…&page=N) so reload and back/forward keep them.
 
 import { api, withQuery } from '../api.js';
-import { el, fromTemplate, hide, isoToSlash, pageCount, renderPager, showKey, showLines, slashToIso } from '../dom.js';
+import { atPage, cursorQuery, el, fromTemplate, hide, isoToSlash, pageCount, readCursor, renderPager, showKey, showLines, slashToIso } from '../dom.js';
 import { applyI18n, hasKey, t } from '../i18n.js';
 
 /** The action codes of the history (common/domain/audit.c), in the order of the manual's 操作内容 list. */
@@ -32,6 +32,7 @@ function readParams(params) {
     action: ACTIONS.includes(action) ? action : '',
     q: (params.get('q') || '').slice(0, 200),
     page: Number.isFinite(page) && page > 0 ? page : 1,
+    ...readCursor(params),
   };
 }
 
@@ -42,6 +43,7 @@ function hashFor(state) {
     action: state.action,
     q: state.q,
     page: state.page > 1 ? state.page : '',
+    ...cursorQuery(state),
   });
 }
 
@@ -88,7 +90,7 @@ export function auditPage(view, params, ctx) {
     }
   }
 
-  const goPage = (n) => go({ ...state, page: n });
+  const goPage = (n, cursor) => go(atPage(state, n, cursor));
 
   function render(data) {
     last = data;
@@ -128,13 +130,14 @@ export function auditPage(view, params, ctx) {
           action: state.action,
           q: state.q,
           page: state.page,
+          ...cursorQuery(state),
         }),
       );
       if (mine !== seq) return;
       const pages = pageCount(data);
       if (state.page > pages) {
         // Fewer entries than when the link was made: show the last page there is.
-        go({ ...state, page: pages });
+        go(atPage(state, pages, { last: true }));
         return;
       }
       render(data);
