@@ -33,6 +33,7 @@ static const struct {
 	[AUDIT_USER_IMPORT] = {"user_import", {"CSV一括登録", "CSV bulk registration"}},
 	[AUDIT_USER_DELETE] = {"user_delete", {"利用者削除", "User deletion"}},
 	[AUDIT_SETTINGS] = {"settings", {"設定変更", "Settings change"}},
+	[AUDIT_AUDIT_CSV] = {"audit_csv", {"操作履歴CSV", "History CSV"}},
 };
 
 /* The fixed details that have an English form. */
@@ -156,6 +157,15 @@ static const struct db_stmt st_top = {
 	" ('epoch'::timestamptz + $6::bigint * interval '1 microsecond', $7::bigint))"             \
 	" ORDER BY audit.at " dir ", audit.id " dir " OFFSET $8 LIMIT $9"
 static const struct db_stmt st_page = {"audit_page", PAGE_SQL("<", "DESC"), 9};
+/* 操作履歴 CSV: the filter's entries, newest first, AUDIT_EXPORT_ROWS a fetch */
+static const char st_export_open[] =
+	"DECLARE audit_export NO SCROLL CURSOR FOR"
+	" SELECT to_char(at AT TIME ZONE 'Asia/Tokyo', 'YYYY/MM/DD HH24:MI:SS') AS at,"
+	" coalesce(host(ip), '') AS ip, action, detail FROM audit" AUDIT_WHERE
+	" ORDER BY audit.at DESC, audit.id DESC";
+#define STR_(x) #x
+#define STR(x) STR_(x)
+static const char st_export_fetch[] = "FETCH " STR(AUDIT_EXPORT_ROWS) " FROM audit_export";
 static const struct db_stmt st_page_rev = {"audit_page_rev", PAGE_SQL(">", "ASC"), 9};
 
 /* The length of the UTF-8 character at p (1-4), or 0 when p does not start one. */
@@ -503,4 +513,24 @@ out:
 	PQclear(res);
 	cJSON_Delete(doc);
 	return rc;
+}
+
+int
+audit_export_open(struct db *db, long long tenant_id, const struct audit_filter *f)
+{
+	char tenant[24];
+	PGresult *res = NULL;
+	int rc;
+
+	snprintf(tenant, sizeof(tenant), "%lld", tenant_id);
+	const char *params[] = {tenant, f->from, f->to, f->action, f->q};
+	rc = db_exec_sql(db, st_export_open, 5, params, &res);
+	PQclear(res);
+	return rc;
+}
+
+int
+audit_export_fetch(struct db *db, PGresult **res)
+{
+	return db_exec_sql(db, st_export_fetch, 0, NULL, res);
 }

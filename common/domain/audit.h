@@ -26,6 +26,7 @@ enum audit_action {
 	AUDIT_USER_IMPORT,          /* user_import: CSV一括登録 */
 	AUDIT_USER_DELETE,          /* user_delete: 利用者削除 */
 	AUDIT_SETTINGS,             /* settings: 設定変更 */
+	AUDIT_AUDIT_CSV,            /* audit_csv: 操作履歴CSV */
 	AUDIT__MAX,
 };
 
@@ -101,5 +102,15 @@ struct audit_filter {
  */
 int audit_list(struct db *db, long long tenant_id, const struct audit_filter *f, int lang,
 	       cJSON **out);
+
+/*
+ * 操作履歴 CSV: open a cursor over every entry of the filter (f->ks unused), newest first, in the
+ * transaction the caller began; then audit_export_fetch gives AUDIT_EXPORT_ROWS rows at a time
+ * (columns at, ip, action, detail; none at the end). *res is the caller's to PQclear. 0, or
+ * what db_exec_sql returns.
+ */
+#define AUDIT_EXPORT_ROWS 500
+int audit_export_open(struct db *db, long long tenant_id, const struct audit_filter *f);
+int audit_export_fetch(struct db *db, PGresult **res);
 
 #endif

@@ -96,6 +96,8 @@ const ja = {
   'action.user_import': 'CSV一括登録',
   'action.user_delete': '利用者削除',
   'action.settings': '設定変更',
+  'action.audit_csv': '操作履歴CSV',
+  'audit.csv': 'CSV出力',
 
   'pager.summary': '全 {total} 件中 {from}～{to} 件を表示',
   'pager.summary_empty': '全 0 件',
@@ -481,6 +483,8 @@ const en = {
   'action.user_import': 'CSV bulk registration',
   'action.user_delete': 'User deletion',
   'action.settings': 'Settings change',
+  'action.audit_csv': 'History CSV',
+  'audit.csv': 'Export CSV',
 
   'pager.summary': 'Showing {from}–{to} of {total}',
   'pager.summary_empty': '0 entries',

@@ -21,6 +21,7 @@ export const ACTIONS = [
   'user_import',
   'user_delete',
   'settings',
+  'audit_csv',
 ];
 
 function readParams(params) {
@@ -92,8 +93,20 @@ export function auditPage(view, params, ctx) {
 
   const goPage = (n, cursor) => go(atPage(state, n, cursor));
 
+  // 操作履歴 CSV: every entry of the conditions shown (not only this page), streamed by the server.
+  const csvLink = q('#audit-csv');
+  function csvHref() {
+    csvLink.href = withQuery('/api/audit/export.csv', {
+      from: isoToSlash(state.from),
+      to: isoToSlash(state.to),
+      action: state.action,
+      q: state.q,
+    });
+  }
+
   function render(data) {
     last = data;
+    csvHref();
     const items = Array.isArray(data.items) ? data.items : [];
     const rows = items.map((item) => {
       const tr = el('tr');
