@@ -147,6 +147,7 @@ auth_audit_export(struct http_req *req, struct svc_thread *t)
 	http_begin(req, 200, "text/csv; charset=utf-8");
 	/* From here on the answer streams: an error can only cut it short (no history then). */
 	int en = req->lang == I18N_EN;
+	rc = http_write(req, "\xEF\xBB\xBF", 3); /* UTF-8 with a BOM, as Excel wants it */
 	for (int i = 0; i < 4 && rc == 0; i++)
 		rc = csv_field(req, head[en][i], i == 3);
 	if (rc == 0)

@@ -1,11 +1,18 @@
 #!/usr/bin/env python3
-"""Lists at scale (issue 12): every list and search is served by an index. On a tenant seeded
-with 200,000 certificates, 100,000 users and 200,000 history entries (bench/seed), PostgreSQL's
+"""Lists at scale (issue 12), on a tenant seeded with 200,000 certificates, 100,000 users and
+200,000 history entries (bench/seed).
+
+Every list and search is served by an index: PostgreSQL's
 auto_explain logs the plan (FORMAT JSON) of every statement the services run while the test asks
 each list with each filter, sort and page direction; no plan of a list's page or count may read
 certificates, users or audit by a Seq Scan. The statements are the services' own, with the
 parameters of real requests, so a change to a query or an index that falls back to reading a
-whole table fails here."""
+whole table fails here.
+
+Streams stay streams: the peak memory (VmHWM in /proc/<pid>/status, reset through clear_refs
+before each run) of the process that serves 操作履歴 CSV and 利用者リスト (export.csv) grows no
+more for ten times the rows than a small bound."""
+import http.client
 import json
 import os
 import re
@@ -14,7 +21,7 @@ import sys
 import time
 import urllib.parse
 
-from shomei_test import ROOT, TAP, VAR, ctl, psql
+from shomei_test import HOST, PORT, ROOT, TAP, VAR, ctl, live_pid, psql, tls_context
 
 SLUG = "explain%d" % os.getpid()
 LOGIN, PASSWORD = "explain%d" % os.getpid(), "Explain2026pw"
@@ -121,19 +128,84 @@ def requests(c):
     return urls
 
 
+def hwm(pid):
+    """The process's peak resident memory in kB (VmHWM)."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
+
+
+def peak(service, fn):
+    """Run fn with the service's peak memory reset first; (fn's result, VmHWM in kB after)."""
+    pid = live_pid(service)
+    with open("/proc/%d/clear_refs" % pid, "w") as f:
+        f.write("5")  # resets the peak resident set size (proc(5))
+    out = fn()
+    return out, hwm(pid)
+
+
+def stream(s, url):
+    """GET a streamed CSV on a connection of its own, read as it comes; (status, bytes, rows)."""
+    conn = http.client.HTTPSConnection(HOST, PORT, context=tls_context(), timeout=300)
+    try:
+        conn.request("GET", url, headers={"Cookie": s.cookie, "Host": "%s:%d" % (HOST, PORT)})
+        r = conn.getresponse()
+        n = lines = 0
+        while True:
+            chunk = r.read(65536)
+            if not chunk:
+                break
+            n += len(chunk)
+            lines += chunk.count(b"\n")
+    finally:
+        conn.close()
+    return r.status, n, lines - 1
+
+
+BOUND_KB = 6 * 1024  # what ten times the rows may add to the peak: far less than their size
+
+
+def test_streams(t, big, small):
+    """操作履歴 CSV and 利用者リスト of ten times the rows: the peak memory barely moves."""
+    (st1, n1, rows1), h1 = peak("auth", lambda: stream(big, "/api/audit/export.csv?from=2026/06/01"))
+    (st2, n2, rows2), h2 = peak("auth", lambda: stream(big, "/api/audit/export.csv"))
+    t.ok(st1 == st2 == 200 and rows2 >= 10 * rows1 > 0,
+         "操作履歴 CSV: %d entries, then %d (%.1f MB)" % (rows1, rows2, n2 / 1e6), (st1, st2, rows1, rows2))
+    t.ok(h2 - h1 < BOUND_KB and n2 > 3 * BOUND_KB * 1024,
+         "操作履歴 CSV: shomei-auth's peak memory %d kB, then %d kB for ten times the rows" % (h1, h2))
+    (st1, n1, rows1), h1 = peak("users", lambda: stream(small, "/api/users/export.csv"))
+    (st2, n2, rows2), h2 = peak("users", lambda: stream(big, "/api/users/export.csv"))
+    t.ok(st1 == st2 == 200 and rows2 >= 10 * rows1 > 0,
+         "利用者リスト: %d rows, then %d (%.1f MB)" % (rows1, rows2, n2 / 1e6), (st1, st2, rows1, rows2))
+    t.ok(h2 - h1 < BOUND_KB and n2 > 3 * BOUND_KB * 1024,
+         "利用者リスト: shomei-users' peak memory %d kB, then %d kB for ten times the rows" % (h1, h2))
+
+
+def seed(slug, users, certificates, history):
+    p = subprocess.run([os.path.join(ROOT, "bench", "seed"), "--tenant", slug, "--users", str(users),
+                        "--certificates", str(certificates), "--history", str(history), "--jobs", "1000",
+                        "--up", os.environ["SHOMEI_UP_JSON"]], capture_output=True, text=True, timeout=1800)
+    print("# seeded: %s" % (p.stdout.strip().splitlines() or [""])[-1], flush=True)
+    return p
+
+
 def main():
     sys.path.insert(0, os.path.dirname(__file__))
     from test_lists import Session  # one kept-alive connection
     t = TAP()
-    p = subprocess.run([os.path.join(ROOT, "bench", "seed"), "--tenant", SLUG, "--users", "100000",
-                        "--certificates", "200000", "--history", "200000", "--jobs", "1000",
-                        "--up", os.environ["SHOMEI_UP_JSON"]], capture_output=True, text=True, timeout=1800)
+    p = seed(SLUG, 100000, 200000, 200000)
     t.ok(p.returncode == 0, "bench/seed fills a tenant with 200,000 certificates", p.stderr[-2000:])
-    print("# seeded: %s" % (p.stdout.strip().splitlines() or [""])[-1], flush=True)
+    p = seed(SLUG + "s", 10000, 20000, 0)
+    t.ok(p.returncode == 0, "and another with 20,000", p.stderr[-2000:])
     tid = int(psql("SELECT id FROM tenants WHERE slug = '%s'" % SLUG))
+    small = int(psql("SELECT id FROM tenants WHERE slug = '%ss'" % SLUG))
     ctl("admin", "create", "--tenant", SLUG, "--login-id", LOGIN, "--password", PASSWORD)
+    ctl("admin", "create", "--tenant", SLUG + "s", "--login-id", LOGIN + "s", "--password", PASSWORD)
     try:
         c = Session(LOGIN, PASSWORD)
+        t.run(lambda t: test_streams(t, c, Session(LOGIN + "s", PASSWORD)))
         explain_on()
         start = os.path.getsize(LOG)
         urls = requests(c)
@@ -143,8 +215,9 @@ def main():
             logged = f.read()
     finally:
         explain_off()
-        psql("DELETE FROM certificates WHERE tenant_id = %d; DELETE FROM audit WHERE tenant_id = %d;"
-             "DELETE FROM jobs WHERE tenant_id = %d" % (tid, tid, tid))
+        for i in (tid, small):
+            psql("DELETE FROM certificates WHERE tenant_id = %d; DELETE FROM audit WHERE tenant_id = %d;"
+                 "DELETE FROM jobs WHERE tenant_id = %d" % (i, i, i))
     bad = [u for u in urls if u[1] != 200]
     t.ok(len(urls) > 80 and not bad, "%d list requests, each answered 200" % len(urls), bad[:5])
     seen, seq = {}, []
