@@ -133,7 +133,7 @@ static const char sum_lua[] =
 static const struct db_stmt st_count = {
 	"audit_count",
 	"SELECT count(*) AS n FROM (SELECT 1 FROM audit" AUDIT_WHERE
-	" LIMIT " KEYSET_EXACT_MAX_S " + 1) s",
+	" ORDER BY audit.at, audit.id LIMIT " KEYSET_EXACT_MAX_S " + 1) s",
 	5,
 };
 static const char st_select[] = "SELECT 1 FROM audit" AUDIT_WHERE;

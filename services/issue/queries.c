@@ -129,7 +129,7 @@ const struct db_stmt q_retry = {
 const struct db_stmt q_list_count = {
 	"issue_list_count",
 	"SELECT count(*) AS n FROM (SELECT 1 FROM certificates c" LIST_WHERE
-	" LIMIT " KEYSET_EXACT_MAX_S " + 1) s",
+	" ORDER BY " LIST_KEY ", c.id LIMIT " KEYSET_EXACT_MAX_S " + 1) s",
 	5,
 };
 

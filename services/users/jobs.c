@@ -142,7 +142,7 @@ out:
 static const struct db_stmt q_count = {
 	"jobs_count",
 	"SELECT count(*) AS n FROM (SELECT 1 FROM jobs WHERE tenant_id = $1"
-	" LIMIT " KEYSET_EXACT_MAX_S " + 1) s",
+	" ORDER BY id LIMIT " KEYSET_EXACT_MAX_S " + 1) s",
 	1,
 };
 static const char q_select[] = "SELECT 1 FROM jobs WHERE tenant_id = $1";

@@ -126,35 +126,51 @@ const struct db_stmt q_user_certificates = {
  * inclusive), $11 statuses, $12 device codes (text arrays). A user matches the certificate
  * conditions ($7-$12) when any of its certificates matches them all. Names are compared
  * folded (kana_fold, migration 0016) by trigram indexes, e-mail addresses likewise; an absent
- * condition folds away (db.c plans each execution with its parameters).
+ * condition folds away (db.c plans each execution with its parameters). The users an e-mail or
+ * the certificate conditions match are gathered first as an array of ids (an index range over
+ * users, devices or certificates, migration 0017): a condition under OR is never turned into a
+ * join, and as a subquery per user it would read every certificate of the tenant.
  */
+/*
+ * A name part (family or given) containing p: three characters or more anywhere in the folded
+ * names (trigram index on <part>_fold); fewer, at the start of the kanji, the kana or the
+ * English name (btree prefixes, migration 0017), since no trigram fits in them.
+ */
+#define NAME(part, p)                                                                              \
+	"(CASE WHEN length(" p "::text) >= 3"                                                      \
+	" THEN u." part "_fold LIKE like_contains(kana_fold(" p "::text))"                          \
+	" ELSE kana_fold(u." part "_name) LIKE like_prefix(kana_fold(" p "::text))"                \
+	"  OR kana_fold(u." part "_name_kana) LIKE like_prefix(kana_fold(" p "::text))"            \
+	"  OR lower(u." part "_name_en) LIKE like_prefix(lower(" p "::text)) END)"
+
 #define SEARCH_WHERE                                                                               \
 	" FROM users u WHERE u.tenant_id = $1 AND u.purged_at IS NULL"                            \
 	" AND (u.deleted_at IS NOT NULL) = coalesce($14::boolean, false)"                         \
-	" AND ($2::text IS NULL OR u.family_fold LIKE like_contains(kana_fold($2::text)))"         \
-	" AND ($3::text IS NULL OR u.given_fold LIKE like_contains(kana_fold($3::text)))"          \
-	" AND ($4::text IS NULL OR u.id IN (SELECT m.id FROM users m WHERE m.tenant_id = $1"       \
-	"  AND lower(m.email) LIKE like_contains(lower($4::text))"                                 \
+	" AND ($2::text IS NULL OR " NAME("family", "$2") ")"                                      \
+	" AND ($3::text IS NULL OR " NAME("given", "$3") ")"                                       \
+	" AND ($4::text IS NULL OR u.id = ANY (ARRAY (SELECT m.id FROM users m"                   \
+	"  WHERE m.tenant_id = $1 AND lower(m.email) LIKE like_contains(lower($4::text))"          \
 	"  UNION SELECT e.user_id FROM devices e WHERE e.tenant_id = $1"                           \
-	"  AND lower(e.email) LIKE like_contains(lower($4::text))))"                               \
+	"  AND lower(e.email) LIKE like_contains(lower($4::text)))))"                              \
 	" AND ($5::date IS NULL OR u.applied_at >= " DAY_FROM("$5") ")"                            \
 	" AND ($6::date IS NULL OR u.applied_at < " DAY_END("$6") ")"                              \
 	" AND (($7::date IS NULL AND $8::date IS NULL AND $9::date IS NULL AND $10::date IS NULL"  \
-	" AND $11::text[] IS NULL AND $12::text[] IS NULL) OR EXISTS (SELECT 1 FROM certificates c" \
-	" LEFT JOIN devices d ON d.id = c.device_id AND d.tenant_id = c.tenant_id"                 \
-	" WHERE c.tenant_id = u.tenant_id AND c.user_id = u.id"                                    \
+	" AND $11::text[] IS NULL AND $12::text[] IS NULL) OR u.id = ANY (ARRAY (SELECT c.user_id"  \
+	" FROM certificates c WHERE c.tenant_id = $1 AND c.user_id IS NOT NULL"                    \
 	" AND ($7::date IS NULL OR c.issued_at >= " DAY_FROM("$7") ")"                             \
 	" AND ($8::date IS NULL OR c.issued_at < " DAY_END("$8") ")"                               \
 	" AND ($9::date IS NULL OR c.not_after >= " DAY_FROM("$9") ")"                             \
 	" AND ($10::date IS NULL OR c.not_after < " DAY_END("$10") ")"                             \
 	" AND ($11::text[] IS NULL OR c.status = ANY ($11::text[]))"                               \
-	" AND ($12::text[] IS NULL OR d.device_code = ANY ($12::text[]))))"                        \
+	" AND ($12::text[] IS NULL OR c.device_id = ANY (ARRAY (SELECT d.id FROM devices d"       \
+	"  WHERE d.tenant_id = $1 AND d.device_code = ANY ($12::text[])))))))"                     \
 	" AND $13::bigint >= 0" /* rows to skip: the page statements' */
 
 /* At most one more than an exact total shows (web/keyset.h). */
 const struct db_stmt q_search_count = {
 	"users_search_count",
-	"SELECT count(*) AS n FROM (SELECT 1" SEARCH_WHERE " LIMIT " KEYSET_EXACT_MAX_S " + 1) s",
+	"SELECT count(*) AS n FROM (SELECT 1" SEARCH_WHERE " ORDER BY u.applied_at, u.id LIMIT "  \
+	KEYSET_EXACT_MAX_S " + 1) s",
 	14,
 };
 const char q_search_select[] = "SELECT 1" SEARCH_WHERE;
