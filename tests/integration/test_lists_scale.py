@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Lists at scale (issue 12), on a tenant seeded with 200,000 certificates, 100,000 users and
+"""Lists at scale (issue 12), on a tenant seeded with 200,000 certificates, 50,000 users and
 200,000 history entries (bench/seed).
 
 Every list and search is served by an index: PostgreSQL's
@@ -195,7 +195,7 @@ def main():
     sys.path.insert(0, os.path.dirname(__file__))
     from test_lists import Session  # one kept-alive connection
     t = TAP()
-    p = seed(SLUG, 100000, 200000, 200000)
+    p = seed(SLUG, 50000, 200000, 200000)
     t.ok(p.returncode == 0, "bench/seed fills a tenant with 200,000 certificates", p.stderr[-2000:])
     p = seed(SLUG + "s", 10000, 20000, 0)
     t.ok(p.returncode == 0, "and another with 20,000", p.stderr[-2000:])
