@@ -95,6 +95,7 @@ auth_audit(struct http_req *req, struct svc_thread *t)
 static int
 export_rows(struct http_req *req, struct svc_thread *t, long *rows)
 {
+	char detail[8192];
 	PGresult *res = NULL;
 	int rc, n;
 
@@ -107,8 +108,12 @@ export_rows(struct http_req *req, struct svc_thread *t, long *rows)
 			const char *label = audit_action_label(action, req->lang);
 			if ((rc = csv_field(req, db_get(res, i, "at"), 0)) == 0 &&
 			    (rc = csv_field(req, db_get(res, i, "ip"), 0)) == 0 &&
+			    (rc = csv_field(req, db_get(res, i, "login_id"), 0)) == 0 &&
 			    (rc = csv_field(req, label ? label : action, 0)) == 0)
-				rc = csv_field(req, audit_detail(db_get(res, i, "detail"), req->lang), 1);
+				rc = csv_field(req,
+					       audit_export_detail(res, i, req->lang, detail,
+								   sizeof(detail)),
+					       1);
 			(*rows)++;
 		}
 		PQclear(res);
@@ -124,8 +129,9 @@ export_rows(struct http_req *req, struct svc_thread *t, long *rows)
 int
 auth_audit_export(struct http_req *req, struct svc_thread *t)
 {
-	static const char *const head[2][4] = {{"操作日時", "アクセスIP", "操作内容", "結果"},
-					       {"Date", "IP address", "Operation", "Result"}};
+	static const char *const head[2][5] = {
+		{"操作日時", "アクセスIP", "ログインID", "操作内容", "結果"},
+		{"Date", "IP address", "Login ID", "Operation", "Result"}};
 	struct filter_bufs b;
 	struct audit_filter f;
 	char detail[64];
@@ -148,8 +154,8 @@ auth_audit_export(struct http_req *req, struct svc_thread *t)
 	/* From here on the answer streams: an error can only cut it short (no history then). */
 	int en = req->lang == I18N_EN;
 	rc = http_write(req, "\xEF\xBB\xBF", 3); /* UTF-8 with a BOM, as Excel wants it */
-	for (int i = 0; i < 4 && rc == 0; i++)
-		rc = csv_field(req, head[en][i], i == 3);
+	for (int i = 0; i < 5 && rc == 0; i++)
+		rc = csv_field(req, head[en][i], i == 4);
 	if (rc == 0)
 		rc = export_rows(req, t, &rows);
 	if (rc == 0) {

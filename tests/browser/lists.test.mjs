@@ -110,7 +110,7 @@ await T.step('操作履歴: CSV出力 downloads the history of the conditions sh
   await download.saveAs(file);
   const text = (await import('node:fs')).readFileSync(file, 'utf8');
   const lines = text.replace(/^\uFEFF/, '').trim().split('\r\n');
-  assert(lines[0] === '"操作日時","アクセスIP","操作内容","結果"', `header: ${lines[0]}`);
+  assert(lines[0] === '"操作日時","アクセスIP","ログインID","操作内容","結果"', `header: ${lines[0]}`);
   assert(lines.length > 10 && lines.slice(1).every((l) => l.includes('"ログイン"')), `${lines.length} lines, all ログイン`);
 });
 

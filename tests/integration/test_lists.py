@@ -257,7 +257,7 @@ def check(t, s, name, base, want, key="id"):
 def run_checks(t):
     """The queued walks on three sessions at once (each walk is read-only), reported in order."""
     checks, STATE["checks"] = STATE["checks"], []
-    sessions = [STATE["s"]] + [Session(LOGIN, PASSWORD) for _ in range(2)]
+    sessions = STATE["sessions"]
     results = [None] * len(checks)
     lock = threading.Lock()
     todo = list(range(len(checks)))
@@ -433,7 +433,9 @@ def main():
     t = TAP()
     tid = seed()
     try:
-        STATE.update(tid=tid, s=Session(LOGIN, PASSWORD), d=Data(tid), checks=[])
+        # every login is a history entry: the sessions come first, the reference after
+        sessions = [Session(LOGIN, PASSWORD) for _ in range(3)]
+        STATE.update(tid=tid, s=sessions[0], sessions=sessions, d=Data(tid), checks=[])
         for fn in (test_errors, test_kana, test_certificates, test_users, test_audit_jobs, run_checks,
                    test_concurrent):
             t.run(fn)
