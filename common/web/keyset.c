@@ -139,7 +139,8 @@ keyset_limit(struct keyset *ks, long long total, int estimated, int per_page)
 	if (ks->dir == KEYSET_LAST && !estimated && total % per_page != 0)
 		n = total % per_page;
 	if (ks->dir == KEYSET_FIRST && ks->page > 1)
-		snprintf(ks->offset, sizeof(ks->offset), "%lld", (long long)(ks->page - 1) * per_page);
+		snprintf(ks->offset, sizeof(ks->offset), "%lld",
+			 (long long)(ks->page - 1) * per_page);
 	snprintf(ks->limit, sizeof(ks->limit), "%lld", n + 1);
 }
 

@@ -17,7 +17,7 @@
 enum keyset_dir { KEYSET_FIRST, KEYSET_AFTER, KEYSET_BEFORE, KEYSET_LAST };
 enum keyset_key { KEYSET_TEXT, KEYSET_INT }; /* what a cursor's key must be */
 
-#define KEYSET_KEY_MAX 400    /* bytes of a cursor's key */
+#define KEYSET_KEY_MAX 400     /* bytes of a cursor's key */
 #define KEYSET_EXACT_MAX 10000 /* a total above is estimated (約) */
 #define KEYSET_EXACT_MAX_S "10000"
 #define KEYSET_PAGE_MAX 1000000
@@ -36,8 +36,7 @@ struct keyset {
  * Read after, before, last and page from a query string into ks; a bad one is appended to errs
  * as {field, message}. Returns the number of failures (0 when ks is set).
  */
-int keyset_read(const char *query, enum keyset_key kind, int lang, cJSON *errs,
-		struct keyset *ks);
+int keyset_read(const char *query, enum keyset_key kind, int lang, cJSON *errs, struct keyset *ks);
 
 /* The statement parameters: the cursor's key and id (NULL for none). */
 const char *keyset_key_param(const struct keyset *ks);

@@ -49,7 +49,7 @@ read_filter(struct http_req *req, struct audit_filter *f, struct filter_bufs *b,
 	int rc = 0;
 
 	if (valid_query(req->query, fields, 4, errs, req->lang) +
-		(ks ? keyset_read(req->query, KEYSET_INT, req->lang, errs, ks) : 0) >
+		    (ks ? keyset_read(req->query, KEYSET_INT, req->lang, errs, ks) : 0) >
 	    0) {
 		svc_invalid(req, errs);
 		return 1;

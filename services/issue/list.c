@@ -171,7 +171,8 @@ issue_list(struct http_req *req, struct svc_thread *t)
 	items = cJSON_AddArrayToObject(doc, "items");
 	int n = PQntuples(res), shown = keyset_rows(&ks, n, ISSUE_PER_PAGE);
 	for (int i = 0; i < shown; i++)
-		cJSON_AddItemToArray(items, item(res, keyset_row(&ks, n, ISSUE_PER_PAGE, i), req->lang));
+		cJSON_AddItemToArray(items,
+				     item(res, keyset_row(&ks, n, ISSUE_PER_PAGE, i), req->lang));
 	http_json(req, 200, doc);
 out:
 	cJSON_Delete(doc);

@@ -1,4 +1,5 @@
-/* test-keyset.c: a list's cursors (valid, boundary, empty, garbage) and the order of a page's rows. */
+/* test-keyset.c: a list's cursors (valid, boundary, empty, garbage) and the order of a page's rows.
+ */
 #include <stdio.h>
 #include <string.h>
 
@@ -37,8 +38,8 @@ static const struct read_case cases[] = {
 	 "9007199254740991", "0", 1},
 	/* garbage */
 	{"after=x", KEYSET_INT, 1, 0, NULL, NULL, NULL, 0},
-	{"after=%5B1%2C2%5D", KEYSET_INT, 1, 0, NULL, NULL, NULL, 0},          /* key a number */
-	{"after=%5B%22a%22%2C2%5D", KEYSET_INT, 1, 0, NULL, NULL, NULL, 0},    /* not an integer */
+	{"after=%5B1%2C2%5D", KEYSET_INT, 1, 0, NULL, NULL, NULL, 0},       /* key a number */
+	{"after=%5B%22a%22%2C2%5D", KEYSET_INT, 1, 0, NULL, NULL, NULL, 0}, /* not an integer */
 	{"after=%5B%22a%22%2C2%5D", KEYSET_TEXT, 0, KEYSET_AFTER, "a", "2", "0", 1},
 	{"after=%5B%22a%22%2C0%5D", KEYSET_TEXT, 1, 0, NULL, NULL, NULL, 0},   /* id 0 */
 	{"after=%5B%22a%22%2C1.5%5D", KEYSET_TEXT, 1, 0, NULL, NULL, NULL, 0}, /* id not whole */
@@ -74,12 +75,14 @@ test_read(void)
 			TAP_OK(bad > 0 && cJSON_GetArraySize(errs) > 0, "\"%s\": refused, named",
 			       c->query);
 		else
-			TAP_OK(bad == 0 && ks.dir == c->dir && same(keyset_key_param(&ks), c->key) &&
+			TAP_OK(bad == 0 && ks.dir == c->dir &&
+				       same(keyset_key_param(&ks), c->key) &&
 				       same(keyset_id_param(&ks), c->id) &&
 				       strcmp(ks.offset, c->offset) == 0 && ks.page == c->page,
-			       "\"%s\": dir %d, key %s, id %s, offset %s, page %ld", c->query, ks.dir,
-			       keyset_key_param(&ks) ? keyset_key_param(&ks) : "-",
-			       keyset_id_param(&ks) ? keyset_id_param(&ks) : "-", ks.offset, ks.page);
+			       "\"%s\": dir %d, key %s, id %s, offset %s, page %ld", c->query,
+			       ks.dir, keyset_key_param(&ks) ? keyset_key_param(&ks) : "-",
+			       keyset_id_param(&ks) ? keyset_id_param(&ks) : "-", ks.offset,
+			       ks.page);
 		cJSON_Delete(errs);
 	}
 }
