@@ -67,9 +67,12 @@ extern const struct db_stmt q_user_update;
 extern const struct db_stmt q_user_devices;
 extern const struct db_stmt q_user_certificates;
 extern const struct db_stmt q_search_count;
+extern const char q_search_select[];
 struct sort_stmt {
 	const char *sort;
-	struct db_stmt st;
+	int key;	    /* enum keyset_key: what its cursors hold */
+	struct db_stmt st;  /* the list's order */
+	struct db_stmt rev; /* backwards, for the page before a cursor and the last */
 };
 extern const struct sort_stmt q_search_pages[];
 extern const size_t q_search_npages;

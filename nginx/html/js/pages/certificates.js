@@ -9,7 +9,7 @@
 
 import { api, download, withQuery } from '../api.js';
 import { revokeCsv } from './revokecsv.js';
-import { el, fromTemplate, hide, isoToSlash, pageCount, renderPager, showKey, showLines, slashToIso } from '../dom.js';
+import { atPage, cursorQuery, el, fromTemplate, hide, isoToSlash, pageCount, readCursor, renderPager, showKey, showLines, slashToIso } from '../dom.js';
 import { applyI18n, t } from '../i18n.js';
 
 /** How often the page asks again while certificates are issuing. */
@@ -24,6 +24,7 @@ function readParams(params) {
     to: slashToIso(params.get('to')),
     sort: params.get('sort') === '-issued_at' ? '-issued_at' : 'issued_at',
     page: Number.isFinite(page) && page > 0 ? page : 1,
+    ...readCursor(params),
   };
 }
 
@@ -35,6 +36,7 @@ function hashFor(state) {
     to: isoToSlash(state.to),
     sort: state.sort === '-issued_at' ? '-issued_at' : '',
     page: state.page > 1 ? state.page : '',
+    ...cursorQuery(state),
   });
 }
 
@@ -139,7 +141,7 @@ export function certificatesPage(view, params, ctx) {
     }
   }
 
-  const goPage = (n) => go({ ...state, page: n });
+  const goPage = (n, cursor) => go(atPage(state, n, cursor));
 
   function dateCell(item) {
     const td = el('td', 'col-date');
@@ -325,6 +327,7 @@ export function certificatesPage(view, params, ctx) {
             issued_to: isoToSlash(state.to),
             sort: state.sort,
             page: state.page,
+            ...cursorQuery(state),
           }),
         ),
       ]);
@@ -334,7 +337,7 @@ export function certificatesPage(view, params, ctx) {
       updateDialogFacts();
       const pages = pageCount(data);
       if (state.page > pages) {
-        go({ ...state, page: pages });
+        go(atPage(state, pages, { last: true }));
         return;
       }
       hide(errorBox);

@@ -6,7 +6,7 @@
 // (#/users?family_name=…&email=…&issued_from=yyyy/mm/dd&status=issued,downloaded&sort=-applied_at&page=N).
 
 import { api, withQuery } from '../api.js';
-import { el, fromTemplate, hide, isoToSlash, pageCount, renderPager, showKey, showLines, slashToIso, validDate } from '../dom.js';
+import { atPage, cursorQuery, el, fromTemplate, hide, isoToSlash, pageCount, readCursor, renderPager, showKey, showLines, slashToIso, validDate } from '../dom.js';
 import { applyI18n, getLang, t } from '../i18n.js';
 import { REFRESH_MS, tokyoIso } from './certificates.js';
 import { bulkMenu } from './bulkmenu.js';
@@ -119,6 +119,7 @@ function readParams(params) {
     device: list('device', DEVICES),
     sort: SORTS.includes(sort.replace(/^-/, '')) ? sort : DEFAULT_SORT,
     page: Number.isFinite(page) && page > 0 ? page : 1,
+    ...readCursor(params),
   };
   for (const k of TEXT_PARAMS) s[k] = (params.get(k) || '').slice(0, k === 'email' ? EMAIL_MAX : NAME_MAX);
   for (const k of DATE_PARAMS) s[k] = slashToIso(params.get(k));
@@ -144,6 +145,7 @@ function hashFor(state) {
     sort: state.sort === DEFAULT_SORT ? '' : state.sort,
     show: state.show === 'valid' ? 'valid' : '',
     page: state.page > 1 ? state.page : '',
+    ...cursorQuery(state),
   });
 }
 
@@ -272,7 +274,7 @@ export function usersPage(view, params, ctx) {
     }
   }
 
-  const goPage = (n) => go({ ...state, page: n });
+  const goPage = (n, cursor) => go(atPage(state, n, cursor));
 
   function statusBadge(cert) {
     const status = cert.status || '';
@@ -442,10 +444,10 @@ export function usersPage(view, params, ctx) {
     }
     refreshButton.disabled = true;
     try {
-      const data = await api('GET', withQuery('/api/users', { ...queryOf(state), sort: state.sort, page: state.page }));
+      const data = await api('GET', withQuery('/api/users', { ...queryOf(state), sort: state.sort, page: state.page, ...cursorQuery(state) }));
       if (mine !== seq || destroyed) return;
       if (state.page > pageCount(data)) {
-        go({ ...state, page: pageCount(data) });
+        go(atPage(state, pageCount(data), { last: true }));
         return;
       }
       hide(errorBox);
