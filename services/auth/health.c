@@ -54,6 +54,30 @@ listening(const struct cfg *cfg, const char *name)
 	return ok;
 }
 
+/*
+ * The mail worker (shomei-users' mail.c) says every few seconds that it lives and how the SMTP
+ * server answered last: "mail" up or down, "smtp" up, down or unknown. Neither makes the stack
+ * 503: mail waits in the outbox and goes out once both are back.
+ */
+static void
+mail_health(struct svc_thread *t, cJSON *doc)
+{
+	char key[64];
+	const char *argv[] = {"GET", key};
+	redisReply *r = NULL;
+	const char *mail = "down", *smtp = "unknown";
+
+	if (kv_key(key, sizeof(key), "mail", "alive") == 0 && (r = kv_cmdv(&t->kv, 2, argv)) != NULL &&
+	    r->type == REDIS_REPLY_STRING) {
+		mail = "up";
+		smtp = strcmp(r->str, "smtp_down") == 0 ? "down" : "up";
+	}
+	if (r != NULL)
+		freeReplyObject(r);
+	cJSON_AddStringToObject(doc, "mail", mail);
+	cJSON_AddStringToObject(doc, "smtp", smtp);
+}
+
 int
 auth_stack_health(struct http_req *req, struct svc_thread *t)
 {
@@ -74,6 +98,7 @@ auth_stack_health(struct http_req *req, struct svc_thread *t)
 		if (!ok)
 			cJSON_AddItemToArray(down, cJSON_CreateString(parts[i]));
 	}
+	mail_health(t, doc);
 	cJSON_AddStringToObject(doc, "status", cJSON_GetArraySize(down) ? "degraded" : "ok");
 	cJSON_AddItemToObject(doc, "down", down);
 	http_json(req, cJSON_GetArraySize(down) ? 503 : 200, doc);
