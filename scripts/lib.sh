@@ -667,14 +667,16 @@ write_smtp_config() {
 	mkdir -p "$d" "$VAR/postfix/spool" "$VAR/postfix/data" "$VAR/mail/new" "$VAR/mail/cur" "$VAR/mail/tmp"
 	chown -R nobody:nogroup "$VAR/mail" && chmod 755 "$VAR/mail" "$VAR/mail/new" "$VAR/mail/cur" "$VAR/mail/tmp" ||
 		die "cannot make the Maildir $VAR/mail"
+	chown postfix: "$VAR/postfix/data" || die "cannot give $VAR/postfix/data to postfix"
 	cp /etc/postfix/master.cf "$d/master.cf"
-	printf '/^reject-/ 550 5.1.1 Recipient address rejected: mailbox unavailable\n' >"$d/reject"
+	printf '/^reject-/ 550 5.1.1 mailbox unavailable\n' >"$d/reject"
 	cat >"$d/main.cf" <<EOF
 # written by scripts/up at every start: the stack's own SMTP server (see scripts/lib.sh)
 compatibility_level = 3.6
 queue_directory = $VAR/postfix/spool
 data_directory = $VAR/postfix/data
 maillog_file = $VAR/log/smtp.log
+maillog_file_prefixes = $VAR/log
 inet_interfaces = 127.0.0.1
 inet_protocols = ipv4
 myhostname = localhost

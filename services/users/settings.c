@@ -1,4 +1,7 @@
-/* settings.c: PUT /api/tenant/settings (利用法人 詳細設定): mail to users, the allow-list. */
+/*
+ * settings.c: PUT /api/tenant/settings (利用法人 詳細設定): mail to users, the allow-list, the
+ * administrators' notice address and its language.
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +14,7 @@
 #include "core/log.h"
 #include "web/netacl.h"
 #include "core/strbuf.h"
+#include "web/valid.h"
 
 #define SETTINGS_MAX_ALLOW 100
 
@@ -20,16 +24,20 @@ struct settings_in {
 	int has_list;                                   /* download_allowlist given */
 	char list[SETTINGS_MAX_ALLOW][NETACL_TEXT_MAX]; /* canonical texts */
 	int n;
+	const char *notice_address; /* NULL not given, "" none */
+	const char *notice_lang;    /* NULL not given, "ja", "en" */
 	cJSON *warnings;
 };
 
 static const struct db_stmt q_settings_update = {
 	"users_settings_update",
 	"UPDATE tenants SET notify_users = coalesce($2::boolean, notify_users),"
-	" download_allowlist = coalesce($3::cidr[], download_allowlist), updated_at = now()"
-	" WHERE id = $1 RETURNING notify_users,"
+	" download_allowlist = coalesce($3::cidr[], download_allowlist),"
+	" notice_address = coalesce($4, notice_address), notice_lang = coalesce($5, notice_lang),"
+	" updated_at = now()"
+	" WHERE id = $1 RETURNING notify_users, notice_address, notice_lang,"
 	" array_to_json(download_allowlist::text[])::text AS download_allowlist",
-	3,
+	5,
 };
 
 /* The message for each netacl_parse refusal. */
@@ -112,6 +120,27 @@ check_notify(const cJSON *body, const struct tenant *tn, struct settings_in *in,
 		json_field_error(errs, "notify_users", i18n_msg(&msg_no_notify_users, lang));
 }
 
+/* The administrators' notice address ("" = none) and the language of their notices. */
+static void
+check_notice(const cJSON *body, struct settings_in *in, int lang, cJSON *errs)
+{
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(body, "notice_address");
+	const cJSON *l = cJSON_GetObjectItemCaseSensitive(body, "notice_lang");
+
+	if (a != NULL) {
+		if (!cJSON_IsString(a) || (a->valuestring[0] != '\0' && valid_email(a->valuestring) != 0))
+			json_field_error(errs, "notice_address", i18n_msg(&msg_notice_address, lang));
+		else
+			in->notice_address = a->valuestring;
+	}
+	if (l != NULL) {
+		if (!cJSON_IsString(l) || (strcmp(l->valuestring, "ja") != 0 && strcmp(l->valuestring, "en") != 0))
+			json_field_error(errs, "notice_lang", i18n_msg(&msg_notice_lang, lang));
+		else
+			in->notice_lang = l->valuestring;
+	}
+}
+
 /* "{a,b}": canonical texts hold neither quotes nor commas. Caller frees. */
 static char *
 pg_array(const struct settings_in *in)
@@ -155,6 +184,16 @@ write_history(struct http_req *req, struct svc_thread *t, const struct settings_
 		if ((rc = audit_write(&t->db, &e)) != 0)
 			return rc;
 	}
+	if (in->notice_address != NULL || in->notice_lang != NULL) {
+		snprintf(detail, sizeof(detail), "管理者への通知先: %s%s%s",
+			 in->notice_address == NULL ? "(変更なし)"
+			 : in->notice_address[0] ? in->notice_address : "なし",
+			 in->notice_lang ? " 言語: " : "", in->notice_lang ? in->notice_lang : "");
+		struct audit_entry e = {req->tenant_id, req->remote_addr, "admin",
+					req->admin_id,  AUDIT_SETTINGS,   detail};
+		if ((rc = audit_write(&t->db, &e)) != 0)
+			return rc;
+	}
 	if (in->notify >= 0) {
 		struct audit_entry e = {
 			req->tenant_id,
@@ -179,7 +218,8 @@ store(struct http_req *req, struct svc_thread *t, const struct settings_in *in, 
 	snprintf(tid, sizeof(tid), "%lld", req->tenant_id);
 	if (in->has_list && (arr = pg_array(in)) == NULL)
 		return -ENOMEM;
-	const char *params[] = {tid, in->notify < 0 ? NULL : (in->notify ? "true" : "false"), arr};
+	const char *params[] = {tid, in->notify < 0 ? NULL : (in->notify ? "true" : "false"), arr,
+				in->notice_address, in->notice_lang};
 	if ((rc = db_begin(&t->db)) != 0)
 		goto out;
 	if ((rc = db_exec(&t->db, &q_settings_update, params, res)) != 0 ||
@@ -198,6 +238,8 @@ answer(const PGresult *res, cJSON *warnings)
 	const char *v = db_get(res, 0, "notify_users");
 
 	cJSON_AddBoolToObject(doc, "notify_users", v != NULL && v[0] == 't');
+	cJSON_AddStringToObject(doc, "notice_address", db_get(res, 0, "notice_address"));
+	cJSON_AddStringToObject(doc, "notice_lang", db_get(res, 0, "notice_lang"));
 	list = cJSON_Parse(
 		db_get(res, 0, "download_allowlist") ? db_get(res, 0, "download_allowlist") : "[]");
 	cJSON_AddItemToObject(doc, "download_allowlist", list ? list : cJSON_CreateArray());
@@ -229,6 +271,7 @@ users_settings(struct http_req *req, struct svc_thread *t)
 	errs = cJSON_CreateArray();
 	check_notify(body, &tn, in, req->lang, errs);
 	check_list(body, in, req->lang, errs);
+	check_notice(body, in, req->lang, errs);
 	if (cJSON_GetArraySize(errs) > 0) {
 		svc_invalid(req, errs);
 		errs = NULL;
