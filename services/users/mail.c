@@ -27,6 +27,7 @@
 
 #define MAIL_BATCH 10          /* rows a transaction */
 #define MAIL_ALIVE_TTL "30"     /* seconds the worker's heartbeat lasts in Redis */
+#define MAIL_SMTP_TTL "3600"    /* how long the SMTP server's last answer is reported */
 
 /* clang-format off */
 static const struct db_stmt q_claim = {
@@ -36,7 +37,7 @@ static const struct db_stmt q_claim = {
 	" t.mail_from, t.mail_reply_to"
 	" FROM notifications n JOIN tenants t ON t.id = n.tenant_id"
 	" WHERE n.status = 'queued' AND n.next_attempt_at <= now()"
-	" ORDER BY n.next_attempt_at, n.id LIMIT " "10" " FOR UPDATE OF n SKIP LOCKED",
+	" ORDER BY n.next_attempt_at, n.id LIMIT 10 FOR UPDATE OF n SKIP LOCKED", /* MAIL_BATCH */
 	0,
 };
 
@@ -72,7 +73,8 @@ static const struct db_stmt q_link = {
 /* What the SMTP conversation ended with. */
 struct smtp_out {
 	long code;       /* the last reply code, 0 = none */
-	char answer[512]; /* the last reply line the server sent */
+	char answer[512]; /* the last refusal the server sent, else its last reply line */
+	int refused;      /* answer is a 4xx or 5xx line */
 };
 
 /* One worker thread's connections and its libcurl handle (kept: the SMTP connection too). */
@@ -102,7 +104,10 @@ read_cb(char *dst, size_t size, size_t n, void *arg)
 	return k;
 }
 
-/* Keeps the last reply line the server sent (libcurl passes SMTP replies as "headers in"). */
+/*
+ * Keeps the last refusal (a 4xx or 5xx reply line) the server sent, else its last reply line
+ * (libcurl passes SMTP replies as "headers in"); the QUIT after a refusal does not hide it.
+ */
 static int
 debug_cb(CURL *c, curl_infotype type, char *data, size_t size, void *arg)
 {
@@ -110,8 +115,11 @@ debug_cb(CURL *c, curl_infotype type, char *data, size_t size, void *arg)
 	size_t n = size;
 
 	(void)c;
-	if (type != CURLINFO_HEADER_IN)
+	if (type != CURLINFO_HEADER_IN || size < 3)
 		return 0;
+	if (o->refused && !(data[0] == '4' || data[0] == '5'))
+		return 0;
+	o->refused = data[0] == '4' || data[0] == '5';
 	while (n > 0 && (data[n - 1] == '\r' || data[n - 1] == '\n'))
 		n--;
 	if (n >= sizeof(o->answer))
@@ -352,18 +360,27 @@ record(struct mailer *m, const char *id, int outcome, const char *subject, const
 	return rc < 0 ? rc : (rc ? -EIO : 0);
 }
 
-/* Tell /healthz the worker lives, and how the SMTP server answered last. */
+/* SET shomei:mail:<name> value EX ttl (best effort: /healthz reads it). */
 static void
-heartbeat(struct mailer *m, const char *smtp)
+kv_set(struct mailer *m, const char *name, const char *value, const char *ttl)
 {
 	char key[64];
-	const char *argv[] = {"SET", key, smtp, "EX", MAIL_ALIVE_TTL};
+	const char *argv[] = {"SET", key, value, "EX", ttl};
 	redisReply *r;
 
-	if (kv_key(key, sizeof(key), "mail", "alive") != 0)
+	if (kv_key(key, sizeof(key), "mail", name) != 0)
 		return;
 	if ((r = kv_cmdv(&m->kv, 5, argv)) != NULL)
 		freeReplyObject(r);
+}
+
+/* Tell /healthz the worker lives and, when it tried the server, how the server answered. */
+static void
+heartbeat(struct mailer *m, int smtp_ok)
+{
+	kv_set(m, "alive", "up", MAIL_ALIVE_TTL);
+	if (smtp_ok >= 0)
+		kv_set(m, "smtp", smtp_ok ? "up" : "down", MAIL_SMTP_TTL);
 }
 
 /* One batch: claimed, sent, recorded, committed. The rows it handled, or -errno. */
@@ -403,7 +420,7 @@ out:
 	if (rc != 0)
 		db_rollback(&m->db);
 	PQclear(res);
-	heartbeat(m, smtp_ok == 0 ? "smtp_down" : "up");
+	heartbeat(m, smtp_ok);
 	return rc != 0 ? rc : n;
 }
 
