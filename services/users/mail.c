@@ -218,9 +218,9 @@ vars_of(const PGresult *res, int r, const char *link)
 	cJSON_AddStringToObject(v, "portal_url", mail_public_url);
 	snprintf(url, sizeof(url), "%s/dl/%s/", mail_public_url, slug);
 	cJSON_AddStringToObject(v, "download_url", url);
-	snprintf(url, sizeof(url), "%s/#certificates", mail_public_url);
+	snprintf(url, sizeof(url), "%s/#/certificates", mail_public_url);
 	cJSON_AddStringToObject(v, "certificates_url", url);
-	snprintf(url, sizeof(url), "%s/#outbox", mail_public_url);
+	snprintf(url, sizeof(url), "%s/#/outbox", mail_public_url);
 	cJSON_AddStringToObject(v, "outbox_url", url);
 	if (link != NULL)
 		cJSON_AddStringToObject(v, "link", link);

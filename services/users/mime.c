@@ -113,8 +113,8 @@ utf8_cut(const char *s, size_t len, size_t n)
 
 /*
  * A header value as RFC 2047 encoded words ("=?UTF-8?B?…?="), 45 bytes of text each (60
- * base64 characters: a word stays within 75), folded one word a line. Control characters are
- * dropped.
+ * base64 characters: a word stays within 75), 39 in the first (which follows "Subject: "),
+ * folded one word a line, so no line passes 78. Control characters are dropped.
  */
 static void
 put_words(struct buf *b, const char *s)
@@ -131,10 +131,11 @@ put_words(struct buf *b, const char *s)
 		return;
 	}
 	while (off < clean.len) {
-		size_t n = utf8_cut(clean.p + off, clean.len - off, 45);
+		/* the first word shares its line with the header's name */
+		size_t max = off ? 45 : 39, n = utf8_cut(clean.p + off, clean.len - off, max);
 
 		if (n == 0)
-			n = clean.len - off < 45 ? clean.len - off : 45;
+			n = clean.len - off < max ? clean.len - off : max;
 		puts_(b, off ? "\r\n =?UTF-8?B?" : "=?UTF-8?B?");
 		put_b64(b, (const unsigned char *)clean.p + off, n);
 		puts_(b, "?=");
@@ -195,7 +196,7 @@ put_headers(struct buf *b, const struct mime_msg *m, const char *boundary)
 	if (m->lang != NULL && (strcmp(m->lang, "ja") == 0 || strcmp(m->lang, "en") == 0))
 		putf(b, "Content-Language: %s\r\n", m->lang);
 	puts_(b, "Auto-Submitted: auto-generated\r\n");
-	putf(b, "Content-Type: multipart/alternative; boundary=\"%s\"\r\n\r\n", boundary);
+	putf(b, "Content-Type: multipart/alternative;\r\n boundary=\"%s\"\r\n\r\n", boundary);
 }
 
 static int
@@ -222,7 +223,7 @@ mime_build(const struct mime_msg *m, size_t *len)
 		return NULL;
 	}
 	/* '_' never occurs in base64 and the parts are nothing else */
-	snprintf(boundary, sizeof(boundary), "=_shomei_%.60s", m->message_id);
+	snprintf(boundary, sizeof(boundary), "=_shomei_%.50s", m->message_id);
 	for (char *p = boundary; *p != '\0'; p++)
 		if (*p == '@' || *p == '.')
 			*p = '_';

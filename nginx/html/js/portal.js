@@ -6,6 +6,7 @@ import { hide, showLines } from './dom.js';
 import { applyI18n, getLang, mountLangSwitch, onLangChange, t } from './i18n.js';
 import { auditPage } from './pages/audit.js';
 import { certificatesPage } from './pages/certificates.js';
+import { outboxPage } from './pages/outbox.js';
 import { passwordPage } from './pages/password.js';
 import { settingsPage } from './pages/settings.js';
 import { usersPage } from './pages/users.js';
@@ -15,6 +16,7 @@ const ROUTES = {
   certificates: certificatesPage,
   users: usersPage,
   audit: auditPage,
+  outbox: outboxPage,
   settings: settingsPage,
   password: passwordPage,
 };

@@ -1,0 +1,141 @@
+// Browser test of 送信メール (the tenant's outbox): a user registered with an address the local
+// SMTP server refuses (550) and one it accepts; the page lists both notices of each with recipient,
+// subject, status and times, the failed ones with the server's answer and 再送, which queues one
+// again; the status filter; the page in English. Screenshots go to $SHOMEI_ARTIFACTS as
+// outbox-NN-*.png.
+//
+//   cd tests/browser && npm ci && SHOMEI_UP_JSON=../../var/up.json node outbox.test.mjs
+
+import { assert, browse, ctl, login, stack, tap } from './harness.mjs';
+
+const { up, base, origin, artifacts } = stack();
+const T = tap('outbox', artifacts);
+const state = { problems: [], loggedIn: false };
+const RUN = Date.now().toString(36);
+const SLUG = `obx-${RUN}`;
+const PW = 'Outbox2test';
+const GOOD = `good.${RUN}@example.com`;
+const BAD = `reject-${RUN}@example.com`;
+
+const { browser, page } = await browse(origin, state);
+T.page = page;
+
+async function call(method, path, body) {
+  return page.evaluate(
+    async ([m, p, b]) => {
+      const h = { Accept: 'application/json', 'Accept-Language': 'ja' };
+      if (m !== 'GET') {
+        h['X-CSRF-Token'] = sessionStorage.getItem('shomei.csrf');
+        h['Content-Type'] = 'application/json';
+      }
+      const r = await fetch(p, { method: m, headers: h, body: b ? JSON.stringify(b) : undefined });
+      return { status: r.status, body: await r.json().catch(() => null) };
+    },
+    [method, path, body],
+  );
+}
+
+function register(email) {
+  return call('POST', '/api/users', {
+    family_name: '送信', given_name: '花子', family_name_kana: 'ソウシン', given_name_kana: 'ハナコ',
+    family_name_en: 'Soshin', given_name_en: 'Hanako', email, devices: [{ device: '01' }],
+  });
+}
+
+const rows = (text) => page.locator('#outbox-table tbody tr', { hasText: text });
+
+await T.step(
+  'a tenant with notices on; a user the SMTP server accepts and one it refuses (550)',
+  async () => {
+    ctl(up, ['tenant', 'create', '--slug', SLUG, '--name', `送信メール${RUN}`, '--name-en', `Outbox ${RUN}`,
+      '--quota', '5', '--features', 'admin_may_issue,notify_users,download_site']);
+    ctl(up, ['admin', 'create', '--tenant', SLUG, '--login-id', `${SLUG}-admin`, '--password', PW]);
+    await login(page, base, `${SLUG}-admin`, PW);
+    state.loggedIn = true;
+    const s = await call('PUT', '/api/tenant/settings', { notify_users: true, notice_address: `admins.${RUN}@example.com` });
+    assert(s.status === 200, `settings: ${s.status}`);
+    for (const e of [GOOD, BAD]) {
+      const r = await register(e);
+      assert(r.status === 202, `register ${e}: ${r.status}`);
+    }
+    await page.waitForFunction(
+      async () => {
+        const x = await fetch('/api/notifications?status=queued', { headers: { Accept: 'application/json', 'Accept-Language': 'ja' } });
+        const d = await x.json();
+        const y = await fetch('/api/notifications', { headers: { Accept: 'application/json', 'Accept-Language': 'ja' } });
+        const all = await y.json();
+        return d.total === 0 && all.total === 6;
+      },
+      null,
+      { timeout: 90_000, polling: 1000 },
+    );
+  },
+  { critical: true },
+);
+
+await T.step('送信メール in the menu lists the six notices, sent and failed, with subjects and times', async () => {
+  await page.goto(`${base}index.html#/certificates`);
+  await page.click('a.menu-item[data-route="outbox"]');
+  await page.waitForFunction(() => window.location.hash.startsWith('#/outbox'));
+  await rows(GOOD).first().waitFor();
+  assert((await rows(GOOD).count()) === 2, 'two rows to the accepted address');
+  assert((await rows(BAD).count()) === 2, 'two rows to the refused address');
+  assert((await rows(`admins.${RUN}`).count()) === 2, 'two to the administrators (利用者登録受付通知)');
+  const good = await rows(GOOD).first().innerText();
+  assert(good.includes('送信済') && good.includes(`【送信メール${RUN}】`), `sent row: ${good}`);
+  const bad = await rows(BAD).first().innerText();
+  assert(bad.includes('送信失敗') && bad.includes('550'), `failed row with the server's answer: ${bad}`);
+  assert(await rows(BAD).first().locator('button', { hasText: '再送' }).isVisible(), 'a 再送 button on a failed row');
+  assert((await rows(GOOD).first().locator('button').count()) === 0, 'no 再送 on a sent row');
+  await T.screenshot('list');
+});
+
+await T.step('the status filter: 送信失敗 shows only the failed ones', async () => {
+  await page.selectOption('#outbox-status', 'failed');
+  await page.waitForFunction(() => window.location.hash.includes('status=failed'));
+  await page.waitForFunction(() => document.querySelectorAll('#outbox-table tbody tr').length === 2);
+  assert((await rows(GOOD).count()) === 0, 'the sent ones are gone');
+  await T.screenshot('failed-only');
+});
+
+await T.step('再送 queues a failed notice again; it is tried once more', async () => {
+  const row = rows(BAD).first();
+  const id = await row.getAttribute('data-id');
+  await row.locator('button', { hasText: '再送' }).click();
+  await page.locator('#outbox-ok', { hasText: `${BAD} 宛のメールを再送します` }).waitFor();
+  await page.waitForFunction(
+    async (nid) => {
+      const x = await fetch('/api/notifications?status=failed', { headers: { Accept: 'application/json', 'Accept-Language': 'ja' } });
+      const d = await x.json();
+      const it = d.items.find((i) => String(i.id) === nid);
+      return it && it.attempts === 2;
+    },
+    id,
+    { timeout: 60_000, polling: 1000 },
+  );
+  await page.click('#outbox-reload');
+  await page.locator(`#outbox-table tbody tr[data-id="${id}"]`, { hasText: '2 回' }).waitFor();
+  await T.screenshot('resent');
+});
+
+await T.step('in English', async () => {
+  await page.evaluate(() => localStorage.setItem('shomei.lang', 'en'));
+  await page.goto(`${base}index.html#/outbox`);
+  await page.reload();
+  await page.locator('h1', { hasText: 'Sent mail' }).waitFor();
+  const text = await rows(GOOD).first().innerText();
+  assert(text.includes('Sent') && text.includes('Please install your certificate'), `English row: ${text}`);
+  await T.screenshot('english');
+  await page.evaluate(() => localStorage.setItem('shomei.lang', 'ja'));
+});
+
+await T.step(
+  'no script errors, CSP refusals or missing Accept-Language / X-CSRF-Token',
+  async () => {
+    assert(state.problems.length === 0, state.problems.join('\n'));
+  },
+  { always: true },
+);
+
+await browser.close().catch(() => {});
+T.done();
