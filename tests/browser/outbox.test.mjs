@@ -98,23 +98,30 @@ await T.step('the status filter: 送信失敗 shows only the failed ones', async
   await T.screenshot('failed-only');
 });
 
-await T.step('再送 queues a failed notice again; it is tried once more', async () => {
+await T.step('再送 queues a failed notice again; it is tried once more (and refused again)', async () => {
   const row = rows(BAD).first();
   const id = await row.getAttribute('data-id');
+  const before = await page.evaluate(async (nid) => {
+    const x = await fetch('/api/notifications?status=failed', { headers: { Accept: 'application/json', 'Accept-Language': 'ja' } });
+    return (await x.json()).items.find((i) => String(i.id) === nid).last_attempt_at;
+  }, id);
+  await page.waitForTimeout(1100); // the next attempt falls in another second
   await row.locator('button', { hasText: '再送' }).click();
   await page.locator('#outbox-ok', { hasText: `${BAD} 宛のメールを再送します` }).waitFor();
   await page.waitForFunction(
-    async (nid) => {
+    async ([nid, was]) => {
       const x = await fetch('/api/notifications?status=failed', { headers: { Accept: 'application/json', 'Accept-Language': 'ja' } });
-      const d = await x.json();
-      const it = d.items.find((i) => String(i.id) === nid);
-      return it && it.attempts === 2;
+      const it = (await x.json()).items.find((i) => String(i.id) === nid);
+      return it && it.last_attempt_at !== was && it.attempts === 1;
     },
-    id,
+    [id, before],
     { timeout: 60_000, polling: 1000 },
   );
   await page.click('#outbox-reload');
-  await page.locator(`#outbox-table tbody tr[data-id="${id}"]`, { hasText: '2 回' }).waitFor();
+  const again = page.locator(`#outbox-table tbody tr[data-id="${id}"]`);
+  await again.locator('td.col-when').filter({ hasNotText: before }).waitFor();
+  const text = await again.innerText();
+  assert(text.includes('送信失敗') && text.includes('550'), `tried again and refused again: ${text}`);
   await T.screenshot('resent');
 });
 
@@ -124,7 +131,8 @@ await T.step('in English', async () => {
   await page.reload();
   await page.locator('h1', { hasText: 'Sent mail' }).waitFor();
   const text = await rows(GOOD).first().innerText();
-  assert(text.includes('Sent') && text.includes('Please install your certificate'), `English row: ${text}`);
+  assert(/\tSent\t/.test(text) && /(Please install your certificate|Your login ID and password)/.test(text),
+    `English row (status and kind in English; the subject in the user's language): ${text}`);
   await T.screenshot('english');
   await page.evaluate(() => localStorage.setItem('shomei.lang', 'ja'));
 });
