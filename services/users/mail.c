@@ -72,7 +72,6 @@ static const struct db_stmt q_link = {
 
 /* What the SMTP conversation ended with. */
 struct smtp_out {
-	long code;       /* the last reply code, 0 = none */
 	char answer[512]; /* the last refusal the server sent, else its last reply line */
 	int refused;      /* answer is a 4xx or 5xx line */
 };
@@ -195,7 +194,6 @@ smtp_send(struct mailer *m, const char *from, const char *to, const char *msg, s
 		curl_easy_setopt(c, CURLOPT_PASSWORD, m->password);
 	}
 	rc = curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->code);
 	curl_slist_free_all(rcpt);
 	return rc;
 }
@@ -319,11 +317,15 @@ deliver(struct mailer *m, const PGresult *res, int r, char *subject, size_t slen
 		rc = 0;
 		goto out;
 	}
-	if (out.code >= 400 && out.answer[0] != '\0')
+	/* the refusal line the server sent decides: libcurl's response code may be another
+	 * command's on a connection it kept */
+	if (out.refused) {
 		snprintf(err, elen, "%s", out.answer);
-	else
+		rc = out.answer[0] == '5' ? 1 : 2;
+	} else {
 		snprintf(err, elen, "%s (%s)", curl_easy_strerror(cc), mail_cfg.smtp_url);
-	rc = out.code >= 500 && out.code < 600 ? 1 : 2;
+		rc = 2;
+	}
 out:
 	if (text != NULL)
 		OPENSSL_cleanse(text, strlen(text));
