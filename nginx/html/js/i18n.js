@@ -486,7 +486,7 @@ const en = {
   'outbox.empty': 'No mail.',
   'outbox.resend': 'Send again',
   'outbox.resent': 'The mail to {to} will be sent again.',
-  'outbox.tried': 'tried {at} ({n} times)',
+  'outbox.tried': 'tried {at} (attempts: {n})',
 
   'audit.title': 'Operation history',
   'audit.date': 'Date',
