@@ -7,7 +7,8 @@
 #include "domain/notice.h"
 
 static const struct notice_kind kinds[] = {
-	{"user_issued", "電子証明書の「秘密の鍵」を登録してください", "Please install your certificate", 0},
+	{"user_issued", "電子証明書の「秘密の鍵」を登録してください",
+	 "Please install your certificate", 0},
 	{"user_credentials", "ログイン ID とパスワードのご案内", "Your login ID and password", 0},
 	{"user_revoked", "電子証明書失効のお知らせ", "Certificate revoked", 0},
 	{"user_expiry", "有効期限のお知らせ", "Certificate expiry reminder", 0},

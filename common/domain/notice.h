@@ -21,10 +21,10 @@
 
 /* The kinds, each with its words for 送信メール; NULL past the end. */
 struct notice_kind {
-	const char *code;  /* user_issued, admin_revoked, … (notifications.kind, the templates) */
+	const char *code; /* user_issued, admin_revoked, … (notifications.kind, the templates) */
 	const char *ja;
 	const char *en;
-	int to_admin;      /* 1: to the tenant's notice address; 0: to a user's device e-mail */
+	int to_admin; /* 1: to the tenant's notice address; 0: to a user's device e-mail */
 };
 const struct notice_kind *notice_kind_at(size_t i);
 const struct notice_kind *notice_kind_find(const char *code);

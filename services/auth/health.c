@@ -69,8 +69,9 @@ mail_health(struct svc_thread *t, cJSON *doc)
 	const char *m = "down", *s = "unknown";
 
 	if (kv_key(alive, sizeof(alive), "mail", "alive") == 0 &&
-	    kv_key(smtp, sizeof(smtp), "mail", "smtp") == 0 && (r = kv_cmdv(&t->kv, 3, argv)) != NULL &&
-	    r->type == REDIS_REPLY_ARRAY && r->elements == 2) {
+	    kv_key(smtp, sizeof(smtp), "mail", "smtp") == 0 &&
+	    (r = kv_cmdv(&t->kv, 3, argv)) != NULL && r->type == REDIS_REPLY_ARRAY &&
+	    r->elements == 2) {
 		if (r->element[0]->type == REDIS_REPLY_STRING)
 			m = "up";
 		if (r->element[1]->type == REDIS_REPLY_STRING)

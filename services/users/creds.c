@@ -130,9 +130,10 @@ creds_get(struct http_req *req, struct svc_thread *t)
 		page_msg(req, 410, W_GONE);
 	else {
 		/* the form posts to this same address: the token never leaves the path */
-		snprintf(body, sizeof(body),
-			 "<p>%s</p>\n<form method=\"post\"><button type=\"submit\">%s</button></form>",
-			 w(W_ONCE, req->lang), w(W_SHOW, req->lang));
+		snprintf(
+			body, sizeof(body),
+			"<p>%s</p>\n<form method=\"post\"><button type=\"submit\">%s</button></form>",
+			w(W_ONCE, req->lang), w(W_SHOW, req->lang));
 		page(req, 200, body);
 	}
 	PQclear(res);
@@ -194,8 +195,12 @@ creds_post(struct http_req *req, struct svc_thread *t)
 	if ((rc = dist_cert_from_row(cr, 0, key, &c)) != 0)
 		goto out;
 	snprintf(detail, sizeof(detail), "パスワード案内 %s (%s)", c.cn, c.email);
-	struct audit_entry e = {db_get_ll(res, 0, "tenant_id"), req->remote_addr, "user", 0,
-				AUDIT_CERTIFICATE_DOWNLOAD, detail};
+	struct audit_entry e = {db_get_ll(res, 0, "tenant_id"),
+				req->remote_addr,
+				"user",
+				0,
+				AUDIT_CERTIFICATE_DOWNLOAD,
+				detail};
 	if ((rc = audit_write(&t->db, &e)) != 0 || (rc = db_commit(&t->db)) != 0)
 		goto out;
 	show(req, &c, db_get(cr, 0, "slug"), t->cfg->public_url);

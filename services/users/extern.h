@@ -258,10 +258,10 @@ struct mail_cfg {
 	char *smtp_ca_file;
 	char *mail_from; /* when the tenant has none of its own */
 	char *template_dir;
-	int workers; /* mail worker threads in each shomei-users; 0 = this one sends nothing */
+	int workers;    /* mail worker threads in each shomei-users; 0 = this one sends nothing */
 	int retry_base; /* seconds before the 2nd attempt; doubling, at most an hour */
 	int max_attempts;
-	int link_ttl_hours; /* how long a credentials link works */
+	int link_ttl_hours;    /* how long a credentials link works */
 	int reminder_interval; /* seconds between two looks for expiry reminders */
 	int poll_ms;           /* between two looks at an empty outbox */
 };

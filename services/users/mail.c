@@ -25,9 +25,9 @@
 #include "mime.h"
 #include "tmpl.h"
 
-#define MAIL_BATCH 10          /* rows a transaction */
-#define MAIL_ALIVE_TTL "30"     /* seconds the worker's heartbeat lasts in Redis */
-#define MAIL_SMTP_TTL "3600"    /* how long the SMTP server's last answer is reported */
+#define MAIL_BATCH 10        /* rows a transaction */
+#define MAIL_ALIVE_TTL "30"  /* seconds the worker's heartbeat lasts in Redis */
+#define MAIL_SMTP_TTL "3600" /* how long the SMTP server's last answer is reported */
 
 /* clang-format off */
 static const struct db_stmt q_claim = {
@@ -274,7 +274,8 @@ deliver(struct mailer *m, const PGresult *res, int r, char *subject, size_t slen
 		from = mail_cfg.mail_from;
 	fromname = db_get(res, r, strcmp(lang, "en") == 0 ? "name_en" : "name");
 	if ((src = tmpl_load(mail_cfg.template_dir, kind, lang)) == NULL) {
-		snprintf(err, elen, "no template %s.%s.txt in %s", kind, lang, mail_cfg.template_dir);
+		snprintf(err, elen, "no template %s.%s.txt in %s", kind, lang,
+			 mail_cfg.template_dir);
 		goto out;
 	}
 	if (strcmp(kind, "user_credentials") == 0) {
@@ -285,8 +286,10 @@ deliver(struct mailer *m, const PGresult *res, int r, char *subject, size_t slen
 	}
 	vars = vars_of(res, r, have_link ? link : NULL);
 	if (tmpl_render(src, vars, &text, &subj, &body) != 0) {
-		snprintf(err, elen, "template %s.%s.txt: the first line must be \"Subject: \" and the second empty",
-			 kind, lang);
+		snprintf(
+			err, elen,
+			"template %s.%s.txt: the first line must be \"Subject: \" and the second empty",
+			kind, lang);
 		goto out;
 	}
 	snprintf(subject, slen, "%s", subj);
@@ -301,8 +304,16 @@ deliver(struct mailer *m, const PGresult *res, int r, char *subject, size_t slen
 		rc = -ENOMEM;
 		goto out;
 	}
-	struct mime_msg mm = {from, fromname, db_get(res, r, "mail_reply_to"), db_get(res, r, "to_addr"),
-			      subj, body, html, msgid, lang, time(NULL)};
+	struct mime_msg mm = {from,
+			      fromname,
+			      db_get(res, r, "mail_reply_to"),
+			      db_get(res, r, "to_addr"),
+			      subj,
+			      body,
+			      html,
+			      msgid,
+			      lang,
+			      time(NULL)};
 	if ((msg = mime_build(&mm, &len)) == NULL) {
 		if (errno == ENOMEM) {
 			rc = -ENOMEM;
@@ -410,8 +421,10 @@ batch(struct mailer *m)
 		}
 		smtp_ok = o == 2 ? 0 : 1;
 		log_msg(o == 0 ? LOG_INFO : LOG_WARN, "event=mail_%s id=%s kind=%s%s%s",
-			o == 0 ? "sent" : o == 1 ? "failed" : "deferred", id, db_get(res, r, "kind"),
-			o ? " error=" : "", o ? err : "");
+			o == 0   ? "sent"
+			: o == 1 ? "failed"
+				 : "deferred",
+			id, db_get(res, r, "kind"), o ? " error=" : "", o ? err : "");
 		if ((rc = record(m, id, o, subject, o == 0 ? msgid : NULL, err)) != 0)
 			goto out;
 		n++;
@@ -443,7 +456,8 @@ mail_worker(void *arg)
 		int n = batch(m);
 
 		if (n < 0) {
-			log_msg(LOG_WARN, "event=mail_batch_failed rc=%d backoff_ms=%d", n, backoff);
+			log_msg(LOG_WARN, "event=mail_batch_failed rc=%d backoff_ms=%d", n,
+				backoff);
 			nap(backoff);
 			backoff = backoff < 30000 ? backoff * 2 : 30000;
 			continue;
@@ -471,7 +485,8 @@ reminder_worker(void *arg)
 		if (rc != 0)
 			log_msg(LOG_WARN, "event=reminders_failed rc=%d", rc);
 		else if (r + d > 0)
-			log_msg(LOG_INFO, "event=reminders_queued reminders=%lld digests=%lld", r, d);
+			log_msg(LOG_INFO, "event=reminders_queued reminders=%lld digests=%lld", r,
+				d);
 		nap(mail_cfg.reminder_interval * 1000);
 	}
 	return NULL;
@@ -506,12 +521,12 @@ mail_start(const struct cfg *cfg)
 			return -ENOMEM;
 		m->cfg = cfg;
 		if ((rc = read_auth(m)) != 0) {
-			log_msg(LOG_ERROR, "event=smtp_auth_file_unreadable file=%s", mail_cfg.smtp_auth_file);
+			log_msg(LOG_ERROR, "event=smtp_auth_file_unreadable file=%s",
+				mail_cfg.smtp_auth_file);
 			free(m);
 			return rc;
 		}
-		if ((m->curl = curl_easy_init()) == NULL ||
-		    db_init(&m->db, cfg->db) != 0 ||
+		if ((m->curl = curl_easy_init()) == NULL || db_init(&m->db, cfg->db) != 0 ||
 		    kv_init(&m->kv, cfg->redis_socket, cfg->redis_host, cfg->redis_port) != 0) {
 			free(m);
 			return -ENOMEM;

@@ -42,8 +42,7 @@ puts_(struct buf *b, const char *s)
 	put(b, s, strlen(s));
 }
 
-static void __attribute__((format(printf, 2, 3)))
-putf(struct buf *b, const char *fmt, ...)
+static void __attribute__((format(printf, 2, 3))) putf(struct buf *b, const char *fmt, ...)
 {
 	char tmp[512];
 	va_list ap;
@@ -92,7 +91,8 @@ put_body(struct buf *b, const char *text)
 		put(&crlf, *s == '\n' ? "\r\n" : s, *s == '\n' ? 2 : 1);
 	}
 	for (size_t i = 0; !crlf.err && i < crlf.len; i += 57) {
-		put_b64(b, (const unsigned char *)crlf.p + i, crlf.len - i < 57 ? crlf.len - i : 57);
+		put_b64(b, (const unsigned char *)crlf.p + i,
+			crlf.len - i < 57 ? crlf.len - i : 57);
 		puts_(b, "\r\n");
 	}
 	if (crlf.err)
@@ -153,7 +153,8 @@ mime_addr_ok(const char *s)
 	if (s == NULL || (n = strlen(s)) == 0 || n > 254)
 		return 0;
 	for (const char *p = s; *p != '\0'; p++)
-		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f || strchr("<>\"(),;:\\[]", *p))
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f ||
+		    strchr("<>\"(),;:\\[]", *p))
 			return 0;
 	at = strchr(s, '@');
 	return at != NULL && at != s && at[1] != '\0' && strchr(at + 1, '@') == NULL;
@@ -205,7 +206,8 @@ id_ok(const char *s)
 	if (s == NULL || *s == '\0' || strlen(s) > 200 || strchr(s, '@') == NULL)
 		return 0;
 	for (; *s != '\0'; s++)
-		if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f || *s == '<' || *s == '>')
+		if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f || *s == '<' ||
+		    *s == '>')
 			return 0;
 	return 1;
 }
@@ -228,11 +230,15 @@ mime_build(const struct mime_msg *m, size_t *len)
 		if (*p == '@' || *p == '.')
 			*p = '_';
 	put_headers(&b, m, boundary);
-	putf(&b, "--%s\r\nContent-Type: text/plain; charset=UTF-8\r\n"
-		 "Content-Transfer-Encoding: base64\r\n\r\n", boundary);
+	putf(&b,
+	     "--%s\r\nContent-Type: text/plain; charset=UTF-8\r\n"
+	     "Content-Transfer-Encoding: base64\r\n\r\n",
+	     boundary);
 	put_body(&b, m->text);
-	putf(&b, "--%s\r\nContent-Type: text/html; charset=UTF-8\r\n"
-		 "Content-Transfer-Encoding: base64\r\n\r\n", boundary);
+	putf(&b,
+	     "--%s\r\nContent-Type: text/html; charset=UTF-8\r\n"
+	     "Content-Transfer-Encoding: base64\r\n\r\n",
+	     boundary);
 	put_body(&b, m->html);
 	putf(&b, "--%s--\r\n", boundary);
 	if (b.err) {
@@ -249,14 +255,28 @@ put_escaped(struct buf *b, const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		switch (s[i]) {
-		case '&': puts_(b, "&amp;"); break;
-		case '<': puts_(b, "&lt;"); break;
-		case '>': puts_(b, "&gt;"); break;
-		case '"': puts_(b, "&quot;"); break;
-		case '\'': puts_(b, "&#39;"); break;
-		case '\r': break;
-		case '\n': puts_(b, "<br>\n"); break;
-		default: put(b, s + i, 1);
+		case '&':
+			puts_(b, "&amp;");
+			break;
+		case '<':
+			puts_(b, "&lt;");
+			break;
+		case '>':
+			puts_(b, "&gt;");
+			break;
+		case '"':
+			puts_(b, "&quot;");
+			break;
+		case '\'':
+			puts_(b, "&#39;");
+			break;
+		case '\r':
+			break;
+		case '\n':
+			puts_(b, "<br>\n");
+			break;
+		default:
+			put(b, s + i, 1);
 		}
 	}
 }
@@ -267,8 +287,9 @@ mime_text_html(const char *text, const char *lang)
 	struct buf b = {0};
 	const char *s = text;
 
-	putf(&b, "<!DOCTYPE html>\n<html lang=\"%s\"><head><meta charset=\"utf-8\"></head>\n"
-		 "<body style=\"font-family: sans-serif; line-height: 1.6\">\n<p>",
+	putf(&b,
+	     "<!DOCTYPE html>\n<html lang=\"%s\"><head><meta charset=\"utf-8\"></head>\n"
+	     "<body style=\"font-family: sans-serif; line-height: 1.6\">\n<p>",
 	     lang != NULL && strcmp(lang, "en") == 0 ? "en" : "ja");
 	while (*s != '\0') {
 		const char *u = strstr(s, "https://"), *h = strstr(s, "http://");

@@ -13,7 +13,8 @@
 #include "web/valid.h"
 
 #define OUTBOX_PER_PAGE 100
-#define OUTBOX_JST(col) "coalesce(to_char((" col ") AT TIME ZONE 'Asia/Tokyo', 'YYYY/MM/DD HH24:MI:SS'), '')"
+#define OUTBOX_JST(col)                                                                            \
+	"coalesce(to_char((" col ") AT TIME ZONE 'Asia/Tokyo', 'YYYY/MM/DD HH24:MI:SS'), '')"
 
 /* clang-format off */
 static const struct db_stmt q_outbox = {
@@ -73,8 +74,8 @@ render_row(const PGresult *res, int r, int lang)
 	cJSON *o = cJSON_CreateObject();
 	const char *kind = db_get(res, r, "kind"), *st = db_get(res, r, "status");
 	const struct notice_kind *k = notice_kind_find(kind);
-	static const char *const cols[] = {"created_at", "last_attempt_at", "sent_at",
-					   "next_attempt_at", "last_error", "subject"};
+	static const char *const cols[] = {"created_at",      "last_attempt_at", "sent_at",
+					   "next_attempt_at", "last_error",      "subject"};
 
 	cJSON_AddNumberToObject(o, "id", (double)db_get_ll(res, r, "id"));
 	cJSON_AddStringToObject(o, "kind", kind);

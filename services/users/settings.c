@@ -128,13 +128,16 @@ check_notice(const cJSON *body, struct settings_in *in, int lang, cJSON *errs)
 	const cJSON *l = cJSON_GetObjectItemCaseSensitive(body, "notice_lang");
 
 	if (a != NULL) {
-		if (!cJSON_IsString(a) || (a->valuestring[0] != '\0' && valid_email(a->valuestring) != 0))
-			json_field_error(errs, "notice_address", i18n_msg(&msg_notice_address, lang));
+		if (!cJSON_IsString(a) ||
+		    (a->valuestring[0] != '\0' && valid_email(a->valuestring) != 0))
+			json_field_error(errs, "notice_address",
+					 i18n_msg(&msg_notice_address, lang));
 		else
 			in->notice_address = a->valuestring;
 	}
 	if (l != NULL) {
-		if (!cJSON_IsString(l) || (strcmp(l->valuestring, "ja") != 0 && strcmp(l->valuestring, "en") != 0))
+		if (!cJSON_IsString(l) ||
+		    (strcmp(l->valuestring, "ja") != 0 && strcmp(l->valuestring, "en") != 0))
 			json_field_error(errs, "notice_lang", i18n_msg(&msg_notice_lang, lang));
 		else
 			in->notice_lang = l->valuestring;
@@ -187,7 +190,8 @@ write_history(struct http_req *req, struct svc_thread *t, const struct settings_
 	if (in->notice_address != NULL || in->notice_lang != NULL) {
 		snprintf(detail, sizeof(detail), "管理者への通知先: %s%s%s",
 			 in->notice_address == NULL ? "(変更なし)"
-			 : in->notice_address[0] ? in->notice_address : "なし",
+			 : in->notice_address[0]    ? in->notice_address
+						    : "なし",
 			 in->notice_lang ? " 言語: " : "", in->notice_lang ? in->notice_lang : "");
 		struct audit_entry e = {req->tenant_id, req->remote_addr, "admin",
 					req->admin_id,  AUDIT_SETTINGS,   detail};

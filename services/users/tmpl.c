@@ -45,8 +45,7 @@ field(const cJSON *vars, const char *name, size_t n, char num[32])
 }
 
 int
-tmpl_render(const char *src, const cJSON *vars, char **out, const char **subject,
-	    const char **body)
+tmpl_render(const char *src, const cJSON *vars, char **out, const char **subject, const char **body)
 {
 	char *r = NULL, num[32], *nl, *after;
 	size_t len = 0, cap = 0;

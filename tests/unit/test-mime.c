@@ -68,9 +68,17 @@ subject_of(const char *msg, char *out, size_t cap)
 static void
 test_build(void)
 {
-	const char *subj = "【令和証明書サービス】電子証明書の「秘密の鍵」を登録してください — a long subject that needs folding";
-	struct mime_msg m = {"noreply@example.org", "令和証明書サービス", "help@example.org", "u@example.com",
-			     subj, "一行目\nhttps://h/dl/demo/\n", "<p>x</p>", "notice-1.ab@example.org", "ja",
+	const char *subj =
+		"【令和証明書サービス】電子証明書の「秘密の鍵」を登録してください — a long subject that needs folding";
+	struct mime_msg m = {"noreply@example.org",
+			     "令和証明書サービス",
+			     "help@example.org",
+			     "u@example.com",
+			     subj,
+			     "一行目\nhttps://h/dl/demo/\n",
+			     "<p>x</p>",
+			     "notice-1.ab@example.org",
+			     "ja",
 			     0};
 	char dec[1024];
 	size_t len = 0;
@@ -96,12 +104,16 @@ test_build(void)
 	}
 	TAP_OK(longest <= 78, "no line longer than 78 (longest %d)", longest);
 	TAP_OK(crlf_only, "lines end in CRLF only");
-	TAP_OK(strstr(msg, "\r\nDate: Thu, 01 Jan 1970 00:00:00 +0000\r\n") != NULL, "Date in RFC 5322 form");
+	TAP_OK(strstr(msg, "\r\nDate: Thu, 01 Jan 1970 00:00:00 +0000\r\n") != NULL,
+	       "Date in RFC 5322 form");
 	TAP_OK(strstr(msg, "\r\nMessage-ID: <notice-1.ab@example.org>\r\n") != NULL, "Message-ID");
-	TAP_OK(strstr(msg, "Reply-To: <help@example.org>\r\n") != NULL && strstr(msg, "To: <u@example.com>\r\n"),
+	TAP_OK(strstr(msg, "Reply-To: <help@example.org>\r\n") != NULL &&
+		       strstr(msg, "To: <u@example.com>\r\n"),
 	       "Reply-To and To");
-	TAP_OK(strstr(msg, "Content-Type: multipart/alternative;") && strstr(msg, "Content-Type: text/plain; charset=UTF-8") &&
-		       strstr(msg, "Content-Type: text/html; charset=UTF-8") && strstr(msg, "Content-Language: ja"),
+	TAP_OK(strstr(msg, "Content-Type: multipart/alternative;") &&
+		       strstr(msg, "Content-Type: text/plain; charset=UTF-8") &&
+		       strstr(msg, "Content-Type: text/html; charset=UTF-8") &&
+		       strstr(msg, "Content-Language: ja"),
 	       "multipart/alternative: text/plain and text/html, UTF-8, Content-Language");
 	for (const char *p = msg; *p; p++)
 		if ((unsigned char)*p >= 0x80) {
@@ -112,7 +124,8 @@ test_build(void)
 	free(msg);
 
 	m.to = "a@b.c\r\nBcc: x@y.z";
-	TAP_OK(mime_build(&m, &len) == NULL, "an address with CRLF is refused (no header injection)");
+	TAP_OK(mime_build(&m, &len) == NULL,
+	       "an address with CRLF is refused (no header injection)");
 	m.to = "u@example.com";
 	m.reply_to = "x <y@z>";
 	TAP_OK(mime_build(&m, &len) == NULL, "a Reply-To that is not an addr-spec is refused");
@@ -128,12 +141,21 @@ test_addr(void)
 		const char *a;
 		int ok;
 	} cases[] = {
-		{"a@b.c", 1}, {"first.last+tag@example.co.jp", 1}, {"", 0}, {"@b.c", 0}, {"a@", 0},
-		{"a@b@c", 0}, {"a b@c.d", 0}, {"a@b.c\n", 0}, {"<a@b.c>", 0}, {"a,b@c.d", 0},
+		{"a@b.c", 1},
+		{"first.last+tag@example.co.jp", 1},
+		{"", 0},
+		{"@b.c", 0},
+		{"a@", 0},
+		{"a@b@c", 0},
+		{"a b@c.d", 0},
+		{"a@b.c\n", 0},
+		{"<a@b.c>", 0},
+		{"a,b@c.d", 0},
 		{"\xe3\x81\x82@b.c", 0},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		TAP_OK(mime_addr_ok(cases[i].a) == cases[i].ok, "address %zu: %s", i, cases[i].ok ? "ok" : "refused");
+		TAP_OK(mime_addr_ok(cases[i].a) == cases[i].ok, "address %zu: %s", i,
+		       cases[i].ok ? "ok" : "refused");
 }
 
 static void
@@ -141,8 +163,11 @@ test_html(void)
 {
 	char *h = mime_text_html("A <b>&\"'\nsee https://h/x?a=1&b=2 now", "en");
 
-	TAP_OK(h && strstr(h, "A &lt;b&gt;&amp;&quot;&#39;<br>") != NULL, "text escaped, lines as <br>");
-	TAP_OK(h && strstr(h, "<a href=\"https://h/x?a=1&amp;b=2\">https://h/x?a=1&amp;b=2</a> now") != NULL,
+	TAP_OK(h && strstr(h, "A &lt;b&gt;&amp;&quot;&#39;<br>") != NULL,
+	       "text escaped, lines as <br>");
+	TAP_OK(h && strstr(h,
+			   "<a href=\"https://h/x?a=1&amp;b=2\">https://h/x?a=1&amp;b=2</a> now") !=
+			       NULL,
 	       "a URL becomes a link");
 	TAP_OK(h && strstr(h, "<html lang=\"en\">") != NULL, "the language");
 	free(h);
@@ -155,20 +180,23 @@ test_tmpl(void)
 	const char *subj, *body;
 	char *out = NULL;
 
-	TAP_OK(tmpl_render("Subject: あと {{days}} 日\n\n{{name}} 様 {{missing}}{{obj}}.\n{{open", v, &out, &subj,
-			   &body) == 0,
+	TAP_OK(tmpl_render("Subject: あと {{days}} 日\n\n{{name}} 様 {{missing}}{{obj}}.\n{{open",
+			   v, &out, &subj, &body) == 0,
 	       "a template renders");
 	TAP_STREQ(subj, "あと 15 日", "the subject, a number field");
-	TAP_STREQ(body, "花子 様 .\n{{open", "the body: fields, unknown ones empty, an unclosed {{ kept");
+	TAP_STREQ(body, "花子 様 .\n{{open",
+		  "the body: fields, unknown ones empty, an unclosed {{ kept");
 	free(out);
 	out = NULL;
-	TAP_OK(tmpl_render("Subject: x\r\n\r\nbody", v, &out, &subj, &body) == 0 && strcmp(subj, "x") == 0 &&
-		       strcmp(body, "body") == 0,
+	TAP_OK(tmpl_render("Subject: x\r\n\r\nbody", v, &out, &subj, &body) == 0 &&
+		       strcmp(subj, "x") == 0 && strcmp(body, "body") == 0,
 	       "CRLF files too");
 	free(out);
 	out = NULL;
-	TAP_OK(tmpl_render("Subjekt: x\n\nb", v, &out, &subj, &body) != 0, "no Subject line: refused");
-	TAP_OK(tmpl_render("Subject: x\nbody", v, &out, &subj, &body) != 0, "no blank line: refused");
+	TAP_OK(tmpl_render("Subjekt: x\n\nb", v, &out, &subj, &body) != 0,
+	       "no Subject line: refused");
+	TAP_OK(tmpl_render("Subject: x\nbody", v, &out, &subj, &body) != 0,
+	       "no blank line: refused");
 	TAP_OK(tmpl_load("/nonexistent", "user_issued", "ja") == NULL, "a missing file: NULL");
 	TAP_OK(tmpl_load(".", "../etc", "ja") == NULL, "a kind with a path in it: NULL");
 	cJSON_Delete(v);
