@@ -150,6 +150,86 @@ def test_issuance(t):
          "each with recipient, subject and times")
 
 
+def multipart(fields, filename, data):
+    b = "----notice%d" % random.randrange(10 ** 9)
+    body = b""
+    for k, v in fields.items():
+        body += ("--%s\r\nContent-Disposition: form-data; name=\"%s\"\r\n\r\n%s\r\n" % (b, k, v)).encode()
+    body += ("--%s\r\nContent-Disposition: form-data; name=\"file\"; filename=\"%s\"\r\n"
+             "Content-Type: text/csv\r\n\r\n" % (b, filename)).encode() + data + ("\r\n--%s--\r\n" % b).encode()
+    return body, {"Content-Type": "multipart/form-data; boundary=" + b}
+
+
+def wait_job(c, jid, seconds=120):
+    ok = wait_until(lambda: (c.get("/api/jobs/%d" % jid).json() or {}).get("status") in ("done", "failed"), seconds)
+    return c.get("/api/jobs/%d" % jid).json() if ok else {}
+
+
+def admin_subjects(slug, n, seconds=60):
+    return [str(m["Subject"]) for m in wait_messages("admin-%s@example.com" % slug, n, seconds)]
+
+
+def test_admin_notices(t):
+    slug = "nta-" + TAG
+    c, tid = tenant(slug)
+    name = "【通知%s】" % slug
+    # 1次削除, then マスター削除 (its certificate revoked first)
+    addr = "del-%s@example.com" % TAG
+    uid, cid = register(c, addr)
+    t.eq(c.post("/api/users/%d/delete" % uid).status, 200, "1次削除")
+    subs = admin_subjects(slug, 2)
+    t.ok(subs.count(name + "利用者 1次削除通知") == 1, "one 利用者 1次削除通知", subs)
+    deleted = [m for m in messages("admin-%s@example.com" % slug) if "1次削除" in str(m["Subject"])]
+    t.ok(deleted and addr in body(deleted[0]) and "通知 花子" in body(deleted[0]), "it names the user")
+    t.ok(c.post("/api/certificates/revoke", {"ids": [cid]}).status in (200, 202), "revoke its certificate")
+    t.eq(c.delete("/api/users/%d" % uid).status, 200, "マスター削除 (2次削除)")
+    subs = admin_subjects(slug, 4)
+    t.ok(subs.count(name + "利用者マスター削除通知") == 1 and subs.count(name + "電子証明書失効通知") == 1,
+         "one 電子証明書失効通知 and one 利用者マスター削除通知", subs)
+    # CSV一括登録: 利用者一括登録受付通知 when the job is done; with admin_download, the bulk download
+    # URL too and nothing to its users
+    rows = ["imp%d-%s@example.com,一括,太郎,イッカツ,タロウ,Ikkatsu,Taro,imp%d-%s@example.com,01" % (i, TAG, i, TAG)
+            for i in range(3)]
+    raw, h = multipart({}, "users.csv", ("\r\n".join(rows) + "\r\n").encode())
+    r = c.post("/api/users/import", raw=raw, headers=h)
+    t.eq(r.status, 202, "CSV一括登録 accepted", r.body)
+    j = wait_job(c, (r.json() or {}).get("job_id", 0))
+    t.eq(j.get("status"), "done", "the job is done")
+    subs = admin_subjects(slug, 5)
+    t.ok(subs.count(name + "利用者一括登録受付通知") == 1, "one 利用者一括登録受付通知", subs)
+    done = [m for m in messages("admin-%s@example.com" % slug) if "一括登録受付通知" in str(m["Subject"])]
+    t.ok(done and "users.csv" in body(done[0]) and "3" in body(done[0]), "it names the file and the count")
+    t.ok(len(wait_messages("imp0-%s@example.com" % TAG, 2)) == 2, "its users get their two notices")
+    rows = ["adm%d-%s@example.com,一括,花子,イッカツ,ハナコ,Ikkatsu,Hanako,adm%d-%s@example.com,01" % (i, TAG, i, TAG)
+            for i in range(2)]
+    raw, h = multipart({"admin_download": "true"}, "bulk.csv", ("\r\n".join(rows) + "\r\n").encode())
+    r = c.post("/api/users/import", raw=raw, headers=h)
+    j = wait_job(c, (r.json() or {}).get("job_id", 0))
+    t.eq(j.get("status"), "done", "an admin_download import is done")
+    subs = admin_subjects(slug, 7)
+    t.ok(subs.count(name + "電子証明書一括ダウンロードのご案内") == 1, "one bulk download mail", subs)
+    bulk = [m for m in messages("admin-%s@example.com" % slug) if "一括ダウンロード" in str(m["Subject"])]
+    t.ok(bulk and UP["url"] + "/#/certificates" in body(bulk[0]), "with the portal's URL")
+    wait_until(lambda: psql("SELECT count(*) FROM certificates WHERE tenant_id = :'p1' AND status = 'issuing'",
+                            tid) == "0", 120)
+    time.sleep(3)
+    t.eq(len(messages("adm0-%s@example.com" % TAG)), 0, "its users get nothing (the administrator hands out)")
+    # CSV一括失効: 利用者一括失効受付通知 when done
+    cn = psql("SELECT cn FROM certificates WHERE tenant_id = :'p1' AND email = :'p2'", tid,
+              "imp1-%s@example.com" % TAG)
+    b = "----rev%d" % random.randrange(10 ** 9)
+    raw = ("--%s\r\nContent-Disposition: form-data; name=\"file\"; filename=\"revoke.csv\"\r\n\r\n%s\r\n"
+           "\r\n--%s--\r\n" % (b, cn, b)).encode()
+    r = c.post("/api/certificates/revoke-csv", raw=raw, headers={"Content-Type": "multipart/form-data; boundary=" + b})
+    t.eq(r.status, 202, "CSV一括失効 accepted", r.body)
+    wait_job(c, (r.json() or {}).get("job_id", 0))
+    subs = admin_subjects(slug, 9)
+    t.ok(subs.count(name + "利用者一括失効受付通知") == 1, "one 利用者一括失効受付通知", subs)
+    t.ok(subs.count(name + "電子証明書失効通知") == 2, "and the revocation's 電子証明書失効通知", subs)
+    t.eq(len([m for m in wait_messages("imp1-%s@example.com" % TAG, 3) if "失効" in str(m["Subject"])]), 1,
+         "the user of the revoked certificate: one notice")
+
+
 def test_english_admin(t):
     slug = "nte-" + TAG
     c, tid = tenant(slug, lang="en")
@@ -312,7 +392,7 @@ def test_reminders(t):
 
 if __name__ == "__main__":
     t = TAP()
-    for fn in (test_issuance, test_english_admin, test_off_and_rollback, test_rejected, test_two_workers,
+    for fn in (test_issuance, test_admin_notices, test_english_admin, test_off_and_rollback, test_rejected, test_two_workers,
                test_reminders, test_smtp_down):
         t.run(fn)
     t.done()
