@@ -136,6 +136,24 @@ await T.step('in English', async () => {
   await page.evaluate(() => localStorage.setItem('shomei.lang', 'ja'));
 });
 
+await T.step('設定: 管理者への通知先 shows the address; a bad one is refused by the field, a good one saved', async () => {
+  await page.goto(`${base}index.html#/settings`);
+  const addr = page.locator('#notice-address');
+  await addr.waitFor();
+  assert((await addr.inputValue()) === `admins.${RUN}@example.com`, `the stored address: ${await addr.inputValue()}`);
+  await addr.fill('not an address');
+  await page.click('#settings-save');
+  await page.locator('#notice-address-error').waitFor();
+  await T.screenshot('settings-notice-refused', { fullPage: false });
+  await page.locator('#notice-address').fill(`others.${RUN}@example.com`);
+  await page.selectOption('#notice-lang', 'en');
+  await page.click('#settings-save');
+  await page.locator('#settings-success').waitFor();
+  const r = await call('GET', '/api/tenant');
+  assert(r.body.notice_address === `others.${RUN}@example.com` && r.body.notice_lang === 'en', `stored: ${JSON.stringify(r.body)}`);
+  await T.screenshot('settings-notice', { fullPage: false });
+});
+
 await T.step(
   'no script errors, CSP refusals or missing Accept-Language / X-CSRF-Token',
   async () => {
