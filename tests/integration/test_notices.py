@@ -182,7 +182,7 @@ def test_admin_notices(t):
     deleted = [m for m in messages("admin-%s@example.com" % slug) if "1次削除" in str(m["Subject"])]
     t.ok(deleted and addr in body(deleted[0]) and "通知 花子" in body(deleted[0]), "it names the user")
     t.ok(c.post("/api/certificates/revoke", {"ids": [cid]}).status in (200, 202), "revoke its certificate")
-    t.eq(c.delete("/api/users/%d" % uid).status, 200, "マスター削除 (2次削除)")
+    t.eq(c.delete("/api/users/%d" % uid).status, 204, "マスター削除 (2次削除): 204")
     subs = admin_subjects(slug, 4)
     t.ok(subs.count(name + "利用者マスター削除通知") == 1 and subs.count(name + "電子証明書失効通知") == 1,
          "one 電子証明書失効通知 and one 利用者マスター削除通知", subs)
