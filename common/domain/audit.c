@@ -82,6 +82,8 @@ static const struct {
 	{"setting_notify", {"利用者への通知：{0} → {1}", "Notices to users: {0} → {1}"}},
 	{"devices_added",
 	 {"{0} {1} ({2}): 利用デバイス追加 {3}", "{0} {1} ({2}): devices added {3}"}},
+	{"setting_notice_address",
+	 {"管理者への通知先：{0} → {1}", "Administrators' notice address: {0} → {1}"}},
 };
 
 /* The words a parameter may be (AUDIT_WORD), in each language. */

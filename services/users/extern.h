@@ -258,4 +258,42 @@ extern const struct i18n_text msg_status_list;
 extern const struct i18n_text msg_device_list;
 extern const struct i18n_text msg_sort;
 
+/* mailcfg.c: the [mail] section */
+enum { MAIL_STARTTLS_REQUIRED, MAIL_STARTTLS_OFF };
+struct mail_cfg {
+	char *smtp_url;
+	int smtp_starttls; /* MAIL_STARTTLS_* */
+	char *smtp_auth_file;
+	char *smtp_ca_file;
+	char *mail_from; /* when the tenant has none of its own */
+	char *template_dir;
+	int workers;    /* mail worker threads in each shomei-users; 0 = this one sends nothing */
+	int retry_base; /* seconds before the 2nd attempt; doubling, at most an hour */
+	int max_attempts;
+	int link_ttl_hours;    /* how long a credentials link works */
+	int reminder_interval; /* seconds between two looks for expiry reminders */
+	int poll_ms;           /* between two looks at an empty outbox */
+};
+extern struct mail_cfg mail_cfg;
+extern const struct cfg_section mail_section;
+
+/* mail.c */
+extern const char *mail_public_url;
+int mail_start(const struct cfg *cfg);
+
+/* outbox.c */
+int outbox_list(struct http_req *req, struct svc_thread *t);
+int outbox_resend(struct http_req *req, struct svc_thread *t);
+
+/* creds.c */
+int creds_get(struct http_req *req, struct svc_thread *t);
+int creds_post(struct http_req *req, struct svc_thread *t);
+
+/* msgs.c (notices) */
+extern const struct i18n_text msg_outbox_status;
+extern const struct i18n_text msg_outbox_not_found;
+extern const struct i18n_text msg_outbox_not_failed;
+extern const struct i18n_text msg_notice_address;
+extern const struct i18n_text msg_notice_lang;
+
 #endif

@@ -197,3 +197,15 @@ const struct i18n_text msg_purge_empty = {
 const struct i18n_text msg_device_exists = {
 	{"この利用者にはすでにこの利用デバイスがあります。証明書を新しくするには再発行してください。",
 	 "This user already has this device. Reissue its certificate to renew it."}};
+const struct i18n_text msg_outbox_status = {
+	{"状態は queued、sent、failed のいずれかで指定してください。",
+	 "The status must be queued, sent or failed."}};
+const struct i18n_text msg_outbox_not_found = {
+	{"指定された送信メールは見つかりません。", "No such mail in the outbox."}};
+const struct i18n_text msg_outbox_not_failed = {
+	{"再送できるのは送信失敗のメールだけです。", "Only a mail that failed can be sent again."}};
+const struct i18n_text msg_notice_address = {
+	{"通知先メールアドレスはメールアドレスの形式 (128文字以内) で入力してください。空欄で通知しません。",
+	 "The notice address must be an e-mail address (up to 128 characters); empty sends none."}};
+const struct i18n_text msg_notice_lang = {{"通知の言語は ja または en で指定してください。",
+					   "The notice language must be ja or en."}};

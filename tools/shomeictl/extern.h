@@ -125,6 +125,9 @@ int cmd_crl_publish(struct cmd_ctx *cx);
 int cmd_health(struct cmd_ctx *cx);
 int cmd_key_create(struct cmd_ctx *cx);
 int cmd_keys_split(struct cmd_ctx *cx);
+/* cmd_notices.c */
+int cmd_notices_due(struct cmd_ctx *cx);
+
 /* cmd_revocations.c */
 int cmd_revocations_apply_due(struct cmd_ctx *cx);
 

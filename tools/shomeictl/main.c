@@ -87,6 +87,10 @@ static const struct opt o_revocations_apply_due[] = {
 	{"as-of", "\"yyyy/mm/dd hh:mm\"",
 	 "apply what is due at this JST time (default: now); a time ahead applies early", 0},
 };
+static const struct opt o_notices_due[] = {
+	{"as-of", "\"yyyy/mm/dd hh:mm\"",
+	 "queue what is due at this JST time (default: now): reminders 30, 15, 5, 1 days ahead", 0},
+};
 
 #define CMD(n, s, o, f)                                                                            \
 	{                                                                                          \
@@ -124,6 +128,10 @@ static const struct cmd cmds[] = {
 	    "revoke the certificates whose scheduled date has come (shomei-revoke does this at "
 	    "00:00 JST)",
 	    o_revocations_apply_due, cmd_revocations_apply_due),
+	CMD("notices due",
+	    "queue the expiry reminders and the administrators' daily digest now due, each once "
+	    "(shomei-users does this every reminder_interval)",
+	    o_notices_due, cmd_notices_due),
 	CMD("health", "check PostgreSQL and the signer; prints JSON", o_none, cmd_health),
 	CMD("key create",
 	    "create a key file: the CA key-encryption key or the data key (mode 0600, never "

@@ -6,6 +6,7 @@ import { hide, showLines } from './dom.js';
 import { applyI18n, getLang, mountLangSwitch, onLangChange, t } from './i18n.js';
 import { auditPage } from './pages/audit.js';
 import { certificatesPage } from './pages/certificates.js';
+import { outboxPage } from './pages/outbox.js';
 import { passwordPage } from './pages/password.js';
 import { settingsPage } from './pages/settings.js';
 import { userPage } from './pages/userpage.js';
@@ -17,6 +18,7 @@ const ROUTES = {
   users: usersPage,
   user: userPage, // one user (利用者情報), under the 利用者 menu
   audit: auditPage,
+  outbox: outboxPage,
   settings: settingsPage,
   password: passwordPage,
 };

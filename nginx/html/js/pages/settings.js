@@ -15,6 +15,12 @@ const TEXTS = {
     notify_on: 'メールで通知する',
     notify_off: 'メールで通知しない',
     notify_unavailable: 'この利用法人はメール通知のサービスを利用していません。',
+    admin_notice_title: '管理者への通知先',
+    admin_notice_lead: '利用者登録受付通知、電子証明書失効通知、利用者一括登録受付通知 (エラー通知)、利用者 1次削除通知、利用者マスター削除通知、有効期限のお知らせなどを送るメールアドレスです。空欄にすると送りません。送信したメールは「送信メール」で確認できます。',
+    admin_notice_address: '通知先メールアドレス',
+    admin_notice_lang: '通知の言語',
+    lang_ja: '日本語',
+    lang_en: '英語 (English)',
     allow_title: 'ダウンロードサイトの許可 IP アドレス',
     allow_lead: 'IP アドレス (192.168.1.10、2001:db8::1) またはネットワークアドレス (192.168.1.0/24、2001:db8::/32) を100件まで設定できます。',
     allow_empty: '許可 IP アドレスはありません。すべてのアクセスを拒否します (デフォルト)。',
@@ -51,6 +57,12 @@ const TEXTS = {
     notify_on: 'Notify users by mail',
     notify_off: 'Do not notify users by mail',
     notify_unavailable: 'This tenant does not have the mail notification service.',
+    admin_notice_title: "Administrators' notice address",
+    admin_notice_lead: 'Where registration, revocation, bulk registration (and its errors), deletion and expiry notices to the administrators go. Leave it empty to send none. The mail sent is listed under "Sent mail".',
+    admin_notice_address: 'Notice e-mail address',
+    admin_notice_lang: 'Language of the notices',
+    lang_ja: 'Japanese (日本語)',
+    lang_en: 'English',
     allow_title: "Download site's allowed IP addresses",
     allow_lead: 'Up to 100 IP addresses (192.168.1.10, 2001:db8::1) or networks (192.168.1.0/24, 2001:db8::/32).',
     allow_empty: 'No allowed address: every access is refused (the default).',
@@ -185,7 +197,7 @@ function isAny(v) {
 }
 
 export function settingsPage(view, params, ctx) {
-  const state = { list: [], notify: false, features: [], errors: {}, site: null, busy: false };
+  const state = { list: [], notify: false, features: [], errors: {}, site: null, busy: false, noticeAddress: '', noticeLang: 'ja', noticeError: null };
   const root = el('section', 'page page-settings');
   view.appendChild(root);
 
@@ -217,6 +229,48 @@ export function settingsPage(view, params, ctx) {
     }
     card.append(group);
     if (!canNotify) card.append(text('p', 'hint', 'notify_unavailable'));
+    return card;
+  }
+
+  function adminNoticeSection() {
+    const card = el('section', 'card');
+    card.id = 'admin-notice';
+    card.append(text('h2', 'card-title', 'admin_notice_title'), text('p', 'hint', 'admin_notice_lead'));
+    const addrLabel = text('label', 'field-label', 'admin_notice_address');
+    addrLabel.htmlFor = 'notice-address';
+    const addr = el('input');
+    addr.type = 'email';
+    addr.id = 'notice-address';
+    addr.maxLength = 128;
+    addr.autocomplete = 'email';
+    addr.value = state.noticeAddress;
+    addr.addEventListener('input', () => {
+      state.noticeAddress = addr.value.trim();
+      markDirty();
+    });
+    const langLabel = text('label', 'field-label', 'admin_notice_lang');
+    langLabel.htmlFor = 'notice-lang';
+    const lang = el('select');
+    lang.id = 'notice-lang';
+    for (const v of ['ja', 'en']) {
+      const o = el('option', null, tx(`lang_${v}`));
+      o.value = v;
+      lang.append(o);
+    }
+    lang.value = state.noticeLang;
+    lang.addEventListener('change', () => {
+      state.noticeLang = lang.value;
+      markDirty();
+    });
+    card.append(addrLabel, addr);
+    if (state.noticeError) {
+      const p = el('p', 'field-error', state.noticeError);
+      p.id = 'notice-address-error';
+      addr.setAttribute('aria-describedby', p.id);
+      addr.setAttribute('aria-invalid', 'true');
+      card.append(p);
+    }
+    card.append(langLabel, lang);
     return card;
   }
 
@@ -410,7 +464,7 @@ export function settingsPage(view, params, ctx) {
     actions.append(save, dirtyNote);
     // the download site's URL and allow-list only for a tenant with that service
     const site = state.features.includes('download_site');
-    root.replaceChildren(head, text('p', 'lead', site ? 'lead' : 'lead_basic'), success, error, notifySection(),
+    root.replaceChildren(head, text('p', 'lead', site ? 'lead' : 'lead_basic'), success, error, notifySection(), adminNoticeSection(),
       ...(site ? [allowSection()] : []), actions, ...(site ? [siteSection()] : []), csvSection());
     if (focusId && document.getElementById(focusId)) document.getElementById(focusId).focus();
   }
@@ -420,11 +474,18 @@ export function settingsPage(view, params, ctx) {
     state.saved = false;
     state.errorLines = null;
     state.errors = {};
+    state.noticeError = null;
     render();
     try {
-      const body = { notify_users: state.notify };
+      const body = {
+        notify_users: state.notify,
+        notice_address: state.noticeAddress,
+        notice_lang: state.noticeLang,
+      };
       if (state.features.includes('download_site')) body.download_allowlist = state.list;
       const doc = await api('PUT', '/api/tenant/settings', body);
+      state.noticeAddress = doc.notice_address || '';
+      state.noticeLang = doc.notice_lang || 'ja';
       state.list = doc.download_allowlist || [];
       state.notify = !!doc.notify_users;
       state.warnings = (doc.warnings || []).map((w) => w.message);
@@ -439,6 +500,7 @@ export function settingsPage(view, params, ctx) {
       for (const f of err.fields) {
         const m = /^download_allowlist\[(\d+)\]$/.exec(f.field);
         if (m) state.errors[Number(m[1])] = f.message;
+        else if (f.field === 'notice_address') state.noticeError = f.message;
         else general.push(f.message);
       }
       state.errorLines = [err.displayMessage(), ...general];
@@ -454,6 +516,8 @@ export function settingsPage(view, params, ctx) {
       const tenant = await api('GET', '/api/tenant');
       state.list = tenant.download_allowlist || [];
       state.notify = !!tenant.notify_users;
+      state.noticeAddress = tenant.notice_address || '';
+      state.noticeLang = tenant.notice_lang || 'ja';
       state.features = tenant.features || [];
       state.site = state.features.includes('download_site') ? await api('GET', '/api/downloads/site') : null;
     } catch (err) {
