@@ -13,6 +13,8 @@ import sys
 # What the manuals write with half-width brackets themselves (device names, a restriction item).
 MANUAL_TERMS = ("iOS(iPhone)", "iOS(iPad)", "端末(BIOS)", "有効期限(From)", "有効期限(To)",
                 "Organization(O)", "OrganizationUnit(OU)")
+# English texts that name a language in Japanese (the language switch of a setting).
+ENGLISH_TEXTS = ("Japanese (日本語)",)
 # The manual's placeholder in the list's 発行日 column while a certificate is issued.
 MANUAL_PLACEHOLDER = "発行中..."
 JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff00-\uffef]")
@@ -63,7 +65,7 @@ def msgs_strings(path):
 
 
 def problems(s, words):
-    if not JAPANESE.search(s):
+    if not JAPANESE.search(s) or s in ENGLISH_TEXTS:
         return []
     found = []
     rest = s

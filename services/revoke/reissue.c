@@ -569,6 +569,7 @@ reissue_apply(struct db *db, const struct revoke_who *w, struct reissue_req *rq,
 	if ((rc = db_commit(db)) != 0)
 		goto out;
 	committed = 1;
+	ocsp_cache_bump(); /* the old certificates revoked now: no kept answer may say good */
 	*status = 200;
 out:
 	if (!committed)
