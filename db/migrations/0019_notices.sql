@@ -56,7 +56,7 @@ CREATE TABLE expiry_digests (
 	day date NOT NULL,
 	PRIMARY KEY (tenant_id, day)
 );
-CREATE INDEX certificates_not_after ON certificates (not_after)
+CREATE INDEX certificates_valid_not_after ON certificates (not_after)
 	WHERE status IN ('issued', 'downloaded', 'revoke_scheduled');
 
 -- Whether the tenant sends notices to its users: the feature and the setting.

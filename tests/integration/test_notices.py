@@ -390,9 +390,45 @@ def test_reminders(t):
     t.ok(out.returncode != 0 and "as-of" in out.stderr, "a bad --as-of is refused", out.stderr)
 
 
+def test_reissue(t):
+    """電子証明書再発行通知 for a reissue through the API (naming the certificate), and
+    利用者一括再発行受付通知 once when a CSV一括再発行 job is done."""
+    slug = "ntr-" + TAG
+    c, tid = tenant(slug)
+    name = "【通知%s】" % slug
+    addr = "re-%s@example.com" % TAG
+    uid, cid = register(c, addr)
+    admin_subjects(slug, 1)  # 利用者登録受付通知
+    cn = psql("SELECT cn FROM certificates WHERE id = :'p1'", cid)
+    r = c.post("/api/certificates/reissue", {"ids": [cid]})
+    t.eq(r.status, 200, "reissue accepted", r.body)
+    subs = admin_subjects(slug, 2)
+    t.ok(subs.count(name + "電子証明書再発行通知") == 1, "one 電子証明書再発行通知", subs)
+    re_ = [m for m in messages("admin-%s@example.com" % slug) if "再発行通知" in str(m["Subject"])]
+    t.ok(re_ and cn in body(re_[0]), "it names the certificate", body(re_[0]) if re_ else None)
+    # a refused reissue (the old one is superseded now) sends nothing
+    t.eq(c.post("/api/certificates/reissue", {"ids": [cid]}).status, 409, "reissuing it again: 409")
+    # CSV一括再発行 (NRA 6-2, 5 columns): the administrators' notice once, when the job is done
+    wait_until(lambda: psql("SELECT count(*) FROM certificates WHERE user_id = :'p1' AND status = 'issuing'",
+                            uid) == "0", 120)
+    line = "{0},{0},01".format(addr)
+    raw, h = multipart({}, "reissue.csv", (line + "\r\n").encode())
+    r = c.post("/api/certificates/reissue-csv", raw=raw, headers=h)
+    t.eq(r.status, 202, "CSV一括再発行 accepted", r.body)
+    j = wait_job(c, (r.json() or {}).get("job_id", 0))
+    t.eq(j.get("status"), "done", "the reissue job is done", j)
+    subs = admin_subjects(slug, 3)
+    time.sleep(2)
+    subs = [str(m["Subject"]) for m in messages("admin-%s@example.com" % slug)]
+    t.ok(subs.count(name + "利用者一括再発行受付通知") == 1, "one 利用者一括再発行受付通知", subs)
+    t.eq(subs.count(name + "電子証明書再発行通知"), 1, "and no per-certificate 再発行通知 for the job's lines", subs)
+    bulk = [m for m in messages("admin-%s@example.com" % slug) if "一括再発行" in str(m["Subject"])]
+    t.ok(bulk and "reissue.csv" in body(bulk[0]), "it names the file")
+
+
 if __name__ == "__main__":
     t = TAP()
-    for fn in (test_issuance, test_admin_notices, test_english_admin, test_off_and_rollback, test_rejected, test_two_workers,
+    for fn in (test_issuance, test_admin_notices, test_english_admin, test_reissue, test_off_and_rollback, test_rejected, test_two_workers,
                test_reminders, test_smtp_down):
         t.run(fn)
     t.done()
