@@ -145,6 +145,17 @@ def ctl(*args, check=True):
     return p
 
 
+# Removes a seeded tenant's certificates and history (bench/seed), with what refers to the
+# certificates: the expiry reminders the notices' scheduler records for any valid certificate
+# near its end, and the tenant's notices. `CLEAR_SEEDED % {"t": tenant_id}` for psql().
+CLEAR_SEEDED = ("DELETE FROM expiry_reminders WHERE certificate_id IN"
+                " (SELECT id FROM certificates WHERE tenant_id = %(t)d);"
+                " DELETE FROM notice_links WHERE tenant_id = %(t)d;"
+                " DELETE FROM notifications WHERE tenant_id = %(t)d;"
+                " DELETE FROM certificates WHERE tenant_id = %(t)d;"
+                " DELETE FROM audit WHERE tenant_id = %(t)d")
+
+
 def psql(sql, *params, role="shomei_owner"):
     """Run SQL as the schema's owner, shomei_owner (for set-up and for checking what was stored);
     role= another role of the stack's cluster (shomei, the application's)."""

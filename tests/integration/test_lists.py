@@ -15,7 +15,7 @@ import threading
 import unicodedata
 import urllib.parse
 
-from shomei_test import HOST, PORT, ROOT, TAP, UP, ctl, psql, tls_context
+from shomei_test import CLEAR_SEEDED, HOST, PORT, ROOT, TAP, UP, ctl, psql, tls_context
 
 N = 20000
 SLUG = "lists%d" % os.getpid()
@@ -424,8 +424,7 @@ def cleanup(tid):
     """The seeded certificates go again: they have no CA, and other tests wait for every valid
     certificate's OCSP response. The tenant's users, devices and jobs stay (deleting a job checks
     certificates' foreign key to it, which has no index of its own): nothing else lists them."""
-    psql("DELETE FROM certificates WHERE tenant_id = %d; DELETE FROM audit WHERE tenant_id = %d"
-         % (tid, tid))
+    psql(CLEAR_SEEDED % {"t": tid})
 
 
 def main():

@@ -21,7 +21,7 @@ import sys
 import time
 import urllib.parse
 
-from shomei_test import HOST, PORT, ROOT, TAP, VAR, ctl, live_pid, psql, tls_context
+from shomei_test import CLEAR_SEEDED, HOST, PORT, ROOT, TAP, VAR, ctl, live_pid, psql, tls_context
 
 SLUG = "explain%d" % os.getpid()
 LOGIN, PASSWORD = "explain%d" % os.getpid(), "Explain2026pw"
@@ -216,8 +216,7 @@ def main():
     finally:
         explain_off()
         for i in (tid, small):
-            psql("DELETE FROM certificates WHERE tenant_id = %d; DELETE FROM audit WHERE tenant_id = %d"
-                 % (i, i))
+            psql(CLEAR_SEEDED % {"t": i})
     bad = [u for u in urls if u[1] != 200]
     t.ok(len(urls) > 80 and not bad, "%d list requests, each answered 200" % len(urls), bad[:5])
     seen, seq = {}, []
