@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "core/cfg.h"
+#include "core/strbuf.h"
 #include "store/db.h"
 #include "web/http.h"
 #include "web/i18n.h"
@@ -46,6 +47,8 @@ struct svc {
 	svc_handler health; /* answers /healthz instead of the PostgreSQL + Redis check, or NULL */
 	const struct cfg_section *sections; /* the service's own configuration sections */
 	size_t nsections;
+	/* appends the service's own series to /metrics (Prometheus text, HELP and TYPE), or NULL */
+	void (*metrics)(struct strbuf *b, struct svc_thread *t);
 };
 
 /*
