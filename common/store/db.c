@@ -266,7 +266,9 @@ run_retry(struct db *db, const struct db_stmt *st, const char *sql, int n,
 	int idle = db->conn == NULL || PQtransactionStatus(db->conn) == PQTRANS_IDLE;
 	int rc = run(db, st, sql, n, params, res);
 
-	if (rc == -EIO && idle && (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK)) {
+	/* (a pooled handle that found no free place has waited enough: no second try) */
+	if (rc == -EIO && idle && (db->pool == NULL || db->borrowed) &&
+	    (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK)) {
 		db_drop(db);
 		rc = run(db, st, sql, n, params, res);
 	}
