@@ -12,11 +12,11 @@
 #                                download prove themselves with to revoke's internal API
 #   docker/secrets/internal-clients   what revoke checks them against: users:<SHA-256 hex>,
 #                                download:<SHA-256 hex> ([revoke] internal_clients)
-# Existing files are kept. All are mode 0600; the containers' entrypoint copies them to a
+# SECRETS_DIR=DIR writes them elsewhere (then point SHOMEI_*_FILE at them). Existing files are kept. All are mode 0600; the containers' entrypoint copies them to a
 # tmpfs owned by the shomei user. A master.key from before the split stays where it is until
 # 'keys split' has run (docker/README.md, "Keys").
 set -eu
-dir=$(cd "$(dirname "$0")" && pwd)/secrets
+dir=${SECRETS_DIR:-$(cd "$(dirname "$0")" && pwd)/secrets}
 mkdir -p "$dir"
 umask 077
 for f in ca-kek.key data.key db_password db_owner_password db_superuser_password \

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,7 @@ struct wk {
 };
 
 static struct issue_env g_env;
+static atomic_ullong m_issued, m_failed; /* certificates this process committed issued / failed */
 
 static int
 pem_cert(const char *pem, X509 **out)
@@ -184,11 +186,12 @@ record_failure(struct wk *w, long long id, const char *err, int rc)
 	const char *params[] = {sid, err, permanent ? "true" : "false"};
 	if (db_exec(&w->db, &q_fail, params, &res) != 0)
 		return;
-	if (PQntuples(res) == 1 && strcmp(db_get(res, 0, "status"), LC_FAILED) == 0)
+	if (PQntuples(res) == 1 && strcmp(db_get(res, 0, "status"), LC_FAILED) == 0) {
+		m_failed++;
 		log_msg(LOG_WARN,
 			"event=issue_failed id=%lld tenant=%s cn=\"%s\" reason=\"%s\" code=%s", id,
 			db_get(res, 0, "tenant_id"), db_get(res, 0, "cn"), err, err_name(rc));
-	else if (PQntuples(res) == 1)
+	} else if (PQntuples(res) == 1)
 		log_msg(LOG_WARN,
 			"event=issue_retry id=%lld tenant=%s attempts=%s reason=\"%s\" code=%s", id,
 			db_get(res, 0, "tenant_id"), db_get(res, 0, "attempts"), err, err_name(rc));
@@ -250,6 +253,7 @@ issue_some(struct wk *w, int limit)
 		i = 0;
 	}
 	if (rc == 0) {
+		m_issued += (unsigned long long)n;
 		for (i = 0; i < n; i++)
 			log_msg(LOG_INFO,
 				"event=issued id=%s tenant=%s serial=%s cn=\"%s\" worker=%d",
@@ -362,4 +366,52 @@ worker_start(const struct cfg *cfg)
 		issue_cfg.workers, issue_cfg.key_pool_rsa2048, issue_cfg.key_pool_p256,
 		keypool_rsa_words[issue_cfg.rsa_keygen]);
 	return 0;
+}
+
+static const struct db_stmt q_depths = {
+	"issue_metrics_depths",
+	"SELECT (SELECT count(*) FROM certificates WHERE status = " LC_SQL(LC_ISSUING) ") AS issuing,"
+	" (SELECT count(*) FROM jobs WHERE status = 'queued') AS jobs_queued,"
+	" (SELECT count(*) FROM jobs WHERE status = 'running') AS jobs_running,"
+	" (SELECT count(*) FROM notifications WHERE sent_at IS NULL) AS outbox",
+	0,
+};
+
+/* /metrics of shomei-issue: the queues (every tenant's: an operator's figures), the key pool,
+ * the signer. */
+void
+issue_metrics(struct strbuf *b, struct svc_thread *t)
+{
+	static const char *const kt[X509_KEY__MAX] = {"rsa2048", "rsa3072", "p256"};
+	const int sizes[X509_KEY__MAX] = {issue_cfg.key_pool_rsa2048, issue_cfg.key_pool_rsa3072,
+					  issue_cfg.key_pool_p256};
+	PGresult *res = NULL;
+
+	strbuf_printf(b, "# HELP shomei_issue_certificates_total Certificates this process committed.\n"
+			 "# TYPE shomei_issue_certificates_total counter\n"
+			 "shomei_issue_certificates_total{result=\"issued\"} %llu\n"
+			 "shomei_issue_certificates_total{result=\"failed\"} %llu\n",
+		      (unsigned long long)m_issued, (unsigned long long)m_failed);
+	strbuf_printf(b, "# HELP shomei_key_pool_ready Key pairs ready in memory, by type.\n"
+			 "# TYPE shomei_key_pool_ready gauge\n");
+	for (int i = 0; i < X509_KEY__MAX; i++)
+		strbuf_printf(b, "shomei_key_pool_ready{key_type=\"%s\"} %zu\n", kt[i],
+			      g_env.pool != NULL ? keypool_ready(g_env.pool, (enum x509_key_type)i) : 0);
+	strbuf_printf(b, "# HELP shomei_key_pool_size Key pairs the pool keeps ready ([issue] key_pool_*).\n"
+			 "# TYPE shomei_key_pool_size gauge\n");
+	for (int i = 0; i < X509_KEY__MAX; i++)
+		strbuf_printf(b, "shomei_key_pool_size{key_type=\"%s\"} %d\n", kt[i], sizes[i]);
+	signer_metrics(b);
+	if (db_exec(&t->db, &q_depths, NULL, &res) != 0)
+		return; /* PostgreSQL down: the queue depths are left out, the rest stands */
+	strbuf_printf(b,
+		      "# HELP shomei_queue_depth Work waiting in PostgreSQL: certificates issuing, CSV jobs, mail outbox.\n"
+		      "# TYPE shomei_queue_depth gauge\n"
+		      "shomei_queue_depth{queue=\"issuing\"} %lld\n"
+		      "shomei_queue_depth{queue=\"jobs_queued\"} %lld\n"
+		      "shomei_queue_depth{queue=\"jobs_running\"} %lld\n"
+		      "shomei_queue_depth{queue=\"outbox\"} %lld\n",
+		      db_get_ll(res, 0, "issuing"), db_get_ll(res, 0, "jobs_queued"),
+		      db_get_ll(res, 0, "jobs_running"), db_get_ll(res, 0, "outbox"));
+	PQclear(res);
 }
