@@ -438,10 +438,14 @@ def body():
     for _ in range(8):
         c.request("GET", "/api/audit?page=1")
         c.request("GET", "/api/certificates?status=all")
-    users = {a: metric(m, "shomei_route_requests_total", 'route="/api/audit"')
-             for a, m in replicas_metrics(PROJECT, "users").items()}
-    T.ok(len([v for v in users.values() if v]) == SCALE["users"],
-         "the history was answered by every users replica: %s" % users, users)
+    hist_by = {a: metric(m, "shomei_route_requests_total", 'route="/api/audit"')
+               for a, m in replicas_metrics(PROJECT, "auth").items()}
+    T.ok(len([v for v in hist_by.values() if v]) == SCALE["auth"],
+         "the history (GET /api/audit) was answered by every auth replica: %s" % hist_by, hist_by)
+    list_by = {a: metric(m, "shomei_route_requests_total", 'route="/api/certificates"')
+               for a, m in replicas_metrics(PROJECT, "issue").items()}
+    T.ok(len([v for v in list_by.values() if v]) >= 2,
+         "the certificate list was answered by more than one issue replica: %s" % list_by, list_by)
     dl = {a: metric(m, "shomei_route_requests_total", 'route="/api/downloads/') for a, m in replicas_metrics(PROJECT, "download").items()}
     T.ok(len([v for v in dl.values() if v]) >= 1 and len(dl) == SCALE["download"],
          "the ZIP and the CSV came from the download replicas (%s), none of which issued" % dl, dl)
