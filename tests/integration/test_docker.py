@@ -500,6 +500,35 @@ def body():
          "-CAfile", chain, "-header", "Host=localhost:%d" % (PORT + 1)])), 60, 2)
     T.ok(bool(r), "openssl ocsp over plain HTTP: revoked, the response verifies", r and r.stdout.decode())
 
+    # the internal revocation API as users and download call it: the `internal` volume (nginx's
+    # listener), each one's token secret, revoke's list of callers
+    two = psql(PROJECT, "SELECT string_agg(id::text, ',' ORDER BY id) FROM (SELECT id FROM certificates WHERE tenant_id = %d"
+               " AND status IN ('issued', 'downloaded') ORDER BY id LIMIT 2) x" % tid).split(",")
+    for svc, cert_id in zip(("users", "download"), two):
+        box = containers(PROJECT, svc)[-1]
+        body = json.dumps({"tenant": tid, "ids": [int(cert_id)], "reason": "cessationOfOperation"})
+        r = run(["docker", "exec", box, "sh", "-c",
+                 'curl -sS -o /dev/null -w "%%{http_code}" --unix-socket /var/lib/shomei/run/internal/api.sock '
+                 '-H "X-Shomei-Service: %s" -H "Authorization: Bearer $(cat /run/shomei-key/internal/%s.token)" '
+                 '-H "Content-Type: application/json" --data-binary @- http://localhost/internal/revocations' % (svc, svc)],
+                input=body.encode())
+        T.ok(r.stdout == b"200" and psql(PROJECT, "SELECT status FROM certificates WHERE id = %s" % cert_id) == "revoked",
+             "%s's container revokes through nginx's internal listener with its token: 200, revoked" % svc,
+             (r.stdout + r.stderr).decode())
+    r = run(["docker", "exec", containers(PROJECT, "users")[0], "sh", "-c",
+             'curl -sS -o /dev/null -w "%{http_code}" --unix-socket /var/lib/shomei/run/internal/api.sock '
+             '-H "X-Shomei-Service: users" -H "Authorization: Bearer wrong" -H "Content-Type: application/json" '
+             '-d "{}" http://localhost/internal/revocations'])
+    T.eq(r.stdout, b"401", "a wrong token: 401")
+    nginx = containers(PROJECT, "nginx")[0]
+    r = run(["docker", "exec", nginx, "curl", "-sk", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST",
+             "https://localhost:8443/internal/revocations"])
+    T.eq(r.stdout, b"404", "the internal API is not on the public server: 404")
+
+    # two signers sharing the keys: a second signer (the same ca volume and KEK, a socket volume of
+    # its own) and an issue container beside it; the first signer stopped meanwhile
+    two_signers(tid, c, z)
+
     # the signer, a users replica, PostgreSQL killed: back, and issuance works
     for svc in ("signer", "users", "postgres"):
         cid_ = containers(PROJECT, svc)[0]
@@ -512,8 +541,8 @@ def body():
     T.ok(bool(login), "login after the kills")
     st, doc = c.json("POST", "/api/certificates/batch", {"count": 5})
     more = (doc or {}).get("ids") or []
-    T.ok(st == 202 and wait(lambda: statuses(PROJECT, tid).get("issued", 0) + statuses(PROJECT, tid).get("downloaded", 0)
-                            == BATCH + 4, 180, 1),
+    T.ok(st == 202 and len(more) == 5 and wait(lambda: psql(
+        PROJECT, "SELECT count(*) FROM certificates WHERE id IN (%s) AND status = 'issued'" % ",".join(map(str, more))) == "5", 180, 1),
          "5 more certificates issued after the kills", statuses(PROJECT, tid))
 
     # down && up: nothing lost
@@ -568,6 +597,51 @@ def body():
     T.ok(r is not None and r.status == 200 and r.data[:1] == b"\x30",
          "a PKCS#12 downloads from the restored deployment (the data key and the stored rows restored)")
     compose(RESTORED, "down", "-v", "-t", "5", port=PORT + 2)
+
+
+def two_signers(tid, c, z):
+    from cryptography import x509 as cx
+    from cryptography.hazmat.primitives.asymmetric.ec import ECDSA
+    net = "%s_backend" % PROJECT
+    sock = "%s_signer2" % PROJECT
+    sec = lambda f, n: ["-v", "%s:/run/secrets/%s:ro" % (os.path.join(SECRETS, f), n)]
+    common = ["--network", net, "--read-only", "--tmpfs", "/run/shomei-key:mode=0700", "--tmpfs", "/tmp",
+              "--label", "com.docker.compose.project=" + PROJECT, "-v", sock + ":/run/shomei"]
+    names = ["%s_signer2" % PROJECT, "%s_issue2" % PROJECT]
+    first = containers(PROJECT, "signer")[0]
+    try:
+        run(["docker", "volume", "create", "--label", "com.docker.compose.project=" + PROJECT, sock], check=True)
+        run(["docker", "run", "-d", "--name", names[0]] + common + ["-v", "%s_ca:/var/lib/shomei/ca:ro" % PROJECT]
+            + sec("ca-kek.key", "ca_kek") + sec("db_password", "db_password") + ["shomei:latest", "shomei-signer"], check=True)
+        run(["docker", "run", "-d", "--name", names[1]] + common + ["-e", "SHOMEI_LISTEN=0.0.0.0:9000"]
+            + sec("data.key", "data_key") + sec("db_password", "db_password") + ["shomei:latest", "shomei-issue"], check=True)
+        T.ok(bool(wait(lambda: run(["docker", "exec", names[0], "test", "-S", "/run/shomei/signer.sock"]).returncode == 0, 60)),
+             "a second signer runs on the same ca volume and KEK, with its own socket")
+        run(["docker", "stop", "-t", "5", first], check=True)
+        st, doc = c.json("POST", "/api/certificates/batch", {"count": 20})
+        ids = (doc or {}).get("ids") or []
+        done = wait(lambda: st == 202 and psql(PROJECT, "SELECT count(*) FROM certificates WHERE id IN (%s) AND status = 'issued'"
+                                               % ",".join(map(str, ids))) == str(len(ids)), 240, 2)
+        T.ok(bool(done) and len(ids) == 20, "the first signer stopped: 20 certificates issued through the second",
+             statuses(PROJECT, tid))
+        T.eq(inspect(first, "{{.State.Running}}"), "false", "... and the first signer stayed stopped meanwhile")
+        ca = cx.load_der_x509_certificate(z.read("cacert.crt"))
+        rows = psql(PROJECT, "SELECT string_agg(translate(encode(cert_der, 'base64'), E'\\n', ''), ' ') "
+                    "FROM certificates WHERE id IN (%s)" % ",".join(map(str, ids))).split()
+        verified = 0
+        for b in rows:
+            cert = cx.load_der_x509_certificate(base64.b64decode(b))
+            try:
+                ca.public_key().verify(cert.signature, cert.tbs_certificate_bytes, ECDSA(cert.signature_hash_algorithm))
+                verified += cert.issuer == ca.subject
+            except Exception:
+                pass
+        T.eq((len(rows), verified), (20, 20), "they are signed by the same tenant CA key (signatures verify)")
+    finally:
+        run(["docker", "rm", "-f"] + names)
+        run(["docker", "volume", "rm", sock])
+        run(["docker", "start", first])
+    wait(lambda: healthy(PROJECT), 120, 2)
 
 
 def find_promtool():
