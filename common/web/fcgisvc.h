@@ -11,7 +11,10 @@
 #include "web/i18n.h"
 #include "store/kv.h"
 
-/* One accepting thread: its own PostgreSQL and Redis connections. */
+/*
+ * One accepting thread: its Redis connection, and a PostgreSQL handle that borrows from the
+ * process's pool (db_pool) for each request.
+ */
 struct svc_thread {
 	struct db db;
 	struct kv kv;

@@ -507,7 +507,7 @@ def body():
     for svc, cert_id in zip(("users", "download"), two):
         box = containers(PROJECT, svc)[-1]
         body = json.dumps({"tenant": tid, "ids": [int(cert_id)], "reason": "cessationOfOperation"})
-        r = run(["docker", "exec", box, "sh", "-c",
+        r = run(["docker", "exec", "-u", "shomei", box, "sh", "-c",
                  'curl -sS -o /dev/null -w "%%{http_code}" --unix-socket /var/lib/shomei/run/internal/api.sock '
                  '-H "X-Shomei-Service: %s" -H "Authorization: Bearer $(cat /run/shomei-key/internal/%s.token)" '
                  '-H "Content-Type: application/json" --data-binary @- http://localhost/internal/revocations' % (svc, svc)],
@@ -515,7 +515,7 @@ def body():
         T.ok(r.stdout == b"200" and psql(PROJECT, "SELECT status FROM certificates WHERE id = %s" % cert_id) == "revoked",
              "%s's container revokes through nginx's internal listener with its token: 200, revoked" % svc,
              (r.stdout + r.stderr).decode())
-    r = run(["docker", "exec", containers(PROJECT, "users")[0], "sh", "-c",
+    r = run(["docker", "exec", "-u", "shomei", containers(PROJECT, "users")[0], "sh", "-c",
              'curl -sS -o /dev/null -w "%{http_code}" --unix-socket /var/lib/shomei/run/internal/api.sock '
              '-H "X-Shomei-Service: users" -H "Authorization: Bearer wrong" -H "Content-Type: application/json" '
              '-d "{}" http://localhost/internal/revocations'])
