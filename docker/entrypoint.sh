@@ -43,7 +43,9 @@ if [ "$(id -u)" = 0 ]; then
 		SHOMEI_REVOKE_INTERNAL_CLIENTS=$(tr -d '\r\n' </run/secrets/internal_clients)
 		export SHOMEI_REVOKE_INTERNAL_CLIENTS
 	fi
-	if [ -d /run/shomei ]; then
+	# the signer's socket volume (signer, issue, revoke); elsewhere the image's own directory on
+	# a read-only root, left as it is
+	if [ -d /run/shomei ] && [ -w /run/shomei ]; then
 		chown shomei:33 /run/shomei
 		chmod 0750 /run/shomei
 	fi

@@ -39,6 +39,8 @@ render_nginx() {
 	# revocation API")
 	mkdir -p "$CONF/tmp" "$VAR/run" "$VAR/log" "$VAR/run/internal"
 	chown "0:${INTERNAL_GID:-10001}" "$VAR/run/internal" 2>/dev/null || true
+	# a socket left by an nginx that was killed (the volume outlives the container)
+	rm -f "$VAR/run/internal/api.sock"
 	chmod 750 "$VAR/run/internal"
 	for f in nginx.conf fastcgi.inc authed.inc; do
 		src=$SRC/$f
