@@ -238,16 +238,18 @@ signer_metrics(struct strbuf *b)
 	struct signer_counts sc;
 
 	signer_counts(&sc);
-	strbuf_printf(b, "# HELP shomei_signer_calls_total Requests to the signer.\n"
-			 "# TYPE shomei_signer_calls_total counter\n"
-			 "shomei_signer_calls_total %llu\n"
-			 "# HELP shomei_signer_refusals_total Requests the signer refused (policy).\n"
-			 "# TYPE shomei_signer_refusals_total counter\n"
-			 "shomei_signer_refusals_total %llu\n"
-			 "# HELP shomei_signer_failures_total Requests that got no signature (unreachable, timeout, error).\n"
-			 "# TYPE shomei_signer_failures_total counter\n"
-			 "shomei_signer_failures_total %llu\n",
-		      sc.calls, sc.refused, sc.failed);
+	strbuf_printf(
+		b,
+		"# HELP shomei_signer_calls_total Requests to the signer.\n"
+		"# TYPE shomei_signer_calls_total counter\n"
+		"shomei_signer_calls_total %llu\n"
+		"# HELP shomei_signer_refusals_total Requests the signer refused (policy).\n"
+		"# TYPE shomei_signer_refusals_total counter\n"
+		"shomei_signer_refusals_total %llu\n"
+		"# HELP shomei_signer_failures_total Requests that got no signature (unreachable, timeout, error).\n"
+		"# TYPE shomei_signer_failures_total counter\n"
+		"shomei_signer_failures_total %llu\n",
+		sc.calls, sc.refused, sc.failed);
 }
 
 static int call(struct signer_conn *c, enum signer_op op, uint64_t tenant_id,

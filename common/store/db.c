@@ -101,14 +101,16 @@ borrow(struct db *db)
 	if (rc != 0) {
 		p->timeouts++;
 		pthread_mutex_unlock(&p->mu);
-		log_msg(LOG_WARN, "event=db_pool_exhausted size=%d wait_ms=%d", p->size, p->wait_ms);
+		log_msg(LOG_WARN, "event=db_pool_exhausted size=%d wait_ms=%d", p->size,
+			p->wait_ms);
 		return -EIO;
 	}
 	if (p->nidle > 0) {
 		struct db *slot = &p->idle[--p->nidle];
 		db->conn = slot->conn;
 		db->nprepared = slot->nprepared;
-		memcpy(db->prepared, slot->prepared, sizeof(db->prepared[0]) * (size_t)slot->nprepared);
+		memcpy(db->prepared, slot->prepared,
+		       sizeof(db->prepared[0]) * (size_t)slot->nprepared);
 		slot->conn = NULL;
 		slot->nprepared = 0;
 	}
@@ -128,8 +130,8 @@ db_release(struct db *db)
 	if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK &&
 	    PQtransactionStatus(db->conn) != PQTRANS_IDLE)
 		PQclear(PQexec(db->conn, "ROLLBACK"));
-	if (db->conn != NULL &&
-	    (PQstatus(db->conn) != CONNECTION_OK || PQtransactionStatus(db->conn) != PQTRANS_IDLE)) {
+	if (db->conn != NULL && (PQstatus(db->conn) != CONNECTION_OK ||
+				 PQtransactionStatus(db->conn) != PQTRANS_IDLE)) {
 		PQfinish(db->conn);
 		db->conn = NULL;
 	}
@@ -138,7 +140,8 @@ db_release(struct db *db)
 		struct db *slot = &p->idle[p->nidle++];
 		slot->conn = db->conn;
 		slot->nprepared = db->nprepared;
-		memcpy(slot->prepared, db->prepared, sizeof(db->prepared[0]) * (size_t)db->nprepared);
+		memcpy(slot->prepared, db->prepared,
+		       sizeof(db->prepared[0]) * (size_t)db->nprepared);
 	}
 	p->in_use--;
 	pthread_cond_signal(&p->cv);

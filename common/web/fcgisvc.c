@@ -105,62 +105,69 @@ metrics(struct http_req *req, struct svc_thread *t)
 	for (int i = 0; i < STATUS_CLASSES; i++)
 		strbuf_printf(&b, "shomei_requests_total{service=\"%s\",code=\"%s\"} %llu\n", n,
 			      m_cls[i], (unsigned long long)m_requests[i]);
-	strbuf_printf(&b, "# HELP shomei_route_requests_total Responses by route and status class.\n"
-			  "# TYPE shomei_route_requests_total counter\n");
+	strbuf_printf(&b,
+		      "# HELP shomei_route_requests_total Responses by route and status class.\n"
+		      "# TYPE shomei_route_requests_total counter\n");
 	for (size_t r = 0; m_route != NULL && r < g_svc->nroutes + 3; r++) {
 		const char *method = r < g_svc->nroutes ? g_svc->routes[r].method : "*";
-		const char *pat = r < g_svc->nroutes	   ? g_svc->routes[r].pattern
-				  : r == g_svc->nroutes	   ? "/healthz"
+		const char *pat = r < g_svc->nroutes        ? g_svc->routes[r].pattern
+				  : r == g_svc->nroutes     ? "/healthz"
 				  : r == g_svc->nroutes + 1 ? "/metrics"
-							     : "none";
+							    : "none";
 		for (int i = 0; i < STATUS_CLASSES; i++) {
 			unsigned long long v = m_route[r * STATUS_CLASSES + (size_t)i];
 			if (v != 0)
-				strbuf_printf(&b,
-					      "shomei_route_requests_total{service=\"%s\",method=\"%s\","
-					      "route=\"%s\",code=\"%s\"} %llu\n",
-					      n, label(method), label(pat), m_cls[i], v);
+				strbuf_printf(
+					&b,
+					"shomei_route_requests_total{service=\"%s\",method=\"%s\","
+					"route=\"%s\",code=\"%s\"} %llu\n",
+					n, label(method), label(pat), m_cls[i], v);
 		}
 	}
-	strbuf_printf(&b, "# HELP shomei_request_seconds Time from accepting a request to its answer.\n"
-			  "# TYPE shomei_request_seconds histogram\n");
+	strbuf_printf(&b,
+		      "# HELP shomei_request_seconds Time from accepting a request to its answer.\n"
+		      "# TYPE shomei_request_seconds histogram\n");
 	for (size_t i = 0; i <= NBOUNDS; i++) {
 		cum += m_bucket[i];
 		if (i < NBOUNDS)
-			strbuf_printf(&b, "shomei_request_seconds_bucket{service=\"%s\",le=\"%g\"} %llu\n",
-				      n, m_bounds[i], cum);
+			strbuf_printf(
+				&b,
+				"shomei_request_seconds_bucket{service=\"%s\",le=\"%g\"} %llu\n", n,
+				m_bounds[i], cum);
 	}
 	count = cum;
-	strbuf_printf(&b,
-		      "shomei_request_seconds_bucket{service=\"%s\",le=\"+Inf\"} %llu\n"
-		      "shomei_request_seconds_sum{service=\"%s\"} %.6f\n"
-		      "shomei_request_seconds_count{service=\"%s\"} %llu\n"
-		      "# HELP shomei_unavailable_total Responses 503 (PostgreSQL, Redis or the signer down).\n"
-		      "# TYPE shomei_unavailable_total counter\n"
-		      "shomei_unavailable_total{service=\"%s\"} %llu\n",
-		      n, count, n, (double)m_micros / 1e6, n, count, n,
-		      (unsigned long long)m_unavailable);
+	strbuf_printf(
+		&b,
+		"shomei_request_seconds_bucket{service=\"%s\",le=\"+Inf\"} %llu\n"
+		"shomei_request_seconds_sum{service=\"%s\"} %.6f\n"
+		"shomei_request_seconds_count{service=\"%s\"} %llu\n"
+		"# HELP shomei_unavailable_total Responses 503 (PostgreSQL, Redis or the signer down).\n"
+		"# TYPE shomei_unavailable_total counter\n"
+		"shomei_unavailable_total{service=\"%s\"} %llu\n",
+		n, count, n, (double)m_micros / 1e6, n, count, n,
+		(unsigned long long)m_unavailable);
 	db_pool_stats(&g_pool, &ps);
-	strbuf_printf(&b,
-		      "# HELP shomei_db_pool_size PostgreSQL connections the request threads may hold (db_pool).\n"
-		      "# TYPE shomei_db_pool_size gauge\n"
-		      "shomei_db_pool_size{service=\"%s\"} %d\n"
-		      "# HELP shomei_db_pool_in_use Pool connections held by requests now.\n"
-		      "# TYPE shomei_db_pool_in_use gauge\n"
-		      "shomei_db_pool_in_use{service=\"%s\"} %d\n"
-		      "# HELP shomei_db_pool_idle Pool connections open and free.\n"
-		      "# TYPE shomei_db_pool_idle gauge\n"
-		      "shomei_db_pool_idle{service=\"%s\"} %d\n"
-		      "# HELP shomei_db_pool_waits_total Requests that waited for a pool connection.\n"
-		      "# TYPE shomei_db_pool_waits_total counter\n"
-		      "shomei_db_pool_waits_total{service=\"%s\"} %llu\n"
-		      "# HELP shomei_db_pool_timeouts_total Requests that gave up waiting (db_pool_wait).\n"
-		      "# TYPE shomei_db_pool_timeouts_total counter\n"
-		      "shomei_db_pool_timeouts_total{service=\"%s\"} %llu\n"
-		      "# HELP shomei_db_pool_connects_total Connections the pool opened (after restarts too).\n"
-		      "# TYPE shomei_db_pool_connects_total counter\n"
-		      "shomei_db_pool_connects_total{service=\"%s\"} %llu\n",
-		      n, ps.size, n, ps.in_use, n, ps.idle, n, ps.waits, n, ps.timeouts, n, ps.opened);
+	strbuf_printf(
+		&b,
+		"# HELP shomei_db_pool_size PostgreSQL connections the request threads may hold (db_pool).\n"
+		"# TYPE shomei_db_pool_size gauge\n"
+		"shomei_db_pool_size{service=\"%s\"} %d\n"
+		"# HELP shomei_db_pool_in_use Pool connections held by requests now.\n"
+		"# TYPE shomei_db_pool_in_use gauge\n"
+		"shomei_db_pool_in_use{service=\"%s\"} %d\n"
+		"# HELP shomei_db_pool_idle Pool connections open and free.\n"
+		"# TYPE shomei_db_pool_idle gauge\n"
+		"shomei_db_pool_idle{service=\"%s\"} %d\n"
+		"# HELP shomei_db_pool_waits_total Requests that waited for a pool connection.\n"
+		"# TYPE shomei_db_pool_waits_total counter\n"
+		"shomei_db_pool_waits_total{service=\"%s\"} %llu\n"
+		"# HELP shomei_db_pool_timeouts_total Requests that gave up waiting (db_pool_wait).\n"
+		"# TYPE shomei_db_pool_timeouts_total counter\n"
+		"shomei_db_pool_timeouts_total{service=\"%s\"} %llu\n"
+		"# HELP shomei_db_pool_connects_total Connections the pool opened (after restarts too).\n"
+		"# TYPE shomei_db_pool_connects_total counter\n"
+		"shomei_db_pool_connects_total{service=\"%s\"} %llu\n",
+		n, ps.size, n, ps.in_use, n, ps.idle, n, ps.waits, n, ps.timeouts, n, ps.opened);
 	if (g_svc->metrics != NULL && strbuf_error(&b) == 0)
 		g_svc->metrics(&b, t);
 	if (strbuf_error(&b) != 0) {
@@ -244,8 +251,9 @@ dispatch(struct http_req *req, struct svc_thread *t, FCGX_Stream *in, size_t *ri
 	if (r != NULL)
 		*ri = (size_t)(r - g_svc->routes);
 	if ((rc = http_read_body(req, in,
-				 (size_t)(r != NULL && (r->flags & ROUTE_UPLOAD) ? t->cfg->max_upload
-								 : t->cfg->max_body))) != 0) {
+				 (size_t)(r != NULL && (r->flags & ROUTE_UPLOAD)
+						  ? t->cfg->max_upload
+						  : t->cfg->max_body))) != 0) {
 		if (rc == HTTP_E_TOOBIG)
 			svc_fail(req, 413, "too_large", &msg_too_large);
 		else
@@ -376,9 +384,9 @@ print_routes(const struct svc *svc)
 {
 	for (size_t i = 0; i < svc->nroutes; i++)
 		printf("%s %s %s\n", svc->routes[i].method, svc->routes[i].pattern,
-		       (svc->routes[i].flags & ROUTE_INTERNAL)	 ? "internal"
+		       (svc->routes[i].flags & ROUTE_INTERNAL)  ? "internal"
 		       : (svc->routes[i].flags & ROUTE_SESSION) ? "session"
-								 : "public");
+								: "public");
 	printf("* /healthz public\n* /metrics public\n");
 	return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
 }
@@ -404,7 +412,8 @@ write_pidfile(const char *path)
 static int
 open_tcp(const char *spec)
 {
-	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+	struct addrinfo hints = {.ai_family = AF_UNSPEC,
+				 .ai_socktype = SOCK_STREAM,
 				 .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
 	struct addrinfo *ai = NULL;
 	char host[256];
@@ -423,7 +432,8 @@ open_tcp(const char *spec)
 		host[hl - 2] = '\0';
 	}
 	if ((rc = getaddrinfo(*host ? host : NULL, colon + 1, &hints, &ai)) != 0) {
-		log_msg(LOG_ERROR, "event=listen_bad value=\"%s\" err=\"%s\"", spec, gai_strerror(rc));
+		log_msg(LOG_ERROR, "event=listen_bad value=\"%s\" err=\"%s\"", spec,
+			gai_strerror(rc));
 		return -1;
 	}
 	if ((fd = socket(ai->ai_family, SOCK_STREAM, 0)) < 0 ||
@@ -545,7 +555,8 @@ svc_main_start(const struct svc *svc, svc_start_fn start, int argc, char **argv)
 		goto out;
 	}
 	m_route = calloc((svc->nroutes + 3) * STATUS_CLASSES, sizeof(*m_route));
-	if (m_route == NULL || db_pool_init(&g_pool, g_cfg.db_pool, g_cfg.db_pool_wait * 1000) != 0) {
+	if (m_route == NULL ||
+	    db_pool_init(&g_pool, g_cfg.db_pool, g_cfg.db_pool_wait * 1000) != 0) {
 		log_msg(LOG_ERROR, "event=start_failed service=%s", svc->name);
 		goto out;
 	}

@@ -335,7 +335,8 @@ worker_start(const struct cfg *cfg)
 
 	g_env.cfg = cfg;
 	if ((rc = secret_key_load(cfg->data_key_file, SECRET_KEY_GROUP, g_env.data_key)) != 0) {
-		log_msg(LOG_ERROR, "event=data_key_unreadable file=%s rc=%d", cfg->data_key_file, rc);
+		log_msg(LOG_ERROR, "event=data_key_unreadable file=%s rc=%d", cfg->data_key_file,
+			rc);
 		return rc < 0 ? rc : -EINVAL;
 	}
 	if ((rc = cfg_socket_path(cfg, "signer", g_env.signer_sock, sizeof(g_env.signer_sock))) !=
@@ -370,10 +371,11 @@ worker_start(const struct cfg *cfg)
 
 static const struct db_stmt q_depths = {
 	"issue_metrics_depths",
-	"SELECT (SELECT count(*) FROM certificates WHERE status = " LC_SQL(LC_ISSUING) ") AS issuing,"
-	" (SELECT count(*) FROM jobs WHERE status = 'queued') AS jobs_queued,"
-	" (SELECT count(*) FROM jobs WHERE status = 'running') AS jobs_running,"
-	" (SELECT count(*) FROM notifications WHERE sent_at IS NULL) AS outbox",
+	"SELECT (SELECT count(*) FROM certificates WHERE status = " LC_SQL(
+		LC_ISSUING) ") AS issuing,"
+			    " (SELECT count(*) FROM jobs WHERE status = 'queued') AS jobs_queued,"
+			    " (SELECT count(*) FROM jobs WHERE status = 'running') AS jobs_running,"
+			    " (SELECT count(*) FROM notifications WHERE sent_at IS NULL) AS outbox",
 	0,
 };
 
@@ -387,31 +389,37 @@ issue_metrics(struct strbuf *b, struct svc_thread *t)
 					  issue_cfg.key_pool_p256};
 	PGresult *res = NULL;
 
-	strbuf_printf(b, "# HELP shomei_issue_certificates_total Certificates this process committed.\n"
-			 "# TYPE shomei_issue_certificates_total counter\n"
-			 "shomei_issue_certificates_total{result=\"issued\"} %llu\n"
-			 "shomei_issue_certificates_total{result=\"failed\"} %llu\n",
-		      (unsigned long long)m_issued, (unsigned long long)m_failed);
+	strbuf_printf(
+		b,
+		"# HELP shomei_issue_certificates_total Certificates this process committed.\n"
+		"# TYPE shomei_issue_certificates_total counter\n"
+		"shomei_issue_certificates_total{result=\"issued\"} %llu\n"
+		"shomei_issue_certificates_total{result=\"failed\"} %llu\n",
+		(unsigned long long)m_issued, (unsigned long long)m_failed);
 	strbuf_printf(b, "# HELP shomei_key_pool_ready Key pairs ready in memory, by type.\n"
 			 "# TYPE shomei_key_pool_ready gauge\n");
 	for (int i = 0; i < X509_KEY__MAX; i++)
 		strbuf_printf(b, "shomei_key_pool_ready{key_type=\"%s\"} %zu\n", kt[i],
-			      g_env.pool != NULL ? keypool_ready(g_env.pool, (enum x509_key_type)i) : 0);
-	strbuf_printf(b, "# HELP shomei_key_pool_size Key pairs the pool keeps ready ([issue] key_pool_*).\n"
-			 "# TYPE shomei_key_pool_size gauge\n");
+			      g_env.pool != NULL ? keypool_ready(g_env.pool, (enum x509_key_type)i)
+						 : 0);
+	strbuf_printf(
+		b,
+		"# HELP shomei_key_pool_size Key pairs the pool keeps ready ([issue] key_pool_*).\n"
+		"# TYPE shomei_key_pool_size gauge\n");
 	for (int i = 0; i < X509_KEY__MAX; i++)
 		strbuf_printf(b, "shomei_key_pool_size{key_type=\"%s\"} %d\n", kt[i], sizes[i]);
 	signer_metrics(b);
 	if (db_exec(&t->db, &q_depths, NULL, &res) != 0)
 		return; /* PostgreSQL down: the queue depths are left out, the rest stands */
-	strbuf_printf(b,
-		      "# HELP shomei_queue_depth Work waiting in PostgreSQL: certificates issuing, CSV jobs, mail outbox.\n"
-		      "# TYPE shomei_queue_depth gauge\n"
-		      "shomei_queue_depth{queue=\"issuing\"} %lld\n"
-		      "shomei_queue_depth{queue=\"jobs_queued\"} %lld\n"
-		      "shomei_queue_depth{queue=\"jobs_running\"} %lld\n"
-		      "shomei_queue_depth{queue=\"outbox\"} %lld\n",
-		      db_get_ll(res, 0, "issuing"), db_get_ll(res, 0, "jobs_queued"),
-		      db_get_ll(res, 0, "jobs_running"), db_get_ll(res, 0, "outbox"));
+	strbuf_printf(
+		b,
+		"# HELP shomei_queue_depth Work waiting in PostgreSQL: certificates issuing, CSV jobs, mail outbox.\n"
+		"# TYPE shomei_queue_depth gauge\n"
+		"shomei_queue_depth{queue=\"issuing\"} %lld\n"
+		"shomei_queue_depth{queue=\"jobs_queued\"} %lld\n"
+		"shomei_queue_depth{queue=\"jobs_running\"} %lld\n"
+		"shomei_queue_depth{queue=\"outbox\"} %lld\n",
+		db_get_ll(res, 0, "issuing"), db_get_ll(res, 0, "jobs_queued"),
+		db_get_ll(res, 0, "jobs_running"), db_get_ll(res, 0, "outbox"));
 	PQclear(res);
 }

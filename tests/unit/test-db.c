@@ -450,8 +450,7 @@ test_pool(const char *conninfo)
 	np = a.nprepared;
 	db_release(&a);
 	TAP_OK(a.conn == NULL && a.nprepared == 0, "released: the handle holds nothing");
-	TAP_OK(db_exec(&c, &st_one, one, &res) == 0 && backend_pid(&c) == pa &&
-		       c.nprepared == np,
+	TAP_OK(db_exec(&c, &st_one, one, &res) == 0 && backend_pid(&c) == pa && c.nprepared == np,
 	       "the next borrower gets the same backend with its prepared statements");
 	PQclear(res);
 	res = NULL;

@@ -850,11 +850,16 @@ test_health_servers(const char *dbci, const char *redis)
 		}
 		st = get("GET", "/metrics", NULL, NULL, &r);
 		TAP_OK(st == 200 && r.body != NULL &&
-			       strstr(r.body, "shomei_db_pool_in_use{service=\"test\"} 0\n") != NULL &&
-			       strstr(r.body, "shomei_db_pool_idle{service=\"test\"} 1\n") != NULL &&
-			       strstr(r.body, "shomei_db_pool_connects_total{service=\"test\"} 1\n") != NULL,
+			       strstr(r.body, "shomei_db_pool_in_use{service=\"test\"} 0\n") !=
+				       NULL &&
+			       strstr(r.body, "shomei_db_pool_idle{service=\"test\"} 1\n") !=
+				       NULL &&
+			       strstr(r.body,
+				      "shomei_db_pool_connects_total{service=\"test\"} 1\n") !=
+				       NULL,
 		       "servers: 4 requests in turn used one pooled connection, given back after each");
-		if (st == 200 && strstr(r.body, "shomei_db_pool_idle{service=\"test\"} 1\n") == NULL)
+		if (st == 200 &&
+		    strstr(r.body, "shomei_db_pool_idle{service=\"test\"} 1\n") == NULL)
 			diag(r.body);
 		settle(&r, st);
 	}
@@ -922,7 +927,8 @@ test_tcp(void)
 		       strstr(r.body, "shomei_route_requests_total{service=\"test\",method=\"GET\","
 				      "route=\"/api/ok\",code=\"2xx\"} ") != NULL &&
 		       strstr(r.body, "# TYPE shomei_request_seconds histogram\n") != NULL &&
-		       strstr(r.body, "shomei_request_seconds_bucket{service=\"test\",le=\"+Inf\"} ") !=
+		       strstr(r.body,
+			      "shomei_request_seconds_bucket{service=\"test\",le=\"+Inf\"} ") !=
 			       NULL &&
 		       strstr(r.body, "shomei_db_pool_size{service=\"test\"} 16\n") != NULL,
 	       "/metrics: requests by route, the latency histogram, the pool's size (16)");
