@@ -318,10 +318,12 @@ def main():
     finally:
         for p in (PROJECT, RESTORED):
             compose(p, "down", "-v", "--remove-orphans", "-t", "5", check=False)
+        vols = ("pgdata", "redis", "ca", "admin", "public", "tls", "signer", "internal", "signer2")
         left = [p for p in (PROJECT, RESTORED)
                 if out(["docker", "ps", "-aq", "--filter", "label=com.docker.compose.project=" + p])
                 or out(["docker", "volume", "ls", "-q", "--filter", "label=com.docker.compose.project=" + p])
-                or out(["docker", "network", "ls", "-q", "--filter", "label=com.docker.compose.project=" + p])]
+                or out(["docker", "network", "ls", "-q", "--filter", "label=com.docker.compose.project=" + p])
+                or any(run(["docker", "volume", "inspect", "%s_%s" % (p, v)]).returncode == 0 for v in vols)]
         T.eq(left, [], "down -v leaves no containers, volumes or networks of either project")
         shutil.rmtree(TMP, ignore_errors=True)
     print("1..%d" % T.n)
@@ -573,6 +575,10 @@ def body():
     compose(RESTORED, "up", "-d", "--no-build", "postgres", port=PORT + 2)
     wait(lambda: healthy(RESTORED), 120, 2)
     for vol in ("ca", "admin", "tls"):
+        # made with compose's labels, so that compose takes them as its own and down -v removes them
+        run(["docker", "volume", "create", "--label", "com.docker.compose.project=" + RESTORED,
+             "--label", "com.docker.compose.volume=" + vol, "--label", "com.docker.compose.version=1.29.2",
+             "%s_%s" % (RESTORED, vol)], check=True)
         run(["docker", "run", "--rm", "--network", "none", "-v", "%s_%s:/from:ro" % (PROJECT, vol),
              "-v", "%s_%s:/to" % (RESTORED, vol), "debian:12-slim", "cp", "-a", "/from/.", "/to/"], check=True)
     pg2 = containers(RESTORED, "postgres")[0]
