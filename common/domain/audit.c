@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/memo.h"
+#include "core/strbuf.h"
 #include "domain/audit.h"
 #include "web/i18n.h"
 #include "web/valid.h"
@@ -32,6 +33,58 @@ static const struct {
 	[AUDIT_USER_IMPORT] = {"user_import", {"CSV一括登録", "CSV bulk registration"}},
 	[AUDIT_USER_DELETE] = {"user_delete", {"利用者削除", "User deletion"}},
 	[AUDIT_SETTINGS] = {"settings", {"設定変更", "Settings change"}},
+	[AUDIT_LOCKOUT] = {"lockout", {"ロックアウト", "Lockout"}},
+	[AUDIT_DOWNLOAD_REFUSED] = {"download_refused",
+				    {"ダウンロードサイト拒否", "Download site refusal"}},
+};
+
+/*
+ * The coded details (struct audit_more): code (stored in audit.detail_code, stable) and the
+ * text in each language, {0}…{7} standing for the parameters.
+ */
+static const struct {
+	const char *code;
+	const char *text[I18N__MAX];
+} templates[] = {
+	{"login_ok", {"ログイン成功", "Login succeeded"}},
+	{"login_failed", {"ログイン失敗", "Login failed"}},
+	{"login_cert_ok", {"証明書ログイン成功", "Certificate login succeeded"}},
+	{"logout", {"ログアウト", "Logged out"}},
+	{"password_changed", {"パスワード変更", "Password changed"}},
+	{"lockout_id",
+	 {"ログインIDをロック（{0}回失敗、解除まで{1}秒）",
+	  "Login ID locked out ({0} failures, {1} s until it ends)"}},
+	{"lockout_ip",
+	 {"アクセス元IPアドレスをロック（{0}回失敗、解除まで{1}秒）",
+	  "Source address locked out ({0} failures, {1} s until it ends)"}},
+	{"dl_login_ok",
+	 {"ダウンロードサイト ログイン成功 {0}", "Download site: login succeeded {0}"}},
+	{"dl_login_failed",
+	 {"ダウンロードサイト ログイン失敗 {0}", "Download site: login failed {0}"}},
+	{"dl_lockout_id",
+	 {"ダウンロードサイト ログインIDをロック（{1}回失敗、解除まで{2}秒） {0}",
+	  "Download site: login ID locked out ({1} failures, {2} s until it ends) {0}"}},
+	{"dl_lockout_ip",
+	 {"ダウンロードサイト アクセス元IPアドレスをロック（{1}回失敗、解除まで{2}秒） {0}",
+	  "Download site: source address locked out ({1} failures, {2} s until it ends) {0}"}},
+	{"dl_refused_ip",
+	 {"ダウンロードサイト IPアドレス制限により拒否 {0}",
+	  "Download site: refused by the IP address restriction {0}"}},
+	{"dl_refused_locked",
+	 {"ダウンロードサイト ログイン失敗 (ロック中) {0}",
+	  "Download site: login refused (locked out) {0}"}},
+	{"setting_allowlist", {"許可IPアドレス：{0} → {1}", "Allowed IP addresses: {0} → {1}"}},
+	{"setting_notify", {"利用者への通知：{0} → {1}", "Notices to users: {0} → {1}"}},
+};
+
+/* The words a parameter may be (AUDIT_WORD), in each language. */
+static const struct {
+	const char *word;
+	const char *text[I18N__MAX];
+} words[] = {
+	{"none", {"なし（すべてアクセス拒否）", "none (every address refused)"}},
+	{"mail", {"メールで通知する", "by mail"}},
+	{"no_mail", {"メールで通知しない", "none"}},
 };
 
 /* The fixed details that have an English form. */
@@ -39,6 +92,8 @@ static const char *const details[][I18N__MAX] = {
 	{"ログイン成功", "Login succeeded"},
 	{"ログイン失敗", "Login failed"},
 	{"ログイン失敗 (ロック中)", "Login failed (locked out)"},
+	{"利用者へ: メールで通知する", "Notices to users: by mail"},
+	{"利用者へ: メールで通知しない", "Notices to users: none"},
 	{"証明書ログイン成功", "Certificate login succeeded"},
 	{"証明書ログイン失敗", "Certificate login failed"},
 	{"ログアウト", "Logged out"},
@@ -77,11 +132,14 @@ audit_detail(const char *detail, int lang)
 	return detail;
 }
 
+/* Without $7, an administrator's entry names the administrator's login ID as it is now. */
 static const struct db_stmt st_insert = {
 	"audit_insert",
-	"INSERT INTO audit (tenant_id, ip, actor_kind, actor_id, action, detail) "
-	"VALUES ($1, $2::inet, $3, $4, $5, $6) RETURNING id",
-	6,
+	"INSERT INTO audit (tenant_id, ip, actor_kind, actor_id, action, detail, login_id,"
+	" detail_code, detail_params) VALUES ($1::bigint, $2::inet, $3::text, $4::bigint, $5, $6,"
+	" coalesce($7, (SELECT login_id FROM admins WHERE $3::text = 'admin' AND id = $4::bigint"
+	" AND tenant_id = $1::bigint)), $8, $9::jsonb) RETURNING id",
+	9,
 };
 
 /*
@@ -147,7 +205,9 @@ static const struct db_stmt st_top = {
 static const struct db_stmt st_page = {
 	"audit_page",
 	"SELECT to_char(at AT TIME ZONE 'Asia/Tokyo', 'YYYY/MM/DD HH24:MI:SS') AS at,"
-	" coalesce(host(ip), '') AS ip, action, detail FROM audit" AUDIT_WHERE
+	" coalesce(host(ip), '') AS ip, action, detail, coalesce(login_id, '') AS login_id,"
+	" coalesce(detail_code, '') AS detail_code, coalesce(detail_params::text, '[]') AS"
+	" detail_params FROM audit" AUDIT_WHERE
 	" ORDER BY audit.at DESC, audit.id DESC LIMIT 100 OFFSET $6",
 	6,
 };
@@ -232,11 +292,81 @@ audit_text(char *buf, size_t len, const char *in, size_t max)
 	buf[o] = '\0';
 }
 
+/* The template of code, or -1. */
+static int
+template_of(const char *code)
+{
+	for (size_t i = 0; code != NULL && i < sizeof(templates) / sizeof(templates[0]); i++)
+		if (strcmp(templates[i].code, code) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* A parameter in lang: a word of the table, or the text as it is. */
+static const char *
+param_text(const char *p, int lang)
+{
+	if (p == NULL)
+		return "";
+	if (p[0] != '\x1f')
+		return p;
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strcmp(words[i].word, p + 1) == 0)
+			return words[i].text[lang];
+	return p + 1;
+}
+
+int
+audit_render(const char *code, const char *const *params, int n, int lang, char *buf, size_t len)
+{
+	int t = template_of(code);
+	const char *p;
+	struct strbuf b;
+
+	if (t < 0 || len == 0)
+		return -EINVAL;
+	lang = lang == I18N_EN ? I18N_EN : I18N_JA;
+	strbuf_init(&b, buf, len);
+	for (p = templates[t].text[lang]; *p != '\0'; p++) {
+		if (p[0] == '{' && p[1] >= '0' && p[1] <= '7' && p[2] == '}') {
+			int k = p[1] - '0';
+			strbuf_add(&b, k < n ? param_text(params[k], lang) : "");
+			p += 2;
+		} else {
+			strbuf_printf(&b, "%c", *p);
+		}
+	}
+	return 0;
+}
+
+/* The detail's parameters as a JSON array (cleaned; words kept), into *json (caller frees). */
+static int
+params_json(const struct audit_more *m, char **json)
+{
+	cJSON *a = cJSON_CreateArray();
+	char clean[AUDIT_TEXT_SIZE(1000)];
+
+	if (a == NULL)
+		return -ENOMEM;
+	for (int i = 0; i < m->n && i < AUDIT_PARAMS_MAX; i++) {
+		const char *p = m->params[i] ? m->params[i] : "";
+		if (p[0] == '\x1f')
+			snprintf(clean, sizeof(clean), "%s", p);
+		else
+			audit_text(clean, sizeof(clean), p, 1000);
+		cJSON_AddItemToArray(a, cJSON_CreateString(clean));
+	}
+	*json = cJSON_PrintUnformatted(a);
+	cJSON_Delete(a);
+	return *json ? 0 : -ENOMEM;
+}
+
 /* Insert; *id gets the new entry's id when id is not NULL. */
 static int
-insert(struct db *db, const struct audit_entry *e, long long *id)
+insert(struct db *db, const struct audit_entry *e, const struct audit_more *m, long long *id)
 {
-	char tenant[24], actor[24], *clean = NULL;
+	char tenant[24], actor[24], *clean = NULL, *params_doc = NULL;
+	char login[AUDIT_TEXT_SIZE(AUDIT_TEXT_MAX)];
 	const char *action = audit_action_code(e->action), *detail = e->detail ? e->detail : "";
 	PGresult *res = NULL;
 	size_t n = strlen(detail);
@@ -244,19 +374,34 @@ insert(struct db *db, const struct audit_entry *e, long long *id)
 
 	if (action == NULL)
 		return -EINVAL;
+	if (m != NULL && m->code != NULL && template_of(m->code) < 0)
+		return -EINVAL;
+	if (m != NULL && m->code != NULL && (rc = params_json(m, &params_doc)) != 0)
+		return rc;
+	if (m != NULL && m->login_id != NULL)
+		audit_text(login, sizeof(login), m->login_id, AUDIT_TEXT_MAX);
 	/* every character kept ('?' is never longer than what it replaces), never an ellipsis */
-	if ((clean = malloc(n + 5)) == NULL)
+	if ((clean = malloc(n + 5)) == NULL) {
+		free(params_doc);
 		return -ENOMEM;
+	}
 	audit_text(clean, n + 5, detail, n);
 	snprintf(tenant, sizeof(tenant), "%lld", e->tenant_id);
 	snprintf(actor, sizeof(actor), "%lld", e->actor_id);
 	const char *params[] = {
-		tenant,        (e->ip && *e->ip) ? e->ip : NULL,
-		e->actor_kind, e->actor_id ? actor : NULL,
-		action,        clean,
+		tenant,
+		(e->ip && *e->ip) ? e->ip : NULL,
+		e->actor_kind,
+		e->actor_id ? actor : NULL,
+		action,
+		clean,
+		m != NULL && m->login_id != NULL ? login : NULL,
+		params_doc != NULL ? m->code : NULL,
+		params_doc,
 	};
 	rc = db_exec(db, &st_insert, params, &res);
 	free(clean);
+	free(params_doc);
 	if (rc != 0)
 		return rc < 0 ? rc : -EIO;
 	if (id != NULL)
@@ -265,10 +410,32 @@ insert(struct db *db, const struct audit_entry *e, long long *id)
 	return 0;
 }
 
+/* e with its detail rendered from more's code in Japanese into buf; e itself when none. */
+static const struct audit_entry *
+rendered(const struct audit_entry *e, const struct audit_more *m, struct audit_entry *copy,
+	 char *buf, size_t len)
+{
+	if (m == NULL || m->code == NULL)
+		return e;
+	*copy = *e;
+	if (audit_render(m->code, m->params, m->n, I18N_JA, buf, len) == 0)
+		copy->detail = buf;
+	return copy;
+}
+
 int
 audit_write(struct db *db, const struct audit_entry *e)
 {
-	return insert(db, e, NULL);
+	return insert(db, e, NULL, NULL);
+}
+
+int
+audit_write_ex(struct db *db, const struct audit_entry *e, const struct audit_more *more)
+{
+	struct audit_entry copy;
+	char buf[8192];
+
+	return insert(db, rendered(e, more, &copy, buf, sizeof(buf)), more, NULL);
 }
 
 /* "<base> (N回)", the detail of a summarised entry, cleaned; the caller frees it. */
@@ -308,7 +475,8 @@ recount(struct db *db, long long tenant_id, long long id, long long n)
 
 /* Insert with "(1回)", " ほか" before it when over (*id its id when id is not NULL). */
 static int
-insert_first(struct db *db, const struct audit_entry *e, int over, long long *id)
+insert_first(struct db *db, const struct audit_entry *e, const struct audit_more *m, int over,
+	     long long *id)
 {
 	struct audit_entry first = *e;
 	size_t len = strlen(e->detail ? e->detail : "") + 16;
@@ -320,7 +488,7 @@ insert_first(struct db *db, const struct audit_entry *e, int over, long long *id
 	snprintf(base, len, "%s%s", e->detail ? e->detail : "", over ? " ほか" : "");
 	if ((detail = summed_detail(base, 1)) != NULL) {
 		first.detail = detail;
-		rc = insert(db, &first, id);
+		rc = insert(db, &first, m, id);
 	}
 	free(base);
 	free(detail);
@@ -378,18 +546,27 @@ int
 audit_write_summed(struct db *db, struct kv *kv, const struct audit_entry *e, const char *kind,
 		   long long now)
 {
-	char key[200], sid[24];
+	return audit_write_summed_ex(db, kv, e, NULL, kind, now);
+}
+
+int
+audit_write_summed_ex(struct db *db, struct kv *kv, const struct audit_entry *in,
+		      const struct audit_more *m, const char *kind, long long now)
+{
+	char key[200], sid[24], buf[8192];
+	struct audit_entry copy;
+	const struct audit_entry *e = rendered(in, m, &copy, buf, sizeof(buf));
 	long long n = 0, id = 0;
 	int rc, over;
 
 	if ((over = count(kv, e, kind, now, key, sizeof(key), &n)) < 0 || n < 1)
-		return insert_first(db, e, 0, NULL); /* no Redis: one entry each */
+		return insert_first(db, e, m, 0, NULL); /* no Redis: one entry each */
 	if (n > 1) {
 		/* the first of the minute may still be writing: it reads the count after */
 		id = kv_hash(kv, "HGET", key, "id", NULL);
 		return id > 0 ? recount(db, e->tenant_id, id, n) : 0;
 	}
-	if ((rc = insert_first(db, e, over, &id)) != 0)
+	if ((rc = insert_first(db, e, m, over, &id)) != 0)
 		return rc;
 	snprintf(sid, sizeof(sid), "%lld", id);
 	kv_hash(kv, "HSET", key, "id", sid);
@@ -398,10 +575,70 @@ audit_write_summed(struct db *db, struct kv *kv, const struct audit_entry *e, co
 	return n > 1 ? recount(db, e->tenant_id, id, n) : 0;
 }
 
+/*
+ * A summarised entry's tail in lang, from its stored detail's " ほか (N回)" / " (N回)":
+ * "ほか（N回）" / " and others (N times)"; "" when the detail has none.
+ */
+static void
+summed_tail(const char *stored, int lang, char *buf, size_t len)
+{
+	const char *open = strrchr(stored, '(');
+	char *end = NULL;
+	long long n;
+	size_t k;
+	int others;
+
+	buf[0] = '\0';
+	if (open == NULL || open == stored || open[-1] != ' ')
+		return;
+	n = strtoll(open + 1, &end, 10);
+	if (end == open + 1 || strcmp(end, "回)") != 0)
+		return;
+	k = (size_t)(open - stored) - 1;
+	others = k >= strlen(" ほか") &&
+		 strncmp(stored + k - strlen(" ほか"), " ほか", strlen(" ほか")) == 0;
+	if (lang == I18N_EN)
+		snprintf(buf, len, "%s (%lld time%s)", others ? " and others" : "", n,
+			 n == 1 ? "" : "s");
+	else
+		snprintf(buf, len, "%s（%lld回）", others ? " ほか" : "", n);
+}
+
+/*
+ * The detail of row i in lang: rendered from its code into buf, else the stored one (its fixed
+ * words translated), which may be longer than buf.
+ */
+static const char *
+detail_of(const PGresult *res, int i, int lang, char *buf, size_t len)
+{
+	const char *code = db_get(res, i, "detail_code"), *stored = db_get(res, i, "detail");
+	const char *params[AUDIT_PARAMS_MAX];
+	cJSON *doc = NULL, *p;
+	char tail[96];
+	int n = 0;
+
+	if (code != NULL && *code != '\0' && (doc = cJSON_Parse(db_get(res, i, "detail_params")))) {
+		cJSON_ArrayForEach(p, doc)
+		{
+			if (n < AUDIT_PARAMS_MAX && cJSON_IsString(p))
+				params[n++] = p->valuestring;
+		}
+		if (audit_render(code, params, n, lang, buf, len - sizeof(tail)) == 0) {
+			summed_tail(stored, lang, tail, sizeof(tail));
+			strcat(buf, tail);
+			cJSON_Delete(doc);
+			return buf;
+		}
+	}
+	cJSON_Delete(doc);
+	return audit_detail(stored, lang);
+}
+
 static cJSON *
 page_items(const PGresult *res, int lang)
 {
 	cJSON *items = cJSON_CreateArray();
+	char detail[8192];
 
 	for (int i = 0; i < PQntuples(res); i++) {
 		cJSON *it = cJSON_CreateObject();
@@ -409,9 +646,11 @@ page_items(const PGresult *res, int lang)
 		const char *label = audit_action_label(action, lang);
 		cJSON_AddStringToObject(it, "at", db_get(res, i, "at"));
 		cJSON_AddStringToObject(it, "ip", db_get(res, i, "ip"));
+		cJSON_AddStringToObject(it, "login_id", db_get(res, i, "login_id"));
 		cJSON_AddStringToObject(it, "action", action);
 		cJSON_AddStringToObject(it, "action_label", label ? label : action);
-		cJSON_AddStringToObject(it, "detail", audit_detail(db_get(res, i, "detail"), lang));
+		cJSON_AddStringToObject(it, "detail",
+					detail_of(res, i, lang, detail, sizeof(detail)));
 		cJSON_AddItemToArray(items, it);
 	}
 	return items;

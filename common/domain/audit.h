@@ -25,6 +25,8 @@ enum audit_action {
 	AUDIT_USER_IMPORT,          /* user_import: CSV一括登録 */
 	AUDIT_USER_DELETE,          /* user_delete: 利用者削除 */
 	AUDIT_SETTINGS,             /* settings: 設定変更 */
+	AUDIT_LOCKOUT,              /* lockout: ロックアウト */
+	AUDIT_DOWNLOAD_REFUSED,     /* download_refused: ダウンロードサイト拒否 */
 	AUDIT__MAX,
 };
 
@@ -55,6 +57,35 @@ struct audit_entry {
  */
 int audit_write(struct db *db, const struct audit_entry *e);
 
+/* The most parameters a coded detail takes. */
+#define AUDIT_PARAMS_MAX 8
+
+/*
+ * What an entry may say besides struct audit_entry: the login ID tried (a failed login, a
+ * lockout, the download site; NULL: the acting administrator's, looked up when actor_kind is
+ * "admin"), and the detail as a code of the table in audit.c with its parameters, rendered in
+ * the viewer's language when the history is read (the entry's detail is then ignored and the
+ * Japanese rendering stored for the search). A parameter that is a word of the table
+ * (AUDIT_WORD("none")) is rendered in the viewer's language too; any other parameter is
+ * quoted as it is, cleaned as audit_text cleans.
+ */
+struct audit_more {
+	const char *login_id;
+	const char *code; /* NULL: e->detail as written */
+	const char *params[AUDIT_PARAMS_MAX];
+	int n;
+};
+
+/* A parameter that is a word of audit.c's table rather than text to quote. */
+#define AUDIT_WORD(w) "\x1f" w
+
+/* audit_write with more (NULL: none). 0, -EINVAL (an unknown code), -EIO. */
+int audit_write_ex(struct db *db, const struct audit_entry *e, const struct audit_more *more);
+
+/* The detail of code with params rendered in lang into buf (NUL-terminated); 0 or -EINVAL. */
+int audit_render(const char *code, const char *const *params, int n, int lang, char *buf,
+		 size_t len);
+
 /* How many characters of text a client sent (a login ID typed) a detail quotes. */
 #define AUDIT_TEXT_MAX 64
 /* The bytes audit_text needs for max characters: 4 a character, "…" and the NUL. */
@@ -84,6 +115,10 @@ void audit_text(char *buf, size_t len, const char *in, size_t max);
 int audit_write_summed(struct db *db, struct kv *kv, const struct audit_entry *e, const char *kind,
 		       long long now);
 
+/* audit_write_summed with more (NULL: none); the count follows the rendered detail. */
+int audit_write_summed_ex(struct db *db, struct kv *kv, const struct audit_entry *e,
+			  const struct audit_more *more, const char *kind, long long now);
+
 struct audit_filter {
 	const char *from; /* yyyy/mm/dd (JST), NULL = open */
 	const char *to;   /* yyyy/mm/dd inclusive, NULL = open */
@@ -94,7 +129,9 @@ struct audit_filter {
 
 /*
  * One page of a tenant's history, newest first, as the API's list document
- * {total, page, per_page, items:[{at, ip, action, action_label, detail}]}.
+ * {total, page, per_page, items:[{at, ip, login_id, action, action_label, detail}]}, each
+ * detail rendered in lang (a coded one from its code; an older one as written, its fixed words
+ * translated).
  * *out is owned by the caller. 0 or -EIO.
  */
 int audit_list(struct db *db, long long tenant_id, const struct audit_filter *f, int lang,

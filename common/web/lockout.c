@@ -23,6 +23,24 @@ static const char take_lua[] =
 	"return 0\n";
 
 /*
+ * take_lua, answering which counters the attempt brought to their limit: 1 locked (nothing
+ * counted), else 0 + 2 (the ID's counter reached its limit) + 4 (the address's).
+ */
+static const char take_ex_lua[] =
+	"local n={}\n"
+	"for i=1,2 do n[i]=tonumber(redis.call('GET',KEYS[i]) or '') end\n"
+	"if (n[1] or 0)>=tonumber(ARGV[1]) or (n[2] or 0)>=tonumber(ARGV[2]) then return 1 end\n"
+	"local r=0\n"
+	"for i=1,2 do\n"
+	" local v\n"
+	" if n[i]==nil then redis.call('SET',KEYS[i],1,'EX',ARGV[3]) v=1\n"
+	" else v=redis.call('INCRBY',KEYS[i],1)\n"
+	"  if redis.call('TTL',KEYS[i])<0 then redis.call('EXPIRE',KEYS[i],ARGV[3]) end end\n"
+	" if v==tonumber(ARGV[i]) then r=r+2*i end\n"
+	"end\n"
+	"return r\n";
+
+/*
  * KEYS: counters to give one attempt back; ARGV: the window, then "del" to
  * delete the first key instead. A counter that is gone stays gone.
  */
@@ -44,6 +62,42 @@ key(const struct lockout *l, const char *kind, const char *v, char *buf, size_t 
 	util_sha256_hex(v, strlen(v), hash);
 	snprintf(part, sizeof(part), "%s:%s", l->scope, kind);
 	kv_key(buf, len, part, hash);
+}
+
+/* One EVAL of script over the two counters; its integer answer, or -EIO. */
+static long long
+take(const struct lockout *l, const char *script, const char *id, const char *ip)
+{
+	char k1[160], k2[160], lid[16], lip[16], win[16];
+	redisReply *r;
+	long long v;
+
+	key(l, "id", id, k1, sizeof(k1));
+	key(l, "ip", ip, k2, sizeof(k2));
+	snprintf(lid, sizeof(lid), "%d", l->limit_id);
+	snprintf(lip, sizeof(lip), "%d", l->limit_ip);
+	snprintf(win, sizeof(win), "%d", l->window);
+	const char *argv[] = {"EVAL", script, "2", k1, k2, lid, lip, win};
+	if ((r = kv_cmdv(l->kv, 8, argv)) == NULL || r->type != REDIS_REPLY_INTEGER) {
+		freeReplyObject(r);
+		return -EIO;
+	}
+	v = r->integer;
+	freeReplyObject(r);
+	return v;
+}
+
+int
+lockout_take_ex(const struct lockout *l, const char *id, const char *ip, int *reached)
+{
+	long long v = take(l, take_ex_lua, id, ip);
+
+	if (v < 0 || v > 7 || (v & 1 && v != 1))
+		return -EIO;
+	if (v == 1)
+		return 1;
+	*reached = (v & 2 ? LOCKOUT_REACHED_ID : 0) | (v & 4 ? LOCKOUT_REACHED_IP : 0);
+	return 0;
 }
 
 int

@@ -33,6 +33,16 @@ struct lockout {
  */
 int lockout_take(const struct lockout *l, const char *id, const char *ip);
 
+#define LOCKOUT_REACHED_ID 1 /* this attempt brought the ID's counter to its limit */
+#define LOCKOUT_REACHED_IP 2 /* and the address's */
+
+/*
+ * lockout_take, telling also (when it answers 0) which counters this attempt brought to their
+ * limit in *reached: if the attempt fails, that ID or address is locked out from now on. Of
+ * concurrent attempts exactly one reaches a limit, so a lockout is reported once.
+ */
+int lockout_take_ex(const struct lockout *l, const char *id, const char *ip, int *reached);
+
 /* The password was right: forget the ID's failures and give the address its attempt back. */
 void lockout_clear(const struct lockout *l, const char *id, const char *ip);
 

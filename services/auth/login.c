@@ -54,13 +54,45 @@ auth_lockout(struct svc_thread *t)
 	return l;
 }
 
+/* An entry of the administrator's, its detail the code of audit.c's table. */
 static int
 audit_admin(struct http_req *req, struct svc_thread *t, long long tenant, long long admin,
-	    enum audit_action action, const char *detail)
+	    enum audit_action action, const char *code)
 {
-	struct audit_entry e = {tenant, req->remote_addr, "admin", admin, action, detail};
+	struct audit_entry e = {tenant, req->remote_addr, "admin", admin, action, NULL};
+	struct audit_more m = {NULL, code, {NULL}, 0};
 
-	return audit_write(&t->db, &e);
+	return audit_write_ex(&t->db, &e, &m);
+}
+
+/*
+ * The failure that locked the tried administrator's ID or this address out (reached:
+ * lockout_take_ex's), one entry each in the administrator's tenant, naming the ID tried. An ID
+ * no administrator has belongs to no tenant: a log line says it.
+ */
+static void
+audit_lockout(struct http_req *req, struct svc_thread *t, const PGresult *res,
+	      const struct lockout *l, const char *login_id, int reached)
+{
+	char n[16], secs[16];
+
+	log_msg(LOG_WARN, "event=login_lockout ip=%s id_locked=%d ip_locked=%d known=%d",
+		req->remote_addr, !!(reached & LOCKOUT_REACHED_ID),
+		!!(reached & LOCKOUT_REACHED_IP), res != NULL && PQntuples(res) == 1);
+	if (res == NULL || PQntuples(res) != 1)
+		return;
+	snprintf(secs, sizeof(secs), "%d", lockout_retry_after(l, login_id, req->remote_addr));
+	for (int k = 0; k < 2; k++) {
+		int bit = k == 0 ? LOCKOUT_REACHED_ID : LOCKOUT_REACHED_IP;
+		if (!(reached & bit))
+			continue;
+		snprintf(n, sizeof(n), "%d", k == 0 ? l->limit_id : l->limit_ip);
+		struct audit_entry e = {db_get_ll(res, 0, "tenant_id"), req->remote_addr, "admin",
+					db_get_ll(res, 0, "id"),        AUDIT_LOCKOUT,    NULL};
+		struct audit_more m = {
+			login_id, k == 0 ? "lockout_id" : "lockout_ip", {n, secs}, 2};
+		audit_write_ex(&t->db, &e, &m);
+	}
 }
 
 /*
@@ -126,7 +158,7 @@ start_session(struct http_req *req, struct svc_thread *t, const PGresult *res, c
 	http_json(req, 200, doc);
 	cJSON_Delete(doc);
 	log_msg(LOG_INFO, "event=login admin=%lld tenant=%lld how=%s", admin, tenant,
-		strcmp(detail, "ログイン成功") == 0 ? "password" : "certificate");
+		strcmp(detail, "login_ok") == 0 ? "password" : "certificate");
 	return 0;
 }
 
@@ -149,13 +181,16 @@ login_body(struct http_req *req, cJSON **body)
 	return 0;
 }
 
-/* A wrong password (the attempt is already counted by lockout_take). */
+/* A wrong password (the attempt is already counted by lockout_take_ex, which said reached). */
 static int
-login_failed(struct http_req *req, struct svc_thread *t, const PGresult *res)
+login_failed(struct http_req *req, struct svc_thread *t, const PGresult *res,
+	     const struct lockout *l, const char *login_id, int reached)
 {
 	if (res != NULL && PQntuples(res) == 1)
 		audit_admin(req, t, db_get_ll(res, 0, "tenant_id"), db_get_ll(res, 0, "id"),
-			    AUDIT_LOGIN, "ログイン失敗");
+			    AUDIT_LOGIN, "login_failed");
+	if (reached)
+		audit_lockout(req, t, res, l, login_id, reached);
 	log_msg(LOG_WARN, "event=login_failed ip=%s", req->remote_addr);
 	svc_fail(req, 401, "invalid_credentials", &msg_invalid_credentials);
 	return 0;
@@ -180,7 +215,7 @@ auth_login(struct http_req *req, struct svc_thread *t)
 	PGresult *res = NULL;
 	const char *login_id, *pw, *hash;
 	struct lockout l = auth_lockout(t);
-	int rc = 0, lock, slot = 0;
+	int rc = 0, lock, slot = 0, reached = 0;
 
 	if (!auth_same_site(req, t)) {
 		log_msg(LOG_WARN, "event=cross_site_refused ip=%s", req->remote_addr);
@@ -196,7 +231,7 @@ auth_login(struct http_req *req, struct svc_thread *t)
 		goto out;
 	}
 	slot = 1;
-	if ((lock = lockout_take(&l, login_id, req->remote_addr)) != 0) {
+	if ((lock = lockout_take_ex(&l, login_id, req->remote_addr, &reached)) != 0) {
 		if (lock < 0) {
 			rc = lock;
 			goto out;
@@ -220,11 +255,11 @@ auth_login(struct http_req *req, struct svc_thread *t)
 	pwhash_slot_give();
 	slot = 0;
 	if (lock != 0 || hash == NULL) {
-		rc = login_failed(req, t, res);
+		rc = login_failed(req, t, res, &l, login_id, reached);
 		goto out;
 	}
 	lockout_clear(&l, login_id, req->remote_addr);
-	rc = start_session(req, t, res, "ログイン成功", hash, NULL);
+	rc = start_session(req, t, res, "login_ok", hash, NULL);
 out:
 	if (slot)
 		pwhash_slot_give();
@@ -294,7 +329,7 @@ auth_login_certificate(struct http_req *req, struct svc_thread *t)
 		svc_fail(req, 401, "no_certificate", &msg_no_certificate);
 		goto out;
 	}
-	rc = start_session(req, t, res, "証明書ログイン成功", NULL, fp);
+	rc = start_session(req, t, res, "login_cert_ok", NULL, fp);
 out:
 	PQclear(res);
 	return rc;
@@ -308,7 +343,7 @@ auth_logout(struct http_req *req, struct svc_thread *t)
 
 	if (admin_sess_get(req, t, &s) == 0) {
 		admin_sess_destroy(t, &s);
-		audit_admin(req, t, s.tenant_id, s.admin_id, AUDIT_LOGOUT, "ログアウト");
+		audit_admin(req, t, s.tenant_id, s.admin_id, AUDIT_LOGOUT, "logout");
 	}
 	admin_sess_done(&s);
 	admin_sess_cookie(req, t, NULL);

@@ -45,7 +45,8 @@ store(struct http_req *req, struct svc_thread *t, const char *hash)
 {
 	char admin[24], tenant[24];
 	struct audit_entry e = {req->tenant_id, req->remote_addr,      "admin",
-				req->admin_id,  AUDIT_PASSWORD_CHANGE, "パスワード変更"};
+				req->admin_id,  AUDIT_PASSWORD_CHANGE, NULL};
+	struct audit_more m = {NULL, "password_changed", {NULL}, 0};
 	PGresult *res = NULL;
 	int rc;
 
@@ -55,7 +56,7 @@ store(struct http_req *req, struct svc_thread *t, const char *hash)
 	if ((rc = db_begin(&t->db)) != 0)
 		return rc;
 	if ((rc = db_exec(&t->db, &q_admin_set_password, params, &res)) != 0 ||
-	    (rc = audit_write(&t->db, &e)) != 0 || (rc = db_commit(&t->db)) != 0) {
+	    (rc = audit_write_ex(&t->db, &e, &m)) != 0 || (rc = db_commit(&t->db)) != 0) {
 		db_rollback(&t->db);
 		PQclear(res);
 		return rc < 0 ? rc : -EIO;

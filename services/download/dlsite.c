@@ -46,12 +46,13 @@ dlsite_audit(struct http_req *req, struct svc_thread *t, long long tenant_id,
  */
 static void
 summed(struct http_req *req, struct svc_thread *t, long long tenant_id, const char *kind,
-       const char *detail)
+       const struct audit_more *m)
 {
-	struct audit_entry e = {tenant_id, req->remote_addr, "user", 0, AUDIT_LOGIN, detail};
+	struct audit_entry e = {tenant_id, req->remote_addr,       "user",
+				0,         AUDIT_DOWNLOAD_REFUSED, NULL};
 	int rc;
 
-	if ((rc = audit_write_summed(&t->db, &t->kv, &e, kind, (long long)time(NULL))) != 0)
+	if ((rc = audit_write_summed_ex(&t->db, &t->kv, &e, m, kind, (long long)time(NULL))) != 0)
 		log_msg(LOG_WARN, "event=audit_failed tenant=%lld kind=%s rc=%s", tenant_id, kind,
 			err_name(rc));
 }
@@ -90,7 +91,6 @@ dlsite_open(struct http_req *req, struct svc_thread *t, struct dlsite *site)
 {
 	PGresult *res = NULL;
 	const char *params[] = {req->args[0]};
-	char detail[160];
 	int rc;
 
 	if ((rc = db_exec(&t->db, &q_dl_tenant, params, &res)) != 0)
@@ -112,9 +112,9 @@ dlsite_open(struct http_req *req, struct svc_thread *t, struct dlsite *site)
 	log_msg(LOG_WARN, "event=dl_ip_refused tenant=%lld ip=%s", site->tenant_id,
 		req->remote_addr);
 	/* the address, not the path: a client chooses the path, and the entry sums a minute */
-	snprintf(detail, sizeof(detail), "ダウンロードサイト IPアドレス制限により拒否 %s",
-		 req->remote_addr ? req->remote_addr : "");
-	summed(req, t, site->tenant_id, "ip", detail);
+	struct audit_more m = {
+		NULL, "dl_refused_ip", {req->remote_addr ? req->remote_addr : ""}, 1};
+	summed(req, t, site->tenant_id, "ip", &m);
 	svc_fail(req, 403, "ip_refused", &msg_ip_refused);
 	return 1;
 }
@@ -279,29 +279,53 @@ static int
 locked(struct http_req *req, struct svc_thread *t, const struct dlsite *site,
        const struct lockout *l, const char *lock_id, const char *login_id)
 {
-	char retry[16], id[AUDIT_TEXT_SIZE(AUDIT_TEXT_MAX)], detail[sizeof(id) + 64];
+	char retry[16], id[AUDIT_TEXT_SIZE(AUDIT_TEXT_MAX)];
 
 	snprintf(retry, sizeof(retry), "%d", lockout_retry_after(l, lock_id, req->remote_addr));
 	http_add_header(req, "Retry-After", retry);
 	/* one entry a minute for the address, naming the first ID it tried in that minute */
 	audit_text(id, sizeof(id), login_id, AUDIT_TEXT_MAX);
-	snprintf(detail, sizeof(detail), "ダウンロードサイト ログイン失敗 (ロック中) %s", id);
-	summed(req, t, site->tenant_id, "locked", detail);
+	struct audit_more m = {id, "dl_refused_locked", {id}, 1};
+	summed(req, t, site->tenant_id, "locked", &m);
 	log_msg(LOG_WARN, "event=dl_login_locked tenant=%lld ip=%s", site->tenant_id,
 		req->remote_addr);
 	svc_fail(req, 429, "locked_out", &msg_locked_out);
 	return 0;
 }
 
-/* A wrong password (the attempt is already counted by lockout_take). */
+/* One entry of the site's, its detail a code of audit.c's table; id the login ID tried. */
 static int
-failed(struct http_req *req, struct svc_thread *t, const struct dlsite *site, const char *login_id)
+coded(struct http_req *req, struct svc_thread *t, const struct dlsite *site,
+      enum audit_action action, const struct audit_more *m)
 {
-	char id[AUDIT_TEXT_SIZE(AUDIT_TEXT_MAX)];
+	struct audit_entry e = {site->tenant_id, req->remote_addr, "user", 0, action, NULL};
+
+	return audit_write_ex(&t->db, &e, m);
+}
+
+/*
+ * A wrong password (the attempt is already counted by lockout_take_ex, which said reached):
+ * the failure, and the lockout it caused, if it did.
+ */
+static int
+failed(struct http_req *req, struct svc_thread *t, const struct dlsite *site,
+       const struct lockout *l, const char *lock_id, const char *login_id, int reached)
+{
+	char id[AUDIT_TEXT_SIZE(AUDIT_TEXT_MAX)], n[16], secs[16];
+	struct audit_more m = {NULL, "dl_login_failed", {NULL}, 1};
 
 	audit_text(id, sizeof(id), login_id, AUDIT_TEXT_MAX);
-	dlsite_audit(req, t, site->tenant_id, AUDIT_LOGIN, "ダウンロードサイト ログイン失敗 %s",
-		     id);
+	m.login_id = m.params[0] = id;
+	coded(req, t, site, AUDIT_LOGIN, &m);
+	snprintf(secs, sizeof(secs), "%d", lockout_retry_after(l, lock_id, req->remote_addr));
+	for (int k = 0; k < 2; k++) {
+		if (!(reached & (k == 0 ? LOCKOUT_REACHED_ID : LOCKOUT_REACHED_IP)))
+			continue;
+		snprintf(n, sizeof(n), "%d", k == 0 ? l->limit_id : l->limit_ip);
+		struct audit_more lm = {
+			id, k == 0 ? "dl_lockout_id" : "dl_lockout_ip", {id, n, secs}, 3};
+		coded(req, t, site, AUDIT_LOCKOUT, &lm);
+	}
 	log_msg(LOG_WARN, "event=dl_login_failed tenant=%lld ip=%s", site->tenant_id,
 		req->remote_addr);
 	svc_fail(req, 401, "invalid_credentials", &msg_invalid_credentials);
@@ -320,8 +344,8 @@ start(struct http_req *req, struct svc_thread *t, const struct dlsite *site,
 	if ((rc = dlsess_create(t, grant, &s)) != 0)
 		return rc;
 	audit_text(id, sizeof(id), login_id, AUDIT_TEXT_MAX);
-	if ((rc = dlsite_audit(req, t, site->tenant_id, AUDIT_LOGIN,
-			       "ダウンロードサイト ログイン成功 %s", id)) != 0) {
+	struct audit_more m = {id, "dl_login_ok", {id}, 1};
+	if ((rc = coded(req, t, site, AUDIT_LOGIN, &m)) != 0) {
 		dlsess_end(req, t, &s);
 		return rc;
 	}
@@ -367,7 +391,7 @@ dl_site_login(struct http_req *req, struct svc_thread *t)
 	cJSON *body = NULL;
 	char lock_id[200], scope[48];
 	const char *login_id, *pw;
-	int rc, lock;
+	int rc, lock, reached = 0;
 
 	if ((rc = dlsite_open(req, t, &site)) != 0)
 		return rc > 0 ? 0 : rc;
@@ -383,7 +407,7 @@ dl_site_login(struct http_req *req, struct svc_thread *t)
 	pw = json_str(body, "password");
 	l = site_lockout(t, site.tenant_id, scope, sizeof(scope));
 	lock_id_of(login_id, lock_id, sizeof(lock_id));
-	if ((lock = lockout_take(&l, lock_id, req->remote_addr)) != 0) {
+	if ((lock = lockout_take_ex(&l, lock_id, req->remote_addr, &reached)) != 0) {
 		rc = lock < 0 ? lock : locked(req, t, &site, &l, lock_id, login_id);
 		goto out;
 	}
@@ -394,7 +418,7 @@ dl_site_login(struct http_req *req, struct svc_thread *t)
 		goto out;
 	}
 	if (grant.n == 0) {
-		rc = failed(req, t, &site, login_id);
+		rc = failed(req, t, &site, &l, lock_id, login_id, reached);
 		goto out;
 	}
 	lockout_clear(&l, lock_id, req->remote_addr);

@@ -25,10 +25,15 @@ struct settings_in {
 
 static const struct db_stmt q_settings_update = {
 	"users_settings_update",
-	"UPDATE tenants SET notify_users = coalesce($2::boolean, notify_users),"
-	" download_allowlist = coalesce($3::cidr[], download_allowlist), updated_at = now()"
-	" WHERE id = $1 RETURNING notify_users,"
-	" array_to_json(download_allowlist::text[])::text AS download_allowlist",
+	"WITH old AS (SELECT id, notify_users, download_allowlist FROM tenants WHERE id = $1"
+	" FOR UPDATE)"
+	" UPDATE tenants t SET notify_users = coalesce($2::boolean, t.notify_users),"
+	" download_allowlist = coalesce($3::cidr[], t.download_allowlist), updated_at = now()"
+	" FROM old WHERE t.id = old.id RETURNING t.notify_users,"
+	" array_to_json(t.download_allowlist::text[])::text AS download_allowlist,"
+	" old.notify_users AS old_notify_users,"
+	" array_to_string(old.download_allowlist::text[], ', ') AS old_allowlist,"
+	" array_to_string(t.download_allowlist::text[], ', ') AS new_allowlist",
 	3,
 };
 
@@ -133,37 +138,39 @@ pg_array(const struct settings_in *in)
 	return s;
 }
 
-/* The history details: the new list (as the manual's 許可IPアドレス), the mail setting. */
+/*
+ * The history: one entry for each setting the request changed, old → new (the list as the
+ * manual's 許可IPアドレス, an empty one as なし); nothing for a setting given unchanged.
+ */
 static int
-write_history(struct http_req *req, struct svc_thread *t, const struct settings_in *in)
+write_history(struct http_req *req, struct svc_thread *t, const PGresult *res)
 {
-	char detail[SETTINGS_MAX_ALLOW * (NETACL_TEXT_MAX + 2) + 64];
-	struct strbuf b;
+	const char *old_list = db_get(res, 0, "old_allowlist");
+	const char *new_list = db_get(res, 0, "new_allowlist");
+	int old_notify = db_get(res, 0, "old_notify_users")[0] == 't';
+	int new_notify = db_get(res, 0, "notify_users")[0] == 't';
 	int rc;
 
-	if (in->has_list) {
-		strbuf_init(&b, detail, sizeof(detail));
-		strbuf_add(&b, "許可IPアドレス: ");
-		for (int i = 0; i < in->n; i++)
-			strbuf_printf(&b, "%s%s", i ? ", " : "", in->list[i]);
-		if (in->n == 0)
-			strbuf_add(&b, "なし (すべてアクセス拒否)");
-		if ((rc = strbuf_error(&b)) != 0)
-			return rc;
+	if (strcmp(old_list, new_list) != 0) {
 		struct audit_entry e = {req->tenant_id, req->remote_addr,     "admin",
-					req->admin_id,  AUDIT_IP_RESTRICTION, detail};
-		if ((rc = audit_write(&t->db, &e)) != 0)
+					req->admin_id,  AUDIT_IP_RESTRICTION, NULL};
+		struct audit_more m = {NULL,
+				       "setting_allowlist",
+				       {*old_list ? old_list : AUDIT_WORD("none"),
+					*new_list ? new_list : AUDIT_WORD("none")},
+				       2};
+		if ((rc = audit_write_ex(&t->db, &e, &m)) != 0)
 			return rc;
 	}
-	if (in->notify >= 0) {
-		struct audit_entry e = {
-			req->tenant_id,
-			req->remote_addr,
-			"admin",
-			req->admin_id,
-			AUDIT_SETTINGS,
-			in->notify ? "利用者へ: メールで通知する" : "利用者へ: メールで通知しない"};
-		if ((rc = audit_write(&t->db, &e)) != 0)
+	if (old_notify != new_notify) {
+		struct audit_entry e = {req->tenant_id, req->remote_addr, "admin",
+					req->admin_id,  AUDIT_SETTINGS,   NULL};
+		struct audit_more m = {NULL,
+				       "setting_notify",
+				       {old_notify ? AUDIT_WORD("mail") : AUDIT_WORD("no_mail"),
+					new_notify ? AUDIT_WORD("mail") : AUDIT_WORD("no_mail")},
+				       2};
+		if ((rc = audit_write_ex(&t->db, &e, &m)) != 0)
 			return rc;
 	}
 	return 0;
@@ -184,7 +191,7 @@ store(struct http_req *req, struct svc_thread *t, const struct settings_in *in, 
 		goto out;
 	if ((rc = db_exec(&t->db, &q_settings_update, params, res)) != 0 ||
 	    (rc = PQntuples(*res) == 1 ? 0 : DB_E_NOTFOUND) != 0 ||
-	    (rc = write_history(req, t, in)) != 0 || (rc = db_commit(&t->db)) != 0)
+	    (rc = write_history(req, t, *res)) != 0 || (rc = db_commit(&t->db)) != 0)
 		db_rollback(&t->db);
 out:
 	free(arr);

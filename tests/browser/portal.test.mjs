@@ -356,7 +356,7 @@ await step('menu shows every function; 証明書管理, 利用者 and 設定 ope
 await step('操作履歴 lists the login (ログイン / ログイン成功) and the failed one', async () => {
   const { body } = await auditSearch(() => openMenu('操作履歴', 'audit'));
   assert(body.per_page === 100, `per_page is ${body.per_page}`);
-  for (const col of ['操作日時', 'アクセス元IP', '操作内容', '詳細']) {
+  for (const col of ['操作日時', 'アクセス元IP', '操作内容', 'ログインID', '詳細']) {
     assert(await page.locator('#audit-table th', { hasText: col }).isVisible(), `no column ${col}`);
   }
   const ok = page.locator('#audit-table tbody tr', { hasText: 'ログイン成功' }).first();
@@ -365,6 +365,7 @@ await step('操作履歴 lists the login (ログイン / ログイン成功) and
   assert(cells[2].trim() === 'ログイン', `the row's 操作内容 is ${cells[2]}`);
   assert(/^\d{4}\/\d{2}\/\d{2} \d{2}:\d{2}(:\d{2})?$/.test(cells[0].trim()), `操作日時 looks like ${cells[0]}`);
   assert(cells[1].trim(), 'no アクセス元IP');
+  assert(cells[3].trim() === up.login_id, `the row's ログインID is ${cells[3]}, not ${up.login_id}`);
   assert(await page.locator('#audit-table tbody tr', { hasText: 'ログイン失敗' }).count(), 'no ログイン失敗 row');
   const pager = await visibleText(page.locator('.pager-summary'));
   assert(pager.includes(`全 ${body.total.toLocaleString()} 件`), `pager says ${pager}`);

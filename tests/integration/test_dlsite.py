@@ -223,12 +223,17 @@ def test_default_refusal(t):
     t.eq(r.status, 403, "the right password does not help from outside the list")
     t.eq(d.get("/api/dl/%s/certificates" % X.sa).status, 403, "the list is refused too")
     t.eq(d.get("/api/dl/%s/certificate?id=%d" % (X.sa, X.u1[0])).status, 403, "and the download")
-    h = history(X.a_tid, "login", mark)
+    t.eq(history(X.a_tid, "login", mark), [], "a refusal is no login entry")
+    h = history(X.a_tid, "download_refused", mark)
     t.ok(1 <= len(h) <= 2 and all(x.startswith("user|127.0.0.1|ダウンロードサイト IPアドレス制限により拒否 127.0.0.1 (")
                                   for x in h) and sum(counts(h)) == 4,
          "the 4 refusals are summed in the history (one entry a minute) with the source address", h)
     t.eq(psql("SELECT count(*) FROM audit WHERE id > :p1 AND detail LIKE '%%ログイン失敗%%'", mark), "0",
          "no login attempt was counted: the password was never looked at")
+    its = (X.a.get("/api/audit?action=download_refused").json() or {}).get("items", [])
+    t.ok(its and its[0].get("action_label") == "ダウンロードサイト拒否"
+         and its[0].get("detail", "").startswith("ダウンロードサイト IPアドレス制限により拒否 127.0.0.1（"),
+         "the administrator sees it labelled ダウンロードサイト拒否, the count in full-width brackets", its[:1])
 
 
 def test_addresses(t):
@@ -293,8 +298,14 @@ def test_login_and_lockout(t):
     t.eq(DlClient().dl_login(X.sb, X.email["one"], X.pw[X.b1[0]]).status, 200,
          "the lockout of one tenant's ID does not lock another tenant's user")
     h = history(X.a_tid, "login", mark)
-    t.ok(sum("ログイン失敗 " + X.email["two"] in x for x in h) == 5 and any("ロック中" in x for x in h)
-         and all(x.startswith("user|127.0.0.1|") for x in h), "failures and the lockout are in the history", h)
+    refused = history(X.a_tid, "download_refused", mark)
+    lockouts = history(X.a_tid, "lockout", mark)
+    t.ok(sum("ログイン失敗 " + X.email["two"] in x for x in h) == 5 and any("ロック中" in x for x in refused)
+         and all(x.startswith("user|127.0.0.1|") for x in h + refused), "failures and the lockout are in the history",
+         (h, refused))
+    t.ok(len([x for x in lockouts if X.email["two"] in x]) == 1
+         and any(x.startswith("user|127.0.0.1|ダウンロードサイト ログインIDをロック（5回失敗") for x in lockouts),
+         "the failure that locked the ID out left one ロックアウト entry naming it", lockouts)
     clear_lockouts()
     mark = last_audit()
     DlClient().dl_login(X.sa, X.email["two"], X.pw[X.u2[0]])
@@ -322,7 +333,7 @@ def test_flood(t):
     d = DlClient(source="127.0.0.3")
     st = [d.get("/api/dl/%s/certificates" % X.sa).status for _ in range(50)]
     t.eq(set(st), {403}, "50 requests from 127.0.0.3, outside the list: 403 each")
-    h = [x for x in history(X.a_tid, "login", mark) if x.startswith("user|127.0.0.3|")]
+    h = [x for x in history(X.a_tid, "download_refused", mark) if x.startswith("user|127.0.0.3|")]
     t.ok(1 <= len(h) <= 2 and sum(counts(h)) == 50
          and all("IPアドレス制限により拒否 127.0.0.3 (" in x for x in h),
          "at most 2 entries for the address (a minute may turn), their counts adding up to 50", h)
@@ -339,7 +350,7 @@ def test_flood(t):
     mark = last_audit()
     st = [DlClient(source="127.0.0.4").dl_login(X.sa, nobody, "wrong").status for _ in range(30)]
     t.eq(set(st), {429}, "after 5 failures, 30 more attempts are locked out (429)")
-    h = [x for x in history(X.a_tid, "login", mark) if x.startswith("user|127.0.0.4|")]
+    h = [x for x in history(X.a_tid, "download_refused", mark) if x.startswith("user|127.0.0.4|")]
     t.ok(1 <= len(h) <= 2 and sum(counts(h)) == 30
          and all(("ログイン失敗 (ロック中) %s (" % nobody) in x for x in h),
          "at most 2 entries, counts adding up to 30, naming the ID", h)

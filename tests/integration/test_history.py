@@ -98,6 +98,142 @@ def test_paging(t):
     t.eq(filt.get("total"), 1, "a filtered total counts the entry written a moment ago")
 
 
+def tenant_with_admin(slug, login_id, password, features=None):
+    args = ["tenant", "create", "--slug", slug, "--name", "履歴" + slug, "--name-en", "History " + slug,
+            "--quota", "5"]
+    ctl(*(args + (["--features", features] if features else [])))
+    ctl("admin", "create", "--tenant", slug, "--login-id", login_id, "--password", password)
+    return psql("SELECT id FROM tenants WHERE slug = :'p1'", slug)
+
+
+def test_who(t):
+    """Each entry names the administrator's login ID; a failed login names the ID that was tried."""
+    tenant_with_admin("history-w", "hist-who", "HistWho123")
+    c = Client()
+    t.eq(c.login("hist-who", "WrongWho99").status, 401, "a wrong password is refused")
+    t.eq(c.login("hist-who", "HistWho123").status, 200, "the right one logs in")
+    its = items(c.get("/api/audit"))
+    t.eq([(i.get("login_id"), i.get("detail")) for i in its[:2]],
+         [("hist-who", "ログイン成功"), ("hist-who", "ログイン失敗")],
+         "both the login and the failed attempt name the login ID hist-who", its[:2])
+    ja = (c.get("/api/audit?action=login").json() or {}).get("items", [{}])[0]
+    t.eq(ja.get("login_id"), "hist-who", "the action filter keeps the login ID")
+    r = c.post("/api/auth/password", {"current_password": "HistWho123", "new_password": "HistWho456",
+                                      "new_password_confirm": "HistWho456"})
+    t.eq(r.status, 200, "password change answers 200", r.body[:200])
+    pc = items(c.get("/api/audit?action=password_change"))
+    t.eq([(i.get("login_id"), i.get("detail")) for i in pc], [("hist-who", "パスワード変更")],
+         "the password change names who changed it")
+    en = Client(lang="en")
+    en.login("hist-who", "HistWho456")
+    pc = items(en.get("/api/audit?action=password_change"))
+    t.eq([i.get("detail") for i in pc], ["Password changed"], "and reads in English in English")
+
+
+def test_lockouts(t):
+    """The failure that locks an ID (and an address) out leaves a ロックアウト entry, once."""
+    clear_lockouts()
+    tid = tenant_with_admin("history-l", "hist-lock", "HistLock123")
+    mark = psql("SELECT coalesce(max(id), 0) FROM audit")
+    st = [Client().login("hist-lock", "Wrong%d" % i).status for i in range(5)]
+    t.eq(st, [401] * 5, "five wrong passwords answer 401")
+    st = [Client().login("hist-lock", "HistLock123").status for _ in range(2)]
+    t.eq(st, [429, 429], "then even the right one is locked out (429), twice")
+    rows = psql("SELECT action || '|' || coalesce(login_id, '') || '|' || detail FROM audit"
+                " WHERE tenant_id = :p1 AND id > :p2 AND action = 'lockout' ORDER BY id", tid, mark).splitlines()
+    t.eq(len(rows), 1, "exactly one lockout entry, however many attempts follow", rows)
+    t.ok(rows and rows[0].startswith("lockout|hist-lock|ログインIDをロック（5回失敗、解除まで")
+         and rows[0].endswith("秒）"), "it names the ID and says 5 failures, in full-width brackets", rows)
+    clear_lockouts()
+    c = Client()
+    t.eq(c.login("hist-lock", "HistLock123").status, 200, "after the lockout ends the administrator logs in")
+    lo = items(c.get("/api/audit?action=lockout"))
+    t.ok(len(lo) == 1 and lo[0].get("action_label") == "ロックアウト" and lo[0].get("login_id") == "hist-lock",
+         "the API lists it as ロックアウト with the login ID", lo)
+    en = Client(lang="en")
+    en.login("hist-lock", "HistLock123")
+    lo = items(en.get("/api/audit?action=lockout"))
+    t.ok(len(lo) == 1 and lo[0].get("action_label") == "Lockout"
+         and lo[0].get("detail", "").startswith("Login ID locked out (5 failures, "),
+         "and in English for an English viewer: rendered when read", lo)
+    # the address: 30 failures from one address lock it; the 30th tried a known ID
+    clear_lockouts()
+    mark = psql("SELECT coalesce(max(id), 0) FROM audit")
+    src = "127.0.0.21"
+    for i in range(29):
+        Client(source=src).login("nobody-%d" % i, "Wrong1234")
+    t.eq(Client(source=src).login("hist-lock", "Wrong1234").status, 401, "the 30th failure from one address")
+    t.eq(Client(source=src).login("hist-lock", "HistLock123").status, 429, "locks the address out")
+    rows = psql("SELECT host(ip) || '|' || coalesce(login_id, '') || '|' || detail FROM audit"
+                " WHERE tenant_id = :p1 AND id > :p2 AND action = 'lockout' ORDER BY id", tid, mark).splitlines()
+    t.ok(len(rows) == 1 and rows[0].startswith(src + "|hist-lock|アクセス元IPアドレスをロック（30回失敗"),
+         "one entry for the address, in the tenant of the ID that locked it", rows)
+    clear_lockouts()
+
+
+def test_settings_diff(t):
+    """A settings entry says what changed, old → new, and nothing is written when nothing changed."""
+    tid = tenant_with_admin("history-s", "hist-set", "HistSet123", "download_site,notify_users")
+    c = Client()
+    c.login("hist-set", "HistSet123")
+
+    def put(body):
+        return c.request("PUT", "/api/tenant/settings", body=body)
+
+    def entries():
+        return psql("SELECT action || '|' || detail FROM audit WHERE tenant_id = :p1"
+                    " AND action IN ('settings', 'ip_restriction') ORDER BY id", tid).splitlines()
+
+    now = (c.get("/api/tenant").json() or {}).get("notify_users")
+    r = put({"notify_users": now, "download_allowlist": []})
+    t.eq(r.status, 200, "saving the settings unchanged answers 200", r.body[:200])
+    t.eq(entries(), [], "and writes no history entry")
+    r = put({"notify_users": not now})
+    t.eq(r.status, 200, "changing the mail setting answers 200", r.body[:200])
+    want_old, want_new = ("メールで通知する", "メールで通知しない") if now else ("メールで通知しない", "メールで通知する")
+    t.eq(entries(), ["settings|利用者への通知：%s → %s" % (want_old, want_new)],
+         "one 設定変更 entry: the mail setting, old → new")
+    r = put({"notify_users": not now, "download_allowlist": ["192.0.2.0/24", "2001:db8::/32"]})
+    t.eq(r.status, 200, "adding two networks answers 200", r.body[:200])
+    t.eq(entries()[1:], ["ip_restriction|許可IPアドレス：なし（すべてアクセス拒否） → 192.0.2.0/24, 2001:db8::/32"],
+         "one IPアドレス制限設定 entry with the old and new list; the unchanged mail setting has none")
+    put({"download_allowlist": ["192.0.2.0/24", "2001:db8::/32"]})
+    t.eq(len(entries()), 2, "the same list again writes nothing")
+    put({"download_allowlist": ["192.0.2.0/24"]})
+    t.eq(entries()[2:], ["ip_restriction|許可IPアドレス：192.0.2.0/24, 2001:db8::/32 → 192.0.2.0/24"],
+         "removing one shows both lists")
+    en = Client(lang="en")
+    en.login("hist-set", "HistSet123")
+    ip = items(en.get("/api/audit?action=ip_restriction"))
+    t.eq([i.get("detail") for i in ip],
+         ["Allowed IP addresses: 192.0.2.0/24, 2001:db8::/32 → 192.0.2.0/24",
+          "Allowed IP addresses: none (every address refused) → 192.0.2.0/24, 2001:db8::/32"],
+         "an English viewer reads the same entries in English, the word なし too")
+    st = items(en.get("/api/audit?action=settings"))
+    t.ok(len(st) == 1 and st[0]["detail"].startswith("Notices to users: ") and st[0].get("login_id") == "hist-set",
+         "the mail setting's entry in English, naming the administrator", st)
+
+
+def test_older_rows(t):
+    """Rows written before details had codes are still shown: fixed words translated, the rest as written."""
+    tid = tenant_with_admin("history-o", "hist-old", "HistOld123")
+    psql("INSERT INTO audit (tenant_id, at, ip, actor_kind, action, detail) VALUES"
+         " (:'p1', now() - interval '1 day', '192.0.2.9', 'admin', 'login', 'ログイン失敗'),"
+         " (:'p1', now() - interval '1 day', '192.0.2.9', 'system', 'certificate_issue',"
+         " 'client_000001: 発行中 -> 発行完了')", tid)
+    en = Client(lang="en")
+    en.login("hist-old", "HistOld123")
+    old = [i for i in items(en.get("/api/audit")) if i.get("ip") == "192.0.2.9"]
+    t.eq(sorted((i["action_label"], i["detail"], i.get("login_id")) for i in old),
+         [("Certificate issue", "client_000001: 発行中 -> 発行完了", ""), ("Login", "Login failed", "")],
+         "an old fixed detail reads in English, other text as it was stored, no login ID invented", old)
+    c = Client()
+    c.login("hist-old", "HistOld123")
+    r = c.get("/api/audit?q=" + urllib.parse.quote("ログイン成功"))
+    t.ok(items(r) and items(r)[0].get("detail") == "ログイン成功",
+         "the text search still finds coded entries by their Japanese words")
+
+
 def test_isolation(t):
     ctl("tenant", "create", "--slug", "other", "--name", "別法人", "--name-en", "Other Corp", "--quota", "5")
     ctl("admin", "create", "--tenant", "other", "--login-id", "otheradm", "--password", "Other1234")
@@ -114,7 +250,8 @@ def test_isolation(t):
 def main():
     clear_lockouts()
     t = TAP()
-    for fn in (test_entries, test_filters, test_paging, test_isolation):
+    for fn in (test_entries, test_filters, test_paging, test_who, test_lockouts, test_settings_diff,
+               test_older_rows, test_isolation):
         t.run(fn)
     t.done()
 

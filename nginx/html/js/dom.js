@@ -99,7 +99,9 @@ export function renderPager(container, data, goPage) {
 
   const nav = el('div', 'pager-nav');
   nav.setAttribute('role', 'navigation');
-  nav.setAttribute('aria-label', t('pager.label'));
+  // the pagers above and below a list are two landmarks: each needs a name of its own
+  const label = container.dataset.pager === 'bottom' ? 'pager.label_bottom' : 'pager.label';
+  nav.setAttribute('aria-label', t(label));
   const prev = el('button', 'btn btn-small pager-prev', t('pager.prev'));
   prev.type = 'button';
   prev.disabled = page <= 1;

@@ -76,6 +76,7 @@ const ja = {
   'audit.clear': 'クリア',
   'audit.col.at': '操作日時',
   'audit.col.ip': 'アクセス元IP',
+  'audit.col.login': 'ログインID',
   'audit.col.action': '操作内容',
   'audit.col.detail': '詳細',
   'audit.empty': '条件に一致する操作履歴はありません。',
@@ -96,6 +97,8 @@ const ja = {
   'action.user_import': 'CSV一括登録',
   'action.user_delete': '利用者削除',
   'action.settings': '設定変更',
+  'action.lockout': 'ロックアウト',
+  'action.download_refused': 'ダウンロードサイト拒否',
 
   'pager.summary': '全 {total} 件中 {from}～{to} 件を表示',
   'pager.summary_empty': '全 0 件',
@@ -103,6 +106,7 @@ const ja = {
   'pager.prev': '前へ',
   'pager.next': '次へ',
   'pager.label': 'ページ切り替え',
+  'pager.label_bottom': 'ページ切り替え（一覧の下）',
 
   // パスワード変更
   'password.title': 'パスワード変更',
@@ -457,6 +461,7 @@ const en = {
   'audit.clear': 'Clear',
   'audit.col.at': 'Date and time',
   'audit.col.ip': 'Source IP',
+  'audit.col.login': 'Login ID',
   'audit.col.action': 'Operation',
   'audit.col.detail': 'Details',
   'audit.empty': 'No operations match these conditions.',
@@ -477,6 +482,8 @@ const en = {
   'action.user_import': 'CSV bulk registration',
   'action.user_delete': 'User deletion',
   'action.settings': 'Settings change',
+  'action.lockout': 'Lockout',
+  'action.download_refused': 'Download site refusal',
 
   'pager.summary': 'Showing {from}–{to} of {total}',
   'pager.summary_empty': '0 entries',
@@ -484,6 +491,7 @@ const en = {
   'pager.prev': 'Previous',
   'pager.next': 'Next',
   'pager.label': 'Pages',
+  'pager.label_bottom': 'Pages (below the list)',
 
   'password.title': 'Change password',
   'password.current': 'Current password',

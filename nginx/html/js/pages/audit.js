@@ -21,6 +21,8 @@ export const ACTIONS = [
   'user_import',
   'user_delete',
   'settings',
+  'lockout',
+  'download_refused',
 ];
 
 function readParams(params) {
@@ -105,6 +107,7 @@ export function auditPage(view, params, ctx) {
         el('td', 'col-at', item.at),
         el('td', 'col-ip', item.ip),
         actionCell,
+        el('td', 'col-login', typeof item.login_id === 'string' ? item.login_id : ''),
         el('td', 'col-detail', item.detail),
       );
       return tr;
