@@ -73,6 +73,9 @@ static const struct {
 	{"dl_refused_locked",
 	 {"ダウンロードサイト ログイン失敗 (ロック中) {0}",
 	  "Download site: login refused (locked out) {0}"}},
+	{"cert_reissue",
+	 {"{0}: 再発行受付 (旧証明書の失効: {1})",
+	  "{0}: reissue accepted (old certificate revoked: {1})"}},
 	{"setting_allowlist", {"許可IPアドレス：{0} → {1}", "Allowed IP addresses: {0} → {1}"}},
 	{"setting_notify", {"利用者への通知：{0} → {1}", "Notices to users: {0} → {1}"}},
 };
@@ -85,6 +88,8 @@ static const struct {
 	{"none", {"なし（すべてアクセス拒否）", "none (every address refused)"}},
 	{"mail", {"メールで通知する", "by mail"}},
 	{"no_mail", {"メールで通知しない", "none"}},
+	{"now", {"ただちに", "now"}},
+	{"already_revoked", {"失効済", "already revoked"}},
 };
 
 /* The fixed details that have an English form. */

@@ -12,7 +12,7 @@
 #define COUNT_SQL                                                                                  \
 	"SELECT t.quota, t.key_type,"                                                              \
 	" (SELECT count(*) FROM certificates c WHERE c.tenant_id = t.id"                           \
-	"  AND c.status IN " LC_SQL_COUNTED ") AS issued,"                                         \
+	"  AND c.status IN " LC_SQL_COUNTED " AND c.superseded_at IS NULL) AS issued,"            \
 	" (SELECT count(*) FROM certificates c WHERE c.tenant_id = t.id"                           \
 	"  AND c.status = " LC_SQL(LC_ISSUING) ") AS issuing"                                      \
 	" FROM tenants t WHERE t.id = $1"

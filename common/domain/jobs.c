@@ -98,6 +98,50 @@ static const struct db_stmt q_finish = {
 	3,
 };
 
+static const struct db_stmt q_queue = {
+	"jobs_queue",
+	"INSERT INTO jobs (tenant_id, admin_id, kind, filename, admin_download, input, total, devices,"
+	" requested_ip, encoding, params) VALUES ($1::bigint, $2::bigint, $3, $4, $5::boolean,"
+	" convert_to($6, 'UTF8'), $7::integer, $8::integer, $9, $10, coalesce($11::jsonb, '{}'))"
+	" RETURNING id",
+	11,
+};
+
+int
+jobs_queue(struct db *db, const struct jobs_new *n, const struct audit_entry *e, long long *id)
+{
+	char tid[24], aid[24], total[16], devs[16];
+	const char *p[] = {tid,
+			   n->admin_id > 0 ? aid : NULL,
+			   n->kind,
+			   n->filename,
+			   n->admin_download ? "true" : "false",
+			   n->input,
+			   total,
+			   devs,
+			   n->ip ? n->ip : "",
+			   n->encoding ? n->encoding : "",
+			   n->params};
+	PGresult *res = NULL;
+	int rc;
+
+	snprintf(tid, sizeof(tid), "%lld", n->tenant_id);
+	snprintf(aid, sizeof(aid), "%lld", n->admin_id);
+	snprintf(total, sizeof(total), "%d", n->total);
+	snprintf(devs, sizeof(devs), "%d", n->devices);
+	if ((rc = db_begin(db)) != 0)
+		return rc < 0 ? rc : -EIO;
+	if ((rc = db_exec(db, &q_queue, p, &res)) != 0 || (rc = audit_write(db, e)) != 0 ||
+	    (rc = db_commit(db)) != 0) {
+		db_rollback(db);
+		PQclear(res);
+		return rc < 0 ? rc : -EIO;
+	}
+	*id = db_get_ll(res, 0, "id");
+	PQclear(res);
+	return 0;
+}
+
 int
 jobs_progress(struct db *db, long long job_id, int done)
 {

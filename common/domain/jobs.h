@@ -46,6 +46,22 @@ int jobs_start(const struct cfg *cfg, const struct jobs_kind *kinds, size_t n);
 /* Wake this process's worker (a job was just queued). */
 void jobs_wake(void);
 
+/* A job to queue: the checked upload and what its kind needs. */
+struct jobs_new {
+	long long tenant_id, admin_id;
+	const char *kind;     /* jobs.kind */
+	const char *filename; /* as uploaded */
+	const char *input;    /* the file as UTF-8 text */
+	const char *ip;       /* the requester's address, NULL = none */
+	const char *encoding; /* what csv_decode found */
+	const char *params;   /* the kind's settings as JSON text, NULL = {} */
+	int total, devices, admin_download;
+};
+
+/* Insert the job and its history entry e in one transaction; *id its id. The caller calls
+ * jobs_wake() after. 0 or -errno (nothing queued). */
+int jobs_queue(struct db *db, const struct jobs_new *n, const struct audit_entry *e, long long *id);
+
 /* Inside a chunk's transaction: the job has now done `done` of its total. 0 or -EIO. */
 int jobs_progress(struct db *db, long long job_id, int done);
 

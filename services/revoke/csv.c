@@ -23,30 +23,24 @@
 #include "web/csv.h"
 #include "web/upload.h"
 
-/* Each line's certificates: by common name, or by the user's and the device's e-mail and code. */
+/* Each line's certificates: by common name, or by the user's and the device's e-mail and code
+ * (CSV一括失効 and CSV一括再発行 alike). */
 static const struct db_stmt q_resolve = {
 	"rcsv_resolve",
-	"SELECT x.i, coalesce(json_agg(json_build_object('id', k.id, 'status', k.status, 'cn', k.cn)"
+	"SELECT x.i, coalesce(json_agg(json_build_object('id', k.id, 'status', k.status, 'cn', k.cn,"
+	" 'superseded', k.superseded_at IS NOT NULL)"
 	" ORDER BY k.id) FILTER (WHERE k.id IS NOT NULL), '[]')::text AS certs"
 	" FROM json_to_recordset($2::json) AS x(i integer, cn text, e text, de text, c text)"
 	" LEFT JOIN LATERAL ("
-	"  SELECT c.id, c.status, c.cn FROM certificates c"
+	"  SELECT c.id, c.status, c.cn, c.superseded_at FROM certificates c"
 	"  WHERE c.tenant_id = $1::bigint AND x.cn IS NOT NULL AND c.cn = x.cn"
 	"  UNION ALL"
-	"  SELECT c.id, c.status, c.cn FROM certificates c JOIN devices d ON d.id = c.device_id"
+	"  SELECT c.id, c.status, c.cn, c.superseded_at FROM certificates c JOIN devices d ON d.id = c.device_id"
 	"  JOIN users u ON u.id = d.user_id"
 	"  WHERE c.tenant_id = $1::bigint AND x.cn IS NULL AND lower(u.email) = lower(x.e)"
 	"  AND lower(d.email) = lower(x.de) AND d.device_code = x.c AND u.purged_at IS NULL"
 	" ) k ON true GROUP BY x.i ORDER BY x.i",
 	2,
-};
-
-static const struct db_stmt q_job_insert = {
-	"rcsv_job_insert",
-	"INSERT INTO jobs (tenant_id, admin_id, kind, filename, input, total, devices, requested_ip,"
-	" encoding, params) VALUES ($1, $2, 'revoke_csv', $3, convert_to($4, 'UTF8'), $5::integer,"
-	" $5::integer, $6, $7, $8::jsonb) RETURNING id",
-	8,
 };
 
 struct rcsv {
@@ -174,24 +168,32 @@ decide(struct rcsv *r, int line, int nra, const cJSON *certs, cJSON *seen)
 	line_error(r, line, label(r->lang, nra), i18n_msg(m, r->lang));
 }
 
+int
+revoke_resolve_lines(struct db *db, long long tenant_id, const cJSON *lookup, PGresult **out)
+{
+	char tid[24], *json = cJSON_PrintUnformatted(lookup);
+	const char *p[] = {tid, json};
+	int rc;
+
+	if (json == NULL)
+		return -ENOMEM;
+	snprintf(tid, sizeof(tid), "%lld", tenant_id);
+	rc = db_exec(db, &q_resolve, p, out);
+	free(json);
+	return rc < 0 ? rc : rc > 0 ? -EIO : 0;
+}
+
 static int
 resolve(struct rcsv *r, struct db *db, long long tenant_id)
 {
-	char tid[24], *json = cJSON_PrintUnformatted(r->lookup);
-	const char *p[] = {tid, json};
 	PGresult *res = NULL;
 	cJSON *seen = cJSON_CreateObject();
 	int rc, k = 0;
 
-	snprintf(tid, sizeof(tid), "%lld", tenant_id);
-	if (json == NULL || seen == NULL) {
-		rc = -ENOMEM;
+	if (seen == NULL)
+		return -ENOMEM;
+	if ((rc = revoke_resolve_lines(db, tenant_id, r->lookup, &res)) != 0)
 		goto out;
-	}
-	if ((rc = db_exec(db, &q_resolve, p, &res)) != 0) {
-		rc = rc < 0 ? rc : -EIO;
-		goto out;
-	}
 	for (int i = 0; i < PQntuples(res); i++) {
 		int line = (int)db_get_ll(res, i, "i");
 		cJSON *certs = cJSON_Parse(db_get(res, i, "certs")), *o;
@@ -208,7 +210,6 @@ resolve(struct rcsv *r, struct db *db, long long tenant_id)
 out:
 	cJSON_Delete(seen);
 	PQclear(res);
-	free(json);
 	return rc;
 }
 
@@ -241,13 +242,12 @@ revoke_csv(struct http_req *req, struct svc_thread *t)
 {
 	struct upload_part file;
 	struct rcsv r = {.lang = req->lang};
-	char date[16], reason_w[40], fname[256], tid[24], aid[24], total[16], detail[400];
+	char date[16], reason_w[40], fname[256], detail[400];
 	const char *enc = "";
 	const struct i18n_text *why;
 	char *text = NULL, *params = NULL;
 	size_t len = 0;
 	int rc = 0, bad_line = 0, reason = REVOCATION_UNSPECIFIED;
-	PGresult *res = NULL;
 	long long job = 0;
 
 	if (upload_find(req, "file", &file) != 0 || !file.has_filename) {
@@ -302,22 +302,24 @@ revoke_csv(struct http_req *req, struct svc_thread *t)
 		rc = -ENOMEM;
 		goto out;
 	}
-	snprintf(tid, sizeof(tid), "%lld", req->tenant_id);
-	snprintf(aid, sizeof(aid), "%lld", req->admin_id);
-	snprintf(total, sizeof(total), "%d", n);
 	snprintf(detail, sizeof(detail), "CSV一括失効 受付 %s (証明書 %d%s%s)", fname, n,
 		 date[0] ? ", 失効日 " : "", date);
 	struct audit_entry e = {req->tenant_id, req->remote_addr,	   "admin",
 				req->admin_id,  AUDIT_CERTIFICATE_REVOKE, detail};
-	const char *p[] = {tid, aid, fname, text, total, req->remote_addr ? req->remote_addr : "",
-			   enc, params};
-	if ((rc = db_begin(&t->db)) != 0 || (rc = db_exec(&t->db, &q_job_insert, p, &res)) != 0 ||
-	    (rc = audit_write(&t->db, &e)) != 0 || (rc = db_commit(&t->db)) != 0) {
-		db_rollback(&t->db);
-		rc = rc < 0 ? rc : -EIO;
+	struct jobs_new jn = {
+		.tenant_id = req->tenant_id,
+		.admin_id = req->admin_id,
+		.kind = "revoke_csv",
+		.filename = fname,
+		.input = text,
+		.ip = req->remote_addr,
+		.encoding = enc,
+		.params = params,
+		.total = n,
+		.devices = n,
+	};
+	if ((rc = jobs_queue(&t->db, &jn, &e, &job)) != 0)
 		goto out;
-	}
-	job = db_get_ll(res, 0, "id");
 	jobs_wake();
 	log_msg(LOG_INFO, "event=revoke_csv_queued tenant=%lld job=%lld certificates=%d on=%s",
 		req->tenant_id, job, n, date[0] ? date : "now");
@@ -328,7 +330,6 @@ revoke_csv(struct http_req *req, struct svc_thread *t)
 	http_json(req, 202, doc);
 	cJSON_Delete(doc);
 out:
-	PQclear(res);
 	free(params);
 	free(text);
 	cJSON_Delete(r.errs);
@@ -414,6 +415,7 @@ revoke_csv_run(struct db *db, struct kv *kv, struct job *j, cJSON *errs, long lo
 
 static const struct jobs_kind kinds[] = {
 	{"revoke_csv", AUDIT_CERTIFICATE_REVOKE, "失効", revoke_csv_run},
+	{"reissue_csv", AUDIT_CERTIFICATE_REISSUE, "再発行", reissue_csv_run},
 };
 
 int

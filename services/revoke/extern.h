@@ -7,6 +7,7 @@
 #include "core/cfg.h"
 #include "pki/ocsp.h"
 #include "pki/signer.h"
+#include "domain/jobs.h"
 #include "web/fcgisvc.h"
 #include "web/i18n.h"
 
@@ -80,7 +81,61 @@ int internal_revocations(struct http_req *req, struct svc_thread *t);
 
 /* csv.c: CSV一括失効 (desknet 7.2, NRA 5): POST /api/certificates/revoke-csv and its job kind */
 int revoke_csv(struct http_req *req, struct svc_thread *t);
+/* Each line of lookup ([{i, cn} | {i, e, de, c}]) with its certificates: rows (i, certs: a JSON
+ * array of {id, status, cn, superseded}), in line order. The caller PQclears *out. */
+int revoke_resolve_lines(struct db *db, long long tenant_id, const cJSON *lookup, PGresult **out);
 int revoke_jobs_start(const struct cfg *cfg);
+
+/* reissue.c: 再発行 (NRA 6-1): POST /api/certificates/reissue, and what rcsv.c shares */
+int reissue_post(struct http_req *req, struct svc_thread *t);
+/* The history detail (action certificate_reissue) after "<cn>: "; %s: ただちに, the date or 失効済
+ */
+#define REISSUE_DETAIL "再発行受付 (旧証明書の失効: %s)"
+/* The tenant's features and validity limits, for the fields of a reissue. */
+struct reissue_tenant {
+	unsigned features; /* 1u << enum tenant_feature */
+	int default_days, max_days, start_ahead_days;
+};
+int reissue_tenant(struct db *db, long long tenant_id, struct reissue_tenant *out);
+/* What a reissue changes on the device (NULL / 0: keep). */
+struct reissue_fields {
+	const char *ou[3];           /* O, OU1, OU2 */
+	const char *from_in, *to_in; /* as given: yyyy/mm/dd[ hh:mm] */
+	char from[32], to[32];       /* timestamptz text, "" = issuance day / the default */
+	int period;                  /* valid_from/valid_to given: both replaced */
+	int restricted;              /* restriction given: mode and the four items replaced */
+	const char *mode, *item[4];  /* none/or/and; mac, computer, login_user, bios_serial */
+	int any;
+};
+/* o, ou1, ou2, valid_from, valid_to, restriction of body into f (pointing into body); each one
+ * the tenant lacks the feature of, or malformed, into errs. The number of failures. */
+int reissue_check_fields(const cJSON *body, const struct reissue_tenant *tn, int lang, cJSON *errs,
+			 struct reissue_fields *f);
+struct reissue_item {
+	long long id;                   /* the old certificate */
+	const struct reissue_fields *f; /* NULL: none */
+	int line;                       /* the CSV line, 0: from the API */
+	int row;                        /* reissue_apply's: its locked row, -1 skipped */
+	long long new_id;               /* reissue_apply's: the new certificate */
+};
+struct reissue_req {
+	struct reissue_item *items; /* sorted by id (reissue_sort) */
+	size_t n;
+	char date[11];    /* revoke_on yyyy-mm-dd, "" = now */
+	int lenient;      /* a job's: skip the ones superseded already instead of refusing */
+	long long job_id; /* 0: none; else its progress is set to `progress` in the transaction */
+	int progress;
+};
+void reissue_sort(struct reissue_req *rq);
+/* One transaction under the tenant's and the rows' locks: check all, revoke the valid ones (now
+ * or on date), supersede, queue the new ones, write the history. *status 200, 404, 409 or 422
+ * (errs: one per id or line, nothing changed). 0 or -errno. The caller wakes the workers. */
+int reissue_apply(struct db *db, const struct revoke_who *w, struct reissue_req *rq, int *status,
+		  cJSON *errs);
+
+/* rcsv.c: CSV一括再発行 (NRA 6-2): POST /api/certificates/reissue-csv and its job kind */
+int reissue_csv(struct http_req *req, struct svc_thread *t);
+int reissue_csv_run(struct db *db, struct kv *kv, struct job *j, cJSON *errs, long long *units);
 
 /* serve.c: GET /crl/{file} and /ca/{file}: the published CRLs and CA certificates (public) */
 int serve_crl(struct http_req *req, struct svc_thread *t);
@@ -153,5 +208,22 @@ extern const struct i18n_text msg_rcsv_revoked;
 extern const struct i18n_text msg_rcsv_no_file;
 extern const struct i18n_text msg_rcsv_encoding;
 extern const struct i18n_text msg_rcsv_empty;
+extern const struct i18n_text msg_reissue_feature;
+extern const struct i18n_text msg_reissue_org_unit;
+extern const struct i18n_text msg_reissue_datetime;
+extern const struct i18n_text msg_reissue_order;
+extern const struct i18n_text msg_reissue_ahead;
+extern const struct i18n_text msg_reissue_past;
+extern const struct i18n_text msg_reissue_span;
+extern const struct i18n_text msg_reissue_restriction;
+extern const struct i18n_text msg_reissue_superseded; /* %s */
+extern const struct i18n_text msg_reissue_user_gone;  /* %s */
+extern const struct i18n_text msg_reissue_issuing;    /* %s */
+extern const struct i18n_text msg_reissue_numbered;   /* %s */
+extern const struct i18n_text msg_reissue_not_pc;     /* %s */
+extern const struct i18n_text msg_reissue_quota;      /* %lld needed, %lld left */
+extern const struct i18n_text msg_reissue_quota_short;
+extern const struct i18n_text msg_xcsv_line;
+extern const struct i18n_text msg_xcsv_empty;
 
 #endif

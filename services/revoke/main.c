@@ -2,7 +2,7 @@
  * main.c: shomei-revoke: the revocation API (api.c), the scheduled revocations (due.c), the
  * tenants' CRLs and pre-signed OCSP responses (publisher.c, presign.c), the public CRL and CA
  * documents (serve.c), the OCSP responder (ocsp.c), nginx's administrator CRL file (keeper.c),
- * and the other services' revocations (internal.c).
+ * the other services' revocations (internal.c), and reissue (reissue.c, rcsv.c).
  */
 #include "extern.h"
 
@@ -10,6 +10,8 @@ static const struct route routes[] = {
 	{"POST", "/api/certificates/revoke", 1, revoke_post},
 	{"POST", "/api/certificates/revoke/cancel", 1, revoke_cancel},
 	{"POST", "/api/certificates/revoke-csv", ROUTE_SESSION | ROUTE_UPLOAD, revoke_csv},
+	{"POST", "/api/certificates/reissue", 1, reissue_post},
+	{"POST", "/api/certificates/reissue-csv", ROUTE_SESSION | ROUTE_UPLOAD, reissue_csv},
 	{"GET", "/crl/{file}", 0, serve_crl},
 	{"HEAD", "/crl/{file}", 0, serve_crl},
 	{"GET", "/ca/{file}", 0, serve_ca},

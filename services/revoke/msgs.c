@@ -69,3 +69,53 @@ const struct i18n_text msg_rcsv_encoding = {
 	 "The file is neither UTF-8 nor Shift_JIS (CP932). Save it in one of them."}};
 const struct i18n_text msg_rcsv_empty = {
 	{"CSV ファイルに失効する証明書の行がありません。", "The CSV file names no certificate."}};
+
+/* 再発行 (reissue.c, rcsv.c) */
+const struct i18n_text msg_reissue_feature = {{"この項目はご契約のサービスでは指定できません。",
+					       "Your service does not include this field."}};
+const struct i18n_text msg_reissue_org_unit = {
+	{"半角英数記号 64 文字以内で入力してください（前後に空白は入れられません）。",
+	 "Use up to 64 printable ASCII characters, no leading or trailing space."}};
+const struct i18n_text msg_reissue_datetime = {
+	{"yyyy/mm/dd または yyyy/mm/dd hh:mm の形式で入力してください。",
+	 "Use yyyy/mm/dd or yyyy/mm/dd hh:mm."}};
+const struct i18n_text msg_reissue_order = {{"証明書有効期限(From)は(To)より前にしてください。",
+					     "The validity start must be before its end."}};
+const struct i18n_text msg_reissue_ahead = {
+	{"証明書有効期限(From)が先すぎます。", "The validity starts too far ahead."}};
+const struct i18n_text msg_reissue_past = {{"証明書有効期限(To)は未来の日時を指定してください。",
+					    "The validity must end in the future."}};
+const struct i18n_text msg_reissue_span = {{"証明書の有効期間がご契約の上限を超えています。",
+					    "The validity is longer than your service allows."}};
+const struct i18n_text msg_reissue_restriction = {
+	{"インストール制限は mode（none / or / and）と、MACアドレス（12 桁の 16 進数）・コンピュータ名・"
+	 "ログインユーザー名・BIOS シリアル番号（各 64 文字以内、none 以外では 1 項目以上）で指定してください。",
+	 "restriction is {mode: none/or/and, mac: 12 hex digits, computer, login_user, bios_serial "
+	 "(up to 64 characters each; at least one unless mode is none)}."}};
+const struct i18n_text msg_reissue_superseded = {
+	{"%s はすでに再発行されています。再発行後の証明書を指定してください。",
+	 "%s was reissued already; give its new certificate."}};
+const struct i18n_text msg_reissue_user_gone = {
+	{"%s の利用者は削除されています。", "The user of %s is deleted."}};
+const struct i18n_text msg_reissue_issuing = {{"%s は発行中のため再発行できません。",
+					       "%s is still being issued and cannot be reissued."}};
+const struct i18n_text msg_reissue_numbered = {
+	{"%s は利用者の証明書ではないため、O・OU・有効期限・インストール制限は指定できません。",
+	 "%s belongs to no user: O, OU, validity and restriction cannot be given for it."}};
+const struct i18n_text msg_reissue_not_pc = {
+	{"%s は WindowsPC の証明書ではないため、インストール制限は指定できません。",
+	 "%s is not a WindowsPC certificate: install restriction applies to WindowsPC only."}};
+const struct i18n_text msg_reissue_quota = {
+	{"失効済みの証明書の再発行には追加発行可能数が必要です（必要 %lld、残り %lld）。",
+	 "Reissuing revoked certificates takes licences: %lld needed, %lld left."}};
+const struct i18n_text msg_reissue_quota_short = {
+	{"追加発行可能数が足りません。何も変更していません。",
+	 "Not enough licences left. Nothing was changed."}};
+const struct i18n_text msg_xcsv_line = {
+	{"1 行は 代表メールアドレス,利用デバイス用メールアドレス,デバイスコード,証明書有効期限(From),証明書有効期限(To) の "
+	 "5 項目か、O・OU を含む 8 項目で入力してください（先頭の 2 項目とデバイスコードは必須）。",
+	 "A line is main e-mail, device e-mail, device code, validity from, validity to (5 columns), "
+	 "or with O, OU1, OU2 before the device code (8 columns); the e-mails and the code are "
+	 "required."}};
+const struct i18n_text msg_xcsv_empty = {
+	{"CSV ファイルに再発行する証明書の行がありません。", "The CSV file names no certificate."}};

@@ -625,46 +625,30 @@ import_done(struct import *im)
 	memset(im, 0, sizeof(*im));
 }
 
-static const struct db_stmt q_job_insert = {
-	"users_job_insert",
-	"INSERT INTO jobs (tenant_id, admin_id, kind, filename, admin_download, input, total,"
-	" devices, requested_ip, encoding)"
-	" VALUES ($1, $2, 'user_import', $3, $4::boolean, convert_to($5, 'UTF8'), $6::integer,"
-	" $7::integer, $8, $9) RETURNING id",
-	9,
-};
-
 /* The checked file becomes a queued job, with its history entry, in one transaction. */
 static int
 queue_job(struct http_req *req, struct svc_thread *t, const struct import *im, const char *text,
 	  const char *filename, int admin_download, const char *enc, long long *job_id)
 {
-	char tid[24], aid[24], users[24], devs[24], detail[512];
+	char detail[512];
 	struct audit_entry e = {req->tenant_id, req->remote_addr, "admin",
 				req->admin_id,	AUDIT_USER_IMPORT,   detail};
-	PGresult *res = NULL;
-	int rc;
+	struct jobs_new n = {
+		.tenant_id = req->tenant_id,
+		.admin_id = req->admin_id,
+		.kind = "user_import",
+		.filename = filename,
+		.input = text,
+		.ip = req->remote_addr,
+		.encoding = enc,
+		.total = (int)im->nusers,
+		.devices = (int)im->ndevices,
+		.admin_download = admin_download,
+	};
 
-	snprintf(tid, sizeof(tid), "%lld", req->tenant_id);
-	snprintf(aid, sizeof(aid), "%lld", req->admin_id);
-	snprintf(users, sizeof(users), "%zu", im->nusers);
-	snprintf(devs, sizeof(devs), "%zu", im->ndevices);
 	snprintf(detail, sizeof(detail), "受付 %s (利用者 %zu, 証明書 %zu)", filename, im->nusers,
 		 im->ndevices);
-	const char *p[] = {tid,	 aid,  filename, admin_download ? "true" : "false",
-			   text, users, devs,	  req->remote_addr ? req->remote_addr : "",
-			   enc};
-	if ((rc = db_begin(&t->db)) != 0)
-		return rc;
-	if ((rc = db_exec(&t->db, &q_job_insert, p, &res)) != 0 ||
-	    (rc = audit_write(&t->db, &e)) != 0 || (rc = db_commit(&t->db)) != 0) {
-		db_rollback(&t->db);
-		PQclear(res);
-		return rc < 0 ? rc : -EIO;
-	}
-	*job_id = db_get_ll(res, 0, "id");
-	PQclear(res);
-	return 0;
+	return jobs_queue(&t->db, &n, &e, job_id);
 }
 
 /* "true", "1", "on" (a checkbox) or absent; 0 false, 1 true, -1 not a boolean. */

@@ -239,16 +239,6 @@ static const struct db_stmt q_resolve = {
 };
 /* clang-format on */
 
-/* clang-format off */
-static const struct db_stmt q_job_insert = {
-	"purge_job_insert",
-	"INSERT INTO jobs (tenant_id, admin_id, kind, filename, input, total, devices, requested_ip,"
-	" encoding, params) VALUES ($1, $2, 'user_purge', $3, convert_to($4, 'UTF8'), $5::integer,"
-	" 0, $6, $7, $8::jsonb) RETURNING id",
-	8,
-};
-/* clang-format on */
-
 struct pcsv {
 	int lang;
 	cJSON *errs;   /* {line, field, message} */
@@ -374,12 +364,11 @@ static int
 queue(struct http_req *req, struct svc_thread *t, const char *fname, const char *text,
       const char *enc, const struct pcsv *c, long long *job)
 {
-	char tid[24], aid[24], total[16], detail[400], *params;
+	char detail[400], *params;
 	int n = cJSON_GetArraySize(c->users), rc;
 	cJSON *pj = cJSON_CreateObject();
 	struct audit_entry e = {req->tenant_id, req->remote_addr,  "admin",
 				req->admin_id,  AUDIT_USER_DELETE, detail};
-	PGresult *res = NULL;
 
 	cJSON_AddItemReferenceToObject(pj, "users", c->users);
 	cJSON_AddItemReferenceToObject(pj, "lines", c->lines);
@@ -387,20 +376,19 @@ queue(struct http_req *req, struct svc_thread *t, const char *fname, const char 
 	cJSON_Delete(pj);
 	if (params == NULL)
 		return -ENOMEM;
-	snprintf(tid, sizeof(tid), "%lld", req->tenant_id);
-	snprintf(aid, sizeof(aid), "%lld", req->admin_id);
-	snprintf(total, sizeof(total), "%d", n);
 	snprintf(detail, sizeof(detail), "CSV一括利用者マスター削除 受付 %s (利用者 %d)", fname, n);
-	const char *p[] = {tid, aid,   fname, text, total, req->remote_addr ? req->remote_addr : "",
-			   enc, params};
-	if ((rc = db_begin(&t->db)) != 0 || (rc = db_exec(&t->db, &q_job_insert, p, &res)) != 0 ||
-	    (rc = audit_write(&t->db, &e)) != 0 || (rc = db_commit(&t->db)) != 0) {
-		db_rollback(&t->db);
-		rc = rc < 0 ? rc : -EIO;
-	} else {
-		*job = db_get_ll(res, 0, "id");
-	}
-	PQclear(res);
+	struct jobs_new jn = {
+		.tenant_id = req->tenant_id,
+		.admin_id = req->admin_id,
+		.kind = "user_purge",
+		.filename = fname,
+		.input = text,
+		.ip = req->remote_addr,
+		.encoding = enc,
+		.params = params,
+		.total = n,
+	};
+	rc = jobs_queue(&t->db, &jn, &e, job);
 	free(params);
 	return rc;
 }

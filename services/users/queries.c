@@ -108,7 +108,9 @@ const struct db_stmt q_user_certificates = {
 	"users_user_certificates",
 	"SELECT c.id, c.user_id, d.device_code, c.cn, c.email, c.serial, c.status,"
 	" " JST("c.issued_at") " AS issued_at, " JST("c.not_after") " AS expires_at, "
-	JST("c.revoked_at") " AS revoked_at"
+	JST("c.revoked_at") " AS revoked_at, " JST("c.not_before") " AS valid_from,"
+	" to_char(c.revoke_on AT TIME ZONE 'Asia/Tokyo', 'YYYY/MM/DD') AS revoke_on,"
+	" c.superseded_at IS NOT NULL AS superseded"
 	" FROM certificates c LEFT JOIN devices d ON d.id = c.device_id AND d.tenant_id = c.tenant_id"
 	" WHERE c.tenant_id = $1 AND c.user_id = ANY ($2::bigint[])"
 	" ORDER BY c.user_id, d.device_code, c.id",

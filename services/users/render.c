@@ -72,7 +72,7 @@ render_device(const PGresult *res, int row, int lang)
 cJSON *
 render_certificate(const PGresult *res, int row, int lang)
 {
-	const char *status = db_get(res, row, "status");
+	const char *status = db_get(res, row, "status"), *v;
 	cJSON *c = cJSON_CreateObject();
 
 	cJSON_AddNumberToObject(c, "id", (double)db_get_ll(res, row, "id"));
@@ -85,6 +85,10 @@ render_certificate(const PGresult *res, int row, int lang)
 	add_col(c, res, row, "issued_at", "issued_at");
 	add_col(c, res, row, "expires_at", "expires_at");
 	add_col(c, res, row, "revoked_at", "revoked_at");
+	add_col(c, res, row, "valid_from", "valid_from");
+	add_col(c, res, row, "revoke_on", "revoke_on");
+	cJSON_AddBoolToObject(c, "superseded",
+			      (v = db_get(res, row, "superseded")) != NULL && *v == 't');
 	return c;
 }
 

@@ -97,6 +97,17 @@ const TARGETS = [
     await userRow().locator('button.udel-delete').click();
     await page.locator('#udel-dialog').waitFor({ state: 'visible' });
   } },
+  { name: 'users: 再発行 window', open: async () => {
+    await portal('users', '#users-table');
+    await userRow().waitFor();
+    await userRow().locator('input.user-select').check();
+    await dialog('#users-reissue', '#urev-dialog');
+    await page.locator('#urev-table tbody tr, #urev-none:not([hidden])').first().waitFor();
+  } },
+  { name: 'users: CSV一括再発行 dialog', open: async () => {
+    await portal('users', '#users-table');
+    await dialog('#users-reissue-csv', '#xcsv-dialog');
+  } },
   { name: 'audit', open: () => portal('audit', '#audit-table tbody tr') },
   { name: 'settings', open: () => portal('settings', '#view form, #view .card') },
   { name: 'password', open: () => portal('password', '#password-submit') },

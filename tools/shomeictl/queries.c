@@ -46,7 +46,7 @@ static const char sql_tenant_list[] =
 	"SELECT t.id, t.slug, t.name, t.name_en, t.domain, t.quota, "
 	"array_to_string(t.features, ',') AS features, "
 	"(SELECT count(*) FROM certificates c WHERE c.tenant_id = t.id "
-	" AND c.status IN " LC_SQL_COUNTED ") AS issued "
+	" AND c.status IN " LC_SQL_COUNTED " AND c.superseded_at IS NULL) AS issued "
 	"FROM tenants t ORDER BY t.id";
 
 static const char sql_admin_insert[] =

@@ -1,6 +1,7 @@
-// shomei portal — 証明書管理: CSV一括失効 (desknet 7.2, NRA 5). The file goes as it is (the
-// server reads UTF-8 and Shift_JIS); a refused file lists every error by line and nothing is
-// revoked; an accepted one is a job, followed here until it is done, then the list reloads.
+// shomei portal — 証明書管理: CSV一括失効 (desknet 7.2, NRA 5), and with another prefix, url and
+// button 利用者's CSV一括再発行 (NRA 6-2). The file goes as it is (the server reads UTF-8 and
+// Shift_JIS); a refused file lists every error by line and nothing changes; an accepted one is a
+// job, followed here until it is done, then the list reloads.
 
 import { api } from '../api.js';
 import { hide, isoToSlash, showKey, showLines } from '../dom.js';
@@ -11,23 +12,27 @@ const POLL_MS = 1000;
 /**
  * Wire the button and dialog inside root: say(key, params) shows a message on the page,
  * onDone() reloads the list, tokyoIso(days) gives the date bounds, sessionLost() on 401.
+ * prefix names the dialog's elements (#<prefix>-dialog, …) and its messages (<prefix>.queued, …).
  */
-export function revokeCsv(root, { say, onDone, tokyoIso, daysMax, sessionLost }) {
+export function revokeCsv(
+  root,
+  { say, onDone, tokyoIso, daysMax, sessionLost, prefix = 'rcsv', button: buttonSel = '#cert-revoke-csv', url = '/api/certificates/revoke-csv' },
+) {
   const q = (sel) => root.querySelector(sel);
-  const button = q('#cert-revoke-csv');
-  const dialog = q('#rcsv-dialog');
-  const form = q('#rcsv-form');
-  const fileInput = q('#rcsv-file');
-  const on = q('#rcsv-on');
-  const onError = q('#rcsv-on-error');
-  const fileError = q('#rcsv-file-error');
-  const errorBox = q('#rcsv-error');
-  const lines = q('#rcsv-lines');
-  const submit = q('#rcsv-submit');
+  const button = q(buttonSel);
+  const dialog = q(`#${prefix}-dialog`);
+  const form = q(`#${prefix}-form`);
+  const fileInput = q(`#${prefix}-file`);
+  const on = q(`#${prefix}-on`);
+  const onError = q(`#${prefix}-on-error`);
+  const fileError = q(`#${prefix}-file-error`);
+  const errorBox = q(`#${prefix}-error`);
+  const lines = q(`#${prefix}-lines`);
+  const submit = q(`#${prefix}-submit`);
   let timer = null;
   let destroyed = false;
 
-  const when = () => form.querySelector('input[name="rcsv-when"]:checked').value;
+  const when = () => form.querySelector(`input[name="${prefix}-when"]:checked`).value;
 
   function clear() {
     hide(fileError);
@@ -46,7 +51,7 @@ export function revokeCsv(root, { say, onDone, tokyoIso, daysMax, sessionLost })
     fileInput.focus();
   }
 
-  for (const radio of form.querySelectorAll('input[name="rcsv-when"]')) {
+  for (const radio of form.querySelectorAll(`input[name="${prefix}-when"]`)) {
     radio.addEventListener('change', () => {
       on.disabled = when() !== 'date';
       if (!on.disabled && !on.value) on.value = on.min;
@@ -66,11 +71,11 @@ export function revokeCsv(root, { say, onDone, tokyoIso, daysMax, sessionLost })
       return;
     }
     if (job.status === 'done') {
-      if (date) say('rcsv.scheduled', { file, n: job.total, date: isoToSlash(date) });
-      else say('rcsv.done', { file, n: job.total });
+      if (date) say(`${prefix}.scheduled`, { file, n: job.total, date: isoToSlash(date) });
+      else say(`${prefix}.done`, { file, n: job.total });
       onDone();
     } else if (job.status === 'failed') {
-      say('rcsv.failed', { file });
+      say(`${prefix}.failed`, { file });
       onDone();
     } else {
       timer = setTimeout(() => follow(jobId, file, date), POLL_MS);
@@ -100,9 +105,9 @@ export function revokeCsv(root, { say, onDone, tokyoIso, daysMax, sessionLost })
     fd.append('file', file, file.name);
     submit.disabled = true;
     try {
-      const r = await api('POST', '/api/certificates/revoke-csv', undefined, { form: fd, timeoutMs: 120000 });
+      const r = await api('POST', url, undefined, { form: fd, timeoutMs: 120000 });
       dialog.close();
-      say('rcsv.queued', { file: file.name, n: r.certificates });
+      say(`${prefix}.queued`, { file: file.name, n: r.certificates });
       follow(r.job_id, file.name, date);
     } catch (err) {
       if (err.status === 401) {
@@ -118,7 +123,7 @@ export function revokeCsv(root, { say, onDone, tokyoIso, daysMax, sessionLost })
   });
 
   button.addEventListener('click', open);
-  q('#rcsv-cancel').addEventListener('click', () => dialog.close());
+  q(`#${prefix}-cancel`).addEventListener('click', () => dialog.close());
   dialog.addEventListener('close', () => button.focus());
 
   return {

@@ -8,9 +8,11 @@
 import { api, withQuery } from '../api.js';
 import { el, fromTemplate, hide, isoToSlash, pageCount, renderPager, showKey, showLines, slashToIso, validDate } from '../dom.js';
 import { applyI18n, getLang, t } from '../i18n.js';
-import { REFRESH_MS } from './certificates.js';
+import { REFRESH_MS, tokyoIso } from './certificates.js';
 import { importPanel } from './import.js';
+import { revokeCsv } from './revokecsv.js';
 import { userActions } from './userdelete.js';
+import { userRevoke } from './userrevoke.js';
 
 /** Device codes in the manual's order (WindowsPC, iOS(iPhone), iOS(iPad), その他, Android). */
 export const DEVICES = ['01', '11', '12', '99', '20'];
@@ -74,6 +76,7 @@ function readParams(params) {
   for (const k of TEXT_PARAMS) s[k] = (params.get(k) || '').slice(0, k === 'email' ? EMAIL_MAX : NAME_MAX);
   for (const k of DATE_PARAMS) s[k] = slashToIso(params.get(k));
   s.deleted = params.get('deleted') === '1';
+  s.show = params.get('show') === 'valid' ? 'valid' : 'all'; // 表示: 有効のみ hides revoked ones
   return s;
 }
 
@@ -92,6 +95,7 @@ function hashFor(state) {
   return withQuery('#/users', {
     ...queryOf(state),
     sort: state.sort === DEFAULT_SORT ? '' : state.sort,
+    show: state.show === 'valid' ? 'valid' : '',
     page: state.page > 1 ? state.page : '',
   });
 }
@@ -176,6 +180,7 @@ export function usersPage(view, params, ctx) {
   let timer = null;
   let destroyed = false;
   let said = null; // { key, params } of the message shown, so it follows a language switch
+  const selected = new Set(); // the user ids checked for 失効 / 再発行
 
   function say(key, params) {
     said = { key, params };
@@ -196,6 +201,7 @@ export function usersPage(view, params, ctx) {
     for (const box of form.querySelectorAll('input[name="device"]')) box.checked = state.device.includes(box.value);
     if (hasConditions(state)) panel.open = true;
     q('#users-deleted').checked = state.deleted;
+    q('#users-show').value = state.show;
     root.classList.toggle('showing-deleted', state.deleted);
     const key = state.sort.replace(/^-/, '');
     const desc = state.sort.startsWith('-');
@@ -230,6 +236,33 @@ export function usersPage(view, params, ctx) {
     return badge;
   }
 
+  /** 失効日 under the status, as 証明書管理 shows it: the day revoked, or the day it will be. */
+  function revokeDate(cert) {
+    if (cert.status === 'revoked' && cert.revoked_at) return el('span', 'user-sub revoke-date', t('users.revoked_on', { date: cert.revoked_at.slice(0, 10) }));
+    if (cert.status === 'revoke_scheduled' && cert.revoke_on) return el('span', 'user-sub revoke-date', t('users.revoke_on', { date: cert.revoke_on }));
+    return null;
+  }
+
+  function selectBox(user) {
+    const box = el('input', 'user-select');
+    box.type = 'checkbox';
+    box.checked = selected.has(user.id);
+    box.setAttribute('aria-label', t('urev.select_user', { name: `${user.family_name || ''} ${user.given_name || ''}`.trim() }));
+    box.addEventListener('change', () => {
+      if (box.checked) selected.add(user.id);
+      else selected.delete(user.id);
+      syncSelection();
+    });
+    return box;
+  }
+
+  function syncSelection() {
+    const shown = new Set((last && Array.isArray(last.items) ? last.items : []).map((u) => u.id));
+    for (const id of [...selected]) if (!shown.has(id)) selected.delete(id);
+    q('#users-revoke').disabled = selected.size === 0 || state.deleted;
+    q('#users-reissue').disabled = selected.size === 0 || state.deleted;
+  }
+
   function issuedText(cert) {
     if (cert.status === 'issuing') return el('span', 'status-issuing', t('certs.issuing'));
     if (cert.status === 'failed') return el('span', 'status-failed', t('certs.failed'));
@@ -245,7 +278,9 @@ export function usersPage(view, params, ctx) {
     const items = Array.isArray(data.items) ? data.items : [];
     const rows = [];
     items.forEach((user, index) => {
-      const certs = Array.isArray(user.certificates) && user.certificates.length ? user.certificates : [null];
+      const all = Array.isArray(user.certificates) ? user.certificates : [];
+      const kept = state.show === 'valid' ? all.filter((c) => c.status !== 'revoked') : all;
+      const certs = kept.length ? kept : [null];
       certs.forEach((cert, i) => {
         const tr = el('tr', index % 2 ? 'user-odd' : 'user-even');
         tr.dataset.userId = String(user.id);
@@ -254,6 +289,7 @@ export function usersPage(view, params, ctx) {
           const span = String(certs.length);
           const name = el('td', 'col-name');
           name.rowSpan = certs.length;
+          if (!state.deleted) name.append(selectBox(user));
           name.append(el('span', 'user-name', `${user.family_name || ''} ${user.given_name || ''}`.trim()));
           const kana = `${user.family_name_kana || ''} ${user.given_name_kana || ''}`.trim();
           const en = `${user.family_name_en || ''} ${user.given_name_en || ''}`.trim();
@@ -274,6 +310,8 @@ export function usersPage(view, params, ctx) {
           if (cert.email && cert.email !== user.email) device.append(el('span', 'user-sub', cert.email));
           const status = el('td', 'col-status');
           status.appendChild(statusBadge(cert));
+          const when = revokeDate(cert);
+          if (when) status.appendChild(when);
           const issued = el('td', 'col-date');
           issued.appendChild(issuedText(cert));
           tr.append(device, status, issued, el('td', 'col-date', cert.expires_at || ''));
@@ -292,6 +330,7 @@ export function usersPage(view, params, ctx) {
       });
     });
     tbody.replaceChildren(...rows);
+    syncSelection();
     empty.hidden = items.length > 0;
     for (const p of pagers) renderPager(p, data, goPage);
   }
@@ -370,7 +409,7 @@ export function usersPage(view, params, ctx) {
     ev.preventDefault();
     hide(errorBox);
     unsay();
-    const next = { sort: state.sort, page: 1 };
+    const next = { sort: state.sort, show: state.show, page: 1 };
     for (const k of TEXT_PARAMS) next[k] = textInputs[k].value.trim();
     for (const k of DATE_PARAMS) {
       if (!dateInputs[k].checkValidity()) {
@@ -934,6 +973,32 @@ export function usersPage(view, params, ctx) {
     sessionLost: () => ctx.sessionLost(),
   });
 
+  // 失効 / 再発行 of the checked users (NRA 5-1, 6-1) and CSV一括再発行 (NRA 6-2)
+  const reloadAll = () => {
+    selected.clear();
+    loadTenant();
+    load({ quiet: true });
+  };
+  const revocation = userRevoke(root, {
+    say,
+    onDone: reloadAll,
+    features: () => (tenant && Array.isArray(tenant.features) ? tenant.features : []),
+    sessionLost: () => ctx.sessionLost(),
+  });
+  q('#users-revoke').addEventListener('click', (ev) => revocation.openUserRevoke([...selected], ev.currentTarget));
+  q('#users-reissue').addEventListener('click', (ev) => revocation.openUserReissue([...selected], ev.currentTarget));
+  const csvReissue = revokeCsv(root, {
+    say,
+    onDone: reloadAll,
+    tokyoIso,
+    daysMax: 30,
+    sessionLost: () => ctx.sessionLost(),
+    prefix: 'xcsv',
+    button: '#users-reissue-csv',
+    url: '/api/certificates/reissue-csv',
+  });
+  q('#users-show').addEventListener('change', (ev) => go({ ...state, show: ev.currentTarget.value, page: 1 }));
+
   // CSV一括登録 and CSV 処理状況: a finished job reloads the list and the quota
   const imports = importPanel(root, {
     say,
@@ -959,6 +1024,7 @@ export function usersPage(view, params, ctx) {
     },
     onLang() {
       imports.onLang();
+      revocation.onLang();
       if (said) showKey(message, said.key, said.params);
       fillForm();
       applyFeatures();
@@ -972,6 +1038,8 @@ export function usersPage(view, params, ctx) {
       clearTimeout(timer);
       imports.destroy();
       deletion.destroy();
+      revocation.destroy();
+      csvReissue.destroy();
       if (dialog.open) dialog.close();
     },
   };
