@@ -516,7 +516,7 @@ def body():
     for svc, cert_id in zip(("users", "download"), two):
         box = containers(PROJECT, svc)[-1]
         body = json.dumps({"tenant": tid, "ids": [int(cert_id)], "reason": "cessationOfOperation"})
-        r = run(["docker", "exec", "-u", "shomei", box, "sh", "-c",
+        r = run(["docker", "exec", "-i", "-u", "shomei", box, "sh", "-c",
                  'curl -sS -o /dev/null -w "%%{http_code}" --unix-socket /var/lib/shomei/run/internal/api.sock '
                  '-H "X-Shomei-Service: %s" -H "Authorization: Bearer $(cat /run/shomei-key/internal/%s.token)" '
                  '-H "Content-Type: application/json" --data-binary @- http://localhost/internal/revocations' % (svc, svc)],
