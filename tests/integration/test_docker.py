@@ -9,8 +9,9 @@ root) every check prints "ok N - ... # SKIP <reason>" and the reason goes to std
   1. docker/base-image (debian:12, debian:12-slim from Debian's mirror; kept once made), the
      four images from docker/Dockerfile (Docker's layer cache keeps them when nothing changed);
   2. up with issue=3 users=2 revoke=2 download=2 auth=2 under its own project name
-     (SHOMEI_DOCKER_PROJECT, default shomeitest), published on 127.0.0.1 only
-     (SHOMEI_DOCKER_PORT, default 19540, and the next port for plain HTTP);
+     (SHOMEI_DOCKER_PROJECT, default shomeitest<port>), published on 127.0.0.1 only
+     (SHOMEI_DOCKER_PORT, default the stack's PORT + 40, and the next port for plain HTTP; the
+     restored copy in step 6 the two after);
   3. the administrator from init's output logs in; 500 P-256 certificates with one issue
      container killed and PostgreSQL restarted in the middle: all issued exactly once, serials
      unique, every PKCS#12 of the ZIP opens with its password;
@@ -38,9 +39,12 @@ import zipfile
 
 ROOT = os.environ.get("SHOMEI_ROOT") or os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 COMPOSE_FILE = os.path.join(ROOT, "docker", "docker-compose.yml")
-PROJECT = os.environ.get("SHOMEI_DOCKER_PROJECT", "shomeitest")
+# Ports and project names follow the stack's PORT (scripts/test: TEST_PORT, default 18443): the
+# published ports are PORT+40 .. PORT+43, inside the 90 ports a run owns, and the project is named
+# after them, so two scripts/test runs at different ports never share a container or a volume.
+PORT = int(os.environ.get("SHOMEI_DOCKER_PORT") or int(os.environ.get("PORT") or 18443) + 40)
+PROJECT = os.environ.get("SHOMEI_DOCKER_PROJECT") or "shomeitest%d" % PORT
 RESTORED = PROJECT + "r"
-PORT = int(os.environ.get("SHOMEI_DOCKER_PORT", "19540"))
 SCALE = {"issue": 3, "users": 2, "revoke": 2, "download": 2, "auth": 2}
 BATCH = int(os.environ.get("SHOMEI_DOCKER_BATCH", "500"))
 TMP = tempfile.mkdtemp(prefix="shomei-docker-test.")
