@@ -4,7 +4,8 @@
 Needs no local stack. Runs as root on a machine where a Docker engine runs or can be started:
 Debian's docker.io (installed with apt-get when missing), dockerd started in the background
 (log: /tmp/shomei-dockerd.log). Where no engine can run (no cgroups, no overlay filesystem, not
-root) every check prints "ok N - ... # SKIP <reason>" and the reason goes to stderr.
+root, or DOCKER_HOST names an engine that does not answer) every check prints
+"ok N - ... # SKIP <reason>" and the reason goes to stderr.
 
   1. docker/base-image (debian:12, debian:12-slim from Debian's mirror; kept once made), the
      four images from docker/Dockerfile (Docker's layer cache keeps them when nothing changed);
@@ -164,6 +165,9 @@ def engine():
     """None when docker answers (started here if need be), else why not."""
     if shutil.which("docker") and run(["docker", "info"], timeout=60).returncode == 0:
         return None
+    if os.environ.get("DOCKER_HOST"):
+        # an engine named elsewhere is not one a local dockerd could stand in for
+        return "no Docker engine answers at DOCKER_HOST=%s (not starting a local one)" % os.environ["DOCKER_HOST"]
     if os.geteuid() != 0:
         return "no Docker engine answers and this is not root, which could start one"
     need = [p for p, b in (("docker.io", "dockerd"), ("docker-compose", "docker-compose"), ("debootstrap", "debootstrap"))
