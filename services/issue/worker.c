@@ -25,6 +25,10 @@
 
 /* A tenant's CA is looked up again after this many seconds (a rotation takes effect). */
 #define CA_TTL 30
+/* A worker whose signer could not be reached takes no rows until the signer answers again, for
+ * at most this many seconds (then it claims once more, so an outage still records attempts):
+ * where replicas have signers of their own, the rows go to the ones whose signer is there. */
+#define SIGNER_AWAY_PAUSE 20
 
 struct wk {
 	const struct issue_env *env;
@@ -37,6 +41,7 @@ struct wk {
 	long long ca_tenant, ca_id;
 	X509 *ca, *root;
 	time_t ca_at;
+	time_t signer_away; /* when the signer last could not be reached, 0 while it answers */
 };
 
 static struct issue_env g_env;
@@ -198,6 +203,13 @@ record_failure(struct wk *w, long long id, const char *err, int rc)
 	PQclear(res);
 }
 
+/* The signer's socket absent or not listening: its container or process is away. */
+static int
+signer_unreachable(int rc)
+{
+	return rc == -ENOENT || rc == -ECONNREFUSED;
+}
+
 /* Make and store claimed row r inside the open transaction; err says why on failure. */
 static int
 issue_row(struct wk *w, const PGresult *rows, int r, char serial[48], char *err, size_t errlen)
@@ -272,13 +284,44 @@ issue_some(struct wk *w, int limit)
 		 */
 		for (int j = 0; j < n && issue_some(w, 1) > 0; j++)
 			;
-		return n;
+		return w->signer_away != 0 ? -EAGAIN : n;
 	}
 	if (rc == DB_E_CONFLICT) /* the next claim makes it again with a new serial */
 		log_msg(LOG_WARN, "event=serial_collision id=%lld", id);
 	else
 		record_failure(w, id, err, rc);
+	if (signer_unreachable(rc) && strncmp(err, "signer:", 7) == 0) {
+		w->signer_away = time(NULL);
+		return -EAGAIN;
+	}
 	return 1;
+}
+
+/*
+ * Whether this worker's signer is away: it could not be reached a moment ago and still cannot
+ * (a PING that connects counts as there, refused or not), for at most SIGNER_AWAY_PAUSE s.
+ */
+static int
+signer_away(struct wk *w)
+{
+	unsigned char *out = NULL;
+	size_t outlen = 0;
+	char reason[128];
+	int rc;
+
+	if (w->signer_away == 0)
+		return 0;
+	if (time(NULL) - w->signer_away >= SIGNER_AWAY_PAUSE) {
+		w->signer_away = 0;
+		return 0;
+	}
+	rc = signer_call(&w->signer, SIGNER_OP_PING, 0, NULL, 0, &out, &outlen, reason,
+			 sizeof(reason));
+	free(out);
+	if (signer_unreachable(rc))
+		return 1;
+	w->signer_away = 0;
+	return 0;
 }
 
 /* Block on the wake-up stream until an entry past last_id, or the timeout (the sweep). */
@@ -315,8 +358,14 @@ work(void *arg)
 
 	log_msg(LOG_INFO, "event=worker_started worker=%d", w->index);
 	for (;;) {
+		if (signer_away(w)) {
+			sleep(1);
+			continue;
+		}
 		while ((rc = issue_some(w, ISSUE_CLAIM_MAX)) > 0)
 			;
+		if (rc == -EAGAIN)
+			continue; /* the signer away: signer_away() decides when to claim again */
 		if (rc < 0)
 			sleep(1);
 		wait_wake(w);
