@@ -1,12 +1,22 @@
--- bench/wrk.lua: wrk script used by bench/api.
--- Sends the session cookie (BENCH_COOKIE, "name=value") when set, counts answers by status and
--- prints one machine-readable line at the end, read by bench/api:
+-- bench/wrk.lua: wrk script used by bench/api and bench/revoke.
+-- Sends the session cookie (BENCH_COOKIE, "name=value") when set; with BENCH_BODY_FILE, every
+-- request is a POST of that file's bytes as BENCH_CONTENT_TYPE (an OCSP request). Counts
+-- answers by status and prints one machine-readable line at the end, read by the scripts:
 --   BENCH requests=N duration_s=S rps=R p50_ms=A p90_ms=B p99_ms=C max_ms=D non2xx=E errors=F
 local cookie = os.getenv("BENCH_COOKIE")
 if cookie ~= nil and cookie ~= "" then
 	wrk.headers["Cookie"] = cookie
 end
 wrk.headers["Accept-Language"] = "ja"
+
+local body_file = os.getenv("BENCH_BODY_FILE")
+if body_file ~= nil and body_file ~= "" then
+	local f = assert(io.open(body_file, "rb"))
+	wrk.method = "POST"
+	wrk.body = f:read("*a")
+	f:close()
+	wrk.headers["Content-Type"] = os.getenv("BENCH_CONTENT_TYPE") or "application/octet-stream"
+end
 
 function done(summary, latency, requests)
 	local e = summary.errors

@@ -9,9 +9,9 @@ SERVICES="auth users issue revoke download"
 # Debian packages the build, the stack and the tests need.
 PACKAGES="build-essential meson ninja-build pkg-config clang libfcgi-dev libssl-dev libpq-dev
 libhiredis-dev libcjson-dev libzip-dev libsodium-dev nettle-dev libgmp-dev libqrencode-dev
-postgresql redis-server nginx-light openssl gnutls-bin python3 python3-cryptography
+postgresql postgresql-contrib redis-server nginx-light openssl gnutls-bin python3 python3-cryptography
 chromium fonts-ipafont-gothic unzip wrk curl ca-certificates procps libclang-rt-14-dev
-libcurl4-openssl-dev"
+libcurl4-openssl-dev postfix"
 
 say() { printf '%s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
@@ -146,11 +146,13 @@ install_packages() {
 	fi
 	say "installing:$missing"
 	export DEBIAN_FRONTEND=noninteractive
+	# Postfix as a program only: the stack runs its own instance under VAR (start_smtp)
+	echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
 	apt-get update -q >/dev/null
 	# shellcheck disable=SC2086
 	apt-get install -y -q --no-install-recommends $missing >/dev/null
 	# Debian starts these as system services on install; shomei runs its own.
-	for s in nginx redis-server postgresql; do
+	for s in nginx redis-server postgresql postfix; do
 		command -v systemctl >/dev/null && systemctl disable --now "$s" >/dev/null 2>&1 || true
 		service "$s" stop >/dev/null 2>&1 || true
 	done
@@ -198,7 +200,7 @@ wait_for() { # seconds command...
 # doubling to 30 s), logs each start and end to the process's log, and writes
 # $VAR/run/NAME.supervisor.pid; the process itself still writes $VAR/run/NAME.pid. While
 # $VAR/run/NAME.hold exists the supervisor starts nothing: `scripts/up hold NAME` / `release NAME`.
-SUPERVISED="signer $SERVICES redis postgresql"
+SUPERVISED="signer $SERVICES redis postgresql smtp"
 
 # supervise NAME LOG [supervisor options] -- COMMAND...: start COMMAND under a supervisor of its
 # own, in the background, in a session of its own; COMMAND must stay in the foreground.
@@ -276,6 +278,8 @@ stack_release() {
 	running "$VAR/run/$n.supervisor.pid" || { say "$n has no supervisor running: scripts/up starts it"; return 0; }
 	if [ "$n" = redis ]; then
 		wait_for 15 redis-cli -s "$VAR/run/redis/redis.sock" ping || die "Redis did not start"
+	elif [ "$n" = smtp ]; then
+		wait_for 30 smtp_up || die "the SMTP server did not start (see $VAR/log/smtp.log)"
 	elif [ "$n" = postgresql ]; then
 		wait_for 60 pg_ready || die "PostgreSQL did not start (see $VAR/pg/postgresql.log)"
 		head -n 1 "$VAR/pg/data/postmaster.pid" >"$VAR/run/postgresql.pid"
@@ -292,6 +296,8 @@ stack_env() {
 	# the relying parties' plain-HTTP listener (/crl/, /ca/, /ocsp); 80 in production
 	HTTP_PORT=${HTTP_PORT:-8080}
 	REVOCATION_URL=http://localhost:$HTTP_PORT
+	# the local SMTP server (Postfix, 127.0.0.1 only), delivering every message to $VAR/mail/
+	SMTP_PORT=${SMTP_PORT:-$((PORT + 70))}
 	BUILD=${BUILD:-$ROOT/build}
 	case $BUILD in /*) ;; *) BUILD=$PWD/$BUILD ;; esac
 	CONF=$VAR/shomei.conf
@@ -514,6 +520,16 @@ nginx_pid_file = $pidfile
 crl_check_interval = ${CRL_CHECK_INTERVAL:-60}
 due_check_interval = ${DUE_CHECK_INTERVAL:-60}
 internal_clients = $clients
+
+[mail]
+smtp_url = smtp://127.0.0.1:$SMTP_PORT
+# the local server on the loopback; production: smtps://, or smtp:// with STARTTLS required
+smtp_starttls = off
+mail_from = shomei-noreply@localhost
+template_dir = $VAR/mail-templates
+reminder_interval = ${DUE_CHECK_INTERVAL:-3600}
+retry_base = ${MAIL_RETRY_BASE:-5}
+poll_ms = 500
 EOF
 	chmod 644 "$CONF"
 }
@@ -634,6 +650,85 @@ prepare_proc() { # name
 	rm -f "$SOCK/$1.sock"
 }
 
+# The local SMTP server: a Postfix instance of the stack's own (configuration, queue and log under
+# $VAR/postfix and $VAR/log), listening on 127.0.0.1:$SMTP_PORT only and delivering every message,
+# whatever its address, to the Maildir $VAR/mail/ (as nobody). An address whose local part starts
+# with "reject-" is refused with 550, the permanent failure the tests need. Root only (Postfix's
+# master must be): run as anyone else, there is no local server and the mail worker keeps retrying.
+# docs/DECISIONS.md, "Notices".
+smtp_up() {
+	local banner
+	banner=$(timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$SMTP_PORT && head -c 3 <&3" 2>/dev/null) &&
+		[ "$banner" = 220 ]
+}
+
+write_smtp_config() {
+	local d=$VAR/postfix/etc
+	mkdir -p "$d" "$VAR/postfix/spool" "$VAR/postfix/data" "$VAR/mail/new" "$VAR/mail/cur" "$VAR/mail/tmp"
+	chown -R nobody:nogroup "$VAR/mail" && chmod 755 "$VAR/mail" "$VAR/mail/new" "$VAR/mail/cur" "$VAR/mail/tmp" ||
+		die "cannot make the Maildir $VAR/mail"
+	chown postfix: "$VAR/postfix/data" || die "cannot give $VAR/postfix/data to postfix"
+	cp /etc/postfix/master.cf "$d/master.cf"
+	printf '/^reject-/ 550 5.1.1 mailbox unavailable\n' >"$d/reject"
+	cat >"$d/main.cf" <<EOF
+# written by scripts/up at every start: the stack's own SMTP server (see scripts/lib.sh)
+compatibility_level = 3.6
+queue_directory = $VAR/postfix/spool
+data_directory = $VAR/postfix/data
+maillog_file = $VAR/log/smtp.log
+maillog_file_prefixes = $VAR/log
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+myhostname = localhost
+mydomain = localhost
+mydestination =
+relay_domains =
+local_recipient_maps =
+local_transport = error:local delivery is disabled
+virtual_mailbox_domains = static:all
+virtual_mailbox_base = $VAR
+virtual_mailbox_maps = static:mail/
+virtual_uid_maps = static:$(id -u nobody)
+virtual_gid_maps = static:$(getent group nogroup | cut -d: -f3)
+virtual_minimum_uid = 100
+mynetworks = 127.0.0.0/8
+smtpd_relay_restrictions = permit_mynetworks, reject
+smtpd_recipient_restrictions = check_recipient_access regexp:$d/reject, permit_mynetworks, reject
+biff = no
+EOF
+	# no service in a chroot (its files would have to be copied in); SMTP on the stack's port only
+	postconf -c "$d" -F -e '*/*/chroot = n' || die "postconf failed"
+	postconf -c "$d" -MX smtp/inet 2>/dev/null || true
+	postconf -c "$d" -M -e "127.0.0.1:$SMTP_PORT/inet = 127.0.0.1:$SMTP_PORT inet n - n - - smtpd" ||
+		die "postconf failed"
+	postfix -c "$d" check >>"$VAR/log/smtp.log" 2>&1 || die "postfix check failed (see $VAR/log/smtp.log)"
+}
+
+start_smtp() {
+	if ! is_root; then
+		say "not root: no local SMTP server (Postfix's master needs root); notices stay queued"
+		return 0
+	fi
+	command -v postconf >/dev/null || die "postfix is not installed"
+	if ! supervised smtp; then
+		write_smtp_config
+		# the master in the foreground under its supervisor (SIGTERM stops it and its children)
+		supervise smtp "$VAR/log/smtp.log" -- bash -c 'echo $$ >"$1"; exec /usr/lib/postfix/sbin/master -c "$2" -d' \
+			smtp "$VAR/run/smtp.pid" "$VAR/postfix/etc"
+	fi
+	not_held smtp || return 0
+	wait_for 30 smtp_up || die "the SMTP server did not start on 127.0.0.1:$SMTP_PORT (see $VAR/log/smtp.log)"
+}
+
+# The notices' templates, copied where shomei-users reads them (an operator edits these copies
+# on a running stack, or templates/mail/ in the checkout for every start).
+install_templates() {
+	rm -rf "$VAR/mail-templates.new"
+	cp -R "$ROOT/templates/mail" "$VAR/mail-templates.new" && chmod -R a+rX "$VAR/mail-templates.new" ||
+		die "cannot copy the mail templates into $VAR"
+	rm -rf "$VAR/mail-templates" && mv "$VAR/mail-templates.new" "$VAR/mail-templates"
+}
+
 start_signer() {
 	# shellcheck disable=SC2046
 	supervised signer || {
@@ -719,7 +814,7 @@ start_nginx() {
 
 write_up_json() {
 	local url="https://localhost:$PORT"
-	python3 - "$VAR" "$ROOT" "$url" "$CONF" "$BUILD" "$REVOCATION_URL" <<'PY'
+	SMTP_PORT=$SMTP_PORT python3 - "$VAR" "$ROOT" "$url" "$CONF" "$BUILD" "$REVOCATION_URL" <<'PY'
 import json, os, sys
 var, root, url, conf, build, revocation_url = sys.argv[1:]
 a = json.load(open(os.path.join(var, "secrets", "admin.json")))
@@ -737,6 +832,8 @@ up = {
     "server_ca": rel(os.path.join(var, "tls", "server-ca.pem")),
     "ctl": [rel(os.path.join(build, "tools", "shomeictl", "shomeictl")), "-c", rel(conf)],
     "var": rel(var),
+    "maildir": rel(os.path.join(var, "mail")),
+    "smtp_port": int(os.environ.get("SMTP_PORT", "0")),
 }
 path = os.path.join(var, "up.json")
 fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -776,6 +873,8 @@ stack_up() {
 	secure_keys
 	provision
 	secure_keys
+	start_smtp
+	install_templates
 	start_signer
 	for s in $SERVICES; do start_service "$s"; done
 	start_nginx
@@ -824,6 +923,8 @@ stack_stop() {
 	stop_supervisor redis wait
 	stop_supervisor postgresql
 	stop_supervisor postgresql wait
+	stop_supervisor smtp
+	stop_supervisor smtp wait
 	for f in "$VAR"/run/*.pid; do
 		[ -f "$f" ] || continue
 		case $f in */nginx.pid | */postgresql.pid) continue ;; esac

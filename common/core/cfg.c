@@ -50,6 +50,7 @@ static const struct cfg_key keys[] = {
 static const char *const known_sections[] = {
 	"auth",   /* services/auth/settings.c */
 	"issue",  /* services/issue/settings.c */
+	"mail",   /* services/users/mailcfg.c */
 	"revoke", /* services/revoke/settings.c */
 	"signer", /* services/signer/settings.c */
 };

@@ -8,6 +8,7 @@
 #include "core/memo.h"
 #include "core/strbuf.h"
 #include "domain/audit.h"
+#include "web/keyset.h"
 #include "web/i18n.h"
 #include "web/valid.h"
 
@@ -36,6 +37,7 @@ static const struct {
 	[AUDIT_LOCKOUT] = {"lockout", {"ロックアウト", "Lockout"}},
 	[AUDIT_DOWNLOAD_REFUSED] = {"download_refused",
 				    {"ダウンロードサイト拒否", "Download site refusal"}},
+	[AUDIT_AUDIT_CSV] = {"audit_csv", {"操作履歴CSV", "History CSV"}},
 };
 
 /*
@@ -78,6 +80,10 @@ static const struct {
 	  "{0}: reissue accepted (old certificate revoked: {1})"}},
 	{"setting_allowlist", {"許可IPアドレス：{0} → {1}", "Allowed IP addresses: {0} → {1}"}},
 	{"setting_notify", {"利用者への通知：{0} → {1}", "Notices to users: {0} → {1}"}},
+	{"devices_added",
+	 {"{0} {1} ({2}): 利用デバイス追加 {3}", "{0} {1} ({2}): devices added {3}"}},
+	{"setting_notice_address",
+	 {"管理者への通知先：{0} → {1}", "Administrators' notice address: {0} → {1}"}},
 };
 
 /* The words a parameter may be (AUDIT_WORD), in each language. */
@@ -178,27 +184,26 @@ static const char sum_lua[] =
 	"end\n"
 	"return {n,0}\n";
 
-/* Shared filter: $1 tenant, $2 from, $3 to (dates, JST), $4 action, $5 text. */
-#define AUDIT_WHERE_DATES                                                                          \
+/*
+ * Shared filter: $1 tenant, $2 from, $3 to (dates, JST), $4 action, $5 text. Served by the
+ * indexes of the date order (audit_tenant_at), of an action's (audit_list_action) and the
+ * trigram index of the detail (audit_detail_trgm); an absent condition folds away (db.c).
+ */
+#define AUDIT_WHERE                                                                                \
 	" WHERE tenant_id = $1"                                                                    \
 	" AND ($2::date IS NULL OR at >= ($2::date)::timestamp AT TIME ZONE 'Asia/Tokyo')"         \
-	" AND ($3::date IS NULL OR at < ($3::date + 1)::timestamp AT TIME ZONE 'Asia/Tokyo')"
-#define AUDIT_WHERE                                                                                \
-	AUDIT_WHERE_DATES " AND ($4::text IS NULL OR action = $4)"                                 \
-			  " AND ($5::text IS NULL OR strpos(lower(detail), lower($5)) > 0)"
+	" AND ($3::date IS NULL OR at < ($3::date + 1)::timestamp AT TIME ZONE 'Asia/Tokyo')"      \
+	" AND ($4::text IS NULL OR action = $4)"                                                   \
+	" AND ($5::text IS NULL OR lower(detail) LIKE like_contains(lower($5::text)))"
 
+/* At most one more than an exact total shows (web/keyset.h). */
 static const struct db_stmt st_count = {
 	"audit_count",
-	"SELECT count(*) AS n FROM audit" AUDIT_WHERE,
+	"SELECT count(*) AS n FROM (SELECT 1 FROM audit" AUDIT_WHERE
+	" ORDER BY audit.at, audit.id LIMIT " KEYSET_EXACT_MAX_S " + 1) s",
 	5,
 };
-
-/* Without action and text the count reads only the (tenant_id, at) index. */
-static const struct db_stmt st_count_dates = {
-	"audit_count_dates",
-	"SELECT count(*) AS n FROM audit" AUDIT_WHERE_DATES,
-	3,
-};
+static const char st_select[] = "SELECT 1 FROM audit" AUDIT_WHERE;
 
 /* The tenant's newest entry: a new one moves it, and with it every cached total. */
 static const struct db_stmt st_top = {
@@ -207,15 +212,33 @@ static const struct db_stmt st_top = {
 	1,
 };
 
-static const struct db_stmt st_page = {
-	"audit_page",
-	"SELECT to_char(at AT TIME ZONE 'Asia/Tokyo', 'YYYY/MM/DD HH24:MI:SS') AS at,"
-	" coalesce(host(ip), '') AS ip, action, detail, coalesce(login_id, '') AS login_id,"
-	" coalesce(detail_code, '') AS detail_code, coalesce(detail_params::text, '[]') AS"
-	" detail_params FROM audit" AUDIT_WHERE
-	" ORDER BY audit.at DESC, audit.id DESC LIMIT 100 OFFSET $6",
-	6,
-};
+/* What a detail is rendered from, and who acted (migration 0015). */
+#define ENTRY_COLUMNS                                                                              \
+	"coalesce(login_id, '') AS login_id, coalesce(detail_code, '') AS detail_code,"           \
+	" coalesce(detail_params::text, '[]') AS detail_params"
+
+/*
+ * A page, newest first, from a cursor: $6 its key (microseconds since the epoch), $7 its id
+ * (NULL: from the newest), $8 rows to skip, $9 rows to read; st_page_rev reads backwards.
+ */
+#define PAGE_SQL(op, dir)                                                                          \
+	"SELECT to_char(at AT TIME ZONE 'Asia/Tokyo', 'YYYY/MM/DD HH24:MI:SS') AS at,"             \
+	" coalesce(host(ip), '') AS ip, action, detail, " ENTRY_COLUMNS ", id,"                    \
+	" (extract(epoch FROM at) * 1000000)::bigint::text AS k FROM audit" AUDIT_WHERE             \
+	" AND ($7::bigint IS NULL OR (audit.at, audit.id) " op                                    \
+	" ('epoch'::timestamptz + $6::bigint * interval '1 microsecond', $7::bigint))"             \
+	" ORDER BY audit.at " dir ", audit.id " dir " OFFSET $8 LIMIT $9"
+static const struct db_stmt st_page = {"audit_page", PAGE_SQL("<", "DESC"), 9};
+/* 操作履歴 CSV: the filter's entries, newest first, AUDIT_EXPORT_ROWS a fetch */
+static const char st_export_open[] =
+	"DECLARE audit_export NO SCROLL CURSOR FOR"
+	" SELECT to_char(at AT TIME ZONE 'Asia/Tokyo', 'YYYY/MM/DD HH24:MI:SS') AS at,"
+	" coalesce(host(ip), '') AS ip, action, detail, " ENTRY_COLUMNS " FROM audit" AUDIT_WHERE
+	" ORDER BY audit.at DESC, audit.id DESC";
+#define STR_(x) #x
+#define STR(x) STR_(x)
+static const char st_export_fetch[] = "FETCH " STR(AUDIT_EXPORT_ROWS) " FROM audit_export";
+static const struct db_stmt st_page_rev = {"audit_page_rev", PAGE_SQL(">", "ASC"), 9};
 
 /* The length of the UTF-8 character at p (1-4), or 0 when p does not start one. */
 static size_t
@@ -639,16 +662,25 @@ detail_of(const PGresult *res, int i, int lang, char *buf, size_t len)
 	return audit_detail(stored, lang);
 }
 
+const char *
+audit_export_detail(const PGresult *res, int r, int lang, char *buf, size_t len)
+{
+	return detail_of(res, r, lang, buf, len);
+}
+
 static cJSON *
-page_items(const PGresult *res, int lang)
+page_items(const PGresult *res, const struct keyset *ks, int lang)
 {
 	cJSON *items = cJSON_CreateArray();
+	int n = PQntuples(res), shown = keyset_rows(ks, n, AUDIT_PER_PAGE);
 	char detail[8192];
 
-	for (int i = 0; i < PQntuples(res); i++) {
+	for (int j = 0; j < shown; j++) {
+		int i = keyset_row(ks, n, AUDIT_PER_PAGE, j);
 		cJSON *it = cJSON_CreateObject();
 		const char *action = db_get(res, i, "action");
 		const char *label = audit_action_label(action, lang);
+		cJSON_AddNumberToObject(it, "id", (double)db_get_ll(res, i, "id"));
 		cJSON_AddStringToObject(it, "at", db_get(res, i, "at"));
 		cJSON_AddStringToObject(it, "ip", db_get(res, i, "ip"));
 		cJSON_AddStringToObject(it, "login_id", db_get(res, i, "login_id"));
@@ -671,44 +703,63 @@ page_items(const PGresult *res, int lang)
  */
 static struct memo totals = MEMO_INIT(5);
 
+/* The filter's total: "N" exact or "~N" estimated, memoised while the newest entry stays. */
+static int
+list_total(struct db *db, const char *const *params, long long *total, int *est)
+{
+	char key[MEMO_KEY_MAX + 1], *cached, val[32];
+	PGresult *top = NULL;
+	long long newest;
+	int rc;
+
+	/* the filter, unambiguously: only q, the last field, is free text */
+	snprintf(key, sizeof(key), "%s\x1f%s\x1f%s\x1f%s\x1f%s", params[0],
+		 params[1] ? params[1] : "", params[2] ? params[2] : "", params[3] ? params[3] : "",
+		 params[4] ? params[4] : "");
+	if ((rc = db_exec(db, &st_top, params, &top)) != 0)
+		return rc;
+	newest = PQntuples(top) == 1 ? db_get_ll(top, 0, "id") : 0;
+	PQclear(top);
+	if ((cached = memo_get(&totals, key, newest)) != NULL) {
+		*est = cached[0] == '~';
+		*total = strtoll(cached + *est, NULL, 10);
+		free(cached);
+		return 0;
+	}
+	if ((rc = keyset_count(db, &st_count, st_select, params, total, est)) != 0)
+		return rc;
+	snprintf(val, sizeof(val), "%s%lld", *est ? "~" : "", *total);
+	memo_put(&totals, key, newest, val);
+	return 0;
+}
+
 int
 audit_list(struct db *db, long long tenant_id, const struct audit_filter *f, int lang, cJSON **out)
 {
-	char tenant[24], offset[24], key[MEMO_KEY_MAX + 1], *cached;
-	PGresult *top = NULL, *cnt = NULL, *res = NULL;
-	long long newest, total;
+	char tenant[24];
+	struct keyset ks = *f->ks;
+	PGresult *res = NULL;
+	long long total;
 	cJSON *doc = NULL;
-	int rc;
+	int rc, est;
 
 	snprintf(tenant, sizeof(tenant), "%lld", tenant_id);
-	snprintf(offset, sizeof(offset), "%lld", (long long)(f->page - 1) * AUDIT_PER_PAGE);
-	const char *params[] = {tenant, f->from, f->to, f->action, f->q, offset};
-	const struct db_stmt *count = f->action || f->q ? &st_count : &st_count_dates;
-	/* the filter, unambiguously: only q, the last field, is free text */
-	snprintf(key, sizeof(key), "%s\x1f%s\x1f%s\x1f%s\x1f%s", tenant, f->from ? f->from : "",
-		 f->to ? f->to : "", f->action ? f->action : "", f->q ? f->q : "");
-	if ((rc = db_exec(db, &st_top, params, &top)) != 0)
+	const char *params[] = {tenant,		   f->from, f->to,     f->action, f->q,
+				keyset_key_param(&ks), keyset_id_param(&ks), ks.offset, ks.limit};
+	if ((rc = list_total(db, params, &total, &est)) != 0)
 		goto fail;
-	newest = PQntuples(top) == 1 ? db_get_ll(top, 0, "id") : 0;
-	if ((cached = memo_get(&totals, key, newest)) != NULL) {
-		total = strtoll(cached, NULL, 10);
-		free(cached);
-	} else {
-		if ((rc = db_exec(db, count, params, &cnt)) != 0)
-			goto fail;
-		total = db_get_ll(cnt, 0, "n");
-		memo_put(&totals, key, newest, db_get(cnt, 0, "n"));
-	}
-	if ((rc = db_exec(db, &st_page, params, &res)) != 0)
+	keyset_limit(&ks, total, est, AUDIT_PER_PAGE);
+	params[7] = ks.offset;
+	params[8] = ks.limit;
+	if ((rc = db_exec(db, keyset_reverse(&ks) ? &st_page_rev : &st_page, params, &res)) != 0)
 		goto fail;
 	if ((doc = cJSON_CreateObject()) == NULL) {
 		rc = -ENOMEM;
 		goto out;
 	}
-	cJSON_AddNumberToObject(doc, "total", (double)total);
-	cJSON_AddNumberToObject(doc, "page", f->page);
-	cJSON_AddNumberToObject(doc, "per_page", AUDIT_PER_PAGE);
-	cJSON_AddItemToObject(doc, "items", page_items(res, lang));
+	keyset_total(doc, total, est);
+	keyset_answer(&ks, res, AUDIT_PER_PAGE, doc);
+	cJSON_AddItemToObject(doc, "items", page_items(res, &ks, lang));
 	*out = doc;
 	doc = NULL;
 	rc = 0;
@@ -716,9 +767,27 @@ audit_list(struct db *db, long long tenant_id, const struct audit_filter *f, int
 fail:
 	rc = rc < 0 ? rc : -EIO;
 out:
-	PQclear(top);
-	PQclear(cnt);
 	PQclear(res);
 	cJSON_Delete(doc);
 	return rc;
+}
+
+int
+audit_export_open(struct db *db, long long tenant_id, const struct audit_filter *f)
+{
+	char tenant[24];
+	PGresult *res = NULL;
+	int rc;
+
+	snprintf(tenant, sizeof(tenant), "%lld", tenant_id);
+	const char *params[] = {tenant, f->from, f->to, f->action, f->q};
+	rc = db_exec_sql(db, st_export_open, 5, params, &res);
+	PQclear(res);
+	return rc;
+}
+
+int
+audit_export_fetch(struct db *db, PGresult **res)
+{
+	return db_exec_sql(db, st_export_fetch, 0, NULL, res);
 }

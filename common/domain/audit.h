@@ -6,6 +6,7 @@
 
 #include "store/db.h"
 #include "store/kv.h"
+#include "web/keyset.h"
 
 #define AUDIT_PER_PAGE 100
 
@@ -27,6 +28,7 @@ enum audit_action {
 	AUDIT_SETTINGS,             /* settings: 設定変更 */
 	AUDIT_LOCKOUT,              /* lockout: ロックアウト */
 	AUDIT_DOWNLOAD_REFUSED,     /* download_refused: ダウンロードサイト拒否 */
+	AUDIT_AUDIT_CSV,            /* audit_csv: 操作履歴CSV */
 	AUDIT__MAX,
 };
 
@@ -123,18 +125,31 @@ struct audit_filter {
 	const char *from; /* yyyy/mm/dd (JST), NULL = open */
 	const char *to;   /* yyyy/mm/dd inclusive, NULL = open */
 	const char *action;
-	const char *q; /* substring of the detail, case-insensitive */
-	int page;      /* from 1 */
+	const char *q;               /* substring of the detail, case-insensitive */
+	const struct keyset *ks;     /* which page (web/keyset.h) */
 };
 
 /*
  * One page of a tenant's history, newest first, as the API's list document
- * {total, page, per_page, items:[{at, ip, login_id, action, action_label, detail}]}, each
- * detail rendered in lang (a coded one from its code; an older one as written, its fixed words
- * translated).
+ * {total, total_estimated, page, per_page, next, prev, items:[{id, at, ip, login_id, action,
+ * action_label, detail}]}, each detail rendered in lang (a coded one from its code; an older one
+ * as written, its fixed words translated).
  * *out is owned by the caller. 0 or -EIO.
  */
 int audit_list(struct db *db, long long tenant_id, const struct audit_filter *f, int lang,
 	       cJSON **out);
+
+/*
+ * 操作履歴 CSV: open a cursor over every entry of the filter (f->ks unused), newest first, in the
+ * transaction the caller began; then audit_export_fetch gives AUDIT_EXPORT_ROWS rows at a time
+ * (columns at, ip, action, detail; none at the end). *res is the caller's to PQclear. 0, or
+ * what db_exec_sql returns.
+ */
+#define AUDIT_EXPORT_ROWS 500
+int audit_export_open(struct db *db, long long tenant_id, const struct audit_filter *f);
+int audit_export_fetch(struct db *db, PGresult **res);
+
+/* Row r's detail as the list shows it in lang (into buf, or a static text); see audit_list. */
+const char *audit_export_detail(const PGresult *res, int r, int lang, char *buf, size_t len);
 
 #endif

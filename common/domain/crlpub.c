@@ -64,11 +64,13 @@ static const struct db_stmt st_stored_fresh = {
 	3,
 };
 
-/* The tenant's active issuing CA, locked: one publisher at a time per CA. */
+/* The tenant's issuing CAs that publish a CRL (the active one first), locked: one publisher
+ * at a time per tenant. */
 static const struct db_stmt st_tenant_ca = {
-	"crlpub_tenant_ca",
-	"SELECT id, cert_pem, key_file FROM cas WHERE active AND kind = 'tenant'"
-	" AND tenant_id = $1::bigint ORDER BY id DESC LIMIT 1 FOR UPDATE",
+	"crlpub_tenant_cas",
+	"SELECT c.id, c.cert_pem, c.key_file, c.active FROM cas c WHERE c.kind = 'tenant'"
+	" AND c.tenant_id = $1::bigint AND " CRLPUB_SQL_LIVE("c")
+	" ORDER BY c.active DESC, c.id DESC FOR UPDATE",
 	1,
 };
 
@@ -92,12 +94,12 @@ static const struct db_stmt st_tenant_revoked = {
 	2,
 };
 
-/* Tenants whose active CA has no stored CRL, one expiring before $1, or one that lists fewer
+/* Tenants of which a CA that publishes (CRLPUB_SQL_LIVE) has no stored CRL, one expiring before $1, or one that lists fewer
  * or more certificates than are revoked. */
 static const struct db_stmt st_stale_tenants = {
 	"crlpub_stale_tenants",
 	"SELECT c.tenant_id FROM cas c LEFT JOIN crls r ON r.ca_id = c.id"
-	" WHERE c.active AND c.kind = 'tenant' AND (r.ca_id IS NULL"
+	" WHERE c.kind = 'tenant' AND " CRLPUB_SQL_LIVE("c") " AND (r.ca_id IS NULL"
 	" OR r.next_update <= to_timestamp($1::bigint) OR r.entries <> (SELECT count(*)"
 	"  FROM certificates x WHERE x.ca_id = c.id AND x.tenant_id = c.tenant_id"
 	"  AND x.status = " LC_SQL(LC_REVOKED) " AND x.serial IS NOT NULL))"
@@ -463,19 +465,66 @@ tenant_entries(struct db *db, const char *ca_id, const char *tid, PGresult **res
 	return 0;
 }
 
-int
-crlpub_tenant(struct db *db, long long tenant_id, int days, time_t margin, crlpub_sign_fn sign,
-	      void *arg, struct crlpub_info *info, char *err, size_t errlen)
+/* One CA (row r of st_tenant_cas) of the tenant: its CRL signed again when stale. */
+static int
+tenant_ca_crl(struct db *db, const PGresult *row, int r, const char *tid, int days, time_t margin,
+	      crlpub_sign_fn sign, void *arg, struct crlpub_info *info, char *err, size_t errlen)
 {
-	PGresult *row = NULL, *num = NULL, *rev = NULL;
+	PGresult *num = NULL, *rev = NULL;
 	struct x509_revoked *entries = NULL;
 	X509 *cert = NULL;
 	X509_CRL *crl = NULL, *signed_crl = NULL;
 	time_t now = time(NULL);
-	char tid[24];
-	const char *pem, *id;
+	const char *pem = db_get(row, r, "cert_pem"), *id = db_get(row, r, "id");
 	size_t n = 0;
 	int rc, stale = 1;
+
+	if (pem == NULL || x509_cert_from_pem(pem, strlen(pem), &cert) != 0) {
+		snprintf(err, errlen, "tenant %s: CA %s unreadable", tid, id);
+		rc = -EINVAL;
+		goto out;
+	}
+	if (margin >= 0 && ((rc = tenant_stale(db, id, tid, margin, &stale)) != 0 || !stale))
+		goto out; /* current */
+	const char *p2[] = {id};
+	if ((rc = db_exec(db, &st_bump, p2, &num)) != 0 || PQntuples(num) != 1) {
+		snprintf(err, errlen, "tenant %s: cannot raise the CRL number", tid);
+		rc = rc < 0 ? rc : -EIO;
+		goto out;
+	}
+	if ((rc = tenant_entries(db, id, tid, &rev, &entries, &n)) != 0) {
+		snprintf(err, errlen, "tenant %s: cannot read the revoked certificates", tid);
+		goto out;
+	}
+	info->number = db_get_ll(num, 0, "crl_number");
+	info->revoked = n;
+	/* placeholder-signed, written by hand: a CRL of 100,000 entries in a fraction of the time
+	 */
+	if ((rc = x509_crl_build_placeholder(cert, info->number, now - CRLPUB_BACKDATE,
+					     now + (time_t)days * 86400, entries, n, &crl)) != 0) {
+		snprintf(err, errlen, "tenant %s: cannot build the CRL (%d)", tid, rc);
+		rc = rc < 0 ? rc : -EINVAL;
+		goto out;
+	}
+	rc = sign_store(db, id, info, n, crl, now, days, sign, arg, "tenant",
+			db_get(row, r, "key_file"), &signed_crl, err, errlen);
+out:
+	free(entries);
+	X509_CRL_free(signed_crl);
+	X509_CRL_free(crl);
+	X509_free(cert);
+	PQclear(rev);
+	PQclear(num);
+	return rc;
+}
+
+int
+crlpub_tenant(struct db *db, long long tenant_id, int days, time_t margin, crlpub_sign_fn sign,
+	      void *arg, struct crlpub_info *info, char *err, size_t errlen)
+{
+	PGresult *row = NULL;
+	char tid[24];
+	int rc = 0;
 
 	err[0] = '\0';
 	info->kind = "tenant";
@@ -488,52 +537,23 @@ crlpub_tenant(struct db *db, long long tenant_id, int days, time_t margin, crlpu
 		rc = rc < 0 ? rc : -EIO;
 		goto out;
 	}
-	if (PQntuples(row) != 1) {
+	if (PQntuples(row) == 0 || strcmp(db_get(row, 0, "active"), "t") != 0) {
 		snprintf(err, errlen, "tenant %lld has no active CA", tenant_id);
 		rc = CRLPUB_E_NOCA;
 		goto out;
 	}
-	id = db_get(row, 0, "id");
-	pem = db_get(row, 0, "cert_pem");
-	if (pem == NULL || x509_cert_from_pem(pem, strlen(pem), &cert) != 0) {
-		snprintf(err, errlen, "tenant %lld: CA unreadable", tenant_id);
-		rc = -EINVAL;
-		goto out;
+	/* the active CA first, then the rotated-out ones that still have valid certificates */
+	for (int r = 0; r < PQntuples(row) && rc == 0; r++) {
+		struct crlpub_info one = *info;
+
+		if ((rc = tenant_ca_crl(db, row, r, tid, days, margin, sign, arg, &one, err,
+					errlen)) == 0 &&
+		    one.number > 0 && (info->number == 0 || r == 0))
+			*info = one;
 	}
-	if (margin >= 0 && ((rc = tenant_stale(db, id, tid, margin, &stale)) != 0 || !stale))
-		goto out; /* current: info->number stays 0 */
-	const char *p2[] = {id};
-	if ((rc = db_exec(db, &st_bump, p2, &num)) != 0 || PQntuples(num) != 1) {
-		snprintf(err, errlen, "tenant %lld: cannot raise the CRL number", tenant_id);
-		rc = rc < 0 ? rc : -EIO;
-		goto out;
-	}
-	if ((rc = tenant_entries(db, id, tid, &rev, &entries, &n)) != 0) {
-		snprintf(err, errlen, "tenant %lld: cannot read the revoked certificates",
-			 tenant_id);
-		goto out;
-	}
-	info->number = db_get_ll(num, 0, "crl_number");
-	info->revoked = n;
-	/* placeholder-signed, written by hand: a CRL of 100,000 entries in a fraction of the time
-	 */
-	if ((rc = x509_crl_build_placeholder(cert, info->number, now - CRLPUB_BACKDATE,
-					     now + (time_t)days * 86400, entries, n, &crl)) != 0) {
-		snprintf(err, errlen, "tenant %lld: cannot build the CRL (%d)", tenant_id, rc);
-		rc = rc < 0 ? rc : -EINVAL;
-		goto out;
-	}
-	rc = sign_store(db, id, info, n, crl, now, days, sign, arg, "tenant",
-			db_get(row, 0, "key_file"), &signed_crl, err, errlen);
 out:
 	if (rc != 0)
 		info->number = 0;
-	free(entries);
-	X509_CRL_free(signed_crl);
-	X509_CRL_free(crl);
-	X509_free(cert);
-	PQclear(rev);
-	PQclear(num);
 	PQclear(row);
 	return rc;
 }

@@ -19,6 +19,14 @@
 /* The advisory lock every change to the CAs' CRL numbers runs under. */
 #define CRLPUB_LOCK "7522517497018826049"
 
+/*
+ * SQL: the tenant CA (cas alias a) publishes a CRL and answers OCSP: it is active, or it was
+ * rotated out (shomeictl ca rotate) and it and one of its certificates are still valid.
+ */
+#define CRLPUB_SQL_LIVE(a)                                                                         \
+	"(" a ".active OR (" a ".not_after > now() AND EXISTS (SELECT 1 FROM certificates lv"      \
+	" WHERE lv.ca_id = " a ".id AND lv.not_after > now())))"
+
 /* thisUpdate is set this far back, for relying parties whose clocks are slightly behind. */
 #define CRLPUB_BACKDATE 60
 
@@ -56,13 +64,15 @@ int crlpub_build(struct db *db, int days, crlpub_sign_fn sign, void *arg, char *
 int crlpub_stale(struct db *db, const char *path, time_t margin);
 
 /*
- * In db's open transaction: lock the tenant's active issuing CA and, when its CRL stored in
- * crls is missing, lists other than its revoked certificates, or expires within margin seconds
- * (margin < 0: always), raise its CRL number, build the CRL valid for days (each revoked
- * certificate with its time and RFC 5280 reason; none for unspecified), have sign sign it
+ * In db's open transaction: lock the tenant's issuing CAs that publish (its active one, and
+ * those rotated out that still have valid certificates: CRLPUB_SQL_LIVE) and, for each whose
+ * CRL stored in crls is missing, lists other than its revoked certificates, or expires within
+ * margin seconds (margin < 0: always), raise its CRL number, build the CRL valid for days (each
+ * revoked certificate with its time and RFC 5280 reason; none for unspecified), have sign sign it
  * (kind "tenant"; the CRL is already placeholder-signed, x509_crl_build_placeholder, so a
  * signer that needs the DER takes x509_crl_to_der of it as it is), and store it in crls.
- * info->number is the number used, 0 when the stored CRL was current. The caller commits. 0,
+ * info->number is the number used (the active CA's when it was signed), 0 when every stored
+ * CRL was current. The caller commits. 0,
  * CRLPUB_E_*, DB_E_* or -errno; err says what failed.
  */
 int crlpub_tenant(struct db *db, long long tenant_id, int days, time_t margin, crlpub_sign_fn sign,

@@ -176,6 +176,18 @@ db_ensure(struct db *db)
 		db_drop(db);
 		return -EIO;
 	}
+	/*
+	 * Plan every execution with its parameters: the lists' optional filters ("$3 IS NULL OR
+	 * …") and cursors fold away only then, leaving the index range (docs/DECISIONS.md, "Lists
+	 * page by key").
+	 */
+	PGresult *r = PQexec(db->conn, "SET plan_cache_mode = force_custom_plan");
+	int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+	PQclear(r);
+	if (!ok) {
+		db_drop(db);
+		return -EIO;
+	}
 	if (db->pool != NULL) {
 		pthread_mutex_lock(&db->pool->mu);
 		db->pool->opened++;

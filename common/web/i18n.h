@@ -20,6 +20,8 @@ extern const struct i18n_text msg_password_rule;
 extern const struct i18n_text msg_date_format;
 extern const struct i18n_text msg_date_range;
 extern const struct i18n_text msg_page;
+extern const struct i18n_text msg_cursor;     /* after/before is not a cursor */
+extern const struct i18n_text msg_cursor_one; /* more than one of after, before, last */
 extern const struct i18n_text msg_flag;
 extern const struct i18n_text msg_text_too_long;
 extern const struct i18n_text msg_not_string;

@@ -67,6 +67,7 @@ int auth_same_site(const struct http_req *req, const struct svc_thread *t);
 
 /* history.c */
 int auth_audit(struct http_req *req, struct svc_thread *t);
+int auth_audit_export(struct http_req *req, struct svc_thread *t);
 
 /* health.c */
 int auth_stack_health(struct http_req *req, struct svc_thread *t);

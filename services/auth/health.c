@@ -92,6 +92,35 @@ tcp_listening(const struct cfg *cfg, const char *name)
 	return ok;
 }
 
+/*
+ * The mail worker (shomei-users' mail.c) says every few seconds that it lives and how the SMTP
+ * server answered when it last tried: "mail" up or down, "smtp" up, down or unknown (not tried
+ * within the hour). Neither makes the stack
+ * 503: mail waits in the outbox and goes out once both are back.
+ */
+static void
+mail_health(struct svc_thread *t, cJSON *doc)
+{
+	char alive[64], smtp[64];
+	const char *argv[] = {"MGET", alive, smtp};
+	redisReply *r = NULL;
+	const char *m = "down", *s = "unknown";
+
+	if (kv_key(alive, sizeof(alive), "mail", "alive") == 0 &&
+	    kv_key(smtp, sizeof(smtp), "mail", "smtp") == 0 &&
+	    (r = kv_cmdv(&t->kv, 3, argv)) != NULL && r->type == REDIS_REPLY_ARRAY &&
+	    r->elements == 2) {
+		if (r->element[0]->type == REDIS_REPLY_STRING)
+			m = "up";
+		if (r->element[1]->type == REDIS_REPLY_STRING)
+			s = strcmp(r->element[1]->str, "down") == 0 ? "down" : "up";
+	}
+	if (r != NULL)
+		freeReplyObject(r);
+	cJSON_AddStringToObject(doc, "mail", m);
+	cJSON_AddStringToObject(doc, "smtp", s);
+}
+
 int
 auth_stack_health(struct http_req *req, struct svc_thread *t)
 {
@@ -116,6 +145,7 @@ auth_stack_health(struct http_req *req, struct svc_thread *t)
 		if (!ok)
 			cJSON_AddItemToArray(down, cJSON_CreateString(parts[i]));
 	}
+	mail_health(t, doc);
 	cJSON_AddStringToObject(doc, "status", cJSON_GetArraySize(down) ? "degraded" : "ok");
 	cJSON_AddItemToObject(doc, "down", down);
 	http_json(req, cJSON_GetArraySize(down) ? 503 : 200, doc);

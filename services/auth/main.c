@@ -10,6 +10,7 @@ static const struct route routes[] = {
 	{"GET", "/api/auth/me", 0, auth_me}, /* not behind auth_request: reads the session */
 	{"POST", "/api/auth/password", 1, auth_password},
 	{"GET", "/api/audit", 1, auth_audit},
+	{"GET", "/api/audit/export.csv", 1, auth_audit_export},
 	/*
 	 * nginx auth_request asks with the original method, which may be any: OPTIONS, PROPFIND
 	 * and the like get the gate's answer too (not a 405 that auth_request turns into 500),

@@ -7,9 +7,11 @@
 
 #include "domain/audit.h"
 #include "extern.h"
+#include "core/json.h"
 #include "core/log.h"
 #include "pki/datakey.h"
 #include "web/csv.h"
+#include "web/valid.h"
 #include "zipw.h"
 
 /* What a bulk download collects while it streams: ids for the update, names for the history. */
@@ -140,19 +142,73 @@ finish(struct bulk *b, enum audit_action action)
 	return rc < 0 ? rc : (rc ? -EIO : 0);
 }
 
-/* Open the transaction and the cursor; answers 503 itself when it cannot. */
+#define BULK_MAX_IDS 1000
+
+/*
+ * The ?ids=1,2,3 of the request as a PostgreSQL array "{1,2,3}" into *out (caller frees), or
+ * NULL when there is none (every valid certificate). 1 when the list is unusable (answered 422
+ * here), -ENOMEM.
+ */
+static int
+read_ids(struct http_req *req, char **out)
+{
+	char *v = NULL, *arr = NULL;
+	size_t cap = BULK_MAX_IDS * 20 + 1, n = 0, o = 1;
+	int rc = 1;
+
+	*out = NULL;
+	if (req->query == NULL || (v = malloc(cap)) == NULL)
+		return req->query == NULL ? 0 : -ENOMEM;
+	if ((rc = http_query_get(req->query, "ids", v, cap)) == HTTP_E_ABSENT) {
+		free(v);
+		return 0;
+	}
+	if (rc != 0 || v[0] == '\0' || (arr = malloc(strlen(v) + 3)) == NULL) {
+		rc = rc == 0 && v[0] != '\0' ? -ENOMEM : 1;
+		goto out;
+	}
+	rc = 1;
+	arr[0] = '{';
+	for (char *p = v, *id; (id = strsep(&p, ",")) != NULL; n++) {
+		if (n >= BULK_MAX_IDS || valid_id(id) != 0)
+			goto out;
+		o += (size_t)sprintf(arr + o, "%s%s", n ? "," : "", id);
+	}
+	arr[o++] = '}';
+	arr[o] = '\0';
+	*out = arr;
+	arr = NULL;
+	rc = 0;
+out:
+	if (rc == 1) {
+		cJSON *errs = cJSON_CreateArray();
+		json_field_error(errs, "ids", i18n_msg(&msg_bad_ids, req->lang));
+		svc_invalid(req, errs);
+	}
+	free(v);
+	free(arr);
+	return rc;
+}
+
+/* Open the transaction and the cursor on the ids asked for; answers itself when it cannot (1). */
 static int
 open_cursor(struct bulk *b, const char *sql)
 {
-	char tid[24];
+	char tid[24], *ids = NULL;
 	PGresult *res = NULL;
 	int rc;
 
-	snprintf(tid, sizeof(tid), "%lld", b->req->tenant_id);
-	const char *params[] = {tid};
-	if ((rc = db_begin(&b->t->db)) != 0)
+	if ((rc = read_ids(b->req, &ids)) != 0)
 		return rc;
-	if ((rc = db_exec_sql(&b->t->db, sql, 1, params, &res)) != 0) {
+	snprintf(tid, sizeof(tid), "%lld", b->req->tenant_id);
+	const char *params[] = {tid, ids};
+	if ((rc = db_begin(&b->t->db)) != 0) {
+		free(ids);
+		return rc;
+	}
+	rc = db_exec_sql(&b->t->db, sql, 2, params, &res);
+	free(ids);
+	if (rc != 0) {
 		db_rollback(&b->t->db);
 		return rc < 0 ? rc : -EIO;
 	}
@@ -187,7 +243,7 @@ dl_zip(struct http_req *req, struct svc_thread *t)
 		return rc < 0 ? rc : -EIO;
 	if ((rc = open_cursor(&b, q_bulk_zip)) != 0) {
 		dist_chain_done(&ch);
-		return rc;
+		return rc > 0 ? 0 : rc;
 	}
 	if ((b.zip = zipw_new(zip_sink, req)) == NULL) {
 		db_rollback(&t->db);
@@ -222,7 +278,7 @@ dl_passwords(struct http_req *req, struct svc_thread *t)
 	    (rc = zipw_add(b.zip, "cacert.crt", "", 0, b.now)) != 0 ||
 	    (rc = open_cursor(&b, q_bulk_csv)) != 0) {
 		zipw_free(b.zip);
-		return rc > 0 ? -EIO : rc;
+		return rc > 0 ? 0 : rc;
 	}
 	dl_attachment(req, "passwords", "csv");
 	http_begin(req, 200, "text/csv; charset=utf-8");

@@ -92,5 +92,6 @@ extern const struct i18n_text msg_ip_refused;
 extern const struct i18n_text msg_dl_restricted;
 extern const struct i18n_text msg_restriction_failed;
 extern const struct i18n_text msg_admin_restricted;
+extern const struct i18n_text msg_bad_ids;
 
 #endif

@@ -27,3 +27,6 @@ const struct i18n_text msg_admin_restricted = {
 	 "This certificate has an install restriction, so an administrator cannot download it "
 	 "(the install restriction cannot be used with the administrator's bulk download). The user "
 	 "runs shomei-enroll on the device that installs it; its password (PIN) can be downloaded."}};
+const struct i18n_text msg_bad_ids = {
+	{"ids には証明書の ID をカンマ区切りで 1〜1000 件指定してください。",
+	 "ids takes 1 to 1000 certificate ids separated by commas."}};

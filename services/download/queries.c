@@ -40,9 +40,13 @@ const struct db_stmt q_mark_many = {
 	" FROM certificates c LEFT JOIN devices d ON d.id = c.device_id"                           \
 	" WHERE c.tenant_id = $1 AND c.status IN " LC_SQL_VALID " AND c.p12 IS NOT NULL"           \
 	" AND coalesce(d.restriction_mode, 'none') = 'none'"                                       \
+	" AND ($2::bigint[] IS NULL OR c.id = ANY ($2::bigint[]))"                                 \
 	" ORDER BY c.number NULLS LAST, c.id"
 
-/* $1 tenant. The ZIP reads the PKCS#12 files; the password list only the passwords. */
+/*
+ * $1 tenant, $2 the ids selected (NULL: every valid one). The ZIP reads the PKCS#12 files; the
+ * password list only the passwords.
+ */
 const char q_bulk_zip[] = "DECLARE dl_bulk NO SCROLL CURSOR FOR SELECT " DIST_COLUMNS BULK_FROM;
 const char q_bulk_csv[] =
 	"DECLARE dl_bulk NO SCROLL CURSOR FOR SELECT c.id, coalesce(c.number, 0) AS number, c.cn,"

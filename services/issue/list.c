@@ -9,6 +9,7 @@
 #include "web/i18n.h"
 #include "core/json.h"
 #include "core/util.h"
+#include "web/keyset.h"
 #include "web/valid.h"
 #include "pki/x509.h"
 #include "domain/lifecycle.h"
@@ -40,7 +41,6 @@ static const struct valid_field qfields[] = {
 	{"issued_from", valid_date, 0, &msg_date_format, 0},
 	{"issued_to", valid_date, 0, &msg_date_format, 0},
 	{"sort", sort_ok, 0, &msg_issue_sort, 0},
-	{"page", valid_page, 0, &msg_page, 0},
 };
 #define NQ (sizeof(qfields) / sizeof(qfields[0]))
 
@@ -116,30 +116,29 @@ item(const PGresult *res, int r, int lang)
 	return o;
 }
 
-static int
-count_rows(struct svc_thread *t, const char *const *params, long long *total)
+static const struct db_stmt *
+page_stmt(int desc, int reverse)
 {
-	PGresult *res = NULL;
-	int rc;
-
-	if ((rc = db_exec(&t->db, &q_list_count, params, &res)) != 0)
-		return rc < 0 ? rc : -EIO;
-	*total = db_get_ll(res, 0, "n");
-	PQclear(res);
-	return 0;
+	if (desc)
+		return reverse ? &q_list_desc_rev : &q_list_desc;
+	return reverse ? &q_list_asc_rev : &q_list_asc;
 }
 
 int
 issue_list(struct http_req *req, struct svc_thread *t)
 {
-	char tid[24], off[24];
+	char tid[24];
 	struct filter f;
+	struct keyset ks;
 	cJSON *errs = cJSON_CreateArray(), *doc = NULL, *items;
 	PGresult *res = NULL;
-	long long total = 0, page;
-	int rc;
+	long long total = 0;
+	int rc, est = 0;
 
-	if ((rc = read_filter(req, &f, errs)) != 0) {
+	rc = read_filter(req, &f, errs);
+	if (rc >= 0)
+		rc += keyset_read(req->query, KEYSET_INT, req->lang, errs, &ks);
+	if (rc != 0) {
 		if (rc < 0) {
 			cJSON_Delete(errs);
 			return rc;
@@ -148,22 +147,32 @@ issue_list(struct http_req *req, struct svc_thread *t)
 		return 0;
 	}
 	cJSON_Delete(errs);
-	page = f.v[5][0] ? atoll(f.v[5]) : 1;
 	snprintf(tid, sizeof(tid), "%lld", req->tenant_id);
-	snprintf(off, sizeof(off), "%lld", (page - 1) * ISSUE_PER_PAGE);
 #define OPT(i) (f.v[i][0] ? f.v[i] : NULL)
-	const char *params[] = {tid, f.v[0][0] ? f.v[0] : "valid", OPT(1), OPT(2), OPT(3), off};
+	const char *p[] = {tid,
+			   f.v[0][0] ? f.v[0] : "valid",
+			   OPT(1),
+			   OPT(2),
+			   OPT(3),
+			   keyset_key_param(&ks),
+			   keyset_id_param(&ks),
+			   ks.offset,
+			   ks.limit};
+#undef OPT
 	int desc = strcmp(f.v[4], "-issued_at") == 0;
-	if ((rc = count_rows(t, params, &total)) != 0 ||
-	    (rc = db_exec(&t->db, desc ? &q_list_desc : &q_list_asc, params, &res)) != 0)
+	if ((rc = keyset_count(&t->db, &q_list_count, q_list_select, p, &total, &est)) != 0)
+		goto out;
+	keyset_limit(&ks, total, est, ISSUE_PER_PAGE);
+	if ((rc = db_exec(&t->db, page_stmt(desc, keyset_reverse(&ks)), p, &res)) != 0)
 		goto out;
 	doc = cJSON_CreateObject();
-	cJSON_AddNumberToObject(doc, "total", (double)total);
-	cJSON_AddNumberToObject(doc, "page", (double)page);
-	cJSON_AddNumberToObject(doc, "per_page", ISSUE_PER_PAGE);
+	keyset_total(doc, total, est);
+	keyset_answer(&ks, res, ISSUE_PER_PAGE, doc);
 	items = cJSON_AddArrayToObject(doc, "items");
-	for (int r = 0; r < PQntuples(res); r++)
-		cJSON_AddItemToArray(items, item(res, r, req->lang));
+	int n = PQntuples(res), shown = keyset_rows(&ks, n, ISSUE_PER_PAGE);
+	for (int i = 0; i < shown; i++)
+		cJSON_AddItemToArray(items,
+				     item(res, keyset_row(&ks, n, ISSUE_PER_PAGE, i), req->lang));
 	http_json(req, 200, doc);
 out:
 	cJSON_Delete(doc);

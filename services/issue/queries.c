@@ -3,6 +3,7 @@
 #include "extern.h"
 #include "domain/lifecycle.h"
 #include "domain/tenant.h"
+#include "web/keyset.h"
 
 /* SQL laid out by hand: clang-format would break it around the macros. */
 /* clang-format off */
@@ -92,15 +93,21 @@ const struct db_stmt q_retry = {
 	4,
 };
 
-/* $1 tenant, $2 'valid'|'all', $3 CN part, $4 issued from, $5 issued to (JST dates) */
+/*
+ * $1 tenant, $2 'valid'|'all', $3 CN part, $4 issued from, $5 issued to (JST dates). Every
+ * condition narrows the list's index range (certificates_list, the key LIST_KEY) or is a
+ * trigram search (certificates_cn_trgm); an absent one folds away (db.c plans each execution
+ * with its parameters).
+ */
+#define LIST_KEY "coalesce(c.issued_at, 'infinity')"
 #define LIST_WHERE                                                                                 \
 	" WHERE c.tenant_id = $1"                                                                  \
 	" AND ($2::text = 'all' OR c.status IN " LC_SQL_COUNTED ")"                                 \
-	" AND ($3::text IS NULL OR strpos(lower(c.cn), lower($3)) > 0)"                            \
-	" AND ($4::date IS NULL"                                                                   \
-	"  OR c.issued_at >= ($4::date)::timestamp AT TIME ZONE 'Asia/Tokyo')"                     \
+	" AND ($3::text IS NULL OR lower(c.cn) LIKE like_contains(lower($3::text)))"               \
+	" AND ($4::date IS NULL OR (" LIST_KEY " >= ($4::date)::timestamp AT TIME ZONE 'Asia/Tokyo'" \
+	"  AND " LIST_KEY " < 'infinity'))"                                                        \
 	" AND ($5::date IS NULL"                                                                   \
-	"  OR c.issued_at < ($5::date + 1)::timestamp AT TIME ZONE 'Asia/Tokyo')"
+	"  OR " LIST_KEY " < ($5::date + 1)::timestamp AT TIME ZONE 'Asia/Tokyo')"
 
 #define JST(col) "to_char(" col " AT TIME ZONE 'Asia/Tokyo', 'YYYY/MM/DD HH24:MI:SS')"
 
@@ -118,27 +125,34 @@ const struct db_stmt q_retry = {
 	" LEFT JOIN devices d ON d.id = c.device_id AND d.tenant_id = c.tenant_id"                 \
 	" LEFT JOIN users u ON u.id = c.user_id AND u.tenant_id = c.tenant_id"
 
+/* At most one more than an exact total shows (web/keyset.h). */
 const struct db_stmt q_list_count = {
 	"issue_list_count",
-	"SELECT count(*) AS n FROM certificates c" LIST_WHERE,
+	"SELECT count(*) AS n FROM (SELECT 1 FROM certificates c" LIST_WHERE
+	" ORDER BY " LIST_KEY ", c.id LIMIT " KEYSET_EXACT_MAX_S " + 1) s",
 	5,
 };
 
-/* 発行日 ascending, rows still issuing last; $6 offset */
-const struct db_stmt q_list_asc = {
-	"issue_list_asc",
-	"SELECT " ITEM_COLUMNS ITEM_FROM LIST_WHERE
-	" ORDER BY c.issued_at ASC NULLS LAST, c.id ASC LIMIT 100 OFFSET $6",
-	6,
-};
+/* What the count counts, for PostgreSQL's estimate when it is more than an exact total. */
+const char q_list_select[] = "SELECT 1 FROM certificates c" LIST_WHERE;
 
-/* 発行日 descending, rows still issuing first (they are the newest) */
-const struct db_stmt q_list_desc = {
-	"issue_list_desc",
-	"SELECT " ITEM_COLUMNS ITEM_FROM LIST_WHERE
-	" ORDER BY c.issued_at DESC NULLS FIRST, c.id DESC LIMIT 100 OFFSET $6",
-	6,
-};
+/*
+ * A page from a cursor: $6 its key (microseconds since the epoch, NULL for a certificate still
+ * issuing), $7 its id (NULL: from the start), $8 rows to skip, $9 rows to read. The key is the
+ * cursor's key of each row.
+ */
+#define CURSOR "coalesce('epoch'::timestamptz + $6::bigint * interval '1 microsecond', 'infinity')"
+#define PAGE_SQL(op, dir)                                                                          \
+	"SELECT " ITEM_COLUMNS ", (extract(epoch FROM c.issued_at) * 1000000)::bigint::text AS k" \
+	ITEM_FROM LIST_WHERE " AND ($7::bigint IS NULL OR (" LIST_KEY ", c.id) " op " (" CURSOR    \
+	", $7::bigint)) ORDER BY " LIST_KEY " " dir ", c.id " dir " OFFSET $8 LIMIT $9"
+
+/* 発行日 ascending (rows still issuing last), and read backwards */
+const struct db_stmt q_list_asc = {"issue_list_asc", PAGE_SQL(">", "ASC"), 9};
+const struct db_stmt q_list_asc_rev = {"issue_list_asc_rev", PAGE_SQL("<", "DESC"), 9};
+/* 発行日 descending (rows still issuing first: they are the newest), and read backwards */
+const struct db_stmt q_list_desc = {"issue_list_desc", PAGE_SQL("<", "DESC"), 9};
+const struct db_stmt q_list_desc_rev = {"issue_list_desc_rev", PAGE_SQL(">", "ASC"), 9};
 
 /* $1 id, $2 tenant */
 const struct db_stmt q_one = {

@@ -305,6 +305,8 @@ revoke_apply(struct db *db, const struct revoke_who *w, int mode_, const struct 
 	if ((rc = db_commit(db)) != 0)
 		goto out;
 	committed = 1;
+	if (mode == M_NOW)
+		ocsp_cache_bump(); /* before the answer: the next OCSP answer here says revoked */
 	*status = 200;
 	*out = res;
 	res = NULL;

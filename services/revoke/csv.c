@@ -377,6 +377,8 @@ chunk(struct db *db, struct job *j, const cJSON *ids, int from, int to, const ch
 	if (rc == 0 && !date[0])
 		rc = revocation_notify(db, j->tenant_id);
 	if (rc == 0 && (rc = jobs_progress(db, j->id, to)) == 0 && (rc = db_commit(db)) == 0) {
+		if (!date[0])
+			ocsp_cache_bump();
 		*done += PQntuples(res);
 		j->processed = to;
 	}

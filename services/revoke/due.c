@@ -34,8 +34,10 @@ run(void *arg)
 		n = 0;
 		if (revocation_apply_due(db, time(NULL), &n) != 0)
 			log_msg(LOG_WARN, "event=revoke_due_failed");
-		else if (n > 0)
+		else if (n > 0) {
+			ocsp_cache_bump();
 			log_msg(LOG_INFO, "event=revoke_due_applied count=%lld", n);
+		}
 		wait = to_midnight(time(NULL));
 		if (wait > revoke_cfg.due_check_interval)
 			wait = revoke_cfg.due_check_interval;

@@ -2,6 +2,7 @@
 #ifndef SHOMEI_REVOKE_EXTERN_H
 #define SHOMEI_REVOKE_EXTERN_H
 
+#include <stdint.h>
 #include <time.h>
 
 #include "core/cfg.h"
@@ -166,9 +167,34 @@ int ocsp_sign(struct signer_conn *sc, long long tenant_id, const OCSP_CERTID *id
 int ocsp_store(struct db *db, long long ca_id, const char *serial, int revoked,
 	       const unsigned char *der, size_t len, time_t this_update, time_t next_update);
 
+/* An answer: its bytes and what the caching headers of a GET say. */
+struct ocsp_answer {
+	unsigned char *der; /* malloc'ed */
+	size_t len;
+	time_t produced, next_update;
+};
+
+/* ocspcache.c: the pre-signed answers sent lately, dropped by any revocation (see there). */
+#define OCSP_CACHE_TTL 60                    /* seconds an answer is kept at most */
+#define OCSP_SERIAL_HEX_MAX 79               /* longer serials are not kept */
+int ocsp_cache_start(const struct cfg *cfg); /* the NOTIFY listener; 0 or -errno */
+/* The epoch to file an answer under, read before the database read it comes from; 0: off. */
+uint64_t ocsp_cache_epoch(void);
+/* Every kept answer is stale: call after a revocation's commit. */
+void ocsp_cache_bump(void);
+/* 1 and a copy of the kept answer (out->der malloc'ed), or 0. */
+int ocsp_cache_get(long long ca_id, const char *serial, struct ocsp_answer *out);
+/* Keep a copy of a stored answer read under epoch (a stale epoch is dropped at the next get). */
+void ocsp_cache_put(long long ca_id, const char *serial, uint64_t epoch,
+		    const struct ocsp_answer *a);
+
 /* presign.c: sign again the responses of tenant_id (0: every tenant) that are missing, say
  * another status, or expire within ocsp_validity/2; *signed_n counts them. 0 or nonzero. */
 int presign_run(struct db *db, struct signer_conn *sc, long long tenant_id, size_t *signed_n);
+/* The pre-signer's thread (its own database and signer connections; sweeps every tenant every
+ * crl_check_interval), and a tenant to pre-sign soon (a revocation's notification). */
+int presigner_start(const struct cfg *cfg);
+void presign_kick(long long tenant_id);
 
 /* queries.c */
 extern const struct db_stmt q_lock;

@@ -45,7 +45,8 @@ start(const struct cfg *cfg)
 {
 	int rc;
 
-	if ((rc = internal_start(cfg)) != 0 || (rc = keeper_start(cfg)) != 0 ||
+	if ((rc = internal_start(cfg)) != 0 || (rc = ocsp_cache_start(cfg)) != 0 ||
+	    (rc = keeper_start(cfg)) != 0 || (rc = presigner_start(cfg)) != 0 ||
 	    (rc = publisher_start(cfg)) != 0 || (rc = due_start(cfg)) != 0 ||
 	    (rc = revoke_jobs_start(cfg)) != 0)
 		return rc;

@@ -218,13 +218,6 @@ send_error(struct http_req *req, int status)
 	return 0;
 }
 
-/* An answer: its bytes and what the caching headers of a GET say. */
-struct answer {
-	unsigned char *der; /* malloc'ed */
-	size_t len;
-	time_t produced, next_update;
-};
-
 static void
 http_date(time_t t, char *buf, size_t len)
 {
@@ -236,7 +229,7 @@ http_date(time_t t, char *buf, size_t len)
 
 /* RFC 5019 6.2: a GET's answer may be cached until nextUpdate. */
 static void
-send_answer(struct http_req *req, const struct answer *a, int get)
+send_answer(struct http_req *req, const struct ocsp_answer *a, int get)
 {
 	char etag[40], hex[65], date[64], cc[96];
 	time_t now = time(NULL);
@@ -282,7 +275,7 @@ status_now(const PGresult *res)
 
 /* The stored response, when it says st, is SHA-1 (as asked) and still valid. */
 static int
-stored(const PGresult *res, enum ocsp_status st, const struct ocsp_query *q, struct answer *a)
+stored(const PGresult *res, enum ocsp_status st, const struct ocsp_query *q, struct ocsp_answer *a)
 {
 	const char *hex = db_get(res, 0, "der"), *rev = db_get(res, 0, "revoked");
 	size_t n;
@@ -306,7 +299,7 @@ stored(const PGresult *res, enum ocsp_status st, const struct ocsp_query *q, str
 /* Sign what the database says now; a good or revoked SHA-1 answer is stored for the next. */
 static int
 sign_now(struct svc_thread *t, const struct ocsp_issuer *is, const struct ocsp_query *q,
-	 const PGresult *res, enum ocsp_status st, struct answer *a)
+	 const PGresult *res, enum ocsp_status st, struct ocsp_answer *a)
 {
 	struct signer_conn sc;
 	struct ocsp_single s;
@@ -339,9 +332,10 @@ respond(struct http_req *req, struct svc_thread *t, const unsigned char *der, si
 {
 	struct ocsp_query q;
 	struct ocsp_issuer is = {0};
-	struct answer a = {0};
+	struct ocsp_answer a = {0};
 	PGresult *res = NULL;
 	enum ocsp_status st;
+	uint64_t epoch;
 	char ca[24];
 	int rc;
 
@@ -350,6 +344,12 @@ respond(struct http_req *req, struct svc_thread *t, const unsigned char *der, si
 	if ((rc = ocsp_issuer_find(&t->db, q.id, 0, &is)) != 0) {
 		send_error(req, rc == DB_E_NOTFOUND ? OCSP_RESPONSE_STATUS_UNAUTHORIZED
 						    : OCSP_RESPONSE_STATUS_TRYLATER);
+		goto out;
+	}
+	/* a kept answer: no revocation since it was read (the epoch is read before the lookup) */
+	epoch = q.hash_nid == NID_sha1 ? ocsp_cache_epoch() : 0;
+	if (epoch != 0 && ocsp_cache_get(is.ca_id, q.serial_hex, &a) == 1) {
+		send_answer(req, &a, get);
 		goto out;
 	}
 	snprintf(ca, sizeof(ca), "%lld", is.ca_id);
@@ -364,6 +364,8 @@ respond(struct http_req *req, struct svc_thread *t, const unsigned char *der, si
 		send_error(req, OCSP_RESPONSE_STATUS_TRYLATER);
 		goto out;
 	}
+	if (rc == 1 && epoch != 0)
+		ocsp_cache_put(is.ca_id, q.serial_hex, epoch, &a);
 	send_answer(req, &a, get);
 out:
 	free(a.der);

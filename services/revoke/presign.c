@@ -1,12 +1,16 @@
 /*
  * presign.c: keeps a signed OCSP response in ocsp_responses for every certificate of the
  * tenants' active CAs (DECISIONS.md, "OCSP"), so that the responder (ocsp.c) answers with a
- * lookup. Run by the publisher thread after a revocation's notification (that tenant) and on
- * its sweep (every tenant): a certificate without a response, one whose response says another
- * status, or one whose response expires within ocsp_validity/2 is signed again through
- * shomei-signer, in batches of PRESIGN_BATCH.
+ * lookup. A thread of its own (the pre-signer), with its own database and signer connections,
+ * so that a burst of signatures never delays a tenant's CRL: the publisher hands it each tenant
+ * it was notified of (presign_kick), and every crl_check_interval it sweeps every tenant. A
+ * certificate without a response, one whose response says another status, or one whose
+ * response expires within ocsp_validity/2 is signed again through shomei-signer, in batches of
+ * PRESIGN_BATCH; between PRESIGN_ROUNDS batches it looks at the tenants it was handed.
  */
 #include <errno.h>
+#include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,8 +20,9 @@
 #include "extern.h"
 
 #define PRESIGN_BATCH 200
-/* Batches per call: the publisher goes back to its notifications in between. */
-#define PRESIGN_ROUNDS 5 /* 1,000 signatures at most, so a CRL waits seconds, not tens of them */
+/* Batches per call: a notified tenant waits for 1,000 signatures of a sweep at most. */
+#define PRESIGN_ROUNDS 5
+#define PENDING_MAX 256
 
 /* Sign and store row r of the stale list; 0 or nonzero. */
 static int
@@ -76,4 +81,105 @@ presign_run(struct db *db, struct signer_conn *sc, long long tenant_id, size_t *
 	}
 	*signed_n = done;
 	return rc;
+}
+
+/* The tenants notified and not yet pre-signed, handed over by the publisher. */
+static struct {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	long long v[PENDING_MAX];
+	size_t n;
+	int overflow; /* more than v holds: a sweep does them all */
+} g_kick = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+
+void
+presign_kick(long long tenant_id)
+{
+	size_t i;
+
+	pthread_mutex_lock(&g_kick.mu);
+	for (i = 0; i < g_kick.n && g_kick.v[i] != tenant_id; i++)
+		;
+	if (i == g_kick.n) {
+		if (g_kick.n < PENDING_MAX)
+			g_kick.v[g_kick.n++] = tenant_id;
+		else
+			g_kick.overflow = 1;
+	}
+	pthread_cond_signal(&g_kick.cv);
+	pthread_mutex_unlock(&g_kick.mu);
+}
+
+struct presigner {
+	struct db db;
+	struct signer_conn signer;
+	char sock[PATH_MAX];
+};
+
+/* One call of presign_run, logged; 1 when it signed a whole call's worth (more may wait). */
+static int
+presign_one(struct presigner *p, long long tenant)
+{
+	size_t n = 0;
+	int rc = presign_run(&p->db, &p->signer, tenant, &n);
+
+	if (n > 0 || rc != 0)
+		log_msg(rc ? LOG_WARN : LOG_INFO,
+			"event=ocsp_presigned tenant=%lld responses=%zu rc=%d", tenant, n, rc);
+	return rc == 0 && n >= (size_t)PRESIGN_BATCH * PRESIGN_ROUNDS;
+}
+
+static void *
+presigner_run(void *arg)
+{
+	struct presigner *p = arg;
+	time_t next_sweep = 0;
+	int more = 0;
+
+	for (;;) {
+		long long v[PENDING_MAX];
+		size_t n;
+		int sweep;
+
+		pthread_mutex_lock(&g_kick.mu);
+		while (g_kick.n == 0 && !g_kick.overflow && !more && time(NULL) < next_sweep) {
+			struct timespec until = {.tv_sec = next_sweep};
+			pthread_cond_timedwait(&g_kick.cv, &g_kick.mu, &until);
+		}
+		n = g_kick.n;
+		memcpy(v, g_kick.v, n * sizeof(v[0]));
+		g_kick.n = 0;
+		sweep = g_kick.overflow || more || time(NULL) >= next_sweep;
+		g_kick.overflow = 0;
+		pthread_mutex_unlock(&g_kick.mu);
+
+		for (size_t i = 0; i < n; i++)
+			while (presign_one(p, v[i]))
+				; /* a notified tenant is done whole: its revocations are in it */
+		if (sweep) {
+			/* a sweep that is not done comes back after the next notified tenants */
+			more = presign_one(p, 0);
+			if (!more)
+				next_sweep = time(NULL) + revoke_cfg.crl_check_interval;
+		}
+	}
+	return NULL;
+}
+
+int
+presigner_start(const struct cfg *cfg)
+{
+	static struct presigner p;
+	pthread_t tid;
+	int rc;
+
+	if ((rc = cfg_socket_path(cfg, "signer", p.sock, sizeof(p.sock))) != 0 ||
+	    (rc = db_init(&p.db, cfg->db)) != 0)
+		return rc;
+	signer_conn_init(&p.signer, p.sock);
+	if ((rc = pthread_create(&tid, NULL, presigner_run, &p)) != 0)
+		return -rc;
+	pthread_detach(tid);
+	log_msg(LOG_INFO, "event=ocsp_presigner_started every=%d", revoke_cfg.crl_check_interval);
+	return 0;
 }

@@ -5,9 +5,9 @@
  * milliseconds of the commit). Every crl_check_interval seconds it also sweeps for CRLs that are
  * missing, list other than the revoked certificates (a notification lost with a connection), or
  * expire within crl_days/2. With several shomei-revoke, each hears the notification; the CA row
- * lock in crlpub_tenant lets the first sign and the others find the CRL current. After each
- * CRL, and on each sweep for every tenant, it also signs again the OCSP responses that are
- * missing, stale or expiring (presign.c).
+ * lock in crlpub_tenant lets the first sign and the others find the CRL current. Each notified
+ * tenant is handed on to the OCSP pre-signer (presign.c), which runs in a thread of its own so
+ * that a burst of signatures never holds a CRL back.
  */
 #include <errno.h>
 #include <limits.h>
@@ -93,19 +93,6 @@ publish(struct publisher *p, long long tenant)
 			"event=tenant_crl_published tenant=%lld crl_number=%lld revoked=%zu",
 			tenant, info.number, info.revoked);
 	return 0;
-}
-
-/* The tenant's (0: every tenant's) OCSP responses that must be signed again. */
-static int
-presign(struct publisher *p, long long tenant)
-{
-	size_t n = 0;
-	int rc = presign_run(&p->db, &p->signer, tenant, &n);
-
-	if (n > 0 || rc != 0)
-		log_msg(rc ? LOG_WARN : LOG_INFO,
-			"event=ocsp_presigned tenant=%lld responses=%zu rc=%d", tenant, n, rc);
-	return rc;
 }
 
 /* Every tenant whose CRL is stale. */
@@ -203,14 +190,11 @@ run(void *arg)
 			p->overflow = 0;
 			if (sweep(p) != 0)
 				log_msg(LOG_WARN, "event=crl_publisher_sweep_failed");
-			presign(p, 0);
 			next_sweep = time(NULL) + revoke_cfg.crl_check_interval;
 		}
-		/* the CRL first: the responder answers a revocation at once without a stored
-		 * response (it signs on demand), the CRL only once it is signed again */
 		for (size_t i = 0; i < p->npending; i++) {
+			presign_kick(p->pending[i]);
 			publish(p, p->pending[i]);
-			presign(p, p->pending[i]);
 		}
 		p->npending = 0;
 		now = time(NULL);

@@ -1,4 +1,5 @@
 /* queries.c: shomei-revoke's SQL, as named prepared statements. */
+#include "domain/crlpub.h"
 #include "domain/lifecycle.h"
 #include "extern.h"
 
@@ -62,7 +63,8 @@ const struct db_stmt q_tenant_crl = {
 	1,
 };
 
-/* $1 slug: the CRLs of the chain, the tenant CA's first, then its parent's (the root) */
+/* $1 slug: the CRLs of the chain, the active tenant CA's first (depth 0), then those of the
+ * tenant's rotated-out CAs that still publish (depth 1), then the root's (depth 2) */
 const struct db_stmt q_chain_crls = {
 	"revoke_chain_crls",
 	"SELECT r.ca_id, r.number, encode(r.der, 'hex') AS der,"
@@ -70,22 +72,34 @@ const struct db_stmt q_chain_crls = {
 	TENANT_CA " JOIN crls r ON r.ca_id = c.id WHERE t.slug = $1"
 	" UNION ALL SELECT r.ca_id, r.number, encode(r.der, 'hex'),"
 	" extract(epoch FROM r.published_at)::bigint, 1"
-	TENANT_CA " JOIN crls r ON r.ca_id = c.parent_id WHERE t.slug = $1 ORDER BY depth",
+	" FROM tenants t JOIN cas o ON o.tenant_id = t.id AND o.kind = 'tenant' AND NOT o.active"
+	" AND " CRLPUB_SQL_LIVE("o") " JOIN crls r ON r.ca_id = o.id WHERE t.slug = $1"
+	" UNION ALL SELECT r.ca_id, r.number, encode(r.der, 'hex'),"
+	" extract(epoch FROM r.published_at)::bigint, 2"
+	TENANT_CA " JOIN crls r ON r.ca_id = c.parent_id WHERE t.slug = $1 ORDER BY depth, ca_id",
 	1,
 };
 
-/* $1 slug: the tenant CA and its parent (the root) */
+/* $1 slug: the tenant CA, its rotated-out CAs that still have valid certificates (each PEM
+ * ending in a newline), and its parent (the root) */
 const struct db_stmt q_chain = {
 	"revoke_chain",
 	"SELECT c.id, c.cert_pem, p.cert_pem AS parent_pem,"
+	" (SELECT string_agg(rtrim(o.cert_pem, E'\\n') || E'\\n', '' ORDER BY o.id DESC) FROM cas o"
+	"  WHERE o.tenant_id = t.id AND o.kind = 'tenant' AND NOT o.active AND "
+	CRLPUB_SQL_LIVE("o") ") AS old_pem,"
+	" coalesce((SELECT '-' || string_agg(o.id::text, '.' ORDER BY o.id) FROM cas o"
+	"  WHERE o.tenant_id = t.id AND o.kind = 'tenant' AND NOT o.active AND "
+	CRLPUB_SQL_LIVE("o") "), '') AS old_ids,"
 	" extract(epoch FROM c.created_at)::bigint AS at"
 	TENANT_CA " LEFT JOIN cas p ON p.id = c.parent_id WHERE t.slug = $1",
 	1,
 };
-/* The tenants' active issuing CAs: the issuers the OCSP responder answers for. */
+/* The tenants' issuing CAs that answer (active, or rotated out with valid certificates). */
 const struct db_stmt q_ocsp_cas = {
 	"revoke_ocsp_cas",
-	"SELECT id, tenant_id, cert_pem FROM cas WHERE active AND kind = 'tenant' ORDER BY id",
+	"SELECT c.id, c.tenant_id, c.cert_pem FROM cas c WHERE c.kind = 'tenant'"
+	" AND " CRLPUB_SQL_LIVE("c") " ORDER BY c.id",
 	0,
 };
 
@@ -117,14 +131,15 @@ const struct db_stmt q_ocsp_store = {
 	6,
 };
 
-/* $1 tenant (0: every tenant), $2 epoch: certificates of active tenant CAs whose response is
+/* $1 tenant (0: every tenant), $2 epoch: certificates of the tenant CAs that answer whose response is
  * missing, says another status, or expires before $2 */
 const struct db_stmt q_ocsp_stale = {
 	"revoke_ocsp_stale",
 	"SELECT c.ca_id, c.serial, c.status = " LC_SQL(LC_REVOKED) " AS revoked,"
 	" extract(epoch FROM coalesce(c.revoked_at, c.updated_at))::bigint AS revoked_at,"
 	" coalesce(c.revocation_reason, 0) AS reason"
-	" FROM certificates c JOIN cas a ON a.id = c.ca_id AND a.active AND a.kind = 'tenant'"
+	" FROM certificates c JOIN cas a ON a.id = c.ca_id AND a.kind = 'tenant'"
+	" AND " CRLPUB_SQL_LIVE("a")
 	" LEFT JOIN ocsp_responses r ON r.ca_id = c.ca_id AND r.serial = c.serial"
 	" WHERE c.serial IS NOT NULL AND ($1::bigint = 0 OR c.tenant_id = $1::bigint)"
 	" AND (c.status IN " LC_SQL_VALID " OR c.status = " LC_SQL(LC_REVOKED) ")"

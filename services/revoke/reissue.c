@@ -18,6 +18,7 @@
 #include "domain/audit.h"
 #include "domain/certq.h"
 #include "domain/lifecycle.h"
+#include "domain/notice.h"
 #include "domain/revocation.h"
 #include "domain/tenant.h"
 #include "extern.h"
@@ -523,6 +524,32 @@ out:
 	return rc < 0 ? rc : rc > 0 ? -EIO : 0;
 }
 
+/* The reissued certificates' CNs, one a line, in the administrators' 電子証明書再発行通知. */
+static int
+notify_admins(struct db *db, long long tenant_id, const PGresult *rows)
+{
+	size_t len = 1, at = 0;
+	char *items;
+	int rc, n = PQntuples(rows);
+
+	for (int r = 0; r < n; r++)
+		len += (size_t)PQgetlength(rows, r, 1) + 1;
+	if ((items = malloc(len)) == NULL)
+		return -ENOMEM;
+	items[0] = '\0';
+	for (int r = 0; r < n; r++) {
+		size_t l = (size_t)PQgetlength(rows, r, 1);
+		if (r)
+			items[at++] = '\n';
+		memcpy(items + at, PQgetvalue(rows, r, 1), l);
+		at += l;
+		items[at] = '\0';
+	}
+	rc = notice_reissue_accepted(db, tenant_id, n, items, 0);
+	free(items);
+	return rc;
+}
+
 int
 reissue_apply(struct db *db, const struct revoke_who *w, struct reissue_req *rq, int *status,
 	      cJSON *errs)
@@ -566,9 +593,13 @@ reissue_apply(struct db *db, const struct revoke_who *w, struct reissue_req *rq,
 		goto out;
 	if (rq->job_id > 0 && (rc = jobs_progress(db, rq->job_id, rq->progress)) != 0)
 		goto out;
+	/* 電子証明書再発行通知 to the administrators (a CSV job's comes once, when the job ends) */
+	if (rq->job_id <= 0 && (rc = notify_admins(db, w->tenant_id, rows)) != 0)
+		goto out;
 	if ((rc = db_commit(db)) != 0)
 		goto out;
 	committed = 1;
+	ocsp_cache_bump(); /* the old certificates revoked now: no kept answer may say good */
 	*status = 200;
 out:
 	if (!committed)

@@ -152,12 +152,13 @@ out:
 	return rc < 0 ? rc : rc > 0 ? -EIO : 0;
 }
 
-/* /crl/<slug>.pem: the CRLs of the chain, the root's included. */
+/* /crl/<slug>.pem: the CRLs of the chain, the root's included, and those of the tenant's
+ * rotated-out CAs while their certificates are valid. */
 static int
 crl_pem(struct http_req *req, struct svc_thread *t, const char *slug)
 {
 	PGresult *res = NULL;
-	char *all = NULL, etag[192];
+	char *all = NULL, etag[512];
 	size_t len = 0, o;
 	time_t at = 0;
 	const char *params[] = {slug};
@@ -165,8 +166,9 @@ crl_pem(struct http_req *req, struct svc_thread *t, const char *slug)
 
 	if ((rc = db_exec(&t->db, &q_chain_crls, params, &res)) != 0)
 		goto out;
-	/* the tenant CA's first; without it (or without the root's) the file is not ready */
-	if (PQntuples(res) != 2 || db_get_ll(res, 0, "depth") != 0) {
+	/* the active tenant CA's first, the root's last; without either the file is not ready */
+	if (PQntuples(res) < 2 || db_get_ll(res, 0, "depth") != 0 ||
+	    db_get_ll(res, PQntuples(res) - 1, "depth") != 2) {
 		svc_fail(req, 404, "not_found", &msg_not_found);
 		goto out;
 	}
@@ -176,8 +178,9 @@ crl_pem(struct http_req *req, struct svc_thread *t, const char *slug)
 			goto out;
 		if (db_get_ll(res, r, "at") > (long long)at)
 			at = (time_t)db_get_ll(res, r, "at");
-		o += (size_t)snprintf(etag + o, sizeof(etag) - o, "-%s.%s", db_get(res, r, "ca_id"),
-				      db_get(res, r, "number"));
+		if (o < sizeof(etag) - 48)
+			o += (size_t)snprintf(etag + o, sizeof(etag) - o, "-%s.%s",
+					      db_get(res, r, "ca_id"), db_get(res, r, "number"));
 	}
 	snprintf(etag + o, sizeof(etag) - o, "\"");
 	send_doc(req, "application/x-pem-file", etag, at, all, len, "public, no-cache");
@@ -211,7 +214,7 @@ serve_ca(struct http_req *req, struct svc_thread *t)
 	unsigned char *der = NULL;
 	size_t len = 0;
 	char slug[64], etag[64], *chain = NULL;
-	const char *ext, *pem, *parent;
+	const char *ext, *pem, *parent, *old;
 	int rc = 0, want_der;
 
 	if (split_name(req->args[0], slug, sizeof(slug), &ext) != 0 ||
@@ -228,8 +231,9 @@ serve_ca(struct http_req *req, struct svc_thread *t)
 		goto out;
 	}
 	parent = db_get(res, 0, "parent_pem");
-	snprintf(etag, sizeof(etag), "\"ca-%s-%s\"", db_get(res, 0, "id"),
-		 want_der ? "crt" : "pem");
+	old = db_get(res, 0, "old_pem");
+	snprintf(etag, sizeof(etag), "\"ca-%s-%s%s\"", db_get(res, 0, "id"),
+		 want_der ? "crt" : "pem", want_der ? "" : db_get(res, 0, "old_ids"));
 	if (want_der) {
 		if ((rc = x509_cert_from_pem(pem, strlen(pem), &ca)) != 0 ||
 		    (rc = x509_cert_to_der(ca, &der, &len)) != 0)
@@ -238,13 +242,13 @@ serve_ca(struct http_req *req, struct svc_thread *t)
 			 len, "public, max-age=3600");
 		goto out;
 	}
-	len = strlen(pem) + (parent ? strlen(parent) + 1 : 0);
-	if ((chain = malloc(len + 2)) == NULL) {
+	len = strlen(pem) + (old ? strlen(old) : 0) + (parent ? strlen(parent) : 0);
+	if ((chain = malloc(len + 4)) == NULL) {
 		rc = -ENOMEM;
 		goto out;
 	}
-	len = (size_t)snprintf(chain, len + 2, "%s%s%s", pem,
-			       parent && pem[strlen(pem) - 1] != '\n' ? "\n" : "",
+	len = (size_t)snprintf(chain, len + 4, "%s%s%s%s", pem,
+			       pem[strlen(pem) - 1] != '\n' ? "\n" : "", old ? old : "",
 			       parent ? parent : "");
 	send_doc(req, "application/x-pem-file", etag, (time_t)db_get_ll(res, 0, "at"), chain, len,
 		 "public, max-age=3600");

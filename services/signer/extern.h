@@ -40,9 +40,10 @@ int allow_has(const struct allow *a, uid_t uid);
 
 /* Which CA a request is about. */
 enum sca_kind {
-	SCA_TENANT, /* the tenant's active issuing CA */
-	SCA_ADMIN,  /* the administrator CA (tenant_id 0) */
-	SCA_ROOT,   /* the root CA: only for its own CRL (SIGN_CRL with tenant_id 0) */
+	SCA_TENANT,  /* the tenant's active issuing CA */
+	SCA_ADMIN,   /* the administrator CA (tenant_id 0) */
+	SCA_ROOT,    /* the root CA: only for its own CRL (SIGN_CRL with tenant_id 0) */
+	SCA_RETIRED, /* a tenant's rotated-out issuing CA: its CRL and OCSP answers only */
 	SCA__MAX,
 };
 
@@ -74,6 +75,15 @@ void sca_copy(struct sca *dst, const struct sca *src);
  * Returns 0, SIGNER_ST_NOCA when there is none, or -errno.
  */
 typedef int (*sca_lookup_fn)(void *arg, enum sca_kind kind, uint64_t tenant_id, struct sca *out);
+/* 1 when cert is the CA an object names (its CRL's AKI, its OCSP CertID's issuer). */
+typedef int (*sca_match_fn)(X509 *cert, const void *arg);
+/*
+ * Finds, among the tenant's inactive (rotated-out) issuing CAs that are not expired, the one
+ * match accepts, for its CRL and OCSP answers only (kind SCA_RETIRED): 0, SIGNER_ST_NOCA or
+ * -errno.
+ */
+typedef int (*sca_retired_fn)(void *arg, uint64_t tenant_id, sca_match_fn match,
+			      const void *match_arg, struct sca *out);
 
 /* policy.c */
 /* 0 when ca may sign x, else SIGNER_ST_REFUSED with the reason in reason. */
@@ -93,6 +103,9 @@ struct store *store_new(const char *conninfo, const char *ca_dir,
 void store_free(struct store *st);
 /* An sca_lookup_fn; arg is the struct store. */
 int store_lookup(void *arg, enum sca_kind kind, uint64_t tenant_id, struct sca *out);
+/* An sca_retired_fn (not cached: a rotated-out CA signs a CRL or an answer now and then). */
+int store_lookup_retired(void *arg, uint64_t tenant_id, sca_match_fn match, const void *match_arg,
+			 struct sca *out);
 
 /* server.c */
 #define SERVER_MAX_CONN 64
@@ -112,6 +125,7 @@ struct server {
 	int stop_pipe[2];
 	sca_lookup_fn lookup;
 	void *lookup_arg;
+	sca_retired_fn retired; /* NULL: a rotated-out CA signs nothing (set after server_init) */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	int active; /* connection threads running */

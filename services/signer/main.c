@@ -120,6 +120,7 @@ serve(const struct cfg *c, struct store *st, const char *pidfile)
 		close(fd);
 		return 1;
 	}
+	s.retired = store_lookup_retired;
 	if ((rc = allow_lists(&s)) != 0) {
 		server_done(&s);
 		return 1;

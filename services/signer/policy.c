@@ -362,7 +362,8 @@ policy_check_crl(const struct sca *ca, X509_CRL *crl, time_t now, char *reason, 
 	AUTHORITY_KEYID_free(akid);
 	if (!ok)
 		return refuse(reason, len, "authorityKeyIdentifier does not match the CA's key");
-	if (ca->kind == SCA_TENANT && (ok = check_crl_entries(crl, reason, len)) != 0)
+	if ((ca->kind == SCA_TENANT || ca->kind == SCA_RETIRED) &&
+	    (ok = check_crl_entries(crl, reason, len)) != 0)
 		return ok;
 	return check_crl_times(crl, now, reason, len);
 }
@@ -431,7 +432,7 @@ check_ocsp_single(const struct sca *ca, OCSP_SINGLERESP *one, time_t now, char *
 int
 policy_check_ocsp(const struct sca *ca, OCSP_BASICRESP *bs, time_t now, char *reason, size_t len)
 {
-	if (ca->kind != SCA_TENANT)
+	if (ca->kind != SCA_TENANT && ca->kind != SCA_RETIRED)
 		return refuse(reason, len, "OCSP responses are signed with a tenant's CA only");
 	if (OCSP_BASICRESP_get_ext_count(bs) != 0)
 		return refuse(reason, len, "OCSP response extensions not allowed");

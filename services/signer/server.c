@@ -160,6 +160,57 @@ crl_ca(struct server *s, uint64_t tenant, X509_CRL *crl, struct sca *ca, struct 
 	return find_ca(s, SCA_ROOT, 0, ca, a);
 }
 
+/* sca_match_fn: the CRL's AKI is cert's SKI. */
+static int
+crl_names(X509 *cert, const void *arg)
+{
+	AUTHORITY_KEYID *akid = X509_CRL_get_ext_d2i(arg, NID_authority_key_identifier, NULL, NULL);
+	const ASN1_OCTET_STRING *ski = X509_get0_subject_key_id(cert);
+	int ok = akid != NULL && akid->keyid != NULL && ski != NULL &&
+		 ASN1_OCTET_STRING_cmp(akid->keyid, ski) == 0;
+
+	AUTHORITY_KEYID_free(akid);
+	return ok;
+}
+
+/* sca_match_fn: the answer's CertID names cert as its issuer (SHA-1 or SHA-256 hashes). */
+static int
+ocsp_names(X509 *cert, const void *arg)
+{
+	const OCSP_CERTID *id = OCSP_SINGLERESP_get0_id(OCSP_resp_get0((OCSP_BASICRESP *)arg, 0));
+	ASN1_OBJECT *md = NULL;
+	OCSP_CERTID *mine;
+	int ok;
+
+	if (id == NULL || OCSP_id_get0_info(NULL, &md, NULL, NULL, (OCSP_CERTID *)id) != 1)
+		return 0;
+	mine = OCSP_cert_to_id(EVP_get_digestbyobj(md), NULL, cert);
+	ok = mine != NULL && OCSP_id_issuer_cmp(mine, id) == 0;
+	OCSP_CERTID_free(mine);
+	return ok;
+}
+
+/*
+ * A tenant's CRL or OCSP answer that names another CA than the active one: the tenant's
+ * rotated-out CA it names signs it, while that CA is valid. ca holds the active CA on entry.
+ */
+static int
+retired_ca(struct server *s, uint64_t tenant, sca_match_fn match, const void *obj, struct sca *ca,
+	   struct answer *a)
+{
+	int rc;
+
+	if (tenant == 0 || s->retired == NULL || match(ca->cert, obj))
+		return 0;
+	sca_done(ca);
+	if ((rc = s->retired(s->lookup_arg, tenant, match, obj, ca)) == SIGNER_ST_NOCA)
+		return set_status(a, SIGNER_ST_REFUSED,
+				  "names neither this tenant's CA nor a rotated-out one");
+	if (rc != 0)
+		return set_status(a, SIGNER_ST_INTERNAL, "CA unavailable");
+	return 0;
+}
+
 static int
 sign_crl(struct server *s, const struct caller *who, uint64_t tenant, const unsigned char *der,
 	 size_t len, struct answer *a)
@@ -172,7 +223,8 @@ sign_crl(struct server *s, const struct caller *who, uint64_t tenant, const unsi
 		rc = set_status(a, SIGNER_ST_BADREQ, "not a DER CRL");
 		goto out;
 	}
-	if ((rc = crl_ca(s, tenant, crl, &ca, a)) != 0)
+	if ((rc = crl_ca(s, tenant, crl, &ca, a)) != 0 ||
+	    (rc = retired_ca(s, tenant, crl_names, crl, &ca, a)) != 0)
 		goto out;
 	if ((rc = policy_check_crl(&ca, crl, time(NULL), a->reason, sizeof(a->reason))) != 0) {
 		a->status = rc;
@@ -249,7 +301,8 @@ sign_ocsp(struct server *s, const struct caller *who, uint64_t tenant, const uns
 		rc = set_status(a, SIGNER_ST_BADREQ, "not a DER BasicOCSPResponse");
 		goto out;
 	}
-	if ((rc = find_ca(s, SCA_TENANT, tenant, &ca, a)) != 0)
+	if ((rc = find_ca(s, SCA_TENANT, tenant, &ca, a)) != 0 ||
+	    (rc = retired_ca(s, tenant, ocsp_names, bs, &ca, a)) != 0)
 		goto out;
 	if ((rc = policy_check_ocsp(&ca, bs, time(NULL), a->reason, sizeof(a->reason))) != 0) {
 		a->status = rc;

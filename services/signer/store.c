@@ -31,6 +31,7 @@ static const char *const kind_words[SCA__MAX] = {
 	[SCA_TENANT] = "tenant",
 	[SCA_ADMIN] = "admin",
 	[SCA_ROOT] = "root",
+	[SCA_RETIRED] = "tenant",
 };
 
 struct entry {
@@ -243,5 +244,50 @@ store_lookup(void *arg, enum sca_kind kind, uint64_t tenant_id, struct sca *out)
 	if (rc == 0)
 		sca_copy(out, &e->ca);
 	pthread_mutex_unlock(&st->mu);
+	return rc;
+}
+
+/* The tenant's rotated-out issuing CAs that are still valid, newest first. */
+static const char q_find_retired[] =
+	"SELECT c.id, c.cert_pem, c.key_file FROM cas c WHERE NOT c.active AND c.kind = 'tenant' "
+	"AND c.tenant_id = $1::bigint AND c.not_after > now() ORDER BY c.id DESC";
+
+int
+store_lookup_retired(void *arg, uint64_t tenant_id, sca_match_fn match, const void *match_arg,
+		     struct sca *out)
+{
+	struct store *st = arg;
+	PGresult *res = NULL;
+	char tid[24];
+	const char *params[1] = {tid};
+	int rc = SIGNER_ST_NOCA;
+
+	snprintf(tid, sizeof(tid), "%llu", (unsigned long long)tenant_id);
+	pthread_mutex_lock(&st->mu);
+	if ((rc = db_exec_sql(&st->db, q_find_retired, 1, params, &res)) != 0) {
+		rc = rc > 0 ? -EIO : rc;
+		goto out;
+	}
+	rc = SIGNER_ST_NOCA;
+	for (int r = 0; r < PQntuples(res) && rc == SIGNER_ST_NOCA; r++) {
+		const char *pem = db_get(res, r, "cert_pem"),
+			   *key_file = db_get(res, r, "key_file");
+		struct sca ca = {.kind = SCA_RETIRED, .id = db_get_ll(res, r, "id")};
+
+		if (pem == NULL || key_file == NULL ||
+		    x509_cert_from_pem(pem, strlen(pem), &ca.cert) != 0)
+			continue;
+		if (match(ca.cert, match_arg) &&
+		    (rc = load_key(st, key_file, ca.cert, &ca.key)) == 0) {
+			*out = ca;
+			break;
+		}
+		sca_done(&ca);
+		if (rc != 0 && rc != SIGNER_ST_NOCA)
+			break;
+	}
+out:
+	pthread_mutex_unlock(&st->mu);
+	PQclear(res);
 	return rc;
 }

@@ -21,7 +21,7 @@ struct tenant {
 	int default_validity_days;
 	int max_validity_days;
 	int max_start_ahead_days; /* how far ahead a validity may start (From) */
-	long long ca_not_after; /* epoch seconds of the active issuing CA's notAfter, 0 = none */
+	long long ca_not_after;   /* epoch seconds of the active issuing CA's notAfter, 0 = none */
 };
 
 /* One device of a registration, pointing into the request body. */
@@ -67,9 +67,12 @@ extern const struct db_stmt q_user_update;
 extern const struct db_stmt q_user_devices;
 extern const struct db_stmt q_user_certificates;
 extern const struct db_stmt q_search_count;
+extern const char q_search_select[];
 struct sort_stmt {
 	const char *sort;
-	struct db_stmt st;
+	int key;	    /* enum keyset_key: what its cursors hold */
+	struct db_stmt st;  /* the list's order */
+	struct db_stmt rev; /* backwards, for the page before a cursor and the last */
 };
 extern const struct sort_stmt q_search_pages[];
 extern const size_t q_search_npages;
@@ -107,13 +110,18 @@ struct reg_ctx {
 /* Insert u, its devices and their `issuing` certificates in the caller's transaction. */
 int register_insert(struct db *db, const struct reg_ctx *cx, const struct certq_quota *q,
 		    struct user_in *u, cJSON *certs, struct strbuf *detail, long long *uid);
-int pairs_taken(struct db *db, long long tenant_id, const struct user_in *u, int lang,
-		cJSON *errs);
+/* Insert u's devices and their `issuing` certificates for the existing user uid. */
+int register_devices(const struct reg_ctx *cx, struct db *db, const struct certq_quota *q,
+		     long long uid, struct user_in *u, cJSON *certs, struct strbuf *detail);
+int pairs_taken(struct db *db, long long tenant_id, const struct user_in *u, int lang, cJSON *errs);
 void quota_error(cJSON *errs, long long available, int lang);
 
 /* user.c */
 int users_get(struct http_req *req, struct svc_thread *t);
 int users_patch(struct http_req *req, struct svc_thread *t);
+
+/* devices.c */
+int users_add_devices(struct http_req *req, struct svc_thread *t);
 
 /* search.c */
 int users_search(struct http_req *req, struct svc_thread *t);
@@ -245,8 +253,47 @@ extern const struct i18n_text msg_restriction_empty;
 extern const struct i18n_text msg_quota;
 extern const struct i18n_text msg_issue_not_allowed;
 extern const struct i18n_text msg_user_deleted;
+extern const struct i18n_text msg_device_exists;
 extern const struct i18n_text msg_status_list;
 extern const struct i18n_text msg_device_list;
 extern const struct i18n_text msg_sort;
+
+/* mailcfg.c: the [mail] section */
+enum { MAIL_STARTTLS_REQUIRED, MAIL_STARTTLS_OFF };
+struct mail_cfg {
+	char *smtp_url;
+	int smtp_starttls; /* MAIL_STARTTLS_* */
+	char *smtp_auth_file;
+	char *smtp_ca_file;
+	char *mail_from; /* when the tenant has none of its own */
+	char *template_dir;
+	int workers;    /* mail worker threads in each shomei-users; 0 = this one sends nothing */
+	int retry_base; /* seconds before the 2nd attempt; doubling, at most an hour */
+	int max_attempts;
+	int link_ttl_hours;    /* how long a credentials link works */
+	int reminder_interval; /* seconds between two looks for expiry reminders */
+	int poll_ms;           /* between two looks at an empty outbox */
+};
+extern struct mail_cfg mail_cfg;
+extern const struct cfg_section mail_section;
+
+/* mail.c */
+extern const char *mail_public_url;
+int mail_start(const struct cfg *cfg);
+
+/* outbox.c */
+int outbox_list(struct http_req *req, struct svc_thread *t);
+int outbox_resend(struct http_req *req, struct svc_thread *t);
+
+/* creds.c */
+int creds_get(struct http_req *req, struct svc_thread *t);
+int creds_post(struct http_req *req, struct svc_thread *t);
+
+/* msgs.c (notices) */
+extern const struct i18n_text msg_outbox_status;
+extern const struct i18n_text msg_outbox_not_found;
+extern const struct i18n_text msg_outbox_not_failed;
+extern const struct i18n_text msg_notice_address;
+extern const struct i18n_text msg_notice_lang;
 
 #endif

@@ -16,11 +16,11 @@
 #include "domain/jobs.h"
 #include "extern.h"
 #include "web/internal.h"
+#include "web/keyset.h"
 #include "web/valid.h"
 
 #define JOBS_CHUNK 100 /* users a transaction */
 #define JOBS_PER_PAGE 100
-#define JOBS_PER_PAGE_S "100"	       /* GET /api/jobs, in SQL */
 #define JST(col) "to_char((" col ") AT TIME ZONE 'Asia/Tokyo', 'YYYY/MM/DD HH24:MI:SS')"
 
 /* CSV一括登録 as a job kind (domain/jobs.h): parse the stored text again, then commit. */
@@ -138,12 +138,25 @@ out:
 		"started_at") ", '') AS started_at, coalesce(" JST("finished_at") ", '') AS "       \
 					  "finished_at"
 
-static const struct db_stmt q_list = {
-	"jobs_list",
-	"SELECT " JOB_COLUMNS ", count(*) OVER () AS n FROM jobs WHERE tenant_id = $1"
-	" ORDER BY id DESC LIMIT " JOBS_PER_PAGE_S " OFFSET $2::integer",
-	2,
+/* At most one more than an exact total shows (web/keyset.h). */
+static const struct db_stmt q_count = {
+	"jobs_count",
+	"SELECT count(*) AS n FROM (SELECT 1 FROM jobs WHERE tenant_id = $1"
+	" ORDER BY id LIMIT " KEYSET_EXACT_MAX_S " + 1) s",
+	1,
 };
+static const char q_select[] = "SELECT 1 FROM jobs WHERE tenant_id = $1";
+
+/*
+ * Newest first from a cursor (the id is the key): $2 the cursor's id (NULL: from the newest),
+ * $3 rows to skip, $4 rows to read; q_list_rev reads backwards. Index jobs_tenant.
+ */
+#define LIST_SQL(op, dir)                                                                          \
+	"SELECT " JOB_COLUMNS ", NULL::text AS k FROM jobs WHERE tenant_id = $1"                   \
+	" AND ($2::bigint IS NULL OR id " op " $2::bigint)"                                        \
+	" ORDER BY id " dir " OFFSET $3 LIMIT $4"
+static const struct db_stmt q_list = {"jobs_list", LIST_SQL("<", "DESC"), 4};
+static const struct db_stmt q_list_rev = {"jobs_list_rev", LIST_SQL(">", "ASC"), 4};
 
 static const struct db_stmt q_get = {
 	"jobs_get",
@@ -204,37 +217,40 @@ render_job(const PGresult *res, int r, int lang, int with_errors)
 int
 jobs_list(struct http_req *req, struct svc_thread *t)
 {
-	static const struct valid_field q[] = {{"page", valid_page, 0, &msg_page, 0}};
-	cJSON *errs = cJSON_CreateArray(), *doc, *items;
-	char tid[24], off[24], page[16] = "1";
+	cJSON *errs = cJSON_CreateArray(), *doc = NULL, *items;
+	struct keyset ks;
+	char tid[24];
 	PGresult *res = NULL;
-	long pg;
-	int rc;
+	long long total;
+	int rc, est;
 
-	if (valid_query(req->query, q, 1, errs, req->lang) > 0) {
+	if (keyset_read(req->query, KEYSET_TEXT, req->lang, errs, &ks) > 0) {
 		svc_invalid(req, errs);
 		return 0;
 	}
 	cJSON_Delete(errs);
-	if (http_query_get(req->query, "page", page, sizeof(page)) != 0)
-		snprintf(page, sizeof(page), "1");
-	pg = atol(page);
 	snprintf(tid, sizeof(tid), "%lld", req->tenant_id);
-	snprintf(off, sizeof(off), "%ld", (pg - 1) * JOBS_PER_PAGE);
-	const char *p[] = {tid, off};
-	if ((rc = db_exec(&t->db, &q_list, p, &res)) != 0)
-		return rc < 0 ? rc : -EIO;
+	const char *p[] = {tid, keyset_id_param(&ks), ks.offset, ks.limit};
+	if ((rc = keyset_count(&t->db, &q_count, q_select, p, &total, &est)) != 0)
+		goto out;
+	keyset_limit(&ks, total, est, JOBS_PER_PAGE);
+	p[2] = ks.offset;
+	p[3] = ks.limit;
+	if ((rc = db_exec(&t->db, keyset_reverse(&ks) ? &q_list_rev : &q_list, p, &res)) != 0)
+		goto out;
 	doc = cJSON_CreateObject();
+	keyset_total(doc, total, est);
+	keyset_answer(&ks, res, JOBS_PER_PAGE, doc);
 	items = cJSON_AddArrayToObject(doc, "items");
-	for (int r = 0; r < PQntuples(res); r++)
-		cJSON_AddItemToArray(items, render_job(res, r, req->lang, 0));
-	cJSON_AddNumberToObject(doc, "page", (double)pg);
-	cJSON_AddNumberToObject(doc, "per_page", JOBS_PER_PAGE);
-	cJSON_AddNumberToObject(doc, "total", PQntuples(res) ? (double)db_get_ll(res, 0, "n") : 0);
-	PQclear(res);
+	int n = PQntuples(res), shown = keyset_rows(&ks, n, JOBS_PER_PAGE);
+	for (int i = 0; i < shown; i++)
+		cJSON_AddItemToArray(
+			items, render_job(res, keyset_row(&ks, n, JOBS_PER_PAGE, i), req->lang, 0));
 	http_json(req, 200, doc);
+out:
+	PQclear(res);
 	cJSON_Delete(doc);
-	return 0;
+	return rc < 0 ? rc : rc > 0 ? -EIO : 0;
 }
 
 int

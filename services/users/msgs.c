@@ -154,8 +154,7 @@ const struct i18n_text msg_csv_no_file = {
 const struct i18n_text msg_csv_encoding = {
 	{"文字コードを判別できません。UTF-8 または Shift_JIS（CP932）で保存してください。",
 	 "The file is neither UTF-8 nor Shift_JIS (CP932). Save it in one of them."}};
-const struct i18n_text msg_job_not_found = {
-	{"指定された処理は見つかりません。", "No such job."}};
+const struct i18n_text msg_job_not_found = {{"指定された処理は見つかりません。", "No such job."}};
 
 /* 1次削除 / 2次削除 (delete.c) */
 const struct i18n_text msg_user_already_deleted = {
@@ -195,3 +194,18 @@ const struct i18n_text msg_purge_issuing = {
 	 "A certificate of this user is still being issued. Delete the user once it is issued."}};
 const struct i18n_text msg_purge_empty = {
 	{"CSV ファイルに代表メールアドレスの行がありません。", "The CSV file names no user."}};
+const struct i18n_text msg_device_exists = {
+	{"この利用者にはすでにこの利用デバイスがあります。証明書を新しくするには再発行してください。",
+	 "This user already has this device. Reissue its certificate to renew it."}};
+const struct i18n_text msg_outbox_status = {
+	{"状態は queued、sent、failed のいずれかで指定してください。",
+	 "The status must be queued, sent or failed."}};
+const struct i18n_text msg_outbox_not_found = {
+	{"指定された送信メールは見つかりません。", "No such mail in the outbox."}};
+const struct i18n_text msg_outbox_not_failed = {
+	{"再送できるのは送信失敗のメールだけです。", "Only a mail that failed can be sent again."}};
+const struct i18n_text msg_notice_address = {
+	{"通知先メールアドレスはメールアドレスの形式 (128文字以内) で入力してください。空欄で通知しません。",
+	 "The notice address must be an e-mail address (up to 128 characters); empty sends none."}};
+const struct i18n_text msg_notice_lang = {{"通知の言語は ja または en で指定してください。",
+					   "The notice language must be ja or en."}};

@@ -1,5 +1,6 @@
 /* queries.c: the SQL of shomei-users. Every statement filters by the tenant ($1). */
 #include "extern.h"
+#include "web/keyset.h"
 #include "domain/lifecycle.h"
 
 /*
@@ -16,6 +17,7 @@ const struct db_stmt q_tenant = {
 	"SELECT t.id, t.slug, t.name, t.name_en, t.domain, t.quota,"
 	" array_to_json(t.features)::text AS features, t.key_type, t.p12_compat,"
 	" t.default_validity_days, t.max_validity_days, t.max_start_ahead_days, t.notify_users,"
+	" t.notice_address, t.notice_lang,"
 	" array_to_json(t.download_allowlist::text[])::text AS download_allowlist,"
 	" coalesce((SELECT o.name FROM organizations o WHERE o.tenant_id = t.id"
 	"  ORDER BY o.name = '本社' DESC, o.id LIMIT 1), '本社') AS organization,"
@@ -120,68 +122,110 @@ const struct db_stmt q_user_certificates = {
 /* A JST calendar day's bounds. */
 #define DAY_FROM(p) "(" p "::date)::timestamp AT TIME ZONE 'Asia/Tokyo'"
 #define DAY_END(p) "(" p "::date + 1)::timestamp AT TIME ZONE 'Asia/Tokyo'"
-#define CONTAINS(col, p) "strpos(lower(" col "), lower(" p "::text)) > 0"
 
 /*
- * $2 family name, $3 given name (kanji, kana or English), $4 e-mail (the user's or a
- * device's), $5/$6 applied, $7/$8 issued, $9/$10 expires (JST days, inclusive),
- * $11 statuses, $12 device codes (text arrays). A user matches the certificate
- * conditions ($7-$12) when any of its certificates matches them all.
+ * $2 family name, $3 given name (kanji, kana in either script or half-width, or English),
+ * $4 e-mail (the user's or a device's), $5/$6 applied, $7/$8 issued, $9/$10 expires (JST days,
+ * inclusive), $11 statuses, $12 device codes (text arrays). A user matches the certificate
+ * conditions ($7-$12) when any of its certificates matches them all. Names are compared
+ * folded (kana_fold, migration 0016) by trigram indexes, e-mail addresses likewise; an absent
+ * condition folds away (db.c plans each execution with its parameters). The users an e-mail or
+ * the certificate conditions match are gathered first as an array of ids (an index range over
+ * users, devices or certificates, migration 0017): a condition under OR is never turned into a
+ * join, and as a subquery per user it would read every certificate of the tenant.
  */
+/*
+ * A name part (family or given) containing p: three characters or more anywhere in the folded
+ * names (trigram index on <part>_fold); fewer, at the start of the kanji, the kana or the
+ * English name (btree prefixes, migration 0017), since no trigram fits in them.
+ */
+#define NAME(part, p)                                                                              \
+	"(CASE WHEN length(" p "::text) >= 3"                                                      \
+	" THEN u." part "_fold LIKE like_contains(kana_fold(" p "::text))"                          \
+	" ELSE kana_fold(u." part "_name) LIKE like_prefix(kana_fold(" p "::text))"                \
+	"  OR kana_fold(u." part "_name_kana) LIKE like_prefix(kana_fold(" p "::text))"            \
+	"  OR lower(u." part "_name_en) LIKE like_prefix(lower(" p "::text)) END)"
+
 #define SEARCH_WHERE                                                                               \
 	" FROM users u WHERE u.tenant_id = $1 AND u.purged_at IS NULL"                            \
 	" AND (u.deleted_at IS NOT NULL) = coalesce($14::boolean, false)"                         \
-	" AND ($2::text IS NULL OR " CONTAINS("u.family_name", "$2") " OR "                        \
-	CONTAINS("u.family_name_kana", "$2") " OR " CONTAINS("u.family_name_en", "$2") ")"         \
-	" AND ($3::text IS NULL OR " CONTAINS("u.given_name", "$3") " OR "                         \
-	CONTAINS("u.given_name_kana", "$3") " OR " CONTAINS("u.given_name_en", "$3") ")"           \
-	" AND ($4::text IS NULL OR " CONTAINS("u.email", "$4") " OR EXISTS (SELECT 1 FROM"         \
-	" devices e WHERE e.tenant_id = u.tenant_id AND e.user_id = u.id AND "                     \
-	CONTAINS("e.email", "$4") "))"                                                             \
+	" AND ($2::text IS NULL OR " NAME("family", "$2") ")"                                      \
+	" AND ($3::text IS NULL OR " NAME("given", "$3") ")"                                       \
+	" AND ($4::text IS NULL OR u.id = ANY (ARRAY (SELECT m.id FROM users m"                   \
+	"  WHERE m.tenant_id = $1 AND lower(m.email) LIKE like_contains(lower($4::text))"          \
+	"  UNION SELECT e.user_id FROM devices e WHERE e.tenant_id = $1"                           \
+	"  AND lower(e.email) LIKE like_contains(lower($4::text)))))"                              \
 	" AND ($5::date IS NULL OR u.applied_at >= " DAY_FROM("$5") ")"                            \
 	" AND ($6::date IS NULL OR u.applied_at < " DAY_END("$6") ")"                              \
 	" AND (($7::date IS NULL AND $8::date IS NULL AND $9::date IS NULL AND $10::date IS NULL"  \
-	" AND $11::text[] IS NULL AND $12::text[] IS NULL) OR EXISTS (SELECT 1 FROM certificates c" \
-	" LEFT JOIN devices d ON d.id = c.device_id AND d.tenant_id = c.tenant_id"                 \
-	" WHERE c.tenant_id = u.tenant_id AND c.user_id = u.id"                                    \
+	" AND $11::text[] IS NULL AND $12::text[] IS NULL) OR u.id = ANY (ARRAY (SELECT c.user_id"  \
+	" FROM certificates c WHERE c.tenant_id = $1 AND c.user_id IS NOT NULL"                    \
 	" AND ($7::date IS NULL OR c.issued_at >= " DAY_FROM("$7") ")"                             \
 	" AND ($8::date IS NULL OR c.issued_at < " DAY_END("$8") ")"                               \
 	" AND ($9::date IS NULL OR c.not_after >= " DAY_FROM("$9") ")"                             \
 	" AND ($10::date IS NULL OR c.not_after < " DAY_END("$10") ")"                             \
 	" AND ($11::text[] IS NULL OR c.status = ANY ($11::text[]))"                               \
-	" AND ($12::text[] IS NULL OR d.device_code = ANY ($12::text[]))))"
+	" AND ($12::text[] IS NULL OR c.device_id = ANY (ARRAY (SELECT d.id FROM devices d"       \
+	"  WHERE d.tenant_id = $1 AND d.device_code = ANY ($12::text[])))))))"                     \
+	" AND $13::bigint >= 0" /* rows to skip: the page statements' */
 
+/* At most one more than an exact total shows (web/keyset.h). */
 const struct db_stmt q_search_count = {
 	"users_search_count",
-	"SELECT count(*) AS n" SEARCH_WHERE " AND $13::bigint >= 0", /* the page's offset: unused */
+	"SELECT count(*) AS n FROM (SELECT 1" SEARCH_WHERE " ORDER BY u.applied_at, u.id LIMIT "  \
+	KEYSET_EXACT_MAX_S " + 1) s",
 	14,
 };
+const char q_search_select[] = "SELECT 1" SEARCH_WHERE;
 
 /* The sort keys over a user's certificates: the latest issue, the earliest end still valid. */
-#define SEARCH_SELECT                                                                              \
-	"SELECT " USER_COLUMNS ","                                                                 \
-	" (SELECT max(k.issued_at) FROM certificates k WHERE k.tenant_id = u.tenant_id"            \
-	"  AND k.user_id = u.id) AS k_issued,"                                                     \
-	" (SELECT min(k.not_after) FROM certificates k WHERE k.tenant_id = u.tenant_id"            \
-	"  AND k.user_id = u.id AND k.status <> " LC_SQL(LC_REVOKED) ") AS k_expires"
+#define K_ISSUED                                                                                   \
+	"(SELECT max(k.issued_at) FROM certificates k WHERE k.tenant_id = u.tenant_id"             \
+	" AND k.user_id = u.id)"
+#define K_EXPIRES                                                                                  \
+	"(SELECT min(k.not_after) FROM certificates k WHERE k.tenant_id = u.tenant_id"             \
+	" AND k.user_id = u.id AND k.status <> " LC_SQL(LC_REVOKED) ")"
 
-#define PAGE(name, key, order)                                                                     \
-	{key,                                                                                      \
-	 {"users_search_" name,                                                                    \
-	  SEARCH_SELECT SEARCH_WHERE " ORDER BY " order " LIMIT 100 OFFSET $13", 14}}
+/*
+ * A page from a cursor: $15 its key, $16 its id (NULL: from the start), $13 rows to skip,
+ * $17 rows to read. Each sort is a key (sk, the cursor's key k as text) read forwards or
+ * backwards by (sk, id); the keys of a user's own columns are indexes (migration 0016).
+ * A timestamp's cursor key is microseconds since the epoch; NULL (no certificate) sorts last.
+ */
+#define US(col) "(extract(epoch FROM " col ") * 1000000)::bigint::text"
+#define TS_CURSOR "('epoch'::timestamptz + $15::bigint * interval '1 microsecond')"
+#define PAGE_SQL(key, out, cur, op, dir)                                                           \
+	"SELECT * FROM (SELECT " USER_COLUMNS ", " key " AS sk, " out " AS k" SEARCH_WHERE ") s"   \
+	" WHERE ($16::bigint IS NULL OR (s.sk, s.id) " op " (" cur ", $16::bigint))"               \
+	" ORDER BY s.sk " dir ", s.id " dir " OFFSET $13 LIMIT $17"
+#define SORT2(name, sortkey, kind, key, out, cur, op, dir, rop, rdir)                               \
+	{sortkey,                                                                                  \
+	 kind,                                                                                     \
+	 {"users_search_" name, PAGE_SQL(key, out, cur, op, dir), 17},                              \
+	 {"users_search_" name "_rev", PAGE_SQL(key, out, cur, rop, rdir), 17}}
+#define SORT(name, sortkey, kind, key, out, cur, asc) SORT_##asc(name, sortkey, kind, key, out, cur)
+#define SORT_1(name, sortkey, kind, key, out, cur)                                                 \
+	SORT2(name, sortkey, kind, key, out, cur, ">", "ASC", "<", "DESC")
+#define SORT_0(name, sortkey, kind, key, out, cur)                                                 \
+	SORT2(name, sortkey, kind, key, out, cur, "<", "DESC", ">", "ASC")
+#define KANA "(u.family_name_kana || chr(31) || u.given_name_kana)"
 
 const struct sort_stmt q_search_pages[] = {
-	PAGE("applied", "applied_at", "u.applied_at, u.id"),
-	PAGE("applied_desc", "-applied_at", "u.applied_at DESC, u.id DESC"),
-	PAGE("kana", "family_name_kana", "u.family_name_kana, u.given_name_kana, u.id"),
-	PAGE("kana_desc", "-family_name_kana",
-	     "u.family_name_kana DESC, u.given_name_kana DESC, u.id DESC"),
-	PAGE("email", "email", "lower(u.email), u.id"),
-	PAGE("email_desc", "-email", "lower(u.email) DESC, u.id DESC"),
-	PAGE("issued", "issued_at", "k_issued NULLS LAST, u.id"),
-	PAGE("issued_desc", "-issued_at", "k_issued DESC NULLS LAST, u.id DESC"),
-	PAGE("expires", "expires_at", "k_expires NULLS LAST, u.id"),
-	PAGE("expires_desc", "-expires_at", "k_expires DESC NULLS LAST, u.id DESC"),
+	SORT("applied", "applied_at", KEYSET_INT, "u.applied_at", US("u.applied_at"), TS_CURSOR, 1),
+	SORT("applied_desc", "-applied_at", KEYSET_INT, "u.applied_at", US("u.applied_at"), TS_CURSOR,
+	     0),
+	SORT("kana", "family_name_kana", KEYSET_TEXT, KANA, KANA, "$15::text", 1),
+	SORT("kana_desc", "-family_name_kana", KEYSET_TEXT, KANA, KANA, "$15::text", 0),
+	SORT("email", "email", KEYSET_TEXT, "lower(u.email)", "lower(u.email)", "$15::text", 1),
+	SORT("email_desc", "-email", KEYSET_TEXT, "lower(u.email)", "lower(u.email)", "$15::text", 0),
+	SORT("issued", "issued_at", KEYSET_INT, "coalesce(" K_ISSUED ", 'infinity')", US(K_ISSUED),
+	     "coalesce(" TS_CURSOR ", 'infinity')", 1),
+	SORT("issued_desc", "-issued_at", KEYSET_INT, "coalesce(" K_ISSUED ", '-infinity')",
+	     US(K_ISSUED), "coalesce(" TS_CURSOR ", '-infinity')", 0),
+	SORT("expires", "expires_at", KEYSET_INT, "coalesce(" K_EXPIRES ", 'infinity')",
+	     US(K_EXPIRES), "coalesce(" TS_CURSOR ", 'infinity')", 1),
+	SORT("expires_desc", "-expires_at", KEYSET_INT, "coalesce(" K_EXPIRES ", '-infinity')",
+	     US(K_EXPIRES), "coalesce(" TS_CURSOR ", '-infinity')", 0),
 };
 const size_t q_search_npages = sizeof(q_search_pages) / sizeof(q_search_pages[0]);
 /* clang-format on */

@@ -154,12 +154,12 @@ queued(long long id, const struct device_in *d, const char *cn, int lang)
 }
 
 /*
- * Devices and their certificates; the answer's entries go into certs and the history detail's
- * device list into detail (each may be NULL).
+ * Devices and their certificates for user uid (u's names make the CN); the answer's entries go
+ * into certs and the history detail's device list into detail (each may be NULL).
  */
-static int
-insert_devices(const struct reg_ctx *cx, struct db *db, const struct certq_quota *q, long long uid,
-	       struct user_in *u, cJSON *certs, struct strbuf *detail)
+int
+register_devices(const struct reg_ctx *cx, struct db *db, const struct certq_quota *q,
+		 long long uid, struct user_in *u, cJSON *certs, struct strbuf *detail)
 {
 	char cn[VALID_CN_MAX * 4 + 2];
 	long long did, cid;
@@ -202,7 +202,7 @@ register_insert(struct db *db, const struct reg_ctx *cx, const struct certq_quot
 
 	if ((rc = insert_user(db, cx->tenant_id, u, uid)) != 0)
 		return rc;
-	return insert_devices(cx, db, q, *uid, u, certs, detail);
+	return register_devices(cx, db, q, *uid, u, certs, detail);
 }
 
 /*

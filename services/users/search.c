@@ -6,6 +6,7 @@
 
 #include "extern.h"
 #include "core/json.h"
+#include "web/keyset.h"
 #include "web/valid.h"
 #include "domain/lifecycle.h"
 #include "domain/device.h"
@@ -25,7 +26,6 @@ static const struct valid_field fields[] = {
 	{"status", lifecycle_valid_list, 0, &msg_status_list, 200},
 	{"device", device_valid_list, 0, &msg_device_list, 100},
 	{"sort", valid_user_sort, 0, &msg_sort, 32},
-	{"page", valid_page, 0, &msg_page, 7},
 	{"deleted", valid_flag, 0, &msg_flag, 1},
 };
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
@@ -33,15 +33,26 @@ static const struct valid_field fields[] = {
 #define F_STATUS 9
 #define F_DEVICE 10
 #define F_SORT 11
-#define F_PAGE 12
-#define F_DELETED 13
+#define F_DELETED 12
 
 struct search {
 	char v[NFIELDS][256]; /* decoded values; "" = not given */
-	const char *params[14];
-	char tenant[24], offset[24];
-	int page;
+	const char *params[17];
+	char tenant[24];
+	const struct sort_stmt *sort;
+	struct keyset ks;
 };
+
+static const struct sort_stmt *
+sort_of(const char *sort)
+{
+	if (*sort == '\0')
+		sort = "-applied_at";
+	for (size_t i = 0; i < q_search_npages; i++)
+		if (strcmp(q_search_pages[i].sort, sort) == 0)
+			return &q_search_pages[i];
+	return &q_search_pages[1];
+}
 
 /* A date range: from after to is refused on the _from field. */
 static void
@@ -77,26 +88,19 @@ parse(const char *query, int lang, cJSON *errs, long long tenant_id, struct sear
 		s->v[f][n + 1] = '}';
 		s->v[f][n + 2] = '\0';
 	}
-	s->page = s->v[F_PAGE][0] ? atoi(s->v[F_PAGE]) : 1;
+	s->sort = sort_of(s->v[F_SORT]);
+	if (keyset_read(query, (enum keyset_key)s->sort->key, lang, errs, &s->ks) > 0)
+		return 1;
 	snprintf(s->tenant, sizeof(s->tenant), "%lld", tenant_id);
-	snprintf(s->offset, sizeof(s->offset), "%lld", (long long)(s->page - 1) * USERS_PER_PAGE);
 	s->params[0] = s->tenant;
 	for (int i = 0; i < NCOND; i++)
 		s->params[1 + i] = s->v[i][0] ? s->v[i] : NULL;
-	s->params[12] = s->offset;
+	s->params[12] = s->ks.offset;
 	s->params[13] = strcmp(s->v[F_DELETED], "1") == 0 ? "true" : "false";
+	s->params[14] = keyset_key_param(&s->ks);
+	s->params[15] = keyset_id_param(&s->ks);
+	s->params[16] = s->ks.limit;
 	return 0;
-}
-
-static const struct db_stmt *
-page_stmt(const char *sort)
-{
-	if (*sort == '\0')
-		sort = "-applied_at";
-	for (size_t i = 0; i < q_search_npages; i++)
-		if (strcmp(q_search_pages[i].sort, sort) == 0)
-			return &q_search_pages[i].st;
-	return &q_search_pages[1].st;
 }
 
 /* "{1,2,3}": the ids of the page's users. Caller frees. */
@@ -122,11 +126,13 @@ id_array(const PGresult *res)
 
 /* The page's items, each with all of its certificates. */
 static cJSON *
-items(const PGresult *users, const PGresult *certs, int lang)
+items(const PGresult *users, const struct keyset *ks, const PGresult *certs, int lang)
 {
 	cJSON *a = cJSON_CreateArray();
+	int n = PQntuples(users), shown = keyset_rows(ks, n, USERS_PER_PAGE);
 
-	for (int i = 0; i < PQntuples(users); i++) {
+	for (int j = 0; j < shown; j++) {
+		int i = keyset_row(ks, n, USERS_PER_PAGE, j);
 		cJSON *u = render_user(users, i), *list = cJSON_CreateArray();
 		long long id = db_get_ll(users, i, "id");
 		for (int c = 0; c < PQntuples(certs); c++)
@@ -139,15 +145,22 @@ items(const PGresult *users, const PGresult *certs, int lang)
 }
 
 static int
-run(struct svc_thread *t, const struct search *s, int lang, cJSON **out)
+run(struct svc_thread *t, struct search *s, int lang, cJSON **out)
 {
-	PGresult *cnt = NULL, *res = NULL, *certs = NULL;
+	PGresult *res = NULL, *certs = NULL;
 	char *ids = NULL;
 	cJSON *doc = NULL;
-	int rc;
+	long long total;
+	int rc, est;
 
-	if ((rc = db_exec(&t->db, &q_search_count, s->params, &cnt)) != 0 ||
-	    (rc = db_exec(&t->db, page_stmt(s->v[F_SORT]), s->params, &res)) != 0)
+	if ((rc = keyset_count(&t->db, &q_search_count, q_search_select, s->params, &total,
+			       &est)) != 0)
+		goto out;
+	keyset_limit(&s->ks, total, est, USERS_PER_PAGE);
+	s->params[12] = s->ks.offset;
+	s->params[16] = s->ks.limit;
+	if ((rc = db_exec(&t->db, keyset_reverse(&s->ks) ? &s->sort->rev : &s->sort->st, s->params,
+			  &res)) != 0)
 		goto out;
 	if ((ids = id_array(res)) == NULL) {
 		rc = -ENOMEM;
@@ -157,14 +170,12 @@ run(struct svc_thread *t, const struct search *s, int lang, cJSON **out)
 	if ((rc = db_exec(&t->db, &q_user_certificates, p, &certs)) != 0)
 		goto out;
 	doc = cJSON_CreateObject();
-	cJSON_AddNumberToObject(doc, "total", (double)db_get_ll(cnt, 0, "n"));
-	cJSON_AddNumberToObject(doc, "page", s->page);
-	cJSON_AddNumberToObject(doc, "per_page", USERS_PER_PAGE);
-	cJSON_AddItemToObject(doc, "items", items(res, certs, lang));
+	keyset_total(doc, total, est);
+	keyset_answer(&s->ks, res, USERS_PER_PAGE, doc);
+	cJSON_AddItemToObject(doc, "items", items(res, &s->ks, certs, lang));
 	*out = doc;
 	rc = 0;
 out:
-	PQclear(cnt);
 	PQclear(res);
 	PQclear(certs);
 	free(ids);

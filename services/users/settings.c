@@ -1,4 +1,7 @@
-/* settings.c: PUT /api/tenant/settings (利用法人 詳細設定): mail to users, the allow-list. */
+/*
+ * settings.c: PUT /api/tenant/settings (利用法人 詳細設定): mail to users, the allow-list, the
+ * administrators' notice address and its language.
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +14,7 @@
 #include "core/log.h"
 #include "web/netacl.h"
 #include "core/strbuf.h"
+#include "web/valid.h"
 
 #define SETTINGS_MAX_ALLOW 100
 
@@ -20,21 +24,26 @@ struct settings_in {
 	int has_list;                                   /* download_allowlist given */
 	char list[SETTINGS_MAX_ALLOW][NETACL_TEXT_MAX]; /* canonical texts */
 	int n;
+	const char *notice_address; /* NULL not given, "" none */
+	const char *notice_lang;    /* NULL not given, "ja", "en" */
 	cJSON *warnings;
 };
 
 static const struct db_stmt q_settings_update = {
 	"users_settings_update",
-	"WITH old AS (SELECT id, notify_users, download_allowlist FROM tenants WHERE id = $1"
-	" FOR UPDATE)"
+	"WITH old AS (SELECT id, notify_users, download_allowlist, notice_address, notice_lang"
+	" FROM tenants WHERE id = $1 FOR UPDATE)"
 	" UPDATE tenants t SET notify_users = coalesce($2::boolean, t.notify_users),"
-	" download_allowlist = coalesce($3::cidr[], t.download_allowlist), updated_at = now()"
-	" FROM old WHERE t.id = old.id RETURNING t.notify_users,"
+	" download_allowlist = coalesce($3::cidr[], t.download_allowlist),"
+	" notice_address = coalesce($4, t.notice_address), notice_lang = coalesce($5, t.notice_lang),"
+	" updated_at = now()"
+	" FROM old WHERE t.id = old.id RETURNING t.notify_users, t.notice_address, t.notice_lang,"
+	" old.notice_address AS old_notice_address, old.notice_lang AS old_notice_lang,"
 	" array_to_json(t.download_allowlist::text[])::text AS download_allowlist,"
 	" old.notify_users AS old_notify_users,"
 	" array_to_string(old.download_allowlist::text[], ', ') AS old_allowlist,"
 	" array_to_string(t.download_allowlist::text[], ', ') AS new_allowlist",
-	3,
+	5,
 };
 
 /* The message for each netacl_parse refusal. */
@@ -117,6 +126,30 @@ check_notify(const cJSON *body, const struct tenant *tn, struct settings_in *in,
 		json_field_error(errs, "notify_users", i18n_msg(&msg_no_notify_users, lang));
 }
 
+/* The administrators' notice address ("" = none) and the language of their notices. */
+static void
+check_notice(const cJSON *body, struct settings_in *in, int lang, cJSON *errs)
+{
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(body, "notice_address");
+	const cJSON *l = cJSON_GetObjectItemCaseSensitive(body, "notice_lang");
+
+	if (a != NULL) {
+		if (!cJSON_IsString(a) ||
+		    (a->valuestring[0] != '\0' && valid_email(a->valuestring) != 0))
+			json_field_error(errs, "notice_address",
+					 i18n_msg(&msg_notice_address, lang));
+		else
+			in->notice_address = a->valuestring;
+	}
+	if (l != NULL) {
+		if (!cJSON_IsString(l) ||
+		    (strcmp(l->valuestring, "ja") != 0 && strcmp(l->valuestring, "en") != 0))
+			json_field_error(errs, "notice_lang", i18n_msg(&msg_notice_lang, lang));
+		else
+			in->notice_lang = l->valuestring;
+	}
+}
+
 /* "{a,b}": canonical texts hold neither quotes nor commas. Caller frees. */
 static char *
 pg_array(const struct settings_in *in)
@@ -162,6 +195,21 @@ write_history(struct http_req *req, struct svc_thread *t, const PGresult *res)
 		if ((rc = audit_write_ex(&t->db, &e, &m)) != 0)
 			return rc;
 	}
+	if (strcmp(db_get(res, 0, "old_notice_address"), db_get(res, 0, "notice_address")) != 0 ||
+	    strcmp(db_get(res, 0, "old_notice_lang"), db_get(res, 0, "notice_lang")) != 0) {
+		const char *o = db_get(res, 0, "old_notice_address");
+		const char *n = db_get(res, 0, "notice_address");
+		char from[160], to[160];
+		struct audit_entry e = {req->tenant_id, req->remote_addr, "admin",
+					req->admin_id,  AUDIT_SETTINGS,   NULL};
+
+		snprintf(from, sizeof(from), "%s (%s)", *o ? o : "-",
+			 db_get(res, 0, "old_notice_lang"));
+		snprintf(to, sizeof(to), "%s (%s)", *n ? n : "-", db_get(res, 0, "notice_lang"));
+		struct audit_more m = {NULL, "setting_notice_address", {from, to}, 2};
+		if ((rc = audit_write_ex(&t->db, &e, &m)) != 0)
+			return rc;
+	}
 	if (old_notify != new_notify) {
 		struct audit_entry e = {req->tenant_id, req->remote_addr, "admin",
 					req->admin_id,  AUDIT_SETTINGS,   NULL};
@@ -186,7 +234,8 @@ store(struct http_req *req, struct svc_thread *t, const struct settings_in *in, 
 	snprintf(tid, sizeof(tid), "%lld", req->tenant_id);
 	if (in->has_list && (arr = pg_array(in)) == NULL)
 		return -ENOMEM;
-	const char *params[] = {tid, in->notify < 0 ? NULL : (in->notify ? "true" : "false"), arr};
+	const char *params[] = {tid, in->notify < 0 ? NULL : (in->notify ? "true" : "false"), arr,
+				in->notice_address, in->notice_lang};
 	if ((rc = db_begin(&t->db)) != 0)
 		goto out;
 	if ((rc = db_exec(&t->db, &q_settings_update, params, res)) != 0 ||
@@ -205,6 +254,8 @@ answer(const PGresult *res, cJSON *warnings)
 	const char *v = db_get(res, 0, "notify_users");
 
 	cJSON_AddBoolToObject(doc, "notify_users", v != NULL && v[0] == 't');
+	cJSON_AddStringToObject(doc, "notice_address", db_get(res, 0, "notice_address"));
+	cJSON_AddStringToObject(doc, "notice_lang", db_get(res, 0, "notice_lang"));
 	list = cJSON_Parse(
 		db_get(res, 0, "download_allowlist") ? db_get(res, 0, "download_allowlist") : "[]");
 	cJSON_AddItemToObject(doc, "download_allowlist", list ? list : cJSON_CreateArray());
@@ -236,6 +287,7 @@ users_settings(struct http_req *req, struct svc_thread *t)
 	errs = cJSON_CreateArray();
 	check_notify(body, &tn, in, req->lang, errs);
 	check_list(body, in, req->lang, errs);
+	check_notice(body, in, req->lang, errs);
 	if (cJSON_GetArraySize(errs) > 0) {
 		svc_invalid(req, errs);
 		errs = NULL;

@@ -111,6 +111,8 @@ summary(const PGresult *res, const struct certq_quota *q)
 	cJSON_AddNumberToObject(doc, "max_start_ahead_days",
 				(double)db_get_ll(res, 0, "max_start_ahead_days"));
 	add_bool(doc, res, "notify_users");
+	cJSON_AddStringToObject(doc, "notice_address", db_get(res, 0, "notice_address"));
+	cJSON_AddStringToObject(doc, "notice_lang", db_get(res, 0, "notice_lang"));
 	cJSON_AddItemToObject(doc, "download_allowlist", json_array_col(res, "download_allowlist"));
 	cJSON_AddStringToObject(doc, "organization", db_get(res, 0, "organization"));
 	return doc;

@@ -100,13 +100,41 @@ const TARGETS = [
   { name: 'users: 再発行 window', open: async () => {
     await portal('users', '#users-table');
     await userRow().waitFor();
-    await userRow().locator('input.user-select').check();
-    await dialog('#users-reissue', '#urev-dialog');
+    await userRow().locator('input.user-check').check();
+    await page.click('#users-bulk');
+    await dialog('#users-bulk-list button[data-entry="reissue"]', '#urev-dialog');
     await page.locator('#urev-table tbody tr, #urev-none:not([hidden])').first().waitFor();
   } },
   { name: 'users: CSV一括再発行 dialog', open: async () => {
     await portal('users', '#users-table');
     await dialog('#users-reissue-csv', '#xcsv-dialog');
+  } },
+  { name: 'users: ▼一括操作 menu', open: async () => {
+    await portal('users', '#users-table');
+    await userRow().waitFor();
+    await userRow().locator('input.user-check').check();
+    await page.click('#users-bulk');
+    await page.locator('#users-bulk-list').waitFor({ state: 'visible' });
+  } },
+  { name: 'users: CSV一括利用者マスター削除 dialog', open: async () => {
+    await portal('users', '#users-table');
+    await page.click('#users-bulk');
+    await dialog('#users-bulk-list button[data-entry="purge-csv"]', '#purge-dialog');
+  } },
+  { name: 'user page (利用者情報)', open: async () => {
+    await portal('users', '#users-table');
+    await userRow().locator('a.user-name').click();
+    await page.locator('#user-certs, #user-devices').first().waitFor({ state: 'visible' });
+  } },
+  { name: 'user page: 利用者変更 dialog', open: async () => {
+    await portal('users', '#users-table');
+    await userRow().locator('a.user-name').click();
+    await dialog('#user-edit', '#user-edit-dialog');
+  } },
+  { name: 'user page: 利用デバイスの追加 dialog', open: async () => {
+    await portal('users', '#users-table');
+    await userRow().locator('a.user-name').click();
+    await dialog('#user-add-device', '#user-add-dialog');
   } },
   { name: 'audit', open: () => portal('audit', '#audit-table tbody tr') },
   { name: 'settings', open: () => portal('settings', '#view form, #view .card') },

@@ -210,23 +210,22 @@ await step('設定: the allow-list editor refuses bad input and warns about 0.0.
   await page.fill('#allow-add', '10.0.0.0/33');
   await page.click('#allow-add-button');
   assert((await visibleText(page.locator('#allow-add-error'))).includes('プレフィックス'), 'a /33 is refused in the page');
-  for (const v of ['127.0.0.1', '::1', '0.0.0.0/0', '192.168.1.5/24']) {
+  for (const v of ['127.0.0.1', '::1', '0.0.0.0/0']) {
     await page.fill('#allow-add', v);
     await page.click('#allow-add-button');
   }
-  assert((await page.locator('#allow-list tr').count()) === 4, 'four entries listed');
+  assert((await page.locator('#allow-list tr').count()) === 3, 'three entries listed');
   assert((await visibleText(page.locator('#allow-warning'))).includes('推奨しません'), 'no 0.0.0.0/0 warning');
   await screenshot('settings-warning');
-  // the server refuses host bits, named beside the entry
-  const [res] = await Promise.all([
-    page.waitForResponse((r) => new URL(r.url()).pathname === '/api/tenant/settings'),
-    page.click('#settings-save'),
-  ]);
-  assert(res.status() === 422, `PUT answered ${res.status()}`);
-  assert((await visibleText(page.locator('#allow-error-3'))).includes('ホスト部'), 'the refused entry is not named');
+  // host bits are refused when added, naming the network meant (the server refuses them too:
+  // users-manage.test.mjs sends one itself)
+  await page.fill('#allow-add', '192.168.1.5/24');
+  await page.click('#allow-add-button');
+  const hb = await visibleText(page.locator('#allow-add-error'));
+  assert(hb.includes('ホスト部') && hb.includes('192.168.1.0/24'), `host bits: ${hb}`);
+  assert((await page.locator('#allow-list tr').count()) === 3, 'the entry with host bits was listed');
   await screenshot('settings-refused');
-  // remove the refused entry and 0.0.0.0/0, save
-  await page.locator('#allow-list tr[data-index="3"]').getByRole('button').click();
+  // remove 0.0.0.0/0, save
   await page.locator('#allow-list tr[data-index="2"]').getByRole('button').click();
   assert((await page.locator('#allow-warning').count()) === 0, 'the warning stays after removing 0.0.0.0/0');
   const [ok] = await Promise.all([
@@ -248,7 +247,9 @@ await step('設定: 証明書ダウンロード画面の表示 shows the URL and
   const box = await qr.boundingBox();
   assert(box && box.width >= 150, 'the QR code is too small to scan');
   assert((await visibleText(page.locator('#csv-warning'))).includes('取り扱いに注意'), 'no CSV warning');
-  assert((await page.locator('#csv-download').getAttribute('href')) === '/api/users/export.csv', 'CSV link');
+  // a button that fetches the CSV (a refusal is said, an expired session goes to the login page)
+  const [csvDl] = await Promise.all([page.waitForEvent('download'), page.click('#csv-download')]);
+  assert(csvDl.suggestedFilename().endsWith('.csv'), `CSV download: ${csvDl.suggestedFilename()}`);
   await page.locator('#site-card').scrollIntoViewIfNeeded();
   await screenshot('settings-site');
 });

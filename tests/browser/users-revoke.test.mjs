@@ -94,9 +94,12 @@ let before = null;
 await T.step('再発行: the dialog lists the certificate, O/OU fields, 確認 says what happens, 受付完了', async () => {
   before = await settled();
   await openList();
-  assert(await page.locator('#users-reissue').isDisabled(), '再発行 is enabled with nothing checked');
-  await firstRow(TARO).locator('input.user-select').check();
-  await page.click('#users-reissue');
+  await page.click('#users-bulk');
+  assert(await page.locator('#users-bulk-list button[data-entry="reissue"]').isDisabled(), '再発行 is enabled with nothing checked');
+  await page.click('#users-bulk');
+  await firstRow(TARO).locator('input.user-check').check();
+  await page.click('#users-bulk');
+  await page.click('#users-bulk-list button[data-entry="reissue"]');
   const dialog = page.locator('#urev-dialog');
   await dialog.waitFor({ state: 'visible' });
   await dialog.locator('#urev-table tbody tr').first().waitFor();
@@ -167,8 +170,9 @@ await T.step('表示 有効のみ hides the revoked one', async () => {
 
 await T.step('失効 日付を指定して: the picker is tomorrow … 30 days; 確認, 受付完了, then 失効予定 with the date', async () => {
   await openList();
-  await firstRow(HANA).locator('input.user-select').check();
-  await page.click('#users-revoke');
+  await firstRow(HANA).locator('input.user-check').check();
+  await page.click('#users-bulk');
+  await page.click('#users-bulk-list button[data-entry="revoke"]');
   const dialog = page.locator('#urev-dialog');
   await dialog.waitFor({ state: 'visible' });
   await dialog.locator('#urev-table tbody tr').first().waitFor();
@@ -229,9 +233,11 @@ await T.step('CSV一括再発行: a file naming nobody is refused by line; nothi
 
 await T.step('English: the buttons and the window', async () => {
   await page.getByRole('button', { name: 'English' }).click();
-  assert(await page.getByRole('button', { name: 'Reissue', exact: true }).isVisible(), 'no Reissue button');
-  await firstRow(TARO).locator('input.user-select').check();
-  await page.getByRole('button', { name: 'Reissue', exact: true }).click();
+  await firstRow(TARO).locator('input.user-check').check();
+  await page.click('#users-bulk');
+  const entry = page.locator('#users-bulk-list button[data-entry="reissue"]');
+  assert((await entry.innerText()).startsWith('Reissue'), `the menu entry in English: ${await entry.innerText()}`);
+  await entry.click();
   const dialog = page.locator('#urev-dialog');
   await dialog.locator('#urev-table tbody tr').first().waitFor();
   const text = await dialog.innerText();

@@ -564,14 +564,14 @@ def body():
 
     # down && up: nothing lost
     before = psql(PROJECT, "SELECT count(*) || ',' || string_agg(serial, ',' ORDER BY id) FROM certificates")
-    ca_before = psql(PROJECT, "SELECT count(*) || ':' || md5(string_agg(encode(cert_der, 'hex'), ',' ORDER BY id)) FROM cas")
+    ca_before = psql(PROJECT, "SELECT count(*) || ':' || md5(string_agg(cert_pem, ',' ORDER BY id)) FROM cas")
     compose(PROJECT, "down", "-t", "10")
     T.eq(containers(PROJECT, running=False), [], "down: no containers")
     up(PROJECT, PORT)
     T.ok(bool(wait_stack(PROJECT, PORT, ca, 300)), "up again, healthy")
     T.eq(psql(PROJECT, "SELECT count(*) || ',' || string_agg(serial, ',' ORDER BY id) FROM certificates"), before,
          "down && up: every certificate is still there")
-    T.eq(psql(PROJECT, "SELECT count(*) || ':' || md5(string_agg(encode(cert_der, 'hex'), ',' ORDER BY id)) FROM cas"),
+    T.eq(psql(PROJECT, "SELECT count(*) || ':' || md5(string_agg(cert_pem, ',' ORDER BY id)) FROM cas"),
          ca_before, "down && up: the same CAs")
     c = Client(PORT, ca)
     T.ok(bool(wait(lambda: c.login("load-admin", pw) == 200, 60, 2)), "the same administrator logs in")

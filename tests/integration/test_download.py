@@ -184,6 +184,41 @@ def test_mobileconfig(t):
     t.ok(h and h[0]["action"] == "certificate_download", "history: the profile download")
 
 
+def test_selected_ids(t):
+    """?ids=…: the ZIP and the password list of exactly the certificates selected."""
+    c = Client()
+    c.login()
+    status, ids = batch(c, 3)
+    t.eq(status, 202, "three more numbered certificates requested")
+    t.ok(wait_issued(c, ids), "they are issued")
+    cns = [(c.get("/api/certificates/%d" % i).json() or {}).get("cn") for i in ids]
+    pick = "%d,%d" % (ids[0], ids[2])
+    r = c.get("/api/downloads/certificates.zip?ids=" + urllib.parse.quote(pick))
+    t.eq(r.status, 200, "GET certificates.zip?ids=<two ids> answers 200")
+    z = zipfile.ZipFile(io.BytesIO(r.body))
+    t.eq(sorted(n for n in z.namelist() if n.endswith(".p12")), sorted([cns[0] + ".p12", cns[2] + ".p12"]),
+         "the ZIP holds exactly the two selected .p12")
+    t.ok("cacert.pem" in z.namelist() and "cacert.crt" in z.namelist(), "and the CA files")
+    st = [(c.get("/api/certificates/%d" % i).json() or {}).get("status") for i in ids]
+    t.eq(st, ["downloaded", "issued", "downloaded"], "only the two selected became downloaded")
+    r = c.get("/api/downloads/passwords.csv?ids=" + urllib.parse.quote(pick))
+    t.eq(sorted(dict(csv_rows(r.body))), sorted([cns[0], cns[2]]), "the password list names the same two")
+    for bad in ("", "1,,2", "abc", "0", "-3", ",".join(str(i + 1) for i in range(1001))):
+        r = c.get("/api/downloads/certificates.zip?ids=" + urllib.parse.quote(bad))
+        f = ((r.json() or {}).get("error") or {}).get("fields") or [{}]
+        t.ok(r.status == 422 and f[0].get("field") == "ids" and "1〜1000" in f[0].get("message", ""),
+             "ids=%r is refused with 422 naming ids" % bad[:20], r.body[:200])
+    r = Client(lang="en")
+    r.login()
+    b = r.get("/api/downloads/passwords.csv?ids=x").json() or {}
+    t.ok("comma" in b.get("error", {}).get("fields", [{}])[0].get("message", ""), "in English with Accept-Language: en")
+    o_ids = psql("SELECT string_agg(c.id::text, ',') FROM certificates c JOIN tenants t ON t.id = c.tenant_id "
+                 "WHERE t.slug <> :'p1' AND c.status IN ('issued','downloaded')", UP["tenant"])
+    if o_ids:
+        z = zipfile.ZipFile(io.BytesIO(c.get("/api/downloads/certificates.zip?ids=" + o_ids).body))
+        t.eq([n for n in z.namelist() if n.endswith(".p12")], [], "another tenant's ids give nothing")
+
+
 def test_isolation(t):
     ctl("tenant", "create", "--slug", "dlother", "--name", "配布別法人", "--name-en", "DL Other", "--quota", "5")
     ctl("admin", "create", "--tenant", "dlother", "--login-id", "dlother01", "--password", "Dlother123")
@@ -326,7 +361,7 @@ def test_install_restriction(t):
 
 def main():
     t = TAP()
-    for fn in (test_zip_and_passwords, test_formula_cells, test_zip_names_unique, test_install_restriction, test_one_certificate, test_mobileconfig, test_isolation):
+    for fn in (test_zip_and_passwords, test_selected_ids, test_formula_cells, test_zip_names_unique, test_install_restriction, test_one_certificate, test_mobileconfig, test_isolation):
         t.run(fn)
     t.done()
 

@@ -23,10 +23,12 @@ test_dead(void)
 		{1, NULL, "system", 0, AUDIT_CERTIFICATE_ISSUE, NULL},
 		{1, "", "user", 0, AUDIT_CERTIFICATE_DOWNLOAD, ""},
 	};
+	static const struct keyset p1 = {.page = 1, .offset = "0", .limit = "101"};
+	static const struct keyset p3 = {.page = 3, .offset = "200", .limit = "101"};
 	static const struct audit_filter filters[] = {
-		{NULL, NULL, NULL, NULL, 1},
-		{"2026/01/01", "2026/01/31", NULL, NULL, 1},
-		{NULL, NULL, "login", "x", 3},
+		{NULL, NULL, NULL, NULL, &p1},
+		{"2026/01/01", "2026/01/31", NULL, NULL, &p1},
+		{NULL, NULL, "login", "x", &p3},
 	};
 	struct db db;
 	cJSON *out;
@@ -164,9 +166,11 @@ static cJSON *
 list(struct db *db, long long t, const char *from, const char *to, const char *action,
      const char *q, int page, int lang)
 {
-	struct audit_filter f = {from, to, action, q, page};
+	struct keyset ks = {.page = page, .limit = "101"};
+	struct audit_filter f = {from, to, action, q, &ks};
 	cJSON *doc = NULL;
 
+	snprintf(ks.offset, sizeof(ks.offset), "%d", (page - 1) * 100);
 	return audit_list(db, t, &f, lang, &doc) == 0 ? doc : NULL;
 }
 
@@ -310,8 +314,10 @@ test_list(struct db *db, long long a, long long b)
 
 	/* refused filters: the handler validates them first; here they must fail cleanly */
 	cJSON *out = NULL;
-	struct audit_filter bad_date = {"2020/13/45", NULL, NULL, NULL, 1};
-	struct audit_filter page0 = {NULL, NULL, NULL, NULL, 0};
+	struct keyset p1 = {.page = 1, .offset = "0", .limit = "101"};
+	struct keyset p0 = {.page = 0, .offset = "-100", .limit = "101"};
+	struct audit_filter bad_date = {"2020/13/45", NULL, NULL, NULL, &p1};
+	struct audit_filter page0 = {NULL, NULL, NULL, NULL, &p0};
 	TAP_OK(audit_list(db, b, &bad_date, I18N_JA, &out) == -EIO && out == NULL,
 	       "server: a date that is not one: -EIO");
 	TAP_OK(audit_list(db, b, &page0, I18N_JA, &out) == -EIO && out == NULL,

@@ -3,6 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include <openssl/evp.h>
 
 #include "extern.h"
 
@@ -156,5 +159,73 @@ out:
 	PQclear(t);
 	ctlca_done(&cas[0]);
 	ctlca_done(&cas[1]);
+	return rc == 0 ? CTL_OK : CTL_FAIL;
+}
+
+/* The key type of a CA's certificate (a rotation keeps it). */
+static enum x509_key_type
+key_type_of(X509 *cert)
+{
+	EVP_PKEY *k = X509_get0_pubkey(cert);
+
+	if (k != NULL && EVP_PKEY_get_base_id(k) == EVP_PKEY_EC)
+		return X509_KEY_P256;
+	return k != NULL && EVP_PKEY_get_bits(k) >= 3072 ? X509_KEY_RSA3072 : X509_KEY_RSA2048;
+}
+
+/*
+ * ca rotate: in one transaction, the tenant's issuing CA becomes inactive (it signs nothing new;
+ * shomei-revoke keeps its CRL and its certificates' OCSP answers while any of them is unexpired)
+ * and a new one, "<name_en> Issuing CA <UTC yyyymmddhhmmss>" under the root, becomes active. The
+ * signer and shomei-issue take it within 30 s.
+ */
+int
+cmd_ca_rotate(struct cmd_ctx *cx)
+{
+	const char *slug = opt_get(cx, "tenant");
+	struct ctlca root = {0}, old = {0}, ca = {0};
+	PGresult *t = NULL;
+	char cn[160];
+	long long tid, old_id = 0;
+	int rc;
+
+	if ((rc = ctl_key(cx)) != 0 || (rc = ctl_db(cx)) != 0 ||
+	    (rc = q_tenant_find(cx, slug, &t)) != 0)
+		goto out;
+	if (PQntuples(t) == 0) {
+		ctl_err(cx, "--tenant: no tenant with slug '%s' ('shomeictl tenant list')", slug);
+		rc = CTL_E_REPORTED;
+		goto out;
+	}
+	tid = db_get_ll(t, 0, "id");
+	if ((rc = db_begin(&cx->db)) != 0 || (rc = q_lock(cx)) != 0)
+		goto out;
+	if ((rc = ca_load(cx, "tenant", tid, 0, &old)) != 0 ||
+	    (rc = ca_load(cx, "root", 0, 1, &root)) != 0) {
+		if (rc == CTL_E_NOTFOUND)
+			rc = not_found(cx, "tenant");
+		goto out;
+	}
+	if ((rc = q_ca_retire(cx, tid, &old_id)) != 0)
+		goto out;
+	/* another name than the old CA's, so that relying parties never mix their CRLs up */
+	time_t now = time(NULL);
+	struct tm tm;
+	char when[16];
+	gmtime_r(&now, &tm);
+	strftime(when, sizeof(when), "%Y%m%d%H%M%S", &tm);
+	snprintf(cn, sizeof(cn), "%s Issuing CA %s", db_get(t, 0, "name_en"), when);
+	struct x509_subject subj = {.cn = cn, .o = db_get(t, 0, "name_en"), .c = "JP"};
+	if ((rc = ca_create(cx, "tenant", tid, &root, &subj, key_type_of(old.cert), &ca)) != 0 ||
+	    (rc = db_commit(&cx->db)) != 0)
+		goto out;
+	printf("tenant %s: issuing CA %lld replaced by %lld (%s)\n", slug, old_id, ca.id, cn);
+out:
+	if (rc != 0)
+		db_rollback(&cx->db);
+	PQclear(t);
+	ctlca_done(&root);
+	ctlca_done(&old);
+	ctlca_done(&ca);
 	return rc == 0 ? CTL_OK : CTL_FAIL;
 }

@@ -85,6 +85,8 @@ int ca_create(struct cmd_ctx *cx, const char *kind, long long tenant_id, const s
 /* queries.c: every SQL statement of shomeictl. Results are the caller's (PQclear). */
 int q_lock(struct cmd_ctx *cx);
 int q_ca_find(struct cmd_ctx *cx, const char *kind, long long tenant_id, PGresult **res);
+/* The tenant's active issuing CA made inactive; *id is its id. */
+int q_ca_retire(struct cmd_ctx *cx, long long tenant_id, long long *id);
 int q_ca_next_id(struct cmd_ctx *cx, long long *id);
 int q_ca_insert(struct cmd_ctx *cx, long long id, const char *kind, long long tenant_id,
 		long long parent_id, const char *subject, const char *serial, const char *pem,
@@ -111,6 +113,7 @@ int cmd_migrate(struct cmd_ctx *cx);
 int cmd_ca_init(struct cmd_ctx *cx);
 int cmd_ca_chain(struct cmd_ctx *cx);
 int cmd_ca_export(struct cmd_ctx *cx);
+int cmd_ca_rotate(struct cmd_ctx *cx);
 int cmd_tenant_create(struct cmd_ctx *cx);
 int cmd_tenant_set(struct cmd_ctx *cx);
 int cmd_tenant_list(struct cmd_ctx *cx);
@@ -122,6 +125,9 @@ int cmd_crl_publish(struct cmd_ctx *cx);
 int cmd_health(struct cmd_ctx *cx);
 int cmd_key_create(struct cmd_ctx *cx);
 int cmd_keys_split(struct cmd_ctx *cx);
+/* cmd_notices.c */
+int cmd_notices_due(struct cmd_ctx *cx);
+
 /* cmd_revocations.c */
 int cmd_revocations_apply_due(struct cmd_ctx *cx);
 

@@ -37,6 +37,9 @@ static const struct opt o_ca_export[] = {
 	{"tenant", "SLUG", "the tenant whose chain (issuing CA, root) to write", 1},
 	{"out", "FILE", "where to write the PEM (\"-\" = standard output)", 1},
 };
+static const struct opt o_ca_rotate[] = {
+	{"tenant", "SLUG", "the tenant whose issuing CA is replaced by a new one", 1},
+};
 static const struct opt o_tenant_create[] = {
 	{"slug", "SLUG", "short name: a-z 0-9 and -, 1-63 characters, starting a-z0-9", 1},
 	{"name", "NAME", "name (Japanese), 1-200 characters", 1},
@@ -84,6 +87,10 @@ static const struct opt o_revocations_apply_due[] = {
 	{"as-of", "\"yyyy/mm/dd hh:mm\"",
 	 "apply what is due at this JST time (default: now); a time ahead applies early", 0},
 };
+static const struct opt o_notices_due[] = {
+	{"as-of", "\"yyyy/mm/dd hh:mm\"",
+	 "queue what is due at this JST time (default: now): reminders 30, 15, 5, 1 days ahead", 0},
+};
 
 #define CMD(n, s, o, f)                                                                            \
 	{                                                                                          \
@@ -95,6 +102,10 @@ static const struct cmd cmds[] = {
 	CMD("ca chain", "write the administrator CA and root (nginx's ssl_trusted_certificate)",
 	    o_ca_chain, cmd_ca_chain),
 	CMD("ca export", "write a tenant's CA chain", o_ca_export, cmd_ca_export),
+	CMD("ca rotate",
+	    "give a tenant a new issuing CA (same key type); the old one keeps its CRL and OCSP "
+	    "until its certificates expire",
+	    o_ca_rotate, cmd_ca_rotate),
 	CMD("tenant create", "create a tenant, its organization 本社 and its issuing CA",
 	    o_tenant_create, cmd_tenant_create),
 	CMD("tenant set", "change a tenant's quota, features, domain or start allowance", o_tenant_set,
@@ -117,6 +128,10 @@ static const struct cmd cmds[] = {
 	    "revoke the certificates whose scheduled date has come (shomei-revoke does this at "
 	    "00:00 JST)",
 	    o_revocations_apply_due, cmd_revocations_apply_due),
+	CMD("notices due",
+	    "queue the expiry reminders and the administrators' daily digest now due, each once "
+	    "(shomei-users does this every reminder_interval)",
+	    o_notices_due, cmd_notices_due),
 	CMD("health", "check PostgreSQL and the signer; prints JSON", o_none, cmd_health),
 	CMD("key create",
 	    "create a key file: the CA key-encryption key or the data key (mode 0600, never "

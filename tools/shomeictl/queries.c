@@ -18,6 +18,10 @@ static const char sql_ca_find[] =
 	"WHERE active AND kind = $1 AND ($1 <> 'tenant' OR tenant_id = $2::bigint) "
 	"ORDER BY id DESC LIMIT 1";
 
+/* $1 tenant: its active issuing CA steps down (a rotation); the CA's row stays for its CRL */
+static const char sql_ca_retire[] = "UPDATE cas SET active = false WHERE kind = 'tenant' AND "
+				    "tenant_id = $1::bigint AND active RETURNING id";
+
 static const char sql_ca_next_id[] = "SELECT nextval(pg_get_serial_sequence('cas', 'id')) AS id";
 
 static const char sql_ca_insert[] =
@@ -125,6 +129,16 @@ q_ca_find(struct cmd_ctx *cx, const char *kind, long long tenant_id, PGresult **
 
 	snprintf(tid, sizeof(tid), "%lld", tenant_id);
 	return run(cx, sql_ca_find, 2, p, res);
+}
+
+int
+q_ca_retire(struct cmd_ctx *cx, long long tenant_id, long long *id)
+{
+	char tid[24];
+	const char *p[] = {tid};
+
+	snprintf(tid, sizeof(tid), "%lld", tenant_id);
+	return run_ll(cx, sql_ca_retire, 1, p, "id", id);
 }
 
 int

@@ -12,6 +12,7 @@ const DEFAULT_TIMEOUT_MS = 30000;
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 let csrfToken = null;
+let sessionLostHandler = null;
 try {
   csrfToken = window.sessionStorage.getItem(CSRF_KEY);
 } catch {
@@ -27,6 +28,26 @@ export function setCsrfToken(token) {
   } catch {
     /* sessionStorage unavailable: the in-memory copy still works for this page */
   }
+}
+
+/**
+ * What to do when the session turns out to be gone (a 401 that is not a wrong password): the
+ * portal sends the administrator back to the login page with a message. Every request and every
+ * download goes through here, so no screen is left dead and no download silently cancelled.
+ */
+export function setSessionLostHandler(fn) {
+  sessionLostHandler = typeof fn === 'function' ? fn : null;
+}
+
+/** True for the 401 of an expired or missing session (not for a wrong password with fields). */
+function isSessionGone(err) {
+  return err.status === 401 && err.fields.length === 0 && (err.code === '' || err.code === 'unauthorized');
+}
+
+function failed(status, data, headers) {
+  const err = new ApiError(status, data, headers);
+  if (sessionLostHandler && isSessionGone(err)) sessionLostHandler();
+  return err;
 }
 
 /**
@@ -103,8 +124,72 @@ export async function api(method, path, body, options = {}) {
   } finally {
     clearTimeout(timer);
   }
-  if (!res.ok) throw new ApiError(res.status, data, res.headers);
+  if (!res.ok) throw failed(res.status, data, res.headers);
   return data && typeof data === 'object' ? data : {};
+}
+
+/** The file name of a Content-Disposition header (the UTF-8 filename* first), or fallback. */
+function attachmentName(header, fallback) {
+  const v = header || '';
+  const star = /filename\*=UTF-8''([^;]+)/i.exec(v);
+  if (star) {
+    try {
+      return decodeURIComponent(star[1].trim());
+    } catch {
+      /* a broken encoding: the plain name below */
+    }
+  }
+  const plain = /filename="?([^";]+)"?/i.exec(v);
+  return plain ? plain[1] : fallback;
+}
+
+/**
+ * Download a file of the API (a GET) and hand it to the browser as a download. Unlike a plain
+ * link, a refused download (expired session, nothing to download, …) is not silently dropped:
+ * it rejects with ApiError like api() (a 401 also sends the portal to the login page).
+ * Resolves to the file name saved.
+ */
+export async function download(path, fallbackName, options = {}) {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), options.timeoutMs || 120000);
+  let res;
+  let blob;
+  try {
+    res = await fetch(path, {
+      method: 'GET',
+      headers: { 'Accept-Language': getLang() },
+      credentials: 'same-origin',
+      cache: 'no-store',
+      signal: controller.signal,
+    });
+    if (!res.ok) {
+      let data = null;
+      try {
+        data = JSON.parse(await res.text());
+      } catch {
+        data = null;
+      }
+      throw failed(res.status, data, res.headers);
+    }
+    blob = await res.blob();
+  } catch (e) {
+    if (e instanceof ApiError) throw e;
+    const timedOut = e && e.name === 'AbortError';
+    throw new ApiError(0, null, null, timedOut ? 'common.err.timeout' : 'common.err.network');
+  } finally {
+    clearTimeout(timer);
+  }
+  const name = attachmentName(res.headers.get('Content-Disposition'), fallbackName || 'download');
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  a.hidden = true;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60000);
+  return name;
 }
 
 /** Build "path?k=v&…" from the params that have a value. */

@@ -76,13 +76,17 @@ export function isoToSlash(s) {
 // ---------------------------------------------------------------- lists
 
 /**
- * Fill a pager container (全 N 件中 a～b 件を表示, 前へ, page / pages, 次へ) for a list answer
- * {total, page, per_page}; goPage(n) is called with the page asked for.
+ * Fill a pager container (全 N 件中 a～b 件を表示, 最初, 前へ, page / pages, 次へ, 最後) for a list
+ * answer {total, total_estimated, page, per_page, next, prev}. The lists page by key: goPage(n,
+ * cursor) is called with the page number to show and where it starts: {after} (次へ), {before}
+ * (前へ), {last: true} (最後) or {} (最初). Past 10,000 rows the total is PostgreSQL's estimate:
+ * it reads 約 N and the page count with it.
  */
 export function renderPager(container, data, goPage) {
   container.replaceChildren();
   const perPage = data.per_page > 0 ? data.per_page : 100;
   const total = Math.max(0, data.total | 0);
+  const about = data.total_estimated === true;
   const pages = Math.max(1, Math.ceil(total / perPage));
   const page = Math.min(Math.max(1, data.page | 0), pages);
 
@@ -90,10 +94,12 @@ export function renderPager(container, data, goPage) {
   if (total === 0) {
     summary.textContent = t('pager.summary_empty');
   } else {
-    summary.textContent = t('pager.summary', {
+    const shown = Array.isArray(data.items) ? data.items.length : perPage;
+    const from = data.next == null && data.prev != null ? Math.max(1, total - shown + 1) : (page - 1) * perPage + 1;
+    summary.textContent = t(about ? 'pager.summary_about' : 'pager.summary', {
       total: total.toLocaleString(),
-      from: ((page - 1) * perPage + 1).toLocaleString(),
-      to: Math.min(page * perPage, total).toLocaleString(),
+      from: from.toLocaleString(),
+      to: Math.min(from + Math.max(shown, 1) - 1, total).toLocaleString(),
     });
   }
 
@@ -102,19 +108,51 @@ export function renderPager(container, data, goPage) {
   // the pagers above and below a list are two landmarks: each needs a name of its own
   const label = container.dataset.pager === 'bottom' ? 'pager.label_bottom' : 'pager.label';
   nav.setAttribute('aria-label', t(label));
-  const prev = el('button', 'btn btn-small pager-prev', t('pager.prev'));
-  prev.type = 'button';
-  prev.disabled = page <= 1;
-  prev.addEventListener('click', () => goPage(page - 1));
-  const where = el('span', 'pager-page', t('pager.page', { page, pages }));
-  const next = el('button', 'btn btn-small pager-next', t('pager.next'));
-  next.type = 'button';
-  next.disabled = page >= pages;
-  next.addEventListener('click', () => goPage(page + 1));
-  nav.append(prev, where, next);
+  const button = (cls, label, disabled, onClick) => {
+    const b = el('button', `btn btn-small ${cls}`, t(label));
+    b.type = 'button';
+    b.disabled = disabled;
+    b.addEventListener('click', onClick);
+    return b;
+  };
+  const atStart = data.prev == null;
+  const atEnd = data.next == null;
+  const first = button('pager-first', 'pager.first', atStart, () => goPage(1, {}));
+  const prev = button('pager-prev', 'pager.prev', atStart, () =>
+    goPage(Math.max(1, page - 1), page - 1 <= 1 ? {} : { before: data.prev }),
+  );
+  const where = el('span', 'pager-page', t(about ? 'pager.page_about' : 'pager.page', { page, pages }));
+  const next = button('pager-next', 'pager.next', atEnd, () =>
+    goPage(Math.min(pages, page + 1), { after: data.next }),
+  );
+  const last = button('pager-last', 'pager.last', atEnd, () => goPage(pages, { last: true }));
+  nav.append(first, prev, where, next, last);
 
   container.append(summary, nav);
   container.hidden = false;
+}
+
+/** The cursor of a list's hash (after, before, last): where its page starts (renderPager). */
+export function readCursor(params) {
+  const page = Number.parseInt(params.get('page') || '1', 10);
+  if (!(page > 1)) return { after: '', before: '', last: false };
+  return {
+    after: (params.get('after') || '').slice(0, 600),
+    before: (params.get('before') || '').slice(0, 600),
+    last: params.get('last') === '1',
+  };
+}
+
+/** The cursor as query parameters (for the hash and the API); none on page 1. */
+export function cursorQuery(state) {
+  if (!(state.page > 1)) return { after: '', before: '', last: '' };
+  if (state.last) return { after: '', before: '', last: '1' };
+  return { after: state.after || '', before: state.after ? '' : state.before || '', last: '' };
+}
+
+/** A list state moved to page n starting at cursor (renderPager's goPage). */
+export function atPage(state, n, cursor) {
+  return { ...state, after: '', before: '', last: false, ...cursor, page: n };
 }
 
 /** The number of pages of a list answer. */

@@ -1,20 +1,24 @@
 // shomei portal — the frame (画面構成): header with the login information, the menu, the hash
 // router that puts each feature's screen into <main id="view">, and logout.
 
-import { api, setCsrfToken } from './api.js';
+import { api, setCsrfToken, setSessionLostHandler } from './api.js';
 import { hide, showLines } from './dom.js';
 import { applyI18n, getLang, mountLangSwitch, onLangChange, t } from './i18n.js';
 import { auditPage } from './pages/audit.js';
 import { certificatesPage } from './pages/certificates.js';
+import { outboxPage } from './pages/outbox.js';
 import { passwordPage } from './pages/password.js';
 import { settingsPage } from './pages/settings.js';
+import { userPage } from './pages/userpage.js';
 import { usersPage } from './pages/users.js';
 
 // A page is a function (view, params, ctx) → { update?(params), onLang?(), destroy?() }.
 const ROUTES = {
   certificates: certificatesPage,
   users: usersPage,
+  user: userPage, // one user (利用者情報), under the 利用者 menu
   audit: auditPage,
+  outbox: outboxPage,
   settings: settingsPage,
   password: passwordPage,
 };
@@ -62,9 +66,13 @@ function updateTitle() {
   document.title = active ? `${t(`menu.${active.name}`)} | ${base}` : base;
 }
 
+/** The menu item a route belongs to (a user's page is under 利用者). */
+const MENU_OF = { user: 'users' };
+
 function markMenu(name) {
+  const item = MENU_OF[name] || name;
   for (const a of document.querySelectorAll('.menu-item')) {
-    const on = a.dataset.route === name;
+    const on = a.dataset.route === item;
     a.classList.toggle('active', on);
     if (on) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
@@ -108,11 +116,13 @@ function fillHeader() {
 async function logout() {
   const button = $('logout');
   button.disabled = true;
+  leaving = true; // a 401 here is not "expired": logging out is what was asked
   try {
     await api('POST', '/api/auth/logout');
   } catch (err) {
     if (err.status === 0) {
       // The server was not reached, so the session may still be alive: say so and stay.
+      leaving = false;
       button.disabled = false;
       ctx.globalError([err.displayMessage()]);
       return;
@@ -141,6 +151,8 @@ async function boot() {
     return;
   }
   setCsrfToken(me.csrf_token);
+  // From now on a 401 anywhere (a list, a dialog, a download) means the session expired.
+  setSessionLostHandler(sessionLost);
   fillHeader();
   mountLangSwitch($('lang-switch'));
   onLangChange(() => {

@@ -3,7 +3,7 @@
 // (#/audit?from=yyyy/mm/dd&to=…&action=…&q=…&page=N) so reload and back/forward keep them.
 
 import { api, withQuery } from '../api.js';
-import { el, fromTemplate, hide, isoToSlash, pageCount, renderPager, showKey, showLines, slashToIso } from '../dom.js';
+import { atPage, cursorQuery, el, fromTemplate, hide, isoToSlash, pageCount, readCursor, renderPager, showKey, showLines, slashToIso } from '../dom.js';
 import { applyI18n, hasKey, t } from '../i18n.js';
 
 /** The action codes of the history (common/domain/audit.c), in the order of the manual's 操作内容 list. */
@@ -23,6 +23,7 @@ export const ACTIONS = [
   'settings',
   'lockout',
   'download_refused',
+  'audit_csv',
 ];
 
 function readParams(params) {
@@ -34,6 +35,7 @@ function readParams(params) {
     action: ACTIONS.includes(action) ? action : '',
     q: (params.get('q') || '').slice(0, 200),
     page: Number.isFinite(page) && page > 0 ? page : 1,
+    ...readCursor(params),
   };
 }
 
@@ -44,6 +46,7 @@ function hashFor(state) {
     action: state.action,
     q: state.q,
     page: state.page > 1 ? state.page : '',
+    ...cursorQuery(state),
   });
 }
 
@@ -90,10 +93,22 @@ export function auditPage(view, params, ctx) {
     }
   }
 
-  const goPage = (n) => go({ ...state, page: n });
+  const goPage = (n, cursor) => go(atPage(state, n, cursor));
+
+  // 操作履歴 CSV: every entry of the conditions shown (not only this page), streamed by the server.
+  const csvLink = q('#audit-csv');
+  function csvHref() {
+    csvLink.href = withQuery('/api/audit/export.csv', {
+      from: isoToSlash(state.from),
+      to: isoToSlash(state.to),
+      action: state.action,
+      q: state.q,
+    });
+  }
 
   function render(data) {
     last = data;
+    csvHref();
     const items = Array.isArray(data.items) ? data.items : [];
     const rows = items.map((item) => {
       const tr = el('tr');
@@ -131,13 +146,14 @@ export function auditPage(view, params, ctx) {
           action: state.action,
           q: state.q,
           page: state.page,
+          ...cursorQuery(state),
         }),
       );
       if (mine !== seq) return;
       const pages = pageCount(data);
       if (state.page > pages) {
         // Fewer entries than when the link was made: show the last page there is.
-        go({ ...state, page: pages });
+        go(atPage(state, pages, { last: true }));
         return;
       }
       render(data);

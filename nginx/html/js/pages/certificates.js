@@ -7,9 +7,9 @@
 // The search conditions live in the hash
 // (#/certificates?status=all&cn=…&from=yyyy/mm/dd&to=…&sort=-issued_at&page=N).
 
-import { api, withQuery } from '../api.js';
+import { api, download, withQuery } from '../api.js';
 import { revokeCsv } from './revokecsv.js';
-import { el, fromTemplate, hide, isoToSlash, pageCount, renderPager, showKey, showLines, slashToIso } from '../dom.js';
+import { atPage, cursorQuery, el, fromTemplate, hide, isoToSlash, pageCount, readCursor, renderPager, showKey, showLines, slashToIso } from '../dom.js';
 import { applyI18n, t } from '../i18n.js';
 
 /** How often the page asks again while certificates are issuing. */
@@ -24,6 +24,7 @@ function readParams(params) {
     to: slashToIso(params.get('to')),
     sort: params.get('sort') === '-issued_at' ? '-issued_at' : 'issued_at',
     page: Number.isFinite(page) && page > 0 ? page : 1,
+    ...readCursor(params),
   };
 }
 
@@ -35,6 +36,7 @@ function hashFor(state) {
     to: isoToSlash(state.to),
     sort: state.sort === '-issued_at' ? '-issued_at' : '',
     page: state.page > 1 ? state.page : '',
+    ...cursorQuery(state),
   });
 }
 
@@ -139,7 +141,7 @@ export function certificatesPage(view, params, ctx) {
     }
   }
 
-  const goPage = (n) => go({ ...state, page: n });
+  const goPage = (n, cursor) => go(atPage(state, n, cursor));
 
   function dateCell(item) {
     const td = el('td', 'col-date');
@@ -325,6 +327,7 @@ export function certificatesPage(view, params, ctx) {
             issued_to: isoToSlash(state.to),
             sort: state.sort,
             page: state.page,
+            ...cursorQuery(state),
           }),
         ),
       ]);
@@ -334,7 +337,7 @@ export function certificatesPage(view, params, ctx) {
       updateDialogFacts();
       const pages = pageCount(data);
       if (state.page > pages) {
-        go({ ...state, page: pages });
+        go(atPage(state, pages, { last: true }));
         return;
       }
       hide(errorBox);
@@ -400,11 +403,41 @@ export function certificatesPage(view, params, ctx) {
   });
 
   selectAll.addEventListener('change', () => {
+    const want = selectAll.checked; // each box's change re-syncs selectAll on the way
     for (const box of rowBoxes()) {
-      box.checked = selectAll.checked;
+      box.checked = want;
       box.dispatchEvent(new Event('change'));
     }
   });
+
+  // ------------------------------------------------------------ 証明書ダウンロード / パスワードリストCSV
+
+  /**
+   * The ZIP (.p12 + cacert.pem + cacert.crt) or the password list: of the certificates checked,
+   * or of every valid one when none is. Fetched, so a refusal is said (an expired session leads
+   * to the login page) instead of a silently cancelled download.
+   */
+  async function downloadSelected(button, path, fallback) {
+    const ids = [...selected.keys()];
+    button.disabled = true;
+    hide(errorBox);
+    unsay();
+    try {
+      const name = await download(ids.length ? withQuery(path, { ids: ids.join(',') }) : path, fallback);
+      say(ids.length ? 'certs.downloaded_selected' : 'certs.downloaded_all', { file: name, n: ids.length });
+    } catch (err) {
+      fail(err);
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  q('#cert-zip').addEventListener('click', (ev) =>
+    downloadSelected(ev.currentTarget, '/api/downloads/certificates.zip', 'certificates.zip'),
+  );
+  q('#cert-csv').addEventListener('click', (ev) =>
+    downloadSelected(ev.currentTarget, '/api/downloads/passwords.csv', 'passwords.csv'),
+  );
 
   // ------------------------------------------------------------ 選択したものを失効
 

@@ -8,6 +8,7 @@
 import { api } from '../api.js';
 import { el, hide, showKey, showLines } from '../dom.js';
 import { getLang, t } from '../i18n.js';
+import { fillLineErrors, mountLineErrors } from './lineerrors.js';
 
 const POLL_MS = 1500;
 
@@ -29,26 +30,13 @@ function layoutOf(features) {
   return [...base, ...org, ...tail, ...restr];
 }
 
-/** A file's errors ({line, column?, field, message}) into the table inside wrap; shown when any. */
-export function fillLineErrors(wrap, fields) {
-  const body = wrap.querySelector('tbody');
-  body.replaceChildren();
-  for (const f of fields) {
-    const tr = el('tr');
-    tr.appendChild(el('td', 'col-num', f.line ?? ''));
-    tr.appendChild(el('td', '', f.column ? `${f.column}: ${f.field}` : f.field));
-    tr.appendChild(el('td', '', f.message));
-    body.appendChild(tr);
-  }
-  wrap.hidden = fields.length === 0;
-}
-
 /**
  * Wire the import button, dialog and jobs panel inside root. onDone() runs when a job the panel
  * watched has finished (the page reloads its list). Returns {setTenant, onLang, destroy}.
  */
 export function importPanel(root, { onDone, say }) {
   const q = (sel) => root.querySelector(sel);
+  mountLineErrors(root);
   const button = q('#users-import');
   const dialog = q('#import-dialog');
   const form = q('#import-form');
@@ -67,6 +55,7 @@ export function importPanel(root, { onDone, say }) {
   let destroyed = false;
   let sending = false;
   let watching = false; // a job was open at the last look
+  let shown = false; // asked for from the menu: the panel stays even with no job
 
   function showLayout() {
     const cols = layoutOf(features);
@@ -129,6 +118,7 @@ export function importPanel(root, { onDone, say }) {
   function renderJobs(items) {
     tbody.replaceChildren();
     hide(jobErrors);
+    q('#jobs-none').hidden = items.length > 0;
     for (const j of items) {
       const tr = el('tr');
       tr.dataset.status = j.status;
@@ -140,7 +130,7 @@ export function importPanel(root, { onDone, say }) {
       tr.appendChild(el('td', 'col-at', j.finished_at));
       tbody.appendChild(tr);
     }
-    panel.hidden = items.length === 0;
+    panel.hidden = items.length === 0 && !shown;
   }
 
   async function showFailure(job) {
@@ -186,6 +176,22 @@ export function importPanel(root, { onDone, say }) {
   loadJobs();
 
   return {
+    /** CSV一括登録 from the ▼一括操作 menu. */
+    openDialog: open,
+    /** CSV 処理状況 from the menu: the panel, even when empty, brought into view. */
+    showPanel() {
+      shown = true;
+      panel.hidden = false;
+      loadJobs();
+      panel.scrollIntoView({ block: 'start' });
+      q('#jobs-title').focus();
+    },
+    /** A job was queued elsewhere (CSV一括利用者マスター削除): follow it to the end. */
+    watch() {
+      watching = true;
+      shown = true;
+      loadJobs();
+    },
     setTenant(tenant) {
       features = tenant.features || [];
       button.hidden = !features.includes('admin_may_issue');

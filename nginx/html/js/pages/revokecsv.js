@@ -5,7 +5,7 @@
 
 import { api } from '../api.js';
 import { hide, isoToSlash, showKey, showLines } from '../dom.js';
-import { fillLineErrors } from './import.js';
+import { fillLineErrors, mountLineErrors } from './lineerrors.js';
 
 const POLL_MS = 1000;
 
@@ -19,6 +19,7 @@ export function revokeCsv(
   { say, onDone, tokyoIso, daysMax, sessionLost, prefix = 'rcsv', button: buttonSel = '#cert-revoke-csv', url = '/api/certificates/revoke-csv' },
 ) {
   const q = (sel) => root.querySelector(sel);
+  mountLineErrors(root);
   const button = q(buttonSel);
   const dialog = q(`#${prefix}-dialog`);
   const form = q(`#${prefix}-form`);

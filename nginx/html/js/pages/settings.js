@@ -3,7 +3,7 @@
 // Its texts live here (TEXTS) so the page is one file; the server checks everything again and
 // its 422 messages are shown beside the entries they name (download_allowlist[i]).
 
-import { api } from '../api.js';
+import { api, download } from '../api.js';
 import { el, hide, showLines } from '../dom.js';
 import { getLang } from '../i18n.js';
 
@@ -15,6 +15,12 @@ const TEXTS = {
     notify_on: 'メールで通知する',
     notify_off: 'メールで通知しない',
     notify_unavailable: 'この利用法人はメール通知のサービスを利用していません。',
+    admin_notice_title: '管理者への通知先',
+    admin_notice_lead: '利用者登録受付通知、電子証明書失効通知、利用者一括登録受付通知 (エラー通知)、利用者 1次削除通知、利用者マスター削除通知、有効期限のお知らせなどを送るメールアドレスです。空欄にすると送りません。送信したメールは「送信メール」で確認できます。',
+    admin_notice_address: '通知先メールアドレス',
+    admin_notice_lang: '通知の言語',
+    lang_ja: '日本語',
+    lang_en: '英語 (English)',
     allow_title: 'ダウンロードサイトの許可 IP アドレス',
     allow_lead: 'IP アドレス (192.168.1.10、2001:db8::1) またはネットワークアドレス (192.168.1.0/24、2001:db8::/32) を100件まで設定できます。',
     allow_empty: '許可 IP アドレスはありません。すべてのアクセスを拒否します (デフォルト)。',
@@ -25,6 +31,8 @@ const TEXTS = {
     allow_any: '「{v}」はすべての IP アドレスからのアクセスを許可します。推奨しません。',
     err_format: 'IP アドレスまたはネットワークアドレス (例: 192.168.1.0/24) の形式で入力してください。',
     err_prefix: 'プレフィックス長は IPv4 では 0〜32、IPv6 では 0〜128 で指定してください。',
+    err_hostbits: '「{v}」はホスト部が 0 ではありません。このネットワークのアドレスは {net} です。',
+    lead_basic: '利用法人の詳細設定です。',
     err_twice: 'この IP アドレスはすでに追加されています。',
     err_count: '許可 IP アドレスは100件以内で指定してください。',
     save: '設定を保存',
@@ -49,6 +57,12 @@ const TEXTS = {
     notify_on: 'Notify users by mail',
     notify_off: 'Do not notify users by mail',
     notify_unavailable: 'This tenant does not have the mail notification service.',
+    admin_notice_title: "Administrators' notice address",
+    admin_notice_lead: 'Where registration, revocation, bulk registration (and its errors), deletion and expiry notices to the administrators go. Leave it empty to send none. The mail sent is listed under "Sent mail".',
+    admin_notice_address: 'Notice e-mail address',
+    admin_notice_lang: 'Language of the notices',
+    lang_ja: 'Japanese (日本語)',
+    lang_en: 'English',
     allow_title: "Download site's allowed IP addresses",
     allow_lead: 'Up to 100 IP addresses (192.168.1.10, 2001:db8::1) or networks (192.168.1.0/24, 2001:db8::/32).',
     allow_empty: 'No allowed address: every access is refused (the default).',
@@ -59,6 +73,8 @@ const TEXTS = {
     allow_any: '"{v}" allows access from every IP address. This is not recommended.',
     err_format: 'Enter an IP address or a network (e.g. 192.168.1.0/24).',
     err_prefix: 'The prefix length must be 0-32 for IPv4 and 0-128 for IPv6.',
+    err_hostbits: '"{v}" has host bits set. The address of this network is {net}.',
+    lead_basic: "Your organization's settings.",
     err_twice: 'This address is already in the list.',
     err_count: 'Give at most 100 allowed addresses.',
     save: 'Save settings',
@@ -96,16 +112,81 @@ function isIPv6(s) {
   }
 }
 
-/** The message key for what is wrong with one entry, or null (the server checks host bits). */
+/** An IPv4 address as its 4 bytes. */
+function v4Bytes(addr) {
+  return addr.split('.').map(Number);
+}
+
+/** An IPv6 address (already checked) as its 16 bytes; an embedded IPv4 tail is read too. */
+function v6Bytes(addr) {
+  let s = addr.toLowerCase();
+  let tail = [];
+  const dot = s.lastIndexOf(':');
+  if (s.includes('.')) {
+    tail = v4Bytes(s.slice(dot + 1));
+    s = `${s.slice(0, dot + 1)}0:0`;
+  }
+  const [head, rest] = s.split('::');
+  const groups = (x) => (x ? x.split(':') : []);
+  const h = groups(head);
+  const r = rest === undefined ? [] : groups(rest);
+  const all = rest === undefined ? h : [...h, ...Array(8 - h.length - r.length).fill('0'), ...r];
+  const bytes = [];
+  for (const g of all) {
+    const n = Number.parseInt(g || '0', 16);
+    bytes.push(n >> 8, n & 255);
+  }
+  if (tail.length) bytes.splice(12, 4, ...tail);
+  return bytes;
+}
+
+/** The bytes back as text: dotted IPv4, or IPv6 with the longest run of zero groups as "::". */
+function bytesText(bytes) {
+  if (bytes.length === 4) return bytes.join('.');
+  const g = [];
+  for (let i = 0; i < 16; i += 2) g.push(((bytes[i] << 8) | bytes[i + 1]).toString(16));
+  let best = -1;
+  let len = 0;
+  for (let i = 0; i < 8; ) {
+    let j = i;
+    while (j < 8 && g[j] === '0') j++;
+    if (j - i > len && j - i > 1) {
+      best = i;
+      len = j - i;
+    }
+    i = j > i ? j : i + 1;
+  }
+  if (best < 0) return g.join(':');
+  return `${g.slice(0, best).join(':')}::${g.slice(best + len).join(':')}`;
+}
+
+/** The network address of addr/prefix (host bits cleared), as text. */
+function networkOf(bytes, prefix) {
+  const out = bytes.map((b, i) => {
+    const keep = Math.max(0, Math.min(8, prefix - i * 8));
+    return b & ((0xff << (8 - keep)) & 0xff);
+  });
+  return bytesText(out);
+}
+
+/**
+ * What is wrong with one entry, or null: { key, params } for the message (syntax, prefix
+ * length, host bits set: then which network was meant). The server checks the same at save.
+ */
 export function entryProblem(v) {
   const [addr, prefix, extra] = v.split('/');
-  if (extra !== undefined || !addr) return 'err_format';
+  if (extra !== undefined || !addr) return { key: 'err_format' };
   const v4 = IPV4.test(addr);
   const v6 = !v4 && isIPv6(addr);
-  if (!v4 && !v6) return 'err_format';
+  if (!v4 && !v6) return { key: 'err_format' };
   if (prefix === undefined) return null;
-  if (!/^(0|[1-9]\d{0,2})$/.test(prefix)) return 'err_format';
-  return Number(prefix) > (v4 ? 32 : 128) ? 'err_prefix' : null;
+  if (!/^(0|[1-9]\d{0,2})$/.test(prefix)) return { key: 'err_format' };
+  const bits = Number(prefix);
+  if (bits > (v4 ? 32 : 128)) return { key: 'err_prefix' };
+  const bytes = v4 ? v4Bytes(addr) : v6Bytes(addr);
+  const net = networkOf(bytes, bits);
+  if (net !== bytesText(bytes)) return { key: 'err_hostbits', params: { v, net: `${net}/${bits}` } };
+  return null;
 }
 
 const EVERYONE = new Set(['0.0.0.0/0', '::/0', '::ffff:0.0.0.0/96', '::ffff:0:0/96']);
@@ -116,7 +197,7 @@ function isAny(v) {
 }
 
 export function settingsPage(view, params, ctx) {
-  const state = { list: [], notify: false, features: [], errors: {}, site: null, busy: false };
+  const state = { list: [], notify: false, features: [], errors: {}, site: null, busy: false, noticeAddress: '', noticeLang: 'ja', noticeError: null };
   const root = el('section', 'page page-settings');
   view.appendChild(root);
 
@@ -148,6 +229,48 @@ export function settingsPage(view, params, ctx) {
     }
     card.append(group);
     if (!canNotify) card.append(text('p', 'hint', 'notify_unavailable'));
+    return card;
+  }
+
+  function adminNoticeSection() {
+    const card = el('section', 'card');
+    card.id = 'admin-notice';
+    card.append(text('h2', 'card-title', 'admin_notice_title'), text('p', 'hint', 'admin_notice_lead'));
+    const addrLabel = text('label', 'field-label', 'admin_notice_address');
+    addrLabel.htmlFor = 'notice-address';
+    const addr = el('input');
+    addr.type = 'email';
+    addr.id = 'notice-address';
+    addr.maxLength = 128;
+    addr.autocomplete = 'email';
+    addr.value = state.noticeAddress;
+    addr.addEventListener('input', () => {
+      state.noticeAddress = addr.value.trim();
+      markDirty();
+    });
+    const langLabel = text('label', 'field-label', 'admin_notice_lang');
+    langLabel.htmlFor = 'notice-lang';
+    const lang = el('select');
+    lang.id = 'notice-lang';
+    for (const v of ['ja', 'en']) {
+      const o = el('option', null, tx(`lang_${v}`));
+      o.value = v;
+      lang.append(o);
+    }
+    lang.value = state.noticeLang;
+    lang.addEventListener('change', () => {
+      state.noticeLang = lang.value;
+      markDirty();
+    });
+    card.append(addrLabel, addr);
+    if (state.noticeError) {
+      const p = el('p', 'field-error', state.noticeError);
+      p.id = 'notice-address-error';
+      addr.setAttribute('aria-describedby', p.id);
+      addr.setAttribute('aria-invalid', 'true');
+      card.append(p);
+    }
+    card.append(langLabel, lang);
     return card;
   }
 
@@ -220,10 +343,10 @@ export function settingsPage(view, params, ctx) {
       ev.preventDefault();
       const v = input.value.trim();
       let problem = entryProblem(v);
-      if (!problem && state.list.some((x) => x.toLowerCase() === v.toLowerCase())) problem = 'err_twice';
-      if (!problem && state.list.length >= MAX_ENTRIES) problem = 'err_count';
+      if (!problem && state.list.some((x) => x.toLowerCase() === v.toLowerCase())) problem = { key: 'err_twice' };
+      if (!problem && state.list.length >= MAX_ENTRIES) problem = { key: 'err_count' };
       if (problem) {
-        showLines(err, [tx(problem)]);
+        showLines(err, [tx(problem.key, problem.params)]);
         input.setAttribute('aria-invalid', 'true');
         input.focus();
         return;
@@ -282,11 +405,27 @@ export function settingsPage(view, params, ctx) {
     card.append(text('h2', 'card-title', 'csv_title'), text('p', 'hint', 'csv_lead'));
     const warn = text('p', 'notice notice-error', 'csv_warning');
     warn.id = 'csv-warning';
-    const a = el('a', 'btn btn-secondary', tx('csv_button'));
+    // fetched, not a plain link: an expired session leads to the login page, and any other
+    // refusal is said here instead of a silently cancelled download
+    const a = el('button', 'btn btn-secondary', tx('csv_button'));
+    a.type = 'button';
     a.id = 'csv-download';
-    a.href = '/api/users/export.csv';
-    a.setAttribute('download', '');
-    card.append(warn, a);
+    const fail = el('div', 'notice notice-error');
+    fail.id = 'csv-error';
+    fail.setAttribute('role', 'alert');
+    fail.hidden = true;
+    a.addEventListener('click', async () => {
+      a.disabled = true;
+      hide(fail);
+      try {
+        await download('/api/users/export.csv', 'users.csv');
+      } catch (e) {
+        if (e.status !== 401) showLines(fail, [e.displayMessage()]);
+      } finally {
+        a.disabled = false;
+      }
+    });
+    card.append(warn, a, fail);
     return card;
   }
 
@@ -323,8 +462,10 @@ export function settingsPage(view, params, ctx) {
     dirtyNote.id = 'settings-dirty';
     dirtyNote.hidden = !dirty;
     actions.append(save, dirtyNote);
-    root.replaceChildren(head, text('p', 'lead', 'lead'), success, error, notifySection(), allowSection(),
-      actions, siteSection(), csvSection());
+    // the download site's URL and allow-list only for a tenant with that service
+    const site = state.features.includes('download_site');
+    root.replaceChildren(head, text('p', 'lead', site ? 'lead' : 'lead_basic'), success, error, notifySection(), adminNoticeSection(),
+      ...(site ? [allowSection()] : []), actions, ...(site ? [siteSection()] : []), csvSection());
     if (focusId && document.getElementById(focusId)) document.getElementById(focusId).focus();
   }
 
@@ -333,9 +474,18 @@ export function settingsPage(view, params, ctx) {
     state.saved = false;
     state.errorLines = null;
     state.errors = {};
+    state.noticeError = null;
     render();
     try {
-      const doc = await api('PUT', '/api/tenant/settings', { notify_users: state.notify, download_allowlist: state.list });
+      const body = {
+        notify_users: state.notify,
+        notice_address: state.noticeAddress,
+        notice_lang: state.noticeLang,
+      };
+      if (state.features.includes('download_site')) body.download_allowlist = state.list;
+      const doc = await api('PUT', '/api/tenant/settings', body);
+      state.noticeAddress = doc.notice_address || '';
+      state.noticeLang = doc.notice_lang || 'ja';
       state.list = doc.download_allowlist || [];
       state.notify = !!doc.notify_users;
       state.warnings = (doc.warnings || []).map((w) => w.message);
@@ -350,6 +500,7 @@ export function settingsPage(view, params, ctx) {
       for (const f of err.fields) {
         const m = /^download_allowlist\[(\d+)\]$/.exec(f.field);
         if (m) state.errors[Number(m[1])] = f.message;
+        else if (f.field === 'notice_address') state.noticeError = f.message;
         else general.push(f.message);
       }
       state.errorLines = [err.displayMessage(), ...general];
@@ -362,11 +513,13 @@ export function settingsPage(view, params, ctx) {
   async function load() {
     root.replaceChildren(text('p', 'hint', 'loading'));
     try {
-      const [tenant, site] = await Promise.all([api('GET', '/api/tenant'), api('GET', '/api/downloads/site')]);
+      const tenant = await api('GET', '/api/tenant');
       state.list = tenant.download_allowlist || [];
       state.notify = !!tenant.notify_users;
+      state.noticeAddress = tenant.notice_address || '';
+      state.noticeLang = tenant.notice_lang || 'ja';
       state.features = tenant.features || [];
-      state.site = site;
+      state.site = state.features.includes('download_site') ? await api('GET', '/api/downloads/site') : null;
     } catch (err) {
       if (err.status === 401) {
         ctx.sessionLost();

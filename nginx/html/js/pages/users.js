@@ -6,12 +6,14 @@
 // (#/users?family_name=…&email=…&issued_from=yyyy/mm/dd&status=issued,downloaded&sort=-applied_at&page=N).
 
 import { api, withQuery } from '../api.js';
-import { el, fromTemplate, hide, isoToSlash, pageCount, renderPager, showKey, showLines, slashToIso, validDate } from '../dom.js';
+import { atPage, cursorQuery, el, fromTemplate, hide, isoToSlash, pageCount, readCursor, renderPager, showKey, showLines, slashToIso, validDate } from '../dom.js';
 import { applyI18n, getLang, t } from '../i18n.js';
 import { REFRESH_MS, tokyoIso } from './certificates.js';
+import { bulkMenu } from './bulkmenu.js';
 import { importPanel } from './import.js';
 import { revokeCsv } from './revokecsv.js';
 import { userActions } from './userdelete.js';
+import { purgeDialog } from './userpurge.js';
 import { userRevoke } from './userrevoke.js';
 
 /** Device codes in the manual's order (WindowsPC, iOS(iPhone), iOS(iPad), その他, Android). */
@@ -53,12 +55,57 @@ export function emailProblem(value) {
   return null;
 }
 
+/** The message key for what is wrong with one of the six names (family_name, …_kana, …_en), or null. */
+export function nameProblem(name, v) {
+  if (!v) return `reg.err.required.${name}`;
+  if (name.endsWith('_kana')) return !KATAKANA.test(v) || padded(v) || [...v].length > NAME_MAX ? 'reg.err.kana' : null;
+  if (name.endsWith('_en')) return !NAME_EN.test(v) || padded(v) || v.length > NAME_MAX ? 'reg.err.name_en' : null;
+  return CONTROL.test(v) || [...v].length > NAME_MAX ? 'reg.err.name' : null;
+}
+
+/** True when "<family_en> <given_en>" is too long for the certificate's CN. */
+export function cnTooLong(familyEn, givenEn) {
+  return familyEn.length + 1 + givenEn.length > CN_MAX;
+}
+
 /** "yyyy/mm/dd" or "yyyy/mm/dd hh:mm" → a sortable string, or null when not a real date/time. */
-function dateTimeKey(value) {
+export function dateTimeKey(value) {
   const m = DATE_TIME.exec(value);
   if (!m || !validDate(m[1], m[2], m[3])) return null;
   if (m[4] !== undefined && (Number(m[4]) > 23 || Number(m[5]) > 59)) return null;
   return `${m[1]}${m[2]}${m[3]}${m[4] || '00'}${m[5] || '00'}`;
+}
+
+/** "yyyy/mm/dd[ hh:mm]" (already valid) in JST as epoch milliseconds; a date alone is its first or last second. */
+function jstMillis(value, endOfDay) {
+  const m = DATE_TIME.exec(value);
+  const h = m[4] !== undefined ? Number(m[4]) : endOfDay ? 23 : 0;
+  const mi = m[5] !== undefined ? Number(m[5]) : endOfDay ? 59 : 0;
+  const sec = m[4] === undefined && endOfDay ? 59 : 0;
+  return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), h, mi, sec) - 9 * 3600 * 1000;
+}
+
+/**
+ * The validity rules of the server (services/users/check.c) on a well-formed From/To ('' = not
+ * given), so that a date in the past is said before 決定: { field: 'valid_from'|'valid_to', key,
+ * params } or null. tenant gives default_validity_days, max_validity_days, max_start_ahead_days.
+ */
+export function periodProblem(from, to, tenant, now = Date.now()) {
+  const DAY = 86400 * 1000;
+  const f = from ? jstMillis(from, false) : now;
+  const e = to ? jstMillis(to, true) : f + (tenant.default_validity_days || 365) * DAY;
+  const endField = to ? 'valid_to' : 'valid_from';
+  if (from && to && f >= e) return { field: 'valid_to', key: 'reg.err.period_order' };
+  if (from && Number.isFinite(tenant.max_start_ahead_days) && f > now + tenant.max_start_ahead_days * DAY) {
+    return { field: 'valid_from', key: 'reg.err.start_ahead', params: { n: tenant.max_start_ahead_days } };
+  }
+  if (e <= now) {
+    return { field: endField, key: to ? 'reg.err.to_past' : 'reg.err.from_past', params: { n: tenant.default_validity_days || 365 } };
+  }
+  if (Number.isFinite(tenant.max_validity_days) && e - f > tenant.max_validity_days * DAY) {
+    return { field: endField, key: 'reg.err.span', params: { n: tenant.max_validity_days } };
+  }
+  return null;
 }
 
 // ---------------------------------------------------------------- hash
@@ -72,6 +119,7 @@ function readParams(params) {
     device: list('device', DEVICES),
     sort: SORTS.includes(sort.replace(/^-/, '')) ? sort : DEFAULT_SORT,
     page: Number.isFinite(page) && page > 0 ? page : 1,
+    ...readCursor(params),
   };
   for (const k of TEXT_PARAMS) s[k] = (params.get(k) || '').slice(0, k === 'email' ? EMAIL_MAX : NAME_MAX);
   for (const k of DATE_PARAMS) s[k] = slashToIso(params.get(k));
@@ -97,6 +145,7 @@ function hashFor(state) {
     sort: state.sort === DEFAULT_SORT ? '' : state.sort,
     show: state.show === 'valid' ? 'valid' : '',
     page: state.page > 1 ? state.page : '',
+    ...cursorQuery(state),
   });
 }
 
@@ -180,7 +229,6 @@ export function usersPage(view, params, ctx) {
   let timer = null;
   let destroyed = false;
   let said = null; // { key, params } of the message shown, so it follows a language switch
-  const selected = new Set(); // the user ids checked for 失効 / 再発行
 
   function say(key, params) {
     said = { key, params };
@@ -226,7 +274,7 @@ export function usersPage(view, params, ctx) {
     }
   }
 
-  const goPage = (n) => go({ ...state, page: n });
+  const goPage = (n, cursor) => go(atPage(state, n, cursor));
 
   function statusBadge(cert) {
     const status = cert.status || '';
@@ -241,26 +289,6 @@ export function usersPage(view, params, ctx) {
     if (cert.status === 'revoked' && cert.revoked_at) return el('span', 'user-sub revoke-date', t('users.revoked_on', { date: cert.revoked_at.slice(0, 10) }));
     if (cert.status === 'revoke_scheduled' && cert.revoke_on) return el('span', 'user-sub revoke-date', t('users.revoke_on', { date: cert.revoke_on }));
     return null;
-  }
-
-  function selectBox(user) {
-    const box = el('input', 'user-select');
-    box.type = 'checkbox';
-    box.checked = selected.has(user.id);
-    box.setAttribute('aria-label', t('urev.select_user', { name: `${user.family_name || ''} ${user.given_name || ''}`.trim() }));
-    box.addEventListener('change', () => {
-      if (box.checked) selected.add(user.id);
-      else selected.delete(user.id);
-      syncSelection();
-    });
-    return box;
-  }
-
-  function syncSelection() {
-    const shown = new Set((last && Array.isArray(last.items) ? last.items : []).map((u) => u.id));
-    for (const id of [...selected]) if (!shown.has(id)) selected.delete(id);
-    q('#users-revoke').disabled = selected.size === 0 || state.deleted;
-    q('#users-reissue').disabled = selected.size === 0 || state.deleted;
   }
 
   function issuedText(cert) {
@@ -287,10 +315,16 @@ export function usersPage(view, params, ctx) {
         if (i === 0) {
           tr.classList.add('user-first');
           const span = String(certs.length);
+          const check = el('td', 'col-check');
+          check.rowSpan = certs.length;
+          check.appendChild(selectBox(user));
           const name = el('td', 'col-name');
           name.rowSpan = certs.length;
-          if (!state.deleted) name.append(selectBox(user));
-          name.append(el('span', 'user-name', `${user.family_name || ''} ${user.given_name || ''}`.trim()));
+          // the name opens the user's page (利用者情報: devices, certificates, 利用者変更)
+          const link = el('a', 'user-name', `${user.family_name || ''} ${user.given_name || ''}`.trim());
+          link.href = `#/user?id=${encodeURIComponent(user.id)}`;
+          name.append(link);
+          tr.append(check);
           const kana = `${user.family_name_kana || ''} ${user.given_name_kana || ''}`.trim();
           const en = `${user.family_name_en || ''} ${user.given_name_en || ''}`.trim();
           if (kana) name.append(el('span', 'user-sub', kana));
@@ -329,10 +363,61 @@ export function usersPage(view, params, ctx) {
         rows.push(tr);
       });
     });
+    // a selection holds only the users this page shows
+    const shown = new Set(items.map((u) => u.id));
+    for (const id of [...selected.keys()]) if (!shown.has(id)) selected.delete(id);
     tbody.replaceChildren(...rows);
     syncSelection();
     empty.hidden = items.length > 0;
     for (const p of pagers) renderPager(p, data, goPage);
+  }
+
+  // ------------------------------------------------------------ selection (▼一括操作)
+
+  const selected = new Map(); // user id → user, in the order checked
+  let menu = null; // the ▼一括操作 menu, built below
+  const selectAll = q('#users-select-all');
+
+  function selectBox(user) {
+    const box = el('input', 'user-check');
+    box.type = 'checkbox';
+    box.value = String(user.id);
+    box.checked = selected.has(user.id);
+    box.setAttribute('aria-label', t('bulk.select', { name: `${user.family_name || ''} ${user.given_name || ''}`.trim() }));
+    box.addEventListener('change', () => {
+      if (box.checked) selected.set(user.id, user);
+      else selected.delete(user.id);
+      syncSelection();
+    });
+    return box;
+  }
+
+  function syncSelection() {
+    const boxes = [...tbody.querySelectorAll('input.user-check')];
+    const on = boxes.filter((b) => b.checked).length;
+    selectAll.checked = boxes.length > 0 && on === boxes.length;
+    selectAll.indeterminate = on > 0 && on < boxes.length;
+    selectAll.disabled = boxes.length === 0;
+    const note = q('#users-selected');
+    if (selected.size) note.textContent = t('bulk.selected', { n: selected.size });
+    else note.textContent = '';
+    if (menu) menu.refresh();
+  }
+
+  selectAll.addEventListener('change', () => {
+    const want = selectAll.checked; // each box's change re-syncs selectAll on the way
+    for (const box of tbody.querySelectorAll('input.user-check')) {
+      if (box.checked !== want) {
+        box.checked = want;
+        box.dispatchEvent(new Event('change'));
+      }
+    }
+  });
+
+  /** The checked users in the order the list shows them. */
+  function selectedUsers() {
+    const items = last && Array.isArray(last.items) ? last.items : [];
+    return items.filter((u) => selected.has(u.id));
   }
 
   function anyIssuing() {
@@ -359,10 +444,10 @@ export function usersPage(view, params, ctx) {
     }
     refreshButton.disabled = true;
     try {
-      const data = await api('GET', withQuery('/api/users', { ...queryOf(state), sort: state.sort, page: state.page }));
+      const data = await api('GET', withQuery('/api/users', { ...queryOf(state), sort: state.sort, page: state.page, ...cursorQuery(state) }));
       if (mine !== seq || destroyed) return;
       if (state.page > pageCount(data)) {
-        go({ ...state, page: pageCount(data) });
+        go(atPage(state, pageCount(data), { last: true }));
         return;
       }
       hide(errorBox);
@@ -473,6 +558,7 @@ export function usersPage(view, params, ctx) {
   let sent = null; // the body of the last POST, to map devices[i] errors back
   let done = null; // the 202 answer
   let submitting = false;
+  let quotaShort = null; // 追加発行可能数 when the devices chosen are more, else null
 
   /** Every input of the form: key → { input, error }. Keys: family_name, …, "01.valid_to", … */
   const fields = {};
@@ -649,6 +735,8 @@ export function usersPage(view, params, ctx) {
     const first = regForm.querySelector('[aria-invalid="true"]');
     if (first) first.focus();
     else if (!q('#reg-devices-error').hidden) deviceBoxes[DEVICES[0]].box.focus();
+    else regError.focus();
+    regError.scrollIntoView({ block: 'nearest' });
   }
 
   function value(key) {
@@ -668,19 +756,12 @@ export function usersPage(view, params, ctx) {
       ok = false;
     };
     for (const [name] of NAME_FIELDS) {
-      const v = value(name);
-      if (!v) bad(name, `reg.err.required.${name}`);
-      else if (name.endsWith('_kana')) {
-        if (!KATAKANA.test(v) || padded(v) || [...v].length > NAME_MAX) bad(name, 'reg.err.kana');
-      } else if (name.endsWith('_en')) {
-        if (!NAME_EN.test(v) || padded(v) || v.length > NAME_MAX) bad(name, 'reg.err.name_en');
-      } else if (CONTROL.test(v) || [...v].length > NAME_MAX) {
-        bad(name, 'reg.err.name');
-      }
+      const problem = nameProblem(name, value(name));
+      if (problem) bad(name, problem);
     }
     const familyEn = value('family_name_en');
     const givenEn = value('given_name_en');
-    if (familyEn && givenEn && familyEn.length + 1 + givenEn.length > CN_MAX && fields.given_name_en.error.hidden) {
+    if (familyEn && givenEn && cnTooLong(familyEn, givenEn) && fields.given_name_en.error.hidden) {
       bad('given_name_en', 'reg.err.cn_long');
     }
     if (!value('email')) bad('email', 'reg.err.required.email');
@@ -689,6 +770,11 @@ export function usersPage(view, params, ctx) {
     const devices = selectedDevices();
     if (!devices.length) {
       showKey(q('#reg-devices-error'), 'reg.err.device_required');
+      ok = false;
+    }
+    // one certificate a device: more than 追加発行可能数 is said at the top, before 決定
+    if (tenant && Number.isFinite(tenant.available) && devices.length > tenant.available) {
+      quotaShort = tenant.available;
       ok = false;
     }
     const on = features();
@@ -702,7 +788,10 @@ export function usersPage(view, params, ctx) {
         const toKey = to ? dateTimeKey(to) : '';
         if (fromKey === null) bad(`${code}.valid_from`, 'reg.err.datetime');
         if (toKey === null) bad(`${code}.valid_to`, 'reg.err.datetime');
-        if (fromKey && toKey && fromKey >= toKey) bad(`${code}.valid_to`, 'reg.err.period_order');
+        if (fromKey !== null && toKey !== null && tenant) {
+          const p = periodProblem(from, to, tenant);
+          if (p) bad(`${code}.${p.field}`, p.key, p.params);
+        }
       }
       if (on.includes('org_units')) {
         for (const n of ['o', 'ou1', 'ou2']) {
@@ -802,8 +891,11 @@ export function usersPage(view, params, ctx) {
   regForm.addEventListener('submit', (ev) => {
     ev.preventDefault();
     clearFieldErrors();
+    quotaShort = null;
     if (!check()) {
-      showKey(regError, 'reg.err.summary');
+      const lines = [t('reg.err.summary')];
+      if (quotaShort !== null) lines.unshift(t('reg.err.quota', { n: quotaShort }));
+      showLines(regError, lines);
       focusFirstInvalid();
       return;
     }
@@ -846,8 +938,10 @@ export function usersPage(view, params, ctx) {
         general.push(d ? `${t(`device.${d.device}`)}: ${f.message}` : f.message);
         continue;
       }
+      // "devices" as a whole (the quota, above all) concerns the whole registration: said
+      // first, at the top of the dialog, not under the device section
       if (f.field === 'devices') {
-        showLines(q('#reg-devices-error'), [f.message]);
+        general.unshift(f.message);
         continue;
       }
       if (!fieldProblem(f.field, null, null, f.message)) general.push(f.message);
@@ -923,7 +1017,7 @@ export function usersPage(view, params, ctx) {
 
   async function openRegistration() {
     unsay();
-    if (!tenant) await loadTenant();
+    await loadTenant(); // the quota and the validity limits as they are now
     resetForm();
     applyFeatures();
     done = null;
@@ -985,8 +1079,6 @@ export function usersPage(view, params, ctx) {
     features: () => (tenant && Array.isArray(tenant.features) ? tenant.features : []),
     sessionLost: () => ctx.sessionLost(),
   });
-  q('#users-revoke').addEventListener('click', (ev) => revocation.openUserRevoke([...selected], ev.currentTarget));
-  q('#users-reissue').addEventListener('click', (ev) => revocation.openUserReissue([...selected], ev.currentTarget));
   const csvReissue = revokeCsv(root, {
     say,
     onDone: reloadAll,
@@ -1008,6 +1100,26 @@ export function usersPage(view, params, ctx) {
     },
   });
 
+  // CSV一括利用者マスター削除: a queued job is followed in the CSV 処理状況 panel
+  const purge = purgeDialog(root, { say, onQueued: () => imports.watch() });
+
+  // ▼一括操作 (NRA 4-2, 7-3): a registry of entries, see bulkmenu.js
+  menu = bulkMenu(q('#users-bulk-menu'), { selectedUsers, deletedView: () => state.deleted });
+  const mayIssue = () => Boolean(tenant && Array.isArray(tenant.features) && tenant.features.includes('admin_may_issue'));
+  const toView = (deleted) => go({ ...state, deleted, page: 1 });
+  const bulkButton = () => q('#users-bulk');
+  menu.add({ id: 'import', labelKey: 'imp.open', view: 'any', visible: mayIssue, run: () => imports.openDialog() });
+  menu.add({ id: 'jobs', labelKey: 'imp.jobs_title', view: 'any', run: () => imports.showPanel() });
+  menu.add({ id: 'delete', labelKey: 'bulk.delete', view: 'active', selection: true, run: (users) => deletion.many('delete', users, bulkButton()) });
+  menu.add({ id: 'deleted', labelKey: 'bulk.show_deleted', view: 'active', run: () => toView(true) });
+  // 失効 / 再発行 of the checked users (NRA 5-1, 6-1): js/pages/userrevoke.js
+  menu.add({ id: 'revoke', labelKey: 'urev.revoke', view: 'active', selection: true, run: (users) => revocation.openUserRevoke(users.map((u) => u.id), bulkButton()) });
+  menu.add({ id: 'reissue', labelKey: 'urev.reissue', view: 'active', selection: true, run: (users) => revocation.openUserReissue(users.map((u) => u.id), bulkButton()) });
+  menu.add({ id: 'undelete', labelKey: 'bulk.undelete', view: 'deleted', selection: true, run: (users) => deletion.many('undelete', users, bulkButton()) });
+  menu.add({ id: 'purge', labelKey: 'bulk.purge', view: 'deleted', selection: true, run: (users) => deletion.many('purge', users, bulkButton()) });
+  menu.add({ id: 'active', labelKey: 'bulk.show_active', view: 'deleted', run: () => toView(false) });
+  menu.add({ id: 'purge-csv', labelKey: 'purge.title', view: 'any', run: () => purge.open(bulkButton()) });
+
   view.appendChild(root);
   applyI18n(root);
   fillForm();
@@ -1025,6 +1137,8 @@ export function usersPage(view, params, ctx) {
     onLang() {
       imports.onLang();
       revocation.onLang();
+      menu.refresh();
+      syncSelection();
       if (said) showKey(message, said.key, said.params);
       fillForm();
       applyFeatures();
@@ -1040,6 +1154,8 @@ export function usersPage(view, params, ctx) {
       deletion.destroy();
       revocation.destroy();
       csvReissue.destroy();
+      purge.destroy();
+      menu.destroy();
       if (dialog.open) dialog.close();
     },
   };

@@ -1,0 +1,79 @@
+/* keyset.h: paging by key (the sort key plus id): a list's cursors, its count, its answer. */
+#ifndef SHOMEI_KEYSET_H
+#define SHOMEI_KEYSET_H
+
+#include <cjson/cJSON.h>
+
+#include "store/db.h"
+
+/*
+ * A list answers ?after=C (the page after the row C), ?before=C (the page before it), ?last=1
+ * (the last page) or neither (the first page; ?page=N alone jumps N-1 pages, which only this
+ * reads row by row). C is the cursor a previous answer gave as "next" or "prev": the JSON text
+ * [key, id], key the row's sort key as a string (or null), id its id. Rows are read by an index
+ * range from the cursor on, so every page costs the same however deep it is; rows that exist
+ * throughout neither repeat nor vanish while rows are added or change status.
+ */
+enum keyset_dir { KEYSET_FIRST, KEYSET_AFTER, KEYSET_BEFORE, KEYSET_LAST };
+enum keyset_key { KEYSET_TEXT, KEYSET_INT }; /* what a cursor's key must be */
+
+#define KEYSET_KEY_MAX 400     /* bytes of a cursor's key */
+#define KEYSET_EXACT_MAX 10000 /* a total above is estimated (約) */
+#define KEYSET_EXACT_MAX_S "10000"
+#define KEYSET_PAGE_MAX 1000000
+
+struct keyset {
+	enum keyset_dir dir;
+	int has_key;                  /* the cursor's key is not null */
+	char key[KEYSET_KEY_MAX + 1]; /* the cursor's key, "" when none */
+	char id[24];                  /* the cursor's id, "" when none */
+	long page;                    /* the page number the client shows (1 when not given) */
+	char offset[24];              /* rows to skip: "0", or a ?page=N jump without a cursor */
+	char limit[24];               /* rows to read: the page's and one more (keyset_limit) */
+};
+
+/*
+ * Read after, before, last and page from a query string into ks; a bad one is appended to errs
+ * as {field, message}. Returns the number of failures (0 when ks is set).
+ */
+int keyset_read(const char *query, enum keyset_key kind, int lang, cJSON *errs, struct keyset *ks);
+
+/* The statement parameters: the cursor's key and id (NULL for none). */
+const char *keyset_key_param(const struct keyset *ks);
+const char *keyset_id_param(const struct keyset *ks);
+
+/* 1 when the page is read against the list's order (before, last): use the reverse statement. */
+int keyset_reverse(const struct keyset *ks);
+
+/*
+ * Set ks->limit for a page of per_page rows of a list of total rows (exact when !estimated):
+ * the last page of an exact total holds what is left after the full pages, as page numbers
+ * expect. One more row is read to learn whether more follow.
+ */
+void keyset_limit(struct keyset *ks, long long total, int estimated, int per_page);
+
+/*
+ * The number of rows of a page, given the n rows the statement returned, and the result row
+ * of its i-th row (0-based, in the list's order).
+ */
+int keyset_rows(const struct keyset *ks, int n, int per_page);
+int keyset_row(const struct keyset *ks, int n, int per_page, int i);
+
+/*
+ * Add "page", "per_page", "next" and "prev" (cursors, or null when there is no such page) to
+ * doc, from the result rows' columns k (the sort key as text, may be NULL) and id.
+ */
+void keyset_answer(const struct keyset *ks, const PGresult *res, int per_page, cJSON *doc);
+
+/*
+ * The number of rows a list's filter matches: exact up to KEYSET_EXACT_MAX (count_st counts at
+ * most one more than that), else PostgreSQL's estimate from EXPLAIN of select_sql ("SELECT 1 FROM
+ * … WHERE …", the same parameters), and *estimated = 1. 0, or what db_exec returns.
+ */
+int keyset_count(struct db *db, const struct db_stmt *count_st, const char *select_sql,
+		 const char *const *params, long long *total, int *estimated);
+
+/* Add "total" and "total_estimated" to doc. */
+void keyset_total(cJSON *doc, long long total, int estimated);
+
+#endif

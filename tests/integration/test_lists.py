@@ -1,0 +1,448 @@
+#!/usr/bin/env python3
+"""Lists at scale (issue 12): every list pages by key. On a tenant seeded with 20,000 rows of each
+(bench/seed), each list is walked forwards (next) and backwards (last, then prev) and compared with
+a reference computed here from the rows themselves (filters and sorts written again in Python);
+rows inserted and revoked while someone pages neither repeat nor vanish; ひらがな, カタカナ and
+ｶﾀｶﾅ input find the same users."""
+import datetime
+import http.client
+import json
+import os
+import random
+import subprocess
+import sys
+import threading
+import unicodedata
+import urllib.parse
+
+from shomei_test import HOST, PORT, ROOT, TAP, UP, ctl, psql, tls_context
+
+N = 20000
+SLUG = "lists%d" % os.getpid()
+LOGIN, PASSWORD = "lists%d" % os.getpid(), "Lists2026pw"
+JST = datetime.timezone(datetime.timedelta(hours=9))
+INF = float("inf")
+
+
+class Session:
+    """One logged-in administrator on one kept-alive connection (thousands of pages)."""
+
+    def __init__(self, login, password):
+        self.conn = None
+        self.cookie = None
+        r = self.request("POST", "/api/auth/login", {"login_id": login, "password": password})
+        assert r[0] == 200, r
+
+    def request(self, method, url, body=None):
+        h = {"Host": "%s:%d" % (HOST, PORT)}
+        if self.cookie:
+            h["Cookie"] = self.cookie
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            h["Content-Type"] = "application/json"
+        for attempt in (0, 1):
+            if self.conn is None:
+                self.conn = http.client.HTTPSConnection(HOST, PORT, context=tls_context(), timeout=60)
+            try:
+                self.conn.request(method, url, body=data, headers=h)
+                r = self.conn.getresponse()
+                raw = r.read()
+                break
+            except (http.client.HTTPException, OSError):
+                self.conn.close()
+                self.conn = None
+                if attempt:
+                    raise
+        for c in r.headers.get_all("Set-Cookie") or []:
+            if c.startswith("__Host-shomei="):
+                self.cookie = c.split(";", 1)[0]
+        try:
+            doc = json.loads(raw)
+        except ValueError:
+            doc = None
+        return r.status, doc
+
+    def get(self, url):
+        return self.request("GET", url)
+
+
+def q(base, **kw):
+    kw = {k: v for k, v in kw.items() if v not in (None, "")}
+    return base + ("&" if "?" in base else "?") + urllib.parse.urlencode(kw) if kw else base
+
+
+def walk(s, base, key="id"):
+    """The ids of every row of a list, forwards (first page, then next) and backwards (last
+    page, then prev), and what went wrong on the way (a status, a page of the wrong size)."""
+    problems = []
+    fwd, url, page = [], base, 1
+    while True:
+        st, doc = s.get(url)
+        if st != 200:
+            problems.append("GET %s: %s %s" % (url, st, doc))
+            break
+        fwd += [i[key] for i in doc["items"]]
+        if doc["next"] is None:
+            break
+        if len(doc["items"]) != 100:
+            problems.append("page %d of %s has %d rows" % (page, base, len(doc["items"])))
+        page += 1
+        url = q(base, after=doc["next"], page=page)
+        if page > 1000:
+            problems.append("more than 1000 pages")
+            break
+    back, url, page = [], q(base, last=1), 0
+    while True:
+        st, doc = s.get(url)
+        if st != 200:
+            problems.append("GET %s: %s %s" % (url, st, doc))
+            break
+        back = [i[key] for i in doc["items"]] + back
+        if doc["prev"] is None:
+            break
+        page += 1
+        url = q(base, before=doc["prev"])
+        if page > 1000:
+            problems.append("more than 1000 pages back")
+            break
+    return fwd, back, problems
+
+
+def us(col):
+    return "(extract(epoch FROM %s) * 1000000)::bigint" % col
+
+
+def rows(sql, maxsplit=-1):
+    out = psql(sql)
+    return [line.split("|", maxsplit) for line in out.splitlines()] if out else []
+
+
+def num(v):
+    return int(v) if v != "" else None
+
+
+def day(d, end=False):
+    """A JST calendar day (yyyy/mm/dd) as microseconds since the epoch: its start, or the next day's."""
+    t = datetime.datetime.strptime(d, "%Y/%m/%d").replace(tzinfo=JST)
+    if end:
+        t += datetime.timedelta(days=1)
+    return int(t.timestamp()) * 1000000
+
+
+def fold(text):
+    """What the name search compares: NFKC, hiragana as katakana, lower case."""
+    text = unicodedata.normalize("NFKC", text)
+    text = "".join(chr(ord(ch) + 0x60) if 0x3041 <= ord(ch) <= 0x3096 or ord(ch) in (0x309D, 0x309E) else ch
+                   for ch in text)
+    return text.lower()
+
+
+class Data:
+    """The seeded tenant's rows, read straight from PostgreSQL."""
+
+    def __init__(self, tid):
+        self.certs = [dict(id=int(r[0]), user=num(r[1]), cn=r[2], status=r[3], issued=num(r[4]),
+                           expires=num(r[5]), device=r[6])
+                      for r in rows("SELECT c.id, c.user_id, c.cn, c.status, %s, %s, coalesce(d.device_code, '')"
+                                    " FROM certificates c LEFT JOIN devices d ON d.id = c.device_id"
+                                    " WHERE c.tenant_id = %d" % (us("c.issued_at"), us("c.not_after"), tid))]
+        self.users = [dict(id=int(r[0]), family=r[1:4], given=r[4:7], kana=r[2] + "\x1f" + r[5],
+                           email=r[7].lower(), applied=int(r[8]), deleted=r[9] == "t")
+                      for r in rows("SELECT id, family_name, family_name_kana, family_name_en, given_name,"
+                                    " given_name_kana, given_name_en, email, %s, deleted_at IS NOT NULL"
+                                    " FROM users WHERE tenant_id = %d AND purged_at IS NULL"
+                                    % (us("applied_at"), tid))]
+        self.device_mail = {}
+        for r in rows("SELECT user_id, lower(email) FROM devices WHERE tenant_id = %d" % tid):
+            self.device_mail.setdefault(int(r[0]), []).append(r[1])
+        self.by_user = {}
+        for c in self.certs:
+            self.by_user.setdefault(c["user"], []).append(c)
+        self.audit = [dict(id=int(r[0]), at=int(r[1]), action=r[2], detail=r[3])
+                      for r in rows("SELECT id, %s, action, replace(detail, E'\\n', ' ') FROM audit"
+                                    " WHERE tenant_id = %d" % (us("at"), tid), 3)]
+        self.jobs = [int(r[0]) for r in rows("SELECT id FROM jobs WHERE tenant_id = %d" % tid)]
+
+
+def name_match(text, parts):
+    """A name search: three characters or more anywhere in the kanji, kana or English name;
+    fewer (no trigram fits), at the start of one of them."""
+    if len(text) >= 3:
+        return fold(text) in fold("\x1f".join(parts))
+    return any(fold(p).startswith(fold(text)) for p in parts)
+
+
+COUNTED = ("issuing", "issued", "downloaded", "revoke_scheduled")
+
+
+def ref_certs(d, status="valid", cn=None, issued_from=None, issued_to=None, sort=""):
+    out = []
+    for c in d.certs:
+        k = c["issued"] if c["issued"] is not None else INF
+        if status != "all" and c["status"] not in COUNTED:
+            continue
+        if cn and cn.lower() not in c["cn"].lower():
+            continue
+        if issued_from and not (day(issued_from) <= k < INF):
+            continue
+        if issued_to and not k < day(issued_to, True):
+            continue
+        out.append((k, c["id"]))
+    out.sort(reverse=sort == "-issued_at")
+    return [i for _, i in out]
+
+
+def ref_users(d, family_name=None, given_name=None, email=None, applied_from=None, applied_to=None,
+              issued_from=None, issued_to=None, expires_from=None, expires_to=None, status=None,
+              device=None, deleted=None, sort="-applied_at"):
+    statuses = status.split(",") if status else None
+    devices = device.split(",") if device else None
+    cert_cond = any(v for v in (issued_from, issued_to, expires_from, expires_to, status, device))
+    out = []
+    for u in d.users:
+        if u["deleted"] != (deleted == "1"):
+            continue
+        if family_name and not name_match(family_name, u["family"]):
+            continue
+        if given_name and not name_match(given_name, u["given"]):
+            continue
+        if email and email.lower() not in u["email"] and \
+                not any(email.lower() in m for m in d.device_mail.get(u["id"], [])):
+            continue
+        if applied_from and u["applied"] < day(applied_from):
+            continue
+        if applied_to and u["applied"] >= day(applied_to, True):
+            continue
+        certs = d.by_user.get(u["id"], [])
+
+        def match(c):
+            return ((not issued_from or (c["issued"] is not None and c["issued"] >= day(issued_from))) and
+                    (not issued_to or (c["issued"] is not None and c["issued"] < day(issued_to, True))) and
+                    (not expires_from or (c["expires"] is not None and c["expires"] >= day(expires_from))) and
+                    (not expires_to or (c["expires"] is not None and c["expires"] < day(expires_to, True))) and
+                    (not statuses or c["status"] in statuses) and (not devices or c["device"] in devices))
+        if cert_cond and not any(match(c) for c in certs):
+            continue
+        desc = sort.startswith("-")
+        field = sort.lstrip("-")
+        if field == "applied_at":
+            k = u["applied"]
+        elif field == "family_name_kana":
+            k = u["kana"]
+        elif field == "email":
+            k = u["email"]
+        else:
+            vals = [c["issued"] for c in certs if c["issued"] is not None] if field == "issued_at" else \
+                [c["expires"] for c in certs if c["expires"] is not None and c["status"] != "revoked"]
+            k = (max(vals) if field == "issued_at" else min(vals)) if vals else (-INF if desc else INF)
+        out.append((k, u["id"]))
+    out.sort(reverse=sort.startswith("-"))
+    return [i for _, i in out]
+
+
+def ref_audit(d, frm=None, to=None, action=None, text=None):
+    out = [(a["at"], a["id"]) for a in d.audit
+           if (not frm or a["at"] >= day(frm)) and (not to or a["at"] < day(to, True)) and
+           (not action or a["action"] == action) and (not text or text.lower() in a["detail"].lower())]
+    out.sort(reverse=True)
+    return [i for _, i in out]
+
+
+def check(t, s, name, base, want, key="id"):
+    """Queue a walk of a list against its reference (run_checks runs them, several at once)."""
+    STATE["checks"].append((name, base, want, key))
+
+
+def run_checks(t):
+    """The queued walks on three sessions at once (each walk is read-only), reported in order."""
+    checks, STATE["checks"] = STATE["checks"], []
+    sessions = STATE["sessions"]
+    results = [None] * len(checks)
+    lock = threading.Lock()
+    todo = list(range(len(checks)))
+
+    def worker(s):
+        while True:
+            with lock:
+                if not todo:
+                    return
+                i = todo.pop(0)
+            name, base, want, key = checks[i]
+            try:
+                results[i] = walk(s, base, key)
+            except Exception as e:  # reported as that check's failure
+                results[i] = ([], [], ["%s raised %r" % (base, e)])
+
+    threads = [threading.Thread(target=worker, args=(s,)) for s in sessions]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    for (name, base, want, key), (fwd, back, problems) in zip(checks, results):
+        report(t, name, want, fwd, back, problems)
+
+
+def report(t, name, want, fwd, back, problems):
+    t.ok(not problems and fwd == want,
+         "%s: forwards page by page = the reference (%d rows)" % (name, len(want)),
+         "\n".join(problems[:5]) + "\nfirst difference at %s" % next(
+             (i for i, (a, b) in enumerate(zip(fwd, want)) if a != b), min(len(fwd), len(want))))
+    t.ok(back == want, "%s: backwards from the last page = the reference" % name,
+         "got %d rows, want %d" % (len(back), len(want)))
+
+
+def seed():
+    env = dict(os.environ)
+    p = subprocess.run([os.path.join(ROOT, "bench", "seed"), "--tenant", SLUG, "--users", str(N),
+                        "--certificates", str(N), "--history", str(N), "--jobs", str(N),
+                        "--up", os.environ["SHOMEI_UP_JSON"]], capture_output=True, text=True, env=env,
+                       timeout=1200)
+    if p.returncode != 0:
+        raise RuntimeError("bench/seed failed: %s" % p.stderr)
+    print("# seeded: %s" % p.stdout.strip().splitlines()[-1], flush=True)
+    ctl("admin", "create", "--tenant", SLUG, "--login-id", LOGIN, "--password", PASSWORD)
+    return int(psql("SELECT id FROM tenants WHERE slug = '%s'" % SLUG))
+
+
+STATE = {}
+
+
+def test_certificates(t):
+    s, d = STATE["s"], STATE["d"]
+    for kw in ({"status": "all", "sort": "-issued_at"},
+               {"status": "valid", "sort": "issued_at", "issued_to": "2022/12/31"},
+               {"status": "all", "cn": "sato"}, {"status": "valid", "cn": "KA", "sort": "-issued_at"},
+               {"status": "all", "issued_from": "2023/01/01", "issued_to": "2023/06/30"},
+               {"status": "valid", "issued_from": "2025/01/01", "sort": "-issued_at"},
+               {"status": "all", "issued_to": "2022/06/30", "cn": "a"}):
+        check(t, s, "certificates %s" % kw, q("/api/certificates", **kw), ref_certs(d, **kw))
+    st, doc = s.get("/api/certificates?status=all")
+    t.ok(st == 200 and doc["total_estimated"] and doc["total"] > 10000,
+         "past 10,000 rows the total is an estimate (約), marked total_estimated", doc and doc.get("total"))
+    st, doc = s.get("/api/certificates?status=all&cn=sato")
+    t.ok(st == 200 and not doc["total_estimated"] and doc["total"] == len(ref_certs(d, "all", "sato")),
+         "below it the total is exact", doc and doc.get("total"))
+
+
+def test_users(t):
+    s, d = STATE["s"], STATE["d"]
+    check(t, s, "users (申請日 descending)", "/api/users", ref_users(d))
+    for sort in ("applied_at", "family_name_kana", "-family_name_kana", "email", "-email", "issued_at",
+                 "-issued_at", "expires_at", "-expires_at"):
+        check(t, s, "users sort=%s, family_name=さとう" % sort,
+              q("/api/users", sort=sort, family_name="さとう"), ref_users(d, family_name="さとう", sort=sort))
+    for kw in ({"given_name": "ﾀﾛｳ", "sort": "email"}, {"family_name": "Tanaka"},
+               {"email": "yamada.hina", "sort": "issued_at"}, {"email": "20.ito", "sort": "-email"},
+               {"applied_from": "2024/01/01", "applied_to": "2024/03/31"},
+               {"issued_from": "2022/01/01", "issued_to": "2022/03/31", "sort": "-issued_at"},
+               {"expires_from": "2027/01/01", "sort": "expires_at"},
+               {"status": "revoked,failed", "device": "20", "sort": "family_name_kana"},
+               {"status": "issuing", "sort": "-expires_at"}, {"deleted": "1"},
+               {"device": "99,11", "family_name": "林"}, {"family_name": "山", "sort": "-email"},
+               {"given_name": "ユ", "device": "20"}):
+        check(t, s, "users %s" % kw, q("/api/users", **kw), ref_users(d, **kw))
+
+
+def test_audit_jobs(t):
+    s, d = STATE["s"], STATE["d"]
+    check(t, s, "操作履歴 (newest first)", "/api/audit", ref_audit(d))
+    for kw in ({"action": "login"}, {"q": "sato"}, {"from": "2023/04/01", "to": "2023/09/30"},
+               {"action": "certificate_issue", "q": "client_00", "from": "2022/01/01"}):
+        check(t, s, "操作履歴 %s" % kw, q("/api/audit", **kw),
+              ref_audit(d, kw.get("from"), kw.get("to"), kw.get("action"), kw.get("q")))
+    check(t, s, "CSV jobs (newest first)", "/api/jobs", sorted(d.jobs, reverse=True))
+
+
+def test_concurrent(t):
+    """Page through certificates (all, newest first) and the history while rows are inserted
+    at every position and certificates are revoked: no repeats, no gaps among rows that existed
+    throughout."""
+    s, tid = STATE["s"], STATE["tid"]
+    before_c = set(int(x) for x in psql("SELECT id FROM certificates WHERE tenant_id = %d" % tid).split())
+    before_a = set(int(x) for x in psql("SELECT id FROM audit WHERE tenant_id = %d" % tid).split())
+    stop = threading.Event()
+    changed = {"inserted": 0, "revoked": 0}
+
+    def churn():
+        rnd = random.Random(7)
+        uid, did = psql("SELECT user_id, device_id FROM certificates WHERE tenant_id = %d LIMIT 1" % tid).split("|")
+        while not stop.is_set():
+            days = rnd.randrange(1, 5 * 365)
+            psql("INSERT INTO certificates (tenant_id, user_id, device_id, cn, status, issued_at, claimed_at)"
+                 " VALUES (%d, %s, %s, 'Churn Row', 'issued', now() - interval '%d days', NULL);"
+                 "INSERT INTO audit (tenant_id, at, actor_kind, action, detail)"
+                 " VALUES (%d, now() - interval '%d days', 'system', 'settings', 'churn');"
+                 "UPDATE certificates SET status = 'revoked', revoked_at = now() WHERE id = (SELECT id FROM"
+                 " certificates WHERE tenant_id = %d AND status = 'issued' ORDER BY random() LIMIT 1)"
+                 % (tid, uid, did, days, tid, rnd.randrange(1, 5 * 365), tid))
+            changed["inserted"] += 2
+            changed["revoked"] += 1
+
+    th = threading.Thread(target=churn)
+    th.start()
+    try:
+        seen_c, _, p1 = walk(s, "/api/certificates?status=all&sort=-issued_at")
+        seen_a, _, p2 = walk(s, "/api/audit")
+    finally:
+        stop.set()
+        th.join()
+    t.ok(changed["revoked"] > 5, "rows were inserted and revoked while paging", changed)
+    t.ok(not p1 and len(seen_c) == len(set(seen_c)), "certificates: no row twice", p1[:3])
+    t.eq(sorted(before_c - set(seen_c)), [], "certificates: every row that existed throughout was on a page")
+    t.ok(not p2 and len(seen_a) == len(set(seen_a)), "操作履歴: no entry twice", p2[:3])
+    t.eq(sorted(before_a - set(seen_a)), [], "操作履歴: every entry that existed throughout was on a page")
+
+
+def test_kana(t):
+    s = STATE["s"]
+    found = {}
+    for text in ("すずき", "スズキ", "ｽｽﾞｷ", "鈴木", "suzuki"):
+        st, doc = s.get(q("/api/users", family_name=text))
+        found[text] = (st, doc["total"], sorted(i["id"] for i in doc["items"])) if st == 200 else (st,)
+    t.ok(found["すずき"][1] > 0, "ひらがな すずき finds users", found["すずき"][:2])
+    t.ok(found["すずき"] == found["スズキ"] == found["ｽｽﾞｷ"] == found["鈴木"] == found["suzuki"],
+         "ひらがな, カタカナ, half-width ｶﾀｶﾅ, kanji and English find the same users",
+         {k: v[:2] for k, v in found.items()})
+    st, doc = s.get(q("/api/users", given_name="ﾀﾞｲｽｹ"))
+    t.ok(st == 200 and doc["total"] > 0 and all(i["given_name_kana"] == "ダイスケ" for i in doc["items"]),
+         "ﾀﾞｲｽｹ (half-width, voiced mark apart) finds ダイスケ", doc and doc.get("total"))
+
+
+def test_errors(t):
+    s = STATE["s"]
+    for url, field in (("/api/certificates?after=%5B1%2C2", "after"), ("/api/users?before=x", "before"),
+                       ("/api/audit?after=%5B%22x%22%2C1%5D", "after"),
+                       ("/api/jobs?after=%5Bnull%2C1%5D&last=1", "after"),
+                       ("/api/certificates?last=2", "last")):
+        st, doc = s.get(url)
+        fields = [f["field"] for f in ((doc or {}).get("error") or {}).get("fields", [])]
+        t.ok(st == 422 and field in fields, "%s: 422 naming %s" % (url, field), (st, doc))
+
+
+def cleanup(tid):
+    """The seeded certificates go again: they have no CA, and other tests wait for every valid
+    certificate's OCSP response. The tenant's users, devices and jobs stay (deleting a job checks
+    certificates' foreign key to it, which has no index of its own): nothing else lists them."""
+    psql("DELETE FROM certificates WHERE tenant_id = %d; DELETE FROM audit WHERE tenant_id = %d"
+         % (tid, tid))
+
+
+def main():
+    t = TAP()
+    tid = seed()
+    try:
+        # every login is a history entry: the sessions come first, the reference after
+        sessions = [Session(LOGIN, PASSWORD) for _ in range(3)]
+        STATE.update(tid=tid, s=sessions[0], sessions=sessions, d=Data(tid), checks=[])
+        for fn in (test_errors, test_kana, test_certificates, test_users, test_audit_jobs, run_checks,
+                   test_concurrent):
+            t.run(fn)
+    finally:
+        cleanup(tid)
+    t.done()
+
+
+if __name__ == "__main__":
+    sys.stdout.reconfigure(line_buffering=True)
+    main()

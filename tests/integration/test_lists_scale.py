@@ -1,0 +1,242 @@
+#!/usr/bin/env python3
+"""Lists at scale (issue 12), on a tenant seeded with 200,000 certificates, 50,000 users and
+200,000 history entries (bench/seed).
+
+Every list and search is served by an index: PostgreSQL's
+auto_explain logs the plan (FORMAT JSON) of every statement the services run while the test asks
+each list with each filter, sort and page direction; no plan of a list's page or count may read
+certificates, users or audit by a Seq Scan. The statements are the services' own, with the
+parameters of real requests, so a change to a query or an index that falls back to reading a
+whole table fails here.
+
+Streams stay streams: the peak memory (VmHWM in /proc/<pid>/status, reset through clear_refs
+before each run) of the process that serves 操作履歴 CSV and 利用者リスト (export.csv) grows no
+more for ten times the rows than a small bound."""
+import http.client
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.parse
+
+from shomei_test import HOST, PORT, ROOT, TAP, VAR, ctl, live_pid, psql, tls_context
+
+SLUG = "explain%d" % os.getpid()
+LOGIN, PASSWORD = "explain%d" % os.getpid(), "Explain2026pw"
+BIG = ("certificates", "users", "audit")
+LOG = os.path.join(VAR, "pg", "postgresql.log")
+
+
+def superuser(sql):
+    """SQL as the cluster's superuser (postgres, by peer authentication as its system user)."""
+    pgbin = sorted(os.listdir("/usr/lib/postgresql"))[-1]
+    cmd = ["/usr/lib/postgresql/%s/bin/psql" % pgbin, "-h", os.path.join(VAR, "run", "pg"), "-U",
+           "postgres", "-d", "shomei", "-AtqX", "-v", "ON_ERROR_STOP=1"]
+    if os.getuid() == 0:
+        cmd = ["runuser", "-u", "postgres", "--"] + cmd
+    p = subprocess.run(cmd, input=sql, capture_output=True, text=True, timeout=120)
+    if p.returncode != 0:
+        raise RuntimeError("psql as postgres: %s" % p.stderr)
+    return p.stdout.strip()
+
+
+def explain_on():
+    """auto_explain in every new session of the services' role, every statement, as JSON; the
+    role's sessions end, so the services reconnect (db.c) with it loaded."""
+    superuser("ALTER ROLE shomei SET session_preload_libraries = 'auto_explain';"
+              "ALTER ROLE shomei SET auto_explain.log_min_duration = 0;"
+              "ALTER ROLE shomei SET auto_explain.log_format = 'json';"
+              "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE usename = 'shomei'")
+
+
+def explain_off():
+    superuser("ALTER ROLE shomei RESET session_preload_libraries;"
+              "ALTER ROLE shomei RESET auto_explain.log_min_duration;"
+              "ALTER ROLE shomei RESET auto_explain.log_format;"
+              "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE usename = 'shomei'")
+
+
+def plans(text):
+    """The JSON plans auto_explain wrote in a stretch of the server's log."""
+    dec = json.JSONDecoder()
+    out = []
+    for m in re.finditer(r"plan:\s*\n?\s*\{", text):
+        try:
+            doc, _ = dec.raw_decode(text, m.end() - 1)
+        except ValueError:
+            continue
+        out.append(doc)
+    return out
+
+
+def scans(node, found):
+    """(node type, relation) of every node of a plan."""
+    found.append((node.get("Node Type"), node.get("Relation Name")))
+    for child in node.get("Plans", []):
+        scans(child, found)
+    return found
+
+
+# Which statement a plan is of: the lists' pages read rows from a cursor with OFFSET/LIMIT
+# parameters, their counts stop one row past the exact threshold.
+KINDS = [("users", re.compile(r"FROM users u WHERE.*OFFSET \$13 LIMIT \$17", re.S)),
+         ("users count", re.compile(r"FROM users u WHERE.*LIMIT 10000 \+ 1", re.S)),
+         ("audit", re.compile(r"FROM audit WHERE.*OFFSET \$8 LIMIT \$9", re.S)),
+         ("audit count", re.compile(r"FROM audit WHERE.*LIMIT 10000 \+ 1", re.S)),
+         ("jobs", re.compile(r"FROM jobs WHERE.*OFFSET \$3 LIMIT \$4", re.S)),
+         ("certificates", re.compile(r"FROM certificates c.*OFFSET \$8 LIMIT \$9", re.S)),
+         ("certificates count", re.compile(r"FROM certificates c.*LIMIT 10000 \+ 1", re.S))]
+
+
+def kind_of(query):
+    for name, rx in KINDS:
+        if rx.search(query):
+            return name
+    return None
+
+
+def requests(c):
+    """Every list with each filter, sort and direction: first, next, last, previous pages."""
+    urls = []
+    cert = [{"status": "all"}, {"status": "valid", "sort": "-issued_at"}, {"status": "all", "cn": "sato"},
+            {"status": "valid", "cn": "Yamada Hina"}, {"issued_from": "2024/01/01", "issued_to": "2024/01/31"},
+            {"status": "all", "issued_from": "2025/06/01", "sort": "-issued_at"}]
+    users = [{}, {"sort": "applied_at"}, {"sort": "family_name_kana"}, {"sort": "-family_name_kana"},
+             {"sort": "email"}, {"sort": "-email"}, {"family_name": "やまだ"}, {"family_name": "ﾔﾏﾀﾞ"},
+             {"family_name": "山田", "given_name": "花子"}, {"given_name": "Taro"},
+             {"email": "tanaka.yui"}, {"applied_from": "2023/01/01", "applied_to": "2023/01/31"},
+             {"status": "revoked", "sort": "email"}, {"device": "12", "status": "issued,downloaded"},
+             {"issued_from": "2024/05/01", "issued_to": "2024/05/31"},
+             {"expires_from": "2027/01/01", "expires_to": "2027/01/15"}, {"deleted": "1"}]
+    audit = [{}, {"action": "login"}, {"q": "sato"}, {"from": "2024/01/01", "to": "2024/03/31"},
+             {"action": "certificate_issue", "q": "client_0001"}]
+    for base, variants in (("/api/certificates", cert), ("/api/users", users), ("/api/audit", audit),
+                           ("/api/jobs", [{}])):
+        for kw in variants:
+            url = base + ("?" + urllib.parse.urlencode(kw) if kw else "")
+            sep = "&" if kw else "?"
+            st, doc = c.get(url)
+            urls.append((url, st))
+            if st == 200 and doc.get("next"):
+                urls.append((url + " next", c.get(url + sep + urllib.parse.urlencode({"after": doc["next"]}))[0]))
+            st, doc = c.get(url + sep + "last=1")
+            urls.append((url + " last", st))
+            if st == 200 and doc.get("prev"):
+                urls.append((url + " prev", c.get(url + sep + urllib.parse.urlencode({"before": doc["prev"]}))[0]))
+    return urls
+
+
+def hwm(pid):
+    """The process's peak resident memory in kB (VmHWM)."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
+
+
+def peak(service, fn):
+    """Run fn with the service's peak memory reset first; (fn's result, VmHWM in kB after)."""
+    pid = live_pid(service)
+    with open("/proc/%d/clear_refs" % pid, "w") as f:
+        f.write("5")  # resets the peak resident set size (proc(5))
+    out = fn()
+    return out, hwm(pid)
+
+
+def stream(s, url):
+    """GET a streamed CSV on a connection of its own, read as it comes; (status, bytes, rows)."""
+    conn = http.client.HTTPSConnection(HOST, PORT, context=tls_context(), timeout=300)
+    try:
+        conn.request("GET", url, headers={"Cookie": s.cookie, "Host": "%s:%d" % (HOST, PORT)})
+        r = conn.getresponse()
+        n = lines = 0
+        while True:
+            chunk = r.read(65536)
+            if not chunk:
+                break
+            n += len(chunk)
+            lines += chunk.count(b"\n")
+    finally:
+        conn.close()
+    return r.status, n, lines - 1
+
+
+BOUND_KB = 4 * 1024  # what ten times the rows may add to the peak: well under half their size
+
+
+def test_streams(t, big, small):
+    """操作履歴 CSV and 利用者リスト of ten times the rows: the peak memory barely moves."""
+    (st1, n1, rows1), h1 = peak("auth", lambda: stream(big, "/api/audit/export.csv?from=2026/06/01"))
+    (st2, n2, rows2), h2 = peak("auth", lambda: stream(big, "/api/audit/export.csv"))
+    t.ok(st1 == st2 == 200 and rows2 >= 9 * rows1 > 0,
+         "操作履歴 CSV: %d entries, then %d (%.1f MB)" % (rows1, rows2, n2 / 1e6), (st1, st2, rows1, rows2))
+    t.ok(h2 - h1 < BOUND_KB and n2 > 2 * BOUND_KB * 1024,
+         "操作履歴 CSV: shomei-auth's peak memory %d kB, then %d kB for ten times the rows" % (h1, h2))
+    (st1, n1, rows1), h1 = peak("users", lambda: stream(small, "/api/users/export.csv"))
+    (st2, n2, rows2), h2 = peak("users", lambda: stream(big, "/api/users/export.csv"))
+    t.ok(st1 == st2 == 200 and rows2 >= 9 * rows1 > 0,
+         "利用者リスト: %d rows, then %d (%.1f MB)" % (rows1, rows2, n2 / 1e6), (st1, st2, rows1, rows2))
+    t.ok(h2 - h1 < BOUND_KB and n2 > 2 * BOUND_KB * 1024,
+         "利用者リスト: shomei-users' peak memory %d kB, then %d kB for ten times the rows" % (h1, h2))
+
+
+def seed(slug, users, certificates, history):
+    p = subprocess.run([os.path.join(ROOT, "bench", "seed"), "--tenant", slug, "--users", str(users),
+                        "--certificates", str(certificates), "--history", str(history), "--jobs", "1000",
+                        "--up", os.environ["SHOMEI_UP_JSON"]], capture_output=True, text=True, timeout=1800)
+    print("# seeded: %s" % (p.stdout.strip().splitlines() or [""])[-1], flush=True)
+    return p
+
+
+def main():
+    sys.path.insert(0, os.path.dirname(__file__))
+    from test_lists import Session  # one kept-alive connection
+    t = TAP()
+    p = seed(SLUG, 50000, 200000, 200000)
+    t.ok(p.returncode == 0, "bench/seed fills a tenant with 200,000 certificates", p.stderr[-2000:])
+    p = seed(SLUG + "s", 10000, 20000, 0)
+    t.ok(p.returncode == 0, "and another with 20,000", p.stderr[-2000:])
+    tid = int(psql("SELECT id FROM tenants WHERE slug = '%s'" % SLUG))
+    small = int(psql("SELECT id FROM tenants WHERE slug = '%ss'" % SLUG))
+    ctl("admin", "create", "--tenant", SLUG, "--login-id", LOGIN, "--password", PASSWORD)
+    ctl("admin", "create", "--tenant", SLUG + "s", "--login-id", LOGIN + "s", "--password", PASSWORD)
+    try:
+        c = Session(LOGIN, PASSWORD)
+        t.run(lambda t: test_streams(t, c, Session(LOGIN + "s", PASSWORD)))
+        explain_on()
+        start = os.path.getsize(LOG)
+        urls = requests(c)
+        time.sleep(1)  # the log is written by another process
+        with open(LOG, encoding="utf-8", errors="replace") as f:
+            f.seek(start)
+            logged = f.read()
+    finally:
+        explain_off()
+        for i in (tid, small):
+            psql("DELETE FROM certificates WHERE tenant_id = %d; DELETE FROM audit WHERE tenant_id = %d"
+                 % (i, i))
+    bad = [u for u in urls if u[1] != 200]
+    t.ok(len(urls) > 80 and not bad, "%d list requests, each answered 200" % len(urls), bad[:5])
+    seen, seq = {}, []
+    for doc in plans(logged):
+        query = doc.get("Query Text", "")
+        kind = kind_of(query)
+        if kind is None:
+            continue
+        seen[kind] = seen.get(kind, 0) + 1
+        for node, rel in scans(doc.get("Plan", {}), []):
+            if node == "Seq Scan" and rel in BIG:
+                seq.append((kind, rel, query[:300]))
+    for name, _ in KINDS:
+        t.ok(seen.get(name, 0) > 0, "plans of the %s statements were logged (%d)" % (name, seen.get(name, 0)))
+    t.ok(sum(seen.values()) > 100, "over 100 plans of list statements examined (%d)" % sum(seen.values()))
+    t.eq(seq, [], "no plan reads certificates, users or audit by a Seq Scan")
+    t.done()
+
+
+if __name__ == "__main__":
+    sys.stdout.reconfigure(line_buffering=True)
+    main()
