@@ -580,6 +580,10 @@ def body():
 
     # backup (pg_dump of the running deployment, the key volumes) and restore into a second project
     dump = os.path.join(TMP, "shomei.dump")
+    aud = ("SELECT count(*) || ':' || md5(string_agg(id || '|' || at || '|' || action || '|' || detail, ','"
+           " ORDER BY id)) FROM audit WHERE id <= %s")
+    audit_max = psql(PROJECT, "SELECT max(id) FROM audit")
+    audit_before = psql(PROJECT, aud % audit_max)
     pg = containers(PROJECT, "postgres")[0]
     with open(dump, "wb") as f:
         f.write(run(["docker", "exec", "-u", "postgres", pg, "pg_dump", "-Fc", "-d", "shomei"], check=True).stdout)
@@ -609,7 +613,10 @@ def body():
          [(i.get("id"), i.get("cn"), i.get("status")) for i in (list_before or {}).get("items", [])],
          "the same certificates")
     h2 = c2.json("GET", "/api/audit")[1]
-    T.eq((h2 or {}).get("total"), (hist_before or {}).get("total"), "the same history")
+    T.eq(psql(RESTORED, aud % audit_max), audit_before, "the same history: every entry up to the dump, as it was")
+    since = int(psql(RESTORED, "SELECT count(*) FROM audit WHERE tenant_id = %d AND id > %s" % (tid, audit_max)))
+    T.eq((h2 or {}).get("total"), (hist_before or {}).get("total", 0) + since,
+         "the restored 操作履歴 lists the same entries and the %d made on it since (its login)" % since)
     crl2 = wait(lambda: (lambda x: x[0] == 200 and x[1])(http_get(PORT + 3, path)), 60, 1)
     T.ok(bool(crl2) and (cx.load_der_x509_crl(crl2) if not crl2.startswith(b"-----") else cx.load_pem_x509_crl(crl2))
          .get_revoked_certificate_by_serial_number(serial) is not None,
