@@ -25,9 +25,9 @@
 
 /* A tenant's CA is looked up again after this many seconds (a rotation takes effect). */
 #define CA_TTL 30
-/* A worker whose signer could not be reached takes no rows until the signer answers again, for
- * at most this many seconds (then it claims once more, so an outage still records attempts):
- * where replicas have signers of their own, the rows go to the ones whose signer is there. */
+/* A worker whose signer could not be reached claims rows only once every this many seconds
+ * until the signer answers a PING again (so an outage still records attempts): where replicas
+ * have signers of their own, the rows go to the ones whose signer is there. */
 #define SIGNER_AWAY_PAUSE 20
 
 struct wk {
@@ -41,7 +41,8 @@ struct wk {
 	long long ca_tenant, ca_id;
 	X509 *ca, *root;
 	time_t ca_at;
-	time_t signer_away; /* when the signer last could not be reached, 0 while it answers */
+	int signer_down;    /* the signer could not be reached at the last try */
+	time_t signer_away; /* when this worker last claimed while its signer was down */
 };
 
 static struct issue_env g_env;
@@ -284,13 +285,14 @@ issue_some(struct wk *w, int limit)
 		 */
 		for (int j = 0; j < n && issue_some(w, 1) > 0; j++)
 			;
-		return w->signer_away != 0 ? -EAGAIN : n;
+		return w->signer_down ? -EAGAIN : n;
 	}
 	if (rc == DB_E_CONFLICT) /* the next claim makes it again with a new serial */
 		log_msg(LOG_WARN, "event=serial_collision id=%lld", id);
 	else
 		record_failure(w, id, err, rc);
 	if (signer_unreachable(rc) && strncmp(err, "signer:", 7) == 0) {
+		w->signer_down = 1;
 		w->signer_away = time(NULL);
 		return -EAGAIN;
 	}
@@ -298,8 +300,9 @@ issue_some(struct wk *w, int limit)
 }
 
 /*
- * Whether this worker's signer is away: it could not be reached a moment ago and still cannot
- * (a PING that connects counts as there, refused or not), for at most SIGNER_AWAY_PAUSE s.
+ * Whether this worker should claim nothing now: its signer could not be reached and still cannot
+ * (a PING that connects counts as there, refused or not), and its last claim meanwhile was less
+ * than SIGNER_AWAY_PAUSE s ago.
  */
 static int
 signer_away(struct wk *w)
@@ -309,18 +312,18 @@ signer_away(struct wk *w)
 	char reason[128];
 	int rc;
 
-	if (w->signer_away == 0)
+	if (!w->signer_down)
 		return 0;
-	if (time(NULL) - w->signer_away >= SIGNER_AWAY_PAUSE) {
-		w->signer_away = 0;
-		return 0;
-	}
 	rc = signer_call(&w->signer, SIGNER_OP_PING, 0, NULL, 0, &out, &outlen, reason,
 			 sizeof(reason));
 	free(out);
-	if (signer_unreachable(rc))
+	if (!signer_unreachable(rc)) {
+		w->signer_down = 0;
+		return 0;
+	}
+	if (time(NULL) - w->signer_away < SIGNER_AWAY_PAUSE)
 		return 1;
-	w->signer_away = 0;
+	w->signer_away = time(NULL); /* one claim now, the next after the pause */
 	return 0;
 }
 
