@@ -8,6 +8,7 @@
 #include "core/memo.h"
 #include "core/strbuf.h"
 #include "domain/audit.h"
+#include "domain/device.h"
 #include "web/keyset.h"
 #include "web/i18n.h"
 #include "web/valid.h"
@@ -80,6 +81,55 @@ static const struct {
 	  "{0}: reissue accepted (old certificate revoked: {1})"}},
 	{"setting_allowlist", {"許可IPアドレス：{0} → {1}", "Allowed IP addresses: {0} → {1}"}},
 	{"setting_notify", {"利用者への通知：{0} → {1}", "Notices to users: {0} → {1}"}},
+	/* issuance (shomei-issue) */
+	{"cert_issued", {"{0}: 発行中 -> 発行完了", "{0}: issuing -> issued"}},
+	{"cert_retry",
+	 {"{0}: 発行失敗 -> 発行中 (再試行)", "{0}: issuance failed -> issuing (retry)"}},
+	/* revocation (shomei-revoke, the due revocations) */
+	{"cert_revoked", {"{0}: 失効中 -> 失効完了", "{0}: revoking -> revoked"}},
+	{"cert_revoke_scheduled", {"{0}: 失効予定 ({1})", "{0}: revocation scheduled ({1})"}},
+	{"cert_revoke_cancelled",
+	 {"{0}: 失効予定 -> 失効取消", "{0}: revocation scheduled -> cancelled"}},
+	{"rcsv_queued",
+	 {"CSV一括失効 受付 {0} (証明書 {1})",
+	  "CSV bulk revocation accepted: {0} ({1} certificates)"}},
+	{"xcsv_queued",
+	 {"CSV一括再発行 受付 {0} (証明書 {1})",
+	  "CSV bulk reissue accepted: {0} ({1} certificates)"}},
+	{"xcsv_queued_on",
+	 {"CSV一括再発行 受付 {0} (証明書 {1}, 失効日 {2})",
+	  "CSV bulk reissue accepted: {0} ({1} certificates, revocation date {2})"}},
+	{"rcsv_queued_on",
+	 {"CSV一括失効 受付 {0} (証明書 {1}, 失効日 {2})",
+	  "CSV bulk revocation accepted: {0} ({1} certificates, revocation date {2})"}},
+	/* users (shomei-users); {3} of user_* holds words of the table inline */
+	{"user_registered", {"{0} {1} ({2}): {3}", "{0} {1} ({2}): {3}"}},
+	{"user_updated", {"{0} {1} ({2}): {3}", "{0} {1} ({2}): {3}"}},
+	{"user_deleted", {"1次削除 {0} {1} ({2})", "1st deletion {0} {1} ({2})"}},
+	{"user_undeleted", {"1次削除の取消 {0} {1} ({2})", "1st deletion undone {0} {1} ({2})"}},
+	{"user_purged", {"2次削除 {0} {1} ({2})", "2nd (master) deletion {0} {1} ({2})"}},
+	{"import_queued",
+	 {"受付 {0} (利用者 {1}, 証明書 {2})", "Accepted: {0} ({1} users, {2} certificates)"}},
+	{"purge_queued",
+	 {"CSV一括利用者マスター削除 受付 {0} (利用者 {1})",
+	  "CSV bulk master deletion accepted: {0} ({1} users)"}},
+	{"user_list_csv", {"利用者リスト (証明書 {0} 件)", "User list ({0} certificates)"}},
+	/* jobs (common/domain/jobs.c); {2} a word, the unit */
+	{"job_done", {"完了 {0} ({1} 行, {2} {3})", "Done: {0} ({1} lines, {2}: {3})"}},
+	{"job_failed", {"失敗 {0} (処理済み {1} / {2})", "Failed: {0} ({1} of {2} lines done)"}},
+	/* downloads (shomei-download): file names, the same in every language */
+	{"files", {"{0}", "{0}"}},
+	{"dl_site_file", {"ダウンロードサイト {0} ({1})", "Download site: {0} ({1})"}},
+	{"enroll_file", {"shomei-enroll {0} ({1})", "shomei-enroll: {0} ({1})"}},
+	{"dl_restricted",
+	 {"ダウンロードサイト インストール制限のため拒否 {0}",
+	  "Download site: refused, the certificate has an install restriction {0}"}},
+	{"enroll_refused",
+	 {"shomei-enroll インストール制限により拒否 {0} ({1})",
+	  "shomei-enroll: refused by the install restriction {0} ({1})"}},
+	{"creds_shown", {"パスワード案内 {0} ({1})", "Password notice page {0} ({1})"}},
+	{"mail_resent", {"送信メール再送 #{0} {1}", "Sent mail resent #{0} {1}"}},
+	{"audit_csv", {"操作履歴 {0} 件", "Operation history: {0} entries"}},
 	{"devices_added",
 	 {"{0} {1} ({2}): 利用デバイス追加 {3}", "{0} {1} ({2}): devices added {3}"}},
 	{"setting_notice_address",
@@ -96,6 +146,19 @@ static const struct {
 	{"no_mail", {"メールで通知しない", "none"}},
 	{"now", {"ただちに", "now"}},
 	{"already_revoked", {"失効済", "already revoked"}},
+	/* a user's fields (利用者変更) */
+	{"f:family_name", {"氏名(姓)", "Family name"}},
+	{"f:given_name", {"氏名(名)", "Given name"}},
+	{"f:family_name_kana", {"氏名(姓)フリガナ", "Family name (kana)"}},
+	{"f:given_name_kana", {"氏名(名)フリガナ", "Given name (kana)"}},
+	{"f:family_name_en", {"氏名(姓)英語表記", "Family name (English)"}},
+	{"f:given_name_en", {"氏名(名)英語表記", "Given name (English)"}},
+	{"f:email", {"メールアドレス", "E-mail address"}},
+	/* what a job counts (struct jobs_kind's unit) */
+	{"証明書", {"証明書", "certificates"}},
+	{"利用者", {"利用者", "users"}},
+	{"失効", {"失効", "revoked"}},
+	{"再発行", {"再発行", "reissued"}},
 };
 
 /* The fixed details that have an English form. */
@@ -330,18 +393,46 @@ template_of(const char *code)
 	return -1;
 }
 
-/* A parameter in lang: a word of the table, or the text as it is. */
-static const char *
-param_text(const char *p, int lang)
+/* The word w (n bytes) in lang: of the table, a device code ("dev:01"), or w itself. */
+static void
+add_word(struct strbuf *b, const char *w, size_t n, int lang)
 {
-	if (p == NULL)
-		return "";
-	if (p[0] != '\x1f')
-		return p;
+	char code[8];
+
 	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
-		if (strcmp(words[i].word, p + 1) == 0)
-			return words[i].text[lang];
-	return p + 1;
+		if (strlen(words[i].word) == n && strncmp(words[i].word, w, n) == 0) {
+			strbuf_add(b, words[i].text[lang]);
+			return;
+		}
+	if (n > 4 && n - 4 < sizeof(code) && strncmp(w, "dev:", 4) == 0) {
+		snprintf(code, sizeof(code), "%.*s", (int)(n - 4), w + 4);
+		if (device_label(code, lang) != NULL) {
+			strbuf_add(b, device_label(code, lang));
+			return;
+		}
+	}
+	strbuf_printf(b, "%.*s", (int)n, w);
+}
+
+/*
+ * A parameter in lang: its text as it is, but for the words in it, each between two \x1f
+ * (AUDIT_WORD_IN) or from a \x1f to the end (AUDIT_WORD), which are rendered in lang.
+ */
+static void
+add_param(struct strbuf *b, const char *p, int lang)
+{
+	while (p != NULL && *p != '\0') {
+		const char *us = strchr(p, '\x1f');
+		if (us == NULL) {
+			strbuf_add(b, p);
+			return;
+		}
+		strbuf_printf(b, "%.*s", (int)(us - p), p);
+		const char *end = strchr(us + 1, '\x1f');
+		size_t n = end ? (size_t)(end - us - 1) : strlen(us + 1);
+		add_word(b, us + 1, n, lang);
+		p = end ? end + 1 : us + 1 + n;
+	}
 }
 
 int
@@ -358,13 +449,43 @@ audit_render(const char *code, const char *const *params, int n, int lang, char 
 	for (p = templates[t].text[lang]; *p != '\0'; p++) {
 		if (p[0] == '{' && p[1] >= '0' && p[1] <= '7' && p[2] == '}') {
 			int k = p[1] - '0';
-			strbuf_add(&b, k < n ? param_text(params[k], lang) : "");
+			if (k < n)
+				add_param(&b, params[k], lang);
 			p += 2;
 		} else {
 			strbuf_printf(&b, "%c", *p);
 		}
 	}
-	return 0;
+	return strbuf_error(&b) != 0 ? -ENOSPC : 0;
+}
+
+/* p cleaned as audit_text cleans, whole, its \x1f (the words' marks) kept; NULL: ENOMEM. */
+static char *
+clean_param(const char *p)
+{
+	size_t n = strlen(p), o = 0;
+	char *out = malloc(n + 5), *piece = malloc(n + 5);
+
+	if (out == NULL || piece == NULL) {
+		free(out);
+		free(piece);
+		return NULL;
+	}
+	for (;;) {
+		const char *us = strchr(p, '\x1f');
+		size_t k = us ? (size_t)(us - p) : strlen(p);
+		memcpy(piece, p, k);
+		piece[k] = '\0';
+		audit_text(out + o, n + 5 - o, piece, k);
+		o += strlen(out + o);
+		if (us == NULL)
+			break;
+		out[o++] = '\x1f';
+		p = us + 1;
+	}
+	out[o] = '\0';
+	free(piece);
+	return out;
 }
 
 /* The detail's parameters as a JSON array (cleaned; words kept), into *json (caller frees). */
@@ -372,19 +493,19 @@ static int
 params_json(const struct audit_more *m, char **json)
 {
 	cJSON *a = cJSON_CreateArray();
-	char clean[AUDIT_TEXT_SIZE(1000)];
+	int rc = 0;
 
 	if (a == NULL)
 		return -ENOMEM;
-	for (int i = 0; i < m->n && i < AUDIT_PARAMS_MAX; i++) {
-		const char *p = m->params[i] ? m->params[i] : "";
-		if (p[0] == '\x1f')
-			snprintf(clean, sizeof(clean), "%s", p);
+	for (int i = 0; i < m->n && i < AUDIT_PARAMS_MAX && rc == 0; i++) {
+		char *clean = clean_param(m->params[i] ? m->params[i] : "");
+		if (clean == NULL)
+			rc = -ENOMEM;
 		else
-			audit_text(clean, sizeof(clean), p, 1000);
-		cJSON_AddItemToArray(a, cJSON_CreateString(clean));
+			cJSON_AddItemToArray(a, cJSON_CreateString(clean));
+		free(clean);
 	}
-	*json = cJSON_PrintUnformatted(a);
+	*json = rc == 0 ? cJSON_PrintUnformatted(a) : NULL;
 	cJSON_Delete(a);
 	return *json ? 0 : -ENOMEM;
 }
@@ -457,13 +578,30 @@ audit_write(struct db *db, const struct audit_entry *e)
 	return insert(db, e, NULL, NULL);
 }
 
+/* The bytes a rendering of more takes at most: its parameters, their words grown, the text. */
+static size_t
+render_size(const struct audit_more *m)
+{
+	size_t n = 1024;
+
+	for (int i = 0; m != NULL && i < m->n && i < AUDIT_PARAMS_MAX; i++)
+		n += m->params[i] ? 4 * strlen(m->params[i]) : 0;
+	return n;
+}
+
 int
 audit_write_ex(struct db *db, const struct audit_entry *e, const struct audit_more *more)
 {
 	struct audit_entry copy;
-	char buf[8192];
+	size_t len = render_size(more);
+	char *buf = malloc(len);
+	int rc;
 
-	return insert(db, rendered(e, more, &copy, buf, sizeof(buf)), more, NULL);
+	if (buf == NULL)
+		return -ENOMEM;
+	rc = insert(db, rendered(e, more, &copy, buf, len), more, NULL);
+	free(buf);
+	return rc;
 }
 
 /* "<base> (N回)", the detail of a summarised entry, cleaned; the caller frees it. */

@@ -78,13 +78,23 @@ struct audit_more {
 	int n;
 };
 
-/* A parameter that is a word of audit.c's table rather than text to quote. */
+/*
+ * A parameter that is a word of audit.c's table rather than text to quote (AUDIT_WORD), or
+ * a word inside a parameter's text (AUDIT_WORD_IN: "\x1fw\x1f", so a list such as a user's
+ * changed fields keeps its labels in the viewer's language). A word is a code of the table's
+ * words or "dev:<device code>" (device_label).
+ */
 #define AUDIT_WORD(w) "\x1f" w
+#define AUDIT_WORD_IN(w) "\x1f" w "\x1f"
+#define AUDIT_WORD_MARK '\x1f'
 
 /* audit_write with more (NULL: none). 0, -EINVAL (an unknown code), -EIO. */
 int audit_write_ex(struct db *db, const struct audit_entry *e, const struct audit_more *more);
 
-/* The detail of code with params rendered in lang into buf (NUL-terminated); 0 or -EINVAL. */
+/*
+ * The detail of code with params rendered in lang into buf (NUL-terminated); 0, -EINVAL (an
+ * unknown code) or -ENOSPC (cut at len).
+ */
 int audit_render(const char *code, const char *const *params, int n, int lang, char *buf,
 		 size_t len);
 

@@ -131,7 +131,7 @@ jobs_queue(struct db *db, const struct jobs_new *n, const struct audit_entry *e,
 	snprintf(devs, sizeof(devs), "%d", n->devices);
 	if ((rc = db_begin(db)) != 0)
 		return rc < 0 ? rc : -EIO;
-	if ((rc = db_exec(db, &q_queue, p, &res)) != 0 || (rc = audit_write(db, e)) != 0 ||
+	if ((rc = db_exec(db, &q_queue, p, &res)) != 0 || (rc = audit_write_ex(db, e, n->more)) != 0 ||
 	    (rc = db_commit(db)) != 0) {
 		db_rollback(db);
 		PQclear(res);
@@ -213,22 +213,27 @@ static int
 job_finish(struct db *db, const struct jobs_kind *k, const struct job *j, int ok, cJSON *errs,
 	   long long units)
 {
-	char ids[24], detail[512];
+	char ids[24], total[16], done[16], n[24], unit[64];
 	char *e = cJSON_PrintUnformatted(errs);
 	const char *p[] = {ids, ok ? "done" : "failed", e ? e : "[]"};
-	struct audit_entry a = {j->tenant_id, j->ip, "admin", j->admin_id, k->action, detail};
+	struct audit_entry a = {j->tenant_id, j->ip, "admin", j->admin_id, k->action, NULL};
+	struct audit_more m = {NULL, "job_done", {j->filename, total, unit, n}, 4};
 	PGresult *res = NULL;
 	int rc;
 
 	snprintf(ids, sizeof(ids), "%lld", j->id);
-	if (ok)
-		snprintf(detail, sizeof(detail), "完了 %s (%d 行, %s %lld)", j->filename, j->total,
-			 k->unit, units);
-	else
-		snprintf(detail, sizeof(detail), "失敗 %s (処理済み %d / %d)", j->filename,
-			 j->processed, j->total);
+	snprintf(total, sizeof(total), "%d", j->total);
+	snprintf(done, sizeof(done), "%d", j->processed);
+	snprintf(n, sizeof(n), "%lld", units);
+	snprintf(unit, sizeof(unit), "%c%s", AUDIT_WORD_MARK, k->unit);
+	if (!ok) {
+		m.code = "job_failed";
+		m.params[1] = done;
+		m.params[2] = total;
+		m.n = 3;
+	}
 	if ((rc = db_begin(db)) == 0 && (rc = db_exec(db, &q_finish, p, &res)) == 0 &&
-	    (rc = audit_write(db, &a)) == 0)
+	    (rc = audit_write_ex(db, &a, &m)) == 0)
 		rc = db_commit(db);
 	if (rc != 0)
 		db_rollback(db);

@@ -36,7 +36,8 @@ typedef int (*jobs_run_fn)(struct db *db, struct kv *kv, struct job *j, cJSON *e
 struct jobs_kind {
 	const char *kind;         /* jobs.kind */
 	enum audit_action action; /* its history entries */
-	const char *unit;         /* "証明書", for "完了 f.csv (利用者 N, 証明書 M)" */
+	const char
+		*unit; /* "証明書", for "完了 f.csv (N 行, 証明書 M)"; a word of audit.c's table */
 	jobs_run_fn run;
 };
 
@@ -56,6 +57,8 @@ struct jobs_new {
 	const char *encoding; /* what csv_decode found */
 	const char *params;   /* the kind's settings as JSON text, NULL = {} */
 	int total, devices, admin_download;
+	const struct audit_more
+		*more; /* the history entry's code and parameters (audit_write_ex) */
 };
 
 /* Insert the job and its history entry e in one transaction; *id its id. The caller calls

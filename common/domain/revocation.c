@@ -88,13 +88,12 @@ revocation_notify(struct db *db, long long tenant_id)
 static int
 record(struct db *db, const PGresult *res, int r)
 {
-	char detail[320];
 	long long tid = db_get_ll(res, r, "tenant_id");
-	struct audit_entry e = {tid, NULL, "system", 0, AUDIT_CERTIFICATE_REVOKE, detail};
+	struct audit_entry e = {tid, NULL, "system", 0, AUDIT_CERTIFICATE_REVOKE, NULL};
+	struct audit_more m = {NULL, REVOCATION_CODE_DONE, {db_get(res, r, "cn")}, 1};
 	int rc;
 
-	snprintf(detail, sizeof(detail), "%s: " REVOCATION_DETAIL_DONE, db_get(res, r, "cn"));
-	if ((rc = audit_write(db, &e)) != 0)
+	if ((rc = audit_write_ex(db, &e, &m)) != 0)
 		return rc;
 	for (int i = 0; i < r; i++)
 		if (db_get_ll(res, i, "tenant_id") == tid)

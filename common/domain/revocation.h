@@ -14,10 +14,10 @@
 /* The PostgreSQL channel a committed revocation notifies; the payload is the tenant id. */
 #define REVOCATION_CHANNEL "shomei_crl"
 
-/* The history details (action certificate_revoke), after "<cn>: ". */
-#define REVOCATION_DETAIL_DONE "失効中 -> 失効完了"
-#define REVOCATION_DETAIL_SCHEDULED "失効予定 (%s)" /* the date, yyyy/mm/dd */
-#define REVOCATION_DETAIL_CANCELLED "失効予定 -> 失効取消"
+/* The history details of action certificate_revoke: codes of audit.c, parameters cn (, date). */
+#define REVOCATION_CODE_DONE "cert_revoked"               /* {cn}: 失効中 -> 失効完了 */
+#define REVOCATION_CODE_SCHEDULED "cert_revoke_scheduled" /* {cn}: 失効予定 ({yyyy/mm/dd}) */
+#define REVOCATION_CODE_CANCELLED "cert_revoke_cancelled" /* {cn}: 失効予定 -> 失効取消 */
 
 /* Scheduled revocations applied per transaction. */
 #define REVOCATION_BATCH 500

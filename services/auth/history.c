@@ -159,10 +159,11 @@ auth_audit_export(struct http_req *req, struct svc_thread *t)
 	if (rc == 0)
 		rc = export_rows(req, t, &rows);
 	if (rc == 0) {
-		snprintf(detail, sizeof(detail), "操作履歴 %ld 件", rows);
+		snprintf(detail, sizeof(detail), "%ld", rows);
 		struct audit_entry e = {req->tenant_id, req->remote_addr, "admin",
-					req->admin_id,  AUDIT_AUDIT_CSV,  detail};
-		if ((rc = audit_write(&t->db, &e)) == 0)
+					req->admin_id,  AUDIT_AUDIT_CSV,  NULL};
+		struct audit_more m = {NULL, "audit_csv", {detail}, 1};
+		if ((rc = audit_write_ex(&t->db, &e, &m)) == 0)
 			rc = db_commit(&t->db);
 	}
 	if (rc != 0) {

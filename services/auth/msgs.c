@@ -2,7 +2,7 @@
 #include "extern.h"
 
 const struct i18n_text msg_password_confirm = {
-	{"新しいパスワードと新しいパスワード (確認用) が一致しません。",
+	{"新しいパスワードと新しいパスワード（確認用）が一致しません。",
 	 "The new password and its confirmation differ."}};
 const struct i18n_text msg_password_current = {
 	{"現在のパスワードが正しくありません。", "The current password is not correct."}};

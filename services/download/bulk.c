@@ -120,8 +120,8 @@ finish(struct bulk *b, enum audit_action action)
 {
 	char tid[24], *arr = NULL;
 	struct audit_entry e = {
-		b->req->tenant_id,       b->req->remote_addr, "admin", b->req->admin_id, action,
-		b->names ? b->names : ""};
+		b->req->tenant_id, b->req->remote_addr, "admin", b->req->admin_id, action, NULL};
+	struct audit_more m = {NULL, "files", {b->names ? b->names : ""}, 1};
 	PGresult *res = NULL;
 	int rc = 0;
 
@@ -136,7 +136,7 @@ finish(struct bulk *b, enum audit_action action)
 		free(arr);
 	}
 	if (rc == 0)
-		rc = audit_write(&b->t->db, &e);
+		rc = audit_write_ex(&b->t->db, &e, &m);
 	if (rc == 0)
 		rc = db_commit(&b->t->db);
 	return rc < 0 ? rc : (rc ? -EIO : 0);

@@ -85,7 +85,7 @@ load(struct http_req *req, struct svc_thread *t, const struct dlsite *site, cons
 /* Mark downloaded and write the history entry, in one transaction, before anything is sent. */
 static int
 record(struct http_req *req, struct svc_thread *t, const struct dlsite *site,
-       const struct dist_cert *c, const char *how, const char *file)
+       const struct dist_cert *c, const char *how, const char *file) /* how: a code of audit.c */
 {
 	char id[24], tid[24];
 	PGresult *res = NULL;
@@ -97,8 +97,8 @@ record(struct http_req *req, struct svc_thread *t, const struct dlsite *site,
 	if ((rc = db_begin(&t->db)) != 0)
 		return rc;
 	if ((rc = db_exec(&t->db, &q_mark_one, params, &res)) != 0 ||
-	    (rc = dlsite_audit(req, t, site->tenant_id, AUDIT_CERTIFICATE_DOWNLOAD, "%s %s (%s)",
-			       how, file, c->email)) != 0 ||
+	    (rc = dlsite_audit(req, t, site->tenant_id, AUDIT_CERTIFICATE_DOWNLOAD, how, file,
+			       c->email)) != 0 ||
 	    (rc = db_commit(&t->db)) != 0) {
 		PQclear(res);
 		db_rollback(&t->db);
@@ -147,7 +147,7 @@ send_mobileconfig(struct http_req *req, struct svc_thread *t, const struct dlsit
 	dist_chain_done(&ch);
 	dist_base_name(c, base, sizeof(base));
 	snprintf(file, sizeof(file), "%s.mobileconfig", base);
-	if (rc == 0 && (rc = record(req, t, site, c, "ダウンロードサイト", file)) == 0) {
+	if (rc == 0 && (rc = record(req, t, site, c, "dl_site_file", file)) == 0) {
 		dl_attachment(req, base, "mobileconfig");
 		http_add_header(req, "Cache-Control", "no-store");
 		http_send(req, 200, "application/x-apple-aspen-config", xml, len);
@@ -200,8 +200,8 @@ dl_site_certificate(struct http_req *req, struct svc_thread *t)
 	if (strcmp(db_get(res, 0, "restriction_mode"), "none") != 0) {
 		/* NRA 4-1: a restricted certificate is installed by enroll, which checks the
 		 * machine */
-		dlsite_audit(req, t, site.tenant_id, AUDIT_CERTIFICATE_DOWNLOAD,
-			     "ダウンロードサイト インストール制限のため拒否 %s", c.cn);
+		dlsite_audit(req, t, site.tenant_id, AUDIT_CERTIFICATE_DOWNLOAD, "dl_restricted",
+			     c.cn, NULL);
 		svc_fail(req, 403, "install_restricted", &msg_dl_restricted);
 		goto out;
 	}
@@ -212,7 +212,7 @@ dl_site_certificate(struct http_req *req, struct svc_thread *t)
 	if (strcmp(format, "mobileconfig") == 0)
 		rc = send_mobileconfig(req, t, &site, &c);
 	else
-		rc = send_p12(req, t, &site, &c, "ダウンロードサイト");
+		rc = send_p12(req, t, &site, &c, "dl_site_file");
 out:
 	dist_cert_done(&c);
 	PQclear(res);
@@ -355,8 +355,8 @@ refuse(struct http_req *req, struct svc_thread *t, const struct dlsite *site,
 	cJSON_AddStringToObject(err, "code", "restriction_failed");
 	cJSON_AddStringToObject(err, "message", msg);
 	cJSON_AddItemToObject(err, "failed", list);
-	dlsite_audit(req, t, site->tenant_id, AUDIT_CERTIFICATE_DOWNLOAD,
-		     "shomei-enroll インストール制限により拒否 %s (%s)", c->cn, names);
+	dlsite_audit(req, t, site->tenant_id, AUDIT_CERTIFICATE_DOWNLOAD, "enroll_refused", c->cn,
+		     names);
 	log_msg(LOG_WARN, "event=enroll_refused tenant=%lld certificate=%lld failed=%s",
 		site->tenant_id, c->id, names);
 	http_json(req, 403, doc);
@@ -390,7 +390,7 @@ dl_site_enroll(struct http_req *req, struct svc_thread *t)
 	if (!restriction_ok(res, &f, &failed))
 		rc = refuse(req, t, &site, &c, failed);
 	else
-		rc = send_p12(req, t, &site, &c, "shomei-enroll");
+		rc = send_p12(req, t, &site, &c, "enroll_file");
 out:
 	dist_cert_done(&c);
 	PQclear(res);

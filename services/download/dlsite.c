@@ -1,6 +1,5 @@
 /* dlsite.c: the end-user download site (NRA 4-3): the allow-list gate, login, logout, the list. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,16 +27,12 @@ static const struct valid_field login_fields[] = {
 
 int
 dlsite_audit(struct http_req *req, struct svc_thread *t, long long tenant_id,
-	     enum audit_action action, const char *fmt, ...)
+	     enum audit_action action, const char *code, const char *p0, const char *p1)
 {
-	char detail[512];
-	va_list ap;
+	struct audit_entry e = {tenant_id, req->remote_addr, "user", 0, action, NULL};
+	struct audit_more m = {NULL, code, {p0, p1}, 2};
 
-	va_start(ap, fmt);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
-	va_end(ap);
-	struct audit_entry e = {tenant_id, req->remote_addr, "user", 0, action, detail};
-	return audit_write(&t->db, &e);
+	return audit_write_ex(&t->db, &e, &m);
 }
 
 /*

@@ -71,8 +71,7 @@ int dlsite_open(struct http_req *req, struct svc_thread *t, struct dlsite *site)
 int dlsite_session(struct http_req *req, struct svc_thread *t, const struct dlsite *site,
 		   struct dlsess *s);
 int dlsite_audit(struct http_req *req, struct svc_thread *t, long long tenant_id,
-		 enum audit_action action, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
+		 enum audit_action action, const char *code, const char *p0, const char *p1);
 int dl_site_login(struct http_req *req, struct svc_thread *t);
 int dl_site_logout(struct http_req *req, struct svc_thread *t);
 int dl_site_certificates(struct http_req *req, struct svc_thread *t);

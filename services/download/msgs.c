@@ -6,7 +6,7 @@ const struct i18n_text msg_csrf = {{"不正なリクエストです。画面を�
 const struct i18n_text msg_not_available = {
 	{"この証明書はダウンロードできません。", "This certificate cannot be downloaded."}};
 const struct i18n_text msg_not_ios = {
-	{"構成プロファイル (mobileconfig) は iOS (iPhone/iPad) の証明書にのみ作成できます。",
+	{"構成プロファイル（mobileconfig）は iOS（iPhone/iPad）の証明書にのみ作成できます。",
 	 "A configuration profile (mobileconfig) is made only for iOS (iPhone/iPad) certificates."}};
 const struct i18n_text msg_ip_refused = {
 	{"このIPアドレスからはアクセスできません。管理者にお問い合わせください。",
@@ -22,7 +22,7 @@ const struct i18n_text msg_restriction_failed = {
 const struct i18n_text msg_admin_restricted = {
 	{"この証明書にはインストール制限が設定されているため、管理者はダウンロードできません"
 	 "（管理者一括ダウンロードをご利用の場合は、インストール制限機能はご利用いただけません）。"
-	 "利用者がインストールする端末で shomei-enroll を実行してください。パスワード (PIN) は"
+	 "利用者がインストールする端末で shomei-enroll を実行してください。パスワード（PIN）は"
 	 "ダウンロードできます。",
 	 "This certificate has an install restriction, so an administrator cannot download it "
 	 "(the install restriction cannot be used with the administrator's bulk download). The user "

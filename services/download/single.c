@@ -87,7 +87,8 @@ record(struct http_req *req, struct svc_thread *t, const struct dist_cert *c, in
 {
 	char id[24], tid[24];
 	struct audit_entry e = {req->tenant_id, req->remote_addr, "admin",
-				req->admin_id,  action,           detail};
+				req->admin_id,  action,           NULL};
+	struct audit_more m = {NULL, "files", {detail}, 1};
 	PGresult *res = NULL;
 	int rc;
 
@@ -97,7 +98,7 @@ record(struct http_req *req, struct svc_thread *t, const struct dist_cert *c, in
 	if ((rc = db_begin(&t->db)) != 0)
 		return rc;
 	if ((mark && (rc = db_exec(&t->db, &q_mark_one, params, &res)) != 0) ||
-	    (rc = audit_write(&t->db, &e)) != 0 || (rc = db_commit(&t->db)) != 0) {
+	    (rc = audit_write_ex(&t->db, &e, &m)) != 0 || (rc = db_commit(&t->db)) != 0) {
 		PQclear(res);
 		db_rollback(&t->db);
 		return rc < 0 ? rc : -EIO;

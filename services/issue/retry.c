@@ -19,11 +19,12 @@ enum outcome { RETRIED, NOT_FOUND, NOT_FAILED, NO_QUOTA };
 static int
 retry(struct http_req *req, struct svc_thread *t, long long id, enum outcome *oc)
 {
-	char sid[24], tid[24], aid[24], detail[320];
+	char sid[24], tid[24], aid[24];
 	struct certq_quota q;
 	PGresult *row = NULL, *res = NULL;
 	struct audit_entry e = {req->tenant_id, req->remote_addr,        "admin",
-				req->admin_id,  AUDIT_CERTIFICATE_ISSUE, detail};
+				req->admin_id,  AUDIT_CERTIFICATE_ISSUE, NULL};
+	struct audit_more m = {NULL, "cert_retry", {NULL}, 1};
 	int rc, committed = 0;
 
 	snprintf(sid, sizeof(sid), "%lld", id);
@@ -47,10 +48,9 @@ retry(struct http_req *req, struct svc_thread *t, long long id, enum outcome *oc
 		*oc = NO_QUOTA;
 		goto out;
 	}
-	snprintf(detail, sizeof(detail), "%s: %s -> %s", db_get(row, 0, "cn"), "発行失敗",
-		 "発行中 (再試行)");
+	m.params[0] = db_get(row, 0, "cn");
 	if ((rc = db_exec(&t->db, &q_retry, p2, &res)) != 0 ||
-	    (rc = audit_write(&t->db, &e)) != 0 || (rc = db_commit(&t->db)) != 0)
+	    (rc = audit_write_ex(&t->db, &e, &m)) != 0 || (rc = db_commit(&t->db)) != 0)
 		goto out;
 	committed = 1;
 	*oc = RETRIED;

@@ -145,13 +145,14 @@ hexdup(const unsigned char *b, size_t n)
 static int
 store(struct wk *w, const PGresult *row, int r, const struct make_out *o)
 {
-	char id[24], ca[24], nb[24], na[24], detail[512];
+	char id[24], ca[24], nb[24], na[24];
 	char *der = hexdup(o->cert_der, o->cert_len), *p12 = hexdup(o->p12, o->p12_len);
 	char *pw = hexdup(o->pw_sealed, o->pw_len);
 	long long by = db_get_ll(row, r, "requested_by");
 	struct audit_entry e = {db_get_ll(row, r, "tenant_id"), db_get(row, r, "requested_ip"),
 				by ? "admin" : "system",        by,
-				AUDIT_CERTIFICATE_ISSUE,        detail};
+				AUDIT_CERTIFICATE_ISSUE,        NULL};
+	struct audit_more m = {NULL, "cert_issued", {db_get(row, r, "cn")}, 1};
 	PGresult *res = NULL;
 	int rc = -ENOMEM;
 
@@ -161,11 +162,10 @@ store(struct wk *w, const PGresult *row, int r, const struct make_out *o)
 	snprintf(ca, sizeof(ca), "%lld", w->ca_id);
 	snprintf(nb, sizeof(nb), "%lld", (long long)o->not_before);
 	snprintf(na, sizeof(na), "%lld", (long long)o->not_after);
-	snprintf(detail, sizeof(detail), "%s: 発行中 -> 発行完了", db_get(row, r, "cn"));
 	const char *params[] = {id, ca, o->serial, der, p12, pw, o->subject, nb, na};
 	if ((rc = db_exec(&w->db, &q_store, params, &res)) != 0)
 		goto out;
-	rc = audit_write(&w->db, &e);
+	rc = audit_write_ex(&w->db, &e, &m);
 out:
 	PQclear(res);
 	free(der);

@@ -212,23 +212,21 @@ int
 revoke_record(struct db *db, long long tenant_id, const char *ip, long long admin_id,
 	      int scheduled_or_cancel, const PGresult *res, int r)
 {
-	char detail[320], when[16];
-	const char *cn = db_get(res, r, "cn"), *on = db_get(res, r, "revoke_on");
+	char when[16];
+	const char *on = db_get(res, r, "revoke_on");
 	struct audit_entry e = {
 		tenant_id, ip, admin_id ? "admin" : "system", admin_id, AUDIT_CERTIFICATE_REVOKE,
-		detail};
+		NULL};
+	struct audit_more m = {NULL, REVOCATION_CODE_CANCELLED, {db_get(res, r, "cn"), when}, 2};
 	enum mode mode = (enum mode)scheduled_or_cancel;
 
-	if (mode == M_NOW) {
-		snprintf(detail, sizeof(detail), "%s: " REVOCATION_DETAIL_DONE, cn);
-	} else if (mode == M_SCHEDULE) {
-		snprintf(when, sizeof(when), "%.4s/%.2s/%.2s", on ? on : "", on ? on + 5 : "",
-			 on ? on + 8 : "");
-		snprintf(detail, sizeof(detail), "%s: " REVOCATION_DETAIL_SCHEDULED, cn, when);
-	} else {
-		snprintf(detail, sizeof(detail), "%s: " REVOCATION_DETAIL_CANCELLED, cn);
-	}
-	return audit_write(db, &e);
+	snprintf(when, sizeof(when), "%.4s/%.2s/%.2s", on ? on : "", on ? on + 5 : "",
+		 on ? on + 8 : "");
+	if (mode == M_NOW)
+		m.code = REVOCATION_CODE_DONE;
+	else if (mode == M_SCHEDULE)
+		m.code = REVOCATION_CODE_SCHEDULED;
+	return audit_write_ex(db, &e, &m);
 }
 
 /* The ids as a PostgreSQL array literal "{1,2}" (malloc'ed). */

@@ -242,7 +242,7 @@ revoke_csv(struct http_req *req, struct svc_thread *t)
 {
 	struct upload_part file;
 	struct rcsv r = {.lang = req->lang};
-	char date[16], reason_w[40], fname[256], detail[400];
+	char date[16], reason_w[40], fname[256], total[16];
 	const char *enc = "";
 	const struct i18n_text *why;
 	char *text = NULL, *params = NULL;
@@ -302,10 +302,11 @@ revoke_csv(struct http_req *req, struct svc_thread *t)
 		rc = -ENOMEM;
 		goto out;
 	}
-	snprintf(detail, sizeof(detail), "CSV一括失効 受付 %s (証明書 %d%s%s)", fname, n,
-		 date[0] ? ", 失効日 " : "", date);
+	snprintf(total, sizeof(total), "%d", n);
 	struct audit_entry e = {req->tenant_id, req->remote_addr,	   "admin",
-				req->admin_id,  AUDIT_CERTIFICATE_REVOKE, detail};
+				req->admin_id,  AUDIT_CERTIFICATE_REVOKE, NULL};
+	struct audit_more m = {NULL, date[0] ? "rcsv_queued_on" : "rcsv_queued",
+			       {fname, total, date}, 3};
 	struct jobs_new jn = {
 		.tenant_id = req->tenant_id,
 		.admin_id = req->admin_id,
@@ -317,6 +318,7 @@ revoke_csv(struct http_req *req, struct svc_thread *t)
 		.params = params,
 		.total = n,
 		.devices = n,
+		.more = &m,
 	};
 	if ((rc = jobs_queue(&t->db, &jn, &e, &job)) != 0)
 		goto out;

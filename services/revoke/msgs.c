@@ -16,14 +16,14 @@ const struct i18n_text msg_reason = {
 	 "reason must be one of unspecified, keyCompromise, affiliationChanged, superseded, "
 	 "cessationOfOperation, privilegeWithdrawn."}};
 const struct i18n_text msg_cert_not_found = {
-	{"証明書 (ID %lld) が見つかりません。", "Certificate %lld was not found."}};
+	{"証明書（ID %lld）が見つかりません。", "Certificate %lld was not found."}};
 const struct i18n_text msg_some_not_found = {
 	{"指定された証明書が見つかりません。何も変更していません。",
 	 "A certificate given was not found. Nothing was changed."}};
 const struct i18n_text msg_bad_status = {
 	{"この状態の証明書は指定できません。何も変更していません。",
 	 "A certificate given is not in a state that allows this. Nothing was changed."}};
-const struct i18n_text msg_is_revoked = {{"%s は失効済みです。", "%s is already revoked."}};
+const struct i18n_text msg_is_revoked = {{"%s は証明書失効済です。", "%s is already revoked."}};
 const struct i18n_text msg_is_issuing = {
 	{"%s は発行中のため失効できません。", "%s is still being issued and cannot be revoked."}};
 const struct i18n_text msg_is_failed = {{"%s は発行に失敗した証明書のため失効できません。",
@@ -79,7 +79,7 @@ const struct i18n_text msg_reissue_org_unit = {
 const struct i18n_text msg_reissue_datetime = {
 	{"yyyy/mm/dd または yyyy/mm/dd hh:mm の形式で入力してください。",
 	 "Use yyyy/mm/dd or yyyy/mm/dd hh:mm."}};
-const struct i18n_text msg_reissue_order = {{"証明書有効期限(From)は(To)より前にしてください。",
+const struct i18n_text msg_reissue_order = {{"証明書有効期限(From)は証明書有効期限(To)より前にしてください。",
 					     "The validity start must be before its end."}};
 const struct i18n_text msg_reissue_ahead = {
 	{"証明書有効期限(From)が先すぎます。", "The validity starts too far ahead."}};
@@ -106,7 +106,7 @@ const struct i18n_text msg_reissue_not_pc = {
 	{"%s は WindowsPC の証明書ではないため、インストール制限は指定できません。",
 	 "%s is not a WindowsPC certificate: install restriction applies to WindowsPC only."}};
 const struct i18n_text msg_reissue_quota = {
-	{"失効済みの証明書の再発行には追加発行可能数が必要です（必要 %lld、残り %lld）。",
+	{"失効した証明書の再発行には追加発行可能数が必要です（必要 %lld、残り %lld）。",
 	 "Reissuing revoked certificates takes licences: %lld needed, %lld left."}};
 const struct i18n_text msg_reissue_quota_short = {
 	{"追加発行可能数が足りません。何も変更していません。",

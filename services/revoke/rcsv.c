@@ -249,11 +249,13 @@ static int
 queue(struct http_req *req, struct svc_thread *t, struct xcsv *x, const char *fname,
       const char *text, const char *enc, const char *date, long long *job)
 {
-	char detail[400], *params;
+	char total[16], *params;
 	cJSON *pj = cJSON_CreateObject();
 	int n = cJSON_GetArraySize(x->items), rc;
 	struct audit_entry e = {req->tenant_id, req->remote_addr,          "admin",
-				req->admin_id,  AUDIT_CERTIFICATE_REISSUE, detail};
+				req->admin_id,  AUDIT_CERTIFICATE_REISSUE, NULL};
+	struct audit_more m = {
+		NULL, date[0] ? "xcsv_queued_on" : "xcsv_queued", {fname, total, date}, 3};
 
 	cJSON_AddItemReferenceToObject(pj, "items", x->items);
 	if (date[0])
@@ -262,8 +264,7 @@ queue(struct http_req *req, struct svc_thread *t, struct xcsv *x, const char *fn
 	cJSON_Delete(pj);
 	if (params == NULL)
 		return -ENOMEM;
-	snprintf(detail, sizeof(detail), "CSV一括再発行 受付 %s (証明書 %d%s%s)", fname, n,
-		 date[0] ? ", 失効日 " : "", date);
+	snprintf(total, sizeof(total), "%d", n);
 	struct jobs_new jn = {
 		.tenant_id = req->tenant_id,
 		.admin_id = req->admin_id,
@@ -275,6 +276,7 @@ queue(struct http_req *req, struct svc_thread *t, struct xcsv *x, const char *fn
 		.params = params,
 		.total = n,
 		.devices = n,
+		.more = &m,
 	};
 	rc = jobs_queue(&t->db, &jn, &e, job);
 	free(params);

@@ -160,7 +160,7 @@ int
 creds_post(struct http_req *req, struct svc_thread *t)
 {
 	const unsigned char *key = datakey_get(t->cfg);
-	char hex[2 * SHA256_DIGEST_LENGTH + 1], detail[600];
+	char hex[2 * SHA256_DIGEST_LENGTH + 1];
 	struct dist_cert c = {0};
 	PGresult *res = NULL, *cr = NULL;
 	int rc;
@@ -194,14 +194,14 @@ creds_post(struct http_req *req, struct svc_thread *t)
 	}
 	if ((rc = dist_cert_from_row(cr, 0, key, &c)) != 0)
 		goto out;
-	snprintf(detail, sizeof(detail), "パスワード案内 %s (%s)", c.cn, c.email);
 	struct audit_entry e = {db_get_ll(res, 0, "tenant_id"),
 				req->remote_addr,
 				"user",
 				0,
 				AUDIT_CERTIFICATE_DOWNLOAD,
-				detail};
-	if ((rc = audit_write(&t->db, &e)) != 0 || (rc = db_commit(&t->db)) != 0)
+				NULL};
+	struct audit_more m = {NULL, "creds_shown", {c.cn, c.email}, 2};
+	if ((rc = audit_write_ex(&t->db, &e, &m)) != 0 || (rc = db_commit(&t->db)) != 0)
 		goto out;
 	show(req, &c, db_get(cr, 0, "slug"), t->cfg->public_url);
 	goto done;

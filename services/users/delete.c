@@ -90,7 +90,8 @@ refusal(struct db *db, enum step step, const PGresult *u, const char *const p[2]
 
 /* 1次削除 or its undo, with the history entry. */
 static int
-mark(struct db *db, enum step step, const char *const p[2], const struct audit_entry *e)
+mark(struct db *db, enum step step, const char *const p[2], const struct audit_entry *e,
+     const struct audit_more *m)
 {
 	const char *p3[] = {p[0], p[1], step == STEP_DELETE ? "true" : "false"};
 	PGresult *res = NULL;
@@ -99,19 +100,20 @@ mark(struct db *db, enum step step, const char *const p[2], const struct audit_e
 	rc = db_exec(db, &q_mark_deleted, p3, &res);
 	PQclear(res);
 	if (rc == 0)
-		rc = audit_write(db, e);
+		rc = audit_write_ex(db, e, m);
 	return rc < 0 ? rc : rc > 0 ? -EIO : 0;
 }
 
 static int
 do_step(struct http_req *req, struct svc_thread *t, enum step step)
 {
-	static const char *const words[] = {"1次削除", "1次削除の取消"};
+	static const char *const codes[] = {"user_deleted", "user_undeleted"};
 	long long id = path_id(req);
-	char tid[24], uid[24], detail[512];
+	char tid[24], uid[24];
 	const char *p[] = {tid, uid}, *code = NULL;
 	struct audit_entry e = {req->tenant_id, req->remote_addr,  "admin",
-				req->admin_id,  AUDIT_USER_DELETE, detail};
+				req->admin_id,  AUDIT_USER_DELETE, NULL};
+	struct audit_more m = {NULL, NULL, {NULL}, 3};
 	const struct i18n_text *why;
 	struct purge_who w = {t->cfg, req->tenant_id, req->admin_id, req->remote_addr};
 	struct certq_quota q;
@@ -141,10 +143,11 @@ do_step(struct http_req *req, struct svc_thread *t, enum step step)
 	if (step == STEP_PURGE) {
 		rc = purge_locked(&t->db, &w, id, u);
 	} else {
-		snprintf(detail, sizeof(detail), "%s %s %s (%s)", words[step],
-			 db_get(u, 0, "family_name"), db_get(u, 0, "given_name"),
-			 db_get(u, 0, "email"));
-		rc = mark(&t->db, step, p, &e);
+		m.code = codes[step];
+		m.params[0] = db_get(u, 0, "family_name");
+		m.params[1] = db_get(u, 0, "given_name");
+		m.params[2] = db_get(u, 0, "email");
+		rc = mark(&t->db, step, p, &e, &m);
 	}
 	if (rc != 0 || (rc = db_commit(&t->db)) != 0)
 		goto out;

@@ -152,13 +152,14 @@ drain(struct http_req *req, struct svc_thread *t, const unsigned char *key, long
 static int
 finish(struct http_req *req, struct svc_thread *t, long rows)
 {
-	char detail[96];
+	char n[24];
 	int rc;
 
-	snprintf(detail, sizeof(detail), "利用者リスト (証明書 %ld 件)", rows);
+	snprintf(n, sizeof(n), "%ld", rows);
 	struct audit_entry e = {req->tenant_id, req->remote_addr,   "admin",
-				req->admin_id,  AUDIT_PASSWORD_CSV, detail};
-	if ((rc = audit_write(&t->db, &e)) == 0)
+				req->admin_id,  AUDIT_PASSWORD_CSV, NULL};
+	struct audit_more m = {NULL, "user_list_csv", {n}, 1};
+	if ((rc = audit_write_ex(&t->db, &e, &m)) == 0)
 		rc = db_commit(&t->db);
 	return rc < 0 ? rc : (rc ? -EIO : 0);
 }

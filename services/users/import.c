@@ -630,9 +630,10 @@ static int
 queue_job(struct http_req *req, struct svc_thread *t, const struct import *im, const char *text,
 	  const char *filename, int admin_download, const char *enc, long long *job_id)
 {
-	char detail[512];
+	char users[24], devs[24];
 	struct audit_entry e = {req->tenant_id, req->remote_addr, "admin",
-				req->admin_id,	AUDIT_USER_IMPORT,   detail};
+				req->admin_id,	AUDIT_USER_IMPORT,   NULL};
+	struct audit_more m = {NULL, "import_queued", {filename, users, devs}, 3};
 	struct jobs_new n = {
 		.tenant_id = req->tenant_id,
 		.admin_id = req->admin_id,
@@ -644,10 +645,11 @@ queue_job(struct http_req *req, struct svc_thread *t, const struct import *im, c
 		.total = (int)im->nusers,
 		.devices = (int)im->ndevices,
 		.admin_download = admin_download,
+		.more = &m,
 	};
 
-	snprintf(detail, sizeof(detail), "受付 %s (利用者 %zu, 証明書 %zu)", filename, im->nusers,
-		 im->ndevices);
+	snprintf(users, sizeof(users), "%zu", im->nusers);
+	snprintf(devs, sizeof(devs), "%zu", im->ndevices);
 	return jobs_queue(&t->db, &n, &e, job_id);
 }
 

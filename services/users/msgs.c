@@ -4,15 +4,15 @@
 const struct i18n_text msg_not_bool = {
 	{"true または false で指定してください。", "Must be true or false."}};
 const struct i18n_text msg_allowlist_format = {
-	{"IPアドレスまたはネットワークアドレス (例: 192.168.1.0/24、2001:db8::/32) "
+	{"IPアドレスまたはネットワークアドレス（例: 192.168.1.0/24、2001:db8::/32）"
 	 "の形式で入力してください。",
 	 "Enter an IP address or a network (e.g. 192.168.1.0/24, 2001:db8::/32)."}};
 const struct i18n_text msg_allowlist_prefix = {
 	{"プレフィックス長は IPv4 では 0〜32、IPv6 では 0〜128 で指定してください。",
 	 "The prefix length must be 0-32 for IPv4 and 0-128 for IPv6."}};
 const struct i18n_text msg_allowlist_hostbits = {
-	{"ネットワークアドレスのホスト部が 0 ではありません (例: 192.168.1.5/24 "
-	 "ではなく 192.168.1.0/24 と入力してください)。",
+	{"ネットワークアドレスのホスト部が 0 ではありません（例: 192.168.1.5/24 "
+	 "ではなく 192.168.1.0/24 と入力してください）。",
 	 "The network has host bits set (write 192.168.1.0/24, not "
 	 "192.168.1.5/24)."}};
 const struct i18n_text msg_allowlist_twice = {{"同じ IP アドレスが複数回指定されています。",
@@ -26,15 +26,15 @@ const struct i18n_text msg_no_notify_users = {
 	{"この利用法人はメール通知のサービスを利用していません。",
 	 "This tenant does not have the mail notification service."}};
 const struct i18n_text msg_name = {
-	{"50文字以内で入力してください (制御文字、前後の空白は使えません)。",
+	{"50文字以内で入力してください（制御文字、前後の空白は使えません）。",
 	 "Use up to 50 characters, without control characters or outer spaces."}};
 const struct i18n_text msg_kana = {{"フリガナは全角カタカナ50文字以内で入力してください。",
 				    "Use up to 50 full-width katakana for the reading."}};
 const struct i18n_text msg_name_en = {
-	{"英語表記は半角英字で50文字以内で入力してください (記号は空白 . ' - のみ)。",
+	{"英語表記は半角英字で50文字以内で入力してください（記号は空白 . ' - のみ）。",
 	 "Use up to 50 ASCII letters for the English name (symbols: space . ' - only)."}};
 const struct i18n_text msg_cn_too_long = {
-	{"英語表記の姓と名は合わせて63文字以内で入力してください (証明書の CN の上限)。",
+	{"英語表記の姓と名は合わせて63文字以内で入力してください（証明書の CN の上限）。",
 	 "The English family and given names together must not exceed 63 "
 	 "characters (the certificate's CN limit)."}};
 const struct i18n_text msg_email = {
@@ -47,8 +47,8 @@ const struct i18n_text msg_not_object = {
 const struct i18n_text msg_devices_count = {
 	{"利用デバイスを1つ以上5つ以下で選択してください。", "Choose from one to five devices."}};
 const struct i18n_text msg_device_code = {
-	{"利用デバイスは 01 (WindowsPC)、11 (iOS(iPhone))、12 (iOS(iPad))、20 "
-	 "(Android)、99 (その他) のいずれかを指定してください。",
+	{"利用デバイスは 01（WindowsPC）、11（iOS(iPhone)）、12（iOS(iPad)）、20"
+	 "（Android）、99（その他）のいずれかを指定してください。",
 	 "The device must be 01 (Windows PC), 11 (iPhone), 12 (iPad), 20 "
 	 "(Android) or 99 (other)."}};
 const struct i18n_text msg_device_twice = {
@@ -66,7 +66,7 @@ const struct i18n_text msg_validity_past = {
 	{"証明書有効期限(To)は現在より後の日時を入力してください。",
 	 "The validity end must be in the future."}};
 const struct i18n_text msg_validity_span = {
-	{"証明書の有効期間が上限を超えています。上限 (日数):",
+	{"証明書の有効期間が上限を超えています。上限（日数）:",
 	 "The validity period is longer than allowed. Maximum (days):"}};
 const struct i18n_text msg_validity_start = {
 	{"証明書有効期限(From)が先すぎます。現在から指定できる日数:",
@@ -89,11 +89,11 @@ const struct i18n_text msg_restriction_device = {
 	{"インストール制限機能は WindowsPC のみご利用いただけます。",
 	 "Install restriction is available for Windows PC only."}};
 const struct i18n_text msg_restriction_mode = {
-	{"利用デバイス制限は none (制限なし)、or (どれかの条件と一致)、and "
-	 "(すべての条件と一致) のいずれかを指定してください。",
+	{"利用デバイス制限は none（制限なし）、or（どれかの条件と一致）、and"
+	 "（すべての条件と一致）のいずれかを指定してください。",
 	 "The restriction mode must be none, or or and."}};
 const struct i18n_text msg_restriction_empty = {
-	{"どれかの条件と一致 (OR)、すべての条件と一致 (AND) の場合は制限項目を1つ以上入力してください。",
+	{"どれかの条件と一致（OR）、すべての条件と一致（AND）の場合は制限項目を1つ以上入力してください。",
 	 "Enter at least one restriction item for the OR and AND modes."}};
 const struct i18n_text msg_quota = {{"追加発行可能数を超えています。追加発行可能数:",
 				     "More certificates than the quota allows. Available:"}};
@@ -112,7 +112,7 @@ const struct i18n_text msg_device_list = {
 	 "Give the devices as a comma list of 01, 11, 12, 20, 99."}};
 const struct i18n_text msg_sort = {
 	{"並び順は applied_at, family_name_kana, email, issued_at, expires_at "
-	 "(降順は先頭に -) のいずれかを指定してください。",
+	 "（降順は先頭に -）のいずれかを指定してください。",
 	 "Sort by applied_at, family_name_kana, email, issued_at or expires_at "
 	 "(prefix - for descending)."}};
 
@@ -205,7 +205,7 @@ const struct i18n_text msg_outbox_not_found = {
 const struct i18n_text msg_outbox_not_failed = {
 	{"再送できるのは送信失敗のメールだけです。", "Only a mail that failed can be sent again."}};
 const struct i18n_text msg_notice_address = {
-	{"通知先メールアドレスはメールアドレスの形式 (128文字以内) で入力してください。空欄で通知しません。",
+	{"通知先メールアドレスはメールアドレスの形式（128文字以内）で入力してください。空欄で通知しません。",
 	 "The notice address must be an e-mail address (up to 128 characters); empty sends none."}};
 const struct i18n_text msg_notice_lang = {{"通知の言語は ja または en で指定してください。",
 					   "The notice language must be ja or en."}};

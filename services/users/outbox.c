@@ -151,7 +151,7 @@ resend_refused(struct http_req *req, struct svc_thread *t, const char *tid)
 int
 outbox_resend(struct http_req *req, struct svc_thread *t)
 {
-	char tid[24], detail[512];
+	char tid[24];
 	PGresult *res = NULL;
 	cJSON *doc;
 	int rc;
@@ -171,11 +171,10 @@ outbox_resend(struct http_req *req, struct svc_thread *t)
 		PQclear(res);
 		return resend_refused(req, t, tid);
 	}
-	snprintf(detail, sizeof(detail), "送信メール再送 #%s %s", req->args[0],
-		 db_get(res, 0, "to_addr"));
 	struct audit_entry e = {req->tenant_id, req->remote_addr, "admin",
-				req->admin_id,  AUDIT_SETTINGS,   detail};
-	if ((rc = audit_write(&t->db, &e)) != 0 || (rc = db_commit(&t->db)) != 0)
+				req->admin_id,  AUDIT_SETTINGS,   NULL};
+	struct audit_more m = {NULL, "mail_resent", {req->args[0], db_get(res, 0, "to_addr")}, 2};
+	if ((rc = audit_write_ex(&t->db, &e, &m)) != 0 || (rc = db_commit(&t->db)) != 0)
 		goto out;
 	doc = cJSON_CreateObject();
 	cJSON_AddNumberToObject(doc, "id", (double)db_get_ll(res, 0, "id"));

@@ -196,25 +196,28 @@ out:
 int
 purge_locked(struct db *db, const struct purge_who *w, long long uid, const PGresult *u)
 {
-	char tid[24], id[24], detail[512];
+	char tid[24], id[24];
 	const char *p[] = {tid, id};
 	struct audit_entry e = {
 		w->tenant_id,      w->ip, w->admin_id ? "admin" : "system", w->admin_id,
-		AUDIT_USER_DELETE, detail};
+		AUDIT_USER_DELETE, NULL};
+	struct audit_more m = {
+		NULL,
+		"user_purged",
+		{db_get(u, 0, "family_name"), db_get(u, 0, "given_name"), db_get(u, 0, "email")},
+		3};
 	const struct db_stmt *st[] = {&q_purge_user, &q_purge_devices, &q_purge_p12};
 	int rc = 0;
 
 	snprintf(tid, sizeof(tid), "%lld", w->tenant_id);
 	snprintf(id, sizeof(id), "%lld", uid);
-	snprintf(detail, sizeof(detail), "2次削除 %s %s (%s)", db_get(u, 0, "family_name"),
-		 db_get(u, 0, "given_name"), db_get(u, 0, "email"));
 	for (size_t i = 0; i < sizeof(st) / sizeof(st[0]) && rc == 0; i++) {
 		PGresult *res = NULL;
 		rc = db_exec(db, st[i], p, &res);
 		PQclear(res);
 	}
 	if (rc == 0)
-		rc = audit_write(db, &e);
+		rc = audit_write_ex(db, &e, &m);
 	return rc < 0 ? rc : rc > 0 ? -EIO : 0;
 }
 
@@ -364,11 +367,12 @@ static int
 queue(struct http_req *req, struct svc_thread *t, const char *fname, const char *text,
       const char *enc, const struct pcsv *c, long long *job)
 {
-	char detail[400], *params;
+	char total[16], *params;
 	int n = cJSON_GetArraySize(c->users), rc;
 	cJSON *pj = cJSON_CreateObject();
 	struct audit_entry e = {req->tenant_id, req->remote_addr,  "admin",
-				req->admin_id,  AUDIT_USER_DELETE, detail};
+				req->admin_id,  AUDIT_USER_DELETE, NULL};
+	struct audit_more m = {NULL, "purge_queued", {fname, total}, 2};
 
 	cJSON_AddItemReferenceToObject(pj, "users", c->users);
 	cJSON_AddItemReferenceToObject(pj, "lines", c->lines);
@@ -376,7 +380,7 @@ queue(struct http_req *req, struct svc_thread *t, const char *fname, const char 
 	cJSON_Delete(pj);
 	if (params == NULL)
 		return -ENOMEM;
-	snprintf(detail, sizeof(detail), "CSV一括利用者マスター削除 受付 %s (利用者 %d)", fname, n);
+	snprintf(total, sizeof(total), "%d", n);
 	struct jobs_new jn = {
 		.tenant_id = req->tenant_id,
 		.admin_id = req->admin_id,
@@ -387,6 +391,7 @@ queue(struct http_req *req, struct svc_thread *t, const char *fname, const char 
 		.encoding = enc,
 		.params = params,
 		.total = n,
+		.more = &m,
 	};
 	rc = jobs_queue(&t->db, &jn, &e, job);
 	free(params);

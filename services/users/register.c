@@ -188,8 +188,7 @@ register_devices(const struct reg_ctx *cx, struct db *db, const struct certq_quo
 		if (certs != NULL)
 			cJSON_AddItemToArray(certs, queued(cid, d, cn, cx->lang));
 		if (detail != NULL)
-			strbuf_printf(detail, "%s%s", i ? ", " : "",
-				      device_label(d->code, I18N_JA));
+			strbuf_printf(detail, "%s" AUDIT_WORD_IN("dev:%s"), i ? ", " : "", d->code);
 	}
 	return 0;
 }
@@ -217,7 +216,11 @@ store(struct http_req *req, struct svc_thread *t, struct user_in *u, cJSON **doc
 	struct strbuf b;
 	struct certq_quota q;
 	struct audit_entry e = {req->tenant_id, req->remote_addr,    "admin",
-				req->admin_id,  AUDIT_USER_REGISTER, detail};
+				req->admin_id,  AUDIT_USER_REGISTER, NULL};
+	struct audit_more m = {NULL,
+			       "user_registered",
+			       {u->v[UF_FAMILY_NAME], u->v[UF_GIVEN_NAME], u->v[UF_EMAIL], detail},
+			       4};
 	struct reg_ctx cx = {req->tenant_id, req->admin_id, req->remote_addr, req->lang, 0};
 	cJSON *certs = cJSON_CreateArray(), *user = NULL;
 	long long uid;
@@ -237,11 +240,9 @@ store(struct http_req *req, struct svc_thread *t, struct user_in *u, cJSON **doc
 	}
 	cJSON_Delete(*errs);
 	*errs = NULL;
-	strbuf_init(&b, detail, sizeof(detail));
-	strbuf_printf(&b, "%s %s (%s): ", u->v[UF_FAMILY_NAME], u->v[UF_GIVEN_NAME],
-		      u->v[UF_EMAIL]);
+	strbuf_init(&b, detail, sizeof(detail)); /* the devices, as words of the history */
 	if ((rc = register_insert(&t->db, &cx, &q, u, certs, &b, &uid)) != 0 ||
-	    (rc = strbuf_error(&b)) != 0 || (rc = audit_write(&t->db, &e)) != 0 ||
+	    (rc = strbuf_error(&b)) != 0 || (rc = audit_write_ex(&t->db, &e, &m)) != 0 ||
 	    (rc = render_user_full(&t->db, req->tenant_id, uid, req->lang, &user)) != 0 ||
 	    (rc = db_commit(&t->db)) != 0)
 		goto out;

@@ -40,7 +40,8 @@ users_get(struct http_req *req, struct svc_thread *t)
 }
 
 /*
- * The history detail of a change, "山田 太郎 (a@example.com): 氏名(姓) 山田 -> 山本, …";
+ * The history detail's list of changes, "氏名(姓) 山田 -> 山本, …" with the field labels as
+ * words of the history (rendered in the viewer's language);
  * returns the number of fields that change, or -ENOSPC when len cannot hold it. new[i] NULL
  * = unchanged; it is set to the stored value so new[] is complete afterwards.
  */
@@ -51,16 +52,14 @@ diff(const PGresult *old, const char *new[UF__MAX], char *detail, size_t len)
 	int n = 0;
 
 	strbuf_init(&b, detail, len);
-	strbuf_printf(&b, "%s %s (%s): ", db_get(old, 0, "family_name"),
-		      db_get(old, 0, "given_name"), db_get(old, 0, "email"));
 	for (int i = 0; i < UF__MAX; i++) {
 		const char *was = db_get(old, 0, user_field_names[i]);
 		if (new[i] == NULL || strcmp(new[i], was) == 0) {
 			new[i] = was;
 			continue;
 		}
-		strbuf_printf(&b, "%s%s %s -> %s", n++ ? ", " : "", user_field_labels[i], was,
-			      new[i]);
+		strbuf_printf(&b, "%s" AUDIT_WORD_IN("f:%s") " %s -> %s", n++ ? ", " : "",
+			      user_field_names[i], was, new[i]);
 	}
 	return strbuf_error(&b) != 0 ? -ENOSPC : n;
 }
@@ -74,7 +73,8 @@ update(struct http_req *req, struct svc_thread *t, long long id, struct user_in 
 {
 	char tid[24], uid[24], detail[4096]; /* 7 fields of 50 characters, before and after */
 	struct audit_entry e = {req->tenant_id, req->remote_addr,  "admin",
-				req->admin_id,  AUDIT_USER_UPDATE, detail};
+				req->admin_id,  AUDIT_USER_UPDATE, NULL};
+	struct audit_more m = {NULL, "user_updated", {NULL}, 4};
 	PGresult *old = NULL, *res = NULL;
 	int rc, changed, committed = 0;
 
@@ -88,6 +88,10 @@ update(struct http_req *req, struct svc_thread *t, long long id, struct user_in 
 		*res_out = PQntuples(old) != 1 ? NOT_FOUND : DELETED;
 		goto out;
 	}
+	m.params[0] = db_get(old, 0, "family_name");
+	m.params[1] = db_get(old, 0, "given_name");
+	m.params[2] = db_get(old, 0, "email");
+	m.params[3] = detail;
 	if ((changed = diff(old, u->v, detail, sizeof(detail))) <= 0) {
 		rc = changed; /* 0: nothing changes, no update, no history; or -ENOSPC */
 		goto out;
@@ -99,7 +103,7 @@ update(struct http_req *req, struct svc_thread *t, long long id, struct user_in 
 	const char *p2[] = {tid,     uid,     u->v[0], u->v[1], u->v[2],
 			    u->v[3], u->v[4], u->v[5], u->v[6]};
 	if ((rc = db_exec(&t->db, &q_user_update, p2, &res)) != 0 ||
-	    (rc = audit_write(&t->db, &e)) != 0 || (rc = db_commit(&t->db)) != 0)
+	    (rc = audit_write_ex(&t->db, &e, &m)) != 0 || (rc = db_commit(&t->db)) != 0)
 		goto out;
 	committed = 1;
 	log_msg(LOG_INFO, "event=user_update tenant=%lld user=%lld", req->tenant_id, id);

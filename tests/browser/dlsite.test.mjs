@@ -5,139 +5,35 @@
 //
 //   cd tests/browser && npm ci && SHOMEI_UP_JSON=../../var/up.json node dlsite.test.mjs
 
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import {
+  assert,
+  contextOptions,
+  ctl as upCtl,
+  launch,
+  stack,
+  tap,
+  visibleText,
+  watch as watchPage,
+} from './harness.mjs';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const REPO = path.resolve(HERE, '..', '..');
-const STEP_TIMEOUT_MS = 90_000;
-const ACTION_TIMEOUT_MS = 15_000;
 const TOTAL_TIMEOUT_MS = 6 * 60_000;
 
-function fail(msg) {
-  console.log(`Bail out! ${msg}`);
-  process.exit(1);
-}
-
-const upPath = path.resolve(process.env.SHOMEI_UP_JSON || path.join(REPO, 'var', 'up.json'));
-let up;
-try {
-  up = JSON.parse(fs.readFileSync(upPath, 'utf8'));
-} catch (e) {
-  fail(`cannot read SHOMEI_UP_JSON (${upPath}): ${e.message}`);
-}
-const BASE = up.url.endsWith('/') ? up.url : `${up.url}/`;
-const ORIGIN = new URL(BASE).origin;
+const { up, base: BASE, origin: ORIGIN, artifacts: ARTIFACTS } = stack();
 const SITE = `${ORIGIN}/dl/${up.tenant}/`;
-const ARTIFACTS = path.resolve(process.env.SHOMEI_ARTIFACTS || path.join(HERE, 'artifacts'));
-fs.mkdirSync(ARTIFACTS, { recursive: true });
 const TAG = Math.random().toString(36).slice(2, 8).replace(/[^a-z]/g, 'x');
-
-function upFile(p) {
-  if (path.isAbsolute(p)) return p;
-  for (const base of [process.env.SHOMEI_ROOT, REPO, path.dirname(path.dirname(upPath))]) {
-    if (base && fs.existsSync(path.join(base, p))) return path.join(base, p);
-  }
-  return p;
-}
-
-/** Run shomeictl against the stack (exit 3, "already exists", is fine). */
-function ctl(...args) {
-  const [exe, ...rest] = up.ctl.map((a) => (a.endsWith('.conf') || a.includes('/') ? upFile(a) : a));
-  try {
-    execFileSync(exe, [...rest, ...args], { stdio: 'pipe' });
-  } catch (e) {
-    if (e.status !== 3) throw e;
-  }
-}
-
-// ---------------------------------------------------------------- TAP
-
-let count = 0;
-let failed = 0;
-let stopReason = null;
-let shotNo = 0;
+const T = tap('dlsite', ARTIFACTS);
+const { step, diag } = T;
+const state = { problems: [] };
+const problems = state.problems;
 let page = null;
 
-function diag(text) {
-  for (const line of String(text).split('\n')) console.log(`# ${line}`);
-}
-
-async function screenshot(name, p = page) {
-  if (!p) return;
-  shotNo += 1;
-  try {
-    await p.screenshot({ path: path.join(ARTIFACTS, `dlsite-${String(shotNo).padStart(2, '0')}-${name}.png`), fullPage: true });
-  } catch (e) {
-    diag(`screenshot ${name} failed: ${e.message}`);
-  }
-}
-
-async function step(name, fn, { critical = false, always = false } = {}) {
-  count += 1;
-  const n = count;
-  if (stopReason && !always) {
-    failed += 1;
-    console.log(`not ok ${n} - ${name} # not run: ${stopReason}`);
-    return false;
-  }
-  let timer;
-  try {
-    await Promise.race([
-      fn(),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`step timed out after ${STEP_TIMEOUT_MS / 1000}s`)), STEP_TIMEOUT_MS);
-      }),
-    ]);
-    console.log(`ok ${n} - ${name}`);
-    return true;
-  } catch (e) {
-    failed += 1;
-    console.log(`not ok ${n} - ${name}`);
-    diag((e && e.stack) || String(e));
-    await screenshot(`FAILED-step${n}`);
-    if (critical) stopReason = `step ${n} (${name}) failed`;
-    return false;
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function assert(cond, msg) {
-  if (!cond) throw new Error(msg);
-}
-
-async function visibleText(locator) {
-  await locator.first().waitFor({ state: 'visible' });
-  return (await locator.first().innerText()).trim();
-}
-
-// ---------------------------------------------------------------- browser
-
-const LAUNCH = {
-  executablePath: process.env.SHOMEI_CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  timeout: 60_000,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
-};
-
-const problems = [];
-
-function watch(p) {
-  p.setDefaultTimeout(ACTION_TIMEOUT_MS);
-  p.setDefaultNavigationTimeout(30_000);
-  p.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  p.on('console', (m) => {
-    if (m.type() !== 'error') return;
-    const text = m.text();
-    if (/^Failed to load resource: the server responded with a status of (401|403|404|422|429)/.test(text)) return;
-    problems.push(`console error: ${text}`);
-  });
-}
+/** Run shomeictl against the stack (exit 3, "already exists", is fine). */
+const ctl = (...args) => upCtl(up, args, { okExists: true });
+const screenshot = (name, p = page) => T.screenshot(name, { page: p });
+// the download site answers 403/404/429 by design; Chromium logs those as failed resources
+const watch = (p) => watchPage(p, state, { statuses: [401, 403, 404, 422, 429] });
 
 /** fetch() inside the portal page, with the session's CSRF token. */
 async function portalApi(method, url, body) {
@@ -158,15 +54,10 @@ const overall = setTimeout(() => {
   process.exit(1);
 }, TOTAL_TIMEOUT_MS);
 
-let browser;
-try {
-  browser = await chromium.launch(LAUNCH);
-} catch (e) {
-  fail(`cannot launch ${LAUNCH.executablePath}: ${e.message.split('\n')[0]}`);
-}
-const admin = await browser.newContext({ ignoreHTTPSErrors: true, locale: 'ja-JP', timezoneId: 'Asia/Tokyo',
-  viewport: { width: 1366, height: 900 } });
+const browser = await launch();
+const admin = await browser.newContext(contextOptions({ viewport: { width: 1366, height: 900 } }));
 page = await admin.newPage();
+T.page = page;
 watch(page);
 const email = `dlb-${TAG}@example.com`;
 let certId = null;
@@ -272,8 +163,8 @@ await step(
   { critical: true },
 );
 
-const phone = await browser.newContext({ ignoreHTTPSErrors: true, locale: 'ja-JP', timezoneId: 'Asia/Tokyo',
-  viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, acceptDownloads: true });
+const phone = await browser.newContext(contextOptions({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2,
+  isMobile: true, hasTouch: true, acceptDownloads: true }));
 const mobile = await phone.newPage();
 watch(mobile);
 
@@ -308,7 +199,7 @@ await step('the phone downloads the certificate: a PKCS#12, and it becomes ダ�
   assert(data.length > 500 && data[0] === 0x30, `not a PKCS#12 (${data.length} bytes)`);
   assert(download.suggestedFilename().endsWith('.p12'), `file name ${download.suggestedFilename()}`);
   await mobile.locator('#cert-list .badge.downloaded').waitFor({ timeout: 10_000 });
-  assert((await visibleText(mobile.locator('#cert-list .badge'))) === 'ダウンロード済', 'status not shown');
+  assert((await visibleText(mobile.locator('#cert-list .badge'))) === '証明書ダウンロード済', 'status not shown');
   const hist = JSON.parse((await portalApi('GET', '/api/audit?action=certificate_download')).text);
   assert(hist.items.some((i) => i.detail.includes('ダウンロードサイト') && i.detail.includes(email)), 'no history entry');
   await screenshot('dl-downloaded', mobile);
@@ -346,5 +237,4 @@ await step(
 
 await browser.close();
 clearTimeout(overall);
-console.log(`1..${count}`);
-process.exit(failed ? 1 : 0);
+T.done();

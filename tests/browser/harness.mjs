@@ -1,7 +1,6 @@
 // The shared parts of a browser test: TAP steps, screenshots, Debian's Chromium, the checks on
 // every API request (Accept-Language, X-CSRF-Token), the stack's up.json and small page helpers.
-// A test imports what it needs (import, revoke, users-delete do; the older issuance, portal and
-// dlsite tests keep their own copies until they are moved onto this).
+// Every *.test.mjs imports what it needs from here rather than carrying a copy.
 
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -35,13 +34,18 @@ export function stack() {
   const base = up.url.endsWith('/') ? up.url : `${up.url}/`;
   const artifacts = path.resolve(process.env.SHOMEI_ARTIFACTS || path.join(HERE, 'artifacts'));
   fs.mkdirSync(artifacts, { recursive: true });
-  return { up, base, origin: new URL(base).origin, artifacts };
+  return { up, upPath, base, origin: new URL(base).origin, artifacts };
 }
 
-/** Run shomeictl (up.json's ctl) with args. */
-export function ctl(up, args) {
+/** Run shomeictl (up.json's ctl) with args; with okExists, exit 3 ("already exists") is fine. */
+export function ctl(up, args, { okExists = false } = {}) {
   const root = process.env.SHOMEI_ROOT || REPO;
-  return execFileSync(up.ctl[0], [...up.ctl.slice(1), ...args], { cwd: root, encoding: 'utf8', timeout: 30_000 });
+  try {
+    return execFileSync(up.ctl[0], [...up.ctl.slice(1), ...args], { cwd: root, encoding: 'utf8', timeout: 30_000, stdio: 'pipe' });
+  } catch (e) {
+    if (okExists && e.status === 3) return '';
+    throw e;
+  }
 }
 
 /** A TAP run: step(), screenshot(), done(); prefix names the screenshots. */
@@ -51,12 +55,13 @@ export function tap(prefix, artifacts) {
   r.diag = (text) => {
     for (const line of String(text).split('\n')) console.log(`# ${line}`);
   };
-  r.screenshot = async (name, { fullPage = true } = {}) => {
-    if (!r.page) return;
+  // page: another page than r.page (a second context, a phone)
+  r.screenshot = async (name, { fullPage = true, page = r.page } = {}) => {
+    if (!page) return;
     r.shotNo += 1;
     const file = path.join(artifacts, `${prefix}-${String(r.shotNo).padStart(2, '0')}-${name}.png`);
     try {
-      await r.page.screenshot({ path: file, fullPage, timeout: ACTION_TIMEOUT_MS });
+      await page.screenshot({ path: file, fullPage, timeout: ACTION_TIMEOUT_MS });
     } catch (e) {
       r.diag(`screenshot ${name} failed: ${e.message}`);
     }
@@ -90,6 +95,10 @@ export function tap(prefix, artifacts) {
       clearTimeout(timer);
     }
   };
+  r.skip = (name, why) => {
+    r.count += 1;
+    console.log(`ok ${r.count} - ${name} # SKIP ${why}`);
+  };
   r.done = () => {
     console.log(`1..${r.count}`);
     process.exit(r.failed ? 1 : 0);
@@ -97,37 +106,44 @@ export function tap(prefix, artifacts) {
   return r;
 }
 
-/** Debian's Chromium, headless, and a page in Japanese (Asia/Tokyo) that records problems. */
-export async function browse(origin, state) {
-  let browser;
+/** Debian's Chromium, headless (Bail out! when it cannot start). */
+export async function launch() {
+  const executablePath = process.env.SHOMEI_CHROMIUM || '/usr/bin/chromium';
   try {
-    browser = await chromium.launch({
-      executablePath: process.env.SHOMEI_CHROMIUM || '/usr/bin/chromium',
+    return await chromium.launch({
+      executablePath,
       headless: true,
       timeout: 60_000,
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
         '--disable-component-update', '--disable-sync'],
     });
   } catch (e) {
-    fail(`cannot launch chromium: ${e.message.split('\n')[0]}`);
+    return fail(`cannot launch ${executablePath}: ${e.message.split('\n')[0]}`);
   }
-  const context = await browser.newContext({
-    ignoreHTTPSErrors: true,
-    locale: 'ja-JP',
-    timezoneId: 'Asia/Tokyo',
-    viewport: { width: 1366, height: 800 },
-  });
-  const page = await context.newPage();
+}
+
+/** The options of a context in Japanese, Asia/Tokyo, that accepts the stack's certificate. */
+export function contextOptions(extra = {}) {
+  return { ignoreHTTPSErrors: true, locale: 'ja-JP', timezoneId: 'Asia/Tokyo', viewport: { width: 1366, height: 800 }, ...extra };
+}
+
+/**
+ * Record page's errors in state.problems: page errors and console errors, but for the failed
+ * resources of the statuses a test expects (Chromium logs 401/409/422 answers as errors); with
+ * origin, also each API request of that origin without Accept-Language ja/en, and each change
+ * without X-CSRF-Token once state.loggedIn.
+ */
+export function watch(page, state, { statuses = [401, 409, 422], origin = null } = {}) {
+  const expected = new RegExp(`^Failed to load resource: the server responded with a status of (${statuses.join('|')})`);
   page.setDefaultTimeout(ACTION_TIMEOUT_MS);
   page.setDefaultNavigationTimeout(30_000);
   page.on('pageerror', (e) => state.problems.push(`page error: ${e.message}`));
   page.on('console', (m) => {
     if (m.type() !== 'error') return;
-    // 401/409/422 answers are logged by Chromium as failed resources; those are expected
-    if (/^Failed to load resource: the server responded with a status of (401|409|422)/.test(m.text())) return;
+    if (expected.test(m.text())) return;
     state.problems.push(`console error: ${m.text()}`);
   });
-  page.on('request', (req) => {
+  if (origin) page.on('request', (req) => {
     const url = new URL(req.url());
     if (url.origin !== origin || !url.pathname.startsWith('/api/')) return;
     const h = req.headers();
@@ -137,6 +153,14 @@ export async function browse(origin, state) {
       state.problems.push(`${req.method()} ${url.pathname} sent no X-CSRF-Token`);
     }
   });
+}
+
+/** Debian's Chromium, headless, and a page in Japanese (Asia/Tokyo) that records problems. */
+export async function browse(origin, state) {
+  const browser = await launch();
+  const context = await browser.newContext(contextOptions());
+  const page = await context.newPage();
+  watch(page, state, { origin });
   return { browser, page };
 }
 

@@ -10,16 +10,24 @@
 // It takes 7 certificates of the tenant's quota; when fewer are left (or the tenant lacks
 // admin_may_issue) it raises them with up.json's "ctl" (shomeictl tenant set).
 
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import {
+  apiGet as pageGet,
+  assert,
+  contextOptions,
+  ctl as upCtl,
+  dialogShot as shot,
+  fail,
+  isApi,
+  launch,
+  stack,
+  tap,
+  tokyoDate,
+  visibleText,
+  watch as watchPage,
+} from './harness.mjs';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const REPO = path.resolve(HERE, '..', '..');
-const STEP_TIMEOUT_MS = 60_000; // one step, however many actions it takes
-const ACTION_TIMEOUT_MS = 15_000; // one click / wait
 const TOTAL_TIMEOUT_MS = 6 * 60_000; // the whole run
 const REFRESH_MS = 2500; // js/pages/certificates.js: how often the page asks while issuing
 const JAPANESE = /[\u3040-\u30ff\u3400-\u9fff]/;
@@ -28,161 +36,26 @@ const BATCH = 5;
 
 // ---------------------------------------------------------------- set-up
 
-function fail(msg) {
-  console.log(`Bail out! ${msg}`);
-  process.exit(1);
-}
-
-const upPath = path.resolve(process.env.SHOMEI_UP_JSON || path.join(REPO, 'var', 'up.json'));
-let up;
-try {
-  up = JSON.parse(fs.readFileSync(upPath, 'utf8'));
-} catch (e) {
-  fail(`cannot read SHOMEI_UP_JSON (${upPath}): ${e.message}`);
-}
+const { up, upPath, base: BASE, origin: ORIGIN, artifacts: ARTIFACTS } = stack();
 for (const key of ['url', 'login_id', 'password']) {
   if (typeof up[key] !== 'string' || !up[key]) fail(`${upPath} has no "${key}"`);
 }
-const BASE = up.url.endsWith('/') ? up.url : `${up.url}/`;
-const ORIGIN = new URL(BASE).origin;
-const ARTIFACTS = path.resolve(process.env.SHOMEI_ARTIFACTS || path.join(HERE, 'artifacts'));
-fs.mkdirSync(ARTIFACTS, { recursive: true });
 const RUN = Date.now().toString(36);
-
-/** Today plus days in Asia/Tokyo as yyyy/mm/dd. */
-function tokyoDate(days = 0) {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Tokyo', year: 'numeric', month: '2-digit', day: '2-digit' })
-    .format(new Date(Date.now() + days * 86400e3))
-    .replaceAll('-', '/');
-}
 
 // ---------------------------------------------------------------- TAP
 
-let count = 0;
-let failed = 0;
-let stopReason = null;
-let shotNo = 0;
+const T = tap('issuance', ARTIFACTS);
+const { step, skip, diag } = T;
 let page = null;
-
-function diag(text) {
-  for (const line of String(text).split('\n')) console.log(`# ${line}`);
-}
-
-async function screenshot(name, p = page, { fullPage = true } = {}) {
-  if (!p) return;
-  shotNo += 1;
-  const file = path.join(ARTIFACTS, `issuance-${String(shotNo).padStart(2, '0')}-${name}.png`);
-  try {
-    await p.screenshot({ path: file, fullPage, timeout: ACTION_TIMEOUT_MS });
-  } catch (e) {
-    diag(`screenshot ${name} failed: ${e.message}`);
-  }
-}
-
-/** A screenshot of an open <dialog>, the window made tall enough to show all of it. */
-async function dialogShot(name, selector) {
-  const size = page.viewportSize();
-  const height = await page.evaluate((sel) => {
-    const d = document.querySelector(sel);
-    return d ? Math.ceil(d.scrollHeight + 80) : 0;
-  }, selector);
-  if (height > size.height) await page.setViewportSize({ width: size.width, height: Math.min(height, 4000) });
-  await screenshot(name, page, { fullPage: false });
-  if (height > size.height) await page.setViewportSize(size);
-}
-
-async function step(name, fn, { critical = false, always = false } = {}) {
-  count += 1;
-  const n = count;
-  if (stopReason && !always) {
-    failed += 1;
-    console.log(`not ok ${n} - ${name} # not run: ${stopReason}`);
-    return false;
-  }
-  let timer;
-  try {
-    await Promise.race([
-      fn(),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`step timed out after ${STEP_TIMEOUT_MS / 1000}s`)), STEP_TIMEOUT_MS);
-      }),
-    ]);
-    console.log(`ok ${n} - ${name}`);
-    return true;
-  } catch (e) {
-    failed += 1;
-    console.log(`not ok ${n} - ${name}`);
-    diag((e && e.stack) || String(e));
-    await screenshot(`FAILED-step${n}`);
-    if (critical) stopReason = `step ${n} (${name}) failed`;
-    return false;
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function skip(name, why) {
-  count += 1;
-  console.log(`ok ${count} - ${name} # SKIP ${why}`);
-}
-
-function assert(cond, msg) {
-  if (!cond) throw new Error(msg);
-}
-
-async function visibleText(locator) {
-  await locator.first().waitFor({ state: 'visible' });
-  return (await locator.first().innerText()).trim();
-}
+const screenshot = (name, p = page, { fullPage = true } = {}) => T.screenshot(name, { page: p, fullPage });
+const dialogShot = (name, selector) => shot(T, page, name, selector);
 
 // ---------------------------------------------------------------- browser
 
-const LAUNCH = {
-  executablePath: process.env.SHOMEI_CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  timeout: 60_000,
-  args: [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
-};
-
-const problems = [];
-let loggedIn = false;
-
-function watch(p) {
-  p.setDefaultTimeout(ACTION_TIMEOUT_MS);
-  p.setDefaultNavigationTimeout(30_000);
-  p.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  p.on('console', (m) => {
-    if (m.type() !== 'error') return;
-    const text = m.text();
-    // A 409/422 answer is logged by Chromium as a failed resource; those are expected here.
-    if (/^Failed to load resource: the server responded with a status of (401|409|422)/.test(text)) return;
-    problems.push(`console error: ${text}`);
-  });
-  p.on('request', (r) => {
-    const url = new URL(r.url());
-    if (url.origin !== ORIGIN || !url.pathname.startsWith('/api/')) return;
-    const h = r.headers();
-    if (!['ja', 'en'].includes(h['accept-language'])) {
-      problems.push(`${r.method()} ${url.pathname} sent Accept-Language ${JSON.stringify(h['accept-language'])}`);
-    }
-    const unsafe = ['POST', 'PUT', 'PATCH', 'DELETE'].includes(r.method());
-    if (unsafe && !url.pathname.startsWith('/api/auth/login') && loggedIn && !h['x-csrf-token']) {
-      problems.push(`${r.method()} ${url.pathname} sent no X-CSRF-Token`);
-    }
-  });
-}
-
-function isApi(r, pathname, method = 'GET') {
-  return new URL(r.url()).pathname === pathname && r.request().method() === method;
-}
+// A 401/409/422 answer is logged by Chromium as a failed resource; those are expected here.
+const state = { problems: [], loggedIn: false };
+const problems = state.problems;
+const watch = (p) => watchPage(p, state, { statuses: [401, 409, 422], origin: ORIGIN });
 
 function menuLink(label) {
   return page.locator('nav.menu').getByRole('link', { name: label, exact: true });
@@ -193,16 +66,7 @@ async function openMenu(label, route) {
   await page.waitForFunction((r) => window.location.hash.startsWith(`#/${r}`), route);
 }
 
-/** GET path (JSON) from the page, with its session. */
-async function apiGet(pathname, lang = 'ja') {
-  return page.evaluate(
-    async ([p, l]) => {
-      const res = await fetch(p, { credentials: 'same-origin', headers: { Accept: 'application/json', 'Accept-Language': l } });
-      return { status: res.status, body: await res.json().catch(() => null) };
-    },
-    [pathname, lang],
-  );
-}
+const apiGet = (pathname, lang = 'ja') => pageGet(page, pathname, lang);
 
 async function tenantNow() {
   const r = await apiGet('/api/tenant');
@@ -213,8 +77,7 @@ async function tenantNow() {
 /** Run shomeictl (up.json's ctl) with args. */
 function ctl(args) {
   assert(Array.isArray(up.ctl) && up.ctl.length, 'up.json has no "ctl" to change the tenant with');
-  const root = process.env.SHOMEI_ROOT || REPO;
-  return execFileSync(up.ctl[0], [...up.ctl.slice(1), ...args], { cwd: root, encoding: 'utf8', timeout: 30_000 });
+  return upCtl(up, args);
 }
 
 // The 証明書管理 list as the page shows it: [{id, status, cn, issued, revoked}].
@@ -242,19 +105,10 @@ const overall = setTimeout(() => {
   process.exit(1);
 }, TOTAL_TIMEOUT_MS);
 
-let browser;
-try {
-  browser = await chromium.launch(LAUNCH);
-} catch (e) {
-  fail(`cannot launch ${LAUNCH.executablePath}: ${e.message.split('\n')[0]}`);
-}
-const context = await browser.newContext({
-  ignoreHTTPSErrors: true,
-  locale: 'ja-JP',
-  timezoneId: 'Asia/Tokyo',
-  viewport: { width: 1366, height: 800 },
-});
+const browser = await launch();
+const context = await browser.newContext(contextOptions());
 page = await context.newPage();
+T.page = page;
 watch(page);
 
 diag(`portal ${BASE}, screenshots in ${ARTIFACTS}`);
@@ -286,7 +140,7 @@ await step(
       page.click('#login-submit'),
     ]);
     assert(res.status() === 200, `POST /api/auth/login answered ${res.status()}`);
-    loggedIn = true;
+    state.loggedIn = true;
     await page.waitForURL(/index\.html/);
     await page.locator('#app').waitFor({ state: 'visible' });
 
@@ -985,12 +839,12 @@ await step('English: 証明書管理 and its 追加 dialog', async () => {
 await step(
   'log out',
   async () => {
-    if (!loggedIn) return;
+    if (!state.loggedIn) return;
     await page.goto(`${BASE}index.html#/certificates`);
     await page.locator('#app').waitFor({ state: 'visible' });
     await page.locator('nav.menu').getByRole('button').click();
     await page.waitForURL(/login\.html/);
-    loggedIn = false;
+    state.loggedIn = false;
   },
   { always: true },
 );
@@ -1005,5 +859,4 @@ await step(
 
 clearTimeout(overall);
 await browser.close().catch(() => {});
-console.log(`1..${count}`);
-process.exit(failed ? 1 : 0);
+T.done();

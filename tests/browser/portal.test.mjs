@@ -8,37 +8,17 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { REPO, assert, contextOptions, fail, launch, stack, tap, visibleText, watch as watchPage } from './harness.mjs';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const REPO = path.resolve(HERE, '..', '..');
-const STEP_TIMEOUT_MS = 60_000; // one step, however many actions it takes
-const ACTION_TIMEOUT_MS = 15_000; // one click / wait
 const TOTAL_TIMEOUT_MS = 6 * 60_000; // the whole run
 const JAPANESE = /[\u3040-\u30ff\u3400-\u9fff]/;
 
 // ---------------------------------------------------------------- set-up
 
-function fail(msg) {
-  console.log(`Bail out! ${msg}`);
-  process.exit(1);
-}
-
-const upPath = path.resolve(process.env.SHOMEI_UP_JSON || path.join(REPO, 'var', 'up.json'));
-let up;
-try {
-  up = JSON.parse(fs.readFileSync(upPath, 'utf8'));
-} catch (e) {
-  fail(`cannot read SHOMEI_UP_JSON (${upPath}): ${e.message}`);
-}
+const { up, upPath, base: BASE, origin: ORIGIN, artifacts: ARTIFACTS } = stack();
 for (const key of ['url', 'login_id', 'password']) {
   if (typeof up[key] !== 'string' || !up[key]) fail(`${upPath} has no "${key}"`);
 }
-const BASE = up.url.endsWith('/') ? up.url : `${up.url}/`;
-const ORIGIN = new URL(BASE).origin;
-const ARTIFACTS = path.resolve(process.env.SHOMEI_ARTIFACTS || path.join(HERE, 'artifacts'));
-fs.mkdirSync(ARTIFACTS, { recursive: true });
 
 /** A path from up.json: absolute, or relative to the repository root (or up.json's parent). */
 function upFile(p) {
@@ -63,131 +43,16 @@ function todayTokyo() {
 
 // ---------------------------------------------------------------- TAP
 
-let count = 0;
-let failed = 0;
-let stopReason = null;
-let shotNo = 0;
+const T = tap('portal', ARTIFACTS);
+const { step, skip, diag } = T;
 let page = null;
-
-function diag(text) {
-  for (const line of String(text).split('\n')) console.log(`# ${line}`);
-}
-
-async function screenshot(name, p = page) {
-  if (!p) return;
-  shotNo += 1;
-  const file = path.join(ARTIFACTS, `${String(shotNo).padStart(2, '0')}-${name}.png`);
-  try {
-    await p.screenshot({ path: file, fullPage: true, timeout: ACTION_TIMEOUT_MS });
-  } catch (e) {
-    diag(`screenshot ${name} failed: ${e.message}`);
-  }
-}
-
-/**
- * Run one test. critical: when it fails the later steps cannot mean anything, so they are
- * reported as failed without running.
- */
-async function step(name, fn, { critical = false, always = false } = {}) {
-  count += 1;
-  const n = count;
-  if (stopReason && !always) {
-    failed += 1;
-    console.log(`not ok ${n} - ${name} # not run: ${stopReason}`);
-    return false;
-  }
-  let timer;
-  try {
-    await Promise.race([
-      fn(),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`step timed out after ${STEP_TIMEOUT_MS / 1000}s`)), STEP_TIMEOUT_MS);
-      }),
-    ]);
-    console.log(`ok ${n} - ${name}`);
-    return true;
-  } catch (e) {
-    failed += 1;
-    console.log(`not ok ${n} - ${name}`);
-    diag((e && e.stack) || String(e));
-    await screenshot(`FAILED-step${n}`);
-    if (critical) stopReason = `step ${n} (${name}) failed`;
-    return false;
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function skip(name, why) {
-  count += 1;
-  console.log(`ok ${count} - ${name} # SKIP ${why}`);
-}
-
-function assert(cond, msg) {
-  if (!cond) throw new Error(msg);
-}
-
-async function visibleText(locator) {
-  await locator.first().waitFor({ state: 'visible' });
-  return (await locator.first().innerText()).trim();
-}
-
-// ---------------------------------------------------------------- browser
-
-const LAUNCH = {
-  executablePath: process.env.SHOMEI_CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  timeout: 60_000,
-  args: [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
-};
-
-function contextOptions(extra = {}) {
-  return {
-    ignoreHTTPSErrors: true,
-    locale: 'ja-JP',
-    timezoneId: 'Asia/Tokyo',
-    viewport: { width: 1366, height: 800 },
-    ...extra,
-  };
-}
+const screenshot = (name, p = page) => T.screenshot(name, { page: p });
 
 // What every page must hold to: the API contract's headers, no script errors, no CSP refusals.
-const problems = [];
-let loggedIn = false;
-
-function watch(p) {
-  p.setDefaultTimeout(ACTION_TIMEOUT_MS);
-  p.setDefaultNavigationTimeout(30_000);
-  p.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  p.on('console', (m) => {
-    if (m.type() !== 'error') return;
-    const text = m.text();
-    // A 401/422/429 answer is logged by Chromium as a failed resource; those are expected here.
-    if (/^Failed to load resource: the server responded with a status of (401|403|404|422|429)/.test(text)) return;
-    problems.push(`console error: ${text}`);
-  });
-  p.on('request', (r) => {
-    const url = new URL(r.url());
-    if (url.origin !== ORIGIN || !url.pathname.startsWith('/api/')) return;
-    const h = r.headers();
-    if (!['ja', 'en'].includes(h['accept-language'])) {
-      problems.push(`${r.method()} ${url.pathname} sent Accept-Language ${JSON.stringify(h['accept-language'])}`);
-    }
-    const unsafe = ['POST', 'PUT', 'PATCH', 'DELETE'].includes(r.method());
-    const isLogin = url.pathname.startsWith('/api/auth/login');
-    if (unsafe && !isLogin && loggedIn && !h['x-csrf-token']) {
-      problems.push(`${r.method()} ${url.pathname} sent no X-CSRF-Token`);
-    }
-  });
-}
+// A 401/403/404/422/429 answer is logged by Chromium as a failed resource; those are expected here.
+const state = { problems: [], loggedIn: false };
+const problems = state.problems;
+const watch = (p) => watchPage(p, state, { statuses: [401, 403, 404, 422, 429], origin: ORIGIN });
 
 /** Log in through the form; resolves with the /api/auth/login answer's status. */
 async function submitLogin(p, loginId, password, remember) {
@@ -233,14 +98,10 @@ const overall = setTimeout(() => {
   process.exit(1);
 }, TOTAL_TIMEOUT_MS);
 
-let browser;
-try {
-  browser = await chromium.launch(LAUNCH);
-} catch (e) {
-  fail(`cannot launch ${LAUNCH.executablePath}: ${e.message.split('\n')[0]}`);
-}
+const browser = await launch();
 const context = await browser.newContext(contextOptions());
 page = await context.newPage();
+T.page = page;
 watch(page);
 let me = null;
 
@@ -304,7 +165,7 @@ await step(
     meWait.catch(() => {}); // awaited below; this only keeps an early failure from going unhandled
     const res = await submitLogin(page, up.login_id, currentPassword, true);
     assert(res.status() === 200, `POST /api/auth/login answered ${res.status()}`);
-    loggedIn = true;
+    state.loggedIn = true;
     const meRes = await meWait;
     assert(meRes.status() === 200, `GET /api/auth/me answered ${meRes.status()}`);
     me = await meRes.json();
@@ -441,7 +302,7 @@ await step('パスワード変更: the rule is checked on the page, in Japanese'
   await openMenu('パスワード変更', 'password');
   const note = await visibleText(page.locator('#password-note'));
   assert(note === 'パスワードは、8文字以上16文字以内の半角英数字を入力してください。', `note: ${note}`);
-  for (const label of ['現在のパスワード', '新しいパスワード', '新しいパスワード (確認用)']) {
+  for (const label of ['現在のパスワード', '新しいパスワード', '新しいパスワード（確認用）']) {
     assert(await page.getByLabel(label, { exact: true }).isVisible(), `no field ${label}`);
   }
   await page.fill('#current-password', currentPassword);
@@ -534,7 +395,7 @@ await step('ログアウト goes back to the login page and ends the session', a
   assert(res.status() === 200, `POST /api/auth/logout answered ${res.status()}`);
   assert(res.request().headers()['x-csrf-token'], 'logout sent no X-CSRF-Token');
   await page.waitForURL(/login\.html/);
-  loggedIn = false;
+  state.loggedIn = false;
   assert((await visibleText(page.locator('#login-info'))).includes('ログアウトしました'), 'no logout message');
   assert((await page.inputValue('#login-id')) === up.login_id, 'the remembered login ID is not filled in');
   assert(await page.isChecked('#login-remember'), 'the remember box is not checked');
@@ -554,7 +415,7 @@ await step(
     await visibleText(page.locator('#login-error'));
     res = await submitLogin(page, up.login_id, NEW_PASSWORD);
     assert(res.status() === 200, `the new password answered ${res.status()}`);
-    loggedIn = true;
+    state.loggedIn = true;
     await page.waitForURL(/index\.html#\/audit/); // back where the login page was asked from
     await page.locator('#audit-table').waitFor();
   },
@@ -604,7 +465,7 @@ await step('English: the switch changes the portal\'s texts and the API\'s label
 await step('English: the login page and the language choice survive a logout', async () => {
   await page.getByRole('button', { name: 'Log out' }).click();
   await page.waitForURL(/login\.html/);
-  loggedIn = false;
+  state.loggedIn = false;
   assert((await visibleText(page.locator('#login-submit'))) === 'Log in', 'login button not English');
   assert(await page.getByText('Log in with certificate').isVisible(), 'no Log in with certificate');
   assert(await page.getByText('Login ID', { exact: true }).isVisible(), 'no Login ID');
@@ -623,7 +484,7 @@ await step(
     await page.goto(`${BASE}login.html`);
     const res = await submitLogin(page, up.login_id, currentPassword);
     assert(res.status() === 200, `login answered ${res.status()}`);
-    loggedIn = true;
+    state.loggedIn = true;
     await page.waitForURL(/index\.html/);
     if (currentPassword !== ORIGINAL_PASSWORD) {
       await page.goto(`${BASE}index.html#/password`);
@@ -644,7 +505,7 @@ await step(
     }
     await page.locator('nav.menu').getByRole('button').click();
     await page.waitForURL(/login\.html/);
-    loggedIn = false;
+    state.loggedIn = false;
   },
   { always: true },
 );
@@ -692,8 +553,7 @@ await step(
 
 clearTimeout(overall);
 await browser.close().catch(() => {});
-console.log(`1..${count}`);
 if (currentPassword !== ORIGINAL_PASSWORD) {
   diag(`WARNING: the administrator's password is now ${currentPassword} (could not put the original back)`);
 }
-process.exit(failed ? 1 : 0);
+T.done();

@@ -92,7 +92,7 @@ def legacy_installation(tmp, schema):
     os.mkdir(ca_dir, 0o700)
     master = os.path.join(tmp, "master.key")
     # the scratch installation makes its own tables: as the schema owner's role (migrate_db)
-    db = (conf_value("migrate_db") or conf_value("db")) + " options='-csearch_path=%s'" % schema
+    db = (conf_value("migrate_db") or conf_value("db")) + " options='-csearch_path=%s,public'" % schema
     psql("CREATE SCHEMA %s" % schema)
     body = open(CONF, encoding="utf-8").read().split("\n[", 1)
     top = [line for line in body[0].split("\n")

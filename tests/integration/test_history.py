@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """The operation history: entries written by login, filters, paging, labels, tenant isolation."""
 import datetime
+import random
+import time
 import urllib.parse
 
-from shomei_test import TAP, UP, Client, clear_lockouts, ctl, psql
+from shomei_test import TAP, UP, Client, clear_lockouts, ctl, psql, wait_until
 
 JST = datetime.timezone(datetime.timedelta(hours=9))
 
@@ -214,6 +216,83 @@ def test_settings_diff(t):
          "the mail setting's entry in English, naming the administrator", st)
 
 
+def upload_csv(c, data, filename):
+    b = "----shomeiHist%d" % random.randrange(10 ** 9)
+    body = (("--%s\r\nContent-Disposition: form-data; name=\"file\"; filename=\"%s\"\r\n"
+             "Content-Type: text/csv\r\n\r\n" % (b, filename)).encode("utf-8") + data
+            + ("\r\n--%s--\r\n" % b).encode())
+    return c.post("/api/users/import", raw=body, headers={"Content-Type": "multipart/form-data; boundary=" + b})
+
+
+def test_every_kind_coded(t):
+    """Issuance, users, revocation, downloads and jobs: each entry keeps a code, read in ja and in en."""
+    tid = tenant_with_admin("history-k", "hist-kind", "HistKind123", "admin_may_issue")
+    ja, en = Client(), Client(lang="en")
+    t.eq((ja.login("hist-kind", "HistKind123").status, en.login("hist-kind", "HistKind123").status), (200, 200),
+         "the administrator logs in twice, once for each language")
+    body = {"family_name": "履歴", "given_name": "花子", "family_name_kana": "リレキ", "given_name_kana": "ハナコ",
+            "family_name_en": "Rireki", "given_name_en": "Hanako", "email": "hist-kind@example.com",
+            "devices": [{"device": "01"}, {"device": "11"}]}
+    r = ja.post("/api/users", body)
+    t.eq(r.status, 202, "a user with two devices is registered", r.body[:300])
+    uid = ((r.json() or {}).get("user") or {}).get("id")
+    t.ok(wait_until(lambda: psql("SELECT count(*) FROM certificates WHERE tenant_id = :'p1' AND status = 'issued'",
+                                 tid) == "2", 60), "both certificates are issued")
+    cids = psql("SELECT string_agg(id::text || ':' || cn, '|' ORDER BY id) FROM certificates"
+                " WHERE tenant_id = :'p1'", tid).split("|")
+    (c1, cn1), (c2, cn2) = [x.split(":", 1) for x in cids]
+    r = ja.request("PATCH", "/api/users/%d" % uid, body={"family_name_kana": "リレキツー"})
+    t.eq(r.status, 200, "the user's kana is changed", r.body[:300])
+    t.eq(ja.get("/api/certificates/%s/p12" % c1).status, 200, "one certificate is downloaded")
+    r = ja.post("/api/certificates/revoke", {"ids": [int(c2)]})
+    t.eq(r.status, 200, "the other is revoked", r.body[:300])
+    t.eq(ja.post("/api/users/%d/delete" % uid).status, 200, "1次削除")
+    t.eq(ja.post("/api/users/%d/undelete" % uid).status, 200, "and its undo")
+    line = "hist-csv@example.com,一括,次郎,イッカツ,ジロウ,Ikkatsu,Jiro,hist-csv@example.com,01\r\n"
+    r = upload_csv(ja, line.encode("utf-8"), "履歴.csv")
+    t.eq(r.status, 202, "a one-line CSV is accepted as a job", r.body[:300])
+    jid = (r.json() or {}).get("job_id")
+    t.ok(wait_until(lambda: (ja.get("/api/jobs/%d" % jid).json() or {}).get("status") == "done", 60),
+         "the job finishes")
+    time.sleep(0.5)
+
+    def details(c):
+        return [(i["action"], i["detail"]) for i in items(c.get("/api/audit"))
+                if i["action"] not in ("login", "logout")]
+    want_ja = [
+        ("user_import", "完了 履歴.csv (1 行, 証明書 1)"),
+        ("user_import", "受付 履歴.csv (利用者 1, 証明書 1)"),
+        ("user_delete", "1次削除の取消 履歴 花子 (hist-kind@example.com)"),
+        ("user_delete", "1次削除 履歴 花子 (hist-kind@example.com)"),
+        ("certificate_revoke", "%s: 失効中 -> 失効完了" % cn2),
+        ("certificate_download", "hist-kind@example.com_01"),
+        ("user_update", "履歴 花子 (hist-kind@example.com): 氏名(姓)フリガナ リレキ -> リレキツー"),
+        ("certificate_issue", "%s: 発行中 -> 発行完了" % cn2),
+        ("certificate_issue", "%s: 発行中 -> 発行完了" % cn1),
+        ("user_register", "履歴 花子 (hist-kind@example.com): WindowsPC, iOS(iPhone)"),
+    ]
+    want_en = [
+        ("user_import", "Done: 履歴.csv (1 lines, certificates: 1)"),
+        ("user_import", "Accepted: 履歴.csv (1 users, 1 certificates)"),
+        ("user_delete", "1st deletion undone 履歴 花子 (hist-kind@example.com)"),
+        ("user_delete", "1st deletion 履歴 花子 (hist-kind@example.com)"),
+        ("certificate_revoke", "%s: revoking -> revoked" % cn2),
+        ("certificate_download", "hist-kind@example.com_01"),
+        ("user_update", "履歴 花子 (hist-kind@example.com): Family name (kana) リレキ -> リレキツー"),
+        ("certificate_issue", "%s: issuing -> issued" % cn2),
+        ("certificate_issue", "%s: issuing -> issued" % cn1),
+        ("user_register", "履歴 花子 (hist-kind@example.com): Windows PC, iOS (iPhone)"),
+    ]
+    got_ja = [d for d in details(ja) if not d[0] == "certificate_issue" or cn1 in d[1] or cn2 in d[1]]
+    got_en = [d for d in details(en) if not d[0] == "certificate_issue" or cn1 in d[1] or cn2 in d[1]]
+    t.eq(sorted(got_ja), sorted(want_ja), "every entry in Japanese")
+    t.eq(sorted(got_en), sorted(want_en), "the same entries in English for an English viewer")
+    uncoded = psql("SELECT count(*) FROM audit WHERE tenant_id = :'p1' AND detail_code IS NULL", tid)
+    t.eq(uncoded, "0", "no entry of this tenant is stored without a code")
+    r = en.get("/api/audit?q=" + urllib.parse.quote("失効完了"))
+    t.eq([i["detail"] for i in items(r)], ["%s: revoking -> revoked" % cn2],
+         "the search reads the stored Japanese; the hit is shown in English")
+
 def test_older_rows(t):
     """Rows written before details had codes are still shown: fixed words translated, the rest as written."""
     tid = tenant_with_admin("history-o", "hist-old", "HistOld123")
@@ -251,7 +330,7 @@ def main():
     clear_lockouts()
     t = TAP()
     for fn in (test_entries, test_filters, test_paging, test_who, test_lockouts, test_settings_diff,
-               test_older_rows, test_isolation):
+               test_every_kind_coded, test_older_rows, test_isolation):
         t.run(fn)
     t.done()
 

@@ -196,7 +196,7 @@ def test_revoke_now(t):
     fresh = STATE["free"][0]
     r = c.post("/api/certificates/revoke", {"ids": [one]})
     t.ok(r.status == 409 and err(r).get("code") == "invalid_status" and
-         messages(r) == ["%s は失効済みです。" % cn_of(one)], "revoked twice: 409 naming it", r.body[:300])
+         messages(r) == ["%s は証明書失効済です。" % cn_of(one)], "revoked twice: 409 naming it", r.body[:300])
     r = c.post("/api/certificates/revoke", {"ids": [fresh, one]})
     t.eq(r.status, 409, "a valid certificate with a revoked one: 409")
     r = c.post("/api/certificates/revoke", {"ids": [one], "revoke_on": day(2)})

@@ -334,7 +334,7 @@ def test_validation(t):
     for name, b, field in invalid_cases():
         refused(t, X.full, X.full_tid, name, b, field)
     r = X.full.post("/api/users", dev(valid_from=day(1), valid_to=day(1 + 1825)))
-    t.eq(message_of(r, "devices[0].valid_to"), "証明書の有効期間が上限を超えています。上限 (日数): 1825",
+    t.eq(message_of(r, "devices[0].valid_to"), "証明書の有効期間が上限を超えています。上限（日数）: 1825",
          "the span message gives max_validity_days")
     r = X.full.post("/api/users", dev(valid_from=day(365 * 9), valid_to=day(365 * 9 + 1000)))
     t.eq(message_of(r, "devices[0].valid_to"), "証明書有効期限が認証局の有効期限を超えています。",

@@ -159,8 +159,9 @@ scratch_conninfo(const char *base, const char *schema)
 		ci_quoted(out, 4096, o->val);
 		strncat(out, " ", 4095 - strlen(out));
 	}
+	/* public after it: database-wide extensions (pg_trgm's operator classes) live there */
 	snprintf(opt + strlen(opt), sizeof(opt) - strlen(opt),
-		 "-csearch_path=%s -cclient_min_messages=warning", schema);
+		 "-csearch_path=%s,public -cclient_min_messages=warning", schema);
 	strncat(out, "options=", 4095 - strlen(out));
 	ci_quoted(out, 4096, opt);
 	PQconninfoFree(opts);

@@ -466,6 +466,72 @@ test_summed(struct db *db, long long t, const char *sock)
 	kv_done(&kv);
 }
 
+/* audit_render: coded details in each language, words inside parameters, the buffer's end. */
+static void
+test_render(void)
+{
+	static const struct {
+		const char *code;
+		const char *params[4];
+		int n, lang, rc;
+		const char *want;
+	} cases[] = {
+		{"cert_issued",
+		 {"client_000001"},
+		 1,
+		 I18N_JA,
+		 0,
+		 "client_000001: 発行中 -> 発行完了"},
+		{"cert_issued",
+		 {"client_000001"},
+		 1,
+		 I18N_EN,
+		 0,
+		 "client_000001: issuing -> issued"},
+		{"user_registered",
+		 {"山田", "太郎", "a@example.com",
+		  AUDIT_WORD_IN("dev:01") ", " AUDIT_WORD_IN("dev:11")},
+		 4,
+		 I18N_EN,
+		 0,
+		 "山田 太郎 (a@example.com): Windows PC, iOS (iPhone)"},
+		{"user_updated",
+		 {"山田", "太郎", "a@example.com", AUDIT_WORD_IN("f:email") " a@x.jp -> b@x.jp"},
+		 4,
+		 I18N_JA,
+		 0,
+		 "山田 太郎 (a@example.com): メールアドレス a@x.jp -> b@x.jp"},
+		{"job_done",
+		 {"f.csv", "3", AUDIT_WORD("利用者"), "3"},
+		 4,
+		 I18N_EN,
+		 0,
+		 "Done: f.csv (3 lines, users: 3)"},
+		/* an unknown word and a device code the table lacks are shown as written */
+		{"files",
+		 {AUDIT_WORD_IN("nope") "x" AUDIT_WORD("dev:77")},
+		 1,
+		 I18N_EN,
+		 0,
+		 "nopexdev:77"},
+		{"files", {""}, 1, I18N_JA, 0, ""},
+		{"no_such_code", {"x"}, 1, I18N_JA, -EINVAL, NULL},
+	};
+	char buf[256];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int rc = audit_render(cases[i].code, cases[i].params, cases[i].n, cases[i].lang,
+				      buf, sizeof(buf));
+		TAP_OK(rc == cases[i].rc &&
+			       (cases[i].want == NULL || strcmp(buf, cases[i].want) == 0),
+		       "audit_render %zu (%s): %d, \"%s\"", i, cases[i].code, rc,
+		       rc == 0 ? buf : "");
+	}
+	const char *p[] = {"client_000001"};
+	TAP_OK(audit_render("cert_issued", p, 1, I18N_JA, buf, 8) == -ENOSPC && strlen(buf) < 8,
+	       "audit_render into 8 bytes: -ENOSPC, cut inside the buffer");
+}
+
 int
 main(void)
 {
@@ -474,6 +540,7 @@ main(void)
 
 	test_dead();
 	test_text();
+	test_render();
 	if (conninfo == NULL) {
 		printf("# SHOMEI_TEST_DB not set: the checks against PostgreSQL did not run\n");
 		return tap_done();

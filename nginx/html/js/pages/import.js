@@ -17,7 +17,7 @@ function layoutOf(features) {
   const en = getLang() === 'en';
   const base = en
     ? ['main e-mail', 'family name', 'given name', 'family kana', 'given kana', 'family (en)', 'given (en)', 'device e-mail']
-    : ['代表メールアドレス', '姓', '名', 'セイ', 'メイ', '姓(英)', '名(英)', '利用デバイス用メールアドレス'];
+    : ['代表メールアドレス', '姓', '名', 'セイ', 'メイ', '姓（英）', '名（英）', '利用デバイス用メールアドレス'];
   const org = features.includes('org_units') ? ['O', 'OU1', 'OU2'] : [];
   const tail = en
     ? ['device code', 'from', 'to', 'service ID', 'principal name']
