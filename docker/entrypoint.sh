@@ -5,7 +5,9 @@
 #     only for a one-off 'keys split' of a deployment from before) to a tmpfs,
 #     owned by the shomei user and mode 0600 (the signer refuses a key file others can read,
 #     and libpq ignores a password file that is not 0600), and
-#   - give the shared socket directory /run/shomei to shomei:www-data (nginx's workers connect);
+#   - copy the internal API's token (users, download) and export revoke's list of callers
+#     (SHOMEI_REVOKE_INTERNAL_CLIENTS: SHA-256 hashes, not secrets);
+#   - give the signer's socket directory /run/shomei to shomei;
 # then runs the command as shomei. Nothing secret is passed on a command line or in the
 # environment.
 set -eu
@@ -30,7 +32,20 @@ if [ "$(id -u)" = 0 ]; then
 		fi
 	done
 	chown shomei:shomei "$KEYDIR/pgpass"
-	if [ -d /run/shomei ]; then
+	# the internal API: a caller's token (internal_token_dir), revoke's list of callers
+	for n in users download; do
+		if [ -f "/run/secrets/internal_${n}_token" ]; then
+			install -d -m 0700 -o shomei -g shomei "$KEYDIR/internal"
+			install -m 0600 -o shomei -g shomei "/run/secrets/internal_${n}_token" "$KEYDIR/internal/$n.token"
+		fi
+	done
+	if [ -f /run/secrets/internal_clients ]; then
+		SHOMEI_REVOKE_INTERNAL_CLIENTS=$(tr -d '\r\n' </run/secrets/internal_clients)
+		export SHOMEI_REVOKE_INTERNAL_CLIENTS
+	fi
+	# the signer's socket volume (signer, issue, revoke); elsewhere the image's own directory on
+	# a read-only root, left as it is
+	if [ -d /run/shomei ] && [ -w /run/shomei ]; then
 		chown shomei:33 /run/shomei
 		chmod 0750 /run/shomei
 	fi

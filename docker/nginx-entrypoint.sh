@@ -7,7 +7,19 @@
 #   - the administrator CA chain and CRL come from the `public` volume, mounted at $VAR/ca
 #     and at $VAR/crl (where the local stack keeps them apart: the CA keys' directory is the
 #     signer's alone), and the TLS certificate from the `tls` volume at $VAR/tls (all written
-#     by `init`).
+#     by `init`);
+#   - UPSTREAM=tcp (the compose file): the services' upstreams are <service>:$UPSTREAM_PORT on
+#     the backend network instead of unix sockets. nginx resolves a name when it loads its
+#     configuration, to every address Docker's DNS gives (one per replica); a watcher here
+#     resolves the five names every $UPSTREAM_WATCH_SECONDS (5) and reloads nginx when a set
+#     changed (`--scale`, a replica restarted with another address). Between a replica's death
+#     and the reload, nginx passes its requests to the others (fastcgi_next_upstream);
+#   - with UPSTREAM=tcp, a listener on port $METRICS_PORT (9100; the backend network, never
+#     published) for scraping every replica on its own: GET /replicas/<service> lists its
+#     addresses, GET /metrics/<service>/<address> is that replica's /metrics (locations for the
+#     addresses of the last resolution only, rewritten with each reload; docker/prometheus.yml);
+#   - the internal listener's directory ($VAR/run/internal, the volume `internal`) is entered
+#     by root and the group of the shomei user (gid 10001: users and download call through it).
 # `docker-compose kill -s HUP nginx` reloads it (after `docker-compose run --rm init`).
 set -eu
 
@@ -22,10 +34,13 @@ CONF=$VAR/nginx
 render_nginx() {
 	user=""
 	[ "$(id -u)" = 0 ] && user="user www-data;"
-	# run/internal: the internal listener's socket (the services' calls to one another); the
-	# compose file does not share it with the services yet (docs/DECISIONS.md, "The internal
+	# run/internal: the internal listener's socket (the services' calls to one another), in
+	# the volume `internal` that users and download mount (docs/DECISIONS.md, "The internal
 	# revocation API")
 	mkdir -p "$CONF/tmp" "$VAR/run" "$VAR/log" "$VAR/run/internal"
+	chown "0:${INTERNAL_GID:-10001}" "$VAR/run/internal" 2>/dev/null || true
+	# a socket left by an nginx that was killed (the volume outlives the container)
+	rm -f "$VAR/run/internal/api.sock"
 	chmod 750 "$VAR/run/internal"
 	for f in nginx.conf fastcgi.inc authed.inc; do
 		src=$SRC/$f
@@ -45,6 +60,25 @@ render_nginx() {
 		echo "nginx-entrypoint: the template's listen line was not found" >&2
 		exit 1
 	}
+	if [ "${UPSTREAM:-unix}" = tcp ]; then
+		for n in auth users issue revoke download; do
+			sed -i -e "s|server unix:$SOCK/$n\.sock;|server $n:${UPSTREAM_PORT:-9000};|" "$CONF/nginx.conf"
+			grep -q "server $n:${UPSTREAM_PORT:-9000};" "$CONF/nginx.conf" || {
+				echo "nginx-entrypoint: the template's upstream of $n was not found" >&2
+				exit 1
+			}
+		done
+	fi
+	if [ "${UPSTREAM:-unix}" = tcp ]; then
+		# the replicas' listener, included at the end of the http block
+		[ "$(tail -n 1 "$CONF/nginx.conf")" = "}" ] || {
+			echo "nginx-entrypoint: the template does not end with the http block's }" >&2
+			exit 1
+		}
+		sed -i '$d' "$CONF/nginx.conf"
+		printf '\tinclude %s/replicas.inc;\n}\n' "$CONF" >>"$CONF/nginx.conf"
+		render_replicas
+	fi
 	ln -sf /dev/stdout "$VAR/log/nginx-access.log"
 	ln -sf /dev/stderr "$VAR/log/nginx-error.log"
 }
@@ -76,10 +110,74 @@ watch_crl() {
 	done
 }
 
+# the addresses of the five upstream names, one line (empty when UPSTREAM is not tcp)
+upstream_addrs() {
+	[ "${UPSTREAM:-unix}" = tcp ] || return 0
+	for n in auth users issue revoke download; do
+		printf '%s=%s ' "$n" "$(getent ahostsv4 "$n" | awk '{print $1}' | sort -u | tr '\n' ,)"
+	done
+}
+
+# $CONF/replicas.inc: the server on $METRICS_PORT with a location per replica's address
+render_replicas() {
+	local n ip list f=$CONF/replicas.inc
+	{
+		printf 'server {\n\tlisten %s;\n\tserver_name shomei-replicas;\n' "${METRICS_PORT:-9100}"
+		printf '\taccess_log off;\n\tallow 127.0.0.0/8;\n\tallow 10.0.0.0/8;\n\tallow 172.16.0.0/12;\n\tallow 192.168.0.0/16;\n\tdeny all;\n'
+		for n in auth users issue revoke download; do
+			list=$(getent ahostsv4 "$n" | awk '{print $1}' | sort -u)
+			printf '\tlocation = /replicas/%s {\n\t\tdefault_type text/plain;\n\t\treturn 200 "%s\\n";\n\t}\n' \
+				"$n" "$(printf '%s' "$list" | tr '\n' ' ')"
+			for ip in $list; do
+				case $ip in *[!0-9.]*) continue ;; esac
+				printf '\tlocation = /metrics/%s/%s {\n\t\tinclude %s/fastcgi.inc;\n\t\tfastcgi_param SHOMEI_ROUTE /metrics;\n\t\tfastcgi_pass %s:%s;\n\t}\n' \
+					"$n" "$ip" "$CONF" "$ip" "${UPSTREAM_PORT:-9000}"
+			done
+		done
+		printf '\tlocation / {\n\t\treturn 404;\n\t}\n}\n'
+	} >"$f.new"
+	mv -f "$f.new" "$f"
+}
+
+# nginx will not start with an upstream name that does not resolve: wait for every service
+wait_upstreams() {
+	[ "${UPSTREAM:-unix}" = tcp ] || return 0
+	n=0
+	for s in auth users issue revoke download; do
+		until getent ahostsv4 "$s" >/dev/null; do
+			n=$((n + 1))
+			if [ $n -gt 120 ]; then
+				echo "nginx-entrypoint: the service $s does not resolve" >&2
+				exit 1
+			fi
+			sleep 1
+		done
+	done
+}
+
+watch_upstreams() {
+	local seen now
+	[ "${UPSTREAM:-unix}" = tcp ] || return 0
+	seen=$(upstream_addrs)
+	while sleep "${UPSTREAM_WATCH_SECONDS:-5}"; do
+		now=$(upstream_addrs)
+		# a name that resolves to nothing (all its replicas restarting) is not reloaded into
+		case $now in *=\ * | *= ) continue ;; esac
+		if [ "$now" != "$seen" ]; then
+			seen=$now
+			render_replicas
+			nginx -s reload -c "$CONF/nginx.conf" -p "$CONF" -e /dev/stderr &&
+				echo "nginx-entrypoint: upstreams changed ($now), nginx reloaded" >&2
+		fi
+	done
+}
+
+wait_upstreams
 render_nginx
 if [ $# -eq 0 ] || { [ $# -eq 1 ] && [ "$1" = nginx ]; }; then
 	nginx -t -q -c "$CONF/nginx.conf" -p "$CONF" -e /dev/stderr
 	watch_crl &
+	watch_upstreams &
 	exec nginx -g 'daemon off;' -c "$CONF/nginx.conf" -p "$CONF" -e /dev/stderr
 fi
 exec "$@"

@@ -14,6 +14,9 @@ struct cfg {
 	int redis_port;
 	char *socket_dir;      /* <socket_dir>/<service>.sock, signer.sock */
 	int threads;           /* accepting threads per service */
+	int db_pool;           /* PostgreSQL connections the accepting threads share */
+	int db_pool_wait;      /* seconds a request waits for one of them before 503 */
+	char *listen;          /* "host:port": FastCGI on TCP; empty: <socket_dir>/<service>.sock */
 	char *ca_kek_file;     /* seals the CA keys: shomei-signer and shomeictl only, 0600 */
 	char *data_key_file;   /* seals PKCS#12 passwords: issue, users, download; 0640 */
 	char *master_key_file; /* before the split: what 'shomeictl keys split' re-seals from */

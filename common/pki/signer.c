@@ -1,5 +1,6 @@
 /* signer.c: the client of shomei-signer and the frame format both sides share. */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include "pki/signer.h"
+#include "core/strbuf.h"
 #include "pki/x509.h"
 
 static int
@@ -220,9 +222,57 @@ signer_conn_close(struct signer_conn *c)
 	c->fd = -1;
 }
 
+static atomic_ullong n_calls, n_refused, n_failed;
+
+void
+signer_counts(struct signer_counts *out)
+{
+	out->calls = n_calls;
+	out->refused = n_refused;
+	out->failed = n_failed;
+}
+
+void
+signer_metrics(struct strbuf *b)
+{
+	struct signer_counts sc;
+
+	signer_counts(&sc);
+	strbuf_printf(
+		b,
+		"# HELP shomei_signer_calls_total Requests to the signer.\n"
+		"# TYPE shomei_signer_calls_total counter\n"
+		"shomei_signer_calls_total %llu\n"
+		"# HELP shomei_signer_refusals_total Requests the signer refused (policy).\n"
+		"# TYPE shomei_signer_refusals_total counter\n"
+		"shomei_signer_refusals_total %llu\n"
+		"# HELP shomei_signer_failures_total Requests that got no signature (unreachable, timeout, error).\n"
+		"# TYPE shomei_signer_failures_total counter\n"
+		"shomei_signer_failures_total %llu\n",
+		sc.calls, sc.refused, sc.failed);
+}
+
+static int call(struct signer_conn *c, enum signer_op op, uint64_t tenant_id,
+		const unsigned char *der, size_t len, unsigned char **out, size_t *outlen,
+		char *reason, size_t reasonlen);
+
 int
 signer_call(struct signer_conn *c, enum signer_op op, uint64_t tenant_id, const unsigned char *der,
 	    size_t len, unsigned char **out, size_t *outlen, char *reason, size_t reasonlen)
+{
+	int rc = call(c, op, tenant_id, der, len, out, outlen, reason, reasonlen);
+
+	n_calls++;
+	if (rc == SIGNER_E_REFUSED)
+		n_refused++;
+	else if (rc != 0)
+		n_failed++;
+	return rc;
+}
+
+static int
+call(struct signer_conn *c, enum signer_op op, uint64_t tenant_id, const unsigned char *der,
+     size_t len, unsigned char **out, size_t *outlen, char *reason, size_t reasonlen)
 {
 	int rc, answered, kept;
 

@@ -55,6 +55,16 @@ struct signer_conn {
 	int fd;
 };
 void signer_conn_init(struct signer_conn *c, const char *sockpath);
+
+/* What this process asked of the signer since it started (for /metrics): every call, the
+ * refusals (SIGNER_E_REFUSED) and the failures (unreachable, timeout, internal error). */
+struct signer_counts {
+	unsigned long long calls, refused, failed;
+};
+void signer_counts(struct signer_counts *out);
+/* The same as Prometheus text (HELP, TYPE, the three counters) appended to b. */
+struct strbuf;
+void signer_metrics(struct strbuf *b);
 void signer_conn_close(struct signer_conn *c);
 int signer_call(struct signer_conn *c, enum signer_op op, uint64_t tenant_id,
 		const unsigned char *der, size_t len, unsigned char **out, size_t *outlen,

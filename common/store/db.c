@@ -1,5 +1,6 @@
-/* db.c: one PostgreSQL connection per thread, prepared statements, reconnect after a restart. */
+/* db.c: PostgreSQL connections, prepared statements, reconnect after a restart, the pool. */
 #include <errno.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,13 +16,139 @@ db_init(struct db *db, const char *conninfo)
 	return 0;
 }
 
+int
+db_init_pooled(struct db *db, const char *conninfo, struct db_pool *pool)
+{
+	int rc = db_init(db, conninfo);
+
+	if (rc == 0)
+		db->pool = pool;
+	return rc;
+}
+
 void
 db_done(struct db *db)
 {
+	db_release(db);
 	if (db->conn != NULL)
 		PQfinish(db->conn);
 	free(db->conninfo);
 	memset(db, 0, sizeof(*db));
+}
+
+int
+db_pool_init(struct db_pool *p, int size, int wait_ms)
+{
+	memset(p, 0, sizeof(*p));
+	if (size < 1 || (p->idle = calloc((size_t)size, sizeof(*p->idle))) == NULL)
+		return -ENOMEM;
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cv, NULL);
+	p->size = size;
+	p->wait_ms = wait_ms;
+	return 0;
+}
+
+void
+db_pool_done(struct db_pool *p)
+{
+	if (p->idle == NULL)
+		return;
+	for (int i = 0; i < p->nidle; i++)
+		PQfinish(p->idle[i].conn);
+	free(p->idle);
+	pthread_cond_destroy(&p->cv);
+	pthread_mutex_destroy(&p->mu);
+	memset(p, 0, sizeof(*p));
+}
+
+void
+db_pool_stats(struct db_pool *p, struct db_pool_stats *out)
+{
+	pthread_mutex_lock(&p->mu);
+	out->size = p->size;
+	out->in_use = p->in_use;
+	out->idle = p->nidle;
+	out->waits = p->waits;
+	out->timeouts = p->timeouts;
+	out->opened = p->opened;
+	pthread_mutex_unlock(&p->mu);
+}
+
+/* Take a place of the pool: an idle connection (with its statements) or room for a new one. */
+static int
+borrow(struct db *db)
+{
+	struct db_pool *p = db->pool;
+	struct timespec until;
+	int rc = 0, waited = 0;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += p->wait_ms / 1000;
+	until.tv_nsec += (long)(p->wait_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&p->mu);
+	while (p->nidle == 0 && p->in_use >= p->size && rc == 0) {
+		if (!waited++)
+			p->waits++;
+		rc = pthread_cond_timedwait(&p->cv, &p->mu, &until);
+		if (rc != 0 && !(p->nidle == 0 && p->in_use >= p->size))
+			rc = 0; /* a place came free as the time ran out */
+	}
+	if (rc != 0) {
+		p->timeouts++;
+		pthread_mutex_unlock(&p->mu);
+		log_msg(LOG_WARN, "event=db_pool_exhausted size=%d wait_ms=%d", p->size,
+			p->wait_ms);
+		return -EIO;
+	}
+	if (p->nidle > 0) {
+		struct db *slot = &p->idle[--p->nidle];
+		db->conn = slot->conn;
+		db->nprepared = slot->nprepared;
+		memcpy(db->prepared, slot->prepared,
+		       sizeof(db->prepared[0]) * (size_t)slot->nprepared);
+		slot->conn = NULL;
+		slot->nprepared = 0;
+	}
+	p->in_use++;
+	db->borrowed = 1;
+	pthread_mutex_unlock(&p->mu);
+	return 0;
+}
+
+void
+db_release(struct db *db)
+{
+	struct db_pool *p = db->pool;
+
+	if (p == NULL || !db->borrowed)
+		return;
+	if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK &&
+	    PQtransactionStatus(db->conn) != PQTRANS_IDLE)
+		PQclear(PQexec(db->conn, "ROLLBACK"));
+	if (db->conn != NULL && (PQstatus(db->conn) != CONNECTION_OK ||
+				 PQtransactionStatus(db->conn) != PQTRANS_IDLE)) {
+		PQfinish(db->conn);
+		db->conn = NULL;
+	}
+	pthread_mutex_lock(&p->mu);
+	if (db->conn != NULL) {
+		struct db *slot = &p->idle[p->nidle++];
+		slot->conn = db->conn;
+		slot->nprepared = db->nprepared;
+		memcpy(slot->prepared, db->prepared,
+		       sizeof(db->prepared[0]) * (size_t)db->nprepared);
+	}
+	p->in_use--;
+	pthread_cond_signal(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	db->conn = NULL;
+	db->nprepared = 0;
+	db->borrowed = 0;
 }
 
 static void
@@ -36,6 +163,10 @@ db_drop(struct db *db)
 int
 db_ensure(struct db *db)
 {
+	int rc;
+
+	if (db->pool != NULL && !db->borrowed && (rc = borrow(db)) != 0)
+		return rc;
 	if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK)
 		return 0;
 	db_drop(db);
@@ -56,6 +187,11 @@ db_ensure(struct db *db)
 	if (!ok) {
 		db_drop(db);
 		return -EIO;
+	}
+	if (db->pool != NULL) {
+		pthread_mutex_lock(&db->pool->mu);
+		db->pool->opened++;
+		pthread_mutex_unlock(&db->pool->mu);
 	}
 	return 0;
 }
@@ -145,7 +281,9 @@ run_retry(struct db *db, const struct db_stmt *st, const char *sql, int n,
 	int idle = db->conn == NULL || PQtransactionStatus(db->conn) == PQTRANS_IDLE;
 	int rc = run(db, st, sql, n, params, res);
 
-	if (rc == -EIO && idle && (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK)) {
+	/* (a pooled handle that found no free place has waited enough: no second try) */
+	if (rc == -EIO && idle && (db->pool == NULL || db->borrowed) &&
+	    (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK)) {
 		db_drop(db);
 		rc = run(db, st, sql, n, params, res);
 	}

@@ -1,8 +1,13 @@
-/* db.h: one PostgreSQL connection per thread, prepared statements, reconnect after a restart. */
+/*
+ * db.h: PostgreSQL connections with prepared statements, reconnect after a restart; a handle
+ * either owns its connection or borrows one from a pool (struct db_pool) for one request.
+ */
 #ifndef SHOMEI_DB_H
 #define SHOMEI_DB_H
 
 #include "core/err.h"
+
+#include <pthread.h>
 
 #include <libpq-fe.h>
 
@@ -15,12 +20,57 @@ struct db_stmt {
 
 #define DB_MAX_STMTS 128
 
+struct db_pool;
+
 struct db {
 	PGconn *conn;
 	char *conninfo;
 	const struct db_stmt *prepared[DB_MAX_STMTS];
 	int nprepared;
+	struct db_pool *pool; /* NULL: the handle owns its connection */
+	int borrowed;         /* holds one of the pool's places (conn may still be NULL) */
 };
+
+/*
+ * A pool of at most size connections that handles borrow from: the FastCGI threads of a
+ * service share it (config db_pool), so a service holds size connections, not one per thread.
+ * A handle with a pool takes a place at its first statement (waiting up to wait_ms when all are
+ * in use: then -EIO, the request answers 503) and gives it back with db_release (the runtime
+ * does after each request). A place keeps its connection and its prepared statements.
+ */
+struct db_pool {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct db *idle; /* size slots: connected, unused (conn, prepared, nprepared) */
+	int nidle;
+	int in_use; /* places borrowed; in_use + nidle <= size */
+	int size;
+	int wait_ms;
+	unsigned long long waits;    /* borrows that found every place taken */
+	unsigned long long timeouts; /* of those, the ones that gave up after wait_ms */
+	unsigned long long opened;   /* connections made by borrowers */
+};
+
+/* A pool of size places; 0 or -ENOMEM. */
+int db_pool_init(struct db_pool *p, int size, int wait_ms);
+/* Close the idle connections (none may be borrowed any more). */
+void db_pool_done(struct db_pool *p);
+
+/* What /metrics prints of a pool (a consistent copy). */
+struct db_pool_stats {
+	int size, in_use, idle;
+	unsigned long long waits, timeouts, opened;
+};
+void db_pool_stats(struct db_pool *p, struct db_pool_stats *out);
+
+/* Like db_init, but the handle borrows its connections from pool. 0 or -ENOMEM. */
+int db_init_pooled(struct db *db, const char *conninfo, struct db_pool *pool);
+
+/*
+ * Give the borrowed place back (a handle without a pool, or holding none: nothing). An open
+ * transaction is rolled back first; a broken connection is closed, not pooled.
+ */
+void db_release(struct db *db);
 
 /* Keep conninfo (copied); connects lazily. 0 or -ENOMEM. */
 int db_init(struct db *db, const char *conninfo);

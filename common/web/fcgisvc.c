@@ -1,5 +1,6 @@
 /* fcgisvc.c: the runtime every FastCGI service shares: threads, routing, health, metrics. */
 #include <errno.h>
+#include <netdb.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -25,6 +26,7 @@
 static const struct svc *g_svc;
 static struct cfg g_cfg;
 static int g_sock = -1;
+static struct db_pool g_pool; /* the accepting threads' PostgreSQL connections (db_pool) */
 static atomic_ullong m_requests[STATUS_CLASSES];
 static atomic_ullong m_micros;
 static atomic_ullong m_unavailable;
@@ -67,27 +69,114 @@ health(struct http_req *req, struct svc_thread *t)
 	cJSON_Delete(doc);
 }
 
-static void
-metrics(struct http_req *req)
-{
-	static const char *const cls[STATUS_CLASSES] = {"other", "2xx", "3xx", "4xx", "5xx"};
-	char buf[2048];
-	struct strbuf b;
+/* Latency buckets of shomei_request_seconds (upper bounds, seconds). */
+static const double m_bounds[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+#define NBOUNDS (sizeof(m_bounds) / sizeof(m_bounds[0]))
+static atomic_ullong m_bucket[NBOUNDS + 1]; /* non-cumulative; the last is +Inf only */
+/* By route: the table's routes, then /healthz, /metrics, none (404/405); each by status class. */
+static atomic_ullong *m_route;
 
-	strbuf_init(&b, buf, sizeof(buf));
+static const char *const m_cls[STATUS_CLASSES] = {"other", "2xx", "3xx", "4xx", "5xx"};
+
+/* A label value: the route patterns hold no quote or backslash, but say so if one ever does. */
+static const char *
+label(const char *s)
+{
+	return strpbrk(s, "\"\\\n") == NULL ? s : "invalid";
+}
+
+static void
+metrics(struct http_req *req, struct svc_thread *t)
+{
+	const char *n = g_svc->name;
+	unsigned long long cum = 0, count = 0;
+	struct db_pool_stats ps;
+	struct strbuf b;
+	char *buf;
+	size_t cap = 16384 + (g_svc->nroutes + 3) * STATUS_CLASSES * 160;
+
+	if ((buf = malloc(cap)) == NULL) {
+		svc_fail(req, 500, "internal", &msg_internal);
+		return;
+	}
+	strbuf_init(&b, buf, cap);
+	strbuf_printf(&b, "# HELP shomei_requests_total Responses by status class.\n"
+			  "# TYPE shomei_requests_total counter\n");
 	for (int i = 0; i < STATUS_CLASSES; i++)
-		strbuf_printf(&b, "shomei_requests_total{service=\"%s\",code=\"%s\"} %llu\n",
-			      g_svc->name, cls[i], (unsigned long long)m_requests[i]);
+		strbuf_printf(&b, "shomei_requests_total{service=\"%s\",code=\"%s\"} %llu\n", n,
+			      m_cls[i], (unsigned long long)m_requests[i]);
 	strbuf_printf(&b,
-		      "shomei_request_seconds_sum{service=\"%s\"} %.6f\n"
-		      "shomei_unavailable_total{service=\"%s\"} %llu\n",
-		      g_svc->name, (double)m_micros / 1e6, g_svc->name,
-		      (unsigned long long)m_unavailable);
+		      "# HELP shomei_route_requests_total Responses by route and status class.\n"
+		      "# TYPE shomei_route_requests_total counter\n");
+	for (size_t r = 0; m_route != NULL && r < g_svc->nroutes + 3; r++) {
+		const char *method = r < g_svc->nroutes ? g_svc->routes[r].method : "*";
+		const char *pat = r < g_svc->nroutes        ? g_svc->routes[r].pattern
+				  : r == g_svc->nroutes     ? "/healthz"
+				  : r == g_svc->nroutes + 1 ? "/metrics"
+							    : "none";
+		for (int i = 0; i < STATUS_CLASSES; i++) {
+			unsigned long long v = m_route[r * STATUS_CLASSES + (size_t)i];
+			if (v != 0)
+				strbuf_printf(
+					&b,
+					"shomei_route_requests_total{service=\"%s\",method=\"%s\","
+					"route=\"%s\",code=\"%s\"} %llu\n",
+					n, label(method), label(pat), m_cls[i], v);
+		}
+	}
+	strbuf_printf(&b,
+		      "# HELP shomei_request_seconds Time from accepting a request to its answer.\n"
+		      "# TYPE shomei_request_seconds histogram\n");
+	for (size_t i = 0; i <= NBOUNDS; i++) {
+		cum += m_bucket[i];
+		if (i < NBOUNDS)
+			strbuf_printf(
+				&b,
+				"shomei_request_seconds_bucket{service=\"%s\",le=\"%g\"} %llu\n", n,
+				m_bounds[i], cum);
+	}
+	count = cum;
+	strbuf_printf(
+		&b,
+		"shomei_request_seconds_bucket{service=\"%s\",le=\"+Inf\"} %llu\n"
+		"shomei_request_seconds_sum{service=\"%s\"} %.6f\n"
+		"shomei_request_seconds_count{service=\"%s\"} %llu\n"
+		"# HELP shomei_unavailable_total Responses 503 (PostgreSQL, Redis or the signer down).\n"
+		"# TYPE shomei_unavailable_total counter\n"
+		"shomei_unavailable_total{service=\"%s\"} %llu\n",
+		n, count, n, (double)m_micros / 1e6, n, count, n,
+		(unsigned long long)m_unavailable);
+	db_pool_stats(&g_pool, &ps);
+	strbuf_printf(
+		&b,
+		"# HELP shomei_db_pool_size PostgreSQL connections the request threads may hold (db_pool).\n"
+		"# TYPE shomei_db_pool_size gauge\n"
+		"shomei_db_pool_size{service=\"%s\"} %d\n"
+		"# HELP shomei_db_pool_in_use Pool connections held by requests now.\n"
+		"# TYPE shomei_db_pool_in_use gauge\n"
+		"shomei_db_pool_in_use{service=\"%s\"} %d\n"
+		"# HELP shomei_db_pool_idle Pool connections open and free.\n"
+		"# TYPE shomei_db_pool_idle gauge\n"
+		"shomei_db_pool_idle{service=\"%s\"} %d\n"
+		"# HELP shomei_db_pool_waits_total Requests that waited for a pool connection.\n"
+		"# TYPE shomei_db_pool_waits_total counter\n"
+		"shomei_db_pool_waits_total{service=\"%s\"} %llu\n"
+		"# HELP shomei_db_pool_timeouts_total Requests that gave up waiting (db_pool_wait).\n"
+		"# TYPE shomei_db_pool_timeouts_total counter\n"
+		"shomei_db_pool_timeouts_total{service=\"%s\"} %llu\n"
+		"# HELP shomei_db_pool_connects_total Connections the pool opened (after restarts too).\n"
+		"# TYPE shomei_db_pool_connects_total counter\n"
+		"shomei_db_pool_connects_total{service=\"%s\"} %llu\n",
+		n, ps.size, n, ps.in_use, n, ps.idle, n, ps.waits, n, ps.timeouts, n, ps.opened);
+	if (g_svc->metrics != NULL && strbuf_error(&b) == 0)
+		g_svc->metrics(&b, t);
 	if (strbuf_error(&b) != 0) {
+		free(buf);
 		svc_fail(req, 500, "internal", &msg_internal);
 		return;
 	}
 	http_send(req, 200, "text/plain; version=0.0.4", buf, b.len);
+	free(buf);
 }
 
 /* Is method one of the ", "-separated list? */
@@ -138,26 +227,33 @@ from_internal_listener(const struct http_req *req)
 	return v != NULL && strcmp(v, "internal") == 0;
 }
 
+/* Answer the request; *ri: the route's index for /metrics (see m_route). */
 static void
-dispatch(struct http_req *req, struct svc_thread *t, FCGX_Stream *in)
+dispatch(struct http_req *req, struct svc_thread *t, FCGX_Stream *in, size_t *ri)
 {
 	const struct route *r;
 	char allow[128];
 	int rc;
 
+	*ri = g_svc->nroutes + 2;
 	if (strcmp(req->path, "/healthz") == 0) {
+		*ri = g_svc->nroutes;
 		if (g_svc->health == NULL || g_svc->health(req, t) < 0)
 			health(req, t);
 		return;
 	}
 	if (strcmp(req->path, "/metrics") == 0) {
-		metrics(req);
+		*ri = g_svc->nroutes + 1;
+		metrics(req, t);
 		return;
 	}
 	r = find_route(req, allow, sizeof(allow));
+	if (r != NULL)
+		*ri = (size_t)(r - g_svc->routes);
 	if ((rc = http_read_body(req, in,
-				 (size_t)(r != NULL && (r->flags & ROUTE_UPLOAD) ? t->cfg->max_upload
-								 : t->cfg->max_body))) != 0) {
+				 (size_t)(r != NULL && (r->flags & ROUTE_UPLOAD)
+						  ? t->cfg->max_upload
+						  : t->cfg->max_body))) != 0) {
 		if (rc == HTTP_E_TOOBIG)
 			svc_fail(req, 413, "too_large", &msg_too_large);
 		else
@@ -192,15 +288,23 @@ dispatch(struct http_req *req, struct svc_thread *t, FCGX_Stream *in)
 }
 
 static void
-count(const struct http_req *req, const struct timespec *t0)
+count(const struct http_req *req, const struct timespec *t0, size_t ri)
 {
 	struct timespec t1;
-	int c = req->status / 100;
+	int c = req->status / 100, k = (c >= 2 && c <= 5) ? c - 1 : 0;
+	unsigned long long us;
+	size_t b = 0;
 
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	m_requests[(c >= 2 && c <= 5) ? c - 1 : 0]++;
-	m_micros += (unsigned long long)((t1.tv_sec - t0->tv_sec) * 1000000LL +
-					 (t1.tv_nsec - t0->tv_nsec) / 1000);
+	us = (unsigned long long)((t1.tv_sec - t0->tv_sec) * 1000000LL +
+				  (t1.tv_nsec - t0->tv_nsec) / 1000);
+	m_requests[k]++;
+	if (m_route != NULL)
+		m_route[ri * STATUS_CLASSES + (size_t)k]++;
+	while (b < NBOUNDS && (double)us / 1e6 > m_bounds[b])
+		b++;
+	m_bucket[b]++;
+	m_micros += us;
 	if (req->status == 503)
 		m_unavailable++;
 }
@@ -212,6 +316,7 @@ worker(void *arg)
 	FCGX_Request fr;
 	struct http_req req;
 	struct timespec t0;
+	size_t ri;
 
 	if (FCGX_InitRequest(&fr, g_sock, 0) != 0)
 		return NULL;
@@ -219,12 +324,14 @@ worker(void *arg)
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		http_req_init(&req, fr.out, fr.envp);
 		log_set_request(req.reqid);
-		dispatch(&req, t, fr.in);
+		dispatch(&req, t, fr.in, &ri);
+		/* the connection goes back to the pool before the response is flushed */
+		db_release(&t->db);
 		if (req.status == 0)
 			svc_fail(&req, 500, "internal", &msg_internal);
 		log_msg(LOG_DEBUG, "event=request method=%s path=%s status=%d", req.method,
 			req.path, req.status);
-		count(&req, &t0);
+		count(&req, &t0, ri);
 		http_req_done(&req);
 		log_set_request(NULL);
 		FCGX_Finish_r(&fr);
@@ -277,9 +384,9 @@ print_routes(const struct svc *svc)
 {
 	for (size_t i = 0; i < svc->nroutes; i++)
 		printf("%s %s %s\n", svc->routes[i].method, svc->routes[i].pattern,
-		       (svc->routes[i].flags & ROUTE_INTERNAL)	 ? "internal"
+		       (svc->routes[i].flags & ROUTE_INTERNAL)  ? "internal"
 		       : (svc->routes[i].flags & ROUTE_SESSION) ? "session"
-								 : "public");
+								: "public");
 	printf("* /healthz public\n* /metrics public\n");
 	return fflush(stdout) == 0 && !ferror(stdout) ? 0 : 1;
 }
@@ -297,6 +404,52 @@ write_pidfile(const char *path)
 	return fclose(f) == 0 ? 0 : -EIO;
 }
 
+/*
+ * listen = host:port (containers: "0.0.0.0:9000"): FastCGI over TCP, for nginx on other
+ * containers or hosts to reach every replica. Only on a network nothing else reaches: FastCGI
+ * carries the session's administrator and tenant that nginx's auth_request established.
+ */
+static int
+open_tcp(const char *spec)
+{
+	struct addrinfo hints = {.ai_family = AF_UNSPEC,
+				 .ai_socktype = SOCK_STREAM,
+				 .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+	struct addrinfo *ai = NULL;
+	char host[256];
+	const char *colon = strrchr(spec, ':');
+	size_t hl;
+	int fd = -1, one = 1, rc;
+
+	if (colon == NULL || colon[1] == '\0' || (hl = (size_t)(colon - spec)) >= sizeof(host)) {
+		log_msg(LOG_ERROR, "event=listen_bad value=\"%s\" want=host:port", spec);
+		return -1;
+	}
+	memcpy(host, spec, hl);
+	host[hl] = '\0';
+	if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']') { /* [::]:9000 */
+		memmove(host, host + 1, hl - 2);
+		host[hl - 2] = '\0';
+	}
+	if ((rc = getaddrinfo(*host ? host : NULL, colon + 1, &hints, &ai)) != 0) {
+		log_msg(LOG_ERROR, "event=listen_bad value=\"%s\" err=\"%s\"", spec,
+			gai_strerror(rc));
+		return -1;
+	}
+	if ((fd = socket(ai->ai_family, SOCK_STREAM, 0)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+	    bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 128) != 0) {
+		log_msg(LOG_ERROR, "event=socket_failed listen=%s errno=%d", spec, errno);
+		if (fd >= 0)
+			close(fd);
+		freeaddrinfo(ai);
+		return -1;
+	}
+	freeaddrinfo(ai);
+	g_sock = fd;
+	return 0;
+}
+
 /* The listening socket, made here: FCGX_OpenSocket calls exit() when bind or listen fails. */
 static int
 open_socket(const char *name)
@@ -306,6 +459,8 @@ open_socket(const char *name)
 	mode_t old;
 	int fd, rc;
 
+	if (*g_cfg.listen != '\0')
+		return open_tcp(g_cfg.listen);
 	if (cfg_socket_path(&g_cfg, name, path, sizeof(path)) != 0 ||
 	    strlen(path) >= sizeof(sa.sun_path))
 		return -1;
@@ -341,7 +496,7 @@ start_threads(pthread_t *tids, struct svc_thread *ts)
 	for (int i = 0; i < g_cfg.threads; i++) {
 		ts[i].cfg = &g_cfg;
 		ts[i].index = i;
-		if (db_init(&ts[i].db, g_cfg.db) != 0 ||
+		if (db_init_pooled(&ts[i].db, g_cfg.db, &g_pool) != 0 ||
 		    kv_init(&ts[i].kv, g_cfg.redis_socket, g_cfg.redis_host, g_cfg.redis_port) != 0)
 			return -ENOMEM;
 		if (pthread_create(&tids[i], NULL, worker, &ts[i]) != 0)
@@ -399,6 +554,12 @@ svc_main_start(const struct svc *svc, svc_start_fn start, int argc, char **argv)
 		log_msg(LOG_ERROR, "event=start_failed service=%s", svc->name);
 		goto out;
 	}
+	m_route = calloc((svc->nroutes + 3) * STATUS_CLASSES, sizeof(*m_route));
+	if (m_route == NULL ||
+	    db_pool_init(&g_pool, g_cfg.db_pool, g_cfg.db_pool_wait * 1000) != 0) {
+		log_msg(LOG_ERROR, "event=start_failed service=%s", svc->name);
+		goto out;
+	}
 	tids = calloc((size_t)g_cfg.threads, sizeof(*tids));
 	ts = calloc((size_t)g_cfg.threads, sizeof(*ts));
 	if (tids == NULL || ts == NULL || start_threads(tids, ts) != 0) {
@@ -407,12 +568,13 @@ svc_main_start(const struct svc *svc, svc_start_fn start, int argc, char **argv)
 	}
 	if (write_pidfile(pidfile) != 0)
 		log_msg(LOG_WARN, "event=pidfile_failed");
-	log_msg(LOG_INFO, "event=started service=%s threads=%d", svc->name, g_cfg.threads);
+	log_msg(LOG_INFO, "event=started service=%s threads=%d db_pool=%d listen=%s", svc->name,
+		g_cfg.threads, g_cfg.db_pool, *g_cfg.listen ? g_cfg.listen : "unix");
 	sigwait(&set, &sig);
 	log_msg(LOG_INFO, "event=stopping signal=%d", sig);
 	rc = 0;
 out:
-	if (cfg_socket_path(&g_cfg, svc->name, path, sizeof(path)) == 0)
+	if (*g_cfg.listen == '\0' && cfg_socket_path(&g_cfg, svc->name, path, sizeof(path)) == 0)
 		unlink(path);
 	if (pidfile != NULL)
 		unlink(pidfile);

@@ -5,12 +5,16 @@
 #include <stddef.h>
 
 #include "core/cfg.h"
+#include "core/strbuf.h"
 #include "store/db.h"
 #include "web/http.h"
 #include "web/i18n.h"
 #include "store/kv.h"
 
-/* One accepting thread: its own PostgreSQL and Redis connections. */
+/*
+ * One accepting thread: its Redis connection, and a PostgreSQL handle that borrows from the
+ * process's pool (db_pool) for each request.
+ */
 struct svc_thread {
 	struct db db;
 	struct kv kv;
@@ -46,6 +50,8 @@ struct svc {
 	svc_handler health; /* answers /healthz instead of the PostgreSQL + Redis check, or NULL */
 	const struct cfg_section *sections; /* the service's own configuration sections */
 	size_t nsections;
+	/* appends the service's own series to /metrics (Prometheus text, HELP and TYPE), or NULL */
+	void (*metrics)(struct strbuf *b, struct svc_thread *t);
 };
 
 /*

@@ -1,6 +1,10 @@
 /* health.c: GET /healthz for the whole stack: PostgreSQL, Redis, the services and the signer. */
 #include <errno.h>
+#include <netdb.h>
+#include <poll.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -55,6 +59,40 @@ listening(const struct cfg *cfg, const char *name)
 }
 
 /*
+ * With listen = host:port (containers, several hosts) the services are not sockets here: a
+ * service is up when one of the addresses its name resolves to (Docker's DNS: its replicas)
+ * accepts a TCP connection on the same port within a second.
+ */
+static int
+tcp_listening(const struct cfg *cfg, const char *name)
+{
+	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
+	struct addrinfo *ai = NULL, *a;
+	const char *port = strrchr(cfg->listen, ':');
+	int ok = 0;
+
+	if (port == NULL || getaddrinfo(name, port + 1, &hints, &ai) != 0)
+		return 0;
+	for (a = ai; a != NULL && !ok; a = a->ai_next) {
+		int fd = socket(a->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0),
+		    err = 0;
+		socklen_t len = sizeof(err);
+		struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+
+		if (fd < 0)
+			continue;
+		if (connect(fd, a->ai_addr, a->ai_addrlen) == 0)
+			ok = 1;
+		else if (errno == EINPROGRESS && poll(&pfd, 1, 1000) == 1 &&
+			 getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0)
+			ok = 1;
+		close(fd);
+	}
+	freeaddrinfo(ai);
+	return ok;
+}
+
+/*
  * The mail worker (shomei-users' mail.c) says every few seconds that it lives and how the SMTP
  * server answered when it last tried: "mail" up or down, "smtp" up, down or unknown (not tried
  * within the hour). Neither makes the stack
@@ -98,7 +136,11 @@ auth_stack_health(struct http_req *req, struct svc_thread *t)
 	if (!ok)
 		cJSON_AddItemToArray(down, cJSON_CreateString("redis"));
 	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
-		ok = listening(t->cfg, parts[i]);
+		int tcp = *t->cfg->listen != '\0';
+		/* on TCP the signer's socket is not in this container: its own healthcheck says */
+		if (tcp && strcmp(parts[i], "signer") == 0)
+			continue;
+		ok = tcp ? tcp_listening(t->cfg, parts[i]) : listening(t->cfg, parts[i]);
 		cJSON_AddStringToObject(doc, parts[i], ok ? "up" : "down");
 		if (!ok)
 			cJSON_AddItemToArray(down, cJSON_CreateString(parts[i]));

@@ -76,6 +76,8 @@ struct issue_env {
 };
 /* Load the data key, fill the key pool, start issue_cfg.workers threads. 0 or -errno. */
 int worker_start(const struct cfg *cfg);
+/* /metrics: issued and failed, the key pool, the signer, the queues in PostgreSQL */
+void issue_metrics(struct strbuf *b, struct svc_thread *t);
 
 /* make.c: one certificate, from its row to the values stored (a new serial each call) */
 struct make_in {

@@ -14,6 +14,7 @@ static const struct svc svc = {
 	.nroutes = sizeof(routes) / sizeof(routes[0]),
 	.sections = &issue_section,
 	.nsections = 1,
+	.metrics = issue_metrics,
 };
 
 int

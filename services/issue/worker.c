@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,10 @@
 
 /* A tenant's CA is looked up again after this many seconds (a rotation takes effect). */
 #define CA_TTL 30
+/* A worker whose signer could not be reached claims rows only once every this many seconds
+ * until the signer answers a PING again (so an outage still records attempts): where replicas
+ * have signers of their own, the rows go to the ones whose signer is there. */
+#define SIGNER_AWAY_PAUSE 20
 
 struct wk {
 	const struct issue_env *env;
@@ -36,9 +41,12 @@ struct wk {
 	long long ca_tenant, ca_id;
 	X509 *ca, *root;
 	time_t ca_at;
+	int signer_down;    /* the signer could not be reached at the last try */
+	time_t signer_away; /* when this worker last claimed while its signer was down */
 };
 
 static struct issue_env g_env;
+static atomic_ullong m_issued, m_failed; /* certificates this process committed issued / failed */
 
 static int
 pem_cert(const char *pem, X509 **out)
@@ -184,15 +192,23 @@ record_failure(struct wk *w, long long id, const char *err, int rc)
 	const char *params[] = {sid, err, permanent ? "true" : "false"};
 	if (db_exec(&w->db, &q_fail, params, &res) != 0)
 		return;
-	if (PQntuples(res) == 1 && strcmp(db_get(res, 0, "status"), LC_FAILED) == 0)
+	if (PQntuples(res) == 1 && strcmp(db_get(res, 0, "status"), LC_FAILED) == 0) {
+		m_failed++;
 		log_msg(LOG_WARN,
 			"event=issue_failed id=%lld tenant=%s cn=\"%s\" reason=\"%s\" code=%s", id,
 			db_get(res, 0, "tenant_id"), db_get(res, 0, "cn"), err, err_name(rc));
-	else if (PQntuples(res) == 1)
+	} else if (PQntuples(res) == 1)
 		log_msg(LOG_WARN,
 			"event=issue_retry id=%lld tenant=%s attempts=%s reason=\"%s\" code=%s", id,
 			db_get(res, 0, "tenant_id"), db_get(res, 0, "attempts"), err, err_name(rc));
 	PQclear(res);
+}
+
+/* The signer's socket absent or not listening: its container or process is away. */
+static int
+signer_unreachable(int rc)
+{
+	return rc == -ENOENT || rc == -ECONNREFUSED;
 }
 
 /* Make and store claimed row r inside the open transaction; err says why on failure. */
@@ -250,6 +266,7 @@ issue_some(struct wk *w, int limit)
 		i = 0;
 	}
 	if (rc == 0) {
+		m_issued += (unsigned long long)n;
 		for (i = 0; i < n; i++)
 			log_msg(LOG_INFO,
 				"event=issued id=%s tenant=%s serial=%s cn=\"%s\" worker=%d",
@@ -268,13 +285,46 @@ issue_some(struct wk *w, int limit)
 		 */
 		for (int j = 0; j < n && issue_some(w, 1) > 0; j++)
 			;
-		return n;
+		return w->signer_down ? -EAGAIN : n;
 	}
 	if (rc == DB_E_CONFLICT) /* the next claim makes it again with a new serial */
 		log_msg(LOG_WARN, "event=serial_collision id=%lld", id);
 	else
 		record_failure(w, id, err, rc);
+	if (signer_unreachable(rc) && strncmp(err, "signer:", 7) == 0) {
+		w->signer_down = 1;
+		w->signer_away = time(NULL);
+		return -EAGAIN;
+	}
 	return 1;
+}
+
+/*
+ * Whether this worker should claim nothing now: its signer could not be reached and still cannot
+ * (a PING that connects counts as there, refused or not), and its last claim meanwhile was less
+ * than SIGNER_AWAY_PAUSE s ago.
+ */
+static int
+signer_away(struct wk *w)
+{
+	unsigned char *out = NULL;
+	size_t outlen = 0;
+	char reason[128];
+	int rc;
+
+	if (!w->signer_down)
+		return 0;
+	rc = signer_call(&w->signer, SIGNER_OP_PING, 0, NULL, 0, &out, &outlen, reason,
+			 sizeof(reason));
+	free(out);
+	if (!signer_unreachable(rc)) {
+		w->signer_down = 0;
+		return 0;
+	}
+	if (time(NULL) - w->signer_away < SIGNER_AWAY_PAUSE)
+		return 1;
+	w->signer_away = time(NULL); /* one claim now, the next after the pause */
+	return 0;
 }
 
 /* Block on the wake-up stream until an entry past last_id, or the timeout (the sweep). */
@@ -311,8 +361,14 @@ work(void *arg)
 
 	log_msg(LOG_INFO, "event=worker_started worker=%d", w->index);
 	for (;;) {
+		if (signer_away(w)) {
+			sleep(1);
+			continue;
+		}
 		while ((rc = issue_some(w, ISSUE_CLAIM_MAX)) > 0)
 			;
+		if (rc == -EAGAIN)
+			continue; /* the signer away: signer_away() decides when to claim again */
 		if (rc < 0)
 			sleep(1);
 		wait_wake(w);
@@ -331,7 +387,8 @@ worker_start(const struct cfg *cfg)
 
 	g_env.cfg = cfg;
 	if ((rc = secret_key_load(cfg->data_key_file, SECRET_KEY_GROUP, g_env.data_key)) != 0) {
-		log_msg(LOG_ERROR, "event=data_key_unreadable file=%s rc=%d", cfg->data_key_file, rc);
+		log_msg(LOG_ERROR, "event=data_key_unreadable file=%s rc=%d", cfg->data_key_file,
+			rc);
 		return rc < 0 ? rc : -EINVAL;
 	}
 	if ((rc = cfg_socket_path(cfg, "signer", g_env.signer_sock, sizeof(g_env.signer_sock))) !=
@@ -362,4 +419,59 @@ worker_start(const struct cfg *cfg)
 		issue_cfg.workers, issue_cfg.key_pool_rsa2048, issue_cfg.key_pool_p256,
 		keypool_rsa_words[issue_cfg.rsa_keygen]);
 	return 0;
+}
+
+static const struct db_stmt q_depths = {
+	"issue_metrics_depths",
+	"SELECT (SELECT count(*) FROM certificates WHERE status = " LC_SQL(
+		LC_ISSUING) ") AS issuing,"
+			    " (SELECT count(*) FROM jobs WHERE status = 'queued') AS jobs_queued,"
+			    " (SELECT count(*) FROM jobs WHERE status = 'running') AS jobs_running,"
+			    " (SELECT count(*) FROM notifications WHERE sent_at IS NULL) AS outbox",
+	0,
+};
+
+/* /metrics of shomei-issue: the queues (every tenant's: an operator's figures), the key pool,
+ * the signer. */
+void
+issue_metrics(struct strbuf *b, struct svc_thread *t)
+{
+	static const char *const kt[X509_KEY__MAX] = {"rsa2048", "rsa3072", "p256"};
+	const int sizes[X509_KEY__MAX] = {issue_cfg.key_pool_rsa2048, issue_cfg.key_pool_rsa3072,
+					  issue_cfg.key_pool_p256};
+	PGresult *res = NULL;
+
+	strbuf_printf(
+		b,
+		"# HELP shomei_issue_certificates_total Certificates this process committed.\n"
+		"# TYPE shomei_issue_certificates_total counter\n"
+		"shomei_issue_certificates_total{result=\"issued\"} %llu\n"
+		"shomei_issue_certificates_total{result=\"failed\"} %llu\n",
+		(unsigned long long)m_issued, (unsigned long long)m_failed);
+	strbuf_printf(b, "# HELP shomei_key_pool_ready Key pairs ready in memory, by type.\n"
+			 "# TYPE shomei_key_pool_ready gauge\n");
+	for (int i = 0; i < X509_KEY__MAX; i++)
+		strbuf_printf(b, "shomei_key_pool_ready{key_type=\"%s\"} %zu\n", kt[i],
+			      g_env.pool != NULL ? keypool_ready(g_env.pool, (enum x509_key_type)i)
+						 : 0);
+	strbuf_printf(
+		b,
+		"# HELP shomei_key_pool_size Key pairs the pool keeps ready ([issue] key_pool_*).\n"
+		"# TYPE shomei_key_pool_size gauge\n");
+	for (int i = 0; i < X509_KEY__MAX; i++)
+		strbuf_printf(b, "shomei_key_pool_size{key_type=\"%s\"} %d\n", kt[i], sizes[i]);
+	signer_metrics(b);
+	if (db_exec(&t->db, &q_depths, NULL, &res) != 0)
+		return; /* PostgreSQL down: the queue depths are left out, the rest stands */
+	strbuf_printf(
+		b,
+		"# HELP shomei_queue_depth Work waiting in PostgreSQL: certificates issuing, CSV jobs, mail outbox.\n"
+		"# TYPE shomei_queue_depth gauge\n"
+		"shomei_queue_depth{queue=\"issuing\"} %lld\n"
+		"shomei_queue_depth{queue=\"jobs_queued\"} %lld\n"
+		"shomei_queue_depth{queue=\"jobs_running\"} %lld\n"
+		"shomei_queue_depth{queue=\"outbox\"} %lld\n",
+		db_get_ll(res, 0, "issuing"), db_get_ll(res, 0, "jobs_queued"),
+		db_get_ll(res, 0, "jobs_running"), db_get_ll(res, 0, "outbox"));
+	PQclear(res);
 }

@@ -22,12 +22,21 @@ static const struct route routes[] = {
 	{"POST", "/internal/revocations", ROUTE_INTERNAL, internal_revocations},
 };
 
+/* /metrics: the signer's calls (CRLs, OCSP responses, revocations) */
+static void
+revoke_metrics(struct strbuf *b, struct svc_thread *t)
+{
+	(void)t;
+	signer_metrics(b);
+}
+
 static const struct svc svc = {
 	.name = "revoke",
 	.routes = routes,
 	.nroutes = sizeof(routes) / sizeof(routes[0]),
 	.sections = &revoke_section,
 	.nsections = 1,
+	.metrics = revoke_metrics,
 };
 
 /* The background threads: nginx's CRL file, the tenants' CRLs, due revocations, CSV jobs. */

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -82,6 +84,11 @@ fcgi_request(const char *sock, const char *const *params, const char *body, size
 
 	memset(r, 0, sizeof(*r));
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
+	/* "tcp:PORT": the service's TCP listener on 127.0.0.1 */
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	int tcp = strncmp(sock, "tcp:", 4) == 0;
+	if (tcp)
+		sin.sin_port = htons((unsigned short)atoi(sock + 4));
 	for (int i = 0; params[i] != NULL; i++) {
 		const char *eq = strchr(params[i], '=');
 		size_t nl = (size_t)(eq - params[i]), vl = strlen(eq + 1);
@@ -91,8 +98,9 @@ fcgi_request(const char *sock, const char *const *params, const char *body, size
 		memcpy(pbuf + pl + nl, eq + 1, vl);
 		pl += nl + vl;
 	}
-	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0 ||
-	    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)
+	if ((fd = socket(tcp ? AF_INET : AF_UNIX, SOCK_STREAM, 0)) < 0 ||
+	    (tcp ? connect(fd, (struct sockaddr *)&sin, sizeof(sin))
+		 : connect(fd, (struct sockaddr *)&sa, sizeof(sa))) != 0)
 		goto out;
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	if (fcgi_put_record(fd, FCGI_BEGIN, begin, 8) != 0 ||

@@ -5,6 +5,7 @@
  * transactions and reconnecting after the server dropped the connection, on temporary tables.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -358,6 +359,148 @@ test_limits(struct db *db, const char *conninfo)
 	}
 }
 
+/* Without a server: a pooled handle fails like any, and its place comes back. */
+static void
+test_pool_dead(void)
+{
+	struct db_pool pool;
+	struct db_pool_stats st;
+	struct db a;
+	PGresult *res = NULL;
+
+	TAP_OK(db_pool_init(&pool, 0, 10) == -ENOMEM, "db_pool_init refuses a pool of 0");
+	TAP_OK(db_pool_init(&pool, 1, 10) == 0, "db_pool_init: one place");
+	db_init_pooled(&a, DEAD_DB, &pool);
+	TAP_OK(db_exec(&a, &st_one, (const char *const[]){"1"}, &res) == -EIO && res == NULL,
+	       "pooled, the server down: -EIO");
+	db_pool_stats(&pool, &st);
+	TAP_OK(a.borrowed == 1 && st.in_use == 1 && st.idle == 0,
+	       "the handle holds the place until released");
+	db_release(&a);
+	db_pool_stats(&pool, &st);
+	TAP_OK(a.borrowed == 0 && st.in_use == 0 && st.idle == 0,
+	       "released: the place is free, no connection pooled");
+	db_release(&a);
+	db_pool_stats(&pool, &st);
+	TAP_OK(st.in_use == 0, "a second release does nothing");
+	db_done(&a);
+	db_pool_done(&pool);
+}
+
+struct pool_worker {
+	struct db_pool *pool;
+	const char *conninfo;
+	int ok;
+};
+
+/* 40 "requests", each borrowing, running a statement and releasing, as a FastCGI thread does. */
+static void *
+pool_worker(void *arg)
+{
+	struct pool_worker *w = arg;
+	struct db db;
+	PGresult *res = NULL;
+
+	w->ok = db_init_pooled(&db, w->conninfo, w->pool) == 0;
+	for (int i = 0; i < 40 && w->ok; i++) {
+		w->ok = db_exec(&db, &st_one, (const char *const[]){"1"}, &res) == 0 &&
+			db_get_ll(res, 0, "n") == 2;
+		PQclear(res);
+		res = NULL;
+		db_release(&db);
+	}
+	db_done(&db);
+	return NULL;
+}
+
+static int
+backend_pid(struct db *db)
+{
+	return db->conn != NULL ? PQbackendPID(db->conn) : 0;
+}
+
+static void
+test_pool(const char *conninfo)
+{
+	struct db_pool pool;
+	struct db_pool_stats st;
+	struct db a, b, c;
+	PGresult *res = NULL;
+	const char *const one[] = {"1"};
+	int pa, pb, np, ok;
+
+	TAP_OK(db_pool_init(&pool, 2, 300) == 0, "a pool of 2, 300 ms wait");
+	db_init_pooled(&a, conninfo, &pool);
+	db_init_pooled(&b, conninfo, &pool);
+	db_init_pooled(&c, conninfo, &pool);
+	TAP_OK(db_exec(&a, &st_one, one, &res) == 0, "first handle: a connection");
+	PQclear(res);
+	TAP_OK(db_exec(&b, &st_one, one, &res) == 0, "second handle: another");
+	PQclear(res);
+	pa = backend_pid(&a);
+	pb = backend_pid(&b);
+	TAP_OK(pa != 0 && pb != 0 && pa != pb, "two backends (%d, %d)", pa, pb);
+	res = NULL;
+	TAP_OK(db_exec(&c, &st_one, one, &res) == -EIO && res == NULL && c.borrowed == 0,
+	       "a third handle waits, then gives up: -EIO");
+	db_pool_stats(&pool, &st);
+	TAP_OK(st.size == 2 && st.in_use == 2 && st.waits == 1 && st.timeouts == 1,
+	       "counted: 2 in use, 1 wait, 1 timeout");
+
+	np = a.nprepared;
+	db_release(&a);
+	TAP_OK(a.conn == NULL && a.nprepared == 0, "released: the handle holds nothing");
+	TAP_OK(db_exec(&c, &st_one, one, &res) == 0 && backend_pid(&c) == pa && c.nprepared == np,
+	       "the next borrower gets the same backend with its prepared statements");
+	PQclear(res);
+	res = NULL;
+
+	/* a transaction left open is rolled back, not handed on */
+	TAP_OK(db_begin(&c) == 0 && PQtransactionStatus(c.conn) == PQTRANS_INTRANS,
+	       "a transaction open on a borrowed connection");
+	db_release(&c);
+	TAP_OK(db_exec(&a, &st_one, one, &res) == 0 && backend_pid(&a) == pa &&
+		       PQtransactionStatus(a.conn) == PQTRANS_IDLE,
+	       "released with the transaction open: rolled back, the connection reused idle");
+	PQclear(res);
+	res = NULL;
+
+	/* a connection that broke is dropped, not pooled */
+	TAP_OK(kill_backend(&a, conninfo), "the borrowed connection's backend terminated");
+	PQclear(PQexec(a.conn, "SELECT 1"));
+	db_release(&a);
+	db_pool_stats(&pool, &st);
+	TAP_OK(st.in_use == 1 && st.idle == 0, "a broken connection is not pooled");
+	TAP_OK(db_exec(&a, &st_one, one, &res) == 0 && backend_pid(&a) != pa,
+	       "the next borrower connects anew");
+	PQclear(res);
+	db_done(&a);
+	db_done(&b);
+	db_done(&c);
+	db_pool_stats(&pool, &st);
+	TAP_OK(st.in_use == 0 && st.idle == 2, "db_done releases: 2 idle");
+	db_pool_done(&pool);
+
+	/* 8 threads over a pool of 3: never more than 3 connections, every statement answered */
+	struct pool_worker w[8];
+	pthread_t tid[8];
+	TAP_OK(db_pool_init(&pool, 3, 10000) == 0, "a pool of 3 for 8 threads");
+	for (int i = 0; i < 8; i++) {
+		w[i] = (struct pool_worker){&pool, conninfo, 0};
+		pthread_create(&tid[i], NULL, pool_worker, &w[i]);
+	}
+	ok = 1;
+	for (int i = 0; i < 8; i++) {
+		pthread_join(tid[i], NULL);
+		ok = ok && w[i].ok;
+	}
+	db_pool_stats(&pool, &st);
+	TAP_OK(ok && st.in_use == 0 && st.idle <= 3 && st.opened <= 3,
+	       "8 threads x 40 statements: all answered, %llu connections opened (at most 3)",
+	       st.opened);
+	db_pool_done(&pool);
+}
+
 int
 main(void)
 {
@@ -366,6 +509,7 @@ main(void)
 
 	test_dead();
 	test_get();
+	test_pool_dead();
 	if (conninfo == NULL) {
 		printf("# SHOMEI_TEST_DB not set: the checks against PostgreSQL did not run\n");
 		return tap_done();
@@ -375,6 +519,7 @@ main(void)
 	test_transactions(&db);
 	test_reconnect(&db, conninfo);
 	test_limits(&db, conninfo);
+	test_pool(conninfo);
 	db_done(&db);
 	return tap_done();
 }

@@ -842,7 +842,100 @@ test_health_servers(const char *dbci, const char *redis)
 	       "servers: /healthz %d, postgresql %s, redis %s", st, pg ? pg : "?", rd ? rd : "?");
 	cJSON_Delete(doc);
 	settle(&r, st);
+	if (dbci != NULL) {
+		/* the request's connection went back to the pool: open, idle, none in use */
+		for (int i = 0; i < 3; i++) {
+			st = get("GET", "/healthz", NULL, NULL, &r);
+			settle(&r, st);
+		}
+		st = get("GET", "/metrics", NULL, NULL, &r);
+		TAP_OK(st == 200 && r.body != NULL &&
+			       strstr(r.body, "shomei_db_pool_in_use{service=\"test\"} 0\n") !=
+				       NULL &&
+			       strstr(r.body, "shomei_db_pool_idle{service=\"test\"} 1\n") !=
+				       NULL &&
+			       strstr(r.body,
+				      "shomei_db_pool_connects_total{service=\"test\"} 1\n") !=
+				       NULL,
+		       "servers: 4 requests in turn used one pooled connection, given back after each");
+		if (st == 200 &&
+		    strstr(r.body, "shomei_db_pool_idle{service=\"test\"} 1\n") == NULL)
+			diag(r.body);
+		settle(&r, st);
+	}
 	TAP_OK(kill(pid, SIGTERM) == 0 && reap(pid) == 0, "servers: SIGTERM, exit 0");
+}
+
+/* A port nobody listens on now (the kernel's pick for port 0; taken again by the child). */
+static int
+free_port(void)
+{
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(sin);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
+
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&sin, &len) == 0)
+		port = ntohs(sin.sin_port);
+	if (fd >= 0)
+		close(fd);
+	return port;
+}
+
+/* listen = 127.0.0.1:PORT: FastCGI on TCP, no unix socket; a bad value stops the service. */
+static void
+test_tcp(void)
+{
+	char *argv[] = {"shomei-test", "-c", conf, NULL};
+	char text[1024], tcp[32], params_p[64];
+	const char *params[] = {"REQUEST_METHOD=GET", params_p, NULL};
+	struct resp r;
+	pid_t pid;
+	int port = free_port(), st = -1;
+
+	snprintf(text, sizeof(text),
+		 "db = %s\nredis_socket = %s\nsocket_dir = %s\nthreads = 2\nlog_level = error\n"
+		 "listen = nonsense\n",
+		 DEAD_DB, DEAD_REDIS, sockdir);
+	write_conf(conf, text);
+	TAP_OK(run(argv, NULL) == 1 && file_has(errfile, "event=listen_bad"),
+	       "listen without host:port: exit 1, listen_bad logged");
+	snprintf(text, sizeof(text),
+		 "db = %s\nredis_socket = %s\nsocket_dir = %s\nthreads = 2\nlog_level = error\n"
+		 "listen = 127.0.0.1:%d\n",
+		 DEAD_DB, DEAD_REDIS, sockdir, port);
+	write_conf(conf, text);
+	snprintf(tcp, sizeof(tcp), "tcp:%d", port);
+	snprintf(params_p, sizeof(params_p), "DOCUMENT_URI=/api/ok");
+	if ((pid = spawn(argv, NULL)) < 0)
+		return;
+	for (int i = 0; i < 500 && st != 200; i++) {
+		st = fcgi_request(tcp, params, NULL, 0, &r) == 0 ? r.status : -1;
+		if (st != 200) {
+			free(r.raw);
+			r.raw = NULL;
+			usleep(10000);
+		}
+	}
+	TAP_OK(st == 200 && r.body_len == 2 && memcmp(r.body, "ok", 2) == 0,
+	       "listen = 127.0.0.1:%d: GET /api/ok over TCP answers 200", port);
+	free(r.raw);
+	TAP_OK(access(sockpath, F_OK) != 0, "... and no unix socket is made");
+	snprintf(params_p, sizeof(params_p), "DOCUMENT_URI=/metrics");
+	st = fcgi_request(tcp, params, NULL, 0, &r) == 0 ? r.status : -1;
+	TAP_OK(st == 200 && r.body != NULL &&
+		       strstr(r.body, "shomei_route_requests_total{service=\"test\",method=\"GET\","
+				      "route=\"/api/ok\",code=\"2xx\"} ") != NULL &&
+		       strstr(r.body, "# TYPE shomei_request_seconds histogram\n") != NULL &&
+		       strstr(r.body,
+			      "shomei_request_seconds_bucket{service=\"test\",le=\"+Inf\"} ") !=
+			       NULL &&
+		       strstr(r.body, "shomei_db_pool_size{service=\"test\"} 16\n") != NULL,
+	       "/metrics: requests by route, the latency histogram, the pool's size (16)");
+	if (st != 200)
+		diag(r.raw);
+	free(r.raw);
+	TAP_OK(kill(pid, SIGTERM) == 0 && reap(pid) == 0, "SIGTERM: exit 0");
 }
 
 static int
@@ -875,6 +968,7 @@ main(void)
 	test_args();
 	test_start_failures();
 	test_serve();
+	test_tcp();
 	if (dbci != NULL || redis != NULL)
 		test_health_servers(dbci, redis);
 	else
