@@ -77,6 +77,9 @@ await T.step('送信メール in the menu lists the six notices, sent and failed
   await page.click('a.menu-item[data-route="outbox"]');
   await page.waitForFunction(() => window.location.hash.startsWith('#/outbox'));
   await rows(GOOD).first().waitFor();
+  // the page refreshes itself while a row shows 送信待ち: it must settle on 送信済 / 送信失敗
+  await page.waitForFunction(() => document.querySelectorAll('#outbox-table tbody .status-tag[data-status="queued"]').length === 0,
+    null, { timeout: 60_000, polling: 500 });
   assert((await rows(GOOD).count()) === 2, 'two rows to the accepted address');
   assert((await rows(BAD).count()) === 2, 'two rows to the refused address');
   assert((await rows(`admins.${RUN}`).count()) === 2, 'two to the administrators (利用者登録受付通知)');

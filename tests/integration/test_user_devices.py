@@ -80,7 +80,7 @@ def test_add(t):
     en = Client(lang="en")
     en.login(TAG + "a-admin", PW)
     items = (en.get("/api/audit?action=user_update").json() or {}).get("items", [])
-    t.ok(items and items[0].get("detail") == "追加 花子 (%s-one@example.com): devices added iOS(iPad)" % TAG,
+    t.ok(items and items[0].get("detail") == "追加 花子 (%s-one@example.com): devices added iOS (iPad)" % TAG,
          "and in English for an English reader", items[:1])
 
     before = counts(tid)
