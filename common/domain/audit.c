@@ -277,7 +277,7 @@ static const struct db_stmt st_top = {
 
 /* What a detail is rendered from, and who acted (migration 0015). */
 #define ENTRY_COLUMNS                                                                              \
-	"coalesce(login_id, '') AS login_id, coalesce(detail_code, '') AS detail_code,"           \
+	"coalesce(login_id, '') AS login_id, coalesce(detail_code, '') AS detail_code,"            \
 	" coalesce(detail_params::text, '[]') AS detail_params"
 
 /*
@@ -287,8 +287,8 @@ static const struct db_stmt st_top = {
 #define PAGE_SQL(op, dir)                                                                          \
 	"SELECT to_char(at AT TIME ZONE 'Asia/Tokyo', 'YYYY/MM/DD HH24:MI:SS') AS at,"             \
 	" coalesce(host(ip), '') AS ip, action, detail, " ENTRY_COLUMNS ", id,"                    \
-	" (extract(epoch FROM at) * 1000000)::bigint::text AS k FROM audit" AUDIT_WHERE             \
-	" AND ($7::bigint IS NULL OR (audit.at, audit.id) " op                                    \
+	" (extract(epoch FROM at) * 1000000)::bigint::text AS k FROM audit" AUDIT_WHERE            \
+	" AND ($7::bigint IS NULL OR (audit.at, audit.id) " op                                     \
 	" ('epoch'::timestamptz + $6::bigint * interval '1 microsecond', $7::bigint))"             \
 	" ORDER BY audit.at " dir ", audit.id " dir " OFFSET $8 LIMIT $9"
 static const struct db_stmt st_page = {"audit_page", PAGE_SQL("<", "DESC"), 9};
@@ -791,7 +791,7 @@ detail_of(const PGresult *res, int i, int lang, char *buf, size_t len)
 		}
 		if (audit_render(code, params, n, lang, buf, len - sizeof(tail)) == 0) {
 			summed_tail(stored, lang, tail, sizeof(tail));
-			strcat(buf, tail);
+			strncat(buf, tail, len - strlen(buf) - 1);
 			cJSON_Delete(doc);
 			return buf;
 		}
@@ -882,8 +882,15 @@ audit_list(struct db *db, long long tenant_id, const struct audit_filter *f, int
 	int rc, est;
 
 	snprintf(tenant, sizeof(tenant), "%lld", tenant_id);
-	const char *params[] = {tenant,		   f->from, f->to,     f->action, f->q,
-				keyset_key_param(&ks), keyset_id_param(&ks), ks.offset, ks.limit};
+	const char *params[] = {tenant,
+				f->from,
+				f->to,
+				f->action,
+				f->q,
+				keyset_key_param(&ks),
+				keyset_id_param(&ks),
+				ks.offset,
+				ks.limit};
 	if ((rc = list_total(db, params, &total, &est)) != 0)
 		goto fail;
 	keyset_limit(&ks, total, est, AUDIT_PER_PAGE);

@@ -135,8 +135,8 @@ struct audit_filter {
 	const char *from; /* yyyy/mm/dd (JST), NULL = open */
 	const char *to;   /* yyyy/mm/dd inclusive, NULL = open */
 	const char *action;
-	const char *q;               /* substring of the detail, case-insensitive */
-	const struct keyset *ks;     /* which page (web/keyset.h) */
+	const char *q;           /* substring of the detail, case-insensitive */
+	const struct keyset *ks; /* which page (web/keyset.h) */
 };
 
 /*

@@ -11,7 +11,8 @@
 
 struct certq_quota {
 	long long quota;     /* 契約数 */
-	long long issued;    /* 発行数: issuing + issued + downloaded + revoke_scheduled, not superseded */
+	long long issued;    /* 発行数: issuing + issued + downloaded + revoke_scheduled, not
+				superseded */
 	long long issuing;   /* of which still issuing */
 	long long available; /* 追加発行可能数, never below 0 */
 	char key_type[16];   /* the tenant's key type for new certificates */

@@ -131,8 +131,8 @@ jobs_queue(struct db *db, const struct jobs_new *n, const struct audit_entry *e,
 	snprintf(devs, sizeof(devs), "%d", n->devices);
 	if ((rc = db_begin(db)) != 0)
 		return rc < 0 ? rc : -EIO;
-	if ((rc = db_exec(db, &q_queue, p, &res)) != 0 || (rc = audit_write_ex(db, e, n->more)) != 0 ||
-	    (rc = db_commit(db)) != 0) {
+	if ((rc = db_exec(db, &q_queue, p, &res)) != 0 ||
+	    (rc = audit_write_ex(db, e, n->more)) != 0 || (rc = db_commit(db)) != 0) {
 		db_rollback(db);
 		PQclear(res);
 		return rc < 0 ? rc : -EIO;

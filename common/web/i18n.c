@@ -24,9 +24,8 @@ const struct i18n_text msg_cursor = {
 	{"ページの位置(after/before)が正しくありません。一覧の前へ・次へから開き直してください。",
 	 "The page position (after/before) is not valid. Open the page again from the list's "
 	 "Previous or Next."}};
-const struct i18n_text msg_cursor_one = {
-	{"after、before、lastは一つだけ指定してください。",
-	 "Give only one of after, before and last."}};
+const struct i18n_text msg_cursor_one = {{"after、before、lastは一つだけ指定してください。",
+					  "Give only one of after, before and last."}};
 const struct i18n_text msg_text_too_long = {{"入力が長すぎます。", "The text is too long."}};
 const struct i18n_text msg_not_string = {{"文字列で指定してください。", "Must be a string."}};
 const struct i18n_text msg_encoding = {

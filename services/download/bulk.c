@@ -172,7 +172,11 @@ read_ids(struct http_req *req, char **out)
 	for (char *p = v, *id; (id = strsep(&p, ",")) != NULL; n++) {
 		if (n >= BULK_MAX_IDS || valid_id(id) != 0)
 			goto out;
-		o += (size_t)sprintf(arr + o, "%s%s", n ? "," : "", id);
+		size_t l = strlen(id);
+		if (n)
+			arr[o++] = ',';
+		memcpy(arr + o, id, l);
+		o += l;
 	}
 	arr[o++] = '}';
 	arr[o] = '\0';

@@ -46,8 +46,8 @@ static const struct db_stmt q_resolve = {
 struct rcsv {
 	int lang, now; /* now: revoke at once, else on the date */
 	cJSON *errs;
-	cJSON *lookup;  /* [{i, cn} | {i, e, de, c}] */
-	cJSON *ids;     /* the certificates, in line order */
+	cJSON *lookup; /* [{i, cn} | {i, e, de, c}] */
+	cJSON *ids;    /* the certificates, in line order */
 	int nlines;
 };
 
@@ -74,9 +74,9 @@ label(int lang, int nra)
 static int
 is_header(const struct csv_row *row)
 {
-	return row->line == 1 && (strcmp(row->f[0], "コモンネーム") == 0 ||
-				  strcmp(row->f[0], "代表メールアドレス") == 0 ||
-				  strcasecmp(row->f[0], "cn") == 0);
+	return row->line == 1 &&
+	       (strcmp(row->f[0], "コモンネーム") == 0 ||
+		strcmp(row->f[0], "代表メールアドレス") == 0 || strcasecmp(row->f[0], "cn") == 0);
 }
 
 /* Read the lines into the lookup; the malformed ones into errs. */
@@ -159,12 +159,12 @@ decide(struct rcsv *r, int line, int nra, const cJSON *certs, cJSON *seen)
 		cJSON_AddItemToArray(r->ids, cJSON_CreateNumber(id));
 		return;
 	}
-	const struct i18n_text *m = live > 1	    ? &msg_rcsv_many
+	const struct i18n_text *m = live > 1                         ? &msg_rcsv_many
 				    : cJSON_GetArraySize(certs) == 0 ? &msg_rcsv_unknown
-				    : scheduled && !r->now ? &msg_rcsv_scheduled
-				    : issuing		    ? &msg_rcsv_issuing
-				    : revoked		    ? &msg_rcsv_revoked
-							    : &msg_rcsv_unknown;
+				    : scheduled && !r->now           ? &msg_rcsv_scheduled
+				    : issuing                        ? &msg_rcsv_issuing
+				    : revoked                        ? &msg_rcsv_revoked
+								     : &msg_rcsv_unknown;
 	line_error(r, line, label(r->lang, nra), i18n_msg(m, r->lang));
 }
 
@@ -255,8 +255,8 @@ revoke_csv(struct http_req *req, struct svc_thread *t)
 		return 0;
 	}
 	why = form_text(req, "revoke_on", date, sizeof(date)) != 0 ? &msg_revoke_on_format
-	      : date[0]						    ? revoke_date_problem(date)
-									    : NULL;
+	      : date[0]                                            ? revoke_date_problem(date)
+								   : NULL;
 	if (why != NULL) {
 		field_error(req, "revoke_on", i18n_msg(why, req->lang));
 		return 0;
@@ -267,7 +267,8 @@ revoke_csv(struct http_req *req, struct svc_thread *t)
 		return 0;
 	}
 	snprintf(fname, sizeof(fname), "%s", file.filename[0] ? file.filename : "revoke.csv");
-	if ((rc = csv_decode(file.data, file.len, &text, &len, &enc, &bad_line)) == CSV_E_ENCODING) {
+	if ((rc = csv_decode(file.data, file.len, &text, &len, &enc, &bad_line)) ==
+	    CSV_E_ENCODING) {
 		svc_file_error(req, bad_line, i18n_msg(&msg_rcsv_encoding, req->lang));
 		return 0;
 	}
@@ -303,10 +304,10 @@ revoke_csv(struct http_req *req, struct svc_thread *t)
 		goto out;
 	}
 	snprintf(total, sizeof(total), "%d", n);
-	struct audit_entry e = {req->tenant_id, req->remote_addr,	   "admin",
+	struct audit_entry e = {req->tenant_id, req->remote_addr,         "admin",
 				req->admin_id,  AUDIT_CERTIFICATE_REVOKE, NULL};
-	struct audit_more m = {NULL, date[0] ? "rcsv_queued_on" : "rcsv_queued",
-			       {fname, total, date}, 3};
+	struct audit_more m = {
+		NULL, date[0] ? "rcsv_queued_on" : "rcsv_queued", {fname, total, date}, 3};
 	struct jobs_new jn = {
 		.tenant_id = req->tenant_id,
 		.admin_id = req->admin_id,

@@ -55,7 +55,8 @@ const struct i18n_text msg_rcsv_many = {
 const struct i18n_text msg_rcsv_unknown = {
 	{"該当する証明書がありません。", "No certificate matches."}};
 const struct i18n_text msg_rcsv_scheduled = {
-	{"この証明書はすでに失効予定です。", "This certificate is already scheduled for revocation."}};
+	{"この証明書はすでに失効予定です。",
+	 "This certificate is already scheduled for revocation."}};
 const struct i18n_text msg_rcsv_issuing = {
 	{"この証明書は発行中です。発行が終わってから失効してください。",
 	 "This certificate is still being issued; revoke it once it is issued."}};
@@ -79,8 +80,9 @@ const struct i18n_text msg_reissue_org_unit = {
 const struct i18n_text msg_reissue_datetime = {
 	{"yyyy/mm/dd または yyyy/mm/dd hh:mm の形式で入力してください。",
 	 "Use yyyy/mm/dd or yyyy/mm/dd hh:mm."}};
-const struct i18n_text msg_reissue_order = {{"証明書有効期限(From)は証明書有効期限(To)より前にしてください。",
-					     "The validity start must be before its end."}};
+const struct i18n_text msg_reissue_order = {
+	{"証明書有効期限(From)は証明書有効期限(To)より前にしてください。",
+	 "The validity start must be before its end."}};
 const struct i18n_text msg_reissue_ahead = {
 	{"証明書有効期限(From)が先すぎます。", "The validity starts too far ahead."}};
 const struct i18n_text msg_reissue_past = {{"証明書有効期限(To)は未来の日時を指定してください。",

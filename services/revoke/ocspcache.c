@@ -101,7 +101,7 @@ ocsp_cache_put(long long ca_id, const char *serial, uint64_t epoch, const struct
 	pthread_mutex_lock(&g_stripe[i % STRIPES]);
 	free(s->a.der);
 	s->ca_id = ca_id;
-	strcpy(s->serial, serial);
+	memcpy(s->serial, serial, strlen(serial) + 1); /* length checked above */
 	s->epoch = epoch;
 	s->until = until;
 	s->a = *a;

@@ -32,8 +32,8 @@ struct publisher {
 	struct db db;
 	struct signer_conn signer;
 	char sock[PATH_MAX];
-	int listen_pid; /* the backend LISTEN was sent to (a reconnect has another; 0: none) */
-	long long tenant;  /* the tenant being signed for */
+	int listen_pid;   /* the backend LISTEN was sent to (a reconnect has another; 0: none) */
+	long long tenant; /* the tenant being signed for */
 	long long pending[PENDING_MAX];
 	size_t npending;
 	int overflow; /* more notifications than pending holds: sweep */

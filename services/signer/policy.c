@@ -323,7 +323,8 @@ check_crl_times(X509_CRL *crl, time_t now, char *reason, size_t len)
 		return refuse(reason, len, "thisUpdate and nextUpdate are required");
 	/* a CRL dated in the past could hide a revocation; one dated ahead outlives its time */
 	if (X509_cmp_time(tu, &lo) < 0 || X509_cmp_time(tu, &hi) > 0)
-		return refuse(reason, len, "thisUpdate is not now (more than %d s from the signer's clock)",
+		return refuse(reason, len,
+			      "thisUpdate is not now (more than %d s from the signer's clock)",
 			      POLICY_SKEW_SECONDS);
 	if (!ASN1_TIME_diff(&days, &secs, tu, nu) || days < 0 || secs < 0 ||
 	    (days == 0 && secs == 0))

@@ -362,9 +362,10 @@ permitted(const struct server *s, const struct caller *who, int op, uint64_t ten
 		return set_status(a, SIGNER_ST_REFUSED,
 				  "OCSP responses are signed with a tenant's CA only");
 	if (op == SIGNER_OP_SIGN_CERT && tenant == 0)
-		return set_status(a, SIGNER_ST_REFUSED,
-				  "certificates are signed with a tenant's CA only (tenant_id 0: the "
-				  "administrator CA signs in shomeictl's ceremony)");
+		return set_status(
+			a, SIGNER_ST_REFUSED,
+			"certificates are signed with a tenant's CA only (tenant_id 0: the "
+			"administrator CA signs in shomeictl's ceremony)");
 	return 0;
 }
 
