@@ -199,6 +199,31 @@ export async function apiGet(page, pathname, lang = 'ja') {
   );
 }
 
+/**
+ * Poll GET pathname from the page (its session) until test(body) holds; return that body.
+ * page.waitForFunction cannot do this: it does not await an async predicate (a Promise is
+ * truthy), so it would return at once. The wait for server state happens here, in Node.
+ */
+export async function untilApi(page, pathname, test, { timeout = 60_000, interval = 1000, what = pathname } = {}) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    const r = await apiGet(page, pathname);
+    if (r.status === 200 && test(r.body)) return r.body;
+    if (Date.now() > end) {
+      fail(`waited ${timeout / 1000} s for ${what}; the last answer was ${r.status} ${JSON.stringify(r.body).slice(0, 400)}`);
+    }
+    await page.waitForTimeout(interval);
+  }
+}
+
+/** Wait until the tenant has no certificate left 発行中 (GET /api/tenant's issuing). */
+export function untilIssued(page, timeout = 60_000) {
+  return untilApi(page, '/api/tenant', (d) => d.issuing === 0 || d.issuing === false, {
+    timeout,
+    what: 'every certificate issued',
+  });
+}
+
 /** POST (JSON) from the page with the session's CSRF token, as the portal sends it. */
 export async function apiPost(page, pathname, body) {
   return page.evaluate(

@@ -5,7 +5,7 @@
 //
 //   cd tests/browser && npm ci && SHOMEI_UP_JSON=../../var/up.json node import.test.mjs
 
-import { assert, browse, ctl, login, stack, tap } from './harness.mjs';
+import { assert, browse, ctl, login, stack, tap, untilIssued } from './harness.mjs';
 
 const { up, base, origin, artifacts } = stack();
 const T = tap('import', artifacts);
@@ -124,15 +124,7 @@ await T.step('a good file in Shift_JIS: accepted, the panel follows the job to �
 
 await T.step('証明書管理: CSV一括失効 lists a bad line, then revokes taro\'s PC and the list shows 失効日', async () => {
   // the imported certificates are issued first
-  await page.waitForFunction(
-    async () => {
-      const r = await fetch('/api/tenant', { headers: { Accept: 'application/json', 'Accept-Language': 'ja' } });
-      const d = await r.json();
-      return d.issuing === 0 || d.issuing === false;
-    },
-    null,
-    { timeout: 60_000, polling: 1000 },
-  );
+  await untilIssued(page);
   await page.goto(`${base}index.html#/certificates?status=all`);
   const button = page.locator('#cert-revoke-csv');
   await button.waitFor({ state: 'visible' });

@@ -6,7 +6,7 @@
 //
 //   cd tests/browser && npm ci && SHOMEI_UP_JSON=../../var/up.json node outbox.test.mjs
 
-import { assert, browse, ctl, login, stack, tap } from './harness.mjs';
+import { assert, browse, ctl, login, stack, tap, untilApi } from './harness.mjs';
 
 const { up, base, origin, artifacts } = stack();
 const T = tap('outbox', artifacts);
@@ -58,16 +58,10 @@ await T.step(
       const r = await register(e);
       assert(r.status === 202, `register ${e}: ${r.status}`);
     }
-    await page.waitForFunction(
-      async () => {
-        // one answer: six notices, none still queued
-        const y = await fetch('/api/notifications', { headers: { Accept: 'application/json', 'Accept-Language': 'ja' } });
-        const all = await y.json();
-        return all.total === 6 && all.items.every((i) => i.status !== 'queued');
-      },
-      null,
-      { timeout: 90_000, polling: 1000 },
-    );
+    await untilApi(page, '/api/notifications', (all) => all.total === 6 && all.items.every((i) => i.status !== 'queued'), {
+      timeout: 90_000,
+      what: 'six notices, none still queued',
+    });
   },
   { critical: true },
 );
@@ -110,14 +104,11 @@ await T.step('再送 queues a failed notice again; it is tried once more (and re
   await page.waitForTimeout(1100); // the next attempt falls in another second
   await row.locator('button', { hasText: '再送' }).click();
   await page.locator('#outbox-ok', { hasText: `${BAD} 宛のメールを再送します` }).waitFor();
-  await page.waitForFunction(
-    async ([nid, was]) => {
-      const x = await fetch('/api/notifications?status=failed', { headers: { Accept: 'application/json', 'Accept-Language': 'ja' } });
-      const it = (await x.json()).items.find((i) => String(i.id) === nid);
-      return it && it.last_attempt_at !== was && it.attempts === 1;
-    },
-    [id, before],
-    { timeout: 60_000, polling: 1000 },
+  await untilApi(
+    page,
+    '/api/notifications?status=failed',
+    (d) => d.items.some((i) => String(i.id) === id && i.last_attempt_at !== before && i.attempts === 1),
+    { what: `notice ${id} tried again and failed again` },
   );
   await page.click('#outbox-reload');
   const again = page.locator(`#outbox-table tbody tr[data-id="${id}"]`);

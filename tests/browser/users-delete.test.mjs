@@ -4,7 +4,7 @@
 //
 //   cd tests/browser && npm ci && SHOMEI_UP_JSON=../../var/up.json node users-delete.test.mjs
 
-import { assert, browse, ctl, login, stack, tap } from './harness.mjs';
+import { assert, browse, ctl, login, stack, tap, untilIssued } from './harness.mjs';
 
 const { up, base, origin, artifacts } = stack();
 const T = tap('users-delete', artifacts);
@@ -59,15 +59,7 @@ await T.step(
       family_name_en: 'Sakujo', given_name_en: 'Hanako', email: EMAIL, devices: [{ device: '20' }],
     });
     assert(r.status === 202, `register: ${r.status}`);
-    await page.waitForFunction(
-      async () => {
-        const x = await fetch('/api/tenant', { headers: { Accept: 'application/json', 'Accept-Language': 'ja' } });
-        const d = await x.json();
-        return d.issuing === 0 || d.issuing === false;
-      },
-      null,
-      { timeout: 60_000, polling: 1000 },
-    );
+    await untilIssued(page);
   },
   { critical: true },
 );

@@ -14,7 +14,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { REPO, apiGet, apiPost, assert, browse, ctl, dialogShot, login, stack, tap, tokyoDate } from './harness.mjs';
+import { REPO, apiGet, apiPost, assert, browse, ctl, dialogShot, login, stack, tap, tokyoDate, untilIssued } from './harness.mjs';
 
 const { up, base, origin, artifacts } = stack();
 const T = tap('users-manage', artifacts);
@@ -41,15 +41,7 @@ async function register(who, family, given, devices) {
 }
 
 async function waitIssued() {
-  await page.waitForFunction(
-    async () => {
-      const x = await fetch('/api/tenant', { headers: { Accept: 'application/json', 'Accept-Language': 'ja' } });
-      const d = await x.json();
-      return d.issuing === 0 || d.issuing === false;
-    },
-    null,
-    { timeout: 90_000, polling: 1000 },
-  );
+  await untilIssued(page, 90_000);
 }
 
 /** Save a download started by click() and return its path. */
