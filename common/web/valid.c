@@ -1,5 +1,7 @@
 /* valid.c: validators for request fields, and table-driven checking of a whole request. */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "web/http.h"
@@ -430,4 +432,48 @@ valid_user_sort(const char *v)
 	if (*v == '-')
 		v++;
 	return one_of(v, strlen(v), keys) ? 0 : VALID_E_FORMAT;
+}
+
+int
+valid_id_list(const char *query, const char *name, char **out)
+{
+	size_t cap = VALID_IDS_MAX * 20 + 1, n = 0, o = 1;
+	char *v = NULL, *arr = NULL;
+	int rc;
+
+	*out = NULL;
+	if (query == NULL)
+		return HTTP_E_ABSENT;
+	if ((v = malloc(cap)) == NULL)
+		return -ENOMEM;
+	if ((rc = http_query_get(query, name, v, cap)) == HTTP_E_ABSENT)
+		goto out;
+	if (rc != 0 || v[0] == '\0') {
+		rc = 1;
+		goto out;
+	}
+	rc = 1;
+	if ((arr = malloc(strlen(v) + 3)) == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	arr[0] = '{';
+	for (char *p = v, *id; (id = strsep(&p, ",")) != NULL; n++) {
+		if (n >= VALID_IDS_MAX || valid_id(id) != 0)
+			goto out;
+		size_t l = strlen(id);
+		if (n)
+			arr[o++] = ',';
+		memcpy(arr + o, id, l);
+		o += l;
+	}
+	arr[o++] = '}';
+	arr[o] = '\0';
+	*out = arr;
+	arr = NULL;
+	rc = 0;
+out:
+	free(v);
+	free(arr);
+	return rc;
 }

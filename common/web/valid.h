@@ -23,6 +23,14 @@ int valid_text(const char *v);     /* valid UTF-8 text without control character
 int valid_visible_text(const char *v);
 int valid_id(const char *v); /* a row id: 1 .. 18 digits, no leading zero */
 
+#define VALID_IDS_MAX 1000 /* ids one ?ids= of a download may name */
+/*
+ * The query's name=1,2,3 (1 .. VALID_IDS_MAX row ids, valid_id each) as a PostgreSQL array
+ * "{1,2,3}" into *out (the caller frees). 0; HTTP_E_ABSENT when the query has no such name
+ * (*out NULL); 1 when the list is empty or not such a list; -ENOMEM.
+ */
+int valid_id_list(const char *query, const char *name, char **out);
+
 /* Users and devices (NRA 4-1); lengths in characters. */
 #define VALID_NAME_MAX 50          /* each of the six names */
 #define VALID_EMAIL_MAX 128        /* ub-emailaddress-length of the certificate's E */

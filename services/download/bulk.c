@@ -142,8 +142,6 @@ finish(struct bulk *b, enum audit_action action)
 	return rc < 0 ? rc : (rc ? -EIO : 0);
 }
 
-#define BULK_MAX_IDS 1000
-
 /*
  * The ?ids=1,2,3 of the request as a PostgreSQL array "{1,2,3}" into *out (caller frees), or
  * NULL when there is none (every valid certificate). 1 when the list is unusable (answered 422
@@ -152,45 +150,15 @@ finish(struct bulk *b, enum audit_action action)
 static int
 read_ids(struct http_req *req, char **out)
 {
-	char *v = NULL, *arr = NULL;
-	size_t cap = BULK_MAX_IDS * 20 + 1, n = 0, o = 1;
-	int rc = 1;
+	int rc = valid_id_list(req->query, "ids", out);
 
-	*out = NULL;
-	if (req->query == NULL || (v = malloc(cap)) == NULL)
-		return req->query == NULL ? 0 : -ENOMEM;
-	if ((rc = http_query_get(req->query, "ids", v, cap)) == HTTP_E_ABSENT) {
-		free(v);
+	if (rc == HTTP_E_ABSENT)
 		return 0;
-	}
-	if (rc != 0 || v[0] == '\0' || (arr = malloc(strlen(v) + 3)) == NULL) {
-		rc = rc == 0 && v[0] != '\0' ? -ENOMEM : 1;
-		goto out;
-	}
-	rc = 1;
-	arr[0] = '{';
-	for (char *p = v, *id; (id = strsep(&p, ",")) != NULL; n++) {
-		if (n >= BULK_MAX_IDS || valid_id(id) != 0)
-			goto out;
-		size_t l = strlen(id);
-		if (n)
-			arr[o++] = ',';
-		memcpy(arr + o, id, l);
-		o += l;
-	}
-	arr[o++] = '}';
-	arr[o] = '\0';
-	*out = arr;
-	arr = NULL;
-	rc = 0;
-out:
 	if (rc == 1) {
 		cJSON *errs = cJSON_CreateArray();
 		json_field_error(errs, "ids", i18n_msg(&msg_bad_ids, req->lang));
 		svc_invalid(req, errs);
 	}
-	free(v);
-	free(arr);
 	return rc;
 }
 

@@ -6,7 +6,7 @@
 
 #include "extern.h"
 #include "web/i18n.h"
-#include "qr.h"
+#include "core/qr.h"
 
 int
 dl_site_info(struct http_req *req, struct svc_thread *t)

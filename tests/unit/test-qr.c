@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "qr.h"
+#include "core/qr.h"
 #include "tap.h"
 
 static int
