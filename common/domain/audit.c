@@ -39,6 +39,7 @@ static const struct {
 	[AUDIT_DOWNLOAD_REFUSED] = {"download_refused",
 				    {"ダウンロードサイト拒否", "Download site refusal"}},
 	[AUDIT_AUDIT_CSV] = {"audit_csv", {"操作履歴CSV", "History CSV"}},
+	[AUDIT_PASSWORD_NOTICE] = {"password_notice", {"パスワード通知書", "Password notice"}},
 };
 
 /*
@@ -130,6 +131,9 @@ static const struct {
 	{"creds_shown", {"パスワード案内 {0} ({1})", "Password notice page {0} ({1})"}},
 	{"mail_resent", {"送信メール再送 #{0} {1}", "Sent mail resent #{0} {1}"}},
 	{"audit_csv", {"操作履歴 {0} 件", "Operation history: {0} entries"}},
+	{"password_notice",
+	 {"パスワード通知書 (利用者 {0} 名, 証明書 {1} 件): {2}",
+	  "Password notice ({0} users, {1} certificates): {2}"}},
 	{"devices_added",
 	 {"{0} {1} ({2}): 利用デバイス追加 {3}", "{0} {1} ({2}): devices added {3}"}},
 	{"setting_notice_address",

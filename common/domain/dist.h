@@ -8,6 +8,7 @@
 
 #include "store/db.h"
 #include "pki/secret.h"
+#include "domain/lifecycle.h"
 
 struct dist_cert {
 	long long id;
@@ -36,6 +37,16 @@ void dist_cert_done(struct dist_cert *c);
 #define DIST_COLUMNS                                                                               \
 	"c.id, coalesce(c.number, 0) AS number, c.cn, coalesce(c.email, '') AS email,"             \
 	" coalesce(d.device_code, '') AS device_code, c.status, c.p12, c.p12_password_enc"
+
+/*
+ * The certificates the administrator's bulk hand-outs give (the ZIP, the password list, the
+ * password notice), in a WHERE over certificates c LEFT JOIN devices d: valid, with their files,
+ * and not of a device with an install restriction (NRA: 管理者一括ダウンロードをご利用の場合は、
+ * インストール制限機能はご利用いただけません: shomei-enroll installs those on the device).
+ */
+#define DIST_BULK_WHERE                                                                            \
+	" c.status IN " LC_SQL_VALID " AND c.p12 IS NOT NULL"                                      \
+	" AND coalesce(d.restriction_mode, 'none') = 'none'"
 
 /*
  * The file name without extension: the CN of a numbered certificate

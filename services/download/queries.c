@@ -32,14 +32,10 @@ const struct db_stmt q_mark_many = {
 	2,
 };
 
-/*
- * Not a certificate whose device has an install restriction (NRA: 管理者一括ダウンロードをご利用の
- * 場合は、インストール制限機能はご利用いただけません): shomei-enroll installs it on the device.
- */
+/* What the bulk hand-outs give (DIST_BULK_WHERE, the password notice's too). */
 #define BULK_FROM                                                                                  \
 	" FROM certificates c LEFT JOIN devices d ON d.id = c.device_id"                           \
-	" WHERE c.tenant_id = $1 AND c.status IN " LC_SQL_VALID " AND c.p12 IS NOT NULL"           \
-	" AND coalesce(d.restriction_mode, 'none') = 'none'"                                       \
+	" WHERE c.tenant_id = $1 AND" DIST_BULK_WHERE                                              \
 	" AND ($2::bigint[] IS NULL OR c.id = ANY ($2::bigint[]))"                                 \
 	" ORDER BY c.number NULLS LAST, c.id"
 

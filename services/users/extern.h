@@ -132,6 +132,9 @@ int users_settings(struct http_req *req, struct svc_thread *t);
 /* export.c */
 int users_export(struct http_req *req, struct svc_thread *t);
 
+/* notice.c: パスワード通知書 */
+int users_notice_pdf(struct http_req *req, struct svc_thread *t);
+
 /* import.c: CSV一括登録 (NRA 4-2) */
 #define IMPORT_MAX_LINES 64 /* lines remembered per user (past 5 the user has too many anyway) */
 struct imp_user {
@@ -194,6 +197,7 @@ int jobs_get(struct http_req *req, struct svc_thread *t);
 
 /* msgs.c */
 extern const struct i18n_text msg_not_bool;
+extern const struct i18n_text msg_bad_user_ids;
 extern const struct i18n_text msg_allowlist_format;
 extern const struct i18n_text msg_allowlist_prefix;
 extern const struct i18n_text msg_allowlist_hostbits;

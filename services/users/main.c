@@ -7,6 +7,7 @@ static const struct route routes[] = {
 	{"GET", "/api/tenant", 1, users_tenant},
 	{"PUT", "/api/tenant/settings", 1, users_settings},
 	{"GET", "/api/users/export.csv", 1, users_export},
+	{"GET", "/api/users/notice.pdf", 1, users_notice_pdf},
 	{"GET", "/api/users", 1, users_search},
 	{"POST", "/api/users", 1, users_register},
 	{"GET", "/api/users/{id}", 1, users_get},

@@ -3,6 +3,9 @@
 
 const struct i18n_text msg_not_bool = {
 	{"true または false で指定してください。", "Must be true or false."}};
+const struct i18n_text msg_bad_user_ids = {
+	{"ids には利用者の ID をカンマ区切りで 1〜1000 件指定してください。",
+	 "ids takes 1 to 1000 user ids separated by commas."}};
 const struct i18n_text msg_allowlist_format = {
 	{"IPアドレスまたはネットワークアドレス（例: 192.168.1.0/24、2001:db8::/32）"
 	 "の形式で入力してください。",

@@ -24,6 +24,7 @@ export const ACTIONS = [
   'lockout',
   'download_refused',
   'audit_csv',
+  'password_notice',
 ];
 
 function readParams(params) {
