@@ -77,8 +77,7 @@ static const char *const words[][2] = {
 	{"デバイス", "Device"},
 	{"ログイン ID", "Login ID"},
 	{"パスワード", "Password"},
-	{"ダウンロードできる電子証明書はまだありません。発行後にあらためてお知らせします。",
-	 "There is no certificate to download yet. You will be told again once it is issued."},
+	{"ダウンロードできる電子証明書はありません。", "There is no certificate to download."},
 	{"この通知書は電子証明書の登録が終わるまで大切に保管し、ほかの人に見せないでください。",
 	 "Keep this notice safe until the certificate is installed, and show it to no one."},
 };

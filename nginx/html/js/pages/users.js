@@ -5,7 +5,7 @@
 // certificates shown is issuing. The search conditions live in the hash
 // (#/users?family_name=…&email=…&issued_from=yyyy/mm/dd&status=issued,downloaded&sort=-applied_at&page=N).
 
-import { api, withQuery } from '../api.js';
+import { api, download, withQuery } from '../api.js';
 import { atPage, cursorQuery, el, fromTemplate, hide, isoToSlash, pageCount, readCursor, renderPager, showKey, showLines, slashToIso, validDate } from '../dom.js';
 import { applyI18n, getLang, t } from '../i18n.js';
 import { REFRESH_MS, tokyoIso } from './certificates.js';
@@ -1103,6 +1103,22 @@ export function usersPage(view, params, ctx) {
   // CSV一括利用者マスター削除: a queued job is followed in the CSV 処理状況 panel
   const purge = purgeDialog(root, { say, onQueued: () => imports.watch() });
 
+  /** The password notice of the users checked: fetched, so a refusal is said, not dropped. */
+  async function noticePdf(users) {
+    hide(errorBox);
+    unsay();
+    try {
+      const name = await download(withQuery('/api/users/notice.pdf', { ids: users.map((u) => u.id).join(',') }), 'password-notice.pdf');
+      say('bulk.notice_pdf_done', { file: name, n: users.length });
+    } catch (err) {
+      if (err.status === 401) {
+        ctx.sessionLost();
+        return;
+      }
+      showLines(errorBox, [err.displayMessage(), ...err.fields.map((f) => f.message)]);
+    }
+  }
+
   // ▼一括操作 (NRA 4-2, 7-3): a registry of entries, see bulkmenu.js
   menu = bulkMenu(q('#users-bulk-menu'), { selectedUsers, deletedView: () => state.deleted });
   const mayIssue = () => Boolean(tenant && Array.isArray(tenant.features) && tenant.features.includes('admin_may_issue'));
@@ -1117,6 +1133,8 @@ export function usersPage(view, params, ctx) {
   menu.add({ id: 'reissue', labelKey: 'urev.reissue', view: 'active', selection: true, run: (users) => revocation.openUserReissue(users.map((u) => u.id), bulkButton()) });
   menu.add({ id: 'undelete', labelKey: 'bulk.undelete', view: 'deleted', selection: true, run: (users) => deletion.many('undelete', users, bulkButton()) });
   menu.add({ id: 'purge', labelKey: 'bulk.purge', view: 'deleted', selection: true, run: (users) => deletion.many('purge', users, bulkButton()) });
+  // パスワード通知書 (NRA): a PDF page per checked user, with the ID, password and the download site
+  menu.add({ id: 'notice-pdf', labelKey: 'bulk.notice_pdf', view: 'active', selection: true, run: (users) => noticePdf(users) });
   menu.add({ id: 'active', labelKey: 'bulk.show_active', view: 'deleted', run: () => toView(false) });
   menu.add({ id: 'purge-csv', labelKey: 'purge.title', view: 'any', run: () => purge.open(bulkButton()) });
 
