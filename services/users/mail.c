@@ -23,6 +23,7 @@
 #include "domain/notice.h"
 #include "extern.h"
 #include "mime.h"
+#include "qrimg.h"
 #include "tmpl.h"
 
 #define MAIL_BATCH 10        /* rows a transaction */
@@ -261,7 +262,9 @@ deliver(struct mailer *m, const PGresult *res, int r, char *subject, size_t slen
 {
 	const char *kind = db_get(res, r, "kind"), *lang = db_get(res, r, "lang");
 	const char *from = db_get(res, r, "mail_from"), *subj, *body, *fromname;
-	char link[512], rnd[9], *src = NULL, *text = NULL, *html = NULL, *msg = NULL;
+	char link[512], rnd[9], cid[300], *src = NULL, *text = NULL, *html = NULL, *msg = NULL;
+	unsigned char *png = NULL;
+	size_t png_len = 0;
 	unsigned char rb[4];
 	struct smtp_out out = {0};
 	cJSON *vars = NULL;
@@ -300,7 +303,24 @@ deliver(struct mailer *m, const PGresult *res, int r, char *subject, size_t slen
 	util_hex(rb, sizeof(rb), rnd);
 	snprintf(msgid, idlen, "notice-%s.%s%s", db_get(res, r, "id"), rnd,
 		 strchr(from, '@') != NULL ? strchr(from, '@') : "@shomei.invalid");
-	if ((html = mime_text_html(body, lang)) == NULL) {
+	/* the install mail: the download site's QR code under its link in the HTML part */
+	if (strcmp(kind, "user_issued") == 0) {
+		const char *url = cJSON_GetStringValue(cJSON_GetObjectItem(vars, "download_url"));
+
+		snprintf(cid, sizeof(cid), "qr-%s", msgid);
+		if (url == NULL || (rc = qrimg_png(url, 6, &png, &png_len)) != 0) {
+			snprintf(err, elen, "the download site's QR code could not be drawn");
+			rc = rc == -ENOMEM ? -ENOMEM : 1;
+			goto out;
+		}
+		rc = 1;
+		html = mime_text_html(body, lang, url, cid,
+				      strcmp(lang, "en") == 0 ? "QR code of the download site"
+							      : "ダウンロードサイトの QR コード");
+	} else {
+		html = mime_text_html(body, lang, NULL, NULL, NULL);
+	}
+	if (html == NULL) {
 		rc = -ENOMEM;
 		goto out;
 	}
@@ -313,7 +333,10 @@ deliver(struct mailer *m, const PGresult *res, int r, char *subject, size_t slen
 			      html,
 			      msgid,
 			      lang,
-			      time(NULL)};
+			      time(NULL),
+			      png,
+			      png_len,
+			      png != NULL ? cid : NULL};
 	if ((msg = mime_build(&mm, &len)) == NULL) {
 		if (errno == ENOMEM) {
 			rc = -ENOMEM;
@@ -347,6 +370,7 @@ out:
 	free(text);
 	free(html);
 	free(msg);
+	free(png);
 	cJSON_Delete(vars);
 	return rc;
 }

@@ -220,7 +220,8 @@ mime_build(const struct mime_msg *m, size_t *len)
 
 	if (!mime_addr_ok(m->from) || !mime_addr_ok(m->to) ||
 	    (m->reply_to != NULL && m->reply_to[0] != '\0' && !mime_addr_ok(m->reply_to)) ||
-	    m->subject == NULL || m->text == NULL || m->html == NULL || !id_ok(m->message_id)) {
+	    m->subject == NULL || m->text == NULL || m->html == NULL || !id_ok(m->message_id) ||
+	    (m->image != NULL && (m->image_len == 0 || !id_ok(m->image_cid)))) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -235,11 +236,28 @@ mime_build(const struct mime_msg *m, size_t *len)
 	     "Content-Transfer-Encoding: base64\r\n\r\n",
 	     boundary);
 	put_body(&b, m->text);
-	putf(&b,
-	     "--%s\r\nContent-Type: text/html; charset=UTF-8\r\n"
-	     "Content-Transfer-Encoding: base64\r\n\r\n",
-	     boundary);
+	if (m->image != NULL) /* the HTML and its image, one alternative */
+		putf(&b,
+		     "--%s\r\nContent-Type: multipart/related; type=\"text/html\";\r\n"
+		     " boundary=\"%s_r\"\r\n\r\n--%s_r\r\n",
+		     boundary, boundary, boundary);
+	else
+		putf(&b, "--%s\r\n", boundary);
+	puts_(&b, "Content-Type: text/html; charset=UTF-8\r\n"
+		  "Content-Transfer-Encoding: base64\r\n\r\n");
 	put_body(&b, m->html);
+	if (m->image != NULL) {
+		putf(&b,
+		     "--%s_r\r\nContent-Type: image/png\r\n"
+		     "Content-Transfer-Encoding: base64\r\nContent-ID: <%s>\r\n"
+		     "Content-Disposition: inline; filename=\"qr.png\"\r\n\r\n",
+		     boundary, m->image_cid);
+		for (size_t i = 0; i < m->image_len; i += 57) {
+			put_b64(&b, m->image + i, m->image_len - i < 57 ? m->image_len - i : 57);
+			puts_(&b, "\r\n");
+		}
+		putf(&b, "--%s_r--\r\n", boundary);
+	}
 	putf(&b, "--%s--\r\n", boundary);
 	if (b.err) {
 		free(b.p);
@@ -282,7 +300,8 @@ put_escaped(struct buf *b, const char *s, size_t n)
 }
 
 char *
-mime_text_html(const char *text, const char *lang)
+mime_text_html(const char *text, const char *lang, const char *img_url, const char *img_cid,
+	       const char *img_alt)
 {
 	struct buf b = {0};
 	const char *s = text;
@@ -308,6 +327,14 @@ mime_text_html(const char *text, const char *lang)
 		puts_(&b, "\">");
 		put_escaped(&b, u, n);
 		puts_(&b, "</a>");
+		if (img_url != NULL && img_cid != NULL && strlen(img_url) == n &&
+		    strncmp(u, img_url, n) == 0) {
+			puts_(&b, "<br>\n<img src=\"cid:");
+			put_escaped(&b, img_cid, strlen(img_cid));
+			puts_(&b, "\" alt=\"");
+			put_escaped(&b, img_alt != NULL ? img_alt : "", img_alt != NULL ? strlen(img_alt) : 0);
+			puts_(&b, "\" width=\"180\" height=\"180\">");
+		}
 		s = u + n;
 	}
 	puts_(&b, "</p>\n</body></html>\n");

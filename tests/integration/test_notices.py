@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Notices (issue 13): every notice is one message in the local SMTP server's Maildir
 (var/mail/, Postfix from scripts/up), read back with Python's email package: headers decode,
-recipient, language, text and HTML parts; the credentials link shows the ID and password once,
+recipient, language, text and HTML parts (the install mail's HTML with the download site's QR code
+as an inline PNG that zbarimg reads); the credentials link shows the ID and password once,
 then answers 410, and no mail carries the password; nothing for a rolled-back change or a tenant
 with notices off; the SMTP server down for 60 s: the notices wait and go out once each after; a
 550 answer ends as failed, shown in 送信メール, and can be re-sent; two mail workers send each row
@@ -13,6 +14,7 @@ import os
 import random
 import re
 import subprocess
+import tempfile
 import time
 
 from shomei_test import (TAP, UP, VAR, Client, ctl, hold, live_pid, path, psql, release, scripts_up,
@@ -83,6 +85,31 @@ def link_of(m):
     return found[0] if found else None
 
 
+def qr_image(t, m, url):
+    """The install mail's HTML shows a PNG part (cid:) that zbarimg reads as url; the text keeps it."""
+    html = m.get_body(preferencelist=("html",))
+    cids = re.findall(r'<img src="cid:([^"]+)"', html.get_content() if html else "")
+    t.eq(len(cids), 1, "the HTML part shows one image by cid:")
+    parts = [p for p in m.walk() if p.get_content_type() == "image/png"]
+    t.eq(len(parts), 1, "the message has one image/png part")
+    if not cids or not parts:
+        return
+    p = parts[0]
+    t.eq(str(p["Content-ID"]).strip("<>"), cids[0], "its Content-ID is the one the HTML names")
+    t.ok(m.get_content_type() == "multipart/alternative" and
+         any(x.get_content_type() == "multipart/related" for x in m.iter_parts()),
+         "HTML and image in a multipart/related alternative")
+    data = p.get_content()
+    t.ok(data[:8] == b"\x89PNG\r\n\x1a\n", "the part decodes (base64) to a PNG")
+    fd, f = tempfile.mkstemp(suffix=".png")
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    o = subprocess.run(["zbarimg", "-q", "--raw", f], capture_output=True, text=True)
+    os.unlink(f)
+    t.eq(o.stdout.strip(), url, "zbarimg reads the PNG as a QR code of the download site's URL")
+    t.ok(url in body(m, "plain") and "cid:" not in body(m, "plain"), "the text part keeps the URL")
+
+
 def test_issuance(t):
     slug = "ntc-" + TAG
     c, tid = tenant(slug)
@@ -110,6 +137,7 @@ def test_issuance(t):
     install = [m for m in ms if "秘密の鍵" in str(m["Subject"])][0]
     t.ok(UP["url"] + "/dl/%s/" % slug in body(install), "the install mail names the download site",
          body(install))
+    qr_image(t, install, UP["url"] + "/dl/%s/" % slug)
     creds = [m for m in ms if "パスワード" in str(m["Subject"])][0]
     pin = c.get("/api/certificates/%d/pin" % cid).body.decode().strip()
     t.ok(len(pin) >= 8, "the certificate's password (the admin's /pin)")

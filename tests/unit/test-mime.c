@@ -79,7 +79,10 @@ test_build(void)
 			     "<p>x</p>",
 			     "notice-1.ab@example.org",
 			     "ja",
-			     0};
+			     0,
+			     NULL,
+			     0,
+			     NULL};
 	char dec[1024];
 	size_t len = 0;
 	char *msg = mime_build(&m, &len);
@@ -161,7 +164,7 @@ test_addr(void)
 static void
 test_html(void)
 {
-	char *h = mime_text_html("A <b>&\"'\nsee https://h/x?a=1&b=2 now", "en");
+	char *h = mime_text_html("A <b>&\"'\nsee https://h/x?a=1&b=2 now", "en", NULL, NULL, NULL);
 
 	TAP_OK(h && strstr(h, "A &lt;b&gt;&amp;&quot;&#39;<br>") != NULL,
 	       "text escaped, lines as <br>");
@@ -170,6 +173,60 @@ test_html(void)
 			       NULL,
 	       "a URL becomes a link");
 	TAP_OK(h && strstr(h, "<html lang=\"en\">") != NULL, "the language");
+	free(h);
+}
+
+/* An image: the HTML alternative becomes multipart/related with the PNG its cid: names. */
+static void
+test_image(void)
+{
+	unsigned char png[200];
+	char dec[512];
+	struct mime_msg m = {"noreply@example.org", NULL, NULL, "u@example.com", "s", "t\n",
+			     "<p><img src=\"cid:qr-1.ab@example.org\"></p>", "notice-1.ab@example.org",
+			     "ja", 0, png, sizeof(png), "qr-1.ab@example.org"};
+	size_t len = 0;
+	char *msg, *h, *rel, *img, *b, *e;
+
+	for (size_t i = 0; i < sizeof(png); i++)
+		png[i] = (unsigned char)(i * 7 + 3);
+	msg = mime_build(&m, &len);
+	TAP_OK(msg != NULL, "a message with an image is built");
+	rel = msg ? strstr(msg, "Content-Type: multipart/related; type=\"text/html\";") : NULL;
+	img = msg ? strstr(msg, "Content-Type: image/png\r\n") : NULL;
+	TAP_OK(rel != NULL && img != NULL && rel < img && strstr(rel, "Content-Type: text/html") < img,
+	       "the HTML and the image/png part in a multipart/related, the HTML first");
+	TAP_OK(img && strstr(img, "Content-ID: <qr-1.ab@example.org>\r\n") != NULL &&
+		       strstr(img, "Content-Disposition: inline;") != NULL,
+	       "the image has the Content-ID the HTML names, inline");
+	b = img ? strstr(img, "\r\n\r\n") : NULL;
+	e = b ? strstr(b, "\r\n--") : NULL;
+	if (b != NULL && e != NULL) {
+		char flat[512];
+		size_t n = 0;
+
+		for (char *p = b + 4; p < e && n < sizeof(flat) - 1; p++)
+			if (*p != '\r' && *p != '\n')
+				flat[n++] = *p;
+		TAP_OK(unb64(flat, n, dec, sizeof(dec)) == (int)sizeof(png) &&
+			       memcmp(dec, png, sizeof(png)) == 0,
+		       "its base64 decodes to the image's bytes");
+	} else {
+		TAP_OK(0, "its base64 decodes to the image's bytes");
+	}
+	TAP_OK(msg && strstr(msg, "_r--\r\n") != NULL && strstr(msg, "\r\n--=_shomei_") != NULL,
+	       "the related part closes inside the alternative");
+	free(msg);
+	m.image_cid = "no-at";
+	TAP_OK(mime_build(&m, &len) == NULL, "a Content-ID without @ is refused");
+	h = mime_text_html("site:\nhttps://h/dl/x/\nother https://h/y\n", "ja", "https://h/dl/x/",
+			   "qr-1@h", "QR <code>");
+	TAP_OK(h && strstr(h, "<a href=\"https://h/dl/x/\">https://h/dl/x/</a><br>\n"
+			      "<img src=\"cid:qr-1@h\" alt=\"QR &lt;code&gt;\"") != NULL,
+	       "the HTML shows the image under the link to its URL");
+	TAP_OK(h && strstr(h, "cid:") == strstr(h, "cid:qr-1@h") &&
+		       strstr(strstr(h, "cid:") + 4, "cid:") == NULL,
+	       "and only there");
 	free(h);
 }
 
@@ -208,6 +265,7 @@ main(void)
 	test_build();
 	test_addr();
 	test_html();
+	test_image();
 	test_tmpl();
 	return tap_done();
 }

@@ -1,5 +1,6 @@
 /* test-qr.c: the QR code SVG: well-formed, the finder patterns in place, refusals. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,5 +51,29 @@ main(void)
 	big[QR_MAX_TEXT] = '\0';
 	TAP_OK(qr_svg(big, &svg, &len) == 0 && svg != NULL, "QR_MAX_TEXT bytes encode");
 	free(svg);
+
+	/* the modules themselves (what the PDF and the mail's PNG draw) */
+	struct qr q;
+	TAP_OK(qr_encode("https://localhost:8443/dl/demo/", &q) == 0 && q.width == 29,
+	       "qr_encode: 29 modules a side");
+	int finder = 1, svgsame = 1;
+	for (int i = 0; i < 7; i++) /* the top-left finder's border: dark all round */
+		finder &= q.dark[i] && q.dark[6 * q.width + i] && q.dark[i * q.width] &&
+			  q.dark[i * q.width + 6];
+	finder &= !q.dark[1 * q.width + 1] && q.dark[3 * q.width + 3];
+	TAP_OK(finder, "qr_encode: the top-left finder pattern");
+	svg = NULL;
+	if (qr_svg("https://localhost:8443/dl/demo/", &svg, &len) == 0)
+		for (int y = 0; y < q.width; y++)
+			for (int x = 0; x < q.width; x++) {
+				char m[32];
+				snprintf(m, sizeof(m), "M%d %dh1v1h-1z", x + QR_QUIET, y + QR_QUIET);
+				svgsame &= (strstr(svg, m) != NULL) == (q.dark[y * q.width + x] != 0);
+			}
+	TAP_OK(svg != NULL && svgsame, "the SVG draws exactly the dark modules");
+	free(svg);
+	qr_free(&q);
+	TAP_OK(q.dark == NULL && qr_encode("", &q) == -EINVAL && q.dark == NULL,
+	       "qr_free clears; empty text is refused");
 	return tap_done();
 }
