@@ -158,6 +158,7 @@ static const struct {
 	{"f:family_name_en", {"氏名(姓)英語表記", "Family name (English)"}},
 	{"f:given_name_en", {"氏名(名)英語表記", "Given name (English)"}},
 	{"f:email", {"メールアドレス", "E-mail address"}},
+	{"f:lang", {"通知の言語", "Language of notices"}},
 	/* what a job counts (struct jobs_kind's unit) */
 	{"証明書", {"証明書", "certificates"}},
 	{"利用者", {"利用者", "users"}},

@@ -31,6 +31,14 @@ static const struct valid_field user_fields[UF__MAX] = {
 	{"email", valid_email, 1, &msg_email, 0},
 };
 
+static int
+valid_user_lang(const char *v)
+{
+	return strcmp(v, "ja") == 0 || strcmp(v, "en") == 0 ? 0 : 1;
+}
+
+static const struct valid_field lang_field = {"lang", valid_user_lang, 1, &msg_user_lang, 0};
+
 enum dfield { DF_DEVICE, DF_EMAIL, DF_FROM, DF_TO, DF_O, DF_OU1, DF_OU2, DF__MAX };
 
 static const struct valid_field device_fields[DF__MAX] = {
@@ -142,6 +150,14 @@ check_user(const cJSON *body, int partial, int lang, cJSON *errs, struct user_in
 	}
 	if (u->v[UF_FAMILY_NAME_EN] && u->v[UF_GIVEN_NAME_EN])
 		bad += check_cn(u->v[UF_FAMILY_NAME_EN], u->v[UF_GIVEN_NAME_EN], lang, errs);
+	/* the language of the user's notices: optional, Japanese when a new user has none */
+	u->lang = NULL;
+	if (cJSON_GetObjectItemCaseSensitive(body, "lang") != NULL) {
+		if (valid_json(body, &lang_field, 1, errs, lang) > 0)
+			bad++;
+		else
+			u->lang = json_str(body, "lang");
+	}
 	return bad;
 }
 

@@ -20,6 +20,7 @@ user_from_row(const PGresult *old, struct user_in *u)
 {
 	for (int i = 0; i < UF__MAX; i++)
 		u->v[i] = db_get(old, 0, user_field_names[i]);
+	u->lang = NULL;
 }
 
 /* A device code the user already has: an error on that entry of the request. */

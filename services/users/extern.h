@@ -51,6 +51,7 @@ enum ufield {
 
 struct user_in {
 	const char *v[UF__MAX]; /* NULL = not given (PATCH) */
+	const char *lang;       /* the language of the user's notices: ja, en; NULL = not given */
 	struct device_in dev[USERS_MAX_DEVICES];
 	int ndev;
 };
@@ -198,6 +199,7 @@ int jobs_get(struct http_req *req, struct svc_thread *t);
 /* msgs.c */
 extern const struct i18n_text msg_not_bool;
 extern const struct i18n_text msg_bad_user_ids;
+extern const struct i18n_text msg_user_lang;
 extern const struct i18n_text msg_allowlist_format;
 extern const struct i18n_text msg_allowlist_prefix;
 extern const struct i18n_text msg_allowlist_hostbits;

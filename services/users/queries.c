@@ -38,9 +38,9 @@ const struct db_stmt q_org_id = {
 const struct db_stmt q_user_insert = {
 	"users_user_insert",
 	"INSERT INTO users (tenant_id, organization_id, family_name, given_name, family_name_kana,"
-	" given_name_kana, family_name_en, given_name_en, email)"
-	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-	9,
+	" given_name_kana, family_name_en, given_name_en, email, lang)"
+	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, coalesce($10, 'ja')) RETURNING id",
+	10,
 };
 
 const struct db_stmt q_device_insert = {
@@ -69,7 +69,7 @@ const struct db_stmt q_device_pair = {
 
 #define USER_COLUMNS                                                                               \
 	"u.id, u.family_name, u.given_name, u.family_name_kana, u.given_name_kana,"                \
-	" u.family_name_en, u.given_name_en, u.email,"                                             \
+	" u.family_name_en, u.given_name_en, u.email, u.lang,"                                     \
 	" coalesce((SELECT o.name FROM organizations o WHERE o.id = u.organization_id), '')"       \
 	" AS organization, " JST("u.applied_at") " AS applied_at, " JST("u.deleted_at")            \
 	" AS deleted_at"
@@ -91,9 +91,9 @@ const struct db_stmt q_user_lock = {
 const struct db_stmt q_user_update = {
 	"users_user_update",
 	"UPDATE users SET family_name = $3, given_name = $4, family_name_kana = $5,"
-	" given_name_kana = $6, family_name_en = $7, given_name_en = $8, email = $9,"
+	" given_name_kana = $6, family_name_en = $7, given_name_en = $8, email = $9, lang = $10,"
 	" updated_at = now() WHERE tenant_id = $1 AND id = $2",
-	9,
+	10,
 };
 
 const struct db_stmt q_user_devices = {

@@ -88,7 +88,7 @@ insert_user(struct db *db, long long tenant_id, const struct user_in *u, long lo
 	snprintf(oid, sizeof(oid), "%lld", db_get_ll(res, 0, "id"));
 	PQclear(res);
 	const char *p2[] = {tid,     oid,     u->v[0], u->v[1], u->v[2],
-			    u->v[3], u->v[4], u->v[5], u->v[6]};
+			    u->v[3], u->v[4], u->v[5], u->v[6], u->lang};
 	if ((rc = db_exec(db, &q_user_insert, p2, &res)) != 0)
 		return rc < 0 ? rc : -EIO;
 	*id = db_get_ll(res, 0, "id");

@@ -29,7 +29,8 @@ render_user(const PGresult *res, int row)
 {
 	static const char *const cols[] = {"family_name",     "given_name",     "family_name_kana",
 					   "given_name_kana", "family_name_en", "given_name_en",
-					   "email",           "organization",   "applied_at"};
+					   "email",           "organization",   "applied_at",
+					   "lang"};
 	cJSON *u = cJSON_CreateObject();
 
 	cJSON_AddNumberToObject(u, "id", (double)db_get_ll(res, row, "id"));

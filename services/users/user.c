@@ -43,10 +43,11 @@ users_get(struct http_req *req, struct svc_thread *t)
  * The history detail's list of changes, "氏名(姓) 山田 -> 山本, …" with the field labels as
  * words of the history (rendered in the viewer's language);
  * returns the number of fields that change, or -ENOSPC when len cannot hold it. new[i] NULL
- * = unchanged; it is set to the stored value so new[] is complete afterwards.
+ * = unchanged; it is set to the stored value so new[] is complete afterwards. *lang (the
+ * notices' language) likewise.
  */
 static int
-diff(const PGresult *old, const char *new[UF__MAX], char *detail, size_t len)
+diff(const PGresult *old, const char *new[UF__MAX], const char **lang, char *detail, size_t len)
 {
 	struct strbuf b;
 	int n = 0;
@@ -61,6 +62,11 @@ diff(const PGresult *old, const char *new[UF__MAX], char *detail, size_t len)
 		strbuf_printf(&b, "%s" AUDIT_WORD_IN("f:%s") " %s -> %s", n++ ? ", " : "",
 			      user_field_names[i], was, new[i]);
 	}
+	if (*lang == NULL || strcmp(*lang, db_get(old, 0, "lang")) == 0)
+		*lang = db_get(old, 0, "lang");
+	else
+		strbuf_printf(&b, "%s" AUDIT_WORD_IN("f:lang") " %s -> %s", n++ ? ", " : "",
+			      db_get(old, 0, "lang"), *lang);
 	return strbuf_error(&b) != 0 ? -ENOSPC : n;
 }
 
@@ -92,7 +98,7 @@ update(struct http_req *req, struct svc_thread *t, long long id, struct user_in 
 	m.params[1] = db_get(old, 0, "given_name");
 	m.params[2] = db_get(old, 0, "email");
 	m.params[3] = detail;
-	if ((changed = diff(old, u->v, detail, sizeof(detail))) <= 0) {
+	if ((changed = diff(old, u->v, &u->lang, detail, sizeof(detail))) <= 0) {
 		rc = changed; /* 0: nothing changes, no update, no history; or -ENOSPC */
 		goto out;
 	}
@@ -101,7 +107,7 @@ update(struct http_req *req, struct svc_thread *t, long long id, struct user_in 
 		goto out;
 	}
 	const char *p2[] = {tid,     uid,     u->v[0], u->v[1], u->v[2],
-			    u->v[3], u->v[4], u->v[5], u->v[6]};
+			    u->v[3], u->v[4], u->v[5], u->v[6], u->lang};
 	if ((rc = db_exec(&t->db, &q_user_update, p2, &res)) != 0 ||
 	    (rc = audit_write_ex(&t->db, &e, &m)) != 0 || (rc = db_commit(&t->db)) != 0)
 		goto out;

@@ -97,8 +97,7 @@ def test_notice(t):
     slug = TAG + "a"
     c, tid = tenant(slug)
     u1 = user(c, "one", "通知", "花子", [{"device": "01"}, {"device": "11"}])
-    u2 = user(c, "two", "書面", "次郎", [{"device": "20"}])
-    psql("UPDATE users SET lang = 'en' WHERE id = :'p1'", u2)
+    u2 = user(c, "two", "書面", "次郎", [{"device": "20"}], lang="en")
     t.ok(wait_issued(u1, 2) and wait_issued(u2, 1), "three certificates issued for two users")
     before = audit_count(tid)
     r = c.get("/api/users/notice.pdf?ids=%d,%d" % (u1, u2))

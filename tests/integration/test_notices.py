@@ -268,6 +268,50 @@ def test_english_admin(t):
     t.ok(adm and str(adm[0]["Content-Language"]) == "en", "Content-Language: en")
 
 
+def test_english_user(t):
+    """A user's language (users.lang): set at registration and by 利用者変更; its mails follow it."""
+    slug = "ntu-" + TAG
+    c, tid = tenant(slug)
+    r = c.post("/api/users", {"family_name": "英語", "given_name": "花子", "family_name_kana": "エイゴ",
+                              "given_name_kana": "ハナコ", "family_name_en": "Eigo", "given_name_en": "Hanako",
+                              "email": "bad-lang-%s@example.com" % TAG, "lang": "fr", "devices": [{"device": "01"}]})
+    fields = [f.get("field") for f in ((r.json() or {}).get("error") or {}).get("fields") or []]
+    t.ok(r.status == 422 and fields == ["lang"], "registration with lang fr: 422 naming lang", r.body[:300])
+    t.eq(psql("SELECT count(*) FROM users WHERE tenant_id = :'p1'", tid), "0", "and no user registered")
+    addr = "english-%s@example.com" % TAG
+    r = c.post("/api/users", {"family_name": "英語", "given_name": "花子", "family_name_kana": "エイゴ",
+                              "given_name_kana": "ハナコ", "family_name_en": "Eigo", "given_name_en": "Hanako",
+                              "email": addr, "lang": "en", "devices": [{"device": "01"}]})
+    t.eq(r.status, 202, "registration with lang en", r.body[:300])
+    uid = (r.json() or {}).get("user", {}).get("id", 0)
+    wait_until(lambda: psql("SELECT count(*) FROM certificates WHERE user_id = :'p1' AND status = 'issued'",
+                            uid) == "1", 120)
+    cid = int(psql("SELECT id FROM certificates WHERE user_id = :'p1'", uid) or 0)
+    t.eq((c.get("/api/users/%d" % uid).json() or {}).get("lang"), "en", "GET /api/users/{id} says lang en")
+    ms = wait_messages(addr, 2)
+    t.eq(sorted(str(m["Subject"]) for m in ms),
+         sorted(["[Notice %s] Please install your certificate" % slug, "[Notice %s] Your login ID and password" % slug]),
+         "an English user: both issuance mails from the English templates",
+         [str(m["Subject"]) for m in ms])
+    t.ok(len(ms) == 2 and all(str(m["Content-Language"]) == "en" for m in ms), "Content-Language: en")
+    t.ok(all("Dear Hanako Eigo" in body(m) and "英語" not in body(m) for m in ms),
+         "addressed by the English names", [body(m)[:200] for m in ms])
+    t.ok(all("Notice " + slug in body(m) for m in ms), "with the tenant's English name")
+    r = c.request("PATCH", "/api/users/%d" % uid, body={"lang": "de"})
+    t.eq(r.status, 422, "利用者変更 with lang de: 422")
+    r = c.request("PATCH", "/api/users/%d" % uid, body={"lang": "ja"})
+    t.ok(r.status == 200 and (r.json() or {}).get("lang") == "ja", "利用者変更: lang ja", r.body[:200])
+    h = (c.get("/api/audit?action=user_update").json() or {}).get("items", [])
+    t.ok(h and "通知の言語 en -> ja" in h[0]["detail"], "history: 利用者変更 通知の言語 en -> ja", h[:1])
+    r = c.post("/api/certificates/revoke", {"ids": [cid]})
+    t.ok(r.status in (200, 202), "revoke", r.body)
+    ms = wait_messages(addr, 3)
+    rev = [m for m in ms if "失効" in str(m["Subject"]) or "revoked" in str(m["Subject"])]
+    t.ok(len(rev) == 1 and str(rev[0]["Subject"]) == "【通知%s】電子証明書失効のお知らせ" % slug
+         and str(rev[0]["Content-Language"]) == "ja",
+         "after the change, the revocation notice is in Japanese", [str(m["Subject"]) for m in rev])
+
+
 def test_off_and_rollback(t):
     slug = "nto-" + TAG
     c, tid = tenant(slug, notify=False)
@@ -456,7 +500,7 @@ def test_reissue(t):
 
 if __name__ == "__main__":
     t = TAP()
-    for fn in (test_issuance, test_admin_notices, test_english_admin, test_reissue, test_off_and_rollback, test_rejected, test_two_workers,
+    for fn in (test_issuance, test_admin_notices, test_english_admin, test_english_user, test_reissue, test_off_and_rollback, test_rejected, test_two_workers,
                test_reminders, test_smtp_down):
         t.run(fn)
     t.done()

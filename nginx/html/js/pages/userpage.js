@@ -269,6 +269,7 @@ export function userPage(view, params, ctx) {
     fact(dl, 'user.kana', `${user.family_name_kana || ''} ${user.given_name_kana || ''}`.trim());
     fact(dl, 'user.name_en', `${user.family_name_en || ''} ${user.given_name_en || ''}`.trim());
     fact(dl, 'reg.email', user.email);
+    fact(dl, 'reg.lang', t(`reg.lang.${user.lang === 'en' ? 'en' : 'ja'}`));
     fact(dl, 'users.col.applied', user.applied_at);
     card.append(h);
     if (user.deleted_at) {
@@ -322,13 +323,27 @@ export function userPage(view, params, ctx) {
   }
   editInputs.email = field('ue-email', 'reg.email', 128);
   editInputs.email.input.inputMode = 'email';
+  // the language of the user's notices (a select, not a text field)
+  const langWrap = el('div', 'field');
+  const langLabel = el('label', null, t('reg.lang'));
+  langLabel.htmlFor = 'ue-lang';
+  langLabel.setAttribute('data-i18n', 'reg.lang');
+  const langSelect = el('select');
+  langSelect.id = 'ue-lang';
+  for (const code of ['ja', 'en']) {
+    const o = el('option', null, t(`reg.lang.${code}`));
+    o.value = code;
+    o.setAttribute('data-i18n', `reg.lang.${code}`);
+    langSelect.appendChild(o);
+  }
+  langWrap.append(langLabel, langSelect);
   const editNote = el('p', 'hint', t('user.edit_note'));
   editNote.setAttribute('data-i18n', 'user.edit_note');
   const review = el('dl', 'facts facts-table');
   review.id = 'ue-review';
   review.hidden = true;
   edit.body.insertBefore(editNote, edit.error);
-  edit.body.append(editGrid, editInputs.email.wrap, review);
+  edit.body.append(editGrid, editInputs.email.wrap, langWrap, review);
   const editCancel = button('btn-ghost', 'reg.cancel');
   const editBack = button('', 'reg.back');
   editBack.hidden = true;
@@ -344,6 +359,7 @@ export function userPage(view, params, ctx) {
   function editStep(confirming) {
     editGrid.hidden = confirming;
     editInputs.email.wrap.hidden = confirming;
+    langWrap.hidden = confirming;
     editNote.hidden = confirming;
     review.hidden = !confirming;
     editBack.hidden = !confirming;
@@ -369,6 +385,7 @@ export function userPage(view, params, ctx) {
   function openEdit(opener) {
     editOpener = opener;
     for (const name of EDITABLE) editInputs[name].input.value = user[name] || '';
+    langSelect.value = user.lang === 'en' ? 'en' : 'ja';
     clearEditErrors();
     editStep(false);
     edit.dialog.showModal();
@@ -404,13 +421,18 @@ export function userPage(view, params, ctx) {
     }
     changes = {};
     for (const name of EDITABLE) if (v(name) !== (user[name] || '')) changes[name] = v(name);
+    const oldLang = user.lang === 'en' ? 'en' : 'ja';
+    if (langSelect.value !== oldLang) changes.lang = langSelect.value;
     review.replaceChildren();
     const names = Object.keys(changes);
     if (names.length === 0) {
       showKey(edit.error, 'user.no_change');
       return;
     }
-    for (const name of names) fact(review, `reg.${name}`, `${user[name] || ''} → ${changes[name]}`);
+    for (const name of names) {
+      if (name === 'lang') fact(review, 'reg.lang', `${t(`reg.lang.${oldLang}`)} → ${t(`reg.lang.${changes.lang}`)}`);
+      else fact(review, `reg.${name}`, `${user[name] || ''} → ${changes[name]}`);
+    }
     if (changes.family_name_en || changes.given_name_en || changes.email) {
       const n = el('p', 'hint', t('user.cert_unchanged'));
       review.appendChild(n);

@@ -820,6 +820,7 @@ export function usersPage(view, params, ctx) {
     const out = {};
     for (const [name] of NAME_FIELDS) out[name] = value(name);
     out.email = value('email');
+    out.lang = q('#reg-lang').value === 'en' ? 'en' : 'ja';
     out.devices = selectedDevices().map((code) => {
       const d = { device: code };
       if (value(`${code}.email`)) d.email = value(`${code}.email`);
@@ -860,6 +861,7 @@ export function usersPage(view, params, ctx) {
     reviewRow(dl, 'reg.organization', (tenant && tenant.organization) || '');
     for (const [name, key] of NAME_FIELDS) reviewRow(dl, key, b[name]);
     reviewRow(dl, 'reg.email', b.email);
+    reviewRow(dl, 'reg.lang', t(`reg.lang.${b.lang}`));
 
     // One block per device, with what was entered for it (the tenant's features only).
     const on = features();
