@@ -29,8 +29,7 @@ render_user(const PGresult *res, int row)
 {
 	static const char *const cols[] = {"family_name",     "given_name",     "family_name_kana",
 					   "given_name_kana", "family_name_en", "given_name_en",
-					   "email",           "organization",   "applied_at",
-					   "lang"};
+					   "email",           "organization",   "applied_at"};
 	cJSON *u = cJSON_CreateObject();
 
 	cJSON_AddNumberToObject(u, "id", (double)db_get_ll(res, row, "id"));
@@ -127,6 +126,7 @@ render_user_full(struct db *db, long long tenant_id, long long user_id, int lang
 	}
 	doc = render_user(u, 0);
 	add_col(doc, u, 0, "deleted_at", "deleted_at");
+	add_col(doc, u, 0, "lang", "lang"); /* the language of its notices: one user's page only */
 	cJSON_AddItemToObject(doc, "devices", rows(d, lang, render_device));
 	cJSON_AddItemToObject(doc, "certificates", rows(c, lang, render_certificate));
 	*out = doc;
