@@ -1,7 +1,8 @@
-// Browser test of the パスワード通知書 (issue 13): on 利用者, check a user, open ▼一括操作 and press
+// Browser test of a user's language and the パスワード通知書 (issue 13): 利用者変更 switches the
+// user's 通知メールの言語 to English; then on 利用者, check the user, open ▼一括操作 and press
 // パスワード通知書（PDF）; the browser downloads a PDF that pdftotext (poppler-utils) reads: the
-// user's login ID and password, the download site's URL and the tenant's name; the page says what
-// was downloaded. Screenshots go to $SHOMEI_ARTIFACTS as notice-pdf-NN-*.png.
+// user's login ID and password, the download site's URL and the tenant's name, in English; the
+// page says what was downloaded. Screenshots go to $SHOMEI_ARTIFACTS as notice-pdf-NN-*.png.
 //
 //   cd tests/browser && npm ci && SHOMEI_UP_JSON=../../var/up.json node notice-pdf.test.mjs
 
@@ -44,6 +45,26 @@ await T.step(
   { critical: true },
 );
 
+let userId = 0;
+await T.step('利用者変更: 通知メールの言語 日本語 → 英語, shown in the review and on the page, stored', async () => {
+  await page.goto(`${base}index.html#/users`);
+  await page.locator('#users-table a.user-name', { hasText: '通知 花子' }).click();
+  await page.locator('#user-facts').waitFor();
+  userId = Number(new URL(page.url()).hash.replace(/^.*id=/, ''));
+  assert((await page.locator('#user-facts').innerText()).includes('日本語'), 'the page does not say 日本語');
+  await page.click('#user-edit');
+  assert((await page.locator('#ue-lang').inputValue()) === 'ja', 'the dialog does not start on ja');
+  await page.selectOption('#ue-lang', 'en');
+  await page.click('#user-edit-dialog button[type="submit"]');
+  const review = await page.locator('#ue-review').innerText();
+  assert(review.includes('日本語 → 英語'), `review: ${review}`);
+  await page.click('#ue-submit');
+  await page.locator('#user-message', { hasText: '変更しました' }).waitFor();
+  assert((await page.locator('#user-facts').innerText()).includes('英語'), 'the page still shows 日本語');
+  const r = await apiGet(page, `/api/users/${userId}`);
+  assert(r.body.lang === 'en', `stored: ${JSON.stringify(r.body)}`);
+});
+
 await T.step('▼一括操作 → パスワード通知書（PDF）: a PDF with the ID, password, URL and tenant', async () => {
   await page.goto(`${base}index.html#/users`);
   await row().waitFor();
@@ -62,7 +83,8 @@ await T.step('▼一括操作 → パスワード通知書（PDF）: a PDF with 
   const text = execFileSync('pdftotext', ['-layout', file, '-'], { encoding: 'utf8' });
   const pin = (await page.evaluate(async (id) => (await fetch(`/api/certificates/${id}/pin`, { headers: { 'Accept-Language': 'ja' } })).text(), certId)).trim();
   assert(pin.length >= 8, `the certificate's password: ${pin}`);
-  for (const want of [EMAIL, pin, `${up.url.replace(/\/$/, '')}/dl/${SLUG}/`, NAME, '通知 花子 様']) {
+  // in the user's language, English now: the tenant's English name, the English names
+  for (const want of [EMAIL, pin, `${up.url.replace(/\/$/, '')}/dl/${SLUG}/`, `Notice UI ${RUN}`, 'To: Hanako Tsuchi', 'Password notice']) {
     assert(text.includes(want), `pdftotext does not find ${want} in:\n${text}`);
   }
   await page.locator('#users-message', { hasText: 'パスワード通知書' }).waitFor();
