@@ -26,7 +26,7 @@
 #include "qrimg.h"
 #include "tmpl.h"
 
-#define MAIL_BATCH 10        /* rows a transaction */
+#define MAIL_BATCH 50        /* rows a transaction */
 #define MAIL_ALIVE_TTL "30"  /* seconds the worker's heartbeat lasts in Redis */
 #define MAIL_SMTP_TTL "3600" /* how long the SMTP server's last answer is reported */
 
@@ -38,15 +38,18 @@ static const struct db_stmt q_claim = {
 	" t.mail_from, t.mail_reply_to"
 	" FROM notifications n JOIN tenants t ON t.id = n.tenant_id"
 	" WHERE n.status = 'queued' AND n.next_attempt_at <= now()"
-	" ORDER BY n.next_attempt_at, n.id LIMIT 10 FOR UPDATE OF n SKIP LOCKED", /* MAIL_BATCH */
+	" ORDER BY n.next_attempt_at, n.id LIMIT 50 FOR UPDATE OF n SKIP LOCKED", /* MAIL_BATCH */
 	0,
 };
 
+/* $1: the batch's sent rows, [{"id", "subject", "message_id"}]: one statement a batch */
 static const struct db_stmt q_sent = {
 	"mail_sent",
-	"UPDATE notifications SET status = 'sent', sent_at = now(), last_attempt_at = now(),"
-	" attempts = attempts + 1, subject = $2, message_id = $3, last_error = NULL WHERE id = $1",
-	3,
+	"UPDATE notifications n SET status = 'sent', sent_at = now(), last_attempt_at = now(),"
+	" attempts = n.attempts + 1, subject = v.subject, message_id = v.message_id,"
+	" last_error = NULL FROM jsonb_to_recordset($1::jsonb) AS v(id bigint, subject text,"
+	" message_id text) WHERE n.id = v.id",
+	1,
 };
 
 /* $4: 1 = permanent; else again after base * 2^attempts seconds (at most an hour) unless the
@@ -375,17 +378,30 @@ out:
 	return rc;
 }
 
+/*
+ * Record row id's outcome: a sent row joins *sent (written by record_sent, one statement for
+ * the batch), a failed or deferred one is written now.
+ */
 static int
-record(struct mailer *m, const char *id, int outcome, const char *subject, const char *msgid,
-       const char *err)
+record(struct mailer *m, cJSON *sent, const char *id, int outcome, const char *subject,
+       const char *msgid, const char *err)
 {
 	char perm[4], max[16], base[16];
 	PGresult *x = NULL;
 	int rc;
 
 	if (outcome == 0) {
-		const char *p[] = {id, subject, msgid};
-		rc = db_exec(&m->db, &q_sent, p, &x);
+		cJSON *o = cJSON_CreateObject();
+
+		if (o == NULL || cJSON_AddItemToArray(sent, o) == 0) {
+			cJSON_Delete(o);
+			return -ENOMEM;
+		}
+		return cJSON_AddRawToObject(o, "id", id) != NULL &&
+				       cJSON_AddStringToObject(o, "subject", subject) != NULL &&
+				       cJSON_AddStringToObject(o, "message_id", msgid) != NULL
+			       ? 0
+			       : -ENOMEM;
 	} else {
 		snprintf(perm, sizeof(perm), "%d", outcome == 1);
 		snprintf(max, sizeof(max), "%d", mail_cfg.max_attempts);
@@ -394,6 +410,25 @@ record(struct mailer *m, const char *id, int outcome, const char *subject, const
 		rc = db_exec(&m->db, &q_failed, p, &x);
 	}
 	PQclear(x);
+	return rc < 0 ? rc : (rc ? -EIO : 0);
+}
+
+/* The batch's sent rows, in its transaction. */
+static int
+record_sent(struct mailer *m, const cJSON *sent)
+{
+	PGresult *x = NULL;
+	char *json;
+	int rc;
+
+	if (cJSON_GetArraySize(sent) == 0)
+		return 0;
+	if ((json = cJSON_PrintUnformatted(sent)) == NULL)
+		return -ENOMEM;
+	const char *p[] = {json};
+	rc = db_exec(&m->db, &q_sent, p, &x);
+	PQclear(x);
+	free(json);
 	return rc < 0 ? rc : (rc ? -EIO : 0);
 }
 
@@ -426,10 +461,15 @@ batch(struct mailer *m)
 {
 	char subject[512], msgid[256], err[600];
 	PGresult *res = NULL;
+	cJSON *sent = cJSON_CreateArray();
 	int rc, n = 0, smtp_ok = -1;
 
-	if ((rc = db_begin(&m->db)) != 0)
+	if (sent == NULL)
+		return -ENOMEM;
+	if ((rc = db_begin(&m->db)) != 0) {
+		cJSON_Delete(sent);
 		return rc < 0 ? rc : -EIO;
+	}
 	if ((rc = db_exec(&m->db, &q_claim, NULL, &res)) != 0) {
 		rc = rc < 0 ? rc : -EIO;
 		goto out;
@@ -449,16 +489,19 @@ batch(struct mailer *m)
 			: o == 1 ? "failed"
 				 : "deferred",
 			id, db_get(res, r, "kind"), o ? " error=" : "", o ? err : "");
-		if ((rc = record(m, id, o, subject, o == 0 ? msgid : NULL, err)) != 0)
+		if ((rc = record(m, sent, id, o, subject, o == 0 ? msgid : NULL, err)) != 0)
 			goto out;
 		n++;
 	}
+	if ((rc = record_sent(m, sent)) != 0)
+		goto out;
 	rc = db_commit(&m->db);
 	rc = rc < 0 ? rc : (rc ? -EIO : 0);
 out:
 	if (rc != 0)
 		db_rollback(&m->db);
 	PQclear(res);
+	cJSON_Delete(sent);
 	heartbeat(m, smtp_ok);
 	return rc != 0 ? rc : n;
 }
