@@ -2,9 +2,10 @@
  * serve.c: the public revocation documents (no session), the same bytes from every
  * shomei-revoke because they come from PostgreSQL: GET /crl/<slug>.crl (the active tenant CA's
  * CRL, DER), /crl/<slug>.<ca id>.crl (the CRL of that CA of the tenant, active or rotated out:
- * the URL new certificates name), /crl/<slug>.pem (the CRLs of the chain, the root's included, as one PEM for nginx's
- * ssl_crl), /ca/<slug>.pem (the chain) and /ca/<slug>.crt (the issuing CA, DER). Each answers
- * with Last-Modified and a strong ETag, and 304 to a conditional GET that matches.
+ * the URL new certificates name), /crl/<slug>.pem (the CRLs of the chain, the root's included,
+ * as one PEM for nginx's ssl_crl), /ca/<slug>.pem (the chain) and /ca/<slug>.crt (the issuing
+ * CA, DER). Each answers with Last-Modified and a strong ETag, and 304 to a conditional GET that
+ * matches.
  */
 #define _XOPEN_SOURCE 700 /* strptime */
 #define _DEFAULT_SOURCE   /* timegm */
