@@ -47,7 +47,7 @@ render_nginx() {
 		[ "$f" = nginx.conf ] && src=$SRC/nginx.conf.in
 		sed -e "s|@VAR@|$VAR|g" -e "s|@CONF@|$CONF|g" -e "s|@HTML@|$HTML|g" \
 			-e "s|@SOCK@|$SOCK|g" -e "s|@PORT@|$PORT|g" -e "s|@HTTP_PORT@|$HTTP_PORT|g" \
-			-e "s|@USER@|$user|g" \
+			-e "s|@RENEW_PORT@|${RENEW_PORT:-$((PORT + 30))}|g" -e "s|@USER@|$user|g" \
 			"$src" >"$CONF/$f"
 	done
 	# every address of the container instead of loopback (one listen line is enough)
