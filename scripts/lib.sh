@@ -507,6 +507,7 @@ data_key_file = $VAR/secrets/data.key
 ca_dir = $VAR/ca
 public_url = https://localhost:$PORT
 revocation_url = $REVOCATION_URL
+renew_url = https://localhost:$RENEW_PORT
 migrations_dir = $ROOT/db/migrations
 log_level = info
 internal_socket = $VAR/run/internal/api.sock

@@ -45,7 +45,7 @@ def tenant(slug):
     assert c.login(slug + "-admin", PW).status == 200
     r = c.request("PUT", "/api/tenant/settings", {"download_allowlist": ["127.0.0.1/32", "::1/128"],
                                                   "notice_address": "admins-%s@example.com" % slug,
-                                                  "notice_lang": "ja"})
+                                                  "notice_lang": "ja", "notify_users": True})
     assert r.status == 200, r.body
     return c, int(psql("SELECT id FROM tenants WHERE slug = :'p1'", slug))
 
@@ -342,6 +342,17 @@ def main():
                                        if "更新通知" in str(m["Subject"])) or got), 60)
     t.ok(len(got) == 1 and old_serial in got[0].get_body(("plain",)).get_content(),
          "the administrators' mail arrives, naming the old serial", [str(m["Subject"]) for m in got])
+
+    # the expiry reminder of the user's other device links to its renewal page
+    ctl("notices", "due")
+    link = "%s/dl/%s/renew?certificate=%d" % (RENEW, slug, other_dev)
+    rem = []
+    wait_until(lambda: bool(rem.extend(m for m in messages(addr1) if "有効期限" in str(m["Subject"])
+                                       and link in m.get_body(("plain",)).get_content()) or rem), 60)
+    t.ok(len(rem) >= 1, "the expiry reminder of the Android certificate carries its renewal link", link)
+    s, doc = Renewer(slug, other_pem, query="?certificate=%d" % other_dev).call("GET")
+    t.ok(s == 200 and doc.get("state") == "renewable" and (doc.get("certificate") or {}).get("id") == other_dev,
+         "that link with that device's certificate: renewable", (s, doc))
     t.done()
 
 
