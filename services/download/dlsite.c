@@ -41,7 +41,7 @@ dlsite_audit(struct http_req *req, struct svc_thread *t, long long tenant_id,
  */
 void
 dlsite_refused(struct http_req *req, struct svc_thread *t, long long tenant_id, const char *kind,
-       const struct audit_more *m)
+	       const struct audit_more *m)
 {
 	struct audit_entry e = {tenant_id, req->remote_addr,       "user",
 				0,         AUDIT_DOWNLOAD_REFUSED, NULL};

@@ -319,12 +319,14 @@ revoke_old(struct http_req *req, struct svc_thread *t, const struct dlsite *site
 	rc = internal_post(t->cfg, "download", "/internal/revocations", body, &status, &ans);
 	if (rc == 0 && status != 200) {
 		const cJSON *e = cJSON_GetObjectItem(ans, "error");
-		log_msg(LOG_WARN, "event=renew_revocation_refused tenant=%lld certificate=%lld "
-				  "status=%d code=%s",
+		log_msg(LOG_WARN,
+			"event=renew_revocation_refused tenant=%lld certificate=%lld "
+			"status=%d code=%s",
 			site->tenant_id, id, status, e ? json_str(e, "code") : "-");
 		rc = -EIO;
 	} else if (rc != 0) {
-		log_msg(LOG_WARN, "event=renew_revocation_failed tenant=%lld certificate=%lld rc=%d",
+		log_msg(LOG_WARN,
+			"event=renew_revocation_failed tenant=%lld certificate=%lld rc=%d",
 			site->tenant_id, id, rc);
 	} else {
 		log_msg(LOG_INFO, "event=renew_old_revoked tenant=%lld certificate=%lld",
@@ -427,8 +429,7 @@ page_session(struct http_req *req, struct svc_thread *t, const struct dlsite *si
 }
 
 static void
-answer(struct http_req *req, const struct dlsite *site, const struct presented *p,
-       const char *csrf)
+answer(struct http_req *req, const struct dlsite *site, const struct presented *p, const char *csrf)
 {
 	cJSON *doc = cJSON_CreateObject(), *c;
 
@@ -533,8 +534,8 @@ queue(struct http_req *req, struct svc_thread *t, const struct dlsite *site,
 	if ((rc = certq_replace(&t->db, &nr, &new_id)) != 0)
 		goto fail;
 	struct audit_more m = {NULL, "cert_renew_accepted", {p->cn, p->serial}, 2};
-	struct audit_entry e = {site->tenant_id, req->remote_addr, "user", 0,
-				AUDIT_CERTIFICATE_RENEW, NULL};
+	struct audit_entry e = {
+		site->tenant_id, req->remote_addr, "user", 0, AUDIT_CERTIFICATE_RENEW, NULL};
 	if ((rc = audit_write_ex(&t->db, &e, &m)) != 0 || (rc = db_commit(&t->db)) != 0)
 		goto fail;
 	PQclear(res);
@@ -606,8 +607,8 @@ take(struct http_req *req, struct svc_thread *t, const struct dlsite *site,
 	snprintf(item, sizeof(item), "%s <%s> (%s -> %s)", p->cn, p->email, p->serial,
 		 p->new_serial);
 	struct audit_more m = {NULL, "cert_renewed", {p->cn, p->new_serial, p->serial}, 3};
-	struct audit_entry e = {site->tenant_id, req->remote_addr, "user", 0,
-				AUDIT_CERTIFICATE_RENEW, NULL};
+	struct audit_entry e = {
+		site->tenant_id, req->remote_addr, "user", 0, AUDIT_CERTIFICATE_RENEW, NULL};
 	if ((rc = audit_write_ex(&t->db, &e, &m)) != 0 ||
 	    (rc = notice_renewed(&t->db, site->tenant_id, item)) != 0 ||
 	    (rc = db_commit(&t->db)) != 0)
@@ -641,7 +642,7 @@ dl_renew_download(struct http_req *req, struct svc_thread *t)
 	const char *st = state_of(&p);
 	if (strcmp(st, "ready") != 0) {
 		int asked = strcmp(st, "renewable") != 0;
-		const struct i18n_text *m = !asked		     ? &msg_rn_not_requested
+		const struct i18n_text *m = !asked                      ? &msg_rn_not_requested
 					    : strcmp(st, "failed") == 0 ? &msg_rn_failed
 									: &msg_rn_issuing;
 		http_error(req, 409, asked ? st : "not_requested", i18n_msg(m, req->lang), NULL);
