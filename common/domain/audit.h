@@ -30,6 +30,7 @@ enum audit_action {
 	AUDIT_DOWNLOAD_REFUSED,     /* download_refused: ダウンロードサイト拒否 */
 	AUDIT_AUDIT_CSV,            /* audit_csv: 操作履歴CSV */
 	AUDIT_PASSWORD_NOTICE,      /* password_notice: パスワード通知書 */
+	AUDIT_CERTIFICATE_RENEW,    /* certificate_renew: 証明書更新 */
 	AUDIT__MAX,
 };
 

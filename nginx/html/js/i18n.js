@@ -122,6 +122,7 @@ const ja = {
   'action.download_refused': 'ダウンロードサイト拒否',
   'action.audit_csv': '操作履歴CSV',
   'action.password_notice': 'パスワード通知書',
+  'action.certificate_renew': '証明書更新',
   'audit.csv': 'CSV出力',
 
   'pager.summary': '全 {total} 件中 {from}～{to} 件を表示',
@@ -672,6 +673,7 @@ const en = {
   'action.download_refused': 'Download site refusal',
   'action.audit_csv': 'History CSV',
   'action.password_notice': 'Password notice',
+  'action.certificate_renew': 'Certificate renewal',
   'audit.csv': 'Export CSV',
 
   'pager.summary': 'Showing {from}–{to} of {total}',
