@@ -332,7 +332,8 @@ mime_text_html(const char *text, const char *lang, const char *img_url, const ch
 			puts_(&b, "<br>\n<img src=\"cid:");
 			put_escaped(&b, img_cid, strlen(img_cid));
 			puts_(&b, "\" alt=\"");
-			put_escaped(&b, img_alt != NULL ? img_alt : "", img_alt != NULL ? strlen(img_alt) : 0);
+			put_escaped(&b, img_alt != NULL ? img_alt : "",
+				    img_alt != NULL ? strlen(img_alt) : 0);
 			puts_(&b, "\" width=\"180\" height=\"180\">");
 		}
 		s = u + n;

@@ -237,8 +237,8 @@ static int
 render(struct notice *n, const PGresult *res, const unsigned char *key, struct qrimg_buf *out,
        int *users, int *certs)
 {
-	cairo_surface_t *s = cairo_pdf_surface_create_for_stream(qrimg_buf_write, out, PAGE_W,
-								 PAGE_H);
+	cairo_surface_t *s =
+		cairo_pdf_surface_create_for_stream(qrimg_buf_write, out, PAGE_W, PAGE_H);
 	int rc = 0;
 
 	cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_TITLE, words[W_TITLE][0]);
@@ -325,7 +325,8 @@ users_notice_pdf(struct http_req *req, struct svc_thread *t)
 	PQclear(res);
 	res = NULL;
 	if ((rc = db_exec(&t->db, &q_tenant_names, p, &tn)) != 0 ||
-	    (rc = PQntuples(tn) == 1 ? 0 : -EIO) != 0 || (rc = db_exec(&t->db, &q_rows, p, &res)) != 0)
+	    (rc = PQntuples(tn) == 1 ? 0 : -EIO) != 0 ||
+	    (rc = db_exec(&t->db, &q_rows, p, &res)) != 0)
 		goto out;
 	n.tenant[0] = db_get(tn, 0, "name");
 	n.tenant[1] = db_get(tn, 0, "name_en");
@@ -336,15 +337,14 @@ users_notice_pdf(struct http_req *req, struct svc_thread *t)
 	names(res, list, sizeof(list));
 	snprintf(nu, sizeof(nu), "%d", users);
 	snprintf(nc, sizeof(nc), "%d", certs);
-	struct audit_entry e = {req->tenant_id, req->remote_addr, "admin", req->admin_id,
-				AUDIT_PASSWORD_NOTICE, NULL};
+	struct audit_entry e = {req->tenant_id, req->remote_addr,      "admin",
+				req->admin_id,  AUDIT_PASSWORD_NOTICE, NULL};
 	struct audit_more m = {NULL, "password_notice", {nu, nc, list}, 3};
 	if ((rc = audit_write_ex(&t->db, &e, &m)) != 0 || (rc = db_commit(&t->db)) != 0)
 		goto out;
 	log_msg(LOG_INFO, "event=password_notice users=%d certificates=%d bytes=%zu", users, certs,
 		pdf.len);
-	http_add_header(req, "Content-Disposition",
-			"attachment; filename=\"password-notice.pdf\"");
+	http_add_header(req, "Content-Disposition", "attachment; filename=\"password-notice.pdf\"");
 	http_add_header(req, "Cache-Control", "no-store");
 	http_send(req, 200, "application/pdf", (const char *)pdf.p, pdf.len);
 	goto done;

@@ -36,8 +36,8 @@ modules(cairo_t *cr, const struct qr *q, double x, double y, double m)
 	for (int r = 0; r < q->width; r++)
 		for (int c = 0; c < q->width; c++)
 			if (q->dark[r * q->width + c])
-				cairo_rectangle(cr, x + (c + QR_QUIET) * m, y + (r + QR_QUIET) * m, m,
-						m);
+				cairo_rectangle(cr, x + (c + QR_QUIET) * m, y + (r + QR_QUIET) * m,
+						m, m);
 	cairo_fill(cr);
 }
 

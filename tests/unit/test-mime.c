@@ -182,9 +182,19 @@ test_image(void)
 {
 	unsigned char png[200];
 	char dec[512];
-	struct mime_msg m = {"noreply@example.org", NULL, NULL, "u@example.com", "s", "t\n",
-			     "<p><img src=\"cid:qr-1.ab@example.org\"></p>", "notice-1.ab@example.org",
-			     "ja", 0, png, sizeof(png), "qr-1.ab@example.org"};
+	struct mime_msg m = {"noreply@example.org",
+			     NULL,
+			     NULL,
+			     "u@example.com",
+			     "s",
+			     "t\n",
+			     "<p><img src=\"cid:qr-1.ab@example.org\"></p>",
+			     "notice-1.ab@example.org",
+			     "ja",
+			     0,
+			     png,
+			     sizeof(png),
+			     "qr-1.ab@example.org"};
 	size_t len = 0;
 	char *msg, *h, *rel, *img, *b, *e;
 
@@ -194,7 +204,8 @@ test_image(void)
 	TAP_OK(msg != NULL, "a message with an image is built");
 	rel = msg ? strstr(msg, "Content-Type: multipart/related; type=\"text/html\";") : NULL;
 	img = msg ? strstr(msg, "Content-Type: image/png\r\n") : NULL;
-	TAP_OK(rel != NULL && img != NULL && rel < img && strstr(rel, "Content-Type: text/html") < img,
+	TAP_OK(rel != NULL && img != NULL && rel < img &&
+		       strstr(rel, "Content-Type: text/html") < img,
 	       "the HTML and the image/png part in a multipart/related, the HTML first");
 	TAP_OK(img && strstr(img, "Content-ID: <qr-1.ab@example.org>\r\n") != NULL &&
 		       strstr(img, "Content-Disposition: inline;") != NULL,

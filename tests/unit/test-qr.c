@@ -67,8 +67,10 @@ main(void)
 		for (int y = 0; y < q.width; y++)
 			for (int x = 0; x < q.width; x++) {
 				char m[32];
-				snprintf(m, sizeof(m), "M%d %dh1v1h-1z", x + QR_QUIET, y + QR_QUIET);
-				svgsame &= (strstr(svg, m) != NULL) == (q.dark[y * q.width + x] != 0);
+				snprintf(m, sizeof(m), "M%d %dh1v1h-1z", x + QR_QUIET,
+					 y + QR_QUIET);
+				svgsame &=
+					(strstr(svg, m) != NULL) == (q.dark[y * q.width + x] != 0);
 			}
 	TAP_OK(svg != NULL && svgsame, "the SVG draws exactly the dark modules");
 	free(svg);
