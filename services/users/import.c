@@ -198,7 +198,7 @@ lower_into(const char *s, char *buf, size_t len)
 }
 
 static void
-line_error(struct import *im, int line, enum col c, const char *msg)
+line_error_to(const struct import *im, cJSON *errs, int line, enum col c, const char *msg)
 {
 	cJSON *e = cJSON_CreateObject();
 	int idx = -1;
@@ -211,7 +211,19 @@ line_error(struct import *im, int line, enum col c, const char *msg)
 		cJSON_AddNumberToObject(e, "column", idx + 1);
 	cJSON_AddStringToObject(e, "field", idx >= 0 ? col_label[c][im->lang] : "file");
 	cJSON_AddStringToObject(e, "message", msg);
-	cJSON_AddItemToArray(im->errs, e);
+	cJSON_AddItemToArray(errs, e);
+}
+
+static void
+line_error(struct import *im, int line, enum col c, const char *msg)
+{
+	line_error_to(im, im->errs, line, c, msg);
+}
+
+void
+import_taken_error(const struct import *im, cJSON *errs, int line)
+{
+	line_error_to(im, errs, line, C_DEV_EMAIL, i18n_msg(&msg_device_pair_taken, im->lang));
 }
 
 /* A line's value of column c ("" when the line stops before it or the layout lacks it). */
@@ -489,45 +501,23 @@ check_duplicates(struct import *im)
 }
 
 /* Pairs other users already have, in one query: an error on each line that has one. */
-static const struct db_stmt q_pairs_taken = {
-	"users_import_pairs",
-	"SELECT x.i FROM json_to_recordset($2::json) AS x(i integer, e text, c text)"
-	" WHERE EXISTS (SELECT 1 FROM devices d JOIN users u ON u.id = d.user_id"
-	"  WHERE d.tenant_id = $1 AND d.device_code = x.c AND lower(d.email) = lower(x.e)"
-	"  AND u.deleted_at IS NULL AND u.purged_at IS NULL) ORDER BY x.i",
-	2,
-};
-
 int
 import_pairs_taken(struct db *db, struct import *im)
 {
-	cJSON *arr = cJSON_CreateArray();
+	cJSON *items = cJSON_CreateArray();
 	PGresult *res = NULL;
-	char tid[24], *json = NULL;
 	int rc;
 
 	for (size_t i = 0; i < im->nusers; i++)
-		for (int d = 0; d < im->users[i].u.ndev; d++) {
-			struct imp_user *u = &im->users[i];
-			cJSON *o = cJSON_CreateObject();
-			cJSON_AddNumberToObject(o, "i", u->lines[d]);
-			cJSON_AddStringToObject(o, "e", check_device_email(&u->u, &u->u.dev[d]));
-			cJSON_AddStringToObject(o, "c", u->u.dev[d].code);
-			cJSON_AddItemToArray(arr, o);
-		}
-	json = cJSON_PrintUnformatted(arr);
-	cJSON_Delete(arr);
-	if (json == NULL)
-		return -ENOMEM;
-	snprintf(tid, sizeof(tid), "%lld", im->tenant->id);
-	const char *p[] = {tid, json};
-	rc = db_exec(db, &q_pairs_taken, p, &res);
-	free(json);
+		for (int d = 0; d < im->users[i].u.ndev; d++)
+			pairs_add(items, im->users[i].lines[d], &im->users[i].u,
+				  &im->users[i].u.dev[d]);
+	rc = pairs_find(db, im->tenant->id, items, &res);
+	cJSON_Delete(items);
 	if (rc != 0)
-		return rc < 0 ? rc : -EIO;
+		return rc;
 	for (int r = 0; r < PQntuples(res); r++)
-		line_error(im, (int)db_get_ll(res, r, "i"), C_DEV_EMAIL,
-			   i18n_msg(&msg_device_pair_taken, im->lang));
+		import_taken_error(im, im->errs, (int)db_get_ll(res, r, "i"));
 	PQclear(res);
 	return 0;
 }

@@ -35,36 +35,62 @@ const struct db_stmt q_org_id = {
 	1,
 };
 
+/*
+ * Users, devices (and certificates, domain/certq.c) are inserted many at a time: a CSV job's
+ * chunk in a few statements. Their ids are taken from the sequence first ($1 how many), so each
+ * row's id is known whatever order the INSERT writes them in; the rows come as one JSON array
+ * ($3 / $2; ids as strings, a double would round a large bigint).
+ */
+const struct db_stmt q_user_ids = {
+	"users_user_ids",
+	"SELECT nextval('users_id_seq') AS id FROM generate_series(1, $1::integer)",
+	1,
+};
+
 const struct db_stmt q_user_insert = {
 	"users_user_insert",
-	"INSERT INTO users (tenant_id, organization_id, family_name, given_name, family_name_kana,"
-	" given_name_kana, family_name_en, given_name_en, email)"
-	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-	9,
+	"INSERT INTO users (id, tenant_id, organization_id, family_name, given_name,"
+	" family_name_kana, given_name_kana, family_name_en, given_name_en, email)"
+	" SELECT x.id, $1::bigint, $2::bigint, x.f, x.g, x.fk, x.gk, x.fe, x.ge, x.e"
+	" FROM json_to_recordset($3::json)"
+	" AS x(id bigint, f text, g text, fk text, gk text, fe text, ge text, e text)",
+	3,
+};
+
+const struct db_stmt q_device_ids = {
+	"users_device_ids",
+	"SELECT nextval('devices_id_seq') AS id FROM generate_series(1, $1::integer)",
+	1,
 };
 
 const struct db_stmt q_device_insert = {
 	"users_device_insert",
-	"INSERT INTO devices (tenant_id, user_id, device_code, email, valid_from, valid_to, o, ou1,"
-	" ou2, restriction_mode, restrict_mac, restrict_computer, restrict_login_user,"
+	"INSERT INTO devices (id, tenant_id, user_id, device_code, email, valid_from, valid_to, o,"
+	" ou1, ou2, restriction_mode, restrict_mac, restrict_computer, restrict_login_user,"
 	" restrict_bios_serial, service_id, principal_name)"
-	" VALUES ($1, $2, $3, $4, $5::timestamptz, $6::timestamptz, $7, $8, $9, $10, $11, $12, $13,"
-	" $14, $15, $16) RETURNING id",
-	16,
+	" SELECT x.id, $1::bigint, x.user_id, x.code, x.email, x.valid_from::timestamptz,"
+	" x.valid_to::timestamptz, x.o, x.ou1, x.ou2, x.mode, x.mac, x.computer, x.login_user,"
+	" x.bios_serial, x.service_id, x.upn"
+	" FROM json_to_recordset($2::json) AS x(id bigint, user_id bigint, code text, email text,"
+	" valid_from text, valid_to text, o text, ou1 text, ou2 text, mode text, mac text,"
+	" computer text, login_user text, bios_serial text, service_id text, upn text)",
+	2,
 };
 
 /*
- * $1 tenant, $2 device code, $3 e-mail: a device with this pair among the tenant's users that are
- * not deleted (e-mail compared case-insensitively, as the download site's login does). Run
- * under the tenant's lock (certq_lock), which every registration takes: no unique index can say
- * "of users not deleted", the deletion being on users (index devices_pair, 0004).
+ * $1 tenant, $2 a JSON array of {i, e, c} (a caller's number, an e-mail, a device code): the i of
+ * each pair a device of the tenant's users that are not deleted already has (e-mail compared
+ * case-insensitively, as the download site's login does), in order. Run under the tenant's lock
+ * (certq_lock), which every registration takes: no unique index can say "of users not
+ * deleted", the deletion being on users (index devices_pair, 0004).
  */
-const struct db_stmt q_device_pair = {
-	"users_device_pair",
-	"SELECT d.id FROM devices d JOIN users u ON u.id = d.user_id"
-	" WHERE d.tenant_id = $1 AND d.device_code = $2 AND lower(d.email) = lower($3)"
-	" AND u.deleted_at IS NULL AND u.purged_at IS NULL LIMIT 1",
-	3,
+const struct db_stmt q_device_pairs = {
+	"users_device_pairs",
+	"SELECT x.i FROM json_to_recordset($2::json) AS x(i integer, e text, c text)"
+	" WHERE EXISTS (SELECT 1 FROM devices d JOIN users u ON u.id = d.user_id"
+	"  WHERE d.tenant_id = $1 AND d.device_code = x.c AND lower(d.email) = lower(x.e)"
+	"  AND u.deleted_at IS NULL AND u.purged_at IS NULL) ORDER BY x.i",
+	2,
 };
 
 #define USER_COLUMNS                                                                               \
