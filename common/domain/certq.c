@@ -25,9 +25,14 @@
  * the row lock still counts with the snapshot it took before waiting, so the
  * counts must come from the next statement, which sees what the previous holder
  * committed.
+ * FOR NO KEY UPDATE, not FOR UPDATE: it excludes the other quota takers (and the UPDATEs of
+ * the tenant row) as before, but not the FOR KEY SHARE lock every INSERT of a row that refers
+ * to the tenant takes (its foreign key): an issuance worker's history entries hold that lock to
+ * its commit, and FOR UPDATE made each registration wait for the workers' batches, seconds
+ * apiece under load (DECISIONS.md, "CSV一括登録: chunks").
  */
-static const struct db_stmt st_lock = {"certq_lock",
-				       "SELECT id FROM tenants WHERE id = $1 FOR UPDATE", 1};
+static const struct db_stmt st_lock = {
+	"certq_lock", "SELECT id FROM tenants WHERE id = $1 FOR NO KEY UPDATE", 1};
 static const struct db_stmt st_count = {"certq_count", COUNT_SQL, 1};
 
 /*
