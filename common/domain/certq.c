@@ -157,10 +157,12 @@ certq_insert_many(struct db *db, long long tenant_id, const struct certq_row *r,
 		add_id(o, "job_id", r[i].job_id);
 		add_id(o, "replaces_id", r[i].replaces_id);
 		add_id(o, "number", r[i].number);
-		cJSON_AddItemToObject(o, "cn", r[i].cn ? cJSON_CreateString(r[i].cn) : cJSON_CreateNull());
+		cJSON_AddItemToObject(o, "cn",
+				      r[i].cn ? cJSON_CreateString(r[i].cn) : cJSON_CreateNull());
 		add_text(o, "email", r[i].email);
-		cJSON_AddItemToObject(o, "key_type", r[i].key_type ? cJSON_CreateString(r[i].key_type)
-								 : cJSON_CreateNull());
+		cJSON_AddItemToObject(o, "key_type",
+				      r[i].key_type ? cJSON_CreateString(r[i].key_type)
+						    : cJSON_CreateNull());
 		add_id(o, "requested_by", r[i].requested_by);
 		add_text(o, "requested_ip", r[i].requested_ip);
 		cJSON_AddItemToArray(arr, o);

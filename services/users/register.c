@@ -274,7 +274,8 @@ register_many(const struct reg_ctx *cx, struct db *db, const struct certq_quota 
 			struct device_in *dv = &u[i]->dev[d];
 			if (dv->email == NULL)
 				dv->email = u[i]->v[UF_EMAIL];
-			cJSON_AddItemToArray(rows, device_row(db_get(ids, (int)k, "id"), uids[i], dv));
+			cJSON_AddItemToArray(rows,
+					     device_row(db_get(ids, (int)k, "id"), uids[i], dv));
 			w.certs[k] = (struct certq_row){
 				.tenant_id = cx->tenant_id,
 				.user_id = uids[i],
@@ -295,8 +296,8 @@ register_many(const struct reg_ctx *cx, struct db *db, const struct certq_quota 
 	for (size_t i = 0; i < n; i++)
 		for (int d = 0; d < u[i]->ndev; d++, k++) {
 			if (certs != NULL)
-				cJSON_AddItemToArray(certs, queued(w.cids[k], &u[i]->dev[d], w.cn[i],
-								   cx->lang));
+				cJSON_AddItemToArray(
+					certs, queued(w.cids[k], &u[i]->dev[d], w.cn[i], cx->lang));
 			if (detail != NULL)
 				strbuf_printf(detail, "%s" AUDIT_WORD_IN("dev:%s"), d ? ", " : "",
 					      u[i]->dev[d].code);

@@ -252,21 +252,31 @@ test_queue(struct db *db, long long t, char *tids)
 	}
 	/* many at once: each id names its own row, whatever order the INSERT wrote them in */
 	struct certq_row many[3] = {
-		{.user_id = uid, .device_id = did, .cn = "Many One", .email = "one@example.jp",
-		 .key_type = "p256", .requested_ip = "192.0.2.1"},
+		{.user_id = uid,
+		 .device_id = did,
+		 .cn = "Many One",
+		 .email = "one@example.jp",
+		 .key_type = "p256",
+		 .requested_ip = "192.0.2.1"},
 		{.cn = "Many Two", .key_type = "rsa2048", .job_id = jid},
-		{.user_id = uid, .cn = "Many Three", .email = "three@example.jp", .key_type = "p256",
+		{.user_id = uid,
+		 .cn = "Many Three",
+		 .email = "three@example.jp",
+		 .key_type = "p256",
 		 .requested_by = aid},
 	};
 	long long mids[3] = {0, 0, 0};
 	TAP_OK(certq_insert_many(db, t, many, 3, mids) == 0 && mids[0] > 0 && mids[1] > 0 &&
-		       mids[2] > 0 && mids[0] != mids[1] && mids[1] != mids[2] && mids[0] != mids[2],
+		       mids[2] > 0 && mids[0] != mids[1] && mids[1] != mids[2] &&
+		       mids[0] != mids[2],
 	       "server: certq_insert_many: three rows, three ids");
-	snprintf(buf, sizeof(buf), "issuing|%lld|%lld|-|-|-|Many One|one@example.jp|p256|-|192.0.2.1",
-		 uid, did);
-	TAP_STREQ(row_text(db, mids[0], got, sizeof(got)), buf, "server: ... the first id is the first row");
+	snprintf(buf, sizeof(buf),
+		 "issuing|%lld|%lld|-|-|-|Many One|one@example.jp|p256|-|192.0.2.1", uid, did);
+	TAP_STREQ(row_text(db, mids[0], got, sizeof(got)), buf,
+		  "server: ... the first id is the first row");
 	snprintf(buf, sizeof(buf), "issuing|-|-|%lld|-|-|Many Two|-|rsa2048|-|-", jid);
-	TAP_STREQ(row_text(db, mids[1], got, sizeof(got)), buf, "server: ... the second the second");
+	TAP_STREQ(row_text(db, mids[1], got, sizeof(got)), buf,
+		  "server: ... the second the second");
 	snprintf(buf, sizeof(buf), "issuing|%lld|-|-|-|-|Many Three|three@example.jp|p256|%lld|-",
 		 uid, aid);
 	TAP_STREQ(row_text(db, mids[2], got, sizeof(got)), buf, "server: ... the third the third");
@@ -275,8 +285,8 @@ test_queue(struct db *db, long long t, char *tids)
 				    {.cn = "bad", .key_type = "p256", .requested_ip = "1.2.3"}};
 	long long hids[2] = {7, 7};
 	TAP_OK(certq_insert_many(db, t, half, 2, hids) == -EIO && hids[0] == 7 && hids[1] == 7 &&
-		       strcmp(sql_text(db, "SELECT count(*) FROM certificates WHERE cn = 'ok'", 0, NULL,
-				       got, sizeof(got)),
+		       strcmp(sql_text(db, "SELECT count(*) FROM certificates WHERE cn = 'ok'", 0,
+				       NULL, got, sizeof(got)),
 			      "0") == 0,
 	       "server: certq_insert_many with one bad row: -EIO, no row written, ids untouched");
 	struct certq_row nobody = {.tenant_id = 999999, .cn = "x", .key_type = "p256"};
