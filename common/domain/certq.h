@@ -51,6 +51,14 @@ int certq_insert(struct db *db, const struct certq_row *r, long long *id);
 int certq_insert_many(struct db *db, long long tenant_id, const struct certq_row *r, size_t n,
 		      long long *ids);
 
+/*
+ * A reissue's or a renewal's new row: mark r->replaces_id superseded (it no longer counts in
+ * 発行数, its slot passes to the new row) and insert r, inside the caller's transaction with the
+ * old row locked; *id is the new row's id. 0, DB_E_CONFLICT (already superseded), -EINVAL (no
+ * replaces_id) or -EIO.
+ */
+int certq_replace(struct db *db, const struct certq_row *r, long long *id);
+
 /* Tell the workers there is work (after the commit). Failure is harmless: they also poll. */
 void certq_wake(struct kv *kv, long long tenant_id);
 

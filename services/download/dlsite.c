@@ -39,9 +39,9 @@ dlsite_audit(struct http_req *req, struct svc_thread *t, long long tenant_id,
  * A refusal anyone can cause as often as they like, summarised: one entry per tenant,
  * address, kind and minute, counting the refusals (audit_write_summed).
  */
-static void
-summed(struct http_req *req, struct svc_thread *t, long long tenant_id, const char *kind,
-       const struct audit_more *m)
+void
+dlsite_refused(struct http_req *req, struct svc_thread *t, long long tenant_id, const char *kind,
+	       const struct audit_more *m)
 {
 	struct audit_entry e = {tenant_id, req->remote_addr,       "user",
 				0,         AUDIT_DOWNLOAD_REFUSED, NULL};
@@ -50,29 +50,6 @@ summed(struct http_req *req, struct svc_thread *t, long long tenant_id, const ch
 	if ((rc = audit_write_summed_ex(&t->db, &t->kv, &e, m, kind, (long long)time(NULL))) != 0)
 		log_msg(LOG_WARN, "event=audit_failed tenant=%lld kind=%s rc=%s", tenant_id, kind,
 			err_name(rc));
-}
-
-/* 1 when the address nginx passed lies in the tenant's list (JSON array of CIDR texts). */
-static int
-allowed(const char *list_json, const char *remote)
-{
-	struct netacl_net net, addr;
-	cJSON *list = list_json ? cJSON_Parse(list_json) : NULL, *item;
-	int ok = 0;
-
-	if (netacl_parse_addr(remote, &addr) != 0) {
-		cJSON_Delete(list);
-		return 0;
-	}
-	cJSON_ArrayForEach(item, list) if (cJSON_IsString(item) &&
-					   netacl_parse(item->valuestring, &net) == 0 &&
-					   netacl_contains(&net, &addr))
-	{
-		ok = 1;
-		break;
-	}
-	cJSON_Delete(list);
-	return ok;
 }
 
 /*
@@ -100,7 +77,7 @@ dlsite_open(struct http_req *req, struct svc_thread *t, struct dlsite *site)
 	snprintf(site->slug, sizeof(site->slug), "%s", db_get(res, 0, "slug"));
 	snprintf(site->name_en, sizeof(site->name_en), "%s", db_get(res, 0, "name_en"));
 	site->embed_password = strcmp(db_get(res, 0, "mobileconfig_embed_password"), "t") == 0;
-	rc = allowed(db_get(res, 0, "allowlist"), req->remote_addr);
+	rc = netacl_json_allows(db_get(res, 0, "allowlist"), req->remote_addr);
 	PQclear(res);
 	if (rc)
 		return 0;
@@ -109,7 +86,7 @@ dlsite_open(struct http_req *req, struct svc_thread *t, struct dlsite *site)
 	/* the address, not the path: a client chooses the path, and the entry sums a minute */
 	struct audit_more m = {
 		NULL, "dl_refused_ip", {req->remote_addr ? req->remote_addr : ""}, 1};
-	summed(req, t, site->tenant_id, "ip", &m);
+	dlsite_refused(req, t, site->tenant_id, "ip", &m);
 	svc_fail(req, 403, "ip_refused", &msg_ip_refused);
 	return 1;
 }
@@ -281,7 +258,7 @@ locked(struct http_req *req, struct svc_thread *t, const struct dlsite *site,
 	/* one entry a minute for the address, naming the first ID it tried in that minute */
 	audit_text(id, sizeof(id), login_id, AUDIT_TEXT_MAX);
 	struct audit_more m = {id, "dl_refused_locked", {id}, 1};
-	summed(req, t, site->tenant_id, "locked", &m);
+	dlsite_refused(req, t, site->tenant_id, "locked", &m);
 	log_msg(LOG_WARN, "event=dl_login_locked tenant=%lld ip=%s", site->tenant_id,
 		req->remote_addr);
 	svc_fail(req, 429, "locked_out", &msg_locked_out);
