@@ -143,9 +143,9 @@ const struct db_stmt q_user_certificates = {
  * certificates probed (certificates_status_user, certificates_user_fk) until the page is full.
  * Date ranges select few certificates (an index range over their dates), and keep the array,
  * which the semi-join's plan, reading the list's index in order, would probe user by user. The
- * count keeps the array, without an order: it stops at KEYSET_EXACT_MAX + 1 users found by
- * primary key (the semi-join's count, reading more than half the users, is a whole-table scan),
- * and runs for first pages only (keyset_count_cached).
+ * count keeps the array and the list's order (an index range; the semi-join's count, or one
+ * without the order, reading more than half the users, is planned as a whole-table scan), and
+ * runs for first pages only (keyset_count_cached).
  */
 /*
  * A name part (family or given) containing p: three characters or more anywhere in the folded
@@ -206,7 +206,7 @@ const struct db_stmt q_user_certificates = {
 const struct db_stmt q_search_count = {
 	"users_search_count",
 	"SELECT count(*) AS n FROM (SELECT 1" SEARCH_WHERE(CERT_ARRAY)
-	" LIMIT " KEYSET_EXACT_MAX_S " + 1) s",
+	" ORDER BY u.applied_at, u.id LIMIT " KEYSET_EXACT_MAX_S " + 1) s",
 	14,
 };
 /* For PostgreSQL's estimate past that: the page's form (the semi-join's is from statistics). */
