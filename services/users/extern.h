@@ -66,9 +66,11 @@ extern const struct db_stmt q_user_lock;
 extern const struct db_stmt q_user_update;
 extern const struct db_stmt q_user_devices;
 extern const struct db_stmt q_user_certificates;
-/* The 利用者 list's statements: [1] with a status or device condition and no date of the
- * certificates' (queries.c). */
 extern const struct db_stmt q_search_count;
+/*
+ * The 利用者 list's page statements (and its estimate's select) twice: [1] for a status or device
+ * condition and no date of the certificates', as a semi-join; [0] otherwise (queries.c).
+ */
 extern const char *const q_search_select[2];
 struct sort_stmt {
 	const char *sort;
