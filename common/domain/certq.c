@@ -35,6 +35,14 @@ static const struct db_stmt st_insert = {
 	" RETURNING id",
 	11,
 };
+
+/* $1 tenant, $2 the row a reissue or renewal replaces */
+static const struct db_stmt st_supersede = {
+	"certq_supersede",
+	"UPDATE certificates SET superseded_at = now(), updated_at = now()"
+	" WHERE tenant_id = $1::bigint AND id = $2::bigint AND superseded_at IS NULL RETURNING id",
+	2,
+};
 /* clang-format on */
 
 static int
@@ -130,4 +138,23 @@ certq_wake(struct kv *kv, long long tenant_id)
 	snprintf(tid, sizeof(tid), "%lld", tenant_id);
 	const char *argv[] = {"XADD", CERTQ_STREAM, "MAXLEN", "~", "10000", "*", "tenant", tid};
 	freeReplyObject(kv_cmdv(kv, 8, argv));
+}
+
+int
+certq_replace(struct db *db, const struct certq_row *r, long long *id)
+{
+	char tid[24], rid[24];
+	PGresult *res = NULL;
+	int rc, done;
+
+	if (r->replaces_id <= 0)
+		return -EINVAL;
+	snprintf(tid, sizeof(tid), "%lld", r->tenant_id);
+	snprintf(rid, sizeof(rid), "%lld", r->replaces_id);
+	const char *params[] = {tid, rid};
+	if ((rc = db_exec(db, &st_supersede, params, &res)) != 0)
+		return rc < 0 ? rc : -EIO;
+	done = PQntuples(res) == 1;
+	PQclear(res);
+	return done ? certq_insert(db, r, id) : DB_E_CONFLICT;
 }

@@ -283,6 +283,7 @@ extern const struct cfg_section mail_section;
 
 /* mail.c */
 extern const char *mail_public_url;
+extern const char *mail_renew_url;
 int mail_start(const struct cfg *cfg);
 
 /* outbox.c */
