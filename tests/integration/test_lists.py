@@ -457,7 +457,7 @@ def test_errors(t):
 def cleanup(tid):
     """The seeded certificates go again: they have no CA, and other tests wait for every valid
     certificate's OCSP response. The tenant's users, devices and jobs stay (deleting a job checks
-    certificates' foreign key to it, unindexed before migration 0021): nothing else lists them."""
+    certificates' foreign key to it, unindexed before migration 0022): nothing else lists them."""
     psql(CLEAR_SEEDED % {"t": tid})
 
 

@@ -15,7 +15,7 @@ certificates and passwords.csv grows no more for ten times the rows than a small
 seeded certificates of the two tenants the ZIP is read from carry a PKCS#12 the stack issued
 (bench/seed --p12-from).
 
-The foreign keys of certificates to jobs and users are checked by an index (migration 0021):
+The foreign keys of certificates to jobs and users are checked by an index (migration 0022):
 the query PostgreSQL runs for each job or user deleted reads no whole table."""
 import http.client
 import json
