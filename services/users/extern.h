@@ -69,12 +69,16 @@ extern const struct db_stmt q_user_update;
 extern const struct db_stmt q_user_devices;
 extern const struct db_stmt q_user_certificates;
 extern const struct db_stmt q_search_count;
-extern const char q_search_select[];
+/*
+ * The 利用者 list's page statements (and its estimate's select) twice: [1] for a status or device
+ * condition and no date of the certificates', as a semi-join; [0] otherwise (queries.c).
+ */
+extern const char *const q_search_select[2];
 struct sort_stmt {
 	const char *sort;
-	int key;	    /* enum keyset_key: what its cursors hold */
-	struct db_stmt st;  /* the list's order */
-	struct db_stmt rev; /* backwards, for the page before a cursor and the last */
+	int key;               /* enum keyset_key: what its cursors hold */
+	struct db_stmt st[2];  /* the list's order */
+	struct db_stmt rev[2]; /* backwards, for the page before a cursor and the last */
 };
 extern const struct sort_stmt q_search_pages[];
 extern const size_t q_search_npages;

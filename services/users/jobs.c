@@ -293,7 +293,8 @@ jobs_list(struct http_req *req, struct svc_thread *t)
 	cJSON_Delete(errs);
 	snprintf(tid, sizeof(tid), "%lld", req->tenant_id);
 	const char *p[] = {tid, keyset_id_param(&ks), ks.offset, ks.limit};
-	if ((rc = keyset_count(&t->db, &q_count, q_select, p, &total, &est)) != 0)
+	if ((rc = keyset_count_cached(&t->db, &t->kv, "jobs", &ks, &q_count, -1, q_select, p,
+				       &total, &est)) != 0)
 		goto out;
 	keyset_limit(&ks, total, est, JOBS_PER_PAGE);
 	p[2] = ks.offset;
