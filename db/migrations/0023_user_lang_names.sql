@@ -1,4 +1,4 @@
--- 0022: a user's notices in English (users.lang = 'en', set by registration and 利用者変更) name
+-- 0023: a user's notices in English (users.lang = 'en', set by registration and 利用者変更) name
 -- the user by the English names: the templates' {{family_name}} and {{given_name}} are the
 -- 英語表記 for them, the Japanese names for everyone else. Otherwise as 0019's notice_user.
 CREATE OR REPLACE FUNCTION notice_user(c certificates, k text, p jsonb) RETURNS integer LANGUAGE sql AS $$
