@@ -128,6 +128,8 @@ static const struct {
 	{"job_failed", {"失敗 {0} (処理済み {1} / {2})", "Failed: {0} ({1} of {2} lines done)"}},
 	/* downloads (shomei-download): file names, the same in every language */
 	{"files", {"{0}", "{0}"}},
+	/* a bulk download lists its first files and counts the rest (services/download/bulk.c) */
+	{"files_more", {"{0} ほか {1} 件", "{0} and {1} more"}},
 	{"dl_site_file", {"ダウンロードサイト {0} ({1})", "Download site: {0} ({1})"}},
 	{"enroll_file", {"shomei-enroll {0} ({1})", "shomei-enroll: {0} ({1})"}},
 	{"dl_restricted",
