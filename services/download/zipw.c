@@ -37,11 +37,11 @@ struct zipw {
 	void *ctx;
 	uint64_t offset;
 	size_t n;
-	FILE *tmp;    /* the temporary file; only its descriptor is used */
-	int fd;       /* fileno(tmp) */
-	uint64_t cd;  /* the central directory's bytes so far (from CD_BASE) */
-	char *last;   /* the name the last entry got */
-	char *probe;  /* a name read back from the file while probing (up to 0xffff bytes) */
+	FILE *tmp;   /* the temporary file; only its descriptor is used */
+	int fd;      /* fileno(tmp) */
+	uint64_t cd; /* the central directory's bytes so far (from CD_BASE) */
+	char *last;  /* the name the last entry got */
+	char *probe; /* a name read back from the file while probing (up to 0xffff bytes) */
 };
 
 struct zipw *
