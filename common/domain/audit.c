@@ -143,6 +143,9 @@ static const struct {
 	{"audit_csv", {"操作履歴 {0} 件", "Operation history: {0} entries"}},
 	{"devices_added",
 	 {"{0} {1} ({2}): 利用デバイス追加 {3}", "{0} {1} ({2}): devices added {3}"}},
+	{"setting_renew_window",
+	 {"証明書更新の受付期間：有効期限の {0} 日前〜{1} 日後 → {2} 日前〜{3} 日後",
+	  "Renewal window: {0} days before to {1} days after expiry → {2} days before to {3} days after"}},
 	{"setting_notice_address",
 	 {"管理者への通知先：{0} → {1}", "Administrators' notice address: {0} → {1}"}},
 };
