@@ -60,8 +60,8 @@ struct lsplit {
 static int
 is_key_char(int c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-	       c == '.' || c == '-';
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_' || c == '.' || c == '-';
 }
 
 /* Full: the last value loses a UTF-8 sequence it holds only part of. */
@@ -232,7 +232,8 @@ split_message(struct lsplit *s, const char *fmt, va_list ap)
 		if (*fmt == '.') {
 			spec[sl++] = *fmt++;
 			if (*fmt == '*') {
-				sl += (size_t)snprintf(spec + sl, sizeof(spec) - sl, "%d", va_arg(ap, int));
+				sl += (size_t)snprintf(spec + sl, sizeof(spec) - sl, "%d",
+						       va_arg(ap, int));
 				fmt++;
 			} else {
 				while (*fmt >= '0' && *fmt <= '9' && sl < 26)
@@ -249,13 +250,27 @@ split_message(struct lsplit *s, const char *fmt, va_list ap)
 			fmt += 2;
 		} else {
 			switch (*fmt) {
-			case 'h': len = 2; break;
-			case 'l': len = 3; break;
-			case 'z': len = 5; break;
-			case 'j': len = 6; break;
-			case 't': len = 7; break;
-			case 'L': len = 8; break;
-			default: len = 0; break;
+			case 'h':
+				len = 2;
+				break;
+			case 'l':
+				len = 3;
+				break;
+			case 'z':
+				len = 5;
+				break;
+			case 'j':
+				len = 6;
+				break;
+			case 't':
+				len = 7;
+				break;
+			case 'L':
+				len = 8;
+				break;
+			default:
+				len = 0;
+				break;
 			}
 			if (len)
 				fmt++;
@@ -268,7 +283,7 @@ split_message(struct lsplit *s, const char *fmt, va_list ap)
 			spec[sl++] = *fmt;
 			spec[sl] = '\0';
 			{
-				intmax_t v = len == 3	? (intmax_t)va_arg(ap, long)
+				intmax_t v = len == 3   ? (intmax_t)va_arg(ap, long)
 					     : len == 4 ? (intmax_t)va_arg(ap, long long)
 					     : len == 5 ? (intmax_t)va_arg(ap, ssize_t)
 					     : len == 6 ? va_arg(ap, intmax_t)
@@ -285,7 +300,7 @@ split_message(struct lsplit *s, const char *fmt, va_list ap)
 			spec[sl++] = *fmt;
 			spec[sl] = '\0';
 			{
-				uintmax_t v = len == 3	 ? (uintmax_t)va_arg(ap, unsigned long)
+				uintmax_t v = len == 3   ? (uintmax_t)va_arg(ap, unsigned long)
 					      : len == 4 ? (uintmax_t)va_arg(ap, unsigned long long)
 					      : len == 5 ? (uintmax_t)va_arg(ap, size_t)
 					      : len == 6 ? va_arg(ap, uintmax_t)
@@ -310,7 +325,8 @@ split_message(struct lsplit *s, const char *fmt, va_list ap)
 					fmt++;
 					continue;
 				}
-				if (snprintf(tmp, sizeof(tmp), spec, v ? v : "(null)") >= (int)sizeof(tmp))
+				if (snprintf(tmp, sizeof(tmp), spec, v ? v : "(null)") >=
+				    (int)sizeof(tmp))
 					s->cut = 1;
 			}
 			break;
@@ -415,7 +431,10 @@ jstr(struct jout *o, const char *s, size_t n)
 			jraw(o, esc, 2);
 			i++;
 		} else if (p[i] < 0x20 || p[i] == 0x7f) {
-			const char *named = p[i] == '\n' ? "\\n" : p[i] == '\r' ? "\\r" : p[i] == '\t' ? "\\t" : NULL;
+			const char *named = p[i] == '\n'   ? "\\n"
+					    : p[i] == '\r' ? "\\r"
+					    : p[i] == '\t' ? "\\t"
+							   : NULL;
 
 			if (named)
 				jraw(o, named, 2);
@@ -456,7 +475,8 @@ jmember(struct jout *o, const char *prefix, const char *key, const char *val, si
 
 /* The members the line has anyway; a field of the message with one of these names is written
  * as field_<name>. */
-static const char *const reserved[] = {"time", "level", "service", "req", "event", "truncated", NULL};
+static const char *const reserved[] = {"time",  "level",     "service", "req",
+				       "event", "truncated", NULL};
 
 static int
 is_reserved(const char *k)
@@ -468,8 +488,8 @@ is_reserved(const char *k)
 }
 
 static size_t
-render_json(char *out, size_t cap, const char *ts, const char *prog, enum log_level lvl, const char *req,
-	    const char *fmt, va_list ap)
+render_json(char *out, size_t cap, const char *ts, const char *prog, enum log_level lvl,
+	    const char *req, const char *fmt, va_list ap)
 {
 	/* kept back: a closing quote, ,"truncated":"true"} and the NUL */
 	static const char tail[] = ",\"truncated\":\"true\"}";
@@ -512,8 +532,8 @@ render_json(char *out, size_t cap, const char *ts, const char *prog, enum log_le
 	for (int i = 0; i < s->n; i++) {
 		if (i == ev)
 			continue;
-		jmember(&o, is_reserved(s->f[i].key) ? "field_" : "", s->f[i].key, s->vals + s->f[i].off,
-			s->f[i].len);
+		jmember(&o, is_reserved(s->f[i].key) ? "field_" : "", s->f[i].key,
+			s->vals + s->f[i].off, s->f[i].len);
 	}
 	if (o.full || s->cut) {
 		memcpy(out + o.len, tail, sizeof(tail));
@@ -526,8 +546,8 @@ render_json(char *out, size_t cap, const char *ts, const char *prog, enum log_le
 }
 
 size_t
-log_render(char *out, size_t cap, enum log_format format, const char *ts, const char *prog, enum log_level lvl,
-	   const char *req, const char *fmt, va_list ap)
+log_render(char *out, size_t cap, enum log_format format, const char *ts, const char *prog,
+	   enum log_level lvl, const char *req, const char *fmt, va_list ap)
 {
 	int n;
 
@@ -535,7 +555,8 @@ log_render(char *out, size_t cap, enum log_format format, const char *ts, const 
 		lvl = LOG_ERROR;
 	if (format == LOG_FORMAT_JSON)
 		return render_json(out, cap, ts, prog, lvl, req, fmt, ap);
-	n = snprintf(out, cap, "ts=%s prog=%s level=%s%s%s ", ts, prog, level_names[lvl], req[0] ? " req=" : "", req);
+	n = snprintf(out, cap, "ts=%s prog=%s level=%s%s%s ", ts, prog, level_names[lvl],
+		     req[0] ? " req=" : "", req);
 	if (n < 0 || (size_t)n >= cap)
 		return cap > 0 ? strlen(out) : 0;
 	vsnprintf(out + n, cap - (size_t)n, fmt, ap);
@@ -559,8 +580,8 @@ log_msg(enum log_level lvl, const char *fmt, ...)
 	snprintf(ts, sizeof(ts), "%s.%03ldZ", sec, now.tv_nsec / 1000000);
 	va_start(ap, fmt);
 	/* text lines as before: at most 1023 bytes */
-	n = log_render(line, log_fmt == LOG_FORMAT_JSON ? sizeof(line) : 1024, log_fmt, ts, log_prog, lvl,
-		       log_req, fmt, ap);
+	n = log_render(line, log_fmt == LOG_FORMAT_JSON ? sizeof(line) : 1024, log_fmt, ts,
+		       log_prog, lvl, log_req, fmt, ap);
 	va_end(ap);
 	line[n] = '\n';
 	fwrite(line, 1, n + 1, stderr);

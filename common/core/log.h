@@ -35,9 +35,9 @@ void log_msg(enum log_level lvl, const char *fmt, ...) __attribute__((format(pri
 
 /*
  * The line log_msg writes, without the newline, into out (cap bytes, NUL-terminated): ts is
- * the time (RFC 3339), req the request id ("" none); a JSON line needs cap >= 256. A JSON line always ends with its closing
- * brace: a line longer than cap is cut at a whole character inside a value and marked
- * "truncated":"true". Returns the length written.
+ * the time (RFC 3339), req the request id ("" none); a JSON line needs cap >= 256. A JSON line
+ * always ends with its closing brace: a line longer than cap is cut at a whole character inside a
+ * value and marked "truncated":"true". Returns the length written.
  */
 size_t log_render(char *out, size_t cap, enum log_format format, const char *ts, const char *prog,
 		  enum log_level lvl, const char *req, const char *fmt, va_list ap)

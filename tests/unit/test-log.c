@@ -61,55 +61,70 @@ main(void)
 	cJSON *o;
 
 	o = render(sizeof(line), "", "event=crl_publish_failed rc=%d reason=\"%s\"", -5, nasty);
-	TAP_OK(o != NULL && one_line(), "quotes, backslash, newline, CR, tab, a control character and non-ASCII: one valid JSON line");
+	TAP_OK(o != NULL && one_line(),
+	       "quotes, backslash, newline, CR, tab, a control character and non-ASCII: one valid JSON line");
 	TAP_STREQ(member(o, "reason"), nasty, "the value comes back exactly as given");
 	TAP_STREQ(member(o, "rc"), "-5", "a number is a string member");
 	TAP_STREQ(member(o, "time"), TS, "time");
 	TAP_STREQ(member(o, "level"), "warn", "level");
 	TAP_STREQ(member(o, "service"), "shomei-issue", "service");
 	TAP_STREQ(member(o, "event"), "crl_publish_failed", "event");
-	TAP_OK(strncmp(line, "{\"time\":", 8) == 0 && strstr(line, "\\u0001") && strstr(line, "\\n") &&
-		       strstr(line, "日本語"),
-	       "time first; control characters as \\uXXXX or \\n; UTF-8 written as it is: %s", line);
-	TAP_OK(cJSON_GetObjectItem(o, "req") == NULL && members(o) == 6, "no req member while none is set");
+	TAP_OK(strncmp(line, "{\"time\":", 8) == 0 && strstr(line, "\\u0001") &&
+		       strstr(line, "\\n") && strstr(line, "日本語"),
+	       "time first; control characters as \\uXXXX or \\n; UTF-8 written as it is: %s",
+	       line);
+	TAP_OK(cJSON_GetObjectItem(o, "req") == NULL && members(o) == 6,
+	       "no req member while none is set");
 	cJSON_Delete(o);
 
-	o = render(sizeof(line), "r-42", "event=x path=%s reason=\"%s\"", "/a b=c", "z\" admin=1 \"");
-	TAP_STREQ(member(o, "path"), "/a b=c", "an unquoted value with spaces and '=' stays one value");
-	TAP_STREQ(member(o, "reason"), "z\" admin=1 \"", "a value cannot close its quotes and forge a field");
+	o = render(sizeof(line), "r-42", "event=x path=%s reason=\"%s\"", "/a b=c",
+		   "z\" admin=1 \"");
+	TAP_STREQ(member(o, "path"), "/a b=c",
+		  "an unquoted value with spaces and '=' stays one value");
+	TAP_STREQ(member(o, "reason"), "z\" admin=1 \"",
+		  "a value cannot close its quotes and forge a field");
 	TAP_OK(cJSON_GetObjectItem(o, "admin") == NULL && cJSON_GetObjectItem(o, "b") == NULL,
 	       "no member made from a value's text");
 	TAP_STREQ(member(o, "req"), "r-42", "the request id");
 	cJSON_Delete(o);
 
 	o = render(sizeof(line), "", "event=bytes v=%s", "ok\xff\xc3(\xed\xa0\x80!");
-	TAP_OK(o != NULL && strstr(line, "\\ufffd") != NULL, "bytes that are not UTF-8 become U+FFFD");
-	TAP_STREQ(member(o, "v"), "ok\xef\xbf\xbd\xef\xbf\xbd(\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd!",
+	TAP_OK(o != NULL && strstr(line, "\\ufffd") != NULL,
+	       "bytes that are not UTF-8 become U+FFFD");
+	TAP_STREQ(member(o, "v"),
+		  "ok\xef\xbf\xbd\xef\xbf\xbd(\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd!",
 		  "one U+FFFD per stray byte, surrogates refused");
 	cJSON_Delete(o);
 
-	o = render(sizeof(line), "", "event=stopped service=%s time=%d level=x req=y truncated=z", "issue", 3);
-	TAP_STREQ(member(o, "service"), "shomei-issue", "a field named service does not replace the program");
+	o = render(sizeof(line), "", "event=stopped service=%s time=%d level=x req=y truncated=z",
+		   "issue", 3);
+	TAP_STREQ(member(o, "service"), "shomei-issue",
+		  "a field named service does not replace the program");
 	TAP_OK(member(o, "field_service") && strcmp(member(o, "field_service"), "issue") == 0 &&
-		       member(o, "field_time") && member(o, "field_level") && member(o, "field_req") &&
-		       member(o, "field_truncated"),
+		       member(o, "field_time") && member(o, "field_level") &&
+		       member(o, "field_req") && member(o, "field_truncated"),
 	       "fields with the line's own names are field_<name>");
 	cJSON_Delete(o);
 
-	o = render(sizeof(line), "",
-		   "event=fmt a=%lld b=%zu c=%5.2f d=%lx e=%c f=%.*s g=%%done h=%u i=%hhd j=%-4s| k=%s", -9LL,
-		   (size_t)7, 3.14159, 255UL, 'Q', 3, "abcdef", 4000000000U, (signed char)-3, "ab", nullstr);
+	o = render(
+		sizeof(line), "",
+		"event=fmt a=%lld b=%zu c=%5.2f d=%lx e=%c f=%.*s g=%%done h=%u i=%hhd j=%-4s| k=%s",
+		-9LL, (size_t)7, 3.14159, 255UL, 'Q', 3, "abcdef", 4000000000U, (signed char)-3,
+		"ab", nullstr);
 	TAP_OK(o && strcmp(member(o, "a"), "-9") == 0 && strcmp(member(o, "b"), "7") == 0 &&
 		       strcmp(member(o, "c"), " 3.14") == 0 && strcmp(member(o, "d"), "ff") == 0 &&
 		       strcmp(member(o, "e"), "Q") == 0 && strcmp(member(o, "f"), "abc") == 0 &&
-		       strcmp(member(o, "g"), "%done") == 0 && strcmp(member(o, "h"), "4000000000") == 0 &&
+		       strcmp(member(o, "g"), "%done") == 0 &&
+		       strcmp(member(o, "h"), "4000000000") == 0 &&
 		       strcmp(member(o, "i"), "-3") == 0 && strcmp(member(o, "j"), "ab  |") == 0 &&
 		       strcmp(member(o, "k"), "(null)") == 0,
 	       "conversions as printf gives them, each argument read with its own type: %s", line);
 	cJSON_Delete(o);
 
-	o = render(sizeof(line), "", "event=allow op=%s callers=\"%s\" (the signer's own user)", "sign", "shomei");
-	TAP_STREQ(member(o, "callers"), "shomei (the signer's own user)", "words outside key=value join the value before them");
+	o = render(sizeof(line), "", "event=allow op=%s callers=\"%s\" (the signer's own user)",
+		   "sign", "shomei");
+	TAP_STREQ(member(o, "callers"), "shomei (the signer's own user)",
+		  "words outside key=value join the value before them");
 	cJSON_Delete(o);
 	o = render(sizeof(line), "", "no key here %d", 5);
 	TAP_STREQ(member(o, "msg"), "no key here 5", "a line with no key=value at all: msg");
@@ -121,7 +136,8 @@ main(void)
 		memcpy(big + 3 * i, "あ", 3);
 	big[30000] = '\0';
 	o = render(sizeof(line), "", "event=long a=1 v=%s z=after", big);
-	TAP_OK(o != NULL && one_line() && strlen(line) < sizeof(line) && line[strlen(line) - 1] == '}',
+	TAP_OK(o != NULL && one_line() && strlen(line) < sizeof(line) &&
+		       line[strlen(line) - 1] == '}',
 	       "a line too long is cut and still one valid JSON object (%zu bytes)", strlen(line));
 	TAP_STREQ(member(o, "truncated"), "true", "marked truncated");
 	{
@@ -135,7 +151,8 @@ main(void)
 	TAP_STREQ(member(o, "a"), "1", "the fields before the cut are there");
 	cJSON_Delete(o);
 	for (size_t cap = 256; cap < 1200; cap += 7) {
-		o = render(cap, "req-id", "event=long a=%s b=\"%s\" c=%s", nasty, big + 3 * 9000, nasty);
+		o = render(cap, "req-id", "event=long a=%s b=\"%s\" c=%s", nasty, big + 3 * 9000,
+			   nasty);
 		if (o == NULL || !one_line())
 			break;
 		cJSON_Delete(o);
@@ -143,7 +160,8 @@ main(void)
 		if (cap + 7 >= 1200)
 			o = cJSON_CreateObject();
 	}
-	TAP_OK(o != NULL, "valid JSON cut at every buffer size from 256 to 1200 bytes (last: %s)", line);
+	TAP_OK(o != NULL, "valid JSON cut at every buffer size from 256 to 1200 bytes (last: %s)",
+	       line);
 	cJSON_Delete(o);
 	free(big);
 
@@ -171,19 +189,24 @@ main(void)
 		got[n] = '\0';
 		fclose(f);
 		char *nl = strchr(got, '\n');
-		TAP_OK(nl != NULL && strstr(got, "hidden") == NULL, "log_msg writes nothing below its level");
+		TAP_OK(nl != NULL && strstr(got, "hidden") == NULL,
+		       "log_msg writes nothing below its level");
 		if (nl)
 			*nl = '\0';
 		o = cJSON_Parse(got);
-		TAP_OK(o && strcmp(member(o, "event"), "shown") == 0 && strcmp(member(o, "reason"), "two\nlines") == 0 &&
-			       strcmp(member(o, "level"), "info") == 0 && strcmp(member(o, "service"), "shomei-test") == 0,
+		TAP_OK(o && strcmp(member(o, "event"), "shown") == 0 &&
+			       strcmp(member(o, "reason"), "two\nlines") == 0 &&
+			       strcmp(member(o, "level"), "info") == 0 &&
+			       strcmp(member(o, "service"), "shomei-test") == 0,
 		       "log_init(json): log_msg writes one JSON line: %s", got);
-		TAP_OK(o && member(o, "time") && strlen(member(o, "time")) == 24 && member(o, "time")[10] == 'T' &&
-			       member(o, "time")[23] == 'Z',
+		TAP_OK(o && member(o, "time") && strlen(member(o, "time")) == 24 &&
+			       member(o, "time")[10] == 'T' && member(o, "time")[23] == 'Z',
 		       "time is RFC 3339 UTC with milliseconds");
 		cJSON_Delete(o);
 		TAP_OK(nl && strncmp(nl + 1, "ts=", 3) == 0 &&
-			       strstr(nl + 1, " prog=shomei-test level=error req=abc event=text k=1\n") != NULL,
+			       strstr(nl + 1,
+				      " prog=shomei-test level=error req=abc event=text k=1\n") !=
+				       NULL,
 		       "log_init(text): key=value as before: %s", nl ? nl + 1 : "");
 	}
 	return tap_done();
