@@ -118,7 +118,7 @@ one(struct job *j, int i, const unsigned char *mk)
 	char cn[32], pw[SECRET_PASSWORD_LEN + 1];
 	struct x509_subject s = {.cn = cn, .ou = {"bench"}, .o = "Bench", .c = "JP"};
 	struct x509_client c = {.issuer = j->ca,
-				.crl_url = "https://localhost/crl/bench.crl",
+				.crl_url = "http://localhost/crl/bench.1.crl",
 				.ocsp_url = "https://localhost/ocsp"};
 	X509 *chain[2] = {j->ca, j->root};
 	EVP_PKEY *k = NULL;

@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "web/netacl.h"
 
 /* The 12-byte prefix of an IPv4-mapped IPv6 address (RFC 4291 2.5.5.2). */
@@ -130,6 +132,28 @@ netacl_match(const struct netacl_net *list, size_t n, const struct netacl_net *a
 		if (netacl_contains(&list[i], addr))
 			return 1;
 	return 0;
+}
+
+int
+netacl_json_allows(const char *list_json, const char *addr)
+{
+	struct netacl_net net, host;
+	cJSON *list, *item;
+	int ok = 0;
+
+	if (addr == NULL || list_json == NULL || netacl_parse_addr(addr, &host) != 0 ||
+	    (list = cJSON_Parse(list_json)) == NULL)
+		return 0;
+	cJSON_ArrayForEach(item, list)
+	{
+		if (cJSON_IsString(item) && netacl_parse(item->valuestring, &net) == 0 &&
+		    netacl_contains(&net, &host)) {
+			ok = 1;
+			break;
+		}
+	}
+	cJSON_Delete(list);
+	return ok;
 }
 
 int

@@ -41,6 +41,14 @@ int netacl_contains(const struct netacl_net *net, const struct netacl_net *addr)
 /* 1 when addr lies in one of the n networks of list; an empty list matches nothing. */
 int netacl_match(const struct netacl_net *list, size_t n, const struct netacl_net *addr);
 
+/*
+ * 1 when addr (a single address as text, e.g. nginx's $remote_addr) lies in one of the networks
+ * of list_json, a JSON array of CIDR texts (a tenant's download_allowlist as array_to_json gives
+ * it). A NULL or malformed list, an entry that does not parse or an address that does not parse
+ * match nothing: the answer is "refused" whenever it cannot be "allowed".
+ */
+int netacl_json_allows(const char *list_json, const char *addr);
+
 /* 1 for 0.0.0.0/0 and ::/0 (everyone). */
 int netacl_is_any(const struct netacl_net *net);
 

@@ -52,29 +52,6 @@ summed(struct http_req *req, struct svc_thread *t, long long tenant_id, const ch
 			err_name(rc));
 }
 
-/* 1 when the address nginx passed lies in the tenant's list (JSON array of CIDR texts). */
-static int
-allowed(const char *list_json, const char *remote)
-{
-	struct netacl_net net, addr;
-	cJSON *list = list_json ? cJSON_Parse(list_json) : NULL, *item;
-	int ok = 0;
-
-	if (netacl_parse_addr(remote, &addr) != 0) {
-		cJSON_Delete(list);
-		return 0;
-	}
-	cJSON_ArrayForEach(item, list) if (cJSON_IsString(item) &&
-					   netacl_parse(item->valuestring, &net) == 0 &&
-					   netacl_contains(&net, &addr))
-	{
-		ok = 1;
-		break;
-	}
-	cJSON_Delete(list);
-	return ok;
-}
-
 /*
  * Find the tenant of the URL and check the client address against its
  * allow-list, before anything else. Answers 404 (no such tenant, or no
@@ -100,7 +77,7 @@ dlsite_open(struct http_req *req, struct svc_thread *t, struct dlsite *site)
 	snprintf(site->slug, sizeof(site->slug), "%s", db_get(res, 0, "slug"));
 	snprintf(site->name_en, sizeof(site->name_en), "%s", db_get(res, 0, "name_en"));
 	site->embed_password = strcmp(db_get(res, 0, "mobileconfig_embed_password"), "t") == 0;
-	rc = allowed(db_get(res, 0, "allowlist"), req->remote_addr);
+	rc = netacl_json_allows(db_get(res, 0, "allowlist"), req->remote_addr);
 	PQclear(res);
 	if (rc)
 		return 0;

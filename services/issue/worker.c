@@ -124,7 +124,10 @@ row_in(struct wk *w, const PGresult *res, int r, struct make_in *in, char *crl, 
 	in->signer = &w->signer;
 	in->ca = w->ca;
 	in->root = w->root;
-	snprintf(crl, crllen, "%s/crl/%s.crl", base, in->slug);
+	/* the issuing CA's own CRL (DECISIONS.md, "Per-CA CRL distribution points"): after a
+	 * rotation /crl/<slug>.crl is the new CA's, and this certificate's issuer keeps its CRL
+	 * here */
+	snprintf(crl, crllen, "%s/crl/%s.%lld.crl", base, in->slug, w->ca_id);
 	snprintf(ocsp, ocsplen, "%s/ocsp", base);
 	in->crl_url = crl;
 	in->ocsp_url = ocsp;

@@ -202,6 +202,7 @@ extern const struct db_stmt q_revoke_now;
 extern const struct db_stmt q_schedule;
 extern const struct db_stmt q_cancel;
 extern const struct db_stmt q_tenant_crl;
+extern const struct db_stmt q_ca_crl;
 extern const struct db_stmt q_chain_crls;
 extern const struct db_stmt q_chain;
 extern const struct db_stmt q_ocsp_cas;

@@ -63,6 +63,17 @@ const struct db_stmt q_tenant_crl = {
 	1,
 };
 
+/* $1 slug, $2 CA id: the published CRL of that issuing CA of the tenant, active or rotated out
+ * (another tenant's CA, or the root, is absent) */
+const struct db_stmt q_ca_crl = {
+	"revoke_ca_crl",
+	"SELECT r.ca_id, r.number, encode(r.der, 'hex') AS der,"
+	" extract(epoch FROM r.published_at)::bigint AS at"
+	" FROM tenants t JOIN cas c ON c.tenant_id = t.id AND c.kind = 'tenant' AND c.id = $2::bigint"
+	" JOIN crls r ON r.ca_id = c.id WHERE t.slug = $1",
+	2,
+};
+
 /* $1 slug: the CRLs of the chain, the active tenant CA's first (depth 0), then those of the
  * tenant's rotated-out CAs that still publish (depth 1), then the root's (depth 2) */
 const struct db_stmt q_chain_crls = {

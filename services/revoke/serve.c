@@ -1,9 +1,11 @@
 /*
  * serve.c: the public revocation documents (no session), the same bytes from every
- * shomei-revoke because they come from PostgreSQL: GET /crl/<slug>.crl (the tenant CA's CRL,
- * DER), /crl/<slug>.pem (the CRLs of the chain, the root's included, as one PEM for nginx's
- * ssl_crl), /ca/<slug>.pem (the chain) and /ca/<slug>.crt (the issuing CA, DER). Each answers
- * with Last-Modified and a strong ETag, and 304 to a conditional GET that matches.
+ * shomei-revoke because they come from PostgreSQL: GET /crl/<slug>.crl (the active tenant CA's
+ * CRL, DER), /crl/<slug>.<ca id>.crl (the CRL of that CA of the tenant, active or rotated out:
+ * the URL new certificates name), /crl/<slug>.pem (the CRLs of the chain, the root's included,
+ * as one PEM for nginx's ssl_crl), /ca/<slug>.pem (the chain) and /ca/<slug>.crt (the issuing
+ * CA, DER). Each answers with Last-Modified and a strong ETag, and 304 to a conditional GET that
+ * matches.
  */
 #define _XOPEN_SOURCE 700 /* strptime */
 #define _DEFAULT_SOURCE   /* timegm */
@@ -17,6 +19,20 @@
 #include "extern.h"
 #include "pki/x509.h"
 
+/* 1 when the n bytes at s are a tenant slug: a-z, 0-9 and '-' (not first), at most 63. */
+static int
+slug_ok(const char *s, size_t n)
+{
+	if (n == 0 || n > 63)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c == '-' && i > 0)))
+			return 0;
+	}
+	return 1;
+}
+
 /* The slug and the extension of "<slug>.<ext>", or -1 when the name is not of that form. */
 static int
 split_name(const char *file, char *slug, size_t len, const char **ext)
@@ -24,16 +40,36 @@ split_name(const char *file, char *slug, size_t len, const char **ext)
 	const char *dot = strrchr(file, '.');
 	size_t n = dot ? (size_t)(dot - file) : 0;
 
-	if (dot == NULL || n == 0 || n > 63 || n >= len)
+	if (dot == NULL || n >= len || !slug_ok(file, n))
 		return -1;
-	for (size_t i = 0; i < n; i++) {
-		char c = file[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c == '-' && i > 0)))
-			return -1;
-	}
 	memcpy(slug, file, n);
 	slug[n] = '\0';
 	*ext = dot + 1;
+	return 0;
+}
+
+/*
+ * The slug and the CA id of "<slug>.<ca id>.crl" (the per-CA name new certificates give as
+ * their CRL distribution point: a slug has no dot), or -1 when the name is not of that form.
+ * The id is decimal without a leading zero (one name per CA) and at most 18 digits (a bigint).
+ */
+static int
+split_ca_name(const char *file, char *slug, size_t len, char *id, size_t idlen)
+{
+	const char *dot = strchr(file, '.'), *d;
+	size_t n = dot ? (size_t)(dot - file) : 0, k;
+
+	if (dot == NULL || n >= len || !slug_ok(file, n))
+		return -1;
+	for (d = dot + 1; *d >= '0' && *d <= '9'; d++)
+		;
+	k = (size_t)(d - (dot + 1));
+	if (k == 0 || k > 18 || k >= idlen || dot[1] == '0' || strcmp(d, ".crl") != 0)
+		return -1;
+	memcpy(slug, file, n);
+	slug[n] = '\0';
+	memcpy(id, dot + 1, k);
+	id[k] = '\0';
 	return 0;
 }
 
@@ -123,18 +159,19 @@ out:
 	return rc < 0 ? rc : rc > 0 ? -EINVAL : 0;
 }
 
-/* /crl/<slug>.crl: the issuing CA's CRL. */
+/* /crl/<slug>.crl (q_tenant_crl: the active CA's) and /crl/<slug>.<ca id>.crl (q_ca_crl: that
+ * CA's, active or rotated out): one CRL in DER. */
 static int
-crl_der(struct http_req *req, struct svc_thread *t, const char *slug)
+crl_der(struct http_req *req, struct svc_thread *t, const struct db_stmt *q,
+	const char *const *params)
 {
 	PGresult *res = NULL;
 	unsigned char *der = NULL;
 	size_t len = 0;
 	char etag[96];
-	const char *params[] = {slug};
 	int rc;
 
-	if ((rc = db_exec(&t->db, &q_tenant_crl, params, &res)) != 0)
+	if ((rc = db_exec(&t->db, q, params, &res)) != 0)
 		goto out;
 	if (PQntuples(res) != 1) {
 		svc_fail(req, 404, "not_found", &msg_not_found);
@@ -193,14 +230,18 @@ out:
 int
 serve_crl(struct http_req *req, struct svc_thread *t)
 {
-	char slug[64];
+	char slug[64], id[24];
 	const char *ext;
 
 	if (split_name(req->args[0], slug, sizeof(slug), &ext) == 0) {
+		const char *params[] = {slug};
 		if (strcmp(ext, "crl") == 0)
-			return crl_der(req, t, slug);
+			return crl_der(req, t, &q_tenant_crl, params);
 		if (strcmp(ext, "pem") == 0)
 			return crl_pem(req, t, slug);
+	} else if (split_ca_name(req->args[0], slug, sizeof(slug), id, sizeof(id)) == 0) {
+		const char *params[] = {slug, id};
+		return crl_der(req, t, &q_ca_crl, params);
 	}
 	svc_fail(req, 404, "not_found", &msg_not_found);
 	return 0;

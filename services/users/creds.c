@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
@@ -16,14 +17,19 @@
 #include "domain/audit.h"
 #include "domain/dist.h"
 #include "domain/lifecycle.h"
+#include "domain/tenant.h"
 #include "extern.h"
 #include "pki/datakey.h"
+#include "web/netacl.h"
 
 /* clang-format off */
 static const struct db_stmt q_look = {
 	"creds_look",
-	"SELECT (used_at IS NULL AND expires_at > now()) AS usable FROM notice_links"
-	" WHERE token_sha256 = decode($1, 'hex')",
+	"SELECT (l.used_at IS NULL AND l.expires_at > now()) AS usable, l.tenant_id,"
+	" " TENANT_SQL_HAS("t", TENANT_F_DOWNLOAD_SITE) " AS site,"
+	" array_to_json(t.download_allowlist::text[])::text AS allowlist"
+	" FROM notice_links l JOIN tenants t ON t.id = l.tenant_id"
+	" WHERE l.token_sha256 = decode($1, 'hex')",
 	1,
 };
 
@@ -55,8 +61,11 @@ static const char *const words[][2] = {
 	{"ログイン ID", "Login ID"},
 	{"パスワード", "Password"},
 	{"ダウンロードサイト", "Download site"},
+	{"このネットワークからは表示できません。ダウンロードサイトを利用できるネットワーク（社内など）から開いてください。",
+	 "This page cannot be shown on this network. Please open it from a network where the download "
+	 "site can be used (such as your office)."},
 };
-enum { W_TITLE, W_ONCE, W_SHOW, W_GONE, W_UNKNOWN, W_ID, W_PW, W_SITE };
+enum { W_TITLE, W_ONCE, W_SHOW, W_GONE, W_UNKNOWN, W_ID, W_PW, W_SITE, W_NETWORK };
 
 static const char *
 w(int i, int lang)
@@ -110,6 +119,31 @@ token_hash(const char *tok, char hex[2 * SHA256_DIGEST_LENGTH + 1])
 	return 0;
 }
 
+/*
+ * 1 when the tenant has the download site and the client's address is outside its allow-list
+ * (the row of q_look): the ID and password are for that site, and are shown only where it may be
+ * used, as the site itself would refuse them (an empty list refuses everyone there too). The
+ * refusal is in the history as the download site's are (one entry an address and minute).
+ */
+static int
+refused(struct http_req *req, struct svc_thread *t, const PGresult *look)
+{
+	long long tenant = db_get_ll(look, 0, "tenant_id");
+	int rc;
+
+	if (strcmp(db_get(look, 0, "site"), "t") != 0 ||
+	    netacl_json_allows(db_get(look, 0, "allowlist"), req->remote_addr))
+		return 0;
+	log_msg(LOG_WARN, "event=creds_ip_refused tenant=%lld ip=%s", tenant,
+		req->remote_addr ? req->remote_addr : "");
+	struct audit_entry e = {tenant, req->remote_addr, "user", 0, AUDIT_DOWNLOAD_REFUSED, NULL};
+	struct audit_more m = {NULL, "dl_refused_ip", {req->remote_addr ? req->remote_addr : ""}, 1};
+	if ((rc = audit_write_summed_ex(&t->db, &t->kv, &e, &m, "ip", (long long)time(NULL))) != 0)
+		log_msg(LOG_WARN, "event=audit_failed tenant=%lld kind=ip rc=%s", tenant,
+			err_name(rc));
+	return 1;
+}
+
 int
 creds_get(struct http_req *req, struct svc_thread *t)
 {
@@ -128,6 +162,8 @@ creds_get(struct http_req *req, struct svc_thread *t)
 		page_msg(req, 404, W_UNKNOWN);
 	else if (strcmp(db_get(res, 0, "usable"), "t") != 0)
 		page_msg(req, 410, W_GONE);
+	else if (refused(req, t, res))
+		page_msg(req, 403, W_NETWORK);
 	else {
 		/* the form posts to this same address: the token never leaves the path */
 		snprintf(
@@ -174,6 +210,16 @@ creds_post(struct http_req *req, struct svc_thread *t)
 		return -EIO;
 	}
 	const char *p[] = {hex, req->remote_addr ? req->remote_addr : ""};
+	/* outside the allow-list the link is not used up: the page says where to open it */
+	if ((rc = db_exec(&t->db, &q_look, p, &res)) != 0)
+		return rc < 0 ? rc : -EIO;
+	rc = PQntuples(res) == 1 && strcmp(db_get(res, 0, "usable"), "t") == 0 && refused(req, t, res);
+	PQclear(res);
+	res = NULL;
+	if (rc) {
+		page_msg(req, 403, W_NETWORK);
+		return 0;
+	}
 	if ((rc = db_begin(&t->db)) != 0)
 		return rc < 0 ? rc : -EIO;
 	if ((rc = db_exec(&t->db, &q_use, p, &res)) != 0)

@@ -2,6 +2,7 @@
 import http.client
 import json
 import os
+import re
 import socket
 import ssl
 import subprocess
@@ -282,3 +283,83 @@ def wait_ocsp_backlog(seconds=240):
     if time.time() - t0 > 1:
         print("# waited %.1f s for the OCSP pre-signing backlog" % (time.time() - t0), flush=True)
     return ok
+
+
+def get_url(url, headers=None):
+    """GET an absolute URL the stack published (a CRL distribution point), over plain HTTP or
+    HTTPS as the URL says, as a relying party would: (status, headers, body)."""
+    u = urllib.parse.urlsplit(url)
+    if u.scheme == "https":
+        conn = http.client.HTTPSConnection(u.hostname, u.port or 443, context=tls_context(), timeout=30)
+    else:
+        conn = http.client.HTTPConnection(u.hostname, u.port or 80, timeout=30)
+    try:
+        conn.request("GET", u.path + ("?" + u.query if u.query else ""), headers=headers or {})
+        r = conn.getresponse()
+        return r.status, r.headers, r.read()
+    finally:
+        conn.close()
+
+
+def pem_certs(text):
+    """The certificates (python3-cryptography) of a PEM text, in order."""
+    from cryptography import x509
+    return [x509.load_pem_x509_certificate(m.encode()) for m in
+            re.findall(r"-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----\n?", text, re.S)]
+
+
+def pem_crls(text):
+    """The CRLs (python3-cryptography) of a PEM text, in order."""
+    from cryptography import x509
+    return [x509.load_pem_x509_crl(m.encode()) for m in
+            re.findall(r"-----BEGIN X509 CRL-----.*?-----END X509 CRL-----\n?", text, re.S)]
+
+
+def cdp_url(cert):
+    """The URI of a certificate's (python3-cryptography) first CRL distribution point."""
+    from cryptography import x509
+    dps = cert.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
+    return dps[0].full_name[0].value
+
+
+def issuer_crl(der, issuer):
+    """Why the DER CRL is not one `issuer` (a CA certificate) issued, or None when it is: its
+    issuer name is the CA's subject, its AKI the CA's SKI, and its signature verifies with the
+    CA's public key."""
+    from cryptography import x509
+    try:
+        crl = x509.load_der_x509_crl(der)
+    except ValueError as e:
+        return "not a DER CRL: %s" % e
+    if crl.issuer != issuer.subject:
+        return "CRL issuer %s, not %s" % (crl.issuer.rfc4514_string(), issuer.subject.rfc4514_string())
+    ski = issuer.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
+    aki = crl.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value.key_identifier
+    if aki != ski:
+        return "CRL AKI %s, not the CA's SKI %s" % (aki.hex(), ski.hex())
+    if not crl.is_signature_valid(issuer.public_key()):
+        return "the CRL's signature does not verify with the CA's key"
+    return None
+
+
+def cdp_crl(cert, issuer, seconds=30):
+    """Follow the certificate's CRL distribution point as a relying party does (the CRL of a new
+    CA appears on the publisher's next sweep, so wait up to `seconds`): (url, crl, why), crl the
+    python3-cryptography CRL found there when `issuer` issued it, else None and why not."""
+    from cryptography import x509
+    url = cdp_url(cert)
+    last = ["no answer"]
+
+    def found():
+        status, _, body = get_url(url)
+        if status != 200:
+            last[0] = "GET %s: %d" % (url, status)
+            return False
+        last[0] = issuer_crl(body, issuer)
+        if last[0] is None:
+            last.append(x509.load_der_x509_crl(body))
+        return last[0] is None
+
+    if wait_until(found, seconds):
+        return url, last[-1], None
+    return url, None, last[0]

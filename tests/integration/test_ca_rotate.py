@@ -3,9 +3,11 @@
 one's certificates stay valid until they expire, so the old CA keeps publishing its CRL (signed by
 its own key through shomei-signer), /crl/<slug>.pem and /ca/<slug>.pem carry it, OCSP answers for
 its certificates signed by it, and a revocation of one of them shows on its CRL within seconds.
+Each certificate's CRL distribution point names its own CA's CRL (/crl/<slug>.<ca id>.crl), so a
+relying party that follows the old CA's certificate's CDP after the rotation finds the old CA's CRL
+there, and the new CA's certificates name another URL.
 Checked with openssl, certtool and python3-cryptography."""
 import os
-import re
 import time
 
 from cryptography import x509
@@ -13,23 +15,13 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding
 from cryptography.x509 import ocsp
 
-from shomei_test import TAP, ctl, psql, wait_until
+from shomei_test import TAP, cdp_crl, cdp_url, ctl, get_url, pem_certs, pem_crls, psql, wait_until
 from test_issue import TMP, admin, run, stored, tenant, wait_issued
 from test_ocsp import REV, plain, write
 
 RUN = "%x" % (int(time.time() * 1000) % 0xffffff)
 S = "rot-" + RUN
 STATE = {}
-
-
-def pem_certs(text):
-    return [x509.load_pem_x509_certificate(m.encode()) for m in
-            re.findall(r"-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----\n?", text, re.S)]
-
-
-def pem_crls(text):
-    return [x509.load_pem_x509_crl(m.encode()) for m in
-            re.findall(r"-----BEGIN X509 CRL-----.*?-----END X509 CRL-----\n?", text, re.S)]
 
 
 def signed_by(obj, ca):
@@ -166,6 +158,46 @@ def test_revoke_old(t):
          "openssl ocsp: revoked (keyCompromise), verified", out)
 
 
+def test_cdp_old(t):
+    """The certificate issued before the rotation and revoked after it, as a relying party that
+    follows its CRL distribution point sees it (Windows, openssl with -crl_download)."""
+    cert, serial = STATE["certs"][0], STATE["certs"][0].serial_number
+    base = "%s://%s:%d" % (REV.scheme, REV.hostname, REV.port)
+    url = cdp_url(cert)
+    t.eq(url, "%s/crl/%s.%s.crl" % (base, S, STATE["old_id"]), "its CRL DP names the old CA's own CRL, over plain HTTP")
+    _, crl, why = cdp_crl(cert, STATE["old"])
+    t.ok(crl is not None and signed_by(crl, STATE["old"]) and not signed_by(crl, STATE["new"]),
+         "GET of its CRL DP after the rotation: the old CA's CRL (name, AKI, signature)", why)
+    t.ok(crl is not None and crl.get_revoked_certificate_by_serial_number(serial) is not None,
+         "it lists the certificate revoked after the rotation")
+    status, h, der = get_url(url)
+    f = write("cdp-old.crl", der)
+    p = run("openssl", "verify", "-crl_check", "-CAfile", STATE["chain"], "-CRLfile", f,
+            STATE["pems"][0]) if status == 200 else None
+    t.ok(p is not None and p.returncode != 0 and "certificate revoked" in p.stdout + p.stderr,
+         "openssl verify -crl_check -CRLfile <the CRL at its CDP>: certificate revoked",
+         (p.stdout + p.stderr) if p else status)
+    # what the certificates named before: the active CA's CRL, where openssl finds no CRL of this issuer
+    f2 = write("cdp-active.crl", plain("GET", "/crl/%s.crl" % S)[2])
+    p = run("openssl", "verify", "-crl_check", "-CAfile", STATE["chain"], "-CRLfile", f2, STATE["pems"][0])
+    t.ok(p.returncode != 0 and "unable to get certificate CRL" in p.stdout + p.stderr,
+         "the active CA's /crl/%s.crl would not do: openssl finds no CRL of the old CA there" % S,
+         p.stdout + p.stderr)
+    etag, lm = h.get("ETag"), h.get("Last-Modified")
+    t.ok(h.get("Content-Type") == "application/pkix-crl" and etag and lm,
+         "application/pkix-crl with ETag and Last-Modified", dict(h))
+    t.eq(plain("GET", "/crl/%s.%s.crl" % (S, STATE["old_id"]), headers={"If-None-Match": etag})[0], 304,
+         "If-None-Match its ETag: 304")
+    t.eq(plain("GET", "/crl/%s.%s.crl" % (S, STATE["old_id"]), headers={"If-Modified-Since": lm})[0], 304,
+         "If-Modified-Since: 304")
+    other = psql("SELECT c.id || '|' || t.slug FROM cas c JOIN tenants t ON t.id = c.tenant_id WHERE c.kind = 'tenant'"
+                 " AND c.tenant_id <> :'p1' AND EXISTS (SELECT 1 FROM crls r WHERE r.ca_id = c.id) ORDER BY c.id LIMIT 1", STATE["tid"]).split("|")
+    t.eq(plain("GET", "/crl/%s.%s.crl" % (S, other[0]))[0], 404, "another tenant's CA id under this slug: 404")
+    t.eq(plain("GET", "/crl/%s.%s.crl" % (other[1], STATE["old_id"]))[0], 404,
+         "this tenant's old CA id under another tenant's slug: 404")
+    t.eq(plain("GET", "/crl/%s.%s.crl" % (other[1], other[0]))[0], 200, "(that tenant's own CA id under its slug: 200)")
+
+
 def test_new_issuance(t):
     # shomei-issue and the signer take the new CA within 30 s of the rotation
     wait = STATE["rotated_at"] + 31 - time.time()
@@ -176,12 +208,17 @@ def test_new_issuance(t):
     if ids:
         cert = x509.load_der_x509_certificate(stored(ids[0])[0])
         t.ok(cert.issuer == STATE["new"].subject, "is the new CA's", cert.issuer.rfc4514_string())
+        url = cdp_url(cert)
+        t.ok(url != cdp_url(STATE["certs"][0]) and url.endswith("/crl/%s.%s.crl" % (S, STATE["new_id"])),
+             "its CRL DP is another URL, the new CA's own", url)
+        _, crl, why = cdp_crl(cert, STATE["new"])
+        t.ok(crl is not None and not signed_by(crl, STATE["old"]), "it serves the new CA's CRL", why)
 
 
 def main():
     t = TAP()
     setup()
-    for fn in (test_rotate, test_bundles, test_ocsp_old_ca, test_revoke_old, test_new_issuance):
+    for fn in (test_rotate, test_bundles, test_ocsp_old_ca, test_revoke_old, test_cdp_old, test_new_issuance):
         t.run(fn)
     t.done()
 

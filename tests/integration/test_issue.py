@@ -20,8 +20,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from shomei_test import (ROOT, TAP, UP, VAR, Client, ctl, hold, live_pid, path, psql, read_pid, redis, release,
-                         sock_answers, wait_until)
+from shomei_test import (ROOT, TAP, UP, VAR, Client, cdp_crl, cdp_url, ctl, hold, live_pid, path, pem_certs, psql,
+                         read_pid, redis, release, sock_answers, wait_until)
 
 JST = datetime.timezone(datetime.timedelta(hours=9))
 BUILD = os.environ.get("SHOMEI_BUILD") or os.path.join(ROOT, "build")
@@ -237,6 +237,21 @@ def not_after(cert):
         cert.not_valid_after.replace(tzinfo=datetime.timezone.utc)
 
 
+CDP_SEEN = set()
+
+
+def check_cdp(t, label, cert, chain):
+    """The certificate's CRL distribution point serves a CRL its issuer signed (once a URL)."""
+    url = cdp_url(cert)
+    if url in CDP_SEEN:
+        return True
+    issuer = [c for c in pem_certs(open(chain, encoding="ascii").read()) if c.subject == cert.issuer]
+    url, crl, why = cdp_crl(cert, issuer[0]) if issuer else (url, None, "no issuer in " + chain)
+    if crl is not None:
+        CDP_SEEN.add(url)
+    return t.ok(crl is not None, "%s: its CRL DP %s serves a CRL its issuing CA signed" % (label, url), why)
+
+
 def check_one(t, slug, cid, numbered, device=None, email=None, seen=None):
     der, p12 = stored(cid)
     cert = x509.load_der_x509_certificate(der)
@@ -254,6 +269,9 @@ def check_one(t, slug, cid, numbered, device=None, email=None, seen=None):
                v.stdout + v.stderr)
     txt = openssl_text(f)
     rsa_key = "rsaEncryption" in txt
+    # the CRL DP names the issuing CA's own CRL (/crl/<slug>.<ca id>.crl), which a rotation leaves
+    ca_id = psql("SELECT ca_id FROM certificates WHERE id = :'p1'", cid)
+    ok &= check_cdp(t, label, cert, chain)
     checks = [
         ("CA:FALSE", "CA:FALSE" in txt),
         ("keyUsage critical", re.search(r"X509v3 Key Usage: critical\s+Digital Signature" +
@@ -261,7 +279,7 @@ def check_one(t, slug, cid, numbered, device=None, email=None, seen=None):
         ("EKU clientAuth", "TLS Web Client Authentication" in txt),
         ("SKI", "X509v3 Subject Key Identifier" in txt),
         ("AKI", "X509v3 Authority Key Identifier" in txt),
-        ("CRL DP", "URI:%s/crl/%s.crl" % (REVOCATION_URL, slug) in txt),
+        ("CRL DP", "URI:%s/crl/%s.%s.crl" % (REVOCATION_URL, slug, ca_id) in txt),
         ("OCSP", "OCSP - URI:%s/ocsp" % REVOCATION_URL in txt),
         ("v3", "Version: 3 (0x2)" in txt),
     ]

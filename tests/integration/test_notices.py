@@ -52,6 +52,8 @@ def tenant(slug, notify=True, lang="ja", features="admin_may_issue,notify_users,
     c = Client()
     assert c.login(slug + "-admin", PW).status == 200
     body_ = {"notice_address": "admin-%s@example.com" % slug, "notice_lang": lang}
+    if "download_site" in features:  # the users open their links from here (loopback)
+        body_["download_allowlist"] = ["127.0.0.0/8", "::1/128"]
     if notify:
         body_["notify_users"] = True
     r = c.request("PUT", "/api/tenant/settings", body=body_)
@@ -119,6 +121,20 @@ def test_issuance(t):
     if link:
         u = link[len(UP["url"]):]
         anon = Client()
+        # outside the download site's allow-list the page says where to open it, shows nothing
+        # and leaves the link usable; the refusal is in the history like the site's own
+        r = c.request("PUT", "/api/tenant/settings", body={"download_allowlist": ["192.0.2.0/24"]})
+        t.eq(r.status, 200, "the allow-list narrowed to 192.0.2.0/24", r.body)
+        r = anon.get(u)
+        t.ok(r.status == 403 and "このネットワークからは表示できません" in r.body.decode()
+             and pin not in r.body.decode(), "outside the allow-list: 403 with the reason", r.body)
+        r = anon.post(u)
+        t.ok(r.status == 403 and pin not in r.body.decode(), "and POST shows nothing (403)", r.body)
+        h = c.get("/api/audit?q=127.0.0.1").json() or {}
+        t.ok(any("127.0.0.1" in (i.get("detail") or "") for i in h.get("items", [])),
+             "the refusal is in the history with the address", h)
+        r = c.request("PUT", "/api/tenant/settings", body={"download_allowlist": ["127.0.0.0/8", "::1/128"]})
+        t.eq(r.status, 200, "the allow-list back", r.body)
         r = anon.get(u)
         t.ok(r.status == 200 and pin not in r.body.decode(), "the link: 200, a button, no password yet")
         r = anon.post(u)

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """OCSP (issue 10) and the relying parties' plain-HTTP listener: new certificates name
-<revocation_url>/crl/<slug>.crl and <revocation_url>/ocsp; the responder answers good, then
+<revocation_url>/crl/<slug>.<ca id>.crl (which serves their issuing CA's CRL) and
+<revocation_url>/ocsp; the responder answers good, then
 revoked with time and reason within seconds of a revocation (openssl ocsp, GnuTLS ocsptool and
 python3-cryptography agree, the signature is the issuing CA's), unknown for a serial the CA never
 issued, unauthorized for another issuer, malformedRequest (HTTP 200) for garbage; GET with RFC
@@ -18,7 +19,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding
 from cryptography.x509 import ocsp
 
-from shomei_test import TAP, UP, Client, psql, wait_until
+from shomei_test import TAP, UP, Client, cdp_crl, psql, wait_until
 from test_issue import TMP, REVOCATION_URL, admin, chain_pem, run, stored, tenant, wait_issued
 
 RUN = "%x" % (int(time.time() * 1000) % 0xffffff)
@@ -97,7 +98,12 @@ def test_urls(t):
     base = "%s://%s:%d" % (REV.scheme, REV.hostname, REV.port)
     t.ok(REV.scheme == "http", "up.json names revocation_url over plain HTTP", UP.get("revocation_url"))
     txt = run("openssl", "x509", "-noout", "-text", "-in", STATE["pem0"]).stdout
-    t.ok("URI:%s/crl/%s.crl" % (base, A) in txt, "a new certificate's CRL DP is %s/crl/%s.crl" % (base, A), txt)
+    ca_id = psql("SELECT id FROM cas WHERE tenant_id = :'p1' AND kind = 'tenant' AND active", STATE["tid"])
+    t.ok("URI:%s/crl/%s.%s.crl" % (base, A, ca_id) in txt,
+         "a new certificate's CRL DP is its issuing CA's, %s/crl/%s.%s.crl" % (base, A, ca_id), txt)
+    url, crl, why = cdp_crl(STATE["cert0"], STATE["issuer"])
+    t.ok(crl is not None and url.startswith("http://"),
+         "GET of that URL over plain HTTP: a CRL its issuing CA signed (name, AKI, signature)", why)
     t.ok("OCSP - URI:%s/ocsp" % base in txt, "its OCSP responder is %s/ocsp" % base, txt)
 
 

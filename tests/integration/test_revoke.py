@@ -12,7 +12,7 @@ import time
 from cryptography import x509
 from cryptography.x509.oid import CRLEntryExtensionOID, ExtensionOID
 
-from shomei_test import TAP, UP, VAR, Client, ctl, path, psql, wait_until
+from shomei_test import TAP, UP, VAR, Client, cdp_crl, ctl, get_url, path, psql, wait_until
 from test_issue import TMP, REVOCATION_URL, admin, chain_pem, fields, run, stored, tenant, wait_issued
 
 JST = datetime.timezone(datetime.timedelta(hours=9))
@@ -425,7 +425,18 @@ def test_crl(t):
     der, _ = stored(STATE["revoked_kc"])
     cert = x509.load_der_x509_certificate(der)
     dp = cert.extensions.get_extension_for_oid(ExtensionOID.CRL_DISTRIBUTION_POINTS).value
-    t.eq(dp[0].full_name[0].value, "%s/crl/%s.crl" % (REVOCATION_URL, A), "the certificate's CRL DP is this URL")
+    ca_id = psql("SELECT ca_id FROM certificates WHERE id = :'p1'", STATE["revoked_kc"])
+    t.eq(dp[0].full_name[0].value, "%s/crl/%s.%s.crl" % (REVOCATION_URL, A, ca_id),
+         "the certificate's CRL DP is its issuing CA's own URL, /crl/<slug>.<ca id>.crl")
+    # a relying party follows it (over plain HTTP): the same CRL, its issuer's, listing it
+    url, by_cdp, why = cdp_crl(cert, ca)
+    t.ok(by_cdp is not None and listed(by_cdp, cert.serial_number),
+         "GET %s: a CRL its issuing CA signed (name, AKI, signature) that lists it" % url, why)
+    t.eq(get_url(url)[2], fetch("/crl/%s.crl" % A).body, "the same bytes as /crl/<slug>.crl (the active CA's)")
+    r = fetch("/crl/%s.%s.crl" % (B, ca_id))
+    t.eq(r.status, 404, "this CA's id under another tenant's slug: 404, as if absent")
+    root_id = psql("SELECT parent_id FROM cas WHERE id = :'p1'", ca_id)
+    t.eq(fetch("/crl/%s.%s.crl" % (A, root_id)).status, 404, "the root's id under the slug: 404 (tenant CAs only)")
 
 
 def test_crl_after_revocation(t):
@@ -484,14 +495,20 @@ def test_after_postgres_restart(t):
 
 
 def test_conditional(t):
-    for url in ("/crl/%s.crl" % A, "/crl/%s.pem" % A, "/ca/%s.pem" % A, "/ca/%s.crt" % A):
+    ca_id = psql("SELECT id FROM cas WHERE tenant_id = :'p1' AND kind = 'tenant' AND active", STATE["a"])
+    for url in ("/crl/%s.crl" % A, "/crl/%s.%s.crl" % (A, ca_id), "/crl/%s.pem" % A, "/ca/%s.pem" % A,
+                "/ca/%s.crt" % A):
         r = fetch(url)
         etag, lm = r.header("ETag"), r.header("Last-Modified")
         t.ok(r.status == 200 and etag and lm, "%s: 200 with ETag and Last-Modified" % url, (r.status, etag, lm))
         t.eq(fetch(url, {"If-None-Match": etag}).status, 304, "%s: If-None-Match the ETag: 304" % url)
         t.eq(fetch(url, {"If-Modified-Since": lm}).status, 304, "%s: If-Modified-Since: 304" % url)
         t.eq(fetch(url, {"If-None-Match": '"old"'}).status, 200, "%s: another ETag: 200" % url)
-    for url in ("/crl/nosuch.crl", "/crl/%s.der" % A, "/ca/nosuch.pem", "/crl/..crl", "/ca/%s" % A):
+    for url in ("/crl/nosuch.crl", "/crl/%s.der" % A, "/ca/nosuch.pem", "/crl/..crl", "/ca/%s" % A,
+                "/crl/nosuch.%s.crl" % ca_id, "/crl/%s.0%s.crl" % (A, ca_id), "/crl/%s.%s.pem" % (A, ca_id),
+                "/crl/%s.%s.crl.crl" % (A, ca_id), "/crl/%s..crl" % A, "/crl/%s.-%s.crl" % (A, ca_id),
+                "/crl/%s.%s" % (A, ca_id), "/crl/%s.99999999999999999999.crl" % A, "/crl/%s.%s.crl" % (A.upper(), ca_id),
+                "/ca/%s.%s.pem" % (A, ca_id)):
         t.eq(fetch(url).status, 404, "%s: 404" % url)
 
 

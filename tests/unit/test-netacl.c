@@ -183,11 +183,33 @@ test_list(void)
 	       "0.0.0.0/1 is not everyone");
 }
 
+/* A tenant's allow-list as PostgreSQL hands it over (array_to_json of cidr[]). */
+static void
+test_json(void)
+{
+	const char *list = "[\"10.0.0.0/8\",\"2001:db8::/32\",\"192.0.2.7/32\"]";
+
+	TAP_OK(netacl_json_allows(list, "10.20.30.40"), "10.20.30.40 is in the JSON list");
+	TAP_OK(netacl_json_allows(list, "::ffff:192.0.2.7"), "a mapped address matches /32");
+	TAP_OK(netacl_json_allows(list, "2001:db8:1::5"), "an IPv6 address in 2001:db8::/32");
+	TAP_OK(!netacl_json_allows(list, "192.0.2.8"), "an address outside is refused");
+	TAP_OK(!netacl_json_allows("[]", "10.0.0.1"), "an empty list refuses everyone");
+	TAP_OK(!netacl_json_allows(NULL, "10.0.0.1"), "no list refuses everyone");
+	TAP_OK(!netacl_json_allows("[\"10.0.0.0/8\"", "10.0.0.1"), "a malformed list refuses");
+	TAP_OK(!netacl_json_allows("[\"10.0.0.1/8\", 7]", "10.0.0.1"),
+	       "entries that do not parse match nothing");
+	TAP_OK(!netacl_json_allows(list, "10.0.0.1/32"), "a client address with a prefix is refused");
+	TAP_OK(!netacl_json_allows(list, NULL), "no client address is refused");
+	TAP_OK(netacl_json_allows("[\"0.0.0.0/0\",\"::/0\"]", "203.0.113.9"),
+	       "0.0.0.0/0 lets everyone in");
+}
+
 int
 main(void)
 {
 	test_parse();
 	test_match();
 	test_list();
+	test_json();
 	return tap_done();
 }

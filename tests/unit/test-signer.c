@@ -207,7 +207,7 @@ test_certs(EVP_PKEY *key)
 			.cn = "client_000001", .ou = {"demo"}, .o = "Reiwa", .c = "JP"};
 		struct x509_client cc = {.pub = key,
 					 .issuer = tenant.ca,
-					 .crl_url = "https://localhost:8443/crl/demo.crl",
+					 .crl_url = "http://localhost:8080/crl/demo.1.crl",
 					 .ocsp_url = "https://localhost:8443/ocsp"};
 		X509_NAME *nm = NULL;
 		x509_name_build(&sj, &nm);

@@ -314,7 +314,7 @@ test_urls(struct pki *p)
 	struct x509_subject s = {.cn = "client_000003", .ou = {"demo"}, .o = "Example", .c = "JP"};
 	struct x509_client c = {.email = NULL,
 				.issuer = p->ca,
-				.crl_url = "https://pki.example/crl/demo.crl",
+				.crl_url = "http://pki.example/crl/demo.7.crl",
 				.ocsp_url = "https://pki.example/ocsp"};
 	EVP_PKEY *ck = NULL;
 	X509_NAME *n = NULL;
@@ -332,7 +332,7 @@ test_urls(struct pki *p)
 		DIST_POINT *dp = sk_DIST_POINT_value(dps, 0);
 		GENERAL_NAME *g = sk_GENERAL_NAME_value(dp->distpoint->name.fullname, 0);
 		TAP_OK(g->type == GEN_URI && strcmp((const char *)ASN1_STRING_get0_data(g->d.ia5),
-						    "https://pki.example/crl/demo.crl") == 0,
+						    "http://pki.example/crl/demo.7.crl") == 0,
 		       "CRL DP full name is the URL");
 	}
 	aia = X509_get_ext_d2i(x, NID_info_access, NULL, NULL);
