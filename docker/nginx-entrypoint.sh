@@ -43,12 +43,14 @@ render_nginx() {
 	# a socket left by an nginx that was killed (the volume outlives the container)
 	rm -f "$VAR/run/internal/api.sock"
 	chmod 750 "$VAR/run/internal"
+	# the renewal server (/dl/<slug>/renew, client certificates): PORT + 30 unless RENEW_PORT
+	renew_port=${RENEW_PORT:-$((PORT + 30))}
 	for f in nginx.conf fastcgi.inc authed.inc; do
 		src=$SRC/$f
 		[ "$f" = nginx.conf ] && src=$SRC/nginx.conf.in
 		sed -e "s|@VAR@|$VAR|g" -e "s|@CONF@|$CONF|g" -e "s|@HTML@|$HTML|g" \
 			-e "s|@SOCK@|$SOCK|g" -e "s|@PORT@|$PORT|g" -e "s|@HTTP_PORT@|$HTTP_PORT|g" \
-			-e "s|@USER@|$user|g" \
+			-e "s|@RENEW_PORT@|$renew_port|g" -e "s|@USER@|$user|g" \
 			"$src" >"$CONF/$f"
 	done
 	# every address of the container instead of loopback (one listen line is enough)
@@ -56,7 +58,10 @@ render_nginx() {
 		-e "/^[[:space:]]*listen \[::1\]:$PORT ssl;/d" \
 		-e "/^[[:space:]]*listen 127\.0\.0\.2:$PORT ssl;/d" \
 		-e "s|^\([[:space:]]*\)listen 127\.0\.0\.1:$HTTP_PORT;|\1listen $HTTP_PORT;|" \
-		-e "/^[[:space:]]*listen \[::1\]:$HTTP_PORT;/d" "$CONF/nginx.conf"
+		-e "/^[[:space:]]*listen \[::1\]:$HTTP_PORT;/d" \
+		-e "s|^\([[:space:]]*\)listen 127\.0\.0\.1:$renew_port ssl;|\1listen $renew_port ssl;|" \
+		-e "/^[[:space:]]*listen \[::1\]:$renew_port ssl;/d" \
+		-e "/^[[:space:]]*listen 127\.0\.0\.2:$renew_port ssl;/d" "$CONF/nginx.conf"
 	grep -q "listen $PORT ssl;" "$CONF/nginx.conf" || {
 		echo "nginx-entrypoint: the template's listen line was not found" >&2
 		exit 1

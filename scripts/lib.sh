@@ -298,6 +298,9 @@ stack_env() {
 	REVOCATION_URL=http://localhost:$HTTP_PORT
 	# the local SMTP server (Postfix, 127.0.0.1 only), delivering every message to $VAR/mail/
 	SMTP_PORT=${SMTP_PORT:-$((PORT + 70))}
+	# the download site's renewal page (/dl/<slug>/renew), a TLS server of its own asking for the
+	# user's client certificate (docs/DECISIONS.md, "Renewal with the current certificate")
+	RENEW_PORT=${RENEW_PORT:-$((PORT + 30))}
 	BUILD=${BUILD:-$ROOT/build}
 	case $BUILD in /*) ;; *) BUILD=$PWD/$BUILD ;; esac
 	CONF=$VAR/shomei.conf
@@ -504,6 +507,7 @@ data_key_file = $VAR/secrets/data.key
 ca_dir = $VAR/ca
 public_url = https://localhost:$PORT
 revocation_url = $REVOCATION_URL
+renew_url = https://localhost:$RENEW_PORT
 migrations_dir = $ROOT/db/migrations
 log_level = info
 internal_socket = $VAR/run/internal/api.sock
@@ -789,7 +793,7 @@ render_nginx() {
 	for f in nginx.conf fastcgi.inc authed.inc; do
 		sed -e "s|@VAR@|$VAR|g" -e "s|@CONF@|$VAR/nginx|g" -e "s|@HTML@|$VAR/nginx/html|g" \
 			-e "s|@SOCK@|$SOCK|g" -e "s|@PORT@|$PORT|g" -e "s|@HTTP_PORT@|$HTTP_PORT|g" \
-			-e "s|@USER@|$user|g" \
+			-e "s|@RENEW_PORT@|$RENEW_PORT|g" -e "s|@USER@|$user|g" \
 			"$ROOT/nginx/${f%.conf}$([ "$f" = nginx.conf ] && echo .conf.in || echo)" >"$VAR/nginx/$f"
 	done
 }
@@ -814,7 +818,8 @@ start_nginx() {
 
 write_up_json() {
 	local url="https://localhost:$PORT"
-	SMTP_PORT=$SMTP_PORT python3 - "$VAR" "$ROOT" "$url" "$CONF" "$BUILD" "$REVOCATION_URL" <<'PY'
+	SMTP_PORT=$SMTP_PORT RENEW_URL=https://localhost:$RENEW_PORT \
+		python3 - "$VAR" "$ROOT" "$url" "$CONF" "$BUILD" "$REVOCATION_URL" <<'PY'
 import json, os, sys
 var, root, url, conf, build, revocation_url = sys.argv[1:]
 a = json.load(open(os.path.join(var, "secrets", "admin.json")))
@@ -834,6 +839,7 @@ up = {
     "var": rel(var),
     "maildir": rel(os.path.join(var, "mail")),
     "smtp_port": int(os.environ.get("SMTP_PORT", "0")),
+    "renew_url": os.environ.get("RENEW_URL", ""),
 }
 path = os.path.join(var, "up.json")
 fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -28,6 +28,10 @@ The template has two servers: the portal (HTTPS, the `listen … ssl` one), chec
 and the relying parties' plain-HTTP listener, which may pass only to shomei-revoke's public
 routes under /crl/, /ca/ and /ocsp, must reach each of them, and answers everything else
 itself (404).
+A second TLS server, the renewal server (`ssl_verify_client optional_no_ca`: the download
+site's /dl/<slug>/renew), may pass only to shomei-download's public routes under
+/api/dl/{tenant}/renew, must reach each of them with SSL_CLIENT_CERT, and answers everything
+else itself; the portal's server never hands a client certificate to those routes.
 """
 import os
 import re
@@ -330,24 +334,30 @@ class Nginx:
             if d.name == "upstream":
                 srv = first(d.block, "server")
                 upstreams[d.args[0]] = srv.args[0] if srv else None
-        kinds = {"tls": [], "plain": [], "internal": []}
+        kinds = {"tls": [], "plain": [], "internal": [], "renew": []}
         for d in http.block:
             if d.name != "server":
                 continue
             listens = [x.args[0] for x in d.block if x.name == "listen" and x.args]
             if listens and all(a.startswith("unix:") for a in listens):
                 kinds["internal"].append(d)
+            elif is_tls(d) and any(x.name == "ssl_verify_client" and x.args == ["optional_no_ca"]
+                                   for x in d.block):
+                kinds["renew"].append(d)
             else:
                 kinds["tls" if is_tls(d) else "plain"].append(d)
         if len(kinds["tls"]) != 1 or any(len(v) > 1 for v in kinds.values()):
-            raise ConfError("nginx.conf.in: %d TLS, %d plain-HTTP and %d internal server blocks; "
-                            "routes.py models one TLS server and at most one of the others"
-                            % (len(kinds["tls"]), len(kinds["plain"]), len(kinds["internal"])))
+            raise ConfError("nginx.conf.in: %d TLS, %d plain-HTTP, %d internal and %d renewal server "
+                            "blocks; routes.py models one TLS server and at most one of the others"
+                            % (len(kinds["tls"]), len(kinds["plain"]), len(kinds["internal"]),
+                               len(kinds["renew"])))
         self.public = Server("public server", kinds["tls"][0], http, upstreams)
         self.plain = Server("plain-HTTP listener", kinds["plain"][0], http, upstreams) \
             if kinds["plain"] else None
         self.internal = Server("internal listener", kinds["internal"][0], http, upstreams) \
             if kinds["internal"] else None
+        self.renew = Server("renewal server", kinds["renew"][0], http, upstreams) \
+            if kinds["renew"] else None
 
 
 class Server:
@@ -592,6 +602,47 @@ def check_plain(ngx, routes, t):
              "plain HTTP: %s is answered by nginx itself (%s)" % (uri, why))
 
 
+RENEW_REFUSED = ("/", "/index.html", "/api/auth/login", "/api/auth/login/certificate",
+                 "/api/certificates", "/api/users", "/api/dl/demo/login",
+                 "/api/dl/demo/certificates", "/api/dl/demo/certificate", "/healthz",
+                 "/internal/auth", "/internal/revocations", "/js/app.js", "/dl/demo/")
+
+
+def is_renew_route(r):
+    return r.svc == "download" and re.fullmatch(r"/api/dl/\{tenant\}/renew(/.*)?", r.pattern)
+
+
+def check_renew(ngx, public, routes, t):
+    """The renewal server: download's /api/dl/{tenant}/renew routes with the client
+    certificate, nothing else; the portal's server gives them no certificate."""
+    renew = [r for r in routes.get("download", []) if is_renew_route(r)]
+    t.ok(bool(renew), "renewal: shomei-download has routes under /api/dl/{tenant}/renew")
+    for r in renew:
+        loc, to, path, why = ngx.send(r.sample())
+        if to != "download" or not r.matches(path):
+            t.ok(False, "renewal: %s is reachable on the renewal server" % r, why)
+            continue
+        t.ok(loc.gate is None and r.vis == "public" and
+             loc.params.get("SSL_CLIENT_CERT") == "$ssl_client_escaped_cert",
+             "renewal: %s -> %s, public, with the client certificate" % (r, loc))
+        ploc, pto, _, _ = public.send(r.sample())
+        t.ok(ploc is None or "SSL_CLIENT_CERT" not in ploc.params,
+             "renewal: the portal's server passes no client certificate to %s" % r)
+    for loc in ngx.locations:
+        if loc.passes is None:
+            continue
+        svc, err = ngx.service_of(loc, None)
+        reached = [r for r in routes.get(svc or "", []) for u in loc.samples()
+                   if r.matches(u)]
+        t.ok(svc == "download" and loc.gate is None and reached and
+             all(is_renew_route(r) for r in reached),
+             "renewal: %s (%s) passes only to shomei-download's renewal routes" % (loc, loc.where),
+             err)
+    for uri in RENEW_REFUSED:
+        loc, svc, path, why = ngx.send(uri)
+        t.ok(svc is None, "renewal: %s is answered by nginx itself (%s)" % (uri, why))
+
+
 def ngx_healthz(ngx):
     _, svc, _, _ = ngx.public.send(HEALTHZ)
     return svc
@@ -614,6 +665,8 @@ def main():
         check_locations(ngx, routes, t)
         check_routes(ngx, routes, t)
         check_plain(ngx.plain, routes, t)
+        if ngx.renew is not None:
+            check_renew(ngx.renew, ngx.public, routes, t)
     except (ConfError, re.error) as e:
         t.ok(False, "the checks ran", str(e))
     t.done()

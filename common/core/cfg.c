@@ -31,6 +31,7 @@ static const struct cfg_key keys[] = {
 	CFG_KEY_STR(struct cfg, ca_dir, "var/ca"),
 	CFG_KEY_STR(struct cfg, public_url, "https://localhost:8443"),
 	CFG_KEY_STR(struct cfg, revocation_url, ""),
+	CFG_KEY_STR(struct cfg, renew_url, ""),
 	CFG_KEY_INT(struct cfg, session_idle, 1800, 60, 86400),
 	CFG_KEY_INT(struct cfg, session_absolute, 28800, 60, 604800),
 	CFG_KEY_INT(struct cfg, max_body, 1048576, 1024, 104857600),

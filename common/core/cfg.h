@@ -24,6 +24,8 @@ struct cfg {
 	char *public_url;      /* https://host:port, the portal's own origin */
 	char *revocation_url;  /* http://host[:port] of the plain-HTTP listener (/crl/, /ca/, /ocsp)
 				* that new certificates name; empty: public_url */
+	char *renew_url;       /* https://host:port of nginx's renewal server (/dl/<slug>/renew),
+				* for the expiry reminders' link; empty: none */
 	int session_idle;      /* seconds */
 	int session_absolute;  /* seconds */
 	int max_body;          /* bytes */

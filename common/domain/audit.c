@@ -39,6 +39,7 @@ static const struct {
 	[AUDIT_DOWNLOAD_REFUSED] = {"download_refused",
 				    {"ダウンロードサイト拒否", "Download site refusal"}},
 	[AUDIT_AUDIT_CSV] = {"audit_csv", {"操作履歴CSV", "History CSV"}},
+	[AUDIT_CERTIFICATE_RENEW] = {"certificate_renew", {"証明書更新", "Certificate renewal"}},
 };
 
 /*
@@ -73,9 +74,17 @@ static const struct {
 	{"dl_refused_ip",
 	 {"ダウンロードサイト IPアドレス制限により拒否 {0}",
 	  "Download site: refused by the IP address restriction {0}"}},
+	{"dl_renew_refused",
+	 {"ダウンロードサイト 証明書更新を拒否 ({0})", "Download site: renewal refused ({0})"}},
 	{"dl_refused_locked",
 	 {"ダウンロードサイト ログイン失敗 (ロック中) {0}",
 	  "Download site: login refused (locked out) {0}"}},
+	{"cert_renew_accepted",
+	 {"{0}: 更新受付 (利用者が現在の証明書 {1} で申請)",
+	  "{0}: renewal accepted (requested by the user with the current certificate {1})"}},
+	{"cert_renewed",
+	 {"{0}: 更新完了 (新しい証明書 {1} をダウンロード、旧証明書 {2} は失効)",
+	  "{0}: renewed (new certificate {1} downloaded, old certificate {2} revoked)"}},
 	{"cert_reissue",
 	 {"{0}: 再発行受付 (旧証明書の失効: {1})",
 	  "{0}: reissue accepted (old certificate revoked: {1})"}},

@@ -29,6 +29,7 @@ enum audit_action {
 	AUDIT_LOCKOUT,              /* lockout: ロックアウト */
 	AUDIT_DOWNLOAD_REFUSED,     /* download_refused: ダウンロードサイト拒否 */
 	AUDIT_AUDIT_CSV,            /* audit_csv: 操作履歴CSV */
+	AUDIT_CERTIFICATE_RENEW,    /* certificate_renew: 証明書更新 */
 	AUDIT__MAX,
 };
 

@@ -1,7 +1,10 @@
 /* certq.c: taking quota and queueing certificates for the issuance workers. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <cjson/cJSON.h>
 
 #include "domain/certq.h"
 #include "web/i18n.h"
@@ -22,18 +25,45 @@
  * the row lock still counts with the snapshot it took before waiting, so the
  * counts must come from the next statement, which sees what the previous holder
  * committed.
+ * FOR NO KEY UPDATE, not FOR UPDATE: it excludes the other quota takers (and the UPDATEs of
+ * the tenant row) as before, but not the FOR KEY SHARE lock every INSERT of a row that refers
+ * to the tenant takes (its foreign key): an issuance worker's history entries hold that lock to
+ * its commit, and FOR UPDATE made each registration wait for the workers' batches, seconds
+ * apiece under load (DECISIONS.md, "CSV一括登録: chunks").
  */
-static const struct db_stmt st_lock = {"certq_lock",
-				       "SELECT id FROM tenants WHERE id = $1 FOR UPDATE", 1};
+static const struct db_stmt st_lock = {
+	"certq_lock", "SELECT id FROM tenants WHERE id = $1 FOR NO KEY UPDATE", 1};
 static const struct db_stmt st_count = {"certq_count", COUNT_SQL, 1};
+
+/*
+ * Rows are inserted many at a time (a CSV job's chunk): their ids are taken from the sequence
+ * first, so each row's id is known whatever order the INSERT writes them in, and the rows come
+ * as one JSON array of objects (ids as strings: a double would round a large bigint).
+ */
+static const struct db_stmt st_ids = {
+	"certq_ids",
+	"SELECT nextval('certificates_id_seq') AS id FROM generate_series(1, $1::integer)",
+	1,
+};
 
 static const struct db_stmt st_insert = {
 	"certq_insert",
-	"INSERT INTO certificates (tenant_id, user_id, device_id, job_id, replaces_id, number, cn,"
+	"INSERT INTO certificates (id, tenant_id, user_id, device_id, job_id, replaces_id, number, cn,"
 	" email, key_type, requested_by, requested_ip, status)"
-	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::inet, " LC_SQL(LC_ISSUING) ")"
-	" RETURNING id",
-	11,
+	" SELECT x.id, $1::bigint, x.user_id, x.device_id, x.job_id, x.replaces_id, x.number, x.cn,"
+	" x.email, x.key_type, x.requested_by, x.requested_ip::inet, " LC_SQL(LC_ISSUING)
+	" FROM json_to_recordset($2::json) AS x(id bigint, user_id bigint, device_id bigint,"
+	" job_id bigint, replaces_id bigint, number integer, cn text, email text, key_type text,"
+	" requested_by bigint, requested_ip text)",
+	2,
+};
+
+/* $1 tenant, $2 the row a reissue or renewal replaces */
+static const struct db_stmt st_supersede = {
+	"certq_supersede",
+	"UPDATE certificates SET superseded_at = now(), updated_at = now()"
+	" WHERE tenant_id = $1::bigint AND id = $2::bigint AND superseded_at IS NULL RETURNING id",
+	2,
 };
 /* clang-format on */
 
@@ -84,42 +114,90 @@ certq_count(struct db *db, long long tenant_id, struct certq_quota *q)
 	return counts(db, &st_count, tenant_id, q);
 }
 
-/* A positive id as text into buf, or NULL for 0 (SQL NULL). */
-static const char *
-opt_id(long long v, char *buf, size_t len)
+/* A positive id as a JSON string, or null for 0 (SQL NULL). */
+static void
+add_id(cJSON *o, const char *name, long long v)
 {
-	if (v <= 0)
-		return NULL;
-	snprintf(buf, len, "%lld", v);
-	return buf;
+	char buf[24];
+
+	if (v <= 0) {
+		cJSON_AddNullToObject(o, name);
+		return;
+	}
+	snprintf(buf, sizeof(buf), "%lld", v);
+	cJSON_AddStringToObject(o, name, buf);
+}
+
+static void
+add_text(cJSON *o, const char *name, const char *v)
+{
+	if (v != NULL && *v != '\0')
+		cJSON_AddStringToObject(o, name, v);
+	else
+		cJSON_AddNullToObject(o, name);
+}
+
+int
+certq_insert_many(struct db *db, long long tenant_id, const struct certq_row *r, size_t n,
+		  long long *ids)
+{
+	char tid[24], num[24], *json = NULL;
+	PGresult *res = NULL;
+	cJSON *arr;
+	int rc;
+
+	if (n == 0)
+		return 0;
+	snprintf(num, sizeof(num), "%zu", n);
+	const char *p1[] = {num};
+	if ((rc = db_exec(db, &st_ids, p1, &res)) != 0)
+		return rc < 0 ? rc : -EIO;
+	if ((size_t)PQntuples(res) != n) {
+		PQclear(res);
+		return -EIO;
+	}
+	arr = cJSON_CreateArray();
+	for (size_t i = 0; i < n; i++) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "id", db_get(res, (int)i, "id"));
+		add_id(o, "user_id", r[i].user_id);
+		add_id(o, "device_id", r[i].device_id);
+		add_id(o, "job_id", r[i].job_id);
+		add_id(o, "replaces_id", r[i].replaces_id);
+		add_id(o, "number", r[i].number);
+		cJSON_AddItemToObject(o, "cn",
+				      r[i].cn ? cJSON_CreateString(r[i].cn) : cJSON_CreateNull());
+		add_text(o, "email", r[i].email);
+		cJSON_AddItemToObject(o, "key_type",
+				      r[i].key_type ? cJSON_CreateString(r[i].key_type)
+						    : cJSON_CreateNull());
+		add_id(o, "requested_by", r[i].requested_by);
+		add_text(o, "requested_ip", r[i].requested_ip);
+		cJSON_AddItemToArray(arr, o);
+	}
+	json = cJSON_PrintUnformatted(arr);
+	cJSON_Delete(arr);
+	if (json == NULL) {
+		PQclear(res);
+		return -ENOMEM;
+	}
+	snprintf(tid, sizeof(tid), "%lld", tenant_id);
+	const char *p2[] = {tid, json};
+	PGresult *ins = NULL;
+	rc = db_exec(db, &st_insert, p2, &ins);
+	free(json);
+	PQclear(ins);
+	if (rc == 0)
+		for (size_t i = 0; i < n; i++)
+			ids[i] = db_get_ll(res, (int)i, "id");
+	PQclear(res);
+	return rc < 0 ? rc : rc > 0 ? -EIO : 0;
 }
 
 int
 certq_insert(struct db *db, const struct certq_row *r, long long *id)
 {
-	char tid[24], uid[24], did[24], jid[24], rid[24], num[24], by[24];
-	PGresult *res = NULL;
-	int rc;
-
-	snprintf(tid, sizeof(tid), "%lld", r->tenant_id);
-	const char *params[] = {
-		tid,
-		opt_id(r->user_id, uid, sizeof(uid)),
-		opt_id(r->device_id, did, sizeof(did)),
-		opt_id(r->job_id, jid, sizeof(jid)),
-		opt_id(r->replaces_id, rid, sizeof(rid)),
-		opt_id(r->number, num, sizeof(num)),
-		r->cn,
-		(r->email && *r->email) ? r->email : NULL,
-		r->key_type,
-		opt_id(r->requested_by, by, sizeof(by)),
-		(r->requested_ip && *r->requested_ip) ? r->requested_ip : NULL,
-	};
-	if ((rc = db_exec(db, &st_insert, params, &res)) != 0)
-		return rc < 0 ? rc : -EIO;
-	*id = db_get_ll(res, 0, "id");
-	PQclear(res);
-	return 0;
+	return certq_insert_many(db, r->tenant_id, r, 1, id);
 }
 
 void
@@ -130,4 +208,23 @@ certq_wake(struct kv *kv, long long tenant_id)
 	snprintf(tid, sizeof(tid), "%lld", tenant_id);
 	const char *argv[] = {"XADD", CERTQ_STREAM, "MAXLEN", "~", "10000", "*", "tenant", tid};
 	freeReplyObject(kv_cmdv(kv, 8, argv));
+}
+
+int
+certq_replace(struct db *db, const struct certq_row *r, long long *id)
+{
+	char tid[24], rid[24];
+	PGresult *res = NULL;
+	int rc, done;
+
+	if (r->replaces_id <= 0)
+		return -EINVAL;
+	snprintf(tid, sizeof(tid), "%lld", r->tenant_id);
+	snprintf(rid, sizeof(rid), "%lld", r->replaces_id);
+	const char *params[] = {tid, rid};
+	if ((rc = db_exec(db, &st_supersede, params, &res)) != 0)
+		return rc < 0 ? rc : -EIO;
+	done = PQntuples(res) == 1;
+	PQclear(res);
+	return done ? certq_insert(db, r, id) : DB_E_CONFLICT;
 }

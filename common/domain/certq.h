@@ -44,6 +44,21 @@ struct certq_row {
 /* Insert one `issuing` row (inside the caller's transaction); *id is its id. 0 or -EIO. */
 int certq_insert(struct db *db, const struct certq_row *r, long long *id);
 
+/*
+ * Insert n `issuing` rows of one tenant (each row's tenant_id is not read) in two statements;
+ * ids[i] is row i's id. Nothing is written to ids on failure. 0, -ENOMEM or -EIO.
+ */
+int certq_insert_many(struct db *db, long long tenant_id, const struct certq_row *r, size_t n,
+		      long long *ids);
+
+/*
+ * A reissue's or a renewal's new row: mark r->replaces_id superseded (it no longer counts in
+ * 発行数, its slot passes to the new row) and insert r, inside the caller's transaction with the
+ * old row locked; *id is the new row's id. 0, DB_E_CONFLICT (already superseded), -EINVAL (no
+ * replaces_id) or -EIO.
+ */
+int certq_replace(struct db *db, const struct certq_row *r, long long *id);
+
 /* Tell the workers there is work (after the commit). Failure is harmless: they also poll. */
 void certq_wake(struct kv *kv, long long tenant_id);
 

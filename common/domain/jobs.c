@@ -75,7 +75,7 @@ static const struct db_stmt q_load = {
 	"jobs_load",
 	"SELECT tenant_id, coalesce(admin_id, 0) AS admin_id, kind, filename, admin_download,"
 	" convert_from(input, 'UTF8') AS input, processed, total, status, requested_ip,"
-	" params::text AS params FROM jobs WHERE id = $1",
+	" params::text AS params, errors::text AS errors FROM jobs WHERE id = $1",
 	1,
 };
 
@@ -89,6 +89,12 @@ static const struct db_stmt q_running = {
 static const struct db_stmt q_progress = {
 	"jobs_progress",
 	"UPDATE jobs SET processed = $2::integer WHERE id = $1",
+	2,
+};
+
+static const struct db_stmt q_add_errors = {
+	"jobs_add_errors",
+	"UPDATE jobs SET errors = errors || $2::jsonb WHERE id = $1",
 	2,
 };
 
@@ -157,6 +163,25 @@ jobs_progress(struct db *db, long long job_id, int done)
 	return rc < 0 ? rc : rc > 0 ? -EIO : 0;
 }
 
+int
+jobs_add_errors(struct db *db, long long job_id, const cJSON *errs)
+{
+	char ids[24], *e;
+	PGresult *res = NULL;
+	int rc;
+
+	if (cJSON_GetArraySize(errs) == 0)
+		return 0;
+	if ((e = cJSON_PrintUnformatted(errs)) == NULL)
+		return -ENOMEM;
+	snprintf(ids, sizeof(ids), "%lld", job_id);
+	const char *p[] = {ids, e};
+	rc = db_exec(db, &q_add_errors, p, &res);
+	PQclear(res);
+	free(e);
+	return rc < 0 ? rc : rc > 0 ? -EIO : 0;
+}
+
 static void
 job_free(struct job *j)
 {
@@ -168,9 +193,12 @@ job_free(struct job *j)
 	memset(j, 0, sizeof(*j));
 }
 
-/* DB_E_NOTFOUND when another worker finished it since the look. */
+/*
+ * DB_E_NOTFOUND when another worker finished it since the look. *errs: the errors its chunks
+ * have committed so far (jobs_add_errors), an array.
+ */
 static int
-job_load(struct db *db, long long id, struct job *j)
+job_load(struct db *db, long long id, struct job *j, cJSON **errs)
 {
 	char ids[24];
 	const char *p[] = {ids};
@@ -198,6 +226,11 @@ job_load(struct db *db, long long id, struct job *j)
 	j->input = strdup(db_get(res, 0, "input") ? db_get(res, 0, "input") : "");
 	j->ip = strdup(db_get(res, 0, "requested_ip"));
 	j->params = cJSON_Parse(db_get(res, 0, "params"));
+	*errs = cJSON_Parse(db_get(res, 0, "errors"));
+	if (!cJSON_IsArray(*errs)) {
+		cJSON_Delete(*errs);
+		*errs = cJSON_CreateArray();
+	}
 	PQclear(res);
 	if (j->kind == NULL || j->filename == NULL || j->input == NULL || j->ip == NULL) {
 		job_free(j);
@@ -250,7 +283,7 @@ job_run(struct worker *w, struct db *db, struct kv *kv, long long id)
 {
 	const struct jobs_kind *k = NULL;
 	struct job j;
-	cJSON *errs;
+	cJSON *errs = NULL;
 	char ids[24];
 	const char *p[] = {ids};
 	PGresult *res = NULL;
@@ -258,19 +291,19 @@ job_run(struct worker *w, struct db *db, struct kv *kv, long long id)
 	int rc;
 
 	snprintf(ids, sizeof(ids), "%lld", id);
-	if ((rc = job_load(db, id, &j)) != 0)
+	if ((rc = job_load(db, id, &j, &errs)) != 0)
 		return rc == DB_E_NOTFOUND ? 0 : rc;
 	for (size_t i = 0; i < w->n; i++)
 		if (strcmp(w->kinds[i].kind, j.kind) == 0)
 			k = &w->kinds[i];
 	if (k == NULL || (rc = db_exec(db, &q_running, p, &res)) != 0) {
+		cJSON_Delete(errs);
 		job_free(&j);
 		return k == NULL ? 0 : rc < 0 ? rc : -EIO;
 	}
 	PQclear(res);
 	log_msg(LOG_INFO, "event=job_run job=%lld kind=%s tenant=%lld from=%d total=%d", id, j.kind,
 		j.tenant_id, j.processed, j.total);
-	errs = cJSON_CreateArray();
 	if ((rc = k->run(db, kv, &j, errs, &units)) == 0)
 		rc = job_finish(db, k, &j, cJSON_GetArraySize(errs) == 0, errs, units);
 	cJSON_Delete(errs);

@@ -26,7 +26,8 @@ struct job {
 
 /*
  * Run what is left of j (from j->processed): commit chunks with jobs_progress() inside each;
- * put the reasons into errs when the job cannot finish (it ends failed); *units: what the job
+ * put the reasons into errs when the job cannot finish (it ends failed); errs comes with the
+ * errors earlier chunks committed (jobs_add_errors); *units: what the job
  * made or changed, for the history entry. 0, or -errno for a failure worth retrying later (the
  * job stays open).
  */
@@ -67,5 +68,12 @@ int jobs_queue(struct db *db, const struct jobs_new *n, const struct audit_entry
 
 /* Inside a chunk's transaction: the job has now done `done` of its total. 0 or -EIO. */
 int jobs_progress(struct db *db, long long job_id, int done);
+
+/*
+ * Inside a chunk's transaction: rows the chunk could not take (errs, {line, field, message}) are
+ * added to the job's errors, so a job resumed after a kill still reports them (the run function
+ * gets them back in its errs) and ends failed. 0, -ENOMEM or -EIO.
+ */
+int jobs_add_errors(struct db *db, long long job_id, const cJSON *errs);
 
 #endif

@@ -19,6 +19,7 @@ static const struct notice_kind kinds[] = {
 	{"admin_revoked", "電子証明書失効通知", "Certificates revoked", 1},
 	{"admin_revoke_accepted", "利用者一括失効受付通知", "Bulk revocation accepted", 1},
 	{"admin_reissue_accepted", "電子証明書再発行通知", "Certificates reissued", 1},
+	{"admin_renewed", "電子証明書更新通知", "Certificate renewed", 1},
 	{"admin_bulk_reissue_accepted", "利用者一括再発行受付通知", "Bulk reissue accepted", 1},
 	{"admin_user_deleted", "利用者 1次削除通知", "User deleted (1st step)", 1},
 	{"admin_user_purged", "利用者マスター削除通知", "User master deletion", 1},
@@ -132,6 +133,21 @@ notice_reissue_accepted(struct db *db, long long tenant_id, long long count, con
 
 	snprintf(tid, sizeof(tid), "%lld", tenant_id);
 	snprintf(n, sizeof(n), "%lld", count);
+	if ((rc = db_exec(db, &q_admin, p, &res)) != 0)
+		return rc < 0 ? rc : -EIO;
+	PQclear(res);
+	return 0;
+}
+
+int
+notice_renewed(struct db *db, long long tenant_id, const char *item)
+{
+	char tid[24];
+	const char *p[] = {tid, "admin_renewed", "1", item};
+	PGresult *res = NULL;
+	int rc;
+
+	snprintf(tid, sizeof(tid), "%lld", tenant_id);
 	if ((rc = db_exec(db, &q_admin, p, &res)) != 0)
 		return rc < 0 ? rc : -EIO;
 	PQclear(res);

@@ -49,4 +49,10 @@ int notice_due(struct db *db, time_t as_of, long long *reminders, long long *dig
 int notice_reissue_accepted(struct db *db, long long tenant_id, long long count, const char *items,
 			    int bulk);
 
+/*
+ * 電子証明書更新通知 to the tenant's administrators, in the caller's transaction: a user renewed a
+ * certificate on the download site (item: "<CN> <e-mail> (serial old -> new)"). 0 or -EIO.
+ */
+int notice_renewed(struct db *db, long long tenant_id, const char *item);
+
 #endif

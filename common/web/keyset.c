@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "core/json.h"
+#include "core/strbuf.h"
+#include "core/util.h"
 #include "web/http.h"
 #include "web/i18n.h"
 #include "web/keyset.h"
@@ -258,6 +260,69 @@ keyset_count(struct db *db, const struct db_stmt *count_st, const char *select_s
 		*estimated = 1;
 	}
 	*total = n;
+	return 0;
+}
+
+/*
+ * The Redis key of a list's filter: a digest of its parameters, each length-prefixed (NULL
+ * apart). -ENOSPC for a filter too long to key (it is then counted every time).
+ */
+static int
+count_key(const char *list, const struct db_stmt *count_st, int offset_param,
+	  const char *const *params, char *key, size_t len)
+{
+	char text[8192], hex[65], part[128];
+	struct strbuf b;
+
+	strbuf_init(&b, text, sizeof(text));
+	for (int i = 0; i < count_st->nparams; i++) {
+		if (i == offset_param)
+			continue;
+		if (params[i] == NULL)
+			strbuf_add(&b, "N;");
+		else
+			strbuf_printf(&b, "%zu:%s;", strlen(params[i]), params[i]);
+	}
+	if (strbuf_error(&b) != 0)
+		return -ENOSPC;
+	util_sha256_hex(b.buf, b.len, hex);
+	snprintf(part, sizeof(part), "%s:%s", list, hex);
+	return kv_key(key, len, "count", part);
+}
+
+int
+keyset_count_cached(struct db *db, struct kv *kv, const char *list, const struct keyset *ks,
+		    const struct db_stmt *count_st, int offset_param, const char *select_sql,
+		    const char *const *params, long long *total, int *estimated)
+{
+	char key[256], val[32], *end;
+	redisReply *r;
+	int rc, have = count_key(list, count_st, offset_param, params, key, sizeof(key)) == 0;
+
+	if (have && ks->dir != KEYSET_FIRST) {
+		const char *get[] = {"GET", key};
+		if ((r = kv_cmdv(kv, 2, get)) != NULL) {
+			if (r->type == REDIS_REPLY_STRING && r->len > 0) {
+				int est = r->str[0] == '~';
+				long long n = strtoll(r->str + est, &end, 10);
+				if (*end == '\0' && n >= 0) {
+					*total = n;
+					*estimated = est;
+					freeReplyObject(r);
+					return 0;
+				}
+			}
+			freeReplyObject(r);
+		}
+	}
+	if ((rc = keyset_count(db, count_st, select_sql, params, total, estimated)) != 0)
+		return rc;
+	if (have) {
+		snprintf(val, sizeof(val), "%s%lld", *estimated ? "~" : "", *total);
+		const char *set[] = {"SET", key, val, "EX", KEYSET_COUNT_TTL};
+		if ((r = kv_cmdv(kv, 5, set)) != NULL)
+			freeReplyObject(r);
+	}
 	return 0;
 }
 

@@ -5,6 +5,7 @@
 #include <cjson/cJSON.h>
 
 #include "store/db.h"
+#include "store/kv.h"
 
 /*
  * A list answers ?after=C (the page after the row C), ?before=C (the page before it), ?last=1
@@ -72,6 +73,20 @@ void keyset_answer(const struct keyset *ks, const PGresult *res, int per_page, c
  */
 int keyset_count(struct db *db, const struct db_stmt *count_st, const char *select_sql,
 		 const char *const *params, long long *total, int *estimated);
+
+/*
+ * keyset_count, remembered in Redis per (list, filter: the count's parameters, the tenant
+ * first) for KEYSET_COUNT_TTL seconds. The first page (no cursor, ?page=N jumps included)
+ * always counts afresh and stores what it counted, so a row added or changed shows in the
+ * total on the next request of the first page at the latest; a page reached by a cursor
+ * (after, before, last) shows the stored total when there is one, else counts and stores.
+ * offset_param is the index among the count's parameters of the page's offset (rows to skip,
+ * which the count ignores), or -1. Without Redis it counts every time.
+ */
+#define KEYSET_COUNT_TTL "30"
+int keyset_count_cached(struct db *db, struct kv *kv, const char *list, const struct keyset *ks,
+			const struct db_stmt *count_st, int offset_param, const char *select_sql,
+			const char *const *params, long long *total, int *estimated);
 
 /* Add "total" and "total_estimated" to doc. */
 void keyset_total(cJSON *doc, long long total, int estimated);

@@ -39,9 +39,9 @@ dlsite_audit(struct http_req *req, struct svc_thread *t, long long tenant_id,
  * A refusal anyone can cause as often as they like, summarised: one entry per tenant,
  * address, kind and minute, counting the refusals (audit_write_summed).
  */
-static void
-summed(struct http_req *req, struct svc_thread *t, long long tenant_id, const char *kind,
-       const struct audit_more *m)
+void
+dlsite_refused(struct http_req *req, struct svc_thread *t, long long tenant_id, const char *kind,
+	       const struct audit_more *m)
 {
 	struct audit_entry e = {tenant_id, req->remote_addr,       "user",
 				0,         AUDIT_DOWNLOAD_REFUSED, NULL};
@@ -86,7 +86,7 @@ dlsite_open(struct http_req *req, struct svc_thread *t, struct dlsite *site)
 	/* the address, not the path: a client chooses the path, and the entry sums a minute */
 	struct audit_more m = {
 		NULL, "dl_refused_ip", {req->remote_addr ? req->remote_addr : ""}, 1};
-	summed(req, t, site->tenant_id, "ip", &m);
+	dlsite_refused(req, t, site->tenant_id, "ip", &m);
 	svc_fail(req, 403, "ip_refused", &msg_ip_refused);
 	return 1;
 }
@@ -258,7 +258,7 @@ locked(struct http_req *req, struct svc_thread *t, const struct dlsite *site,
 	/* one entry a minute for the address, naming the first ID it tried in that minute */
 	audit_text(id, sizeof(id), login_id, AUDIT_TEXT_MAX);
 	struct audit_more m = {id, "dl_refused_locked", {id}, 1};
-	summed(req, t, site->tenant_id, "locked", &m);
+	dlsite_refused(req, t, site->tenant_id, "locked", &m);
 	log_msg(LOG_WARN, "event=dl_login_locked tenant=%lld ip=%s", site->tenant_id,
 		req->remote_addr);
 	svc_fail(req, 429, "locked_out", &msg_locked_out);

@@ -72,6 +72,12 @@ int dlsite_session(struct http_req *req, struct svc_thread *t, const struct dlsi
 		   struct dlsess *s);
 int dlsite_audit(struct http_req *req, struct svc_thread *t, long long tenant_id,
 		 enum audit_action action, const char *code, const char *p0, const char *p1);
+/*
+ * A refusal anyone can cause as often as they like, summarised in the history: one entry per
+ * tenant, address, kind and minute, counting the refusals.
+ */
+void dlsite_refused(struct http_req *req, struct svc_thread *t, long long tenant_id,
+		    const char *kind, const struct audit_more *m);
 int dl_site_login(struct http_req *req, struct svc_thread *t);
 int dl_site_logout(struct http_req *req, struct svc_thread *t);
 int dl_site_certificates(struct http_req *req, struct svc_thread *t);
@@ -79,6 +85,11 @@ int dl_site_certificates(struct http_req *req, struct svc_thread *t);
 /* dlserve.c */
 int dl_site_certificate(struct http_req *req, struct svc_thread *t);
 int dl_site_enroll(struct http_req *req, struct svc_thread *t);
+
+/* renew.c: renewal with the current certificate (/dl/{tenant}/renew) */
+int dl_renew_status(struct http_req *req, struct svc_thread *t);
+int dl_renew_request(struct http_req *req, struct svc_thread *t);
+int dl_renew_download(struct http_req *req, struct svc_thread *t);
 
 /* site.c */
 int dl_site_info(struct http_req *req, struct svc_thread *t);

@@ -1,6 +1,7 @@
 /* main.c: shomei-download: bulk ZIP and password list, one certificate's files, the end-user
  * download site. */
 #include "extern.h"
+#include "web/internal.h"
 
 static const struct route routes[] = {
 	{"GET", "/api/downloads/certificates.zip", 1, dl_zip},
@@ -15,6 +16,10 @@ static const struct route routes[] = {
 	{"GET", "/api/dl/{tenant}/certificates", 0, dl_site_certificates},
 	{"GET", "/api/dl/{tenant}/certificate", 0, dl_site_certificate},
 	{"POST", "/api/dl/{tenant}/enroll", 0, dl_site_enroll},
+	/* renewal with the current certificate: nginx's renewal server only (client TLS) */
+	{"GET", "/api/dl/{tenant}/renew", 0, dl_renew_status},
+	{"POST", "/api/dl/{tenant}/renew", 0, dl_renew_request},
+	{"POST", "/api/dl/{tenant}/renew/download", 0, dl_renew_download},
 };
 
 static const struct svc svc = {
@@ -23,8 +28,16 @@ static const struct svc svc = {
 	.nroutes = sizeof(routes) / sizeof(routes[0]),
 };
 
+/* renewal revokes the old certificate through shomei-revoke's internal API (libcurl) */
+static int
+start(const struct cfg *cfg)
+{
+	(void)cfg;
+	return internal_global_init();
+}
+
 int
 main(int argc, char **argv)
 {
-	return svc_main(&svc, argc, argv);
+	return svc_main_start(&svc, start, argc, argv);
 }

@@ -160,7 +160,8 @@ issue_list(struct http_req *req, struct svc_thread *t)
 			   ks.limit};
 #undef OPT
 	int desc = strcmp(f.v[4], "-issued_at") == 0;
-	if ((rc = keyset_count(&t->db, &q_list_count, q_list_select, p, &total, &est)) != 0)
+	if ((rc = keyset_count_cached(&t->db, &t->kv, "certificates", &ks, &q_list_count, -1,
+				      q_list_select, p, &total, &est)) != 0)
 		goto out;
 	keyset_limit(&ks, total, est, ISSUE_PER_PAGE);
 	if ((rc = db_exec(&t->db, page_stmt(desc, keyset_reverse(&ks)), p, &res)) != 0)

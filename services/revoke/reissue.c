@@ -48,15 +48,6 @@ static const struct db_stmt q_rtenant = {
 	1,
 };
 
-/* $1 tenant, $2 ids */
-static const struct db_stmt q_supersede = {
-	"reissue_supersede",
-	"UPDATE certificates SET superseded_at = now(), updated_at = now()"
-	" WHERE tenant_id = $1::bigint AND id = ANY ($2::bigint[]) AND superseded_at IS NULL"
-	" RETURNING id",
-	2,
-};
-
 /* $1 tenant, $2 device, $3-$5 O/OU1/OU2 (NULL keeps), $6 period given, $7/$8 from/to,
  * $9 restriction given, $10 mode, $11-$14 items. A period that has ended is dropped. */
 static const struct db_stmt q_device = {
@@ -451,31 +442,14 @@ update_device(struct db *db, const char *tid, const char *did, const struct reis
 	return rc < 0 ? rc : rc > 0 ? -EIO : 0;
 }
 
-/* Supersede the old rows, queue the new ones, one 証明書再発行 entry each. */
+/* Supersede each old row and queue its new one (certq_replace), one 証明書再発行 entry each. */
 static int
 queue_new(struct db *db, const struct revoke_who *w, struct reissue_req *rq, const PGresult *rows,
 	  const char *tid, const char *key_type)
 {
-	long long *ids = calloc(rq->n + 1, sizeof(*ids));
-	size_t k = 0;
-	char *lit = NULL, when[16];
-	PGresult *res = NULL;
+	char when[16];
 	int rc = 0;
 
-	if (ids == NULL)
-		return -ENOMEM;
-	for (size_t i = 0; i < rq->n; i++)
-		if (rq->items[i].row >= 0)
-			ids[k++] = rq->items[i].id;
-	if (k == 0)
-		goto out;
-	if ((lit = ids_lit(ids, k)) == NULL) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	const char *ps[] = {tid, lit};
-	if ((rc = db_exec(db, &q_supersede, ps, &res)) != 0)
-		goto out;
 	snprintf(when, sizeof(when), "%.4s/%.2s/%.2s", rq->date, rq->date + 5, rq->date + 8);
 	for (size_t i = 0; i < rq->n && rc == 0; i++) {
 		struct reissue_item *it = &rq->items[i];
@@ -500,7 +474,8 @@ queue_new(struct db *db, const struct revoke_who *w, struct reissue_req *rq, con
 		if (did != NULL && it->f != NULL && it->f->any &&
 		    (rc = update_device(db, tid, did, it->f)) != 0)
 			break;
-		if ((rc = certq_insert(db, &nr, &it->new_id)) != 0)
+		/* DB_E_CONFLICT cannot happen: the row is locked and was checked not superseded */
+		if ((rc = certq_replace(db, &nr, &it->new_id)) != 0)
 			break;
 		/* the detail as audit.c's code "cert_reissue", rendered in the viewer's language */
 		struct audit_entry e = {w->tenant_id,
@@ -517,10 +492,6 @@ queue_new(struct db *db, const struct revoke_who *w, struct reissue_req *rq, con
 				       2};
 		rc = audit_write_ex(db, &e, &m);
 	}
-out:
-	PQclear(res);
-	free(lit);
-	free(ids);
 	return rc < 0 ? rc : rc > 0 ? -EIO : 0;
 }
 

@@ -60,19 +60,25 @@ extern const struct db_stmt q_tenant;
 extern const struct db_stmt q_org_id;
 extern const struct db_stmt q_user_insert;
 extern const struct db_stmt q_device_insert;
-extern const struct db_stmt q_device_pair;
+extern const struct db_stmt q_device_pairs;
+extern const struct db_stmt q_user_ids;
+extern const struct db_stmt q_device_ids;
 extern const struct db_stmt q_user_get;
 extern const struct db_stmt q_user_lock;
 extern const struct db_stmt q_user_update;
 extern const struct db_stmt q_user_devices;
 extern const struct db_stmt q_user_certificates;
 extern const struct db_stmt q_search_count;
-extern const char q_search_select[];
+/*
+ * The 利用者 list's page statements (and its estimate's select) twice: [1] for a status or device
+ * condition and no date of the certificates', as a semi-join; [0] otherwise (queries.c).
+ */
+extern const char *const q_search_select[2];
 struct sort_stmt {
 	const char *sort;
-	int key;	    /* enum keyset_key: what its cursors hold */
-	struct db_stmt st;  /* the list's order */
-	struct db_stmt rev; /* backwards, for the page before a cursor and the last */
+	int key;               /* enum keyset_key: what its cursors hold */
+	struct db_stmt st[2];  /* the list's order */
+	struct db_stmt rev[2]; /* backwards, for the page before a cursor and the last */
 };
 extern const struct sort_stmt q_search_pages[];
 extern const size_t q_search_npages;
@@ -113,7 +119,19 @@ int register_insert(struct db *db, const struct reg_ctx *cx, const struct certq_
 /* Insert u's devices and their `issuing` certificates for the existing user uid. */
 int register_devices(const struct reg_ctx *cx, struct db *db, const struct certq_quota *q,
 		     long long uid, struct user_in *u, cJSON *certs, struct strbuf *detail);
+/*
+ * Users u[0..n) with their devices and `issuing` certificates, in a few statements whatever n
+ * (a CSV job's chunk; n = 1 for POST /api/users): uids[i] 0 inserts user i and gets its id, else
+ * only its devices are added to that user. certs, detail as above (each may be NULL).
+ */
+int register_many(const struct reg_ctx *cx, struct db *db, const struct certq_quota *q,
+		  struct user_in *const *u, size_t n, long long *uids, cJSON *certs,
+		  struct strbuf *detail);
 int pairs_taken(struct db *db, long long tenant_id, const struct user_in *u, int lang, cJSON *errs);
+/* Add device d of u to a pairs_find() list as number i. */
+void pairs_add(cJSON *items, int i, const struct user_in *u, const struct device_in *d);
+/* The numbers of the listed pairs another user not deleted already has, in order (column i). */
+int pairs_find(struct db *db, long long tenant_id, const cJSON *items, PGresult **res);
 void quota_error(cJSON *errs, long long available, int lang);
 
 /* user.c */
@@ -156,6 +174,8 @@ int import_parse(struct import *im, const char *text, size_t len, const struct t
 		 int admin_download, int lang, time_t now);
 /* Errors for the lines whose pair another user has; 0 or -EIO. */
 int import_pairs_taken(struct db *db, struct import *im);
+/* Into errs: line's device pair is another user's (as import_pairs_taken says it). */
+void import_taken_error(const struct import *im, cJSON *errs, int line);
 /* An error on the first line past the available quota. */
 void import_quota(struct import *im, long long available);
 void import_sort_errors(struct import *im);
@@ -279,6 +299,7 @@ extern const struct cfg_section mail_section;
 
 /* mail.c */
 extern const char *mail_public_url;
+extern const char *mail_renew_url;
 int mail_start(const struct cfg *cfg);
 
 /* outbox.c */

@@ -48,51 +48,105 @@ static const struct db_stmt q_mark_admin = {
 	1,
 };
 
-/* One chunk of users [from, to) in one transaction; errs gets why, when it cannot go in. */
+/* The certificates the job has queued (a resumed job's earlier chunks too, no skipped row). */
+static const struct db_stmt q_job_certs = {
+	"jobs_import_certs",
+	"SELECT count(*) AS n FROM certificates WHERE tenant_id = $1 AND job_id = $2",
+	2,
+};
+
+/*
+ * The users of [from, to) whose device pair another user has taken since the file was checked
+ * (a POST /api/users in between): skip[i - from] set, an error on each such line into errs.
+ * Run under the tenant's lock, in one query.
+ */
 static int
-import_chunk(struct db *db, struct job *j, struct import *im, size_t from, size_t to, cJSON *errs)
+chunk_taken(struct db *db, struct job *j, struct import *im, size_t from, size_t to, char *skip,
+	    cJSON *errs)
 {
-	struct reg_ctx cx = {j->tenant_id, j->admin_id, j->ip, I18N_JA, j->id};
-	struct certq_quota q;
-	char ids[24];
+	cJSON *items = cJSON_CreateArray();
 	PGresult *res = NULL;
-	size_t need = 0;
 	int rc;
 
 	for (size_t i = from; i < to; i++)
-		need += (size_t)im->users[i].u.ndev;
-	if ((rc = db_begin(db)) != 0 || (rc = certq_lock(db, j->tenant_id, &q)) != 0)
-		goto out;
-	if ((long long)need > q.available) {
-		quota_error(errs, q.available, I18N_JA);
+		for (int d = 0; d < im->users[i].u.ndev; d++)
+			pairs_add(items, (int)(i - from) * USERS_MAX_DEVICES + d, &im->users[i].u,
+				  &im->users[i].u.dev[d]);
+	rc = pairs_find(db, j->tenant_id, items, &res);
+	cJSON_Delete(items);
+	if (rc != 0)
+		return rc;
+	for (int r = 0; r < PQntuples(res); r++) {
+		int k = (int)db_get_ll(res, r, "i"), i = k / USERS_MAX_DEVICES;
+		skip[i] = 1;
+		import_taken_error(im, errs, im->users[from + (size_t)i].lines[k % USERS_MAX_DEVICES]);
+	}
+	PQclear(res);
+	return 0;
+}
+
+/*
+ * One chunk of users [from, to) in one transaction: one quota check, one query for pairs taken
+ * since the upload, the users with their devices and certificates in a few statements
+ * (register_many, as POST /api/users). A user whose pair was taken meanwhile is left out and
+ * its lines reported (kept in the job with the chunk, jobs_add_errors); the others go in.
+ * *stop when the chunk cannot go in at all (the quota), with the reason in errs.
+ */
+static int
+import_chunk(struct db *db, struct job *j, struct import *im, size_t from, size_t to, cJSON *errs,
+	     int *stop)
+{
+	struct reg_ctx cx = {j->tenant_id, j->admin_id, j->ip, I18N_JA, j->id};
+	struct certq_quota q;
+	struct user_in **u = calloc(to - from, sizeof(*u));
+	long long *uids = calloc(to - from, sizeof(*uids));
+	char *skip = calloc(to - from, 1), ids[24];
+	cJSON *taken = cJSON_CreateArray();
+	PGresult *res = NULL;
+	size_t n = 0;
+	long long need = 0;
+	int rc;
+
+	if (u == NULL || uids == NULL || skip == NULL) {
+		rc = -ENOMEM;
 		goto out;
 	}
-	for (size_t i = from; i < to && rc == 0; i++) {
-		long long uid;
-
-		if ((rc = pairs_taken(db, j->tenant_id, &im->users[i].u, I18N_JA, errs)) > 0) {
-			cJSON *e;
-			cJSON_ArrayForEach(e, errs) cJSON_AddNumberToObject(e, "line",
-									    im->users[i].lines[0]);
-			rc = 0;
-			goto out;
+	if ((rc = db_begin(db)) != 0 || (rc = certq_lock(db, j->tenant_id, &q)) != 0 ||
+	    (rc = chunk_taken(db, j, im, from, to, skip, taken)) != 0)
+		goto out;
+	for (size_t i = from; i < to; i++)
+		if (!skip[i - from]) {
+			u[n++] = &im->users[i].u;
+			need += im->users[i].u.ndev;
 		}
-		if (rc == 0)
-			rc = register_insert(db, &cx, &q, &im->users[i].u, NULL, NULL, &uid);
+	if (need > q.available) {
+		quota_error(errs, q.available, I18N_JA);
+		*stop = 1;
+		goto out;
 	}
 	snprintf(ids, sizeof(ids), "%lld", j->id);
 	const char *p1[] = {ids};
-	if (rc == 0 && j->admin_download)
-		rc = db_exec(db, &q_mark_admin, p1, &res);
-	if (rc == 0 && (rc = jobs_progress(db, j->id, (int)to)) == 0 &&
-	    (rc = db_commit(db)) == 0) {
-		j->processed = (int)to;
-		PQclear(res);
-		return 0;
-	}
+	if ((rc = register_many(&cx, db, &q, u, n, uids, NULL, NULL)) != 0 ||
+	    (j->admin_download && (rc = db_exec(db, &q_mark_admin, p1, &res)) != 0) ||
+	    (rc = jobs_add_errors(db, j->id, taken)) != 0 ||
+	    (rc = jobs_progress(db, j->id, (int)to)) != 0 || (rc = db_commit(db)) != 0)
+		goto out;
+	j->processed = (int)to;
+	cJSON *e;
+	cJSON_ArrayForEach(e, taken) cJSON_AddItemToArray(errs, cJSON_Duplicate(e, 1));
+	if (cJSON_GetArraySize(taken) > 0)
+		log_msg(LOG_WARN, "event=import_rows_taken job=%lld tenant=%lld rows=%d", j->id,
+			j->tenant_id, cJSON_GetArraySize(taken));
+	rc = 0;
+	goto done;
 out:
 	db_rollback(db);
+done:
 	PQclear(res);
+	cJSON_Delete(taken);
+	free(u);
+	free(uids);
+	free(skip);
 	return rc < 0 ? rc : rc > 0 ? -EIO : 0;
 }
 
@@ -101,7 +155,7 @@ import_run(struct db *db, struct kv *kv, struct job *j, cJSON *errs, long long *
 {
 	struct tenant tn;
 	struct import im = {0};
-	int rc;
+	int rc, stop = 0;
 
 	if ((rc = tenant_load(db, j->tenant_id, &tn)) != 0)
 		return rc;
@@ -118,14 +172,22 @@ import_run(struct db *db, struct kv *kv, struct job *j, cJSON *errs, long long *
 	for (size_t from = (size_t)j->processed; from < im.nusers;) {
 		size_t to = from + JOBS_CHUNK < im.nusers ? from + JOBS_CHUNK : im.nusers;
 
-		if ((rc = import_chunk(db, j, &im, from, to, errs)) != 0 ||
-		    cJSON_GetArraySize(errs) > 0)
+		if ((rc = import_chunk(db, j, &im, from, to, errs, &stop)) != 0 || stop)
 			goto out;
 		certq_wake(kv, j->tenant_id);
 		from = to;
 	}
-	*units = (long long)im.ndevices;
+	char tid[24], ids[24];
+	PGresult *res = NULL;
+	snprintf(tid, sizeof(tid), "%lld", j->tenant_id);
+	snprintf(ids, sizeof(ids), "%lld", j->id);
+	const char *p[] = {tid, ids};
+	if ((rc = db_exec(db, &q_job_certs, p, &res)) == 0)
+		*units = db_get_ll(res, 0, "n");
+	PQclear(res);
+	rc = rc < 0 ? rc : rc > 0 ? -EIO : 0;
 out:
+	json_sort_lines(errs);
 	import_done(&im);
 	return rc;
 }
@@ -231,7 +293,8 @@ jobs_list(struct http_req *req, struct svc_thread *t)
 	cJSON_Delete(errs);
 	snprintf(tid, sizeof(tid), "%lld", req->tenant_id);
 	const char *p[] = {tid, keyset_id_param(&ks), ks.offset, ks.limit};
-	if ((rc = keyset_count(&t->db, &q_count, q_select, p, &total, &est)) != 0)
+	if ((rc = keyset_count_cached(&t->db, &t->kv, "jobs", &ks, &q_count, -1, q_select, p,
+				       &total, &est)) != 0)
 		goto out;
 	keyset_limit(&ks, total, est, JOBS_PER_PAGE);
 	p[2] = ks.offset;

@@ -21,6 +21,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "domain/notice.h"
+#include "domain/tenant.h"
 #include "extern.h"
 #include "mime.h"
 #include "tmpl.h"
@@ -34,7 +35,8 @@ static const struct db_stmt q_claim = {
 	"mail_claim",
 	"SELECT n.id, n.tenant_id, n.to_addr, n.kind, n.lang, n.params::text AS params, n.attempts,"
 	" coalesce(n.certificate_id, 0) AS certificate_id, t.slug, t.name, t.name_en,"
-	" t.mail_from, t.mail_reply_to"
+	" t.mail_from, t.mail_reply_to,"
+	" " TENANT_SQL_HAS("t", TENANT_F_DOWNLOAD_SITE) " AS site"
 	" FROM notifications n JOIN tenants t ON t.id = n.tenant_id"
 	" WHERE n.status = 'queued' AND n.next_attempt_at <= now()"
 	" ORDER BY n.next_attempt_at, n.id LIMIT 10 FOR UPDATE OF n SKIP LOCKED", /* MAIL_BATCH */
@@ -220,6 +222,13 @@ vars_of(const PGresult *res, int r, const char *link)
 	cJSON_AddStringToObject(v, "certificates_url", url);
 	snprintf(url, sizeof(url), "%s/#/outbox", mail_public_url);
 	cJSON_AddStringToObject(v, "outbox_url", url);
+	/* an expiry reminder's renewal page, naming the certificate (its device) to renew */
+	if (mail_renew_url[0] != '\0' && db_get_ll(res, r, "certificate_id") > 0 &&
+	    strcmp(db_get(res, r, "site"), "t") == 0) {
+		snprintf(url, sizeof(url), "%s/dl/%s/renew?certificate=%s", mail_renew_url, slug,
+			 db_get(res, r, "certificate_id"));
+		cJSON_AddStringToObject(v, "renew_url", url);
+	}
 	if (link != NULL)
 		cJSON_AddStringToObject(v, "link", link);
 	return v;
@@ -505,6 +514,7 @@ spawn(void *(*fn)(void *), void *arg)
 }
 
 const char *mail_public_url = "";
+const char *mail_renew_url = "";
 
 int
 mail_start(const struct cfg *cfg)
@@ -512,6 +522,7 @@ mail_start(const struct cfg *cfg)
 	int rc;
 
 	mail_public_url = cfg->public_url;
+	mail_renew_url = cfg->renew_url;
 	if (mail_cfg.workers == 0) /* this instance sends nothing: others do */
 		return spawn(reminder_worker, (void *)cfg);
 	for (int i = 0; i < mail_cfg.workers; i++) {

@@ -35,36 +35,62 @@ const struct db_stmt q_org_id = {
 	1,
 };
 
+/*
+ * Users, devices (and certificates, domain/certq.c) are inserted many at a time: a CSV job's
+ * chunk in a few statements. Their ids are taken from the sequence first ($1 how many), so each
+ * row's id is known whatever order the INSERT writes them in; the rows come as one JSON array
+ * ($3 / $2; ids as strings, a double would round a large bigint).
+ */
+const struct db_stmt q_user_ids = {
+	"users_user_ids",
+	"SELECT nextval('users_id_seq') AS id FROM generate_series(1, $1::integer)",
+	1,
+};
+
 const struct db_stmt q_user_insert = {
 	"users_user_insert",
-	"INSERT INTO users (tenant_id, organization_id, family_name, given_name, family_name_kana,"
-	" given_name_kana, family_name_en, given_name_en, email)"
-	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-	9,
+	"INSERT INTO users (id, tenant_id, organization_id, family_name, given_name,"
+	" family_name_kana, given_name_kana, family_name_en, given_name_en, email)"
+	" SELECT x.id, $1::bigint, $2::bigint, x.f, x.g, x.fk, x.gk, x.fe, x.ge, x.e"
+	" FROM json_to_recordset($3::json)"
+	" AS x(id bigint, f text, g text, fk text, gk text, fe text, ge text, e text)",
+	3,
+};
+
+const struct db_stmt q_device_ids = {
+	"users_device_ids",
+	"SELECT nextval('devices_id_seq') AS id FROM generate_series(1, $1::integer)",
+	1,
 };
 
 const struct db_stmt q_device_insert = {
 	"users_device_insert",
-	"INSERT INTO devices (tenant_id, user_id, device_code, email, valid_from, valid_to, o, ou1,"
-	" ou2, restriction_mode, restrict_mac, restrict_computer, restrict_login_user,"
+	"INSERT INTO devices (id, tenant_id, user_id, device_code, email, valid_from, valid_to, o,"
+	" ou1, ou2, restriction_mode, restrict_mac, restrict_computer, restrict_login_user,"
 	" restrict_bios_serial, service_id, principal_name)"
-	" VALUES ($1, $2, $3, $4, $5::timestamptz, $6::timestamptz, $7, $8, $9, $10, $11, $12, $13,"
-	" $14, $15, $16) RETURNING id",
-	16,
+	" SELECT x.id, $1::bigint, x.user_id, x.code, x.email, x.valid_from::timestamptz,"
+	" x.valid_to::timestamptz, x.o, x.ou1, x.ou2, x.mode, x.mac, x.computer, x.login_user,"
+	" x.bios_serial, x.service_id, x.upn"
+	" FROM json_to_recordset($2::json) AS x(id bigint, user_id bigint, code text, email text,"
+	" valid_from text, valid_to text, o text, ou1 text, ou2 text, mode text, mac text,"
+	" computer text, login_user text, bios_serial text, service_id text, upn text)",
+	2,
 };
 
 /*
- * $1 tenant, $2 device code, $3 e-mail: a device with this pair among the tenant's users that are
- * not deleted (e-mail compared case-insensitively, as the download site's login does). Run
- * under the tenant's lock (certq_lock), which every registration takes: no unique index can say
- * "of users not deleted", the deletion being on users (index devices_pair, 0004).
+ * $1 tenant, $2 a JSON array of {i, e, c} (a caller's number, an e-mail, a device code): the i of
+ * each pair a device of the tenant's users that are not deleted already has (e-mail compared
+ * case-insensitively, as the download site's login does), in order. Run under the tenant's lock
+ * (certq_lock), which every registration takes: no unique index can say "of users not
+ * deleted", the deletion being on users (index devices_pair, 0004).
  */
-const struct db_stmt q_device_pair = {
-	"users_device_pair",
-	"SELECT d.id FROM devices d JOIN users u ON u.id = d.user_id"
-	" WHERE d.tenant_id = $1 AND d.device_code = $2 AND lower(d.email) = lower($3)"
-	" AND u.deleted_at IS NULL AND u.purged_at IS NULL LIMIT 1",
-	3,
+const struct db_stmt q_device_pairs = {
+	"users_device_pairs",
+	"SELECT x.i FROM json_to_recordset($2::json) AS x(i integer, e text, c text)"
+	" WHERE EXISTS (SELECT 1 FROM devices d JOIN users u ON u.id = d.user_id"
+	"  WHERE d.tenant_id = $1 AND d.device_code = x.c AND lower(d.email) = lower(x.e)"
+	"  AND u.deleted_at IS NULL AND u.purged_at IS NULL) ORDER BY x.i",
+	2,
 };
 
 #define USER_COLUMNS                                                                               \
@@ -129,10 +155,23 @@ const struct db_stmt q_user_certificates = {
  * inclusive), $11 statuses, $12 device codes (text arrays). A user matches the certificate
  * conditions ($7-$12) when any of its certificates matches them all. Names are compared
  * folded (kana_fold, migration 0016) by trigram indexes, e-mail addresses likewise; an absent
- * condition folds away (db.c plans each execution with its parameters). The users an e-mail or
- * the certificate conditions match are gathered first as an array of ids (an index range over
- * users, devices or certificates, migration 0017): a condition under OR is never turned into a
- * join, and as a subquery per user it would read every certificate of the tenant.
+ * condition folds away (db.c plans each execution with its parameters). The users an e-mail
+ * matches are gathered first as an array of ids (trigram indexes over users and devices): a
+ * condition under OR is never turned into a join.
+ *
+ * The certificate conditions take two forms (docs/DECISIONS.md, "Issue 12: the 利用者 list's
+ * status and device conditions"). Gathered into an array of the user ids the matching
+ * certificates name (CERT_ARRAY), which PostgreSQL takes for ten rows, a condition that matches
+ * many users (status=revoked, a device code) had every page fetch all of those users by primary
+ * key and sort them. A page with status or device conditions and no date reads them instead as
+ * a semi-join (CERT_EXISTS: EXISTS at the top of the WHERE, planned as a join from statistics),
+ * in statements of their own (the _c ones): the list's index is read in order and each user's
+ * certificates probed (certificates_status_user, certificates_user_fk) until the page is full.
+ * Date ranges select few certificates (an index range over their dates), and keep the array,
+ * which the semi-join's plan, reading the list's index in order, would probe user by user. The
+ * count keeps the array and the list's order (an index range; the semi-join's count, or one
+ * without the order, reading more than half the users, is planned as a whole-table scan), and
+ * runs for first pages only (keyset_count_cached).
  */
 /*
  * A name part (family or given) containing p: three characters or more anywhere in the folded
@@ -146,7 +185,36 @@ const struct db_stmt q_user_certificates = {
 	"  OR kana_fold(u." part "_name_kana) LIKE like_prefix(kana_fold(" p "::text))"            \
 	"  OR lower(u." part "_name_en) LIKE like_prefix(lower(" p "::text)) END)"
 
-#define SEARCH_WHERE                                                                               \
+/*
+ * The certificate conditions of one certificate c of the user's ($7-$12, each optional); the
+ * device codes as a probe of the certificate's device (a page's) or as the array of the devices
+ * with those codes (the count's, read by certificates_device).
+ */
+#define DEVICE_PROBE                                                                               \
+	" AND ($12::text[] IS NULL OR EXISTS (SELECT 1 FROM devices d WHERE d.id = c.device_id"    \
+	"  AND d.tenant_id = $1 AND d.device_code = ANY ($12::text[])))"
+#define DEVICE_ARRAY                                                                               \
+	" AND ($12::text[] IS NULL OR c.device_id = ANY (ARRAY (SELECT d.id FROM devices d"       \
+	"  WHERE d.tenant_id = $1 AND d.device_code = ANY ($12::text[]))))"
+#define CERT_CONDS(device)                                                                         \
+	" AND ($7::date IS NULL OR c.issued_at >= " DAY_FROM("$7") ")"                             \
+	" AND ($8::date IS NULL OR c.issued_at < " DAY_END("$8") ")"                               \
+	" AND ($9::date IS NULL OR c.not_after >= " DAY_FROM("$9") ")"                             \
+	" AND ($10::date IS NULL OR c.not_after < " DAY_END("$10") ")"                             \
+	" AND ($11::text[] IS NULL OR c.status = ANY ($11::text[]))" device
+#define CERT_ANY_NULL                                                                              \
+	"$7::date IS NULL AND $8::date IS NULL AND $9::date IS NULL AND $10::date IS NULL"         \
+	" AND $11::text[] IS NULL AND $12::text[] IS NULL"
+/* Some certificate of the user's matches every condition given: a semi-join. */
+#define CERT_EXISTS                                                                                \
+	" AND EXISTS (SELECT 1 FROM certificates c WHERE c.tenant_id = $1 AND c.user_id = u.id"    \
+	CERT_CONDS(DEVICE_PROBE) ")"
+/* The same, as the array of the users the matching certificates name; true without any. */
+#define CERT_ARRAY                                                                                 \
+	" AND ((" CERT_ANY_NULL ") OR u.id = ANY (ARRAY (SELECT c.user_id FROM certificates c"    \
+	" WHERE c.tenant_id = $1 AND c.user_id IS NOT NULL" CERT_CONDS(DEVICE_ARRAY) ")))"
+
+#define SEARCH_WHERE(certs)                                                                        \
 	" FROM users u WHERE u.tenant_id = $1 AND u.purged_at IS NULL"                            \
 	" AND (u.deleted_at IS NOT NULL) = coalesce($14::boolean, false)"                         \
 	" AND ($2::text IS NULL OR " NAME("family", "$2") ")"                                      \
@@ -157,26 +225,19 @@ const struct db_stmt q_user_certificates = {
 	"  AND lower(e.email) LIKE like_contains(lower($4::text)))))"                              \
 	" AND ($5::date IS NULL OR u.applied_at >= " DAY_FROM("$5") ")"                            \
 	" AND ($6::date IS NULL OR u.applied_at < " DAY_END("$6") ")"                              \
-	" AND (($7::date IS NULL AND $8::date IS NULL AND $9::date IS NULL AND $10::date IS NULL"  \
-	" AND $11::text[] IS NULL AND $12::text[] IS NULL) OR u.id = ANY (ARRAY (SELECT c.user_id"  \
-	" FROM certificates c WHERE c.tenant_id = $1 AND c.user_id IS NOT NULL"                    \
-	" AND ($7::date IS NULL OR c.issued_at >= " DAY_FROM("$7") ")"                             \
-	" AND ($8::date IS NULL OR c.issued_at < " DAY_END("$8") ")"                               \
-	" AND ($9::date IS NULL OR c.not_after >= " DAY_FROM("$9") ")"                             \
-	" AND ($10::date IS NULL OR c.not_after < " DAY_END("$10") ")"                             \
-	" AND ($11::text[] IS NULL OR c.status = ANY ($11::text[]))"                               \
-	" AND ($12::text[] IS NULL OR c.device_id = ANY (ARRAY (SELECT d.id FROM devices d"       \
-	"  WHERE d.tenant_id = $1 AND d.device_code = ANY ($12::text[])))))))"                     \
+	certs                                                                                      \
 	" AND $13::bigint >= 0" /* rows to skip: the page statements' */
 
 /* At most one more than an exact total shows (web/keyset.h). */
 const struct db_stmt q_search_count = {
 	"users_search_count",
-	"SELECT count(*) AS n FROM (SELECT 1" SEARCH_WHERE " ORDER BY u.applied_at, u.id LIMIT "  \
-	KEYSET_EXACT_MAX_S " + 1) s",
+	"SELECT count(*) AS n FROM (SELECT 1" SEARCH_WHERE(CERT_ARRAY)
+	" ORDER BY u.applied_at, u.id LIMIT " KEYSET_EXACT_MAX_S " + 1) s",
 	14,
 };
-const char q_search_select[] = "SELECT 1" SEARCH_WHERE;
+/* For PostgreSQL's estimate past that: the page's form (the semi-join's is from statistics). */
+const char *const q_search_select[2] = {"SELECT 1" SEARCH_WHERE(CERT_ARRAY),
+					"SELECT 1" SEARCH_WHERE(CERT_EXISTS)};
 
 /* The sort keys over a user's certificates: the latest issue, the earliest end still valid. */
 #define K_ISSUED                                                                                   \
@@ -194,15 +255,18 @@ const char q_search_select[] = "SELECT 1" SEARCH_WHERE;
  */
 #define US(col) "(extract(epoch FROM " col ") * 1000000)::bigint::text"
 #define TS_CURSOR "('epoch'::timestamptz + $15::bigint * interval '1 microsecond')"
-#define PAGE_SQL(key, out, cur, op, dir)                                                           \
-	"SELECT * FROM (SELECT " USER_COLUMNS ", " key " AS sk, " out " AS k" SEARCH_WHERE ") s"   \
+#define PAGE_SQL(key, out, cur, op, dir, certs)                                                    \
+	"SELECT * FROM (SELECT " USER_COLUMNS ", " key " AS sk, " out " AS k" SEARCH_WHERE(certs)  \
+	") s"                                                                                      \
 	" WHERE ($16::bigint IS NULL OR (s.sk, s.id) " op " (" cur ", $16::bigint))"               \
 	" ORDER BY s.sk " dir ", s.id " dir " OFFSET $13 LIMIT $17"
 #define SORT2(name, sortkey, kind, key, out, cur, op, dir, rop, rdir)                               \
 	{sortkey,                                                                                  \
 	 kind,                                                                                     \
-	 {"users_search_" name, PAGE_SQL(key, out, cur, op, dir), 17},                              \
-	 {"users_search_" name "_rev", PAGE_SQL(key, out, cur, rop, rdir), 17}}
+	 {{"users_search_" name, PAGE_SQL(key, out, cur, op, dir, CERT_ARRAY), 17},                  \
+	  {"users_search_" name "_c", PAGE_SQL(key, out, cur, op, dir, CERT_EXISTS), 17}},          \
+	 {{"users_search_" name "_rev", PAGE_SQL(key, out, cur, rop, rdir, CERT_ARRAY), 17},         \
+	  {"users_search_" name "_rev_c", PAGE_SQL(key, out, cur, rop, rdir, CERT_EXISTS), 17}}}
 #define SORT(name, sortkey, kind, key, out, cur, asc) SORT_##asc(name, sortkey, kind, key, out, cur)
 #define SORT_1(name, sortkey, kind, key, out, cur)                                                 \
 	SORT2(name, sortkey, kind, key, out, cur, ">", "ASC", "<", "DESC")

@@ -1,6 +1,7 @@
 /* register.c: POST /api/users, a user with devices, one `issuing` certificate per device. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "domain/audit.h"
@@ -24,6 +25,32 @@ quota_error(cJSON *errs, long long available, int lang)
 	json_field_error(errs, "devices", msg);
 }
 
+void
+pairs_add(cJSON *items, int i, const struct user_in *u, const struct device_in *d)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(o, "i", i);
+	cJSON_AddStringToObject(o, "e", check_device_email(u, d));
+	cJSON_AddStringToObject(o, "c", d->code);
+	cJSON_AddItemToArray(items, o);
+}
+
+int
+pairs_find(struct db *db, long long tenant_id, const cJSON *items, PGresult **res)
+{
+	char tid[24], *json = cJSON_PrintUnformatted(items);
+	int rc;
+
+	if (json == NULL)
+		return -ENOMEM;
+	snprintf(tid, sizeof(tid), "%lld", tenant_id);
+	const char *p[] = {tid, json};
+	rc = db_exec(db, &q_device_pairs, p, res);
+	free(json);
+	return rc < 0 ? rc : rc > 0 ? -EIO : 0;
+}
+
 /*
  * The devices whose (e-mail, device code) pair a device of another user not deleted already
  * has: an error on each one's e-mail. The number found, or -errno.
@@ -31,23 +58,23 @@ quota_error(cJSON *errs, long long available, int lang)
 int
 pairs_taken(struct db *db, long long tenant_id, const struct user_in *u, int lang, cJSON *errs)
 {
-	char tid[24], field[40];
+	cJSON *items = cJSON_CreateArray();
 	PGresult *res = NULL;
-	int rc, found = 0;
+	char field[40];
+	int rc, found;
 
-	snprintf(tid, sizeof(tid), "%lld", tenant_id);
-	for (int i = 0; i < u->ndev; i++) {
-		const char *params[] = {tid, u->dev[i].code, check_device_email(u, &u->dev[i])};
-		if ((rc = db_exec(db, &q_device_pair, params, &res)) != 0)
-			return rc < 0 ? rc : -EIO;
-		if (PQntuples(res) > 0) {
-			snprintf(field, sizeof(field), "devices[%d].email", i);
-			json_field_error(errs, field, i18n_msg(&msg_device_pair_taken, lang));
-			found++;
-		}
-		PQclear(res);
-		res = NULL;
+	for (int i = 0; i < u->ndev; i++)
+		pairs_add(items, i, u, &u->dev[i]);
+	rc = pairs_find(db, tenant_id, items, &res);
+	cJSON_Delete(items);
+	if (rc != 0)
+		return rc;
+	found = PQntuples(res);
+	for (int r = 0; r < found; r++) {
+		snprintf(field, sizeof(field), "devices[%lld].email", db_get_ll(res, r, "i"));
+		json_field_error(errs, field, i18n_msg(&msg_device_pair_taken, lang));
 	}
+	PQclear(res);
 	return found;
 }
 
@@ -74,67 +101,120 @@ check(struct http_req *req, struct svc_thread *t, const cJSON *body, const struc
 	return 0;
 }
 
+/* n fresh ids of a table (q_user_ids, q_device_ids) as text, in *res. */
 static int
-insert_user(struct db *db, long long tenant_id, const struct user_in *u, long long *id)
+next_ids(struct db *db, const struct db_stmt *st, size_t n, PGresult **res)
 {
-	char tid[24], oid[24];
+	char num[24];
+	int rc;
+
+	snprintf(num, sizeof(num), "%zu", n);
+	const char *p[] = {num};
+	if ((rc = db_exec(db, st, p, res)) != 0)
+		return rc < 0 ? rc : -EIO;
+	return (size_t)PQntuples(*res) == n ? 0 : -EIO;
+}
+
+/* v as a JSON string, or null when NULL or empty (SQL NULL). */
+static void
+add_opt_text(cJSON *o, const char *name, const char *v)
+{
+	if (v != NULL && *v != '\0')
+		cJSON_AddStringToObject(o, name, v);
+	else
+		cJSON_AddNullToObject(o, name);
+}
+
+/* The rows of one statement, as JSON text: 0 or -ENOMEM (rows is freed). */
+static int
+exec_rows(struct db *db, const struct db_stmt *st, const char *tid, const char *oid, cJSON *rows)
+{
+	char *json = cJSON_PrintUnformatted(rows);
 	PGresult *res = NULL;
 	int rc;
 
-	snprintf(tid, sizeof(tid), "%lld", tenant_id);
+	cJSON_Delete(rows);
+	if (json == NULL)
+		return -ENOMEM;
+	const char *p3[] = {tid, oid, json}, *p2[] = {tid, json};
+	rc = db_exec(db, st, oid ? p3 : p2, &res);
+	free(json);
+	PQclear(res);
+	return rc < 0 ? rc : rc > 0 ? -EIO : 0;
+}
+
+/* Insert the users of u[] whose uids[i] is 0 (the tenant's 本社); uids[i] gets their ids. */
+static int
+insert_users(struct db *db, const char *tid, struct user_in *const *u, size_t n, long long *uids)
+{
+	PGresult *org = NULL, *ids = NULL;
+	cJSON *rows;
+	size_t nu = 0, k = 0;
+	char oid[24];
+	int rc;
+
+	for (size_t i = 0; i < n; i++)
+		nu += uids[i] == 0;
+	if (nu == 0)
+		return 0;
 	const char *p1[] = {tid};
-	if ((rc = db_exec(db, &q_org_id, p1, &res)) != 0)
+	if ((rc = db_exec(db, &q_org_id, p1, &org)) != 0)
 		return rc < 0 ? rc : -EIO;
-	snprintf(oid, sizeof(oid), "%lld", db_get_ll(res, 0, "id"));
-	PQclear(res);
-	const char *p2[] = {tid,     oid,     u->v[0], u->v[1], u->v[2],
-			    u->v[3], u->v[4], u->v[5], u->v[6]};
-	if ((rc = db_exec(db, &q_user_insert, p2, &res)) != 0)
-		return rc < 0 ? rc : -EIO;
-	*id = db_get_ll(res, 0, "id");
-	PQclear(res);
-	return 0;
+	snprintf(oid, sizeof(oid), "%lld", db_get_ll(org, 0, "id"));
+	PQclear(org);
+	if ((rc = next_ids(db, &q_user_ids, nu, &ids)) != 0) {
+		PQclear(ids);
+		return rc;
+	}
+	rows = cJSON_CreateArray();
+	for (size_t i = 0; i < n; i++) {
+		static const char *const names[UF__MAX] = {"f", "g", "fk", "gk", "fe", "ge", "e"};
+		cJSON *o;
+
+		if (uids[i] != 0)
+			continue;
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "id", db_get(ids, (int)k, "id"));
+		for (int f = 0; f < UF__MAX; f++)
+			add_opt_text(o, names[f], u[i]->v[f]);
+		cJSON_AddItemToArray(rows, o);
+		k++;
+	}
+	if ((rc = exec_rows(db, &q_user_insert, tid, oid, rows)) == 0) {
+		k = 0;
+		for (size_t i = 0; i < n; i++)
+			if (uids[i] == 0)
+				uids[i] = db_get_ll(ids, (int)k++, "id");
+	}
+	PQclear(ids);
+	return rc;
 }
 
-static const char *
-opt(const char *v)
+/* One device's row of q_device_insert. */
+static cJSON *
+device_row(const char *id, long long uid, const struct device_in *d)
 {
-	return v != NULL && *v != '\0' ? v : NULL;
-}
+	cJSON *o = cJSON_CreateObject();
+	char buf[24];
 
-static int
-insert_device(struct db *db, long long tenant_id, long long user_id, const struct device_in *d,
-	      long long *id)
-{
-	char tid[24], uid[24];
-	PGresult *res = NULL;
-	int rc;
-
-	snprintf(tid, sizeof(tid), "%lld", tenant_id);
-	snprintf(uid, sizeof(uid), "%lld", user_id);
-	const char *params[] = {
-		tid,
-		uid,
-		d->code,
-		d->email,
-		opt(d->valid_from),
-		opt(d->valid_to),
-		d->o,
-		d->ou1,
-		d->ou2,
-		d->mode,
-		opt(d->mac),
-		d->computer,
-		d->login_user,
-		d->bios_serial,
-		d->service_id,
-		d->principal_name,
-	};
-	if ((rc = db_exec(db, &q_device_insert, params, &res)) != 0)
-		return rc < 0 ? rc : -EIO;
-	*id = db_get_ll(res, 0, "id");
-	PQclear(res);
-	return 0;
+	snprintf(buf, sizeof(buf), "%lld", uid);
+	cJSON_AddStringToObject(o, "id", id);
+	cJSON_AddStringToObject(o, "user_id", buf);
+	add_opt_text(o, "code", d->code);
+	add_opt_text(o, "email", d->email);
+	add_opt_text(o, "valid_from", d->valid_from);
+	add_opt_text(o, "valid_to", d->valid_to);
+	add_opt_text(o, "o", d->o);
+	add_opt_text(o, "ou1", d->ou1);
+	add_opt_text(o, "ou2", d->ou2);
+	add_opt_text(o, "mode", d->mode);
+	add_opt_text(o, "mac", d->mac);
+	add_opt_text(o, "computer", d->computer);
+	add_opt_text(o, "login_user", d->login_user);
+	add_opt_text(o, "bios_serial", d->bios_serial);
+	add_opt_text(o, "service_id", d->service_id);
+	add_opt_text(o, "upn", d->principal_name);
+	return o;
 }
 
 /* The answer's certificate entry for a row just queued. */
@@ -153,55 +233,96 @@ queued(long long id, const struct device_in *d, const char *cn, int lang)
 	return c;
 }
 
-/*
- * Devices and their certificates for user uid (u's names make the CN); the answer's entries go
- * into certs and the history detail's device list into detail (each may be NULL).
- */
+/* What register_many writes for n users: their devices, in u[]'s order. */
+struct reg_rows {
+	size_t ndev;
+	struct certq_row *certs;
+	long long *cids;
+	char (*cn)[VALID_CN_MAX * 4 + 2];
+};
+
 int
-register_devices(const struct reg_ctx *cx, struct db *db, const struct certq_quota *q,
-		 long long uid, struct user_in *u, cJSON *certs, struct strbuf *detail)
+register_many(const struct reg_ctx *cx, struct db *db, const struct certq_quota *q,
+	      struct user_in *const *u, size_t n, long long *uids, cJSON *certs,
+	      struct strbuf *detail)
 {
-	char cn[VALID_CN_MAX * 4 + 2];
-	long long did, cid;
+	struct reg_rows w = {0};
+	PGresult *ids = NULL;
+	char tid[24];
+	size_t k = 0;
 	int rc;
 
-	snprintf(cn, sizeof(cn), "%s %s", u->v[UF_FAMILY_NAME_EN], u->v[UF_GIVEN_NAME_EN]);
-	for (int i = 0; i < u->ndev; i++) {
-		struct device_in *d = &u->dev[i];
-		if (d->email == NULL)
-			d->email = u->v[UF_EMAIL];
-		struct certq_row row = {
-			.tenant_id = cx->tenant_id,
-			.user_id = uid,
-			.job_id = cx->job_id,
-			.cn = cn,
-			.email = d->email,
-			.key_type = q->key_type,
-			.requested_by = cx->admin_id,
-			.requested_ip = cx->ip,
-		};
-		if ((rc = insert_device(db, cx->tenant_id, uid, d, &did)) != 0)
-			return rc;
-		row.device_id = did;
-		if ((rc = certq_insert(db, &row, &cid)) != 0)
-			return rc;
-		if (certs != NULL)
-			cJSON_AddItemToArray(certs, queued(cid, d, cn, cx->lang));
-		if (detail != NULL)
-			strbuf_printf(detail, "%s" AUDIT_WORD_IN("dev:%s"), i ? ", " : "", d->code);
+	snprintf(tid, sizeof(tid), "%lld", cx->tenant_id);
+	for (size_t i = 0; i < n; i++)
+		w.ndev += (size_t)u[i]->ndev;
+	if ((rc = insert_users(db, tid, u, n, uids)) != 0 || w.ndev == 0)
+		return rc;
+	w.certs = calloc(w.ndev, sizeof(*w.certs));
+	w.cids = calloc(w.ndev, sizeof(*w.cids));
+	w.cn = calloc(n, sizeof(*w.cn));
+	if (w.certs == NULL || w.cids == NULL || w.cn == NULL) {
+		rc = -ENOMEM;
+		goto out;
 	}
-	return 0;
+	if ((rc = next_ids(db, &q_device_ids, w.ndev, &ids)) != 0)
+		goto out;
+	cJSON *rows = cJSON_CreateArray();
+	for (size_t i = 0; i < n; i++) {
+		snprintf(w.cn[i], sizeof(w.cn[i]), "%s %s", u[i]->v[UF_FAMILY_NAME_EN],
+			 u[i]->v[UF_GIVEN_NAME_EN]);
+		for (int d = 0; d < u[i]->ndev; d++, k++) {
+			struct device_in *dv = &u[i]->dev[d];
+			if (dv->email == NULL)
+				dv->email = u[i]->v[UF_EMAIL];
+			cJSON_AddItemToArray(rows,
+					     device_row(db_get(ids, (int)k, "id"), uids[i], dv));
+			w.certs[k] = (struct certq_row){
+				.tenant_id = cx->tenant_id,
+				.user_id = uids[i],
+				.device_id = db_get_ll(ids, (int)k, "id"),
+				.job_id = cx->job_id,
+				.cn = w.cn[i],
+				.email = dv->email,
+				.key_type = q->key_type,
+				.requested_by = cx->admin_id,
+				.requested_ip = cx->ip,
+			};
+		}
+	}
+	if ((rc = exec_rows(db, &q_device_insert, tid, NULL, rows)) != 0 ||
+	    (rc = certq_insert_many(db, cx->tenant_id, w.certs, w.ndev, w.cids)) != 0)
+		goto out;
+	k = 0;
+	for (size_t i = 0; i < n; i++)
+		for (int d = 0; d < u[i]->ndev; d++, k++) {
+			if (certs != NULL)
+				cJSON_AddItemToArray(
+					certs, queued(w.cids[k], &u[i]->dev[d], w.cn[i], cx->lang));
+			if (detail != NULL)
+				strbuf_printf(detail, "%s" AUDIT_WORD_IN("dev:%s"), d ? ", " : "",
+					      u[i]->dev[d].code);
+		}
+out:
+	PQclear(ids);
+	free(w.certs);
+	free(w.cids);
+	free(w.cn);
+	return rc;
 }
 
 int
 register_insert(struct db *db, const struct reg_ctx *cx, const struct certq_quota *q,
 		struct user_in *u, cJSON *certs, struct strbuf *detail, long long *uid)
 {
-	int rc;
+	*uid = 0;
+	return register_many(cx, db, q, &u, 1, uid, certs, detail);
+}
 
-	if ((rc = insert_user(db, cx->tenant_id, u, uid)) != 0)
-		return rc;
-	return register_devices(cx, db, q, *uid, u, certs, detail);
+int
+register_devices(const struct reg_ctx *cx, struct db *db, const struct certq_quota *q,
+		 long long uid, struct user_in *u, cJSON *certs, struct strbuf *detail)
+{
+	return register_many(cx, db, q, &u, 1, &uid, certs, detail);
 }
 
 /*

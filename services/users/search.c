@@ -144,23 +144,37 @@ items(const PGresult *users, const struct keyset *ks, const PGresult *certs, int
 	return a;
 }
 
+/*
+ * 1 for the statements with the semi-join: a status or device condition ($11, $12) and no date
+ * of the certificates' ($7-$10) is given (queries.c).
+ */
+static int
+with_certs(const struct search *s)
+{
+	for (int i = 6; i <= 9; i++)
+		if (s->params[i] != NULL)
+			return 0;
+	return s->params[10] != NULL || s->params[11] != NULL;
+}
+
 static int
 run(struct svc_thread *t, struct search *s, int lang, cJSON **out)
 {
+	int c = with_certs(s);
 	PGresult *res = NULL, *certs = NULL;
 	char *ids = NULL;
 	cJSON *doc = NULL;
 	long long total;
 	int rc, est;
 
-	if ((rc = keyset_count(&t->db, &q_search_count, q_search_select, s->params, &total,
-			       &est)) != 0)
+	if ((rc = keyset_count_cached(&t->db, &t->kv, "users", &s->ks, &q_search_count, 12,
+				      q_search_select[c], s->params, &total, &est)) != 0)
 		goto out;
 	keyset_limit(&s->ks, total, est, USERS_PER_PAGE);
 	s->params[12] = s->ks.offset;
 	s->params[16] = s->ks.limit;
-	if ((rc = db_exec(&t->db, keyset_reverse(&s->ks) ? &s->sort->rev : &s->sort->st, s->params,
-			  &res)) != 0)
+	if ((rc = db_exec(&t->db, keyset_reverse(&s->ks) ? &s->sort->rev[c] : &s->sort->st[c],
+			  s->params, &res)) != 0)
 		goto out;
 	if ((ids = id_array(res)) == NULL) {
 		rc = -ENOMEM;

@@ -157,15 +157,15 @@ CLEAR_SEEDED = ("DELETE FROM expiry_reminders WHERE certificate_id IN"
                 " DELETE FROM audit WHERE tenant_id = %(t)d")
 
 
-def psql(sql, *params, role="shomei_owner"):
+def psql(sql, *params, role="shomei_owner", timeout=60):
     """Run SQL as the schema's owner, shomei_owner (for set-up and for checking what was stored);
-    role= another role of the stack's cluster (shomei, the application's)."""
+    role= another role of the stack's cluster (shomei, the application's); timeout= seconds."""
     pgbin = sorted(d for d in os.listdir("/usr/lib/postgresql"))[-1]
     cmd = ["/usr/lib/postgresql/%s/bin/psql" % pgbin, "-h", os.path.join(VAR, "run", "pg"),
            "-U", role, "-d", "shomei", "-AtqX", "-v", "ON_ERROR_STOP=1"]
     for i, p in enumerate(params):
         cmd += ["-v", "p%d=%s" % (i + 1, p)]
-    p = subprocess.run(cmd, input=sql, capture_output=True, text=True, timeout=60)
+    p = subprocess.run(cmd, input=sql, capture_output=True, text=True, timeout=timeout)
     if p.returncode != 0:
         raise PsqlError(p.stderr)
     return p.stdout.strip()

@@ -8,7 +8,9 @@ import random
 import signal
 import time
 
-from shomei_test import TAP, Client, ctl, hold, live_pid, psql, read_pid, release, wait_until
+import subprocess
+
+from shomei_test import VAR, TAP, Client, ctl, hold, live_pid, psql, read_pid, release, wait_until
 
 TAG = "".join(random.choice("abcdefghijkmnpqrstuvwxyz") for _ in range(6))
 PW = "Import2test1"
@@ -272,6 +274,102 @@ def test_big_and_kill(t):
     t.ok(wait_issued(tid, 900), "and their certificates issued (the later tests find idle workers)")
 
 
+class Session:
+    """A psql of our own with an open transaction, fed statement by statement (as another request)."""
+
+    def __init__(self):
+        pgbin = sorted(os.listdir("/usr/lib/postgresql"))[-1]
+        self.p = subprocess.Popen(["/usr/lib/postgresql/%s/bin/psql" % pgbin, "-h", os.path.join(VAR, "run", "pg"),
+                                   "-U", "shomei", "-d", "shomei", "-AtqX", "-v", "ON_ERROR_STOP=1"],
+                                  stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True)
+
+    def send(self, sql):
+        self.p.stdin.write(sql + "\n")
+        self.p.stdin.flush()
+
+    def close(self):
+        self.p.stdin.close()
+        return self.p.wait(30)
+
+
+def lock_waiters(table):
+    """Transactions waiting for a row lock of table (a tuple lock or the holder's transaction)."""
+    return int(psql("SELECT count(*) FROM pg_locks l LEFT JOIN pg_class r ON r.oid = l.relation"
+                    " WHERE NOT l.granted AND (l.locktype = 'transactionid' OR r.relname = :'p1')", table))
+
+
+def test_taken_at_run_time(t):
+    """A row whose pair another registration takes after the file was checked: the job leaves that user out
+    and reports its line; the chunk's other rows go in, once each, also when shomei-users is killed with -9
+    after that chunk and the job resumes."""
+    c, tid = tenant("impr-" + TAG, "", 300)
+    emails = ["r%03d-%s@example.com" % (i, TAG) for i in range(250)]
+    rows = [line(13, 8, e, en=("Run", "Time")) for e in emails]
+    taken = emails[41]  # line 42, in the middle of the first chunk (lines 1-100)
+    a, b = Session(), Session()
+    try:
+        # our transaction holds the tenant's registration lock: the job's first chunk will wait for it
+        a.send("BEGIN; SELECT id FROM tenants WHERE id = %d FOR NO KEY UPDATE;" % tid)
+        t.ok(wait_until(lambda: psql("SELECT count(*) FROM pg_locks l JOIN pg_class r ON r.oid = l.relation"
+                                     " WHERE r.relname = 'tenants' AND l.granted AND l.mode = 'RowShareLock'"
+                                     " AND l.pid <> pg_backend_pid()") != "0", 10), "a transaction of the test holds the tenant")
+        r = upload(c, to_csv(rows).encode(), filename="runtime.csv")
+        t.eq(r.status, 202, "250 rows checked and accepted (line 42's pair is still free)", r.body[:300])
+        jid = (r.json() or {}).get("job_id", 0)
+        t.ok(wait_until(lambda: lock_waiters("tenants") > 0, 30), "the job's first chunk waits for the tenant")
+        # a second transaction of ours queues for the tenant behind the first chunk: the second chunk waits for it
+        b.send("BEGIN; SELECT id FROM tenants WHERE id = %d FOR NO KEY UPDATE;" % tid)
+        t.ok(wait_until(lambda: lock_waiters("tenants") > 1, 30), "a second transaction queues behind the chunk")
+        # meanwhile another registration takes line 42's (e-mail, device) pair, as POST /api/users writes it
+        a.send("INSERT INTO users (tenant_id, family_name, given_name, family_name_kana, given_name_kana,"
+               " family_name_en, given_name_en, email) VALUES (%d, '先', '客', 'サキ', 'キャク', 'First', 'Comer', '%s');"
+               % (tid, taken.upper()))
+        a.send("INSERT INTO devices (tenant_id, user_id, device_code, email) SELECT %d, max(id), '01', '%s'"
+               " FROM users WHERE tenant_id = %d;" % (tid, taken, tid))
+        a.send("COMMIT;")
+        t.eq(a.close(), 0, "the other registration committed")
+        t.ok(wait_until(lambda: psql("SELECT processed FROM jobs WHERE id = :'p1'", jid) == "100", 60),
+             "the first chunk committed (100 rows) and the second waits")
+        t.eq(psql("SELECT count(*) FROM users WHERE tenant_id = :'p1' AND lower(email) = lower(:'p2')", tid, taken), "1",
+             "line 42's user is not registered by the job: only the other registration has the address")
+        t.eq(psql("SELECT count(*) FROM users u WHERE tenant_id = :'p1' AND family_name_en = 'Run'", tid), "99",
+             "the chunk's 99 other rows are in")
+        doc = c.get("/api/jobs/%d" % jid).json() or {}
+        t.eq([(e.get("line"), e.get("field")) for e in doc.get("errors", [])], [(42, "利用デバイス用メールアドレス")],
+             "the running job already reports line 42", doc.get("errors"))
+        # shomei-users is killed (-9) with the job waiting in its second chunk
+        pid = live_pid("users")
+        hold("users")
+        try:
+            os.kill(pid, signal.SIGKILL)
+            wait_until(lambda: not os.path.exists("/proc/%d" % pid), 10)
+        finally:
+            b.send("COMMIT;")
+            t.eq(b.close(), 0, "our second transaction ends")
+            t.ok(release("users") and wait_until(lambda: users_pid() not in (0, pid) and Client().login().status == 200, 15),
+                 "shomei-users started again")
+    finally:
+        for s in (a, b):
+            if s.p.poll() is None:
+                s.p.kill()
+    j = wait_job(c, jid, 240)
+    t.eq((j.get("status"), j.get("processed"), j.get("total")), ("failed", 250, 250),
+         "the job resumes and goes through the whole file; with a row left out it ends failed", j)
+    t.eq([(e.get("line"), e.get("column"), e.get("field")) for e in j.get("errors", [])],
+         [(42, 8, "利用デバイス用メールアドレス")], "its one error is line 42's, kept across the restart", j.get("errors"))
+    t.ok("すでに登録" in ((j.get("errors") or [{}])[0].get("message") or ""), "saying the pair is taken", j.get("errors"))
+    got = psql("SELECT count(*) || '|' || count(DISTINCT lower(email)) FROM users WHERE tenant_id = :'p1'", tid)
+    t.eq(got, "250|250", "249 users of the file and the other registration's, each once")
+    t.eq(psql("SELECT count(*) || '|' || count(DISTINCT user_id) FROM certificates WHERE tenant_id = :'p1'"
+              " AND job_id = :'p2'", tid, jid), "249|249", "one certificate each for the job's 249 users")
+    t.eq(psql("SELECT count(*) FROM certificates c JOIN users u ON u.id = c.user_id WHERE c.job_id = :'p1'"
+              " AND lower(u.email) = lower(:'p2')", jid, taken), "0", "none for line 42")
+    hist = psql("SELECT detail_code || ' ' || detail_params::text FROM audit WHERE tenant_id = :'p1'"
+                " AND detail_code LIKE 'job_%' ORDER BY id DESC LIMIT 1", tid)
+    t.ok(hist.startswith("job_failed") and "250" in hist, "history: the job failed with its 250 lines done", hist)
+    t.ok(wait_issued(tid, 300), "the 249 certificates are issued")
+
+
 def test_jobs_list(t):
     c, tid = tenant("impl-" + TAG, "", 10)
     ids = []
@@ -290,7 +388,8 @@ def test_jobs_list(t):
 
 def main():
     t = TAP()
-    for fn in [globals()[n] for n in (os.environ.get("ONLY") or "test_layouts test_errors test_admin_download test_jobs_list test_big_and_kill").split()]:
+    for fn in [globals()[n] for n in (os.environ.get("ONLY") or "test_layouts test_errors test_admin_download test_jobs_list test_taken_at_run_time"
+                                                     " test_big_and_kill").split()]:
         t.run(fn)
     t.done()
 

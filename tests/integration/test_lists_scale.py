@@ -10,8 +10,13 @@ parameters of real requests, so a change to a query or an index that falls back 
 whole table fails here.
 
 Streams stay streams: the peak memory (VmHWM in /proc/<pid>/status, reset through clear_refs
-before each run) of the process that serves 操作履歴 CSV and 利用者リスト (export.csv) grows no
-more for ten times the rows than a small bound."""
+before each run) of the process that serves 操作履歴 CSV, 利用者リスト (export.csv), the ZIP of the
+certificates and passwords.csv grows no more for ten times the rows than a small bound. The
+seeded certificates of the two tenants the ZIP is read from carry a PKCS#12 the stack issued
+(bench/seed --p12-from).
+
+The foreign keys of certificates to jobs and users are checked by an index (migration 0022):
+the query PostgreSQL runs for each job or user deleted reads no whole table."""
 import http.client
 import json
 import os
@@ -19,9 +24,12 @@ import re
 import subprocess
 import sys
 import time
+import tempfile
 import urllib.parse
+import zipfile
 
-from shomei_test import CLEAR_SEEDED, HOST, PORT, ROOT, TAP, VAR, ctl, live_pid, psql, tls_context
+from shomei_test import (CLEAR_SEEDED, HOST, PORT, ROOT, TAP, UP, VAR, Client, clear_lockouts, ctl, live_pid,
+                         psql, tls_context)
 
 SLUG = "explain%d" % os.getpid()
 LOGIN, PASSWORD = "explain%d" % os.getpid(), "Explain2026pw"
@@ -108,6 +116,10 @@ def requests(c):
              {"family_name": "山田", "given_name": "花子"}, {"given_name": "Taro"},
              {"email": "tanaka.yui"}, {"applied_from": "2023/01/01", "applied_to": "2023/01/31"},
              {"status": "revoked", "sort": "email"}, {"device": "12", "status": "issued,downloaded"},
+             {"status": "revoked"}, {"status": "failed", "sort": "family_name_kana"},
+             {"status": "issued,downloaded,revoke_scheduled", "sort": "-email"}, {"device": "99"},
+             {"device": "20,01", "sort": "applied_at"}, {"email": "example.jp"}, {"email": "dev.example"},
+             {"status": "revoked", "issued_from": "2024/01/01", "issued_to": "2024/06/30"},
              {"issued_from": "2024/05/01", "issued_to": "2024/05/31"},
              {"expires_from": "2027/01/01", "expires_to": "2027/01/15"}, {"deleted": "1"}]
     audit = [{}, {"action": "login"}, {"q": "sato"}, {"from": "2024/01/01", "to": "2024/03/31"},
@@ -146,8 +158,9 @@ def peak(service, fn):
     return out, hwm(pid)
 
 
-def stream(s, url):
-    """GET a streamed CSV on a connection of its own, read as it comes; (status, bytes, rows)."""
+def stream(s, url, sink=None):
+    """GET a streamed answer on a connection of its own, read as it comes (into the file sink when
+    given); (status, bytes, lines past the first)."""
     conn = http.client.HTTPSConnection(HOST, PORT, context=tls_context(), timeout=300)
     try:
         conn.request("GET", url, headers={"Cookie": s.cookie, "Host": "%s:%d" % (HOST, PORT)})
@@ -159,6 +172,8 @@ def stream(s, url):
                 break
             n += len(chunk)
             lines += chunk.count(b"\n")
+            if sink is not None:
+                sink.write(chunk)
     finally:
         conn.close()
     return r.status, n, lines - 1
@@ -183,10 +198,105 @@ def test_streams(t, big, small):
          "利用者リスト: shomei-users' peak memory %d kB, then %d kB for ten times the rows" % (h1, h2))
 
 
-def seed(slug, users, certificates, history):
+def downloadable(tid):
+    """The certificates the ZIP and passwords.csv hold: valid, with a PKCS#12, no install
+    restriction (services/download, BULK_FROM)."""
+    return int(psql("SELECT count(*) FROM certificates c LEFT JOIN devices d ON d.id = c.device_id"
+                    " WHERE c.tenant_id = %d AND c.status IN ('issued', 'downloaded', 'revoke_scheduled')"
+                    " AND c.p12 IS NOT NULL AND coalesce(d.restriction_mode, 'none') = 'none'" % tid))
+
+
+def zip_stream(s, url):
+    """GET a ZIP as a stream into a file; (status, bytes, its .p12 entries, its other entries), the
+    entries as zipfile reads them (None when it cannot)."""
+    with tempfile.TemporaryFile() as f:
+        st, n, _ = stream(s, url, f)
+        f.seek(0)
+        try:
+            with zipfile.ZipFile(f) as z:
+                names = z.namelist() if z.testzip() is None else None
+        except zipfile.BadZipFile:
+            names = None
+    if names is None:
+        return st, n, None, None
+    return st, n, sum(x.endswith(".p12") for x in names), sorted(x for x in names if not x.endswith(".p12"))
+
+
+def per_1000(h1, h2, rows1, rows2):
+    """kB of peak memory a thousand more rows added."""
+    return (h2 - h1) * 1000.0 / max(rows2 - rows1, 1)
+
+
+def test_downloads(t, big, small, nbig, nsmall):
+    """The ZIP of every certificate and passwords.csv of ten times the rows: the peak memory of
+    shomei-download barely moves, and each holds every downloadable certificate."""
+    (st1, n1, e1, o1), h1 = peak("download", lambda: zip_stream(small, "/api/downloads/certificates.zip"))
+    (st2, n2, e2, o2), h2 = peak("download", lambda: zip_stream(big, "/api/downloads/certificates.zip"))
+    t.ok(st1 == st2 == 200 and e1 == nsmall and e2 == nbig and nbig >= 9 * nsmall > 0,
+         "ZIP: %s .p12 files, then %s (%.1f MB), each tenant's downloadable certificates (zipfile)"
+         % (e1, e2, n2 / 1e6), (st1, st2, e1, nsmall, e2, nbig))
+    t.ok(o1 == o2 == ["cacert.crt", "cacert.pem"], "ZIP: besides them only the CA certificate", (o1, o2))
+    t.ok(h2 - h1 < BOUND_KB and n2 > 2 * BOUND_KB * 1024,
+         "ZIP: shomei-download's peak memory %d kB, then %d kB for ten times the rows (%.0f kB per 1,000)"
+         % (h1, h2, per_1000(h1, h2, nsmall, nbig)))
+    # passwords.csv: no header, one line (name, password) a certificate
+    (st1, n1, lines1), h1 = peak("download", lambda: stream(small, "/api/downloads/passwords.csv"))
+    (st2, n2, lines2), h2 = peak("download", lambda: stream(big, "/api/downloads/passwords.csv"))
+    t.ok(st1 == st2 == 200 and lines1 + 1 == nsmall and lines2 + 1 == nbig,
+         "passwords.csv: %d rows, then %d (%.1f MB), one a downloadable certificate"
+         % (lines1 + 1, lines2 + 1, n2 / 1e6), (st1, st2, lines1 + 1, nsmall, lines2 + 1, nbig))
+    t.ok(h2 - h1 < BOUND_KB and n2 > BOUND_KB * 1024 / 8,
+         "passwords.csv: shomei-download's peak memory %d kB, then %d kB for ten times the rows "
+         "(%.0f kB per 1,000)" % (h1, h2, per_1000(h1, h2, nsmall, nbig)))
+
+
+def sample_p12():
+    """A certificate the stack issues in the demo tenant, whose PKCS#12 the seeds share."""
+    clear_lockouts()
+    c = Client()
+    c.login()
+    tid = psql("SELECT id FROM tenants WHERE slug = :'p1'", UP["tenant"])
+    used = int(psql("SELECT count(*) FROM certificates WHERE tenant_id = :'p1' AND status IN "
+                    "('issuing','issued','downloaded','revoke_scheduled')", tid))
+    ctl("tenant", "set", "--slug", UP["tenant"], "--quota", str(used + 10))
+    r = c.post("/api/certificates/batch", {"count": 1})
+    ids = (r.json() or {}).get("ids", [])
+    end = time.time() + 120
+    while ids and time.time() < end:
+        if psql("SELECT p12 IS NOT NULL AND p12_password_enc IS NOT NULL FROM certificates WHERE id = %d"
+                % ids[0]) == "t":
+            return ids[0]
+        time.sleep(0.5)
+    return None
+
+
+def indexes(node, found):
+    """The names of the indexes a plan reads."""
+    if node.get("Index Name"):
+        found.append(node["Index Name"])
+    for child in node.get("Plans", []):
+        indexes(child, found)
+    return found
+
+
+def test_fk_indexes(t, tid):
+    """The query of PostgreSQL's foreign key check when a job or a user is deleted (ri_triggers.c:
+    SELECT 1 FROM ONLY certificates x WHERE col = $1 FOR KEY SHARE OF x) reads the column's own
+    index (migration 0022), not the table."""
+    for col, table, index in (("job_id", "jobs", "certificates_job"), ("user_id", "users", "certificates_user_fk")):
+        ref = psql("SELECT max(id) FROM %s WHERE tenant_id = %d" % (table, tid))
+        plan = json.loads(psql("EXPLAIN (FORMAT JSON) SELECT 1 FROM ONLY certificates x WHERE %s = %s"
+                               " FOR KEY SHARE OF x" % (col, ref)))
+        found, used = scans(plan[0]["Plan"], []), indexes(plan[0]["Plan"], [])
+        t.ok(ref and not [f for f in found if f[0] == "Seq Scan"] and index in used,
+             "deleting a %s: certificates.%s is checked by %s" % (table[:-1], col, index), (found, used))
+
+
+def seed(slug, users, certificates, history, p12=None):
     p = subprocess.run([os.path.join(ROOT, "bench", "seed"), "--tenant", slug, "--users", str(users),
                         "--certificates", str(certificates), "--history", str(history), "--jobs", "1000",
-                        "--up", os.environ["SHOMEI_UP_JSON"]], capture_output=True, text=True, timeout=1800)
+                        "--up", os.environ["SHOMEI_UP_JSON"]] + (["--p12-from", str(p12)] if p12 else []),
+                       capture_output=True, text=True, timeout=1800)
     print("# seeded: %s" % (p.stdout.strip().splitlines() or [""])[-1], flush=True)
     return p
 
@@ -197,15 +307,24 @@ def main():
     t = TAP()
     p = seed(SLUG, 50000, 200000, 200000)
     t.ok(p.returncode == 0, "bench/seed fills a tenant with 200,000 certificates", p.stderr[-2000:])
-    p = seed(SLUG + "s", 10000, 20000, 0)
-    t.ok(p.returncode == 0, "and another with 20,000", p.stderr[-2000:])
+    sample = sample_p12()
+    t.ok(sample is not None, "a certificate issued for the seeds' shared PKCS#12 (%s)" % sample)
+    p = seed(SLUG + "s", 10000, 20000, 0, sample)
+    t.ok(p.returncode == 0, "and another with 20,000, sharing its PKCS#12", p.stderr[-2000:])
+    p = seed(SLUG + "t", 1000, 2000, 0, sample)
+    t.ok(p.returncode == 0, "and one with 2,000, sharing it too", p.stderr[-2000:])
     tid = int(psql("SELECT id FROM tenants WHERE slug = '%s'" % SLUG))
     small = int(psql("SELECT id FROM tenants WHERE slug = '%ss'" % SLUG))
-    ctl("admin", "create", "--tenant", SLUG, "--login-id", LOGIN, "--password", PASSWORD)
-    ctl("admin", "create", "--tenant", SLUG + "s", "--login-id", LOGIN + "s", "--password", PASSWORD)
+    tiny = int(psql("SELECT id FROM tenants WHERE slug = '%st'" % SLUG))
+    for suffix in ("", "s", "t"):
+        ctl("admin", "create", "--tenant", SLUG + suffix, "--login-id", LOGIN + suffix, "--password", PASSWORD)
     try:
         c = Session(LOGIN, PASSWORD)
-        t.run(lambda t: test_streams(t, c, Session(LOGIN + "s", PASSWORD)))
+        s = Session(LOGIN + "s", PASSWORD)
+        t.run(lambda t: test_streams(t, c, s))
+        t.run(lambda t: test_downloads(t, s, Session(LOGIN + "t", PASSWORD), downloadable(small),
+                                       downloadable(tiny)))
+        t.run(lambda t: test_fk_indexes(t, tid))
         explain_on()
         start = os.path.getsize(LOG)
         urls = requests(c)
@@ -215,8 +334,8 @@ def main():
             logged = f.read()
     finally:
         explain_off()
-        for i in (tid, small):
-            psql(CLEAR_SEEDED % {"t": i})
+        for i in (tid, small, tiny):  # 200,000 certificates and entries: minutes on a busy machine
+            psql(CLEAR_SEEDED % {"t": i}, timeout=900)
     bad = [u for u in urls if u[1] != 200]
     t.ok(len(urls) > 80 and not bad, "%d list requests, each answered 200" % len(urls), bad[:5])
     seen, seq = {}, []

@@ -250,6 +250,45 @@ test_queue(struct db *db, long long t, char *tids)
 		TAP_OK(certq_insert(db, &r, &id) == -EIO && id == 55,
 		       "server: %s: -EIO, id untouched", refused[i].what);
 	}
+	/* many at once: each id names its own row, whatever order the INSERT wrote them in */
+	struct certq_row many[3] = {
+		{.user_id = uid,
+		 .device_id = did,
+		 .cn = "Many One",
+		 .email = "one@example.jp",
+		 .key_type = "p256",
+		 .requested_ip = "192.0.2.1"},
+		{.cn = "Many Two", .key_type = "rsa2048", .job_id = jid},
+		{.user_id = uid,
+		 .cn = "Many Three",
+		 .email = "three@example.jp",
+		 .key_type = "p256",
+		 .requested_by = aid},
+	};
+	long long mids[3] = {0, 0, 0};
+	TAP_OK(certq_insert_many(db, t, many, 3, mids) == 0 && mids[0] > 0 && mids[1] > 0 &&
+		       mids[2] > 0 && mids[0] != mids[1] && mids[1] != mids[2] &&
+		       mids[0] != mids[2],
+	       "server: certq_insert_many: three rows, three ids");
+	snprintf(buf, sizeof(buf),
+		 "issuing|%lld|%lld|-|-|-|Many One|one@example.jp|p256|-|192.0.2.1", uid, did);
+	TAP_STREQ(row_text(db, mids[0], got, sizeof(got)), buf,
+		  "server: ... the first id is the first row");
+	snprintf(buf, sizeof(buf), "issuing|-|-|%lld|-|-|Many Two|-|rsa2048|-|-", jid);
+	TAP_STREQ(row_text(db, mids[1], got, sizeof(got)), buf,
+		  "server: ... the second the second");
+	snprintf(buf, sizeof(buf), "issuing|%lld|-|-|-|-|Many Three|three@example.jp|p256|%lld|-",
+		 uid, aid);
+	TAP_STREQ(row_text(db, mids[2], got, sizeof(got)), buf, "server: ... the third the third");
+	sql_run(db, "DELETE FROM certificates WHERE cn LIKE 'Many %'", 0, NULL);
+	struct certq_row half[2] = {{.cn = "ok", .key_type = "p256"},
+				    {.cn = "bad", .key_type = "p256", .requested_ip = "1.2.3"}};
+	long long hids[2] = {7, 7};
+	TAP_OK(certq_insert_many(db, t, half, 2, hids) == -EIO && hids[0] == 7 && hids[1] == 7 &&
+		       strcmp(sql_text(db, "SELECT count(*) FROM certificates WHERE cn = 'ok'", 0,
+				       NULL, got, sizeof(got)),
+			      "0") == 0,
+	       "server: certq_insert_many with one bad row: -EIO, no row written, ids untouched");
 	struct certq_row nobody = {.tenant_id = 999999, .cn = "x", .key_type = "p256"};
 	TAP_OK(certq_insert(db, &nobody, &id) == -EIO,
 	       "server: a tenant that does not exist: -EIO");

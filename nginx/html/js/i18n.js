@@ -121,6 +121,7 @@ const ja = {
   'action.lockout': 'ロックアウト',
   'action.download_refused': 'ダウンロードサイト拒否',
   'action.audit_csv': '操作履歴CSV',
+  'action.certificate_renew': '証明書更新',
   'audit.csv': 'CSV出力',
 
   'pager.summary': '全 {total} 件中 {from}～{to} 件を表示',
@@ -665,6 +666,7 @@ const en = {
   'action.lockout': 'Lockout',
   'action.download_refused': 'Download site refusal',
   'action.audit_csv': 'History CSV',
+  'action.certificate_renew': 'Certificate renewal',
   'audit.csv': 'Export CSV',
 
   'pager.summary': 'Showing {from}–{to} of {total}',

@@ -13,6 +13,7 @@ export const ACTIONS = [
   'certificate_issue',
   'certificate_revoke',
   'certificate_reissue',
+  'certificate_renew',
   'certificate_download',
   'password_csv',
   'ip_restriction',
