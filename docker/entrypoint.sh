@@ -14,6 +14,12 @@ set -eu
 
 KEYDIR=/run/shomei-key
 
+# the services' log (JSON lines, log_format in shomei.conf) to the container's stdout; shomeictl
+# and the init script keep stdout for their output
+case "${1:-}" in
+shomei-signer | shomei-auth | shomei-users | shomei-issue | shomei-revoke | shomei-download) exec 2>&1 ;;
+esac
+
 if [ "$(id -u)" = 0 ]; then
 	install -d -m 0700 -o shomei -g shomei "$KEYDIR"
 	for k in ca_kek:ca-kek.key data_key:data.key master_key:master.key; do

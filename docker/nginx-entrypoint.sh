@@ -3,7 +3,8 @@
 # authed.inc) the way scripts/lib.sh's render_nginx does, then runs nginx in the foreground.
 # Container differences from the local stack:
 #   - it listens on every address of the container (the template binds loopback only);
-#   - its logs go to the container's stdout/stderr;
+#   - its access logs go to the container's stdout as JSON lines (logformat.inc), its error log
+#     to stderr (nginx writes that one as text);
 #   - the administrator CA chain and CRL come from the `public` volume, mounted at $VAR/ca
 #     and at $VAR/crl (where the local stack keeps them apart: the CA keys' directory is the
 #     signer's alone), and the TLS certificate from the `tls` volume at $VAR/tls (all written
@@ -84,7 +85,28 @@ render_nginx() {
 		printf '\tinclude %s/replicas.inc;\n}\n' "$CONF" >>"$CONF/nginx.conf"
 		render_replicas
 	fi
+	# the access log as JSON lines, like the services' (escape=json: a quote, a newline or a
+	# byte above 0x7f in a request stays inside its string); the path without the query; not
+	# buffered, so that each line is one write to the pipe (two workers' 64k buffers written to
+	# the same pipe could interleave in the middle of a line)
+	cat >"$CONF/logformat.inc" <<'EOF'
+log_format shomei_json escape=json '{"time":"$time_iso8601","level":"info","service":"nginx",'
+	'"event":"access","remote_addr":"$remote_addr","method":"$request_method","path":"$uri",'
+	'"protocol":"$server_protocol","status":"$status","bytes":"$body_bytes_sent",'
+	'"duration":"$request_time","upstream":"$upstream_addr",'
+	'"upstream_status":"$upstream_status","upstream_duration":"$upstream_response_time",'
+	'"host":"$host","user_agent":"$http_user_agent"}';
+EOF
+	sed -i -e "s|^\([[:space:]]*\)include /etc/nginx/mime.types;|&\n\1include $CONF/logformat.inc;|" \
+		-e "s|^\([[:space:]]*access_log [^ ;]*\) combined|\1 shomei_json|" \
+		-e "/^[[:space:]]*access_log /s| buffer=[^ ;]*||" -e "/^[[:space:]]*access_log /s| flush=[^ ;]*||" \
+		"$CONF/nginx.conf"
+	if ! grep -q "include $CONF/logformat.inc;" "$CONF/nginx.conf" || grep -q " combined" "$CONF/nginx.conf"; then
+		echo "nginx-entrypoint: the template's mime.types include or access_log lines were not found" >&2
+		exit 1
+	fi
 	ln -sf /dev/stdout "$VAR/log/nginx-access.log"
+	ln -sf /dev/stdout "$VAR/log/nginx-internal.log"
 	ln -sf /dev/stderr "$VAR/log/nginx-error.log"
 }
 

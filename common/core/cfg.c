@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/cfg.h"
+#include "core/log.h"
 #include "core/strbuf.h"
 #include "core/util.h"
 
@@ -40,6 +41,7 @@ static const struct cfg_key keys[] = {
 	CFG_KEY_INT(struct cfg, login_fail_window, 900, 10, 86400),
 	CFG_KEY_STR(struct cfg, migrations_dir, "db/migrations"),
 	CFG_KEY_STR(struct cfg, log_level, "info"),
+	CFG_KEY_ENUM(struct cfg, log_format, text, log_format_words),
 	CFG_KEY_STR(struct cfg, internal_socket, ""),
 	CFG_KEY_STR(struct cfg, internal_token_dir, ""),
 };

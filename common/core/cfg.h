@@ -35,6 +35,7 @@ struct cfg {
 	int login_fail_window; /* seconds */
 	char *migrations_dir;
 	char *log_level; /* debug, info, warn, error */
+	int log_format;  /* enum log_format: text (key=value) or json (one object per line) */
 	/* nginx's internal listener (a unix socket), where a service calls another's internal API;
 	 * "" = none */
 	char *internal_socket;

@@ -129,6 +129,8 @@ static const struct {
 	{"job_failed", {"失敗 {0} (処理済み {1} / {2})", "Failed: {0} ({1} of {2} lines done)"}},
 	/* downloads (shomei-download): file names, the same in every language */
 	{"files", {"{0}", "{0}"}},
+	/* a bulk download lists its first files and counts the rest (services/download/bulk.c) */
+	{"files_more", {"{0} ほか {1} 件", "{0} and {1} more"}},
 	{"dl_site_file", {"ダウンロードサイト {0} ({1})", "Download site: {0} ({1})"}},
 	{"enroll_file", {"shomei-enroll {0} ({1})", "shomei-enroll: {0} ({1})"}},
 	{"dl_restricted",
@@ -145,6 +147,9 @@ static const struct {
 	  "Password notice ({0} users, {1} certificates): {2}"}},
 	{"devices_added",
 	 {"{0} {1} ({2}): 利用デバイス追加 {3}", "{0} {1} ({2}): devices added {3}"}},
+	{"setting_renew_window",
+	 {"証明書更新の受付期間：有効期限の {0} 日前〜{1} 日後 → {2} 日前〜{3} 日後",
+	  "Renewal window: {0} days before to {1} days after expiry → {2} days before to {3} days after"}},
 	{"setting_notice_address",
 	 {"管理者への通知先：{0} → {1}", "Administrators' notice address: {0} → {1}"}},
 };

@@ -160,6 +160,22 @@ db_drop(struct db *db)
 	db->nprepared = 0;
 }
 
+/*
+ * What the server sends outside a query's answer (a FATAL as it shuts down or restarts, a
+ * NOTICE): through the log like every other line, not libpq's default of raw text on stderr,
+ * which would break the JSON log lines (log_format = json).
+ */
+static void
+db_notice(void *arg, const char *msg)
+{
+	size_t n = strlen(msg);
+
+	(void)arg;
+	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
+		n--;
+	log_msg(LOG_WARN, "event=db_server_message message=\"%.*s\"", (int)n, msg);
+}
+
 int
 db_ensure(struct db *db)
 {
@@ -176,6 +192,7 @@ db_ensure(struct db *db)
 		db_drop(db);
 		return -EIO;
 	}
+	PQsetNoticeProcessor(db->conn, db_notice, NULL);
 	/*
 	 * Plan every execution with its parameters: the lists' optional filters ("$3 IS NULL OR
 	 * …") and cursors fold away only then, leaving the index range (docs/DECISIONS.md, "Lists

@@ -540,7 +540,7 @@ svc_main_start(const struct svc *svc, svc_start_fn start, int argc, char **argv)
 			cfg_section_done(&svc->sections[i]);
 		return 0;
 	}
-	log_init(prog, g_cfg.log_level);
+	log_init(prog, g_cfg.log_level, (enum log_format)g_cfg.log_format);
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);

@@ -14,14 +14,21 @@
 #include "web/valid.h"
 #include "zipw.h"
 
-/* What a bulk download collects while it streams: ids for the update, names for the history. */
+/* How many file names the history entry of a bulk download lists; it counts the rest. */
+#define BULK_HISTORY_NAMES 100
+/* How many ids one UPDATE marks downloaded at the end of the ZIP. */
+#define BULK_MARK_CHUNK 1000
+
+/*
+ * What a bulk download keeps while it streams, none of it growing with the rows: the ids to
+ * mark go to an unlinked temporary file, the history names the first BULK_HISTORY_NAMES files.
+ */
 struct bulk {
 	struct http_req *req;
 	struct svc_thread *t;
 	const unsigned char *key;
-	char *ids; /* "{1,2,3}" */
-	size_t ids_len;
-	char *names; /* "client_000001,client_000002" */
+	FILE *ids;   /* the ZIP's certificate ids (long long each), marked downloaded at the end */
+	char *names; /* "client_000001,client_000002": the first BULK_HISTORY_NAMES */
 	size_t names_len;
 	size_t count;
 	struct zipw *zip; /* the archive, or for the password list one that names files only */
@@ -46,12 +53,10 @@ append(char **buf, size_t *len, const char *sep, const char *s)
 static int
 remember(struct bulk *b, const struct dist_cert *c, const char *name)
 {
-	char id[24];
-
-	snprintf(id, sizeof(id), "%lld", c->id);
 	b->count++;
-	if (append(&b->ids, &b->ids_len, ",", id) != 0 ||
-	    append(&b->names, &b->names_len, ",", name) != 0)
+	if (b->ids != NULL && fwrite(&c->id, sizeof(c->id), 1, b->ids) != 1)
+		return -EIO;
+	if (b->count <= BULK_HISTORY_NAMES && append(&b->names, &b->names_len, ",", name) != 0)
 		return -ENOMEM;
 	return 0;
 }
@@ -114,27 +119,55 @@ drain(struct bulk *b)
 	return rc;
 }
 
+/* Mark the ZIP's certificates downloaded, BULK_MARK_CHUNK ids an UPDATE, read back from b->ids. */
+static int
+mark(struct bulk *b)
+{
+	long long id[BULK_MARK_CHUNK];
+	size_t cap = BULK_MARK_CHUNK * 21 + 3, done = 0, n;
+	char tid[24], *arr = malloc(cap);
+	int rc = 0;
+
+	if (arr == NULL)
+		return -ENOMEM;
+	if (fflush(b->ids) != 0 || fseek(b->ids, 0, SEEK_SET) != 0)
+		rc = -EIO;
+	snprintf(tid, sizeof(tid), "%lld", b->req->tenant_id);
+	while (rc == 0 && (n = fread(id, sizeof(id[0]), BULK_MARK_CHUNK, b->ids)) > 0) {
+		PGresult *res = NULL;
+		size_t o = 0;
+		for (size_t i = 0; i < n; i++)
+			o += (size_t)snprintf(arr + o, cap - o, "%s%lld", i ? "," : "{", id[i]);
+		snprintf(arr + o, cap - o, "}");
+		const char *params[] = {tid, arr};
+		rc = db_exec(&b->t->db, &q_mark_many, params, &res);
+		PQclear(res);
+		done += n;
+	}
+	free(arr);
+	if (rc == 0 && done != b->count)
+		rc = -EIO;
+	return rc;
+}
+
 /* After the last byte: mark the certificates downloaded and write the history, then commit. */
 static int
 finish(struct bulk *b, enum audit_action action)
 {
-	char tid[24], *arr = NULL;
+	char more[24];
 	struct audit_entry e = {
 		b->req->tenant_id, b->req->remote_addr, "admin", b->req->admin_id, action, NULL};
 	struct audit_more m = {NULL, "files", {b->names ? b->names : ""}, 1};
-	PGresult *res = NULL;
 	int rc = 0;
 
-	snprintf(tid, sizeof(tid), "%lld", b->req->tenant_id);
-	if (!b->list && b->count > 0) {
-		if ((arr = malloc(b->ids_len + 3)) == NULL)
-			return -ENOMEM;
-		snprintf(arr, b->ids_len + 3, "{%s}", b->ids);
-		const char *params[] = {tid, arr};
-		rc = db_exec(&b->t->db, &q_mark_many, params, &res);
-		PQclear(res);
-		free(arr);
+	if (b->count > BULK_HISTORY_NAMES) {
+		snprintf(more, sizeof(more), "%zu", b->count - BULK_HISTORY_NAMES);
+		m.code = "files_more";
+		m.params[1] = more;
+		m.n = 2;
 	}
+	if (!b->list && b->count > 0)
+		rc = mark(b);
 	if (rc == 0)
 		rc = audit_write_ex(&b->t->db, &e, &m);
 	if (rc == 0)
@@ -198,7 +231,8 @@ bulk_done(struct bulk *b, int rc, const char *what)
 		log_msg(LOG_INFO, "event=%s count=%zu", what, b->count);
 	}
 	zipw_free(b->zip);
-	free(b->ids);
+	if (b->ids != NULL)
+		fclose(b->ids);
 	free(b->names);
 }
 
@@ -217,9 +251,10 @@ dl_zip(struct http_req *req, struct svc_thread *t)
 		dist_chain_done(&ch);
 		return rc > 0 ? 0 : rc;
 	}
-	if ((b.zip = zipw_new(zip_sink, req)) == NULL) {
+	if ((b.zip = zipw_new(zip_sink, req)) == NULL || (b.ids = tmpfile()) == NULL) {
 		db_rollback(&t->db);
 		dist_chain_done(&ch);
+		zipw_free(b.zip);
 		return -ENOMEM;
 	}
 	/* From here on the answer is streaming: errors can only cut it short. */

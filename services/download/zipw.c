@@ -5,13 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <zlib.h>
 
 #include "zipw.h"
 
 struct zipw_entry {
-	char *name;
 	uint32_t crc;
 	uint32_t size;
 	uint32_t offset;
@@ -19,15 +19,29 @@ struct zipw_entry {
 	uint16_t dosdate;
 };
 
+/*
+ * Nothing here grows with the entries: the central directory and the name index live in an
+ * unlinked temporary file (tmpfile(): O_TMPFILE in /tmp), read and written with pread/pwrite
+ * (never mapped, so its pages are the kernel's cache, not this process's memory). The file
+ * holds the index first, ZIPW_SLOTS slots of { FNV-1a hash, central record offset + 1 } (sparse:
+ * only the slots used take room), then from CD_BASE the central directory's records as they
+ * will be sent.
+ */
+#define ZIPW_SLOTS (1u << 17) /* a power of two, more than twice ZIPW_MAX_ENTRIES */
+#define SLOT_SIZE 8
+#define CD_BASE ((off_t)ZIPW_SLOTS * SLOT_SIZE)
+#define CD_HEAD 46 /* a central record's fixed part; the name follows */
+
 struct zipw {
 	zipw_sink sink;
 	void *ctx;
 	uint64_t offset;
-	struct zipw_entry *e;
 	size_t n;
-	size_t cap;
-	size_t *slots; /* open addressing over the names: entry index + 1, 0 = free */
-	size_t nslots; /* a power of two, more than twice n */
+	FILE *tmp;   /* the temporary file; only its descriptor is used */
+	int fd;      /* fileno(tmp) */
+	uint64_t cd; /* the central directory's bytes so far (from CD_BASE) */
+	char *last;  /* the name the last entry got */
+	char *probe; /* a name read back from the file while probing (up to 0xffff bytes) */
 };
 
 struct zipw *
@@ -39,6 +53,12 @@ zipw_new(zipw_sink sink, void *ctx)
 		return NULL;
 	z->sink = sink;
 	z->ctx = ctx;
+	if ((z->probe = malloc(0x10000)) == NULL || (z->tmp = tmpfile()) == NULL) {
+		free(z->probe);
+		free(z);
+		return NULL;
+	}
+	z->fd = fileno(z->tmp); /* the index: a hole, read as free slots */
 	return z;
 }
 
@@ -47,10 +67,10 @@ zipw_free(struct zipw *z)
 {
 	if (z == NULL)
 		return;
-	for (size_t i = 0; i < z->n; i++)
-		free(z->e[i].name);
-	free(z->e);
-	free(z->slots);
+	if (z->tmp != NULL)
+		fclose(z->tmp);
+	free(z->last);
+	free(z->probe);
 	free(z);
 }
 
@@ -112,23 +132,49 @@ common_fields(unsigned char *p, const struct zipw_entry *e, size_t namelen)
 	le16(p + 24, 0); /* extra */
 }
 
+/* len bytes at off of the temporary file into buf (past its end: zeros). 0 or -EIO. */
 static int
-grow(struct zipw *z)
+rd(const struct zipw *z, off_t off, void *buf, size_t len)
 {
-	size_t cap = z->cap ? z->cap * 2 : 64;
-	struct zipw_entry *e;
+	unsigned char *p = buf;
 
-	if (z->n < z->cap)
-		return 0;
-	if ((e = realloc(z->e, cap * sizeof(*e))) == NULL)
-		return -ENOMEM;
-	z->e = e;
-	z->cap = cap;
+	while (len > 0) {
+		ssize_t r = pread(z->fd, p, len, off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -EIO;
+		if (r == 0) {
+			memset(p, 0, len);
+			return 0;
+		}
+		p += r;
+		off += r;
+		len -= (size_t)r;
+	}
+	return 0;
+}
+
+static int
+wr(struct zipw *z, off_t off, const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+
+	while (len > 0) {
+		ssize_t w = pwrite(z->fd, p, len, off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -EIO;
+		p += w;
+		off += w;
+		len -= (size_t)w;
+	}
 	return 0;
 }
 
 /* FNV-1a of the name in ASCII lower case: names differing only in case are one name. */
-static size_t
+static uint32_t
 name_hash(const char *s)
 {
 	uint32_t h = 2166136261u;
@@ -140,109 +186,88 @@ name_hash(const char *s)
 	return h;
 }
 
-/* The slot of name: the entry holding it, else the free slot where it would go. */
-static size_t *
-slot_of(const struct zipw *z, const char *name)
-{
-	size_t i = name_hash(name) & (z->nslots - 1);
-
-	while (z->slots[i] != 0 && strcasecmp(z->e[z->slots[i] - 1].name, name) != 0)
-		i = (i + 1) & (z->nslots - 1);
-	return &z->slots[i];
-}
-
-/* Room in the name index for one more entry. */
+/*
+ * Whether the archive has name (ASCII case-insensitively): 1, else 0 with *slot the free slot
+ * where it would go; -EIO.
+ */
 static int
-index_grow(struct zipw *z)
+lookup(struct zipw *z, const char *name, uint32_t *slot)
 {
-	size_t nslots = z->nslots ? z->nslots * 2 : 256, *old = z->slots, oldn = z->nslots;
+	uint32_t h = name_hash(name), i = h & (ZIPW_SLOTS - 1);
+	size_t len = strlen(name);
+	unsigned char s[SLOT_SIZE], nl[2];
+	int rc;
 
-	if (2 * (z->n + 1) < z->nslots)
-		return 0;
-	if ((z->slots = calloc(nslots, sizeof(*z->slots))) == NULL) {
-		z->slots = old;
-		return -ENOMEM;
+	for (;; i = (i + 1) & (ZIPW_SLOTS - 1)) {
+		if ((rc = rd(z, (off_t)i * SLOT_SIZE, s, sizeof(s))) != 0)
+			return rc;
+		uint32_t sh = s[0] | s[1] << 8 | s[2] << 16 | (uint32_t)s[3] << 24;
+		uint32_t ref = s[4] | s[5] << 8 | s[6] << 16 | (uint32_t)s[7] << 24;
+		if (ref == 0) {
+			*slot = i;
+			return 0;
+		}
+		if (sh != h)
+			continue;
+		off_t rec = CD_BASE + ref - 1;
+		if ((rc = rd(z, rec + 28, nl, 2)) != 0)
+			return rc;
+		if ((size_t)(nl[0] | nl[1] << 8) != len)
+			continue;
+		if ((rc = rd(z, rec + CD_HEAD, z->probe, len)) != 0)
+			return rc;
+		z->probe[len] = '\0';
+		if (strcasecmp(z->probe, name) == 0)
+			return 1;
 	}
-	z->nslots = nslots;
-	for (size_t i = 0; i < oldn; i++)
-		if (old[i] != 0)
-			*slot_of(z, z->e[old[i] - 1].name) = old[i];
-	free(old);
-	return 0;
 }
 
-/* name, or name with _2, _3 … before its extension when the archive has it; malloc'ed. */
-static char *
-unique_name(const struct zipw *z, const char *name)
+/* name, or name with _2, _3 … before its extension when the archive has it, into *out
+ * (malloc'ed) with *slot its free slot in the index. 0, -ENOMEM or -EIO. */
+static int
+unique_name(struct zipw *z, const char *name, char **out, uint32_t *slot)
 {
 	const char *slash = strrchr(name, '/'), *base = slash ? slash + 1 : name;
 	const char *dot = strrchr(base, '.');
 	size_t stem, size = strlen(name) + 24;
 	char *s;
+	int rc;
 
-	if (*slot_of(z, name) == 0)
-		return strdup(name);
+	if ((rc = lookup(z, name, slot)) <= 0) {
+		if (rc == 0 && (*out = strdup(name)) == NULL)
+			rc = -ENOMEM;
+		return rc;
+	}
 	if (dot == NULL || dot == base) /* no extension, or a name like ".profile" */
 		dot = name + strlen(name);
 	stem = (size_t)(dot - name);
 	if ((s = malloc(size)) == NULL)
-		return NULL;
+		return -ENOMEM;
 	for (size_t k = 2;; k++) {
 		snprintf(s, size, "%.*s_%zu%s", (int)stem, name, k, dot);
-		if (*slot_of(z, s) == 0)
-			return s;
+		if ((rc = lookup(z, s, slot)) <= 0) {
+			if (rc == 0)
+				*out = s;
+			else
+				free(s);
+			return rc;
+		}
 	}
 }
 
 const char *
 zipw_last_name(const struct zipw *z)
 {
-	return z->n > 0 ? z->e[z->n - 1].name : NULL;
+	return z->last;
 }
 
-int
-zipw_add(struct zipw *z, const char *name, const void *data, size_t len, time_t mtime)
-{
-	unsigned char h[30];
-	struct zipw_entry e;
-	size_t namelen = strlen(name);
-	int rc;
-
-	if (z->n >= ZIPW_MAX_ENTRIES || namelen == 0 || namelen > 0xffff || len > 0xfffffffeU ||
-	    z->offset + 30 + namelen + len > 0xfffffffeU)
-		return ZIPW_E_LIMIT;
-	if ((rc = grow(z)) != 0 || (rc = index_grow(z)) != 0)
-		return rc;
-	memset(&e, 0, sizeof(e));
-	e.crc = (uint32_t)crc32(0L, data, (uInt)len);
-	e.size = (uint32_t)len;
-	e.offset = (uint32_t)z->offset;
-	dos_time(mtime, &e.dostime, &e.dosdate);
-	if ((e.name = unique_name(z, name)) == NULL)
-		return -ENOMEM;
-	name = e.name;
-	namelen = strlen(name);
-	if (namelen > 0xffff || z->offset + 30 + namelen + len > 0xfffffffeU) {
-		free(e.name);
-		return ZIPW_E_LIMIT;
-	}
-	le32(h, 0x04034b50);
-	common_fields(h + 4, &e, namelen);
-	if ((rc = emit(z, h, sizeof(h))) != 0 || (rc = emit(z, name, namelen)) != 0 ||
-	    (len > 0 && (rc = emit(z, data, len)) != 0)) {
-		free(e.name);
-		return rc;
-	}
-	*slot_of(z, e.name) = z->n + 1;
-	z->e[z->n++] = e;
-	return 0;
-}
-
+/* The entry's central record, written to the temporary file, and its name into the index. */
 static int
-central_entry(struct zipw *z, const struct zipw_entry *e)
+central_entry(struct zipw *z, const struct zipw_entry *e, const char *name, uint32_t slot)
 {
-	unsigned char h[46];
-	size_t namelen = strlen(e->name);
+	unsigned char h[CD_HEAD], s[SLOT_SIZE];
+	size_t namelen = strlen(name);
+	uint32_t ref = (uint32_t)z->cd + 1;
 	int rc;
 
 	le32(h, 0x02014b50);
@@ -253,9 +278,53 @@ central_entry(struct zipw *z, const struct zipw_entry *e)
 	le16(h + 36, 0);                       /* internal attributes */
 	le32(h + 38, (uint32_t)0100644 << 16); /* external: -rw-r--r-- */
 	le32(h + 42, e->offset);
-	if ((rc = emit(z, h, sizeof(h))) != 0)
+	if ((rc = wr(z, CD_BASE + (off_t)z->cd, h, sizeof(h))) != 0 ||
+	    (rc = wr(z, CD_BASE + (off_t)z->cd + CD_HEAD, name, namelen)) != 0)
 		return rc;
-	return emit(z, e->name, namelen);
+	z->cd += CD_HEAD + namelen;
+	le32(s, name_hash(name));
+	le32(s + 4, ref);
+	return wr(z, (off_t)slot * SLOT_SIZE, s, sizeof(s));
+}
+
+int
+zipw_add(struct zipw *z, const char *name, const void *data, size_t len, time_t mtime)
+{
+	unsigned char h[30];
+	struct zipw_entry e;
+	size_t namelen = strlen(name);
+	uint32_t slot;
+	char *got = NULL;
+	int rc;
+
+	if (z->n >= ZIPW_MAX_ENTRIES || namelen == 0 || namelen > 0xffff || len > 0xfffffffeU ||
+	    z->offset + 30 + namelen + len > 0xfffffffeU)
+		return ZIPW_E_LIMIT;
+	memset(&e, 0, sizeof(e));
+	e.crc = (uint32_t)crc32(0L, data, (uInt)len);
+	e.size = (uint32_t)len;
+	e.offset = (uint32_t)z->offset;
+	dos_time(mtime, &e.dostime, &e.dosdate);
+	if ((rc = unique_name(z, name, &got, &slot)) != 0)
+		return rc;
+	namelen = strlen(got);
+	if (namelen > 0xffff || z->offset + 30 + namelen + len > 0xfffffffeU ||
+	    z->cd + CD_HEAD + namelen > 0xfffffffeU) {
+		free(got);
+		return ZIPW_E_LIMIT;
+	}
+	le32(h, 0x04034b50);
+	common_fields(h + 4, &e, namelen);
+	if ((rc = emit(z, h, sizeof(h))) != 0 || (rc = emit(z, got, namelen)) != 0 ||
+	    (len > 0 && (rc = emit(z, data, len)) != 0) ||
+	    (rc = central_entry(z, &e, got, slot)) != 0) {
+		free(got);
+		return rc;
+	}
+	free(z->last);
+	z->last = got;
+	z->n++;
+	return 0;
 }
 
 int
@@ -265,9 +334,14 @@ zipw_finish(struct zipw *z)
 	uint64_t start = z->offset;
 	int rc;
 
-	for (size_t i = 0; i < z->n; i++)
-		if ((rc = central_entry(z, &z->e[i])) != 0)
+	/* the central directory, copied out of the temporary file a buffer at a time */
+	for (uint64_t done = 0; done < z->cd;) {
+		size_t n = z->cd - done < 0x10000 ? (size_t)(z->cd - done) : 0x10000;
+		if ((rc = rd(z, CD_BASE + (off_t)done, z->probe, n)) != 0 ||
+		    (rc = emit(z, z->probe, n)) != 0)
 			return rc;
+		done += n;
+	}
 	if (z->offset > 0xfffffffeU)
 		return ZIPW_E_LIMIT;
 	le32(end, 0x06054b50);

@@ -15,9 +15,9 @@ typedef int (*zipw_sink)(void *ctx, const void *buf, size_t len);
 struct zipw;
 
 /*
- * A new archive writing through sink. Only the central directory (a name and
- * a few numbers per entry) is kept in memory, never the entries' data.
- * Free with zipw_free(). NULL on ENOMEM.
+ * A new archive writing through sink. The central directory and the index of the names (for
+ * the _2 suffixes) go to an unlinked temporary file: the memory used does not grow with the
+ * entries. Free with zipw_free(). NULL on ENOMEM or when no temporary file can be made.
  */
 struct zipw *zipw_new(zipw_sink sink, void *ctx);
 
@@ -25,7 +25,7 @@ struct zipw *zipw_new(zipw_sink sink, void *ctx);
  * Append one stored entry (name UTF-8, '/'-separated). Names in an archive are unique: when
  * the archive already has name (ASCII case-insensitively, as Windows extracts), the entry gets
  * name with _2, _3 … before its extension (zipw_last_name says which). 0, ZIPW_E_LIMIT,
- * -ENOMEM or the sink's error.
+ * -ENOMEM, -EIO (the temporary file) or the sink's error.
  */
 int zipw_add(struct zipw *z, const char *name, const void *data, size_t len, time_t mtime);
 

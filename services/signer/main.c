@@ -178,7 +178,7 @@ main(int argc, char *argv[])
 		fprintf(stderr, "shomei-signer: %s\n", err);
 		goto out;
 	}
-	log_init("shomei-signer", c.log_level);
+	log_init("shomei-signer", c.log_level, (enum log_format)c.log_format);
 	if (load_kek(c.ca_kek_file, key) != 0)
 		goto out;
 	if (check) {

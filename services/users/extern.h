@@ -322,5 +322,6 @@ extern const struct i18n_text msg_outbox_not_found;
 extern const struct i18n_text msg_outbox_not_failed;
 extern const struct i18n_text msg_notice_address;
 extern const struct i18n_text msg_notice_lang;
+extern const struct i18n_text msg_renew_days;
 
 #endif

@@ -212,5 +212,8 @@ const struct i18n_text msg_outbox_not_failed = {
 const struct i18n_text msg_notice_address = {
 	{"通知先メールアドレスはメールアドレスの形式（128文字以内）で入力してください。空欄で通知しません。",
 	 "The notice address must be an e-mail address (up to 128 characters); empty sends none."}};
+const struct i18n_text msg_renew_days = {
+	{"証明書更新の受付期間は 0〜3650 の整数（日数）で指定してください。",
+	 "The renewal window must be a whole number of days from 0 to 3650."}};
 const struct i18n_text msg_notice_lang = {{"通知の言語は ja または en で指定してください。",
 					   "The notice language must be ja or en."}};

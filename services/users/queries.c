@@ -17,7 +17,7 @@ const struct db_stmt q_tenant = {
 	"SELECT t.id, t.slug, t.name, t.name_en, t.domain, t.quota,"
 	" array_to_json(t.features)::text AS features, t.key_type, t.p12_compat,"
 	" t.default_validity_days, t.max_validity_days, t.max_start_ahead_days, t.notify_users,"
-	" t.notice_address, t.notice_lang,"
+	" t.notice_address, t.notice_lang, t.renew_before_days, t.renew_after_days,"
 	" array_to_json(t.download_allowlist::text[])::text AS download_allowlist,"
 	" coalesce((SELECT o.name FROM organizations o WHERE o.tenant_id = t.id"
 	"  ORDER BY o.name = '本社' DESC, o.id LIMIT 1), '本社') AS organization,"

@@ -26,24 +26,28 @@ struct settings_in {
 	int n;
 	const char *notice_address; /* NULL not given, "" none */
 	const char *notice_lang;    /* NULL not given, "ja", "en" */
+	char renew[2][8];           /* renew_before_days, renew_after_days; "" not given */
 	cJSON *warnings;
 };
 
 static const struct db_stmt q_settings_update = {
 	"users_settings_update",
-	"WITH old AS (SELECT id, notify_users, download_allowlist, notice_address, notice_lang"
-	" FROM tenants WHERE id = $1 FOR UPDATE)"
+	"WITH old AS (SELECT id, notify_users, download_allowlist, notice_address, notice_lang,"
+	" renew_before_days, renew_after_days FROM tenants WHERE id = $1 FOR UPDATE)"
 	" UPDATE tenants t SET notify_users = coalesce($2::boolean, t.notify_users),"
 	" download_allowlist = coalesce($3::cidr[], t.download_allowlist),"
 	" notice_address = coalesce($4, t.notice_address), notice_lang = coalesce($5, t.notice_lang),"
-	" updated_at = now()"
+	" renew_before_days = coalesce($6::integer, t.renew_before_days),"
+	" renew_after_days = coalesce($7::integer, t.renew_after_days), updated_at = now()"
 	" FROM old WHERE t.id = old.id RETURNING t.notify_users, t.notice_address, t.notice_lang,"
+	" t.renew_before_days, t.renew_after_days, old.renew_before_days AS old_renew_before,"
+	" old.renew_after_days AS old_renew_after,"
 	" old.notice_address AS old_notice_address, old.notice_lang AS old_notice_lang,"
 	" array_to_json(t.download_allowlist::text[])::text AS download_allowlist,"
 	" old.notify_users AS old_notify_users,"
 	" array_to_string(old.download_allowlist::text[], ', ') AS old_allowlist,"
 	" array_to_string(t.download_allowlist::text[], ', ') AS new_allowlist",
-	5,
+	7,
 };
 
 /* The message for each netacl_parse refusal. */
@@ -150,6 +154,27 @@ check_notice(const cJSON *body, struct settings_in *in, int lang, cJSON *errs)
 	}
 }
 
+/* The renewal window (days before and after a certificate's 有効期限 a user may renew it on the
+ * download site): whole numbers 0..3650, as the columns' CHECK allows. */
+static void
+check_renew(const cJSON *body, struct settings_in *in, int lang, cJSON *errs)
+{
+	static const char *const names[2] = {"renew_before_days", "renew_after_days"};
+
+	for (int i = 0; i < 2; i++) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(body, names[i]);
+
+		if (v == NULL)
+			continue;
+		/* the range first: casting a double out of int's range is undefined */
+		if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0 && v->valuedouble <= 3650) ||
+		    v->valuedouble != (double)(int)v->valuedouble)
+			json_field_error(errs, names[i], i18n_msg(&msg_renew_days, lang));
+		else
+			snprintf(in->renew[i], sizeof(in->renew[i]), "%d", v->valueint);
+	}
+}
+
 /* "{a,b}": canonical texts hold neither quotes nor commas. Caller frees. */
 static char *
 pg_array(const struct settings_in *in)
@@ -210,6 +235,20 @@ write_history(struct http_req *req, struct svc_thread *t, const PGresult *res)
 		if ((rc = audit_write_ex(&t->db, &e, &m)) != 0)
 			return rc;
 	}
+	if (strcmp(db_get(res, 0, "old_renew_before"), db_get(res, 0, "renew_before_days")) != 0 ||
+	    strcmp(db_get(res, 0, "old_renew_after"), db_get(res, 0, "renew_after_days")) != 0) {
+		struct audit_entry e = {req->tenant_id, req->remote_addr, "admin",
+					req->admin_id,  AUDIT_SETTINGS,   NULL};
+		struct audit_more m = {NULL,
+				       "setting_renew_window",
+				       {db_get(res, 0, "old_renew_before"),
+					db_get(res, 0, "old_renew_after"),
+					db_get(res, 0, "renew_before_days"),
+					db_get(res, 0, "renew_after_days")},
+				       4};
+		if ((rc = audit_write_ex(&t->db, &e, &m)) != 0)
+			return rc;
+	}
 	if (old_notify != new_notify) {
 		struct audit_entry e = {req->tenant_id, req->remote_addr, "admin",
 					req->admin_id,  AUDIT_SETTINGS,   NULL};
@@ -235,7 +274,9 @@ store(struct http_req *req, struct svc_thread *t, const struct settings_in *in, 
 	if (in->has_list && (arr = pg_array(in)) == NULL)
 		return -ENOMEM;
 	const char *params[] = {tid, in->notify < 0 ? NULL : (in->notify ? "true" : "false"), arr,
-				in->notice_address, in->notice_lang};
+				in->notice_address, in->notice_lang,
+				in->renew[0][0] ? in->renew[0] : NULL,
+				in->renew[1][0] ? in->renew[1] : NULL};
 	if ((rc = db_begin(&t->db)) != 0)
 		goto out;
 	if ((rc = db_exec(&t->db, &q_settings_update, params, res)) != 0 ||
@@ -256,6 +297,10 @@ answer(const PGresult *res, cJSON *warnings)
 	cJSON_AddBoolToObject(doc, "notify_users", v != NULL && v[0] == 't');
 	cJSON_AddStringToObject(doc, "notice_address", db_get(res, 0, "notice_address"));
 	cJSON_AddStringToObject(doc, "notice_lang", db_get(res, 0, "notice_lang"));
+	cJSON_AddNumberToObject(doc, "renew_before_days",
+				(double)db_get_ll(res, 0, "renew_before_days"));
+	cJSON_AddNumberToObject(doc, "renew_after_days",
+				(double)db_get_ll(res, 0, "renew_after_days"));
 	list = cJSON_Parse(
 		db_get(res, 0, "download_allowlist") ? db_get(res, 0, "download_allowlist") : "[]");
 	cJSON_AddItemToObject(doc, "download_allowlist", list ? list : cJSON_CreateArray());
@@ -288,6 +333,7 @@ users_settings(struct http_req *req, struct svc_thread *t)
 	check_notify(body, &tn, in, req->lang, errs);
 	check_list(body, in, req->lang, errs);
 	check_notice(body, in, req->lang, errs);
+	check_renew(body, in, req->lang, errs);
 	if (cJSON_GetArraySize(errs) > 0) {
 		svc_invalid(req, errs);
 		errs = NULL;

@@ -113,6 +113,10 @@ summary(const PGresult *res, const struct certq_quota *q)
 	add_bool(doc, res, "notify_users");
 	cJSON_AddStringToObject(doc, "notice_address", db_get(res, 0, "notice_address"));
 	cJSON_AddStringToObject(doc, "notice_lang", db_get(res, 0, "notice_lang"));
+	cJSON_AddNumberToObject(doc, "renew_before_days",
+				(double)db_get_ll(res, 0, "renew_before_days"));
+	cJSON_AddNumberToObject(doc, "renew_after_days",
+				(double)db_get_ll(res, 0, "renew_after_days"));
 	cJSON_AddItemToObject(doc, "download_allowlist", json_array_col(res, "download_allowlist"));
 	cJSON_AddStringToObject(doc, "organization", db_get(res, 0, "organization"));
 	return doc;

@@ -129,6 +129,34 @@ await step('設定: the allow-list editor refuses bad input and warns about 0.0.
   assert(JSON.stringify(saved) === JSON.stringify(['127.0.0.1/32', '::1/128']), `stored ${JSON.stringify(saved)}`);
 });
 
+await step('設定: 証明書更新の受付期間 refuses 3651 days beside its field, then saves 15 / 0 days', async () => {
+  await page.locator('#renew-window').waitFor();
+  assert((await page.inputValue('#renew-before')) === '30' && (await page.inputValue('#renew-after')) === '30',
+    'the window shows 30 / 30 days');
+  await page.fill('#renew-before', '3651');
+  const [bad] = await Promise.all([
+    page.waitForResponse((r) => new URL(r.url()).pathname === '/api/tenant/settings'),
+    page.click('#settings-save'),
+  ]);
+  assert(bad.status() === 422, `PUT with 3651 days answered ${bad.status()}`);
+  assert((await visibleText(page.locator('#renew-before-error'))).includes('0〜3650'), 'no error beside the field');
+  await page.locator('#renew-window').scrollIntoViewIfNeeded();
+  await screenshot('settings-renew-refused');
+  await page.fill('#renew-before', '15');
+  await page.fill('#renew-after', '0');
+  const [ok] = await Promise.all([
+    page.waitForResponse((r) => new URL(r.url()).pathname === '/api/tenant/settings'),
+    page.click('#settings-save'),
+  ]);
+  assert(ok.status() === 200, `PUT answered ${ok.status()}`);
+  const t = JSON.parse((await portalApi('GET', '/api/tenant')).text);
+  assert(t.renew_before_days === 15 && t.renew_after_days === 0, `stored ${t.renew_before_days} / ${t.renew_after_days}`);
+  const back = await portalApi('PUT', '/api/tenant/settings', { renew_before_days: 30, renew_after_days: 30 });
+  assert(back.status === 200, `restoring the window: ${back.status}`);
+  await page.reload();
+  await page.locator('#renew-window').waitFor();
+});
+
 await step('設定: 証明書ダウンロード画面の表示 shows the URL and its QR code; the CSV carries its warning', async () => {
   assert((await visibleText(page.locator('#site-url'))) === SITE, 'wrong site URL');
   const qr = page.locator('#site-qr');

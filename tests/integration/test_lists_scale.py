@@ -227,11 +227,35 @@ def per_1000(h1, h2, rows1, rows2):
     return (h2 - h1) * 1000.0 / max(rows2 - rows1, 1)
 
 
-def test_downloads(t, big, small, nbig, nsmall):
+def issued(tid):
+    """The downloadable certificates still 発行済 (issued), not yet ダウンロード済."""
+    return int(psql("SELECT count(*) FROM certificates c LEFT JOIN devices d ON d.id = c.device_id"
+                    " WHERE c.tenant_id = %d AND c.status = 'issued' AND c.p12 IS NOT NULL"
+                    " AND coalesce(d.restriction_mode, 'none') = 'none'" % tid))
+
+
+def history_files(s, action, n):
+    """The latest history entry of action: (the files it names, the count it adds, its detail)."""
+    st, doc = s.get("/api/audit?action=%s" % action)
+    detail = ((doc or {}).get("items") or [{}])[0].get("detail", "")
+    m = re.match(r"^(.*) (?:ほか (\d+) 件|and (\d+) more)$", detail)
+    if m is None:
+        return detail.split(","), 0, detail
+    return m.group(1).split(","), int(m.group(2) or m.group(3)), detail
+
+
+def test_downloads(t, big, small, nbig, nsmall, tbig):
     """The ZIP of every certificate and passwords.csv of ten times the rows: the peak memory of
     shomei-download barely moves, and each holds every downloadable certificate."""
     (st1, n1, e1, o1), h1 = peak("download", lambda: zip_stream(small, "/api/downloads/certificates.zip"))
+    before = issued(tbig)
     (st2, n2, e2, o2), h2 = peak("download", lambda: zip_stream(big, "/api/downloads/certificates.zip"))
+    t.ok(before > 2000 and issued(tbig) == 0,
+         "ZIP: its %d issued certificates became downloaded (marked a thousand at a time)" % before,
+         (before, issued(tbig)))
+    names, more, detail = history_files(big, "certificate_download", nbig)
+    t.ok(len(names) == 100 and more == nbig - 100 and len(set(names)) == 100,
+         "ZIP: the history names its first 100 files and counts the other %d" % (nbig - 100), detail[-200:])
     t.ok(st1 == st2 == 200 and e1 == nsmall and e2 == nbig and nbig >= 9 * nsmall > 0,
          "ZIP: %s .p12 files, then %s (%.1f MB), each tenant's downloadable certificates (zipfile)"
          % (e1, e2, n2 / 1e6), (st1, st2, e1, nsmall, e2, nbig))
@@ -248,6 +272,10 @@ def test_downloads(t, big, small, nbig, nsmall):
     t.ok(h2 - h1 < BOUND_KB and n2 > BOUND_KB * 1024 / 8,
          "passwords.csv: shomei-download's peak memory %d kB, then %d kB for ten times the rows "
          "(%.0f kB per 1,000)" % (h1, h2, per_1000(h1, h2, nsmall, nbig)))
+    names, more, detail = history_files(big, "password_csv", nbig)
+    t.ok(len(names) == 100 and more == nbig - 100,
+         "passwords.csv: the history names its first 100 files and counts the other %d" % (nbig - 100),
+         detail[-200:])
 
 
 def sample_p12():
@@ -323,7 +351,7 @@ def main():
         s = Session(LOGIN + "s", PASSWORD)
         t.run(lambda t: test_streams(t, c, s))
         t.run(lambda t: test_downloads(t, s, Session(LOGIN + "t", PASSWORD), downloadable(small),
-                                       downloadable(tiny)))
+                                       downloadable(tiny), small))
         t.run(lambda t: test_fk_indexes(t, tid))
         explain_on()
         start = os.path.getsize(LOG)

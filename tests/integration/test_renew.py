@@ -20,6 +20,7 @@ import random
 import subprocess
 import tempfile
 import time
+import urllib.parse
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -221,15 +222,36 @@ def main():
     s, doc = Renewer(slug, expired_pem).call("GET")
     t.ok(s == 200 and doc.get("state") == "renewable",
          "a certificate expired 30 seconds ago is within the 30 days after expiry", (s, doc))
-    psql("UPDATE tenants SET renew_after_days = 0 WHERE id = :'p1'", tid)
+    # the window is a tenant setting (設定: 証明書更新の受付期間), checked like the others
+    r = c.get("/api/tenant")
+    t.ok(r.status == 200 and (r.json() or {}).get("renew_before_days") == 30
+         and (r.json() or {}).get("renew_after_days") == 30, "GET /api/tenant: the window is 30 / 30 days", r.body[:300])
+    bad = c.request("PUT", "/api/tenant/settings",
+                    {"renew_before_days": -1, "renew_after_days": 3651, "notice_lang": "ja"})
+    fields = sorted(f.get("field") for f in ((bad.json() or {}).get("error") or {}).get("fields", []))
+    t.ok(bad.status == 422 and fields == ["renew_after_days", "renew_before_days"]
+         and "0〜3650" in bad.body.decode(), "-1 and 3651 days: 422 naming both fields, 0〜3650", bad.body[:400])
+    for v in (1.5, "7", None, 1e30):
+        bad = c.request("PUT", "/api/tenant/settings", {"renew_after_days": v})
+        t.eq(bad.status, 422, "renew_after_days %r: 422" % (v,))
+    t.eq(psql("SELECT renew_before_days || '/' || renew_after_days FROM tenants WHERE id = :'p1'", tid), "30/30",
+         "the refused requests changed nothing")
+    r = c.request("PUT", "/api/tenant/settings", {"renew_after_days": 0})
+    t.ok(r.status == 200 and (r.json() or {}).get("renew_after_days") == 0
+         and (r.json() or {}).get("renew_before_days") == 30, "PUT renew_after_days 0: saved", r.body[:300])
+    h = c.get("/api/audit?q=" + urllib.parse.quote("証明書更新の受付期間")).json() or {}
+    t.ok(any("30 日前〜30 日後 → 30 日前〜0 日後" in (i.get("detail") or "") for i in h.get("items", [])),
+         "the history: 証明書更新の受付期間 30 日前〜30 日後 → 30 日前〜0 日後", h.get("items", [])[:2])
     s, doc = Renewer(slug, expired_pem).call("GET")
     t.ok(s == 403 and code(doc) == "expired" and "0 日以上過ぎている" in message(doc),
          "with the tenant's window after expiry at 0 days: 403 expired", (s, doc))
-    psql("UPDATE tenants SET renew_after_days = 30, renew_before_days = 400 WHERE id = :'p1'", tid)
+    r = c.request("PUT", "/api/tenant/settings", {"renew_after_days": 30, "renew_before_days": 400})
+    t.eq(r.status, 200, "PUT the window 400 / 30 days", r.body[:300])
     s, doc = Renewer(slug, later_pem).call("GET")
     t.ok(s == 200 and doc.get("state") == "renewable",
          "with the window before expiry at 400 days the year-long certificate may renew", (s, doc))
-    psql("UPDATE tenants SET renew_before_days = 30 WHERE id = :'p1'", tid)
+    r = c.request("PUT", "/api/tenant/settings", {"renew_before_days": 30})
+    t.eq(r.status, 200, "PUT the window back to 30 days before", r.body[:300])
     # another device: the link names the certificate (device) being renewed
     s, doc = Renewer(slug, near_pem, query="?certificate=%d" % other_dev).call("GET")
     t.ok(s == 403 and code(doc) == "other_device" and "更新する端末の証明書ではありません" in message(doc),

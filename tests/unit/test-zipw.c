@@ -75,6 +75,43 @@ unique_names(void)
 	zipw_free(z);
 }
 
+/*
+ * An archive whose central directory is many times the buffer it is copied out through (from
+ * the temporary file), with names repeating far apart: zipfile reads every entry back.
+ */
+static void
+large(void)
+{
+	char path[] = "/tmp/shomei-zipw-XXXXXX", name[64], cmd[700];
+	int fd = mkstemp(path), ok = 1;
+	FILE *f = fdopen(fd, "wb");
+	struct zipw *z = zipw_new(to_file, f);
+
+	for (int i = 0; i < 6000 && ok; i++) {
+		/* 4,000 names, then the first 2,000 again in upper case: _2 each */
+		snprintf(name, sizeof(name), i < 4000 ? "client-%06d.p12" : "CLIENT-%06d.p12",
+			 i % 4000);
+		ok = zipw_add(z, name, name, strlen(name), 1700000000) == 0;
+		if (ok && i >= 4000) {
+			snprintf(name, sizeof(name), "CLIENT-%06d_2.p12", i % 4000);
+			ok = strcmp(zipw_last_name(z), name) == 0;
+		}
+	}
+	TAP_OK(ok, "6,000 entries, the last 2,000 repeating a name added thousands before: _2");
+	TAP_OK(zipw_finish(z) == 0, "finish: a central directory of some 380 kB");
+	zipw_free(z);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd),
+		 "/usr/bin/python3 -c 'import zipfile,sys; z=zipfile.ZipFile(sys.argv[1]); "
+		 "assert z.testzip() is None; n=z.namelist(); assert len(n)==6000, len(n); "
+		 "assert len(set(x.lower() for x in n))==6000; "
+		 "assert z.read(\"CLIENT-001999_2.p12\")==b\"CLIENT-001999.p12\"; "
+		 "assert z.read(\"client-003999.p12\")==b\"client-003999.p12\"' %s",
+		 path);
+	TAP_OK(system(cmd) == 0, "python3 zipfile reads the 6,000 entries, names and contents");
+	unlink(path);
+}
+
 int
 main(void)
 {
@@ -117,6 +154,7 @@ main(void)
 	unlink(path);
 
 	unique_names();
+	large();
 
 	size_t budget = 5000;
 	z = zipw_new(failing, &budget);

@@ -395,7 +395,7 @@ run_cmd(struct cmd_ctx *cx, int argc, char **argv)
 		ctl_err(cx, "configuration: %s", err);
 		return CTL_FAIL;
 	}
-	log_init("shomeictl", "warn");
+	log_init("shomeictl", "warn", (enum log_format)cx->cfg.log_format);
 	return cx->cmd->run(cx);
 }
 

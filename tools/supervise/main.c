@@ -378,7 +378,7 @@ main(int argc, char **argv)
 	}
 	if (check != NULL)
 		return connect_check(check);
-	log_init("shomei-supervise", "info");
+	log_init("shomei-supervise", "info", LOG_FORMAT_TEXT);
 	/* a shell's background job starts with SIGINT ignored; this one takes it */
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);

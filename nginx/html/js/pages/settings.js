@@ -44,6 +44,10 @@ const TEXTS = {
     site_url: 'ダウンロードサイト URL',
     site_qr: 'ダウンロードサイトの QR コード',
     site_disabled: 'この利用法人はダウンロードサイトのサービスを利用していません。',
+    renew_title: '証明書更新の受付期間',
+    renew_lead: '利用者は、有効期限が近い（または切れて間もない）証明書をダウンロードサイトの証明書更新ページで提示して、同じデバイスの新しい証明書を受け取れます。受け付ける期間を日数で指定します（0〜3650）。',
+    renew_before: '有効期限の何日前から',
+    renew_after: '有効期限の何日後まで',
     csv_title: '利用者リストダウンロード',
     csv_lead: '証明書ごとに、証明書メールアドレス（ダウンロード用 ID）と証明書ダウンロード用パスワードを含む利用者リストを CSV でダウンロードします。',
     csv_warning: '利用者リストの CSV ファイルには、ID/パスワード以外にもクライアント証明書の重要な情報がリストされていますので取り扱いに注意してください。',
@@ -86,6 +90,10 @@ const TEXTS = {
     site_url: 'Download site URL',
     site_qr: "QR code of the download site",
     site_disabled: 'This tenant does not have the download site service.',
+    renew_title: 'Renewal window',
+    renew_lead: 'A user may present a certificate close to its expiry (or just expired) on the download site\'s renewal page and get a new one for the same device. Set the window in days (0-3650).',
+    renew_before: 'Days before expiry',
+    renew_after: 'Days after expiry',
     csv_title: 'User list download',
     csv_lead: 'Download the user list as CSV: a row per certificate with its e-mail address (the download ID) and download password.',
     csv_warning: 'Besides the IDs and passwords, the user list CSV holds important information about the client certificates. Handle it with care.',
@@ -197,7 +205,7 @@ function isAny(v) {
 }
 
 export function settingsPage(view, params, ctx) {
-  const state = { list: [], notify: false, features: [], errors: {}, site: null, busy: false, noticeAddress: '', noticeLang: 'ja', noticeError: null };
+  const state = { list: [], notify: false, features: [], errors: {}, site: null, busy: false, noticeAddress: '', noticeLang: 'ja', noticeError: null, renewBefore: 30, renewAfter: 30, renewErrors: {} };
   const root = el('section', 'page page-settings');
   view.appendChild(root);
 
@@ -271,6 +279,40 @@ export function settingsPage(view, params, ctx) {
       card.append(p);
     }
     card.append(langLabel, lang);
+    return card;
+  }
+
+  /** 証明書更新の受付期間: two day counts, checked by the server (0-3650). */
+  function renewSection() {
+    const card = el('section', 'card');
+    card.id = 'renew-window';
+    card.append(text('h2', 'card-title', 'renew_title'), text('p', 'hint', 'renew_lead'));
+    for (const [key, field, id] of [
+      ['renewBefore', 'renew_before_days', 'renew-before'],
+      ['renewAfter', 'renew_after_days', 'renew-after'],
+    ]) {
+      const label = text('label', 'field-label', id === 'renew-before' ? 'renew_before' : 'renew_after');
+      label.htmlFor = id;
+      const input = el('input');
+      input.type = 'number';
+      input.id = id;
+      input.min = '0';
+      input.max = '3650';
+      input.step = '1';
+      input.value = String(state[key]);
+      input.addEventListener('input', () => {
+        state[key] = input.value.trim() === '' ? input.value : Number(input.value);
+        markDirty();
+      });
+      card.append(label, input);
+      if (state.renewErrors[field]) {
+        const p = el('p', 'field-error', state.renewErrors[field]);
+        p.id = `${id}-error`;
+        input.setAttribute('aria-describedby', p.id);
+        input.setAttribute('aria-invalid', 'true');
+        card.append(p);
+      }
+    }
     return card;
   }
 
@@ -465,7 +507,7 @@ export function settingsPage(view, params, ctx) {
     // the download site's URL and allow-list only for a tenant with that service
     const site = state.features.includes('download_site');
     root.replaceChildren(head, text('p', 'lead', site ? 'lead' : 'lead_basic'), success, error, notifySection(), adminNoticeSection(),
-      ...(site ? [allowSection()] : []), actions, ...(site ? [siteSection()] : []), csvSection());
+      ...(site ? [allowSection(), renewSection()] : []), actions, ...(site ? [siteSection()] : []), csvSection());
     if (focusId && document.getElementById(focusId)) document.getElementById(focusId).focus();
   }
 
@@ -475,6 +517,7 @@ export function settingsPage(view, params, ctx) {
     state.errorLines = null;
     state.errors = {};
     state.noticeError = null;
+    state.renewErrors = {};
     render();
     try {
       const body = {
@@ -482,11 +525,17 @@ export function settingsPage(view, params, ctx) {
         notice_address: state.noticeAddress,
         notice_lang: state.noticeLang,
       };
-      if (state.features.includes('download_site')) body.download_allowlist = state.list;
+      if (state.features.includes('download_site')) {
+        body.download_allowlist = state.list;
+        body.renew_before_days = state.renewBefore;
+        body.renew_after_days = state.renewAfter;
+      }
       const doc = await api('PUT', '/api/tenant/settings', body);
       state.noticeAddress = doc.notice_address || '';
       state.noticeLang = doc.notice_lang || 'ja';
       state.list = doc.download_allowlist || [];
+      state.renewBefore = doc.renew_before_days;
+      state.renewAfter = doc.renew_after_days;
       state.notify = !!doc.notify_users;
       state.warnings = (doc.warnings || []).map((w) => w.message);
       state.saved = true;
@@ -501,6 +550,7 @@ export function settingsPage(view, params, ctx) {
         const m = /^download_allowlist\[(\d+)\]$/.exec(f.field);
         if (m) state.errors[Number(m[1])] = f.message;
         else if (f.field === 'notice_address') state.noticeError = f.message;
+        else if (f.field === 'renew_before_days' || f.field === 'renew_after_days') state.renewErrors[f.field] = f.message;
         else general.push(f.message);
       }
       state.errorLines = [err.displayMessage(), ...general];
@@ -518,6 +568,8 @@ export function settingsPage(view, params, ctx) {
       state.notify = !!tenant.notify_users;
       state.noticeAddress = tenant.notice_address || '';
       state.noticeLang = tenant.notice_lang || 'ja';
+      state.renewBefore = tenant.renew_before_days;
+      state.renewAfter = tenant.renew_after_days;
       state.features = tenant.features || [];
       state.site = state.features.includes('download_site') ? await api('GET', '/api/downloads/site') : null;
     } catch (err) {

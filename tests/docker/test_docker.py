@@ -29,6 +29,7 @@ import http.client
 import io
 import json
 import os
+import re
 import shutil
 import ssl
 import subprocess
@@ -562,6 +563,56 @@ def body():
     T.ok(st == 202 and len(more) == 5 and wait(lambda: psql(
         PROJECT, "SELECT count(*) FROM certificates WHERE id IN (%s) AND status = 'issued'" % ",".join(map(str, more))) == "5", 180, 1),
          "5 more certificates issued after the kills", statuses(PROJECT, tid))
+
+    # logs: every line the services wrote (through the kills above) is one JSON object, nginx's
+    # access log too, and no secret is in any of them
+    odd = "/crl/no%22such%0Afile%C3%A9.crl"  # a quote, a newline and a non-ASCII letter once decoded
+    try:
+        http_get(PORT + 1, odd)
+    except urllib.error.HTTPError as e:  # 404: no such CRL, which is the point
+        T.eq(e.code, 404, "GET %s: 404" % odd)
+    time.sleep(3)  # nginx's access log buffer (flush=1s)
+    svcs = ["signer"] + list(SCALE)
+    text = compose(PROJECT, "logs", "--no-color", "--no-log-prefix", *svcs)
+    # compose's own first line ("Attaching to …") aside
+    lines = [l for l in text.replace("\r", "").split("\n") if l.strip() and not l.startswith("Attaching to ")]
+    bad, objs = [], []
+    for l in lines:
+        try:
+            o = json.loads(l)
+            if not isinstance(o, dict) or any(not isinstance(o.get(k), str) for k in ("time", "level", "service", "event")):
+                raise ValueError("time, level, service or event missing")
+            if not re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$", o["time"]):
+                raise ValueError("time is not RFC 3339 UTC")
+            objs.append(o)
+        except ValueError as e:
+            bad.append("%s: %r" % (e, l[:300]))
+    T.ok(len(objs) > 50 and not bad, "docker-compose logs of %s: all %d lines are JSON objects with time (RFC 3339 UTC), "
+         "level, service and event" % (" ".join(svcs), len(lines)), "\n".join(bad[:20]))
+    progs = sorted(set(o["service"] for o in objs))
+    T.eq(progs, sorted("shomei-" + s for s in svcs), "every service's lines name it", progs)
+    ng = containers(PROJECT, "nginx")[0]
+    r = run(["docker", "logs", ng])  # stdout only: the access log (the error log is nginx's text, on stderr)
+    acc, bad = [], []
+    for l in r.stdout.decode("utf-8", errors="strict").splitlines():
+        try:
+            acc.append(json.loads(l))
+        except ValueError:
+            bad.append(l[:300])
+    T.ok(len(acc) > 20 and not bad and all(a.get("event") == "access" and a.get("status", "").isdigit() for a in acc),
+         "nginx's access log: %d JSON lines with event access and the status" % len(acc), "\n".join(bad[:20]))
+    T.ok(any(a.get("path") == '/crl/no"such\nfile\u00e9.crl' for a in acc),
+         "a request path with a quote, a newline and a non-ASCII letter is one JSON line with the path as it was",
+         [a.get("path") for a in acc if "no" in a.get("path", "") and "such" in a.get("path", "")])
+    secrets = [adm["password"], pw]
+    for f in os.listdir(SECRETS):
+        v = open(os.path.join(SECRETS, f), "rb").read().strip().decode(errors="replace")
+        if len(v) >= 8:
+            secrets.append(v)
+    alltext = compose(PROJECT, "logs", "--no-color", "--no-log-prefix", "nginx", *svcs)
+    found = [s[:4] + "..." for s in secrets if s in alltext]
+    T.eq(found, [], "none of the %d secrets (keys, database passwords, tokens, the administrators' passwords) is in "
+         "the logs" % len(secrets))
 
     # down && up: nothing lost
     before = psql(PROJECT, "SELECT count(*) || ',' || string_agg(serial, ',' ORDER BY id) FROM certificates")
