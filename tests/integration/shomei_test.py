@@ -363,3 +363,19 @@ def cdp_crl(cert, issuer, seconds=30):
     if wait_until(found, seconds):
         return url, last[-1], None
     return url, None, last[0]
+
+
+def mail_messages(to=None):
+    """Every message in the stack's Maildir (up.json's maildir: new/ and cur/), parsed with
+    Python's email package; only those whose To names `to` when given."""
+    import email
+    import email.policy
+    import glob
+    out = []
+    box = path(UP["maildir"])
+    for f in sorted(glob.glob(os.path.join(box, "new", "*")) + glob.glob(os.path.join(box, "cur", "*"))):
+        with open(f, "rb") as fh:
+            m = email.message_from_binary_file(fh, policy=email.policy.default)
+        if to is None or to.lower() in str(m["To"]).lower():
+            out.append(m)
+    return out

@@ -10,7 +10,7 @@ import time
 
 import subprocess
 
-from shomei_test import VAR, TAP, Client, ctl, hold, live_pid, psql, read_pid, release, wait_until
+from shomei_test import VAR, TAP, Client, ctl, hold, live_pid, mail_messages, psql, read_pid, release, wait_until
 
 TAG = "".join(random.choice("abcdefghijkmnpqrstuvwxyz") for _ in range(6))
 PW = "Import2test1"
@@ -303,6 +303,9 @@ def test_taken_at_run_time(t):
     and reports its line; the chunk's other rows go in, once each, also when shomei-users is killed with -9
     after that chunk and the job resumes."""
     c, tid = tenant("impr-" + TAG, "", 300)
+    admins = "admins-impr-%s@example.com" % TAG  # 利用者一括登録受付エラー通知 goes here
+    r = c.request("PUT", "/api/tenant/settings", {"notice_address": admins})
+    t.eq(r.status, 200, "the administrators' notice address is set", r.body[:200])
     emails = ["r%03d-%s@example.com" % (i, TAG) for i in range(250)]
     rows = [line(13, 8, e, en=("Run", "Time")) for e in emails]
     taken = emails[41]  # line 42, in the middle of the first chunk (lines 1-100)
@@ -367,6 +370,15 @@ def test_taken_at_run_time(t):
     hist = psql("SELECT detail_code || ' ' || detail_params::text FROM audit WHERE tenant_id = :'p1'"
                 " AND detail_code LIKE 'job_%' ORDER BY id DESC LIMIT 1", tid)
     t.ok(hist.startswith("job_failed") and "250" in hist, "history: the job failed with its 250 lines done", hist)
+    # the administrators get one 利用者一括登録受付エラー通知 naming line 42 (and no 受付通知)
+    wait_until(lambda: mail_messages(admins), 60)
+    time.sleep(2)
+    ms = mail_messages(admins)
+    subjects = [str(m["Subject"]) for m in ms]
+    text = ms[0].get_body(preferencelist=("plain",)).get_content() if len(ms) == 1 else ""
+    t.ok(len(ms) == 1 and "利用者一括登録受付エラー通知" in subjects[0] and "42" in text
+         and "利用デバイス用メールアドレス" in text,
+         "one 利用者一括登録受付エラー通知 to the administrators, with line 42's error", (subjects, text[:600]))
     t.ok(wait_issued(tid, 300), "the 249 certificates are issued")
 
 

@@ -7,8 +7,6 @@ then answers 410, and no mail carries the password; nothing for a rolled-back ch
 with notices off; the SMTP server down for 60 s: the notices wait and go out once each after; a
 550 answer ends as failed, shown in 送信メール, and can be re-sent; two mail workers send each row
 once; the expiry reminders at 30, 15, 5 and 1 days with `shomeictl notices due --as-of`, once each."""
-import email
-import email.policy
 import glob
 import os
 import random
@@ -17,7 +15,7 @@ import subprocess
 import tempfile
 import time
 
-from shomei_test import (TAP, UP, VAR, Client, ctl, hold, live_pid, path, psql, release, scripts_up,
+from shomei_test import (TAP, UP, VAR, Client, ctl, hold, live_pid, mail_messages, path, psql, release, scripts_up,
                          wait_until)
 
 TAG = "".join(random.choice("abcdefghijkmnpqrstuvwxyz") for _ in range(6))
@@ -25,15 +23,7 @@ PW = "Notice2test1"
 MAILDIR = path(UP["maildir"])
 
 
-def messages(to=None):
-    """Every message in the Maildir (new/ and cur/), parsed; those to `to` when given."""
-    out = []
-    for f in sorted(glob.glob(os.path.join(MAILDIR, "new", "*")) + glob.glob(os.path.join(MAILDIR, "cur", "*"))):
-        with open(f, "rb") as fh:
-            m = email.message_from_binary_file(fh, policy=email.policy.default)
-        if to is None or to.lower() in str(m["To"]).lower():
-            out.append(m)
-    return out
+messages = mail_messages
 
 
 def wait_messages(to, n, seconds=60):

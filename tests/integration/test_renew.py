@@ -11,9 +11,6 @@ openssl, the password is given once, the history has 証明書更新 and the adm
 電子証明書更新通知."""
 import base64
 import datetime
-import email
-import email.policy
-import glob
 import json
 import os
 import random
@@ -26,14 +23,13 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from shomei_test import TAP, UP, Client, ctl, path, psql, wait_until
+from shomei_test import TAP, UP, Client, ctl, mail_messages, path, psql, wait_until
 
 TAG = "".join(random.choice("abcdefghijkmnpqrstuvwxyz") for _ in range(6))
 PW = "Renew2test1x"
 TMP = tempfile.mkdtemp(prefix="shomei-renew-")
 RENEW = UP.get("renew_url") or ""
 CA = path(UP["server_ca"])
-MAILDIR = path(UP["maildir"])
 JST = datetime.timezone(datetime.timedelta(hours=9))
 
 
@@ -146,14 +142,7 @@ def in_crl(slug, serial):
                for line in crl_text(slug).splitlines())
 
 
-def messages(to):
-    out = []
-    for f in sorted(glob.glob(os.path.join(MAILDIR, "new", "*")) + glob.glob(os.path.join(MAILDIR, "cur", "*"))):
-        with open(f, "rb") as fh:
-            m = email.message_from_binary_file(fh, policy=email.policy.default)
-        if to.lower() in str(m["To"]).lower():
-            out.append(m)
-    return out
+messages = mail_messages
 
 
 def expired_certificate(tid, cid):
