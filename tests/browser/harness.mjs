@@ -258,3 +258,19 @@ export async function dialogShot(T, page, name, selector) {
   await T.screenshot(name, { fullPage: false });
   if (height > size.height) await page.setViewportSize(size);
 }
+
+/**
+ * The last step of a test: nothing the watcher saw (script errors, CSP refusals, requests
+ * without Accept-Language or X-CSRF-Token: state.problems, see watch); then close the browser.
+ */
+export async function finish(T, browser, state) {
+  await T.step(
+    'no script errors, CSP refusals or missing Accept-Language / X-CSRF-Token',
+    async () => {
+      assert(state.problems.length === 0, state.problems.join('\n'));
+    },
+    { always: true },
+  );
+  await browser.close().catch(() => {});
+  T.done();
+}

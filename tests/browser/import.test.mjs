@@ -5,7 +5,7 @@
 //
 //   cd tests/browser && npm ci && SHOMEI_UP_JSON=../../var/up.json node import.test.mjs
 
-import { assert, browse, ctl, login, stack, tap, untilIssued } from './harness.mjs';
+import { assert, browse, ctl, finish, login, stack, tap, untilIssued } from './harness.mjs';
 
 const { up, base, origin, artifacts } = stack();
 const T = tap('import', artifacts);
@@ -171,13 +171,4 @@ await T.step('English: the panel and the dialog', async () => {
   await page.locator('#jobs-title', { hasText: 'CSV 処理状況' }).waitFor();
 });
 
-await T.step(
-  'no script errors, CSP refusals or missing Accept-Language / X-CSRF-Token',
-  async () => {
-    assert(state.problems.length === 0, state.problems.join('\n'));
-  },
-  { always: true },
-);
-
-await browser.close().catch(() => {});
-T.done();
+await finish(T, browser, state);

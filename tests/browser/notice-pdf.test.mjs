@@ -9,7 +9,7 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 
-import { apiGet, apiPost, assert, browse, ctl, login, stack, tap, untilIssued } from './harness.mjs';
+import { apiGet, apiPost, assert, browse, ctl, finish, login, stack, tap, untilIssued } from './harness.mjs';
 
 const { up, base, origin, artifacts } = stack();
 const T = tap('notice-pdf', artifacts);
@@ -93,13 +93,4 @@ await T.step('▼一括操作 → パスワード通知書（PDF）: a PDF with 
   assert(h.status === 200 && h.body.items.length === 1, `history: ${JSON.stringify(h.body).slice(0, 300)}`);
 });
 
-await T.step(
-  'no script errors, CSP refusals or missing Accept-Language / X-CSRF-Token',
-  async () => {
-    assert(state.problems.length === 0, state.problems.join('\n'));
-  },
-  { always: true },
-);
-
-await browser.close().catch(() => {});
-T.done();
+await finish(T, browser, state);

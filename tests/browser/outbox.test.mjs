@@ -6,7 +6,7 @@
 //
 //   cd tests/browser && npm ci && SHOMEI_UP_JSON=../../var/up.json node outbox.test.mjs
 
-import { assert, browse, ctl, login, stack, tap, untilApi } from './harness.mjs';
+import { assert, browse, ctl, finish, login, stack, tap, untilApi } from './harness.mjs';
 
 const { up, base, origin, artifacts } = stack();
 const T = tap('outbox', artifacts);
@@ -148,13 +148,4 @@ await T.step('設定: 管理者への通知先 shows the address; a bad one is r
   await T.screenshot('settings-notice', { fullPage: false });
 });
 
-await T.step(
-  'no script errors, CSP refusals or missing Accept-Language / X-CSRF-Token',
-  async () => {
-    assert(state.problems.length === 0, state.problems.join('\n'));
-  },
-  { always: true },
-);
-
-await browser.close().catch(() => {});
-T.done();
+await finish(T, browser, state);

@@ -4,7 +4,7 @@
 //
 //   cd tests/browser && npm ci && SHOMEI_UP_JSON=../../var/up.json node users-delete.test.mjs
 
-import { assert, browse, ctl, login, stack, tap, untilIssued } from './harness.mjs';
+import { assert, browse, ctl, finish, login, stack, tap, untilIssued } from './harness.mjs';
 
 const { up, base, origin, artifacts } = stack();
 const T = tap('users-delete', artifacts);
@@ -104,13 +104,4 @@ await T.step('1次削除 again, then マスター削除 (its certificate revoked
   await T.screenshot('purged');
 });
 
-await T.step(
-  'no script errors, CSP refusals or missing Accept-Language / X-CSRF-Token',
-  async () => {
-    assert(state.problems.length === 0, state.problems.join('\n'));
-  },
-  { always: true },
-);
-
-await browser.close().catch(() => {});
-T.done();
+await finish(T, browser, state);

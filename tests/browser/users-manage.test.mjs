@@ -14,7 +14,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { REPO, apiGet, apiPost, assert, browse, ctl, dialogShot, login, stack, tap, tokyoDate, untilIssued } from './harness.mjs';
+import { REPO, apiGet, apiPost, assert, browse, ctl, dialogShot, finish, login, stack, tap, tokyoDate, untilIssued } from './harness.mjs';
 
 const { up, base, origin, artifacts } = stack();
 const T = tap('users-manage', artifacts);
@@ -367,13 +367,4 @@ await T.step('an expired session during a download (English) leads to the login 
   await page.evaluate(() => localStorage.setItem('shomei.lang', 'ja'));
 });
 
-await T.step(
-  'no script errors, CSP refusals or missing Accept-Language / X-CSRF-Token',
-  async () => {
-    assert(state.problems.length === 0, state.problems.join('\n'));
-  },
-  { always: true },
-);
-
-await browser.close().catch(() => {});
-T.done();
+await finish(T, browser, state);
