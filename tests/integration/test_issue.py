@@ -647,6 +647,9 @@ def test_refused(t):
     tid = tenant("issue-policy", 5, key_type="p256")
     # the tenant's default validity beyond its limit: the signer refuses the certificate
     psql("UPDATE tenants SET default_validity_days = 400, max_validity_days = 30 WHERE id = :'p1'", tid)
+    # the signer keeps a tenant's CA and limits up to 30 s (STORE_TTL, DECISIONS.md "the signer"):
+    # the new tenant's first CRL may have loaded them before the UPDATE, so wait that out
+    time.sleep(31)
     c = admin("issue-policy")
     ids = (c.post("/api/certificates/batch", {"count": 1}).json() or {}).get("ids") or []
     t.eq(len(ids), 1, "batch of 1 accepted")
