@@ -137,7 +137,8 @@ refused(struct http_req *req, struct svc_thread *t, const PGresult *look)
 	log_msg(LOG_WARN, "event=creds_ip_refused tenant=%lld ip=%s", tenant,
 		req->remote_addr ? req->remote_addr : "");
 	struct audit_entry e = {tenant, req->remote_addr, "user", 0, AUDIT_DOWNLOAD_REFUSED, NULL};
-	struct audit_more m = {NULL, "dl_refused_ip", {req->remote_addr ? req->remote_addr : ""}, 1};
+	struct audit_more m = {
+		NULL, "dl_refused_ip", {req->remote_addr ? req->remote_addr : ""}, 1};
 	if ((rc = audit_write_summed_ex(&t->db, &t->kv, &e, &m, "ip", (long long)time(NULL))) != 0)
 		log_msg(LOG_WARN, "event=audit_failed tenant=%lld kind=ip rc=%s", tenant,
 			err_name(rc));
@@ -213,7 +214,8 @@ creds_post(struct http_req *req, struct svc_thread *t)
 	/* outside the allow-list the link is not used up: the page says where to open it */
 	if ((rc = db_exec(&t->db, &q_look, p, &res)) != 0)
 		return rc < 0 ? rc : -EIO;
-	rc = PQntuples(res) == 1 && strcmp(db_get(res, 0, "usable"), "t") == 0 && refused(req, t, res);
+	rc = PQntuples(res) == 1 && strcmp(db_get(res, 0, "usable"), "t") == 0 &&
+	     refused(req, t, res);
 	PQclear(res);
 	res = NULL;
 	if (rc) {

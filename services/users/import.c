@@ -78,24 +78,26 @@ struct layout {
 	int n, required;
 };
 
-static const enum col basic[] = {C_EMAIL,     C_FAMILY,  C_GIVEN, C_FAMILY_KANA, C_GIVEN_KANA,
-				 C_FAMILY_EN, C_GIVEN_EN, C_DEV_EMAIL, C_DEVICE, C_FROM,
-				 C_TO,        C_SERVICE_ID, C_UPN};
-static const enum col org[] = {C_EMAIL,	     C_FAMILY,	  C_GIVEN,     C_FAMILY_KANA,
-			       C_GIVEN_KANA, C_FAMILY_EN, C_GIVEN_EN,  C_DEV_EMAIL,
-			       C_O,	     C_OU1,	  C_OU2,       C_DEVICE,
-			       C_FROM,	     C_TO,	  C_SERVICE_ID, C_UPN};
-static const enum col restr[] = {C_EMAIL,     C_FAMILY,	   C_GIVEN,	 C_FAMILY_KANA,
-				 C_GIVEN_KANA, C_FAMILY_EN, C_GIVEN_EN,	 C_DEV_EMAIL,
-				 C_DEVICE,    C_FROM,	   C_TO,	 C_SERVICE_ID,
-				 C_UPN,	      C_MODE,	   C_MAC,	 C_COMPUTER,
-				 C_LOGIN_USER, C_BIOS};
+static const enum col basic[] = {
+	C_EMAIL,     C_FAMILY, C_GIVEN, C_FAMILY_KANA, C_GIVEN_KANA, C_FAMILY_EN, C_GIVEN_EN,
+	C_DEV_EMAIL, C_DEVICE, C_FROM,  C_TO,          C_SERVICE_ID, C_UPN};
+static const enum col org[] = {C_EMAIL,      C_FAMILY,    C_GIVEN,      C_FAMILY_KANA,
+			       C_GIVEN_KANA, C_FAMILY_EN, C_GIVEN_EN,   C_DEV_EMAIL,
+			       C_O,          C_OU1,       C_OU2,        C_DEVICE,
+			       C_FROM,       C_TO,        C_SERVICE_ID, C_UPN};
+static const enum col restr[] = {
+	C_EMAIL,    C_FAMILY,    C_GIVEN,  C_FAMILY_KANA, C_GIVEN_KANA, C_FAMILY_EN,
+	C_GIVEN_EN, C_DEV_EMAIL, C_DEVICE, C_FROM,        C_TO,         C_SERVICE_ID,
+	C_UPN,      C_MODE,      C_MAC,    C_COMPUTER,    C_LOGIN_USER, C_BIOS};
 static const enum col org_restr[] = {
-	C_EMAIL,    C_FAMILY, C_GIVEN,	C_FAMILY_KANA, C_GIVEN_KANA, C_FAMILY_EN, C_GIVEN_EN,
-	C_DEV_EMAIL, C_O,     C_OU1,	C_OU2,	       C_DEVICE,     C_FROM,	  C_TO,
-	C_SERVICE_ID, C_UPN,  C_MODE,	C_MAC,	       C_COMPUTER,   C_LOGIN_USER, C_BIOS};
+	C_EMAIL,      C_FAMILY, C_GIVEN, C_FAMILY_KANA, C_GIVEN_KANA, C_FAMILY_EN,  C_GIVEN_EN,
+	C_DEV_EMAIL,  C_O,      C_OU1,   C_OU2,         C_DEVICE,     C_FROM,       C_TO,
+	C_SERVICE_ID, C_UPN,    C_MODE,  C_MAC,         C_COMPUTER,   C_LOGIN_USER, C_BIOS};
 
-#define LAYOUT(a, req) {a, (int)(sizeof(a) / sizeof(a[0])), req}
+#define LAYOUT(a, req)                                                                             \
+	{                                                                                          \
+		a, (int)(sizeof(a) / sizeof(a[0])), req                                            \
+	}
 
 /* By the tenant's features, as NRA picks the layout by contract. */
 static struct layout
@@ -361,9 +363,12 @@ col_of_field(const char *f, int *dev)
 	static const struct {
 		const char *name;
 		enum col c;
-	} user[] = {{"family_name", C_FAMILY},	      {"given_name", C_GIVEN},
-		    {"family_name_kana", C_FAMILY_KANA}, {"given_name_kana", C_GIVEN_KANA},
-		    {"family_name_en", C_FAMILY_EN},     {"given_name_en", C_GIVEN_EN},
+	} user[] = {{"family_name", C_FAMILY},
+		    {"given_name", C_GIVEN},
+		    {"family_name_kana", C_FAMILY_KANA},
+		    {"given_name_kana", C_GIVEN_KANA},
+		    {"family_name_en", C_FAMILY_EN},
+		    {"given_name_en", C_GIVEN_EN},
 		    {"email", C_EMAIL}},
 	  devf[] = {{"device", C_DEVICE},
 		    {"email", C_DEV_EMAIL},
@@ -421,11 +426,10 @@ map_errors(struct import *im, const struct imp_user *u, cJSON *errs)
 static void
 same_user(struct import *im, const struct imp_user *u, const struct csv_row *row)
 {
-	static const enum col uc[] = {C_FAMILY,	   C_GIVEN,	C_FAMILY_KANA,
+	static const enum col uc[] = {C_FAMILY,     C_GIVEN,     C_FAMILY_KANA,
 				      C_GIVEN_KANA, C_FAMILY_EN, C_GIVEN_EN};
-	static const char *const names[] = {"family_name",    "given_name",
-					    "family_name_kana", "given_name_kana",
-					    "family_name_en", "given_name_en"};
+	static const char *const names[] = {"family_name",     "given_name",     "family_name_kana",
+					    "given_name_kana", "family_name_en", "given_name_en"};
 
 	for (size_t i = 0; i < sizeof(uc) / sizeof(uc[0]); i++) {
 		const char *first = json_str(u->body, names[i]);
@@ -441,7 +445,7 @@ same_user(struct import *im, const struct imp_user *u, const struct csv_row *row
 static struct imp_user *
 new_user(struct import *im, const struct csv_row *row)
 {
-	static const enum col uc[] = {C_FAMILY,	   C_GIVEN,	C_FAMILY_KANA, C_GIVEN_KANA,
+	static const enum col uc[] = {C_FAMILY,    C_GIVEN,    C_FAMILY_KANA, C_GIVEN_KANA,
 				      C_FAMILY_EN, C_GIVEN_EN, C_EMAIL};
 	struct imp_user *u;
 
@@ -470,8 +474,8 @@ check_extra(struct import *im, const struct csv_row *row)
 
 	if (*sid && (valid_visible_text(sid) != 0 || valid_utf8_len(sid) > 128))
 		line_error(im, row->line, C_SERVICE_ID, i18n_msg(&msg_csv_service_id, im->lang));
-	if (*upn && (valid_visible_text(upn) != 0 || strlen(upn) > 256 || strchr(upn, '@') == NULL ||
-		     strchr(upn, ' ') != NULL))
+	if (*upn && (valid_visible_text(upn) != 0 || strlen(upn) > 256 ||
+		     strchr(upn, '@') == NULL || strchr(upn, ' ') != NULL))
 		line_error(im, row->line, C_UPN, i18n_msg(&msg_csv_upn, im->lang));
 }
 
@@ -527,7 +531,8 @@ take_line(struct import *im, const struct csv_row *row, struct smap *by_email)
 	if (u->nlines < IMPORT_MAX_LINES)
 		u->lines[u->nlines] = row->line;
 	if (u->nlines < USERS_MAX_DEVICES) {
-		u->service_id[u->nlines] = *cell(im, row, C_SERVICE_ID) ? strdup(cell(im, row, C_SERVICE_ID)) : NULL;
+		u->service_id[u->nlines] =
+			*cell(im, row, C_SERVICE_ID) ? strdup(cell(im, row, C_SERVICE_ID)) : NULL;
 		u->upn[u->nlines] = *cell(im, row, C_UPN) ? strdup(cell(im, row, C_UPN)) : NULL;
 	}
 	u->nlines++;
@@ -542,8 +547,8 @@ lines_in(const char *text, size_t len)
 {
 	size_t n = 1;
 
-	for (const char *p = text, *end = text + len; (p = memchr(p, '\n', (size_t)(end - p))) != NULL;
-	     p++)
+	for (const char *p = text, *end = text + len;
+	     (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++)
 		n++;
 	return n;
 }
@@ -621,8 +626,8 @@ import_quota(struct import *im, long long available)
 	for (size_t i = 0; i < im->nusers; i++)
 		for (int d = 0; d < im->users[i].u.ndev; d++)
 			if (++n == available + 1) {
-				snprintf(msg, sizeof(msg), "%s %lld", i18n_msg(&msg_quota, im->lang),
-					 available);
+				snprintf(msg, sizeof(msg), "%s %lld",
+					 i18n_msg(&msg_quota, im->lang), available);
 				line_error(im, im->users[i].lines[d], C_DEVICE, msg);
 				return;
 			}
@@ -719,8 +724,8 @@ queue_job(struct http_req *req, struct svc_thread *t, const struct import *im, c
 	  const char *filename, int admin_download, const char *enc, long long *job_id)
 {
 	char users[24], devs[24];
-	struct audit_entry e = {req->tenant_id, req->remote_addr, "admin",
-				req->admin_id,	AUDIT_USER_IMPORT,   NULL};
+	struct audit_entry e = {req->tenant_id, req->remote_addr,  "admin",
+				req->admin_id,  AUDIT_USER_IMPORT, NULL};
 	struct audit_more m = {NULL, "import_queued", {filename, users, devs}, 3};
 	struct jobs_new n = {
 		.tenant_id = req->tenant_id,
@@ -791,7 +796,8 @@ users_import(struct http_req *req, struct svc_thread *t)
 		svc_fail(req, 403, "issue_not_allowed", &msg_issue_not_allowed);
 		return 0;
 	}
-	if ((rc = csv_decode(file.data, file.len, &text, &len, &enc, &bad_line)) == CSV_E_ENCODING) {
+	if ((rc = csv_decode(file.data, file.len, &text, &len, &enc, &bad_line)) ==
+	    CSV_E_ENCODING) {
 		svc_file_error(req, bad_line, i18n_msg(&msg_csv_encoding, req->lang));
 		return 0;
 	}

@@ -1,8 +1,8 @@
 /*
  * jobs.c: the tenant's jobs (CSV 処理状況: GET /api/jobs, /api/jobs/{id}), and CSV一括登録 (and
- * CSV一括利用者マスター削除, purge.c) as job kinds run by domain/jobs.c's worker in every shomei-users: the users are committed
- * JOBS_CHUNK at a time, each chunk with the job's progress, so a job resumes exactly where the
- * last commit left it: no user twice, none lost.
+ * CSV一括利用者マスター削除, purge.c) as job kinds run by domain/jobs.c's worker in every
+ * shomei-users: the users are committed JOBS_CHUNK at a time, each chunk with the job's progress,
+ * so a job resumes exactly where the last commit left it: no user twice, none lost.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -79,7 +79,8 @@ chunk_taken(struct db *db, struct job *j, struct import *im, size_t from, size_t
 	for (int r = 0; r < PQntuples(res); r++) {
 		int k = (int)db_get_ll(res, r, "i"), i = k / USERS_MAX_DEVICES;
 		skip[i] = 1;
-		import_taken_error(im, errs, im->users[from + (size_t)i].lines[k % USERS_MAX_DEVICES]);
+		import_taken_error(im, errs,
+				   im->users[from + (size_t)i].lines[k % USERS_MAX_DEVICES]);
 	}
 	PQclear(res);
 	return 0;
@@ -197,8 +198,8 @@ out:
 #define JOB_COLUMNS                                                                                \
 	"id, kind, filename, status, total, processed, devices, admin_download, errors::text AS "  \
 	"errors, " JST("created_at") " AS created_at, coalesce(" JST(                              \
-		"started_at") ", '') AS started_at, coalesce(" JST("finished_at") ", '') AS "       \
-					  "finished_at"
+		"started_at") ", '') AS started_at, coalesce(" JST("finished_at") ", '') AS "      \
+										  "finished_at"
 
 /* At most one more than an exact total shows (web/keyset.h). */
 static const struct db_stmt q_count = {
@@ -263,7 +264,8 @@ render_job(const PGresult *res, int r, int lang, int with_errors)
 	cJSON_AddNumberToObject(o, "total", (double)db_get_ll(res, r, "total"));
 	cJSON_AddNumberToObject(o, "processed", (double)db_get_ll(res, r, "processed"));
 	cJSON_AddNumberToObject(o, "certificates", (double)db_get_ll(res, r, "devices"));
-	cJSON_AddBoolToObject(o, "admin_download", strcmp(db_get(res, r, "admin_download"), "t") == 0);
+	cJSON_AddBoolToObject(o, "admin_download",
+			      strcmp(db_get(res, r, "admin_download"), "t") == 0);
 	cJSON_AddStringToObject(o, "created_at", db_get(res, r, "created_at"));
 	cJSON_AddStringToObject(o, "started_at", db_get(res, r, "started_at"));
 	cJSON_AddStringToObject(o, "finished_at", db_get(res, r, "finished_at"));
@@ -294,7 +296,7 @@ jobs_list(struct http_req *req, struct svc_thread *t)
 	snprintf(tid, sizeof(tid), "%lld", req->tenant_id);
 	const char *p[] = {tid, keyset_id_param(&ks), ks.offset, ks.limit};
 	if ((rc = keyset_count_cached(&t->db, &t->kv, "jobs", &ks, &q_count, -1, q_select, p,
-				       &total, &est)) != 0)
+				      &total, &est)) != 0)
 		goto out;
 	keyset_limit(&ks, total, est, JOBS_PER_PAGE);
 	p[2] = ks.offset;

@@ -3,8 +3,8 @@
 
 const struct i18n_text msg_not_bool = {
 	{"true または false で指定してください。", "Must be true or false."}};
-const struct i18n_text msg_user_lang = {
-	{"ja（日本語）または en（英語）を指定してください。", "Must be ja (Japanese) or en (English)."}};
+const struct i18n_text msg_user_lang = {{"ja（日本語）または en（英語）を指定してください。",
+					 "Must be ja (Japanese) or en (English)."}};
 const struct i18n_text msg_bad_user_ids = {
 	{"ids には利用者の ID をカンマ区切りで 1〜1000 件指定してください。",
 	 "ids takes 1 to 1000 user ids separated by commas."}};

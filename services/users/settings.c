@@ -239,13 +239,12 @@ write_history(struct http_req *req, struct svc_thread *t, const PGresult *res)
 	    strcmp(db_get(res, 0, "old_renew_after"), db_get(res, 0, "renew_after_days")) != 0) {
 		struct audit_entry e = {req->tenant_id, req->remote_addr, "admin",
 					req->admin_id,  AUDIT_SETTINGS,   NULL};
-		struct audit_more m = {NULL,
-				       "setting_renew_window",
-				       {db_get(res, 0, "old_renew_before"),
-					db_get(res, 0, "old_renew_after"),
-					db_get(res, 0, "renew_before_days"),
-					db_get(res, 0, "renew_after_days")},
-				       4};
+		struct audit_more m = {
+			NULL,
+			"setting_renew_window",
+			{db_get(res, 0, "old_renew_before"), db_get(res, 0, "old_renew_after"),
+			 db_get(res, 0, "renew_before_days"), db_get(res, 0, "renew_after_days")},
+			4};
 		if ((rc = audit_write_ex(&t->db, &e, &m)) != 0)
 			return rc;
 	}
@@ -273,8 +272,11 @@ store(struct http_req *req, struct svc_thread *t, const struct settings_in *in, 
 	snprintf(tid, sizeof(tid), "%lld", req->tenant_id);
 	if (in->has_list && (arr = pg_array(in)) == NULL)
 		return -ENOMEM;
-	const char *params[] = {tid, in->notify < 0 ? NULL : (in->notify ? "true" : "false"), arr,
-				in->notice_address, in->notice_lang,
+	const char *params[] = {tid,
+				in->notify < 0 ? NULL : (in->notify ? "true" : "false"),
+				arr,
+				in->notice_address,
+				in->notice_lang,
 				in->renew[0][0] ? in->renew[0] : NULL,
 				in->renew[1][0] ? in->renew[1] : NULL};
 	if ((rc = db_begin(&t->db)) != 0)

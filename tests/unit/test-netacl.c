@@ -198,7 +198,8 @@ test_json(void)
 	TAP_OK(!netacl_json_allows("[\"10.0.0.0/8\"", "10.0.0.1"), "a malformed list refuses");
 	TAP_OK(!netacl_json_allows("[\"10.0.0.1/8\", 7]", "10.0.0.1"),
 	       "entries that do not parse match nothing");
-	TAP_OK(!netacl_json_allows(list, "10.0.0.1/32"), "a client address with a prefix is refused");
+	TAP_OK(!netacl_json_allows(list, "10.0.0.1/32"),
+	       "a client address with a prefix is refused");
 	TAP_OK(!netacl_json_allows(list, NULL), "no client address is refused");
 	TAP_OK(netacl_json_allows("[\"0.0.0.0/0\",\"::/0\"]", "203.0.113.9"),
 	       "0.0.0.0/0 lets everyone in");

@@ -251,7 +251,8 @@ test_certs(EVP_PKEY *key)
 	       "CRL DP without a URI refused: %s", reason);
 	X509_free(x);
 
-	/* administrator certificates are signed by shomeictl's ceremony, never through the socket */
+	/* administrator certificates are signed by shomeictl's ceremony, never through the socket
+	 */
 	x = client(&admin, key, 730);
 	rc = ask_cert(0, x, NULL, reason, sizeof(reason));
 	TAP_OK(rc == SIGNER_E_REFUSED && strstr(reason, "tenant's CA only"),
@@ -263,7 +264,8 @@ test_certs(EVP_PKEY *key)
 	X509_gmtime_adj(X509_getm_notBefore(x), (long)(START_DAYS - 1) * 86400);
 	X509_gmtime_adj(X509_getm_notAfter(x), (long)(START_DAYS + 29) * 86400);
 	TAP_OK(ask_cert(1, x, NULL, reason, sizeof(reason)) == 0,
-	       "notBefore %d days ahead, within the allowance: signed (%s)", START_DAYS - 1, reason);
+	       "notBefore %d days ahead, within the allowance: signed (%s)", START_DAYS - 1,
+	       reason);
 	X509_free(x);
 	x = client(&tenant, key, 30);
 	X509_gmtime_adj(X509_getm_notBefore(x), (long)(START_DAYS + 1) * 86400);
@@ -300,7 +302,8 @@ test_errors(EVP_PKEY *key)
 	TAP_OK(rc == SIGNER_E_REFUSED && strstr(reason, "unknown op"), "unknown op: %s", reason);
 	rc = signer_request(sockpath, SIGNER_OP_SIGN_CERT, 1, NULL, SIGNER_MAX_FRAME, &out, &outlen,
 			    reason, sizeof(reason));
-	TAP_OK(rc == -EMSGSIZE, "client refuses a frame over SIGNER_MAX_FRAME (%d MiB)", SIGNER_MAX_FRAME >> 20);
+	TAP_OK(rc == -EMSGSIZE, "client refuses a frame over SIGNER_MAX_FRAME (%d MiB)",
+	       SIGNER_MAX_FRAME >> 20);
 	rc = signer_request("/nonexistent/signer.sock", SIGNER_OP_PING, 0, NULL, 0, &out, &outlen,
 			    reason, sizeof(reason));
 	TAP_OK(rc == -ENOENT, "no socket: -ENOENT");
@@ -455,16 +458,20 @@ test_crls(void)
 	static const struct {
 		long off;
 		int ok;
-	} when[] = {{-POLICY_SKEW_SECONDS - 60, 0}, {-POLICY_SKEW_SECONDS + 60, 1},
-		    {POLICY_SKEW_SECONDS - 60, 1},  {POLICY_SKEW_SECONDS + 60, 0},
-		    {-86400, 0},		    {86400 * 3, 0}};
+	} when[] = {{-POLICY_SKEW_SECONDS - 60, 0},
+		    {-POLICY_SKEW_SECONDS + 60, 1},
+		    {POLICY_SKEW_SECONDS - 60, 1},
+		    {POLICY_SKEW_SECONDS + 60, 0},
+		    {-86400, 0},
+		    {86400 * 3, 0}};
 	for (size_t i = 0; i < sizeof(when) / sizeof(when[0]); i++) {
 		crl = NULL;
 		x509_crl_build(tenant.ca, 9 + (long)i, now + when[i].off,
 			       now + when[i].off + 7 * 86400, NULL, 0, &crl);
 		int rc = ask_crl(1, crl, NULL, reason, sizeof(reason));
-		TAP_OK(when[i].ok ? rc == 0
-				  : rc == SIGNER_E_REFUSED && strstr(reason, "thisUpdate is not now"),
+		TAP_OK(when[i].ok
+			       ? rc == 0
+			       : rc == SIGNER_E_REFUSED && strstr(reason, "thisUpdate is not now"),
 		       "CRL thisUpdate %+ld s from now: %s (%s)", when[i].off,
 		       when[i].ok ? "signed" : "refused", reason);
 		X509_CRL_free(crl);
@@ -623,7 +630,9 @@ ask_as(uid_t uid, EVP_PKEY *key)
 		if (setgid(65534) != 0 || setuid(uid) != 0)
 			_exit(90);
 		rc = ask_cert(1, x, NULL, reason, sizeof(reason));
-		_exit(rc == 0 ? 0 : rc == SIGNER_E_REFUSED && strstr(reason, "may not ask") ? 1 : 2);
+		_exit(rc == 0                                                   ? 0
+		      : rc == SIGNER_E_REFUSED && strstr(reason, "may not ask") ? 1
+										: 2);
 	}
 	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
 		return -1;
@@ -656,7 +665,8 @@ test_callers(struct server *s, EVP_PKEY *key, const char *dir)
 			      sizeof(reason));
 		TAP_OK(rc == 0, "and signed with the default list (the signer's own user)");
 	}
-	/* cert signing for uid 65534 only: this process (another uid) is refused, ping still works */
+	/* cert signing for uid 65534 only: this process (another uid) is refused, ping still works
+	 */
 	TAP_OK(allow_parse("65534", &s->allow_cert, err, sizeof(err)) == 0, "allow-list of a uid");
 	x = client(&tenant, key, 30);
 	rc = ask_cert(1, x, NULL, reason, sizeof(reason));
@@ -688,7 +698,8 @@ test_callers(struct server *s, EVP_PKEY *key, const char *dir)
 	chmod(dir, 0711);
 	chmod(sockpath, 0666);
 	TAP_OK(ask_as(65534, key) == 1, "a process running as uid 65534 is refused by peer uid");
-	TAP_OK(allow_parse("65534", &s->allow_cert, err, sizeof(err)) == 0 && ask_as(65534, key) == 0,
+	TAP_OK(allow_parse("65534", &s->allow_cert, err, sizeof(err)) == 0 &&
+		       ask_as(65534, key) == 0,
 	       "and signed for once its uid is on allow_cert");
 	s->allow_cert = saved;
 	chmod(sockpath, 0660);
@@ -728,7 +739,8 @@ test_large_frame(void)
 	close(sv[0]);
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0) {
 		got = NULL;
-		TAP_OK(write(sv[1], hdr, 4) == 4 && signer_frame_read(sv[0], &got, &len) == -EMSGSIZE,
+		TAP_OK(write(sv[1], hdr, 4) == 4 &&
+			       signer_frame_read(sv[0], &got, &len) == -EMSGSIZE,
 		       "a frame announcing 2 GiB is refused by its length");
 		free(got);
 		close(sv[0]);

@@ -493,16 +493,17 @@ tbs_of(X509_CRL *crl, unsigned char **out)
 static void
 test_crl_fast(struct pki *p)
 {
-	static const char *serials[] = {"0a1b2c3d4e5f60718293a4b5c6d7e8f9",
-					"FFEEDDCCBBAA99887766554433221100", /* top bit: a 0x00 first */
-					"00000000000000000000000000000abc", /* leading zeros */
-					"7",
-					"abc", /* odd length */
-					"0",
-					"1234567890abcdef1234567890abcdef12345678"}; /* 40 digits */
+	static const char *serials[] = {
+		"0a1b2c3d4e5f60718293a4b5c6d7e8f9",
+		"FFEEDDCCBBAA99887766554433221100", /* top bit: a 0x00 first */
+		"00000000000000000000000000000abc", /* leading zeros */
+		"7",
+		"abc", /* odd length */
+		"0",
+		"1234567890abcdef1234567890abcdef12345678"}; /* 40 digits */
 	size_t n = 1000 + sizeof(serials) / sizeof(serials[0]);
 	struct x509_revoked *e = calloc(n, sizeof(*e));
-	char (*hex)[41] = calloc(n, sizeof(*hex));
+	char(*hex)[41] = calloc(n, sizeof(*hex));
 	static const int reasons[] = {-1, 1, 3, 4, 5, 9, 0};
 	time_t now = 1764547200; /* 2026-12-01 */
 	X509_CRL *a = NULL, *b = NULL;
@@ -523,8 +524,10 @@ test_crl_fast(struct pki *p)
 		e[i].serial_hex = hex[i];
 		e[i].reason = reasons[i % 7];
 		/* 2049 → UTCTime, 2050 and 1949 → GeneralizedTime, as ASN1_TIME_set writes them */
-		e[i].revoked_at = i == 1 ? 2524607999 : i == 2 ? 2524608000 : i == 3 ? -631152001
-										: now - (time_t)i * 97;
+		e[i].revoked_at = i == 1   ? 2524607999
+				  : i == 2 ? 2524608000
+				  : i == 3 ? -631152001
+					   : now - (time_t)i * 97;
 	}
 	TAP_OK(x509_crl_build(p->ca, 77, now - 60, now + 7 * 86400, e, n, &a) == 0 &&
 		       x509_crl_placeholder_sign(a) == 0,
@@ -548,7 +551,8 @@ test_crl_fast(struct pki *p)
 	ta = tb = NULL;
 	TAP_OK(x509_crl_build(p->root, 3, now - 60, now + 86400, NULL, 0, &a) == 0 &&
 		       x509_crl_placeholder_sign(a) == 0 &&
-		       x509_crl_build_placeholder(p->root, 3, now - 60, now + 86400, NULL, 0, &b) == 0 &&
+		       x509_crl_build_placeholder(p->root, 3, now - 60, now + 86400, NULL, 0, &b) ==
+			       0 &&
 		       (la = tbs_of(a, &ta)) > 0 && la == tbs_of(b, &tb) &&
 		       memcmp(ta, tb, (size_t)la) == 0,
 	       "no entries: the same tbs too");

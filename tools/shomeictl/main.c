@@ -108,8 +108,8 @@ static const struct cmd cmds[] = {
 	    o_ca_rotate, cmd_ca_rotate),
 	CMD("tenant create", "create a tenant, its organization 本社 and its issuing CA",
 	    o_tenant_create, cmd_tenant_create),
-	CMD("tenant set", "change a tenant's quota, features, domain or start allowance", o_tenant_set,
-	    cmd_tenant_set),
+	CMD("tenant set", "change a tenant's quota, features, domain or start allowance",
+	    o_tenant_set, cmd_tenant_set),
 	CMD("tenant list", "list the tenants", o_tenant_list, cmd_tenant_list),
 	CMD("admin create", "create an administrator (prints a generated password)", o_admin_create,
 	    cmd_admin_create),
@@ -363,11 +363,13 @@ ctl_key(struct cmd_ctx *cx)
 	else if (rc == SECRET_E_FORMAT)
 		ctl_err(cx, "CA key-encryption key %s is not 64 hex digits", path);
 	else if (rc == -ENOENT && cx->cfg.master_key_file[0] != '\0')
-		ctl_err(cx, "CA key-encryption key %s: absent; this installation still has one "
-			"master key (%s): run 'shomeictl keys split' first", path,
-			cx->cfg.master_key_file);
+		ctl_err(cx,
+			"CA key-encryption key %s: absent; this installation still has one "
+			"master key (%s): run 'shomeictl keys split' first",
+			path, cx->cfg.master_key_file);
 	else if (rc < 0)
-		ctl_err(cx, "CA key-encryption key %s: %s ('shomeictl key create --out %s' makes one)",
+		ctl_err(cx,
+			"CA key-encryption key %s: %s ('shomeictl key create --out %s' makes one)",
 			path, strerror(-rc), path);
 	if (rc != 0)
 		return CTL_E_REPORTED;

@@ -48,15 +48,16 @@ static sigset_t g_sigs; /* blocked, and taken with sigtimedwait */
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: shomei-supervise -n NAME [-p PIDFILE] [-H HOLDFILE] [-s SIGNAL] [-t SECONDS] -- COMMAND...\n"
-		   "       shomei-supervise -C SOCKET\n"
-		   "  -n NAME     the name in its log lines\n"
-		   "  -p FILE     write the supervisor's process id to FILE (removed at exit)\n"
-		   "  -H FILE     start nothing while FILE exists\n"
-		   "  -s SIGNAL   send SIGNAL (TERM, INT, QUIT or HUP) to stop the command instead of\n"
-		   "              forwarding the SIGTERM or SIGINT received\n"
-		   "  -t SECONDS  SIGKILL the command when it has not ended that long after (20)\n"
-		   "  -C SOCKET   exit 0 if a unix socket accepts a connection, 1 if not\n");
+	fprintf(f,
+		"usage: shomei-supervise -n NAME [-p PIDFILE] [-H HOLDFILE] [-s SIGNAL] [-t SECONDS] -- COMMAND...\n"
+		"       shomei-supervise -C SOCKET\n"
+		"  -n NAME     the name in its log lines\n"
+		"  -p FILE     write the supervisor's process id to FILE (removed at exit)\n"
+		"  -H FILE     start nothing while FILE exists\n"
+		"  -s SIGNAL   send SIGNAL (TERM, INT, QUIT or HUP) to stop the command instead of\n"
+		"              forwarding the SIGTERM or SIGINT received\n"
+		"  -t SECONDS  SIGKILL the command when it has not ended that long after (20)\n"
+		"  -C SOCKET   exit 0 if a unix socket accepts a connection, 1 if not\n");
 }
 
 static long long
@@ -229,7 +230,8 @@ log_exit(const struct opts *o, pid_t child, const siginfo_t *si, long long ran)
 			si->si_status, ran);
 	else
 		log_msg(LOG_WARN, "event=exit service=%s pid=%ld signal=%d%s ran_ms=%lld", o->name,
-			(long)child, si->si_status, si->si_code == CLD_DUMPED ? " core=1" : "", ran);
+			(long)child, si->si_status, si->si_code == CLD_DUMPED ? " core=1" : "",
+			ran);
 }
 
 /* Reap what the command's children left to us (we are their subreaper), never the command. */
@@ -279,8 +281,10 @@ run_once(const struct opts *o, int restarts, long long *ran)
 		restarts);
 	while (!ended(child, &si)) {
 		reap_orphans(child);
-		/* a one-second look even without a signal: SIGCHLD is the fast path, not the only one */
-		sig = wait_signal(stopping ? (deadline > now_ms() ? deadline - now_ms() : 0) : 1000);
+		/* a one-second look even without a signal: SIGCHLD is the fast path, not the only
+		 * one */
+		sig = wait_signal(stopping ? (deadline > now_ms() ? deadline - now_ms() : 0)
+					   : 1000);
 		if (sig == SIGTERM || sig == SIGINT) {
 			if (!stopping) {
 				log_msg(LOG_INFO, "event=stopping service=%s signal=%d pid=%ld",
@@ -320,7 +324,8 @@ pause_for(const struct opts *o, long long ms)
 	for (;;) {
 		if (held(o)) {
 			if (!was_held)
-				log_msg(LOG_INFO, "event=held service=%s hold=%s", o->name, o->holdfile);
+				log_msg(LOG_INFO, "event=held service=%s hold=%s", o->name,
+					o->holdfile);
 			was_held = 1;
 			left = HOLD_POLL_MS;
 		} else if (was_held) {
@@ -333,7 +338,8 @@ pause_for(const struct opts *o, long long ms)
 		}
 		sig = wait_signal(left);
 		if (sig == SIGTERM || sig == SIGINT) {
-			log_msg(LOG_INFO, "event=stopping service=%s signal=%d pid=none", o->name, sig);
+			log_msg(LOG_INFO, "event=stopping service=%s signal=%d pid=none", o->name,
+				sig);
 			return 1;
 		}
 	}
