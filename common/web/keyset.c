@@ -217,9 +217,8 @@ keyset_answer(const struct keyset *ks, const PGresult *res, int per_page, cJSON 
 		cJSON_AddNullToObject(doc, "prev");
 }
 
-/* PostgreSQL's estimate of the rows select_sql returns; -1 when it cannot say. */
-static long long
-estimate(struct db *db, const char *select_sql, int nparams, const char *const *params)
+long long
+keyset_estimate(struct db *db, const char *select_sql, int nparams, const char *const *params)
 {
 	char sql[8192];
 	PGresult *res = NULL;
@@ -255,7 +254,7 @@ keyset_count(struct db *db, const struct db_stmt *count_st, const char *select_s
 	PQclear(res);
 	*estimated = 0;
 	if (n > KEYSET_EXACT_MAX) {
-		e = estimate(db, select_sql, count_st->nparams, params);
+		e = keyset_estimate(db, select_sql, count_st->nparams, params);
 		n = e > KEYSET_EXACT_MAX ? e : KEYSET_EXACT_MAX + 1;
 		*estimated = 1;
 	}
@@ -299,13 +298,14 @@ keyset_count_cached(struct db *db, struct kv *kv, const char *list, const struct
 	redisReply *r;
 	int rc, have = count_key(list, count_st, offset_param, params, key, sizeof(key)) == 0;
 
-	if (have && ks->dir != KEYSET_FIRST) {
+	if (have) {
 		const char *get[] = {"GET", key};
 		if ((r = kv_cmdv(kv, 2, get)) != NULL) {
 			if (r->type == REDIS_REPLY_STRING && r->len > 0) {
 				int est = r->str[0] == '~';
 				long long n = strtoll(r->str + est, &end, 10);
-				if (*end == '\0' && n >= 0) {
+				/* a first page recounts an exact total, reuses an estimate */
+				if (*end == '\0' && n >= 0 && (est || ks->dir != KEYSET_FIRST)) {
 					*total = n;
 					*estimated = est;
 					freeReplyObject(r);

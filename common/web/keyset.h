@@ -74,12 +74,19 @@ void keyset_answer(const struct keyset *ks, const PGresult *res, int per_page, c
 int keyset_count(struct db *db, const struct db_stmt *count_st, const char *select_sql,
 		 const char *const *params, long long *total, int *estimated);
 
+/* PostgreSQL's estimate of the rows select_sql ("SELECT 1 FROM … WHERE …") returns, from EXPLAIN
+ * with the nparams params; -1 when it cannot say. */
+long long keyset_estimate(struct db *db, const char *select_sql, int nparams,
+			  const char *const *params);
+
 /*
  * keyset_count, remembered in Redis per (list, filter: the count's parameters, the tenant
  * first) for KEYSET_COUNT_TTL seconds. The first page (no cursor, ?page=N jumps included)
- * always counts afresh and stores what it counted, so a row added or changed shows in the
- * total on the next request of the first page at the latest; a page reached by a cursor
- * (after, before, last) shows the stored total when there is one, else counts and stores.
+ * counts afresh and stores what it counted unless the stored total is an estimate (past
+ * KEYSET_EXACT_MAX, which a few rows more or fewer do not change), so a row added or changed
+ * shows in an exact total on the next request of the first page at the latest; a page reached
+ * by a cursor (after, before, last) shows the stored total when there is one, else counts and
+ * stores.
  * offset_param is the index among the count's parameters of the page's offset (rows to skip,
  * which the count ignores), or -1. Without Redis it counts every time.
  */

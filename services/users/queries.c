@@ -176,13 +176,14 @@ const struct db_stmt q_user_certificates = {
 /*
  * A name part (family or given) containing p: three characters or more anywhere in the folded
  * names (trigram index on <part>_fold); fewer, at the start of the kanji, the kana or the
- * English name (btree prefixes, migration 0017), since no trigram fits in them.
+ * English name (btree prefixes on the stored folds, migrations 0017 and 0024), since no trigram
+ * fits in them. No row's name is folded while the list is read.
  */
 #define NAME(part, p)                                                                              \
 	"(CASE WHEN length(" p "::text) >= 3"                                                      \
 	" THEN u." part "_fold LIKE like_contains(kana_fold(" p "::text))"                          \
-	" ELSE kana_fold(u." part "_name) LIKE like_prefix(kana_fold(" p "::text))"                \
-	"  OR kana_fold(u." part "_name_kana) LIKE like_prefix(kana_fold(" p "::text))"            \
+	" ELSE u." part "_name_fold LIKE like_prefix(kana_fold(" p "::text))"                      \
+	"  OR u." part "_kana_fold LIKE like_prefix(kana_fold(" p "::text))"                       \
 	"  OR lower(u." part "_name_en) LIKE like_prefix(lower(" p "::text)) END)"
 
 /*
