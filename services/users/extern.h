@@ -81,6 +81,8 @@ struct sort_stmt {
 	struct db_stmt st[2];  /* the list's order */
 	struct db_stmt rev[2]; /* backwards, for the page before a cursor and the last */
 };
+extern const char q_email_estimate[];
+#define USERS_EMAIL_MANY 5000 /* see q_email_estimate */
 extern const struct sort_stmt q_search_pages[];
 extern const size_t q_search_npages;
 

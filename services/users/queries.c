@@ -157,7 +157,8 @@ const struct db_stmt q_user_certificates = {
  * folded (kana_fold, migration 0016) by trigram indexes, e-mail addresses likewise; an absent
  * condition folds away (db.c plans each execution with its parameters). The users an e-mail
  * matches are gathered first as an array of ids (trigram indexes over users and devices): a
- * condition under OR is never turned into a join.
+ * condition under OR is never turned into a join; unless $15 says the address is in many
+ * users' (q_email_estimate), when each user read is tested instead.
  *
  * The certificate conditions take two forms (docs/DECISIONS.md, "Issue 12: the 利用者 list's
  * status and device conditions"). Gathered into an array of the user ids the matching
@@ -220,10 +221,14 @@ const struct db_stmt q_user_certificates = {
 	" AND (u.deleted_at IS NOT NULL) = coalesce($14::boolean, false)"                         \
 	" AND ($2::text IS NULL OR " NAME("family", "$2") ")"                                      \
 	" AND ($3::text IS NULL OR " NAME("given", "$3") ")"                                       \
-	" AND ($4::text IS NULL OR u.id = ANY (ARRAY (SELECT m.id FROM users m"                   \
+	" AND ($4::text IS NULL OR (CASE WHEN $15::boolean"                                       \
+	"  THEN lower(u.email) LIKE like_contains(lower($4::text))"                                \
+	"  OR EXISTS (SELECT 1 FROM devices e WHERE e.tenant_id = $1 AND e.user_id = u.id"         \
+	"  AND lower(e.email) LIKE like_contains(lower($4::text)) OFFSET 0)"                       \
+	"  ELSE u.id = ANY (ARRAY (SELECT m.id FROM users m"                                       \
 	"  WHERE m.tenant_id = $1 AND lower(m.email) LIKE like_contains(lower($4::text))"          \
 	"  UNION SELECT e.user_id FROM devices e WHERE e.tenant_id = $1"                           \
-	"  AND lower(e.email) LIKE like_contains(lower($4::text)))))"                              \
+	"  AND lower(e.email) LIKE like_contains(lower($4::text)))) END))"                         \
 	" AND ($5::date IS NULL OR u.applied_at >= " DAY_FROM("$5") ")"                            \
 	" AND ($6::date IS NULL OR u.applied_at < " DAY_END("$6") ")"                              \
 	certs                                                                                      \
@@ -234,8 +239,18 @@ const struct db_stmt q_search_count = {
 	"users_search_count",
 	"SELECT count(*) AS n FROM (SELECT 1" SEARCH_WHERE(CERT_ARRAY)
 	" ORDER BY u.applied_at, u.id LIMIT " KEYSET_EXACT_MAX_S " + 1) s",
-	14,
+	15,
 };
+/*
+ * How many users' own e-mail addresses contain $2 (PostgreSQL's estimate, from the statistics of
+ * lower(email)): past USERS_EMAIL_MANY, $15 is true and an e-mail condition is tested on each
+ * user the list's order reads (its own address, then its devices' by devices_user; OFFSET 0
+ * keeps that a probe per user, not a hash of every matching device) rather than gathered first: an address every user has (example.jp) made every page gather and sort them
+ * all. Either form finds the same users.
+ */
+const char q_email_estimate[] = "SELECT 1 FROM users u WHERE u.tenant_id = $1"
+				" AND lower(u.email) LIKE like_contains(lower($2::text))";
+
 /* For PostgreSQL's estimate past that: the page's form (the semi-join's is from statistics). */
 const char *const q_search_select[2] = {"SELECT 1" SEARCH_WHERE(CERT_ARRAY),
 					"SELECT 1" SEARCH_WHERE(CERT_EXISTS)};
@@ -249,25 +264,25 @@ const char *const q_search_select[2] = {"SELECT 1" SEARCH_WHERE(CERT_ARRAY),
 	" AND k.user_id = u.id AND k.status <> " LC_SQL(LC_REVOKED) ")"
 
 /*
- * A page from a cursor: $15 its key, $16 its id (NULL: from the start), $13 rows to skip,
- * $17 rows to read. Each sort is a key (sk, the cursor's key k as text) read forwards or
+ * A page from a cursor: $16 its key, $17 its id (NULL: from the start), $13 rows to skip,
+ * $18 rows to read. Each sort is a key (sk, the cursor's key k as text) read forwards or
  * backwards by (sk, id); the keys of a user's own columns are indexes (migration 0016).
  * A timestamp's cursor key is microseconds since the epoch; NULL (no certificate) sorts last.
  */
 #define US(col) "(extract(epoch FROM " col ") * 1000000)::bigint::text"
-#define TS_CURSOR "('epoch'::timestamptz + $15::bigint * interval '1 microsecond')"
+#define TS_CURSOR "('epoch'::timestamptz + $16::bigint * interval '1 microsecond')"
 #define PAGE_SQL(key, out, cur, op, dir, certs)                                                    \
 	"SELECT * FROM (SELECT " USER_COLUMNS ", " key " AS sk, " out " AS k" SEARCH_WHERE(certs)  \
 	") s"                                                                                      \
-	" WHERE ($16::bigint IS NULL OR (s.sk, s.id) " op " (" cur ", $16::bigint))"               \
-	" ORDER BY s.sk " dir ", s.id " dir " OFFSET $13 LIMIT $17"
+	" WHERE ($17::bigint IS NULL OR (s.sk, s.id) " op " (" cur ", $17::bigint))"               \
+	" ORDER BY s.sk " dir ", s.id " dir " OFFSET $13 LIMIT $18"
 #define SORT2(name, sortkey, kind, key, out, cur, op, dir, rop, rdir)                               \
 	{sortkey,                                                                                  \
 	 kind,                                                                                     \
-	 {{"users_search_" name, PAGE_SQL(key, out, cur, op, dir, CERT_ARRAY), 17},                  \
-	  {"users_search_" name "_c", PAGE_SQL(key, out, cur, op, dir, CERT_EXISTS), 17}},          \
-	 {{"users_search_" name "_rev", PAGE_SQL(key, out, cur, rop, rdir, CERT_ARRAY), 17},         \
-	  {"users_search_" name "_rev_c", PAGE_SQL(key, out, cur, rop, rdir, CERT_EXISTS), 17}}}
+	 {{"users_search_" name, PAGE_SQL(key, out, cur, op, dir, CERT_ARRAY), 18},                  \
+	  {"users_search_" name "_c", PAGE_SQL(key, out, cur, op, dir, CERT_EXISTS), 18}},          \
+	 {{"users_search_" name "_rev", PAGE_SQL(key, out, cur, rop, rdir, CERT_ARRAY), 18},         \
+	  {"users_search_" name "_rev_c", PAGE_SQL(key, out, cur, rop, rdir, CERT_EXISTS), 18}}}
 #define SORT(name, sortkey, kind, key, out, cur, asc) SORT_##asc(name, sortkey, kind, key, out, cur)
 #define SORT_1(name, sortkey, kind, key, out, cur)                                                 \
 	SORT2(name, sortkey, kind, key, out, cur, ">", "ASC", "<", "DESC")
@@ -279,10 +294,10 @@ const struct sort_stmt q_search_pages[] = {
 	SORT("applied", "applied_at", KEYSET_INT, "u.applied_at", US("u.applied_at"), TS_CURSOR, 1),
 	SORT("applied_desc", "-applied_at", KEYSET_INT, "u.applied_at", US("u.applied_at"), TS_CURSOR,
 	     0),
-	SORT("kana", "family_name_kana", KEYSET_TEXT, KANA, KANA, "$15::text", 1),
-	SORT("kana_desc", "-family_name_kana", KEYSET_TEXT, KANA, KANA, "$15::text", 0),
-	SORT("email", "email", KEYSET_TEXT, "lower(u.email)", "lower(u.email)", "$15::text", 1),
-	SORT("email_desc", "-email", KEYSET_TEXT, "lower(u.email)", "lower(u.email)", "$15::text", 0),
+	SORT("kana", "family_name_kana", KEYSET_TEXT, KANA, KANA, "$16::text", 1),
+	SORT("kana_desc", "-family_name_kana", KEYSET_TEXT, KANA, KANA, "$16::text", 0),
+	SORT("email", "email", KEYSET_TEXT, "lower(u.email)", "lower(u.email)", "$16::text", 1),
+	SORT("email_desc", "-email", KEYSET_TEXT, "lower(u.email)", "lower(u.email)", "$16::text", 0),
 	SORT("issued", "issued_at", KEYSET_INT, "coalesce(" K_ISSUED ", 'infinity')", US(K_ISSUED),
 	     "coalesce(" TS_CURSOR ", 'infinity')", 1),
 	SORT("issued_desc", "-issued_at", KEYSET_INT, "coalesce(" K_ISSUED ", '-infinity')",

@@ -12,7 +12,7 @@
 #include "domain/device.h"
 #include "core/strbuf.h"
 
-/* In the order of the statements' parameters $2..$12. */
+/* In the order of the statements' parameters $2..$12 (search.c's params[1..11]). */
 static const struct valid_field fields[] = {
 	{"family_name", valid_text, 0, &msg_text_too_long, 200},
 	{"given_name", valid_text, 0, &msg_text_too_long, 200},
@@ -37,7 +37,7 @@ static const struct valid_field fields[] = {
 
 struct search {
 	char v[NFIELDS][256]; /* decoded values; "" = not given */
-	const char *params[17];
+	const char *params[18];
 	char tenant[24];
 	const struct sort_stmt *sort;
 	struct keyset ks;
@@ -97,9 +97,10 @@ parse(const char *query, int lang, cJSON *errs, long long tenant_id, struct sear
 		s->params[1 + i] = s->v[i][0] ? s->v[i] : NULL;
 	s->params[12] = s->ks.offset;
 	s->params[13] = strcmp(s->v[F_DELETED], "1") == 0 ? "true" : "false";
-	s->params[14] = keyset_key_param(&s->ks);
-	s->params[15] = keyset_id_param(&s->ks);
-	s->params[16] = s->ks.limit;
+	s->params[14] = "false"; /* e-mail in many users' addresses: email_many() */
+	s->params[15] = keyset_key_param(&s->ks);
+	s->params[16] = keyset_id_param(&s->ks);
+	s->params[17] = s->ks.limit;
 	return 0;
 }
 
@@ -157,6 +158,20 @@ with_certs(const struct search *s)
 	return s->params[10] != NULL || s->params[11] != NULL;
 }
 
+/*
+ * With an e-mail condition, whether PostgreSQL expects it in more than USERS_EMAIL_MANY users'
+ * own addresses: then each user read is tested ($15, queries.c), else the matching users are
+ * gathered first.
+ */
+static void
+email_many(struct db *db, struct search *s)
+{
+	const char *p[] = {s->tenant, s->params[3]};
+
+	if (s->params[3] != NULL && keyset_estimate(db, q_email_estimate, 2, p) > USERS_EMAIL_MANY)
+		s->params[14] = "true";
+}
+
 static int
 run(struct svc_thread *t, struct search *s, int lang, cJSON **out)
 {
@@ -167,12 +182,13 @@ run(struct svc_thread *t, struct search *s, int lang, cJSON **out)
 	long long total;
 	int rc, est;
 
+	email_many(&t->db, s);
 	if ((rc = keyset_count_cached(&t->db, &t->kv, "users", &s->ks, &q_search_count, 12,
 				      q_search_select[c], s->params, &total, &est)) != 0)
 		goto out;
 	keyset_limit(&s->ks, total, est, USERS_PER_PAGE);
 	s->params[12] = s->ks.offset;
-	s->params[16] = s->ks.limit;
+	s->params[17] = s->ks.limit;
 	if ((rc = db_exec(&t->db, keyset_reverse(&s->ks) ? &s->sort->rev[c] : &s->sort->st[c],
 			  s->params, &res)) != 0)
 		goto out;

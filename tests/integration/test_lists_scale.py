@@ -89,7 +89,7 @@ def scans(node, found):
 
 # Which statement a plan is of: the lists' pages read rows from a cursor with OFFSET/LIMIT
 # parameters, their counts stop one row past the exact threshold.
-KINDS = [("users", re.compile(r"FROM users u WHERE.*OFFSET \$13 LIMIT \$17", re.S)),
+KINDS = [("users", re.compile(r"FROM users u WHERE.*OFFSET \$13 LIMIT \$18", re.S)),
          ("users count", re.compile(r"FROM users u WHERE.*LIMIT 10000 \+ 1", re.S)),
          ("audit", re.compile(r"FROM audit WHERE.*OFFSET \$8 LIMIT \$9", re.S)),
          ("audit count", re.compile(r"FROM audit WHERE.*LIMIT 10000 \+ 1", re.S)),
