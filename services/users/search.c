@@ -125,9 +125,27 @@ id_array(const PGresult *res)
 	return buf;
 }
 
-/* The page's items, each with all of its certificates. */
+/*
+ * The user id of each row of certs, read once (a page has some 400 certificates for its 100
+ * users: looking the column up per pair was 40,000 lookups). Caller frees.
+ */
+static long long *
+owners(const PGresult *certs)
+{
+	int n = PQntuples(certs), col = PQfnumber(certs, "user_id");
+	long long *o = calloc(n > 0 ? (size_t)n : 1, sizeof(*o));
+
+	if (o == NULL || col < 0)
+		return o;
+	for (int c = 0; c < n; c++)
+		o[c] = strtoll(PQgetvalue(certs, c, col), NULL, 10);
+	return o;
+}
+
+/* The page's items, each with all of its certificates (owner: owners()). */
 static cJSON *
-items(const PGresult *users, const struct keyset *ks, const PGresult *certs, int lang)
+items(const PGresult *users, const struct keyset *ks, const PGresult *certs,
+      const long long *owner, int lang)
 {
 	cJSON *a = cJSON_CreateArray();
 	int n = PQntuples(users), shown = keyset_rows(ks, n, USERS_PER_PAGE);
@@ -137,7 +155,7 @@ items(const PGresult *users, const struct keyset *ks, const PGresult *certs, int
 		cJSON *u = render_user(users, i), *list = cJSON_CreateArray();
 		long long id = db_get_ll(users, i, "id");
 		for (int c = 0; c < PQntuples(certs); c++)
-			if (db_get_ll(certs, c, "user_id") == id)
+			if (owner[c] == id)
 				cJSON_AddItemToArray(list, render_certificate(certs, c, lang));
 		cJSON_AddItemToObject(u, "certificates", list);
 		cJSON_AddItemToArray(a, u);
@@ -177,6 +195,7 @@ run(struct svc_thread *t, struct search *s, int lang, cJSON **out)
 {
 	int c = with_certs(s);
 	PGresult *res = NULL, *certs = NULL;
+	long long *owner = NULL;
 	char *ids = NULL;
 	cJSON *doc = NULL;
 	long long total;
@@ -199,15 +218,20 @@ run(struct svc_thread *t, struct search *s, int lang, cJSON **out)
 	const char *p[] = {s->tenant, ids};
 	if ((rc = db_exec(&t->db, &q_user_certificates, p, &certs)) != 0)
 		goto out;
+	if ((owner = owners(certs)) == NULL) {
+		rc = -ENOMEM;
+		goto out;
+	}
 	doc = cJSON_CreateObject();
 	keyset_total(doc, total, est);
 	keyset_answer(&s->ks, res, USERS_PER_PAGE, doc);
-	cJSON_AddItemToObject(doc, "items", items(res, &s->ks, certs, lang));
+	cJSON_AddItemToObject(doc, "items", items(res, &s->ks, certs, owner, lang));
 	*out = doc;
 	rc = 0;
 out:
 	PQclear(res);
 	PQclear(certs);
+	free(owner);
 	free(ids);
 	return rc < 0 ? rc : rc > 0 ? -EIO : 0;
 }
