@@ -144,17 +144,17 @@ owners(const PGresult *certs)
 
 /* The page's items, each with all of its certificates (owner: owners()). */
 static cJSON *
-items(const PGresult *users, const struct keyset *ks, const PGresult *certs,
-      const long long *owner, int lang)
+items(const PGresult *users, const struct keyset *ks, const PGresult *certs, const long long *owner,
+      int lang)
 {
 	cJSON *a = cJSON_CreateArray();
-	int n = PQntuples(users), shown = keyset_rows(ks, n, USERS_PER_PAGE);
+	int n = PQntuples(users), shown = keyset_rows(ks, n, USERS_PER_PAGE), nc = PQntuples(certs);
 
 	for (int j = 0; j < shown; j++) {
 		int i = keyset_row(ks, n, USERS_PER_PAGE, j);
 		cJSON *u = render_user(users, i), *list = cJSON_CreateArray();
 		long long id = db_get_ll(users, i, "id");
-		for (int c = 0; c < PQntuples(certs); c++)
+		for (int c = 0; c < nc; c++)
 			if (owner[c] == id)
 				cJSON_AddItemToArray(list, render_certificate(certs, c, lang));
 		cJSON_AddItemToObject(u, "certificates", list);
