@@ -9,8 +9,14 @@
  */
 /* clang-format off */
 
-/* A timestamp as the API writes it: yyyy/mm/dd hh:mm in Asia/Tokyo. */
-#define JST(col) "to_char((" col ") AT TIME ZONE 'Asia/Tokyo', 'YYYY/MM/DD HH24:MI')"
+/*
+ * A timestamp as the API writes it: yyyy/mm/dd hh:mm in Asia/Tokyo. Japan has kept UTC+9 all
+ * year since 1952, so the fixed offset gives the same text for every date shomei stores, without
+ * looking the zone up by name for each value (a page of 利用者 converts some 2,000: a fifth of
+ * its certificates statement's time went to that lookup).
+ */
+#define JST_AT(col) "(" col ") AT TIME ZONE INTERVAL '+09:00'"
+#define JST(col) "to_char(" JST_AT(col) ", 'YYYY/MM/DD HH24:MI')"
 
 const struct db_stmt q_tenant = {
 	"users_tenant",
@@ -137,7 +143,7 @@ const struct db_stmt q_user_certificates = {
 	"SELECT c.id, c.user_id, d.device_code, c.cn, c.email, c.serial, c.status,"
 	" " JST("c.issued_at") " AS issued_at, " JST("c.not_after") " AS expires_at, "
 	JST("c.revoked_at") " AS revoked_at, " JST("c.not_before") " AS valid_from,"
-	" to_char(c.revoke_on AT TIME ZONE 'Asia/Tokyo', 'YYYY/MM/DD') AS revoke_on,"
+	" to_char(" JST_AT("c.revoke_on") ", 'YYYY/MM/DD') AS revoke_on,"
 	" c.superseded_at IS NOT NULL AS superseded"
 	" FROM certificates c LEFT JOIN devices d ON d.id = c.device_id AND d.tenant_id = c.tenant_id"
 	" WHERE c.tenant_id = $1 AND c.user_id = ANY ($2::bigint[])"
