@@ -248,14 +248,16 @@ const struct db_stmt q_search_count = {
 	15,
 };
 /*
- * How many users' own e-mail addresses contain $2 (PostgreSQL's estimate, from the statistics of
- * lower(email)): past USERS_EMAIL_MANY, $15 is true and an e-mail condition is tested on each
+ * How many addresses of users and devices contain $2 (PostgreSQL's estimate, from the statistics
+ * of lower(email)): past USERS_EMAIL_MANY, $15 is true and an e-mail condition is tested on each
  * user the list's order reads (its own address, then its devices' by devices_user; OFFSET 0
  * keeps that a probe per user, not a hash of every matching device) rather than gathered first: an address every user has (example.jp) made every page gather and sort them
  * all. Either form finds the same users.
  */
 const char q_email_estimate[] = "SELECT 1 FROM users u WHERE u.tenant_id = $1"
-				" AND lower(u.email) LIKE like_contains(lower($2::text))";
+				" AND lower(u.email) LIKE like_contains(lower($2::text))"
+				" UNION ALL SELECT 1 FROM devices e WHERE e.tenant_id = $1"
+				" AND lower(e.email) LIKE like_contains(lower($2::text))";
 
 /* For PostgreSQL's estimate past that: the page's form (the semi-join's is from statistics). */
 const char *const q_search_select[2] = {"SELECT 1" SEARCH_WHERE(CERT_ARRAY),

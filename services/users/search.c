@@ -177,8 +177,8 @@ with_certs(const struct search *s)
 }
 
 /*
- * With an e-mail condition, whether PostgreSQL expects it in more than USERS_EMAIL_MANY users'
- * own addresses: then each user read is tested ($15, queries.c), else the matching users are
+ * With an e-mail condition, whether PostgreSQL expects it in more than USERS_EMAIL_MANY addresses
+ * of users and devices: then each user read is tested ($15, queries.c), else the matching users are
  * gathered first.
  */
 static void

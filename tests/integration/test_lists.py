@@ -340,7 +340,9 @@ def test_users(t):
                {"status": "revoked,failed", "device": "20", "sort": "family_name_kana"},
                {"status": "issuing", "sort": "-expires_at"}, {"deleted": "1"},
                {"device": "99,11", "family_name": "林"}, {"family_name": "山", "sort": "-email"},
-               {"given_name": "ユ", "device": "20"}):
+               {"given_name": "ユ", "device": "20"},
+               # an address in every user's or every device's: tested on each user read (search.c)
+               {"email": "example.jp", "sort": "-email"}, {"email": "dev.example", "family_name": "山"}):
         check(t, s, "users %s" % kw, q("/api/users", **kw), ref_users(d, **kw))
 
 
