@@ -163,8 +163,8 @@ const struct db_stmt q_user_certificates = {
  * folded (kana_fold, migration 0016) by trigram indexes, e-mail addresses likewise; an absent
  * condition folds away (db.c plans each execution with its parameters). The users an e-mail
  * matches are gathered first as an array of ids (trigram indexes over users and devices): a
- * condition under OR is never turned into a join; unless $15 says the address is in many
- * users' (q_email_estimate), when each user read is tested instead.
+ * condition under OR is never turned into a join; unless $15 says the text is in many
+ * addresses (q_email_estimate), when each user read is tested instead.
  *
  * The certificate conditions take two forms (docs/DECISIONS.md, "Issue 12: the 利用者 list's
  * status and device conditions"). Gathered into an array of the user ids the matching
