@@ -14,18 +14,21 @@
 #include "pki/signer.h"
 #include "pki/x509.h"
 
-/*
- * The active CA of a kind (and, for 'tenant', of the tenant) with the tenant's validity limit
- * and how far ahead a validity may start: the tenant's allowance when it has validity_period
- * (its users choose a From date), else none.
- */
+/* The active CA of a kind (and, for 'tenant', of the tenant); its limits are read by q_limits. */
 static const char q_find_ca[] =
-	"SELECT c.id, c.cert_pem, c.key_file, COALESCE(t.max_validity_days, 0) AS max_days, "
-	"CASE WHEN 'validity_period' = ANY (t.features) THEN t.max_start_ahead_days ELSE 0 END "
-	"AS start_days "
-	"FROM cas c LEFT JOIN tenants t ON t.id = c.tenant_id "
+	"SELECT c.id, c.cert_pem, c.key_file FROM cas c "
 	"WHERE c.active AND c.kind = $1 AND ($1 <> 'tenant' OR c.tenant_id = $2::bigint) "
 	"ORDER BY c.id DESC LIMIT 1";
+
+/*
+ * The tenant's validity limit and how far ahead a validity may start: the tenant's allowance
+ * when it has validity_period (its users choose a From date), else none. Read on every
+ * certificate, never cached: a limit lowered applies to the very next one.
+ */
+static const char q_limits[] =
+	"SELECT max_validity_days AS max_days, "
+	"CASE WHEN 'validity_period' = ANY (features) THEN max_start_ahead_days ELSE 0 END "
+	"AS start_days FROM tenants WHERE id = $1::bigint";
 
 static const char *const kind_words[SCA__MAX] = {
 	[SCA_TENANT] = "tenant",
@@ -166,8 +169,6 @@ load_row(struct store *st, const PGresult *res, const struct entry *e, struct sc
 	int rc;
 
 	ca->id = db_get_ll(res, 0, "id");
-	ca->max_days = (int)db_get_ll(res, 0, "max_days");
-	ca->start_days = (int)db_get_ll(res, 0, "start_days");
 	if (e != NULL && e->ca.id == ca->id && e->ca.key != NULL) {
 		ca->cert = e->ca.cert;
 		ca->key = e->ca.key;
@@ -205,9 +206,9 @@ refresh(struct store *st, enum sca_kind kind, uint64_t tenant_id, struct entry *
 	}
 	if ((rc = load_row(st, res, e, &ca)) != 0)
 		goto out;
-	/* The administrator CA has no tenant row; the root signs only its CRL. */
-	if (kind != SCA_TENANT)
-		ca.max_days = kind == SCA_ADMIN ? SCA_ADMIN_MAX_DAYS : 0;
+	/* The administrator CA has no tenant row; the root signs only its CRL; a tenant's limits
+	 * come from store_limits. */
+	ca.max_days = kind == SCA_ADMIN ? SCA_ADMIN_MAX_DAYS : 0;
 	if (e == NULL && (e = add_entry(st, kind, tenant_id)) == NULL) {
 		rc = -ENOMEM;
 		goto out;
@@ -244,6 +245,35 @@ store_lookup(void *arg, enum sca_kind kind, uint64_t tenant_id, struct sca *out)
 	if (rc == 0)
 		sca_copy(out, &e->ca);
 	pthread_mutex_unlock(&st->mu);
+	return rc;
+}
+
+int
+store_limits(void *arg, uint64_t tenant_id, struct sca *ca)
+{
+	struct store *st = arg;
+	PGresult *res = NULL;
+	char tid[24];
+	const char *params[1] = {tid};
+	int rc;
+
+	snprintf(tid, sizeof(tid), "%llu", (unsigned long long)tenant_id);
+	pthread_mutex_lock(&st->mu);
+	rc = db_exec_sql(&st->db, q_limits, 1, params, &res);
+	pthread_mutex_unlock(&st->mu);
+	if (rc != 0) {
+		rc = rc > 0 ? -EIO : rc;
+		goto out;
+	}
+	if (PQntuples(res) == 0) {
+		rc = SIGNER_ST_NOCA;
+		goto out;
+	}
+	ca->max_days = (int)db_get_ll(res, 0, "max_days");
+	ca->start_days = (int)db_get_ll(res, 0, "start_days");
+	rc = 0;
+out:
+	PQclear(res);
 	return rc;
 }
 
