@@ -248,31 +248,36 @@ store_lookup(void *arg, enum sca_kind kind, uint64_t tenant_id, struct sca *out)
 	return rc;
 }
 
-int
-store_limits(void *arg, uint64_t tenant_id, struct sca *ca)
+/* sql with $1 the tenant's id, on the store's connection (st->mu held): 0 or -errno. */
+static int
+by_tenant(struct store *st, const char *sql, uint64_t tenant_id, PGresult **res)
 {
-	struct store *st = arg;
-	PGresult *res = NULL;
 	char tid[24];
 	const char *params[1] = {tid};
 	int rc;
 
 	snprintf(tid, sizeof(tid), "%llu", (unsigned long long)tenant_id);
+	if ((rc = db_exec_sql(&st->db, sql, 1, params, res)) != 0)
+		return rc > 0 ? -EIO : rc;
+	return 0;
+}
+
+int
+store_limits(void *arg, uint64_t tenant_id, struct sca *ca)
+{
+	struct store *st = arg;
+	PGresult *res = NULL;
+	int rc;
+
 	pthread_mutex_lock(&st->mu);
-	rc = db_exec_sql(&st->db, q_limits, 1, params, &res);
+	rc = by_tenant(st, q_limits, tenant_id, &res);
 	pthread_mutex_unlock(&st->mu);
-	if (rc != 0) {
-		rc = rc > 0 ? -EIO : rc;
-		goto out;
-	}
-	if (PQntuples(res) == 0) {
+	if (rc == 0 && PQntuples(res) == 0)
 		rc = SIGNER_ST_NOCA;
-		goto out;
+	if (rc == 0) {
+		ca->max_days = (int)db_get_ll(res, 0, "max_days");
+		ca->start_days = (int)db_get_ll(res, 0, "start_days");
 	}
-	ca->max_days = (int)db_get_ll(res, 0, "max_days");
-	ca->start_days = (int)db_get_ll(res, 0, "start_days");
-	rc = 0;
-out:
 	PQclear(res);
 	return rc;
 }
@@ -288,16 +293,11 @@ store_lookup_retired(void *arg, uint64_t tenant_id, sca_match_fn match, const vo
 {
 	struct store *st = arg;
 	PGresult *res = NULL;
-	char tid[24];
-	const char *params[1] = {tid};
-	int rc = SIGNER_ST_NOCA;
+	int rc;
 
-	snprintf(tid, sizeof(tid), "%llu", (unsigned long long)tenant_id);
 	pthread_mutex_lock(&st->mu);
-	if ((rc = db_exec_sql(&st->db, q_find_retired, 1, params, &res)) != 0) {
-		rc = rc > 0 ? -EIO : rc;
+	if ((rc = by_tenant(st, q_find_retired, tenant_id, &res)) != 0)
 		goto out;
-	}
 	rc = SIGNER_ST_NOCA;
 	for (int r = 0; r < PQntuples(res) && rc == SIGNER_ST_NOCA; r++) {
 		const char *pem = db_get(res, r, "cert_pem"),
