@@ -196,9 +196,11 @@ db_ensure(struct db *db)
 	/*
 	 * Plan every execution with its parameters: the lists' optional filters ("$3 IS NULL OR
 	 * …") and cursors fold away only then, leaving the index range (docs/DECISIONS.md, "Lists
-	 * page by key").
+	 * page by key"). No parallel workers: a page of 100 rows planned in parallel started two
+	 * processes per request (docs/DECISIONS.md, "Lists at scale: the 利用者 list's own cost").
 	 */
-	PGresult *r = PQexec(db->conn, "SET plan_cache_mode = force_custom_plan");
+	PGresult *r = PQexec(db->conn, "SET plan_cache_mode = force_custom_plan;"
+				       " SET max_parallel_workers_per_gather = 0");
 	int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
 	PQclear(r);
 	if (!ok) {
