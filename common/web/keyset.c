@@ -296,16 +296,16 @@ stored_total(const redisReply *r, const char *gen, long long *total, int *estima
 {
 	const char *s;
 	char *end;
-	size_t g = gen ? strlen(gen) : 0;
+	size_t g = gen ? strlen(gen) + 1 : 0; /* with its '/' */
 	long long n;
 	int est;
 
-	if (r->type != REDIS_REPLY_STRING || (size_t)r->len <= g + 1 ||
+	if (r->type != REDIS_REPLY_STRING || (size_t)r->len <= g ||
 	    strlen(r->str) != (size_t)r->len)
 		return 0;
-	if (gen && (memcmp(r->str, gen, g) != 0 || r->str[g] != '/'))
+	if (gen && (memcmp(r->str, gen, g - 1) != 0 || r->str[g - 1] != '/'))
 		return 0;
-	s = r->str + (gen ? g + 1 : 0);
+	s = r->str + g;
 	est = *s == '~';
 	n = strtoll(s + est, &end, 10);
 	if (*end != '\0' || end == s + est || n < 0)
