@@ -2,37 +2,15 @@
 """bench/import.py: the measurements behind bench/import (run that script, not this one)."""
 import http.client
 import json
-import os
-import platform
 import random
-import re
 import statistics
-import subprocess
-import sys
 import time
 
-OUT = sys.argv[1]
-ROWS, ROUNDS, ONE = (int(a) for a in sys.argv[2:5])
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
-sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
-from shomei_test import HOST, PORT, Client, ctl, psql, tls_context  # noqa: E402
+from benchlib import STAMP, args, head, load, say, table, write
+from shomei_test import HOST, PORT, Client, ctl, psql, tls_context
 
-STAMP = time.strftime("%H%M%S")
+OUT, (ROWS, ROUNDS, ONE) = args(["ROWS", "ROUNDS", "ONE"])
 PW = "BenchImport123"
-
-
-def say(*a):
-    print(*a, file=sys.stderr, flush=True)
-
-
-def machine():
-    model = ""
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-        model = re.search(r"Model name:\s*(.+)", out).group(1).strip()
-    except (OSError, AttributeError):
-        pass
-    return "%s, %d cores (nproc), %s" % (model or platform.processor(), os.cpu_count(), platform.platform())
 
 
 def tenant(kind):
@@ -133,10 +111,6 @@ def one_by_one(c, tid):
     return registered, wait_issued(tid, t0, ONE)
 
 
-def load():
-    return os.getloadavg()[0]
-
-
 def main():
     load0 = load()
     imp, tid_imp = tenant("imp")
@@ -151,12 +125,21 @@ def main():
     load1 = load()
     v = statistics.median(val)
     ratio = (ROWS / imp_reg) / (ONE / one_reg)  # users a second, import against one by one
-    text = "\n".join([
-        "# bench/import — %s" % time.strftime("%Y-%m-%d %H:%M"),
-        "",
-        "Machine: %s. Load average (1 min) %.2f at the start, %.2f at the end: other work on the machine"
-        " shares the cores." % (machine(), load0, load1),
-        "",
+    rows = [
+        ("validation of %s rows (upload, decode, check, 422)" % format(ROWS, ","),
+         "%.2f s (median of %d: %s)" % (v, len(val), ", ".join("%.2f" % x for x in val)), "< 1 s",
+         "met" if v < 1 else "not met"),
+        ("import: upload → 202", "%.2f s" % accepted, "", ""),
+        ("import: upload → job done (users and `issuing` certificates committed)",
+         "%.2f s (%.0f users/s)" % (imp_reg, ROWS / imp_reg), "", ""),
+        ("one by one: %s × POST /api/users" % format(ONE, ","), "%.2f s (%.1f users/s)" % (one_reg, ONE / one_reg),
+         "", ""),
+        ("registration rate, import ÷ one by one", "%.1f×" % ratio, "≥ 10×", "met" if ratio >= 10 else "not met"),
+        ("import: upload → every certificate `issued`", "%.1f s" % imp_all, "", ""),
+        ("one by one: first request → every one of its %s certificates `issued`" % format(ONE, ","),
+         "%.1f s" % one_all, "", ""),
+    ]
+    text = "\n".join(head("import", load0, load1) + [
         "%s users of one device (WindowsPC) each, P-256 tenant CAs. Validation: the file with its last line's"
         " e-mail address invalid, answered 422 naming line %s and nothing written. Import: the good file,"
         " upload to the job `done` (GET /api/jobs/{id}), then to every certificate `issued`. One by one:"
@@ -167,23 +150,9 @@ def main():
                                        " users only (the machine's load made 10,000 take half an hour); the ratio"
                                        " is of the rates." % (format(ONE, ","), format(ROWS, ","))),
         "",
-        "| run | measured | target | result |",
-        "| --- | --- | --- | --- |",
-        "| validation of %s rows (upload, decode, check, 422) | %.2f s (median of %d: %s) | < 1 s | %s |"
-        % (format(ROWS, ","), v, len(val), ", ".join("%.2f" % x for x in val), "met" if v < 1 else "not met"),
-        "| import: upload → 202 | %.2f s |  |  |" % accepted,
-        "| import: upload → job done (users and `issuing` certificates committed) | %.2f s (%.0f users/s) |  |  |"
-        % (imp_reg, ROWS / imp_reg),
-        "| one by one: %s × POST /api/users | %.2f s (%.1f users/s) |  |  |" % (format(ONE, ","), one_reg, ONE / one_reg),
-        "| registration rate, import ÷ one by one | %.1f× | ≥ 10× | %s |" % (ratio, "met" if ratio >= 10 else "not met"),
-        "| import: upload → every certificate `issued` | %.1f s |  |  |" % imp_all,
-        "| one by one: first request → every one of its %s certificates `issued` | %.1f s |  |  |" % (format(ONE, ","), one_all),
-        "",
-    ])
+    ] + table(rows) + [""])
     print(text)
-    os.makedirs(os.path.dirname(OUT), exist_ok=True)
-    old = open(OUT, encoding="utf-8").read() if os.path.exists(OUT) else ""
-    open(OUT, "w", encoding="utf-8").write(text + ("\n" + old if old else ""))
+    write(OUT, text, keep=True)
 
 
 if __name__ == "__main__":

@@ -1,30 +1,23 @@
 #!/usr/bin/env python3
 """bench/issue.py: the measurements behind bench/issue (run that script, not this one)."""
-import datetime
 import json
 import os
-import platform
 import re
 import signal
 import subprocess
 import sys
 import time
 
+from benchlib import ROOT, STAMP, head, load, say, table, write
+
 UP_JSON, BUILD, TMP, OUT = sys.argv[1:5]
 BURST_N, RSA_N, P256_N, WORKERS, WARM, CFSSL_SECONDS = (int(a) for a in sys.argv[5:11])
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 os.environ["SHOMEI_UP_JSON"] = UP_JSON
 os.environ.setdefault("SHOMEI_ROOT", ROOT)
-sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 from shomei_test import UP, VAR, Client, ctl, path, psql  # noqa: E402
 
 CONF = path(UP["ctl"][2])
 PW = "Bench2issue9x"
-STAMP = time.strftime("%H%M%S")
-
-
-def say(*a):
-    print(*a, file=sys.stderr, flush=True)
 
 
 def tenant(name, quota, key_type):
@@ -144,7 +137,7 @@ LOAD = []
 
 
 def main():
-    LOAD.append(os.getloadavg()[0])
+    LOAD.append(load())
     say("key generation (one core):")
     kg = keygen()
     say("  " + kg.replace("\n", "\n  "))
@@ -173,20 +166,15 @@ def main():
     res["cfssl_rsa"] = cfssl("rsa", 2048)
     res["cfssl_p256"] = cfssl("ecdsa", 256)
     restart_issue(int(os.environ.get("SHOMEI_ISSUE_WORKERS_AFTER", "4")))
-    LOAD.append(os.getloadavg()[0])
-    write(res, kg)
+    LOAD.append(load())
+    report(res, kg)
 
 
 def fmt(v, d=1):
     return "—" if v is None else ("%.*f" % (d, v))
 
 
-def write(res, kg):
-    cpu = "?"
-    for line in open("/proc/cpuinfo"):
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
+def report(res, kg):
     ratio = lambda a, b: None if not a or not b else a / b  # noqa: E731
     rsa_s, p_s = res["rsa"][1], res["p256"][1]
     rows = [
@@ -207,19 +195,13 @@ def write(res, kg):
          "%s× (%s)" % (fmt(ratio(p_s, res["cfssl_p256"]), 2),
                        "met" if (ratio(p_s, res["cfssl_p256"]) or 0) >= 0.7 else "missed")),
     ]
-    head = ("# bench/issue — %s\n\nMachine: %s, %d cores, %s. shomei-issue with %d issuance threads; every "
-            "certificate is signed by shomei-signer, packed as PKCS#12 (3DES, numbered certificates), its "
-            "password sealed, and stored with its history entry in PostgreSQL. cfssl stores nothing and "
-            "builds no PKCS#12. Load average (1 min) %.1f at the start, %.1f at the end: other work on the "
-            "machine shares the cores.\n\n" % (datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), cpu, os.cpu_count(),
-                                              platform.platform(), WORKERS, LOAD[0], LOAD[-1]))
-    table = "| run | measured | target | result |\n| --- | --- | --- | --- |\n"
-    table += "".join("| %s | %s | %s | %s |\n" % r for r in rows)
-    text = head + table + "\nKey generation, one core (bench/crypto-bound keygen 100):\n\n```\n" + kg + "\n```\n"
-    print(table)
-    os.makedirs(os.path.dirname(OUT), exist_ok=True)
-    open(OUT, "w").write(text)
-    say("written to " + OUT)
+    lines = head("issue", LOAD[0], LOAD[-1]) + [
+        "shomei-issue with %d issuance threads; every certificate is signed by shomei-signer, packed as PKCS#12"
+        " (3DES, numbered certificates), its password sealed, and stored with its history entry in PostgreSQL."
+        " cfssl stores nothing and builds no PKCS#12." % WORKERS, ""] + table(rows)
+    text = "\n".join(lines) + "\n\nKey generation, one core (bench/crypto-bound keygen 100):\n\n```\n" + kg + "\n```\n"
+    print("\n".join(table(rows)))
+    write(OUT, text)
 
 
 if __name__ == "__main__":

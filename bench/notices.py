@@ -1,42 +1,16 @@
 #!/usr/bin/env python3
 """bench/notices.py: the measurements behind bench/notices (run that script, not this one)."""
-import email
-import email.policy
 import glob
-import json
 import os
-import platform
 import re
 import subprocess
-import sys
 import time
 
-OUT = sys.argv[1]
-N = int(sys.argv[2])
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
-sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
-from shomei_test import UP, VAR, ctl, path, psql  # noqa: E402
+from benchlib import STAMP, args, head, load, say, table, write
+from shomei_test import UP, VAR, ctl, path, psql
 
-STAMP = time.strftime("%H%M%S")
+OUT, (N,) = args(["N"])
 SLUG = "bench-ntc-" + STAMP
-
-
-def say(*a):
-    print(*a, file=sys.stderr, flush=True)
-
-
-def load():
-    return os.getloadavg()[0]
-
-
-def machine():
-    model = ""
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-        model = re.search(r"Model name:\s*(.+)", out).group(1).strip()
-    except (OSError, AttributeError):
-        pass
-    return "%s, %d cores (nproc), %s" % (model or platform.processor(), os.cpu_count(), platform.platform())
 
 
 def workers():
@@ -130,22 +104,16 @@ def main():
          "%.1f s (%.0f messages/s)" % (peer, N / peer), "", ""),
         ("rate, shomei ÷ smtp-source", "%.2f×" % ratio, "≥ 0.5×", "met" if ratio >= 0.5 else "not met"),
     ]
-    md = ["# bench/notices — %s" % time.strftime("%Y-%m-%d %H:%M"), "",
-          "Machine: %s. Load average (1 min) %.2f at the start, %.2f at the end: other work on the machine "
-          "shares the cores." % (machine(), l0, l1), "",
-          "%s notices (利用者登録受付通知, rendered from templates/mail/ and sent as MIME: text and HTML, base64) "
-          "queued in one scratch tenant, held back until committed, then released at once; timed until every row is "
-          "`sent` (the server's 250, recorded). The peer is Postfix's smtp-source sending the same number of messages "
-          "of the same size (%d bytes, as received) to the same server (the stack's Postfix on 127.0.0.1:%s), with as "
-          "many sessions as the mail worker has threads, each keeping its connection, in the same run."
-          % (format(N, ","), size, port), "",
-          "| run | measured | target | result |", "| --- | --- | --- | --- |"]
-    md += ["| %s | %s | %s | %s |" % r for r in rows]
+    md = head("notices", l0, l1) + [
+        "%s notices (利用者登録受付通知, rendered from templates/mail/ and sent as MIME: text and HTML, base64) "
+        "queued in one scratch tenant, held back until committed, then released at once; timed until every row is "
+        "`sent` (the server's 250, recorded). The peer is Postfix's smtp-source sending the same number of messages "
+        "of the same size (%d bytes, as received) to the same server (the stack's Postfix on 127.0.0.1:%s), with as "
+        "many sessions as the mail worker has threads, each keeping its connection, in the same run."
+        % (format(N, ","), size, port), ""] + table(rows)
     text = "\n".join(md) + "\n"
-    os.makedirs(os.path.dirname(OUT), exist_ok=True)
-    with open(OUT, "w", encoding="utf-8") as fh:
-        fh.write(text)
     print(text)
+    write(OUT, text)
 
 
 if __name__ == "__main__":

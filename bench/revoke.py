@@ -3,7 +3,6 @@
 import atexit
 import datetime
 import os
-import platform
 import re
 import resource
 import secrets
@@ -15,16 +14,14 @@ import sys
 import tempfile
 import time
 
-OUT = sys.argv[1]
-ENTRIES, ROUNDS, REFUSALS, OCSP_ROUNDS, OCSP_SECS = (int(a) for a in sys.argv[2:7])
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
-sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import STAMP, args, head, load, machine, say, table, write  # noqa: E402
 from shomei_test import PORT, UP, VAR, Client, ctl, psql  # noqa: E402
 from test_relying_party import RelyingParty, client_cert, measure_refusal, setup_tenant  # noqa: E402
 import revoke_ocsp  # noqa: E402  (bench/, beside this file)
 
-STAMP = time.strftime("%H%M%S")
+OUT, (ENTRIES, ROUNDS, REFUSALS, OCSP_ROUNDS, OCSP_SECS) = args(
+    ["ENTRIES", "ROUNDS", "REFUSALS", "OCSP_ROUNDS", "OCSP_SECS"])
 REASONS = [(0, None), (0, None), (1, "keyCompromise"), (4, "superseded")]  # (RFC 5280 code, index.txt name)
 # whether this schema has the OCSP responder's table (migration 0009)
 OCSP = psql("SELECT count(*) FROM information_schema.tables WHERE table_name = 'ocsp_responses'") == "1"
@@ -32,21 +29,8 @@ TMP = tempfile.mkdtemp(prefix="shomei-bench-revoke-", dir="/tmp")
 atexit.register(shutil.rmtree, TMP, True)
 
 
-def say(*a):
-    print(*a, file=sys.stderr, flush=True)
-
-
 def sh(*cmd, **kw):
     return subprocess.run(list(cmd), capture_output=True, text=True, check=True, **kw)
-
-
-def machine():
-    model = ""
-    try:
-        model = re.search(r"Model name:\s*(.+)", sh("lscpu").stdout).group(1).strip()
-    except (OSError, subprocess.CalledProcessError, AttributeError):
-        pass
-    return "%s, %s cores (nproc), %s" % (model or platform.processor(), sh("nproc").stdout.strip(), platform.platform())
 
 
 def entries():
@@ -250,7 +234,7 @@ def ocsp_table(res):
 
 def main():
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # the scratch rows are deleted on the way out
-    load0 = open("/proc/loadavg").read().split()[0]
+    load0 = load()
     say("machine: " + machine())
     rows = entries()
     slug, tid, ca, kt = shomei_setup(rows)
@@ -284,7 +268,7 @@ def main():
             if OCSP:
                 psql("DELETE FROM ocsp_responses WHERE ca_id = :'p1'", ca)
     secs = refusals() if REFUSALS > 0 else []
-    load1 = open("/proc/loadavg").read().split()[0]
+    load1 = load()
 
     s_med, o_med = statistics.median(shomei_t), statistics.median(openssl_t)
     ratio = s_med / o_med
@@ -305,15 +289,8 @@ def main():
         rows_md.insert(2, ("  CPU seconds (shomei-revoke + shomei-signer, without PostgreSQL; openssl)",
                            "%.2f s against %.2f s (medians)" % (statistics.median(shomei_cpu), statistics.median(openssl_cpu)),
                            "", "%.2f×" % cr))
-    table = ["| run | measured | target | result |", "| --- | --- | --- | --- |"]
-    table += ["| %s |" % " | ".join(r) for r in rows_md]
     ocsp_text = ocsp_table(ocsp_res) if ocsp_res else []
-    text = "\n".join([
-        "# bench/revoke — %s" % time.strftime("%Y-%m-%d %H:%M"),
-        "",
-        "Machine: %s. Load average (1 min) %s at the start, %s at the end: other work on the machine shares"
-        " the cores." % (machine(), load0, load1),
-        "",
+    text = "\n".join(head("revoke", load0, load1) + [
         "shomei: %s revoked rows of a scratch tenant (CA key %s) seeded by COPY with the revocation's NOTIFY in the"
         " same transaction; the time is shomei-revoke's publishing transaction (lock the CA row, read the revoked"
         " rows, build the v2 CRL with reasons, shomei-signer signs it over its socket, store the DER), from"
@@ -324,11 +301,9 @@ def main():
             format(len(rows), ","), kt, format(len(rows), ","), "yes" if s_ok else "NO", format(s_size, ","),
             "yes" if o_ok else "NO", format(o_size, ",")),
         "",
-    ] + table + [""] + ocsp_text)
+    ] + table(rows_md) + [""] + ocsp_text)
     print(text)
-    os.makedirs(os.path.dirname(OUT), exist_ok=True)
-    open(OUT, "w", encoding="utf-8").write(text)
-    say("written to " + OUT)
+    write(OUT, text)
     shutil.rmtree(TMP, True)
 
 

@@ -811,6 +811,9 @@ start_nginx() {
 	if running "$VAR/run/nginx.pid"; then
 		kill -HUP "$(cat "$VAR/run/nginx.pid")"
 	else
+		# no nginx runs for this var/: a socket left by one that died or failed to start is stale
+		# and would keep the new one from binding its internal listener
+		rm -f "$VAR/run/internal/api.sock"
 		nginx -c "$VAR/nginx/nginx.conf" -p "$VAR/nginx" -e "$VAR/log/nginx-error.log" ||
 			die "nginx did not start"
 	fi

@@ -39,6 +39,9 @@ import subprocess
 import sys
 import warnings
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "integration"))
+from tap import TAP  # noqa: E402
+
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     try:
@@ -54,28 +57,6 @@ SAMPLE_DEFAULT = "sample1"
 # (services/auth/health.c: PostgreSQL, Redis, every socket). The other services answer /healthz
 # on their own socket only; their `* /healthz` line is not expected behind nginx.
 HEALTHZ = "/healthz"
-
-
-class TAP:
-    def __init__(self):
-        self.n = 0
-        self.failed = 0
-
-    def ok(self, cond, name, detail=None, skip=None):
-        self.n += 1
-        line = "%s %d - %s" % ("ok" if cond else "not ok", self.n, name)
-        if skip:
-            line += " # SKIP " + skip
-        print(line, flush=True)
-        if not cond:
-            self.failed += 1
-            for d in (detail or "").splitlines():
-                print("# " + d, flush=True)
-        return cond
-
-    def done(self):
-        print("1..%d" % self.n, flush=True)
-        sys.exit(1 if self.failed else 0)
 
 
 # --- the services' tables -------------------------------------------------------------------
@@ -542,8 +523,8 @@ def check_routes(ngx, routes, t):
             if reached is None:
                 asked = ngx_healthz(ngx)
                 if r.pattern == HEALTHZ and r.method == "*" and asked not in (None, svc):
-                    t.ok(True, str(r), skip="nginx's /healthz asks %s; %s answers it on "
-                         "its socket" % (asked, svc))
+                    t.skip(str(r), "nginx's /healthz asks %s; %s answers it on its socket"
+                           % (asked, svc))
                     continue
                 t.ok(False, "%s: %s goes to %s" % (r, r.sample(), first_why))
                 continue

@@ -290,40 +290,97 @@ count_key(const char *list, const struct db_stmt *count_st, int offset_param,
 	return kv_key(key, len, "count", part);
 }
 
+/* A stored total "[gen/]N" or "[gen/]~N" of the generation gen (NULL: none); 1 when it is one. */
+static int
+stored_total(const redisReply *r, const char *gen, long long *total, int *estimated)
+{
+	const char *s;
+	char *end;
+	size_t g = gen ? strlen(gen) + 1 : 0; /* with its '/' */
+	long long n;
+	int est;
+
+	if (r->type != REDIS_REPLY_STRING || (size_t)r->len <= g ||
+	    strlen(r->str) != (size_t)r->len)
+		return 0;
+	if (gen && (memcmp(r->str, gen, g - 1) != 0 || r->str[g - 1] != '/'))
+		return 0;
+	s = r->str + g;
+	est = *s == '~';
+	n = strtoll(s + est, &end, 10);
+	if (*end != '\0' || end == s + est || n < 0)
+		return 0;
+	*total = n;
+	*estimated = est;
+	return 1;
+}
+
+/* The total of the filter keyed key, stored as of gen (may be NULL); 1 when there is one. */
+static int
+cache_get(struct kv *kv, const char *key, const char *gen, long long *total, int *estimated)
+{
+	const char *get[] = {"GET", key};
+	redisReply *r = kv_cmdv(kv, 2, get);
+	int found = r != NULL && stored_total(r, gen, total, estimated);
+
+	freeReplyObject(r);
+	return found;
+}
+
+static void
+cache_put(struct kv *kv, const char *key, const char *gen, long long total, int estimated,
+	  const char *ttl)
+{
+	char val[160];
+	redisReply *r;
+
+	snprintf(val, sizeof(val), "%s%s%s%lld", gen ? gen : "", gen ? "/" : "",
+		 estimated ? "~" : "", total);
+	const char *set[] = {"SET", key, val, "EX", ttl};
+	if ((r = kv_cmdv(kv, 5, set)) != NULL)
+		freeReplyObject(r);
+}
+
 int
 keyset_count_cached(struct db *db, struct kv *kv, const char *list, const struct keyset *ks,
 		    const struct db_stmt *count_st, int offset_param, const char *select_sql,
 		    const char *const *params, long long *total, int *estimated)
 {
-	char key[256], val[32], *end;
-	redisReply *r;
+	char key[256];
 	int rc, have = count_key(list, count_st, offset_param, params, key, sizeof(key)) == 0;
 
-	if (have && ks->dir != KEYSET_FIRST) {
-		const char *get[] = {"GET", key};
-		if ((r = kv_cmdv(kv, 2, get)) != NULL) {
-			if (r->type == REDIS_REPLY_STRING && r->len > 0) {
-				int est = r->str[0] == '~';
-				long long n = strtoll(r->str + est, &end, 10);
-				if (*end == '\0' && n >= 0) {
-					*total = n;
-					*estimated = est;
-					freeReplyObject(r);
-					return 0;
-				}
-			}
-			freeReplyObject(r);
-		}
-	}
+	if (have && ks->dir != KEYSET_FIRST && cache_get(kv, key, NULL, total, estimated))
+		return 0;
 	if ((rc = keyset_count(db, count_st, select_sql, params, total, estimated)) != 0)
 		return rc;
-	if (have) {
-		snprintf(val, sizeof(val), "%s%lld", *estimated ? "~" : "", *total);
-		const char *set[] = {"SET", key, val, "EX", KEYSET_COUNT_TTL};
-		if ((r = kv_cmdv(kv, 5, set)) != NULL)
-			freeReplyObject(r);
-	}
+	if (have)
+		cache_put(kv, key, NULL, *total, *estimated, KEYSET_COUNT_TTL);
 	return 0;
+}
+
+int
+keyset_count_gen(struct db *db, struct kv *kv, const char *list, const char *gen,
+		 const struct db_stmt *count_st, int offset_param, const char *select_sql,
+		 const char *const *params, long long *total, int *estimated)
+{
+	char key[256];
+	int rc, have = strlen(gen) < 100 &&
+		       count_key(list, count_st, offset_param, params, key, sizeof(key)) == 0;
+
+	if (have && cache_get(kv, key, gen, total, estimated))
+		return 0;
+	if ((rc = keyset_count(db, count_st, select_sql, params, total, estimated)) != 0)
+		return rc;
+	if (have)
+		cache_put(kv, key, gen, *total, *estimated, KEYSET_GEN_TTL);
+	return 0;
+}
+
+void
+keyset_known(long long n, long long *total, int *estimated)
+{
+	*total = n;
+	*estimated = n > KEYSET_EXACT_MAX;
 }
 
 void

@@ -88,6 +88,24 @@ int keyset_count_cached(struct db *db, struct kv *kv, const char *list, const st
 			const struct db_stmt *count_st, int offset_param, const char *select_sql,
 			const char *const *params, long long *total, int *estimated);
 
+/*
+ * keyset_count, remembered in Redis per (list, filter) as of gen, a short text (under 100
+ * bytes) the caller reads from the database and that changes whenever a row the filter could
+ * count is added, removed or changes what the filter looks at (for the certificates, the
+ * tenant's rows of certificate_counts). Every page, the first included, reuses a total stored
+ * with the same gen, for up to KEYSET_GEN_TTL seconds; any other is counted afresh and stored.
+ */
+#define KEYSET_GEN_TTL "600"
+int keyset_count_gen(struct db *db, struct kv *kv, const char *list, const char *gen,
+		     const struct db_stmt *count_st, int offset_param, const char *select_sql,
+		     const char *const *params, long long *total, int *estimated);
+
+/*
+ * A total known exactly however large (a count the writers keep), shown as the rule for every
+ * list has it: exact up to KEYSET_EXACT_MAX, marked estimated (約) above, the number itself kept.
+ */
+void keyset_known(long long n, long long *total, int *estimated);
+
 /* Add "total" and "total_estimated" to doc. */
 void keyset_total(cJSON *doc, long long total, int estimated);
 

@@ -84,6 +84,11 @@ typedef int (*sca_match_fn)(X509 *cert, const void *arg);
  */
 typedef int (*sca_retired_fn)(void *arg, uint64_t tenant_id, sca_match_fn match,
 			      const void *match_arg, struct sca *out);
+/*
+ * Sets ca's max_days and start_days to the tenant's limits as they are now (SIGN_CERT asks on
+ * every certificate): 0, SIGNER_ST_NOCA when there is no such tenant, or -errno.
+ */
+typedef int (*sca_limits_fn)(void *arg, uint64_t tenant_id, struct sca *ca);
 
 /* policy.c */
 /* 0 when ca may sign x, else SIGNER_ST_REFUSED with the reason in reason. */
@@ -94,7 +99,10 @@ int policy_check_crl(const struct sca *ca, X509_CRL *crl, time_t now, char *reas
 int policy_check_ocsp(const struct sca *ca, OCSP_BASICRESP *bs, time_t now, char *reason,
 		      size_t len);
 
-/* store.c: CAs from PostgreSQL (table cas) and <ca_dir>/<key_file>, cached for STORE_TTL. */
+/*
+ * store.c: CAs from PostgreSQL (table cas) and <ca_dir>/<key_file>, cached for STORE_TTL; a
+ * tenant's limits are not cached (store_limits).
+ */
 #define STORE_TTL 30
 struct store;
 /* NULL on ENOMEM; the master key is copied (and wiped by store_free). */
@@ -103,6 +111,8 @@ struct store *store_new(const char *conninfo, const char *ca_dir,
 void store_free(struct store *st);
 /* An sca_lookup_fn; arg is the struct store. */
 int store_lookup(void *arg, enum sca_kind kind, uint64_t tenant_id, struct sca *out);
+/* An sca_limits_fn (one primary-key query); arg is the struct store. */
+int store_limits(void *arg, uint64_t tenant_id, struct sca *ca);
 /* An sca_retired_fn (not cached: a rotated-out CA signs a CRL or an answer now and then). */
 int store_lookup_retired(void *arg, uint64_t tenant_id, sca_match_fn match, const void *match_arg,
 			 struct sca *out);
@@ -126,6 +136,7 @@ struct server {
 	sca_lookup_fn lookup;
 	void *lookup_arg;
 	sca_retired_fn retired; /* NULL: a rotated-out CA signs nothing (set after server_init) */
+	sca_limits_fn limits;   /* NULL: the lookup's limits stand (set after server_init) */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	int active; /* connection threads running */

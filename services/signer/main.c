@@ -121,6 +121,7 @@ serve(const struct cfg *c, struct store *st, const char *pidfile)
 		return 1;
 	}
 	s.retired = store_lookup_retired;
+	s.limits = store_limits;
 	if ((rc = allow_lists(&s)) != 0) {
 		server_done(&s);
 		return 1;

@@ -115,6 +115,19 @@ find_ca(struct server *s, enum sca_kind kind, uint64_t tenant, struct sca *ca, s
 	return 0;
 }
 
+/* The tenant's limits as they are now into ca; a failure becomes the answer's status. */
+static int
+tenant_limits(struct server *s, uint64_t tenant, struct sca *ca, struct answer *a)
+{
+	int rc = s->limits != NULL ? s->limits(s->lookup_arg, tenant, ca) : 0;
+
+	if (rc == SIGNER_ST_NOCA)
+		return set_status(a, SIGNER_ST_NOCA, "no such tenant");
+	if (rc != 0)
+		return set_status(a, SIGNER_ST_INTERNAL, "tenant limits unavailable");
+	return 0;
+}
+
 static int
 sign_cert(struct server *s, const struct caller *who, uint64_t tenant, const unsigned char *der,
 	  size_t len, struct answer *a)
@@ -127,7 +140,8 @@ sign_cert(struct server *s, const struct caller *who, uint64_t tenant, const uns
 		rc = set_status(a, SIGNER_ST_BADREQ, "not a DER certificate");
 		goto out;
 	}
-	if ((rc = find_ca(s, SCA_TENANT, tenant, &ca, a)) != 0)
+	if ((rc = find_ca(s, SCA_TENANT, tenant, &ca, a)) != 0 ||
+	    (rc = tenant_limits(s, tenant, &ca, a)) != 0)
 		goto out;
 	if ((rc = policy_check_cert(&ca, x, time(NULL), a->reason, sizeof(a->reason))) != 0) {
 		a->status = rc;

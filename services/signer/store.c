@@ -14,18 +14,21 @@
 #include "pki/signer.h"
 #include "pki/x509.h"
 
-/*
- * The active CA of a kind (and, for 'tenant', of the tenant) with the tenant's validity limit
- * and how far ahead a validity may start: the tenant's allowance when it has validity_period
- * (its users choose a From date), else none.
- */
+/* The active CA of a kind (and, for 'tenant', of the tenant); its limits are read by q_limits. */
 static const char q_find_ca[] =
-	"SELECT c.id, c.cert_pem, c.key_file, COALESCE(t.max_validity_days, 0) AS max_days, "
-	"CASE WHEN 'validity_period' = ANY (t.features) THEN t.max_start_ahead_days ELSE 0 END "
-	"AS start_days "
-	"FROM cas c LEFT JOIN tenants t ON t.id = c.tenant_id "
+	"SELECT c.id, c.cert_pem, c.key_file FROM cas c "
 	"WHERE c.active AND c.kind = $1 AND ($1 <> 'tenant' OR c.tenant_id = $2::bigint) "
 	"ORDER BY c.id DESC LIMIT 1";
+
+/*
+ * The tenant's validity limit and how far ahead a validity may start: the tenant's allowance
+ * when it has validity_period (its users choose a From date), else none. Read on every
+ * certificate, never cached: a limit lowered applies to the very next one.
+ */
+static const char q_limits[] =
+	"SELECT max_validity_days AS max_days, "
+	"CASE WHEN 'validity_period' = ANY (features) THEN max_start_ahead_days ELSE 0 END "
+	"AS start_days FROM tenants WHERE id = $1::bigint";
 
 static const char *const kind_words[SCA__MAX] = {
 	[SCA_TENANT] = "tenant",
@@ -166,8 +169,6 @@ load_row(struct store *st, const PGresult *res, const struct entry *e, struct sc
 	int rc;
 
 	ca->id = db_get_ll(res, 0, "id");
-	ca->max_days = (int)db_get_ll(res, 0, "max_days");
-	ca->start_days = (int)db_get_ll(res, 0, "start_days");
 	if (e != NULL && e->ca.id == ca->id && e->ca.key != NULL) {
 		ca->cert = e->ca.cert;
 		ca->key = e->ca.key;
@@ -205,9 +206,9 @@ refresh(struct store *st, enum sca_kind kind, uint64_t tenant_id, struct entry *
 	}
 	if ((rc = load_row(st, res, e, &ca)) != 0)
 		goto out;
-	/* The administrator CA has no tenant row; the root signs only its CRL. */
-	if (kind != SCA_TENANT)
-		ca.max_days = kind == SCA_ADMIN ? SCA_ADMIN_MAX_DAYS : 0;
+	/* The administrator CA has no tenant row; the root signs only its CRL; a tenant's limits
+	 * come from store_limits. */
+	ca.max_days = kind == SCA_ADMIN ? SCA_ADMIN_MAX_DAYS : 0;
 	if (e == NULL && (e = add_entry(st, kind, tenant_id)) == NULL) {
 		rc = -ENOMEM;
 		goto out;
@@ -247,6 +248,40 @@ store_lookup(void *arg, enum sca_kind kind, uint64_t tenant_id, struct sca *out)
 	return rc;
 }
 
+/* sql with $1 the tenant's id, on the store's connection (st->mu held): 0 or -errno. */
+static int
+by_tenant(struct store *st, const char *sql, uint64_t tenant_id, PGresult **res)
+{
+	char tid[24];
+	const char *params[1] = {tid};
+	int rc;
+
+	snprintf(tid, sizeof(tid), "%llu", (unsigned long long)tenant_id);
+	if ((rc = db_exec_sql(&st->db, sql, 1, params, res)) != 0)
+		return rc > 0 ? -EIO : rc;
+	return 0;
+}
+
+int
+store_limits(void *arg, uint64_t tenant_id, struct sca *ca)
+{
+	struct store *st = arg;
+	PGresult *res = NULL;
+	int rc;
+
+	pthread_mutex_lock(&st->mu);
+	rc = by_tenant(st, q_limits, tenant_id, &res);
+	pthread_mutex_unlock(&st->mu);
+	if (rc == 0 && PQntuples(res) == 0)
+		rc = SIGNER_ST_NOCA;
+	if (rc == 0) {
+		ca->max_days = (int)db_get_ll(res, 0, "max_days");
+		ca->start_days = (int)db_get_ll(res, 0, "start_days");
+	}
+	PQclear(res);
+	return rc;
+}
+
 /* The tenant's rotated-out issuing CAs that are still valid, newest first. */
 static const char q_find_retired[] =
 	"SELECT c.id, c.cert_pem, c.key_file FROM cas c WHERE NOT c.active AND c.kind = 'tenant' "
@@ -258,16 +293,11 @@ store_lookup_retired(void *arg, uint64_t tenant_id, sca_match_fn match, const vo
 {
 	struct store *st = arg;
 	PGresult *res = NULL;
-	char tid[24];
-	const char *params[1] = {tid};
-	int rc = SIGNER_ST_NOCA;
+	int rc;
 
-	snprintf(tid, sizeof(tid), "%llu", (unsigned long long)tenant_id);
 	pthread_mutex_lock(&st->mu);
-	if ((rc = db_exec_sql(&st->db, q_find_retired, 1, params, &res)) != 0) {
-		rc = rc > 0 ? -EIO : rc;
+	if ((rc = by_tenant(st, q_find_retired, tenant_id, &res)) != 0)
 		goto out;
-	}
 	rc = SIGNER_ST_NOCA;
 	for (int r = 0; r < PQntuples(res) && rc == SIGNER_ST_NOCA; r++) {
 		const char *pem = db_get(res, r, "cert_pem"),

@@ -33,10 +33,15 @@ static const struct db_stmt q_look = {
 	1,
 };
 
+/* Uses the link up, with what the allow-list check needs (q_look's; rolled back on refusal). */
 static const struct db_stmt q_use = {
 	"creds_use",
-	"UPDATE notice_links SET used_at = now(), used_ip = $2 WHERE token_sha256 = decode($1, 'hex')"
-	" AND used_at IS NULL AND expires_at > now() RETURNING tenant_id, certificate_id",
+	"UPDATE notice_links l SET used_at = now(), used_ip = $2 FROM tenants t"
+	" WHERE t.id = l.tenant_id AND l.token_sha256 = decode($1, 'hex')"
+	" AND l.used_at IS NULL AND l.expires_at > now()"
+	" RETURNING l.tenant_id, l.certificate_id,"
+	" " TENANT_SQL_HAS("t", TENANT_F_DOWNLOAD_SITE) " AS site,"
+	" array_to_json(t.download_allowlist::text[])::text AS allowlist",
 	2,
 };
 
@@ -121,28 +126,33 @@ token_hash(const char *tok, char hex[2 * SHA256_DIGEST_LENGTH + 1])
 
 /*
  * 1 when the tenant has the download site and the client's address is outside its allow-list
- * (the row of q_look): the ID and password are for that site, and are shown only where it may be
- * used, as the site itself would refuse them (an empty list refuses everyone there too). The
- * refusal is in the history as the download site's are (one entry an address and minute).
+ * (a row of q_look or q_use): the ID and password are for that site, and are shown only where it
+ * may be used, as the site itself would refuse them (an empty list refuses everyone there too).
  */
 static int
-refused(struct http_req *req, struct svc_thread *t, const PGresult *look)
+outside(const struct http_req *req, const PGresult *row)
 {
-	long long tenant = db_get_ll(look, 0, "tenant_id");
+	return strcmp(db_get(row, 0, "site"), "t") == 0 &&
+	       !netacl_json_allows(db_get(row, 0, "allowlist"), req->remote_addr);
+}
+
+/*
+ * The refusal in the history, as the download site's are (one entry an address and minute),
+ * written outside any transaction; then the page that says where to open the link.
+ */
+static void
+refuse(struct http_req *req, struct svc_thread *t, long long tenant)
+{
+	const char *ip = req->remote_addr ? req->remote_addr : "";
+	struct audit_entry e = {tenant, req->remote_addr, "user", 0, AUDIT_DOWNLOAD_REFUSED, NULL};
+	struct audit_more m = {NULL, "dl_refused_ip", {ip}, 1};
 	int rc;
 
-	if (strcmp(db_get(look, 0, "site"), "t") != 0 ||
-	    netacl_json_allows(db_get(look, 0, "allowlist"), req->remote_addr))
-		return 0;
-	log_msg(LOG_WARN, "event=creds_ip_refused tenant=%lld ip=%s", tenant,
-		req->remote_addr ? req->remote_addr : "");
-	struct audit_entry e = {tenant, req->remote_addr, "user", 0, AUDIT_DOWNLOAD_REFUSED, NULL};
-	struct audit_more m = {
-		NULL, "dl_refused_ip", {req->remote_addr ? req->remote_addr : ""}, 1};
+	log_msg(LOG_WARN, "event=creds_ip_refused tenant=%lld ip=%s", tenant, ip);
 	if ((rc = audit_write_summed_ex(&t->db, &t->kv, &e, &m, "ip", (long long)time(NULL))) != 0)
 		log_msg(LOG_WARN, "event=audit_failed tenant=%lld kind=ip rc=%s", tenant,
 			err_name(rc));
-	return 1;
+	page_msg(req, 403, W_NETWORK);
 }
 
 int
@@ -163,8 +173,8 @@ creds_get(struct http_req *req, struct svc_thread *t)
 		page_msg(req, 404, W_UNKNOWN);
 	else if (strcmp(db_get(res, 0, "usable"), "t") != 0)
 		page_msg(req, 410, W_GONE);
-	else if (refused(req, t, res))
-		page_msg(req, 403, W_NETWORK);
+	else if (outside(req, res))
+		refuse(req, t, db_get_ll(res, 0, "tenant_id"));
 	else {
 		/* the form posts to this same address: the token never leaves the path */
 		snprintf(
@@ -211,17 +221,6 @@ creds_post(struct http_req *req, struct svc_thread *t)
 		return -EIO;
 	}
 	const char *p[] = {hex, req->remote_addr ? req->remote_addr : ""};
-	/* outside the allow-list the link is not used up: the page says where to open it */
-	if ((rc = db_exec(&t->db, &q_look, p, &res)) != 0)
-		return rc < 0 ? rc : -EIO;
-	rc = PQntuples(res) == 1 && strcmp(db_get(res, 0, "usable"), "t") == 0 &&
-	     refused(req, t, res);
-	PQclear(res);
-	res = NULL;
-	if (rc) {
-		page_msg(req, 403, W_NETWORK);
-		return 0;
-	}
 	if ((rc = db_begin(&t->db)) != 0)
 		return rc < 0 ? rc : -EIO;
 	if ((rc = db_exec(&t->db, &q_use, p, &res)) != 0)
@@ -230,6 +229,13 @@ creds_post(struct http_req *req, struct svc_thread *t)
 		db_rollback(&t->db);
 		PQclear(res);
 		return creds_get(req, t); /* 404 or 410, as the page would say */
+	}
+	/* outside the allow-list the link is not used up: the page says where to open it */
+	if (outside(req, res)) {
+		db_rollback(&t->db);
+		refuse(req, t, db_get_ll(res, 0, "tenant_id"));
+		rc = 0;
+		goto done;
 	}
 	const char *pc[] = {db_get(res, 0, "tenant_id"), db_get(res, 0, "certificate_id")};
 	if ((rc = db_exec(&t->db, &q_cert, pc, &cr)) != 0)

@@ -39,6 +39,9 @@ import time
 import urllib.request
 import zipfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+from tap import TAP, wait_until  # noqa: E402
+
 ROOT = os.environ.get("SHOMEI_ROOT") or os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 COMPOSE_FILE = os.path.join(ROOT, "docker", "docker-compose.yml")
 # Ports and project names follow the stack's PORT (scripts/test: TEST_PORT, default 18443): the
@@ -51,31 +54,6 @@ SCALE = {"issue": 3, "users": 2, "revoke": 2, "download": 2, "auth": 2}
 BATCH = int(os.environ.get("SHOMEI_DOCKER_BATCH", "500"))
 TMP = tempfile.mkdtemp(prefix="shomei-docker-test.")
 SECRETS = os.path.join(TMP, "secrets")
-
-
-class TAP:
-    def __init__(self):
-        self.n = 0
-        self.failed = 0
-
-    def ok(self, cond, name, detail=None):
-        self.n += 1
-        print(("ok %d - %s" if cond else "not ok %d - %s") % (self.n, name), flush=True)
-        if not cond:
-            self.failed += 1
-            for line in str(detail if detail is not None else "").splitlines()[:30]:
-                print("# " + line, flush=True)
-        return cond
-
-    def eq(self, got, want, name, detail=None):
-        return self.ok(got == want, name, "got %r, want %r%s" % (got, want, "\n" + str(detail) if detail else ""))
-
-    def skip(self, name, reason):
-        self.n += 1
-        print("ok %d - %s # SKIP %s" % (self.n, name, reason), flush=True)
-
-    def note(self, text):
-        print("# " + text, flush=True)
 
 
 T = TAP()
@@ -148,18 +126,6 @@ def crash(cid):
     os.kill(int(pid), 9)
 
 
-def wait(fn, seconds, step=1.0):
-    end = time.time() + seconds
-    while True:
-        try:
-            v = fn()
-        except Exception:
-            v = None
-        if v or time.time() > end:
-            return v
-        time.sleep(step)
-
-
 # --- the engine ------------------------------------------------------------------------------
 
 def engine():
@@ -184,7 +150,7 @@ def engine():
     if run(["docker", "info"], timeout=60).returncode != 0:
         log = open("/tmp/shomei-dockerd.log", "ab")
         subprocess.Popen(["dockerd"], stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True)
-        if not wait(lambda: run(["docker", "info"], timeout=30).returncode == 0, 60):
+        if not wait_until(lambda: run(["docker", "info"], timeout=30).returncode == 0, 60):
             tail = open("/tmp/shomei-dockerd.log", "rb").read()[-600:].decode(errors="replace")
             return "dockerd did not start (no cgroups or overlay filesystem here?): " + " ".join(tail.split())
     if not shutil.which("docker-compose"):
@@ -279,7 +245,7 @@ def wait_stack(project, port, ca, seconds=300):
             return False
         c = Client(port, ca)
         return c.request("GET", "/healthz").status == 200
-    return wait(ready, seconds, 2)
+    return wait_until(ready, seconds, 2)
 
 
 def fetch_file(project, path):
@@ -324,8 +290,7 @@ def main():
                      "down -v leaves nothing"):
             T.skip(name, why)
         shutil.rmtree(TMP, ignore_errors=True)
-        print("1..%d" % T.n)
-        return 0
+        return T.plan()
     T.ok(True, "a Docker engine answers (%s)" % out(["docker", "version", "-f", "{{.Server.Version}}"]))
     try:
         body()
@@ -343,8 +308,7 @@ def main():
                 or any(run(["docker", "volume", "inspect", "%s_%s" % (p, v)]).returncode == 0 for v in vols)]
         T.eq(left, [], "down -v leaves no containers, volumes or networks of either project")
         shutil.rmtree(TMP, ignore_errors=True)
-    print("1..%d" % T.n)
-    return 1 if T.failed else 0
+    return T.plan()
 
 
 def body():
@@ -409,24 +373,24 @@ def body():
     ids = (doc or {}).get("ids") or []
     T.eq((st, len(ids)), (202, BATCH), "a batch of %d answers 202 with %d ids" % (BATCH, BATCH))
     t0 = time.time()
-    wait(lambda: statuses(PROJECT, tid).get("issued", 0) >= BATCH // 10, 120, 0.2)
+    wait_until(lambda: statuses(PROJECT, tid).get("issued", 0) >= BATCH // 10, 120, 0.2)
     victim = containers(PROJECT, "issue")[0]
     done_at_kill = statuses(PROJECT, tid).get("issued", 0)
     crash(victim)
     pg = containers(PROJECT, "postgres")[0]
-    wait(lambda: statuses(PROJECT, tid).get("issued", 0) >= BATCH // 3, 180, 0.5)
+    wait_until(lambda: statuses(PROJECT, tid).get("issued", 0) >= BATCH // 3, 180, 0.5)
     done_at_restart = statuses(PROJECT, tid).get("issued", 0)
     run(["docker", "restart", "-t", "5", pg], check=True)
     T.note("issued when the issue container was killed: %d, when PostgreSQL restarted: %d" % (done_at_kill, done_at_restart))
     T.ok(done_at_kill < BATCH and done_at_restart < BATCH,
          "the kill and the restart came in the middle of the batch (%d, %d of %d)" % (done_at_kill, done_at_restart, BATCH))
-    fin = wait(lambda: statuses(PROJECT, tid).get("issued", 0) == BATCH and statuses(PROJECT, tid), 600, 2)
+    fin = wait_until(lambda: statuses(PROJECT, tid).get("issued", 0) == BATCH and statuses(PROJECT, tid), 600, 2)
     T.ok(bool(fin), "all %d end issued (%.0f s)" % (BATCH, time.time() - t0), statuses(PROJECT, tid))
     T.eq(psql(PROJECT, "SELECT count(*), count(DISTINCT serial), count(DISTINCT number) FROM certificates WHERE tenant_id = %d"
               % tid), "%d|%d|%d" % (BATCH, BATCH, BATCH), "%d rows, serials unique, numbers unique" % BATCH)
     T.eq(psql(PROJECT, "SELECT count(*), count(DISTINCT detail) FROM audit WHERE tenant_id = %d AND action = 'certificate_issue'"
               % tid), "%d|%d" % (BATCH, BATCH), "exactly one history entry per certificate (issued exactly once)")
-    T.ok(wait(lambda: inspect(victim, "{{.State.Running}}") == "true", 60),
+    T.ok(wait_until(lambda: inspect(victim, "{{.State.Running}}") == "true", 60),
          "the killed issue container is back (restart policy)", inspect(victim, "{{.State.Status}} {{.RestartCount}}"))
 
     # the work and the reads over the replicas
@@ -499,7 +463,7 @@ def body():
         s, der = http_get(PORT + 1, path)
         crl = cx.load_der_x509_crl(der) if not der.startswith(b"-----") else cx.load_pem_x509_crl(der)
         return s == 200 and crl.get_revoked_certificate_by_serial_number(serial) is not None and crl
-    crl = wait(revoked_in_crl, 60, 1)
+    crl = wait_until(revoked_in_crl, 60, 1)
     T.ok(bool(crl), "the CRL over plain HTTP lists the revoked serial")
     chain = os.path.join(TMP, "chain.pem")
     open(chain, "wb").write(z.read("cacert.pem"))
@@ -514,7 +478,7 @@ def body():
         r = run(["openssl", "verify", "-crl_check", "-CAfile", chain, "-CRLfile", crlf, certpem])
         T.ok(r.returncode != 0 and b"revoked" in (r.stdout + r.stderr), "openssl verify -crl_check: certificate revoked",
              (r.stdout + r.stderr).decode())
-    r = wait(lambda: (lambda x: b": revoked" in x.stdout and x)(run(
+    r = wait_until(lambda: (lambda x: b": revoked" in x.stdout and x)(run(
         ["openssl", "ocsp", "-issuer", issuer, "-cert", certpem, "-url", "http://127.0.0.1:%d/ocsp" % (PORT + 1),
          "-CAfile", chain, "-header", "Host=localhost:%d" % (PORT + 1)])), 60, 2)
     T.ok(bool(r), "openssl ocsp over plain HTTP: revoked, the response verifies", r and r.stdout.decode())
@@ -552,15 +516,15 @@ def body():
     for svc in ("signer", "users", "postgres"):
         cid_ = containers(PROJECT, svc)[0]
         crash(cid_)
-        back = wait(lambda: inspect(cid_, "{{.State.Running}}") == "true" and healthy(PROJECT), 180, 2)
+        back = wait_until(lambda: inspect(cid_, "{{.State.Running}}") == "true" and healthy(PROJECT), 180, 2)
         T.ok(bool(back), "%s killed: the restart policy brings it back, the stack is healthy" % svc,
              inspect(cid_, "{{.State.Status}} restarts={{.RestartCount}}"))
     c = Client(PORT, ca)
-    login = wait(lambda: c.login("load-admin", pw) == 200, 60, 2)
+    login = wait_until(lambda: c.login("load-admin", pw) == 200, 60, 2)
     T.ok(bool(login), "login after the kills")
     st, doc = c.json("POST", "/api/certificates/batch", {"count": 5})
     more = (doc or {}).get("ids") or []
-    T.ok(st == 202 and len(more) == 5 and wait(lambda: psql(
+    T.ok(st == 202 and len(more) == 5 and wait_until(lambda: psql(
         PROJECT, "SELECT count(*) FROM certificates WHERE id IN (%s) AND status = 'issued'" % ",".join(map(str, more))) == "5", 180, 1),
          "5 more certificates issued after the kills", statuses(PROJECT, tid))
 
@@ -626,7 +590,7 @@ def body():
     T.eq(psql(PROJECT, "SELECT count(*) || ':' || md5(string_agg(cert_pem, ',' ORDER BY id)) FROM cas"),
          ca_before, "down && up: the same CAs")
     c = Client(PORT, ca)
-    T.ok(bool(wait(lambda: c.login("load-admin", pw) == 200, 60, 2)), "the same administrator logs in")
+    T.ok(bool(wait_until(lambda: c.login("load-admin", pw) == 200, 60, 2)), "the same administrator logs in")
     r = c.request("GET", "/api/certificates/%d/p12" % more[0]) if more else None
     T.ok(r is not None and r.status == 200, "a certificate's PKCS#12 downloads after down && up")
 
@@ -644,7 +608,7 @@ def body():
     hist_before = c.json("GET", "/api/audit")[1]
     list_before = c.json("GET", "/api/certificates?status=all")[1]
     compose(RESTORED, "up", "-d", "--no-build", "postgres", port=PORT + 2)
-    wait(lambda: healthy(RESTORED), 120, 2)
+    wait_until(lambda: healthy(RESTORED), 120, 2)
     for vol in ("ca", "admin", "tls"):
         # made with compose's labels, so that compose takes them as its own and down -v removes them
         run(["docker", "volume", "create", "--label", "com.docker.compose.project=" + RESTORED,
@@ -659,7 +623,7 @@ def body():
     up(RESTORED, PORT + 2, scale=False)
     T.ok(bool(wait_stack(RESTORED, PORT + 2, ca, 300)), "the restored deployment is healthy")
     c2 = Client(PORT + 2, ca)
-    T.ok(bool(wait(lambda: c2.login("load-admin", pw) == 200, 60, 2)), "the same administrator logs in to the restored one")
+    T.ok(bool(wait_until(lambda: c2.login("load-admin", pw) == 200, 60, 2)), "the same administrator logs in to the restored one")
     l2 = c2.json("GET", "/api/certificates?status=all")[1]
     T.eq([(i.get("id"), i.get("cn"), i.get("status")) for i in (l2 or {}).get("items", [])],
          [(i.get("id"), i.get("cn"), i.get("status")) for i in (list_before or {}).get("items", [])],
@@ -669,7 +633,7 @@ def body():
     since = int(psql(RESTORED, "SELECT count(*) FROM audit WHERE tenant_id = %d AND id > %s" % (tid, audit_max)))
     T.eq((h2 or {}).get("total"), (hist_before or {}).get("total", 0) + since,
          "the restored 操作履歴 lists the same entries and the %d made on it since (its login)" % since)
-    crl2 = wait(lambda: (lambda x: x[0] == 200 and x[1])(http_get(PORT + 3, path)), 60, 1)
+    crl2 = wait_until(lambda: (lambda x: x[0] == 200 and x[1])(http_get(PORT + 3, path)), 60, 1)
     T.ok(bool(crl2) and (cx.load_der_x509_crl(crl2) if not crl2.startswith(b"-----") else cx.load_pem_x509_crl(crl2))
          .get_revoked_certificate_by_serial_number(serial) is not None,
          "the restored deployment's CRL lists the revoked serial")
@@ -695,12 +659,12 @@ def two_signers(tid, c, z):
             + sec("ca-kek.key", "ca_kek") + sec("db_password", "db_password") + ["shomei:latest", "shomei-signer"], check=True)
         run(["docker", "run", "-d", "--name", names[1]] + common + ["-e", "SHOMEI_LISTEN=0.0.0.0:9000"]
             + sec("data.key", "data_key") + sec("db_password", "db_password") + ["shomei:latest", "shomei-issue"], check=True)
-        T.ok(bool(wait(lambda: run(["docker", "exec", names[0], "test", "-S", "/run/shomei/signer.sock"]).returncode == 0, 60)),
+        T.ok(bool(wait_until(lambda: run(["docker", "exec", names[0], "test", "-S", "/run/shomei/signer.sock"]).returncode == 0, 60)),
              "a second signer runs on the same ca volume and KEK, with its own socket")
         run(["docker", "stop", "-t", "5", first], check=True)
         st, doc = c.json("POST", "/api/certificates/batch", {"count": 20})
         ids = (doc or {}).get("ids") or []
-        done = wait(lambda: st == 202 and psql(PROJECT, "SELECT count(*) FROM certificates WHERE id IN (%s) AND status = 'issued'"
+        done = wait_until(lambda: st == 202 and psql(PROJECT, "SELECT count(*) FROM certificates WHERE id IN (%s) AND status = 'issued'"
                                                % ",".join(map(str, ids))) == str(len(ids)), 240, 2)
         T.ok(bool(done) and len(ids) == 20, "the first signer stopped: 20 certificates issued through the second",
              statuses(PROJECT, tid))
@@ -721,7 +685,7 @@ def two_signers(tid, c, z):
         run(["docker", "rm", "-f"] + names)
         run(["docker", "volume", "rm", sock])
         run(["docker", "start", first])
-    wait(lambda: healthy(PROJECT), 120, 2)
+    wait_until(lambda: healthy(PROJECT), 120, 2)
 
 
 def find_promtool():

@@ -1,4 +1,4 @@
-"""shomei_test: what the integration tests share: the stack from up.json, an HTTPS client, TAP."""
+"""shomei_test: what the integration tests share: the stack from up.json, an HTTPS client; TAP from tap.py."""
 import http.client
 import json
 import os
@@ -6,10 +6,10 @@ import re
 import socket
 import ssl
 import subprocess
-import sys
 import time
-import traceback
 import urllib.parse
+
+from tap import TAP, wait_until  # noqa: F401 (the tests import both from here)
 
 ROOT = os.environ.get("SHOMEI_ROOT") or os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 UP = json.load(open(os.environ["SHOMEI_UP_JSON"], encoding="utf-8"))
@@ -22,38 +22,6 @@ def path(rel):
 VAR = path(UP["var"])
 URL = urllib.parse.urlsplit(UP["url"])
 HOST, PORT = URL.hostname, URL.port
-
-
-class TAP:
-    """ok / not ok lines, a plan at the end; a failing check does not stop the file."""
-
-    def __init__(self):
-        self.n = 0
-        self.failed = 0
-
-    def ok(self, cond, name, detail=None):
-        self.n += 1
-        print(("ok %d - %s" if cond else "not ok %d - %s") % (self.n, name), flush=True)
-        if not cond:
-            self.failed += 1
-            if detail is not None:
-                for line in str(detail).splitlines()[:20]:
-                    print("# " + line, flush=True)
-        return cond
-
-    def eq(self, got, want, name, detail=None):
-        msg = "got %r, want %r" % (got, want)
-        return self.ok(got == want, name, msg if detail is None else msg + "\n" + str(detail))
-
-    def run(self, fn):
-        try:
-            fn(self)
-        except Exception:  # a crash in one test is one failure, the rest still run
-            self.ok(False, "%s raised" % fn.__name__, traceback.format_exc())
-
-    def done(self):
-        print("1..%d" % self.n, flush=True)
-        sys.exit(1 if self.failed else 0)
 
 
 class Response:
@@ -187,18 +155,6 @@ def clear_lockouts():
     keys = redis("--scan", "--pattern", "shomei:fail:*").split()
     if keys:
         redis("DEL", *keys)
-
-
-def wait_until(fn, seconds=20):
-    end = time.time() + seconds
-    while time.time() < end:
-        try:
-            if fn():
-                return True
-        except Exception:
-            pass
-        time.sleep(0.2)
-    return False
 
 
 def pid_alive(name):

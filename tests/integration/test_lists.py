@@ -395,8 +395,9 @@ def test_concurrent(t):
 
 
 def test_count_cache(t):
-    """The total is counted on each request of the first page and reused by the pages reached by
-    a cursor (docs/DECISIONS.md): a new row shows in the total on the next first page."""
+    """A filtered total is counted once and kept in Redis with the tenant's certificates' generation
+    (migration 0026, docs/DECISIONS.md): every page, the first too, reuses it while no certificate
+    of the tenant changes, and the first request after a change counts afresh."""
     s, tid = STATE["s"], STATE["tid"]
     base = "/api/certificates?status=all&cn=sato"
     st, first = s.get(base)
@@ -406,26 +407,71 @@ def test_count_cache(t):
     keys = redis("--scan", "--pattern", "shomei:count:certificates:*").split()
     t.ok(keys, "the total is kept in Redis (shomei:count:certificates:…)", keys)
     t.ok(all("sato" not in k.lower() for k in keys), "its key holds no search text, a digest", keys[:3])
+    # the stored total, made visibly different: a first page that counted again would not show it
+    stored = {k: redis("GET", k).strip() for k in keys}
+    mine = [k for k, v in stored.items() if v.endswith("/%d" % total)]
+    t.ok(len(mine) >= 1, "it is stored with the generation it was counted at (gen/N)", stored)
+    for k in mine:
+        redis("SET", k, stored[k][:-len(str(total))] + str(total + 7000), "EX", "600")
+    st, doc = s.get(base)
+    t.ok(st == 200 and doc["total"] == total + 7000,
+         "while no certificate changes, the first page reuses the stored total", (st, doc and doc.get("total")))
     uid, did = psql("SELECT user_id, device_id FROM certificates WHERE tenant_id = %d LIMIT 1" % tid).split("|")
     psql("INSERT INTO certificates (tenant_id, user_id, device_id, cn, status, issued_at, claimed_at)"
          " VALUES (%d, %s, %s, 'Sato Count Cache', 'issued', now(), NULL)" % (tid, uid, did))
     nxt = q(base, after=first["next"], page=2)
     st, doc = s.get(nxt)
-    t.ok(st == 200 and doc["total"] == total, "the page after it shows the total the first page counted",
+    t.ok(st == 200 and doc["total"] == total + 1, "a certificate added: the page after the first counts it at once",
          (st, doc and doc.get("total"), total))
     st, doc = s.get(base)
-    t.ok(st == 200 and doc["total"] == total + 1, "the next request of the first page counts the new row",
-         (st, doc and doc.get("total"), total))
-    st, doc = s.get(nxt)
-    t.ok(st == 200 and doc["total"] == total + 1, "and the pages after it show that total",
+    t.ok(st == 200 and doc["total"] == total + 1, "and so does the first page",
          (st, doc and doc.get("total"), total))
     st, doc = s.get(q(base, last=1))
     t.ok(st == 200 and doc["total"] == total + 1 and len(doc["items"]) == ((total + 1) % 100 or 100),
          "the last page too, holding what is left after the full pages of it",
          (st, doc and doc.get("total"), doc and len(doc.get("items", []))))
+    psql("UPDATE certificates SET status = 'revoked', revoked_at = now() WHERE tenant_id = %d"
+         " AND cn = 'Sato Count Cache'" % tid)
+    st, doc = s.get(q("/api/certificates", status="valid", cn="sato"))
+    want = int(psql("SELECT count(*) FROM certificates WHERE tenant_id = %d AND lower(cn) LIKE '%%sato%%'"
+                    " AND status IN ('issuing', 'issued', 'downloaded', 'revoke_scheduled')" % tid))
+    t.ok(st == 200 and doc["total"] == want, "a revocation shows in the valid total at once",
+         (st, doc and doc.get("total"), want))
     other = Session(LOGIN, PASSWORD)
     st, doc = other.get("/api/certificates?status=all&cn=satoo")
     t.ok(st == 200 and doc["total"] == 0, "another filter has a total of its own", doc and doc.get("total"))
+
+
+def test_kept_totals(t):
+    """Without a CN or 発行日, the total is the count the triggers keep (migration 0026): exact
+    however many rows were added, revoked and deleted, and marked 約 past 10,000 as before."""
+    s, tid = STATE["s"], STATE["tid"]
+    want = {"all": int(psql("SELECT count(*) FROM certificates WHERE tenant_id = %d" % tid)),
+            "valid": int(psql("SELECT count(*) FROM certificates WHERE tenant_id = %d AND status IN"
+                              " ('issuing', 'issued', 'downloaded', 'revoke_scheduled')" % tid))}
+    for status in ("all", "valid"):
+        for extra in ({}, {"sort": "-issued_at"}):
+            st, doc = s.get(q("/api/certificates", status=status, **extra))
+            t.ok(st == 200 and doc["total"] == want[status] and doc["total_estimated"] == (want[status] > 10000),
+                 "status=%s %s: the total is every such certificate (%d)" % (status, extra, want[status]),
+                 (st, doc and doc.get("total"), doc and doc.get("total_estimated")))
+    by_status = psql("SELECT s.status, coalesce(s.n, 0), coalesce(c.n, 0) FROM"
+                     " (SELECT status, sum(n) AS n FROM certificate_counts WHERE tenant_id = %d GROUP BY status) s"
+                     " FULL JOIN (SELECT status, count(*) AS n FROM certificates WHERE tenant_id = %d"
+                     " GROUP BY status) c USING (status)" % (tid, tid)).split()
+    t.ok(by_status and all(r.split("|")[1] == r.split("|")[2] for r in by_status),
+         "the kept count of each status is the table's", by_status)
+    uid, did = psql("SELECT user_id, device_id FROM certificates WHERE tenant_id = %d LIMIT 1" % tid).split("|")
+    psql("INSERT INTO certificates (tenant_id, user_id, device_id, cn, status, issued_at, claimed_at)"
+         " SELECT %d, %s, %s, 'Kept ' || g, 'issued', now(), NULL FROM generate_series(1, 3) g;"
+         "DELETE FROM certificates WHERE tenant_id = %d AND cn = 'Kept 1';"
+         "UPDATE certificates SET status = 'revoked', revoked_at = now() WHERE tenant_id = %d AND cn = 'Kept 2'"
+         % (tid, uid, did, tid, tid))
+    st, doc = s.get("/api/certificates?status=all")
+    st2, doc2 = s.get("/api/certificates?status=valid")
+    t.ok(st == 200 and st2 == 200 and doc["total"] == want["all"] + 2 and doc2["total"] == want["valid"] + 1,
+         "three added, one deleted, one revoked: all +2, valid +1 at once",
+         (doc and doc.get("total"), doc2 and doc2.get("total"), want))
 
 
 def test_kana(t):
@@ -469,7 +515,7 @@ def main():
         sessions = [Session(LOGIN, PASSWORD) for _ in range(3)]
         STATE.update(tid=tid, s=sessions[0], sessions=sessions, d=Data(tid), checks=[])
         for fn in (test_errors, test_kana, test_certificates, test_users, test_audit_jobs, run_checks,
-                   test_count_cache, test_concurrent):
+                   test_count_cache, test_kept_totals, test_concurrent):
             t.run(fn)
     finally:
         cleanup(tid)

@@ -151,6 +151,10 @@ def test_issuance(t):
         h = c.get("/api/audit?q=127.0.0.1").json() or {}
         t.ok(any("127.0.0.1" in (i.get("detail") or "") for i in h.get("items", [])),
              "the refusal is in the history with the address", h)
+        # one entry an address and minute, "（N回）": the GET's and the POST's refusals both counted
+        counts = [int(n) for i in h.get("items", []) if "127.0.0.1" in (i.get("detail") or "")
+                  for n in re.findall(r"[(（](\d+)回[)）]", i.get("detail") or "")]
+        t.eq(sum(counts), 2, "both refusals (GET and POST) are counted in the history", h)
         r = c.request("PUT", "/api/tenant/settings", body={"download_allowlist": ["127.0.0.0/8", "::1/128"]})
         t.eq(r.status, 200, "the allow-list back", r.body)
         r = anon.get(u)

@@ -117,10 +117,30 @@ test_rows(void)
 	cJSON_Delete(errs);
 }
 
+/* A total the writers keep: exact to KEYSET_EXACT_MAX, marked estimated above, never changed. */
+static void
+test_known(void)
+{
+	static const struct {
+		long long n;
+		int est;
+	} cases[] = {{0, 0}, {1, 0}, {9999, 0}, {10000, 0}, {10001, 1}, {1000000, 1}};
+	long long total;
+	int est;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		total = -1, est = -1;
+		keyset_known(cases[i].n, &total, &est);
+		TAP_OK(total == cases[i].n && est == cases[i].est, "kept total %lld: %s",
+		       cases[i].n, cases[i].est ? "shown as 約 N" : "exact");
+	}
+}
+
 int
 main(void)
 {
 	test_read();
 	test_rows();
+	test_known();
 	return tap_done();
 }

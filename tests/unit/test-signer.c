@@ -309,6 +309,46 @@ test_errors(EVP_PKEY *key)
 	TAP_OK(rc == -ENOENT, "no socket: -ENOENT");
 }
 
+/* store_limits stand-in: tenant 1's limits as the test sets them; 13: broken; else gone. */
+static int limit_days = MAX_DAYS;
+
+static int
+limits(void *arg, uint64_t tenant_id, struct sca *ca)
+{
+	(void)arg;
+	if (tenant_id == 13)
+		return -EIO;
+	if (tenant_id != 1)
+		return SIGNER_ST_NOCA;
+	ca->max_days = limit_days;
+	ca->start_days = START_DAYS;
+	return 0;
+}
+
+/* SIGN_CERT takes the tenant's limits as they are now, not as the CA lookup found them. */
+static void
+test_limits(struct server *s, EVP_PKEY *key)
+{
+	char reason[256];
+	X509 *x = client(&tenant, key, 365), *y = client(&stranger, key, 10);
+	int rc;
+
+	s->limits = limits;
+	limit_days = MAX_DAYS;
+	rc = ask_cert(1, x, NULL, reason, sizeof(reason));
+	TAP_OK(rc == 0, "365 days within the tenant's %d: signed (%d %s)", MAX_DAYS, rc, reason);
+	limit_days = 30;
+	rc = ask_cert(1, x, NULL, reason, sizeof(reason));
+	TAP_OK(rc == SIGNER_E_REFUSED && strstr(reason, "limit of 30 days"),
+	       "the limit lowered to 30: the next one is refused at once: %s", reason);
+	rc = ask_cert(2, y, NULL, reason, sizeof(reason));
+	TAP_OK(rc == SIGNER_E_REFUSED && strstr(reason, "no such tenant"),
+	       "a CA whose tenant is gone signs nothing: %s", reason);
+	s->limits = NULL;
+	X509_free(x);
+	X509_free(y);
+}
+
 /* A kept connection serves many requests, and comes back by itself after the signer hung up. */
 static void
 test_kept_connection(void)
@@ -780,6 +820,7 @@ main(void)
 	test_certs(key);
 	test_crls();
 	test_ocsp();
+	test_limits(&s, key);
 	test_callers(&s, key, dir);
 	test_oversized();
 	test_kept_connection();
