@@ -1,6 +1,7 @@
 #!/bin/sh
 # entrypoint of the shomei nginx image: renders nginx/nginx.conf.in (and fastcgi.inc,
-# authed.inc) the way scripts/lib.sh's render_nginx does, then runs nginx in the foreground.
+# fastcgi-ocsp.inc, authed.inc) the way scripts/lib.sh's render_nginx does, then runs nginx in
+# the foreground.
 # Container differences from the local stack:
 #   - it listens on every address of the container (the template binds loopback only);
 #   - its access logs go to the container's stdout as JSON lines (logformat.inc), its error log
@@ -45,7 +46,7 @@ render_nginx() {
 	chmod 750 "$VAR/run/internal"
 	# the renewal server (/dl/<slug>/renew, client certificates): PORT + 30 unless RENEW_PORT
 	renew_port=${RENEW_PORT:-$((PORT + 30))}
-	for f in nginx.conf fastcgi.inc authed.inc; do
+	for f in nginx.conf fastcgi.inc fastcgi-ocsp.inc authed.inc; do
 		src=$SRC/$f
 		[ "$f" = nginx.conf ] && src=$SRC/nginx.conf.in
 		sed -e "s|@VAR@|$VAR|g" -e "s|@CONF@|$CONF|g" -e "s|@HTML@|$HTML|g" \

@@ -790,7 +790,7 @@ render_nginx() {
 	cp -R "$ROOT/nginx/html" "$VAR/nginx/html.new" && chmod -R a+rX "$VAR/nginx/html.new" ||
 		die "cannot copy the portal into $VAR/nginx"
 	rm -rf "$VAR/nginx/html" && mv "$VAR/nginx/html.new" "$VAR/nginx/html"
-	for f in nginx.conf fastcgi.inc authed.inc; do
+	for f in nginx.conf fastcgi.inc fastcgi-ocsp.inc authed.inc; do
 		sed -e "s|@VAR@|$VAR|g" -e "s|@CONF@|$VAR/nginx|g" -e "s|@HTML@|$VAR/nginx/html|g" \
 			-e "s|@SOCK@|$SOCK|g" -e "s|@PORT@|$PORT|g" -e "s|@HTTP_PORT@|$HTTP_PORT|g" \
 			-e "s|@RENEW_PORT@|$RENEW_PORT|g" -e "s|@USER@|$user|g" \

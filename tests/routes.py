@@ -4,7 +4,7 @@
 usage: routes.py SOURCE_ROOT BUILD_DIR
 
 The routes come from the built services themselves (`shomei-<svc> -r`), the locations from
-nginx/nginx.conf.in and the files it includes from @CONF@ (authed.inc, fastcgi.inc). Checked:
+nginx/nginx.conf.in and the files it includes from @CONF@ (authed.inc, fastcgi.inc, fastcgi-ocsp.inc). Checked:
   - every location that passes a request to a service's socket can reach at least one route of
     that service, with the path the service sees (SHOMEI_ROUTE if the location sets it, else
     the URI);

@@ -1,6 +1,7 @@
 /* fcgisvc.c: the runtime every FastCGI service shares: threads, routing, health, metrics. */
 #include <errno.h>
 #include <netdb.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -309,6 +310,24 @@ count(const struct http_req *req, const struct timespec *t0, size_t ri)
 		m_unavailable++;
 }
 
+/*
+ * Wait in poll(POLLIN) for nginx's next request on a kept connection, not in libfcgi's read():
+ * a thread asleep in read() on a unix socket is woken each time nginx reads the answer it just
+ * wrote (freeing the bytes wakes every sleeper on the socket, a reader too) and finds nothing,
+ * so every answer cost two wake-ups of the thread; poll's wait ignores that wake-up. libfcgi
+ * keeps no byte past the request it served (each FCGX_Accept_r reads into a new buffer), so the
+ * next request's first byte is in the socket. An error or hang-up returns too: libfcgi's read
+ * then sees it and closes.
+ */
+static void
+wait_request(int fd)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+
+	while (poll(&p, 1, -1) < 0 && errno == EINTR)
+		;
+}
+
 static void *
 worker(void *arg)
 {
@@ -320,7 +339,11 @@ worker(void *arg)
 
 	if (FCGX_InitRequest(&fr, g_sock, 0) != 0)
 		return NULL;
-	while (FCGX_Accept_r(&fr) >= 0) {
+	for (;;) {
+		if (fr.ipcFd >= 0)
+			wait_request(fr.ipcFd);
+		if (FCGX_Accept_r(&fr) < 0)
+			break;
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		http_req_init(&req, fr.out, fr.envp);
 		log_set_request(req.reqid);

@@ -17,12 +17,63 @@
 #include <time.h>
 
 #include "core/log.h"
+#include "core/strbuf.h"
 #include "extern.h"
 
 #define PRESIGN_BATCH 200
 /* Batches per call: a notified tenant waits for 1,000 signatures of a sweep at most. */
 #define PRESIGN_ROUNDS 5
 #define PENDING_MAX 256
+/* Certificates whose answer the signer refused, left out of the stale list for an hour. */
+#define REFUSED_MAX 1000
+#define REFUSED_SECONDS 3600
+
+/*
+ * The signer refuses an answer it must not sign (a revocationTime in the future, say, from a
+ * row written by hand). Such a row would come first in every batch and hold every other
+ * certificate back, so it is left out of the list for REFUSED_SECONDS and tried again then.
+ * Only the pre-signer's thread touches this.
+ */
+static struct {
+	long long id[REFUSED_MAX];
+	time_t at[REFUSED_MAX];
+	size_t n;
+} g_refused;
+
+static void
+refused_add(long long id, time_t now)
+{
+	size_t slot = 0;
+
+	for (size_t i = 0; i < g_refused.n; i++)
+		if (g_refused.at[i] < g_refused.at[slot])
+			slot = i;
+	if (g_refused.n < REFUSED_MAX)
+		slot = g_refused.n++;
+	g_refused.id[slot] = id;
+	g_refused.at[slot] = now;
+}
+
+/* "{id,id,…}" of the refusals younger than REFUSED_SECONDS into buf (the old ones dropped). */
+static void
+refused_array(time_t now, char *buf, size_t cap)
+{
+	struct strbuf b;
+	size_t keep = 0;
+
+	strbuf_init(&b, buf, cap);
+	strbuf_add(&b, "{");
+	for (size_t i = 0; i < g_refused.n; i++) {
+		if (now - g_refused.at[i] >= REFUSED_SECONDS)
+			continue;
+		g_refused.id[keep] = g_refused.id[i];
+		g_refused.at[keep] = g_refused.at[i];
+		strbuf_printf(&b, "%s%lld", keep ? "," : "", g_refused.id[keep]);
+		keep++;
+	}
+	g_refused.n = keep;
+	strbuf_add(&b, "}");
+}
 
 /* Sign and store row r of the stale list; 0 or nonzero. */
 static int
@@ -63,19 +114,32 @@ presign_run(struct db *db, struct signer_conn *sc, long long tenant_id, size_t *
 	snprintf(tid, sizeof(tid), "%lld", tenant_id);
 	for (int round = 0; round < PRESIGN_ROUNDS && n == PRESIGN_BATCH && rc == 0; round++) {
 		time_t now = time(NULL);
+		/* REFUSED_MAX ids of at most 20 digits and their commas fit */
+		static char refused[REFUSED_MAX * 21 + 3];
 
+		refused_array(now, refused, sizeof(refused));
 		snprintf(limit, sizeof(limit), "%lld",
 			 (long long)now + revoke_cfg.ocsp_validity / 2);
-		const char *params[] = {tid, limit};
+		const char *params[] = {tid, limit, refused};
 		if ((rc = db_exec(db, &q_ocsp_stale, params, &res)) != 0) {
 			rc = rc < 0 ? rc : -EIO;
 			break;
 		}
 		n = PQntuples(res);
-		/* a row that fails would come back first in the next batch: stop the round */
-		for (int r = 0; r < n && rc == 0; r++)
-			if ((rc = one(db, sc, res, r, now)) == 0)
+		/* a row that fails otherwise (the signer or the database away) would come back
+		 * first in the next batch: stop the round; a refused one is left out and the round
+		 * goes on */
+		for (int r = 0; r < n && rc == 0; r++) {
+			if ((rc = one(db, sc, res, r, now)) == 0) {
 				done++;
+			} else if (rc == SIGNER_E_REFUSED) {
+				log_msg(LOG_WARN,
+					"event=ocsp_presign_refused certificate=%s retry_in=%d",
+					db_get(res, r, "id"), REFUSED_SECONDS);
+				refused_add(db_get_ll(res, r, "id"), now);
+				rc = 0;
+			}
+		}
 		PQclear(res);
 		res = NULL;
 	}

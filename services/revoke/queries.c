@@ -146,7 +146,7 @@ const struct db_stmt q_ocsp_store = {
  * missing, says another status, or expires before $2 */
 const struct db_stmt q_ocsp_stale = {
 	"revoke_ocsp_stale",
-	"SELECT c.ca_id, c.serial, c.status = " LC_SQL(LC_REVOKED) " AS revoked,"
+	"SELECT c.id, c.ca_id, c.serial, c.status = " LC_SQL(LC_REVOKED) " AS revoked,"
 	" extract(epoch FROM coalesce(c.revoked_at, c.updated_at))::bigint AS revoked_at,"
 	" coalesce(c.revocation_reason, 0) AS reason"
 	" FROM certificates c JOIN cas a ON a.id = c.ca_id AND a.kind = 'tenant'"
@@ -156,7 +156,8 @@ const struct db_stmt q_ocsp_stale = {
 	" AND (c.status IN " LC_SQL_VALID " OR c.status = " LC_SQL(LC_REVOKED) ")"
 	" AND (r.serial IS NULL OR r.revoked <> (c.status = " LC_SQL(LC_REVOKED) ")"
 	"  OR r.next_update <= to_timestamp($2::bigint))"
+	" AND c.id <> ALL ($3::bigint[])"
 	" ORDER BY c.status = " LC_SQL(LC_REVOKED) " DESC, c.id LIMIT 200",
-	2,
+	3,
 };
 /* clang-format on */

@@ -182,10 +182,35 @@ def test_presign_own_thread(t):
         psql("DELETE FROM certificates WHERE tenant_id = :'p1' AND cn LIKE 'burst\\_%'", tid_b)
 
 
+def test_refused_row_left_out(t):
+    """A row the signer refuses to answer for (revoked "in 2035", as a row written by hand could
+    say) comes first in the pre-signer's order; it must not hold back the certificates after it."""
+    c = "ocspc-c-" + RUN
+    tid = tenant(c, 1, key_type="p256")
+    ca = psql("SELECT id FROM cas WHERE tenant_id = :'p1' AND active AND kind = 'tenant'", tid)
+    bad, good = "1" + secrets.token_hex(15), "1" + secrets.token_hex(15)
+    psql("BEGIN;\nCOPY certificates (tenant_id, ca_id, cn, status, serial, revoked_at) FROM STDIN;\n"
+         "%s\t%s\tfuture_revoked\trevoked\t%s\t2035-01-01 00:00:00+00\n"
+         "%s\t%s\tafter_it\tissued\t%s\t\\N\n\\.\n"
+         "SELECT pg_notify('shomei_crl', '%s');\nCOMMIT;\n" % (tid, ca, bad, tid, ca, good, tid))
+    answered = lambda serial: psql("SELECT count(*) FROM ocsp_responses WHERE ca_id = :'p1' AND serial = :'p2'",
+                                   ca, serial) == "1"
+    try:
+        t.ok(wait_until(lambda: answered(good), 30),
+             "the certificate after the refused row is pre-signed all the same")
+        t.ok(not answered(bad), "the refused row has no answer (the signer will not date a revocation ahead)")
+        log = open(os.path.join(UP["var"], "log", "revoke.log"), encoding="utf-8", errors="replace").read()
+        t.ok("event=ocsp_presign_refused" in log, "the refusal is in shomei-revoke's log")
+    finally:
+        psql("DELETE FROM ocsp_responses WHERE ca_id = :'p1'", ca)
+        psql("DELETE FROM certificates WHERE tenant_id = :'p1' AND cn IN ('future_revoked', 'after_it')", tid)
+
+
 def main():
     t = TAP()
     setup()
-    for fn in (test_kept, test_api_revocation_at_once, test_other_process_revocation, test_presign_own_thread):
+    for fn in (test_kept, test_api_revocation_at_once, test_other_process_revocation, test_presign_own_thread,
+               test_refused_row_left_out):
         t.run(fn)
     t.done()
 

@@ -122,6 +122,24 @@ test_cache_control(void)
 	free(k.data);
 }
 
+/* The log's request id is nginx's $request_id (32 hex digits) cut to 16, not one drawn again. */
+static void
+test_reqid(void)
+{
+	char id[] = "REQUEST_ID=0123456789abcdef0123456789abcdef", shortid[] = "REQUEST_ID=0a1b",
+	     *envp[] = {id, NULL}, *envs[] = {shortid, NULL}, *none[] = {NULL};
+	struct http_req req;
+
+	http_req_init(&req, NULL, envp);
+	TAP_OK(strcmp(req.reqid, "0123456789abcdef") == 0,
+	       "nginx's 32-digit request id is the log's, cut to 16 (%s)", req.reqid);
+	http_req_init(&req, NULL, envs);
+	TAP_OK(strcmp(req.reqid, "0a1b") == 0, "a shorter one is taken whole (%s)", req.reqid);
+	http_req_init(&req, NULL, none);
+	TAP_OK(strlen(req.reqid) == 16 && strspn(req.reqid, "0123456789abcdef") == 16,
+	       "without one, 16 random hex digits (%s)", req.reqid);
+}
+
 static void
 test_invalid(void)
 {
@@ -952,6 +970,7 @@ main(void)
 	alarm(110); /* a child that hangs fails the test instead of blocking it */
 	signal(SIGPIPE, SIG_IGN);
 	test_invalid();
+	test_reqid();
 	test_cache_control();
 	test_fail();
 	if (mkdtemp(tmp) == NULL) {
