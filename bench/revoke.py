@@ -15,7 +15,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import STAMP, args, head, load, machine, say, table, write  # noqa: E402
+from benchlib import ROOT, STAMP, args, head, load, machine, say, table, write  # noqa: E402
 from shomei_test import PORT, UP, VAR, Client, ctl, psql  # noqa: E402
 from test_relying_party import RelyingParty, client_cert, measure_refusal, setup_tenant  # noqa: E402
 import revoke_ocsp  # noqa: E402  (bench/, beside this file)
