@@ -7,7 +7,7 @@ import time
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
-from shomei_test import TAP, Client, ctl, psql
+from shomei_test import TAP, Client, ctl, psql, wait_until
 
 TAG = "ud" + "".join(random.choice("abcdefghijkmnpqrstuvwxyz23456789") for _ in range(8))
 PW = "Devices2test"
@@ -100,6 +100,10 @@ def test_add(t):
     other = user(c, "two", [{"device": "20"}])
     r = c.post("/api/users/%d/devices" % other, {"devices": [{"device": "12", "email": sub}]})
     t.ok(r.status == 422 and "devices[0].email" in fields(r), "a pair another user has: 422", r.body[:300])
+    # user two's certificate is issued in the background, and its issuance writes history: the
+    # count is taken once nothing of the tenant is still issuing
+    t.ok(wait_until(lambda: psql("SELECT count(*) FROM certificates WHERE tenant_id = :p1 AND status = 'issuing'",
+                                 tid) == "0", 120), "user two's certificate is issued")
     before = counts(tid)
     r = c.post(path, {"devices": [{"device": "11"}, {"device": "20"}]})
     t.ok(r.status == 422 and "devices" in fields(r), "two devices with one licence left: 422 (quota)", r.body[:300])
