@@ -9,7 +9,7 @@ import subprocess
 import time
 import urllib.parse
 
-from tap import TAP, wait_until  # noqa: F401 (the tests import both from here)
+from tap import TAP, scratch_dir, wait_until  # noqa: F401 (the tests import them from here)
 
 ROOT = os.environ.get("SHOMEI_ROOT") or os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 UP = json.load(open(os.environ["SHOMEI_UP_JSON"], encoding="utf-8"))

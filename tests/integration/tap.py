@@ -1,5 +1,9 @@
-"""tap: TAP output and polling, for tests that need no stack (tests/docker) and for shomei_test."""
+"""tap: TAP output, polling and scratch directories, for tests that need no stack (tests/docker) and
+for shomei_test."""
+import atexit
+import shutil
 import sys
+import tempfile
 import time
 
 
@@ -61,3 +65,10 @@ def wait_until(fn, seconds=20, step=0.2):
         if time.time() >= end:
             return False
         time.sleep(step)
+
+
+def scratch_dir(prefix):
+    """A temporary directory, removed when the test's process exits."""
+    d = tempfile.mkdtemp(prefix=prefix)
+    atexit.register(shutil.rmtree, d, True)
+    return d

@@ -11,18 +11,17 @@ import random
 import re
 import stat
 import subprocess
-import tempfile
 import time
 
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from shomei_test import ROOT, TAP, UP, Client, clear_lockouts, ctl, psql, redis
+from shomei_test import ROOT, TAP, UP, Client, clear_lockouts, ctl, psql, redis, scratch_dir
 
 BUILD = os.environ.get("SHOMEI_BUILD") or os.path.join(ROOT, "build")
 ENROLL = os.path.join(BUILD, "tools", "enroll", "shomei-enroll")
 TAG = "dl" + "".join(random.choice("abcdefghijkmnpqrstuvwxyz23456789") for _ in range(6))
 PW = "Dlsite2test1"
-TMP = tempfile.mkdtemp(prefix="shomei-dlsite-")
+TMP = scratch_dir("shomei-dlsite-")
 ALL = "validity_period,org_units,install_restriction,download_site,admin_may_issue,notify_users"
 
 

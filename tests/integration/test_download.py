@@ -5,7 +5,6 @@ import io
 import os
 import plistlib
 import subprocess
-import tempfile
 import time
 import urllib.parse
 import zipfile
@@ -14,9 +13,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from shomei_test import TAP, UP, Client, clear_lockouts, ctl, psql
+from shomei_test import TAP, UP, Client, clear_lockouts, ctl, psql, scratch_dir
 
-TMP = tempfile.mkdtemp(prefix="shomei-dl-")
+TMP = scratch_dir("shomei-dl-")
 
 
 def wait_issued(c, ids, seconds=90):

@@ -2,15 +2,12 @@
 """shomei-issue: "add N", the workers, the certificates they make (checked by openssl, certtool and
 python3-cryptography), the list and its filters, tenant isolation, and the fault tests (kill -9 of
 the service, Redis flushed) in the middle of a batch."""
-import atexit
 import datetime
 import json
-import shutil
 import os
 import re
 import signal
 import subprocess
-import tempfile
 import time
 import urllib.parse
 
@@ -21,13 +18,12 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from shomei_test import (ROOT, TAP, UP, VAR, Client, cdp_crl, cdp_url, ctl, hold, live_pid, path, pem_certs, psql,
-                         read_pid, redis, release, sock_answers, wait_until)
+                         read_pid, redis, release, scratch_dir, sock_answers, wait_until)
 
 JST = datetime.timezone(datetime.timedelta(hours=9))
 BUILD = os.environ.get("SHOMEI_BUILD") or os.path.join(ROOT, "build")
 CONF = path(UP["ctl"][2])
-TMP = tempfile.mkdtemp(prefix="shomei-issue-")
-atexit.register(shutil.rmtree, TMP, True)
+TMP = scratch_dir("shomei-issue-")
 ADMIN_PW = "Issue2test9x"
 
 

@@ -10,14 +10,13 @@ import io
 import os
 import random
 import subprocess
-import tempfile
 import time
 
-from shomei_test import TAP, UP, Client, ctl, psql
+from shomei_test import TAP, UP, Client, ctl, psql, scratch_dir
 
 TAG = "np" + "".join(random.choice("abcdefghijkmnpqrstuvwxyz23456789") for _ in range(6))
 PW = "Notice2pdf1"
-TMP = tempfile.mkdtemp(prefix="shomei-npdf-")
+TMP = scratch_dir("shomei-npdf-")
 
 
 def tenant(slug):

@@ -13,21 +13,20 @@ import os
 import random
 import signal
 import subprocess
-import tempfile
 import threading
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
-from shomei_test import TAP, Client, ctl, live_pid, psql, read_pid, wait_until
+from shomei_test import TAP, Client, ctl, live_pid, psql, read_pid, scratch_dir, wait_until
 from test_revoke_csv import errors, issued, upload as rc_upload, wait_job
 import test_revoke_csv
 
 TAG = "".join(random.choice("abcdefghijkmnpqrstuvwxyz") for _ in range(6))
 PW = "Reissue2test1"
 JST = datetime.timezone(datetime.timedelta(hours=9))
-TMP = tempfile.mkdtemp(prefix="shomei-reissue-")
+TMP = scratch_dir("shomei-reissue-")
 
 
 def day(n):

@@ -23,11 +23,11 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from shomei_test import TAP, UP, Client, ctl, mail_messages, path, psql, wait_until
+from shomei_test import TAP, UP, Client, ctl, mail_messages, path, psql, scratch_dir, wait_until
 
 TAG = "".join(random.choice("abcdefghijkmnpqrstuvwxyz") for _ in range(6))
 PW = "Renew2test1x"
-TMP = tempfile.mkdtemp(prefix="shomei-renew-")
+TMP = scratch_dir("shomei-renew-")
 RENEW = UP.get("renew_url") or ""
 CA = path(UP["server_ca"])
 JST = datetime.timezone(datetime.timedelta(hours=9))
