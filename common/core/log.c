@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "core/log.h"
+#include "core/util.h"
 
 static const char *log_prog = "shomei";
 static enum log_level log_min = LOG_INFO;
@@ -384,36 +385,6 @@ jraw(struct jout *o, const char *p, size_t n)
 	return 0;
 }
 
-/* The length of the valid UTF-8 sequence at p (of n bytes), 0 when it is not one. */
-static size_t
-utf8_len(const unsigned char *p, size_t n)
-{
-	size_t need;
-	uint32_t cp;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		need = 2, cp = p[0] & 0x1f;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		need = 3, cp = p[0] & 0x0f;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		need = 4, cp = p[0] & 0x07;
-	else
-		return 0;
-	if (n < need)
-		return 0;
-	for (size_t i = 1; i < need; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3f);
-	}
-	if ((need == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (need == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return need;
-}
-
 /* A JSON string's content: ", \ and control characters escaped, valid UTF-8 kept as it is,
  * any other byte as U+FFFD. Each character goes in whole or not at all. */
 static void
@@ -443,7 +414,7 @@ jstr(struct jout *o, const char *s, size_t n)
 				jraw(o, esc, 6);
 			}
 			i++;
-		} else if ((l = utf8_len(p + i, n - i)) > 0) {
+		} else if ((l = util_utf8_seq(p + i, n - i)) > 0) {
 			jraw(o, s + i, l);
 			i += l;
 		} else {

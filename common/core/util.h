@@ -53,6 +53,10 @@ char *util_read_file(const char *path, size_t max, size_t *len);
  */
 int util_chgrp_mode(const char *path, const char *group, int mode);
 
+/* Bytes of the valid UTF-8 sequence at p (at most n), or 0 when it is not one (a NUL byte, an
+ * overlong form, a surrogate, past U+10FFFF, cut short). */
+size_t util_utf8_seq(const unsigned char *p, size_t n);
+
 /* Parse a whole decimal long long in [min, max]; 0 or -EINVAL. */
 int util_parse_ll(const char *s, long long min, long long max, long long *out);
 

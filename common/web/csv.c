@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/util.h"
 #include "web/csv.h"
 
 int
@@ -50,43 +51,13 @@ csv_field(struct http_req *req, const char *s, int last)
 	return rc;
 }
 
-/* Bytes of the UTF-8 sequence at p (at most n), or 0 when it is not one. */
-static size_t
-utf8_seq(const unsigned char *p, size_t n)
-{
-	unsigned cp;
-	size_t k;
-
-	if (p[0] < 0x80)
-		return p[0] != 0;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		k = 2, cp = p[0] & 0x1f;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		k = 3, cp = p[0] & 0x0f;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		k = 4, cp = p[0] & 0x07;
-	else
-		return 0;
-	if (n < k)
-		return 0;
-	for (size_t i = 1; i < k; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if ((k == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (k == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return k;
-}
-
 /* The offset of the first byte that is not part of valid UTF-8 (len when all is). */
 static size_t
 utf8_valid_upto(const unsigned char *p, size_t len)
 {
 	size_t i = 0, k;
 
-	while (i < len && (k = utf8_seq(p + i, len - i)) != 0)
+	while (i < len && (k = util_utf8_seq(p + i, len - i)) != 0)
 		i += k;
 	return i;
 }
