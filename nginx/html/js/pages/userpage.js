@@ -47,6 +47,18 @@ function field(id, labelKey, maxLength) {
   return { wrap, input, error };
 }
 
+/** A labelled select, its options added by the caller: { wrap, select }. */
+function selectField(id, labelKey) {
+  const wrap = el('div', 'field');
+  const label = el('label', null, t(labelKey));
+  label.htmlFor = id;
+  label.setAttribute('data-i18n', labelKey);
+  const select = el('select');
+  select.id = id;
+  wrap.append(label, select);
+  return { wrap, select };
+}
+
 /** A dialog shell: { dialog, body, actions, error }. */
 function dialogShell(id, titleKey) {
   const dialog = el('dialog', 'dialog');
@@ -324,19 +336,13 @@ export function userPage(view, params, ctx) {
   editInputs.email = field('ue-email', 'reg.email', 128);
   editInputs.email.input.inputMode = 'email';
   // the language of the user's notices (a select, not a text field)
-  const langWrap = el('div', 'field');
-  const langLabel = el('label', null, t('reg.lang'));
-  langLabel.htmlFor = 'ue-lang';
-  langLabel.setAttribute('data-i18n', 'reg.lang');
-  const langSelect = el('select');
-  langSelect.id = 'ue-lang';
+  const { wrap: langWrap, select: langSelect } = selectField('ue-lang', 'reg.lang');
   for (const code of ['ja', 'en']) {
     const o = el('option', null, t(`reg.lang.${code}`));
     o.value = code;
     o.setAttribute('data-i18n', `reg.lang.${code}`);
     langSelect.appendChild(o);
   }
-  langWrap.append(langLabel, langSelect);
   const editNote = el('p', 'hint', t('user.edit_note'));
   editNote.setAttribute('data-i18n', 'user.edit_note');
   const review = el('dl', 'facts facts-table');
@@ -482,13 +488,7 @@ export function userPage(view, params, ctx) {
   const add = dialogShell('user-add-dialog', 'user.add_title');
   const addLead = el('p', 'hint');
   add.body.insertBefore(addLead, add.error);
-  const codeWrap = el('div', 'field');
-  const codeLabel = el('label', null, t('users.col.device'));
-  codeLabel.htmlFor = 'ua-device';
-  codeLabel.setAttribute('data-i18n', 'users.col.device');
-  const codeSelect = el('select');
-  codeSelect.id = 'ua-device';
-  codeWrap.append(codeLabel, codeSelect);
+  const { wrap: codeWrap, select: codeSelect } = selectField('ua-device', 'users.col.device');
   const addInputs = {
     email: field('ua-email', 'reg.sub_email', 128),
     valid_from: field('ua-valid-from', 'reg.valid_from', 16),
