@@ -32,20 +32,18 @@ BEGIN
 	RETURN NULL;
 END $$;
 
--- Only the rows whose status, CN or 発行日 changed count (most updates change none of them).
+-- Only the rows whose status, CN or 発行日 changed count (most updates change none of them): each
+-- such row adds one to its new status and takes one from its old (one join of the two tables).
 CREATE FUNCTION certificate_counts_update() RETURNS trigger
 	LANGUAGE plpgsql AS $$
 BEGIN
 	INSERT INTO certificate_counts (tenant_id, status, n)
-		SELECT tenant_id, status, sum(d) FROM (
-			SELECT n.tenant_id, n.status, 1 AS d
-			FROM new_rows n JOIN old_rows o ON o.id = n.id
-			WHERE (n.status, n.cn, n.issued_at) IS DISTINCT FROM (o.status, o.cn, o.issued_at)
-			UNION ALL
-			SELECT o.tenant_id, o.status, -1
-			FROM new_rows n JOIN old_rows o ON o.id = n.id
-			WHERE (n.status, n.cn, n.issued_at) IS DISTINCT FROM (o.status, o.cn, o.issued_at)
-		) changed GROUP BY tenant_id, status;
+		SELECT d.tenant_id, d.status, sum(d.n)
+		FROM new_rows n JOIN old_rows o ON o.id = n.id
+		CROSS JOIN LATERAL (VALUES (n.tenant_id, n.status, 1), (o.tenant_id, o.status, -1))
+			AS d (tenant_id, status, n)
+		WHERE (n.status, n.cn, n.issued_at) IS DISTINCT FROM (o.status, o.cn, o.issued_at)
+		GROUP BY d.tenant_id, d.status;
 	RETURN NULL;
 END $$;
 
