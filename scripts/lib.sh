@@ -445,9 +445,17 @@ start_postgres() {
 		# in the foreground under its supervisor, which stops it with SIGINT (fast shutdown); its
 		# log is postgres's too (pg_ctl -l, as postgres, appends to it)
 		own_file "$VAR/pg/postgresql.log" postgres
+		# PostgreSQL's own 128MB of shared buffers unless PG_SHARED_BUFFERS says (2GB holds a
+		# tenant of a million certificates, users and history entries: bench/lists)
+		local buffers=()
+		if [ -n "${PG_SHARED_BUFFERS:-}" ]; then
+			[[ $PG_SHARED_BUFFERS =~ ^[1-9][0-9]*(kB|MB|GB)$ ]] ||
+				die "PG_SHARED_BUFFERS=$PG_SHARED_BUFFERS: a size such as 512MB or 2GB (kB, MB or GB)"
+			buffers=(-c "shared_buffers=$PG_SHARED_BUFFERS")
+		fi
 		# shellcheck disable=SC2046
 		supervise postgresql "$VAR/pg/postgresql.log" -s INT -t 60 -- \
-			$(pg_prefix) "$PGBIN/postgres" -D "$data"
+			$(pg_prefix) "$PGBIN/postgres" -D "$data" "${buffers[@]}"
 	elif pg_ready; then
 		# a running cluster reads the authentication files anew (the socket's mode waits for a restart)
 		pg_user "$PGBIN/pg_ctl" -D "$data" reload >/dev/null

@@ -269,9 +269,54 @@ classify(PGresult *r)
 	return -EIO;
 }
 
+/*
+ * db_exec_generic's execution: the connection plans it generically (once, then the cached plan)
+ * for this execution only. The three messages go in one round trip (libpq's pipeline mode); the
+ * setting goes back to force_custom_plan after it, and should the statement fail, the aborted
+ * (implicit or explicit) transaction undoes the first SET as well. The statement's result, or
+ * NULL.
+ */
+static PGresult *
+exec_generic(struct db *db, const struct db_stmt *st, const char *const *params)
+{
+	PGconn *c = db->conn;
+	PGresult *r, *out = NULL;
+	int step = 0, ok;
+
+	if (!PQenterPipelineMode(c))
+		return NULL;
+	ok = PQsendQueryParams(c, "SET plan_cache_mode = force_generic_plan", 0, NULL, NULL, NULL,
+			       NULL, 0) &&
+	     PQsendQueryPrepared(c, st->name, st->nparams, params, NULL, NULL, 0) &&
+	     PQsendQueryParams(c, "SET plan_cache_mode = force_custom_plan", 0, NULL, NULL, NULL,
+			       NULL, 0) &&
+	     PQpipelineSync(c);
+	/* read up to the sync's result: each statement's result is followed by a NULL */
+	while (ok) {
+		r = PQgetResult(c);
+		if (r == NULL) {
+			if (PQstatus(c) != CONNECTION_OK)
+				break;
+			step++;
+			continue;
+		}
+		if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
+			PQclear(r);
+			break;
+		}
+		if (step == 1 && out == NULL)
+			out = r;
+		else
+			PQclear(r);
+	}
+	if (!PQexitPipelineMode(c))
+		log_msg(LOG_WARN, "event=db_pipeline_exit_failed stmt=%s", st->name);
+	return out;
+}
+
 static int
-run(struct db *db, const struct db_stmt *st, const char *sql, int n, const char *const *params,
-    PGresult **res)
+run(struct db *db, const struct db_stmt *st, int generic, const char *sql, int n,
+    const char *const *params, PGresult **res)
 {
 	PGresult *r = NULL;
 	int rc;
@@ -281,7 +326,10 @@ run(struct db *db, const struct db_stmt *st, const char *sql, int n, const char 
 	if (st != NULL) {
 		if ((rc = prepare(db, st)) != 0)
 			return rc;
-		r = PQexecPrepared(db->conn, st->name, st->nparams, params, NULL, NULL, 0);
+		if (generic)
+			r = exec_generic(db, st, params);
+		else
+			r = PQexecPrepared(db->conn, st->name, st->nparams, params, NULL, NULL, 0);
 	} else {
 		r = PQexecParams(db->conn, sql, n, NULL, params, NULL, NULL, 0);
 	}
@@ -294,17 +342,17 @@ run(struct db *db, const struct db_stmt *st, const char *sql, int n, const char 
 }
 
 static int
-run_retry(struct db *db, const struct db_stmt *st, const char *sql, int n,
+run_retry(struct db *db, const struct db_stmt *st, int generic, const char *sql, int n,
 	  const char *const *params, PGresult **res)
 {
 	int idle = db->conn == NULL || PQtransactionStatus(db->conn) == PQTRANS_IDLE;
-	int rc = run(db, st, sql, n, params, res);
+	int rc = run(db, st, generic, sql, n, params, res);
 
 	/* (a pooled handle that found no free place has waited enough: no second try) */
 	if (rc == -EIO && idle && (db->pool == NULL || db->borrowed) &&
 	    (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK)) {
 		db_drop(db);
-		rc = run(db, st, sql, n, params, res);
+		rc = run(db, st, generic, sql, n, params, res);
 	}
 	return rc;
 }
@@ -312,13 +360,19 @@ run_retry(struct db *db, const struct db_stmt *st, const char *sql, int n,
 int
 db_exec(struct db *db, const struct db_stmt *st, const char *const *params, PGresult **res)
 {
-	return run_retry(db, st, NULL, st->nparams, params, res);
+	return run_retry(db, st, 0, NULL, st->nparams, params, res);
+}
+
+int
+db_exec_generic(struct db *db, const struct db_stmt *st, const char *const *params, PGresult **res)
+{
+	return run_retry(db, st, 1, NULL, st->nparams, params, res);
 }
 
 int
 db_exec_sql(struct db *db, const char *sql, int n, const char *const *params, PGresult **res)
 {
-	return run_retry(db, NULL, sql, n, params, res);
+	return run_retry(db, NULL, 0, sql, n, params, res);
 }
 
 static int

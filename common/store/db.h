@@ -88,6 +88,15 @@ int db_ensure(struct db *db);
  */
 int db_exec(struct db *db, const struct db_stmt *st, const char *const *params, PGresult **res);
 
+/*
+ * db_exec for a statement whose best plan does not depend on its parameters' values (no
+ * optional "$n IS NULL OR …" conditions; an index range whatever the values): it keeps the
+ * generic plan made at its first execution on the connection instead of being planned each
+ * time as every other statement is (db_ensure). The same outcomes as db_exec.
+ */
+int db_exec_generic(struct db *db, const struct db_stmt *st, const char *const *params,
+		    PGresult **res);
+
 /* Same for a plain SQL string, not prepared (for migrations and one-off work). */
 int db_exec_sql(struct db *db, const char *sql, int n, const char *const *params, PGresult **res);
 

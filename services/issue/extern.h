@@ -30,7 +30,12 @@ extern const struct cfg_section issue_section;
 #define ISSUE_BLOCK_MS 1500
 /* Certificates a batch may add at once (further bounded by the quota). */
 #define ISSUE_BATCH_MAX 100000
-#define ISSUE_PER_PAGE 100
+/* a page, and what a page reads: one more, to know whether more follow (the SQL's LIMIT) */
+#define ISSUE_PER_PAGE_READ 101
+#define ISSUE_PER_PAGE (ISSUE_PER_PAGE_READ - 1)
+#define ISSUE_STR_(x) #x
+#define ISSUE_STR(x) ISSUE_STR_(x)
+#define ISSUE_PER_PAGE_READ_S ISSUE_STR(ISSUE_PER_PAGE_READ)
 
 /* queries.c */
 extern const struct db_stmt q_next_numbers;
@@ -44,6 +49,7 @@ extern const struct db_stmt q_list_asc;
 extern const struct db_stmt q_list_desc;
 extern const struct db_stmt q_list_asc_rev;
 extern const struct db_stmt q_list_desc_rev;
+extern const struct db_stmt q_list_fixed[2][2][4];
 extern const char q_list_select[];
 extern const struct db_stmt q_one;
 extern const struct db_stmt q_retry_lock;

@@ -167,7 +167,8 @@ const struct db_stmt q_counts_fold = {
  * cursor's key of each row. The page's rows are taken first and only they are joined to their
  * devices and users: planned and run as one three-table join, the page cost twice as much.
  */
-#define CURSOR "coalesce('epoch'::timestamptz + $6::bigint * interval '1 microsecond', 'infinity')"
+#define CURSOR_AT(p) "coalesce('epoch'::timestamptz + " p "::bigint * interval '1 microsecond', 'infinity')"
+#define CURSOR CURSOR_AT("$6")
 #define PAGE_COLUMNS                                                                               \
 	"c.id, c.tenant_id, c.user_id, c.device_id, c.cn, c.email, c.serial, c.status,"            \
 	" c.issued_at, c.not_after, c.revoked_at, c.revoke_on"
@@ -186,6 +187,45 @@ const struct db_stmt q_list_asc_rev = {"issue_list_asc_rev", PAGE_SQL("<", "DESC
 /* 発行日 descending (rows still issuing first: they are the newest), and read backwards */
 const struct db_stmt q_list_desc = {"issue_list_desc", PAGE_SQL("<", "DESC"), 9};
 const struct db_stmt q_list_desc_rev = {"issue_list_desc_rev", PAGE_SQL(">", "ASC"), 9};
+
+/*
+ * The same pages without a CN or 発行日 (the list as it opens, and as most page through it), one
+ * statement for each shape, so that a generic plan serves each (db_exec_generic): $1 tenant,
+ * with a cursor $2 its key and $3 its id. A page of ISSUE_PER_PAGE and one more row, written in
+ * the SQL: a generic plan takes a LIMIT or OFFSET parameter for a tenth of the table and sorts it
+ * all (a ?page=N jump and a short last page go through the statements above).
+ */
+#define FIXED_CURSOR(op) " AND (" LIST_KEY ", c.id) " op " (" CURSOR_AT("$2") ", $3::bigint)"
+#define FIXED_SQL(valid, cursor, dir)                                                            \
+	"SELECT " ITEM_COLUMNS ", (extract(epoch FROM c.issued_at) * 1000000)::bigint::text AS k" \
+	" FROM (SELECT " PAGE_COLUMNS " FROM certificates c WHERE c.tenant_id = $1" valid cursor \
+	" ORDER BY " LIST_KEY " " dir ", c.id " dir " LIMIT " ISSUE_PER_PAGE_READ_S ") c"        \
+	" LEFT JOIN devices d ON d.id = c.device_id AND d.tenant_id = c.tenant_id"                 \
+	" LEFT JOIN users u ON u.id = c.user_id AND u.tenant_id = c.tenant_id"                     \
+	" ORDER BY " LIST_KEY " " dir ", c.id " dir
+#define FIXED_VALID " AND c.status IN " LC_SQL_COUNTED
+#define FIXED_FIRST(name, valid, dir) {name, FIXED_SQL(valid, "", dir), 1}
+#define FIXED_AFTER(name, valid, op, dir) {name, FIXED_SQL(valid, FIXED_CURSOR(op), dir), 3}
+
+/* [valid][cursor][asc, asc reversed, desc, desc reversed] */
+const struct db_stmt q_list_fixed[2][2][4] = {
+	{{FIXED_FIRST("issue_fx_all_asc", "", "ASC"),
+	  FIXED_FIRST("issue_fx_all_asc_rev", "", "DESC"),
+	  FIXED_FIRST("issue_fx_all_desc", "", "DESC"),
+	  FIXED_FIRST("issue_fx_all_desc_rev", "", "ASC")},
+	 {FIXED_AFTER("issue_fx_all_asc_c", "", ">", "ASC"),
+	  FIXED_AFTER("issue_fx_all_asc_rev_c", "", "<", "DESC"),
+	  FIXED_AFTER("issue_fx_all_desc_c", "", "<", "DESC"),
+	  FIXED_AFTER("issue_fx_all_desc_rev_c", "", ">", "ASC")}},
+	{{FIXED_FIRST("issue_fx_valid_asc", FIXED_VALID, "ASC"),
+	  FIXED_FIRST("issue_fx_valid_asc_rev", FIXED_VALID, "DESC"),
+	  FIXED_FIRST("issue_fx_valid_desc", FIXED_VALID, "DESC"),
+	  FIXED_FIRST("issue_fx_valid_desc_rev", FIXED_VALID, "ASC")},
+	 {FIXED_AFTER("issue_fx_valid_asc_c", FIXED_VALID, ">", "ASC"),
+	  FIXED_AFTER("issue_fx_valid_asc_rev_c", FIXED_VALID, "<", "DESC"),
+	  FIXED_AFTER("issue_fx_valid_desc_c", FIXED_VALID, "<", "DESC"),
+	  FIXED_AFTER("issue_fx_valid_desc_rev_c", FIXED_VALID, ">", "ASC")}},
+};
 
 /* $1 id, $2 tenant */
 const struct db_stmt q_one = {

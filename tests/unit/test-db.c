@@ -15,6 +15,7 @@
 #include "tap.h"
 
 static const struct db_stmt st_one = {"test_one", "SELECT $1::int + 1 AS n", 1};
+static const struct db_stmt st_gen = {"test_generic", "SELECT 10 / $1::int AS n", 1};
 
 static void
 test_dead(void)
@@ -208,6 +209,86 @@ test_statements(struct db *db)
 	TAP_OK(db_exec(db, &st_one, params, &res) == 0 && db_get_ll(res, 0, "n") == 42,
 	       "SELECT $1::int + 1 with \"41\": 42");
 	PQclear(res);
+}
+
+/* The plans made for prepared statement name so far: "generic|custom". */
+static void
+plans_of(struct db *db, const char *name, char *out, size_t n)
+{
+	const char *p[] = {name};
+	PGresult *res = NULL;
+
+	snprintf(out, n, "?");
+	if (db_exec_sql(
+		    db,
+		    "SELECT generic_plans || '|' || custom_plans AS v FROM pg_prepared_statements"
+		    " WHERE name = $1",
+		    1, p, &res) == 0 &&
+	    PQntuples(res) == 1)
+		snprintf(out, n, "%s", db_get(res, 0, "v"));
+	PQclear(res);
+}
+
+/* The connection's plan_cache_mode. */
+static int
+mode_is(struct db *db, const char *want)
+{
+	PGresult *res = NULL;
+	int ok = db_exec_sql(db, "SELECT current_setting('plan_cache_mode') AS m", 0, NULL, &res) ==
+			 0 &&
+		 strcmp(db_get(res, 0, "m"), want) == 0;
+	PQclear(res);
+	return ok;
+}
+
+static void
+test_generic(struct db *db)
+{
+	const char *five[] = {"5"}, *two[] = {"2"}, *zero[] = {"0"}, *one[] = {"1"};
+	PGresult *res = NULL;
+	char plans[64];
+
+	TAP_OK(mode_is(db, "force_custom_plan"),
+	       "a connection plans each execution: force_custom_plan");
+	TAP_OK(db_exec_generic(db, &st_gen, five, &res) == 0 && db_get_ll(res, 0, "n") == 2,
+	       "db_exec_generic: 10 / 5 = 2");
+	PQclear(res);
+	res = NULL;
+	TAP_OK(db_exec_generic(db, &st_gen, two, &res) == 0 && db_get_ll(res, 0, "n") == 5,
+	       "again with 2: 5");
+	PQclear(res);
+	res = NULL;
+	plans_of(db, "test_generic", plans, sizeof(plans));
+	TAP_OK(strcmp(plans, "2|0") == 0,
+	       "both executions used the generic plan, none a custom one (generic|custom %s)",
+	       plans);
+	TAP_OK(mode_is(db, "force_custom_plan"),
+	       "afterwards the connection is back to force_custom_plan");
+	TAP_OK(db_exec(db, &st_one, one, &res) == 0 && db_get_ll(res, 0, "n") == 2,
+	       "a plain statement");
+	PQclear(res);
+	res = NULL;
+	TAP_OK(db_exec(db, &st_one, one, &res) == 0, "twice");
+	PQclear(res);
+	res = NULL;
+	plans_of(db, "test_one", plans, sizeof(plans));
+	TAP_OK(strcmp(plans + strlen(plans) - 2, "|0") != 0 && plans[0] == '0',
+	       "a plain statement is still planned each time (generic|custom %s)", plans);
+
+	TAP_OK(db_exec_generic(db, &st_gen, zero, &res) == -EIO && res == NULL,
+	       "a generic statement that fails (division by zero): -EIO");
+	TAP_OK(mode_is(db, "force_custom_plan") && db_ping(db) == 1,
+	       "the failed one left force_custom_plan and a usable connection");
+	TAP_OK(db_begin(db) == 0 && db_exec_generic(db, &st_gen, zero, &res) == -EIO,
+	       "in a transaction: the failing generic statement -EIO");
+	db_rollback(db);
+	TAP_OK(mode_is(db, "force_custom_plan"), "after the rollback: force_custom_plan");
+	TAP_OK(db_begin(db) == 0 && db_exec_generic(db, &st_gen, five, &res) == 0 &&
+		       db_get_ll(res, 0, "n") == 2 && mode_is(db, "force_custom_plan") &&
+		       db_commit(db) == 0,
+	       "in a transaction that commits: the answer, force_custom_plan inside and after");
+	PQclear(res);
+	TAP_OK(mode_is(db, "force_custom_plan"), "after the commit: force_custom_plan");
 }
 
 static void
@@ -516,6 +597,7 @@ main(void)
 	}
 	TAP_OK(db_init(&db, conninfo) == 0, "db_init with SHOMEI_TEST_DB");
 	test_statements(&db);
+	test_generic(&db);
 	test_transactions(&db);
 	test_reconnect(&db, conninfo);
 	test_limits(&db, conninfo);
