@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include <string.h>
+#include <time.h>
 
 #include "core/memo.h"
 #include "core/strbuf.h"
@@ -266,6 +267,9 @@ static const char sum_lua[] =
 	"end\n"
 	"return {n,0}\n";
 
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
 /*
  * Shared filter: $1 tenant, $2 from, $3 to (dates, JST), $4 action, $5 text. Served by the
  * indexes of the date order (audit_tenant_at), of an action's (audit_list_action) and the
@@ -288,11 +292,8 @@ static const struct db_stmt st_count = {
 static const char st_select[] = "SELECT 1 FROM audit" AUDIT_WHERE;
 
 /* The tenant's newest entry: a new one moves it, and with it every cached total. */
-static const struct db_stmt st_top = {
-	"audit_top",
-	"SELECT id FROM audit WHERE tenant_id = $1 ORDER BY at DESC, id DESC LIMIT 1",
-	1,
-};
+#define TOP_SQL "SELECT id FROM audit WHERE tenant_id = $1 ORDER BY at DESC, id DESC LIMIT 1"
+static const struct db_stmt st_top = {"audit_top", TOP_SQL, 1};
 
 /* What a detail is rendered from, and who acted (migration 0015). */
 #define ENTRY_COLUMNS                                                                              \
@@ -300,25 +301,49 @@ static const struct db_stmt st_top = {
 	" coalesce(detail_params::text, '[]') AS detail_params"
 
 /*
+ * A page's columns: k, the time as microseconds since the epoch, is both the cursor's key and
+ * what the time shown is formatted from (at_jst).
+ */
+#define PAGE_COLUMNS                                                                               \
+	"coalesce(host(ip), '') AS ip, action, detail, " ENTRY_COLUMNS ", id,"                     \
+	" (extract(epoch FROM at) * 1000000)::bigint::text AS k"
+#define CURSOR_AT(key) "('epoch'::timestamptz + " key "::bigint * interval '1 microsecond')"
+
+/*
  * A page, newest first, from a cursor: $6 its key (microseconds since the epoch), $7 its id
  * (NULL: from the newest), $8 rows to skip, $9 rows to read; st_page_rev reads backwards.
  */
 #define PAGE_SQL(op, dir)                                                                          \
-	"SELECT to_char(at AT TIME ZONE 'Asia/Tokyo', 'YYYY/MM/DD HH24:MI:SS') AS at,"             \
-	" coalesce(host(ip), '') AS ip, action, detail, " ENTRY_COLUMNS ", id,"                    \
-	" (extract(epoch FROM at) * 1000000)::bigint::text AS k FROM audit" AUDIT_WHERE            \
+	"SELECT " PAGE_COLUMNS " FROM audit" AUDIT_WHERE                                           \
 	" AND ($7::bigint IS NULL OR (audit.at, audit.id) " op                                     \
-	" ('epoch'::timestamptz + $6::bigint * interval '1 microsecond', $7::bigint))"             \
-	" ORDER BY audit.at " dir ", audit.id " dir " OFFSET $8 LIMIT $9"
+	" (" CURSOR_AT("$6") ", $7::bigint))"                                                      \
+			     " ORDER BY audit.at " dir ", audit.id " dir " OFFSET $8 LIMIT $9"
 static const struct db_stmt st_page = {"audit_page", PAGE_SQL("<", "DESC"), 9};
+
+/*
+ * The same pages without a filter (the list as it opens, and as one pages through it), one
+ * statement a shape, each kept with one generic plan (db_exec_generic): $1 tenant, with a
+ * cursor $2 its key and $3 its id. A whole page and one more row, the LIMIT written in the SQL:
+ * a generic plan takes a LIMIT or OFFSET parameter for a tenth of the table and sorts the whole
+ * tenant (a ?page=N jump and a short last page go through st_page and st_page_rev). newest is
+ * st_top's answer (the totals' memo key), an InitPlan run once a page.
+ */
+#define FIXED_SQL(cursor, dir)                                                                     \
+	"SELECT " PAGE_COLUMNS ", (" TOP_SQL ") AS newest FROM audit WHERE tenant_id = $1" cursor  \
+	" ORDER BY audit.at " dir ", audit.id " dir " LIMIT " STR(AUDIT_PER_PAGE) " + 1"
+#define FIXED_CURSOR(op) " AND (audit.at, audit.id) " op " (" CURSOR_AT("$2") ", $3::bigint)"
+/* [cursor][reversed]: the first page, the last, after a cursor, before it */
+static const struct db_stmt st_fixed[2][2] = {
+	{{"audit_fx_first", FIXED_SQL("", "DESC"), 1}, {"audit_fx_last", FIXED_SQL("", "ASC"), 1}},
+	{{"audit_fx_after", FIXED_SQL(FIXED_CURSOR("<"), "DESC"), 3},
+	 {"audit_fx_before", FIXED_SQL(FIXED_CURSOR(">"), "ASC"), 3}},
+};
 /* 操作履歴 CSV: the filter's entries, newest first, AUDIT_EXPORT_ROWS a fetch */
 static const char st_export_open[] =
 	"DECLARE audit_export NO SCROLL CURSOR FOR"
 	" SELECT to_char(at AT TIME ZONE 'Asia/Tokyo', 'YYYY/MM/DD HH24:MI:SS') AS at,"
 	" coalesce(host(ip), '') AS ip, action, detail, " ENTRY_COLUMNS " FROM audit" AUDIT_WHERE
 	" ORDER BY audit.at DESC, audit.id DESC";
-#define STR_(x) #x
-#define STR(x) STR_(x)
 static const char st_export_fetch[] = "FETCH " STR(AUDIT_EXPORT_ROWS) " FROM audit_export";
 static const struct db_stmt st_page_rev = {"audit_page_rev", PAGE_SQL(">", "ASC"), 9};
 
@@ -789,31 +814,61 @@ summed_tail(const char *stored, int lang, char *buf, size_t len)
 		snprintf(buf, len, "%s（%lld回）", others ? " ほか" : "", n);
 }
 
+/* Where a page's (or the CSV's) columns are, looked up once a result, not once a row. */
+struct cols {
+	int ip, action, detail, login_id, code, params, id, k;
+};
+
+static void
+cols_of(const PGresult *res, struct cols *c)
+{
+	c->ip = PQfnumber(res, "ip");
+	c->action = PQfnumber(res, "action");
+	c->detail = PQfnumber(res, "detail");
+	c->login_id = PQfnumber(res, "login_id");
+	c->code = PQfnumber(res, "detail_code");
+	c->params = PQfnumber(res, "detail_params");
+	c->id = PQfnumber(res, "id");
+	c->k = PQfnumber(res, "k");
+}
+
+/* Row i's column c, or NULL when NULL or absent (db_get by number). */
+static const char *
+col(const PGresult *res, int i, int c)
+{
+	return c < 0 || PQgetisnull(res, i, c) ? NULL : PQgetvalue(res, i, c);
+}
+
 /*
  * The detail of row i in lang: rendered from its code into buf, else the stored one (its fixed
  * words translated), which may be longer than buf.
  */
 static const char *
-detail_of(const PGresult *res, int i, int lang, char *buf, size_t len)
+detail_of(const PGresult *res, const struct cols *c, int i, int lang, char *buf, size_t len)
 {
-	const char *code = db_get(res, i, "detail_code"), *stored = db_get(res, i, "detail");
-	const char *params[AUDIT_PARAMS_MAX];
+	const char *code = col(res, i, c->code), *stored = col(res, i, c->detail);
+	const char *params[AUDIT_PARAMS_MAX], *pj = col(res, i, c->params);
 	cJSON *doc = NULL, *p;
 	char tail[96];
 	int n = 0;
 
-	if (code != NULL && *code != '\0' && (doc = cJSON_Parse(db_get(res, i, "detail_params")))) {
+	if (code == NULL || *code == '\0' || pj == NULL)
+		return audit_detail(stored, lang);
+	/* most entries have no parameters: no parse then */
+	if (strcmp(pj, "[]") != 0) {
+		if ((doc = cJSON_Parse(pj)) == NULL)
+			return audit_detail(stored, lang);
 		cJSON_ArrayForEach(p, doc)
 		{
 			if (n < AUDIT_PARAMS_MAX && cJSON_IsString(p))
 				params[n++] = p->valuestring;
 		}
-		if (audit_render(code, params, n, lang, buf, len - sizeof(tail)) == 0) {
-			summed_tail(stored, lang, tail, sizeof(tail));
-			strncat(buf, tail, len - strlen(buf) - 1);
-			cJSON_Delete(doc);
-			return buf;
-		}
+	}
+	if (audit_render(code, params, n, lang, buf, len - sizeof(tail)) == 0) {
+		summed_tail(stored, lang, tail, sizeof(tail));
+		strncat(buf, tail, len - strlen(buf) - 1);
+		cJSON_Delete(doc);
+		return buf;
 	}
 	cJSON_Delete(doc);
 	return audit_detail(stored, lang);
@@ -822,7 +877,41 @@ detail_of(const PGresult *res, int i, int lang, char *buf, size_t len)
 const char *
 audit_export_detail(const PGresult *res, int r, int lang, char *buf, size_t len)
 {
-	return detail_of(res, r, lang, buf, len);
+	struct cols c;
+
+	cols_of(res, &c);
+	return detail_of(res, &c, r, lang, buf, len);
+}
+
+/*
+ * The time of key k (microseconds since the epoch, as text) in JST as the list shows it,
+ * yyyy/mm/dd hh:mm:ss, the seconds cut (not rounded) as to_char does; "" when k is NULL. JST
+ * is a fixed +09:00 for every time since 1952, when Japan last had summer time.
+ */
+static const char *
+at_jst(const char *k, char *buf, size_t len)
+{
+	long long us, s;
+	struct tm tm;
+	time_t t;
+
+	if (k == NULL)
+		return "";
+	us = strtoll(k, NULL, 10);
+	s = us / 1000000 - (us % 1000000 < 0);
+	t = (time_t)(s + 9 * 3600);
+	if (gmtime_r(&t, &tm) == NULL)
+		return "";
+	snprintf(buf, len, "%04d/%02d/%02d %02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	return buf;
+}
+
+/* A string member under a constant name (no copy of the name). */
+static void
+add_str(cJSON *o, const char *name, const char *v)
+{
+	cJSON_AddItemToObjectCS(o, name, cJSON_CreateString(v ? v : ""));
 }
 
 static cJSON *
@@ -830,21 +919,23 @@ page_items(const PGresult *res, const struct keyset *ks, int lang)
 {
 	cJSON *items = cJSON_CreateArray();
 	int n = PQntuples(res), shown = keyset_rows(ks, n, AUDIT_PER_PAGE);
-	char detail[8192];
+	char detail[8192], at[64];
+	struct cols c;
 
+	cols_of(res, &c);
 	for (int j = 0; j < shown; j++) {
 		int i = keyset_row(ks, n, AUDIT_PER_PAGE, j);
 		cJSON *it = cJSON_CreateObject();
-		const char *action = db_get(res, i, "action");
+		const char *action = col(res, i, c.action), *id = col(res, i, c.id);
 		const char *label = audit_action_label(action, lang);
-		cJSON_AddNumberToObject(it, "id", (double)db_get_ll(res, i, "id"));
-		cJSON_AddStringToObject(it, "at", db_get(res, i, "at"));
-		cJSON_AddStringToObject(it, "ip", db_get(res, i, "ip"));
-		cJSON_AddStringToObject(it, "login_id", db_get(res, i, "login_id"));
-		cJSON_AddStringToObject(it, "action", action);
-		cJSON_AddStringToObject(it, "action_label", label ? label : action);
-		cJSON_AddStringToObject(it, "detail",
-					detail_of(res, i, lang, detail, sizeof(detail)));
+		/* the id as PostgreSQL wrote it: a bigint's digits, printed as they are */
+		cJSON_AddItemToObjectCS(it, "id", cJSON_CreateRaw(id ? id : "0"));
+		add_str(it, "at", at_jst(col(res, i, c.k), at, sizeof(at)));
+		add_str(it, "ip", col(res, i, c.ip));
+		add_str(it, "login_id", col(res, i, c.login_id));
+		add_str(it, "action", action);
+		add_str(it, "action_label", label ? label : action);
+		add_str(it, "detail", detail_of(res, &c, i, lang, detail, sizeof(detail)));
 		cJSON_AddItemToArray(items, it);
 	}
 	return items;
@@ -860,23 +951,28 @@ page_items(const PGresult *res, const struct keyset *ks, int lang)
  */
 static struct memo totals = MEMO_INIT(5);
 
-/* The filter's total: "N" exact or "~N" estimated, memoised while the newest entry stays. */
+/*
+ * The filter's total: "N" exact or "~N" estimated, memoised while the newest entry stays. newest
+ * is the tenant's newest entry's id when the caller has read it (a fixed page's column), else
+ * -1 and it is read here.
+ */
 static int
-list_total(struct db *db, const char *const *params, long long *total, int *est)
+list_total(struct db *db, const char *const *params, long long newest, long long *total, int *est)
 {
 	char key[MEMO_KEY_MAX + 1], *cached, val[32];
 	PGresult *top = NULL;
-	long long newest;
 	int rc;
 
 	/* the filter, unambiguously: only q, the last field, is free text */
 	snprintf(key, sizeof(key), "%s\x1f%s\x1f%s\x1f%s\x1f%s", params[0],
 		 params[1] ? params[1] : "", params[2] ? params[2] : "", params[3] ? params[3] : "",
 		 params[4] ? params[4] : "");
-	if ((rc = db_exec(db, &st_top, params, &top)) != 0)
-		return rc;
-	newest = PQntuples(top) == 1 ? db_get_ll(top, 0, "id") : 0;
-	PQclear(top);
+	if (newest < 0) {
+		if ((rc = db_exec_generic(db, &st_top, params, &top)) != 0)
+			return rc;
+		newest = PQntuples(top) == 1 ? db_get_ll(top, 0, "id") : 0;
+		PQclear(top);
+	}
 	if ((cached = memo_get(&totals, key, newest)) != NULL) {
 		*est = cached[0] == '~';
 		*total = strtoll(cached + *est, NULL, 10);
@@ -890,10 +986,30 @@ list_total(struct db *db, const char *const *params, long long *total, int *est)
 	return 0;
 }
 
+/*
+ * The page of an unfiltered list, a whole page from no cursor or a cursor: the fixed statement
+ * of its shape (st_fixed). 0 or what db_exec_generic returns.
+ */
+static int
+fixed_page(struct db *db, const char *tenant, const struct keyset *ks, PGresult **res)
+{
+	int cursor = keyset_id_param(ks) != NULL;
+	const char *p[] = {tenant, keyset_key_param(ks), keyset_id_param(ks)};
+
+	return db_exec_generic(db, &st_fixed[cursor][keyset_reverse(ks)], p, res);
+}
+
+/* The newest entry's id a fixed page read with its rows, or -1 when it has none. */
+static long long
+page_newest(const PGresult *res)
+{
+	return PQntuples(res) > 0 ? db_get_ll(res, 0, "newest") : -1;
+}
+
 int
 audit_list(struct db *db, long long tenant_id, const struct audit_filter *f, int lang, cJSON **out)
 {
-	char tenant[24];
+	char tenant[24], whole[24];
 	struct keyset ks = *f->ks;
 	PGresult *res = NULL;
 	long long total;
@@ -901,6 +1017,7 @@ audit_list(struct db *db, long long tenant_id, const struct audit_filter *f, int
 	int rc, est;
 
 	snprintf(tenant, sizeof(tenant), "%lld", tenant_id);
+	snprintf(whole, sizeof(whole), "%d", AUDIT_PER_PAGE + 1);
 	const char *params[] = {tenant,
 				f->from,
 				f->to,
@@ -910,13 +1027,29 @@ audit_list(struct db *db, long long tenant_id, const struct audit_filter *f, int
 				keyset_id_param(&ks),
 				ks.offset,
 				ks.limit};
-	if ((rc = list_total(db, params, &total, &est)) != 0)
-		goto fail;
-	keyset_limit(&ks, total, est, AUDIT_PER_PAGE);
-	params[7] = ks.offset;
-	params[8] = ks.limit;
-	if ((rc = db_exec(db, keyset_reverse(&ks) ? &st_page_rev : &st_page, params, &res)) != 0)
-		goto fail;
+	/* no filter and no ?page=N jump: the fixed statements (st_fixed) when the page is whole */
+	int fixed = !f->from && !f->to && !f->action && !f->q && strcmp(ks.offset, "0") == 0;
+
+	if (fixed && ks.dir != KEYSET_LAST) {
+		/* the first page, or from a cursor: whole whatever the total, read before it */
+		if ((rc = fixed_page(db, tenant, &ks, &res)) != 0 ||
+		    (rc = list_total(db, params, page_newest(res), &total, &est)) != 0)
+			goto fail;
+		keyset_limit(&ks, total, est, AUDIT_PER_PAGE);
+	} else {
+		if ((rc = list_total(db, params, -1, &total, &est)) != 0)
+			goto fail;
+		keyset_limit(&ks, total, est, AUDIT_PER_PAGE);
+		params[7] = ks.offset;
+		params[8] = ks.limit;
+		if (fixed && strcmp(ks.limit, whole) == 0)
+			rc = fixed_page(db, tenant, &ks, &res);
+		else
+			rc = db_exec(db, keyset_reverse(&ks) ? &st_page_rev : &st_page, params,
+				     &res);
+		if (rc != 0)
+			goto fail;
+	}
 	if ((doc = cJSON_CreateObject()) == NULL) {
 		rc = -ENOMEM;
 		goto out;
