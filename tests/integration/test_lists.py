@@ -502,6 +502,74 @@ def test_errors(t):
         t.ok(st == 422 and field in fields, "%s: 422 naming %s" % (url, field), (st, doc))
 
 
+def test_fixed_shape(t):
+    """The unfiltered 操作履歴 and CSV 処理状況 pages are read by statements of a fixed shape, each
+    with one generic plan; a filter, a ?page=N jump or a short last page by the general ones. For
+    the same cursor both give the same rows, forwards and backwards, across a run of entries with
+    one time stamp (the order is (time, id)); the times shown are PostgreSQL's own, in JST."""
+    s, tid = STATE["s"], STATE["tid"]
+    psql("INSERT INTO audit (tenant_id, at, actor_kind, action, detail)"
+         " SELECT %d, '2021-03-04 05:06:07.999999+09', 'system', 'login', 'tie ' || g"
+         " FROM generate_series(1, 250) g;"
+         "INSERT INTO audit (tenant_id, at, actor_kind, action, detail)"
+         " VALUES (%d, '1969-12-31 23:59:59.5+00', 'system', 'login', 'before 1970')" % (tid, tid))
+    ref = [r.split("|") for r in psql(
+        "SELECT id, (extract(epoch FROM at) * 1000000)::bigint,"
+        " to_char(at AT TIME ZONE 'Asia/Tokyo', 'YYYY/MM/DD HH24:MI:SS')"
+        " FROM audit WHERE tenant_id = %d ORDER BY at DESC, id DESC" % tid).splitlines()]
+    ids = [int(r[0]) for r in ref]
+    at = {int(r[0]): r[2] for r in ref}
+    key = psql("SELECT (extract(epoch FROM at) * 1000000)::bigint FROM audit"
+               " WHERE tenant_id = %d AND detail = 'tie 1'" % tid)
+    tie = [i for i, r in enumerate(ref) if r[1] == key]
+    t.ok(len(tie) == 250, "250 entries of one time stamp (%d)" % len(tie))
+    general = {"from": "1970/01/01"}  # every entry, through the statements with conditions
+    for pos in (tie[0], tie[0] + 1, tie[99], tie[150], tie[-1], len(ref) - 1):
+        cur = json.dumps([ref[pos][1], ids[pos]])
+        for d, want in (("after", ids[pos + 1:pos + 101]), ("before", ids[max(0, pos - 100):pos])):
+            st1, fixed = s.get(q("/api/audit", **{d: cur}))
+            st2, other = s.get(q("/api/audit", **dict(general, **{d: cur})))
+            got1 = [i["id"] for i in (fixed or {}).get("items", [])]
+            got2 = [i["id"] for i in (other or {}).get("items", [])]
+            t.ok(st1 == st2 == 200 and got1 == got2 == want,
+                 "操作履歴 %s row %d: the fixed and the general statement give the same %d rows"
+                 % (d, pos, len(want)), (st1, st2, got1[:3], got2[:3], want[:3]))
+            t.ok(fixed and other and fixed["next"] == other["next"] and fixed["prev"] == other["prev"],
+                 "操作履歴 %s row %d: and the same cursors" % (d, pos),
+                 fixed and other and (fixed["next"], other["next"], fixed["prev"], other["prev"]))
+    for url, want in (("/api/audit", ids[:100]), (q("/api/audit", last=1), ids[-100:]),
+                      (q("/api/audit", after=json.dumps([ref[tie[120]][1], ids[tie[120]]])),
+                       ids[tie[120] + 1:tie[120] + 101])):
+        st, doc = s.get(url)
+        items = (doc or {}).get("items", [])
+        t.ok(st == 200 and [i["id"] for i in items] == want and
+             all(i["at"] == at[i["id"]] for i in items),
+             "%s: the rows, their times as PostgreSQL writes them in JST" % url,
+             [(i["id"], i["at"], at.get(i["id"])) for i in items if i["at"] != at.get(i["id"])][:3])
+    st, doc = s.get(q("/api/audit", last=1))
+    t.ok(st == 200 and doc["items"][-1]["at"] == "1970/01/01 08:59:59",
+         "an entry half a second before 1970 shows its whole second (cut, not rounded)",
+         doc and doc["items"][-1])
+    jobs = [int(x) for x in psql("SELECT id FROM jobs WHERE tenant_id = %d ORDER BY id DESC" % tid).split()]
+    psql("UPDATE jobs SET errors = '[{\"line\": 2}, {\"line\": 5}, {\"line\": 9}]' WHERE id = %d"
+         % jobs[150])
+    st, first = s.get("/api/jobs")
+    st1, fixed = s.get(q("/api/jobs", after=first["next"], page=2))
+    st2, jump = s.get(q("/api/jobs", page=2))
+    got1 = [i["id"] for i in (fixed or {}).get("items", [])]
+    got2 = [i["id"] for i in (jump or {}).get("items", [])]
+    t.ok(st1 == st2 == 200 and got1 == got2 == jobs[100:200],
+         "CSV 処理状況 page 2 by cursor (fixed) and by ?page=2 (general): the same rows", (got1[:3], got2[:3]))
+    st, back = s.get(q("/api/jobs", before=fixed["prev"]))
+    t.ok(st == 200 and [i["id"] for i in back["items"]] == jobs[:100] and back["prev"] is None,
+         "and 前へ from it gives the first page again", back and [i["id"] for i in back["items"]][:3])
+    counts = {i["id"]: i["error_count"] for i in fixed["items"]}
+    st, one = s.get("/api/jobs/%d" % jobs[150])
+    t.ok(counts.get(jobs[150]) == 3 and st == 200 and one["error_count"] == 3 and len(one["errors"]) == 3
+         and all(v == 0 for k, v in counts.items() if k != jobs[150]),
+         "a job's error count in the list (3), as the job itself has it", (counts.get(jobs[150]), one))
+
+
 def cleanup(tid):
     """The seeded certificates go again: they have no CA, and other tests wait for every valid
     certificate's OCSP response. The tenant's users, devices and jobs stay (deleting a job checks
@@ -517,7 +585,7 @@ def main():
         sessions = [Session(LOGIN, PASSWORD) for _ in range(3)]
         STATE.update(tid=tid, s=sessions[0], sessions=sessions, d=Data(tid), checks=[])
         for fn in (test_errors, test_kana, test_certificates, test_users, test_audit_jobs, run_checks,
-                   test_count_cache, test_kept_totals, test_concurrent):
+                   test_count_cache, test_kept_totals, test_concurrent, test_fixed_shape):
             t.run(fn)
     finally:
         cleanup(tid)
