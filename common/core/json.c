@@ -98,6 +98,22 @@ json_field_error(cJSON *errs, const char *field, const char *msg)
 	cJSON_AddItemToArray(errs, e);
 }
 
+void
+json_add_str_const(cJSON *obj, const char *name, const char *v)
+{
+	cJSON_AddItemToObjectCS(obj, name, cJSON_CreateString(v ? v : ""));
+}
+
+void
+json_add_int_text(cJSON *obj, const char *name, const char *digits)
+{
+	const char *d = digits && *digits == '-' ? digits + 1 : digits;
+	size_t n = d ? strspn(d, "0123456789") : 0;
+
+	/* anything but an integer's digits (NULL included) is 0: raw text goes out as it is */
+	cJSON_AddItemToObjectCS(obj, name, cJSON_CreateRaw(n > 0 && d[n] == '\0' ? digits : "0"));
+}
+
 static int
 by_line(const void *a, const void *b)
 {

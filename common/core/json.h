@@ -22,6 +22,15 @@ const char *json_str(const cJSON *obj, const char *name);
 /* Append {"field": field, "message": msg} to the array errs. */
 void json_field_error(cJSON *errs, const char *field, const char *msg);
 
+/*
+ * Members for answers built in bulk (a list's page), without copying name, which must outlive
+ * obj (a string constant): the string v (NULL: ""), and an integer already written in decimal
+ * (a PostgreSQL integer column's text), printed as it is, without a conversion to double and
+ * back (anything but an optional minus and digits, NULL included, gives 0).
+ */
+void json_add_str_const(cJSON *obj, const char *name, const char *v);
+void json_add_int_text(cJSON *obj, const char *name, const char *digits);
+
 /* Sort an array of error objects by their "line", then "column" (absent: 0). */
 void json_sort_lines(cJSON *errs);
 

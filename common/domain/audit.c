@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/json.h"
 #include "core/memo.h"
 #include "core/strbuf.h"
 #include "domain/audit.h"
@@ -907,13 +908,6 @@ at_jst(const char *k, char *buf, size_t len)
 	return buf;
 }
 
-/* A string member under a constant name (no copy of the name). */
-static void
-add_str(cJSON *o, const char *name, const char *v)
-{
-	cJSON_AddItemToObjectCS(o, name, cJSON_CreateString(v ? v : ""));
-}
-
 static cJSON *
 page_items(const PGresult *res, const struct keyset *ks, int lang)
 {
@@ -926,16 +920,16 @@ page_items(const PGresult *res, const struct keyset *ks, int lang)
 	for (int j = 0; j < shown; j++) {
 		int i = keyset_row(ks, n, AUDIT_PER_PAGE, j);
 		cJSON *it = cJSON_CreateObject();
-		const char *action = col(res, i, c.action), *id = col(res, i, c.id);
+		const char *action = col(res, i, c.action);
 		const char *label = audit_action_label(action, lang);
-		/* the id as PostgreSQL wrote it: a bigint's digits, printed as they are */
-		cJSON_AddItemToObjectCS(it, "id", cJSON_CreateRaw(id ? id : "0"));
-		add_str(it, "at", at_jst(col(res, i, c.k), at, sizeof(at)));
-		add_str(it, "ip", col(res, i, c.ip));
-		add_str(it, "login_id", col(res, i, c.login_id));
-		add_str(it, "action", action);
-		add_str(it, "action_label", label ? label : action);
-		add_str(it, "detail", detail_of(res, &c, i, lang, detail, sizeof(detail)));
+		json_add_int_text(it, "id", col(res, i, c.id));
+		json_add_str_const(it, "at", at_jst(col(res, i, c.k), at, sizeof(at)));
+		json_add_str_const(it, "ip", col(res, i, c.ip));
+		json_add_str_const(it, "login_id", col(res, i, c.login_id));
+		json_add_str_const(it, "action", action);
+		json_add_str_const(it, "action_label", label ? label : action);
+		json_add_str_const(it, "detail",
+				   detail_of(res, &c, i, lang, detail, sizeof(detail)));
 		cJSON_AddItemToArray(items, it);
 	}
 	return items;

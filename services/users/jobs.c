@@ -21,8 +21,6 @@
 
 #define JOBS_CHUNK 100 /* users a transaction */
 #define JOBS_PER_PAGE 100
-#define JOBS_PER_PAGE_READ 101 /* a page and one more row */
-_Static_assert(JOBS_PER_PAGE_READ == JOBS_PER_PAGE + 1, "a page and one more row");
 /* JST is a fixed +09:00 since 1952 (no zone lookup a timestamp) */
 #define JST(col) "to_char((" col ") AT TIME ZONE INTERVAL '+09:00', 'YYYY/MM/DD HH24:MI:SS')"
 
@@ -232,24 +230,6 @@ static const char q_select[] = "SELECT 1 FROM jobs WHERE tenant_id = $1";
 static const struct db_stmt q_list = {"jobs_list", LIST_SQL("<", "DESC"), 4};
 static const struct db_stmt q_list_rev = {"jobs_list_rev", LIST_SQL(">", "ASC"), 4};
 
-/*
- * The same pages as statements of a fixed shape, each kept with one generic plan
- * (db_exec_generic): $1 tenant, with a cursor $2 its id. A whole page and one more row, the LIMIT
- * written in the SQL (a generic plan takes a LIMIT parameter for a tenth of the table and sorts
- * the whole tenant); a ?page=N jump and a short last page go through q_list and q_list_rev.
- */
-#define STR_(x) #x
-#define STR(x) STR_(x)
-#define FIXED_SQL(cursor, dir)                                                                     \
-	"SELECT " LIST_COLUMNS ", NULL::text AS k FROM jobs WHERE tenant_id = $1" cursor           \
-	" ORDER BY id " dir " LIMIT " STR(JOBS_PER_PAGE_READ)
-/* [cursor][reversed]: the first page, the last, after a cursor, before it */
-static const struct db_stmt q_fixed[2][2] = {
-	{{"jobs_fx_first", FIXED_SQL("", "DESC"), 1}, {"jobs_fx_last", FIXED_SQL("", "ASC"), 1}},
-	{{"jobs_fx_after", FIXED_SQL(" AND id < $2::bigint", "DESC"), 2},
-	 {"jobs_fx_before", FIXED_SQL(" AND id > $2::bigint", "ASC"), 2}},
-};
-
 static const struct db_stmt q_get = {
 	"jobs_get",
 	"SELECT " JOB_COLUMNS " FROM jobs WHERE tenant_id = $1 AND id = $2::bigint",
@@ -278,31 +258,66 @@ label(const char *const (*t)[3], size_t n, const char *v, int lang)
 	return v;
 }
 
+/* Where a job's columns are in a result, looked up once a result, not once a row. */
+struct job_cols {
+	int id, kind, filename, status, total, processed, devices, admin_download, created_at,
+		started_at, finished_at, error_count, errors;
+};
+
+static void
+job_cols(const PGresult *res, struct job_cols *c)
+{
+	c->id = PQfnumber(res, "id");
+	c->kind = PQfnumber(res, "kind");
+	c->filename = PQfnumber(res, "filename");
+	c->status = PQfnumber(res, "status");
+	c->total = PQfnumber(res, "total");
+	c->processed = PQfnumber(res, "processed");
+	c->devices = PQfnumber(res, "devices");
+	c->admin_download = PQfnumber(res, "admin_download");
+	c->created_at = PQfnumber(res, "created_at");
+	c->started_at = PQfnumber(res, "started_at");
+	c->finished_at = PQfnumber(res, "finished_at");
+	c->error_count = PQfnumber(res, "error_count");
+	c->errors = PQfnumber(res, "errors");
+}
+
+/* Row r's column c, or NULL when NULL or absent. */
+static const char *
+col(const PGresult *res, int r, int c)
+{
+	return c < 0 || PQgetisnull(res, r, c) ? NULL : PQgetvalue(res, r, c);
+}
+
+/*
+ * Row r as the API's job: with its errors when the result has them (q_get), else their number
+ * (the list's error_count).
+ */
 static cJSON *
-render_job(const PGresult *res, int r, int lang, int with_errors)
+render_job(const PGresult *res, const struct job_cols *c, int r, int lang)
 {
 	cJSON *o = cJSON_CreateObject(), *errs;
-	const char *kind = db_get(res, r, "kind"), *st = db_get(res, r, "status");
+	const char *kind = col(res, r, c->kind), *st = col(res, r, c->status);
+	const char *dl = col(res, r, c->admin_download);
 
-	cJSON_AddNumberToObject(o, "id", (double)db_get_ll(res, r, "id"));
-	cJSON_AddStringToObject(o, "kind", kind);
-	cJSON_AddStringToObject(o, "kind_label", label(kinds, 4, kind, lang));
-	cJSON_AddStringToObject(o, "filename", db_get(res, r, "filename"));
-	cJSON_AddStringToObject(o, "status", st);
-	cJSON_AddStringToObject(o, "status_label", label(statuses, 4, st, lang));
-	cJSON_AddNumberToObject(o, "total", (double)db_get_ll(res, r, "total"));
-	cJSON_AddNumberToObject(o, "processed", (double)db_get_ll(res, r, "processed"));
-	cJSON_AddNumberToObject(o, "certificates", (double)db_get_ll(res, r, "devices"));
-	cJSON_AddBoolToObject(o, "admin_download",
-			      strcmp(db_get(res, r, "admin_download"), "t") == 0);
-	cJSON_AddStringToObject(o, "created_at", db_get(res, r, "created_at"));
-	cJSON_AddStringToObject(o, "started_at", db_get(res, r, "started_at"));
-	cJSON_AddStringToObject(o, "finished_at", db_get(res, r, "finished_at"));
-	if (!with_errors) {
-		cJSON_AddNumberToObject(o, "error_count", (double)db_get_ll(res, r, "error_count"));
+	json_add_int_text(o, "id", col(res, r, c->id));
+	json_add_str_const(o, "kind", kind);
+	json_add_str_const(o, "kind_label", kind ? label(kinds, 4, kind, lang) : "");
+	json_add_str_const(o, "filename", col(res, r, c->filename));
+	json_add_str_const(o, "status", st);
+	json_add_str_const(o, "status_label", st ? label(statuses, 4, st, lang) : "");
+	json_add_int_text(o, "total", col(res, r, c->total));
+	json_add_int_text(o, "processed", col(res, r, c->processed));
+	json_add_int_text(o, "certificates", col(res, r, c->devices));
+	cJSON_AddItemToObjectCS(o, "admin_download", cJSON_CreateBool(dl && strcmp(dl, "t") == 0));
+	json_add_str_const(o, "created_at", col(res, r, c->created_at));
+	json_add_str_const(o, "started_at", col(res, r, c->started_at));
+	json_add_str_const(o, "finished_at", col(res, r, c->finished_at));
+	if (c->errors < 0) {
+		json_add_int_text(o, "error_count", col(res, r, c->error_count));
 		return o;
 	}
-	errs = cJSON_Parse(db_get(res, r, "errors"));
+	errs = cJSON_Parse(col(res, r, c->errors));
 	cJSON_AddNumberToObject(o, "error_count", errs ? cJSON_GetArraySize(errs) : 0);
 	if (errs != NULL)
 		cJSON_AddItemToObject(o, "errors", errs);
@@ -332,14 +347,12 @@ jobs_list(struct http_req *req, struct svc_thread *t)
 	keyset_limit(&ks, total, est, JOBS_PER_PAGE);
 	p[2] = ks.offset;
 	p[3] = ks.limit;
-	if (strcmp(ks.offset, "0") == 0 && strcmp(ks.limit, STR(JOBS_PER_PAGE_READ)) == 0) {
-		/* a whole page from no cursor or a cursor: its fixed statement, planned once */
-		const char *fp[] = {tid, keyset_id_param(&ks)};
-		rc = db_exec_generic(&t->db, &q_fixed[fp[1] != NULL][keyset_reverse(&ks)], fp,
-				     &res);
-	} else {
-		rc = db_exec(&t->db, keyset_reverse(&ks) ? &q_list_rev : &q_list, p, &res);
-	}
+	/*
+	 * Planned for its parameters each time, unlike the 操作履歴's pages: ordered by id alone, a
+	 * generic plan read the primary key from the cursor with the tenant as a filter (through
+	 * every other tenant's jobs), where the tenant's own index range is what serves.
+	 */
+	rc = db_exec(&t->db, keyset_reverse(&ks) ? &q_list_rev : &q_list, p, &res);
 	if (rc != 0)
 		goto out;
 	doc = cJSON_CreateObject();
@@ -347,9 +360,12 @@ jobs_list(struct http_req *req, struct svc_thread *t)
 	keyset_answer(&ks, res, JOBS_PER_PAGE, doc);
 	items = cJSON_AddArrayToObject(doc, "items");
 	int n = PQntuples(res), shown = keyset_rows(&ks, n, JOBS_PER_PAGE);
+	struct job_cols c;
+	job_cols(res, &c);
 	for (int i = 0; i < shown; i++)
 		cJSON_AddItemToArray(
-			items, render_job(res, keyset_row(&ks, n, JOBS_PER_PAGE, i), req->lang, 0));
+			items,
+			render_job(res, &c, keyset_row(&ks, n, JOBS_PER_PAGE, i), req->lang));
 	http_json(req, 200, doc);
 out:
 	PQclear(res);
@@ -378,7 +394,9 @@ jobs_get(struct http_req *req, struct svc_thread *t)
 		svc_fail(req, 404, "not_found", &msg_job_not_found);
 		return 0;
 	}
-	doc = render_job(res, 0, req->lang, 1);
+	struct job_cols c;
+	job_cols(res, &c);
+	doc = render_job(res, &c, 0, req->lang);
 	PQclear(res);
 	http_json(req, 200, doc);
 	cJSON_Delete(doc);

@@ -503,10 +503,11 @@ def test_errors(t):
 
 
 def test_fixed_shape(t):
-    """The unfiltered 操作履歴 and CSV 処理状況 pages are read by statements of a fixed shape, each
-    with one generic plan; a filter, a ?page=N jump or a short last page by the general ones. For
-    the same cursor both give the same rows, forwards and backwards, across a run of entries with
-    one time stamp (the order is (time, id)); the times shown are PostgreSQL's own, in JST."""
+    """The unfiltered 操作履歴 pages are read by statements of a fixed shape, each with one generic
+    plan; a filter, a ?page=N jump or a short last page by the general ones. For the same cursor
+    both give the same rows, forwards and backwards, across a run of entries with one time stamp
+    (the order is (time, id)); the times shown are PostgreSQL's own, in JST. CSV 処理状況: a page
+    by cursor and by ?page=N agree, and the list counts a job's errors as the job has them."""
     s, tid = STATE["s"], STATE["tid"]
     psql("INSERT INTO audit (tenant_id, at, actor_kind, action, detail)"
          " SELECT %d, '2021-03-04 05:06:07.999999+09', 'system', 'login', 'tie ' || g"
@@ -559,7 +560,7 @@ def test_fixed_shape(t):
     got1 = [i["id"] for i in (fixed or {}).get("items", [])]
     got2 = [i["id"] for i in (jump or {}).get("items", [])]
     t.ok(st1 == st2 == 200 and got1 == got2 == jobs[100:200],
-         "CSV 処理状況 page 2 by cursor (fixed) and by ?page=2 (general): the same rows", (got1[:3], got2[:3]))
+         "CSV 処理状況 page 2 by cursor and by ?page=2 (OFFSET): the same rows", (got1[:3], got2[:3]))
     st, back = s.get(q("/api/jobs", before=fixed["prev"]))
     t.ok(st == 200 and [i["id"] for i in back["items"]] == jobs[:100] and back["prev"] is None,
          "and 前へ from it gives the first page again", back and [i["id"] for i in back["items"]][:3])

@@ -94,9 +94,8 @@ KINDS = [("users", re.compile(r"FROM users u WHERE.*OFFSET \$13 LIMIT \$18", re.
          ("audit", re.compile(r"FROM audit WHERE.*OFFSET \$8 LIMIT \$9", re.S)),
          ("audit count", re.compile(r"FROM audit WHERE.*LIMIT 10000 \+ 1", re.S)),
          ("jobs", re.compile(r"FROM jobs WHERE.*OFFSET \$3 LIMIT \$4", re.S)),
-         # the unfiltered 操作履歴 and CSV 処理状況 pages: a fixed shape, the LIMIT in the SQL
+         # the unfiltered 操作履歴 and 証明書一覧 pages: a fixed shape, the LIMIT in the SQL
          ("audit fixed", re.compile(r"AS newest FROM audit WHERE tenant_id = \$1.*LIMIT 100 \+ 1", re.S)),
-         ("jobs fixed", re.compile(r"FROM jobs WHERE tenant_id = \$1.*ORDER BY id (?:ASC|DESC) LIMIT 101", re.S)),
          ("certificates fixed", re.compile(r"FROM certificates c WHERE c\.tenant_id = \$1.*LIMIT 101\)", re.S)),
          ("certificates", re.compile(r"FROM certificates c.*OFFSET \$8 LIMIT \$9", re.S)),
          ("certificates count", re.compile(r"FROM certificates c.*LIMIT 10000 \+ 1", re.S)),
@@ -105,7 +104,7 @@ KINDS = [("users", re.compile(r"FROM users u WHERE.*OFFSET \$13 LIMIT \$18", re.
 
 
 # The kinds whose every execution should use the generic plan made once per connection.
-GENERIC = ("audit fixed", "jobs fixed", "certificates fixed")
+GENERIC = ("audit fixed", "certificates fixed")
 
 
 def conds(node, found):

@@ -1,4 +1,5 @@
 /* test-json.c: request-body parsing and its limits. */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "core/json.h"
@@ -86,6 +87,35 @@ main(void)
 	TAP_STREQ(json_str(o, "s"), "x", "json_str reads a string");
 	TAP_OK(json_str(o, "n") == NULL, "json_str refuses a number");
 	TAP_OK(json_str(o, "missing") == NULL, "json_str of a missing key");
+	cJSON_Delete(o);
+
+	/* members of a list's page: integers as PostgreSQL wrote them, strings under constant names
+	 */
+	static const struct {
+		const char *in, *out;
+	} ints[] = {{"123", "123"}, {"-9007199254740993", "-9007199254740993"},
+		    {"0", "0"},     {NULL, "0"},
+		    {"", "0"},      {"-", "0"},
+		    {"12a", "0"},   {"1,2", "0"},
+		    {" 1", "0"},    {"1e5", "0"},
+		    {"\"x\"", "0"}};
+	for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
+		cJSON *d = cJSON_CreateObject();
+		json_add_int_text(d, "n", ints[i].in);
+		char *text = cJSON_PrintUnformatted(d), want[64];
+		snprintf(want, sizeof(want), "{\"n\":%s}", ints[i].out);
+		TAP_STREQ(text, want, "json_add_int_text(%s) prints %s",
+			  ints[i].in ? ints[i].in : "NULL", ints[i].out);
+		free(text);
+		cJSON_Delete(d);
+	}
+	o = cJSON_CreateObject();
+	json_add_str_const(o, "s", "a\"b\n");
+	json_add_str_const(o, "t", NULL);
+	char *text = cJSON_PrintUnformatted(o);
+	TAP_STREQ(text, "{\"s\":\"a\\\"b\\n\",\"t\":\"\"}",
+		  "json_add_str_const escapes its value, NULL is \"\"");
+	free(text);
 	cJSON_Delete(o);
 	return tap_done();
 }
