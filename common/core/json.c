@@ -127,3 +127,35 @@ json_sort_lines(cJSON *errs)
 		cJSON_AddItemToArray(errs, v[k]);
 	free(v);
 }
+
+void
+json_add_text(cJSON *obj, const char *name, const char *v)
+{
+	cJSON_AddItemToObjectCS(obj, name, v != NULL ? cJSON_CreateString(v) : cJSON_CreateNull());
+}
+
+/* 1 when v is an integer as JSON writes it: an optional '-', then 1 to 19 digits. */
+static int
+plain_int(const char *v)
+{
+	size_t n;
+
+	if (*v == '-')
+		v++;
+	n = strspn(v, "0123456789");
+	return n > 0 && n <= 19 && v[n] == '\0' && (v[0] != '0' || n == 1);
+}
+
+void
+json_add_int_text(cJSON *obj, const char *name, const char *v)
+{
+	cJSON *item;
+
+	if (v == NULL)
+		item = cJSON_CreateNull();
+	else if (plain_int(v))
+		item = cJSON_CreateRaw(v);
+	else
+		item = cJSON_CreateNumber((double)strtoll(v, NULL, 10));
+	cJSON_AddItemToObjectCS(obj, name, item);
+}

@@ -87,5 +87,30 @@ main(void)
 	TAP_OK(json_str(o, "n") == NULL, "json_str refuses a number");
 	TAP_OK(json_str(o, "missing") == NULL, "json_str of a missing key");
 	cJSON_Delete(o);
+	/* the list helpers: the same JSON as cJSON's own adders, keys not copied */
+	cJSON *row = cJSON_CreateObject();
+	json_add_text(row, "a", "x\"y\\z\n\x01日");
+	json_add_text(row, "b", NULL);
+	json_add_int_text(row, "c", "1234567890123");
+	json_add_int_text(row, "d", "-5");
+	json_add_int_text(row, "e", "0");
+	json_add_int_text(row, "f", NULL);
+	json_add_int_text(row, "g", "007");
+	json_add_int_text(row, "h", "9223372036854775807");
+	char *out = cJSON_PrintUnformatted(row);
+	TAP_OK(out != NULL && strcmp(out, "{\"a\":\"x\\\"y\\\\z\\n\\u0001日\",\"b\":null,"
+					  "\"c\":1234567890123,\"d\":-5,\"e\":0,\"f\":null,\"g\":7,"
+					  "\"h\":9223372036854775807}") == 0,
+	       "json_add_text / json_add_int_text: escaped text, null, integers as written (%s)",
+	       out ? out : "NULL");
+	cJSON *back = out ? cJSON_Parse(out) : NULL;
+	TAP_OK(back != NULL &&
+		       strcmp(cJSON_GetObjectItem(back, "a")->valuestring, "x\"y\\z\n\x01日") ==
+			       0 &&
+		       cJSON_GetObjectItem(back, "c")->valuedouble == 1234567890123.0,
+	       "which parses back to the same values");
+	cJSON_Delete(back);
+	free(out);
+	cJSON_Delete(row);
 	return tap_done();
 }
