@@ -98,22 +98,6 @@ json_field_error(cJSON *errs, const char *field, const char *msg)
 	cJSON_AddItemToArray(errs, e);
 }
 
-void
-json_add_str_const(cJSON *obj, const char *name, const char *v)
-{
-	cJSON_AddItemToObjectCS(obj, name, cJSON_CreateString(v ? v : ""));
-}
-
-void
-json_add_int_text(cJSON *obj, const char *name, const char *digits)
-{
-	const char *d = digits && *digits == '-' ? digits + 1 : digits;
-	size_t n = d ? strspn(d, "0123456789") : 0;
-
-	/* anything but an integer's digits (NULL included) is 0: raw text goes out as it is */
-	cJSON_AddItemToObjectCS(obj, name, cJSON_CreateRaw(n > 0 && d[n] == '\0' ? digits : "0"));
-}
-
 static int
 by_line(const void *a, const void *b)
 {
@@ -142,4 +126,36 @@ json_sort_lines(cJSON *errs)
 	for (int k = 0; k < i; k++)
 		cJSON_AddItemToArray(errs, v[k]);
 	free(v);
+}
+
+void
+json_add_text(cJSON *obj, const char *name, const char *v)
+{
+	cJSON_AddItemToObjectCS(obj, name, v != NULL ? cJSON_CreateString(v) : cJSON_CreateNull());
+}
+
+/* 1 when v is an integer as JSON writes it: an optional '-', then 1 to 19 digits. */
+static int
+plain_int(const char *v)
+{
+	size_t n;
+
+	if (*v == '-')
+		v++;
+	n = strspn(v, "0123456789");
+	return n > 0 && n <= 19 && v[n] == '\0' && (v[0] != '0' || n == 1);
+}
+
+void
+json_add_int_text(cJSON *obj, const char *name, const char *v)
+{
+	cJSON *item;
+
+	if (v == NULL)
+		item = cJSON_CreateNull();
+	else if (plain_int(v))
+		item = cJSON_CreateRaw(v);
+	else
+		item = cJSON_CreateNumber((double)strtoll(v, NULL, 10));
+	cJSON_AddItemToObjectCS(obj, name, item);
 }

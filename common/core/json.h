@@ -23,13 +23,17 @@ const char *json_str(const cJSON *obj, const char *name);
 void json_field_error(cJSON *errs, const char *field, const char *msg);
 
 /*
- * Members for answers built in bulk (a list's page), without copying name, which must outlive
- * obj (a string constant): the string v (NULL: ""), and an integer already written in decimal
- * (a PostgreSQL integer column's text), printed as it is, without a conversion to double and
- * back (anything but an optional minus and digits, NULL included, gives 0).
+ * For answers built row by row (lists): add name with the text v, or null when v is NULL. name is
+ * not copied: it must outlive obj (a string literal, a static table's).
  */
-void json_add_str_const(cJSON *obj, const char *name, const char *v);
-void json_add_int_text(cJSON *obj, const char *name, const char *digits);
+void json_add_text(cJSON *obj, const char *name, const char *v);
+
+/*
+ * The same for an integer given as its decimal text (a bigint column's value): written as it is,
+ * not converted to a double and printed back; null when v is NULL, and a number converted from
+ * it when v is not plain digits (with an optional '-').
+ */
+void json_add_int_text(cJSON *obj, const char *name, const char *v);
 
 /* Sort an array of error objects by their "line", then "column" (absent: 0). */
 void json_sort_lines(cJSON *errs);

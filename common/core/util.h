@@ -15,6 +15,11 @@ int util_random(unsigned char *buf, size_t n);
 
 /* A random 256-bit token, base64url (43 chars + NUL). */
 #define UTIL_TOKEN_LEN 44
+
+/* A macro's value as a string literal: UTIL_STR(PER_PAGE) is "100" (for SQL written at compile
+ * time). */
+#define UTIL_STR_(x) #x
+#define UTIL_STR(x) UTIL_STR_(x)
 int util_token(char out[UTIL_TOKEN_LEN]);
 
 /* SHA-256 of len bytes, lowercase hex (65 bytes with NUL). */

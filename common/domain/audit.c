@@ -923,13 +923,12 @@ page_items(const PGresult *res, const struct keyset *ks, int lang)
 		const char *action = col(res, i, c.action);
 		const char *label = audit_action_label(action, lang);
 		json_add_int_text(it, "id", col(res, i, c.id));
-		json_add_str_const(it, "at", at_jst(col(res, i, c.k), at, sizeof(at)));
-		json_add_str_const(it, "ip", col(res, i, c.ip));
-		json_add_str_const(it, "login_id", col(res, i, c.login_id));
-		json_add_str_const(it, "action", action);
-		json_add_str_const(it, "action_label", label ? label : action);
-		json_add_str_const(it, "detail",
-				   detail_of(res, &c, i, lang, detail, sizeof(detail)));
+		json_add_text(it, "at", at_jst(col(res, i, c.k), at, sizeof(at)));
+		json_add_text(it, "ip", col(res, i, c.ip));
+		json_add_text(it, "login_id", col(res, i, c.login_id));
+		json_add_text(it, "action", action);
+		json_add_text(it, "action_label", label ? label : action);
+		json_add_text(it, "detail", detail_of(res, &c, i, lang, detail, sizeof(detail)));
 		cJSON_AddItemToArray(items, it);
 	}
 	return items;

@@ -18,7 +18,7 @@ struct db_stmt {
 	int nparams;
 };
 
-#define DB_MAX_STMTS 128
+#define DB_MAX_STMTS 256
 
 struct db_pool;
 

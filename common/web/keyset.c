@@ -340,6 +340,98 @@ cache_put(struct kv *kv, const char *key, const char *gen, long long total, int 
 		freeReplyObject(r);
 }
 
+/*
+ * The last total stored for key whatever its generation or age (kept KEYSET_LAST_TTL seconds
+ * under key + ":last"); 1 when there is one.
+ */
+static int
+last_get(struct kv *kv, const char *key, long long *total, int *estimated)
+{
+	char k[300];
+
+	snprintf(k, sizeof(k), "%s:last", key);
+	return cache_get(kv, k, NULL, total, estimated);
+}
+
+/*
+ * Store a total just counted: for its readers (cache_put) and as the last one. The counter's
+ * claim (count_claim) goes.
+ */
+static void
+count_store(struct kv *kv, const char *key, const char *gen, long long total, int estimated,
+	    const char *ttl)
+{
+	char k[300];
+
+	cache_put(kv, key, gen, total, estimated, ttl);
+	snprintf(k, sizeof(k), "%s:last", key);
+	cache_put(kv, k, NULL, total, estimated, KEYSET_LAST_TTL);
+	snprintf(k, sizeof(k), "%s:counting", key);
+	const char *del[] = {"DEL", k};
+	redisReply *r = kv_cmdv(kv, 2, del);
+	freeReplyObject(r);
+}
+
+/*
+ * 1 when this request may count the filter keyed key: no other is counting it (a claim in
+ * Redis for at most KEYSET_CLAIM_TTL seconds, should the counter die), or Redis cannot say.
+ */
+static int
+count_claim(struct kv *kv, const char *key)
+{
+	char k[300];
+
+	snprintf(k, sizeof(k), "%s:counting", key);
+	const char *set[] = {"SET", k, "1", "NX", "EX", KEYSET_CLAIM_TTL};
+	redisReply *r = kv_cmdv(kv, 6, set);
+	int mine = r == NULL || r->type != REDIS_REPLY_NIL;
+
+	freeReplyObject(r);
+	return mine;
+}
+
+/*
+ * A total to show while another request counts the filter (keyset.h, "one request counts"):
+ * the last one stored when it was an estimate, else PostgreSQL's estimate when there is none;
+ * both marked estimated. 0 when the request must count after all: the last total was exact (a
+ * count of at most KEYSET_EXACT_MAX + 1 rows, which every first page makes), or no estimate.
+ */
+static int
+while_counting(struct db *db, struct kv *kv, const char *key, const struct db_stmt *count_st,
+	       const char *select_sql, const char *const *params, long long *total, int *estimated)
+{
+	long long n;
+	int est;
+
+	if (last_get(kv, key, &n, &est)) {
+		if (!est)
+			return 0;
+	} else if ((n = keyset_estimate(db, select_sql, count_st->nparams, params)) < 0) {
+		return 0;
+	}
+	*total = n;
+	*estimated = 1;
+	return 1;
+}
+
+/* Count for key (have: it could be keyed), one request at a time; then store the total. */
+static int
+count_once(struct db *db, struct kv *kv, int have, const char *key, const char *gen,
+	   const char *ttl, const struct db_stmt *count_st, const char *select_sql,
+	   const char *const *params, long long *total, int *estimated)
+{
+	int rc;
+
+	if (have && !count_claim(kv, key) &&
+	    while_counting(db, kv, key, count_st, select_sql, params, total, estimated))
+		return 0;
+	if ((rc = keyset_count(db, count_st, select_sql, params, total, estimated)) != 0)
+		return rc;
+	if (have)
+		count_store(kv, key, gen, *total, *estimated, ttl);
+	return 0;
+}
+
 int
 keyset_count_cached(struct db *db, struct kv *kv, const char *list, const struct keyset *ks,
 		    const struct db_stmt *count_st, int offset_param, const char *select_sql,
@@ -347,7 +439,7 @@ keyset_count_cached(struct db *db, struct kv *kv, const char *list, const struct
 {
 	char key[256];
 	long long n;
-	int rc, est, have = count_key(list, count_st, offset_param, params, key, sizeof(key)) == 0;
+	int est, have = count_key(list, count_st, offset_param, params, key, sizeof(key)) == 0;
 
 	/* a first page recounts an exact total, reuses an estimate (keyset.h) */
 	if (have && cache_get(kv, key, NULL, &n, &est) && (est || ks->dir != KEYSET_FIRST)) {
@@ -355,11 +447,8 @@ keyset_count_cached(struct db *db, struct kv *kv, const char *list, const struct
 		*estimated = est;
 		return 0;
 	}
-	if ((rc = keyset_count(db, count_st, select_sql, params, total, estimated)) != 0)
-		return rc;
-	if (have)
-		cache_put(kv, key, NULL, *total, *estimated, KEYSET_COUNT_TTL);
-	return 0;
+	return count_once(db, kv, have, key, NULL, KEYSET_COUNT_TTL, count_st, select_sql, params,
+			  total, estimated);
 }
 
 int
@@ -368,16 +457,13 @@ keyset_count_gen(struct db *db, struct kv *kv, const char *list, const char *gen
 		 const char *const *params, long long *total, int *estimated)
 {
 	char key[256];
-	int rc, have = strlen(gen) < 100 &&
-		       count_key(list, count_st, offset_param, params, key, sizeof(key)) == 0;
+	int have = strlen(gen) < 100 &&
+		   count_key(list, count_st, offset_param, params, key, sizeof(key)) == 0;
 
 	if (have && cache_get(kv, key, gen, total, estimated))
 		return 0;
-	if ((rc = keyset_count(db, count_st, select_sql, params, total, estimated)) != 0)
-		return rc;
-	if (have)
-		cache_put(kv, key, gen, *total, *estimated, KEYSET_GEN_TTL);
-	return 0;
+	return count_once(db, kv, have, key, gen, KEYSET_GEN_TTL, count_st, select_sql, params,
+			  total, estimated);
 }
 
 void

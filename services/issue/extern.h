@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 
+#include "core/util.h"
 #include "web/fcgisvc.h"
 #include "pki/keypool.h"
 #include "pki/secret.h"
@@ -33,9 +34,7 @@ extern const struct cfg_section issue_section;
 /* a page, and what a page reads: one more, to know whether more follow (the SQL's LIMIT) */
 #define ISSUE_PER_PAGE_READ 101
 #define ISSUE_PER_PAGE (ISSUE_PER_PAGE_READ - 1)
-#define ISSUE_STR_(x) #x
-#define ISSUE_STR(x) ISSUE_STR_(x)
-#define ISSUE_PER_PAGE_READ_S ISSUE_STR(ISSUE_PER_PAGE_READ)
+#define ISSUE_PER_PAGE_READ_S UTIL_STR(ISSUE_PER_PAGE_READ)
 
 /* queries.c */
 extern const struct db_stmt q_next_numbers;

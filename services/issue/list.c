@@ -72,21 +72,9 @@ read_filter(const struct http_req *req, struct filter *f, cJSON *errs)
 }
 
 static void
-add_str(cJSON *o, const char *name, const char *v)
-{
-	if (v != NULL)
-		cJSON_AddStringToObject(o, name, v);
-	else
-		cJSON_AddNullToObject(o, name);
-}
-
-static void
 add_id(cJSON *o, const char *name, const PGresult *res, int r, const char *col)
 {
-	if (db_get(res, r, col) != NULL)
-		cJSON_AddNumberToObject(o, name, (double)db_get_ll(res, r, col));
-	else
-		cJSON_AddNullToObject(o, name);
+	json_add_int_text(o, name, db_get(res, r, col));
 }
 
 /* One certificate as the list shows it. */
@@ -97,22 +85,22 @@ item(const PGresult *res, int r, int lang)
 	const char *dev = db_get(res, r, "device_code");
 	const char *status = db_get(res, r, "status");
 
-	cJSON_AddNumberToObject(o, "id", (double)db_get_ll(res, r, "id"));
+	add_id(o, "id", res, r, "id");
 	add_id(o, "user_id", res, r, "user_id");
-	add_str(o, "device", dev);
-	add_str(o, "device_label", dev ? device_label(dev, lang) : NULL);
-	add_str(o, "cn", db_get(res, r, "cn"));
-	add_str(o, "email", db_get(res, r, "email"));
-	add_str(o, "serial", db_get(res, r, "serial"));
-	add_str(o, "status", status);
-	add_str(o, "status_label", lifecycle_label(status, lang));
-	add_str(o, "issued_at", db_get(res, r, "issued_at"));
-	add_str(o, "expires_at", db_get(res, r, "expires_at"));
-	add_str(o, "revoked_at", db_get(res, r, "revoked_at"));
-	add_str(o, "revoke_on", db_get(res, r, "revoke_on"));
+	json_add_text(o, "device", dev);
+	json_add_text(o, "device_label", dev ? device_label(dev, lang) : NULL);
+	json_add_text(o, "cn", db_get(res, r, "cn"));
+	json_add_text(o, "email", db_get(res, r, "email"));
+	json_add_text(o, "serial", db_get(res, r, "serial"));
+	json_add_text(o, "status", status);
+	json_add_text(o, "status_label", lifecycle_label(status, lang));
+	json_add_text(o, "issued_at", db_get(res, r, "issued_at"));
+	json_add_text(o, "expires_at", db_get(res, r, "expires_at"));
+	json_add_text(o, "revoked_at", db_get(res, r, "revoked_at"));
+	json_add_text(o, "revoke_on", db_get(res, r, "revoke_on"));
 	/* a user's certificate: whose and which device, so rows of one CN can be told apart */
-	add_str(o, "user_name", db_get(res, r, "user_name"));
-	add_str(o, "device_email", db_get(res, r, "device_email"));
+	json_add_text(o, "user_name", db_get(res, r, "user_name"));
+	json_add_text(o, "device_email", db_get(res, r, "device_email"));
 	return o;
 }
 
@@ -271,12 +259,12 @@ issue_get(struct http_req *req, struct svc_thread *t)
 	}
 	doc = item(res, 0, req->lang);
 	subject = db_get(res, 0, "subject");
-	add_str(doc, "subject", subject && *subject ? subject : NULL);
-	add_str(doc, "not_before", db_get(res, 0, "not_before"));
-	add_str(doc, "key_type", db_get(res, 0, "key_type"));
+	json_add_text(doc, "subject", subject && *subject ? subject : NULL);
+	json_add_text(doc, "not_before", db_get(res, 0, "not_before"));
+	json_add_text(doc, "key_type", db_get(res, 0, "key_type"));
 	pem = pem_of(db_get(res, 0, "cert_der"));
-	add_str(doc, "pem", pem);
-	add_str(doc, "last_error", db_get(res, 0, "last_error"));
+	json_add_text(doc, "pem", pem);
+	json_add_text(doc, "last_error", db_get(res, 0, "last_error"));
 	http_json(req, 200, doc);
 out:
 	free(pem);

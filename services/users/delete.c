@@ -153,7 +153,9 @@ do_step(struct http_req *req, struct svc_thread *t, enum step step)
 		goto out;
 	committed = 1;
 	log_msg(LOG_INFO, "event=user_%s tenant=%lld user=%lld",
-		step == STEP_DELETE ? "delete" : step == STEP_UNDELETE ? "undelete" : "purge",
+		step == STEP_DELETE     ? "delete"
+		: step == STEP_UNDELETE ? "undelete"
+					: "purge",
 		req->tenant_id, id);
 out:
 	if (!committed)

@@ -4,6 +4,7 @@
 
 #include <time.h>
 
+#include "core/util.h"
 #include "web/fcgisvc.h"
 #include "domain/tenant.h"
 #include "web/i18n.h"
@@ -11,7 +12,10 @@
 #include "domain/certq.h"
 #include "domain/jobs.h"
 
-#define USERS_PER_PAGE 100
+/* a page, and what a page reads: one more, to know whether more follow (the SQL's LIMIT) */
+#define USERS_PER_PAGE_READ 101
+#define USERS_PER_PAGE (USERS_PER_PAGE_READ - 1)
+#define USERS_PER_PAGE_READ_S UTIL_STR(USERS_PER_PAGE_READ)
 #define USERS_MAX_DEVICES 5
 
 /* What registration needs to know about the tenant. */
@@ -80,6 +84,12 @@ struct sort_stmt {
 	int key;               /* enum keyset_key: what its cursors hold */
 	struct db_stmt st[2];  /* the list's order */
 	struct db_stmt rev[2]; /* backwards, for the page before a cursor and the last */
+	/*
+	 * A whole page of the users not deleted, without any condition, for the orders an index
+	 * keeps: [with a cursor][backwards], of a fixed shape for db_exec_generic ($1 tenant, $2
+	 * and $3 the cursor's key and id). name NULL for the orders computed from the certificates.
+	 */
+	struct db_stmt fixed[2][2];
 };
 extern const char q_email_estimate[];
 #define USERS_EMAIL_MANY 5000 /* see q_email_estimate */

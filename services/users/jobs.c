@@ -301,18 +301,18 @@ render_job(const PGresult *res, const struct job_cols *c, int r, int lang)
 	const char *dl = col(res, r, c->admin_download);
 
 	json_add_int_text(o, "id", col(res, r, c->id));
-	json_add_str_const(o, "kind", kind);
-	json_add_str_const(o, "kind_label", kind ? label(kinds, 4, kind, lang) : "");
-	json_add_str_const(o, "filename", col(res, r, c->filename));
-	json_add_str_const(o, "status", st);
-	json_add_str_const(o, "status_label", st ? label(statuses, 4, st, lang) : "");
+	json_add_text(o, "kind", kind);
+	json_add_text(o, "kind_label", kind ? label(kinds, 4, kind, lang) : "");
+	json_add_text(o, "filename", col(res, r, c->filename));
+	json_add_text(o, "status", st);
+	json_add_text(o, "status_label", st ? label(statuses, 4, st, lang) : "");
 	json_add_int_text(o, "total", col(res, r, c->total));
 	json_add_int_text(o, "processed", col(res, r, c->processed));
 	json_add_int_text(o, "certificates", col(res, r, c->devices));
 	cJSON_AddItemToObjectCS(o, "admin_download", cJSON_CreateBool(dl && strcmp(dl, "t") == 0));
-	json_add_str_const(o, "created_at", col(res, r, c->created_at));
-	json_add_str_const(o, "started_at", col(res, r, c->started_at));
-	json_add_str_const(o, "finished_at", col(res, r, c->finished_at));
+	json_add_text(o, "created_at", col(res, r, c->created_at));
+	json_add_text(o, "started_at", col(res, r, c->started_at));
+	json_add_text(o, "finished_at", col(res, r, c->finished_at));
 	if (c->errors < 0) {
 		json_add_int_text(o, "error_count", col(res, r, c->error_count));
 		return o;

@@ -284,28 +284,63 @@ const char *const q_search_select[2] = {"SELECT 1" SEARCH_WHERE(CERT_ARRAY),
 	") s"                                                                                      \
 	" WHERE ($17::bigint IS NULL OR (s.sk, s.id) " op " (" cur ", $17::bigint))"               \
 	" ORDER BY s.sk " dir ", s.id " dir " OFFSET $13 LIMIT $18"
+/*
+ * The fixed-shape pages (struct sort_stmt's fixed): the users listed, no condition, a whole page
+ * of USERS_PER_PAGE and one more written in the SQL (a generic plan takes a LIMIT parameter for
+ * a tenth of the table and sorts it all); $2/$3 the cursor's key and id.
+ */
+#define FIXED_SQL(key, out, cursor, dir)                                                           \
+	"SELECT * FROM (SELECT " USER_COLUMNS ", " key " AS sk, " out " AS k FROM users u"          \
+	" WHERE u.tenant_id = $1 AND u.purged_at IS NULL AND u.deleted_at IS NULL) s" cursor        \
+	" ORDER BY s.sk " dir ", s.id " dir " LIMIT " USERS_PER_PAGE_READ_S
+#define FIXED_AFTER(cur, op) " WHERE (s.sk, s.id) " op " (" cur ", $3::bigint)"
+#define FIXED(name, key, out, fcur, op, dir, rop, rdir)                                           \
+	{{{"users_fx_" name, FIXED_SQL(key, out, "", dir), 1},                                      \
+	  {"users_fx_" name "_rev", FIXED_SQL(key, out, "", rdir), 1}},                             \
+	 {{"users_fx_" name "_c", FIXED_SQL(key, out, FIXED_AFTER(fcur, op), dir), 3},              \
+	  {"users_fx_" name "_rev_c", FIXED_SQL(key, out, FIXED_AFTER(fcur, rop), rdir), 3}}}
 #define SORT2(name, sortkey, kind, key, out, cur, op, dir, rop, rdir)                               \
 	{sortkey,                                                                                  \
 	 kind,                                                                                     \
 	 {{"users_search_" name, PAGE_SQL(key, out, cur, op, dir, CERT_ARRAY), 18},                  \
 	  {"users_search_" name "_c", PAGE_SQL(key, out, cur, op, dir, CERT_EXISTS), 18}},          \
 	 {{"users_search_" name "_rev", PAGE_SQL(key, out, cur, rop, rdir, CERT_ARRAY), 18},         \
-	  {"users_search_" name "_rev_c", PAGE_SQL(key, out, cur, rop, rdir, CERT_EXISTS), 18}}}
+	  {"users_search_" name "_rev_c", PAGE_SQL(key, out, cur, rop, rdir, CERT_EXISTS), 18}},    \
+	 {{{NULL, NULL, 0}, {NULL, NULL, 0}}, {{NULL, NULL, 0}, {NULL, NULL, 0}}}}
 #define SORT(name, sortkey, kind, key, out, cur, asc) SORT_##asc(name, sortkey, kind, key, out, cur)
 #define SORT_1(name, sortkey, kind, key, out, cur)                                                 \
 	SORT2(name, sortkey, kind, key, out, cur, ">", "ASC", "<", "DESC")
 #define SORT_0(name, sortkey, kind, key, out, cur)                                                 \
 	SORT2(name, sortkey, kind, key, out, cur, "<", "DESC", ">", "ASC")
+/* An order an index keeps: with its fixed-shape pages (fcur: the cursor's key from $2). */
+#define SORTF(name, sortkey, kind, key, out, cur, fcur, asc)                                       \
+	SORTF_##asc(name, sortkey, kind, key, out, cur, fcur)
+#define SORTF_1(name, sortkey, kind, key, out, cur, fcur)                                          \
+	SORTF2(name, sortkey, kind, key, out, cur, fcur, ">", "ASC", "<", "DESC")
+#define SORTF_0(name, sortkey, kind, key, out, cur, fcur)                                          \
+	SORTF2(name, sortkey, kind, key, out, cur, fcur, "<", "DESC", ">", "ASC")
+#define SORTF2(name, sortkey, kind, key, out, cur, fcur, op, dir, rop, rdir)                        \
+	{sortkey,                                                                                  \
+	 kind,                                                                                     \
+	 {{"users_search_" name, PAGE_SQL(key, out, cur, op, dir, CERT_ARRAY), 18},                  \
+	  {"users_search_" name "_c", PAGE_SQL(key, out, cur, op, dir, CERT_EXISTS), 18}},          \
+	 {{"users_search_" name "_rev", PAGE_SQL(key, out, cur, rop, rdir, CERT_ARRAY), 18},         \
+	  {"users_search_" name "_rev_c", PAGE_SQL(key, out, cur, rop, rdir, CERT_EXISTS), 18}},    \
+	 FIXED(name, key, out, fcur, op, dir, rop, rdir)}
 #define KANA "(u.family_name_kana || chr(31) || u.given_name_kana)"
+#define TS_CURSOR_2 "('epoch'::timestamptz + $2::bigint * interval '1 microsecond')"
 
 const struct sort_stmt q_search_pages[] = {
-	SORT("applied", "applied_at", KEYSET_INT, "u.applied_at", US("u.applied_at"), TS_CURSOR, 1),
-	SORT("applied_desc", "-applied_at", KEYSET_INT, "u.applied_at", US("u.applied_at"), TS_CURSOR,
-	     0),
-	SORT("kana", "family_name_kana", KEYSET_TEXT, KANA, KANA, "$16::text", 1),
-	SORT("kana_desc", "-family_name_kana", KEYSET_TEXT, KANA, KANA, "$16::text", 0),
-	SORT("email", "email", KEYSET_TEXT, "lower(u.email)", "lower(u.email)", "$16::text", 1),
-	SORT("email_desc", "-email", KEYSET_TEXT, "lower(u.email)", "lower(u.email)", "$16::text", 0),
+	SORTF("applied", "applied_at", KEYSET_INT, "u.applied_at", US("u.applied_at"), TS_CURSOR,
+	      TS_CURSOR_2, 1),
+	SORTF("applied_desc", "-applied_at", KEYSET_INT, "u.applied_at", US("u.applied_at"),
+	      TS_CURSOR, TS_CURSOR_2, 0),
+	SORTF("kana", "family_name_kana", KEYSET_TEXT, KANA, KANA, "$16::text", "$2::text", 1),
+	SORTF("kana_desc", "-family_name_kana", KEYSET_TEXT, KANA, KANA, "$16::text", "$2::text", 0),
+	SORTF("email", "email", KEYSET_TEXT, "lower(u.email)", "lower(u.email)", "$16::text",
+	      "$2::text", 1),
+	SORTF("email_desc", "-email", KEYSET_TEXT, "lower(u.email)", "lower(u.email)", "$16::text",
+	      "$2::text", 0),
 	SORT("issued", "issued_at", KEYSET_INT, "coalesce(" K_ISSUED ", 'infinity')", US(K_ISSUED),
 	     "coalesce(" TS_CURSOR ", 'infinity')", 1),
 	SORT("issued_desc", "-issued_at", KEYSET_INT, "coalesce(" K_ISSUED ", '-infinity')",

@@ -4,18 +4,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/json.h"
 #include "domain/certq.h"
 #include "extern.h"
 #include "domain/lifecycle.h"
 #include "domain/device.h"
 
+/* name: a string literal, or a static table's (not copied). */
 void
 render_opt(cJSON *obj, const char *name, const char *v)
 {
-	if (v != NULL)
-		cJSON_AddStringToObject(obj, name, v);
-	else
-		cJSON_AddNullToObject(obj, name);
+	json_add_text(obj, name, v);
 }
 
 static void
@@ -32,7 +31,7 @@ render_user(const PGresult *res, int row)
 					   "email",           "organization",   "applied_at"};
 	cJSON *u = cJSON_CreateObject();
 
-	cJSON_AddNumberToObject(u, "id", (double)db_get_ll(res, row, "id"));
+	json_add_int_text(u, "id", db_get(res, row, "id"));
 	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++)
 		add_col(u, res, row, cols[i], cols[i]);
 	return u;
@@ -75,13 +74,13 @@ render_certificate(const PGresult *res, int row, int lang)
 	const char *status = db_get(res, row, "status"), *v;
 	cJSON *c = cJSON_CreateObject();
 
-	cJSON_AddNumberToObject(c, "id", (double)db_get_ll(res, row, "id"));
+	json_add_int_text(c, "id", db_get(res, row, "id"));
 	add_device_code(c, res, row, lang);
 	add_col(c, res, row, "cn", "cn");
 	add_col(c, res, row, "email", "email");
 	add_col(c, res, row, "serial", "serial");
-	cJSON_AddStringToObject(c, "status", status);
-	cJSON_AddStringToObject(c, "status_label", lifecycle_label(status, lang));
+	json_add_text(c, "status", status);
+	json_add_text(c, "status_label", lifecycle_label(status, lang));
 	add_col(c, res, row, "issued_at", "issued_at");
 	add_col(c, res, row, "expires_at", "expires_at");
 	add_col(c, res, row, "revoked_at", "revoked_at");

@@ -444,6 +444,53 @@ def test_count_cache(t):
     t.ok(st == 200 and doc["total"] == 0, "another filter has a total of its own", doc and doc.get("total"))
 
 
+def test_one_counts(t):
+    """One request counts a filter at a time (docs/DECISIONS.md, "One request counts"): while
+    another counts it, a request shows the last estimate, or PostgreSQL's estimate when there is
+    none, marked 約 and not stored; a last total that was exact is counted again."""
+    s = STATE["s"]
+    url = "/api/users?status=revoked"
+    for k in redis("--scan", "--pattern", "shomei:count:users:*").split():  # counted afresh below
+        redis("DEL", k)
+    before = set()
+    st, doc = s.get(url)
+    t.ok(st == 200, "%s: %s" % (url, st), doc)
+    total, est = doc["total"], doc["total_estimated"]
+    new = set(redis("--scan", "--pattern", "shomei:count:users:*").split()) - before
+    fresh = [k for k in new if not k.endswith((":last", ":counting"))]
+    t.ok(len(fresh) == 1 and fresh[0] + ":last" in new, "the count is stored, and as the last one", sorted(new))
+    if len(fresh) != 1:
+        return
+    k = fresh[0]
+    t.eq(redis("EXISTS", k + ":counting").strip(), "0", "the counter's claim is gone once it has stored")
+    # another request is counting: the fresh total has expired, the last one was an estimate
+    redis("SET", k + ":counting", "1", "EX", "30")
+    redis("DEL", k)
+    redis("SET", k + ":last", "~123456", "EX", "600")
+    st, doc = s.get(url)
+    t.ok(st == 200 and doc["total"] == 123456 and doc["total_estimated"],
+         "while another counts: the last estimate, marked 約", (st, doc and doc.get("total")))
+    t.eq(redis("EXISTS", k).strip(), "0", "and nothing is stored by the request that did not count")
+    # the last total was exact: counted again, exact
+    redis("SET", k + ":last", str(total), "EX", "600")
+    st, doc = s.get(url)
+    t.ok(st == 200 and doc["total"] == total and doc["total_estimated"] == est,
+         "a last total that was exact is counted again: %d" % total, (st, doc and doc.get("total")))
+    # nothing stored at all (a cold list) while another counts: PostgreSQL's estimate, marked 約
+    redis("SET", k + ":counting", "1", "EX", "30")
+    redis("DEL", k, k + ":last")
+    st, doc = s.get(url)
+    t.ok(st == 200 and doc["total_estimated"] and doc["total"] >= 0 and doc["items"] is not None,
+         "cold, while another counts: PostgreSQL's estimate (%s), marked 約" % (doc and doc.get("total")),
+         (st, doc and doc.get("total_estimated")))
+    t.eq(redis("EXISTS", k).strip(), "0", "not stored")
+    redis("DEL", k + ":counting")
+    st, doc = s.get(url)
+    t.ok(st == 200 and doc["total"] == total and doc["total_estimated"] == est,
+         "the claim gone (or expired), the next request counts: %d again" % total, (st, doc and doc.get("total")))
+    t.eq(redis("EXISTS", k).strip(), "1", "and stores it")
+
+
 def test_kept_totals(t):
     """Without a CN or 発行日, the total is the count the triggers keep (migration 0026): exact
     however many rows were added, revoked and deleted, and marked 約 past 10,000 as before."""
@@ -586,7 +633,8 @@ def main():
         sessions = [Session(LOGIN, PASSWORD) for _ in range(3)]
         STATE.update(tid=tid, s=sessions[0], sessions=sessions, d=Data(tid), checks=[])
         for fn in (test_errors, test_kana, test_certificates, test_users, test_audit_jobs, run_checks,
-                   test_count_cache, test_kept_totals, test_concurrent, test_fixed_shape):
+                   test_count_cache, test_one_counts, test_kept_totals, test_concurrent,
+                   test_fixed_shape):
             t.run(fn)
     finally:
         cleanup(tid)
