@@ -884,10 +884,19 @@ audit_export_detail(const PGresult *res, int r, int lang, char *buf, size_t len)
 	return detail_of(res, &c, r, lang, buf, len);
 }
 
+/* v (0-99) as two digits at p */
+static void
+two_digits(char *p, int v)
+{
+	p[0] = (char)('0' + v / 10);
+	p[1] = (char)('0' + v % 10);
+}
+
 /*
  * The time of key k (microseconds since the epoch, as text) in JST as the list shows it,
- * yyyy/mm/dd hh:mm:ss, the seconds cut (not rounded) as to_char does; "" when k is NULL. JST
- * is a fixed +09:00 for every time since 1952, when Japan last had summer time.
+ * yyyy/mm/dd hh:mm:ss, the seconds cut (not rounded) as to_char does; "" when k is NULL or its
+ * year has not four digits. JST is a fixed +09:00 for every time since 1952, when Japan last had
+ * summer time. Written digit by digit: snprintf was a tenth of a page's CPU in shomei-auth.
  */
 static const char *
 at_jst(const char *k, char *buf, size_t len)
@@ -895,16 +904,28 @@ at_jst(const char *k, char *buf, size_t len)
 	long long us, s;
 	struct tm tm;
 	time_t t;
+	int y;
 
-	if (k == NULL)
+	if (k == NULL || len < sizeof("yyyy/mm/dd hh:mm:ss"))
 		return "";
 	us = strtoll(k, NULL, 10);
 	s = us / 1000000 - (us % 1000000 < 0);
 	t = (time_t)(s + 9 * 3600);
-	if (gmtime_r(&t, &tm) == NULL)
+	if (gmtime_r(&t, &tm) == NULL || (y = tm.tm_year + 1900) < 0 || y > 9999)
 		return "";
-	snprintf(buf, len, "%04d/%02d/%02d %02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
-		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	two_digits(buf, y / 100);
+	two_digits(buf + 2, y % 100);
+	buf[4] = '/';
+	two_digits(buf + 5, tm.tm_mon + 1);
+	buf[7] = '/';
+	two_digits(buf + 8, tm.tm_mday);
+	buf[10] = ' ';
+	two_digits(buf + 11, tm.tm_hour);
+	buf[13] = ':';
+	two_digits(buf + 14, tm.tm_min);
+	buf[16] = ':';
+	two_digits(buf + 17, tm.tm_sec);
+	buf[19] = '\0';
 	return buf;
 }
 
