@@ -228,3 +228,11 @@ certq_replace(struct db *db, const struct certq_row *r, long long *id)
 	PQclear(res);
 	return done ? certq_insert(db, r, id) : DB_E_CONFLICT;
 }
+
+const struct db_stmt certq_counts_fold = {
+	"certq_counts_fold",
+	"WITH gone AS (DELETE FROM certificate_counts WHERE tenant_id = $1 RETURNING status, n)"
+	" INSERT INTO certificate_counts (tenant_id, status, n)"
+	" SELECT $1, status, sum(n) FROM gone GROUP BY status",
+	1,
+};

@@ -62,4 +62,12 @@ int certq_replace(struct db *db, const struct certq_row *r, long long *id);
 /* Tell the workers there is work (after the commit). Failure is harmless: they also poll. */
 void certq_wake(struct kv *kv, long long tenant_id);
 
+/*
+ * The tenant's ($1) rows of certificate_counts (migration 0026) folded into one a status, by the
+ * readers that find many (証明書一覧, 利用者). Rows only a later statement sees (added
+ * meanwhile, or folded by another) are left as they are: the sum stays.
+ */
+extern const struct db_stmt certq_counts_fold;
+#define CERTQ_COUNTS_FOLD_AT 64 /* rows of a tenant past which a reader folds them */
+
 #endif

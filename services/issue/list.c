@@ -112,9 +112,6 @@ page_stmt(int desc, int reverse)
 	return reverse ? &q_list_asc_rev : &q_list_asc;
 }
 
-/* Fold a tenant's rows of certificate_counts once there are more than this many. */
-#define COUNTS_FOLD_AT 64
-
 /*
  * The list's total (p: the page's parameters, f: its filter). Without a CN or 発行日 the
  * triggers' count answers (migration 0026); with one, the count is kept in Redis until a
@@ -134,8 +131,8 @@ list_total(struct svc_thread *t, const struct filter *f, const char *const *p, l
 	n = db_get_ll(res, 0, "n");
 	snprintf(gen, sizeof(gen), "%s", db_get(res, 0, "gen") ? db_get(res, 0, "gen") : "");
 	/* a write of its own: a failure here costs the next reader a few rows more, no more */
-	if (db_get_ll(res, 0, "rows") > COUNTS_FOLD_AT)
-		db_exec(&t->db, &q_counts_fold, p, &fold);
+	if (db_get_ll(res, 0, "rows") > CERTQ_COUNTS_FOLD_AT)
+		db_exec(&t->db, &certq_counts_fold, p, &fold);
 	PQclear(fold);
 	PQclear(res);
 	if (!f->v[1][0] && !f->v[2][0] && !f->v[3][0]) {

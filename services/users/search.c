@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "domain/certq.h"
 #include "extern.h"
 #include "core/json.h"
 #include "web/keyset.h"
@@ -204,6 +205,32 @@ plain(const struct search *s)
 	       strcmp(s->ks.offset, "0") == 0 && strcmp(s->ks.limit, USERS_PER_PAGE_READ_S) == 0;
 }
 
+/*
+ * The generation the list's totals are kept with (q_search_gen) into gen; the tenant's rows of
+ * user_changes and certificate_counts folded when there are many (a failed fold costs the next
+ * reader a few rows more, no more). 0, or what db_exec returns.
+ */
+static int
+list_gen(struct db *db, const char *tenant, char *gen, size_t len)
+{
+	const char *p[] = {tenant};
+	PGresult *res = NULL, *fold = NULL;
+	int rc;
+
+	if ((rc = db_exec_generic(db, &q_search_gen, p, &res)) != 0)
+		return rc;
+	snprintf(gen, len, "%s", db_get(res, 0, "gen") ? db_get(res, 0, "gen") : "");
+	if (db_get_ll(res, 0, "user_rows") > CERTQ_COUNTS_FOLD_AT)
+		db_exec(db, &q_user_changes_fold, p, &fold);
+	PQclear(fold);
+	fold = NULL;
+	if (db_get_ll(res, 0, "cert_rows") > CERTQ_COUNTS_FOLD_AT)
+		db_exec(db, &certq_counts_fold, p, &fold);
+	PQclear(fold);
+	PQclear(res);
+	return 0;
+}
+
 static int
 run(struct svc_thread *t, struct search *s, int lang, cJSON **out)
 {
@@ -212,12 +239,14 @@ run(struct svc_thread *t, struct search *s, int lang, cJSON **out)
 	long long *owner = NULL;
 	char *ids = NULL;
 	cJSON *doc = NULL;
+	char gen[100];
 	long long total;
 	int rc, est;
 
 	email_many(&t->db, s);
-	if ((rc = keyset_count_cached(&t->db, &t->kv, "users", &s->ks, &q_search_count, 12,
-				      q_search_select[c], s->params, &total, &est)) != 0)
+	if ((rc = list_gen(&t->db, s->tenant, gen, sizeof(gen))) != 0 ||
+	    (rc = keyset_count_gen(&t->db, &t->kv, "users", gen, &q_search_count, 12,
+				   q_search_select[c], s->params, &total, &est)) != 0)
 		goto out;
 	keyset_limit(&s->ks, total, est, USERS_PER_PAGE);
 	s->params[12] = s->ks.offset;

@@ -444,6 +444,60 @@ def test_count_cache(t):
     t.ok(st == 200 and doc["total"] == 0, "another filter has a total of its own", doc and doc.get("total"))
 
 
+def test_users_count_kept(t):
+    """A 利用者 filter's total, exact ones included, is kept in Redis with the tenant's generation
+    (migrations 0026 and 0028): every page reuses it while nothing it counts changes, and a user, a
+    device or a certificate written moves it, so the next request counts afresh."""
+    s, tid = STATE["s"], STATE["tid"]
+    tag = "kept%d" % os.getpid()
+    url = q("/api/users", email=tag)
+    for k in redis("--scan", "--pattern", "shomei:count:users:*").split():
+        redis("DEL", k)
+    st, doc = s.get(url)
+    t.ok(st == 200 and doc["total"] == 0 and not doc["total_estimated"], "%s: none yet" % url, doc)
+    keys = [k for k in redis("--scan", "--pattern", "shomei:count:users:*").split() if not k.endswith(":last")]
+    t.ok(len(keys) == 1 and "/" in redis("GET", keys[0]), "kept with its generation", keys)
+    if len(keys) != 1:
+        return
+    k = keys[0]
+    gen = redis("GET", k).strip().rsplit("/", 1)[0]
+    redis("SET", k, gen + "/4242", "EX", "600")
+    st, doc = s.get(url)
+    t.ok(st == 200 and doc["total"] == 4242, "while nothing changes, even the first page reuses it (an exact"
+         " total was counted on every first page before)", doc and doc.get("total"))
+    uid = psql("INSERT INTO users (tenant_id, family_name, given_name, family_name_en, given_name_en, email)"
+               " VALUES (%d, '記', '録', 'Kiroku', 'Kept', '%s@example.jp') RETURNING id" % (tid, tag)).split()[0]
+    st, doc = s.get(url)
+    t.ok(st == 200 and doc["total"] == 1 and [i["id"] for i in doc["items"]] == [int(uid)],
+         "a user added: counted at once", (doc and doc.get("total"), doc and doc.get("items")))
+    redis("SET", k, redis("GET", k).strip().rsplit("/", 1)[0] + "/4242", "EX", "600")
+    other = psql("SELECT id FROM users u WHERE tenant_id = %d AND id <> %s AND purged_at IS NULL"
+                 " AND deleted_at IS NULL AND NOT EXISTS (SELECT 1 FROM certificates c WHERE c.user_id = u.id"
+                 " AND c.status = 'revoked') ORDER BY id LIMIT 1" % (tid, uid)).strip()
+    psql("INSERT INTO devices (tenant_id, user_id, device_code, email) VALUES (%d, %s, '99', '99.%s@dev.example.jp')"
+         % (tid, other, tag))
+    st, doc = s.get(url)
+    t.ok(st == 200 and doc["total"] == 2, "a device of another user with the text in its address: 2 at once",
+         doc and doc.get("total"))
+    # a certificate condition: its status changed moves the generation too
+    curl = q("/api/users", email=tag, status="revoked")
+    st, doc = s.get(curl)
+    t.ok(st == 200 and doc["total"] == 0, "none of them with a revoked certificate", doc and doc.get("total"))
+    psql("INSERT INTO certificates (tenant_id, user_id, cn, status, issued_at, claimed_at)"
+         " VALUES (%d, %s, 'Kept Cert', 'issued', now(), NULL)" % (tid, uid))
+    st, doc = s.get(curl)
+    t.eq(doc and doc.get("total"), 0, "an issued certificate added: still none revoked")
+    psql("UPDATE certificates SET status = 'revoked', revoked_at = now() WHERE tenant_id = %d AND cn = 'Kept Cert'"
+         % tid)
+    st, doc = s.get(curl)
+    t.ok(st == 200 and doc["total"] == 1, "revoked: 1 at once", doc and doc.get("total"))
+    psql("UPDATE users SET deleted_at = now() WHERE id = %s" % uid)
+    st, doc = s.get(url)
+    t.ok(st == 200 and doc["total"] == 1, "the user deleted (1次削除): out of the list at once", doc and doc.get("total"))
+    rows = int(psql("SELECT count(*) FROM user_changes WHERE tenant_id = %d" % tid))
+    t.ok(rows <= 70, "the tenant's rows of user_changes are folded by the readers (%d)" % rows, rows)
+
+
 def test_one_counts(t):
     """One request counts a filter at a time (docs/DECISIONS.md, "One request counts"): while
     another counts it, a request shows the last estimate, or PostgreSQL's estimate when there is
@@ -564,7 +618,7 @@ def main():
         sessions = [Session(LOGIN, PASSWORD) for _ in range(3)]
         STATE.update(tid=tid, s=sessions[0], sessions=sessions, d=Data(tid), checks=[])
         for fn in (test_errors, test_kana, test_certificates, test_users, test_audit_jobs, run_checks,
-                   test_count_cache, test_one_counts, test_kept_totals, test_concurrent):
+                   test_count_cache, test_users_count_kept, test_one_counts, test_kept_totals, test_concurrent):
             t.run(fn)
     finally:
         cleanup(tid)
