@@ -10,6 +10,7 @@
 #include "core/json.h"
 #include "core/util.h"
 #include "web/keyset.h"
+#include "web/pagecache.h"
 #include "web/valid.h"
 #include "pki/x509.h"
 #include "domain/lifecycle.h"
@@ -151,6 +152,8 @@ issue_list(struct http_req *req, struct svc_thread *t)
 	struct keyset ks;
 	cJSON *errs = cJSON_CreateArray(), *doc = NULL, *items;
 	PGresult *res = NULL;
+	char gen[100], *kept = NULL;
+	size_t klen = 0;
 	long long total = 0;
 	int rc, est = 0;
 
@@ -179,6 +182,13 @@ issue_list(struct http_req *req, struct svc_thread *t)
 			   ks.limit};
 #undef OPT
 	int desc = strcmp(f.v[4], "-issued_at") == 0;
+	/* the same page asked again while nothing it shows changed: as it was (web/pagecache.h) */
+	if ((rc = certq_list_gen(&t->db, tid, gen, sizeof(gen))) != 0)
+		goto out;
+	if (pagecache_get(&t->kv, "certificates", req, gen, &kept, &klen)) {
+		http_send(req, 200, HTTP_JSON_TYPE, kept, klen);
+		goto out;
+	}
 	if ((rc = list_total(t, &f, p, &total, &est)) != 0)
 		goto out;
 	keyset_limit(&ks, total, est, ISSUE_PER_PAGE);
@@ -203,8 +213,9 @@ issue_list(struct http_req *req, struct svc_thread *t)
 	for (int i = 0; i < shown; i++)
 		cJSON_AddItemToArray(items,
 				     item(res, keyset_row(&ks, n, ISSUE_PER_PAGE, i), req->lang));
-	http_json(req, 200, doc);
+	pagecache_send(&t->kv, "certificates", req, gen, doc);
 out:
+	free(kept);
 	cJSON_Delete(doc);
 	PQclear(res);
 	return rc < 0 ? rc : rc > 0 ? -EIO : 0;

@@ -79,7 +79,6 @@ extern const struct db_stmt q_search_count;
  * condition and no date of the certificates', as a semi-join; [0] otherwise (queries.c).
  */
 extern const char *const q_search_select[2];
-extern const struct db_stmt q_search_gen, q_user_changes_fold;
 struct sort_stmt {
 	const char *sort;
 	int key;               /* enum keyset_key: what its cursors hold */

@@ -240,30 +240,6 @@ const struct db_stmt q_user_certificates = {
 	certs                                                                                      \
 	" AND $13::bigint >= 0" /* rows to skip: the page statements' */
 
-/*
- * What the list's filtered totals are kept with (keyset_count_gen): the tenant's ($1) newest row
- * and number of rows of user_changes (migration 0028: users and devices written) and of
- * certificate_counts (0026: certificates' status, CN, 発行日, 有効期限, user or device
- * changed); and their numbers of rows, which the readers fold past CERTQ_COUNTS_FOLD_AT.
- */
-const struct db_stmt q_search_gen = {
-	"users_search_gen",
-	"SELECT u.gen || '/' || c.gen AS gen, u.n AS user_rows, c.n AS cert_rows"
-	" FROM (SELECT coalesce(max(id), 0) || '.' || count(*) AS gen, count(*) AS n"
-	"  FROM user_changes WHERE tenant_id = $1) u,"
-	" (SELECT coalesce(max(id), 0) || '.' || count(*) AS gen, count(*) AS n"
-	"  FROM certificate_counts WHERE tenant_id = $1) c",
-	1,
-};
-
-/* The tenant's ($1) rows of user_changes folded into one (a later statement's are left). */
-const struct db_stmt q_user_changes_fold = {
-	"users_changes_fold",
-	"WITH gone AS (DELETE FROM user_changes WHERE tenant_id = $1 RETURNING id)"
-	" INSERT INTO user_changes (tenant_id) SELECT $1 WHERE EXISTS (SELECT 1 FROM gone)",
-	1,
-};
-
 /* At most one more than an exact total shows (web/keyset.h). */
 const struct db_stmt q_search_count = {
 	"users_search_count",

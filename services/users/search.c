@@ -8,6 +8,7 @@
 #include "extern.h"
 #include "core/json.h"
 #include "web/keyset.h"
+#include "web/pagecache.h"
 #include "web/valid.h"
 #include "domain/lifecycle.h"
 #include "domain/device.h"
@@ -42,6 +43,7 @@ struct search {
 	char tenant[24];
 	const struct sort_stmt *sort;
 	struct keyset ks;
+	char gen[100]; /* the tenant's (certq_list_gen), read before anything else */
 };
 
 static const struct sort_stmt *
@@ -205,32 +207,6 @@ plain(const struct search *s)
 	       strcmp(s->ks.offset, "0") == 0 && strcmp(s->ks.limit, USERS_PER_PAGE_READ_S) == 0;
 }
 
-/*
- * The generation the list's totals are kept with (q_search_gen) into gen; the tenant's rows of
- * user_changes and certificate_counts folded when there are many (a failed fold costs the next
- * reader a few rows more, no more). 0, or what db_exec returns.
- */
-static int
-list_gen(struct db *db, const char *tenant, char *gen, size_t len)
-{
-	const char *p[] = {tenant};
-	PGresult *res = NULL, *fold = NULL;
-	int rc;
-
-	if ((rc = db_exec_generic(db, &q_search_gen, p, &res)) != 0)
-		return rc;
-	snprintf(gen, len, "%s", db_get(res, 0, "gen") ? db_get(res, 0, "gen") : "");
-	if (db_get_ll(res, 0, "user_rows") > CERTQ_COUNTS_FOLD_AT)
-		db_exec(db, &q_user_changes_fold, p, &fold);
-	PQclear(fold);
-	fold = NULL;
-	if (db_get_ll(res, 0, "cert_rows") > CERTQ_COUNTS_FOLD_AT)
-		db_exec(db, &certq_counts_fold, p, &fold);
-	PQclear(fold);
-	PQclear(res);
-	return 0;
-}
-
 static int
 run(struct svc_thread *t, struct search *s, int lang, cJSON **out)
 {
@@ -239,13 +215,11 @@ run(struct svc_thread *t, struct search *s, int lang, cJSON **out)
 	long long *owner = NULL;
 	char *ids = NULL;
 	cJSON *doc = NULL;
-	char gen[100];
 	long long total;
 	int rc, est;
 
 	email_many(&t->db, s);
-	if ((rc = list_gen(&t->db, s->tenant, gen, sizeof(gen))) != 0 ||
-	    (rc = keyset_count_gen(&t->db, &t->kv, "users", gen, &q_search_count, 12,
+	if ((rc = keyset_count_gen(&t->db, &t->kv, "users", s->gen, &q_search_count, 12,
 				   q_search_select[c], s->params, &total, &est)) != 0)
 		goto out;
 	keyset_limit(&s->ks, total, est, USERS_PER_PAGE);
@@ -293,6 +267,8 @@ users_search(struct http_req *req, struct svc_thread *t)
 {
 	struct search *s = calloc(1, sizeof(*s));
 	cJSON *errs = cJSON_CreateArray(), *doc = NULL;
+	char *kept = NULL;
+	size_t klen = 0;
 	int rc = 0;
 
 	if (s == NULL) {
@@ -307,10 +283,18 @@ users_search(struct http_req *req, struct svc_thread *t)
 		errs = NULL;
 		goto out;
 	}
+	/* the same page asked again while nothing it shows changed: as it was (web/pagecache.h) */
+	if ((rc = certq_list_gen(&t->db, s->tenant, s->gen, sizeof(s->gen))) != 0)
+		goto out;
+	if (pagecache_get(&t->kv, "users", req, s->gen, &kept, &klen)) {
+		http_send(req, 200, HTTP_JSON_TYPE, kept, klen);
+		goto out;
+	}
 	if ((rc = run(t, s, req->lang, &doc)) != 0)
 		goto out;
-	http_json(req, 200, doc);
+	pagecache_send(&t->kv, "users", req, s->gen, doc);
 out:
+	free(kept);
 	free(s);
 	cJSON_Delete(errs);
 	cJSON_Delete(doc);
