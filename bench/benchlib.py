@@ -65,3 +65,42 @@ def write(out, text, keep=False):
     with open(out, "w", encoding="utf-8") as fh:
         fh.write(text + ("\n" + old if old else ""))
     say("written to " + out)
+
+
+def stack_cpu(var):
+    """CPU seconds (user + system) spent so far by each kind of process of the stack under var:
+    every process whose command line, or an ancestor's, names var (PostgreSQL's backends, the
+    services, nginx's workers, Redis). {name: seconds}; a process that ended is not counted."""
+    tick = os.sysconf("SC_CLK_TCK")
+    info = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            st = open("/proc/%s/stat" % d).read()
+            cmd = open("/proc/%s/cmdline" % d, "rb").read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        rest = st[st.rindex(")") + 2:].split()
+        info[int(d)] = (int(rest[1]), cmd, (int(rest[11]) + int(rest[12])) / tick)
+
+    def mine(pid, depth=0):
+        if pid not in info or depth > 8:
+            return False
+        return var in info[pid][1] or mine(info[pid][0], depth + 1)
+
+    out = {}
+    for pid, (_, cmd, cpu) in info.items():
+        if mine(pid):
+            name = os.path.basename(cmd.split()[0]).rstrip(":") if cmd.strip() else "?"
+            out[name] = out.get(name, 0.0) + cpu
+    return out
+
+
+def cpu_per_request(before, after, requests):
+    """Milliseconds of the stack's CPU per request between two stack_cpu() readings, in all and
+    for PostgreSQL: (total, postgres)."""
+    n = max(requests, 1)
+    total = sum(after.values()) - sum(before.get(k, 0.0) for k in after)
+    pg = after.get("postgres", 0.0) - before.get("postgres", 0.0)
+    return total * 1000 / n, pg * 1000 / n

@@ -1,13 +1,18 @@
 -- bench/wrk.lua: wrk script used by bench/api and bench/revoke.
 -- Sends the session cookie (BENCH_COOKIE, "name=value") when set; with BENCH_BODY_FILE, every
 -- request is a POST of that file's bytes as BENCH_CONTENT_TYPE (an OCSP request). Counts
--- answers by status and prints one machine-readable line at the end, read by the scripts:
+-- answers by status and prints one machine-readable line at the end, read by the scripts
+-- (BENCH_NO_CACHE=1 adds Cache-Control: no-cache):
 --   BENCH requests=N duration_s=S rps=R p50_ms=A p90_ms=B p99_ms=C max_ms=D non2xx=E errors=F
 local cookie = os.getenv("BENCH_COOKIE")
 if cookie ~= nil and cookie ~= "" then
 	wrk.headers["Cookie"] = cookie
 end
 wrk.headers["Accept-Language"] = "ja"
+-- BENCH_NO_CACHE=1: every request asks for an answer made afresh, as a browser's reload does
+if os.getenv("BENCH_NO_CACHE") == "1" then
+	wrk.headers["Cache-Control"] = "no-cache"
+end
 
 local body_file = os.getenv("BENCH_BODY_FILE")
 if body_file ~= nil and body_file ~= "" then

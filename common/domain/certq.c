@@ -228,3 +228,59 @@ certq_replace(struct db *db, const struct certq_row *r, long long *id)
 	PQclear(res);
 	return done ? certq_insert(db, r, id) : DB_E_CONFLICT;
 }
+
+const struct db_stmt certq_counts_fold = {
+	"certq_counts_fold",
+	"WITH gone AS (DELETE FROM certificate_counts WHERE tenant_id = $1 RETURNING status, n)"
+	" INSERT INTO certificate_counts (tenant_id, status, n)"
+	" SELECT $1, status, sum(n) FROM gone GROUP BY status",
+	1,
+};
+
+/* clang-format off */
+/*
+ * The tenant's generation (certq_list_gen): the tenant's ($1) newest row
+ * and number of rows of user_changes (migration 0028: users and devices written) and of
+ * certificate_counts (0026: certificates' status, CN, 発行日, 有効期限, user or device
+ * changed); and their numbers of rows, which the readers fold past CERTQ_COUNTS_FOLD_AT.
+ */
+static const struct db_stmt st_list_gen = {
+	"certq_list_gen",
+	"SELECT u.gen || '/' || c.gen AS gen, u.n AS user_rows, c.n AS cert_rows"
+	" FROM (SELECT coalesce(max(id), 0) || '.' || count(*) AS gen, count(*) AS n"
+	"  FROM user_changes WHERE tenant_id = $1) u,"
+	" (SELECT coalesce(max(id), 0) || '.' || count(*) AS gen, count(*) AS n"
+	"  FROM certificate_counts WHERE tenant_id = $1) c",
+	1,
+};
+
+/* The tenant's ($1) rows of user_changes folded into one (a later statement's are left). */
+static const struct db_stmt st_changes_fold = {
+	"certq_changes_fold",
+	"WITH gone AS (DELETE FROM user_changes WHERE tenant_id = $1 RETURNING id)"
+	" INSERT INTO user_changes (tenant_id) SELECT $1 WHERE EXISTS (SELECT 1 FROM gone)",
+	1,
+};
+/* clang-format on */
+
+int
+certq_list_gen(struct db *db, const char *tenant, char *gen, size_t len)
+{
+	const char *p[] = {tenant};
+	PGresult *res = NULL, *fold = NULL;
+	int rc;
+
+	if ((rc = db_exec_generic(db, &st_list_gen, p, &res)) != 0)
+		return rc;
+	snprintf(gen, len, "%s", db_get(res, 0, "gen") ? db_get(res, 0, "gen") : "");
+	/* writes of their own: a failure costs the next reader a few rows more, no more */
+	if (db_get_ll(res, 0, "user_rows") > CERTQ_COUNTS_FOLD_AT)
+		db_exec(db, &st_changes_fold, p, &fold);
+	PQclear(fold);
+	fold = NULL;
+	if (db_get_ll(res, 0, "cert_rows") > CERTQ_COUNTS_FOLD_AT)
+		db_exec(db, &certq_counts_fold, p, &fold);
+	PQclear(fold);
+	PQclear(res);
+	return 0;
+}

@@ -62,4 +62,22 @@ int certq_replace(struct db *db, const struct certq_row *r, long long *id);
 /* Tell the workers there is work (after the commit). Failure is harmless: they also poll. */
 void certq_wake(struct kv *kv, long long tenant_id);
 
+/*
+ * The tenant's ($1) rows of certificate_counts (migration 0026) folded into one a status, by the
+ * readers that find many (証明書一覧, 利用者). Rows only a later statement sees (added
+ * meanwhile, or folded by another) are left as they are: the sum stays.
+ */
+extern const struct db_stmt certq_counts_fold;
+#define CERTQ_COUNTS_FOLD_AT 64 /* rows of a tenant past which a reader folds them */
+
+/*
+ * The generation of the tenant's (decimal text) lists of certificates and users into gen (len at
+ * least 100): text that changes with every write to what they count or show (users, devices and
+ * organisations: migration 0028's user_changes; certificates: 0026's certificate_counts, every
+ * listed column since 0029), for the totals (keyset_count_gen) and the pages (web/pagecache.h)
+ * kept with it. The tenant's rows of both tables are folded when there are many. 0, or what
+ * db_exec returns.
+ */
+int certq_list_gen(struct db *db, const char *tenant, char *gen, size_t len);
+
 #endif

@@ -285,8 +285,8 @@ json_buf(void)
 	return buf;
 }
 
-void
-http_json(struct http_req *req, int status, const cJSON *doc)
+const char *
+http_json_text(const cJSON *doc, size_t *len, char **owned)
 {
 	/*
 	 * Printed into the thread's own buffer, kept from one answer to the next: a list's page of
@@ -294,19 +294,33 @@ http_json(struct http_req *req, int status, const cJSON *doc)
 	 * many small ones were freed (malloc consolidating them: a tenth of shomei-users' CPU).
 	 * An answer that does not fit is printed the usual way.
 	 */
-	char *buf = json_buf();
+	char *buf = json_buf(), *s;
+
+	*owned = NULL;
 	if (buf != NULL && cJSON_PrintPreallocated((cJSON *)doc, buf, HTTP_JSON_BUF, 0)) {
-		http_send(req, status, "application/json; charset=utf-8", buf, strlen(buf));
-		return;
+		*len = strlen(buf);
+		return buf;
 	}
-	char *s = cJSON_PrintUnformatted(doc);
+	if ((s = cJSON_PrintUnformatted(doc)) == NULL)
+		return NULL;
+	*owned = s;
+	*len = strlen(s);
+	return s;
+}
+
+void
+http_json(struct http_req *req, int status, const cJSON *doc)
+{
+	char *owned;
+	size_t len;
+	const char *s = http_json_text(doc, &len, &owned);
 
 	if (s == NULL) {
 		http_send(req, 500, "application/json", "{}", 2);
 		return;
 	}
-	http_send(req, status, "application/json; charset=utf-8", s, strlen(s));
-	cJSON_free(s);
+	http_send(req, status, HTTP_JSON_TYPE, s, len);
+	cJSON_free(owned);
 }
 
 void

@@ -77,6 +77,14 @@ void http_send(struct http_req *req, int status, const char *ctype, const char *
 /* Send a JSON document (not freed). */
 void http_json(struct http_req *req, int status, const cJSON *doc);
 
+#define HTTP_JSON_TYPE "application/json; charset=utf-8"
+
+/*
+ * doc as http_json sends it: the text and its length; valid until the thread's next call, or,
+ * when *owned is set, until the caller frees *owned (cJSON_free). NULL when it cannot be printed.
+ */
+const char *http_json_text(const cJSON *doc, size_t *len, char **owned);
+
 /* Send {"error":{"code","message","fields"}}; fields (owned, may be NULL) is an array. */
 void http_error(struct http_req *req, int status, const char *code, const char *message,
 		cJSON *fields);

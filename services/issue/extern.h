@@ -43,7 +43,7 @@ extern const struct db_stmt q_ca;
 extern const struct db_stmt q_store;
 extern const struct db_stmt q_fail;
 extern const struct db_stmt q_list_count;
-extern const struct db_stmt q_counts, q_counts_fold;
+extern const struct db_stmt q_counts;
 extern const struct db_stmt q_list_asc;
 extern const struct db_stmt q_list_desc;
 extern const struct db_stmt q_list_asc_rev;

@@ -10,6 +10,7 @@
 #include "core/json.h"
 #include "core/util.h"
 #include "web/keyset.h"
+#include "web/pagecache.h"
 #include "web/valid.h"
 #include "pki/x509.h"
 #include "domain/lifecycle.h"
@@ -112,9 +113,6 @@ page_stmt(int desc, int reverse)
 	return reverse ? &q_list_asc_rev : &q_list_asc;
 }
 
-/* Fold a tenant's rows of certificate_counts once there are more than this many. */
-#define COUNTS_FOLD_AT 64
-
 /*
  * The list's total (p: the page's parameters, f: its filter). Without a CN or 発行日 the
  * triggers' count answers (migration 0026); with one, the count is kept in Redis until a
@@ -134,8 +132,8 @@ list_total(struct svc_thread *t, const struct filter *f, const char *const *p, l
 	n = db_get_ll(res, 0, "n");
 	snprintf(gen, sizeof(gen), "%s", db_get(res, 0, "gen") ? db_get(res, 0, "gen") : "");
 	/* a write of its own: a failure here costs the next reader a few rows more, no more */
-	if (db_get_ll(res, 0, "rows") > COUNTS_FOLD_AT)
-		db_exec(&t->db, &q_counts_fold, p, &fold);
+	if (db_get_ll(res, 0, "rows") > CERTQ_COUNTS_FOLD_AT)
+		db_exec(&t->db, &certq_counts_fold, p, &fold);
 	PQclear(fold);
 	PQclear(res);
 	if (!f->v[1][0] && !f->v[2][0] && !f->v[3][0]) {
@@ -154,6 +152,8 @@ issue_list(struct http_req *req, struct svc_thread *t)
 	struct keyset ks;
 	cJSON *errs = cJSON_CreateArray(), *doc = NULL, *items;
 	PGresult *res = NULL;
+	char gen[100], *kept = NULL;
+	size_t klen = 0;
 	long long total = 0;
 	int rc, est = 0;
 
@@ -182,6 +182,13 @@ issue_list(struct http_req *req, struct svc_thread *t)
 			   ks.limit};
 #undef OPT
 	int desc = strcmp(f.v[4], "-issued_at") == 0;
+	/* the same page asked again while nothing it shows changed: as it was (web/pagecache.h) */
+	if ((rc = certq_list_gen(&t->db, tid, gen, sizeof(gen))) != 0)
+		goto out;
+	if (pagecache_get(&t->kv, "certificates", req, gen, &kept, &klen)) {
+		http_send(req, 200, HTTP_JSON_TYPE, kept, klen);
+		goto out;
+	}
 	if ((rc = list_total(t, &f, p, &total, &est)) != 0)
 		goto out;
 	keyset_limit(&ks, total, est, ISSUE_PER_PAGE);
@@ -206,8 +213,9 @@ issue_list(struct http_req *req, struct svc_thread *t)
 	for (int i = 0; i < shown; i++)
 		cJSON_AddItemToArray(items,
 				     item(res, keyset_row(&ks, n, ISSUE_PER_PAGE, i), req->lang));
-	http_json(req, 200, doc);
+	pagecache_send(&t->kv, "certificates", req, gen, doc);
 out:
+	free(kept);
 	cJSON_Delete(doc);
 	PQclear(res);
 	return rc < 0 ? rc : rc > 0 ? -EIO : 0;

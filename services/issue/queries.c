@@ -149,17 +149,6 @@ const struct db_stmt q_counts = {
 	2,
 };
 
-/*
- * The tenant's ($1) rows of certificate_counts folded into one a status. Rows only a later
- * statement sees (added meanwhile, or folded by another) are left as they are: the sum stays.
- */
-const struct db_stmt q_counts_fold = {
-	"issue_counts_fold",
-	"WITH gone AS (DELETE FROM certificate_counts WHERE tenant_id = $1 RETURNING status, n)"
-	" INSERT INTO certificate_counts (tenant_id, status, n)"
-	" SELECT $1, status, sum(n) FROM gone GROUP BY status",
-	1,
-};
 
 /*
  * A page from a cursor: $6 its key (microseconds since the epoch, NULL for a certificate still

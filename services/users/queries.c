@@ -299,13 +299,15 @@ const char *const q_search_select[2] = {"SELECT 1" SEARCH_WHERE(CERT_ARRAY),
 	  {"users_fx_" name "_rev", FIXED_SQL(key, out, "", rdir), 1}},                             \
 	 {{"users_fx_" name "_c", FIXED_SQL(key, out, FIXED_AFTER(fcur, op), dir), 3},              \
 	  {"users_fx_" name "_rev_c", FIXED_SQL(key, out, FIXED_AFTER(fcur, rop), rdir), 3}}}
+/* A sort's statements with its filters: forwards and backwards, each with and without the semi-join. */
+#define SORT_STMTS(name, sortkey, kind, key, out, cur, op, dir, rop, rdir)                          \
+	sortkey, kind,                                                                             \
+	    {{"users_search_" name, PAGE_SQL(key, out, cur, op, dir, CERT_ARRAY), 18},               \
+	     {"users_search_" name "_c", PAGE_SQL(key, out, cur, op, dir, CERT_EXISTS), 18}},       \
+	    {{"users_search_" name "_rev", PAGE_SQL(key, out, cur, rop, rdir, CERT_ARRAY), 18},      \
+	     {"users_search_" name "_rev_c", PAGE_SQL(key, out, cur, rop, rdir, CERT_EXISTS), 18}}
 #define SORT2(name, sortkey, kind, key, out, cur, op, dir, rop, rdir)                               \
-	{sortkey,                                                                                  \
-	 kind,                                                                                     \
-	 {{"users_search_" name, PAGE_SQL(key, out, cur, op, dir, CERT_ARRAY), 18},                  \
-	  {"users_search_" name "_c", PAGE_SQL(key, out, cur, op, dir, CERT_EXISTS), 18}},          \
-	 {{"users_search_" name "_rev", PAGE_SQL(key, out, cur, rop, rdir, CERT_ARRAY), 18},         \
-	  {"users_search_" name "_rev_c", PAGE_SQL(key, out, cur, rop, rdir, CERT_EXISTS), 18}},    \
+	{SORT_STMTS(name, sortkey, kind, key, out, cur, op, dir, rop, rdir),                        \
 	 {{{NULL, NULL, 0}, {NULL, NULL, 0}}, {{NULL, NULL, 0}, {NULL, NULL, 0}}}}
 #define SORT(name, sortkey, kind, key, out, cur, asc) SORT_##asc(name, sortkey, kind, key, out, cur)
 #define SORT_1(name, sortkey, kind, key, out, cur)                                                 \
@@ -320,12 +322,7 @@ const char *const q_search_select[2] = {"SELECT 1" SEARCH_WHERE(CERT_ARRAY),
 #define SORTF_0(name, sortkey, kind, key, out, cur, fcur)                                          \
 	SORTF2(name, sortkey, kind, key, out, cur, fcur, "<", "DESC", ">", "ASC")
 #define SORTF2(name, sortkey, kind, key, out, cur, fcur, op, dir, rop, rdir)                        \
-	{sortkey,                                                                                  \
-	 kind,                                                                                     \
-	 {{"users_search_" name, PAGE_SQL(key, out, cur, op, dir, CERT_ARRAY), 18},                  \
-	  {"users_search_" name "_c", PAGE_SQL(key, out, cur, op, dir, CERT_EXISTS), 18}},          \
-	 {{"users_search_" name "_rev", PAGE_SQL(key, out, cur, rop, rdir, CERT_ARRAY), 18},         \
-	  {"users_search_" name "_rev_c", PAGE_SQL(key, out, cur, rop, rdir, CERT_EXISTS), 18}},    \
+	{SORT_STMTS(name, sortkey, kind, key, out, cur, op, dir, rop, rdir),                        \
 	 FIXED(name, key, out, fcur, op, dir, rop, rdir)}
 #define KANA "(u.family_name_kana || chr(31) || u.given_name_kana)"
 #define TS_CURSOR_2 "('epoch'::timestamptz + $2::bigint * interval '1 microsecond')"

@@ -4,9 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "domain/certq.h"
 #include "extern.h"
 #include "core/json.h"
 #include "web/keyset.h"
+#include "web/pagecache.h"
 #include "web/valid.h"
 #include "domain/lifecycle.h"
 #include "domain/device.h"
@@ -41,6 +43,7 @@ struct search {
 	char tenant[24];
 	const struct sort_stmt *sort;
 	struct keyset ks;
+	char gen[100]; /* the tenant's (certq_list_gen), read before anything else */
 };
 
 static const struct sort_stmt *
@@ -216,8 +219,8 @@ run(struct svc_thread *t, struct search *s, int lang, cJSON **out)
 	int rc, est;
 
 	email_many(&t->db, s);
-	if ((rc = keyset_count_cached(&t->db, &t->kv, "users", &s->ks, &q_search_count, 12,
-				      q_search_select[c], s->params, &total, &est)) != 0)
+	if ((rc = keyset_count_gen(&t->db, &t->kv, "users", s->gen, &q_search_count, 12,
+				   q_search_select[c], s->params, &total, &est)) != 0)
 		goto out;
 	keyset_limit(&s->ks, total, est, USERS_PER_PAGE);
 	s->params[12] = s->ks.offset;
@@ -264,6 +267,8 @@ users_search(struct http_req *req, struct svc_thread *t)
 {
 	struct search *s = calloc(1, sizeof(*s));
 	cJSON *errs = cJSON_CreateArray(), *doc = NULL;
+	char *kept = NULL;
+	size_t klen = 0;
 	int rc = 0;
 
 	if (s == NULL) {
@@ -278,10 +283,18 @@ users_search(struct http_req *req, struct svc_thread *t)
 		errs = NULL;
 		goto out;
 	}
+	/* the same page asked again while nothing it shows changed: as it was (web/pagecache.h) */
+	if ((rc = certq_list_gen(&t->db, s->tenant, s->gen, sizeof(s->gen))) != 0)
+		goto out;
+	if (pagecache_get(&t->kv, "users", req, s->gen, &kept, &klen)) {
+		http_send(req, 200, HTTP_JSON_TYPE, kept, klen);
+		goto out;
+	}
 	if ((rc = run(t, s, req->lang, &doc)) != 0)
 		goto out;
-	http_json(req, 200, doc);
+	pagecache_send(&t->kv, "users", req, s->gen, doc);
 out:
+	free(kept);
 	free(s);
 	cJSON_Delete(errs);
 	cJSON_Delete(doc);

@@ -211,8 +211,10 @@ def test_selected_ids(t):
     r.login()
     b = r.get("/api/downloads/passwords.csv?ids=x").json() or {}
     t.ok("comma" in b.get("error", {}).get("fields", [{}])[0].get("message", ""), "in English with Accept-Language: en")
-    o_ids = psql("SELECT string_agg(c.id::text, ',') FROM certificates c JOIN tenants t ON t.id = c.tenant_id "
-                 "WHERE t.slug <> :'p1' AND c.status IN ('issued','downloaded')", UP["tenant"])
+    # (at most 100 of them: a stack that ran the lists' tests holds tenants of 20,000)
+    o_ids = psql("SELECT string_agg(id::text, ',') FROM (SELECT c.id FROM certificates c JOIN tenants t"
+                 " ON t.id = c.tenant_id WHERE t.slug <> :'p1' AND c.status IN ('issued','downloaded')"
+                 " ORDER BY c.id LIMIT 100) s", UP["tenant"])
     if o_ids:
         z = zipfile.ZipFile(io.BytesIO(c.get("/api/downloads/certificates.zip?ids=" + o_ids).body))
         t.eq([n for n in z.namelist() if n.endswith(".p12")], [], "another tenant's ids give nothing")

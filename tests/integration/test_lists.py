@@ -33,8 +33,9 @@ class Session:
         r = self.request("POST", "/api/auth/login", {"login_id": login, "password": password})
         assert r[0] == 200, r
 
-    def request(self, method, url, body=None):
+    def request(self, method, url, body=None, headers=None):
         h = {"Host": "%s:%d" % (HOST, PORT)}
+        h.update(headers or {})
         if self.cookie:
             h["Cookie"] = self.cookie
         data = None
@@ -65,6 +66,11 @@ class Session:
 
     def get(self, url):
         return self.request("GET", url)
+
+    def fresh(self, url):
+        """GET made afresh, as a browser's reload asks (not a page kept in Redis, web/pagecache.h):
+        for the tests of what a page is made from."""
+        return self.request("GET", url, headers={"Cache-Control": "no-cache"})
 
 
 def q(base, **kw):
@@ -402,7 +408,7 @@ def test_count_cache(t):
     of the tenant changes, and the first request after a change counts afresh."""
     s, tid = STATE["s"], STATE["tid"]
     base = "/api/certificates?status=all&cn=sato"
-    st, first = s.get(base)
+    st, first = s.fresh(base)
     t.ok(st == 200 and not first["total_estimated"] and first["next"], "first page of %s: %s rows, exact"
          % (base, first and first.get("total")), first and first.get("total"))
     total = first["total"]
@@ -415,33 +421,154 @@ def test_count_cache(t):
     t.ok(len(mine) >= 1, "it is stored with the generation it was counted at (gen/N)", stored)
     for k in mine:
         redis("SET", k, stored[k][:-len(str(total))] + str(total + 7000), "EX", "600")
-    st, doc = s.get(base)
+    st, doc = s.fresh(base)
     t.ok(st == 200 and doc["total"] == total + 7000,
          "while no certificate changes, the first page reuses the stored total", (st, doc and doc.get("total")))
     uid, did = psql("SELECT user_id, device_id FROM certificates WHERE tenant_id = %d LIMIT 1" % tid).split("|")
     psql("INSERT INTO certificates (tenant_id, user_id, device_id, cn, status, issued_at, claimed_at)"
          " VALUES (%d, %s, %s, 'Sato Count Cache', 'issued', now(), NULL)" % (tid, uid, did))
     nxt = q(base, after=first["next"], page=2)
-    st, doc = s.get(nxt)
+    st, doc = s.fresh(nxt)
     t.ok(st == 200 and doc["total"] == total + 1, "a certificate added: the page after the first counts it at once",
          (st, doc and doc.get("total"), total))
-    st, doc = s.get(base)
+    st, doc = s.fresh(base)
     t.ok(st == 200 and doc["total"] == total + 1, "and so does the first page",
          (st, doc and doc.get("total"), total))
-    st, doc = s.get(q(base, last=1))
+    st, doc = s.fresh(q(base, last=1))
     t.ok(st == 200 and doc["total"] == total + 1 and len(doc["items"]) == ((total + 1) % 100 or 100),
          "the last page too, holding what is left after the full pages of it",
          (st, doc and doc.get("total"), doc and len(doc.get("items", []))))
     psql("UPDATE certificates SET status = 'revoked', revoked_at = now() WHERE tenant_id = %d"
          " AND cn = 'Sato Count Cache'" % tid)
-    st, doc = s.get(q("/api/certificates", status="valid", cn="sato"))
+    st, doc = s.fresh(q("/api/certificates", status="valid", cn="sato"))
     want = int(psql("SELECT count(*) FROM certificates WHERE tenant_id = %d AND lower(cn) LIKE '%%sato%%'"
                     " AND status IN ('issuing', 'issued', 'downloaded', 'revoke_scheduled')" % tid))
     t.ok(st == 200 and doc["total"] == want, "a revocation shows in the valid total at once",
          (st, doc and doc.get("total"), want))
     other = Session(LOGIN, PASSWORD)
-    st, doc = other.get("/api/certificates?status=all&cn=satoo")
+    st, doc = other.fresh("/api/certificates?status=all&cn=satoo")
     t.ok(st == 200 and doc["total"] == 0, "another filter has a total of its own", doc and doc.get("total"))
+
+
+def test_users_count_kept(t):
+    """A 利用者 filter's total, exact ones included, is kept in Redis with the tenant's generation
+    (migrations 0026 and 0028): every page reuses it while nothing it counts changes, and a user, a
+    device or a certificate written moves it, so the next request counts afresh."""
+    s, tid = STATE["s"], STATE["tid"]
+    tag = "kept%d" % os.getpid()
+    url = q("/api/users", email=tag)
+    for k in redis("--scan", "--pattern", "shomei:count:users:*").split():
+        redis("DEL", k)
+    st, doc = s.fresh(url)
+    t.ok(st == 200 and doc["total"] == 0 and not doc["total_estimated"], "%s: none yet" % url, doc)
+    keys = [k for k in redis("--scan", "--pattern", "shomei:count:users:*").split() if not k.endswith(":last")]
+    t.ok(len(keys) == 1 and "/" in redis("GET", keys[0]), "kept with its generation", keys)
+    if len(keys) != 1:
+        return
+    k = keys[0]
+    gen = redis("GET", k).strip().rsplit("/", 1)[0]
+    redis("SET", k, gen + "/4242", "EX", "600")
+    st, doc = s.fresh(url)
+    t.ok(st == 200 and doc["total"] == 4242, "while nothing changes, even the first page reuses it (an exact"
+         " total was counted on every first page before)", doc and doc.get("total"))
+    uid = psql("INSERT INTO users (tenant_id, family_name, given_name, family_name_en, given_name_en, email)"
+               " VALUES (%d, '記', '録', 'Kiroku', 'Kept', '%s@example.jp') RETURNING id" % (tid, tag)).split()[0]
+    st, doc = s.fresh(url)
+    t.ok(st == 200 and doc["total"] == 1 and [i["id"] for i in doc["items"]] == [int(uid)],
+         "a user added: counted at once", (doc and doc.get("total"), doc and doc.get("items")))
+    redis("SET", k, redis("GET", k).strip().rsplit("/", 1)[0] + "/4242", "EX", "600")
+    other = psql("SELECT id FROM users u WHERE tenant_id = %d AND id <> %s AND purged_at IS NULL"
+                 " AND deleted_at IS NULL AND NOT EXISTS (SELECT 1 FROM certificates c WHERE c.user_id = u.id"
+                 " AND c.status = 'revoked') ORDER BY id LIMIT 1" % (tid, uid)).strip()
+    psql("INSERT INTO devices (tenant_id, user_id, device_code, email) VALUES (%d, %s, '99', '99.%s@dev.example.jp')"
+         % (tid, other, tag))
+    st, doc = s.fresh(url)
+    t.ok(st == 200 and doc["total"] == 2, "a device of another user with the text in its address: 2 at once",
+         doc and doc.get("total"))
+    # a certificate condition: its status changed moves the generation too
+    curl = q("/api/users", email=tag, status="revoked")
+    st, doc = s.fresh(curl)
+    t.ok(st == 200 and doc["total"] == 0, "none of them with a revoked certificate", doc and doc.get("total"))
+    psql("INSERT INTO certificates (tenant_id, user_id, cn, status, issued_at, claimed_at)"
+         " VALUES (%d, %s, 'Kept Cert', 'issued', now(), NULL)" % (tid, uid))
+    st, doc = s.fresh(curl)
+    t.eq(doc and doc.get("total"), 0, "an issued certificate added: still none revoked")
+    psql("UPDATE certificates SET status = 'revoked', revoked_at = now() WHERE tenant_id = %d AND cn = 'Kept Cert'"
+         % tid)
+    st, doc = s.fresh(curl)
+    t.ok(st == 200 and doc["total"] == 1, "revoked: 1 at once", doc and doc.get("total"))
+    psql("UPDATE users SET deleted_at = now() WHERE id = %s" % uid)
+    st, doc = s.fresh(url)
+    t.ok(st == 200 and doc["total"] == 1, "the user deleted (1次削除): out of the list at once", doc and doc.get("total"))
+    rows = int(psql("SELECT count(*) FROM user_changes WHERE tenant_id = %d" % tid))
+    t.ok(rows <= 70, "the tenant's rows of user_changes are folded by the readers (%d)" % rows, rows)
+
+
+def test_pages_kept(t):
+    """A page asked again while nothing it shows changed is sent as it was kept in Redis
+    (web/pagecache.h), per tenant and language; any write to what it shows (a certificate's
+    column, a device, a user, an organisation) is seen by the next request."""
+    s, tid = STATE["s"], STATE["tid"]
+    url = "/api/certificates?status=all&cn=sato"
+    for k in redis("--scan", "--pattern", "shomei:page:*").split():
+        redis("DEL", k)
+    st, doc = s.get(url)
+    keys = redis("--scan", "--pattern", "shomei:page:certificates:*").split()
+    t.ok(st == 200 and doc["items"] and len(keys) == 1, "a page is kept (shomei:page:certificates:…)", keys)
+    if len(keys) != 1:
+        return
+    ttl = int(redis("TTL", keys[0]))
+    t.ok(0 < ttl <= 60, "for at most 60 s (%d)" % ttl, ttl)
+    t.ok("sato" not in keys[0], "its key holds no search text, a digest", keys[0])
+    redis("SET", keys[0], '{"kept":1}', "EX", "60")
+    st, kept = s.get(url)
+    t.eq(kept, {"kept": 1}, "asked again, nothing changed: the kept page is sent")
+    st, fresh = s.fresh(url)
+    t.ok(st == 200 and fresh.get("items") == doc["items"], "Cache-Control: no-cache: made afresh", fresh)
+    other = Session(UP["login_id"], UP["password"])
+    st, od = other.get(url)
+    t.ok(st == 200 and od != {"kept": 1} and all(i["id"] not in {d["id"] for d in doc["items"]}
+                                                  for i in od.get("items", [])),
+         "another tenant's administrator asking the same URL gets their own tenant's page", od and od.get("total"))
+    en = Session(LOGIN, PASSWORD)
+    r = en.request("GET", url, headers={"Accept-Language": "en"})
+    t.ok(r[0] == 200 and r[1] != {"kept": 1}, "the same page in another language is a page of its own",
+         r[1] and r[1].get("total"))
+    row = doc["items"][0]
+
+    def changed(what, sql, check, u=url):
+        redis("SET", keys[0], '{"kept":1}', "EX", "60")
+        psql(sql)
+        st, d = s.get(u)
+        t.ok(st == 200 and d != {"kept": 1} and check(d), "%s: seen at once" % what, d if d == {"kept": 1} else "")
+
+    changed("a certificate's e-mail changed (its status not)",
+            "UPDATE certificates SET email = 'kept.%d@example.jp' WHERE id = %d" % (os.getpid(), row["id"]),
+            lambda d: any(i["email"] == "kept.%d@example.jp" % os.getpid() for i in d["items"]))
+    changed("its 失効予定日 set", "UPDATE certificates SET revoke_on = now() + interval '3 days',"
+            " status = status WHERE id = %d" % row["id"],
+            lambda d: any(i["id"] == row["id"] and i["revoke_on"] for i in d["items"]))
+    changed("its device's e-mail changed", "UPDATE devices SET email = 'dev.kept.%d@example.jp' WHERE id ="
+            " (SELECT device_id FROM certificates WHERE id = %d)" % (os.getpid(), row["id"]),
+            lambda d: any(i["device_email"] == "dev.kept.%d@example.jp" % os.getpid() for i in d["items"]))
+    changed("its user's name changed", "UPDATE users SET family_name = '記録' WHERE id ="
+            " (SELECT user_id FROM certificates WHERE id = %d)" % row["id"],
+            lambda d: any(i["id"] == row["id"] and (i["user_name"] or "").startswith("記録") for i in d["items"]))
+    # the 利用者 list: a user's organisation renamed
+    uurl = q("/api/users", email="kept.%d" % os.getpid())
+    uid = psql("SELECT user_id FROM certificates WHERE id = %d" % row["id"]).strip()
+    org = psql("INSERT INTO organizations (tenant_id, name) VALUES (%d, '記録部%d') RETURNING id"
+               % (tid, os.getpid())).split()[0]
+    psql("UPDATE users SET organization_id = %s WHERE id = %s" % (org, uid))
+    st, ud = s.get(uurl)
+    ukeys = redis("--scan", "--pattern", "shomei:page:users:*").split()
+    t.ok(st == 200 and ud["total"] == 1 and ukeys, "利用者: the page kept too", (ud and ud.get("total"), ukeys))
+    for k in ukeys:
+        redis("SET", k, '{"kept":1}', "EX", "60")
+    psql("UPDATE organizations SET name = '記録課%d' WHERE id = %s" % (os.getpid(), org))
+    st, ud = s.get(uurl)
+    t.ok(st == 200 and ud != {"kept": 1} and ud["items"][0]["organization"] == "記録課%d" % os.getpid(),
+         "利用者: its organisation renamed: seen at once", ud)
 
 
 def test_one_counts(t):
@@ -453,7 +580,7 @@ def test_one_counts(t):
     for k in redis("--scan", "--pattern", "shomei:count:users:*").split():  # counted afresh below
         redis("DEL", k)
     before = set()
-    st, doc = s.get(url)
+    st, doc = s.fresh(url)
     t.ok(st == 200, "%s: %s" % (url, st), doc)
     total, est = doc["total"], doc["total_estimated"]
     new = set(redis("--scan", "--pattern", "shomei:count:users:*").split()) - before
@@ -467,25 +594,25 @@ def test_one_counts(t):
     redis("SET", k + ":counting", "1", "EX", "30")
     redis("DEL", k)
     redis("SET", k + ":last", "~123456", "EX", "600")
-    st, doc = s.get(url)
+    st, doc = s.fresh(url)
     t.ok(st == 200 and doc["total"] == 123456 and doc["total_estimated"],
          "while another counts: the last estimate, marked 約", (st, doc and doc.get("total")))
     t.eq(redis("EXISTS", k).strip(), "0", "and nothing is stored by the request that did not count")
     # the last total was exact: counted again, exact
     redis("SET", k + ":last", str(total), "EX", "600")
-    st, doc = s.get(url)
+    st, doc = s.fresh(url)
     t.ok(st == 200 and doc["total"] == total and doc["total_estimated"] == est,
          "a last total that was exact is counted again: %d" % total, (st, doc and doc.get("total")))
     # nothing stored at all (a cold list) while another counts: PostgreSQL's estimate, marked 約
     redis("SET", k + ":counting", "1", "EX", "30")
     redis("DEL", k, k + ":last")
-    st, doc = s.get(url)
+    st, doc = s.fresh(url)
     t.ok(st == 200 and doc["total_estimated"] and doc["total"] >= 0 and doc["items"] is not None,
          "cold, while another counts: PostgreSQL's estimate (%s), marked 約" % (doc and doc.get("total")),
          (st, doc and doc.get("total_estimated")))
     t.eq(redis("EXISTS", k).strip(), "0", "not stored")
     redis("DEL", k + ":counting")
-    st, doc = s.get(url)
+    st, doc = s.fresh(url)
     t.ok(st == 200 and doc["total"] == total and doc["total_estimated"] == est,
          "the claim gone (or expired), the next request counts: %d again" % total, (st, doc and doc.get("total")))
     t.eq(redis("EXISTS", k).strip(), "1", "and stores it")
@@ -633,8 +760,8 @@ def main():
         sessions = [Session(LOGIN, PASSWORD) for _ in range(3)]
         STATE.update(tid=tid, s=sessions[0], sessions=sessions, d=Data(tid), checks=[])
         for fn in (test_errors, test_kana, test_certificates, test_users, test_audit_jobs, run_checks,
-                   test_count_cache, test_one_counts, test_kept_totals, test_concurrent,
-                   test_fixed_shape):
+                   test_count_cache, test_users_count_kept, test_pages_kept, test_one_counts, test_kept_totals,
+                   test_concurrent, test_fixed_shape):
             t.run(fn)
     finally:
         cleanup(tid)

@@ -1,0 +1,95 @@
+/* pagecache.c: list pages kept in Redis by generation (pagecache.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "web/pagecache.h"
+#include "core/util.h"
+
+/* The page's key: a digest of the list, tenant, language, generation and query. 0 or -1. */
+static int
+page_key(const char *list, const struct http_req *req, const char *gen, char *key, size_t len)
+{
+	char hex[65], part[160];
+	size_t n = strlen(req->query ? req->query : "") + strlen(gen) + 96;
+	char *text = malloc(n);
+	int w;
+
+	if (text == NULL)
+		return -1;
+	w = snprintf(text, n, "%lld\n%d\n%s\n%s", req->tenant_id, req->lang, gen,
+		     req->query ? req->query : "");
+	if (w < 0 || (size_t)w >= n) {
+		free(text);
+		return -1;
+	}
+	util_sha256_hex(text, (size_t)w, hex);
+	free(text);
+	snprintf(part, sizeof(part), "%s:%s", list, hex);
+	return kv_key(key, len, "page", part) == 0 ? 0 : -1;
+}
+
+/* 1 when the request asks for an answer made afresh. */
+static int
+no_cache(const struct http_req *req)
+{
+	const char *cc = req->envp ? FCGX_GetParam("HTTP_CACHE_CONTROL", req->envp) : NULL;
+
+	return cc != NULL && strstr(cc, "no-cache") != NULL;
+}
+
+int
+pagecache_get(struct kv *kv, const char *list, const struct http_req *req, const char *gen,
+	      char **body, size_t *len)
+{
+	char key[256];
+	redisReply *r;
+	int found = 0;
+
+	if (gen == NULL || *gen == '\0' || no_cache(req) ||
+	    page_key(list, req, gen, key, sizeof(key)))
+		return 0;
+	const char *get[] = {"GET", key};
+	r = kv_cmdv(kv, 2, get);
+	if (r != NULL && r->type == REDIS_REPLY_STRING && r->len > 0 &&
+	    (*body = malloc((size_t)r->len + 1)) != NULL) {
+		memcpy(*body, r->str, (size_t)r->len);
+		(*body)[r->len] = '\0';
+		*len = (size_t)r->len;
+		found = 1;
+	}
+	freeReplyObject(r);
+	return found;
+}
+
+void
+pagecache_put(struct kv *kv, const char *list, const struct http_req *req, const char *gen,
+	      const char *body, size_t len)
+{
+	char key[256];
+
+	if (gen == NULL || *gen == '\0' || len == 0 || len > PAGECACHE_MAX ||
+	    page_key(list, req, gen, key, sizeof(key)))
+		return;
+	const char *set[] = {"SET", key, body, "EX", PAGECACHE_TTL};
+	const size_t lens[] = {3, strlen(key), len, 2, strlen(PAGECACHE_TTL)};
+	redisReply *r = kv_cmd(kv, 5, set, lens);
+	freeReplyObject(r);
+}
+
+void
+pagecache_send(struct kv *kv, const char *list, struct http_req *req, const char *gen,
+	       const cJSON *doc)
+{
+	char *owned;
+	size_t len;
+	const char *text = http_json_text(doc, &len, &owned);
+
+	if (text == NULL) {
+		http_json(req, 200, doc);
+		return;
+	}
+	http_send(req, 200, HTTP_JSON_TYPE, text, len);
+	pagecache_put(kv, list, req, gen, text, len);
+	cJSON_free(owned);
+}

@@ -1,0 +1,36 @@
+/*
+ * pagecache.h: a list's pages kept in Redis as they were answered, each with the generation of
+ * the tenant's rows it was made from (certq_list_gen: any write to what the list shows moves it),
+ * so that the same page asked again while nothing changed is sent without being made again.
+ */
+#ifndef SHOMEI_PAGECACHE_H
+#define SHOMEI_PAGECACHE_H
+
+#include <stddef.h>
+
+#include "store/kv.h"
+#include "web/http.h"
+
+/* How long a page is kept at most (a generation that never moves still ends). */
+#define PAGECACHE_TTL "60"
+#define PAGECACHE_MAX (4 * 1024 * 1024) /* a larger answer is not kept */
+
+/*
+ * The page list (a name of the list: "certificates", "users") answered to req (its tenant, its
+ * language and its query string, byte for byte) when gen was the tenant's generation: 1 and
+ * *body (malloc'd, the caller frees it) of *len bytes; 0 when there is none, Redis cannot say,
+ * gen is empty, or the request asked for a fresh answer (Cache-Control: no-cache, as a browser's
+ * reload sends).
+ */
+int pagecache_get(struct kv *kv, const char *list, const struct http_req *req, const char *gen,
+		  char **body, size_t *len);
+
+/* Keep body (len bytes) as that page for PAGECACHE_TTL seconds; errors are ignored. */
+void pagecache_put(struct kv *kv, const char *list, const struct http_req *req, const char *gen,
+		   const char *body, size_t len);
+
+/* Answer req with doc (200) and keep it as that page. */
+void pagecache_send(struct kv *kv, const char *list, struct http_req *req, const char *gen,
+		    const cJSON *doc);
+
+#endif
