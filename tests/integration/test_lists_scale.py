@@ -97,6 +97,11 @@ KINDS = [("users", re.compile(r"FROM users u WHERE.*OFFSET \$13 LIMIT \$18", re.
          # the unfiltered 操作履歴 and 証明書一覧 pages: a fixed shape, the LIMIT in the SQL
          ("audit fixed", re.compile(r"AS newest FROM audit WHERE tenant_id = \$1.*LIMIT 100 \+ 1", re.S)),
          ("certificates fixed", re.compile(r"FROM certificates c WHERE c\.tenant_id = \$1.*LIMIT 101\)", re.S)),
+         # the 利用者 pages without a condition, and every page's certificates of its users
+         ("users fixed", re.compile(r"FROM users u WHERE u\.tenant_id = \$1 AND u\.purged_at IS NULL"
+                                    r" AND u\.deleted_at IS NULL\) s.*LIMIT 101", re.S)),
+         ("users' certificates", re.compile(r"WHERE c\.tenant_id = \$1 AND c\.user_id = ANY \(\$2::bigint\[\]\)",
+                                            re.S)),
          ("certificates", re.compile(r"FROM certificates c.*OFFSET \$8 LIMIT \$9", re.S)),
          ("certificates count", re.compile(r"FROM certificates c.*LIMIT 10000 \+ 1", re.S)),
          # the totals the triggers keep (migration 0026): a few rows, never the certificates
@@ -104,7 +109,7 @@ KINDS = [("users", re.compile(r"FROM users u WHERE.*OFFSET \$13 LIMIT \$18", re.
 
 
 # The kinds whose every execution should use the generic plan made once per connection.
-GENERIC = ("audit fixed", "certificates fixed")
+GENERIC = ("audit fixed", "certificates fixed", "users fixed", "users' certificates")
 
 
 def conds(node, found):
