@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "web/pagecache.h"
 #include "core/util.h"
@@ -38,19 +39,14 @@ no_cache(const struct http_req *req)
 	return cc != NULL && strstr(cc, "no-cache") != NULL;
 }
 
-int
-pagecache_get(struct kv *kv, const char *list, const struct http_req *req, const char *gen,
-	      char **body, size_t *len)
+/* The page stored under key: 1 and *body, *len; else 0. */
+static int
+fetch(struct kv *kv, const char *key, char **body, size_t *len)
 {
-	char key[256];
-	redisReply *r;
+	const char *get[] = {"GET", key};
+	redisReply *r = kv_cmdv(kv, 2, get);
 	int found = 0;
 
-	if (gen == NULL || *gen == '\0' || no_cache(req) ||
-	    page_key(list, req, gen, key, sizeof(key)))
-		return 0;
-	const char *get[] = {"GET", key};
-	r = kv_cmdv(kv, 2, get);
 	if (r != NULL && r->type == REDIS_REPLY_STRING && r->len > 0 &&
 	    (*body = malloc((size_t)r->len + 1)) != NULL) {
 		memcpy(*body, r->str, (size_t)r->len);
@@ -62,18 +58,63 @@ pagecache_get(struct kv *kv, const char *list, const struct http_req *req, const
 	return found;
 }
 
+/* 1 when this request makes the page keyed key (no other is making it), or Redis cannot say. */
+static int
+claim(struct kv *kv, const char *key)
+{
+	char k[300];
+
+	snprintf(k, sizeof(k), "%s:making", key);
+	const char *set[] = {"SET", k, "1", "NX", "PX", PAGECACHE_CLAIM_MS};
+	redisReply *r = kv_cmdv(kv, 6, set);
+	int mine = r == NULL || r->type != REDIS_REPLY_NIL;
+
+	freeReplyObject(r);
+	return mine;
+}
+
+int
+pagecache_get(struct kv *kv, const char *list, const struct http_req *req, const char *gen,
+	      char **body, size_t *len)
+{
+	char key[256];
+
+	if (gen == NULL || *gen == '\0' || no_cache(req) ||
+	    page_key(list, req, gen, key, sizeof(key)))
+		return 0;
+	if (fetch(kv, key, body, len))
+		return 1;
+	if (claim(kv, key))
+		return 0;
+	/* another request is making it: wait for it rather than make it a second time */
+	for (int waited = 0; waited < PAGECACHE_WAIT_MS; waited += 5) {
+		struct timespec ts = {0, 5 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+		if (fetch(kv, key, body, len))
+			return 1;
+	}
+	return 0;
+}
+
 void
 pagecache_put(struct kv *kv, const char *list, const struct http_req *req, const char *gen,
 	      const char *body, size_t len)
 {
-	char key[256];
+	char key[256], k[300];
+	redisReply *r;
 
-	if (gen == NULL || *gen == '\0' || len == 0 || len > PAGECACHE_MAX ||
-	    page_key(list, req, gen, key, sizeof(key)))
+	if (gen == NULL || *gen == '\0' || page_key(list, req, gen, key, sizeof(key)))
 		return;
-	const char *set[] = {"SET", key, body, "EX", PAGECACHE_TTL};
-	const size_t lens[] = {3, strlen(key), len, 2, strlen(PAGECACHE_TTL)};
-	redisReply *r = kv_cmd(kv, 5, set, lens);
+	if (len > 0 && len <= PAGECACHE_MAX) {
+		const char *set[] = {"SET", key, body, "EX", PAGECACHE_TTL};
+		const size_t lens[] = {3, strlen(key), len, 2, strlen(PAGECACHE_TTL)};
+		r = kv_cmd(kv, 5, set, lens);
+		freeReplyObject(r);
+	}
+	/* the claim ends (a page too large to keep: the next request makes it again) */
+	snprintf(k, sizeof(k), "%s:making", key);
+	const char *del[] = {"DEL", k};
+	r = kv_cmdv(kv, 2, del);
 	freeReplyObject(r);
 }
 

@@ -12,6 +12,7 @@ import random
 import subprocess
 import sys
 import threading
+import time
 import unicodedata
 import urllib.parse
 
@@ -569,6 +570,31 @@ def test_pages_kept(t):
     st, ud = s.get(uurl)
     t.ok(st == 200 and ud != {"kept": 1} and ud["items"][0]["organization"] == "記録課%d" % os.getpid(),
          "利用者: its organisation renamed: seen at once", ud)
+    # one request makes a page: the others asking for it meanwhile wait for it
+    for k in redis("--scan", "--pattern", "shomei:page:certificates:*").split():
+        redis("DEL", k)
+    s.get(url)
+    keys = [k for k in redis("--scan", "--pattern", "shomei:page:certificates:*").split() if not k.endswith(":making")]
+    t.ok(len(keys) == 1, "the page kept again", keys)
+    if len(keys) != 1:
+        return
+    k = keys[0]
+    t.eq(redis("EXISTS", k + ":making").strip(), "0", "its maker's claim is gone once it is kept")
+    redis("DEL", k)
+    redis("SET", k + ":making", "1", "PX", "5000")
+    threading.Timer(0.3, lambda: redis("SET", k, '{"made":1}', "EX", "60")).start()
+    t0 = time.monotonic()
+    st, d = s.get(url)
+    t.ok(d == {"made": 1} and time.monotonic() - t0 < 1.8,
+         "while another request makes it, a request waits for that page (%.2f s)" % (time.monotonic() - t0), d)
+    redis("DEL", k)
+    redis("SET", k + ":making", "1", "PX", "5000")
+    t0 = time.monotonic()
+    st, d = s.get(url)
+    t.ok(st == 200 and d.get("items") and time.monotonic() - t0 >= 1.9,
+         "a maker that never keeps it: after 2 s the request makes it itself (%.2f s)" % (time.monotonic() - t0),
+         d and d.get("total"))
+    t.eq(redis("EXISTS", k + ":making").strip(), "0", "and ends the claim when it keeps it")
 
 
 def test_one_counts(t):
