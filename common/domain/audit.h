@@ -148,6 +148,13 @@ struct audit_filter {
  * as written, its fixed words translated).
  * *out is owned by the caller. 0 or -EIO.
  */
+/*
+ * The tenant's generation of the history into gen (len at least 64): text that changes with every
+ * entry written (migration 0030), for the pages kept with it (web/pagecache.h); its rows folded
+ * when there are many. 0, or what db_exec returns.
+ */
+int audit_list_gen(struct db *db, long long tenant_id, char *gen, size_t len);
+
 int audit_list(struct db *db, long long tenant_id, const struct audit_filter *f, int lang,
 	       cJSON **out);
 

@@ -10,6 +10,7 @@
 #include "core/log.h"
 #include "web/csv.h"
 #include "web/keyset.h"
+#include "web/pagecache.h"
 #include "web/valid.h"
 
 static const struct valid_field fields[] = {
@@ -80,13 +81,23 @@ auth_audit(struct http_req *req, struct svc_thread *t)
 	struct audit_filter f;
 	struct keyset ks;
 	cJSON *doc = NULL;
+	char gen[64], *kept = NULL;
+	size_t klen;
 	int rc;
 
 	if ((rc = read_filter(req, &f, &b, &ks)) != 0)
 		return rc > 0 ? 0 : rc;
+	/* the same page asked again while no entry was written: as it was (web/pagecache.h) */
+	if ((rc = audit_list_gen(&t->db, req->tenant_id, gen, sizeof(gen))) != 0)
+		return rc;
+	if (pagecache_get(&t->kv, "audit", req, gen, &kept, &klen)) {
+		http_send(req, 200, HTTP_JSON_TYPE, kept, klen);
+		free(kept);
+		return 0;
+	}
 	if ((rc = audit_list(&t->db, req->tenant_id, &f, req->lang, &doc)) != 0)
 		return rc;
-	http_json(req, 200, doc);
+	pagecache_send(&t->kv, "audit", req, gen, doc);
 	cJSON_Delete(doc);
 	return 0;
 }

@@ -570,6 +570,29 @@ def test_pages_kept(t):
     st, ud = s.get(uurl)
     t.ok(st == 200 and ud != {"kept": 1} and ud["items"][0]["organization"] == "記録課%d" % os.getpid(),
          "利用者: its organisation renamed: seen at once", ud)
+    # the 操作履歴: any entry written, or rewritten in place, is seen at once
+    aurl = "/api/audit?q=kept"
+    st, ad = s.get(aurl)
+    akeys = redis("--scan", "--pattern", "shomei:page:audit:*").split()
+    t.ok(st == 200 and akeys, "操作履歴: the page kept too", akeys)
+    for k in akeys:
+        redis("SET", k, '{"kept":1}', "EX", "60")
+    st, ad = s.get(aurl)
+    t.eq(ad, {"kept": 1}, "操作履歴: asked again, no entry written: the kept page")
+    psql("INSERT INTO audit (tenant_id, actor_kind, action, detail, at) VALUES (%d, 'admin', 'login', 'kept %d', now())"
+         % (tid, os.getpid()))
+    st, ad = s.get(aurl)
+    t.ok(st == 200 and ad != {"kept": 1} and any(("kept %d" % os.getpid()) in (i.get("detail") or "")
+                                                  for i in ad.get("items", [])),
+         "操作履歴: an entry written: seen at once", ad if ad == {"kept": 1} else "")
+    for k in redis("--scan", "--pattern", "shomei:page:audit:*").split():
+        redis("SET", k, '{"kept":1}', "EX", "60")
+    psql("UPDATE audit SET detail = 'kept %d (2)' WHERE tenant_id = %d AND detail = 'kept %d'"
+         % (os.getpid(), tid, os.getpid()))
+    st, ad = s.get(aurl)
+    t.ok(st == 200 and ad != {"kept": 1} and any(("kept %d (2)" % os.getpid()) in (i.get("detail") or "")
+                                                  for i in ad.get("items", [])),
+         "操作履歴: an entry rewritten in place: seen at once", ad if ad == {"kept": 1} else "")
     # one request makes a page: the others asking for it meanwhile wait for it
     for k in redis("--scan", "--pattern", "shomei:page:certificates:*").split():
         redis("DEL", k)
