@@ -833,13 +833,6 @@ cols_of(const PGresult *res, struct cols *c)
 	c->k = PQfnumber(res, "k");
 }
 
-/* Row i's column c, or NULL when NULL or absent (db_get by number). */
-static const char *
-col(const PGresult *res, int i, int c)
-{
-	return c < 0 || PQgetisnull(res, i, c) ? NULL : PQgetvalue(res, i, c);
-}
-
 /*
  * The detail of row i in lang: rendered from its code into buf, else the stored one (its fixed
  * words translated), which may be longer than buf.
@@ -847,8 +840,8 @@ col(const PGresult *res, int i, int c)
 static const char *
 detail_of(const PGresult *res, const struct cols *c, int i, int lang, char *buf, size_t len)
 {
-	const char *code = col(res, i, c->code), *stored = col(res, i, c->detail);
-	const char *params[AUDIT_PARAMS_MAX], *pj = col(res, i, c->params);
+	const char *code = db_get_at(res, i, c->code), *stored = db_get_at(res, i, c->detail);
+	const char *params[AUDIT_PARAMS_MAX], *pj = db_get_at(res, i, c->params);
 	cJSON *doc = NULL, *p;
 	char tail[96];
 	int n = 0;
@@ -941,12 +934,12 @@ page_items(const PGresult *res, const struct keyset *ks, int lang)
 	for (int j = 0; j < shown; j++) {
 		int i = keyset_row(ks, n, AUDIT_PER_PAGE, j);
 		cJSON *it = cJSON_CreateObject();
-		const char *action = col(res, i, c.action);
+		const char *action = db_get_at(res, i, c.action);
 		const char *label = audit_action_label(action, lang);
-		json_add_int_text(it, "id", col(res, i, c.id));
-		json_add_text(it, "at", at_jst(col(res, i, c.k), at, sizeof(at)));
-		json_add_text(it, "ip", col(res, i, c.ip));
-		json_add_text(it, "login_id", col(res, i, c.login_id));
+		json_add_int_text(it, "id", db_get_at(res, i, c.id));
+		json_add_text(it, "at", at_jst(db_get_at(res, i, c.k), at, sizeof(at)));
+		json_add_text(it, "ip", db_get_at(res, i, c.ip));
+		json_add_text(it, "login_id", db_get_at(res, i, c.login_id));
 		json_add_text(it, "action", action);
 		json_add_text(it, "action_label", label ? label : action);
 		json_add_text(it, "detail", detail_of(res, &c, i, lang, detail, sizeof(detail)));

@@ -441,3 +441,9 @@ db_ping(struct db *db)
 {
 	return simple(db, "SELECT 1") == 0;
 }
+
+const char *
+db_get_at(const PGresult *res, int r, int c)
+{
+	return c < 0 || PQgetisnull(res, r, c) ? NULL : PQgetvalue(res, r, c);
+}

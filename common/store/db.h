@@ -113,6 +113,9 @@ void db_rollback(struct db *db);
 /* Column value by name in row r, or NULL when NULL or absent. */
 const char *db_get(const PGresult *res, int r, const char *col);
 
+/* Column number c (PQfnumber, looked up once a result) in row r, or NULL when NULL or c < 0. */
+const char *db_get_at(const PGresult *res, int r, int c);
+
 /* Column as long long (0 when NULL). */
 long long db_get_ll(const PGresult *res, int r, const char *col);
 

@@ -112,3 +112,14 @@ kv_ping(struct kv *kv)
 	freeReplyObject(r);
 	return ok;
 }
+
+int
+kv_claim(struct kv *kv, const char *key, const char *ms)
+{
+	const char *set[] = {"SET", key, "1", "NX", "PX", ms};
+	redisReply *r = kv_cmdv(kv, 6, set);
+	int mine = r == NULL || r->type != REDIS_REPLY_NIL;
+
+	freeReplyObject(r);
+	return mine;
+}

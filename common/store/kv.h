@@ -33,4 +33,10 @@ int kv_key(char *buf, size_t len, const char *a, const char *b);
 /* 1 when Redis answers PING. */
 int kv_ping(struct kv *kv);
 
+/*
+ * Claim key for ms milliseconds (SET key 1 NX PX ms): 1 when this caller holds it now, or when
+ * Redis cannot say (the caller then goes ahead as if alone); 0 when another holds it.
+ */
+int kv_claim(struct kv *kv, const char *key, const char *ms);
+
 #endif

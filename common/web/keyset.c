@@ -374,7 +374,7 @@ count_store(struct kv *kv, const char *key, const char *gen, long long total, in
 
 /*
  * 1 when this request may count the filter keyed key: no other is counting it (a claim in
- * Redis for at most KEYSET_CLAIM_TTL seconds, should the counter die), or Redis cannot say.
+ * Redis for at most KEYSET_CLAIM_MS, should the counter die), or Redis cannot say.
  */
 static int
 count_claim(struct kv *kv, const char *key)
@@ -382,12 +382,7 @@ count_claim(struct kv *kv, const char *key)
 	char k[300];
 
 	snprintf(k, sizeof(k), "%s:counting", key);
-	const char *set[] = {"SET", k, "1", "NX", "EX", KEYSET_CLAIM_TTL};
-	redisReply *r = kv_cmdv(kv, 6, set);
-	int mine = r == NULL || r->type != REDIS_REPLY_NIL;
-
-	freeReplyObject(r);
-	return mine;
+	return kv_claim(kv, k, KEYSET_CLAIM_MS);
 }
 
 /*

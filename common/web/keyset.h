@@ -106,14 +106,14 @@ int keyset_count_cached(struct db *db, struct kv *kv, const char *list, const st
 
 /*
  * One request counts (keyset_count_cached, keyset_count_gen): a filter's count is claimed in
- * Redis for KEYSET_CLAIM_TTL seconds while it runs. Every request of the same filter meanwhile
+ * Redis for KEYSET_CLAIM_MS milliseconds while it runs. Every request of the same filter meanwhile
  * shows the last total counted (kept KEYSET_LAST_TTL seconds) when that was an estimate, or
  * PostgreSQL's estimate when there is none, marked estimated; 16 requests of a list whose count
  * takes a second (a status of a million certificates) each counting at once took the machine for
  * sixteen. A last total that was exact is counted again by each request (at most
  * KEYSET_EXACT_MAX + 1 rows): an exact total stays exact.
  */
-#define KEYSET_CLAIM_TTL "30"
+#define KEYSET_CLAIM_MS "30000"
 #define KEYSET_LAST_TTL "600"
 int keyset_count_gen(struct db *db, struct kv *kv, const char *list, const char *gen,
 		     const struct db_stmt *count_st, int offset_param, const char *select_sql,

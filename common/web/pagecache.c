@@ -65,12 +65,7 @@ claim(struct kv *kv, const char *key)
 	char k[300];
 
 	snprintf(k, sizeof(k), "%s:making", key);
-	const char *set[] = {"SET", k, "1", "NX", "PX", PAGECACHE_CLAIM_MS};
-	redisReply *r = kv_cmdv(kv, 6, set);
-	int mine = r == NULL || r->type != REDIS_REPLY_NIL;
-
-	freeReplyObject(r);
-	return mine;
+	return kv_claim(kv, k, PAGECACHE_CLAIM_MS);
 }
 
 int

@@ -282,13 +282,6 @@ job_cols(const PGresult *res, struct job_cols *c)
 	c->errors = PQfnumber(res, "errors");
 }
 
-/* Row r's column c, or NULL when NULL or absent. */
-static const char *
-col(const PGresult *res, int r, int c)
-{
-	return c < 0 || PQgetisnull(res, r, c) ? NULL : PQgetvalue(res, r, c);
-}
-
 /*
  * Row r as the API's job: with its errors when the result has them (q_get), else their number
  * (the list's error_count).
@@ -297,27 +290,27 @@ static cJSON *
 render_job(const PGresult *res, const struct job_cols *c, int r, int lang)
 {
 	cJSON *o = cJSON_CreateObject(), *errs;
-	const char *kind = col(res, r, c->kind), *st = col(res, r, c->status);
-	const char *dl = col(res, r, c->admin_download);
+	const char *kind = db_get_at(res, r, c->kind), *st = db_get_at(res, r, c->status);
+	const char *dl = db_get_at(res, r, c->admin_download);
 
-	json_add_int_text(o, "id", col(res, r, c->id));
+	json_add_int_text(o, "id", db_get_at(res, r, c->id));
 	json_add_text(o, "kind", kind);
 	json_add_text(o, "kind_label", kind ? label(kinds, 4, kind, lang) : "");
-	json_add_text(o, "filename", col(res, r, c->filename));
+	json_add_text(o, "filename", db_get_at(res, r, c->filename));
 	json_add_text(o, "status", st);
 	json_add_text(o, "status_label", st ? label(statuses, 4, st, lang) : "");
-	json_add_int_text(o, "total", col(res, r, c->total));
-	json_add_int_text(o, "processed", col(res, r, c->processed));
-	json_add_int_text(o, "certificates", col(res, r, c->devices));
+	json_add_int_text(o, "total", db_get_at(res, r, c->total));
+	json_add_int_text(o, "processed", db_get_at(res, r, c->processed));
+	json_add_int_text(o, "certificates", db_get_at(res, r, c->devices));
 	cJSON_AddItemToObjectCS(o, "admin_download", cJSON_CreateBool(dl && strcmp(dl, "t") == 0));
-	json_add_text(o, "created_at", col(res, r, c->created_at));
-	json_add_text(o, "started_at", col(res, r, c->started_at));
-	json_add_text(o, "finished_at", col(res, r, c->finished_at));
+	json_add_text(o, "created_at", db_get_at(res, r, c->created_at));
+	json_add_text(o, "started_at", db_get_at(res, r, c->started_at));
+	json_add_text(o, "finished_at", db_get_at(res, r, c->finished_at));
 	if (c->errors < 0) {
-		json_add_int_text(o, "error_count", col(res, r, c->error_count));
+		json_add_int_text(o, "error_count", db_get_at(res, r, c->error_count));
 		return o;
 	}
-	errs = cJSON_Parse(col(res, r, c->errors));
+	errs = cJSON_Parse(db_get_at(res, r, c->errors));
 	cJSON_AddNumberToObject(o, "error_count", errs ? cJSON_GetArraySize(errs) : 0);
 	if (errs != NULL)
 		cJSON_AddItemToObject(o, "errors", errs);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -146,6 +147,8 @@ test_key(void)
 	kv_init(&kv, DEAD_REDIS, NULL, 0);
 	TAP_OK(kv_cmdv(&kv, 17, many) == NULL && kv.c == NULL,
 	       "kv_cmdv with 17 arguments: NULL without connecting");
+	TAP_OK(kv_claim(&kv, "shomei:x", "1000") == 1,
+	       "kv_claim without Redis: 1 (the caller goes ahead as if alone)");
 	kv_done(&kv);
 }
 
@@ -275,6 +278,24 @@ test_server(const char *sock)
 	TAP_OK(r != NULL && r->type == REDIS_REPLY_INTEGER && r->integer == 2,
 	       "server: the next command reconnects and runs once (INCR: 2, not 3)");
 	freeReplyObject(r);
+
+	/* a claim: one holder at a time, until it ends or lapses */
+	char k3[128];
+	kv_key(k3, sizeof(k3), prefix, "claim");
+	TAP_OK(kv_claim(&kv, k3, "60000") == 1, "server: kv_claim of a free key: 1 (held)");
+	TAP_OK(kv_claim(&kv, k3, "60000") == 0, "server: kv_claim again while held: 0");
+	const char *pttl[] = {"PTTL", k3};
+	r = kv_cmdv(&kv, 2, pttl);
+	TAP_OK(r != NULL && r->type == REDIS_REPLY_INTEGER && r->integer > 0 && r->integer <= 60000,
+	       "server: the claim lapses by itself (PTTL %lld)", r ? r->integer : -1);
+	freeReplyObject(r);
+	const char *del3[] = {"DEL", k3};
+	freeReplyObject(kv_cmdv(&kv, 2, del3));
+	TAP_OK(kv_claim(&kv, k3, "1") == 1, "server: once it ended, a claim is 1 again");
+	struct timespec ts = {0, 20 * 1000 * 1000};
+	nanosleep(&ts, NULL);
+	TAP_OK(kv_claim(&kv, k3, "60000") == 1, "server: a claim that lapsed (1 ms) can be taken");
+	freeReplyObject(kv_cmdv(&kv, 2, del3));
 
 	/* clean up, and check nothing under the prefix is left */
 	const char *del[] = {"DEL", k1, k2};
