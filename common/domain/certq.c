@@ -229,7 +229,15 @@ certq_replace(struct db *db, const struct certq_row *r, long long *id)
 	return done ? certq_insert(db, r, id) : DB_E_CONFLICT;
 }
 
-const struct db_stmt certq_counts_fold = {
+/* Rows of a tenant past which certq_list_gen folds them. */
+#define COUNTS_FOLD_AT 64
+
+/*
+ * The tenant's ($1) rows of certificate_counts (migration 0026) folded into one a status. Rows
+ * only a later statement sees (added meanwhile, or folded by another) are left as they are: the
+ * sum stays.
+ */
+static const struct db_stmt counts_fold = {
 	"certq_counts_fold",
 	"WITH gone AS (DELETE FROM certificate_counts WHERE tenant_id = $1 RETURNING status, n)"
 	" INSERT INTO certificate_counts (tenant_id, status, n)"
@@ -242,7 +250,7 @@ const struct db_stmt certq_counts_fold = {
  * The tenant's generation (certq_list_gen): the tenant's ($1) newest row
  * and number of rows of user_changes (migration 0028: users and devices written) and of
  * certificate_counts (0026: certificates' status, CN, 発行日, 有効期限, user or device
- * changed); and their numbers of rows, which the readers fold past CERTQ_COUNTS_FOLD_AT.
+ * changed); and their numbers of rows, which certq_list_gen folds past COUNTS_FOLD_AT.
  */
 static const struct db_stmt st_list_gen = {
 	"certq_list_gen",
@@ -274,12 +282,12 @@ certq_list_gen(struct db *db, const char *tenant, char *gen, size_t len)
 		return rc;
 	snprintf(gen, len, "%s", db_get(res, 0, "gen") ? db_get(res, 0, "gen") : "");
 	/* writes of their own: a failure costs the next reader a few rows more, no more */
-	if (db_get_ll(res, 0, "user_rows") > CERTQ_COUNTS_FOLD_AT)
+	if (db_get_ll(res, 0, "user_rows") > COUNTS_FOLD_AT)
 		db_exec(db, &st_changes_fold, p, &fold);
 	PQclear(fold);
 	fold = NULL;
-	if (db_get_ll(res, 0, "cert_rows") > CERTQ_COUNTS_FOLD_AT)
-		db_exec(db, &certq_counts_fold, p, &fold);
+	if (db_get_ll(res, 0, "cert_rows") > COUNTS_FOLD_AT)
+		db_exec(db, &counts_fold, p, &fold);
 	PQclear(fold);
 	PQclear(res);
 	return 0;

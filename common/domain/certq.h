@@ -63,14 +63,6 @@ int certq_replace(struct db *db, const struct certq_row *r, long long *id);
 void certq_wake(struct kv *kv, long long tenant_id);
 
 /*
- * The tenant's ($1) rows of certificate_counts (migration 0026) folded into one a status, by the
- * readers that find many (証明書一覧, 利用者). Rows only a later statement sees (added
- * meanwhile, or folded by another) are left as they are: the sum stays.
- */
-extern const struct db_stmt certq_counts_fold;
-#define CERTQ_COUNTS_FOLD_AT 64 /* rows of a tenant past which a reader folds them */
-
-/*
  * The generation of the tenant's (decimal text) lists of certificates and users into gen (len at
  * least 100): text that changes with every write to what they count or show (users, devices and
  * organisations: migration 0028's user_changes; certificates: 0026's certificate_counts, every

@@ -123,3 +123,15 @@ kv_claim(struct kv *kv, const char *key, const char *ms)
 	freeReplyObject(r);
 	return mine;
 }
+
+int
+kv_del(struct kv *kv, const char *key)
+{
+	const char *argv[] = {"DEL", key};
+	redisReply *r = kv_cmdv(kv, 2, argv);
+
+	if (r == NULL)
+		return -EIO;
+	freeReplyObject(r);
+	return 0;
+}

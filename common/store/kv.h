@@ -39,4 +39,7 @@ int kv_ping(struct kv *kv);
  */
 int kv_claim(struct kv *kv, const char *key, const char *ms);
 
+/* DEL key (a claim ended, a session gone): 0, or -EIO when Redis did not answer. */
+int kv_del(struct kv *kv, const char *key);
+
 #endif

@@ -367,9 +367,7 @@ count_store(struct kv *kv, const char *key, const char *gen, long long total, in
 	snprintf(k, sizeof(k), "%s:last", key);
 	cache_put(kv, k, NULL, total, estimated, KEYSET_LAST_TTL);
 	snprintf(k, sizeof(k), "%s:counting", key);
-	const char *del[] = {"DEL", k};
-	redisReply *r = kv_cmdv(kv, 2, del);
-	freeReplyObject(r);
+	kv_del(kv, k);
 }
 
 /*

@@ -69,48 +69,47 @@ claim(struct kv *kv, const char *key)
 }
 
 int
-pagecache_get(struct kv *kv, const char *list, const struct http_req *req, const char *gen,
-	      char **body, size_t *len)
+pagecache_answer(struct kv *kv, const char *list, struct http_req *req, const char *gen)
 {
-	char key[256];
+	char key[256], *body = NULL;
+	size_t len = 0;
+	int found = 0;
 
 	if (gen == NULL || *gen == '\0' || no_cache(req) ||
 	    page_key(list, req, gen, key, sizeof(key)))
 		return 0;
-	if (fetch(kv, key, body, len))
-		return 1;
-	if (claim(kv, key))
-		return 0;
+	found = fetch(kv, key, &body, &len);
 	/* another request is making it: wait for it rather than make it a second time */
-	for (int waited = 0; waited < PAGECACHE_WAIT_MS; waited += 5) {
-		struct timespec ts = {0, 5 * 1000 * 1000};
-		nanosleep(&ts, NULL);
-		if (fetch(kv, key, body, len))
-			return 1;
-	}
-	return 0;
+	if (!found && !claim(kv, key))
+		for (int waited = 0; !found && waited < PAGECACHE_WAIT_MS; waited += 5) {
+			struct timespec ts = {0, 5 * 1000 * 1000};
+			nanosleep(&ts, NULL);
+			found = fetch(kv, key, &body, &len);
+		}
+	if (found)
+		http_send(req, 200, HTTP_JSON_TYPE, body, len);
+	free(body);
+	return found;
 }
 
-void
-pagecache_put(struct kv *kv, const char *list, const struct http_req *req, const char *gen,
-	      const char *body, size_t len)
+/* Keep body (len bytes) as that page for PAGECACHE_TTL seconds, and end its claim; errors are
+ * ignored. */
+static void
+put(struct kv *kv, const char *list, const struct http_req *req, const char *gen, const char *body,
+    size_t len)
 {
 	char key[256], k[300];
-	redisReply *r;
 
 	if (gen == NULL || *gen == '\0' || page_key(list, req, gen, key, sizeof(key)))
 		return;
 	if (len > 0 && len <= PAGECACHE_MAX) {
 		const char *set[] = {"SET", key, body, "EX", PAGECACHE_TTL};
 		const size_t lens[] = {3, strlen(key), len, 2, strlen(PAGECACHE_TTL)};
-		r = kv_cmd(kv, 5, set, lens);
-		freeReplyObject(r);
+		freeReplyObject(kv_cmd(kv, 5, set, lens));
 	}
 	/* the claim ends (a page too large to keep: the next request makes it again) */
 	snprintf(k, sizeof(k), "%s:making", key);
-	const char *del[] = {"DEL", k};
-	r = kv_cmdv(kv, 2, del);
-	freeReplyObject(r);
+	kv_del(kv, k);
 }
 
 void
@@ -126,6 +125,6 @@ pagecache_send(struct kv *kv, const char *list, struct http_req *req, const char
 		return;
 	}
 	http_send(req, 200, HTTP_JSON_TYPE, text, len);
-	pagecache_put(kv, list, req, gen, text, len);
+	put(kv, list, req, gen, text, len);
 	cJSON_free(owned);
 }

@@ -24,21 +24,16 @@
 #define PAGECACHE_WAIT_MS 2000
 
 /*
- * The page list (a name of the list: "certificates", "users") answered to req (its tenant, its
- * language and its query string, byte for byte) when gen was the tenant's generation: 1 and
- * *body (malloc'd, the caller frees it) of *len bytes; 0 when there is none, Redis cannot say,
- * gen is empty, or the request asked for a fresh answer (Cache-Control: no-cache, as a browser's
- * reload sends): the caller makes it, and keeps it with pagecache_put or pagecache_send, which
- * end its claim. While another request makes the same page, waits for it (see above).
+ * Answer req (200) with the page list (a name of the list: "certificates", "users", "audit")
+ * kept for it (its tenant, its language and its query string, byte for byte) when gen was the
+ * tenant's generation: 1 when it did. 0 when there is none, Redis cannot say, gen is empty, or
+ * the request asked for a fresh answer (Cache-Control: no-cache, as a browser's reload sends):
+ * the caller makes the page and answers with pagecache_send, which keeps it and ends the claim.
+ * While another request makes the same page, waits for it (see above).
  */
-int pagecache_get(struct kv *kv, const char *list, const struct http_req *req, const char *gen,
-		  char **body, size_t *len);
+int pagecache_answer(struct kv *kv, const char *list, struct http_req *req, const char *gen);
 
-/* Keep body (len bytes) as that page for PAGECACHE_TTL seconds; errors are ignored. */
-void pagecache_put(struct kv *kv, const char *list, const struct http_req *req, const char *gen,
-		   const char *body, size_t len);
-
-/* Answer req with doc (200) and keep it as that page. */
+/* Answer req with doc (200) and keep it as that page for PAGECACHE_TTL seconds. */
 void pagecache_send(struct kv *kv, const char *list, struct http_req *req, const char *gen,
 		    const cJSON *doc);
 

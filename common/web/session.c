@@ -213,15 +213,10 @@ int
 session_destroy(struct kv *kv, const struct session_kind *k, const char *token)
 {
 	char key[96];
-	redisReply *r;
 
 	if (session_key(k, token, key, sizeof(key)) != 0)
 		return -EINVAL;
-	const char *argv[] = {"DEL", key};
-	if ((r = kv_cmdv(kv, 2, argv)) == NULL)
-		return -EIO;
-	freeReplyObject(r);
-	return 0;
+	return kv_del(kv, key);
 }
 
 int

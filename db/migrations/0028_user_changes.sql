@@ -10,7 +10,7 @@
 -- could change what a filter counts moves it, and the next request counts afresh. As with
 -- certificate_counts, rows are only added by the writers (concurrent writers never wait for one
 -- another here) and a reader folds a tenant's rows into one once there are many
--- (services/users/queries.c, q_user_changes_fold).
+-- (common/domain/certq.c, certq_list_gen).
 CREATE TABLE user_changes (
 	id bigserial PRIMARY KEY,
 	tenant_id bigint NOT NULL

@@ -81,8 +81,7 @@ auth_audit(struct http_req *req, struct svc_thread *t)
 	struct audit_filter f;
 	struct keyset ks;
 	cJSON *doc = NULL;
-	char gen[64], *kept = NULL;
-	size_t klen;
+	char gen[64];
 	int rc;
 
 	if ((rc = read_filter(req, &f, &b, &ks)) != 0)
@@ -90,11 +89,8 @@ auth_audit(struct http_req *req, struct svc_thread *t)
 	/* the same page asked again while no entry was written: as it was (web/pagecache.h) */
 	if ((rc = audit_list_gen(&t->db, req->tenant_id, gen, sizeof(gen))) != 0)
 		return rc;
-	if (pagecache_get(&t->kv, "audit", req, gen, &kept, &klen)) {
-		http_send(req, 200, HTTP_JSON_TYPE, kept, klen);
-		free(kept);
+	if (pagecache_answer(&t->kv, "audit", req, gen))
 		return 0;
-	}
 	if ((rc = audit_list(&t->db, req->tenant_id, &f, req->lang, &doc)) != 0)
 		return rc;
 	pagecache_send(&t->kv, "audit", req, gen, doc);

@@ -105,6 +105,13 @@ item(const PGresult *res, int r, int lang)
 	return o;
 }
 
+/* 1 when the list has no CN and no 発行日 condition (the status only chooses the list). */
+static int
+unfiltered(const struct filter *f)
+{
+	return !f->v[1][0] && !f->v[2][0] && !f->v[3][0];
+}
+
 static const struct db_stmt *
 page_stmt(int desc, int reverse)
 {
@@ -122,7 +129,7 @@ static int
 list_total(struct svc_thread *t, const struct filter *f, const char *const *p, long long *total,
 	   int *est)
 {
-	PGresult *res = NULL, *fold = NULL;
+	PGresult *res = NULL;
 	char gen[64];
 	long long n;
 	int rc;
@@ -131,12 +138,8 @@ list_total(struct svc_thread *t, const struct filter *f, const char *const *p, l
 		return rc;
 	n = db_get_ll(res, 0, "n");
 	snprintf(gen, sizeof(gen), "%s", db_get(res, 0, "gen") ? db_get(res, 0, "gen") : "");
-	/* a write of its own: a failure here costs the next reader a few rows more, no more */
-	if (db_get_ll(res, 0, "rows") > CERTQ_COUNTS_FOLD_AT)
-		db_exec(&t->db, &certq_counts_fold, p, &fold);
-	PQclear(fold);
 	PQclear(res);
-	if (!f->v[1][0] && !f->v[2][0] && !f->v[3][0]) {
+	if (unfiltered(f)) {
 		keyset_known(n, total, est);
 		return 0;
 	}
@@ -152,8 +155,7 @@ issue_list(struct http_req *req, struct svc_thread *t)
 	struct keyset ks;
 	cJSON *errs = cJSON_CreateArray(), *doc = NULL, *items;
 	PGresult *res = NULL;
-	char gen[100], *kept = NULL;
-	size_t klen = 0;
+	char gen[100];
 	long long total = 0;
 	int rc, est = 0;
 
@@ -185,14 +187,12 @@ issue_list(struct http_req *req, struct svc_thread *t)
 	/* the same page asked again while nothing it shows changed: as it was (web/pagecache.h) */
 	if ((rc = certq_list_gen(&t->db, tid, gen, sizeof(gen))) != 0)
 		goto out;
-	if (pagecache_get(&t->kv, "certificates", req, gen, &kept, &klen)) {
-		http_send(req, 200, HTTP_JSON_TYPE, kept, klen);
+	if (pagecache_answer(&t->kv, "certificates", req, gen))
 		goto out;
-	}
 	if ((rc = list_total(t, &f, p, &total, &est)) != 0)
 		goto out;
 	keyset_limit(&ks, total, est, ISSUE_PER_PAGE);
-	if (!f.v[1][0] && !f.v[2][0] && !f.v[3][0] && strcmp(ks.offset, "0") == 0 &&
+	if (unfiltered(&f) && strcmp(ks.offset, "0") == 0 &&
 	    strcmp(ks.limit, ISSUE_PER_PAGE_READ_S) == 0) {
 		/* no CN, no 発行日, a whole page: a statement of a fixed shape, planned once */
 		int cursor = keyset_id_param(&ks) != NULL;
@@ -215,7 +215,6 @@ issue_list(struct http_req *req, struct svc_thread *t)
 				     item(res, keyset_row(&ks, n, ISSUE_PER_PAGE, i), req->lang));
 	pagecache_send(&t->kv, "certificates", req, gen, doc);
 out:
-	free(kept);
 	cJSON_Delete(doc);
 	PQclear(res);
 	return rc < 0 ? rc : rc > 0 ? -EIO : 0;

@@ -138,13 +138,14 @@ const char q_list_select[] = "SELECT 1 FROM certificates c" LIST_WHERE;
 
 /*
  * The tenant's ($1) certificates by the triggers' count (migration 0026): n those of the list
- * $2 ('valid' or 'all'), rows the rows summed (folded when many), gen what changes with every
- * statement that changes a certificate's status, CN or 発行日 (the filtered totals' cache).
+ * $2 ('valid' or 'all'), gen what changes with every statement that changes a certificate's
+ * status, CN or 発行日 (the filtered totals' cache). The rows are folded by certq_list_gen, which
+ * every request of the list runs first.
  */
 const struct db_stmt q_counts = {
 	"issue_counts",
 	"SELECT coalesce(sum(n) FILTER (WHERE $2::text = 'all' OR status IN " LC_SQL_COUNTED "), 0)"
-	" AS n, count(*) AS rows, coalesce(max(id), 0) || '.' || count(*) AS gen"
+	" AS n, coalesce(max(id), 0) || '.' || count(*) AS gen"
 	" FROM certificate_counts WHERE tenant_id = $1",
 	2,
 };

@@ -267,8 +267,6 @@ users_search(struct http_req *req, struct svc_thread *t)
 {
 	struct search *s = calloc(1, sizeof(*s));
 	cJSON *errs = cJSON_CreateArray(), *doc = NULL;
-	char *kept = NULL;
-	size_t klen = 0;
 	int rc = 0;
 
 	if (s == NULL) {
@@ -286,15 +284,12 @@ users_search(struct http_req *req, struct svc_thread *t)
 	/* the same page asked again while nothing it shows changed: as it was (web/pagecache.h) */
 	if ((rc = certq_list_gen(&t->db, s->tenant, s->gen, sizeof(s->gen))) != 0)
 		goto out;
-	if (pagecache_get(&t->kv, "users", req, s->gen, &kept, &klen)) {
-		http_send(req, 200, HTTP_JSON_TYPE, kept, klen);
+	if (pagecache_answer(&t->kv, "users", req, s->gen))
 		goto out;
-	}
 	if ((rc = run(t, s, req->lang, &doc)) != 0)
 		goto out;
 	pagecache_send(&t->kv, "users", req, s->gen, doc);
 out:
-	free(kept);
 	free(s);
 	cJSON_Delete(errs);
 	cJSON_Delete(doc);
