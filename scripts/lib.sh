@@ -8,7 +8,7 @@ SERVICES="auth users issue revoke download"
 
 # Debian packages the build, the stack and the tests need.
 PACKAGES="build-essential meson ninja-build pkg-config clang libfcgi-dev libssl-dev libpq-dev
-libhiredis-dev libcjson-dev libzip-dev libsodium-dev nettle-dev libgmp-dev libqrencode-dev
+libhiredis-dev libcjson-dev libzip-dev zlib1g-dev libsodium-dev nettle-dev libgmp-dev libqrencode-dev
 postgresql postgresql-contrib redis-server nginx-light openssl gnutls-bin python3 python3-cryptography
 chromium fonts-ipafont-gothic unzip wrk curl ca-certificates procps libclang-rt-14-dev
 libcurl4-openssl-dev postfix libcairo2-dev libpango1.0-dev poppler-utils zbar-tools"

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "web/http.h"
 #include "web/i18n.h"
@@ -335,6 +336,55 @@ http_error(struct http_req *req, int status, const char *code, const char *messa
 		cJSON_AddItemToObject(err, "fields", fields);
 	http_json(req, status, doc);
 	cJSON_Delete(doc);
+}
+
+/* The q of a coding's parameters (the text after its name, to the next ','): 0 when q=0. */
+static int
+coding_q_nonzero(const char *p, const char *end)
+{
+	while (p < end) {
+		const char *semi = memchr(p, ';', (size_t)(end - p));
+		if (semi == NULL)
+			return 1;
+		p = semi + 1;
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		if (end - p >= 2 && (p[0] == 'q' || p[0] == 'Q') && p[1] == '=') {
+			/* "0", "0.", "0.0", "0.00", "0.000": zero; anything else weighs */
+			p += 2;
+			if (p >= end || *p != '0')
+				return 1;
+			for (p++; p < end && (*p == '.' || *p == '0'); p++)
+				;
+			while (p < end && (*p == ' ' || *p == '\t'))
+				p++;
+			return p < end && *p != ';';
+		}
+	}
+	return 1;
+}
+
+int
+http_accepts_gzip(const char *ae)
+{
+	int gzip = -1, star = -1;
+
+	while (ae != NULL && *ae != '\0') {
+		const char *end = strchr(ae, ','), *name, *ne;
+		if (end == NULL)
+			end = ae + strlen(ae);
+		for (name = ae; name < end && (*name == ' ' || *name == '\t'); name++)
+			;
+		for (ne = name; ne < end && *ne != ';' && *ne != ' ' && *ne != '\t'; ne++)
+			;
+		if ((ne - name == 4 && strncasecmp(name, "gzip", 4) == 0) ||
+		    (ne - name == 6 && strncasecmp(name, "x-gzip", 6) == 0))
+			gzip = coding_q_nonzero(ne, end);
+		else if (ne - name == 1 && *name == '*')
+			star = coding_q_nonzero(ne, end);
+		ae = *end ? end + 1 : end;
+	}
+	return gzip >= 0 ? gzip : star > 0;
 }
 
 int

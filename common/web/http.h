@@ -89,6 +89,12 @@ const char *http_json_text(const cJSON *doc, size_t *len, char **owned);
 void http_error(struct http_req *req, int status, const char *code, const char *message,
 		cJSON *fields);
 
+/*
+ * 1 when an Accept-Encoding header (may be NULL) takes gzip: a "gzip", "x-gzip" or "*" coding
+ * whose q is not 0 (RFC 9110 12.5.3; an explicit "gzip;q=0" refuses it even beside "*").
+ */
+int http_accepts_gzip(const char *accept_encoding);
+
 /* True for POST, PUT, PATCH and DELETE. */
 int http_is_state_changing(const char *method);
 

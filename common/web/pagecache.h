@@ -2,6 +2,8 @@
  * pagecache.h: a list's pages kept in Redis as they were answered, each with the generation of
  * the tenant's rows it was made from (certq_list_gen: any write to what the list shows moves it),
  * so that the same page asked again while nothing changed is sent without being made again.
+ * A page made for a client that takes gzip (Accept-Encoding, as every browser sends) is kept and
+ * sent gzip (Content-Encoding: gzip); one kept gzip is inflated for a client that does not.
  */
 #ifndef SHOMEI_PAGECACHE_H
 #define SHOMEI_PAGECACHE_H

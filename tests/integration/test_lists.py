@@ -5,6 +5,7 @@ a reference computed here from the rows themselves (filters and sorts written ag
 rows inserted and revoked while someone pages neither repeat nor vanish; ひらがな, カタカナ and
 ｶﾀｶﾅ input find the same users."""
 import datetime
+import gzip
 import http.client
 import json
 import os
@@ -16,7 +17,7 @@ import time
 import unicodedata
 import urllib.parse
 
-from shomei_test import CLEAR_SEEDED, HOST, PORT, ROOT, TAP, UP, ctl, psql, redis, tls_context
+from shomei_test import CLEAR_SEEDED, HOST, PORT, ROOT, TAP, UP, VAR, ctl, psql, redis, tls_context
 
 N = 20000
 SLUG = "lists%d" % os.getpid()
@@ -56,12 +57,13 @@ class Session:
                 self.conn = None
                 if attempt:
                     raise
+        self.headers, self.raw = r.headers, raw
         for c in r.headers.get_all("Set-Cookie") or []:
             if c.startswith("__Host-shomei="):
                 self.cookie = c.split(";", 1)[0]
         try:
-            doc = json.loads(raw)
-        except ValueError:
+            doc = json.loads(gzip.decompress(raw) if r.headers.get("Content-Encoding") == "gzip" else raw)
+        except (OSError, ValueError):
             doc = None
         return r.status, doc
 
@@ -620,6 +622,73 @@ def test_pages_kept(t):
     t.eq(redis("EXISTS", k + ":making").strip(), "0", "and ends the claim when it keeps it")
 
 
+def redis_set_bytes(key, value):
+    """SET key to value (bytes, which redis-cli's arguments cannot carry) for 60 s."""
+    subprocess.run(["redis-cli", "-s", os.path.join(VAR, "run", "redis", "redis.sock"), "-x", "SET", key],
+                   input=value, capture_output=True, timeout=30, check=True)
+    redis("EXPIRE", key, "60")
+
+
+def test_pages_gzip(t):
+    """A browser's request (Accept-Encoding: gzip) is answered gzip (Content-Encoding: gzip) and
+    the page kept gzip; a client that does not take gzip is sent text, a page kept gzip inflated
+    for it (web/pagecache.h). Python's gzip, not shomei's zlib, reads what was sent."""
+    s = STATE["s"]
+    url = "/api/users?family_name=%s" % urllib.parse.quote("さとう")
+    browser = {"Accept-Encoding": "gzip, deflate, br"}
+    pattern = "shomei:page:users:*"
+    for k in redis("--scan", "--pattern", pattern).split():
+        redis("DEL", k)
+    st, plain = s.fresh(url)
+    t.ok(st == 200 and plain["items"], "the page made for a client without Accept-Encoding: text", plain.get("total"))
+    t.ok(s.headers.get("Content-Encoding") is None and "Accept-Encoding" in (s.headers.get("Vary") or ""),
+         "no Content-Encoding, Vary: Accept-Encoding", dict(s.headers))
+    for k in redis("--scan", "--pattern", pattern).split():
+        redis("DEL", k)
+    st, _ = s.request("GET", url, headers=browser)
+    t.eq((st, s.headers.get("Content-Encoding"), "Accept-Encoding" in (s.headers.get("Vary") or "")),
+         (200, "gzip", True), "a browser's request: Content-Encoding: gzip, Vary: Accept-Encoding")
+    try:
+        made = json.loads(gzip.decompress(s.raw))
+    except (OSError, ValueError) as e:
+        made = str(e)
+    t.ok(isinstance(made, dict) and made.get("items") == plain["items"] and made.get("total") == plain["total"],
+         "the gzip answer inflates (Python's gzip) to the page sent as text (%d bytes for %d)"
+         % (len(s.raw), len(json.dumps(plain, ensure_ascii=False).encode())), made if isinstance(made, str) else "")
+    keys = redis("--scan", "--pattern", pattern).split()
+    t.ok(len(keys) == 1 and int(redis("STRLEN", keys[0])) == len(s.raw), "kept as it was sent: gzip", keys)
+    if len(keys) != 1:
+        return
+    st, again = s.request("GET", url, headers=browser)
+    t.ok(st == 200 and s.headers.get("Content-Encoding") == "gzip" and json.loads(gzip.decompress(s.raw)) == made,
+         "asked again: the kept gzip page sent as it is", st)
+    st, text = s.get(url)
+    t.ok(st == 200 and s.headers.get("Content-Encoding") is None and text == made,
+         "a client without gzip asking the page kept gzip: the same page as text", st)
+    mark = gzip.compress(json.dumps({"kept": "gzip"}).encode())
+    redis_set_bytes(keys[0], mark)
+    st, text = s.get(url)
+    t.eq((st, text, s.headers.get("Content-Encoding")), (200, {"kept": "gzip"}, None),
+         "the kept page is what a client without gzip is sent, inflated")
+    st, _ = s.request("GET", url, headers=browser)
+    t.eq((st, s.raw, s.headers.get("Content-Encoding")), (200, mark, "gzip"),
+         "and what a browser is sent, byte for byte")
+    redis_set_bytes(keys[0], mark[:10] + b"\x00" * 20)
+    st, text = s.get(url)
+    t.ok(st == 200 and s.headers.get("Content-Encoding") is None and text.get("items") == plain["items"],
+         "a kept gzip page that does not inflate: the page is made afresh, not sent broken", text)
+    for k in redis("--scan", "--pattern", pattern).split():
+        redis("DEL", k)
+    st, _ = s.request("GET", url, headers={"Accept-Encoding": "gzip;q=0, deflate"})
+    t.ok(st == 200 and s.headers.get("Content-Encoding") is None and json.loads(s.raw)["items"] == plain["items"],
+         "Accept-Encoding: gzip;q=0 refuses gzip: text", dict(s.headers))
+    keys = redis("--scan", "--pattern", pattern).split()
+    st, _ = s.request("GET", url, headers=browser)
+    t.ok(keys and int(redis("STRLEN", keys[0])) == len(s.raw) and s.headers.get("Content-Encoding") is None
+         and json.loads(s.raw)["items"] == plain["items"],
+         "a page kept as text is sent as text to a browser too (nothing is compressed on a hit)", keys)
+
+
 def test_one_counts(t):
     """One request counts a filter at a time (docs/DECISIONS.md, "One request counts"): while
     another counts it, a request shows the last estimate, or PostgreSQL's estimate when there is
@@ -809,7 +878,7 @@ def main():
         sessions = [Session(LOGIN, PASSWORD) for _ in range(3)]
         STATE.update(tid=tid, s=sessions[0], sessions=sessions, d=Data(tid), checks=[])
         for fn in (test_errors, test_kana, test_certificates, test_users, test_audit_jobs, run_checks,
-                   test_count_cache, test_users_count_kept, test_pages_kept, test_one_counts, test_kept_totals,
+                   test_count_cache, test_users_count_kept, test_pages_kept, test_pages_gzip, test_one_counts, test_kept_totals,
                    test_concurrent, test_fixed_shape):
             t.run(fn)
     finally:

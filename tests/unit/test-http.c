@@ -1,4 +1,4 @@
-/* test-http.c: query strings, cookies, route patterns, Accept-Language. */
+/* test-http.c: query strings, cookies, route patterns, Accept-Language, Accept-Encoding. */
 #include "web/http.h"
 #include "web/i18n.h"
 #include "tap.h"
@@ -83,6 +83,18 @@ main(void)
 	TAP_OK(i18n_lang("ja,en;q=0.8") == I18N_JA, "Japanese first");
 	TAP_OK(i18n_lang("fr, en;q=0.5") == I18N_EN, "first known language wins");
 	TAP_OK(i18n_lang("english") == I18N_JA, "not a language tag");
+	TAP_OK(http_accepts_gzip("gzip, deflate, br, zstd"), "a browser's Accept-Encoding takes gzip");
+	TAP_OK(http_accepts_gzip("deflate,GZIP;q=0.5"), "gzip by any case, with a weight");
+	TAP_OK(http_accepts_gzip("x-gzip"), "x-gzip is gzip");
+	TAP_OK(http_accepts_gzip("*"), "* takes gzip");
+	TAP_OK(http_accepts_gzip("gzip;q=0.001"), "a small weight still takes it");
+	TAP_OK(!http_accepts_gzip(NULL) && !http_accepts_gzip(""), "no Accept-Encoding: plain");
+	TAP_OK(!http_accepts_gzip("deflate, br"), "other codings only: plain");
+	TAP_OK(!http_accepts_gzip("gzip;q=0"), "q=0 refuses gzip");
+	TAP_OK(!http_accepts_gzip("gzip; q=0.000 , br"), "q=0.000 refuses gzip");
+	TAP_OK(!http_accepts_gzip("*, gzip;q=0"), "gzip refused by name though * is taken");
+	TAP_OK(!http_accepts_gzip("*;q=0"), "* with q=0 takes nothing");
+	TAP_OK(!http_accepts_gzip("gzipx, xgzip"), "a longer name is not gzip");
 	TAP_OK(http_is_state_changing("POST") && !http_is_state_changing("GET"), "methods");
 	return tap_done();
 }
