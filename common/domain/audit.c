@@ -1013,42 +1013,14 @@ page_newest(const PGresult *res)
 	return PQntuples(res) > 0 ? db_get_ll(res, 0, "newest") : -1;
 }
 
-/* clang-format off */
-/* The tenant's ($1) generation of the history (migration 0030) and its number of rows. */
-static const struct db_stmt st_gen = {
-	"audit_gen",
-	"SELECT coalesce(max(id), 0) || '.' || count(*) AS gen, count(*) AS n"
-	" FROM audit_changes WHERE tenant_id = $1",
-	1,
-};
-/* Its rows folded into one (a later statement's are left). */
-static const struct db_stmt st_gen_fold = {
-	"audit_gen_fold",
-	"WITH gone AS (DELETE FROM audit_changes WHERE tenant_id = $1 RETURNING id)"
-	" INSERT INTO audit_changes (tenant_id) SELECT $1 WHERE EXISTS (SELECT 1 FROM gone)",
-	1,
-};
-/* clang-format on */
+/* The tenant's generation of the history (migration 0030): every entry written or rewritten. */
+static const struct db_changes history_changes = DB_CHANGES("audit", "audit_changes");
 #define AUDIT_GEN_FOLD_AT 64
 
 int
 audit_list_gen(struct db *db, long long tenant_id, char *gen, size_t len)
 {
-	char tid[24];
-	const char *p[] = {tid};
-	PGresult *res = NULL, *fold = NULL;
-	int rc;
-
-	snprintf(tid, sizeof(tid), "%lld", tenant_id);
-	if ((rc = db_exec_generic(db, &st_gen, p, &res)) != 0)
-		return rc;
-	snprintf(gen, len, "%s", db_get(res, 0, "gen") ? db_get(res, 0, "gen") : "");
-	/* a write of its own: a failure costs the next reader a few rows more, no more */
-	if (db_get_ll(res, 0, "n") > AUDIT_GEN_FOLD_AT)
-		db_exec(db, &st_gen_fold, p, &fold);
-	PQclear(fold);
-	PQclear(res);
-	return 0;
+	return db_changes_gen(db, &history_changes, tenant_id, AUDIT_GEN_FOLD_AT, gen, len);
 }
 
 int

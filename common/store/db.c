@@ -1,5 +1,6 @@
 /* db.c: PostgreSQL connections, prepared statements, reconnect after a restart, the pool. */
 #include <errno.h>
+#include <stdio.h>
 #include <time.h>
 #include <stdlib.h>
 #include <string.h>
@@ -361,6 +362,26 @@ int
 db_exec(struct db *db, const struct db_stmt *st, const char *const *params, PGresult **res)
 {
 	return run_retry(db, st, 0, NULL, st->nparams, params, res);
+}
+
+int
+db_changes_gen(struct db *db, const struct db_changes *c, long long tenant_id, long long fold_at,
+	       char *gen, size_t len)
+{
+	char tid[24];
+	const char *p[] = {tid};
+	PGresult *res = NULL, *fold = NULL;
+	int rc;
+
+	snprintf(tid, sizeof(tid), "%lld", tenant_id);
+	if ((rc = db_exec_generic(db, &c->gen, p, &res)) != 0)
+		return rc;
+	snprintf(gen, len, "%s", db_get(res, 0, "gen") ? db_get(res, 0, "gen") : "");
+	if (db_get_ll(res, 0, "n") > fold_at)
+		db_exec(db, &c->fold, p, &fold);
+	PQclear(fold);
+	PQclear(res);
+	return 0;
 }
 
 int

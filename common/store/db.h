@@ -97,6 +97,30 @@ int db_exec(struct db *db, const struct db_stmt *st, const char *const *params, 
 int db_exec_generic(struct db *db, const struct db_stmt *st, const char *const *params,
 		    PGresult **res);
 
+/*
+ * A tenant's generation of a table whose writes statement triggers record in an append-only
+ * table of changes (id bigserial, tenant_id), for the pages kept with it (web/pagecache.h):
+ * DB_CHANGES(name, table) declares the two statements, db_changes_gen reads the tenant's newest
+ * row and number of rows as text into gen (len at least 48), and folds the tenant's rows into
+ * one past fold_at (a failure of that costs the next reader a few rows more, no more). The
+ * number is part of it: an entry added in an earlier transaction that commits after a later
+ * one moves it though the newest id stays. 0, or what db_exec returns.
+ */
+struct db_changes {
+	struct db_stmt gen, fold;
+};
+#define DB_CHANGES(name, table)                                                                   \
+	{{name "_gen",                                                                             \
+	  "SELECT coalesce(max(id), 0) || '.' || count(*) AS gen, count(*) AS n FROM " table       \
+	  " WHERE tenant_id = $1",                                                                 \
+	  1},                                                                                      \
+	 {name "_gen_fold",                                                                        \
+	  "WITH gone AS (DELETE FROM " table " WHERE tenant_id = $1 RETURNING id) INSERT INTO "    \
+	  table " (tenant_id) SELECT $1 WHERE EXISTS (SELECT 1 FROM gone)",                        \
+	  1}}
+int db_changes_gen(struct db *db, const struct db_changes *c, long long tenant_id,
+		   long long fold_at, char *gen, size_t len);
+
 /* Same for a plain SQL string, not prepared (for migrations and one-off work). */
 int db_exec_sql(struct db *db, const char *sql, int n, const char *const *params, PGresult **res);
 

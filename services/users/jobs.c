@@ -17,6 +17,7 @@
 #include "extern.h"
 #include "web/internal.h"
 #include "web/keyset.h"
+#include "web/pagecache.h"
 #include "web/valid.h"
 
 #define JOBS_CHUNK 100 /* users a transaction */
@@ -317,12 +318,16 @@ render_job(const PGresult *res, const struct job_cols *c, int r, int lang)
 	return o;
 }
 
+/* The tenant's generation of its jobs (migration 0031): every job queued, advanced or ended. */
+static const struct db_changes job_changes = DB_CHANGES("jobs", "job_changes");
+#define JOBS_GEN_FOLD_AT 64
+
 int
 jobs_list(struct http_req *req, struct svc_thread *t)
 {
 	cJSON *errs = cJSON_CreateArray(), *doc = NULL, *items;
 	struct keyset ks;
-	char tid[24];
+	char tid[24], gen[64];
 	PGresult *res = NULL;
 	long long total;
 	int rc, est;
@@ -332,6 +337,13 @@ jobs_list(struct http_req *req, struct svc_thread *t)
 		return 0;
 	}
 	cJSON_Delete(errs);
+	/* the same page asked again while no job was written: as it was (web/pagecache.h); a
+	 * running job moves the generation at every chunk, so its progress is never held back */
+	if ((rc = db_changes_gen(&t->db, &job_changes, req->tenant_id, JOBS_GEN_FOLD_AT, gen,
+				 sizeof(gen))) != 0)
+		goto out;
+	if (pagecache_answer(&t->kv, "jobs", req, gen))
+		return 0;
 	snprintf(tid, sizeof(tid), "%lld", req->tenant_id);
 	const char *p[] = {tid, keyset_id_param(&ks), ks.offset, ks.limit};
 	if ((rc = keyset_count_cached(&t->db, &t->kv, "jobs", &ks, &q_count, -1, q_select, p,
@@ -359,7 +371,7 @@ jobs_list(struct http_req *req, struct svc_thread *t)
 		cJSON_AddItemToArray(
 			items,
 			render_job(res, &c, keyset_row(&ks, n, JOBS_PER_PAGE, i), req->lang));
-	http_json(req, 200, doc);
+	pagecache_send(&t->kv, "jobs", req, gen, doc);
 out:
 	PQclear(res);
 	cJSON_Delete(doc);

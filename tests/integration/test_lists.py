@@ -595,6 +595,35 @@ def test_pages_kept(t):
     t.ok(st == 200 and ad != {"kept": 1} and any(("kept %d (2)" % os.getpid()) in (i.get("detail") or "")
                                                   for i in ad.get("items", [])),
          "操作履歴: an entry rewritten in place: seen at once", ad if ad == {"kept": 1} else "")
+    # the CSV 処理状況: kept by the generation of the tenant's jobs (0031); a job written, and a
+    # running job's progress, seen at once
+    jid = int(psql("INSERT INTO jobs (tenant_id, kind, status, filename, total, processed)"
+                   " VALUES (%d, 'user_import', 'running', 'kept-%d.csv', 10, 3) RETURNING id"
+                   % (tid, os.getpid())).split()[0])
+    st, jd = s.get("/api/jobs")
+    jkeys = redis("--scan", "--pattern", "shomei:page:jobs:*").split()
+    t.ok(st == 200 and jd["items"] and jd["items"][0]["id"] == jid and jkeys, "CSV 処理状況: the page kept too",
+         jkeys)
+    for k in jkeys:
+        redis("SET", k, '{"kept":1}', "EX", "60")
+    st, jd = s.get("/api/jobs")
+    t.eq(jd, {"kept": 1}, "CSV 処理状況: asked again, no job written: the kept page")
+    psql("UPDATE jobs SET processed = 7 WHERE id = %d" % jid)
+    st, jd = s.get("/api/jobs")
+    t.ok(st == 200 and jd != {"kept": 1} and jd["items"][0]["processed"] == 7,
+         "CSV 処理状況: a running job's progress: seen at once", jd if jd == {"kept": 1} else "")
+    for k in redis("--scan", "--pattern", "shomei:page:jobs:*").split():
+        redis("SET", k, '{"kept":1}', "EX", "60")
+    psql("UPDATE jobs SET status = 'done', processed = 10, finished_at = now() WHERE id = %d" % jid)
+    st, jd = s.get("/api/jobs")
+    t.ok(st == 200 and jd != {"kept": 1} and jd["items"][0]["status"] == "done",
+         "CSV 処理状況: the job ended: seen at once", jd if jd == {"kept": 1} else "")
+    psql("DELETE FROM jobs WHERE id = %d" % jid)
+    for k in redis("--scan", "--pattern", "shomei:page:jobs:*").split():
+        redis("SET", k, '{"kept":1}', "EX", "60")
+    st, jd = s.get("/api/jobs")
+    t.ok(st == 200 and jd != {"kept": 1} and all(i["id"] != jid for i in jd["items"]),
+         "CSV 処理状況: a job deleted: seen at once", jd if jd == {"kept": 1} else "")
     # one request makes a page: the others asking for it meanwhile wait for it
     for k in redis("--scan", "--pattern", "shomei:page:certificates:*").split():
         redis("DEL", k)
