@@ -1,12 +1,15 @@
 // Browser test of 送信メール (the tenant's outbox): a user registered with an address the local
 // SMTP server refuses (550) and one it accepts; the page lists both notices of each with recipient,
 // subject, status and times, the failed ones with the server's answer and 再送, which queues one
-// again; the status filter; the page in English. Screenshots go to $SHOMEI_ARTIFACTS as
-// outbox-NN-*.png.
+// again; the status filter; the page in English; with 250 more notices (bench/seed), 次へ, 前へ,
+// 最後 and 最初 page by cursor with the page numbers kept, and a user registered between two pages
+// neither repeats a notice nor hides one. Screenshots go to $SHOMEI_ARTIFACTS as outbox-NN-*.png.
 //
 //   cd tests/browser && npm ci && SHOMEI_UP_JSON=../../var/up.json node outbox.test.mjs
 
-import { assert, browse, ctl, finish, login, stack, tap, untilApi } from './harness.mjs';
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { REPO, assert, browse, ctl, finish, login, stack, tap, untilApi } from './harness.mjs';
 
 const { up, base, origin, artifacts } = stack();
 const T = tap('outbox', artifacts);
@@ -146,6 +149,54 @@ await T.step('設定: 管理者への通知先 shows the address; a bad one is r
   const r = await call('GET', '/api/tenant');
   assert(r.body.notice_address === `others.${RUN}@example.com` && r.body.notice_lang === 'en', `stored: ${JSON.stringify(r.body)}`);
   await T.screenshot('settings-notice', { fullPage: false });
+});
+
+await T.step('250 notices more: 次へ, 前へ, 最後, 最初 page by cursor; a notice queued meanwhile repeats none', async () => {
+  execFileSync(path.join(REPO, 'bench', 'seed'), ['--tenant', SLUG, '--notifications', '250', '--up',
+    path.resolve(process.env.SHOMEI_UP_JSON || path.join(REPO, 'var', 'up.json'))], { encoding: 'utf8', timeout: 300_000 });
+  const ids = async () => {
+    await page.locator('#outbox-loading').waitFor({ state: 'hidden' });
+    return (await page.locator('#outbox-table tbody tr').evaluateAll((trs) => trs.map((tr) => Number(tr.dataset.id))));
+  };
+  await page.goto(`${base}index.html#/outbox`);
+  const pager = page.locator('[data-pager]').first();
+  await pager.locator('.pager-page', { hasText: '1 / 3 ページ' }).waitFor();
+  const p1 = await ids();
+  await pager.locator('.pager-next').click();
+  await pager.locator('.pager-page', { hasText: '2 / 3 ページ' }).waitFor();
+  assert(page.url().includes('after='), `次へ keeps its cursor in the address: ${page.url()}`);
+  const p2 = await ids();
+  assert(p1.length === 100 && p2.length === 100 && Math.min(...p1) > Math.max(...p2), 'two full pages, newest first');
+  // a user registered now: two notices queued at the top of the list while page 2 is shown
+  const r = await register(`late.${RUN}@example.com`);
+  assert(r.status === 202, `register: ${r.status}`);
+  await pager.locator('.pager-next').click();
+  await pager.locator('.pager-page', { hasText: '3 / 3 ページ' }).waitFor();
+  const p3 = await ids();
+  await T.screenshot('page-3');
+  const all = [...p1, ...p2, ...p3];
+  assert(p3.length === 56 && new Set(all).size === 256 && Math.min(...p2) > Math.max(...p3),
+    `page 3 follows page 2: ${p3.length} rows, ${new Set(all).size} different notices over three pages`);
+  await pager.locator('.pager-prev').click();
+  await pager.locator('.pager-page', { hasText: '2 / 3 ページ' }).waitFor();
+  assert(JSON.stringify(await ids()) === JSON.stringify(p2), '前へ shows page 2 again');
+  await pager.locator('.pager-last').click();
+  await pager.locator('.pager-page', { hasText: '3 / 3 ページ' }).waitFor();
+  const last = await ids();
+  assert(page.url().includes('last=1') && last.length === 58 && last.at(-1) === Math.min(...all),
+    `最後: the 58 oldest of 258 (${last.length})`);
+  const summary = await pager.locator('.pager-summary').innerText();
+  assert(summary.includes('201～258'), `summary of the last page: ${summary}`);
+  await pager.locator('.pager-first').click();
+  await pager.locator('.pager-page', { hasText: '1 / 3 ページ' }).waitFor();
+  const top = await ids();
+  assert(top.length === 100 && Math.min(top[0], top[1]) > Math.max(...p1) && top[2] === p1[0],
+    `最初: the two new notices above page 1's rows: ${top.slice(0, 3)} / ${p1[0]}`);
+  assert(await pager.locator('.pager-prev').isDisabled(), '前へ is off on the first page');
+  await page.selectOption('#outbox-status', 'failed');
+  await page.waitForFunction(() => window.location.hash.includes('status=failed') && !window.location.hash.includes('after='));
+  await pager.locator('.pager-page', { hasText: '1 / 1 ページ' }).waitFor();
+  await T.screenshot('paged-failed');
 });
 
 await finish(T, browser, state);

@@ -172,6 +172,8 @@ class Data:
                       for r in rows("SELECT id, %s, action, replace(detail, E'\\n', ' ') FROM audit"
                                     " WHERE tenant_id = %d" % (us("at"), tid), 3)]
         self.jobs = [int(r[0]) for r in rows("SELECT id FROM jobs WHERE tenant_id = %d" % tid)]
+        self.notices = [(int(r[0]), r[1]) for r in rows("SELECT id, status FROM notifications"
+                                                          " WHERE tenant_id = %d" % tid)]
 
 
 def name_match(text, parts):
@@ -305,6 +307,7 @@ def seed():
     env = dict(os.environ)
     p = subprocess.run([os.path.join(ROOT, "bench", "seed"), "--tenant", SLUG, "--users", str(N),
                         "--certificates", str(N), "--history", str(N), "--jobs", str(N),
+                        "--notifications", str(N),
                         "--up", os.environ["SHOMEI_UP_JSON"]], capture_output=True, text=True, env=env,
                        timeout=1200)
     if p.returncode != 0:
@@ -363,6 +366,67 @@ def test_audit_jobs(t):
         check(t, s, "操作履歴 %s" % kw, q("/api/audit", **kw),
               ref_audit(d, kw.get("from"), kw.get("to"), kw.get("action"), kw.get("q")))
     check(t, s, "CSV jobs (newest first)", "/api/jobs", sorted(d.jobs, reverse=True))
+
+
+def ref_outbox(d, status=None):
+    return sorted((i for i, st in d.notices if not status or st == status), reverse=True)
+
+
+def test_outbox(t):
+    """送信メール pages by key as the other lists (issue 12): every notice and each status, forwards
+    and backwards (run_checks); the totals, exact below the threshold and 約 above; the last page;
+    a ?page=N jump; a notice queued while someone pages neither repeats a row nor hides one."""
+    s, d, tid = STATE["s"], STATE["d"], STATE["tid"]
+    seen = {st for _, st in d.notices}
+    t.ok(len(d.notices) == N and seen == {"queued", "sent", "failed"},
+         "bench/seed wrote %d notices, of every status" % N, (len(d.notices), seen))
+    check(t, s, "送信メール (newest first)", "/api/notifications", ref_outbox(d))
+    for st in ("queued", "sent", "failed"):
+        check(t, s, "送信メール status=%s" % st, q("/api/notifications", status=st), ref_outbox(d, st))
+    for st in ("", "queued", "sent", "failed"):
+        want = ref_outbox(d, st)
+        code, doc = s.get(q("/api/notifications", status=st))
+        est = len(want) > 10000
+        t.ok(code == 200 and doc.get("total_estimated") is est and
+             (doc["total"] == len(want) if not est else doc["total"] > 10000),
+             "送信メール status=%r: total %s %d" % (st, "約" if est else "exactly", len(want)),
+             (code, doc and (doc.get("total"), doc.get("total_estimated"))))
+        code, last = s.get(q("/api/notifications", status=st, last=1))
+        items = [i["id"] for i in (last or {}).get("items", [])]
+        tail = len(want) % 100 or 100
+        t.ok(code == 200 and items == (want[-100:] if est else want[-tail:]),
+             "送信メール status=%r last=1: the oldest notices" % st, (code, items[:3], want[-3:]))
+    want = ref_outbox(d, "sent")
+    code, jump = s.get(q("/api/notifications", status="sent", page=7))
+    t.ok(code == 200 and [i["id"] for i in jump["items"]] == want[600:700] and jump["page"] == 7 and
+         jump["prev"] is not None and jump["next"] is not None,
+         "送信メール ?page=7 (a jump without a cursor): rows 601-700", (code, jump and jump["items"][:1]))
+    code, after = s.get(q("/api/notifications", status="sent", after=jump["next"], page=8))
+    t.ok(code == 200 and [i["id"] for i in after["items"]] == want[700:800] and after["page"] == 8,
+         "and 次へ from it: rows 701-800", (code, after and after["items"][:1]))
+    code, before = s.get(q("/api/notifications", status="sent", before=jump["prev"], page=6))
+    t.ok(code == 200 and [i["id"] for i in before["items"]] == want[500:600],
+         "and 前へ from it: rows 501-600", (code, before and before["items"][:1]))
+    item = jump["items"][0]
+    t.ok(set(item) >= {"id", "kind", "kind_label", "to", "status", "status_label", "attempts", "created_at",
+                       "last_attempt_at", "sent_at", "next_attempt_at", "last_error", "subject"}
+         and item["status"] == "sent" and item["sent_at"] and item["to"].endswith(".example.jp"),
+         "an item keeps its fields", item)
+    # pages 1 and 2 of every notice, a notice queued between them: page 2 is what followed page 1
+    want = ref_outbox(d)
+    code, p1 = s.get("/api/notifications")
+    nid = int(psql("INSERT INTO notifications (tenant_id, to_addr, kind, next_attempt_at)"
+                   " VALUES (%d, 'late@example.jp', 'user_issued', now() + interval '100 years')"
+                   " RETURNING id" % tid).split()[0])
+    code2, p2 = s.get(q("/api/notifications", after=p1["next"], page=2))
+    code3, top = s.get("/api/notifications")
+    psql("DELETE FROM notifications WHERE id = %d" % nid)
+    t.ok(code == code2 == 200 and [i["id"] for i in p1["items"]] == want[:100] and
+         [i["id"] for i in p2["items"]] == want[100:200],
+         "a notice queued while paging: page 2 follows page 1, no row twice, none skipped",
+         (code2, p2 and [i["id"] for i in p2["items"]][:2], want[100:102]))
+    t.ok(code3 == 200 and top["items"][0]["id"] == nid and top["items"][0]["status"] == "queued",
+         "and the first page shows it at the top", top and top["items"][:1])
 
 
 def test_concurrent(t):
@@ -817,6 +881,8 @@ def test_errors(t):
     for url, field in (("/api/certificates?after=%5B1%2C2", "after"), ("/api/users?before=x", "before"),
                        ("/api/audit?after=%5B%22x%22%2C1%5D", "after"),
                        ("/api/jobs?after=%5Bnull%2C1%5D&last=1", "after"),
+                       ("/api/notifications?before=x", "before"),
+                       ("/api/notifications?status=bogus&after=%5Bnull%2C5%5D", "status"),
                        ("/api/certificates?last=2", "last")):
         st, doc = s.get(url)
         fields = [f["field"] for f in ((doc or {}).get("error") or {}).get("fields", [])]
@@ -906,7 +972,7 @@ def main():
         # every login is a history entry: the sessions come first, the reference after
         sessions = [Session(LOGIN, PASSWORD) for _ in range(3)]
         STATE.update(tid=tid, s=sessions[0], sessions=sessions, d=Data(tid), checks=[])
-        for fn in (test_errors, test_kana, test_certificates, test_users, test_audit_jobs, run_checks,
+        for fn in (test_errors, test_kana, test_certificates, test_users, test_audit_jobs, test_outbox, run_checks,
                    test_count_cache, test_users_count_kept, test_pages_kept, test_pages_gzip, test_one_counts, test_kept_totals,
                    test_concurrent, test_fixed_shape):
             t.run(fn)

@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
-"""Lists at scale (issue 12), on a tenant seeded with 200,000 certificates, 50,000 users and
-200,000 history entries (bench/seed).
+"""Lists at scale (issue 12), on a tenant seeded with 200,000 certificates, 50,000 users,
+200,000 history entries and 200,000 notices of 送信メール (bench/seed).
 
 Every list and search is served by an index: PostgreSQL's
 auto_explain logs the plan (FORMAT JSON) of every statement the services run while the test asks
 each list with each filter, sort and page direction; no plan of a list's page or count may read
-certificates, users or audit by a Seq Scan. The statements are the services' own, with the
+certificates, users, audit or notifications by a Seq Scan. The statements are the services' own, with the
 parameters of real requests, so a change to a query or an index that falls back to reading a
 whole table fails here.
 
@@ -33,7 +33,7 @@ from shomei_test import (CLEAR_SEEDED, HOST, PORT, ROOT, TAP, UP, VAR, Client, c
 
 SLUG = "explain%d" % os.getpid()
 LOGIN, PASSWORD = "explain%d" % os.getpid(), "Explain2026pw"
-BIG = ("certificates", "users", "audit")
+BIG = ("certificates", "users", "audit", "notifications")
 LOG = os.path.join(VAR, "pg", "postgresql.log")
 
 
@@ -94,6 +94,8 @@ KINDS = [("users", re.compile(r"FROM users u WHERE.*OFFSET \$13 LIMIT \$18", re.
          ("audit", re.compile(r"FROM audit WHERE.*OFFSET \$8 LIMIT \$9", re.S)),
          ("audit count", re.compile(r"FROM audit WHERE.*LIMIT 10000 \+ 1", re.S)),
          ("jobs", re.compile(r"FROM jobs WHERE.*OFFSET \$3 LIMIT \$4", re.S)),
+         ("outbox", re.compile(r"FROM notifications WHERE.*OFFSET \$4 LIMIT \$5", re.S)),
+         ("outbox count", re.compile(r"FROM notifications WHERE.*LIMIT 10000 \+ 1", re.S)),
          # the unfiltered 操作履歴 and 証明書一覧 pages: a fixed shape, the LIMIT in the SQL
          ("audit fixed", re.compile(r"AS newest FROM audit WHERE tenant_id = \$1.*LIMIT 100 \+ 1", re.S)),
          ("certificates fixed", re.compile(r"FROM certificates c WHERE c\.tenant_id = \$1.*LIMIT 101\)", re.S)),
@@ -148,7 +150,9 @@ def requests(c):
     audit = [{}, {"page": "3"}, {"action": "login"}, {"q": "sato"}, {"from": "2024/01/01", "to": "2024/03/31"},
              {"action": "certificate_issue", "q": "client_0001"}]
     for base, variants in (("/api/certificates", cert), ("/api/users", users), ("/api/audit", audit),
-                           ("/api/jobs", [{}, {"page": "2"}])):
+                           ("/api/jobs", [{}, {"page": "2"}]),
+                           ("/api/notifications", [{}, {"page": "3"}, {"status": "sent"}, {"status": "failed"},
+                                                   {"status": "queued"}, {"status": "failed", "page": "2"}])):
         for kw in variants:
             url = base + ("?" + urllib.parse.urlencode(kw) if kw else "")
             sep = "&" if kw else "?"
@@ -343,9 +347,10 @@ def test_fk_indexes(t, tid):
              "deleting a %s: certificates.%s is checked by %s" % (table[:-1], col, index), (found, used))
 
 
-def seed(slug, users, certificates, history, p12=None):
+def seed(slug, users, certificates, history, p12=None, notifications=0):
     p = subprocess.run([os.path.join(ROOT, "bench", "seed"), "--tenant", slug, "--users", str(users),
                         "--certificates", str(certificates), "--history", str(history), "--jobs", "1000",
+                        "--notifications", str(notifications),
                         "--up", os.environ["SHOMEI_UP_JSON"]] + (["--p12-from", str(p12)] if p12 else []),
                        capture_output=True, text=True, timeout=1800)
     print("# seeded: %s" % (p.stdout.strip().splitlines() or [""])[-1], flush=True)
@@ -356,7 +361,7 @@ def main():
     sys.path.insert(0, os.path.dirname(__file__))
     from test_lists import Session  # one kept-alive connection
     t = TAP()
-    p = seed(SLUG, 50000, 200000, 200000)
+    p = seed(SLUG, 50000, 200000, 200000, notifications=200000)
     t.ok(p.returncode == 0, "bench/seed fills a tenant with 200,000 certificates", p.stderr[-2000:])
     sample = sample_p12()
     t.ok(sample is not None, "a certificate issued for the seeds' shared PKCS#12 (%s)" % sample)
@@ -389,7 +394,7 @@ def main():
             psql(CLEAR_SEEDED % {"t": i}, timeout=900)
     bad = [u for u in urls if u[1] != 200]
     t.ok(len(urls) > 80 and not bad, "%d list requests, each answered 200" % len(urls), bad[:5])
-    seen, seq, custom = {}, [], []
+    seen, seq, custom, outbox = {}, [], [], []
     for doc in plans(logged):
         query = doc.get("Query Text", "")
         kind = kind_of(query)
@@ -399,13 +404,22 @@ def main():
         # a generic plan compares the tenant with $1; a custom one with the tenant's id
         if kind in GENERIC and not any("$1" in c for c in conds(doc.get("Plan", {}), [])):
             custom.append((kind, conds(doc.get("Plan", {}), [])[:2]))
+        # 送信メール: every notice a range of notifications_tenant, a status one of
+        # notifications_tenant_status (migration 0032), each read in the list's order
+        if kind in ("outbox", "outbox count"):
+            used, nodes = indexes(doc.get("Plan", {}), []), [n for n, _ in scans(doc.get("Plan", {}), [])]
+            filtered = "status = " in json.dumps(doc.get("Plan", {}), ensure_ascii=False)
+            want = "notifications_tenant_status" if filtered else "notifications_tenant"
+            if used != [want] or "Sort" in nodes:
+                outbox.append((kind, used, nodes, conds(doc.get("Plan", {}), [])))
         for node, rel in scans(doc.get("Plan", {}), []):
             if node == "Seq Scan" and rel in BIG:
                 seq.append((kind, rel, query[:300]))
     for name, _ in KINDS:
         t.ok(seen.get(name, 0) > 0, "plans of the %s statements were logged (%d)" % (name, seen.get(name, 0)))
     t.ok(sum(seen.values()) > 100, "over 100 plans of list statements examined (%d)" % sum(seen.values()))
-    t.eq(seq, [], "no plan reads certificates, users or audit by a Seq Scan")
+    t.eq(seq, [], "no plan reads certificates, users, audit or notifications by a Seq Scan")
+    t.eq(outbox, [], "送信メール's pages and counts: an index range each, in the list's order, no sort")
     t.eq(custom, [], "the fixed-shape pages (%s) run their generic plan, planned once a connection"
          % ", ".join(GENERIC))
     t.done()

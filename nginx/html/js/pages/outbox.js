@@ -1,10 +1,12 @@
 // shomei portal — 送信メール (the tenant's outbox): every notice shomei sent or will send, newest
 // first, 100 a page: recipient, kind, subject, status, times and, for a failed one, the SMTP
 // server's answer, with 再送 to queue it again. The filter and page live in the hash
-// (#/outbox?status=failed&page=N). Queued notices refresh themselves every few seconds.
+// (#/outbox?status=failed&page=N&after=…): the outbox pages by key as every list does, 次へ from
+// the last row shown, 前へ from the first, so a notice queued meanwhile neither repeats nor hides
+// one. Queued notices refresh themselves every few seconds.
 
 import { api, withQuery } from '../api.js';
-import { el, fromTemplate, hide, pageCount, renderPager, showLines } from '../dom.js';
+import { atPage, cursorQuery, el, fromTemplate, hide, pageCount, readCursor, renderPager, showLines } from '../dom.js';
 import { applyI18n, t } from '../i18n.js';
 
 const STATUSES = ['queued', 'sent', 'failed'];
@@ -16,11 +18,16 @@ function readParams(params) {
   return {
     status: STATUSES.includes(status) ? status : '',
     page: Number.isFinite(page) && page > 0 ? page : 1,
+    ...readCursor(params),
   };
 }
 
 function hashFor(state) {
-  return withQuery('#/outbox', { status: state.status, page: state.page > 1 ? state.page : '' });
+  return withQuery('#/outbox', {
+    status: state.status,
+    page: state.page > 1 ? state.page : '',
+    ...cursorQuery(state),
+  });
 }
 
 export function outboxPage(view, params, ctx) {
@@ -55,7 +62,7 @@ export function outboxPage(view, params, ctx) {
       window.location.hash = hash;
     }
   }
-  const goPage = (n) => go({ ...state, page: n });
+  const goPage = (n, cursor) => go(atPage(state, n, cursor));
 
   async function resend(item, button) {
     hide(errorBox);
@@ -121,11 +128,15 @@ export function outboxPage(view, params, ctx) {
     hide(errorBox);
     loading.hidden = false;
     try {
-      const data = await api('GET', withQuery('/api/notifications', { status: state.status, page: state.page }));
+      const data = await api(
+        'GET',
+        withQuery('/api/notifications', { status: state.status, page: state.page, ...cursorQuery(state) }),
+      );
       if (mine !== seq) return;
       const pages = pageCount(data);
       if (state.page > pages) {
-        go({ ...state, page: pages });
+        // Fewer notices than when the link was made: show the last page there is.
+        go(atPage(state, pages, { last: true }));
         return;
       }
       render(data);
