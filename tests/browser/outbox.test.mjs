@@ -159,6 +159,7 @@ await T.step('250 notices more: 次へ, 前へ, 最後, 最初 page by cursor; a
     return (await page.locator('#outbox-table tbody tr').evaluateAll((trs) => trs.map((tr) => Number(tr.dataset.id))));
   };
   await page.goto(`${base}index.html#/outbox`);
+  await page.reload(); // in Japanese again (the English step's page was loaded in English)
   const pager = page.locator('[data-pager]').first();
   await pager.locator('.pager-page', { hasText: '1 / 3 ページ' }).waitFor();
   const p1 = await ids();
@@ -167,7 +168,8 @@ await T.step('250 notices more: 次へ, 前へ, 最後, 最初 page by cursor; a
   assert(page.url().includes('after='), `次へ keeps its cursor in the address: ${page.url()}`);
   const p2 = await ids();
   assert(p1.length === 100 && p2.length === 100 && Math.min(...p1) > Math.max(...p2), 'two full pages, newest first');
-  // a user registered now: two notices queued at the top of the list while page 2 is shown
+  // a user registered now: three notices (as each user above had) queued at the top of the list
+  // while page 2 is shown
   const r = await register(`late.${RUN}@example.com`);
   assert(r.status === 202, `register: ${r.status}`);
   await pager.locator('.pager-next').click();
@@ -182,16 +184,19 @@ await T.step('250 notices more: 次へ, 前へ, 最後, 最初 page by cursor; a
   assert(JSON.stringify(await ids()) === JSON.stringify(p2), '前へ shows page 2 again');
   await pager.locator('.pager-last').click();
   await pager.locator('.pager-page', { hasText: '3 / 3 ページ' }).waitFor();
+  // the total a cursor's page shows may be the one counted before the user was registered (kept
+  // 30 s, web/keyset.h): 256 or 259, the last page the 56 or 59 oldest notices
   const last = await ids();
-  assert(page.url().includes('last=1') && last.length === 58 && last.at(-1) === Math.min(...all),
-    `最後: the 58 oldest of 258 (${last.length})`);
+  const n = last.length;
+  assert(page.url().includes('last=1') && (n === 56 || n === 59) &&
+    JSON.stringify(last) === JSON.stringify([...p2, ...p3].slice(-n)), `最後: the ${n} oldest notices`);
   const summary = await pager.locator('.pager-summary').innerText();
-  assert(summary.includes('201～258'), `summary of the last page: ${summary}`);
+  assert(summary.includes(`201～${200 + n}`), `summary of the last page: ${summary}`);
   await pager.locator('.pager-first').click();
   await pager.locator('.pager-page', { hasText: '1 / 3 ページ' }).waitFor();
   const top = await ids();
-  assert(top.length === 100 && Math.min(top[0], top[1]) > Math.max(...p1) && top[2] === p1[0],
-    `最初: the two new notices above page 1's rows: ${top.slice(0, 3)} / ${p1[0]}`);
+  assert(top.length === 100 && Math.min(...top.slice(0, 3)) > Math.max(...p1) && top[3] === p1[0],
+    `最初: the three new notices above page 1's rows: ${top.slice(0, 4)} / ${p1[0]}`);
   assert(await pager.locator('.pager-prev').isDisabled(), '前へ is off on the first page');
   await page.selectOption('#outbox-status', 'failed');
   await page.waitForFunction(() => window.location.hash.includes('status=failed') && !window.location.hash.includes('after='));
