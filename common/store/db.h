@@ -109,15 +109,20 @@ int db_exec_generic(struct db *db, const struct db_stmt *st, const char *const *
 struct db_changes {
 	struct db_stmt gen, fold;
 };
-#define DB_CHANGES(name, table)                                                                   \
-	{{name "_gen",                                                                             \
-	  "SELECT coalesce(max(id), 0) || '.' || count(*) AS gen, count(*) AS n FROM " table       \
-	  " WHERE tenant_id = $1",                                                                 \
-	  1},                                                                                      \
-	 {name "_gen_fold",                                                                        \
-	  "WITH gone AS (DELETE FROM " table " WHERE tenant_id = $1 RETURNING id) INSERT INTO "    \
-	  table " (tenant_id) SELECT $1 WHERE EXISTS (SELECT 1 FROM gone)",                        \
-	  1}}
+#define DB_CHANGES(name, table)                                                                     \
+	{                                                                                           \
+		{name "_gen",                                                                       \
+		 "SELECT coalesce(max(id), 0) || '.' || count(*) AS gen, count(*) AS n FROM " table \
+		 " WHERE tenant_id = $1",                                                           \
+		 1},                                                                                \
+		{                                                                                   \
+			name "_gen_fold",                                                           \
+				"WITH gone AS (DELETE FROM " table                                  \
+				" WHERE tenant_id = $1 RETURNING id) INSERT INTO " table            \
+				" (tenant_id) SELECT $1 WHERE EXISTS (SELECT 1 FROM gone)",         \
+				1                                                                   \
+		}                                                                                   \
+	}
 int db_changes_gen(struct db *db, const struct db_changes *c, long long tenant_id,
 		   long long fold_at, char *gen, size_t len);
 

@@ -46,7 +46,8 @@ no_cache(const struct http_req *req)
 static int
 takes_gzip(const struct http_req *req)
 {
-	return http_accepts_gzip(req->envp ? FCGX_GetParam("HTTP_ACCEPT_ENCODING", req->envp) : NULL);
+	return http_accepts_gzip(req->envp ? FCGX_GetParam("HTTP_ACCEPT_ENCODING", req->envp)
+					   : NULL);
 }
 
 /* 1 when text is gzip (its magic number: a JSON text never starts with 0x1f). */

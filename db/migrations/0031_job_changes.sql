@@ -3,7 +3,9 @@
 -- at every chunk while it runs (processed, errors) and when it ends; a trigger adds, per
 -- statement, one row per tenant written, and the tenant's newest row with its number of rows is
 -- the generation (store/db.h, db_changes_gen). Readers fold a tenant's rows into one once there
--- are many.
+-- are many. The functions have the shape of 0028's and 0030's: one function taking the table of
+-- changes as its argument (EXECUTE format(...)) was measured at 65 µs a statement written against
+-- 17 µs for these, on every history entry, so each table of changes keeps its own pair.
 CREATE TABLE job_changes (
 	id bigserial PRIMARY KEY,
 	tenant_id bigint NOT NULL

@@ -347,6 +347,40 @@ def test_fk_indexes(t, tid):
              "deleting a %s: certificates.%s is checked by %s" % (table[:-1], col, index), (found, used))
 
 
+def estimate(tid, text):
+    """PostgreSQL's estimate of the addresses of users and devices containing text (the statement
+    shomei-users asks, services/users/queries.c q_email_estimate)."""
+    out = psql("EXPLAIN (FORMAT JSON) SELECT 1 FROM users u WHERE u.tenant_id = %d AND lower(u.email) LIKE"
+               " like_contains(lower('%s')) UNION ALL SELECT 1 FROM devices e WHERE e.tenant_id = %d"
+               " AND lower(e.email) LIKE like_contains(lower('%s'))" % (tid, text, tid, text))
+    return json.loads(out)[0]["Plan"]["Plan Rows"]
+
+
+def test_email_estimates(t, tid):
+    """The e-mail search chooses how to find its users by PostgreSQL's estimate of the addresses
+    holding the text (USERS_EMAIL_MANY, 5,000): the histograms of lower(email) have 1,000 entries
+    (migration 0033), so that one sampled address holding a rare text does not count for 1% of a
+    table (on 1,000,000 devices that put a text of 1,438 at 10,101, and the search walked every
+    user)."""
+    low = psql("SELECT string_agg(c.relname || ':' || a.attstattarget, ' ' ORDER BY c.relname) FROM pg_index i"
+               " JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_attribute a ON a.attrelid = c.oid"
+               " WHERE i.indrelid IN ('users'::regclass, 'devices'::regclass) AND i.indexprs IS NOT NULL"
+               " AND pg_get_indexdef(c.oid, a.attnum, true) = 'lower(email)' AND a.attstattarget < 1000")
+    t.eq(low, "", "every index on lower(email) of users and devices keeps statistics of 1,000 entries")
+    texts = psql("SELECT string_agg(t, ' ') FROM (SELECT split_part(email, '.', 1) || '.' ||"
+                 " split_part(email, '.', 2) AS t FROM users WHERE tenant_id = %d ORDER BY id LIMIT 5) s"
+                 % tid).split()
+    for text in texts:
+        real = int(psql("SELECT (SELECT count(*) FROM users WHERE tenant_id = %d AND lower(email) LIKE"
+                        " like_contains('%s')) + (SELECT count(*) FROM devices WHERE tenant_id = %d AND"
+                        " lower(email) LIKE like_contains('%s'))" % (tid, text, tid, text)))
+        est = estimate(tid, text)
+        t.ok(est < 5000, "the e-mail text %s (%d addresses) is estimated under 5,000 (%d): its users are"
+             " gathered" % (text, real, est))
+    est = estimate(tid, "example.jp")
+    t.ok(est > 5000, "example.jp, in every address, is estimated past 5,000 (%d): each user is tested" % est)
+
+
 def seed(slug, users, certificates, history, p12=None, notifications=0):
     p = subprocess.run([os.path.join(ROOT, "bench", "seed"), "--tenant", slug, "--users", str(users),
                         "--certificates", str(certificates), "--history", str(history), "--jobs", "1000",
@@ -381,6 +415,7 @@ def main():
         t.run(lambda t: test_downloads(t, s, Session(LOGIN + "t", PASSWORD), downloadable(small),
                                        downloadable(tiny), small))
         t.run(lambda t: test_fk_indexes(t, tid))
+        t.run(lambda t: test_email_estimates(t, tid))
         explain_on()
         start = os.path.getsize(LOG)
         urls = requests(c)

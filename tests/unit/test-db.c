@@ -582,6 +582,73 @@ test_pool(const char *conninfo)
 	db_pool_done(&pool);
 }
 
+/* db_changes_gen over a table of changes (the shape of migrations 0028, 0030, 0031). */
+static const struct db_changes test_changes_t = DB_CHANGES("test_changes", "pg_temp.test_changes");
+
+static long long
+rows_of(struct db *db, const char *tenant)
+{
+	const char *p[] = {tenant};
+	PGresult *res = NULL;
+	long long n = -1;
+
+	if (db_exec_sql(db, "SELECT count(*) AS n FROM pg_temp.test_changes WHERE tenant_id = $1",
+			1, p, &res) == 0)
+		n = db_get_ll(res, 0, "n");
+	PQclear(res);
+	return n;
+}
+
+static void
+test_changes(struct db *db)
+{
+	char gen[64], gen8[64], was[64];
+	PGresult *res = NULL;
+
+	TAP_OK(db_exec_sql(db,
+			   "CREATE TEMP TABLE test_changes (id bigserial PRIMARY KEY,"
+			   " tenant_id bigint NOT NULL)",
+			   0, NULL, &res) == 0,
+	       "a table of changes");
+	PQclear(res);
+	res = NULL;
+	TAP_OK(db_changes_gen(db, &test_changes_t, 7, 4, gen, sizeof(gen)) == 0 &&
+		       strcmp(gen, "0.0") == 0,
+	       "nothing written: generation 0.0 (%s)", gen);
+	db_exec_sql(db,
+		    "INSERT INTO pg_temp.test_changes (tenant_id) VALUES (7), (7), (7), (8), (8)",
+		    0, NULL, &res);
+	PQclear(res);
+	res = NULL;
+	TAP_OK(db_changes_gen(db, &test_changes_t, 7, 4, gen, sizeof(gen)) == 0 &&
+		       strcmp(gen, "3.3") == 0 &&
+		       db_changes_gen(db, &test_changes_t, 8, 4, gen8, sizeof(gen8)) == 0 &&
+		       strcmp(gen8, "5.2") == 0,
+	       "each tenant its newest row and number of rows (%s, %s)", gen, gen8);
+	/* a change whose id is below the newest (its transaction took the id first, committed
+	 * last) still moves the generation */
+	db_exec_sql(db, "INSERT INTO pg_temp.test_changes (id, tenant_id) VALUES (-1, 7)", 0, NULL,
+		    &res);
+	PQclear(res);
+	res = NULL;
+	TAP_OK(db_changes_gen(db, &test_changes_t, 7, 4, gen, sizeof(gen)) == 0 &&
+		       strcmp(gen, "3.4") == 0,
+	       "a row committed late under a smaller id: 3.3 became %s", gen);
+	snprintf(was, sizeof(was), "%s", gen);
+	db_exec_sql(db, "INSERT INTO pg_temp.test_changes (tenant_id) VALUES (7)", 0, NULL, &res);
+	PQclear(res);
+	res = NULL;
+	TAP_OK(db_changes_gen(db, &test_changes_t, 7, 4, gen, sizeof(gen)) == 0 &&
+		       strcmp(gen, "6.5") == 0 && rows_of(db, "7") == 1 && rows_of(db, "8") == 2,
+	       "past fold_at (4) the reader gives the generation (%s) and folds the tenant's rows "
+	       "into one, the other tenant's left",
+	       gen);
+	TAP_OK(db_changes_gen(db, &test_changes_t, 7, 4, gen, sizeof(gen)) == 0 &&
+		       strcmp(gen, was) != 0 && strcmp(gen, "6.5") != 0 &&
+		       strstr(gen, ".1") != NULL,
+	       "after the fold the generation is a new one (%s)", gen);
+}
+
 int
 main(void)
 {
@@ -598,6 +665,7 @@ main(void)
 	TAP_OK(db_init(&db, conninfo) == 0, "db_init with SHOMEI_TEST_DB");
 	test_statements(&db);
 	test_generic(&db);
+	test_changes(&db);
 	test_transactions(&db);
 	test_reconnect(&db, conninfo);
 	test_limits(&db, conninfo);

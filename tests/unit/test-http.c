@@ -83,7 +83,8 @@ main(void)
 	TAP_OK(i18n_lang("ja,en;q=0.8") == I18N_JA, "Japanese first");
 	TAP_OK(i18n_lang("fr, en;q=0.5") == I18N_EN, "first known language wins");
 	TAP_OK(i18n_lang("english") == I18N_JA, "not a language tag");
-	TAP_OK(http_accepts_gzip("gzip, deflate, br, zstd"), "a browser's Accept-Encoding takes gzip");
+	TAP_OK(http_accepts_gzip("gzip, deflate, br, zstd"),
+	       "a browser's Accept-Encoding takes gzip");
 	TAP_OK(http_accepts_gzip("deflate,GZIP;q=0.5"), "gzip by any case, with a weight");
 	TAP_OK(http_accepts_gzip("x-gzip"), "x-gzip is gzip");
 	TAP_OK(http_accepts_gzip("*"), "* takes gzip");
