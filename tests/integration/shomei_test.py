@@ -207,6 +207,8 @@ def sock_answers(path):
 def scripts_up(*args):
     """scripts/up on the stack under test (hold, release)."""
     env = dict(os.environ, VAR=VAR, PORT=str(PORT))
+    if UP.get("smtp_port"):  # a stack started with its own SMTP_PORT (not PORT + 70)
+        env["SMTP_PORT"] = str(UP["smtp_port"])
     if os.environ.get("SHOMEI_BUILD"):
         env["BUILD"] = os.environ["SHOMEI_BUILD"]
     return subprocess.run([os.path.join(ROOT, "scripts", "up")] + list(args), env=env,
