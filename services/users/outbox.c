@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/json.h"
 #include "domain/audit.h"
 #include "domain/notice.h"
 #include "extern.h"
@@ -14,8 +15,9 @@
 #include "web/valid.h"
 
 #define OUTBOX_PER_PAGE 100
+/* JST is a fixed +09:00 since 1952 (no zone lookup a timestamp), as the CSV 処理状況 has it */
 #define OUTBOX_JST(col)                                                                            \
-	"coalesce(to_char((" col ") AT TIME ZONE 'Asia/Tokyo', 'YYYY/MM/DD HH24:MI:SS'), '')"
+	"coalesce(to_char((" col ") AT TIME ZONE INTERVAL '+09:00', 'YYYY/MM/DD HH24:MI:SS'), '')"
 
 /*
  * The outbox pages by key, newest first (the id is the key), as the CSV 処理状況 does (issue 12):
@@ -90,24 +92,44 @@ status_label(const char *st, int lang)
 	return st;
 }
 
+/* The times and texts an item shows as they are, in its order. */
+static const char *const texts[] = {"created_at",      "last_attempt_at", "sent_at",
+				    "next_attempt_at", "last_error",      "subject"};
+#define NTEXTS (sizeof(texts) / sizeof(texts[0]))
+
+/* A result's column numbers, looked up once (not by name in every row). */
+struct outbox_cols {
+	int id, kind, to, status, attempts, text[NTEXTS];
+};
+
+static void
+outbox_cols(const PGresult *res, struct outbox_cols *c)
+{
+	c->id = PQfnumber(res, "id");
+	c->kind = PQfnumber(res, "kind");
+	c->to = PQfnumber(res, "to_addr");
+	c->status = PQfnumber(res, "status");
+	c->attempts = PQfnumber(res, "attempts");
+	for (size_t i = 0; i < NTEXTS; i++)
+		c->text[i] = PQfnumber(res, texts[i]);
+}
+
 static cJSON *
-render_row(const PGresult *res, int r, int lang)
+render_row(const PGresult *res, const struct outbox_cols *c, int r, int lang)
 {
 	cJSON *o = cJSON_CreateObject();
-	const char *kind = db_get(res, r, "kind"), *st = db_get(res, r, "status");
+	const char *kind = db_get_at(res, r, c->kind), *st = db_get_at(res, r, c->status);
 	const struct notice_kind *k = notice_kind_find(kind);
-	static const char *const cols[] = {"created_at",      "last_attempt_at", "sent_at",
-					   "next_attempt_at", "last_error",      "subject"};
 
-	cJSON_AddNumberToObject(o, "id", (double)db_get_ll(res, r, "id"));
-	cJSON_AddStringToObject(o, "kind", kind);
-	cJSON_AddStringToObject(o, "kind_label", k ? (lang == I18N_EN ? k->en : k->ja) : kind);
-	cJSON_AddStringToObject(o, "to", db_get(res, r, "to_addr"));
-	cJSON_AddStringToObject(o, "status", st);
-	cJSON_AddStringToObject(o, "status_label", status_label(st, lang));
-	cJSON_AddNumberToObject(o, "attempts", (double)db_get_ll(res, r, "attempts"));
-	for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++)
-		cJSON_AddStringToObject(o, cols[i], db_get(res, r, cols[i]));
+	json_add_int_text(o, "id", db_get_at(res, r, c->id));
+	json_add_text(o, "kind", kind);
+	json_add_text(o, "kind_label", k ? (lang == I18N_EN ? k->en : k->ja) : kind);
+	json_add_text(o, "to", db_get_at(res, r, c->to));
+	json_add_text(o, "status", st);
+	json_add_text(o, "status_label", status_label(st, lang));
+	json_add_int_text(o, "attempts", db_get_at(res, r, c->attempts));
+	for (size_t i = 0; i < NTEXTS; i++)
+		json_add_text(o, texts[i], db_get_at(res, r, c->text[i]));
 	return o;
 }
 
@@ -149,9 +171,12 @@ outbox_list(struct http_req *req, struct svc_thread *t)
 	keyset_answer(&ks, res, OUTBOX_PER_PAGE, doc);
 	items = cJSON_AddArrayToObject(doc, "items");
 	int n = PQntuples(res), shown = keyset_rows(&ks, n, OUTBOX_PER_PAGE);
+	struct outbox_cols c;
+	outbox_cols(res, &c);
 	for (int i = 0; i < shown; i++)
 		cJSON_AddItemToArray(
-			items, render_row(res, keyset_row(&ks, n, OUTBOX_PER_PAGE, i), req->lang));
+			items,
+			render_row(res, &c, keyset_row(&ks, n, OUTBOX_PER_PAGE, i), req->lang));
 	http_json(req, 200, doc);
 out:
 	PQclear(res);
