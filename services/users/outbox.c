@@ -12,6 +12,7 @@
 #include "domain/notice.h"
 #include "extern.h"
 #include "web/keyset.h"
+#include "web/pagecache.h"
 #include "web/valid.h"
 
 #define OUTBOX_PER_PAGE 100
@@ -26,7 +27,8 @@
  * page is a range of notifications_tenant (tenant_id, id DESC) or, with a status, of
  * notifications_tenant_status (tenant_id, status, id DESC) (migration 0032). Planned for its
  * parameters each time (db_exec): the '' of no filter folds away, leaving the index range.
- * Not kept in Redis (web/pagecache.h): a notice's status and attempts change as the mailer works.
+ * Kept in Redis (web/pagecache.h) by the generation of the tenant's notices (migration 0034),
+ * which every write of a notice moves (the mail worker's attempts too).
  */
 /* clang-format off */
 #define OUTBOX_COLUMNS                                                                             \
@@ -133,6 +135,11 @@ render_row(const PGresult *res, const struct outbox_cols *c, int r, int lang)
 	return o;
 }
 
+/* The tenant's generation of its notices (migration 0034): every notice queued, tried, sent or
+ * queued again. */
+static const struct db_changes notice_changes = DB_CHANGES("outbox", "notification_changes");
+#define OUTBOX_GEN_FOLD_AT 64
+
 int
 outbox_list(struct http_req *req, struct svc_thread *t)
 {
@@ -140,7 +147,7 @@ outbox_list(struct http_req *req, struct svc_thread *t)
 		{"status", valid_outbox_status, 0, &msg_outbox_status, 16},
 	};
 	cJSON *errs = cJSON_CreateArray(), *doc = NULL, *items;
-	char tid[24], st[16] = "";
+	char tid[24], st[16] = "", gen[64];
 	struct keyset ks;
 	PGresult *res = NULL;
 	long long total;
@@ -153,6 +160,13 @@ outbox_list(struct http_req *req, struct svc_thread *t)
 		return 0;
 	}
 	cJSON_Delete(errs);
+	/* the same page asked again while no notice was written: as it was (web/pagecache.h); the
+	 * mail worker's every attempt moves the generation, so a status is never held back */
+	if ((rc = db_changes_gen(&t->db, &notice_changes, req->tenant_id, OUTBOX_GEN_FOLD_AT, gen,
+				 sizeof(gen))) != 0)
+		goto out;
+	if (pagecache_answer(&t->kv, "outbox", req, gen))
+		return 0;
 	if (http_query_get(req->query, "status", st, sizeof(st)) != 0)
 		st[0] = '\0';
 	snprintf(tid, sizeof(tid), "%lld", req->tenant_id);
@@ -177,7 +191,7 @@ outbox_list(struct http_req *req, struct svc_thread *t)
 		cJSON_AddItemToArray(
 			items,
 			render_row(res, &c, keyset_row(&ks, n, OUTBOX_PER_PAGE, i), req->lang));
-	http_json(req, 200, doc);
+	pagecache_send(&t->kv, "outbox", req, gen, doc);
 out:
 	PQclear(res);
 	cJSON_Delete(doc);

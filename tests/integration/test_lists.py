@@ -688,6 +688,24 @@ def test_pages_kept(t):
     st, jd = s.get("/api/jobs")
     t.ok(st == 200 and jd != {"kept": 1} and all(i["id"] != jid for i in jd["items"]),
          "CSV 処理状況: a job deleted: seen at once", jd if jd == {"kept": 1} else "")
+    # 送信メール: kept by the generation of the tenant's notices (0034); a notice queued, and the
+    # mail worker's attempt on it, seen at once
+    nid = int(psql("INSERT INTO notifications (tenant_id, to_addr, kind, next_attempt_at)"
+                   " VALUES (%d, 'kept.%d@example.jp', 'user_issued', now() + interval '100 years')"
+                   " RETURNING id" % (tid, os.getpid())).split()[0])
+    st, nd = s.get("/api/notifications")
+    nkeys = redis("--scan", "--pattern", "shomei:page:outbox:*").split()
+    t.ok(st == 200 and nd["items"] and nd["items"][0]["id"] == nid and nkeys, "送信メール: the page kept too", nkeys)
+    for k in nkeys:
+        redis("SET", k, '{"kept":1}', "EX", "60")
+    st, nd = s.get("/api/notifications")
+    t.eq(nd, {"kept": 1}, "送信メール: asked again, no notice written: the kept page")
+    psql("UPDATE notifications SET status = 'failed', attempts = 3, last_error = '550 kept' WHERE id = %d" % nid)
+    st, nd = s.get("/api/notifications")
+    t.ok(st == 200 and nd != {"kept": 1} and nd["items"][0]["status"] == "failed"
+         and nd["items"][0]["last_error"] == "550 kept",
+         "送信メール: the mail worker's attempt (failed, its answer): seen at once", nd if nd == {"kept": 1} else "")
+    psql("DELETE FROM notifications WHERE id = %d" % nid)
     # one request makes a page: the others asking for it meanwhile wait for it
     for k in redis("--scan", "--pattern", "shomei:page:certificates:*").split():
         redis("DEL", k)
