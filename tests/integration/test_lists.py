@@ -659,53 +659,49 @@ def test_pages_kept(t):
     t.ok(st == 200 and ad != {"kept": 1} and any(("kept %d (2)" % os.getpid()) in (i.get("detail") or "")
                                                   for i in ad.get("items", [])),
          "操作履歴: an entry rewritten in place: seen at once", ad if ad == {"kept": 1} else "")
-    # the CSV 処理状況: kept by the generation of the tenant's jobs (0031); a job written, and a
-    # running job's progress, seen at once
-    jid = int(psql("INSERT INTO jobs (tenant_id, kind, status, filename, total, processed)"
-                   " VALUES (%d, 'user_import', 'running', 'kept-%d.csv', 10, 3) RETURNING id"
-                   % (tid, os.getpid())).split()[0])
-    st, jd = s.get("/api/jobs")
-    jkeys = redis("--scan", "--pattern", "shomei:page:jobs:*").split()
-    t.ok(st == 200 and jd["items"] and jd["items"][0]["id"] == jid and jkeys, "CSV 処理状況: the page kept too",
-         jkeys)
-    for k in jkeys:
-        redis("SET", k, '{"kept":1}', "EX", "60")
-    st, jd = s.get("/api/jobs")
-    t.eq(jd, {"kept": 1}, "CSV 処理状況: asked again, no job written: the kept page")
-    psql("UPDATE jobs SET processed = 7 WHERE id = %d" % jid)
-    st, jd = s.get("/api/jobs")
-    t.ok(st == 200 and jd != {"kept": 1} and jd["items"][0]["processed"] == 7,
-         "CSV 処理状況: a running job's progress: seen at once", jd if jd == {"kept": 1} else "")
-    for k in redis("--scan", "--pattern", "shomei:page:jobs:*").split():
-        redis("SET", k, '{"kept":1}', "EX", "60")
-    psql("UPDATE jobs SET status = 'done', processed = 10, finished_at = now() WHERE id = %d" % jid)
-    st, jd = s.get("/api/jobs")
-    t.ok(st == 200 and jd != {"kept": 1} and jd["items"][0]["status"] == "done",
-         "CSV 処理状況: the job ended: seen at once", jd if jd == {"kept": 1} else "")
-    psql("DELETE FROM jobs WHERE id = %d" % jid)
-    for k in redis("--scan", "--pattern", "shomei:page:jobs:*").split():
-        redis("SET", k, '{"kept":1}', "EX", "60")
-    st, jd = s.get("/api/jobs")
-    t.ok(st == 200 and jd != {"kept": 1} and all(i["id"] != jid for i in jd["items"]),
-         "CSV 処理状況: a job deleted: seen at once", jd if jd == {"kept": 1} else "")
-    # 送信メール: kept by the generation of the tenant's notices (0034); a notice queued, and the
-    # mail worker's attempt on it, seen at once
-    nid = int(psql("INSERT INTO notifications (tenant_id, to_addr, kind, next_attempt_at)"
-                   " VALUES (%d, 'kept.%d@example.jp', 'user_issued', now() + interval '100 years')"
-                   " RETURNING id" % (tid, os.getpid())).split()[0])
-    st, nd = s.get("/api/notifications")
-    nkeys = redis("--scan", "--pattern", "shomei:page:outbox:*").split()
-    t.ok(st == 200 and nd["items"] and nd["items"][0]["id"] == nid and nkeys, "送信メール: the page kept too", nkeys)
-    for k in nkeys:
-        redis("SET", k, '{"kept":1}', "EX", "60")
-    st, nd = s.get("/api/notifications")
-    t.eq(nd, {"kept": 1}, "送信メール: asked again, no notice written: the kept page")
-    psql("UPDATE notifications SET status = 'failed', attempts = 3, last_error = '550 kept' WHERE id = %d" % nid)
-    st, nd = s.get("/api/notifications")
-    t.ok(st == 200 and nd != {"kept": 1} and nd["items"][0]["status"] == "failed"
-         and nd["items"][0]["last_error"] == "550 kept",
-         "送信メール: the mail worker's attempt (failed, its answer): seen at once", nd if nd == {"kept": 1} else "")
-    psql("DELETE FROM notifications WHERE id = %d" % nid)
+    def mark(pattern):
+        """Every page kept under pattern replaced by a marker."""
+        keys = redis("--scan", "--pattern", pattern).split()
+        for k in keys:
+            redis("SET", k, '{"kept":1}', "EX", "60")
+        return keys
+
+    def kept_list(name, pattern, url, row_sql, writes):
+        """A list kept by its own generation: row_sql writes a row that the first page then shows
+        first (its id returned); asked again it is the kept page; each (what, sql, check) of
+        writes is seen at once."""
+        rid = int(psql(row_sql).split()[0])
+        st, d = s.get(url)
+        keys = redis("--scan", "--pattern", pattern).split()
+        t.ok(st == 200 and d["items"] and d["items"][0]["id"] == rid and keys, "%s: the page kept too" % name, keys)
+        mark(pattern)
+        st, d = s.get(url)
+        t.eq(d, {"kept": 1}, "%s: asked again, nothing written: the kept page" % name)
+        for what, sql, check in writes:
+            mark(pattern)
+            psql(sql % rid)
+            st, d = s.get(url)
+            t.ok(st == 200 and d != {"kept": 1} and check(d, rid), "%s: %s: seen at once" % (name, what),
+                 d if d == {"kept": 1} else "")
+
+    # the CSV 処理状況 (0031): a job written, a running job's progress, its end, its deletion
+    kept_list("CSV 処理状況", "shomei:page:jobs:*", "/api/jobs",
+              "INSERT INTO jobs (tenant_id, kind, status, filename, total, processed) VALUES (%d, 'user_import',"
+              " 'running', 'kept-%d.csv', 10, 3) RETURNING id" % (tid, os.getpid()),
+              [("a running job's progress", "UPDATE jobs SET processed = 7 WHERE id = %d",
+                lambda d, i: d["items"][0]["processed"] == 7),
+               ("the job ended", "UPDATE jobs SET status = 'done', processed = 10, finished_at = now() WHERE id = %d",
+                lambda d, i: d["items"][0]["status"] == "done"),
+               ("a job deleted", "DELETE FROM jobs WHERE id = %d",
+                lambda d, i: all(j["id"] != i for j in d["items"]))])
+    # 送信メール (0034): a notice queued, the mail worker's attempt on it
+    kept_list("送信メール", "shomei:page:outbox:*", "/api/notifications",
+              "INSERT INTO notifications (tenant_id, to_addr, kind, next_attempt_at) VALUES (%d, 'kept.%d@example.jp',"
+              " 'user_issued', now() + interval '100 years') RETURNING id" % (tid, os.getpid()),
+              [("the mail worker's attempt (failed, its answer)",
+                "UPDATE notifications SET status = 'failed', attempts = 3, last_error = '550 kept' WHERE id = %d",
+                lambda d, i: d["items"][0]["status"] == "failed" and d["items"][0]["last_error"] == "550 kept")])
+    psql("DELETE FROM notifications WHERE to_addr = 'kept.%d@example.jp'" % os.getpid())
     # one request makes a page: the others asking for it meanwhile wait for it
     for k in redis("--scan", "--pattern", "shomei:page:certificates:*").split():
         redis("DEL", k)
