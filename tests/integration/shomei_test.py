@@ -117,12 +117,17 @@ def ctl(*args, check=True):
 # Removes a seeded tenant's certificates and history (bench/seed), with what refers to the
 # certificates: the expiry reminders the notices' scheduler records for any valid certificate
 # near its end, and the tenant's notices. `CLEAR_SEEDED % {"t": tenant_id}` for psql().
-CLEAR_SEEDED = ("DELETE FROM expiry_reminders WHERE certificate_id IN"
+CLEAR_SEEDED = ("BEGIN;"
+                # the notices' sweeper (DUE_CHECK_INTERVAL) may remind of a seeded certificate while
+                # 200,000 are deleted: it waits for this transaction (and then finds it gone)
+                " LOCK TABLE expiry_reminders IN EXCLUSIVE MODE;"
+                " DELETE FROM expiry_reminders WHERE certificate_id IN"
                 " (SELECT id FROM certificates WHERE tenant_id = %(t)d);"
                 " DELETE FROM notice_links WHERE tenant_id = %(t)d;"
                 " DELETE FROM notifications WHERE tenant_id = %(t)d;"
                 " DELETE FROM certificates WHERE tenant_id = %(t)d;"
-                " DELETE FROM audit WHERE tenant_id = %(t)d")
+                " DELETE FROM audit WHERE tenant_id = %(t)d;"
+                " COMMIT")
 
 
 def psql(sql, *params, role="shomei_owner", timeout=60):
